@@ -1,0 +1,304 @@
+//! Printing terms exactly as Erlang's `io_lib:write/1` (the `~w` control
+//! sequence) prints them, so that our output can be compared byte for byte
+//! with `erl`'s.
+
+use std::fmt::Write;
+
+use crate::term::Term;
+
+/// Formats a term as `~w` does.
+pub fn w(t: &Term) -> String {
+    let mut s = String::new();
+    write_w(&mut s, t);
+    s
+}
+
+/// Appends a term formatted as `~w` does.
+pub fn write_w(out: &mut String, t: &Term) {
+    match t {
+        Term::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Term::Big(b) => {
+            let _ = write!(out, "{b}");
+        }
+        Term::Float(f) => write_float(out, *f),
+        Term::Atom(a) => write_atom(out, a),
+        Term::Nil => out.push_str("[]"),
+        Term::List(items, tail) => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_w(out, x);
+            }
+            if **tail != Term::Nil {
+                out.push('|');
+                write_w(out, tail);
+            }
+            out.push(']');
+        }
+        Term::Tuple(items) => {
+            out.push('{');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_w(out, x);
+            }
+            out.push('}');
+        }
+        Term::Map(pairs) => {
+            out.push_str("#{");
+            for (i, (k, v)) in Term::sorted_map(pairs).into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_w(out, k);
+                out.push_str(" => ");
+                write_w(out, v);
+            }
+            out.push('}');
+        }
+        Term::Binary(b) => write_bits(out, b, 8),
+        Term::Bits(b, n) => write_bits(out, b, *n),
+        Term::Pid { id, serial, .. } => {
+            let _ = write!(out, "<0.{id}.{serial}>");
+        }
+        Term::Port { id, .. } => {
+            let _ = write!(out, "#Port<0.{id}>");
+        }
+        Term::Ref { ids, .. } => {
+            out.push_str("#Ref<0");
+            for i in ids.iter().rev() {
+                let _ = write!(out, ".{i}");
+            }
+            out.push('>');
+        }
+        Term::Export {
+            module,
+            function,
+            arity,
+        } => {
+            out.push_str("fun ");
+            write_atom(out, module);
+            out.push(':');
+            write_atom(out, function);
+            let _ = write!(out, "/{arity}");
+        }
+        Term::Fun(c) => {
+            out.push_str("#Fun<");
+            out.push_str(&c.module);
+            let _ = write!(out, ".{}.{}>", c.old_index, c.old_uniq);
+        }
+    }
+}
+
+/// `<<1,2,3>>`, with a last partial byte printed as `Value:Bits`.
+fn write_bits(out: &mut String, bytes: &[u8], last_bits: u8) {
+    out.push_str("<<");
+    let n = bytes.len();
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if i + 1 == n && last_bits < 8 {
+            let _ = write!(out, "{}:{}", b >> (8 - last_bits), last_bits);
+        } else {
+            let _ = write!(out, "{b}");
+        }
+    }
+    out.push_str(">>");
+}
+
+const RESERVED: &[&str] = &[
+    "after", "and", "andalso", "band", "begin", "bnot", "bor", "bsl", "bsr", "bxor", "case",
+    "catch", "cond", "div", "end", "fun", "if", "let", "not", "of", "or", "orelse", "receive",
+    "rem", "try", "when", "xor",
+];
+
+fn is_lower_start(c: char) -> bool {
+    c.is_ascii_lowercase() || (('ß'..='ÿ').contains(&c) && c != '÷')
+}
+
+fn is_name_char(c: char) -> bool {
+    is_lower_start(c)
+        || c.is_ascii_uppercase()
+        || (('À'..='Þ').contains(&c) && c != '×')
+        || c.is_ascii_digit()
+        || c == '_'
+        || c == '@'
+}
+
+/// Whether an atom must be quoted to read back as the same atom.
+pub fn atom_needs_quotes(a: &str) -> bool {
+    let mut cs = a.chars();
+    match cs.next() {
+        Some(c) if is_lower_start(c) => !cs.all(is_name_char) || RESERVED.contains(&a),
+        _ => true,
+    }
+}
+
+/// Writes an atom as `~w` does (latin-1 output: characters above 255 are escaped).
+pub fn write_atom(out: &mut String, a: &str) {
+    if !atom_needs_quotes(a) {
+        out.push_str(a);
+        return;
+    }
+    out.push('\'');
+    for c in a.chars() {
+        write_quoted_char(out, c, '\'');
+    }
+    out.push('\'');
+}
+
+/// One character inside a quoted atom or string, escaped as `io_lib` does
+/// for latin-1 output.
+pub fn write_quoted_char(out: &mut String, c: char, quote: char) {
+    let n = c as u32;
+    match c {
+        _ if c == quote => {
+            out.push('\\');
+            out.push(c);
+        }
+        '\\' => out.push_str("\\\\"),
+        ' '..='~' => out.push(c),
+        _ if (0xa0..=0xff).contains(&n) => out.push(c),
+        _ if n > 0xff => {
+            let _ = write!(out, "\\x{{{n:X}}}");
+        }
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\u{b}' => out.push_str("\\v"),
+        '\u{8}' => out.push_str("\\b"),
+        '\u{c}' => out.push_str("\\f"),
+        '\u{1b}' => out.push_str("\\e"),
+        '\u{7f}' => out.push_str("\\d"),
+        _ => {
+            let _ = write!(out, "\\{}{}{}", (n >> 6) & 7, (n >> 3) & 7, n & 7);
+        }
+    }
+}
+
+/// Writes a float as `float_to_list(F, [short])` does: the shortest digits
+/// that read back to the same float, in plain notation when that is no
+/// longer than scientific notation (and the value is below 2^53, where
+/// every integer is exact), else in scientific notation.
+pub fn write_float(out: &mut String, f: f64) {
+    if f == 0.0 {
+        out.push_str(if f.is_sign_negative() { "-0.0" } else { "0.0" });
+        return;
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: "d.ddde-N".
+    let sci = format!("{:e}", f.abs());
+    let (mant, exp) = sci.split_once('e').expect("{:e} always has an exponent");
+    let exp: i32 = exp.parse().expect("exponent is an integer");
+    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let nd = digits.len() as i32;
+    if f < 0.0 {
+        out.push('-');
+    }
+    let sci_text = {
+        let mut s = String::new();
+        s.push_str(&digits[..1]);
+        s.push('.');
+        s.push_str(if nd > 1 { &digits[1..] } else { "0" });
+        let _ = write!(s, "e{exp}");
+        s
+    };
+    let plain_text = if exp >= 0 {
+        if f.abs() >= 9007199254740992.0 {
+            None
+        } else if nd > exp + 1 {
+            let (int, frac) = digits.split_at(exp as usize + 1);
+            Some(format!("{int}.{frac}"))
+        } else {
+            Some(format!("{digits}{}.0", "0".repeat((exp + 1 - nd) as usize)))
+        }
+    } else {
+        Some(format!("0.{}{digits}", "0".repeat((-exp - 1) as usize)))
+    };
+    match plain_text {
+        Some(p) if p.len() <= sci_text.len() => out.push_str(&p),
+        _ => out.push_str(&sci_text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(x: f64) -> String {
+        let mut s = String::new();
+        write_float(&mut s, x);
+        s
+    }
+
+    #[test]
+    fn floats_follow_short_rules() {
+        // Each expectation was checked against erl's ~w.
+        let cases = [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.0, "1.0"),
+            (0.1, "0.1"),
+            (100.0, "100.0"),
+            (1.0e3, "1.0e3"),
+            (123456789.0, "123456789.0"),
+            (1.2345678901234568e16, "1.2345678901234568e16"),
+            (0.0001, "0.0001"),
+            (1.0e-5, "1.0e-5"),
+            (1.23e-4, "1.23e-4"),
+            (9007199254740992.0, "9.007199254740992e15"),
+            (9007199254740991.0, "9007199254740991.0"),
+            (0.0012, "0.0012"),
+            (-1.5e-7, "-1.5e-7"),
+            (5.0e-324, "5.0e-324"),
+            (120.0, "120.0"),
+            (1200.0, "1.2e3"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(f(x), want, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn atoms_are_quoted_when_needed() {
+        let q = |a: &str| {
+            let mut s = String::new();
+            write_atom(&mut s, a);
+            s
+        };
+        assert_eq!(q("ok"), "ok");
+        assert_eq!(q("Elixir.Foo"), "'Elixir.Foo'");
+        assert_eq!(q("receive"), "'receive'");
+        assert_eq!(q("maybe"), "maybe");
+        assert_eq!(q(""), "''");
+        assert_eq!(q("a\nb"), "'a\\nb'");
+        assert_eq!(q("it's"), "'it\\'s'");
+        assert_eq!(q("é"), "é");
+        assert_eq!(q("\u{100}a"), "'\\x{100}a'");
+        assert_eq!(q("a@b_1"), "a@b_1");
+        assert_eq!(q("\u{1}"), "'\\001'");
+    }
+
+    #[test]
+    fn compound_terms() {
+        let t = Term::Tuple(vec![
+            Term::List(vec![Term::atom("a")], Box::new(Term::atom("b"))),
+            Term::Bits(vec![1, 0b0110_0000], 3),
+            Term::Map(vec![
+                (Term::atom("b"), Term::Int(2)),
+                (Term::Int(1), Term::Nil),
+            ]),
+            Term::Export {
+                module: "lists".into(),
+                function: "map".into(),
+                arity: 2,
+            },
+        ]);
+        assert_eq!(w(&t), "{[a|b],<<1,3:3>>,#{1 => [],b => 2},fun lists:map/2}");
+    }
+}

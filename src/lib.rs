@@ -1,0 +1,11 @@
+//! LAM translator: reads BEAM modules, translates them to the Little Actor
+//! Machine, and runs them.
+#![deny(missing_docs)]
+
+pub mod beam;
+pub mod dis;
+pub mod erlfmt;
+pub mod error;
+pub mod term;
+
+pub use error::{Error, ErrorKind, Result};
