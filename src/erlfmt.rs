@@ -95,6 +95,96 @@ pub fn write_w(out: &mut String, t: &Term) {
     }
 }
 
+/// Formats a term for people: like `~w`, but lists of printable characters
+/// print as `"strings"` and printable binaries as `<<"text">>`, as `~p`
+/// shows them (without `~p`'s line breaking).
+pub fn p(t: &Term) -> String {
+    let mut s = String::new();
+    write_p(&mut s, t);
+    s
+}
+
+fn printable(c: i64) -> bool {
+    (0x20..=0x7e).contains(&c) || (0xa0..=0x10ffff).contains(&c) || matches!(c, 8..=13 | 27)
+}
+
+fn write_string_lit(out: &mut String, chars: impl Iterator<Item = char>) {
+    out.push('"');
+    for c in chars {
+        if (c as u32) > 0xff {
+            out.push(c);
+        } else {
+            write_quoted_char(out, c, '"');
+        }
+    }
+    out.push('"');
+}
+
+/// Appends a term formatted as [`p`] does.
+pub fn write_p(out: &mut String, t: &Term) {
+    match t {
+        Term::List(items, tail)
+            if **tail == Term::Nil
+                && items
+                    .iter()
+                    .all(|x| matches!(x, Term::Int(c) if printable(*c))) =>
+        {
+            write_string_lit(
+                out,
+                items.iter().map(|x| match x {
+                    Term::Int(c) => char::from_u32(*c as u32).unwrap_or('?'),
+                    _ => '?',
+                }),
+            );
+        }
+        Term::Binary(b)
+            if !b.is_empty()
+                && std::str::from_utf8(b).is_ok_and(|s| s.chars().all(|c| printable(c as i64))) =>
+        {
+            out.push_str("<<");
+            write_string_lit(out, std::str::from_utf8(b).unwrap_or("").chars());
+            out.push_str(">>");
+        }
+        Term::List(items, tail) => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_p(out, x);
+            }
+            if **tail != Term::Nil {
+                out.push('|');
+                write_p(out, tail);
+            }
+            out.push(']');
+        }
+        Term::Tuple(items) => {
+            out.push('{');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_p(out, x);
+            }
+            out.push('}');
+        }
+        Term::Map(pairs) => {
+            out.push_str("#{");
+            for (i, (k, v)) in Term::sorted_map(pairs).into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_p(out, k);
+                out.push_str(" => ");
+                write_p(out, v);
+            }
+            out.push('}');
+        }
+        _ => write_w(out, t),
+    }
+}
+
 /// `<<1,2,3>>`, with a last partial byte printed as `Value:Bits`.
 fn write_bits(out: &mut String, bytes: &[u8], last_bits: u8) {
     out.push_str("<<");
@@ -300,5 +390,11 @@ mod tests {
             },
         ]);
         assert_eq!(w(&t), "{[a|b],<<1,3:3>>,#{1 => [],b => 2},fun lists:map/2}");
+        let s = Term::Tuple(vec![
+            Term::string("hi\n"),
+            Term::Binary(b"ok".to_vec()),
+            Term::string(""),
+        ]);
+        assert_eq!(p(&s), "{\"hi\\n\",<<\"ok\">>,[]}");
     }
 }

@@ -20,8 +20,8 @@ use crate::error::Result;
 pub enum Int {
     /// Fits in 64 bits.
     Small(i64),
-    /// Does not.
-    Big(BigInt),
+    /// Does not (boxed: rare, and keeps operands small).
+    Big(Box<BigInt>),
 }
 
 /// One decoded operand.
@@ -44,12 +44,12 @@ pub enum Operand {
     /// Extended: a float literal (only old compilers emit these).
     Float(f64),
     /// Extended: a list of operands (jump tables, map pairs, ...).
-    List(Vec<Operand>),
+    List(Box<[Operand]>),
     /// Extended: a float register.
     FReg(u32),
     /// Extended: an allocation list of `(kind, count)` pairs:
     /// kind 0 words, 1 floats, 2 funs.
-    Alloc(Vec<(u32, u64)>),
+    Alloc(Box<[(u32, u64)]>),
     /// Extended: an index into the literal table.
     Literal(u32),
     /// Extended: a register with an index into the `Type` chunk.
@@ -121,7 +121,7 @@ pub fn tag_and_int(r: &mut Reader<'_>, signed: bool) -> Result<(u8, Int)> {
     } else {
         BigInt::from_bytes_be(Sign::Plus, bytes)
     };
-    Ok((t, Int::Big(big)))
+    Ok((t, Int::Big(Box::new(big))))
 }
 
 fn unsigned(r: &mut Reader<'_>, what: &str) -> Result<u64> {
@@ -144,7 +144,26 @@ fn small_u32(v: Int, at: usize, what: &str) -> Result<u32> {
 }
 
 /// Reads one operand.
+#[inline]
 pub fn operand(r: &mut Reader<'_>) -> Result<Operand> {
+    // Most operands are one byte: a small value with a plain tag.
+    if let Some(b) = r.peek()
+        && b & 0x08 == 0
+        && b & 7 != tag::Z
+    {
+        let v = (b >> 4) as u32;
+        let op = match b & 7 {
+            tag::U => Operand::U(v as u64),
+            tag::I => Operand::I(Int::Small(v as i64)),
+            tag::A => Operand::Atom(v),
+            tag::X => Operand::X(v),
+            tag::Y => Operand::Y(v),
+            tag::F => Operand::Label(v),
+            _ => Operand::Char(v),
+        };
+        r.skip(1);
+        return Ok(op);
+    }
     operand_nested(r, 0)
 }
 
@@ -176,7 +195,7 @@ fn operand_nested(r: &mut Reader<'_>, depth: usize) -> Result<Operand> {
                 for _ in 0..n {
                     v.push(operand_nested(r, depth + 1)?);
                 }
-                Operand::List(v)
+                Operand::List(v.into_boxed_slice())
             }
             2 => {
                 let fat = r.offset();
@@ -197,7 +216,7 @@ fn operand_nested(r: &mut Reader<'_>, depth: usize) -> Result<Operand> {
                     let count = unsigned(r, "allocation count")?;
                     v.push((kind as u32, count));
                 }
-                Operand::Alloc(v)
+                Operand::Alloc(v.into_boxed_slice())
             }
             4 => {
                 let lat = r.offset();
@@ -238,6 +257,12 @@ fn operand_nested(r: &mut Reader<'_>, depth: usize) -> Result<Operand> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn operands_stay_small() {
+        // Every module holds millions of these: keep them at three words.
+        assert_eq!(std::mem::size_of::<super::Operand>(), 24);
+    }
+
     use super::*;
     use crate::error::ErrorKind;
 
@@ -285,13 +310,13 @@ mod tests {
         b.extend([0x01, 0, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(
             one(&b).unwrap(),
-            Operand::I(Int::Big(BigInt::from(1u128 << 64)))
+            Operand::I(Int::Big(Box::new(BigInt::from(1u128 << 64))))
         );
         let mut b = vec![0xf9, 0x00];
         b.extend([0xff, 0, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(
             one(&b).unwrap(),
-            Operand::I(Int::Big(-(BigInt::from(1u128 << 64))))
+            Operand::I(Int::Big(Box::new(-(BigInt::from(1u128 << 64)))))
         );
         // 8 bytes, tag i: i64::MIN
         assert_eq!(
@@ -309,12 +334,12 @@ mod tests {
         assert_eq!(one(&b).unwrap(), Operand::Float(1.5));
         assert_eq!(
             one(&[0x17, 0x20, 0x13, 0x35]).unwrap(),
-            Operand::List(vec![Operand::X(1), Operand::Label(3)])
+            Operand::List(vec![Operand::X(1), Operand::Label(3)].into())
         );
         assert_eq!(one(&[0x27, 0x30]).unwrap(), Operand::FReg(3));
         assert_eq!(
             one(&[0x37, 0x20, 0x00, 0x30, 0x10, 0x10]).unwrap(),
-            Operand::Alloc(vec![(0, 3), (1, 1)])
+            Operand::Alloc(vec![(0, 3), (1, 1)].into())
         );
         assert_eq!(one(&[0x47, 0x50]).unwrap(), Operand::Literal(5));
         assert_eq!(

@@ -18,8 +18,10 @@ use crate::term::{Atom, Closure, Term};
 /// The version byte that starts every encoded term.
 pub const VERSION: u8 = 131;
 
-/// How deeply terms may nest. Real literals stay far below this.
-pub const MAX_DEPTH: usize = 1000;
+/// How deeply terms may nest. Real literals stay far below this; the bound
+/// keeps every recursive walk over a term (decoding, printing, dropping)
+/// well inside a thread's stack.
+pub const MAX_DEPTH: usize = 512;
 
 /// The largest decompressed size accepted for a compressed term.
 pub const MAX_INFLATED: usize = 1 << 30;
@@ -166,13 +168,119 @@ fn pid_or_port_creation(r: &mut Reader<'_>, wide: bool) -> Result<u32> {
     }
 }
 
+/// A container being filled while decoding: the decoder keeps its own
+/// stack instead of recursing, so nesting depth never threatens the
+/// thread's stack.
+enum Frame {
+    Tuple(Vec<Term>, usize),
+    List(Vec<Term>, usize),
+    ListTail(Vec<Term>),
+    Map(Vec<(Term, Term)>, Option<Term>, usize),
+}
+
 /// Decodes one term (no version byte).
 pub fn term(r: &mut Reader<'_>, depth: usize) -> Result<Term> {
-    let at = r.offset();
-    if depth > MAX_DEPTH {
-        bail!(at, Unsupported, "term nests deeper than {MAX_DEPTH} levels");
+    let mut stack: Vec<Frame> = Vec::new();
+    loop {
+        let at = r.offset();
+        if depth + stack.len() > MAX_DEPTH {
+            bail!(at, Unsupported, "term nests deeper than {MAX_DEPTH} levels");
+        }
+        let tag = r.u8("term tag")?;
+        let mut value = match tag {
+            104 | 105 => {
+                let n = if tag == 104 {
+                    r.u8("tuple arity")? as usize
+                } else {
+                    r.u32("tuple arity")? as usize
+                };
+                r.check_count(n, 1, at, "tuple arity")?;
+                if n > 0 {
+                    stack.push(Frame::Tuple(Vec::with_capacity(n), n));
+                    continue;
+                }
+                Term::Tuple(Vec::new())
+            }
+            108 => {
+                let n = r.u32("list length")? as usize;
+                r.check_count(n, 1, at, "list length")?;
+                stack.push(if n > 0 {
+                    Frame::List(Vec::with_capacity(n), n)
+                } else {
+                    Frame::ListTail(Vec::new())
+                });
+                continue;
+            }
+            116 => {
+                let n = r.u32("map size")? as usize;
+                r.check_count(n, 2, at, "map size")?;
+                if n > 0 {
+                    stack.push(Frame::Map(Vec::with_capacity(n), None, n));
+                    continue;
+                }
+                Term::Map(Vec::new())
+            }
+            _ => leaf(r, at, tag, depth + stack.len())?,
+        };
+        // Hand the finished value to the enclosing containers.
+        loop {
+            let Some(top) = stack.last_mut() else {
+                return Ok(value);
+            };
+            match top {
+                Frame::Tuple(items, n) => {
+                    items.push(value);
+                    if items.len() < *n {
+                        break;
+                    }
+                    let Some(Frame::Tuple(items, _)) = stack.pop() else {
+                        unreachable!()
+                    };
+                    value = Term::Tuple(items);
+                }
+                Frame::List(items, n) => {
+                    items.push(value);
+                    if items.len() == *n {
+                        let Some(Frame::List(items, _)) = stack.pop() else {
+                            unreachable!()
+                        };
+                        stack.push(Frame::ListTail(items));
+                    }
+                    break;
+                }
+                Frame::ListTail(_) => {
+                    let Some(Frame::ListTail(items)) = stack.pop() else {
+                        unreachable!()
+                    };
+                    value = if items.is_empty() {
+                        value
+                    } else {
+                        Term::List(items, Box::new(value))
+                    };
+                }
+                Frame::Map(pairs, key, n) => {
+                    match key.take() {
+                        None => {
+                            *key = Some(value);
+                            break;
+                        }
+                        Some(k) => pairs.push((k, value)),
+                    }
+                    if pairs.len() < *n {
+                        break;
+                    }
+                    let Some(Frame::Map(pairs, _, _)) = stack.pop() else {
+                        unreachable!()
+                    };
+                    value = Term::Map(pairs);
+                }
+            }
+        }
     }
-    let tag = r.u8("term tag")?;
+}
+
+/// Decodes a term that is not a tuple, list or map.
+fn leaf(r: &mut Reader<'_>, at: usize, tag: u8, depth: usize) -> Result<Term> {
     Ok(match tag {
         97 => Term::Int(r.u8("small integer")? as i64),
         98 => Term::Int(r.i32("integer")? as i64),
@@ -208,29 +316,11 @@ pub fn term(r: &mut Reader<'_>, depth: usize) -> Result<Term> {
             r.check_count(n, 1, at, "bignum length")?;
             big(r, n)?
         }
-        104 => {
-            let n = r.u8("tuple arity")? as usize;
-            Term::Tuple(elements(r, n, depth)?)
-        }
-        105 => {
-            let n = r.u32("tuple arity")? as usize;
-            Term::Tuple(elements(r, n, depth)?)
-        }
         106 => Term::Nil,
         107 => {
             let n = r.u16("string length")? as usize;
             let b = r.bytes(n, "string")?;
             Term::list(b.iter().map(|&c| Term::Int(c as i64)).collect())
-        }
-        108 => {
-            let n = r.u32("list length")? as usize;
-            let items = elements(r, n, depth)?;
-            let tail = term(r, depth + 1)?;
-            if items.is_empty() {
-                tail
-            } else {
-                Term::List(items, Box::new(tail))
-            }
         }
         109 => {
             let n = r.u32("binary length")? as usize;
@@ -256,17 +346,6 @@ pub fn term(r: &mut Reader<'_>, depth: usize) -> Result<Term> {
                 Term::Bits(data, bits)
             }
         }
-        116 => {
-            let n = r.u32("map size")? as usize;
-            r.check_count(n, 2, at, "map size")?;
-            let mut pairs = Vec::with_capacity(n);
-            for _ in 0..n {
-                let k = term(r, depth + 1)?;
-                let v = term(r, depth + 1)?;
-                pairs.push((k, v));
-            }
-            Term::Map(pairs)
-        }
         113 => {
             let module = atom(r)?;
             let function = atom(r)?;
@@ -281,59 +360,83 @@ pub fn term(r: &mut Reader<'_>, depth: usize) -> Result<Term> {
                 arity,
             }
         }
-        112 => {
-            let size = r.u32("fun size")? as usize;
-            if size < 4 {
-                bail!(at, Invalid, "bad fun size {size}");
-            }
-            let mut body = r.sub(size - 4, "fun")?;
-            let arity = body.u8("fun arity")?;
-            let mut uniq = [0u8; 16];
-            uniq.copy_from_slice(body.bytes(16, "fun uniq")?);
-            let index = body.u32("fun index")?;
-            let nfree = body.u32("fun free count")? as usize;
-            let module = atom(&mut body)?;
-            let old_index = small_int(&mut body, depth)?;
-            let old_uniq = small_int(&mut body, depth)?;
-            let pid = term(&mut body, depth + 1)?;
-            let free = elements(&mut body, nfree, depth)?;
-            if !body.is_empty() {
-                bail!(
-                    body.offset(),
-                    Invalid,
-                    "fun has {} trailing bytes",
-                    body.remaining()
-                );
-            }
-            Term::Fun(Box::new(Closure {
-                module,
-                arity,
-                uniq,
-                index,
-                old_index,
-                old_uniq,
-                pid,
-                free,
-            }))
-        }
-        117 => {
-            let nfree = r.u32("fun free count")? as usize;
-            let pid = term(r, depth + 1)?;
-            let module = atom(r)?;
-            let index = small_int(r, depth)?;
-            let old_uniq = small_int(r, depth)?;
-            let free = elements(r, nfree, depth)?;
-            Term::Fun(Box::new(Closure {
-                module,
-                arity: 0,
-                uniq: [0; 16],
-                index: index as u32,
-                old_index: index,
-                old_uniq,
-                pid,
-                free,
-            }))
-        }
+        112 => new_fun(r, at, depth)?,
+        117 => old_fun(r, depth)?,
+        88 | 89 | 90 | 101 | 102 | 103 | 114 | 120 => identifier(r, at, tag)?,
+        82 => bail!(
+            at,
+            Unsupported,
+            "atom cache references only occur in distribution messages"
+        ),
+        80 => bail!(
+            at,
+            Invalid,
+            "a compressed term may only appear at the top level"
+        ),
+        t => bail!(at, Invalid, "unknown term tag {t}"),
+    })
+}
+
+#[inline(never)]
+fn new_fun(r: &mut Reader<'_>, at: usize, depth: usize) -> Result<Term> {
+    let size = r.u32("fun size")? as usize;
+    if size < 4 {
+        bail!(at, Invalid, "bad fun size {size}");
+    }
+    let mut body = r.sub(size - 4, "fun")?;
+    let arity = body.u8("fun arity")?;
+    let mut uniq = [0u8; 16];
+    uniq.copy_from_slice(body.bytes(16, "fun uniq")?);
+    let index = body.u32("fun index")?;
+    let nfree = body.u32("fun free count")? as usize;
+    let module = atom(&mut body)?;
+    let old_index = small_int(&mut body, depth)?;
+    let old_uniq = small_int(&mut body, depth)?;
+    let pid = term(&mut body, depth + 1)?;
+    let free = elements(&mut body, nfree, depth)?;
+    if !body.is_empty() {
+        bail!(
+            body.offset(),
+            Invalid,
+            "fun has {} trailing bytes",
+            body.remaining()
+        );
+    }
+    Ok(Term::Fun(Box::new(Closure {
+        module,
+        arity,
+        uniq,
+        index,
+        old_index,
+        old_uniq,
+        pid,
+        free,
+    })))
+}
+
+#[inline(never)]
+fn old_fun(r: &mut Reader<'_>, depth: usize) -> Result<Term> {
+    let nfree = r.u32("fun free count")? as usize;
+    let pid = term(r, depth + 1)?;
+    let module = atom(r)?;
+    let index = small_int(r, depth)?;
+    let old_uniq = small_int(r, depth)?;
+    let free = elements(r, nfree, depth)?;
+    Ok(Term::Fun(Box::new(Closure {
+        module,
+        arity: 0,
+        uniq: [0; 16],
+        index: index as u32,
+        old_index: index,
+        old_uniq,
+        pid,
+        free,
+    })))
+}
+
+#[inline(never)]
+fn identifier(r: &mut Reader<'_>, at: usize, tag: u8) -> Result<Term> {
+    Ok(match tag {
         103 | 88 => {
             let node = atom(r)?;
             let id = r.u32("pid id")?;
@@ -383,16 +486,209 @@ pub fn term(r: &mut Reader<'_>, depth: usize) -> Result<Term> {
                 ids,
             }
         }
-        82 => bail!(
-            at,
-            Unsupported,
-            "atom cache references only occur in distribution messages"
-        ),
-        80 => bail!(
-            at,
-            Invalid,
-            "a compressed term may only appear at the top level"
-        ),
-        t => bail!(at, Invalid, "unknown term tag {t}"),
+        _ => bail!(at, Invalid, "unknown identifier tag {tag}"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::erlfmt::w;
+
+    fn dec(bytes: &[u8]) -> Result<Term> {
+        let mut v = vec![VERSION];
+        v.extend_from_slice(bytes);
+        decode(&v, 0x100)
+    }
+
+    fn ok(bytes: &[u8]) -> String {
+        w(&dec(bytes).unwrap())
+    }
+
+    fn err(bytes: &[u8]) -> (ErrorKind, usize, String) {
+        let e = dec(bytes).unwrap_err();
+        (e.kind(), e.offset().unwrap(), e.to_string())
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(ok(&[97, 200]), "200");
+        assert_eq!(ok(&[98, 0xff, 0xff, 0xff, 0xfe]), "-2");
+        assert_eq!(ok(&[110, 2, 0, 0x00, 0x01]), "256");
+        assert_eq!(
+            ok(&[110, 8, 1, 0, 0, 0, 0, 0, 0, 0, 0x80]),
+            "-9223372036854775808"
+        );
+        assert_eq!(
+            ok(&[110, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+            "18446744073709551616"
+        );
+        assert_eq!(ok(&[111, 0, 0, 0, 1, 0, 7]), "7");
+        let mut f = vec![70];
+        f.extend(2.5f64.to_bits().to_be_bytes());
+        assert_eq!(ok(&f), "2.5");
+        let mut old = vec![99];
+        let text = b"1.50000000000000000000e+00";
+        old.extend(text);
+        old.extend(std::iter::repeat_n(0, 31 - text.len()));
+        assert_eq!(ok(&old), "1.5");
+    }
+
+    #[test]
+    fn atoms_in_every_encoding() {
+        assert_eq!(ok(&[100, 0, 2, b'o', b'k']), "ok");
+        assert_eq!(ok(&[115, 3, b'F', b'o', b'o']), "'Foo'");
+        assert_eq!(ok(&[118, 0, 2, 0xc3, 0xa9]), "é");
+        assert_eq!(ok(&[119, 2, 0xc4, 0x80]), "'\\x{100}'");
+        // Latin-1 byte 0xe9 is é too.
+        assert_eq!(ok(&[115, 1, 0xe9]), "é");
+    }
+
+    #[test]
+    fn containers() {
+        assert_eq!(ok(&[104, 2, 97, 1, 106]), "{1,[]}");
+        assert_eq!(ok(&[105, 0, 0, 0, 1, 97, 1]), "{1}");
+        assert_eq!(ok(&[107, 0, 2, b'h', b'i']), "[104,105]");
+        assert_eq!(ok(&[108, 0, 0, 0, 2, 97, 1, 97, 2, 106]), "[1,2]");
+        assert_eq!(ok(&[108, 0, 0, 0, 1, 97, 1, 115, 1, b'b']), "[1|b]");
+        assert_eq!(ok(&[109, 0, 0, 0, 2, 1, 2]), "<<1,2>>");
+        assert_eq!(ok(&[77, 0, 0, 0, 2, 3, 1, 0b1010_0000]), "<<1,5:3>>");
+        assert_eq!(
+            ok(&[116, 0, 0, 0, 2, 115, 1, b'b', 97, 2, 115, 1, b'a', 97, 1]),
+            "#{a => 1,b => 2}"
+        );
+        assert_eq!(
+            ok(&[
+                113, 115, 5, b'l', b'i', b's', b't', b's', 115, 3, b'm', b'a', b'p', 97, 2
+            ]),
+            "fun lists:map/2"
+        );
+    }
+
+    #[test]
+    fn pids_ports_refs() {
+        let node = [115, 1, b'n'];
+        let mut pid = vec![88];
+        pid.extend(node);
+        pid.extend([0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(ok(&pid), "<0.5.0>");
+        let mut pid = vec![103];
+        pid.extend(node);
+        pid.extend([0, 0, 0, 5, 0, 0, 0, 0, 1]);
+        assert_eq!(ok(&pid), "<0.5.0>");
+        let mut port = vec![89];
+        port.extend(node);
+        port.extend([0, 0, 0, 7, 0, 0, 0, 1]);
+        assert_eq!(ok(&port), "#Port<0.7>");
+        let mut port = vec![120];
+        port.extend(node);
+        port.extend([0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 1]);
+        assert_eq!(ok(&port), "#Port<0.9>");
+        let mut r = vec![90, 0, 2];
+        r.extend(node);
+        r.extend([0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0, 4]);
+        assert_eq!(ok(&r), "#Ref<0.4.3>");
+        let mut r = vec![114, 0, 1];
+        r.extend(node);
+        r.extend([1, 0, 0, 0, 3]);
+        assert_eq!(ok(&r), "#Ref<0.3>");
+        let mut r = vec![101];
+        r.extend(node);
+        r.extend([0, 0, 0, 3, 1]);
+        assert_eq!(ok(&r), "#Ref<0.3>");
+    }
+
+    #[test]
+    fn closures() {
+        let node = [115, 1, b'n'];
+        let mut pid = vec![88];
+        pid.extend(node);
+        pid.extend([0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1]);
+        let mut body = vec![1u8];
+        body.extend([0u8; 16]);
+        body.extend([0, 0, 0, 3, 0, 0, 0, 1]);
+        body.extend([115, 1, b'm', 97, 3, 97, 9]);
+        body.extend(&pid);
+        body.extend([97, 42]);
+        let mut f = vec![112];
+        f.extend(((body.len() + 4) as u32).to_be_bytes());
+        f.extend(&body);
+        match dec(&f).unwrap() {
+            Term::Fun(c) => {
+                assert_eq!((c.arity, c.index, c.old_index, c.old_uniq), (1, 3, 3, 9));
+                assert_eq!(c.free, vec![Term::Int(42)]);
+            }
+            t => panic!("{t:?}"),
+        }
+        let mut old = vec![117, 0, 0, 0, 0];
+        old.extend(&pid);
+        old.extend([115, 1, b'm', 97, 3, 97, 9]);
+        assert!(matches!(dec(&old).unwrap(), Term::Fun(_)));
+    }
+
+    #[test]
+    fn compressed_terms() {
+        use std::io::Write;
+        let inner = [104, 2, 97, 1, 97, 2];
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(&inner).unwrap();
+        let mut c = vec![80];
+        c.extend((inner.len() as u32).to_be_bytes());
+        c.extend(z.finish().unwrap());
+        assert_eq!(ok(&c), "{1,2}");
+        // The size in the header must be right.
+        c[4] = 9;
+        assert_eq!(err(&c).0, ErrorKind::Invalid);
+    }
+
+    #[test]
+    fn error_paths_name_their_offsets() {
+        // Offsets: 0x100 is the version byte, 0x101 the first tag.
+        assert_eq!(
+            decode(&[130, 106], 0).unwrap_err().kind(),
+            ErrorKind::Invalid
+        );
+        assert_eq!(decode(&[], 7).unwrap_err().offset(), Some(7));
+        assert_eq!(err(&[]).0, ErrorKind::Truncated);
+        assert_eq!(err(&[255]), (ErrorKind::Invalid, 0x101, err(&[255]).2));
+        assert!(err(&[255]).2.contains("unknown term tag 255"));
+        assert_eq!(err(&[97]).0, ErrorKind::Truncated);
+        assert_eq!(err(&[98, 0, 0]).0, ErrorKind::Truncated);
+        assert_eq!(err(&[70, 0, 0]).0, ErrorKind::Truncated);
+        assert_eq!(err(&[99, b'x']).0, ErrorKind::Truncated);
+        let mut bad_float = vec![99];
+        bad_float.extend([b'z'; 31]);
+        assert_eq!(err(&bad_float).0, ErrorKind::Invalid);
+        assert_eq!(err(&[110, 1, 2, 5]).0, ErrorKind::Invalid); // sign byte 2
+        assert_eq!(
+            err(&[111, 0xff, 0xff, 0xff, 0xff, 0]).0,
+            ErrorKind::Truncated
+        );
+        assert_eq!(err(&[118, 0, 1, 0xff]).0, ErrorKind::Invalid); // not UTF-8
+        assert_eq!(err(&[100, 0, 9, b'a']).0, ErrorKind::Truncated);
+        // Huge counts fail before allocating.
+        assert_eq!(err(&[105, 0xff, 0xff, 0xff, 0xff]).0, ErrorKind::Truncated);
+        assert_eq!(
+            err(&[108, 0xff, 0xff, 0xff, 0xff, 106]).0,
+            ErrorKind::Truncated
+        );
+        assert_eq!(err(&[116, 0xff, 0xff, 0xff, 0xff]).0, ErrorKind::Truncated);
+        assert_eq!(err(&[109, 0xff, 0xff, 0xff, 0xff]).0, ErrorKind::Truncated);
+        assert_eq!(err(&[107, 0xff, 0xff]).0, ErrorKind::Truncated);
+        assert_eq!(err(&[77, 0, 0, 0, 1, 9, 0]).0, ErrorKind::Invalid);
+        assert_eq!(err(&[77, 0, 0, 0, 0, 3]).0, ErrorKind::Invalid);
+        assert_eq!(err(&[113, 97, 1]).0, ErrorKind::Invalid); // module is not an atom
+        assert_eq!(
+            err(&[113, 115, 1, b'm', 115, 1, b'f', 98, 0, 0, 1, 0]).0,
+            ErrorKind::Invalid
+        );
+        assert_eq!(err(&[112, 0, 0, 0, 2]).0, ErrorKind::Invalid);
+        assert_eq!(err(&[82, 0]).0, ErrorKind::Unsupported);
+        assert_eq!(err(&[104, 1, 80, 0, 0, 0, 0]).0, ErrorKind::Invalid);
+        assert!(err(&[106, 106]).2.contains("trailing"));
+        // Deep nesting is refused, not a stack overflow.
+        let mut deep = [104, 1].repeat(MAX_DEPTH + 5);
+        deep.push(106);
+        assert_eq!(err(&deep).0, ErrorKind::Unsupported);
+    }
 }

@@ -53,15 +53,17 @@ pub struct Lambda {
     pub old_uniq: u32,
 }
 
-/// One instruction of the `Code` chunk.
-#[derive(Debug, Clone, PartialEq)]
+/// One instruction of the `Code` chunk. Its operands (exactly
+/// `op.arity()` of them) live in [`Code::operands`] from `first` on, so
+/// that a module's millions of operands take one allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Instr {
     /// The opcode.
     pub op: Op,
-    /// Its operands, decoded but not resolved.
-    pub args: Vec<Operand>,
     /// Absolute offset of the opcode byte in the file.
     pub offset: u32,
+    /// Index of the first operand in [`Code::operands`].
+    pub first: u32,
 }
 
 /// The `Code` chunk.
@@ -77,6 +79,16 @@ pub struct Code {
     pub function_count: u32,
     /// The instructions, in order.
     pub instrs: Vec<Instr>,
+    /// The operands of all instructions, decoded but not resolved.
+    pub operands: Vec<Operand>,
+}
+
+impl Code {
+    /// The operands of an instruction.
+    #[inline]
+    pub fn args(&self, i: &Instr) -> &[Operand] {
+        &self.operands[i.first as usize..i.first as usize + i.op.arity()]
+    }
 }
 
 /// A source location.
@@ -215,10 +227,9 @@ fn read_uncompressed(bytes: &[u8]) -> Result<BeamModule> {
             "the atom table is empty: it must start with the module name"
         );
     }
-    let Some(code) = find(&chunks, b"Code") else {
+    let Some(code_raw) = find(&chunks, b"Code") else {
         bail!(0, Invalid, "no Code chunk");
     };
-    let code = with_chunk(code, code_chunk)?;
     let strings = find(&chunks, b"StrT")
         .map(|c| c.data.to_vec())
         .unwrap_or_default();
@@ -256,6 +267,13 @@ fn read_uncompressed(bytes: &[u8]) -> Result<BeamModule> {
     let literals = opt(&chunks, b"LitT", literal_table)?.unwrap_or_default();
     let lines = opt(&chunks, b"Line", line_table)?;
     let types = opt(&chunks, b"Type", type_table)?;
+    let limits = Limits {
+        atoms: atoms.len(),
+        literals: literals.len(),
+        types: types.as_ref().map_or(0, |t| t.entries.len()),
+    };
+    let code = with_chunk(code_raw, |r| code_chunk(r, &limits))
+        .map_err(|e| e.context(format!("module {}", atoms[0])))?;
     let attributes = opt(&chunks, b"Attr", whole_term)?;
     let compile_info = opt(&chunks, b"CInf", whole_term)?;
     const DECODED: [&ChunkId; 13] = [
@@ -514,7 +532,42 @@ fn type_table(r: &mut Reader<'_>) -> Result<TypeTable> {
     Ok(TypeTable { version, entries })
 }
 
-fn code_chunk(r: &mut Reader<'_>) -> Result<Code> {
+/// Table sizes that operands index into: checked while decoding, so later
+/// stages can index without checking.
+struct Limits {
+    atoms: usize,
+    literals: usize,
+    types: usize,
+}
+
+impl Limits {
+    /// What an operand refers to that does not exist, if anything.
+    #[cold]
+    fn missing(&self, o: &Operand) -> Option<String> {
+        match o {
+            Operand::Atom(i) if *i as usize > self.atoms => Some(format!("atom {i}")),
+            Operand::Literal(i) if *i as usize >= self.literals => {
+                Some(format!("literal {i} (the table has {})", self.literals))
+            }
+            Operand::Typed(_, t) if *t as usize >= self.types => Some(format!("type {t}")),
+            Operand::List(items) => items.iter().find_map(|x| self.missing(x)),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn ok(&self, o: &Operand) -> bool {
+        match o {
+            Operand::Atom(i) => (*i as usize) <= self.atoms,
+            Operand::Literal(_) | Operand::Typed(..) | Operand::List(_) => {
+                self.missing(o).is_none()
+            }
+            _ => true,
+        }
+    }
+}
+
+fn code_chunk(r: &mut Reader<'_>, limits: &Limits) -> Result<Code> {
     let at = r.offset();
     let sub_size = r.u32("code header size")? as usize;
     if sub_size < 16 {
@@ -536,8 +589,9 @@ fn code_chunk(r: &mut Reader<'_>) -> Result<Code> {
             "instruction set {instruction_set} is not supported (only 0)"
         );
     }
-    // Average instructions are about three bytes.
-    let mut instrs = Vec::with_capacity(r.remaining() / 3);
+    // Instructions average about four bytes, operands about one and a half.
+    let mut instrs = Vec::with_capacity(r.remaining() / 4);
+    let mut operands = Vec::with_capacity(r.remaining() / 2);
     while !r.is_empty() {
         let oat = r.offset();
         let n = r.u8("opcode")?;
@@ -552,16 +606,21 @@ fn code_chunk(r: &mut Reader<'_>) -> Result<Code> {
             }
             bail!(oat, Invalid, "invalid opcode {n}");
         };
-        let mut args = Vec::with_capacity(op.arity());
+        let first = operands.len() as u32;
         for i in 0..op.arity() {
-            args.push(compact::operand(r).map_err(|e| {
+            let o = compact::operand(r).map_err(|e| {
                 e.context(format!("operand {} of {} at 0x{oat:x}", i + 1, op.name()))
-            })?);
+            })?;
+            if !limits.ok(&o) {
+                let what = limits.missing(&o).unwrap_or_default();
+                bail!(oat, Invalid, "{} refers to missing {what}", op.name());
+            }
+            operands.push(o);
         }
         instrs.push(Instr {
             op,
-            args,
             offset: oat as u32,
+            first,
         });
         if op == Op::IntCodeEnd {
             break;
@@ -573,6 +632,7 @@ fn code_chunk(r: &mut Reader<'_>) -> Result<Code> {
         label_count,
         function_count,
         instrs,
+        operands,
     })
 }
 
@@ -605,8 +665,8 @@ impl BeamModule {
         self.other_chunks.iter().find(|c| &c.id == id)
     }
 
-    /// Checks that every index in the tables and the code points at
-    /// something that exists, so later stages can index without checking.
+    /// Checks that every atom index in the tables points at an atom (the
+    /// code's operands were checked as they were decoded).
     fn check_references(&self) -> Result<()> {
         let n_atoms = self.atoms.len() as u32;
         let atom_ok = |i: u32| i >= 1 && i <= n_atoms;
@@ -630,39 +690,6 @@ impl BeamModule {
         for l in &self.lambdas {
             if !atom_ok(l.function) {
                 return Err(bad("a lambda", b"FunT"));
-            }
-        }
-        for ins in &self.code.instrs {
-            self.check_operands(&ins.args, ins)?;
-        }
-        Ok(())
-    }
-
-    fn check_operands(&self, args: &[Operand], ins: &Instr) -> Result<()> {
-        for a in args {
-            let problem = match a {
-                Operand::Atom(i) if *i != 0 && self.atom(*i).is_none() => Some(format!("atom {i}")),
-                Operand::Literal(i) if *i as usize >= self.literals.len() => Some(format!(
-                    "literal {i} (the table has {})",
-                    self.literals.len()
-                )),
-                Operand::Typed(_, t) => match &self.types {
-                    Some(ty) if (*t as usize) < ty.entries.len() => None,
-                    _ => Some(format!("type {t}")),
-                },
-                Operand::List(items) => {
-                    self.check_operands(items, ins)?;
-                    None
-                }
-                _ => None,
-            };
-            if let Some(p) = problem {
-                return Err(Error::at(
-                    ins.offset as usize,
-                    ErrorKind::Invalid,
-                    format!("{} refers to missing {p}", ins.op.name()),
-                )
-                .in_chunk(*b"Code"));
             }
         }
         Ok(())

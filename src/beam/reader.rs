@@ -85,7 +85,14 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Skips `n` bytes that the caller has already seen with [`Reader::peek`].
+    #[inline]
+    pub fn skip(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.data.len());
+    }
+
     /// Peeks at the next byte without consuming it.
+    #[inline]
     pub fn peek(&self) -> Option<u8> {
         self.data.get(self.pos).copied()
     }

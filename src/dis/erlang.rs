@@ -20,7 +20,7 @@ use crate::term::Term;
 /// then its instructions, one per line.
 pub fn disassemble(m: &BeamModule) -> Result<String> {
     let funs = functions(m)?;
-    let labels = entry_labels(&funs);
+    let labels = entry_labels(m, &funs);
     let cx = Cx {
         m,
         funs: &funs,
@@ -80,7 +80,7 @@ fn pair(tag: &str, v: Term) -> Term {
 fn int(i: &Int) -> Term {
     match i {
         Int::Small(v) => Term::Int(*v),
-        Int::Big(b) => Term::Big(b.clone()),
+        Int::Big(b) => Term::Big((**b).clone()),
     }
 }
 
@@ -266,7 +266,7 @@ impl Cx<'_> {
 
     fn instr(&self, i: &Instr) -> Result<Term> {
         use Op::*;
-        let g = &i.args;
+        let g = self.m.code.args(i);
         let name = a(i.op.name());
         let test = |rest: Vec<Term>| -> Result<Term> {
             Ok(t(vec![
@@ -335,10 +335,8 @@ impl Cx<'_> {
                 self.uint(i, &g[1])?,
                 self.uint(i, &g[2])?,
             ]),
-            Deallocate | CallFun | PutTuple if g.len() == 1 => t(vec![name, self.uint(i, &g[0])?]),
-            Apply => t(vec![name, self.uint(i, &g[0])?]),
+            Deallocate | CallFun | Apply => t(vec![name, self.uint(i, &g[0])?]),
             PutTuple => t(vec![name, self.uint(i, &g[0])?, self.raw(&g[1])]),
-            Deallocate | CallFun => t(vec![name, self.uint(i, &g[0])?]),
             Return | Send | RemoveMessage | Timeout | IfEnd | Fclearerror | BuildStacktrace
             | RawRaise | BsInitWritable | OnLoad | NifStart | IntCodeEnd => name,
             Init | LoopRecEnd | Wait | Jump | CatchEnd | TryEnd | TryCase | RecvMark | RecvSet
@@ -376,15 +374,9 @@ impl Cx<'_> {
                 self.raw(&g[1]),
                 self.res_list(i, &g[2])?,
             ]),
-            Move | Badmatch | CaseEnd | Put | Fcheckerror | TryCaseEnd | BsContextToBinary
-            | Badrecord
-                if g.len() <= 2 =>
-            {
-                let mut v = vec![name, self.res(&g[0])];
-                if i.op == Move {
-                    v.push(self.raw(&g[1]));
-                }
-                t(v)
+            Move => t(vec![name, self.res(&g[0]), self.raw(&g[1])]),
+            Badmatch | CaseEnd | Put | Fcheckerror | TryCaseEnd | BsContextToBinary | Badrecord => {
+                t(vec![name, self.res(&g[0])])
             }
             GetTupleElement => t(vec![
                 name,

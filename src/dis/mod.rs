@@ -74,25 +74,23 @@ pub fn functions(m: &BeamModule) -> Result<Vec<FunctionSpan<'_>>> {
         let info = &code[fi];
         let bad =
             |what: &str| Error::at(info.offset as usize, ErrorKind::Invalid, what.to_string());
-        let name = match info.args.get(1) {
+        let name = match m.code.args(info).get(1) {
             Some(Operand::Atom(a)) => m
                 .atom(*a)
                 .ok_or_else(|| bad("func_info names a missing atom"))?,
             _ => return Err(bad("func_info without a function name")),
         };
-        let arity = match info.args.get(2) {
+        let arity = match m.code.args(info).get(2) {
             Some(Operand::U(a)) => *a as u32,
             _ => return Err(bad("func_info without an arity")),
         };
         let entry = match code.get(fi + 1) {
-            Some(Instr {
-                op: Op::Label,
-                args,
-                ..
-            }) if fi + 1 < stop => match args.first() {
-                Some(Operand::U(l)) => *l as u32,
-                _ => return Err(bad("label without a number")),
-            },
+            Some(l @ Instr { op: Op::Label, .. }) if fi + 1 < stop => {
+                match m.code.args(l).first() {
+                    Some(Operand::U(l)) => *l as u32,
+                    _ => return Err(bad("label without a number")),
+                }
+            }
             _ => return Err(bad("func_info is not followed by the entry label")),
         };
         out.push(FunctionSpan {
@@ -107,7 +105,7 @@ pub fn functions(m: &BeamModule) -> Result<Vec<FunctionSpan<'_>>> {
 
 /// Maps every label that directly follows a `func_info` to its function
 /// (index into the list from [`functions`]); `call` targets must be among them.
-pub fn entry_labels(funs: &[FunctionSpan<'_>]) -> HashMap<u32, usize> {
+pub fn entry_labels(m: &BeamModule, funs: &[FunctionSpan<'_>]) -> HashMap<u32, usize> {
     let mut map = HashMap::new();
     for (k, f) in funs.iter().enumerate() {
         let fi = f
@@ -116,7 +114,7 @@ pub fn entry_labels(funs: &[FunctionSpan<'_>]) -> HashMap<u32, usize> {
             .position(|i| i.op == Op::FuncInfo)
             .unwrap_or(0);
         for i in &f.code[fi + 1..] {
-            match (i.op, i.args.first()) {
+            match (i.op, m.code.args(i).first()) {
                 (Op::Label, Some(Operand::U(l))) => {
                     map.insert(*l as u32, k);
                 }

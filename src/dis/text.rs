@@ -12,7 +12,7 @@ use crate::error::Result;
 /// Prints the module in the friendly format.
 pub fn disassemble(m: &BeamModule) -> Result<String> {
     let funs = functions(m)?;
-    let labels = entry_labels(&funs);
+    let labels = entry_labels(m, &funs);
     let mut out = String::with_capacity(m.code.instrs.len() * 24);
     let _ = write!(out, "module ");
     write_atom(&mut out, m.name());
@@ -64,20 +64,20 @@ struct Printer<'a> {
 impl Printer<'_> {
     fn instr(&self, out: &mut String, i: &Instr) {
         if i.op == Op::Label {
-            if let Some(Operand::U(l)) = i.args.first() {
+            if let Some(Operand::U(l)) = self.m.code.args(i).first() {
                 let _ = write!(out, "L{l}:");
             }
             return;
         }
         let _ = write!(out, "    {}", i.op.name());
-        for (k, arg) in i.args.iter().enumerate() {
+        for (k, arg) in self.m.code.args(i).iter().enumerate() {
             out.push_str(if k == 0 { " " } else { ", " });
             self.operand(out, i.op, k, arg);
         }
-        if let (Op::Line, Some(Operand::U(n))) = (i.op, i.args.first()) {
-            if let Some((file, line)) = self.m.location(*n as u32) {
-                let _ = write!(out, "  ; {file}:{line}");
-            }
+        if let (Op::Line, Some(Operand::U(n))) = (i.op, self.m.code.args(i).first())
+            && let Some((file, line)) = self.m.location(*n as u32)
+        {
+            let _ = write!(out, "  ; {file}:{line}");
         }
     }
 
@@ -146,9 +146,7 @@ impl Printer<'_> {
             }
             Operand::FReg(n) => write!(out, "fr{n}"),
             Operand::Literal(k) => {
-                out.push('`');
-                write_w(out, &self.m.literals[*k as usize]);
-                out.push('`');
+                crate::erlfmt::write_p(out, &self.m.literals[*k as usize]);
                 Ok(())
             }
             Operand::Alloc(items) => {
@@ -166,10 +164,11 @@ impl Printer<'_> {
                     let e = table.entries[*ty as usize];
                     out.push_str("::");
                     write_w(out, &types::to_term(types::from_bits(e.bits & 0x1fff)));
-                    if let (Some(lo), Some(hi)) = (e.min, e.max) {
-                        if e.bits & (1 << 6) != 0 && lo <= hi {
-                            let _ = write!(out, "[{lo}..{hi}]");
-                        }
+                    if let (Some(lo), Some(hi)) = (e.min, e.max)
+                        && e.bits & (1 << 6) != 0
+                        && lo <= hi
+                    {
+                        let _ = write!(out, "[{lo}..{hi}]");
                     }
                 }
                 Ok(())

@@ -147,7 +147,6 @@ impl Leaf {
 
 /// Least upper bound of two types of the same kind; `Any` when unrelated.
 fn lub(a: Leaf, b: Leaf) -> Ty {
-    use Leaf::*;
     if a == b {
         return a.ty();
     }
@@ -155,7 +154,6 @@ fn lub(a: Leaf, b: Leaf) -> Ty {
         _ if a.is_bits() && b.is_bits() => Ty::BsMatchable,
         _ if a.is_list() && b.is_list() => Ty::List,
         _ if a.is_number() && b.is_number() => Ty::Number,
-        (Atom, _) | (_, Atom) => Ty::Any,
         _ => Ty::Any,
     }
 }
@@ -193,37 +191,35 @@ pub fn join(a: Ty, b: Ty) -> Ty {
     }
 }
 
+fn slot_of(u: &mut Union, l: Leaf) -> &mut Option<Slot> {
+    if l == Leaf::Atom {
+        &mut u.atom
+    } else if l.is_list() {
+        &mut u.list
+    } else if l.is_number() {
+        &mut u.number
+    } else if l == Leaf::Tuple {
+        &mut u.tuple
+    } else {
+        &mut u.other
+    }
+}
+
+/// Two primitives of the same kind (or two "other" types) meet in their
+/// least upper bound; otherwise each takes its slot in a union.
 fn join_leaves(a: Leaf, b: Leaf) -> Ty {
-    let mut u = Union::default();
-    let pair = |u: &mut Union, x: Leaf, y: Leaf| -> Ty {
-        // Put each into its slot; `y` is the "other" when it fits no slot.
-        for (l, first) in [(x, true), (y, false)] {
-            let slot = if l == Leaf::Atom {
-                &mut u.atom
-            } else if l.is_list() {
-                &mut u.list
-            } else if l.is_number() {
-                &mut u.number
-            } else if l == Leaf::Tuple {
-                &mut u.tuple
-            } else {
-                &mut u.other
-            };
-            let _ = first;
-            *slot = Some(l);
-        }
-        Ty::Union(*u)
-    };
+    let slotted = |l: Leaf| l == Leaf::Atom || l.is_list() || l.is_number() || l == Leaf::Tuple;
     let same_kind = (a == Leaf::Atom && b == Leaf::Atom)
         || (a.is_list() && b.is_list())
         || (a.is_number() && b.is_number())
         || (a == Leaf::Tuple && b == Leaf::Tuple);
-    let slotted = |l: Leaf| l == Leaf::Atom || l.is_list() || l.is_number() || l == Leaf::Tuple;
     if same_kind || (!slotted(a) && !slotted(b)) {
-        lub(a, b)
-    } else {
-        pair(&mut u, a, b)
+        return lub(a, b);
     }
+    let mut u = Union::default();
+    *slot_of(&mut u, a) = Some(a);
+    *slot_of(&mut u, b) = Some(b);
+    Ty::Union(u)
 }
 
 fn join_union(mut u: Union, t: Ty) -> Ty {
@@ -231,29 +227,16 @@ fn join_union(mut u: Union, t: Ty) -> Ty {
         // Unions only ever meet primitives here.
         return Ty::Any;
     };
-    let set = |slot: &mut Option<Slot>| match lub_slot(*slot, l).leaf() {
-        Some(x) => {
-            *slot = Some(x);
-            true
-        }
-        None => false,
-    };
-    if l == Leaf::Atom {
-        set(&mut u.atom);
-        Ty::Union(u)
-    } else if l.is_list() {
-        set(&mut u.list);
-        Ty::Union(u)
-    } else if l.is_number() {
-        set(&mut u.number);
-        Ty::Union(u)
-    } else if l == Leaf::Tuple {
-        set(&mut u.tuple);
+    let slot = slot_of(&mut u, l);
+    match lub_slot(*slot, l).leaf() {
+        Some(x) => *slot = Some(x),
+        // Only the "other" slot can widen to `any`, and then so does the union.
+        None => return Ty::Any,
+    }
+    if l == Leaf::Tuple {
         shrink(u)
-    } else if set(&mut u.other) {
-        Ty::Union(u)
     } else {
-        Ty::Any
+        Ty::Union(u)
     }
 }
 

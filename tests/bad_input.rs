@@ -1,0 +1,134 @@
+//! Bad input: clear errors with a place, a non-zero exit, never a panic.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use lam_translate::{ErrorKind, beam, dis};
+
+fn lam(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_lam-translate"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn fixture_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(common::root().join("fixtures").join(name)).unwrap()
+}
+
+fn write_temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("lam-bad-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn code_chunk_offset(bytes: &[u8]) -> usize {
+    bytes.windows(4).position(|w| w == b"Code").unwrap() + 8
+}
+
+#[test]
+fn truncated_file_names_file_and_offset() {
+    let b = fixture_bytes("arith.beam");
+    let p = write_temp("truncated.beam", &b[..b.len() / 2]);
+    let out = lam(&["dis", p.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("truncated.beam"), "{err}");
+    assert!(err.contains("at 0x4"), "{err}");
+    assert!(err.contains("lam::truncated"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn unknown_opcode_names_module_chunk_and_offset() {
+    let mut b = fixture_bytes("hello.beam");
+    let code = code_chunk_offset(&b);
+    // The first instruction follows the 16-byte header (and its size word).
+    let first = code + 4 + 16;
+    b[first] = 250;
+    let p = write_temp("future.beam", &b);
+    let out = lam(&["dis", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("future.beam"), "{err}");
+    assert!(err.contains("chunk Code"), "{err}");
+    assert!(err.contains(&format!("at 0x{first:x}")), "{err}");
+    assert!(err.contains("module hello"), "{err}");
+    assert!(err.contains("unknown opcode 250"), "{err}");
+}
+
+#[test]
+fn not_a_beam_and_missing_files() {
+    let p = write_temp("text.beam", b"this is not a beam file at all");
+    let out = lam(&["dis", p.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a BEAM file"));
+    let out = lam(&["dis", "/nonexistent/x.beam"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.beam"));
+}
+
+#[test]
+fn good_output_is_kept_when_a_later_file_fails() {
+    let good = common::root().join("fixtures/hello.beam");
+    let bad = write_temp("empty.beam", b"");
+    let out = lam(&["dis", good.to_str().unwrap(), bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("function main/0"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("empty.beam"));
+}
+
+fn read_never_panics(bytes: &[u8]) {
+    if let Ok(m) = beam::read(bytes) {
+        let _ = dis::erlang::disassemble(&m);
+        let _ = dis::text::disassemble(&m);
+    }
+}
+
+/// Every truncation and a sweep of single-byte corruptions of real modules
+/// must give an error or a module, never a panic or a hang.
+#[test]
+fn truncations_and_corruptions_never_panic() {
+    let mut checked = 0;
+    for name in [
+        "hello.beam",
+        "binaries.beam",
+        "maps_and_records.beam",
+        "hello_compressed.beam",
+    ] {
+        let b = fixture_bytes(name);
+        for len in 0..b.len() {
+            let r = beam::read(&b[..len]);
+            assert!(r.is_err(), "{name} truncated to {len} bytes still reads");
+            checked += 1;
+        }
+        for i in 0..b.len() {
+            for x in [0x00, 0xff, 0x80, 0x7f, 0x17, 0x57] {
+                let mut c = b.clone();
+                c[i] ^= x | 1;
+                read_never_panics(&c);
+                checked += 1;
+            }
+        }
+    }
+    println!("checked {checked} damaged modules");
+}
+
+#[test]
+fn error_kinds() {
+    let b = fixture_bytes("hello.beam");
+    assert_eq!(
+        beam::read(&b[..20]).unwrap_err().kind(),
+        ErrorKind::Truncated
+    );
+    assert_eq!(
+        beam::read(b"FOR1\0\0\0\x04BEAN").unwrap_err().kind(),
+        ErrorKind::Invalid
+    );
+    let e = beam::read_file(Path::new("/nonexistent.beam")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io);
+}
