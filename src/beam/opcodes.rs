@@ -283,3 +283,28 @@ mod tests {
         assert_eq!(Op::BsCreateBin.arity(), 6);
     }
 }
+
+/// The opcode table as a Markdown reference page (`docs/beam-ops.md` is
+/// this text; a test keeps the two equal).
+pub fn reference_markdown() -> String {
+    let mut s = String::from(
+        "# BEAM generic opcodes\n\n\
+         Generated from `src/beam/opcodes.rs` (the single table the reader, the\n\
+         disassembler and the translator use); a test fails when this page is out\n\
+         of date. Refresh it with `BLESS=1 cargo test --test docs`.\n\n\
+         Retired opcodes were withdrawn before OTP 22: no supported compiler emits\n\
+         them, but their numbers stay reserved and the reader still decodes them.\n\n\
+         | # | name | arity | since | status |\n|---:|---|---:|---|---|\n",
+    );
+    for o in OPS {
+        s.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} |\n",
+            o.op as u8,
+            o.name,
+            o.arity,
+            o.since,
+            if o.retired { "retired" } else { "" }
+        ));
+    }
+    s
+}
