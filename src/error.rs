@@ -180,7 +180,7 @@ impl miette::Diagnostic for Error {
         let help = match self.0.kind {
             ErrorKind::Truncated => "the file ends early: was it copied or written completely?",
             ErrorKind::Invalid => "the file is not a well-formed BEAM module",
-            ErrorKind::Unsupported => "this construct is valid but not supported yet",
+            ErrorKind::Unsupported => "the file uses something this version does not support",
             ErrorKind::Io => return None,
         };
         Some(Box::new(help))
