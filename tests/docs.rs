@@ -10,5 +10,8 @@ fn beam_ops_reference_is_current() {
         std::fs::write(&path, &want).unwrap();
     }
     let have = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(have == want, "docs/beam-ops.md is out of date: run BLESS=1 cargo test --test docs");
+    assert!(
+        have == want,
+        "docs/beam-ops.md is out of date: run BLESS=1 cargo test --test docs"
+    );
 }
