@@ -267,23 +267,6 @@ beam_ops! {
     184 DebugLine "debug_line"/4 "OTP 28";
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_is_dense_and_ordered() {
-        for (i, info) in OPS.iter().enumerate() {
-            assert_eq!(info.op as usize, i + 1, "{}", info.name);
-            assert_eq!(Op::from_number(i as u8 + 1), Some(info.op));
-        }
-        assert_eq!(Op::from_number(0), None);
-        assert_eq!(Op::from_number(max_opcode() + 1), None);
-        assert_eq!(Op::Move.name(), "move");
-        assert_eq!(Op::BsCreateBin.arity(), 6);
-    }
-}
-
 /// The opcode table as a Markdown reference page (`docs/beam-ops.md` is
 /// this text; a test keeps the two equal).
 pub fn reference_markdown() -> String {
@@ -307,4 +290,21 @@ pub fn reference_markdown() -> String {
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_dense_and_ordered() {
+        for (i, info) in OPS.iter().enumerate() {
+            assert_eq!(info.op as usize, i + 1, "{}", info.name);
+            assert_eq!(Op::from_number(i as u8 + 1), Some(info.op));
+        }
+        assert_eq!(Op::from_number(0), None);
+        assert_eq!(Op::from_number(max_opcode() + 1), None);
+        assert_eq!(Op::Move.name(), "move");
+        assert_eq!(Op::BsCreateBin.arity(), 6);
+    }
 }
