@@ -6,6 +6,8 @@ pub mod beam;
 pub mod dis;
 pub mod erlfmt;
 pub mod error;
+pub mod lam;
 pub mod term;
+pub mod translate;
 
 pub use error::{Error, ErrorKind, Result};

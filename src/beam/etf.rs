@@ -490,6 +490,139 @@ fn identifier(r: &mut Reader<'_>, at: usize, tag: u8) -> Result<Term> {
     })
 }
 
+/// Encodes a term in the external term format (with the version byte),
+/// so that [`decode`] gives the same term back.
+pub fn encode(t: &Term) -> Vec<u8> {
+    let mut out = vec![VERSION];
+    encode_into(&mut out, t);
+    out
+}
+
+fn encode_atom(out: &mut Vec<u8>, a: &str) {
+    let b = a.as_bytes();
+    if b.len() < 256 {
+        out.push(119);
+        out.push(b.len() as u8);
+    } else {
+        out.push(118);
+        out.extend((b.len() as u16).to_be_bytes());
+    }
+    out.extend_from_slice(b);
+}
+
+/// Appends the encoding of `t` (no version byte).
+pub fn encode_into(out: &mut Vec<u8>, t: &Term) {
+    match t {
+        Term::Int(i) if (0..=255).contains(i) => out.extend([97, *i as u8]),
+        Term::Int(i) if i32::try_from(*i).is_ok() => {
+            out.push(98);
+            out.extend((*i as i32).to_be_bytes());
+        }
+        Term::Int(i) => encode_big(out, &BigInt::from(*i)),
+        Term::Big(b) => encode_big(out, b),
+        Term::Float(f) => {
+            out.push(70);
+            out.extend(f.to_bits().to_be_bytes());
+        }
+        Term::Atom(a) => encode_atom(out, a),
+        Term::Nil => out.push(106),
+        Term::List(items, tail) => {
+            out.push(108);
+            out.extend((items.len() as u32).to_be_bytes());
+            for x in items {
+                encode_into(out, x);
+            }
+            encode_into(out, tail);
+        }
+        Term::Tuple(items) => {
+            if items.len() < 256 {
+                out.extend([104, items.len() as u8]);
+            } else {
+                out.push(105);
+                out.extend((items.len() as u32).to_be_bytes());
+            }
+            for x in items {
+                encode_into(out, x);
+            }
+        }
+        Term::Map(pairs) => {
+            out.push(116);
+            out.extend((pairs.len() as u32).to_be_bytes());
+            for (k, v) in pairs {
+                encode_into(out, k);
+                encode_into(out, v);
+            }
+        }
+        Term::Binary(b) => {
+            out.push(109);
+            out.extend((b.len() as u32).to_be_bytes());
+            out.extend_from_slice(b);
+        }
+        Term::Bits(b, n) => {
+            out.push(77);
+            out.extend((b.len() as u32).to_be_bytes());
+            out.push(*n);
+            out.extend_from_slice(b);
+        }
+        Term::Pid { node, id, serial, creation } => {
+            out.push(88);
+            encode_atom(out, node);
+            out.extend(id.to_be_bytes());
+            out.extend(serial.to_be_bytes());
+            out.extend(creation.to_be_bytes());
+        }
+        Term::Port { node, id, creation } => {
+            out.push(120);
+            encode_atom(out, node);
+            out.extend(id.to_be_bytes());
+            out.extend(creation.to_be_bytes());
+        }
+        Term::Ref { node, creation, ids } => {
+            out.push(90);
+            out.extend((ids.len() as u16).to_be_bytes());
+            encode_atom(out, node);
+            out.extend(creation.to_be_bytes());
+            for i in ids {
+                out.extend(i.to_be_bytes());
+            }
+        }
+        Term::Export { module, function, arity } => {
+            out.push(113);
+            encode_atom(out, module);
+            encode_atom(out, function);
+            out.extend([97, *arity]);
+        }
+        Term::Fun(c) => {
+            let mut body = vec![c.arity];
+            body.extend_from_slice(&c.uniq);
+            body.extend(c.index.to_be_bytes());
+            body.extend((c.free.len() as u32).to_be_bytes());
+            encode_atom(&mut body, &c.module);
+            encode_into(&mut body, &Term::Int(c.old_index));
+            encode_into(&mut body, &Term::Int(c.old_uniq));
+            encode_into(&mut body, &c.pid);
+            for x in &c.free {
+                encode_into(&mut body, x);
+            }
+            out.push(112);
+            out.extend(((body.len() + 4) as u32).to_be_bytes());
+            out.extend(body);
+        }
+    }
+}
+
+fn encode_big(out: &mut Vec<u8>, b: &BigInt) {
+    let (sign, digits) = b.to_bytes_le();
+    if digits.len() < 256 {
+        out.extend([110, digits.len() as u8]);
+    } else {
+        out.push(111);
+        out.extend((digits.len() as u32).to_be_bytes());
+    }
+    out.push(u8::from(sign == Sign::Minus));
+    out.extend(digits);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -508,6 +641,29 @@ mod tests {
     fn err(bytes: &[u8]) -> (ErrorKind, usize, String) {
         let e = dec(bytes).unwrap_err();
         (e.kind(), e.offset().unwrap(), e.to_string())
+    }
+
+    #[test]
+    fn encode_round_trips() {
+        let terms = [
+            Term::Int(0),
+            Term::Int(-1),
+            Term::Int(1 << 40),
+            Term::Int(i64::MIN),
+            Term::Big(BigInt::from(1u128 << 100)),
+            Term::Float(-2.5),
+            Term::atom("é"),
+            Term::atom(&"a".repeat(300)),
+            Term::List(vec![Term::Int(1)], Box::new(Term::atom("t"))),
+            Term::Tuple((0..300).map(Term::Int).collect()),
+            Term::Map(vec![(Term::atom("k"), Term::Binary(vec![1, 2]))]),
+            Term::Bits(vec![0xa0], 3),
+            Term::Export { module: "m".into(), function: "f".into(), arity: 2 },
+            Term::Ref { node: "n".into(), creation: 1, ids: vec![1, 2, 3] },
+        ];
+        for t in terms {
+            assert_eq!(decode(&encode(&t), 0).unwrap(), t);
+        }
     }
 
     #[test]

@@ -1,0 +1,9 @@
+//! LAM, the Little Actor Machine: its instruction set, its module format
+//! (binary and text), and the validator that checks a module before it runs.
+
+pub mod binary;
+pub mod isa;
+pub mod module;
+
+pub use isa::{LamOp, Operand, Shape};
+pub use module::Module;
