@@ -26,7 +26,8 @@ main(Files) ->
 
 one(File, Many) ->
     Many andalso io:put_chars(["== ", File, $\n]),
-    case beam_disasm:file(File) of
+    %% beam_disasm exits (rather than returning an error) on some bad input.
+    case catch beam_disasm:file(File) of
         {beam_file, _Mod, _Exports, _Attrs, _CInf, Code} ->
             lists:foreach(fun function/1, Code);
         Error ->

@@ -398,3 +398,270 @@ mod tests {
         assert_eq!(p(&s), "{\"hi\\n\",<<\"ok\">>,[]}");
     }
 }
+
+/// Reading back what [`write_w`] writes (used by the LAM text format for
+/// its literal table). Pids, ports, references and closures do not read
+/// back; the text format stores such literals in the external format.
+pub mod parse {
+    use nom::branch::alt;
+    use nom::bytes::complete::{tag, take_while, take_while1};
+    use nom::character::complete::{char, digit1, multispace0};
+    use nom::combinator::{map, map_res, opt, recognize};
+    use nom::multi::separated_list0;
+    use nom::sequence::{delimited, pair, preceded};
+    use nom::{IResult, Parser};
+    use num_bigint::BigInt;
+
+    use crate::term::Term;
+
+    fn ws<'a, O>(
+        p: impl Parser<&'a str, Output = O, Error = nom::error::Error<&'a str>>,
+    ) -> impl Parser<&'a str, Output = O, Error = nom::error::Error<&'a str>> {
+        delimited(multispace0, p, multispace0)
+    }
+
+    fn number(i: &str) -> IResult<&str, Term> {
+        let (rest, text) = recognize((
+            opt(char('-')),
+            digit1,
+            opt((char('.'), digit1)),
+            opt((char('e'), opt(char('-')), digit1)),
+        ))
+        .parse(i)?;
+        let fail = || nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Digit));
+        if text.contains('.') || text.contains('e') {
+            let f: f64 = text.parse().map_err(|_| fail())?;
+            Ok((rest, Term::Float(f)))
+        } else {
+            let b: BigInt = text.parse().map_err(|_| fail())?;
+            Ok((rest, Term::int(b)))
+        }
+    }
+
+    fn bare_atom(i: &str) -> IResult<&str, String> {
+        let (rest, s) = recognize(pair(
+            take_while1(|c: char| c.is_ascii_lowercase() || (('ß'..='ÿ').contains(&c) && c != '÷')),
+            take_while(|c: char| {
+                c.is_ascii_alphanumeric()
+                    || c == '_'
+                    || c == '@'
+                    || (('À'..='ÿ').contains(&c) && c != '×' && c != '÷')
+            }),
+        ))
+        .parse(i)?;
+        Ok((rest, s.to_string()))
+    }
+
+    /// A quoted atom or string body, with io_lib's escapes.
+    pub fn quoted(q: char) -> impl Fn(&str) -> IResult<&str, String> {
+        move |i: &str| {
+            let err = |at| nom::Err::Error(nom::error::Error::new(at, nom::error::ErrorKind::Char));
+            let Some(mut rest) = i.strip_prefix(q) else {
+                return Err(err(i));
+            };
+            let mut out = String::new();
+            loop {
+                let mut cs = rest.chars();
+                match cs.next() {
+                    None => return Err(err(rest)),
+                    Some(c) if c == q => return Ok((cs.as_str(), out)),
+                    Some('\\') => {
+                        let after = cs.as_str();
+                        let mut cs2 = after.chars();
+                        let e = cs2.next().ok_or_else(|| err(rest))?;
+                        rest = match e {
+                            'n' | 'r' | 't' | 'v' | 'b' | 'f' | 'e' | 'd' | 's' => {
+                                out.push(match e {
+                                    'n' => '\n',
+                                    'r' => '\r',
+                                    't' => '\t',
+                                    'v' => '\u{b}',
+                                    'b' => '\u{8}',
+                                    'f' => '\u{c}',
+                                    'e' => '\u{1b}',
+                                    'd' => '\u{7f}',
+                                    _ => ' ',
+                                });
+                                cs2.as_str()
+                            }
+                            'x' => {
+                                let body =
+                                    cs2.as_str().strip_prefix('{').ok_or_else(|| err(rest))?;
+                                let end = body.find('}').ok_or_else(|| err(rest))?;
+                                let n =
+                                    u32::from_str_radix(&body[..end], 16).map_err(|_| err(rest))?;
+                                out.push(char::from_u32(n).ok_or_else(|| err(rest))?);
+                                &body[end + 1..]
+                            }
+                            '0'..='7' => {
+                                let digits: String = after
+                                    .chars()
+                                    .take(3)
+                                    .take_while(|c| ('0'..='7').contains(c))
+                                    .collect();
+                                let n = u32::from_str_radix(&digits, 8).map_err(|_| err(rest))?;
+                                out.push(char::from_u32(n).ok_or_else(|| err(rest))?);
+                                &after[digits.len()..]
+                            }
+                            c => {
+                                out.push(c);
+                                cs2.as_str()
+                            }
+                        };
+                    }
+                    Some(c) => {
+                        out.push(c);
+                        rest = cs.as_str();
+                    }
+                }
+            }
+        }
+    }
+
+    /// An atom, bare or quoted.
+    pub fn atom(i: &str) -> IResult<&str, String> {
+        alt((quoted('\''), bare_atom)).parse(i)
+    }
+
+    fn list(i: &str) -> IResult<&str, Term> {
+        let (i, _) = char('[').parse(i)?;
+        let (i, items) = separated_list0(ws(char(',')), ws(term)).parse(i)?;
+        let (i, tail) = opt(preceded(ws(char('|')), ws(term))).parse(i)?;
+        let (i, _) = char(']').parse(i)?;
+        let tail = tail.unwrap_or(Term::Nil);
+        Ok((
+            i,
+            if items.is_empty() {
+                tail
+            } else {
+                Term::List(items, Box::new(tail))
+            },
+        ))
+    }
+
+    fn tuple(i: &str) -> IResult<&str, Term> {
+        map(
+            delimited(
+                char('{'),
+                separated_list0(ws(char(',')), ws(term)),
+                char('}'),
+            ),
+            Term::Tuple,
+        )
+        .parse(i)
+    }
+
+    fn map_term(i: &str) -> IResult<&str, Term> {
+        let pair_p = (ws(term), tag("=>"), ws(term));
+        map(
+            delimited(tag("#{"), separated_list0(ws(char(',')), pair_p), char('}')),
+            |pairs| Term::Map(pairs.into_iter().map(|(k, _, v)| (k, v)).collect()),
+        )
+        .parse(i)
+    }
+
+    fn byte(i: &str) -> IResult<&str, u8> {
+        map_res(digit1, str::parse::<u8>).parse(i)
+    }
+
+    fn binary(i: &str) -> IResult<&str, Term> {
+        let seg = (
+            ws(byte),
+            opt(preceded(char(':'), map_res(digit1, str::parse::<u8>))),
+        );
+        let (rest, segs) =
+            delimited(tag("<<"), separated_list0(char(','), seg), tag(">>")).parse(i)?;
+        let fail = || nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Verify));
+        let mut bytes = Vec::with_capacity(segs.len());
+        let n = segs.len();
+        for (k, (v, bits)) in segs.into_iter().enumerate() {
+            match bits {
+                None => bytes.push(v),
+                Some(b) if k + 1 == n && (1..8).contains(&b) && (v as u16) < (1 << b) => {
+                    bytes.push(v << (8 - b));
+                    return Ok((rest, Term::Bits(bytes, b)));
+                }
+                Some(_) => return Err(fail()),
+            }
+        }
+        Ok((rest, Term::Binary(bytes)))
+    }
+
+    fn export(i: &str) -> IResult<&str, Term> {
+        let (i, (_, m, _, f, _, a)) = (
+            tag("fun "),
+            atom,
+            char(':'),
+            atom,
+            char('/'),
+            map_res(digit1, str::parse::<u8>),
+        )
+            .parse(i)?;
+        Ok((
+            i,
+            Term::Export {
+                module: m.into(),
+                function: f.into(),
+                arity: a,
+            },
+        ))
+    }
+
+    /// One term, as `~w` prints it.
+    pub fn term(i: &str) -> IResult<&str, Term> {
+        alt((
+            export,
+            number,
+            map(atom, |a| Term::Atom(a.into())),
+            list,
+            tuple,
+            map_term,
+            binary,
+        ))
+        .parse(i)
+    }
+
+    /// Parses a whole string as one term.
+    pub fn whole(s: &str) -> Result<Term, String> {
+        match ws(term).parse(s) {
+            Ok(("", t)) => Ok(t),
+            Ok((rest, _)) => Err(format!("unexpected text after the term: {rest:.20}")),
+            Err(e) => Err(format!("not a term: {e}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn what_w_writes_reads_back() {
+        let terms = [
+            "0",
+            "-12345678901234567890123",
+            "1.0e-5",
+            "-0.0",
+            "ok",
+            "'Elixir.Foo'",
+            "'a\\nb\\'c\\x{100}\\001'",
+            "é",
+            "[]",
+            "[1,[2]|a]",
+            "{}",
+            "{a,{b,<<1,2,7:3>>}}",
+            "#{}",
+            "#{1 => [],b => 2}",
+            "<<>>",
+            "fun lists:map/2",
+            "fun erlang:'+'/2",
+        ];
+        for text in terms {
+            let t = parse::whole(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(w(&t), text);
+        }
+        assert!(parse::whole("{a,").is_err());
+        assert!(parse::whole("<<1:9>>").is_err());
+        assert!(parse::whole("a b").is_err());
+    }
+}

@@ -6,7 +6,9 @@ pub mod beam;
 pub mod dis;
 pub mod erlfmt;
 pub mod error;
+pub mod files;
 pub mod lam;
+pub mod report;
 pub mod term;
 pub mod translate;
 

@@ -1,42 +1,98 @@
 //! The `lam-translate` command.
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 
-use lam_translate::beam;
-use lam_translate::dis;
+use lam_translate::lam::{binary, text};
+use lam_translate::report::{ModuleReport, Report};
+use lam_translate::translate::{self, diagnostic::UnsupportedDiagnostic};
+use lam_translate::{beam, dis, files};
 
 #[derive(Parser)]
 #[command(
     name = "lam-translate",
     version,
-    about = "Translate BEAM modules to the Little Actor Machine"
+    about = "Translate BEAM modules to the Little Actor Machine",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    translate: TranslateArgs,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Translate .beam files to LAM (the default command).
+    Translate(TranslateArgs),
+    /// Print a compatibility report for files, directories, or (by default)
+    /// the installed OTP and Elixir.
+    Report(ReportArgs),
     /// Print the disassembly of .beam files.
-    Dis {
-        /// Output format: `text` for people, `erlang` for exactly what
-        /// OTP's beam_disasm:file/1 returns (one ~w term per line).
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// The .beam files.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-    },
+    Dis(DisArgs),
+}
+
+#[derive(Args)]
+struct TranslateArgs {
+    /// .beam files, or directories to search for them.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Write output files into this directory instead of beside each input.
+    #[arg(short = 'o', long = "out-dir")]
+    out_dir: Option<PathBuf>,
+    /// What to write: `binary` (.lam) or `text` (.lasm, the assembly).
+    #[arg(long, value_enum, default_value_t = Emit::Binary)]
+    emit: Emit,
+    /// Exit with an error when anything could not be translated.
+    #[arg(long)]
+    deny_unsupported: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Format {
+enum Emit {
+    Binary,
+    Text,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Files or directories (default: the installed OTP and Elixir libraries).
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
+    /// Write the report to this file instead of standard output.
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Args)]
+struct DisArgs {
+    /// Output format: `text` for people, `erlang` for exactly what
+    /// OTP's beam_disasm:file/1 returns (one ~w term per line).
+    #[arg(long, value_enum, default_value_t = DisFormat::Text)]
+    format: DisFormat,
+    /// The .beam files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DisFormat {
     Text,
     Erlang,
 }
@@ -44,28 +100,188 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Dis { format, files } => dis_command(format, &files),
+        Some(Command::Translate(args)) => translate_command(&args),
+        Some(Command::Report(args)) => report_command(&args),
+        Some(Command::Dis(args)) => dis_command(&args),
+        None => translate_command(&cli.translate),
     }
 }
 
-fn report(err: lam_translate::Error) {
-    let report = miette::Report::new(err);
-    eprintln!("{report:?}");
+fn report(err: impl miette::Diagnostic + Send + Sync + 'static) {
+    eprintln!("{:?}", miette::Report::new(err));
 }
 
-fn dis_command(format: Format, files: &[PathBuf]) -> ExitCode {
-    if matches!(format, Format::Erlang) && files.len() > 1 {
+/// Runs `f` over `items` in parallel, showing a progress bar on a terminal.
+fn with_progress<T: Sync, R: Send>(what: &str, items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let done = AtomicUsize::new(0);
+    let show = std::io::stderr().is_terminal() && items.len() > 1;
+    let finished = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        if show {
+            s.spawn(|| {
+                while !finished.load(Ordering::Relaxed) {
+                    let n = done.load(Ordering::Relaxed);
+                    let width = 30 * n / items.len().max(1);
+                    eprint!(
+                        "\r[{}{}] {n}/{} {what}",
+                        "#".repeat(width),
+                        " ".repeat(30 - width),
+                        items.len()
+                    );
+                    std::thread::sleep(std::time::Duration::from_millis(80));
+                }
+                eprint!("\r{}\r", " ".repeat(50 + what.len()));
+            });
+        }
+        let out = items
+            .par_iter()
+            .map(|x| {
+                let r = f(x);
+                done.fetch_add(1, Ordering::Relaxed);
+                r
+            })
+            .collect();
+        finished.store(true, Ordering::Relaxed);
+        out
+    })
+}
+
+fn output_path(input: &Path, out_dir: Option<&Path>, emit: Emit) -> PathBuf {
+    let ext = match emit {
+        Emit::Binary => "lam",
+        Emit::Text => "lasm",
+    };
+    let name = input.with_extension(ext);
+    match out_dir {
+        Some(d) => d.join(name.file_name().unwrap_or_default()),
+        None => name,
+    }
+}
+
+enum Outcome {
+    Done(Vec<UnsupportedDiagnostic>),
+    Failed(lam_translate::Error),
+}
+
+fn translate_command(args: &TranslateArgs) -> ExitCode {
+    let inputs = match files::beams(&args.paths, "beam") {
+        Ok(f) => f,
+        Err(e) => {
+            report(e);
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(d) = &args.out_dir
+        && let Err(e) = std::fs::create_dir_all(d)
+    {
+        report(lam_translate::Error::io(d, &e));
+        return ExitCode::FAILURE;
+    }
+    let outcomes = with_progress("modules", &inputs, |input| {
+        let run = || -> lam_translate::Result<Outcome> {
+            let m = beam::read_file(input)?;
+            let t = translate::translate(&m).map_err(|e| e.in_file(input))?;
+            let bytes = match args.emit {
+                Emit::Binary => binary::encode(&t.module),
+                Emit::Text => text::print(&t.module).into_bytes(),
+            };
+            let out = output_path(input, args.out_dir.as_deref(), args.emit);
+            std::fs::write(&out, bytes).map_err(|e| lam_translate::Error::io(&out, &e))?;
+            let diags = t
+                .unsupported
+                .into_iter()
+                .map(|u| UnsupportedDiagnostic::new(u, input, m.compile_info.as_ref()))
+                .collect();
+            Ok(Outcome::Done(diags))
+        };
+        run().unwrap_or_else(Outcome::Failed)
+    });
+    let (mut failed, mut unsupported) = (false, false);
+    for o in outcomes {
+        match o {
+            Outcome::Done(diags) => {
+                unsupported |= !diags.is_empty();
+                for d in diags {
+                    report(d);
+                }
+            }
+            Outcome::Failed(e) => {
+                failed = true;
+                report(e);
+            }
+        }
+    }
+    if failed || (unsupported && args.deny_unsupported) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn report_command(args: &ReportArgs) -> ExitCode {
+    let paths = if args.paths.is_empty() {
+        let mut p = match files::otp_lib_dir() {
+            Ok(d) => vec![d],
+            Err(e) => {
+                report(e);
+                return ExitCode::FAILURE;
+            }
+        };
+        p.extend(files::elixir_lib_dir());
+        p
+    } else {
+        args.paths.clone()
+    };
+    let inputs = match files::beams(&paths, "beam") {
+        Ok(f) => f,
+        Err(e) => {
+            report(e);
+            return ExitCode::FAILURE;
+        }
+    };
+    let modules = with_progress("modules", &inputs, |input| {
+        match beam::read_file(input)
+            .and_then(|m| translate::translate(&m).map_err(|e| e.in_file(input)))
+        {
+            Ok(t) => ModuleReport::from_translation(input, &t),
+            Err(e) => ModuleReport::failed(input, e.to_string()),
+        }
+    });
+    let r = Report::new(modules);
+    let text = match args.format {
+        ReportFormat::Text => r.text(),
+        ReportFormat::Json => r.json() + "\n",
+        ReportFormat::Markdown => r.markdown(),
+    };
+    let written = match &args.output {
+        Some(p) => std::fs::write(p, text).map_err(|e| lam_translate::Error::io(p, &e)),
+        None => std::io::stdout()
+            .write_all(text.as_bytes())
+            .map_err(|e| lam_translate::Error::io(Path::new("-"), &e)),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dis_command(args: &DisArgs) -> ExitCode {
+    if matches!(args.format, DisFormat::Erlang) && args.files.len() > 1 {
         eprintln!("lam-translate: --format erlang takes one file at a time");
         return ExitCode::from(2);
     }
     // Read in parallel, print in order: output never depends on timing.
-    let results: Vec<_> = files
+    let results: Vec<_> = args
+        .files
         .par_iter()
         .map(|f| {
             beam::read_file(f).and_then(|m| {
-                match format {
-                    Format::Text => dis::text::disassemble(&m),
-                    Format::Erlang => dis::erlang::disassemble(&m),
+                match args.format {
+                    DisFormat::Text => dis::text::disassemble(&m),
+                    DisFormat::Erlang => dis::erlang::disassemble(&m),
                 }
                 .map_err(|e| e.in_file(f))
             })
@@ -77,12 +293,12 @@ fn dis_command(format: Format, files: &[PathBuf]) -> ExitCode {
     for (i, r) in results.into_iter().enumerate() {
         match r {
             Ok(text) => {
-                if files.len() > 1 {
+                if args.files.len() > 1 {
                     let _ = writeln!(
                         out,
                         "{}== {}",
                         if i > 0 { "\n" } else { "" },
-                        files[i].display()
+                        args.files[i].display()
                     );
                 }
                 if out.write_all(text.as_bytes()).is_err() {

@@ -51,7 +51,13 @@ fn every_installed_module_and_fixture_disassembles_exactly_like_beam_disasm() {
         "expected the ~1,200 installed OTP and Elixir modules, found {}",
         files.len()
     );
-    files.extend(common::beams_under(&common::root().join("fixtures")));
+    // Every fixture compiled by erlc; retired_opcode.beam is hand-made with an
+    // opcode beam_disasm cannot resolve, so it has nothing to compare with.
+    files.extend(
+        common::beams_under(&common::root().join("fixtures"))
+            .into_iter()
+            .filter(|f| !f.ends_with("retired_opcode.beam")),
+    );
     let script = common::root().join("erl/disasm.escript");
 
     // Two escript processes, one per core, each over half the files.

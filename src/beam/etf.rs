@@ -548,7 +548,8 @@ pub fn encode_into(out: &mut Vec<u8>, t: &Term) {
         Term::Map(pairs) => {
             out.push(116);
             out.extend((pairs.len() as u32).to_be_bytes());
-            for (k, v) in pairs {
+            // Keys in term order: one map, one encoding.
+            for (k, v) in Term::sorted_map(pairs).into_iter().map(|p| (&p.0, &p.1)) {
                 encode_into(out, k);
                 encode_into(out, v);
             }
@@ -564,7 +565,12 @@ pub fn encode_into(out: &mut Vec<u8>, t: &Term) {
             out.push(*n);
             out.extend_from_slice(b);
         }
-        Term::Pid { node, id, serial, creation } => {
+        Term::Pid {
+            node,
+            id,
+            serial,
+            creation,
+        } => {
             out.push(88);
             encode_atom(out, node);
             out.extend(id.to_be_bytes());
@@ -577,7 +583,11 @@ pub fn encode_into(out: &mut Vec<u8>, t: &Term) {
             out.extend(id.to_be_bytes());
             out.extend(creation.to_be_bytes());
         }
-        Term::Ref { node, creation, ids } => {
+        Term::Ref {
+            node,
+            creation,
+            ids,
+        } => {
             out.push(90);
             out.extend((ids.len() as u16).to_be_bytes());
             encode_atom(out, node);
@@ -586,7 +596,11 @@ pub fn encode_into(out: &mut Vec<u8>, t: &Term) {
                 out.extend(i.to_be_bytes());
             }
         }
-        Term::Export { module, function, arity } => {
+        Term::Export {
+            module,
+            function,
+            arity,
+        } => {
             out.push(113);
             encode_atom(out, module);
             encode_atom(out, function);
@@ -658,8 +672,16 @@ mod tests {
             Term::Tuple((0..300).map(Term::Int).collect()),
             Term::Map(vec![(Term::atom("k"), Term::Binary(vec![1, 2]))]),
             Term::Bits(vec![0xa0], 3),
-            Term::Export { module: "m".into(), function: "f".into(), arity: 2 },
-            Term::Ref { node: "n".into(), creation: 1, ids: vec![1, 2, 3] },
+            Term::Export {
+                module: "m".into(),
+                function: "f".into(),
+                arity: 2,
+            },
+            Term::Ref {
+                node: "n".into(),
+                creation: 1,
+                ids: vec![1, 2, 3],
+            },
         ];
         for t in terms {
             assert_eq!(decode(&encode(&t), 0).unwrap(), t);

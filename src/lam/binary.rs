@@ -189,7 +189,8 @@ fn read_uleb(r: &mut Reader<'_>, what: &str) -> Result<u64> {
 fn read_u32(r: &mut Reader<'_>, what: &str) -> Result<u32> {
     let at = r.offset();
     let v = read_uleb(r, what)?;
-    u32::try_from(v).map_err(|_| Error::at(at, ErrorKind::Invalid, format!("{what} {v} is too large")))
+    u32::try_from(v)
+        .map_err(|_| Error::at(at, ErrorKind::Invalid, format!("{what} {v} is too large")))
 }
 
 fn read_count(r: &mut Reader<'_>, min_size: usize, what: &str) -> Result<usize> {
@@ -203,14 +204,16 @@ fn read_str(r: &mut Reader<'_>, what: &str) -> Result<String> {
     let n = read_count(r, 1, what)?;
     let at = r.offset();
     let b = r.bytes(n, what)?;
-    String::from_utf8(b.to_vec()).map_err(|_| Error::at(at, ErrorKind::Invalid, format!("{what} is not UTF-8")))
+    String::from_utf8(b.to_vec())
+        .map_err(|_| Error::at(at, ErrorKind::Invalid, format!("{what} is not UTF-8")))
 }
 
 fn read_operand(r: &mut Reader<'_>, depth: usize) -> Result<Operand> {
     let at = r.offset();
     let reg = |r: &mut Reader<'_>| -> Result<u16> {
         let v = read_uleb(r, "register")?;
-        u16::try_from(v).map_err(|_| Error::at(at, ErrorKind::Invalid, format!("register {v} is too large")))
+        u16::try_from(v)
+            .map_err(|_| Error::at(at, ErrorKind::Invalid, format!("register {v} is too large")))
     };
     Ok(match r.u8("operand tag")? {
         0 => Operand::X(reg(r)?),
@@ -246,12 +249,20 @@ fn read_operand(r: &mut Reader<'_>, depth: usize) -> Result<Operand> {
 pub fn decode(data: &[u8]) -> Result<Module> {
     let mut r = Reader::new(data, 0);
     if r.bytes(4, "magic").ok() != Some(MAGIC.as_slice()) {
-        bail!(0, Invalid, "not a LAM module: it does not start with LAM\\0");
+        bail!(
+            0,
+            Invalid,
+            "not a LAM module: it does not start with LAM\\0"
+        );
     }
     let vat = r.offset();
     let version = u16::from_le_bytes([r.u8("version")?, r.u8("version")?]);
     if version != VERSION {
-        bail!(vat, Unsupported, "LAM format version {version} is not supported (this reader knows {VERSION})");
+        bail!(
+            vat,
+            Unsupported,
+            "LAM format version {version} is not supported (this reader knows {VERSION})"
+        );
     }
     r.bytes(2, "flags")?;
     let mut m = Module::default();
@@ -265,11 +276,21 @@ pub fn decode(data: &[u8]) -> Result<Module> {
         let mut s = r.sub(len, name)?;
         section(&mut m, id, &mut s).map_err(|e| e.context(format!("section {name}")))?;
         if !s.is_empty() {
-            bail!(s.offset(), Invalid, "{} trailing bytes in section {name}", s.remaining());
+            bail!(
+                s.offset(),
+                Invalid,
+                "{} trailing bytes in section {name}",
+                s.remaining()
+            );
         }
     }
     if !r.is_empty() {
-        bail!(r.offset(), Invalid, "{} trailing bytes after the last section", r.remaining());
+        bail!(
+            r.offset(),
+            Invalid,
+            "{} trailing bytes after the last section",
+            r.remaining()
+        );
     }
     Ok(m)
 }
@@ -297,7 +318,11 @@ fn section(m: &mut Module, id: u8, s: &mut Reader<'_>) -> Result<()> {
                 let module = read_u32(s, "import module")?;
                 let function = read_u32(s, "import function")?;
                 let arity = read_u32(s, "import arity")?;
-                m.imports.push(Import { module, function, arity });
+                m.imports.push(Import {
+                    module,
+                    function,
+                    arity,
+                });
             }
         }
         4 => {
@@ -313,7 +338,13 @@ fn section(m: &mut Module, id: u8, s: &mut Reader<'_>) -> Result<()> {
                     1 => true,
                     v => bail!(at, Invalid, "exported flag {v} is not 0 or 1"),
                 };
-                m.functions.push(Function { name, arity, start, entry, exported });
+                m.functions.push(Function {
+                    name,
+                    arity,
+                    start,
+                    entry,
+                    exported,
+                });
             }
         }
         5 => {
@@ -322,7 +353,11 @@ fn section(m: &mut Module, id: u8, s: &mut Reader<'_>) -> Result<()> {
                 let function = read_u32(s, "lambda function")?;
                 let num_free = read_u32(s, "lambda free count")?;
                 let old_uniq = read_u32(s, "lambda uniq")?;
-                m.lambdas.push(Lambda { function, num_free, old_uniq });
+                m.lambdas.push(Lambda {
+                    function,
+                    num_free,
+                    old_uniq,
+                });
             }
         }
         6 => {
@@ -331,7 +366,9 @@ fn section(m: &mut Module, id: u8, s: &mut Reader<'_>) -> Result<()> {
             for _ in 0..n {
                 let at = s.offset();
                 let b = s.u8("opcode")?;
-                let Some(op) = LamOp::from_u8(b) else { bail!(at, Invalid, "unknown LAM opcode {b}") };
+                let Some(op) = LamOp::from_u8(b) else {
+                    bail!(at, Invalid, "unknown LAM opcode {b}")
+                };
                 let first = m.operands.len() as u32;
                 for _ in 0..op.arity() {
                     let o = read_operand(s, 0)?;
@@ -375,7 +412,10 @@ mod tests {
         for v in [0i64, -1, 1, i64::MIN, i64::MAX] {
             let mut b = Vec::new();
             operand(&mut b, &Operand::Int(v));
-            assert_eq!(read_operand(&mut Reader::new(&b, 0), 0).unwrap(), Operand::Int(v));
+            assert_eq!(
+                read_operand(&mut Reader::new(&b, 0), 0).unwrap(),
+                Operand::Int(v)
+            );
         }
         let e = read_uleb(&mut Reader::new(&[0xff; 11], 0), "v").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Invalid);
@@ -385,8 +425,19 @@ mod tests {
 
     #[test]
     fn rejects_bad_headers() {
-        assert!(decode(b"BEAM").unwrap_err().to_string().contains("not a LAM module"));
-        assert_eq!(decode(b"LAM\0\x09\0\0\0").unwrap_err().kind(), ErrorKind::Unsupported);
-        assert_eq!(decode(b"LAM\0\x01\0\0\0").unwrap_err().kind(), ErrorKind::Truncated);
+        assert!(
+            decode(b"BEAM")
+                .unwrap_err()
+                .to_string()
+                .contains("not a LAM module")
+        );
+        assert_eq!(
+            decode(b"LAM\0\x09\0\0\0").unwrap_err().kind(),
+            ErrorKind::Unsupported
+        );
+        assert_eq!(
+            decode(b"LAM\0\x01\0\0\0").unwrap_err().kind(),
+            ErrorKind::Truncated
+        );
     }
 }

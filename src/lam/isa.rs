@@ -39,23 +39,50 @@ pub enum Shape {
 
 /// Kinds of the `test` instruction.
 pub const TEST_KINDS: &[&str] = &[
-    "is_integer", "is_float", "is_number", "is_atom", "is_pid", "is_reference", "is_port",
-    "is_nil", "is_binary", "is_bitstring", "is_list", "is_nonempty_list", "is_tuple", "is_map",
-    "is_boolean", "is_function", "is_function2", "test_arity", "is_tagged_tuple", "lt", "ge",
-    "eq", "ne", "eq_exact", "ne_exact",
+    "is_integer",
+    "is_float",
+    "is_number",
+    "is_atom",
+    "is_pid",
+    "is_reference",
+    "is_port",
+    "is_nil",
+    "is_binary",
+    "is_bitstring",
+    "is_list",
+    "is_nonempty_list",
+    "is_tuple",
+    "is_map",
+    "is_boolean",
+    "is_function",
+    "is_function2",
+    "test_arity",
+    "is_tagged_tuple",
+    "lt",
+    "ge",
+    "eq",
+    "ne",
+    "eq_exact",
+    "ne_exact",
 ];
 /// Kinds of `select`.
 pub const SELECT_KINDS: &[&str] = &["value", "tuple_arity"];
 /// Kinds of `call_fun` and `tail_call_fun`.
 pub const FUN_KINDS: &[&str] = &["fun", "apply"];
 /// Kinds of `arith`.
-pub const ARITH_KINDS: &[&str] =
-    &["add", "sub", "mul", "div", "idiv", "rem", "band", "bor", "bxor", "bsl", "bsr"];
+pub const ARITH_KINDS: &[&str] = &[
+    "add", "sub", "mul", "div", "idiv", "rem", "band", "bor", "bxor", "bsl", "bsr",
+];
 /// Kinds of `put_map`.
 pub const MAP_KINDS: &[&str] = &["assoc", "exact"];
 /// Kinds of `fail`.
 pub const FAIL_KINDS: &[&str] = &[
-    "badmatch", "case_clause", "if_clause", "try_clause", "badrecord", "function_clause",
+    "badmatch",
+    "case_clause",
+    "if_clause",
+    "try_clause",
+    "badrecord",
+    "function_clause",
     "unsupported",
 ];
 /// Kinds of `recv_mark`.
@@ -125,9 +152,15 @@ macro_rules! define_lam_ops {
 }
 
 macro_rules! shape {
-    (Kind($k:expr)) => { Shape::Kind($k) };
-    ($s:ident) => { Shape::$s };
-    ($e:expr) => { $e };
+    (Kind($k:expr)) => {
+        Shape::Kind($k)
+    };
+    ($s:ident) => {
+        Shape::$s
+    };
+    ($e:expr) => {
+        $e
+    };
 }
 
 use Shape::*;

@@ -4,6 +4,7 @@
 pub mod binary;
 pub mod isa;
 pub mod module;
+pub mod text;
 
 pub use isa::{LamOp, Operand, Shape};
 pub use module::Module;

@@ -119,7 +119,11 @@ impl Module {
 
     /// Index of an import, added if missing.
     pub fn import(&mut self, module: &str, function: &str, arity: u32) -> u32 {
-        let imp = Import { module: self.atom(module), function: self.atom(function), arity };
+        let imp = Import {
+            module: self.atom(module),
+            function: self.atom(function),
+            arity,
+        };
         match self.imports.iter().position(|i| *i == imp) {
             Some(i) => i as u32,
             None => {
@@ -148,7 +152,10 @@ impl Module {
 
     /// The source location of instruction `pc`, as (file, line).
     pub fn location(&self, pc: u32) -> Option<(&str, u32)> {
-        let i = self.lines.partition_point(|l| l.instr <= pc).checked_sub(1)?;
+        let i = self
+            .lines
+            .partition_point(|l| l.instr <= pc)
+            .checked_sub(1)?;
         let l = self.lines[i];
         if l.line == 0 {
             return None;
@@ -161,11 +168,24 @@ impl Module {
     pub fn validate(&self) -> Result<(), ValidationError> {
         let bad = |pc: Option<u32>, message: String| Err(ValidationError { pc, message });
         if self.atoms.is_empty() {
-            return bad(None, "the atom table is empty (atom 0 must be the module name)".into());
+            return bad(
+                None,
+                "the atom table is empty (atom 0 must be the module name)".into(),
+            );
         }
         let n = self.code.len() as u32;
+        // Names must be unique: the text format refers to atoms and imports by name.
+        let mut seen = std::collections::HashSet::new();
+        if let Some(dup) = self.atoms.iter().find(|a| !seen.insert(&***a)) {
+            return bad(None, format!("atom {dup:?} appears twice"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        if self.imports.iter().any(|i| !seen.insert(*i)) {
+            return bad(None, "an import appears twice".into());
+        }
         for imp in &self.imports {
-            if imp.module as usize >= self.atoms.len() || imp.function as usize >= self.atoms.len() {
+            if imp.module as usize >= self.atoms.len() || imp.function as usize >= self.atoms.len()
+            {
                 return bad(None, "an import names a missing atom".into());
             }
         }
@@ -175,7 +195,13 @@ impl Module {
                 return bad(None, "a function names a missing atom".into());
             }
             if f.start >= n || f.entry >= n || f.entry < f.start {
-                return bad(None, format!("function {}/{} points outside the code", self.atoms[f.name as usize], f.arity));
+                return bad(
+                    None,
+                    format!(
+                        "function {}/{} points outside the code",
+                        self.atoms[f.name as usize], f.arity
+                    ),
+                );
             }
             if last_start.is_some_and(|s| f.start < s) {
                 return bad(None, "functions are not in code order".into());
@@ -187,13 +213,19 @@ impl Module {
                 return bad(None, "a lambda names a missing function".into());
             }
         }
-        if self.on_load.is_some_and(|f| f as usize >= self.functions.len()) {
+        if self
+            .on_load
+            .is_some_and(|f| f as usize >= self.functions.len())
+        {
             return bad(None, "on_load names a missing function".into());
         }
         let mut prev = None;
         for l in &self.lines {
             if l.instr >= n.max(1) || prev.is_some_and(|p| l.instr <= p) {
-                return bad(Some(l.instr), "line table entries must be in code order".into());
+                return bad(
+                    Some(l.instr),
+                    "line table entries must be in code order".into(),
+                );
             }
             if l.line != 0 && l.file as usize >= self.files.len() {
                 return bad(Some(l.instr), "line table names a missing file".into());
@@ -207,9 +239,24 @@ impl Module {
                 return bad(Some(pc), "operands are not laid out in order".into());
             }
             expected += ins.op.arity() as u32;
+            let needs_label = matches!(
+                ins.op,
+                LamOp::Jump
+                    | LamOp::Try
+                    | LamOp::PeekMessage
+                    | LamOp::NextMessage
+                    | LamOp::Wait
+                    | LamOp::Select
+            );
+            if needs_label && self.args(ins).contains(&Operand::NoLabel) {
+                return bad(Some(pc), format!("{} needs a label", ins.op.name()));
+            }
             for (k, (shape, o)) in ins.op.info().shapes.iter().zip(self.args(ins)).enumerate() {
                 if let Err(m) = self.check(*shape, o) {
-                    return bad(Some(pc), format!("{} operand {}: {m}", ins.op.name(), k + 1));
+                    return bad(
+                        Some(pc),
+                        format!("{} operand {}: {m}", ins.op.name(), k + 1),
+                    );
                 }
             }
         }
@@ -229,19 +276,24 @@ impl Module {
             }
         };
         match (shape, o) {
-            (Shape::Src, Operand::X(_) | Operand::Y(_)) | (Shape::Dst, Operand::X(_) | Operand::Y(_)) => {
-                self.reg(o)
-            }
+            (Shape::Src, Operand::X(_) | Operand::Y(_))
+            | (Shape::Dst, Operand::X(_) | Operand::Y(_)) => self.reg(o),
             (Shape::Dst, Operand::Discard) => Ok(()),
             (Shape::Src, Operand::Nil | Operand::Int(_)) => Ok(()),
             (Shape::Src, Operand::Atom(a)) if (*a as usize) < self.atoms.len() => Ok(()),
             (Shape::Src, Operand::Literal(l)) if (*l as usize) < self.literals.len() => Ok(()),
             (Shape::Label, Operand::NoLabel) => Ok(()),
             (Shape::Label | Shape::Target, Operand::Label(l)) if *l < n => Ok(()),
-            (Shape::Import | Shape::Target, Operand::Import(i)) if (*i as usize) < self.imports.len() => Ok(()),
+            (Shape::Import | Shape::Target, Operand::Import(i))
+                if (*i as usize) < self.imports.len() =>
+            {
+                Ok(())
+            }
             (Shape::Num, Operand::Num(_)) => Ok(()),
             (Shape::Kind(words), Operand::Kind(k)) if (*k as usize) < words.len() => Ok(()),
-            (Shape::Srcs, _) => list(o, 1)?.iter().try_for_each(|x| self.check(Shape::Src, x)),
+            (Shape::Srcs, _) => list(o, 1)?
+                .iter()
+                .try_for_each(|x| self.check(Shape::Src, x)),
             (Shape::SrcLabels | Shape::SrcSrcs | Shape::SrcDsts, _) => {
                 let second = match shape {
                     Shape::SrcLabels => Shape::Label,

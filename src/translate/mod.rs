@@ -6,13 +6,15 @@
 //! retired opcode). Labels are emitted as BEAM label numbers and patched to
 //! instruction indices once the whole module is laid out.
 
+pub mod diagnostic;
+
 use std::collections::HashMap;
 
 use crate::beam::compact::{Int, Operand as B};
 use crate::beam::{BeamModule, Op};
 use crate::dis;
 use crate::error::{Error, ErrorKind, Result};
-use crate::lam::isa::{self, LamOp, Operand as L, FLOAT_REG_BASE};
+use crate::lam::isa::{self, FLOAT_REG_BASE, LamOp, Operand as L};
 use crate::lam::module::{Function, Import, Lambda, LineEntry, Module};
 use crate::term::Term;
 
@@ -153,7 +155,11 @@ pub fn translate(beam: &BeamModule) -> Result<Translation> {
             imports: beam
                 .imports
                 .iter()
-                .map(|i| Import { module: i.module - 1, function: i.function - 1, arity: i.arity })
+                .map(|i| Import {
+                    module: i.module - 1,
+                    function: i.function - 1,
+                    arity: i.arity,
+                })
                 .collect(),
             ..Module::default()
         },
@@ -163,8 +169,11 @@ pub fn translate(beam: &BeamModule) -> Result<Translation> {
         current: None,
         pending_tuple: None,
     };
-    let exports: std::collections::HashSet<(u32, u32)> =
-        beam.exports.iter().map(|e| (e.function - 1, e.arity)).collect();
+    let exports: std::collections::HashSet<(u32, u32)> = beam
+        .exports
+        .iter()
+        .map(|e| (e.function - 1, e.arity))
+        .collect();
     let mut entry_fn = HashMap::new();
     let mut functions_full = 0;
     for f in &funs {
@@ -190,7 +199,8 @@ pub fn translate(beam: &BeamModule) -> Result<Translation> {
     let labels = std::mem::take(&mut t.labels);
     let at = |l: u32| -> Result<u32> {
         labels.get(&l).copied().ok_or_else(|| {
-            Error::new(ErrorKind::Invalid, format!("jump to undefined label {l}")).in_chunk(*b"Code")
+            Error::new(ErrorKind::Invalid, format!("jump to undefined label {l}"))
+                .in_chunk(*b"Code")
         })
     };
     for f in &mut t.m.functions {
@@ -201,17 +211,32 @@ pub fn translate(beam: &BeamModule) -> Result<Translation> {
     }
     for l in &beam.lambdas {
         let function = *entry_fn.get(&l.label).ok_or_else(|| {
-            Error::new(ErrorKind::Invalid, format!("lambda entry label {} is not a function", l.label))
-                .in_chunk(*b"FunT")
+            Error::new(
+                ErrorKind::Invalid,
+                format!("lambda entry label {} is not a function", l.label),
+            )
+            .in_chunk(*b"FunT")
         })?;
-        t.m.lambdas.push(Lambda { function, num_free: l.num_free, old_uniq: l.old_uniq });
+        t.m.lambdas.push(Lambda {
+            function,
+            num_free: l.num_free,
+            old_uniq: l.old_uniq,
+        });
     }
     t.m.on_load = on_load(beam, &t.m);
     let module = t.m;
     module.validate().map_err(|e| {
-        Error::new(ErrorKind::Invalid, format!("translation produced an invalid module: {e}"))
+        Error::new(
+            ErrorKind::Invalid,
+            format!("translation produced an invalid module: {e}"),
+        )
     })?;
-    Ok(Translation { module, unsupported: t.unsupported, functions: funs.len(), functions_full })
+    Ok(Translation {
+        module,
+        unsupported: t.unsupported,
+        functions: funs.len(),
+        functions_full,
+    })
 }
 
 fn patch_labels(op: &mut L, at: &impl Fn(u32) -> Result<u32>) -> Result<()> {
@@ -229,7 +254,9 @@ fn patch_labels(op: &mut L, at: &impl Fn(u32) -> Result<u32>) -> Result<()> {
 
 /// The function named by `-on_load(F/0)`, if any.
 fn on_load(beam: &BeamModule, m: &Module) -> Option<u32> {
-    let Some(Term::List(attrs, _)) = &beam.attributes else { return None };
+    let Some(Term::List(attrs, _)) = &beam.attributes else {
+        return None;
+    };
     attrs.iter().find_map(|a| match a {
         Term::Tuple(kv) if kv.len() == 2 && kv[0].as_atom() == Some("on_load") => match &kv[1] {
             Term::List(items, _) => match items.first() {
@@ -276,7 +303,12 @@ const ARITH: &[(&str, &str)] = &[
 ];
 
 fn kind(words: &[&str], w: &str) -> L {
-    L::Kind(words.iter().position(|x| *x == w).expect("kind is in its list") as u8)
+    L::Kind(
+        words
+            .iter()
+            .position(|x| *x == w)
+            .expect("kind is in its list") as u8,
+    )
 }
 
 impl Translator<'_> {
@@ -286,8 +318,12 @@ impl Translator<'_> {
 
     #[cold]
     fn bad(&self, ins: &crate::beam::Instr, what: &str) -> Error {
-        Error::at(ins.offset as usize, ErrorKind::Invalid, format!("{}: {what}", ins.op.name()))
-            .in_chunk(*b"Code")
+        Error::at(
+            ins.offset as usize,
+            ErrorKind::Invalid,
+            format!("{}: {what}", ins.op.name()),
+        )
+        .in_chunk(*b"Code")
     }
 
     /// A BEAM operand as a LAM source.
@@ -335,7 +371,10 @@ impl Translator<'_> {
     /// `bif lam:Name/N` for the runtime helpers binary syntax needs.
     fn native(&mut self, name: &str, fail: L, args: Vec<L>, dst: L) {
         let imp = self.m.import("lam", name, args.len() as u32);
-        self.emit(LamOp::Bif, vec![L::Import(imp), fail, L::List(args.into()), dst]);
+        self.emit(
+            LamOp::Bif,
+            vec![L::Import(imp), fail, L::List(args.into()), dst],
+        );
     }
 
     fn flush_tuple(&mut self) {
@@ -346,7 +385,11 @@ impl Translator<'_> {
 
     fn import_name(&self, idx: u32) -> Option<(&str, &str, u32)> {
         let i = self.m.imports.get(idx as usize)?;
-        Some((&self.m.atoms[i.module as usize], &self.m.atoms[i.function as usize], i.arity))
+        Some((
+            &self.m.atoms[i.module as usize],
+            &self.m.atoms[i.function as usize],
+            i.arity,
+        ))
     }
 
     fn spawn_kind(&self, imp: &B) -> Option<L> {
@@ -393,7 +436,9 @@ impl Translator<'_> {
         }
         match ins.op {
             Op::Label => {
-                let B::U(l) = g[0] else { return Err(self.bad(ins, "label without a number")) };
+                let B::U(l) = g[0] else {
+                    return Err(self.bad(ins, "label without a number"));
+                };
                 self.labels.insert(l as u32, self.m.code.len() as u32);
             }
             Op::Line | Op::ExecutableLine | Op::DebugLine => self.set_location(&g[0]),
@@ -401,15 +446,29 @@ impl Translator<'_> {
                 let k = kind(isa::FAIL_KINDS, "function_clause");
                 self.emit(O::Fail, vec![k, L::Nil]);
             }
-            Op::IntCodeEnd | Op::TestHeap | Op::Timeout | Op::Fclearerror | Op::Fcheckerror
-            | Op::OnLoad | Op::RecvMark | Op::RecvSet | Op::NifStart => {}
+            Op::IntCodeEnd
+            | Op::TestHeap
+            | Op::Timeout
+            | Op::Fclearerror
+            | Op::Fcheckerror
+            | Op::OnLoad
+            | Op::RecvMark
+            | Op::RecvSet
+            | Op::NifStart => {}
             Op::Call | Op::CallOnly => {
-                let op = if ins.op == Op::Call { O::Call } else { O::TailCall };
+                let op = if ins.op == Op::Call {
+                    O::Call
+                } else {
+                    O::TailCall
+                };
                 self.emit(op, vec![L::Num(self.num(&g[0])), L::Label(label_of(&g[1]))]);
             }
             Op::CallLast => {
                 self.emit(O::Deallocate, vec![L::Num(self.num(&g[2]))]);
-                self.emit(O::TailCall, vec![L::Num(self.num(&g[0])), L::Label(label_of(&g[1]))]);
+                self.emit(
+                    O::TailCall,
+                    vec![L::Num(self.num(&g[0])), L::Label(label_of(&g[1]))],
+                );
             }
             Op::CallExt | Op::CallExtOnly | Op::CallExtLast => {
                 let arity = L::Num(self.num(&g[0]));
@@ -436,7 +495,12 @@ impl Translator<'_> {
             Op::Bif0 | Op::Bif1 | Op::Bif2 => {
                 let (imp, fail, args, dst) = match ins.op {
                     Op::Bif0 => (&g[0], L::NoLabel, &g[..0], &g[1]),
-                    _ => (&g[1], self.label(&g[0]), &g[2..g.len() - 1], &g[g.len() - 1]),
+                    _ => (
+                        &g[1],
+                        self.label(&g[0]),
+                        &g[2..g.len() - 1],
+                        &g[g.len() - 1],
+                    ),
                 };
                 let imp = self.num(imp);
                 let dst = self.src(dst);
@@ -453,7 +517,9 @@ impl Translator<'_> {
                 let args = &g[3..g.len() - 1];
                 let dst = self.src(&g[g.len() - 1]);
                 let arith = match self.import_name(imp) {
-                    Some(("erlang", name, 2)) => ARITH.iter().find(|(n, _)| *n == name).map(|(_, k)| *k),
+                    Some(("erlang", name, 2)) => {
+                        ARITH.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
+                    }
                     _ => None,
                 };
                 match arith {
@@ -476,7 +542,9 @@ impl Translator<'_> {
                 self.emit(O::Move, vec![L::Nil, d]);
             }
             Op::InitYregs => {
-                let B::List(regs) = &g[0] else { return Err(self.bad(ins, "expected a list")) };
+                let B::List(regs) = &g[0] else {
+                    return Err(self.bad(ins, "expected a list"));
+                };
                 for r in regs.iter() {
                     let d = self.src(r);
                     self.emit(O::Move, vec![L::Nil, d]);
@@ -499,11 +567,31 @@ impl Translator<'_> {
                 let t = self.src(&g[1]);
                 self.emit(O::Wait, vec![self.label(&g[0]), t]);
             }
-            Op::IsLt | Op::IsGe | Op::IsEq | Op::IsNe | Op::IsEqExact | Op::IsNeExact
-            | Op::IsInteger | Op::IsFloat | Op::IsNumber | Op::IsAtom | Op::IsPid
-            | Op::IsReference | Op::IsPort | Op::IsNil | Op::IsBinary | Op::IsList
-            | Op::IsNonemptyList | Op::IsTuple | Op::TestArity | Op::IsFunction | Op::IsBoolean
-            | Op::IsFunction2 | Op::IsBitstr | Op::IsMap | Op::IsTaggedTuple => {
+            Op::IsLt
+            | Op::IsGe
+            | Op::IsEq
+            | Op::IsNe
+            | Op::IsEqExact
+            | Op::IsNeExact
+            | Op::IsInteger
+            | Op::IsFloat
+            | Op::IsNumber
+            | Op::IsAtom
+            | Op::IsPid
+            | Op::IsReference
+            | Op::IsPort
+            | Op::IsNil
+            | Op::IsBinary
+            | Op::IsList
+            | Op::IsNonemptyList
+            | Op::IsTuple
+            | Op::TestArity
+            | Op::IsFunction
+            | Op::IsBoolean
+            | Op::IsFunction2
+            | Op::IsBitstr
+            | Op::IsMap
+            | Op::IsTaggedTuple => {
                 let name = match ins.op {
                     Op::IsLt => "lt",
                     Op::IsGe => "ge",
@@ -515,13 +603,23 @@ impl Translator<'_> {
                     other => other.name(),
                 };
                 let args = self.srcs(&g[1..]);
-                self.emit(O::Test, vec![kind(isa::TEST_KINDS, name), self.label(&g[0]), args]);
+                self.emit(
+                    O::Test,
+                    vec![kind(isa::TEST_KINDS, name), self.label(&g[0]), args],
+                );
             }
             Op::SelectVal | Op::SelectTupleArity => {
-                let k = if ins.op == Op::SelectVal { "value" } else { "tuple_arity" };
+                let k = if ins.op == Op::SelectVal {
+                    "value"
+                } else {
+                    "tuple_arity"
+                };
                 let s = self.src(&g[0]);
                 let table = self.src(&g[2]);
-                self.emit(O::Select, vec![kind(isa::SELECT_KINDS, k), s, self.label(&g[1]), table]);
+                self.emit(
+                    O::Select,
+                    vec![kind(isa::SELECT_KINDS, k), s, self.label(&g[1]), table],
+                );
             }
             Op::Jump => self.emit(O::Jump, vec![self.label(&g[0])]),
             Op::Catch | Op::Try => {
@@ -544,7 +642,11 @@ impl Translator<'_> {
                     Op::Badrecord => "badrecord",
                     _ => "if_clause",
                 };
-                let v = if ins.op == Op::IfEnd { L::Nil } else { self.src(&g[0]) };
+                let v = if ins.op == Op::IfEnd {
+                    L::Nil
+                } else {
+                    self.src(&g[0])
+                };
                 self.emit(O::Fail, vec![kind(isa::FAIL_KINDS, k), v]);
             }
             Op::Move | Op::Fmove => {
@@ -561,7 +663,11 @@ impl Translator<'_> {
             }
             Op::GetHd | Op::GetTl => {
                 let (s, d) = (self.src(&g[0]), self.src(&g[1]));
-                let args = if ins.op == Op::GetHd { vec![s, d, L::Discard] } else { vec![s, L::Discard, d] };
+                let args = if ins.op == Op::GetHd {
+                    vec![s, d, L::Discard]
+                } else {
+                    vec![s, L::Discard, d]
+                };
                 self.emit(O::SplitList, args);
             }
             Op::GetTupleElement => {
@@ -572,7 +678,15 @@ impl Translator<'_> {
                 let (v, tup) = (self.src(&g[0]), self.src(&g[1]));
                 let pos = L::Int(self.num(&g[2]) as i64 + 1);
                 let imp = self.m.import("erlang", "setelement", 3);
-                self.emit(O::Bif, vec![L::Import(imp), L::NoLabel, L::List(vec![pos, tup.clone(), v].into()), tup]);
+                self.emit(
+                    O::Bif,
+                    vec![
+                        L::Import(imp),
+                        L::NoLabel,
+                        L::List(vec![pos, tup.clone(), v].into()),
+                        tup,
+                    ],
+                );
             }
             Op::UpdateRecord => {
                 let src = self.src(&g[2]);
@@ -621,7 +735,10 @@ impl Translator<'_> {
             Op::CallFun2 => {
                 let n = self.num(&g[1]);
                 let fun = self.src(&g[2]);
-                self.emit(O::CallFun, vec![kind(isa::FUN_KINDS, "fun"), L::Num(n), fun]);
+                self.emit(
+                    O::CallFun,
+                    vec![kind(isa::FUN_KINDS, "fun"), L::Num(n), fun],
+                );
             }
             Op::Apply | Op::ApplyLast => {
                 let n = self.num(&g[0]);
@@ -635,7 +752,11 @@ impl Translator<'_> {
             }
             Op::MakeFun2 => {
                 let idx = self.num(&g[0]);
-                let nfree = self.beam.lambdas.get(idx as usize).map_or(0, |l| l.num_free);
+                let nfree = self
+                    .beam
+                    .lambdas
+                    .get(idx as usize)
+                    .map_or(0, |l| l.num_free);
                 let free = (0..nfree).map(|i| L::X(i as u16)).collect();
                 self.emit(O::MakeFun, vec![L::Num(idx), L::X(0), L::List(free)]);
             }
@@ -651,7 +772,10 @@ impl Translator<'_> {
                 };
                 let (a, d) = (self.src(a), self.src(d));
                 let imp = self.m.import("erlang", name, 1);
-                self.emit(O::Bif, vec![L::Import(imp), fail, L::List(vec![a].into()), d]);
+                self.emit(
+                    O::Bif,
+                    vec![L::Import(imp), fail, L::List(vec![a].into()), d],
+                );
             }
             Op::Fadd | Op::Fsub | Op::Fmul | Op::Fdiv => {
                 let k = match ins.op {
@@ -661,7 +785,10 @@ impl Translator<'_> {
                     _ => "div",
                 };
                 let (a, b, d) = (self.src(&g[1]), self.src(&g[2]), self.src(&g[3]));
-                self.emit(O::Arith, vec![kind(isa::ARITH_KINDS, k), self.label(&g[0]), a, b, d]);
+                self.emit(
+                    O::Arith,
+                    vec![kind(isa::ARITH_KINDS, k), self.label(&g[0]), a, b, d],
+                );
             }
             Op::Raise => {
                 // raise/2 takes the class from the stack trace.
@@ -669,12 +796,24 @@ impl Translator<'_> {
                 self.emit(O::Raise, vec![L::Nil, value, trace]);
             }
             Op::RawRaise => self.emit(O::Raise, vec![L::X(0), L::X(1), L::X(2)]),
-            Op::BuildStacktrace => self.native("build_stacktrace", L::NoLabel, vec![L::X(0)], L::X(0)),
-            Op::Trim => self.emit(O::Trim, vec![L::Num(self.num(&g[0])), L::Num(self.num(&g[1]))]),
+            Op::BuildStacktrace => {
+                self.native("build_stacktrace", L::NoLabel, vec![L::X(0)], L::X(0))
+            }
+            Op::Trim => self.emit(
+                O::Trim,
+                vec![L::Num(self.num(&g[0])), L::Num(self.num(&g[1]))],
+            ),
             Op::PutMapAssoc | Op::PutMapExact => {
-                let k = if ins.op == Op::PutMapAssoc { "assoc" } else { "exact" };
+                let k = if ins.op == Op::PutMapAssoc {
+                    "assoc"
+                } else {
+                    "exact"
+                };
                 let (s, d, pairs) = (self.src(&g[1]), self.src(&g[2]), self.src(&g[4]));
-                self.emit(O::PutMap, vec![kind(isa::MAP_KINDS, k), self.label(&g[0]), s, d, pairs]);
+                self.emit(
+                    O::PutMap,
+                    vec![kind(isa::MAP_KINDS, k), self.label(&g[0]), s, d, pairs],
+                );
             }
             Op::GetMapElements => {
                 let (s, pairs) = (self.src(&g[1]), self.src(&g[2]));
@@ -682,11 +821,20 @@ impl Translator<'_> {
             }
             Op::HasMapFields => {
                 let s = self.src(&g[1]);
-                let L::List(keys) = self.src(&g[2]) else { return Err(self.bad(ins, "expected a list")) };
-                let pairs: Vec<L> = keys.into_vec().into_iter().flat_map(|k| [k, L::Discard]).collect();
+                let L::List(keys) = self.src(&g[2]) else {
+                    return Err(self.bad(ins, "expected a list"));
+                };
+                let pairs: Vec<L> = keys
+                    .into_vec()
+                    .into_iter()
+                    .flat_map(|k| [k, L::Discard])
+                    .collect();
                 self.emit(O::GetMap, vec![self.label(&g[0]), s, L::List(pairs.into())]);
             }
-            Op::RecvMarkerReserve | Op::RecvMarkerBind | Op::RecvMarkerUse | Op::RecvMarkerClear => {
+            Op::RecvMarkerReserve
+            | Op::RecvMarkerBind
+            | Op::RecvMarkerUse
+            | Op::RecvMarkerClear => {
                 let k = match ins.op {
                     Op::RecvMarkerReserve => "reserve",
                     Op::RecvMarkerBind => "bind",
@@ -694,7 +842,11 @@ impl Translator<'_> {
                     _ => "clear",
                 };
                 let d = self.src(&g[0]);
-                let s = if ins.op == Op::RecvMarkerBind { self.src(&g[1]) } else { L::Nil };
+                let s = if ins.op == Op::RecvMarkerBind {
+                    self.src(&g[1])
+                } else {
+                    L::Nil
+                };
                 self.emit(O::RecvMark, vec![kind(isa::MARK_KINDS, k), d, s]);
             }
             op if op.name().starts_with("bs_") => self.binary(ins, g)?,
@@ -709,7 +861,12 @@ impl Translator<'_> {
         Ok(())
     }
 
-    fn unsupported(&mut self, ins: &crate::beam::Instr, f: &dis::FunctionSpan<'_>, reason: &'static str) {
+    fn unsupported(
+        &mut self,
+        ins: &crate::beam::Instr,
+        f: &dis::FunctionSpan<'_>,
+        reason: &'static str,
+    ) {
         let (file, line) = match self.current {
             Some((fi, l)) if l > 0 => (self.m.files.get(fi as usize).cloned(), Some(l)),
             _ => (None, None),
@@ -736,7 +893,10 @@ impl Translator<'_> {
         let fail = g.first().map_or(L::NoLabel, |o| self.label(o));
         match ins.op {
             Op::BsStartMatch2 | Op::BsStartMatch3 => {
-                let (bin, dst) = (s(self, 1), s(self, if ins.op == Op::BsStartMatch2 { 4 } else { 3 }));
+                let (bin, dst) = (
+                    s(self, 1),
+                    s(self, if ins.op == Op::BsStartMatch2 { 4 } else { 3 }),
+                );
                 self.native("bs_start_match", fail, vec![bin], dst);
             }
             Op::BsStartMatch4 => {
@@ -758,7 +918,11 @@ impl Translator<'_> {
                 self.native("bs_skip_bits", fail, args, L::Discard);
             }
             Op::BsTestTail2 | Op::BsTestUnit => {
-                let name = if ins.op == Op::BsTestTail2 { "bs_test_tail" } else { "bs_test_unit" };
+                let name = if ins.op == Op::BsTestTail2 {
+                    "bs_test_tail"
+                } else {
+                    "bs_test_unit"
+                };
                 let args = vec![s(self, 1), s(self, 2)];
                 self.native(name, fail, args, L::Discard);
             }
@@ -775,7 +939,11 @@ impl Translator<'_> {
                 self.native("bs_match_string", fail, vec![ctx, lit], L::Discard);
             }
             Op::BsSave2 | Op::BsRestore2 => {
-                let name = if ins.op == Op::BsSave2 { "bs_save" } else { "bs_restore" };
+                let name = if ins.op == Op::BsSave2 {
+                    "bs_save"
+                } else {
+                    "bs_restore"
+                };
                 let args = vec![s(self, 0), s(self, 1)];
                 self.native(name, L::NoLabel, args, L::Discard);
             }
@@ -784,7 +952,11 @@ impl Translator<'_> {
                 self.native("bs_context_to_binary", L::NoLabel, vec![r.clone()], r);
             }
             Op::BsGetTail | Op::BsGetPosition => {
-                let name = if ins.op == Op::BsGetTail { "bs_get_tail" } else { "bs_get_position" };
+                let name = if ins.op == Op::BsGetTail {
+                    "bs_get_tail"
+                } else {
+                    "bs_get_position"
+                };
                 let (ctx, dst) = (s(self, 0), s(self, 1));
                 self.native(name, L::NoLabel, vec![ctx], dst);
             }
@@ -793,7 +965,7 @@ impl Translator<'_> {
                 self.native("bs_set_position", L::NoLabel, args, L::Discard);
             }
             Op::BsGetUtf8 | Op::BsGetUtf16 | Op::BsGetUtf32 => {
-                let name = &ins.op.name()[..]; // bs_get_utfN
+                let name = ins.op.name();
                 let args = vec![s(self, 1), s(self, 3)];
                 let dst = s(self, 4);
                 self.native(name, fail, args, dst);
@@ -804,7 +976,11 @@ impl Translator<'_> {
                 self.native(name, fail, args, L::Discard);
             }
             Op::BsInit2 | Op::BsInitBits => {
-                let name = if ins.op == Op::BsInit2 { "bs_init" } else { "bs_init_bits" };
+                let name = if ins.op == Op::BsInit2 {
+                    "bs_init"
+                } else {
+                    "bs_init_bits"
+                };
                 let args = vec![s(self, 1), s(self, 4)];
                 let dst = s(self, 5);
                 self.native(name, fail, args, dst);
@@ -841,7 +1017,9 @@ impl Translator<'_> {
                 let dst = s(self, 4);
                 self.native("bs_add", fail, args, dst);
             }
-            Op::BsInitWritable => self.native("bs_init_writable", L::NoLabel, vec![L::X(0)], L::X(0)),
+            Op::BsInitWritable => {
+                self.native("bs_init_writable", L::NoLabel, vec![L::X(0)], L::X(0))
+            }
             Op::BsAppend => {
                 let args = vec![s(self, 5), s(self, 1), s(self, 4), s(self, 6)];
                 let dst = s(self, 7);
@@ -872,7 +1050,9 @@ impl Translator<'_> {
     fn bs_match(&mut self, ins: &crate::beam::Instr, g: &[B]) -> Result<()> {
         let fail = self.label(&g[0]);
         let ctx = self.src(&g[1]);
-        let B::List(cmds) = &g[2] else { return Err(self.bad(ins, "expected a command list")) };
+        let B::List(cmds) = &g[2] else {
+            return Err(self.bad(ins, "expected a command list"));
+        };
         let mut i = 0;
         let word = |o: &B| match o {
             B::Atom(k) => self.beam.atom(*k).map(|a| a.to_string()),

@@ -1,0 +1,111 @@
+//! The translator over every installed OTP and Elixir module: the
+//! compatibility report (run through the CLI, as a user would) and exact
+//! round trips through both LAM formats.
+
+mod common;
+
+use std::process::Command;
+
+use lam_translate::lam::{binary, text};
+use rayon::prelude::*;
+
+#[test]
+fn report_over_installed_otp_and_elixir_shows_everything_translated() {
+    let out_file = common::root().join("target/lam-report-installed.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_lam-translate"))
+        .args(["report", "--format", "json", "-o"])
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
+    assert_eq!(json["format"], "lam-translate-report");
+    assert_eq!(json["version"], 1);
+    let t = &json["totals"];
+    let modules = t["modules"].as_u64().unwrap();
+    println!(
+        "report: {}/{} modules translated, {}/{} functions fully translated (share {}), unsupported: {}",
+        t["modules_translated"],
+        modules,
+        t["functions_full"],
+        t["functions"],
+        t["share_full"],
+        t["unsupported_by_opcode"]
+    );
+    assert!(
+        modules >= 1000,
+        "expected the ~1,200 installed modules, found {modules}"
+    );
+    assert_eq!(
+        t["modules_translated"], t["modules"],
+        "some modules did not translate"
+    );
+    assert_eq!(
+        t["share_full"], 1.0,
+        "some functions have unsupported constructs"
+    );
+    let apps: Vec<&str> = json["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    for app in ["stdlib", "kernel", "compiler", "elixir"] {
+        assert!(
+            apps.contains(&app),
+            "application {app} missing from {apps:?}"
+        );
+    }
+}
+
+#[test]
+fn every_installed_module_round_trips_through_binary_and_text() {
+    let files = common::installed_beams();
+    let failures: Vec<String> = files
+        .par_iter()
+        .filter_map(|f| {
+            let m = lam_translate::beam::read_file(f).ok()?;
+            let t = lam_translate::translate::translate(&m)
+                .map_err(|e| format!("{}: {e}", f.display()))
+                .ok()?;
+            let bin = binary::encode(&t.module);
+            let back = match binary::decode(&bin) {
+                Ok(b) => b,
+                Err(e) => return Some(format!("{}: decode: {e}", f.display())),
+            };
+            if let Err(e) = back.validate() {
+                return Some(format!("{}: decoded module invalid: {e}", f.display()));
+            }
+            let asm = text::print(&back);
+            let parsed = match text::parse(&asm) {
+                Ok(p) => p,
+                Err(e) => return Some(format!("{}: parse: {e}", f.display())),
+            };
+            if binary::encode(&back) != bin {
+                return Some(format!("{}: binary -> binary differs", f.display()));
+            }
+            if binary::encode(&parsed) != bin {
+                return Some(format!("{}: binary -> text -> binary differs", f.display()));
+            }
+            if text::print(&parsed) != asm {
+                return Some(format!("{}: text -> binary -> text differs", f.display()));
+            }
+            None
+        })
+        .collect();
+    println!(
+        "round-tripped {} translated modules through binary and text",
+        files.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} modules failed:\n{}",
+        failures.len(),
+        failures[..failures.len().min(10)].join("\n")
+    );
+}
