@@ -7,6 +7,7 @@
 //! instruction indices once the whole module is laid out.
 
 pub mod diagnostic;
+pub mod reference;
 
 use std::collections::HashMap;
 
