@@ -24,17 +24,24 @@ fn isa_reference_is_current() {
         std::fs::write(&path, &want).unwrap();
     }
     let have = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(have == want, "docs/isa.md is out of date: run BLESS=1 cargo test --test docs");
+    assert!(
+        have == want,
+        "docs/isa.md is out of date: run BLESS=1 cargo test --test docs"
+    );
 }
 
 #[test]
 fn every_lam_instruction_is_emitted_for_some_beam_opcode() {
     use lam_translate::lam::isa::LAM_OPS;
-    use lam_translate::translate::{fate, Fate};
+    use lam_translate::translate::{Fate, fate};
     for info in LAM_OPS {
         let used = lam_translate::beam::opcodes::OPS
             .iter()
             .any(|o| matches!(fate(o.op), Fate::Translated(ops) if ops.contains(&info.op)));
-        assert!(used, "{} is not the translation of any BEAM opcode", info.name);
+        assert!(
+            used,
+            "{} is not the translation of any BEAM opcode",
+            info.name
+        );
     }
 }

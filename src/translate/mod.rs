@@ -330,9 +330,12 @@ impl Translator<'_> {
     /// A BEAM operand as a LAM source.
     fn src(&mut self, o: &B) -> L {
         match o {
-            B::X(n) => L::X(*n as u16),
-            B::Y(n) => L::Y(*n as u16),
-            B::FReg(n) => L::X(FLOAT_REG_BASE + *n as u16),
+            // Out-of-range registers stay out of range, for the validator to reject.
+            B::X(n) => L::X(u16::try_from(*n).unwrap_or(u16::MAX)),
+            B::Y(n) => L::Y(u16::try_from(*n).unwrap_or(u16::MAX)),
+            B::FReg(n) => {
+                L::X(u16::try_from(*n).map_or(u16::MAX, |n| n.saturating_add(FLOAT_REG_BASE)))
+            }
             B::Typed(r, _) => self.src(r),
             B::Atom(0) => L::Nil,
             B::Atom(k) => L::Atom(k - 1),
@@ -524,11 +527,11 @@ impl Translator<'_> {
                     _ => None,
                 };
                 match arith {
-                    Some(k) => {
+                    Some(k) if args.len() == 2 => {
                         let (a, b) = (self.src(&args[0]), self.src(&args[1]));
                         self.emit(O::Arith, vec![kind(isa::ARITH_KINDS, k), fail, a, b, dst]);
                     }
-                    None => {
+                    _ => {
                         let args = self.srcs(args);
                         self.emit(O::Bif, vec![L::Import(imp), fail, args, dst]);
                     }
@@ -731,7 +734,7 @@ impl Translator<'_> {
             Op::CallFun => {
                 let n = self.num(&g[0]);
                 let k = kind(isa::FUN_KINDS, "fun");
-                self.emit(O::CallFun, vec![k, L::Num(n), L::X(n as u16)]);
+                self.emit(O::CallFun, vec![k, L::Num(n), xreg(n)]);
             }
             Op::CallFun2 => {
                 let n = self.num(&g[1]);
@@ -745,10 +748,10 @@ impl Translator<'_> {
                 let n = self.num(&g[0]);
                 let k = kind(isa::FUN_KINDS, "apply");
                 if ins.op == Op::Apply {
-                    self.emit(O::CallFun, vec![k, L::Num(n), L::X(n as u16)]);
+                    self.emit(O::CallFun, vec![k, L::Num(n), xreg(n)]);
                 } else {
                     self.emit(O::Deallocate, vec![L::Num(self.num(&g[1]))]);
-                    self.emit(O::TailCallFun, vec![k, L::Num(n), L::X(n as u16)]);
+                    self.emit(O::TailCallFun, vec![k, L::Num(n), xreg(n)]);
                 }
             }
             Op::MakeFun2 => {
@@ -933,7 +936,7 @@ impl Translator<'_> {
                 let bytes = self
                     .beam
                     .strings
-                    .get(off..off + bits.div_ceil(8))
+                    .get(off..off.saturating_add(bits.div_ceil(8)))
                     .ok_or_else(|| self.bad(ins, "string outside the string table"))?;
                 let lit = L::Literal(self.m.literal(bitstring(bytes, bits)));
                 let ctx = s(self, 1);
@@ -997,7 +1000,7 @@ impl Translator<'_> {
                 let bytes = self
                     .beam
                     .strings
-                    .get(off..off + len)
+                    .get(off..off.saturating_add(len))
                     .ok_or_else(|| self.bad(ins, "string outside the string table"))?
                     .to_vec();
                 let lit = L::Literal(self.m.literal(Term::Binary(bytes)));
@@ -1111,6 +1114,11 @@ impl Translator<'_> {
         }
         Ok(())
     }
+}
+
+/// `x[n]`, kept out of range (for the validator) when `n` does not fit.
+fn xreg(n: u32) -> L {
+    L::X(u16::try_from(n).unwrap_or(u16::MAX))
 }
 
 fn label_of(o: &B) -> u32 {

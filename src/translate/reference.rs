@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use crate::beam::opcodes::OPS;
-use crate::lam::isa::{LamOp, Shape, LAM_OPS};
-use crate::translate::{fate, Fate};
+use crate::lam::isa::{LAM_OPS, LamOp, Shape};
+use crate::translate::{Fate, fate};
 
 fn example(op: LamOp) -> &'static str {
     use LamOp::*;
@@ -54,7 +54,14 @@ fn shape(s: Shape) -> String {
         Shape::Dst => "D destination".into(),
         Shape::Label => "L label".into(),
         Shape::Num => "N number".into(),
-        Shape::Kind(words) => format!("K kind: {}", words.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ")),
+        Shape::Kind(words) => format!(
+            "K kind: {}",
+            words
+                .iter()
+                .map(|w| format!("`{w}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Shape::Target => "T target (label or import)".into(),
         Shape::Import => "I import (a native function)".into(),
         Shape::Srcs => "[S...] list of sources".into(),
@@ -88,20 +95,32 @@ pub fn isa_markdown() -> String {
         let _ = writeln!(
             s,
             "From BEAM: {}\n",
-            if from.is_empty() { "none (the translator does not emit it yet)".to_string() } else { from.join(", ") }
+            if from.is_empty() {
+                "none (the translator does not emit it yet)".to_string()
+            } else {
+                from.join(", ")
+            }
         );
         let _ = writeln!(s, "```\n{}\n```", example(info.op));
     }
     s.push_str("\n## The fate of every BEAM opcode\n\n| # | BEAM opcode | fate | LAM instructions or reason |\n|---:|---|---|---|\n");
     for o in OPS {
         let (what, detail) = match fate(o.op) {
-            Fate::Translated(ops) => {
-                ("translated", ops.iter().map(|op| format!("`{}`", op.name())).collect::<Vec<_>>().join(", "))
-            }
+            Fate::Translated(ops) => (
+                "translated",
+                ops.iter()
+                    .map(|op| format!("`{}`", op.name()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
             Fate::Erased(why) => ("erased", why.to_string()),
             Fate::Unsupported(why) => ("unsupported", why.to_string()),
         };
-        let _ = writeln!(s, "| {} | `{}/{}` | {what} | {detail} |", o.op as u8, o.name, o.arity);
+        let _ = writeln!(
+            s,
+            "| {} | `{}/{}` | {what} | {detail} |",
+            o.op as u8, o.name, o.arity
+        );
     }
     s
 }
