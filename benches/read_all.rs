@@ -6,7 +6,6 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -70,14 +69,7 @@ fn main() {
             .sum::<usize>()
     });
 
-    let script = common::root().join("erl/bench_disasm.escript");
-    let out = common::run(Command::new("escript").arg(script).args(&files));
-    let us: u64 = out
-        .lines()
-        .find_map(|l| l.strip_prefix("best_us "))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("escript reports best_us");
-    let theirs = Duration::from_micros(us);
+    let theirs = common::beam_disasm_time(&files);
 
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!("{instrs} instructions decoded");

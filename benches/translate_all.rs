@@ -58,14 +58,7 @@ fn main() {
         .min()
         .unwrap();
 
-    let script = common::root().join("erl/bench_disasm.escript");
-    let report = common::run(Command::new("escript").arg(script).args(&files));
-    let us: u64 = report
-        .lines()
-        .find_map(|l| l.strip_prefix("best_us "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap();
-    let theirs = Duration::from_micros(us);
+    let theirs = common::beam_disasm_time(&files);
 
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(

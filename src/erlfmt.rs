@@ -15,7 +15,50 @@ pub fn w(t: &Term) -> String {
 
 /// Appends a term formatted as `~w` does.
 pub fn write_w(out: &mut String, t: &Term) {
+    write_term(out, t, false);
+}
+
+/// Appends a term formatted as [`p`] does.
+pub fn write_p(out: &mut String, t: &Term) {
+    write_term(out, t, true);
+}
+
+fn write_seq(out: &mut String, items: &[Term], readable: bool) {
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_term(out, x, readable);
+    }
+}
+
+/// The one writer behind `~w` and [`p`]: `readable` turns on strings.
+fn write_term(out: &mut String, t: &Term, readable: bool) {
     match t {
+        Term::List(items, tail)
+            if readable
+                && **tail == Term::Nil
+                && items
+                    .iter()
+                    .all(|x| matches!(x, Term::Int(c) if printable(*c))) =>
+        {
+            write_string_lit(
+                out,
+                items.iter().map(|x| match x {
+                    Term::Int(c) => char::from_u32(*c as u32).unwrap_or('?'),
+                    _ => '?',
+                }),
+            );
+        }
+        Term::Binary(b)
+            if readable
+                && !b.is_empty()
+                && std::str::from_utf8(b).is_ok_and(|s| s.chars().all(|c| printable(c as i64))) =>
+        {
+            out.push_str("<<");
+            write_string_lit(out, std::str::from_utf8(b).unwrap_or("").chars());
+            out.push_str(">>");
+        }
         Term::Int(i) => {
             let _ = write!(out, "{i}");
         }
@@ -27,26 +70,16 @@ pub fn write_w(out: &mut String, t: &Term) {
         Term::Nil => out.push_str("[]"),
         Term::List(items, tail) => {
             out.push('[');
-            for (i, x) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_w(out, x);
-            }
+            write_seq(out, items, readable);
             if **tail != Term::Nil {
                 out.push('|');
-                write_w(out, tail);
+                write_term(out, tail, readable);
             }
             out.push(']');
         }
         Term::Tuple(items) => {
             out.push('{');
-            for (i, x) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_w(out, x);
-            }
+            write_seq(out, items, readable);
             out.push('}');
         }
         Term::Map(pairs) => {
@@ -55,9 +88,9 @@ pub fn write_w(out: &mut String, t: &Term) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_w(out, k);
+                write_term(out, k, readable);
                 out.push_str(" => ");
-                write_w(out, v);
+                write_term(out, v, readable);
             }
             out.push('}');
         }
@@ -118,71 +151,6 @@ fn write_string_lit(out: &mut String, chars: impl Iterator<Item = char>) {
         }
     }
     out.push('"');
-}
-
-/// Appends a term formatted as [`p`] does.
-pub fn write_p(out: &mut String, t: &Term) {
-    match t {
-        Term::List(items, tail)
-            if **tail == Term::Nil
-                && items
-                    .iter()
-                    .all(|x| matches!(x, Term::Int(c) if printable(*c))) =>
-        {
-            write_string_lit(
-                out,
-                items.iter().map(|x| match x {
-                    Term::Int(c) => char::from_u32(*c as u32).unwrap_or('?'),
-                    _ => '?',
-                }),
-            );
-        }
-        Term::Binary(b)
-            if !b.is_empty()
-                && std::str::from_utf8(b).is_ok_and(|s| s.chars().all(|c| printable(c as i64))) =>
-        {
-            out.push_str("<<");
-            write_string_lit(out, std::str::from_utf8(b).unwrap_or("").chars());
-            out.push_str(">>");
-        }
-        Term::List(items, tail) => {
-            out.push('[');
-            for (i, x) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_p(out, x);
-            }
-            if **tail != Term::Nil {
-                out.push('|');
-                write_p(out, tail);
-            }
-            out.push(']');
-        }
-        Term::Tuple(items) => {
-            out.push('{');
-            for (i, x) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_p(out, x);
-            }
-            out.push('}');
-        }
-        Term::Map(pairs) => {
-            out.push_str("#{");
-            for (i, (k, v)) in Term::sorted_map(pairs).into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_p(out, k);
-                out.push_str(" => ");
-                write_p(out, v);
-            }
-            out.push('}');
-        }
-        _ => write_w(out, t),
-    }
 }
 
 /// `<<1,2,3>>`, with a last partial byte printed as `Value:Bits`.

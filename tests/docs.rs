@@ -2,31 +2,32 @@
 
 mod common;
 
-#[test]
-fn beam_ops_reference_is_current() {
-    let want = lam_translate::beam::opcodes::reference_markdown();
-    let path = common::root().join("docs/beam-ops.md");
+/// Compares a generated page with its file; `BLESS=1` rewrites the file.
+fn check_generated(rel: &str, want: String) {
+    let path = common::root().join(rel);
     if std::env::var_os("BLESS").is_some() {
         std::fs::write(&path, &want).unwrap();
     }
     let have = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         have == want,
-        "docs/beam-ops.md is out of date: run BLESS=1 cargo test --test docs"
+        "{rel} is out of date: run BLESS=1 cargo test --test docs"
+    );
+}
+
+#[test]
+fn beam_ops_reference_is_current() {
+    check_generated(
+        "docs/beam-ops.md",
+        lam_translate::beam::opcodes::reference_markdown(),
     );
 }
 
 #[test]
 fn isa_reference_is_current() {
-    let want = lam_translate::translate::reference::isa_markdown();
-    let path = common::root().join("docs/isa.md");
-    if std::env::var_os("BLESS").is_some() {
-        std::fs::write(&path, &want).unwrap();
-    }
-    let have = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        have == want,
-        "docs/isa.md is out of date: run BLESS=1 cargo test --test docs"
+    check_generated(
+        "docs/isa.md",
+        lam_translate::translate::reference::isa_markdown(),
     );
 }
 

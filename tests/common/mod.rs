@@ -75,3 +75,16 @@ pub fn installed_beams() -> Vec<PathBuf> {
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// The best of three in-VM timings of `beam_disasm:file/1` over `files`,
+/// measured by `erl/bench_disasm.escript` (for the benchmarks).
+pub fn beam_disasm_time(files: &[PathBuf]) -> std::time::Duration {
+    let script = root().join("erl/bench_disasm.escript");
+    let out = run(Command::new("escript").arg(script).args(files));
+    let us: u64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("best_us "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("escript reports best_us");
+    std::time::Duration::from_micros(us)
+}
