@@ -249,6 +249,11 @@ pub fn write_float(out: &mut String, f: f64) {
         out.push_str(if f.is_sign_negative() { "-0.0" } else { "0.0" });
         return;
     }
+    if !f.is_finite() {
+        // Not an Erlang value (the readers refuse them); print something rather than fail.
+        let _ = write!(out, "{f}");
+        return;
+    }
     // Rust's `{:e}` gives the shortest round-trip digits: "d.ddde-N".
     let sci = format!("{:e}", f.abs());
     let (mant, exp) = sci.split_once('e').expect("{:e} always has an exponent");

@@ -185,7 +185,13 @@ fn operand_nested(r: &mut Reader<'_>, depth: usize) -> Result<Operand> {
             bail!(at, Invalid, "extended operands nest too deeply");
         }
         return Ok(match first >> 4 {
-            0 => Operand::Float(f64::from_bits(r.u64("float operand")?)),
+            0 => {
+                let f = f64::from_bits(r.u64("float operand")?);
+                if !f.is_finite() {
+                    bail!(at, Invalid, "float operand is not finite");
+                }
+                Operand::Float(f)
+            }
             1 => {
                 let lat = r.offset();
                 let n = unsigned(r, "list length")?;

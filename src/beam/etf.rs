@@ -285,15 +285,20 @@ fn leaf(r: &mut Reader<'_>, at: usize, tag: u8, depth: usize) -> Result<Term> {
         97 => Term::Int(r.u8("small integer")? as i64),
         98 => Term::Int(r.i32("integer")? as i64),
         70 => {
-            let bits = r.u64("float")?;
-            Term::Float(f64::from_bits(bits))
+            let f = f64::from_bits(r.u64("float")?);
+            if !f.is_finite() {
+                // Erlang has no infinities or NaNs; binary_to_term refuses them too.
+                bail!(at, Invalid, "float is not finite");
+            }
+            Term::Float(f)
         }
         99 => {
             let b = r.bytes(31, "float text")?;
             let s = std::str::from_utf8(b)
                 .ok()
                 .map(|s| s.trim_end_matches('\0').trim())
-                .and_then(|s| s.parse::<f64>().ok());
+                .and_then(|s| s.parse::<f64>().ok())
+                .filter(|f| f.is_finite());
             match s {
                 Some(f) => Term::Float(f),
                 None => bail!(at, Invalid, "bad float text"),
@@ -834,6 +839,9 @@ mod tests {
         assert_eq!(err(&[98, 0, 0]).0, ErrorKind::Truncated);
         assert_eq!(err(&[70, 0, 0]).0, ErrorKind::Truncated);
         assert_eq!(err(&[99, b'x']).0, ErrorKind::Truncated);
+        let mut nan = vec![70];
+        nan.extend(f64::NAN.to_bits().to_be_bytes());
+        assert_eq!(err(&nan).0, ErrorKind::Invalid);
         let mut bad_float = vec![99];
         bad_float.extend([b'z'; 31]);
         assert_eq!(err(&bad_float).0, ErrorKind::Invalid);
