@@ -24,6 +24,14 @@ fn beam_ops_reference_is_current() {
 }
 
 #[test]
+fn natives_reference_is_current() {
+    check_generated(
+        "docs/natives.md",
+        lam_translate::translate::natives::markdown(),
+    );
+}
+
+#[test]
 fn isa_reference_is_current() {
     check_generated(
         "docs/isa.md",

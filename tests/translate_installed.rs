@@ -109,3 +109,90 @@ fn every_installed_module_round_trips_through_binary_and_text() {
         failures[..failures.len().min(10)].join("\n")
     );
 }
+
+/// Every `string` segment of `bs_create_bin` must carry its bytes (the BEAM
+/// keeps them in a string table LAM does not have), as a binary literal of
+/// exactly the segment's size.
+#[test]
+fn string_segments_carry_their_bytes() {
+    use lam_translate::lam::isa::{LamOp, Operand};
+    use lam_translate::term::Term;
+    let files = common::installed_beams();
+    let checked: usize = files
+        .par_iter()
+        .map(|f| {
+            let m = lam_translate::beam::read_file(f).unwrap();
+            let t = lam_translate::translate::translate(&m).unwrap();
+            let lam = &t.module;
+            let mut n = 0;
+            for ins in lam.code.iter().filter(|i| i.op == LamOp::Bif) {
+                let args = lam.args(ins);
+                let Operand::Import(imp) = args[0] else {
+                    continue;
+                };
+                let imp = lam.imports[imp as usize];
+                if &*lam.atoms[imp.function as usize] != "bs_create_bin" {
+                    continue;
+                }
+                let Operand::List(items) = &args[2] else {
+                    panic!("bs_create_bin without arguments")
+                };
+                for seg in items[1..].chunks(6) {
+                    if seg[0]
+                        != Operand::Atom(
+                            lam.atoms
+                                .iter()
+                                .position(|a| &**a == "string")
+                                .unwrap_or(usize::MAX) as u32,
+                        )
+                    {
+                        continue;
+                    }
+                    let (Operand::Literal(l), Operand::Int(size)) = (&seg[4], &seg[5]) else {
+                        panic!(
+                            "{}: string segment without literal bytes: {seg:?}",
+                            f.display()
+                        )
+                    };
+                    match &lam.literals[*l as usize] {
+                        Term::Binary(b) => assert_eq!(b.len() as i64, *size, "{}", f.display()),
+                        other => panic!("{}: string segment literal {other:?}", f.display()),
+                    }
+                    n += 1;
+                }
+            }
+            n
+        })
+        .sum();
+    println!("checked {checked} string segments");
+    assert!(
+        checked > 100,
+        "expected many string segments in OTP, found {checked}"
+    );
+}
+
+/// The translator emits only natives its table documents, with their arity.
+#[test]
+fn only_documented_natives_are_emitted() {
+    use lam_translate::translate::natives;
+    let files = common::installed_beams();
+    let bad: Vec<String> = files
+        .par_iter()
+        .flat_map_iter(|f| {
+            let m = lam_translate::beam::read_file(f).unwrap();
+            let t = lam_translate::translate::translate(&m).unwrap();
+            let lam = t.module;
+            lam.imports
+                .iter()
+                .filter(|i| &*lam.atoms[i.module as usize] == "lam")
+                .filter_map(|i| {
+                    let name = &*lam.atoms[i.function as usize];
+                    let ok =
+                        natives::find(name).is_some_and(|n| n.arity.is_none_or(|a| a == i.arity));
+                    (!ok).then(|| format!("{}: lam:{name}/{}", f.display(), i.arity))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(bad.is_empty(), "undocumented natives: {bad:?}");
+}

@@ -7,6 +7,7 @@
 //! instruction indices once the whole module is laid out.
 
 pub mod diagnostic;
+pub mod natives;
 pub mod reference;
 
 use std::collections::HashMap;
@@ -363,6 +364,7 @@ impl Translator<'_> {
     fn num(&self, o: &B) -> u32 {
         match o {
             B::U(n) => *n as u32,
+            B::I(Int::Small(n)) => u32::try_from(*n).unwrap_or(u32::MAX),
             B::Alloc(items) => items.iter().map(|(_, n)| *n as u32).sum(),
             _ => 0,
         }
@@ -374,6 +376,11 @@ impl Translator<'_> {
 
     /// `bif lam:Name/N` for the runtime helpers binary syntax needs.
     fn native(&mut self, name: &str, fail: L, args: Vec<L>, dst: L) {
+        debug_assert!(
+            natives::find(name).is_some_and(|n| n.arity.is_none_or(|a| a as usize == args.len())),
+            "lam:{name}/{} is not in the natives table",
+            args.len()
+        );
         let imp = self.m.import("lam", name, args.len() as u32);
         self.emit(
             LamOp::Bif,
@@ -1037,9 +1044,33 @@ impl Translator<'_> {
             Op::BsCreateBin => {
                 let unit = s(self, 3);
                 let dst = s(self, 4);
+                let B::List(segs) = &g[5] else {
+                    return Err(self.bad(ins, "expected a segment list"));
+                };
+                if segs.len() % 6 != 0 {
+                    return Err(self.bad(ins, "segment list length is not a multiple of 6"));
+                }
                 let mut args = vec![unit];
-                if let L::List(items) = s(self, 5) {
-                    args.extend(items.into_vec());
+                for seg in segs.chunks(6) {
+                    let is_string = matches!(&seg[0], B::Atom(k) if self.beam.atom(*k).is_some_and(|a| &**a == "string"));
+                    for (k, o) in seg.iter().enumerate() {
+                        // A string segment's source is an offset into the BEAM's
+                        // string table, which LAM does not have: inline the bytes.
+                        let v = if is_string && k == 4 {
+                            let (off, len) = (self.num(o) as usize, self.num(&seg[5]) as usize);
+                            let bytes = self
+                                .beam
+                                .strings
+                                .get(off..off.saturating_add(len))
+                                .ok_or_else(|| {
+                                    self.bad(ins, "string segment outside the string table")
+                                })?;
+                            L::Literal(self.m.literal(Term::Binary(bytes.to_vec())))
+                        } else {
+                            self.src(o)
+                        };
+                        args.push(v);
+                    }
                 }
                 self.native("bs_create_bin", fail, args, dst);
             }
