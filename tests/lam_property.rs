@@ -188,7 +188,7 @@ fn module(r: &mut Rng) -> Module {
 
 #[test]
 fn random_modules_round_trip_exactly() {
-    let cases = 2000;
+    let cases: u64 = 2000;
     for seed in 1..=cases {
         let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let m = module(&mut r);
