@@ -11,5 +11,6 @@ pub mod lam;
 pub mod report;
 pub mod term;
 pub mod translate;
+pub mod vm;
 
 pub use error::{Error, ErrorKind, Result};

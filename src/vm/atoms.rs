@@ -1,0 +1,125 @@
+//! The VM's one atom table: interned, append-only, shared by all schedulers.
+//!
+//! Atoms the VM itself uses are interned first, at fixed indices, so that
+//! testing for `true` or `badarg` is a compare against a constant.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+macro_rules! predefined {
+    ($( $konst:ident = $name:literal ),* $(,)?) => {
+        /// Atoms with fixed indices.
+        pub mod atom {
+            predefined!(@consts 0u32; $( $konst ),*);
+        }
+        /// The names of the predefined atoms, in index order.
+        pub const PREDEFINED: &[&str] = &[$( $name ),*];
+    };
+    (@consts $n:expr; $first:ident $(, $rest:ident)*) => {
+        #[allow(missing_docs)]
+        pub const $first: u32 = $n;
+        predefined!(@consts $n + 1; $( $rest ),*);
+    };
+    (@consts $n:expr;) => {};
+}
+
+predefined! {
+    FALSE = "false", TRUE = "true", OK = "ok", ERROR = "error", EXIT = "exit", THROW = "throw",
+    UNDEFINED = "undefined", BADARG = "badarg", BADARITH = "badarith", BADMATCH = "badmatch",
+    CASE_CLAUSE = "case_clause", IF_CLAUSE = "if_clause", TRY_CLAUSE = "try_clause",
+    FUNCTION_CLAUSE = "function_clause", BADFUN = "badfun", BADARITY = "badarity", UNDEF = "undef",
+    BADKEY = "badkey", BADMAP = "badmap", BADRECORD = "badrecord", NOPROC = "noproc",
+    NORMAL = "normal", KILL = "kill", KILLED = "killed", INFINITY = "infinity", ALL = "all",
+    ERLANG = "erlang", LAM = "lam", NONODE = "nonode@nohost", FILE = "file", LINE = "line",
+    EXIT_TAG = "EXIT", DOWN = "DOWN", PROCESS = "process", UNSUPPORTED = "unsupported",
+}
+
+/// The atom table.
+#[derive(Debug)]
+pub struct Atoms {
+    inner: RwLock<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    names: Vec<Arc<str>>,
+    index: HashMap<Arc<str>, u32>,
+}
+
+impl Default for Atoms {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Atoms {
+    /// A table holding the predefined atoms.
+    pub fn new() -> Atoms {
+        let t = Atoms {
+            inner: RwLock::new(Inner::default()),
+        };
+        for (i, name) in PREDEFINED.iter().enumerate() {
+            let got = t.intern(name);
+            debug_assert_eq!(got as usize, i);
+        }
+        t
+    }
+
+    /// The index of an atom, adding it if it is new.
+    pub fn intern(&self, name: &str) -> u32 {
+        if let Some(&i) = self.inner.read().expect("atom table lock").index.get(name) {
+            return i;
+        }
+        let mut w = self.inner.write().expect("atom table lock");
+        if let Some(&i) = w.index.get(name) {
+            return i;
+        }
+        let i = w.names.len() as u32;
+        let name: Arc<str> = Arc::from(name);
+        w.names.push(name.clone());
+        w.index.insert(name, i);
+        i
+    }
+
+    /// An atom's name.
+    pub fn name(&self, index: u32) -> Arc<str> {
+        self.inner.read().expect("atom table lock").names[index as usize].clone()
+    }
+
+    /// The index of an existing atom (as `list_to_existing_atom` needs).
+    pub fn existing(&self, name: &str) -> Option<u32> {
+        self.inner
+            .read()
+            .expect("atom table lock")
+            .index
+            .get(name)
+            .copied()
+    }
+
+    /// How many atoms there are.
+    pub fn len(&self) -> usize {
+        self.inner.read().expect("atom table lock").names.len()
+    }
+
+    /// Whether the table is empty (it never is: predefined atoms come first).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn predefined_atoms_have_fixed_indices() {
+        let t = Atoms::new();
+        assert_eq!(t.intern("true"), atom::TRUE);
+        assert_eq!(&*t.name(atom::BADARG), "badarg");
+        assert_eq!(t.intern("EXIT"), atom::EXIT_TAG);
+        let n = t.intern("brand_new");
+        assert_eq!(n as usize, PREDEFINED.len());
+        assert_eq!(t.intern("brand_new"), n);
+        assert_eq!(t.existing("nope"), None);
+    }
+}

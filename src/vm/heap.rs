@@ -1,0 +1,657 @@
+//! Memory areas (a process's heap, a module's literals), building and
+//! reading terms in them, deep copies between them, and the copying
+//! garbage collector (design in `docs/vm.md`).
+
+use std::sync::Arc;
+
+use num_bigint::{BigInt, Sign};
+
+use crate::term::Term;
+use crate::vm::atoms::Atoms;
+use crate::vm::word::{Ptr, Word, kind};
+
+/// Binaries longer than this live off the heap, shared by reference count.
+pub const HEAP_BINARY_MAX: usize = 64;
+
+/// An area of words: a process's heap (area 0) or a module's literals.
+#[derive(Debug, Default, Clone)]
+pub struct Area {
+    /// The words.
+    pub words: Vec<u64>,
+    /// Large binaries referenced from this area.
+    pub offheap: Vec<Arc<[u8]>>,
+}
+
+/// Read access to a heap and the literal areas its terms may point into.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    /// Area 0.
+    pub heap: &'a Area,
+    /// Areas 1.. (literal area `i` is area `i + 1`).
+    pub literals: &'a [Arc<Area>],
+}
+
+impl<'a> View<'a> {
+    /// The area an object lives in.
+    #[inline]
+    pub fn area(&self, p: Ptr) -> &'a Area {
+        if p.area == 0 {
+            self.heap
+        } else {
+            &self.literals[p.area as usize - 1]
+        }
+    }
+
+    /// The word at a pointer plus an offset.
+    #[inline]
+    pub fn at(&self, p: Ptr, i: usize) -> Word {
+        Word(self.area(p).words[p.offset + i])
+    }
+
+    /// Head and tail of a cons cell.
+    #[inline]
+    pub fn cons(&self, w: Word) -> (Word, Word) {
+        let p = w.ptr();
+        (self.at(p, 0), self.at(p, 1))
+    }
+
+    /// The header of a boxed object.
+    #[inline]
+    pub fn header(&self, w: Word) -> Word {
+        self.at(w.ptr(), 0)
+    }
+
+    /// The elements of a tuple, if `w` is one.
+    pub fn tuple(&self, w: Word) -> Option<&'a [u64]> {
+        if !w.is_boxed() {
+            return None;
+        }
+        let p = w.ptr();
+        let words = &self.area(p).words;
+        let h = Word(words[p.offset]);
+        (h.header_kind() == kind::TUPLE)
+            .then(|| &words[p.offset + 1..p.offset + 1 + h.header_arity()])
+    }
+
+    /// The value of a float, if `w` is one.
+    pub fn float(&self, w: Word) -> Option<f64> {
+        (w.is_boxed() && self.header(w).header_kind() == kind::FLOAT)
+            .then(|| f64::from_bits(self.at(w.ptr(), 1).0))
+    }
+
+    /// The bytes and the number of bits in the last byte (1..=8), if `w` is a bitstring.
+    pub fn bits(&self, w: Word) -> Option<(&'a [u8], u8)> {
+        if !w.is_boxed() {
+            return None;
+        }
+        let p = w.ptr();
+        let area = self.area(p);
+        let h = Word(area.words[p.offset]);
+        match h.header_kind() {
+            kind::HEAP_BIN => {
+                let size = h.header_arity();
+                let data_words = size.div_ceil(8);
+                let bytes = words_as_bytes(&area.words[p.offset + 1..p.offset + 1 + data_words]);
+                let last = area.words[p.offset + 1 + data_words] as u8;
+                Some((&bytes[..size], last))
+            }
+            kind::REFC_BIN => {
+                let idx = area.words[p.offset + 1] as usize;
+                let start = area.words[p.offset + 2] as usize;
+                let last = area.words[p.offset + 3] as u8;
+                let size = h.header_arity();
+                Some((&area.offheap[idx][start..start + size], last))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A heap binary's bytes, in place: words are reinterpreted, not copied.
+fn words_as_bytes(w: &[u64]) -> &[u8] {
+    bytemuck::cast_slice(w)
+}
+
+fn object_words(h: Word) -> usize {
+    // The number of words an object takes after its header.
+    match h.header_kind() {
+        kind::FLOAT => 1,
+        kind::HEAP_BIN => h.header_arity().div_ceil(8) + 1,
+        kind::REFC_BIN => 3,
+        _ => h.header_arity(),
+    }
+}
+
+/// Whether the words after the header hold terms (which the collector and
+/// the copier must follow) rather than raw data.
+fn holds_terms(k: u8) -> bool {
+    matches!(k, kind::TUPLE | kind::MAP | kind::FUN | kind::EXPORT)
+}
+
+impl Area {
+    /// Room used, in words.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// Whether nothing was allocated.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    #[inline]
+    fn here(&self, area: u32) -> Ptr {
+        Ptr {
+            area,
+            offset: self.words.len(),
+        }
+    }
+
+    /// A cons cell.
+    #[inline]
+    pub fn cons(&mut self, area: u32, head: Word, tail: Word) -> Word {
+        let p = self.here(area);
+        self.words.extend([head.0, tail.0]);
+        Word::list(p)
+    }
+
+    /// A tuple.
+    pub fn tuple(&mut self, area: u32, elems: &[Word]) -> Word {
+        let p = self.here(area);
+        self.words.push(Word::header(kind::TUPLE, elems.len()).0);
+        self.words.extend(elems.iter().map(|w| w.0));
+        Word::boxed(p)
+    }
+
+    /// A float.
+    pub fn float(&mut self, area: u32, f: f64) -> Word {
+        let p = self.here(area);
+        self.words
+            .extend([Word::header(kind::FLOAT, 1).0, f.to_bits()]);
+        Word::boxed(p)
+    }
+
+    /// An integer: small when it fits, else a bignum.
+    pub fn integer(&mut self, area: u32, i: &BigInt) -> Word {
+        if let Some(w) = i64::try_from(i).ok().and_then(Word::small) {
+            return w;
+        }
+        let (sign, digits) = i.to_u64_digits();
+        let p = self.here(area);
+        let k = if sign == Sign::Minus {
+            kind::BIG_NEG
+        } else {
+            kind::BIG_POS
+        };
+        self.words.push(Word::header(k, digits.len()).0);
+        self.words.extend(digits);
+        Word::boxed(p)
+    }
+
+    /// A bitstring whose last byte holds `last_bits` (1..=8) significant bits.
+    pub fn bitstring(&mut self, area: u32, bytes: &[u8], last_bits: u8) -> Word {
+        let p = self.here(area);
+        if bytes.len() <= HEAP_BINARY_MAX {
+            self.words.push(Word::header(kind::HEAP_BIN, bytes.len()).0);
+            for chunk in bytes.chunks(8) {
+                let mut b = [0u8; 8];
+                b[..chunk.len()].copy_from_slice(chunk);
+                self.words.push(u64::from_ne_bytes(b));
+            }
+            self.words.push(last_bits as u64);
+        } else {
+            self.offheap.push(Arc::from(bytes));
+            let idx = self.offheap.len() - 1;
+            self.words.extend([
+                Word::header(kind::REFC_BIN, bytes.len()).0,
+                idx as u64,
+                0,
+                last_bits as u64,
+            ]);
+        }
+        Word::boxed(p)
+    }
+
+    /// `fun M:F/A`.
+    pub fn export(&mut self, area: u32, module: u32, function: u32, arity: u8) -> Word {
+        let p = self.here(area);
+        self.words.extend([
+            Word::header(kind::EXPORT, 3).0,
+            Word::atom(module).0,
+            Word::atom(function).0,
+            Word::small(arity as i64).expect("arity is small").0,
+        ]);
+        Word::boxed(p)
+    }
+
+    /// A map from key/value pairs (keys in term order, as a flat map keeps them).
+    pub fn map(&mut self, area: u32, keys: &[Word], values: &[Word]) -> Word {
+        let p = self.here(area);
+        self.words.push(Word::header(kind::MAP, keys.len() * 2).0);
+        self.words.extend(keys.iter().map(|w| w.0));
+        self.words.extend(values.iter().map(|w| w.0));
+        Word::boxed(p)
+    }
+
+    /// Builds a term of the external representation in this area.
+    pub fn from_term(&mut self, area: u32, t: &Term, atoms: &Atoms) -> Word {
+        match t {
+            Term::Int(i) => {
+                Word::small(*i).unwrap_or_else(|| self.integer(area, &BigInt::from(*i)))
+            }
+            Term::Big(b) => self.integer(area, b),
+            Term::Float(f) => self.float(area, *f),
+            Term::Atom(a) => Word::atom(atoms.intern(a)),
+            Term::Nil => Word::NIL,
+            Term::List(items, tail) => {
+                let mut acc = self.from_term(area, tail, atoms);
+                for x in items.iter().rev() {
+                    let h = self.from_term(area, x, atoms);
+                    acc = self.cons(area, h, acc);
+                }
+                acc
+            }
+            Term::Tuple(items) => {
+                let elems: Vec<Word> = items
+                    .iter()
+                    .map(|x| self.from_term(area, x, atoms))
+                    .collect();
+                self.tuple(area, &elems)
+            }
+            Term::Map(pairs) => {
+                let sorted = Term::sorted_map(pairs);
+                let keys: Vec<Word> = sorted
+                    .iter()
+                    .map(|(k, _)| self.from_term(area, k, atoms))
+                    .collect();
+                let values: Vec<Word> = sorted
+                    .iter()
+                    .map(|(_, v)| self.from_term(area, v, atoms))
+                    .collect();
+                self.map(area, &keys, &values)
+            }
+            Term::Binary(b) => self.bitstring(area, b, 8),
+            Term::Bits(b, n) => self.bitstring(area, b, *n),
+            Term::Export {
+                module,
+                function,
+                arity,
+            } => self.export(area, atoms.intern(module), atoms.intern(function), *arity),
+            // Pids, ports, references and closures never occur in literals;
+            // the interpreter creates them itself.
+            Term::Pid { id, .. } => Word::pid(*id as u64),
+            Term::Port { .. } | Term::Ref { .. } | Term::Fun(_) => {
+                Word::atom(atoms.intern("undefined"))
+            }
+        }
+    }
+}
+
+impl View<'_> {
+    /// The external representation of a term (for printing and tests).
+    pub fn to_term(&self, w: Word, atoms: &Atoms) -> Term {
+        if let Some(i) = w.as_small() {
+            return Term::Int(i);
+        }
+        if let Some(a) = w.as_atom() {
+            return Term::Atom(atoms.name(a));
+        }
+        if w == Word::NIL {
+            return Term::Nil;
+        }
+        if let Some(id) = w.as_pid() {
+            return Term::Pid {
+                node: "nonode@nohost".into(),
+                id: id as u32,
+                serial: 0,
+                creation: 0,
+            };
+        }
+        if w.is_list() {
+            let mut items = Vec::new();
+            let mut cur = w;
+            while cur.is_list() {
+                let (h, t) = self.cons(cur);
+                items.push(self.to_term(h, atoms));
+                cur = t;
+            }
+            return Term::List(items, Box::new(self.to_term(cur, atoms)));
+        }
+        if !w.is_boxed() {
+            return Term::atom("<bad word>");
+        }
+        let p = w.ptr();
+        let h = self.at(p, 0);
+        let n = h.header_arity();
+        let area = self.area(p);
+        match h.header_kind() {
+            kind::TUPLE => Term::Tuple(
+                (1..=n)
+                    .map(|i| self.to_term(self.at(p, i), atoms))
+                    .collect(),
+            ),
+            kind::FLOAT => Term::Float(f64::from_bits(self.at(p, 1).0)),
+            k @ (kind::BIG_POS | kind::BIG_NEG) => {
+                let digits = &area.words[p.offset + 1..p.offset + 1 + n];
+                let mag = BigInt::from_slice(
+                    Sign::Plus,
+                    &digits
+                        .iter()
+                        .flat_map(|d| [*d as u32, (*d >> 32) as u32])
+                        .collect::<Vec<_>>(),
+                );
+                Term::int(if k == kind::BIG_NEG { -mag } else { mag })
+            }
+            kind::HEAP_BIN | kind::REFC_BIN => {
+                let (bytes, last) = self.bits(w).expect("a binary");
+                if last == 8 || bytes.is_empty() {
+                    Term::Binary(bytes.to_vec())
+                } else {
+                    Term::Bits(bytes.to_vec(), last)
+                }
+            }
+            kind::MAP => {
+                let half = n / 2;
+                Term::Map(
+                    (1..=half)
+                        .map(|i| {
+                            (
+                                self.to_term(self.at(p, i), atoms),
+                                self.to_term(self.at(p, half + i), atoms),
+                            )
+                        })
+                        .collect(),
+                )
+            }
+            kind::EXPORT => Term::Export {
+                module: atoms.name(self.at(p, 1).as_atom().unwrap_or(0)),
+                function: atoms.name(self.at(p, 2).as_atom().unwrap_or(0)),
+                arity: self.at(p, 3).as_small().unwrap_or(0) as u8,
+            },
+            _ => Term::atom("<internal>"),
+        }
+    }
+
+    /// Copies a term into `dst` (area 0 of another process): what sending a
+    /// message does. Literal-area pointers are kept: literals are shared.
+    pub fn copy_into(&self, w: Word, dst: &mut Area) -> Word {
+        if w.is_immediate() || w.ptr().area != 0 {
+            return w;
+        }
+        if w.is_list() {
+            // Lists are copied iteratively along the tail, so long lists do
+            // not recurse deeply.
+            let mut cells = Vec::new();
+            let mut cur = w;
+            while cur.is_list() && cur.ptr().area == 0 {
+                let (h, t) = self.cons(cur);
+                cells.push(h);
+                cur = t;
+            }
+            let mut acc = self.copy_into(cur, dst);
+            for h in cells.into_iter().rev() {
+                let h = self.copy_into(h, dst);
+                acc = dst.cons(0, h, acc);
+            }
+            return acc;
+        }
+        let p = w.ptr();
+        let h = self.at(p, 0);
+        let size = object_words(h);
+        let src = &self.heap.words[p.offset..p.offset + 1 + size];
+        if holds_terms(h.header_kind()) {
+            let elems: Vec<Word> = src[1..]
+                .iter()
+                .map(|&x| self.copy_into(Word(x), dst))
+                .collect();
+            let at = dst.here(0);
+            dst.words.push(h.0);
+            dst.words.extend(elems.iter().map(|w| w.0));
+            Word::boxed(at)
+        } else if h.header_kind() == kind::REFC_BIN {
+            let at = dst.here(0);
+            dst.offheap.push(self.heap.offheap[src[1] as usize].clone());
+            dst.words
+                .extend([src[0], (dst.offheap.len() - 1) as u64, src[2], src[3]]);
+            Word::boxed(at)
+        } else {
+            let at = dst.here(0);
+            dst.words.extend_from_slice(src);
+            Word::boxed(at)
+        }
+    }
+}
+
+/// The copying collector: moves everything reachable from `roots` into a
+/// fresh area, rewrites the roots, and drops the rest (including large
+/// binaries no longer referenced). Returns the words that survived.
+pub fn collect(heap: &mut Area, roots: &mut [&mut [Word]]) -> usize {
+    let mut old = std::mem::take(heap);
+    let mut new = Area {
+        words: Vec::with_capacity(old.words.len() / 2 + 16),
+        offheap: Vec::new(),
+    };
+    let mut moved_bins: Vec<Option<u64>> = vec![None; old.offheap.len()];
+    for set in roots.iter_mut() {
+        for w in set.iter_mut() {
+            *w = evacuate(*w, &mut old, &mut new, &mut moved_bins);
+        }
+    }
+    // Cheney scan: everything copied so far is scanned for further pointers.
+    let mut scan = 0;
+    while scan < new.words.len() {
+        let w = Word(new.words[scan]);
+        if w.is_header() {
+            let size = object_words(w);
+            if holds_terms(w.header_kind()) {
+                for i in scan + 1..scan + 1 + size {
+                    let moved = evacuate(Word(new.words[i]), &mut old, &mut new, &mut moved_bins);
+                    new.words[i] = moved.0;
+                }
+            }
+            scan += 1 + size;
+        } else {
+            // A cons cell: two terms.
+            for i in scan..scan + 2 {
+                let moved = evacuate(Word(new.words[i]), &mut old, &mut new, &mut moved_bins);
+                new.words[i] = moved.0;
+            }
+            scan += 2;
+        }
+    }
+    *heap = new;
+    heap.words.len()
+}
+
+fn evacuate(w: Word, old: &mut Area, new: &mut Area, moved_bins: &mut [Option<u64>]) -> Word {
+    if w.is_immediate() || w.ptr().area != 0 {
+        return w;
+    }
+    let off = w.ptr().offset;
+    if w.is_list() {
+        if Word(old.words[off]) == Word::NONE {
+            return Word(old.words[off + 1]);
+        }
+        let to = new.cons(0, Word(old.words[off]), Word(old.words[off + 1]));
+        old.words[off] = Word::NONE.0;
+        old.words[off + 1] = to.0;
+        return to;
+    }
+    let h = Word(old.words[off]);
+    if h.is_boxed() {
+        // Already moved: the header slot holds the new location.
+        return h;
+    }
+    let size = object_words(h);
+    let at = Ptr {
+        area: 0,
+        offset: new.words.len(),
+    };
+    new.words.extend_from_slice(&old.words[off..off + 1 + size]);
+    if h.header_kind() == kind::REFC_BIN {
+        let idx = old.words[off + 1] as usize;
+        let nidx = *moved_bins[idx].get_or_insert_with(|| {
+            new.offheap.push(old.offheap[idx].clone());
+            (new.offheap.len() - 1) as u64
+        });
+        new.words[at.offset + 1] = nidx;
+    }
+    let to = Word::boxed(at);
+    old.words[off] = to.0;
+    to
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::erlfmt::w as show;
+
+    fn sample() -> Term {
+        crate::erlfmt::parse::whole(
+            "{ok,[1,2,3|tail],<<1,2,3>>,1.5,-123456789012345678901234567890,#{a => 1,b => [x]},fun lists:map/2,<<5:3>>,[]}",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn terms_round_trip_through_a_heap() {
+        let atoms = Atoms::new();
+        let mut heap = Area::default();
+        let t = sample();
+        let w = heap.from_term(0, &t, &atoms);
+        let view = View {
+            heap: &heap,
+            literals: &[],
+        };
+        assert_eq!(show(&view.to_term(w, &atoms)), show(&t));
+        let big = Term::Binary((0..200u8).collect());
+        let bw = heap.from_term(0, &big, &atoms);
+        assert_eq!(heap.offheap.len(), 1);
+        assert_eq!(
+            View {
+                heap: &heap,
+                literals: &[]
+            }
+            .to_term(bw, &atoms),
+            big
+        );
+    }
+
+    #[test]
+    fn collection_keeps_what_roots_reach_and_drops_the_rest() {
+        let atoms = Atoms::new();
+        let mut heap = Area::default();
+        let keep = sample();
+        let big = Term::Tuple(vec![Term::Binary(vec![7; 100]), Term::Binary(vec![7; 100])]);
+        let mut roots = vec![Word::NIL; 3];
+        for i in 0..1000 {
+            let garbage = heap.from_term(
+                0,
+                &Term::Tuple(vec![Term::Int(i), Term::Binary(vec![1; 80])]),
+                &atoms,
+            );
+            let _ = garbage;
+        }
+        roots[0] = heap.from_term(0, &keep, &atoms);
+        roots[1] = heap.from_term(0, &big, &atoms);
+        // A shared subterm must stay shared (copied once).
+        let shared = heap.from_term(0, &Term::string("shared"), &atoms);
+        roots[2] = heap.tuple(0, &[shared, shared]);
+        let before = heap.len();
+        let live = collect(&mut heap, &mut [&mut roots]);
+        assert!(live < before / 10, "{live} of {before} words survived");
+        assert_eq!(
+            heap.offheap.len(),
+            2,
+            "only the reachable large binaries survive"
+        );
+        let view = View {
+            heap: &heap,
+            literals: &[],
+        };
+        assert_eq!(show(&view.to_term(roots[0], &atoms)), show(&keep));
+        assert_eq!(view.to_term(roots[1], &atoms), big);
+        let elems = view.tuple(roots[2]).unwrap();
+        assert_eq!(elems[0], elems[1], "sharing is preserved");
+        // Collecting again changes nothing.
+        let again = collect(&mut heap, &mut [&mut roots]);
+        assert_eq!(again, live);
+        assert_eq!(
+            show(
+                &View {
+                    heap: &heap,
+                    literals: &[]
+                }
+                .to_term(roots[0], &atoms)
+            ),
+            show(&keep)
+        );
+    }
+
+    #[test]
+    fn long_lists_collect_and_copy_without_deep_recursion() {
+        let atoms = Atoms::new();
+        let mut heap = Area::default();
+        let mut l = Word::NIL;
+        for i in 0..200_000 {
+            l = heap.cons(0, Word::small(i).unwrap(), l);
+        }
+        let mut roots = [l];
+        collect(&mut heap, &mut [&mut roots]);
+        let mut other = Area::default();
+        let copied = View {
+            heap: &heap,
+            literals: &[],
+        }
+        .copy_into(roots[0], &mut other);
+        let view = View {
+            heap: &other,
+            literals: &[],
+        };
+        let mut n = 0;
+        let mut cur = copied;
+        while cur.is_list() {
+            cur = view.cons(cur).1;
+            n += 1;
+        }
+        assert_eq!(n, 200_000);
+        let _ = atoms;
+    }
+
+    #[test]
+    fn messages_copy_between_heaps_and_share_literals() {
+        let atoms = Atoms::new();
+        let mut lit = Area::default();
+        let lit_word = lit.from_term(1, &Term::string("literal"), &atoms);
+        let literals = vec![Arc::new(lit)];
+        let mut a = Area::default();
+        let inner = a.from_term(0, &sample(), &atoms);
+        let msg = a.tuple(0, &[inner, lit_word]);
+        let mut b = Area::default();
+        let copied = View {
+            heap: &a,
+            literals: &literals,
+        }
+        .copy_into(msg, &mut b);
+        let vb = View {
+            heap: &b,
+            literals: &literals,
+        };
+        let elems = vb.tuple(copied).unwrap();
+        assert_eq!(
+            Word(elems[1]),
+            lit_word,
+            "literal pointers are shared, not copied"
+        );
+        assert_eq!(
+            show(&vb.to_term(copied, &atoms)),
+            show(
+                &View {
+                    heap: &a,
+                    literals: &literals
+                }
+                .to_term(msg, &atoms)
+            )
+        );
+    }
+}
