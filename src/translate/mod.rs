@@ -105,7 +105,8 @@ pub fn fate(op: Op) -> Fate {
         Op::Jump => t(&[O::Jump]),
         Catch | Op::Try => t(&[O::Try]),
         Op::CatchEnd => t(&[O::CatchEnd]),
-        Op::TryEnd | TryCase => t(&[O::TryEnd]),
+        Op::TryEnd => t(&[O::TryEnd]),
+        TryCase => t(&[O::TryEnd, O::Move]),
         TryCaseEnd | Badmatch | IfEnd | CaseEnd | Badrecord => t(&[O::Fail]),
         Op::Move | Fmove => t(&[O::Move]),
         Op::Swap => t(&[O::Swap]),
@@ -644,6 +645,13 @@ impl Translator<'_> {
             Op::TryEnd | Op::TryCase => {
                 let y = self.src(&g[0]);
                 self.emit(O::TryEnd, vec![y]);
+                if ins.op == Op::TryCase {
+                    // An exception arrives as x1..x3 = class, reason, trace
+                    // (x0 holds no value); try_case moves them to x0..x2.
+                    for r in 0..3 {
+                        self.emit(O::Move, vec![L::X(r + 1), L::X(r)]);
+                    }
+                }
             }
             Op::TryCaseEnd | Op::Badmatch | Op::CaseEnd | Op::Badrecord | Op::IfEnd => {
                 let k = match ins.op {
