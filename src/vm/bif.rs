@@ -1,0 +1,603 @@
+//! Native functions: the `erlang` BIFs and the functions OTP implements as
+//! BIFs elsewhere (`lists:reverse/2`, `maps:*`, ...), plus the helpers the
+//! interpreter's `test`, `arith` and map instructions share with them.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use num_bigint::BigInt;
+use num_traits::{ToPrimitive, Zero};
+
+use crate::term::Term;
+use crate::vm::atoms::{Atoms, atom};
+use crate::vm::compare::{self, Num, number};
+use crate::vm::heap::{Area, View};
+use crate::vm::interp::{Exception, list_of};
+use crate::vm::loader::Loaded;
+use crate::vm::word::{Word, kind};
+
+/// What a native sees: the calling process's heap and dictionary, and the VM's tables.
+pub struct Ctx<'a> {
+    /// The process heap.
+    pub heap: &'a mut Area,
+    /// Literal areas.
+    pub literals: &'a [Arc<Area>],
+    /// The atom table.
+    pub atoms: &'a Atoms,
+    /// The process dictionary.
+    pub dict: &'a mut Vec<(Word, Word)>,
+    /// Loaded modules.
+    pub modules: &'a [Arc<Loaded>],
+}
+
+impl Ctx<'_> {
+    fn view(&self) -> View<'_> {
+        View {
+            heap: self.heap,
+            literals: self.literals,
+        }
+    }
+}
+
+/// What a native returns.
+pub enum NativeResult {
+    /// A value.
+    Value(Word),
+    /// An exception.
+    Error(Exception),
+    /// "Call module:function with these arguments" (`apply`).
+    Apply(Word, Word, Vec<Word>),
+}
+
+/// A native function.
+pub type NativeFn = fn(&mut Ctx, &[Word]) -> NativeResult;
+
+use NativeResult::{Error as Err_, Value};
+
+fn badarg() -> NativeResult {
+    Err_(Exception::error(Word::atom(atom::BADARG)))
+}
+
+fn error(reason: Word) -> NativeResult {
+    Err_(Exception::error(reason))
+}
+
+// ---------------------------------------------------------------- tests
+
+/// The `test` instruction's kinds (indices into `isa::TEST_KINDS`).
+pub fn test(v: &View, atoms: &Atoms, k: u8, a: &[Word]) -> bool {
+    let is_kind = |w: Word, ks: &[u8]| w.is_boxed() && ks.contains(&v.header(w).header_kind());
+    let x = a.first().copied().unwrap_or(Word::NIL);
+    match crate::lam::isa::TEST_KINDS[k as usize] {
+        "is_integer" => x.as_small().is_some() || is_kind(x, &[kind::BIG_POS, kind::BIG_NEG]),
+        "is_float" => is_kind(x, &[kind::FLOAT]),
+        "is_number" => number(v, x).is_some(),
+        "is_atom" => x.as_atom().is_some(),
+        "is_pid" => x.as_pid().is_some(),
+        "is_reference" => is_kind(x, &[kind::REF]),
+        "is_port" => false,
+        "is_nil" => x == Word::NIL,
+        "is_binary" => v.bits(x).is_some_and(|(_, last)| last == 8),
+        "is_bitstring" => v.bits(x).is_some(),
+        "is_list" => x == Word::NIL || x.is_list(),
+        "is_nonempty_list" => x.is_list(),
+        "is_tuple" => v.tuple(x).is_some(),
+        "is_map" => is_kind(x, &[kind::MAP]),
+        "is_boolean" => x == Word::atom(atom::TRUE) || x == Word::atom(atom::FALSE),
+        "is_function" => is_kind(x, &[kind::FUN, kind::EXPORT]),
+        "is_function2" => a[1]
+            .as_small()
+            .is_some_and(|n| fun_arity(v, x) == Some(n as u32)),
+        "test_arity" => v
+            .tuple(x)
+            .is_some_and(|t| Some(t.len() as i64) == a[1].as_small()),
+        "is_tagged_tuple" => v.tuple(x).is_some_and(|t| {
+            Some(t.len() as i64) == a[1].as_small() && t.first().is_some_and(|w| Word(*w) == a[2])
+        }),
+        "lt" => compare::compare(v, atoms, a[0], a[1]) == Ordering::Less,
+        "ge" => compare::compare(v, atoms, a[0], a[1]) != Ordering::Less,
+        "eq" => compare::compare(v, atoms, a[0], a[1]) == Ordering::Equal,
+        "ne" => compare::compare(v, atoms, a[0], a[1]) != Ordering::Equal,
+        "eq_exact" => compare::exact_eq(v, atoms, a[0], a[1]),
+        "ne_exact" => !compare::exact_eq(v, atoms, a[0], a[1]),
+        _ => false,
+    }
+}
+
+fn fun_arity(v: &View, f: Word) -> Option<u32> {
+    if !f.is_boxed() {
+        return None;
+    }
+    let p = f.ptr();
+    match v.header(f).header_kind() {
+        kind::EXPORT => v.at(p, 3).as_small().map(|a| a as u32),
+        // A closure keeps its arity after its module and lambda index.
+        kind::FUN => v.at(p, 3).as_small().map(|a| a as u32),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------- arithmetic
+
+fn to_big(n: &Num) -> Option<BigInt> {
+    match n {
+        Num::Small(i) => Some(BigInt::from(*i)),
+        Num::Big(b) => Some(b.clone()),
+        Num::Float(_) => None,
+    }
+}
+
+fn to_f64(n: &Num) -> Option<f64> {
+    match n {
+        Num::Small(i) => Some(*i as f64),
+        Num::Big(b) => b.to_f64().filter(|f| f.is_finite()),
+        Num::Float(f) => Some(*f),
+    }
+}
+
+fn badarith() -> Exception {
+    Exception::error(Word::atom(atom::BADARITH))
+}
+
+/// The `arith` instruction: kind indexes `isa::ARITH_KINDS`.
+pub fn arith(
+    heap: &mut Area,
+    literals: &[Arc<Area>],
+    k: u8,
+    a: Word,
+    b: Word,
+) -> Result<Word, Exception> {
+    // Small integers: the fast path.
+    if let (Some(x), Some(y)) = (a.as_small(), b.as_small()) {
+        let r = match k {
+            0 => x.checked_add(y),
+            1 => x.checked_sub(y),
+            2 => x.checked_mul(y),
+            4 if y != 0 => Some(x / y),
+            5 if y != 0 => Some(x % y),
+            6 => Some(x & y),
+            7 => Some(x | y),
+            8 => Some(x ^ y),
+            10 => Some(if y >= 64 {
+                if x < 0 { -1 } else { 0 }
+            } else if y >= 0 {
+                x >> y
+            } else {
+                return arith_big(heap, 9, x.into(), (-y).into());
+            }),
+            _ => None,
+        };
+        if let Some(w) = r.and_then(Word::small) {
+            return Ok(w);
+        }
+    }
+    let view = View { heap, literals };
+    let (Some(x), Some(y)) = (number(&view, a), number(&view, b)) else {
+        return Err(badarith());
+    };
+    if k == 3 || matches!(x, Num::Float(_)) || matches!(y, Num::Float(_)) {
+        if k > 3 {
+            return Err(badarith());
+        }
+        let (Some(fx), Some(fy)) = (to_f64(&x), to_f64(&y)) else {
+            return Err(badarith());
+        };
+        let r = match k {
+            0 => fx + fy,
+            1 => fx - fy,
+            2 => fx * fy,
+            _ if fy == 0.0 => return Err(badarith()),
+            _ => fx / fy,
+        };
+        if !r.is_finite() {
+            return Err(badarith());
+        }
+        return Ok(heap.float(0, r));
+    }
+    let (bx, by) = (to_big(&x).expect("integer"), to_big(&y).expect("integer"));
+    arith_big(heap, k, bx, by)
+}
+
+fn arith_big(heap: &mut Area, k: u8, x: BigInt, y: BigInt) -> Result<Word, Exception> {
+    let shift = |y: &BigInt| {
+        y.to_i64()
+            .filter(|s| s.abs() < (1 << 24))
+            .ok_or_else(badarith)
+    };
+    let r = match k {
+        0 => x + y,
+        1 => x - y,
+        2 => x * y,
+        4 | 5 if y.is_zero() => return Err(badarith()),
+        4 => &x / &y,
+        5 => &x % &y,
+        6 => x & y,
+        7 => x | y,
+        8 => x ^ y,
+        9 => {
+            let s = shift(&y)?;
+            if s >= 0 {
+                x << (s as usize)
+            } else {
+                x >> ((-s) as usize)
+            }
+        }
+        10 => {
+            let s = shift(&y)?;
+            if s >= 0 {
+                x >> (s as usize)
+            } else {
+                x << ((-s) as usize)
+            }
+        }
+        _ => return Err(badarith()),
+    };
+    Ok(heap.integer(0, &r))
+}
+
+// ---------------------------------------------------------------- maps
+
+fn map_parts<'a>(v: &View<'a>, m: Word) -> Option<(&'a [u64], &'a [u64])> {
+    if !m.is_boxed() || v.header(m).header_kind() != kind::MAP {
+        return None;
+    }
+    let p = m.ptr();
+    let n = v.header(m).header_arity() / 2;
+    let words = &v.area(p).words[p.offset + 1..p.offset + 1 + 2 * n];
+    Some((&words[..n], &words[n..]))
+}
+
+/// The value of `key` in map `m`.
+pub fn map_get(v: &View, atoms: &Atoms, m: Word, key: Word) -> Option<Word> {
+    let (keys, values) = map_parts(v, m)?;
+    keys.binary_search_by(|k| compare::cmp(v, atoms, Word(*k), key, true))
+        .ok()
+        .map(|i| Word(values[i]))
+}
+
+/// `M#{K => V}` (assoc) or `M#{K := V}` (exact: every key must exist).
+pub fn map_put(
+    heap: &mut Area,
+    literals: &[Arc<Area>],
+    atoms: &Atoms,
+    m: Word,
+    kv: &[(Word, Word)],
+    exact: bool,
+) -> Result<Word, Exception> {
+    let view = View { heap, literals };
+    let Some((keys, values)) = map_parts(&view, m) else {
+        return Err(Exception::error(
+            heap.tuple(0, &[Word::atom(atom::BADMAP), m]),
+        ));
+    };
+    let mut entries: Vec<(Word, Word)> = keys
+        .iter()
+        .zip(values)
+        .map(|(k, v)| (Word(*k), Word(*v)))
+        .collect();
+    for (k, val) in kv {
+        match entries.binary_search_by(|(x, _)| compare::cmp(&view, atoms, *x, *k, true)) {
+            Ok(i) => entries[i].1 = *val,
+            Err(_) if exact => {
+                let k = *k;
+                return Err(Exception::error(
+                    heap.tuple(0, &[Word::atom(atom::BADKEY), k]),
+                ));
+            }
+            Err(i) => entries.insert(i, (*k, *val)),
+        }
+    }
+    let (ks, vs): (Vec<Word>, Vec<Word>) = entries.into_iter().unzip();
+    Ok(heap.map(0, &ks, &vs))
+}
+
+// ---------------------------------------------------------------- natives
+
+fn list_items(v: &View, mut l: Word) -> Option<Vec<Word>> {
+    let mut out = Vec::new();
+    while l.is_list() {
+        let (h, t) = v.cons(l);
+        out.push(h);
+        l = t;
+    }
+    (l == Word::NIL).then_some(out)
+}
+
+fn string_of(v: &View, l: Word) -> Option<String> {
+    list_items(v, l)?
+        .into_iter()
+        .map(|c| c.as_small().and_then(|c| char::from_u32(c as u32)))
+        .collect()
+}
+
+fn boolean(b: bool) -> NativeResult {
+    Value(Word::boolean(b))
+}
+
+fn cmp_native(c: &mut Ctx, a: &[Word], f: fn(Ordering) -> bool) -> NativeResult {
+    boolean(f(compare::compare(&c.view(), c.atoms, a[0], a[1])))
+}
+
+fn arith_native(c: &mut Ctx, a: &[Word], k: u8) -> NativeResult {
+    match arith(c.heap, c.literals, k, a[0], a[1]) {
+        Ok(w) => Value(w),
+        Err(e) => Err_(e),
+    }
+}
+
+fn test_native(c: &mut Ctx, a: &[Word], name: &str) -> NativeResult {
+    let k = crate::lam::isa::TEST_KINDS
+        .iter()
+        .position(|n| *n == name)
+        .expect("test kind") as u8;
+    boolean(test(&c.view(), c.atoms, k, a))
+}
+
+macro_rules! natives {
+    ($( $m:literal : $f:literal / $a:literal => $body:expr ; )*) => {
+        /// Every native, by module, name and arity.
+        pub static NATIVES: &[(&str, &str, u32, NativeFn)] = &[
+            $( ($m, $f, $a, $body), )*
+        ];
+    };
+}
+
+natives! {
+    "erlang":"+"/2 => |c, a| arith_native(c, a, 0);
+    "erlang":"-"/2 => |c, a| arith_native(c, a, 1);
+    "erlang":"*"/2 => |c, a| arith_native(c, a, 2);
+    "erlang":"/"/2 => |c, a| arith_native(c, a, 3);
+    "erlang":"div"/2 => |c, a| arith_native(c, a, 4);
+    "erlang":"rem"/2 => |c, a| arith_native(c, a, 5);
+    "erlang":"band"/2 => |c, a| arith_native(c, a, 6);
+    "erlang":"bor"/2 => |c, a| arith_native(c, a, 7);
+    "erlang":"bxor"/2 => |c, a| arith_native(c, a, 8);
+    "erlang":"bsl"/2 => |c, a| arith_native(c, a, 9);
+    "erlang":"bsr"/2 => |c, a| arith_native(c, a, 10);
+    "erlang":"-"/1 => |c, a| arith_native(c, &[Word::small(0).expect("0"), a[0]], 1);
+    "erlang":"+"/1 => |c, a| if number(&c.view(), a[0]).is_some() { Value(a[0]) } else { error(Word::atom(atom::BADARITH)) };
+    "erlang":"bnot"/1 => |c, a| arith_native(c, &[a[0], Word::small(-1).expect("-1")], 8);
+    "erlang":"abs"/1 => |c, a| match number(&c.view(), a[0]) {
+        Some(Num::Float(f)) => Value(c.heap.float(0, f.abs())),
+        Some(n) => { let b = to_big(&n).expect("int"); Value(c.heap.integer(0, &if b < BigInt::zero() { -b } else { b })) }
+        None => badarg(),
+    };
+    "erlang":"float"/1 => |c, a| match number(&c.view(), a[0]).as_ref().and_then(to_f64) {
+        Some(f) => Value(c.heap.float(0, f)),
+        None => badarg(),
+    };
+    "erlang":"trunc"/1 => |c, a| float_to_int(c, a[0], f64::trunc);
+    "erlang":"round"/1 => |c, a| float_to_int(c, a[0], f64::round);
+    "erlang":"floor"/1 => |c, a| float_to_int(c, a[0], f64::floor);
+    "erlang":"ceil"/1 => |c, a| float_to_int(c, a[0], f64::ceil);
+    "erlang":"=="/2 => |c, a| cmp_native(c, a, |o| o == Ordering::Equal);
+    "erlang":"/="/2 => |c, a| cmp_native(c, a, |o| o != Ordering::Equal);
+    "erlang":"<"/2 => |c, a| cmp_native(c, a, |o| o == Ordering::Less);
+    "erlang":">"/2 => |c, a| cmp_native(c, a, |o| o == Ordering::Greater);
+    "erlang":"=<"/2 => |c, a| cmp_native(c, a, |o| o != Ordering::Greater);
+    "erlang":">="/2 => |c, a| cmp_native(c, a, |o| o != Ordering::Less);
+    "erlang":"=:="/2 => |c, a| boolean(compare::exact_eq(&c.view(), c.atoms, a[0], a[1]));
+    "erlang":"=/="/2 => |c, a| boolean(!compare::exact_eq(&c.view(), c.atoms, a[0], a[1]));
+    "erlang":"not"/1 => |_, a| match a[0].as_atom() { Some(atom::TRUE) => boolean(false), Some(atom::FALSE) => boolean(true), _ => badarg() };
+    "erlang":"and"/2 => |_, a| bool_op(a, |x, y| x && y);
+    "erlang":"or"/2 => |_, a| bool_op(a, |x, y| x || y);
+    "erlang":"xor"/2 => |_, a| bool_op(a, |x, y| x ^ y);
+    "erlang":"is_atom"/1 => |c, a| test_native(c, a, "is_atom");
+    "erlang":"is_binary"/1 => |c, a| test_native(c, a, "is_binary");
+    "erlang":"is_bitstring"/1 => |c, a| test_native(c, a, "is_bitstring");
+    "erlang":"is_boolean"/1 => |c, a| test_native(c, a, "is_boolean");
+    "erlang":"is_float"/1 => |c, a| test_native(c, a, "is_float");
+    "erlang":"is_function"/1 => |c, a| test_native(c, a, "is_function");
+    "erlang":"is_integer"/1 => |c, a| test_native(c, a, "is_integer");
+    "erlang":"is_list"/1 => |c, a| test_native(c, a, "is_list");
+    "erlang":"is_map"/1 => |c, a| test_native(c, a, "is_map");
+    "erlang":"is_number"/1 => |c, a| test_native(c, a, "is_number");
+    "erlang":"is_pid"/1 => |c, a| test_native(c, a, "is_pid");
+    "erlang":"is_port"/1 => |c, a| test_native(c, a, "is_port");
+    "erlang":"is_reference"/1 => |c, a| test_native(c, a, "is_reference");
+    "erlang":"is_tuple"/1 => |c, a| test_native(c, a, "is_tuple");
+    "erlang":"element"/2 => |c, a| {
+        let v = c.view();
+        match (a[0].as_small(), v.tuple(a[1])) {
+            (Some(i), Some(t)) if i >= 1 && (i as usize) <= t.len() => Value(Word(t[i as usize - 1])),
+            _ => badarg(),
+        }
+    };
+    "erlang":"setelement"/3 => |c, a| {
+        let v = c.view();
+        match (a[0].as_small(), v.tuple(a[1])) {
+            (Some(i), Some(t)) if i >= 1 && (i as usize) <= t.len() => {
+                let mut elems: Vec<Word> = t.iter().map(|w| Word(*w)).collect();
+                elems[i as usize - 1] = a[2];
+                Value(c.heap.tuple(0, &elems))
+            }
+            _ => badarg(),
+        }
+    };
+    "erlang":"tuple_size"/1 => |c, a| match c.view().tuple(a[0]) { Some(t) => Value(small(t.len())), None => badarg() };
+    "erlang":"size"/1 => |c, a| {
+        let v = c.view();
+        match (v.tuple(a[0]), v.bits(a[0])) { (Some(t), _) => Value(small(t.len())), (_, Some((b, _))) => Value(small(b.len())), _ => badarg() }
+    };
+    "erlang":"byte_size"/1 => |c, a| match c.view().bits(a[0]) { Some((b, _)) => Value(small(b.len())), None => badarg() };
+    "erlang":"map_size"/1 => |c, a| match map_parts(&c.view(), a[0]) { Some((k, _)) => Value(small(k.len())), None => badmap(c, a[0]) };
+    "erlang":"map_get"/2 => |c, a| maps_get(c, a[1], a[0]);
+    "erlang":"is_map_key"/2 => |c, a| { let v = c.view(); if map_parts(&v, a[1]).is_none() { return badmap(c, a[1]) } boolean(map_get(&v, c.atoms, a[1], a[0]).is_some()) };
+    "erlang":"make_tuple"/2 => |c, a| match a[0].as_small() { Some(n) if n >= 0 => Value(c.heap.tuple(0, &vec![a[1]; n as usize])), _ => badarg() };
+    "erlang":"tuple_to_list"/1 => |c, a| match c.view().tuple(a[0]) { Some(t) => { let t: Vec<Word> = t.iter().map(|w| Word(*w)).collect(); Value(list_of(c.heap, &t)) } None => badarg() };
+    "erlang":"list_to_tuple"/1 => |c, a| match list_items(&c.view(), a[0]) { Some(items) => Value(c.heap.tuple(0, &items)), None => badarg() };
+    "erlang":"hd"/1 => |c, a| if a[0].is_list() { Value(c.view().cons(a[0]).0) } else { badarg() };
+    "erlang":"tl"/1 => |c, a| if a[0].is_list() { Value(c.view().cons(a[0]).1) } else { badarg() };
+    "erlang":"length"/1 => |c, a| match list_items(&c.view(), a[0]) { Some(items) => Value(small(items.len())), None => badarg() };
+    "erlang":"++"/2 => |c, a| match list_items(&c.view(), a[0]) {
+        Some(items) => Value(items.iter().rev().fold(a[1], |acc, h| c.heap.cons(0, *h, acc))),
+        None => badarg(),
+    };
+    "erlang":"--"/2 => |c, a| {
+        let v = c.view();
+        let (Some(mut xs), Some(ys)) = (list_items(&v, a[0]), list_items(&v, a[1])) else { return badarg() };
+        for y in ys {
+            if let Some(i) = xs.iter().position(|x| compare::exact_eq(&v, c.atoms, *x, y)) { xs.remove(i); }
+        }
+        Value(list_of(c.heap, &xs))
+    };
+    "erlang":"atom_to_list"/1 => |c, a| match a[0].as_atom() { Some(x) => { let t = Term::string(&c.atoms.name(x)); Value(c.heap.from_term(0, &t, c.atoms)) } None => badarg() };
+    "erlang":"list_to_atom"/1 => |c, a| match string_of(&c.view(), a[0]) { Some(s) => Value(Word::atom(c.atoms.intern(&s))), None => badarg() };
+    "erlang":"integer_to_list"/1 => |c, a| match number(&c.view(), a[0]) {
+        Some(n @ (Num::Small(_) | Num::Big(_))) => { let t = Term::string(&to_big(&n).expect("int").to_string()); Value(c.heap.from_term(0, &t, c.atoms)) }
+        _ => badarg(),
+    };
+    "erlang":"list_to_integer"/1 => |c, a| match string_of(&c.view(), a[0]).and_then(|s| s.parse::<BigInt>().ok()) { Some(b) => Value(c.heap.integer(0, &b)), None => badarg() };
+    "erlang":"error"/1 => |_, a| error(a[0]);
+    "erlang":"error"/2 => |_, a| error(a[0]);
+    "erlang":"throw"/1 => |_, a| Err_(Exception { class: atom::THROW, reason: a[0], trace: Word::NONE });
+    "erlang":"exit"/1 => |_, a| Err_(Exception { class: atom::EXIT, reason: a[0], trace: Word::NONE });
+    "erlang":"raise"/3 => |_, a| match a[0].as_atom() {
+        Some(cl @ (atom::ERROR | atom::EXIT | atom::THROW)) => Err_(Exception { class: cl, reason: a[1], trace: a[2] }),
+        _ => badarg(),
+    };
+    "erlang":"apply"/3 => |c, a| match list_items(&c.view(), a[2]) {
+        Some(args) => NativeResult::Apply(a[0], a[1], args),
+        None => badarg(),
+    };
+    "erlang":"put"/2 => |c, a| {
+        let v = c.view();
+        let old = c.dict.iter().position(|(k, _)| compare::exact_eq(&v, c.atoms, *k, a[0]));
+        match old { Some(i) => { let prev = c.dict[i].1; c.dict[i].1 = a[1]; Value(prev) } None => { c.dict.push((a[0], a[1])); Value(Word::atom(atom::UNDEFINED)) } }
+    };
+    "erlang":"get"/1 => |c, a| {
+        let v = c.view();
+        Value(c.dict.iter().find(|(k, _)| compare::exact_eq(&v, c.atoms, *k, a[0])).map_or(Word::atom(atom::UNDEFINED), |(_, x)| *x))
+    };
+    "erlang":"erase"/1 => |c, a| {
+        let v = c.view();
+        match c.dict.iter().position(|(k, _)| compare::exact_eq(&v, c.atoms, *k, a[0])) { Some(i) => Value(c.dict.remove(i).1), None => Value(Word::atom(atom::UNDEFINED)) }
+    };
+    "erlang":"get_module_info"/1 => |c, a| module_info(c, a[0], None);
+    "erlang":"get_module_info"/2 => |c, a| module_info(c, a[0], Some(a[1]));
+    "erlang":"node"/0 => |_, _| Value(Word::atom(atom::NONODE));
+    "erlang":"nif_error"/1 => |_, a| error(a[0]);
+    "lists":"reverse"/2 => |c, a| match list_items(&c.view(), a[0]) { Some(items) => Value(items.iter().fold(a[1], |acc, h| c.heap.cons(0, *h, acc))), None => badarg() };
+    "lists":"member"/2 => |c, a| {
+        let v = c.view();
+        match list_items(&v, a[1]) { Some(items) => boolean(items.iter().any(|x| compare::exact_eq(&v, c.atoms, *x, a[0]))), None => badarg() }
+    };
+    "lists":"keyfind"/3 => |c, a| match keyfind(c, a) { Ok(Some(t)) => Value(t), Ok(None) => boolean(false), Err(()) => badarg() };
+    "lists":"keymember"/3 => |c, a| match keyfind(c, a) { Ok(found) => boolean(found.is_some()), Err(()) => badarg() };
+    "lists":"keysearch"/3 => |c, a| match keyfind(c, a) { Ok(Some(t)) => Value(c.heap.tuple(0, &[Word::atom(c.atoms.intern("value")), t])), Ok(None) => boolean(false), Err(()) => badarg() };
+    "maps":"get"/2 => |c, a| maps_get(c, a[1], a[0]);
+    "maps":"find"/2 => |c, a| { let v = c.view(); if map_parts(&v, a[1]).is_none() { return badmap(c, a[1]) } match map_get(&v, c.atoms, a[1], a[0]) { Some(x) => Value(c.heap.tuple(0, &[Word::atom(atom::OK), x])), None => Value(Word::atom(c.atoms.intern("error"))) } };
+    "maps":"is_key"/2 => |c, a| { let v = c.view(); if map_parts(&v, a[1]).is_none() { return badmap(c, a[1]) } boolean(map_get(&v, c.atoms, a[1], a[0]).is_some()) };
+    "maps":"put"/3 => |c, a| match map_put(c.heap, c.literals, c.atoms, a[2], &[(a[0], a[1])], false) { Ok(w) => Value(w), Err(e) => Err_(e) };
+    "maps":"to_list"/1 => |c, a| match map_parts(&c.view(), a[0]) {
+        Some((k, v)) => { let pairs: Vec<(Word, Word)> = k.iter().zip(v).map(|(k, v)| (Word(*k), Word(*v))).collect(); let ts: Vec<Word> = pairs.iter().map(|(k, v)| c.heap.tuple(0, &[*k, *v])).collect(); Value(list_of(c.heap, &ts)) }
+        None => badmap(c, a[0]),
+    };
+    "maps":"keys"/1 => |c, a| match map_parts(&c.view(), a[0]) { Some((k, _)) => { let k: Vec<Word> = k.iter().map(|w| Word(*w)).collect(); Value(list_of(c.heap, &k)) } None => badmap(c, a[0]) };
+    "maps":"values"/1 => |c, a| match map_parts(&c.view(), a[0]) { Some((_, v)) => { let v: Vec<Word> = v.iter().map(|w| Word(*w)).collect(); Value(list_of(c.heap, &v)) } None => badmap(c, a[0]) };
+    "maps":"from_list"/1 => |c, a| {
+        let v = c.view();
+        let Some(items) = list_items(&v, a[0]) else { return badarg() };
+        let mut kv = Vec::new();
+        for it in items { match v.tuple(it) { Some([k, x]) => kv.push((Word(*k), Word(*x))), _ => return badarg() } }
+        let empty = c.heap.map(0, &[], &[]);
+        match map_put(c.heap, c.literals, c.atoms, empty, &kv, false) { Ok(w) => Value(w), Err(e) => Err_(e) }
+    };
+    "maps":"merge"/2 => |c, a| {
+        let v = c.view();
+        let Some((k, x)) = map_parts(&v, a[1]) else { return badmap(c, a[1]) };
+        let kv: Vec<(Word, Word)> = k.iter().zip(x).map(|(k, x)| (Word(*k), Word(*x))).collect();
+        match map_put(c.heap, c.literals, c.atoms, a[0], &kv, false) { Ok(w) => Value(w), Err(e) => Err_(e) }
+    };
+    "lam":"build_stacktrace"/1 => |c, a| match c.view().tuple(a[0]) { Some([_, _, t]) => Value(Word(*t)), _ => Value(Word::NIL) };
+}
+
+fn small(n: usize) -> Word {
+    Word::small(n as i64).expect("a count fits in a small")
+}
+
+fn bool_op(a: &[Word], f: fn(bool, bool) -> bool) -> NativeResult {
+    let b = |w: Word| match w.as_atom() {
+        Some(atom::TRUE) => Some(true),
+        Some(atom::FALSE) => Some(false),
+        _ => None,
+    };
+    match (b(a[0]), b(a[1])) {
+        (Some(x), Some(y)) => boolean(f(x, y)),
+        _ => badarg(),
+    }
+}
+
+fn float_to_int(c: &mut Ctx, w: Word, f: fn(f64) -> f64) -> NativeResult {
+    match number(&c.view(), w) {
+        Some(Num::Float(x)) => match num_traits::FromPrimitive::from_f64(f(x)) {
+            Some(b) => Value(c.heap.integer(0, &b)),
+            None => badarg(),
+        },
+        Some(_) => Value(w),
+        None => badarg(),
+    }
+}
+
+fn badmap(c: &mut Ctx, m: Word) -> NativeResult {
+    error(c.heap.tuple(0, &[Word::atom(atom::BADMAP), m]))
+}
+
+fn maps_get(c: &mut Ctx, m: Word, k: Word) -> NativeResult {
+    let v = c.view();
+    if map_parts(&v, m).is_none() {
+        return badmap(c, m);
+    }
+    match map_get(&v, c.atoms, m, k) {
+        Some(x) => Value(x),
+        None => error(c.heap.tuple(0, &[Word::atom(atom::BADKEY), k])),
+    }
+}
+
+fn keyfind(c: &mut Ctx, a: &[Word]) -> Result<Option<Word>, ()> {
+    let v = c.view();
+    let n = a[1].as_small().filter(|n| *n >= 1).ok_or(())? as usize;
+    let items = list_items(&v, a[2]).ok_or(())?;
+    Ok(items.into_iter().find(|t| {
+        v.tuple(*t).is_some_and(|e| {
+            e.len() >= n && compare::compare(&v, c.atoms, Word(e[n - 1]), a[0]) == Ordering::Equal
+        })
+    }))
+}
+
+fn module_info(c: &mut Ctx, m: Word, key: Option<Word>) -> NativeResult {
+    let Some(name) = m.as_atom() else {
+        return badarg();
+    };
+    let Some(module) = c.modules.iter().find(|x| x.name == name).cloned() else {
+        return badarg();
+    };
+    let exports = || {
+        let mut es: Vec<(u32, u32)> = module.exports.keys().copied().collect();
+        es.sort_by(|a, b| module.exports[a].cmp(&module.exports[b]));
+        es
+    };
+    match key.and_then(|k| k.as_atom()).map(|k| c.atoms.name(k)) {
+        Some(k) if &*k == "exports" => {
+            let ts: Vec<Word> = exports()
+                .into_iter()
+                .map(|(f, a)| {
+                    c.heap
+                        .tuple(0, &[Word::atom(f), Word::small(a as i64).expect("arity")])
+                })
+                .collect();
+            Value(list_of(c.heap, &ts))
+        }
+        Some(k) if &*k == "module" => Value(m),
+        _ => Value(Word::NIL),
+    }
+}
+
+/// The native for `module:function/arity`, if there is one.
+pub fn lookup(atoms: &Atoms, module: u32, function: u32, arity: u32) -> Option<NativeFn> {
+    let (m, f) = (atoms.name(module), atoms.name(function));
+    NATIVES
+        .iter()
+        .find(|(nm, nf, na, _)| *nm == &*m && *nf == &*f && *na == arity)
+        .map(|(_, _, _, fun)| *fun)
+}

@@ -1,0 +1,268 @@
+//! Term order and equality on tagged words, as Erlang defines them:
+//! number < atom < reference < fun < port < pid < tuple < map < nil < list < bitstring.
+
+use std::cmp::Ordering;
+
+use num_bigint::BigInt;
+
+use crate::vm::atoms::Atoms;
+use crate::vm::heap::View;
+use crate::vm::word::{Word, kind};
+
+/// A number read from a word.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Num {
+    /// A small integer.
+    Small(i64),
+    /// A bignum.
+    Big(BigInt),
+    /// A float.
+    Float(f64),
+}
+
+/// The number in a word, if it is one.
+pub fn number(v: &View, w: Word) -> Option<Num> {
+    if let Some(i) = w.as_small() {
+        return Some(Num::Small(i));
+    }
+    if !w.is_boxed() {
+        return None;
+    }
+    let p = w.ptr();
+    let h = v.at(p, 0);
+    match h.header_kind() {
+        kind::FLOAT => Some(Num::Float(f64::from_bits(v.at(p, 1).0))),
+        k @ (kind::BIG_POS | kind::BIG_NEG) => {
+            let words = &v.area(p).words[p.offset + 1..p.offset + 1 + h.header_arity()];
+            let digits: Vec<u32> = words
+                .iter()
+                .flat_map(|d| [*d as u32, (*d >> 32) as u32])
+                .collect();
+            let mag = BigInt::from_slice(num_bigint::Sign::Plus, &digits);
+            Some(Num::Big(if k == kind::BIG_NEG { -mag } else { mag }))
+        }
+        _ => None,
+    }
+}
+
+fn rank(v: &View, w: Word) -> u8 {
+    if w.as_small().is_some() {
+        return 0;
+    }
+    if w.as_atom().is_some() {
+        return 1;
+    }
+    if w.as_pid().is_some() {
+        return 5;
+    }
+    if w == Word::NIL {
+        return 8;
+    }
+    if w.is_list() {
+        return 9;
+    }
+    if !w.is_boxed() {
+        return 1;
+    }
+    match v.header(w).header_kind() {
+        kind::FLOAT | kind::BIG_POS | kind::BIG_NEG => 0,
+        kind::REF => 2,
+        kind::FUN | kind::EXPORT => 3,
+        kind::TUPLE => 6,
+        kind::MAP => 7,
+        _ => 10,
+    }
+}
+
+fn cmp_num(a: &Num, b: &Num) -> Ordering {
+    use Num::*;
+    let as_big = |n: &Num| match n {
+        Small(i) => BigInt::from(*i),
+        Big(b) => b.clone(),
+        Float(_) => unreachable!(),
+    };
+    match (a, b) {
+        (Small(x), Small(y)) => x.cmp(y),
+        (Float(x), Float(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+        (Float(x), other) => cmp_float_int(*x, other),
+        (other, Float(y)) => cmp_float_int(*y, other).reverse(),
+        _ => as_big(a).cmp(&as_big(b)),
+    }
+}
+
+fn cmp_float_int(f: f64, i: &Num) -> Ordering {
+    // Compare exactly: a float against a bignum beyond 2^53 must not round.
+    let Some(fb) = num_bigint::BigInt::from_f64_exact(f) else {
+        let i = match i {
+            Num::Small(i) => *i as f64,
+            Num::Big(b) => num_traits::ToPrimitive::to_f64(b).unwrap_or(f64::INFINITY),
+            Num::Float(g) => *g,
+        };
+        return f.partial_cmp(&i).unwrap_or(Ordering::Equal);
+    };
+    let ib = match i {
+        Num::Small(i) => BigInt::from(*i),
+        Num::Big(b) => b.clone(),
+        Num::Float(_) => unreachable!(),
+    };
+    fb.cmp(&ib)
+}
+
+trait FromF64Exact: Sized {
+    fn from_f64_exact(f: f64) -> Option<Self>;
+}
+
+impl FromF64Exact for BigInt {
+    /// The integer a float equals, if it is integral.
+    fn from_f64_exact(f: f64) -> Option<BigInt> {
+        (f.fract() == 0.0 && f.is_finite())
+            .then(|| num_traits::FromPrimitive::from_f64(f))
+            .flatten()
+    }
+}
+
+/// Erlang's term order (`<`, `==`): numbers compare by value.
+pub fn compare(v: &View, atoms: &Atoms, a: Word, b: Word) -> Ordering {
+    cmp(v, atoms, a, b, false)
+}
+
+/// Exact equality (`=:=`): like the order, but an integer never equals a float.
+pub fn exact_eq(v: &View, atoms: &Atoms, a: Word, b: Word) -> bool {
+    a == b || cmp(v, atoms, a, b, true) == Ordering::Equal
+}
+
+/// Term order with exact number comparison (map keys): ints before equal floats.
+pub fn cmp(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool) -> Ordering {
+    if a == b {
+        return Ordering::Equal;
+    }
+    let (ra, rb) = (rank(v, a), rank(v, b));
+    if ra != rb {
+        return ra.cmp(&rb);
+    }
+    match ra {
+        0 => {
+            let (x, y) = (number(v, a).expect("number"), number(v, b).expect("number"));
+            let o = cmp_num(&x, &y);
+            if o == Ordering::Equal && exact {
+                let is_float = |n: &Num| matches!(n, Num::Float(_));
+                return is_float(&x).cmp(&is_float(&y));
+            }
+            o
+        }
+        1 => match (a.as_atom(), b.as_atom()) {
+            (Some(x), Some(y)) => atoms.name(x).as_bytes().cmp(atoms.name(y).as_bytes()),
+            _ => Ordering::Equal,
+        },
+        5 => a.as_pid().cmp(&b.as_pid()),
+        6 => {
+            let (x, y) = (v.tuple(a).expect("tuple"), v.tuple(b).expect("tuple"));
+            x.len()
+                .cmp(&y.len())
+                .then_with(|| seq(v, atoms, x, y, exact))
+        }
+        7 => {
+            let (pa, pb) = (a.ptr(), b.ptr());
+            let (na, nb) = (v.header(a).header_arity(), v.header(b).header_arity());
+            let wa = &v.area(pa).words[pa.offset + 1..pa.offset + 1 + na];
+            let wb = &v.area(pb).words[pb.offset + 1..pb.offset + 1 + nb];
+            na.cmp(&nb)
+                .then_with(|| seq(v, atoms, &wa[..na / 2], &wb[..nb / 2], true))
+                .then_with(|| seq(v, atoms, &wa[na / 2..], &wb[nb / 2..], exact))
+        }
+        9 => {
+            let (mut x, mut y) = (a, b);
+            loop {
+                match (x.is_list(), y.is_list()) {
+                    (true, true) => {
+                        let ((hx, tx), (hy, ty)) = (v.cons(x), v.cons(y));
+                        let o = cmp(v, atoms, hx, hy, exact);
+                        if o != Ordering::Equal {
+                            return o;
+                        }
+                        x = tx;
+                        y = ty;
+                    }
+                    _ => return cmp(v, atoms, x, y, exact),
+                }
+            }
+        }
+        10 => match (v.bits(a), v.bits(b)) {
+            (Some((da, la)), Some((db, lb))) => da.cmp(db).then(la.cmp(&lb)),
+            _ => Ordering::Equal,
+        },
+        3 => {
+            let (pa, pb) = (a.ptr(), b.ptr());
+            let (na, nb) = (v.header(a).header_arity(), v.header(b).header_arity());
+            let wa = &v.area(pa).words[pa.offset..pa.offset + 1 + na];
+            let wb = &v.area(pb).words[pb.offset..pb.offset + 1 + nb];
+            seq(v, atoms, wa, wb, exact)
+        }
+        _ => a.0.cmp(&b.0),
+    }
+}
+
+fn seq(v: &View, atoms: &Atoms, x: &[u64], y: &[u64], exact: bool) -> Ordering {
+    for (p, q) in x.iter().zip(y) {
+        let o = cmp(v, atoms, Word(*p), Word(*q), exact);
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    x.len().cmp(&y.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::term::Term;
+    use crate::vm::heap::Area;
+
+    #[test]
+    fn order_matches_the_term_tree() {
+        let atoms = Atoms::new();
+        let texts = [
+            "1",
+            "1.0",
+            "2",
+            "-5",
+            "123456789012345678901234567890",
+            "2.5",
+            "a",
+            "b",
+            "{1}",
+            "{1,2}",
+            "{0,0,0}",
+            "#{}",
+            "#{a => 1}",
+            "[]",
+            "[1]",
+            "[1,2]",
+            "[1|a]",
+            "<<>>",
+            "<<1>>",
+            "<<1,2>>",
+            "fun lists:map/2",
+        ];
+        let terms: Vec<Term> = texts
+            .iter()
+            .map(|t| crate::erlfmt::parse::whole(t).unwrap())
+            .collect();
+        let mut heap = Area::default();
+        let words: Vec<Word> = terms.iter().map(|t| heap.from_term(0, t, &atoms)).collect();
+        let v = View {
+            heap: &heap,
+            literals: &[],
+        };
+        for (i, a) in terms.iter().enumerate() {
+            for (j, b) in terms.iter().enumerate() {
+                let want = a.cmp_exact(b);
+                let got = cmp(&v, &atoms, words[i], words[j], true);
+                assert_eq!(got, want, "{} vs {}", texts[i], texts[j]);
+            }
+        }
+        let (one, onef) = (words[0], words[1]);
+        assert_eq!(compare(&v, &atoms, one, onef), Ordering::Equal);
+        assert!(!exact_eq(&v, &atoms, one, onef));
+    }
+}

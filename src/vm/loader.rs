@@ -1,0 +1,379 @@
+//! Loading: finding a module's `.beam` (or `.lam`) on the code path,
+//! translating it, and linking it into executable form: operands resolved to
+//! registers, constant words and instruction indices; literals placed in the
+//! module's own literal area; imports resolved on first call.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::lam::isa::{self, LamOp, Operand};
+use crate::lam::module::Module;
+use crate::vm::atoms::Atoms;
+use crate::vm::heap::Area;
+use crate::vm::word::Word;
+
+/// A source operand, resolved.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Src {
+    /// `x[n]`.
+    X(u16),
+    /// `y[n]`.
+    Y(u16),
+    /// A constant: an immediate or a pointer into the literal area.
+    C(Word),
+}
+
+/// A destination, resolved.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Dst {
+    /// `x[n]`.
+    X(u16),
+    /// `y[n]`.
+    Y(u16),
+    /// Nowhere.
+    Discard,
+}
+
+/// A call target.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    /// An instruction of this module.
+    Local(u32),
+    /// An import of this module.
+    Import(u32),
+}
+
+/// "No label": the instruction raises instead of jumping.
+pub const NOFAIL: u32 = u32::MAX;
+
+/// An executable instruction (one per LAM instruction).
+#[derive(Debug, Clone)]
+#[allow(missing_docs)]
+pub enum Ins {
+    Move(Src, Dst),
+    Swap(Dst, Dst),
+    Allocate(u32, u32),
+    Deallocate,
+    Trim(u32),
+    Jump(u32),
+    Test(u8, u32, Box<[Src]>),
+    Select(bool, Src, u32, Box<[(Word, u32)]>),
+    Call(u32, Target),
+    TailCall(u32, Target),
+    CallFun(bool, u32, Src, bool),
+    Return,
+    Bif(u32, u32, Box<[Src]>, Dst),
+    Arith(u8, u32, Src, Src, Dst),
+    MakeTuple(Dst, Box<[Src]>),
+    GetElement(Src, u32, Dst),
+    Cons(Src, Src, Dst),
+    SplitList(Src, Dst, Dst),
+    PutMap(bool, u32, Src, Dst, Box<[(Src, Src)]>),
+    GetMap(u32, Src, Box<[(Src, Dst)]>),
+    MakeFun(u32, Dst, Box<[Src]>),
+    Try(Dst, u32),
+    TryEnd(Dst),
+    CatchEnd(Dst),
+    Raise(Src, Src, Src),
+    Fail(u8, Src),
+    SelfPid(Dst),
+    /// An instruction this interpreter does not run yet (receive, send, spawn).
+    NotYet(&'static str),
+}
+
+/// What an import resolves to.
+#[derive(Debug, Clone, Copy)]
+pub enum Callee {
+    /// A native function.
+    Native(crate::vm::bif::NativeFn),
+    /// Code: module id and entry instruction.
+    Code(u32, u32),
+}
+
+/// A linked module.
+#[derive(Debug)]
+pub struct Loaded {
+    /// Its index in the VM (its literal area is `id + 1`).
+    pub id: u32,
+    /// Its name, as a global atom.
+    pub name: u32,
+    /// The code.
+    pub code: Vec<Ins>,
+    /// Imports as global atoms (module, function, arity).
+    pub imports: Vec<(u32, u32, u32)>,
+    /// Imports once resolved.
+    pub resolved: Vec<OnceLock<Callee>>,
+    /// Exported functions: (name, arity) → entry.
+    pub exports: HashMap<(u32, u32), u32>,
+    /// Lambdas: entry, arity (with captured values), captured count, old uniq.
+    pub lambdas: Vec<(u32, u32, u32, u32)>,
+    /// The LAM module (function table and line table, for stack traces).
+    pub lam: Module,
+    /// Local atom index → global atom.
+    pub atoms: Vec<u32>,
+}
+
+impl Loaded {
+    /// The function containing `pc`, as (name atom, arity).
+    pub fn function_at(&self, pc: u32) -> Option<(u32, u32)> {
+        self.lam
+            .function_at(pc)
+            .map(|f| (self.atoms[f.name as usize], f.arity))
+    }
+}
+
+/// Builds the executable form of a validated LAM module.
+pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
+    let area = id + 1;
+    let globals: Vec<u32> = m.atoms.iter().map(|a| atoms.intern(a)).collect();
+    let mut lits = Area::default();
+    let literal_words: Vec<Word> = m
+        .literals
+        .iter()
+        .map(|t| lits.from_term(area, t, atoms))
+        .collect();
+    let src = |o: &Operand| -> Src {
+        match o {
+            Operand::X(r) => Src::X(*r),
+            Operand::Y(r) => Src::Y(*r),
+            Operand::Nil => Src::C(Word::NIL),
+            Operand::Atom(a) => Src::C(Word::atom(globals[*a as usize])),
+            Operand::Int(i) => Src::C(Word::small(*i).unwrap_or(Word::NIL)),
+            Operand::Literal(l) => Src::C(literal_words[*l as usize]),
+            _ => Src::C(Word::NIL),
+        }
+    };
+    let dst = |o: &Operand| -> Dst {
+        match o {
+            Operand::X(r) => Dst::X(*r),
+            Operand::Y(r) => Dst::Y(*r),
+            _ => Dst::Discard,
+        }
+    };
+    let label = |o: &Operand| match o {
+        Operand::Label(l) => *l,
+        _ => NOFAIL,
+    };
+    let num = |o: &Operand| match o {
+        Operand::Num(n) => *n,
+        _ => 0,
+    };
+    let kind = |o: &Operand| match o {
+        Operand::Kind(k) => *k,
+        _ => 0,
+    };
+    let list = |o: &Operand| -> Vec<Operand> {
+        match o {
+            Operand::List(items) => items.to_vec(),
+            _ => vec![],
+        }
+    };
+    let target = |o: &Operand| match o {
+        Operand::Import(i) => Target::Import(*i),
+        o => Target::Local(label(o)),
+    };
+    let mut code = Vec::with_capacity(m.code.len());
+    for ins in &m.code {
+        let a = m.args(ins);
+        let e = match ins.op {
+            LamOp::Move => Ins::Move(src(&a[0]), dst(&a[1])),
+            LamOp::Swap => Ins::Swap(dst(&a[0]), dst(&a[1])),
+            LamOp::Allocate => Ins::Allocate(num(&a[0]), num(&a[1])),
+            LamOp::Deallocate => Ins::Deallocate,
+            LamOp::Trim => Ins::Trim(num(&a[0])),
+            LamOp::Jump => Ins::Jump(label(&a[0])),
+            LamOp::Test => Ins::Test(
+                kind(&a[0]),
+                label(&a[1]),
+                list(&a[2]).iter().map(src).collect(),
+            ),
+            LamOp::Select => {
+                let pairs = list(&a[3]);
+                let table = pairs
+                    .chunks(2)
+                    .map(|p| {
+                        let Src::C(w) = src(&p[0]) else {
+                            unreachable!("select values are constants")
+                        };
+                        (w, label(&p[1]))
+                    })
+                    .collect();
+                Ins::Select(kind(&a[0]) == 1, src(&a[1]), label(&a[2]), table)
+            }
+            LamOp::Call => Ins::Call(num(&a[0]), target(&a[1])),
+            LamOp::TailCall => Ins::TailCall(num(&a[0]), target(&a[1])),
+            LamOp::CallFun | LamOp::TailCallFun => Ins::CallFun(
+                kind(&a[0]) == 1,
+                num(&a[1]),
+                src(&a[2]),
+                ins.op == LamOp::TailCallFun,
+            ),
+            LamOp::Return => Ins::Return,
+            LamOp::Bif => {
+                let Operand::Import(i) = a[0] else {
+                    unreachable!("validated")
+                };
+                Ins::Bif(
+                    i,
+                    label(&a[1]),
+                    list(&a[2]).iter().map(src).collect(),
+                    dst(&a[3]),
+                )
+            }
+            LamOp::Arith => Ins::Arith(
+                kind(&a[0]),
+                label(&a[1]),
+                src(&a[2]),
+                src(&a[3]),
+                dst(&a[4]),
+            ),
+            LamOp::MakeTuple => Ins::MakeTuple(dst(&a[0]), list(&a[1]).iter().map(src).collect()),
+            LamOp::GetElement => Ins::GetElement(src(&a[0]), num(&a[1]), dst(&a[2])),
+            LamOp::Cons => Ins::Cons(src(&a[0]), src(&a[1]), dst(&a[2])),
+            LamOp::SplitList => Ins::SplitList(src(&a[0]), dst(&a[1]), dst(&a[2])),
+            LamOp::PutMap => {
+                let pairs = list(&a[4])
+                    .chunks(2)
+                    .map(|p| (src(&p[0]), src(&p[1])))
+                    .collect();
+                Ins::PutMap(
+                    kind(&a[0]) == 1,
+                    label(&a[1]),
+                    src(&a[2]),
+                    dst(&a[3]),
+                    pairs,
+                )
+            }
+            LamOp::GetMap => {
+                let pairs = list(&a[2])
+                    .chunks(2)
+                    .map(|p| (src(&p[0]), dst(&p[1])))
+                    .collect();
+                Ins::GetMap(label(&a[0]), src(&a[1]), pairs)
+            }
+            LamOp::MakeFun => Ins::MakeFun(
+                num(&a[0]),
+                dst(&a[1]),
+                list(&a[2]).iter().map(src).collect(),
+            ),
+            LamOp::Try => Ins::Try(dst(&a[0]), label(&a[1])),
+            LamOp::TryEnd => Ins::TryEnd(dst(&a[0])),
+            LamOp::CatchEnd => Ins::CatchEnd(dst(&a[0])),
+            LamOp::Raise => Ins::Raise(src(&a[0]), src(&a[1]), src(&a[2])),
+            LamOp::Fail => Ins::Fail(kind(&a[0]), src(&a[1])),
+            LamOp::SelfPid => Ins::SelfPid(dst(&a[0])),
+            op => Ins::NotYet(op.name()),
+        };
+        code.push(e);
+    }
+    let imports: Vec<(u32, u32, u32)> = m
+        .imports
+        .iter()
+        .map(|i| {
+            (
+                globals[i.module as usize],
+                globals[i.function as usize],
+                i.arity,
+            )
+        })
+        .collect();
+    let exports = m
+        .functions
+        .iter()
+        .filter(|f| f.exported)
+        .map(|f| ((globals[f.name as usize], f.arity), f.entry))
+        .collect();
+    let lambdas = m
+        .lambdas
+        .iter()
+        .map(|l| {
+            let f = m.functions[l.function as usize];
+            (f.entry, f.arity, l.num_free, l.old_uniq)
+        })
+        .collect();
+    let loaded = Loaded {
+        id,
+        name: globals[0],
+        code,
+        resolved: (0..imports.len()).map(|_| OnceLock::new()).collect(),
+        imports,
+        exports,
+        lambdas,
+        lam: m,
+        atoms: globals,
+    };
+    let _ = isa::LAM_OPS;
+    (loaded, lits)
+}
+
+/// Where modules come from: directories searched in order, like `erl -pa`.
+#[derive(Debug, Default)]
+pub struct CodePath {
+    dirs: Vec<PathBuf>,
+    index: HashMap<String, PathBuf>,
+}
+
+impl CodePath {
+    /// A code path over these directories (each searched for `*.beam` and
+    /// `*.lam`, and, for OTP-style library roots, `*/ebin`).
+    pub fn new(dirs: Vec<PathBuf>) -> CodePath {
+        let mut index = HashMap::new();
+        for d in &dirs {
+            let mut candidates = vec![d.clone()];
+            if let Ok(entries) = std::fs::read_dir(d) {
+                let mut apps: Vec<PathBuf> = entries
+                    .flatten()
+                    .map(|e| e.path().join("ebin"))
+                    .filter(|p| p.is_dir())
+                    .collect();
+                apps.sort();
+                candidates.extend(apps);
+            }
+            for c in candidates {
+                let Ok(entries) = std::fs::read_dir(&c) else {
+                    continue;
+                };
+                let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+                files.sort();
+                for f in files {
+                    let ext = f.extension().and_then(|e| e.to_str());
+                    if matches!(ext, Some("beam" | "lam"))
+                        && let Some(stem) = f.file_stem().and_then(|s| s.to_str())
+                    {
+                        index.entry(stem.to_string()).or_insert(f.clone());
+                    }
+                }
+            }
+        }
+        CodePath { dirs, index }
+    }
+
+    /// The file of a module, if any directory holds it.
+    pub fn find(&self, module: &str) -> Option<&Path> {
+        self.index.get(module).map(PathBuf::as_path)
+    }
+
+    /// The directories, in order.
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
+    }
+}
+
+/// Reads and translates (or decodes) a module file into a validated LAM module.
+pub fn read_module(path: &Path) -> Result<Module> {
+    let m = if path.extension().is_some_and(|e| e == "lam") {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e))?;
+        crate::lam::binary::decode(&bytes).map_err(|e| e.in_file(path))?
+    } else {
+        let beam = crate::beam::read_file(path)?;
+        crate::translate::translate(&beam)
+            .map_err(|e| e.in_file(path))?
+            .module
+    };
+    m.validate().map_err(|e| {
+        Error::new(ErrorKind::Invalid, format!("invalid LAM module: {e}")).in_file(path)
+    })?;
+    Ok(m)
+}

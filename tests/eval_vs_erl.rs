@@ -1,0 +1,54 @@
+//! Differential test of the interpreter on sequential code: every exported
+//! `t_*/0` of `fixtures/pure.erl` runs under real `erl` (live, through
+//! `erl/eval.escript`) and on LAM, and the printed results must be identical.
+
+mod common;
+
+use std::process::Command;
+
+use lam_translate::erlfmt::w;
+
+#[test]
+fn pure_functions_return_what_erl_returns() {
+    let fixtures = common::root().join("fixtures");
+    let beam = lam_translate::beam::read_file(&fixtures.join("pure.beam")).unwrap();
+    let mut names: Vec<String> = beam
+        .exports
+        .iter()
+        .map(|e| beam.atom(e.function).unwrap().to_string())
+        .filter(|n| n.starts_with("t_"))
+        .collect();
+    names.sort();
+    let script = common::root().join("erl/eval.escript");
+    let expected = common::run(
+        Command::new("escript")
+            .arg(script)
+            .arg(&fixtures)
+            .arg("pure")
+            .args(&names),
+    );
+    let mut code_path = vec![fixtures.clone(), common::otp_lib_dir()];
+    code_path.dedup();
+    let mut failures = Vec::new();
+    for (name, want) in names.iter().zip(expected.lines()) {
+        let got = match lam_translate::vm::eval(code_path.clone(), "pure", name) {
+            Ok(v) => format!("{name} value {}", w(&v)),
+            Err((c, r)) => format!("{name} exception {}:{}", w(&c), w(&r)),
+        };
+        if got != want {
+            failures.push(format!("  erl: {want}\n  lam: {got}"));
+        }
+    }
+    println!(
+        "compared {} functions with erl: {} identical",
+        names.len(),
+        names.len() - failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        names.len(),
+        failures.join("\n")
+    );
+}
