@@ -64,42 +64,88 @@ fn error(reason: Word) -> NativeResult {
 
 // ---------------------------------------------------------------- tests
 
-/// The `test` instruction's kinds (indices into `isa::TEST_KINDS`).
+/// Indices into `isa::TEST_KINDS`, so that the hot loop matches numbers.
+#[allow(missing_docs)]
+pub mod test_kind {
+    pub const IS_INTEGER: u8 = 0;
+    pub const IS_FLOAT: u8 = 1;
+    pub const IS_NUMBER: u8 = 2;
+    pub const IS_ATOM: u8 = 3;
+    pub const IS_PID: u8 = 4;
+    pub const IS_REFERENCE: u8 = 5;
+    pub const IS_PORT: u8 = 6;
+    pub const IS_NIL: u8 = 7;
+    pub const IS_BINARY: u8 = 8;
+    pub const IS_BITSTRING: u8 = 9;
+    pub const IS_LIST: u8 = 10;
+    pub const IS_NONEMPTY_LIST: u8 = 11;
+    pub const IS_TUPLE: u8 = 12;
+    pub const IS_MAP: u8 = 13;
+    pub const IS_BOOLEAN: u8 = 14;
+    pub const IS_FUNCTION: u8 = 15;
+    pub const IS_FUNCTION2: u8 = 16;
+    pub const TEST_ARITY: u8 = 17;
+    pub const IS_TAGGED_TUPLE: u8 = 18;
+    pub const LT: u8 = 19;
+    pub const GE: u8 = 20;
+    pub const EQ: u8 = 21;
+    pub const NE: u8 = 22;
+    pub const EQ_EXACT: u8 = 23;
+    pub const NE_EXACT: u8 = 24;
+}
+
+/// The `test` instruction: `k` indexes `isa::TEST_KINDS` (see [`test_kind`]).
 pub fn test(v: &View, atoms: &Atoms, k: u8, a: &[Word]) -> bool {
+    use test_kind::*;
     let is_kind = |w: Word, ks: &[u8]| w.is_boxed() && ks.contains(&v.header(w).header_kind());
     let x = a.first().copied().unwrap_or(Word::NIL);
-    match crate::lam::isa::TEST_KINDS[k as usize] {
-        "is_integer" => x.as_small().is_some() || is_kind(x, &[kind::BIG_POS, kind::BIG_NEG]),
-        "is_float" => is_kind(x, &[kind::FLOAT]),
-        "is_number" => number(v, x).is_some(),
-        "is_atom" => x.as_atom().is_some(),
-        "is_pid" => x.as_pid().is_some(),
-        "is_reference" => is_kind(x, &[kind::REF]),
-        "is_port" => false,
-        "is_nil" => x == Word::NIL,
-        "is_binary" => v.bits(x).is_some_and(|(_, last)| last == 8),
-        "is_bitstring" => v.bits(x).is_some(),
-        "is_list" => x == Word::NIL || x.is_list(),
-        "is_nonempty_list" => x.is_list(),
-        "is_tuple" => v.tuple(x).is_some(),
-        "is_map" => is_kind(x, &[kind::MAP]),
-        "is_boolean" => x == Word::atom(atom::TRUE) || x == Word::atom(atom::FALSE),
-        "is_function" => is_kind(x, &[kind::FUN, kind::EXPORT]),
-        "is_function2" => a[1]
+    match k {
+        // Small integers first: the common case of loops and guards.
+        LT => match (a[0].as_small(), a[1].as_small()) {
+            (Some(p), Some(q)) => p < q,
+            _ => compare::compare(v, atoms, a[0], a[1]) == Ordering::Less,
+        },
+        GE => match (a[0].as_small(), a[1].as_small()) {
+            (Some(p), Some(q)) => p >= q,
+            _ => compare::compare(v, atoms, a[0], a[1]) != Ordering::Less,
+        },
+        EQ_EXACT => {
+            a[0] == a[1]
+                || (!a[0].is_immediate() || !a[1].is_immediate())
+                    && compare::exact_eq(v, atoms, a[0], a[1])
+        }
+        NE_EXACT => {
+            a[0] != a[1]
+                && (a[0].is_immediate() && a[1].is_immediate()
+                    || !compare::exact_eq(v, atoms, a[0], a[1]))
+        }
+        EQ => compare::compare(v, atoms, a[0], a[1]) == Ordering::Equal,
+        NE => compare::compare(v, atoms, a[0], a[1]) != Ordering::Equal,
+        IS_INTEGER => x.as_small().is_some() || is_kind(x, &[kind::BIG_POS, kind::BIG_NEG]),
+        IS_FLOAT => is_kind(x, &[kind::FLOAT]),
+        IS_NUMBER => number(v, x).is_some(),
+        IS_ATOM => x.as_atom().is_some(),
+        IS_PID => x.as_pid().is_some(),
+        IS_REFERENCE => is_kind(x, &[kind::REF]),
+        IS_PORT => false,
+        IS_NIL => x == Word::NIL,
+        IS_BINARY => v.bits(x).is_some_and(|(_, last)| last == 8),
+        IS_BITSTRING => v.bits(x).is_some(),
+        IS_LIST => x == Word::NIL || x.is_list(),
+        IS_NONEMPTY_LIST => x.is_list(),
+        IS_TUPLE => v.tuple(x).is_some(),
+        IS_MAP => is_kind(x, &[kind::MAP]),
+        IS_BOOLEAN => x == Word::atom(atom::TRUE) || x == Word::atom(atom::FALSE),
+        IS_FUNCTION => is_kind(x, &[kind::FUN, kind::EXPORT]),
+        IS_FUNCTION2 => a[1]
             .as_small()
             .is_some_and(|n| fun_arity(v, x) == Some(n as u32)),
-        "test_arity" => v
+        TEST_ARITY => v
             .tuple(x)
             .is_some_and(|t| Some(t.len() as i64) == a[1].as_small()),
-        "is_tagged_tuple" => v.tuple(x).is_some_and(|t| {
+        IS_TAGGED_TUPLE => v.tuple(x).is_some_and(|t| {
             Some(t.len() as i64) == a[1].as_small() && t.first().is_some_and(|w| Word(*w) == a[2])
         }),
-        "lt" => compare::compare(v, atoms, a[0], a[1]) == Ordering::Less,
-        "ge" => compare::compare(v, atoms, a[0], a[1]) != Ordering::Less,
-        "eq" => compare::compare(v, atoms, a[0], a[1]) == Ordering::Equal,
-        "ne" => compare::compare(v, atoms, a[0], a[1]) != Ordering::Equal,
-        "eq_exact" => compare::exact_eq(v, atoms, a[0], a[1]),
-        "ne_exact" => !compare::exact_eq(v, atoms, a[0], a[1]),
         _ => false,
     }
 }
@@ -600,4 +646,43 @@ pub fn lookup(atoms: &Atoms, module: u32, function: u32, arity: u32) -> Option<N
         .iter()
         .find(|(nm, nf, na, _)| *nm == &*m && *nf == &*f && *na == arity)
         .map(|(_, _, _, fun)| *fun)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn test_kind_numbers_match_the_isa_table() {
+        use super::test_kind::*;
+        let k = crate::lam::isa::TEST_KINDS;
+        for (i, name) in [
+            (IS_INTEGER, "is_integer"),
+            (IS_FLOAT, "is_float"),
+            (IS_NUMBER, "is_number"),
+            (IS_ATOM, "is_atom"),
+            (IS_PID, "is_pid"),
+            (IS_REFERENCE, "is_reference"),
+            (IS_PORT, "is_port"),
+            (IS_NIL, "is_nil"),
+            (IS_BINARY, "is_binary"),
+            (IS_BITSTRING, "is_bitstring"),
+            (IS_LIST, "is_list"),
+            (IS_NONEMPTY_LIST, "is_nonempty_list"),
+            (IS_TUPLE, "is_tuple"),
+            (IS_MAP, "is_map"),
+            (IS_BOOLEAN, "is_boolean"),
+            (IS_FUNCTION, "is_function"),
+            (IS_FUNCTION2, "is_function2"),
+            (TEST_ARITY, "test_arity"),
+            (IS_TAGGED_TUPLE, "is_tagged_tuple"),
+            (LT, "lt"),
+            (GE, "ge"),
+            (EQ, "eq"),
+            (NE, "ne"),
+            (EQ_EXACT, "eq_exact"),
+            (NE_EXACT, "ne_exact"),
+        ] {
+            assert_eq!(k[i as usize], name);
+        }
+        assert_eq!(k.len(), 25);
+    }
 }

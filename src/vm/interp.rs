@@ -373,12 +373,16 @@ impl Vm {
             Ins::Trim(n) => proc.frames.last_mut().expect("a frame").base += *n as usize,
             Ins::Jump(l) => return Ok(Flow::Goto(*l)),
             Ins::Test(k, fail, args) => {
-                let vals: Vec<Word> = args.iter().map(|s| read(proc, *s)).collect();
+                // Tests take at most three arguments: no allocation here.
+                let mut vals = [Word::NIL; 3];
+                for (v, s) in vals.iter_mut().zip(args.iter()) {
+                    *v = read(proc, *s);
+                }
                 let view = View {
                     heap: &proc.heap,
                     literals: &self.literals,
                 };
-                if !bif::test(&view, &self.atoms, *k, &vals) {
+                if !bif::test(&view, &self.atoms, *k, &vals[..args.len()]) {
                     return Ok(Flow::Goto(*fail));
                 }
             }
@@ -435,7 +439,17 @@ impl Vm {
                 let Callee::Native(f) = callee else {
                     return fail_or(*fail, badarg());
                 };
-                let vals: Vec<Word> = args.iter().map(|s| read(proc, *s)).collect();
+                let mut small = [Word::NIL; 8];
+                let big: Vec<Word>;
+                let vals: &[Word] = if args.len() <= small.len() {
+                    for (v, s) in small.iter_mut().zip(args.iter()) {
+                        *v = read(proc, *s);
+                    }
+                    &small[..args.len()]
+                } else {
+                    big = args.iter().map(|s| read(proc, *s)).collect();
+                    &big
+                };
                 let mut ctx = Ctx {
                     heap: &mut proc.heap,
                     literals: &self.literals,
@@ -443,7 +457,7 @@ impl Vm {
                     dict: &mut proc.dict,
                     modules: &self.modules,
                 };
-                match f(&mut ctx, &vals) {
+                match f(&mut ctx, vals) {
                     NativeResult::Value(v) => write(proc, *d, v),
                     NativeResult::Error(e) => return fail_or(*fail, e),
                     NativeResult::Apply(..) => return fail_or(*fail, badarg()),
