@@ -1,5 +1,5 @@
-//! Differential test of the interpreter on sequential code: every exported
-//! `t_*/0` of `fixtures/pure.erl` runs under real `erl` (live, through
+//! Differential test of the interpreter: every exported `t_*/0` of
+//! `fixtures/pure.erl` (sequential code) and `fixtures/procs.erl` (processes) runs under real `erl` (live, through
 //! `erl/eval.escript`) and on LAM, and the printed results must be identical.
 
 mod common;
@@ -10,8 +10,17 @@ use lam_translate::erlfmt::w;
 
 #[test]
 fn pure_functions_return_what_erl_returns() {
+    compare_module("pure");
+}
+
+#[test]
+fn process_programs_return_what_erl_returns() {
+    compare_module("procs");
+}
+
+fn compare_module(module: &str) {
     let fixtures = common::root().join("fixtures");
-    let beam = lam_translate::beam::read_file(&fixtures.join("pure.beam")).unwrap();
+    let beam = lam_translate::beam::read_file(&fixtures.join(format!("{module}.beam"))).unwrap();
     let mut names: Vec<String> = beam
         .exports
         .iter()
@@ -24,14 +33,27 @@ fn pure_functions_return_what_erl_returns() {
         Command::new("escript")
             .arg(script)
             .arg(&fixtures)
-            .arg("pure")
+            .arg(module)
             .args(&names),
     );
     let mut code_path = vec![fixtures.clone(), common::otp_lib_dir()];
     code_path.dedup();
     let mut failures = Vec::new();
-    for (name, want) in names.iter().zip(expected.lines()) {
-        let got = match lam_translate::vm::eval(code_path.clone(), "pure", name) {
+    // erl also prints error reports of crashed processes; keep the result lines.
+    let results: std::collections::HashMap<&str, &str> = expected
+        .lines()
+        .filter_map(|l| {
+            l.split_once(' ')
+                .filter(|(n, _)| names.iter().any(|x| x == n))
+                .map(|(n, _)| (n, l))
+        })
+        .collect();
+    for name in &names {
+        let want = results
+            .get(name.as_str())
+            .copied()
+            .unwrap_or("(no result from erl)");
+        let got = match lam_translate::vm::eval(code_path.clone(), module, name) {
             Ok(v) => format!("{name} value {}", w(&v)),
             Err((c, r)) => format!("{name} exception {}:{}", w(&c), w(&r)),
         };

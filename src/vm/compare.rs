@@ -155,6 +155,8 @@ pub fn cmp(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool) -> Ordering {
             _ => Ordering::Equal,
         },
         5 => a.as_pid().cmp(&b.as_pid()),
+        // References compare by their numbers, wherever their copies live.
+        2 => v.at(a.ptr(), 1).0.cmp(&v.at(b.ptr(), 1).0),
         6 => {
             let (x, y) = (v.tuple(a).expect("tuple"), v.tuple(b).expect("tuple"));
             x.len()

@@ -46,6 +46,14 @@ pub struct Vm {
     pub literals: Vec<Arc<Area>>,
     code_path: CodePath,
     failed: HashMap<u32, String>,
+    /// Processes not running right now.
+    procs: HashMap<u64, Box<Proc>>,
+    run_queue: std::collections::VecDeque<u64>,
+    next_pid: u64,
+    next_ref: u64,
+    registry: HashMap<u32, u64>,
+    /// The finished root process, so its result can be read.
+    pub last_heap: Option<Box<Proc>>,
 }
 
 struct Frame {
@@ -82,7 +90,47 @@ pub struct Proc {
     gc_limit: usize,
     /// This process's pid number.
     pub pid: u64,
+    /// Messages, oldest first (each in this process's heap).
+    pub mailbox: std::collections::VecDeque<Word>,
+    /// The save pointer of the receive in progress.
+    save: usize,
+    /// Where the process continues: module and instruction.
+    mid: u32,
+    pc: u32,
+    /// While waiting: where a new message resumes, and when the timeout fires.
+    wake_pc: u32,
+    waiting: bool,
+    deadline: Option<std::time::Instant>,
+    /// Linked processes.
+    pub links: Vec<u64>,
+    /// Processes monitoring this one: (reference, monitoring pid).
+    pub monitored_by: Vec<(Word, u64)>,
+    /// Whether exit signals arrive as messages.
+    pub trap_exit: bool,
+    /// The group leader's pid.
+    pub group_leader: u64,
+    reductions: u32,
+    /// An exit signal that arrived while the process was running.
+    pending_exit: Option<Word>,
 }
+
+/// How one time slice of a process ended.
+enum Outcome {
+    /// Its budget ran out; it can run again at once.
+    Yield,
+    /// It waits for a message (or its timeout).
+    Wait,
+    /// It returned from its first function.
+    Done(Word),
+    /// An exception reached the top.
+    Failed(Exception),
+}
+
+/// Reductions (calls) a process may make before it yields.
+const BUDGET: u32 = 4000;
+
+/// A native that needs the VM: spawning, messages, links, the registry.
+pub type ProcNativeFn = fn(&mut Vm, &mut Proc, &[Word]) -> NativeResult;
 
 impl Default for Proc {
     fn default() -> Self {
@@ -96,6 +144,19 @@ impl Default for Proc {
             dict: Vec::new(),
             gc_limit: 1 << 16,
             pid: 0,
+            mailbox: std::collections::VecDeque::new(),
+            save: 0,
+            mid: 0,
+            pc: 0,
+            wake_pc: 0,
+            waiting: false,
+            deadline: None,
+            links: Vec::new(),
+            monitored_by: Vec::new(),
+            trap_exit: false,
+            group_leader: 0,
+            reductions: 0,
+            pending_exit: None,
         }
     }
 }
@@ -115,6 +176,12 @@ impl Vm {
             literals: Vec::new(),
             code_path: CodePath::new(code_path),
             failed: HashMap::new(),
+            procs: HashMap::new(),
+            run_queue: std::collections::VecDeque::new(),
+            next_pid: 1,
+            next_ref: 1,
+            registry: HashMap::new(),
+            last_heap: None,
         }
     }
 
@@ -154,6 +221,13 @@ impl Vm {
 
     /// What `module:function/arity` is: a native, code, or nothing.
     pub fn resolve(&mut self, module: u32, function: u32, arity: u32) -> Option<Callee> {
+        let (mn, fname) = (self.atoms.name(module), self.atoms.name(function));
+        if let Some((_, _, _, f)) = PROC_NATIVES
+            .iter()
+            .find(|(m, f, a, _)| *m == &*mn && *f == &*fname && *a == arity)
+        {
+            return Some(Callee::ProcNative(*f));
+        }
         if let Some(f) = bif::lookup(&self.atoms, module, function, arity) {
             return Some(Callee::Native(f));
         }
@@ -162,33 +236,308 @@ impl Vm {
         Some(Callee::Code(id, entry))
     }
 
-    /// Runs `module:function(args)` to completion in `proc`.
-    pub fn apply(
+    /// Runs `module:function(args)` in a new process, scheduling every
+    /// process it spawns, until that first process finishes; returns its
+    /// value or the exception that ended it.
+    pub fn run_main(
         &mut self,
-        proc: &mut Proc,
         module: u32,
         function: u32,
         args: &[Word],
     ) -> Result<Word, Exception> {
-        proc.x[..args.len()].copy_from_slice(args);
-        proc.calls.clear();
-        proc.frames.clear();
-        proc.stack.clear();
-        proc.handlers.clear();
-        match self.resolve(module, function, args.len() as u32) {
-            Some(Callee::Code(m, entry)) => self.run(proc, m, entry),
-            Some(Callee::Native(f)) => match self.native(proc, f, args.len()) {
-                NativeResult::Value(v) => Ok(v),
-                NativeResult::Error(e) => Err(e),
-                NativeResult::Apply(m, f, args) => {
-                    let (Some(m), Some(f)) = (m.as_atom(), f.as_atom()) else {
-                        return Err(Exception::error(Word::atom(atom::BADARG)));
-                    };
-                    self.apply(proc, m, f, &args)
+        let mut root = Box::new(Proc::default());
+        root.pid = self.next_pid;
+        self.next_pid += 1;
+        root.group_leader = root.pid;
+        let n = args.len();
+        root.x[..n].copy_from_slice(args);
+        match self.resolve(module, function, n as u32) {
+            Some(Callee::Code(m, entry)) => {
+                root.mid = m;
+                root.pc = entry;
+            }
+            _ => return Err(self.undef(&mut root, module, function, n as u32)),
+        }
+        let root_pid = root.pid;
+        self.procs.insert(root_pid, root);
+        self.run_queue.push_back(root_pid);
+        self.schedule(Some(root_pid))
+            .expect("the root process finishes")
+    }
+
+    /// Runs processes until `until` finishes (its result) or, with `None`,
+    /// until none can run.
+    fn schedule(&mut self, until: Option<u64>) -> Option<Result<Word, Exception>> {
+        loop {
+            let Some(pid) = self.run_queue.pop_front() else {
+                // Nothing runnable: fire the earliest timer, if any.
+                let next = self
+                    .procs
+                    .values()
+                    .filter(|p| p.waiting)
+                    .filter_map(|p| p.deadline.map(|d| (d, p.pid)))
+                    .min();
+                match next {
+                    Some((deadline, pid)) => {
+                        let now = std::time::Instant::now();
+                        if deadline > now {
+                            std::thread::sleep(deadline - now);
+                        }
+                        let p = self.procs.get_mut(&pid).expect("waiting process");
+                        p.waiting = false;
+                        p.deadline = None;
+                        p.save = 0;
+                        // The timeout path is the instruction after wait.
+                        p.pc += 1;
+                        self.run_queue.push_back(pid);
+                        continue;
+                    }
+                    None => {
+                        return until.map(|_| {
+                            Err(Exception::error(Word::atom(self.atoms.intern("deadlock"))))
+                        });
+                    }
+                }
+            };
+            let Some(mut p) = self.procs.remove(&pid) else {
+                continue;
+            };
+            match self.run_slice(&mut p) {
+                Outcome::Yield => {
+                    self.procs.insert(pid, p);
+                    self.run_queue.push_back(pid);
+                }
+                Outcome::Wait => {
+                    p.waiting = true;
+                    self.procs.insert(pid, p);
+                }
+                Outcome::Done(v) => {
+                    self.exit_signals(&mut p, Word::atom(atom::NORMAL));
+                    if Some(pid) == until {
+                        let view = View {
+                            heap: &p.heap,
+                            literals: &self.literals,
+                        };
+                        let _ = view;
+                        self.last_heap = Some(p);
+                        return Some(Ok(v));
+                    }
+                }
+                Outcome::Failed(e) => {
+                    let reason = self.exit_reason(&mut p, &e);
+                    self.exit_signals(&mut p, reason);
+                    if Some(pid) == until {
+                        self.last_heap = Some(p);
+                        return Some(Err(e));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The exit reason of a process ended by an exception, as the BEAM reports it.
+    fn exit_reason(&self, p: &mut Proc, e: &Exception) -> Word {
+        match e.class {
+            atom::EXIT => e.reason,
+            atom::THROW => {
+                let nocatch = p
+                    .heap
+                    .tuple(0, &[Word::atom(self.atoms.intern("nocatch")), e.reason]);
+                p.heap.tuple(0, &[nocatch, e.trace])
+            }
+            _ => p.heap.tuple(0, &[e.reason, e.trace]),
+        }
+    }
+
+    /// Tells linked and monitoring processes that `p` exited with `reason`.
+    fn exit_signals(&mut self, p: &mut Proc, reason: Word) {
+        self.exit_signals_to(p, reason, None)
+    }
+
+    /// As [`Vm::exit_signals`], when the process that caused the exit is
+    /// `running` (out of the process table while it runs).
+    fn exit_signals_to(&mut self, p: &mut Proc, reason: Word, mut running: Option<&mut Proc>) {
+        let from = Word::pid(p.pid);
+        self.registry.retain(|_, v| *v != p.pid);
+        for (r, watcher) in std::mem::take(&mut p.monitored_by) {
+            let view = View {
+                heap: &p.heap,
+                literals: &self.literals,
+            };
+            if let Some(run) = running.as_deref_mut().filter(|x| x.pid == watcher) {
+                let (r, reason) = (
+                    view.copy_into(r, &mut run.heap),
+                    view.copy_into(reason, &mut run.heap),
+                );
+                let msg = run.heap.tuple(
+                    0,
+                    &[
+                        Word::atom(atom::DOWN),
+                        r,
+                        Word::atom(atom::PROCESS),
+                        from,
+                        reason,
+                    ],
+                );
+                run.mailbox.push_back(msg);
+                continue;
+            }
+            let Some(w) = self.procs.get_mut(&watcher) else {
+                continue;
+            };
+            let (r, reason) = (
+                view.copy_into(r, &mut w.heap),
+                view.copy_into(reason, &mut w.heap),
+            );
+            let msg = w.heap.tuple(
+                0,
+                &[
+                    Word::atom(atom::DOWN),
+                    r,
+                    Word::atom(atom::PROCESS),
+                    from,
+                    reason,
+                ],
+            );
+            self.enqueue(watcher, msg);
+        }
+        let normal = reason == Word::atom(atom::NORMAL);
+        for linked in std::mem::take(&mut p.links) {
+            let view = View {
+                heap: &p.heap,
+                literals: &self.literals,
+            };
+            if let Some(run) = running.as_deref_mut().filter(|x| x.pid == linked) {
+                run.links.retain(|x| *x != p.pid);
+                if run.trap_exit {
+                    let reason = view.copy_into(reason, &mut run.heap);
+                    let msg = run
+                        .heap
+                        .tuple(0, &[Word::atom(atom::EXIT_TAG), from, reason]);
+                    run.mailbox.push_back(msg);
+                } else if !normal {
+                    // The running process dies at its next instruction.
+                    run.pending_exit = Some(view.copy_into(reason, &mut run.heap));
+                }
+                continue;
+            }
+            let Some(l) = self.procs.get_mut(&linked) else {
+                continue;
+            };
+            l.links.retain(|x| *x != p.pid);
+            if l.trap_exit {
+                let reason = view.copy_into(reason, &mut l.heap);
+                let msg = l.heap.tuple(0, &[Word::atom(atom::EXIT_TAG), from, reason]);
+                self.enqueue(linked, msg);
+            } else if !normal {
+                let mut l = self.procs.remove(&linked).expect("linked process");
+                self.run_queue.retain(|x| *x != linked);
+                let reason = view.copy_into(reason, &mut l.heap);
+                self.exit_signals_to(&mut l, reason, running.as_deref_mut());
+            }
+        }
+    }
+
+    /// Puts a message already in the receiver's heap into its mailbox, and
+    /// wakes it if it waits.
+    fn enqueue(&mut self, to: u64, msg: Word) {
+        let Some(r) = self.procs.get_mut(&to) else {
+            return;
+        };
+        r.mailbox.push_back(msg);
+        if r.waiting {
+            // Back to the start of the receive; its timeout keeps running.
+            r.waiting = false;
+            r.pc = r.wake_pc;
+            self.run_queue.push_back(to);
+        }
+    }
+
+    /// Sends `msg` (in `from`'s heap) to `to`.
+    fn send(&mut self, from: &mut Proc, to: Word, msg: Word) -> Result<(), Exception> {
+        let pid = match (to.as_pid(), to.as_atom()) {
+            (Some(p), _) => p,
+            (_, Some(name)) => match self.registry.get(&name) {
+                Some(p) => *p,
+                None => return Err(Exception::error(Word::atom(atom::BADARG))),
+            },
+            _ => return Err(Exception::error(Word::atom(atom::BADARG))),
+        };
+        if pid == from.pid {
+            from.mailbox.push_back(msg);
+            return Ok(());
+        }
+        let view = View {
+            heap: &from.heap,
+            literals: &self.literals,
+        };
+        if let Some(r) = self.procs.get_mut(&pid) {
+            let copy = view.copy_into(msg, &mut r.heap);
+            self.enqueue(pid, copy);
+        }
+        Ok(())
+    }
+
+    /// Starts a process running `callee` with `args` (words in `parent`'s heap).
+    fn spawn(
+        &mut self,
+        parent: &mut Proc,
+        fun: Option<Word>,
+        mfa: Option<(u32, u32)>,
+        args: &[Word],
+    ) -> Result<u64, Exception> {
+        let mut child = Box::new(Proc::default());
+        child.pid = self.next_pid;
+        self.next_pid += 1;
+        child.group_leader = parent.group_leader;
+        let view = View {
+            heap: &parent.heap,
+            literals: &self.literals,
+        };
+        let copied: Vec<Word> = args
+            .iter()
+            .map(|a| view.copy_into(*a, &mut child.heap))
+            .collect();
+        child.x[..copied.len()].copy_from_slice(&copied);
+        let callee = match (fun, mfa) {
+            (Some(f), _) => {
+                let f = view.copy_into(f, &mut child.heap);
+                self.fun_callee(&mut child, f, 0)?
+            }
+            (None, Some((m, f))) => match self.resolve(m, f, args.len() as u32) {
+                Some(c) => c,
+                None => {
+                    // The BEAM spawns the process anyway; it fails with undef.
+                    let mut dead = child;
+                    let e = self.undef(&mut dead, m, f, args.len() as u32);
+                    let _ = e;
+                    return Ok(dead.pid);
                 }
             },
-            None => Err(self.undef(proc, module, function, args.len() as u32)),
-        }
+            _ => return Err(Exception::error(Word::atom(atom::BADARG))),
+        };
+        let Callee::Code(m, entry) = callee else {
+            return Err(Exception::error(Word::atom(atom::BADARG)));
+        };
+        child.mid = m;
+        child.pc = entry;
+        child.wake_pc = u32::MAX;
+        let pid = child.pid;
+        self.procs.insert(pid, child);
+        self.run_queue.push_back(pid);
+        Ok(pid)
+    }
+
+    /// A new reference.
+    fn make_ref(&mut self, heap: &mut Area) -> Word {
+        let id = self.next_ref;
+        self.next_ref += 1;
+        let at = heap.words.len();
+        heap.words.extend([Word::header(kind::REF, 1).0, id]);
+        Word::boxed(crate::vm::word::Ptr {
+            area: 0,
+            offset: at,
+        })
     }
 
     fn undef(&self, proc: &mut Proc, module: u32, function: u32, arity: u32) -> Exception {
@@ -263,10 +612,19 @@ impl Vm {
         list
     }
 
-    /// The run loop.
-    fn run(&mut self, proc: &mut Proc, mut mid: u32, mut pc: u32) -> Result<Word, Exception> {
+    /// Runs `proc` from where it stopped until it yields, waits or ends.
+    fn run_slice(&mut self, proc: &mut Proc) -> Outcome {
+        let (mut mid, mut pc) = (proc.mid, proc.pc);
         let mut m = self.modules[mid as usize].clone();
+        proc.reductions = 0;
         loop {
+            if let Some(reason) = proc.pending_exit.take() {
+                return Outcome::Failed(Exception {
+                    class: atom::EXIT,
+                    reason,
+                    trace: Word::NIL,
+                });
+            }
             let step = self.step(proc, &m, pc);
             match step {
                 Ok(Flow::Next) => pc += 1,
@@ -286,14 +644,22 @@ impl Vm {
                         }
                         pc = r.pc;
                     }
-                    None => return Ok(proc.x[0]),
+                    None => return Outcome::Done(proc.x[0]),
                 },
+                Ok(Flow::Yield) => {
+                    (proc.mid, proc.pc) = (mid, pc);
+                    return Outcome::Yield;
+                }
+                Ok(Flow::Wait(wake)) => {
+                    (proc.mid, proc.pc, proc.wake_pc) = (mid, pc, wake);
+                    return Outcome::Wait;
+                }
                 Err(mut e) => {
                     if e.trace == Word::NONE {
                         e.trace = self.trace(proc, mid, pc);
                     }
                     let Some(h) = proc.handlers.pop() else {
-                        return Err(e);
+                        return Outcome::Failed(e);
                     };
                     proc.calls.truncate(h.calls);
                     proc.frames.truncate(h.frames);
@@ -405,7 +771,12 @@ impl Vm {
                     .find(|(w, _)| compare::exact_eq(&view, &self.atoms, *w, key));
                 return Ok(Flow::Goto(hit.map_or(*fail, |(_, l)| *l)));
             }
+            Ins::Call(..) | Ins::TailCall(..) | Ins::CallFun(..) if proc.reductions >= BUDGET => {
+                proc.reductions = 0;
+                return Ok(Flow::Yield);
+            }
             Ins::Call(arity, t) | Ins::TailCall(arity, t) => {
+                proc.reductions += 1;
                 let tail = matches!(&m.code[pc as usize], Ins::TailCall(..));
                 let callee = match *t {
                     Target::Local(l) => Callee::Code(m.id, l),
@@ -414,6 +785,7 @@ impl Vm {
                 return self.enter(proc, m.id, pc, callee, *arity as usize, tail);
             }
             Ins::CallFun(apply, arity, f, tail) => {
+                proc.reductions += 1;
                 let n = *arity as usize;
                 let callee = if *apply {
                     let (module, function) = (proc.x[n], proc.x[n + 1]);
@@ -436,8 +808,20 @@ impl Vm {
                     Ok(c) => c,
                     Err(e) => return fail_or(*fail, e),
                 };
-                let Callee::Native(f) = callee else {
-                    return fail_or(*fail, badarg());
+                let f = match callee {
+                    Callee::Native(f) => f,
+                    Callee::ProcNative(f) => {
+                        let vals: Vec<Word> = args.iter().map(|s| read(proc, *s)).collect();
+                        match f(self, proc, &vals) {
+                            NativeResult::Value(v) => {
+                                write(proc, *d, v);
+                                return Ok(Flow::Next);
+                            }
+                            NativeResult::Error(e) => return fail_or(*fail, e),
+                            NativeResult::Apply(..) => return fail_or(*fail, badarg()),
+                        }
+                    }
+                    Callee::Code(..) => return fail_or(*fail, badarg()),
                 };
                 let mut small = [Word::NIL; 8];
                 let big: Vec<Word>;
@@ -626,15 +1010,67 @@ impl Vm {
                 return Err(Exception::error(reason));
             }
             Ins::SelfPid(d) => write(proc, *d, Word::pid(proc.pid)),
-            Ins::NotYet(name) => {
-                let what = proc.heap.tuple(
-                    0,
-                    &[
-                        Word::atom(atom::UNSUPPORTED),
-                        Word::atom(self.atoms.intern(name)),
-                    ],
-                );
-                return Err(Exception::error(what));
+            Ins::Send => {
+                let (to, msg) = (proc.x[0], proc.x[1]);
+                self.send(proc, to, msg)?;
+                proc.x[0] = msg;
+            }
+            Ins::PeekMessage(l, d) => match proc.mailbox.get(proc.save).copied() {
+                Some(msg) => write(proc, *d, msg),
+                None => return Ok(Flow::Goto(*l)),
+            },
+            Ins::NextMessage(l) => {
+                proc.save += 1;
+                return Ok(Flow::Goto(*l));
+            }
+            Ins::RemoveMessage => {
+                proc.mailbox.remove(proc.save);
+                proc.save = 0;
+                proc.deadline = None;
+            }
+            Ins::Wait(l, t) => {
+                let t = read(proc, *t);
+                if t == Word::atom(atom::INFINITY) {
+                    return Ok(Flow::Wait(*l));
+                }
+                match t.as_small() {
+                    Some(0) => {
+                        proc.save = 0;
+                    }
+                    Some(ms) if ms > 0 => {
+                        if proc.deadline.is_none() {
+                            proc.deadline = Some(
+                                std::time::Instant::now()
+                                    + std::time::Duration::from_millis(ms as u64),
+                            );
+                        }
+                        return Ok(Flow::Wait(*l));
+                    }
+                    _ => {
+                        let r = proc
+                            .heap
+                            .tuple(0, &[Word::atom(self.atoms.intern("timeout_value")), t]);
+                        return Err(Exception::error(r));
+                    }
+                }
+            }
+            Ins::RecvMark(k, d, _s) => match crate::lam::isa::MARK_KINDS[*k as usize] {
+                "reserve" => write(
+                    proc,
+                    *d,
+                    Word::small(proc.mailbox.len() as i64).expect("length"),
+                ),
+                "use" => {
+                    if let Some(mark) = read(proc, dst_src(*d)).as_small() {
+                        proc.save = (mark as usize).min(proc.mailbox.len());
+                    }
+                }
+                _ => {}
+            },
+            Ins::Spawn(k, arity) => {
+                let kind = crate::lam::isa::SPAWN_KINDS[*k as usize];
+                let args: Vec<Word> = proc.x[..*arity as usize].to_vec();
+                proc.x[0] = self.spawn_call(proc, kind, &args)?;
             }
         }
         Ok(Flow::Next)
@@ -724,7 +1160,28 @@ impl Vm {
                 }
                 Ok(Flow::Enter(to_mod, entry))
             }
-            Callee::Native(f) => match self.native(proc, f, arity) {
+            Callee::ProcNative(f) => {
+                let args: Vec<Word> = proc.x[..arity].to_vec();
+                let r = f(self, proc, &args);
+                self.native_result(proc, mid, pc, r, tail)
+            }
+            Callee::Native(f) => {
+                let r = self.native(proc, f, arity);
+                self.native_result(proc, mid, pc, r, tail)
+            }
+        }
+    }
+
+    fn native_result(
+        &mut self,
+        proc: &mut Proc,
+        mid: u32,
+        pc: u32,
+        r: NativeResult,
+        tail: bool,
+    ) -> Result<Flow, Exception> {
+        {
+            match r {
                 NativeResult::Value(v) => {
                     proc.x[0] = v;
                     Ok(if tail { Flow::Return } else { Flow::Next })
@@ -741,7 +1198,7 @@ impl Vm {
                         .ok_or_else(|| self.undef(proc, mo, fu, n as u32))?;
                     self.enter(proc, mid, pc, c, n, tail)
                 }
-            },
+            }
         }
     }
 
@@ -770,7 +1227,16 @@ impl Vm {
         let live = live.min(proc.x.len());
         let xs = &mut proc.x[..live];
         let mut dict: Vec<Word> = proc.dict.iter().flat_map(|(k, v)| [*k, *v]).collect();
-        let survivors = collect(&mut proc.heap, &mut [xs, &mut proc.stack, &mut dict]);
+        let mut mailbox: Vec<Word> = proc.mailbox.iter().copied().collect();
+        let mut monitors: Vec<Word> = proc.monitored_by.iter().map(|(r, _)| *r).collect();
+        let survivors = collect(
+            &mut proc.heap,
+            &mut [xs, &mut proc.stack, &mut dict, &mut mailbox, &mut monitors],
+        );
+        proc.mailbox = mailbox.into();
+        for (i, r) in monitors.into_iter().enumerate() {
+            proc.monitored_by[i].0 = r;
+        }
         for (i, pair) in dict.chunks(2).enumerate() {
             proc.dict[i] = (pair[0], pair[1]);
         }
@@ -805,4 +1271,335 @@ enum Flow {
     Goto(u32),
     Enter(u32, u32),
     Return,
+    Yield,
+    Wait(u32),
+}
+
+impl Vm {
+    /// `spawn`, `spawn_link` and `spawn_monitor` with a fun (one argument)
+    /// or a module, function and argument list (three).
+    fn spawn_call(
+        &mut self,
+        proc: &mut Proc,
+        kind: &str,
+        args: &[Word],
+    ) -> Result<Word, Exception> {
+        let badarg = || Exception::error(Word::atom(atom::BADARG));
+        let pid = match args {
+            [fun] => self.spawn(proc, Some(*fun), None, &[])?,
+            [m, f, list] => {
+                let (Some(m), Some(f)) = (m.as_atom(), f.as_atom()) else {
+                    return Err(badarg());
+                };
+                let view = View {
+                    heap: &proc.heap,
+                    literals: &self.literals,
+                };
+                let mut items = Vec::new();
+                let mut cur = *list;
+                while cur.is_list() {
+                    let (h, t) = view.cons(cur);
+                    items.push(h);
+                    cur = t;
+                }
+                if cur != Word::NIL {
+                    return Err(badarg());
+                }
+                self.spawn(proc, None, Some((m, f)), &items)?
+            }
+            _ => return Err(badarg()),
+        };
+        match kind {
+            "spawn_link" => {
+                proc.links.push(pid);
+                if let Some(c) = self.procs.get_mut(&pid) {
+                    c.links.push(proc.pid);
+                }
+                Ok(Word::pid(pid))
+            }
+            "spawn_monitor" => {
+                let r = self.make_ref(&mut proc.heap);
+                if let Some(c) = self.procs.get_mut(&pid) {
+                    let view = View {
+                        heap: &proc.heap,
+                        literals: &self.literals,
+                    };
+                    let rc = view.copy_into(r, &mut c.heap);
+                    c.monitored_by.push((rc, proc.pid));
+                }
+                Ok(proc.heap.tuple(0, &[Word::pid(pid), r]))
+            }
+            _ => Ok(Word::pid(pid)),
+        }
+    }
+
+    /// Ends process `pid` (not the running one) with `reason`, as an exit signal does.
+    fn kill(&mut self, pid: u64, reason: Word, from: &mut Proc) {
+        let Some(mut p) = self.procs.remove(&pid) else {
+            return;
+        };
+        self.run_queue.retain(|x| *x != pid);
+        let view = View {
+            heap: &from.heap,
+            literals: &self.literals,
+        };
+        let reason = view.copy_into(reason, &mut p.heap);
+        self.exit_signals_to(&mut p, reason, Some(from));
+    }
+}
+
+fn ref_id(v: &View, r: Word) -> Option<u64> {
+    (r.is_boxed() && v.header(r).header_kind() == kind::REF).then(|| v.at(r.ptr(), 1).0)
+}
+
+fn pid_of(vm: &Vm, w: Word) -> Option<u64> {
+    w.as_pid()
+        .or_else(|| w.as_atom().and_then(|a| vm.registry.get(&a).copied()))
+}
+
+fn value(w: Word) -> NativeResult {
+    NativeResult::Value(w)
+}
+
+fn nbadarg() -> NativeResult {
+    NativeResult::Error(Exception::error(Word::atom(atom::BADARG)))
+}
+
+fn spawn_native(vm: &mut Vm, p: &mut Proc, a: &[Word], kind: &str) -> NativeResult {
+    match vm.spawn_call(p, kind, a) {
+        Ok(w) => value(w),
+        Err(e) => NativeResult::Error(e),
+    }
+}
+
+/// Natives that need the VM, by module, name and arity.
+pub static PROC_NATIVES: &[(&str, &str, u32, ProcNativeFn)] = &[
+    ("erlang", "spawn", 1, |vm, p, a| {
+        spawn_native(vm, p, a, "spawn")
+    }),
+    ("erlang", "spawn", 3, |vm, p, a| {
+        spawn_native(vm, p, a, "spawn")
+    }),
+    ("erlang", "spawn_link", 1, |vm, p, a| {
+        spawn_native(vm, p, a, "spawn_link")
+    }),
+    ("erlang", "spawn_link", 3, |vm, p, a| {
+        spawn_native(vm, p, a, "spawn_link")
+    }),
+    ("erlang", "spawn_monitor", 1, |vm, p, a| {
+        spawn_native(vm, p, a, "spawn_monitor")
+    }),
+    ("erlang", "spawn_monitor", 3, |vm, p, a| {
+        spawn_native(vm, p, a, "spawn_monitor")
+    }),
+    ("erlang", "self", 0, |_, p, _| value(Word::pid(p.pid))),
+    ("erlang", "make_ref", 0, |vm, p, _| {
+        value(vm.make_ref(&mut p.heap))
+    }),
+    ("erlang", "send", 2, |vm, p, a| {
+        match vm.send(p, a[0], a[1]) {
+            Ok(()) => value(a[1]),
+            Err(e) => NativeResult::Error(e),
+        }
+    }),
+    ("erlang", "!", 2, |vm, p, a| match vm.send(p, a[0], a[1]) {
+        Ok(()) => value(a[1]),
+        Err(e) => NativeResult::Error(e),
+    }),
+    ("erlang", "monitor", 2, |vm, p, a| {
+        if a[0] != Word::atom(atom::PROCESS) {
+            return nbadarg();
+        }
+        let r = vm.make_ref(&mut p.heap);
+        match pid_of(vm, a[1]) {
+            Some(t) if t != p.pid && vm.procs.contains_key(&t) => {
+                let view = View {
+                    heap: &p.heap,
+                    literals: &vm.literals,
+                };
+                let target = vm.procs.get_mut(&t).expect("alive");
+                let rc = view.copy_into(r, &mut target.heap);
+                target.monitored_by.push((rc, p.pid));
+            }
+            Some(t) if t == p.pid => {}
+            _ => {
+                let msg = p.heap.tuple(
+                    0,
+                    &[
+                        Word::atom(atom::DOWN),
+                        r,
+                        Word::atom(atom::PROCESS),
+                        a[1],
+                        Word::atom(atom::NOPROC),
+                    ],
+                );
+                p.mailbox.push_back(msg);
+            }
+        }
+        value(r)
+    }),
+    ("erlang", "demonitor", 1, |vm, p, a| {
+        demonitor(vm, p, a[0], false)
+    }),
+    ("erlang", "demonitor", 2, |vm, p, a| {
+        let view = View {
+            heap: &p.heap,
+            literals: &vm.literals,
+        };
+        let mut flush = false;
+        let mut cur = a[1];
+        while cur.is_list() {
+            let (h, t) = view.cons(cur);
+            flush |= h == Word::atom(vm.atoms.intern("flush"));
+            cur = t;
+        }
+        demonitor(vm, p, a[0], flush)
+    }),
+    ("erlang", "link", 1, |vm, p, a| match a[0].as_pid() {
+        Some(t) if vm.procs.contains_key(&t) => {
+            if !p.links.contains(&t) {
+                p.links.push(t);
+                vm.procs.get_mut(&t).expect("alive").links.push(p.pid);
+            }
+            value(Word::atom(atom::TRUE))
+        }
+        Some(t) if t == p.pid => value(Word::atom(atom::TRUE)),
+        Some(_) => NativeResult::Error(Exception::error(Word::atom(atom::NOPROC))),
+        None => nbadarg(),
+    }),
+    ("erlang", "unlink", 1, |vm, p, a| {
+        let Some(t) = a[0].as_pid() else {
+            return nbadarg();
+        };
+        p.links.retain(|x| *x != t);
+        if let Some(o) = vm.procs.get_mut(&t) {
+            o.links.retain(|x| *x != p.pid);
+        }
+        value(Word::atom(atom::TRUE))
+    }),
+    ("erlang", "process_flag", 2, |vm, p, a| {
+        if a[0] == Word::atom(vm.atoms.intern("trap_exit")) {
+            let old = p.trap_exit;
+            p.trap_exit = a[1] == Word::atom(atom::TRUE);
+            value(Word::boolean(old))
+        } else {
+            value(Word::atom(atom::FALSE))
+        }
+    }),
+    ("erlang", "register", 2, |vm, p, a| {
+        match (a[0].as_atom(), a[1].as_pid()) {
+            (Some(name), Some(pid))
+                if !vm.registry.contains_key(&name)
+                    && (pid == p.pid || vm.procs.contains_key(&pid)) =>
+            {
+                vm.registry.insert(name, pid);
+                value(Word::atom(atom::TRUE))
+            }
+            _ => nbadarg(),
+        }
+    }),
+    ("erlang", "unregister", 1, |vm, _, a| {
+        match a[0].as_atom().and_then(|n| vm.registry.remove(&n)) {
+            Some(_) => value(Word::atom(atom::TRUE)),
+            None => nbadarg(),
+        }
+    }),
+    ("erlang", "whereis", 1, |vm, _, a| {
+        match a[0].as_atom().and_then(|n| vm.registry.get(&n)) {
+            Some(pid) => value(Word::pid(*pid)),
+            None => value(Word::atom(atom::UNDEFINED)),
+        }
+    }),
+    ("erlang", "group_leader", 0, |_, p, _| {
+        value(Word::pid(p.group_leader))
+    }),
+    ("erlang", "group_leader", 2, |vm, p, a| {
+        match (a[0].as_pid(), a[1].as_pid()) {
+            (Some(gl), Some(t)) => {
+                if t == p.pid {
+                    p.group_leader = gl;
+                } else if let Some(o) = vm.procs.get_mut(&t) {
+                    o.group_leader = gl;
+                }
+                value(Word::atom(atom::TRUE))
+            }
+            _ => nbadarg(),
+        }
+    }),
+    ("erlang", "is_process_alive", 1, |vm, p, a| {
+        match a[0].as_pid() {
+            Some(t) => value(Word::boolean(t == p.pid || vm.procs.contains_key(&t))),
+            None => nbadarg(),
+        }
+    }),
+    ("erlang", "exit", 2, |vm, p, a| {
+        let Some(t) = pid_of(vm, a[0]) else {
+            return nbadarg();
+        };
+        let (reason, kill) = (a[1], a[1] == Word::atom(atom::KILL));
+        if t == p.pid {
+            if reason != Word::atom(atom::NORMAL) || !p.trap_exit {
+                return NativeResult::Error(Exception {
+                    class: atom::EXIT,
+                    reason: if kill {
+                        Word::atom(atom::KILLED)
+                    } else {
+                        reason
+                    },
+                    trace: Word::NONE,
+                });
+            }
+            return value(Word::atom(atom::TRUE));
+        }
+        let trapping = vm.procs.get(&t).is_some_and(|o| o.trap_exit);
+        if trapping && !kill {
+            let view = View {
+                heap: &p.heap,
+                literals: &vm.literals,
+            };
+            let target = vm.procs.get_mut(&t).expect("alive");
+            let r = view.copy_into(reason, &mut target.heap);
+            let msg = target
+                .heap
+                .tuple(0, &[Word::atom(atom::EXIT_TAG), Word::pid(p.pid), r]);
+            vm.enqueue(t, msg);
+        } else if reason != Word::atom(atom::NORMAL) {
+            let reason = if kill {
+                Word::atom(atom::KILLED)
+            } else {
+                reason
+            };
+            vm.kill(t, reason, p);
+        }
+        value(Word::atom(atom::TRUE))
+    }),
+];
+
+fn demonitor(vm: &mut Vm, p: &mut Proc, r: Word, flush: bool) -> NativeResult {
+    let view = View {
+        heap: &p.heap,
+        literals: &vm.literals,
+    };
+    let Some(id) = ref_id(&view, r) else {
+        return nbadarg();
+    };
+    for other in vm.procs.values_mut() {
+        let ov = View {
+            heap: &other.heap,
+            literals: &vm.literals,
+        };
+        other
+            .monitored_by
+            .retain(|(x, w)| !(*w == p.pid && ref_id(&ov, *x) == Some(id)));
+    }
+    if flush {
+        let view = View {
+            heap: &p.heap,
+            literals: &vm.literals,
+        };
+        p.mailbox.retain(|m| {
+            !matches!(view.tuple(*m), Some([tag, r2, ..]) if Word(*tag) == Word::atom(atom::DOWN) && ref_id(&view, Word(*r2)) == Some(id))
+        });
+    }
+    value(Word::atom(atom::TRUE))
 }

@@ -79,8 +79,13 @@ pub enum Ins {
     Raise(Src, Src, Src),
     Fail(u8, Src),
     SelfPid(Dst),
-    /// An instruction this interpreter does not run yet (receive, send, spawn).
-    NotYet(&'static str),
+    Send,
+    PeekMessage(u32, Dst),
+    NextMessage(u32),
+    RemoveMessage,
+    Wait(u32, Src),
+    RecvMark(u8, Dst, Src),
+    Spawn(u8, u32),
 }
 
 /// What an import resolves to.
@@ -90,6 +95,8 @@ pub enum Callee {
     Native(crate::vm::bif::NativeFn),
     /// Code: module id and entry instruction.
     Code(u32, u32),
+    /// A native that needs the whole VM (processes, messages, the registry).
+    ProcNative(crate::vm::interp::ProcNativeFn),
 }
 
 /// A linked module.
@@ -264,7 +271,13 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
             LamOp::Raise => Ins::Raise(src(&a[0]), src(&a[1]), src(&a[2])),
             LamOp::Fail => Ins::Fail(kind(&a[0]), src(&a[1])),
             LamOp::SelfPid => Ins::SelfPid(dst(&a[0])),
-            op => Ins::NotYet(op.name()),
+            LamOp::Send => Ins::Send,
+            LamOp::PeekMessage => Ins::PeekMessage(label(&a[0]), dst(&a[1])),
+            LamOp::NextMessage => Ins::NextMessage(label(&a[0])),
+            LamOp::RemoveMessage => Ins::RemoveMessage,
+            LamOp::Wait => Ins::Wait(label(&a[0]), src(&a[1])),
+            LamOp::RecvMark => Ins::RecvMark(kind(&a[0]), dst(&a[1]), src(&a[2])),
+            LamOp::Spawn => Ins::Spawn(kind(&a[0]), num(&a[1])),
         };
         code.push(e);
     }

@@ -23,11 +23,11 @@ use crate::term::Term;
 /// value, or the class and reason of the exception it raised.
 pub fn eval(code_path: Vec<PathBuf>, module: &str, function: &str) -> Result<Term, (Term, Term)> {
     let mut vm = Vm::new(code_path);
-    let mut proc = Proc::default();
     let (m, f) = (vm.atoms.intern(module), vm.atoms.intern(function));
-    let r = vm.apply(&mut proc, m, f, &[]);
+    let r = vm.run_main(m, f, &[]);
+    let root = vm.last_heap.take().unwrap_or_default();
     let view = View {
-        heap: &proc.heap,
+        heap: &root.heap,
         literals: &vm.literals,
     };
     match r {
