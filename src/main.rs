@@ -37,6 +37,25 @@ enum Command {
     Report(ReportArgs),
     /// Print the disassembly of .beam files.
     Dis(DisArgs),
+    /// Run a program: main/1 of the first module with the arguments as
+    /// strings (like escript), else main/0, else start/0.
+    Run(RunArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// .beam or .lam files; the first one's module is the program.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Add a directory to the code path (like erl -pa; -pa works too).
+    #[arg(long = "pa", value_name = "DIR")]
+    pa: Vec<PathBuf>,
+    /// Call this function instead: MODULE:FUNCTION.
+    #[arg(long)]
+    entry: Option<String>,
+    /// Arguments for main/1.
+    #[arg(last = true)]
+    args: Vec<String>,
 }
 
 #[derive(Args)]
@@ -98,8 +117,11 @@ enum DisFormat {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // erl spells the code-path flag -pa; clap wants --pa.
+    let argv = std::env::args_os().map(|a| if a == "-pa" { "--pa".into() } else { a });
+    let cli = Cli::parse_from(argv);
     match cli.command {
+        Some(Command::Run(args)) => run_command(&args),
         Some(Command::Translate(args)) => translate_command(&args),
         Some(Command::Report(args)) => report_command(&args),
         Some(Command::Dis(args)) => dis_command(&args),
@@ -319,5 +341,62 @@ fn dis_command(args: &DisArgs) -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn run_command(args: &RunArgs) -> ExitCode {
+    let first = &args.files[0];
+    let mut module = first
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut entry = None;
+    if let Some(e) = &args.entry {
+        match e.split_once(':') {
+            Some((m, f)) => {
+                module = m.to_string();
+                entry = Some(f.to_string());
+            }
+            None => {
+                eprintln!("lam-translate: --entry takes MODULE:FUNCTION");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut path: Vec<PathBuf> = args.pa.clone();
+    for f in &args.files {
+        let dir = f
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !path.iter().any(|p| p == dir) {
+            path.push(dir.to_path_buf());
+        }
+    }
+    match files::otp_lib_dir() {
+        Ok(d) => path.push(d),
+        Err(e) => {
+            report(e);
+            return ExitCode::FAILURE;
+        }
+    }
+    path.extend(files::elixir_lib_dir());
+    match lam_translate::vm::run_program(path, &module, entry.as_deref(), &args.args) {
+        Ok(lam_translate::vm::Ended::Status(0)) => ExitCode::SUCCESS,
+        Ok(lam_translate::vm::Ended::Status(s)) => ExitCode::from(s.clamp(1, 255) as u8),
+        Ok(lam_translate::vm::Ended::Crashed(class, reason, trace)) => {
+            use lam_translate::erlfmt::w;
+            let value = match class.as_atom() {
+                Some("exit") => w(&reason),
+                Some("throw") => format!("{{{{nocatch,{}}},{}}}", w(&reason), w(&trace)),
+                _ => format!("{{{},{}}}", w(&reason), w(&trace)),
+            };
+            eprintln!("Error in process <0.1.0> with exit value:\n{value}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("lam-translate: {e}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -496,6 +496,30 @@ natives! {
     "erlang":"list_to_integer"/1 => |c, a| match string_of(&c.view(), a[0]).and_then(|s| s.parse::<BigInt>().ok()) { Some(b) => Value(c.heap.integer(0, &b)), None => badarg() };
     "erlang":"error"/1 => |_, a| error(a[0]);
     "erlang":"error"/2 => |_, a| error(a[0]);
+    "erlang":"error"/3 => |_, a| error(a[0]);
+    "erlang":"module_loaded"/1 => |c, a| match a[0].as_atom() { Some(m) => boolean(c.modules.iter().any(|x| x.name == m)), None => badarg() };
+    "erlang":"float_to_list"/1 => |c, a| float_to_list(c, a[0], Word::NIL);
+    "erlang":"float_to_list"/2 => |c, a| float_to_list(c, a[0], a[1]);
+    "math":"sqrt"/1 => |c, a| math1(c, a[0], f64::sqrt);
+    "math":"sin"/1 => |c, a| math1(c, a[0], f64::sin);
+    "math":"cos"/1 => |c, a| math1(c, a[0], f64::cos);
+    "math":"tan"/1 => |c, a| math1(c, a[0], f64::tan);
+    "math":"atan"/1 => |c, a| math1(c, a[0], f64::atan);
+    "math":"exp"/1 => |c, a| math1(c, a[0], f64::exp);
+    "math":"log"/1 => |c, a| math1(c, a[0], f64::ln);
+    "math":"log2"/1 => |c, a| math1(c, a[0], f64::log2);
+    "math":"log10"/1 => |c, a| math1(c, a[0], f64::log10);
+    "math":"floor"/1 => |c, a| math1(c, a[0], f64::floor);
+    "math":"ceil"/1 => |c, a| math1(c, a[0], f64::ceil);
+    "math":"pow"/2 => |c, a| {
+        let v = c.view();
+        match (number(&v, a[0]).as_ref().and_then(to_f64), number(&v, a[1]).as_ref().and_then(to_f64)) {
+            (Some(x), Some(y)) if x.powf(y).is_finite() => Value(c.heap.float(0, x.powf(y))),
+            (Some(_), Some(_)) => error(Word::atom(atom::BADARITH)),
+            _ => badarg(),
+        }
+    };
+    "math":"pi"/0 => |c, _| Value(c.heap.float(0, std::f64::consts::PI));
     "erlang":"throw"/1 => |_, a| Err_(Exception { class: atom::THROW, reason: a[0], trace: Word::NONE });
     "erlang":"exit"/1 => |_, a| Err_(Exception { class: atom::EXIT, reason: a[0], trace: Word::NONE });
     "erlang":"raise"/3 => |_, a| match a[0].as_atom() {
@@ -522,6 +546,8 @@ natives! {
     "erlang":"get_module_info"/1 => |c, a| module_info(c, a[0], None);
     "erlang":"get_module_info"/2 => |c, a| module_info(c, a[0], Some(a[1]));
     "erlang":"node"/0 => |_, _| Value(Word::atom(atom::NONODE));
+    "erlang":"node"/1 => |_, _| Value(Word::atom(atom::NONODE));
+    "net_kernel":"dflag_unicode_io"/1 => |_, _| Value(Word::atom(atom::TRUE));
     "erlang":"nif_error"/1 => |_, a| error(a[0]);
     "lists":"reverse"/2 => |c, a| match list_items(&c.view(), a[0]) { Some(items) => Value(items.iter().fold(a[1], |acc, h| c.heap.cons(0, *h, acc))), None => badarg() };
     "lists":"member"/2 => |c, a| {
@@ -555,6 +581,21 @@ natives! {
         let kv: Vec<(Word, Word)> = k.iter().zip(x).map(|(k, x)| (Word(*k), Word(*x))).collect();
         match map_put(c.heap, c.literals, c.atoms, a[0], &kv, false) { Ok(w) => Value(w), Err(e) => Err_(e) }
     };
+    // maps:next/1: the path of a flat map's iterator is the next key's position.
+    "erts_internal":"map_next"/3 => |c, a| {
+        let v = c.view();
+        let (Some(i), Some((keys, values))) = (a[0].as_small(), map_parts(&v, a[1])) else { return badarg() };
+        if a[2] != Word::atom(c.atoms.intern("iterator")) {
+            return badarg();
+        }
+        let i = i as usize;
+        if i >= keys.len() {
+            return Value(Word::atom(c.atoms.intern("none")));
+        }
+        let (k, x) = (Word(keys[i]), Word(values[i]));
+        let next = c.heap.cons(0, small(i + 1), a[1]);
+        Value(c.heap.tuple(0, &[k, x, next]))
+    };
     "lam":"build_stacktrace"/1 => |c, a| match c.view().tuple(a[0]) { Some([_, _, t]) => Value(Word(*t)), _ => Value(Word::NIL) };
 }
 
@@ -583,6 +624,62 @@ fn float_to_int(c: &mut Ctx, w: Word, f: fn(f64) -> f64) -> NativeResult {
         Some(_) => Value(w),
         None => badarg(),
     }
+}
+
+fn math1(c: &mut Ctx, w: Word, f: fn(f64) -> f64) -> NativeResult {
+    match number(&c.view(), w).as_ref().and_then(to_f64).map(f) {
+        Some(r) if r.is_finite() => Value(c.heap.float(0, r)),
+        Some(_) => error(Word::atom(atom::BADARITH)),
+        None => badarg(),
+    }
+}
+
+/// `float_to_list/1,2`: options `short`, `{decimals, N}`, `{scientific, N}`, `compact`.
+fn float_to_list(c: &mut Ctx, w: Word, opts: Word) -> NativeResult {
+    let v = c.view();
+    let Some(f) = v.float(w) else { return badarg() };
+    let Some(opts) = list_items(&v, opts) else {
+        return badarg();
+    };
+    let (mut decimals, mut scientific, mut compact, mut short) = (None, None, false, false);
+    for o in opts {
+        if o.as_atom().is_some_and(|a| &*c.atoms.name(a) == "compact") {
+            compact = true;
+        } else if o.as_atom().is_some_and(|a| &*c.atoms.name(a) == "short") {
+            short = true;
+        } else if let Some([k, n]) = v.tuple(o) {
+            let n = Word(*n).as_small().filter(|n| (0..=253).contains(n));
+            match (Word(*k).as_atom().map(|a| c.atoms.name(a)), n) {
+                (Some(k), Some(n)) if &*k == "decimals" => decimals = Some(n as usize),
+                (Some(k), Some(n)) if &*k == "scientific" => scientific = Some(n as usize),
+                _ => return badarg(),
+            }
+        } else {
+            return badarg();
+        }
+    }
+    let text = if short {
+        let mut s = String::new();
+        crate::erlfmt::write_float(&mut s, f);
+        s
+    } else if let Some(d) = decimals {
+        let mut s = format!("{f:.d$}");
+        if compact && s.contains('.') {
+            while s.ends_with('0') && !s.ends_with(".0") {
+                s.pop();
+            }
+        }
+        s
+    } else {
+        let d = scientific.unwrap_or(20);
+        // C's %.*e: two-digit exponent with a sign.
+        let s = format!("{f:.d$e}");
+        let (m, e) = s.split_once('e').expect("exponent");
+        let e: i32 = e.parse().expect("exponent");
+        format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
+    };
+    let t = Term::string(&text);
+    Value(c.heap.from_term(0, &t, c.atoms))
 }
 
 fn badmap(c: &mut Ctx, m: Word) -> NativeResult {

@@ -54,7 +54,34 @@ pub struct Vm {
     registry: HashMap<u32, u64>,
     /// The finished root process, so its result can be read.
     pub last_heap: Option<Box<Proc>>,
+    /// Output not yet written to standard output.
+    pub out: Vec<u8>,
+    /// Whether output goes to standard output as it is produced (else it
+    /// stays in `out`).
+    pub stream_stdout: bool,
+    /// Whether standard output takes UTF-8 (else latin-1 bytes), as erl
+    /// decides from the locale.
+    pub unicode_out: bool,
+    group_leader: Option<u32>,
+    /// `persistent_term`: keys and values, kept in external form.
+    persistent: Vec<(Term, Term)>,
+    /// Set by `erlang:halt/0,1`: the VM stops with this status.
+    pub halted: Option<i32>,
 }
+
+/// What erl's boot leaves in `persistent_term` that library code reads:
+/// no optional language features enabled (OTP 25's default).
+fn boot_persistent_terms() -> Vec<(Term, Term)> {
+    let key = |k: &str| Term::Tuple(vec![Term::atom("erl_features"), Term::atom(k)]);
+    vec![
+        (key("init_done"), Term::atom("true")),
+        (key("enabled_features"), Term::Nil),
+        (key("keywords"), Term::Nil),
+    ]
+}
+
+/// The group leader's compiled Erlang code (source: `src/vm/erl/lam_gl.erl`).
+const GROUP_LEADER_BEAM: &[u8] = include_bytes!("erl/lam_gl.beam");
 
 struct Frame {
     start: usize,
@@ -112,6 +139,8 @@ pub struct Proc {
     reductions: u32,
     /// An exit signal that arrived while the process was running.
     pending_exit: Option<Word>,
+    /// The BIF whose failure is being raised: module, function, argument list.
+    bif_frame: Option<(u32, u32, Word)>,
 }
 
 /// How one time slice of a process ended.
@@ -157,6 +186,7 @@ impl Default for Proc {
             group_leader: 0,
             reductions: 0,
             pending_exit: None,
+            bif_frame: None,
         }
     }
 }
@@ -169,6 +199,16 @@ fn handler_marker(depth: usize) -> Word {
 impl Vm {
     /// A VM that loads modules from these directories.
     pub fn new(code_path: Vec<std::path::PathBuf>) -> Vm {
+        let mut vm = Vm::bare(code_path);
+        let beam = crate::beam::read(GROUP_LEADER_BEAM).expect("the embedded group leader reads");
+        let lam = crate::translate::translate(&beam)
+            .expect("the embedded group leader translates")
+            .module;
+        vm.group_leader = Some(vm.add(lam));
+        vm
+    }
+
+    fn bare(code_path: Vec<std::path::PathBuf>) -> Vm {
         Vm {
             atoms: Atoms::new(),
             modules: Vec::new(),
@@ -182,6 +222,15 @@ impl Vm {
             next_ref: 1,
             registry: HashMap::new(),
             last_heap: None,
+            out: Vec::new(),
+            stream_stdout: false,
+            unicode_out: ["LC_ALL", "LC_CTYPE", "LANG"]
+                .iter()
+                .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+                .is_some_and(|v| v.to_ascii_uppercase().replace('-', "").contains("UTF8")),
+            group_leader: None,
+            persistent: boot_persistent_terms(),
+            halted: None,
         }
     }
 
@@ -233,6 +282,14 @@ impl Vm {
         }
         let id = self.module(module)?;
         let entry = *self.modules[id as usize].exports.get(&(function, arity))?;
+        if std::env::var_os("LAM_DEBUG_UNDEF").is_some()
+            && matches!(
+                &*mn,
+                "erlang" | "math" | "unicode" | "binary" | "erts_internal"
+            )
+        {
+            eprintln!("lam: {mn}:{fname}/{arity} runs as OTP code, not as a native");
+        }
         Some(Callee::Code(id, entry))
     }
 
@@ -243,14 +300,17 @@ impl Vm {
         &mut self,
         module: u32,
         function: u32,
-        args: &[Word],
+        args: &[Term],
     ) -> Result<Word, Exception> {
+        let gl = self.start_group_leader();
         let mut root = Box::new(Proc::default());
         root.pid = self.next_pid;
         self.next_pid += 1;
-        root.group_leader = root.pid;
+        root.group_leader = gl;
         let n = args.len();
-        root.x[..n].copy_from_slice(args);
+        for (k, a) in args.iter().enumerate() {
+            root.x[k] = root.heap.from_term(0, a, &self.atoms);
+        }
         match self.resolve(module, function, n as u32) {
             Some(Callee::Code(m, entry)) => {
                 root.mid = m;
@@ -263,6 +323,48 @@ impl Vm {
         self.run_queue.push_back(root_pid);
         self.schedule(Some(root_pid))
             .expect("the root process finishes")
+    }
+
+    /// Starts the group leader process (once) and returns its pid.
+    fn start_group_leader(&mut self) -> u64 {
+        if let Some(&pid) = self.registry.get(&self.atoms.intern("lam_group_leader")) {
+            return pid;
+        }
+        let mut gl = Box::new(Proc::default());
+        gl.pid = self.next_pid;
+        self.next_pid += 1;
+        gl.group_leader = gl.pid;
+        let m = self.group_leader.expect("loaded in Vm::new");
+        let entry = self.modules[m as usize].exports[&(self.atoms.intern("loop"), 0)];
+        (gl.mid, gl.pc, gl.wake_pc) = (m, entry, u32::MAX);
+        let pid = gl.pid;
+        self.procs.insert(pid, gl);
+        self.run_queue.push_back(pid);
+        let name = self.atoms.intern("lam_group_leader");
+        self.registry.insert(name, pid);
+        pid
+    }
+
+    /// Writes characters to standard output (or the output buffer).
+    fn write_out(&mut self, chars: &[u32]) {
+        let start = self.out.len();
+        for &c in chars {
+            match char::from_u32(c) {
+                Some(ch) if self.unicode_out || c > 255 => {
+                    let mut buf = [0u8; 4];
+                    self.out
+                        .extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                }
+                _ => self.out.push(c as u8),
+            }
+        }
+        if self.stream_stdout {
+            use std::io::Write;
+            let mut so = std::io::stdout().lock();
+            let _ = so.write_all(&self.out[start..]);
+            let _ = so.flush();
+            self.out.clear();
+        }
     }
 
     /// Runs processes until `until` finishes (its result) or, with `None`,
@@ -541,6 +643,16 @@ impl Vm {
     }
 
     fn undef(&self, proc: &mut Proc, module: u32, function: u32, arity: u32) -> Exception {
+        if std::env::var_os("LAM_DEBUG_UNDEF").is_some() {
+            eprintln!(
+                "lam: undefined function {}:{}/{arity}{}",
+                self.atoms.name(module),
+                self.atoms.name(function),
+                self.load_error(module)
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
+            );
+        }
         let mfa = proc.heap.tuple(
             0,
             &[
@@ -577,6 +689,7 @@ impl Vm {
         );
         entries.truncate(8);
         let mut list = Word::NIL;
+        let bif = proc.bif_frame.take();
         for (m, pc) in entries.into_iter().rev() {
             let loaded = &self.modules[m as usize];
             let Some((f, a)) = loaded.function_at(pc) else {
@@ -609,7 +722,44 @@ impl Vm {
             );
             list = proc.heap.cons(0, e, list);
         }
+        if let Some((m, f, args)) = bif {
+            // A failing BIF is the top frame, with its arguments and the
+            // module that explains the error (OTP 24+ error_info).
+            let explainer = if m == atom::ERLANG {
+                "erl_erts_errors"
+            } else {
+                "erl_stdlib_errors"
+            };
+            let key = Word::atom(self.atoms.intern("module"));
+            let info_map = proc
+                .heap
+                .map(0, &[key], &[Word::atom(self.atoms.intern(explainer))]);
+            let info = proc
+                .heap
+                .tuple(0, &[Word::atom(self.atoms.intern("error_info")), info_map]);
+            let loc = proc.heap.cons(0, info, Word::NIL);
+            let e = proc
+                .heap
+                .tuple(0, &[Word::atom(m), Word::atom(f), args, loc]);
+            list = proc.heap.cons(0, e, list);
+        }
         list
+    }
+
+    /// Records `m:f(args)` as the failing BIF of the exception being raised,
+    /// unless it is one of the BIFs whose job is to raise.
+    fn note_bif(&self, proc: &mut Proc, m: u32, f: u32, args: &[Word]) {
+        let name = self.atoms.name(f);
+        if m == atom::ERLANG
+            && matches!(
+                &*name,
+                "error" | "exit" | "throw" | "raise" | "nif_error" | "apply"
+            )
+        {
+            return;
+        }
+        let args = list_of(&mut proc.heap, args);
+        proc.bif_frame = Some((m, f, args));
     }
 
     /// Runs `proc` from where it stopped until it yields, waits or ends.
@@ -782,7 +932,18 @@ impl Vm {
                     Target::Local(l) => Callee::Code(m.id, l),
                     Target::Import(i) => self.import(proc, m, i)?,
                 };
-                return self.enter(proc, m.id, pc, callee, *arity as usize, tail);
+                let n = *arity as usize;
+                let args: [Word; 4] =
+                    std::array::from_fn(|k| if k < n { proc.x[k] } else { Word::NIL });
+                let r = self.enter(proc, m.id, pc, callee, n, tail);
+                if let (Err(_), Target::Import(i), Callee::Native(_) | Callee::ProcNative(_)) =
+                    (&r, *t, callee)
+                    && n <= 4
+                {
+                    let (mo, fu, _) = m.imports[i as usize];
+                    self.note_bif(proc, mo, fu, &args[..n]);
+                }
+                return r;
             }
             Ins::CallFun(apply, arity, f, tail) => {
                 proc.reductions += 1;
@@ -817,7 +978,13 @@ impl Vm {
                                 write(proc, *d, v);
                                 return Ok(Flow::Next);
                             }
-                            NativeResult::Error(e) => return fail_or(*fail, e),
+                            NativeResult::Error(e) => {
+                                if *fail == NOFAIL {
+                                    let (mo, fu, _) = m.imports[*i as usize];
+                                    self.note_bif(proc, mo, fu, &vals);
+                                }
+                                return fail_or(*fail, e);
+                            }
                             NativeResult::Apply(..) => return fail_or(*fail, badarg()),
                         }
                     }
@@ -843,7 +1010,14 @@ impl Vm {
                 };
                 match f(&mut ctx, vals) {
                     NativeResult::Value(v) => write(proc, *d, v),
-                    NativeResult::Error(e) => return fail_or(*fail, e),
+                    NativeResult::Error(e) => {
+                        if *fail == NOFAIL {
+                            let (mo, fu, _) = m.imports[*i as usize];
+                            let vals = vals.to_vec();
+                            self.note_bif(proc, mo, fu, &vals);
+                        }
+                        return fail_or(*fail, e);
+                    }
                     NativeResult::Apply(..) => return fail_or(*fail, badarg()),
                 }
             }
@@ -851,7 +1025,17 @@ impl Vm {
                 let (va, vb) = (read(proc, *a), read(proc, *b));
                 match bif::arith(&mut proc.heap, &self.literals, *k, va, vb) {
                     Ok(v) => write(proc, *d, v),
-                    Err(e) => return fail_or(*fail, e),
+                    Err(e) => {
+                        if *fail == NOFAIL {
+                            const NAMES: [&str; 11] = [
+                                "+", "-", "*", "/", "div", "rem", "band", "bor", "bxor", "bsl",
+                                "bsr",
+                            ];
+                            let f = self.atoms.intern(NAMES[*k as usize]);
+                            self.note_bif(proc, atom::ERLANG, f, &[va, vb]);
+                        }
+                        return fail_or(*fail, e);
+                    }
                 }
             }
             Ins::MakeTuple(d, elems) => {
@@ -1372,8 +1556,111 @@ fn spawn_native(vm: &mut Vm, p: &mut Proc, a: &[Word], kind: &str) -> NativeResu
     }
 }
 
+/// The characters of chardata: code points in (nested) lists, and binaries
+/// (UTF-8 when `unicode`, else latin-1).
+fn chardata(v: &View, w: Word, unicode: bool, out: &mut Vec<u32>) -> Option<()> {
+    let mut stack = vec![w];
+    while let Some(w) = stack.pop() {
+        if let Some(c) = w.as_small() {
+            out.push(
+                u32::try_from(c)
+                    .ok()
+                    .filter(|c| char::from_u32(*c).is_some())?,
+            );
+        } else if w == Word::NIL {
+        } else if w.is_list() {
+            let (h, t) = v.cons(w);
+            stack.push(t);
+            stack.push(h);
+        } else if let Some((bytes, 8)) = v.bits(w) {
+            if unicode {
+                out.extend(std::str::from_utf8(bytes).ok()?.chars().map(|c| c as u32));
+            } else {
+                out.extend(bytes.iter().map(|b| *b as u32));
+            }
+        } else {
+            return None;
+        }
+    }
+    Some(())
+}
+
+fn persistent_get(vm: &mut Vm, p: &mut Proc, key: Word, default: Option<Word>) -> NativeResult {
+    let view = View {
+        heap: &p.heap,
+        literals: &vm.literals,
+    };
+    let k = view.to_term(key, &vm.atoms);
+    match vm.persistent.iter().find(|(x, _)| x.cmp_exact(&k).is_eq()) {
+        Some((_, v)) => {
+            let v = v.clone();
+            value(p.heap.from_term(0, &v, &vm.atoms))
+        }
+        None => default.map_or_else(nbadarg, value),
+    }
+}
+
+fn halt(vm: &mut Vm, status: Word) -> NativeResult {
+    vm.halted = Some(match status.as_small() {
+        Some(s) => s as i32,
+        None => 1,
+    });
+    // Stop this process at once; the scheduler sees `halted` and stops.
+    NativeResult::Error(Exception {
+        class: atom::EXIT,
+        reason: Word::atom(atom::NORMAL),
+        trace: Word::NIL,
+    })
+}
+
 /// Natives that need the VM, by module, name and arity.
 pub static PROC_NATIVES: &[(&str, &str, u32, ProcNativeFn)] = &[
+    ("erlang", "halt", 0, |vm, _, _| {
+        halt(vm, Word::small(0).expect("0"))
+    }),
+    ("erlang", "halt", 1, |vm, _, a| halt(vm, a[0])),
+    ("erlang", "halt", 2, |vm, _, a| halt(vm, a[0])),
+    ("persistent_term", "get", 1, |vm, p, a| {
+        persistent_get(vm, p, a[0], None)
+    }),
+    ("persistent_term", "get", 2, |vm, p, a| {
+        persistent_get(vm, p, a[0], Some(a[1]))
+    }),
+    ("persistent_term", "put", 2, |vm, p, a| {
+        let view = View {
+            heap: &p.heap,
+            literals: &vm.literals,
+        };
+        let (k, v) = (view.to_term(a[0], &vm.atoms), view.to_term(a[1], &vm.atoms));
+        vm.persistent.retain(|(x, _)| !x.cmp_exact(&k).is_eq());
+        vm.persistent.push((k, v));
+        value(Word::atom(atom::OK))
+    }),
+    ("persistent_term", "erase", 1, |vm, p, a| {
+        let view = View {
+            heap: &p.heap,
+            literals: &vm.literals,
+        };
+        let k = view.to_term(a[0], &vm.atoms);
+        let before = vm.persistent.len();
+        vm.persistent.retain(|(x, _)| !x.cmp_exact(&k).is_eq());
+        value(Word::boolean(vm.persistent.len() < before))
+    }),
+    ("lam", "put_chars", 2, |vm, p, a| {
+        let unicode = a[0] != Word::atom(vm.atoms.intern("latin1"));
+        let view = View {
+            heap: &p.heap,
+            literals: &vm.literals,
+        };
+        let mut chars = Vec::new();
+        match chardata(&view, a[1], unicode, &mut chars) {
+            Some(()) => {
+                vm.write_out(&chars);
+                value(Word::atom(atom::OK))
+            }
+            None => nbadarg(),
+        }
+    }),
     ("erlang", "spawn", 1, |vm, p, a| {
         spawn_native(vm, p, a, "spawn")
     }),

@@ -15,6 +15,71 @@ pub use word::Word;
 
 pub use interp::{Exception, Proc, Vm};
 
+/// How a program run by [`run_program`] ended.
+#[derive(Debug)]
+pub enum Ended {
+    /// Its first process returned (or the program called `halt/0,1`): the exit status.
+    Status(i32),
+    /// Its first process crashed: class and reason, as Erlang terms.
+    Crashed(Term, Term, Term),
+}
+
+/// Runs a program as `lam-translate run` does: `module:main(Args)` (args as
+/// strings) if exported, else `main/0`, else `start/0`, with output streamed
+/// to standard output.
+pub fn run_program(
+    code_path: Vec<PathBuf>,
+    module: &str,
+    entry: Option<&str>,
+    args: &[String],
+) -> Result<Ended, String> {
+    let mut vm = Vm::new(code_path);
+    vm.stream_stdout = true;
+    let m = vm.atoms.intern(module);
+    let mid = vm.module(m).ok_or_else(|| match vm.load_error(m) {
+        Some(e) => e.to_string(),
+        None => format!("module {module} not found on the code path"),
+    })?;
+    let exports = vm.modules[mid as usize].exports.clone();
+    let has = |vm: &Vm, f: &str, a: u32| {
+        vm.atoms
+            .existing(f)
+            .is_some_and(|f| exports.contains_key(&(f, a)))
+    };
+    let (function, call_args): (&str, Vec<Term>) = match entry {
+        Some(f) if has(&vm, f, 1) => (
+            f,
+            vec![Term::list(args.iter().map(|a| Term::string(a)).collect())],
+        ),
+        Some(f) => (f, vec![]),
+        None if has(&vm, "main", 1) => (
+            "main",
+            vec![Term::list(args.iter().map(|a| Term::string(a)).collect())],
+        ),
+        None if has(&vm, "main", 0) => ("main", vec![]),
+        None if has(&vm, "start", 0) => ("start", vec![]),
+        None => return Err(format!("{module} exports none of main/1, main/0, start/0")),
+    };
+    let f = vm.atoms.intern(function);
+    let r = vm.run_main(m, f, &call_args);
+    if let Some(status) = vm.halted {
+        return Ok(Ended::Status(status));
+    }
+    let root = vm.last_heap.take().unwrap_or_default();
+    let view = View {
+        heap: &root.heap,
+        literals: &vm.literals,
+    };
+    match r {
+        Ok(_) => Ok(Ended::Status(0)),
+        Err(e) => Ok(Ended::Crashed(
+            Term::Atom(vm.atoms.name(e.class)),
+            view.to_term(e.reason, &vm.atoms),
+            view.to_term(e.trace, &vm.atoms),
+        )),
+    }
+}
+
 use std::path::PathBuf;
 
 use crate::term::Term;

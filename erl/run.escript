@@ -1,0 +1,23 @@
+#!/usr/bin/env escript
+%% -*- erlang -*-
+%%! -noshell
+%%
+%% The Erlang side of the interpreter's output test: `run.escript Dir Module`
+%% runs Module:main() as the first call of a new process (so stack traces
+%% hold only the program's own frames, as on LAM), lets its output go to
+%% standard output, and exits 0 when it returns normally, 1 when it crashes
+%% (printing "exit Reason" to standard error), 2 after ten seconds.
+-mode(compile).
+
+main([Dir, Module]) ->
+    true = code:add_patha(Dir),
+    {_Pid, Ref} = spawn_monitor(list_to_atom(Module), main, []),
+    receive
+        {'DOWN', Ref, process, _, normal} ->
+            halt(0);
+        {'DOWN', Ref, process, _, Reason} ->
+            io:format(standard_error, "exit ~w~n", [Reason]),
+            halt(1)
+    after 10000 ->
+            halt(2)
+    end.

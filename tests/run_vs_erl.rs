@@ -1,0 +1,86 @@
+//! Differential test of whole programs: every fixture that exports `main/0`
+//! runs under real `erl` (live, through `erl/run.escript`) and through
+//! `lam-translate run`, and standard output and exit status must be identical.
+
+mod common;
+
+use std::process::Command;
+
+/// Fixtures that do not match yet, with the reason. The test fails when one
+/// of them starts matching, so this list stays true.
+const KNOWN_GAPS: &[(&str, &str)] = &[(
+    "binaries",
+    "the binary construction and matching natives (lam:bs_*) are not implemented yet",
+)];
+
+#[test]
+fn programs_print_what_erl_prints() {
+    let fixtures = common::root().join("fixtures");
+    let mut modules: Vec<String> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "erl"))
+        .filter_map(|p| {
+            let beam = p.with_extension("beam");
+            let m = lam_translate::beam::read_file(&beam).ok()?;
+            let main = m
+                .exports
+                .iter()
+                .any(|e| e.arity == 0 && m.atom(e.function).is_some_and(|f| &**f == "main"));
+            main.then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
+        })
+        .collect();
+    modules.sort();
+    assert!(modules.len() >= 6, "found only {modules:?}");
+    let script = common::root().join("erl/run.escript");
+    let mut failures = Vec::new();
+    let mut gaps_passing = Vec::new();
+    for m in &modules {
+        let erl = Command::new("escript")
+            .arg(&script)
+            .arg(&fixtures)
+            .arg(m)
+            .output()
+            .unwrap();
+        let lam = Command::new(env!("CARGO_BIN_EXE_lam-translate"))
+            .arg("run")
+            .arg(fixtures.join(format!("{m}.beam")))
+            .output()
+            .unwrap();
+        let same = erl.stdout == lam.stdout && erl.status.code() == lam.status.code();
+        let gap = KNOWN_GAPS.iter().find(|(g, _)| g == m);
+        match (same, gap) {
+            (true, Some(_)) => gaps_passing.push(m.clone()),
+            (false, None) => failures.push(format!(
+                "{m}: erl exit {:?}, lam exit {:?}\n--- erl\n{}--- lam\n{}{}",
+                erl.status.code(),
+                lam.status.code(),
+                String::from_utf8_lossy(&erl.stdout),
+                String::from_utf8_lossy(&lam.stdout),
+                String::from_utf8_lossy(&lam.stderr)
+            )),
+            _ => {}
+        }
+    }
+    println!(
+        "ran {} programs under erl and LAM: {} identical, known gaps: {}",
+        modules.len(),
+        modules.len() - failures.len() - KNOWN_GAPS.len(),
+        KNOWN_GAPS
+            .iter()
+            .map(|(m, why)| format!("{m} ({why})"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    assert!(
+        gaps_passing.is_empty(),
+        "known gaps now pass, update KNOWN_GAPS: {gaps_passing:?}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} programs differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
