@@ -8,10 +8,7 @@ use std::process::Command;
 
 /// Fixtures that do not match yet, with the reason. The test fails when one
 /// of them starts matching, so this list stays true.
-const KNOWN_GAPS: &[(&str, &str)] = &[(
-    "binaries",
-    "the binary construction and matching natives (lam:bs_*) are not implemented yet",
-)];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 #[test]
 fn programs_print_what_erl_prints() {

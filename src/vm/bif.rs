@@ -739,9 +739,12 @@ fn module_info(c: &mut Ctx, m: Word, key: Option<Word>) -> NativeResult {
 /// The native for `module:function/arity`, if there is one.
 pub fn lookup(atoms: &Atoms, module: u32, function: u32, arity: u32) -> Option<NativeFn> {
     let (m, f) = (atoms.name(module), atoms.name(function));
+    // lam:bs_create_bin takes any number of arguments; its table entry says 0.
+    let variadic = &*m == "lam" && &*f == "bs_create_bin";
     NATIVES
         .iter()
-        .find(|(nm, nf, na, _)| *nm == &*m && *nf == &*f && *na == arity)
+        .chain(crate::vm::bits::BIT_NATIVES)
+        .find(|(nm, nf, na, _)| *nm == &*m && *nf == &*f && (*na == arity || variadic && *na == 0))
         .map(|(_, _, _, fun)| *fun)
 }
 

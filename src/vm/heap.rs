@@ -125,7 +125,10 @@ fn object_words(h: Word) -> usize {
 /// Whether the words after the header hold terms (which the collector and
 /// the copier must follow) rather than raw data.
 fn holds_terms(k: u8) -> bool {
-    matches!(k, kind::TUPLE | kind::MAP | kind::FUN | kind::EXPORT)
+    matches!(
+        k,
+        kind::TUPLE | kind::MAP | kind::FUN | kind::EXPORT | kind::MATCH_CTX
+    )
 }
 
 impl Area {

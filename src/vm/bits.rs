@@ -1,0 +1,767 @@
+//! Binary syntax at run time: the `lam:bs_*` natives the translator emits
+//! for binary construction and matching (contract in `docs/natives.md`),
+//! and the binary BIFs.
+//!
+//! A match context is a heap object `[bitstring, bit position]`; matching
+//! natives advance the position in place, as the BEAM's do.
+
+use num_bigint::{BigInt, Sign};
+use num_traits::{One, Signed, ToPrimitive};
+
+use crate::term::Term;
+use crate::vm::atoms::atom;
+use crate::vm::bif::{Ctx, NativeFn, NativeResult};
+use crate::vm::compare::{Num, number};
+use crate::vm::heap::View;
+use crate::vm::interp::{Exception, list_of};
+use crate::vm::word::{Ptr, Word, kind};
+
+use NativeResult::Value;
+
+/// Field flags.
+const LITTLE: i64 = 2;
+const SIGNED: i64 = 4;
+
+fn fail() -> NativeResult {
+    NativeResult::Error(Exception::error(Word::atom(atom::BADARG)))
+}
+
+/// Bits of a bitstring: its bytes and its length in bits.
+fn bitstring<'a>(v: &View<'a>, w: Word) -> Option<(&'a [u8], usize)> {
+    let (bytes, last) = v.bits(w)?;
+    let len = if bytes.is_empty() {
+        0
+    } else {
+        bytes.len() * 8 - (8 - last as usize)
+    };
+    Some((bytes, len))
+}
+
+fn bit_at(bytes: &[u8], i: usize) -> u8 {
+    (bytes[i / 8] >> (7 - i % 8)) & 1
+}
+
+/// Copies `len` bits starting at bit `start` into a fresh byte vector.
+fn extract(bytes: &[u8], start: usize, len: usize) -> Vec<u8> {
+    if start.is_multiple_of(8) {
+        let mut v = bytes[start / 8..(start + len).div_ceil(8)].to_vec();
+        if !len.is_multiple_of(8) {
+            let last = v.len() - 1;
+            v[last] &= 0xffu8 << (8 - len % 8);
+        }
+        return v;
+    }
+    let mut out = vec![0u8; len.div_ceil(8)];
+    for i in 0..len {
+        out[i / 8] |= bit_at(bytes, start + i) << (7 - i % 8);
+    }
+    out
+}
+
+/// A growable bit buffer for construction.
+#[derive(Default)]
+struct Bits {
+    bytes: Vec<u8>,
+    len: usize,
+}
+
+impl Bits {
+    fn push_bits(&mut self, src: &[u8], start: usize, n: usize) {
+        if self.len.is_multiple_of(8) && start.is_multiple_of(8) {
+            self.bytes.truncate(self.len / 8);
+            self.bytes
+                .extend_from_slice(&src[start / 8..(start + n).div_ceil(8)]);
+            self.len += n;
+            self.bytes.truncate(self.len.div_ceil(8));
+            if !self.len.is_multiple_of(8) {
+                let last = self.bytes.len() - 1;
+                self.bytes[last] &= 0xffu8 << (8 - self.len % 8);
+            }
+            return;
+        }
+        for i in 0..n {
+            if self.len.is_multiple_of(8) {
+                self.bytes.push(0);
+            }
+            let b = bit_at(src, start + i);
+            let last = self.bytes.len() - 1;
+            self.bytes[last] |= b << (7 - self.len % 8);
+            self.len += 1;
+        }
+    }
+
+    fn push_uint(&mut self, value: &BigInt, bits: usize, little: bool) {
+        // Two's complement of `value` in `bits` bits, big-endian.
+        let modulus = BigInt::one() << bits;
+        let mut v = value % &modulus;
+        if v.is_negative() {
+            v += &modulus;
+        }
+        let (_, mut be) = v.to_bytes_be();
+        let nbytes = bits.div_ceil(8);
+        if be.len() < nbytes {
+            let mut pad = vec![0u8; nbytes - be.len()];
+            pad.extend(be);
+            be = pad;
+        }
+        // Left-align the bits: shift the number so its top bit is bit 0.
+        let shift = nbytes * 8 - bits;
+        let aligned = if shift == 0 {
+            be
+        } else {
+            let n = BigInt::from_bytes_be(Sign::Plus, &be) << shift;
+            let (_, mut b) = n.to_bytes_be();
+            while b.len() < nbytes {
+                b.insert(0, 0);
+            }
+            b
+        };
+        if little && bits.is_multiple_of(8) {
+            let mut le = aligned.clone();
+            le.reverse();
+            self.push_bits(&le, 0, bits);
+        } else if little {
+            // Little-endian with a partial byte: bytes reversed, the partial one last.
+            let mut be_bits = Bits::default();
+            be_bits.push_bits(&aligned, 0, bits);
+            let full = bits / 8;
+            let rem = bits % 8;
+            let mut chunks: Vec<(usize, usize)> = (0..full).map(|i| (rem + i * 8, 8)).collect();
+            chunks.reverse();
+            for (s, n) in chunks {
+                self.push_bits(&be_bits.bytes, s, n);
+            }
+            self.push_bits(&be_bits.bytes, 0, rem);
+        } else {
+            self.push_bits(&aligned, 0, bits);
+        }
+    }
+}
+
+fn read_uint(bytes: &[u8], start: usize, bits: usize, little: bool, signed: bool) -> BigInt {
+    let raw = extract(bytes, start, bits);
+    let mut v = if little && bits.is_multiple_of(8) {
+        let mut b = raw.clone();
+        b.reverse();
+        BigInt::from_bytes_be(Sign::Plus, &b)
+    } else if little {
+        // Reverse Bits::push_uint's layout: full bytes reversed, the partial last.
+        let rem = bits % 8;
+        let full = bits / 8;
+        let mut be = Bits::default();
+        be.push_bits(&raw, full * 8, rem);
+        for i in (0..full).rev() {
+            be.push_bits(&raw, i * 8, 8);
+        }
+        BigInt::from_bytes_be(Sign::Plus, &be.bytes) >> (be.bytes.len() * 8 - bits)
+    } else {
+        BigInt::from_bytes_be(Sign::Plus, &raw) >> (raw.len() * 8 - bits)
+    };
+    if signed && bits > 0 && v.bit((bits - 1) as u64) {
+        v -= BigInt::one() << bits;
+    }
+    v
+}
+
+struct Match {
+    ptr: Ptr,
+    bin: Word,
+    pos: usize,
+}
+
+fn ctx(c: &Ctx, w: Word) -> Option<Match> {
+    let v = View {
+        heap: c.heap,
+        literals: c.literals,
+    };
+    (w.is_boxed() && v.header(w).header_kind() == kind::MATCH_CTX).then(|| Match {
+        ptr: w.ptr(),
+        bin: v.at(w.ptr(), 1),
+        pos: v.at(w.ptr(), 2).as_small().unwrap_or(0) as usize,
+    })
+}
+
+fn set_pos(c: &mut Ctx, m: &Match, pos: usize) {
+    c.heap.words[m.ptr.offset + 2] = Word::small(pos as i64).expect("position").0;
+}
+
+/// The bits of a match context's binary.
+fn ctx_bits<'a>(c: &'a Ctx, m: &Match) -> (&'a [u8], usize) {
+    let v = View {
+        heap: c.heap,
+        literals: c.literals,
+    };
+    bitstring(&v, m.bin).expect("a match context holds a bitstring")
+}
+
+fn size_bits(c: &Ctx, size: Word, unit: Word, remaining: usize) -> Option<usize> {
+    let unit = unit.as_small()? as usize;
+    if size == Word::atom(atom::ALL) {
+        return (unit == 0 || remaining.is_multiple_of(unit.max(1))).then_some(remaining);
+    }
+    let _ = c;
+    let s = size.as_small().filter(|s| *s >= 0)? as usize;
+    s.checked_mul(unit)
+}
+
+fn flags(w: Word) -> i64 {
+    w.as_small().unwrap_or(0)
+}
+
+fn new_bitstring(c: &mut Ctx, bytes: &[u8], len: usize) -> Word {
+    let last = if len.is_multiple_of(8) {
+        8
+    } else {
+        (len % 8) as u8
+    };
+    c.heap.bitstring(0, bytes, last)
+}
+
+fn get(c: &mut Ctx, a: &[Word], what: &str) -> NativeResult {
+    let Some(m) = ctx(c, a[0]) else { return fail() };
+    let (bytes, len) = ctx_bits(c, &m);
+    let remaining = len - m.pos;
+    let Some(bits) = size_bits(c, a[1], a[2], remaining) else {
+        return fail();
+    };
+    if bits > remaining {
+        return fail();
+    }
+    let f = flags(a[3]);
+    let result = match what {
+        "integer" => {
+            let v = read_uint(bytes, m.pos, bits, f & LITTLE != 0, f & SIGNED != 0);
+            c.heap.integer(0, &v)
+        }
+        "float" => {
+            let v = read_uint(bytes, m.pos, bits, f & LITTLE != 0, false)
+                .to_u64()
+                .unwrap_or(0);
+            let x = match bits {
+                64 => f64::from_bits(v),
+                32 => f32::from_bits(v as u32) as f64,
+                16 => half_to_f64(v as u16),
+                _ => return fail(),
+            };
+            if !x.is_finite() {
+                return fail();
+            }
+            c.heap.float(0, x)
+        }
+        "skip" => Word::atom(atom::OK),
+        _ => {
+            let sub = extract(bytes, m.pos, bits);
+            new_bitstring(c, &sub, bits)
+        }
+    };
+    set_pos(c, &m, m.pos + bits);
+    Value(result)
+}
+
+fn half_to_f64(h: u16) -> f64 {
+    let sign = if h >> 15 == 1 { -1.0 } else { 1.0 };
+    let exp = ((h >> 10) & 0x1f) as i32;
+    let frac = (h & 0x3ff) as f64;
+    match exp {
+        0 => sign * frac * 2f64.powi(-24),
+        31 => f64::NAN,
+        e => sign * (1.0 + frac / 1024.0) * 2f64.powi(e - 15),
+    }
+}
+
+fn utf(c: &mut Ctx, a: &[Word], size: u8, skip: bool) -> NativeResult {
+    let Some(m) = ctx(c, a[0]) else { return fail() };
+    let (bytes, len) = ctx_bits(c, &m);
+    let little = flags(a[1]) & LITTLE != 0;
+    let avail = |n: usize| m.pos + n <= len;
+    let byte = |i: usize| {
+        read_uint(bytes, m.pos + i * 8, 8, false, false)
+            .to_u32()
+            .unwrap_or(0)
+    };
+    let (cp, used) = match size {
+        8 => {
+            if !avail(8) {
+                return fail();
+            }
+            let b0 = byte(0);
+            let n = match b0 {
+                0..=0x7f => 1,
+                0xc2..=0xdf => 2,
+                0xe0..=0xef => 3,
+                0xf0..=0xf4 => 4,
+                _ => return fail(),
+            };
+            if !avail(n * 8) {
+                return fail();
+            }
+            let raw: Vec<u8> = (0..n).map(|i| byte(i) as u8).collect();
+            match std::str::from_utf8(&raw)
+                .ok()
+                .and_then(|s| s.chars().next())
+            {
+                Some(ch) => (ch as u32, n * 8),
+                None => return fail(),
+            }
+        }
+        16 => {
+            if !avail(16) {
+                return fail();
+            }
+            let w1 = read_uint(bytes, m.pos, 16, little, false)
+                .to_u32()
+                .unwrap_or(0);
+            if (0xd800..0xdc00).contains(&w1) {
+                if !avail(32) {
+                    return fail();
+                }
+                let w2 = read_uint(bytes, m.pos + 16, 16, little, false)
+                    .to_u32()
+                    .unwrap_or(0);
+                if !(0xdc00..0xe000).contains(&w2) {
+                    return fail();
+                }
+                (0x10000 + ((w1 - 0xd800) << 10) + (w2 - 0xdc00), 32)
+            } else if (0xdc00..0xe000).contains(&w1) {
+                return fail();
+            } else {
+                (w1, 16)
+            }
+        }
+        _ => {
+            if !avail(32) {
+                return fail();
+            }
+            let v = read_uint(bytes, m.pos, 32, little, false)
+                .to_u32()
+                .unwrap_or(u32::MAX);
+            if char::from_u32(v).is_none() {
+                return fail();
+            }
+            (v, 32)
+        }
+    };
+    set_pos(c, &m, m.pos + used);
+    Value(if skip {
+        Word::atom(atom::OK)
+    } else {
+        Word::small(cp as i64).expect("code point")
+    })
+}
+
+fn encode_utf(cp: u32, size: u8, little: bool, out: &mut Bits) -> bool {
+    let Some(ch) = char::from_u32(cp) else {
+        return false;
+    };
+    match size {
+        8 => {
+            let mut b = [0u8; 4];
+            let s = ch.encode_utf8(&mut b);
+            out.push_bits(s.as_bytes(), 0, s.len() * 8);
+        }
+        16 => {
+            let mut b = [0u16; 2];
+            for u in ch.encode_utf16(&mut b) {
+                out.push_uint(&BigInt::from(*u), 16, little);
+            }
+        }
+        _ => out.push_uint(&BigInt::from(cp), 32, little),
+    }
+    true
+}
+
+fn flag_list(c: &Ctx, w: Word) -> i64 {
+    let v = View {
+        heap: c.heap,
+        literals: c.literals,
+    };
+    let mut f = 0;
+    let mut cur = w;
+    while cur.is_list() {
+        let (h, t) = v.cons(cur);
+        if let Some(a) = h.as_atom() {
+            match &*c.atoms.name(a) {
+                "little" => f |= LITTLE,
+                "signed" => f |= SIGNED,
+                "native" => f |= LITTLE * i64::from(cfg!(target_endian = "little")),
+                _ => {}
+            }
+        }
+        cur = t;
+    }
+    f
+}
+
+/// `lam:bs_create_bin(Unit, Type, Index, SegUnit, Flags, Src, Size, ...)`.
+fn create_bin(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let mut out = Bits::default();
+    for seg in a[1..].chunks(6) {
+        let [ty, _index, unit, fl, src, size] = seg else {
+            return fail();
+        };
+        let Some(ty) = ty.as_atom().map(|t| c.atoms.name(t)) else {
+            return fail();
+        };
+        let unit = unit.as_small().unwrap_or(1).max(1) as usize;
+        let f = flag_list(c, *fl);
+        let v = View {
+            heap: c.heap,
+            literals: c.literals,
+        };
+        match &*ty {
+            "integer" => {
+                let Some(n) = number(&v, *src) else {
+                    return fail();
+                };
+                let value = match n {
+                    Num::Small(i) => BigInt::from(i),
+                    Num::Big(b) => b,
+                    Num::Float(_) => return fail(),
+                };
+                let Some(bits) = size
+                    .as_small()
+                    .filter(|s| *s >= 0)
+                    .map(|s| s as usize * unit)
+                else {
+                    return fail();
+                };
+                out.push_uint(&value, bits, f & LITTLE != 0);
+            }
+            "float" => {
+                let Some(x) = number(&v, *src).and_then(|n| match n {
+                    Num::Float(x) => Some(x),
+                    Num::Small(i) => Some(i as f64),
+                    Num::Big(b) => b.to_f64(),
+                }) else {
+                    return fail();
+                };
+                let bits = size.as_small().unwrap_or(64) as usize * unit;
+                let raw: u64 = match bits {
+                    64 => x.to_bits(),
+                    32 => (x as f32).to_bits() as u64,
+                    _ => return fail(),
+                };
+                out.push_uint(&BigInt::from(raw), bits, f & LITTLE != 0);
+            }
+            "binary" | "append" | "private_append" | "string" => {
+                let Some((bytes, len)) = bitstring(&v, *src) else {
+                    return fail();
+                };
+                let bits = if *size == Word::atom(atom::ALL) || ty.ends_with("append") {
+                    len
+                } else if &*ty == "string" {
+                    size.as_small().unwrap_or(0) as usize * 8
+                } else {
+                    match size.as_small() {
+                        Some(s) if s >= 0 => s as usize * unit,
+                        _ => return fail(),
+                    }
+                };
+                if bits > len
+                    || (&*ty == "binary" && *size == Word::atom(atom::ALL) && len % unit != 0)
+                {
+                    return fail();
+                }
+                let bytes = bytes.to_vec();
+                out.push_bits(&bytes, 0, bits);
+            }
+            "utf8" | "utf16" | "utf32" => {
+                let width = if &*ty == "utf8" {
+                    8
+                } else if &*ty == "utf16" {
+                    16
+                } else {
+                    32
+                };
+                let Some(cp) = src.as_small().filter(|c| *c >= 0) else {
+                    return fail();
+                };
+                if !encode_utf(cp as u32, width, f & LITTLE != 0, &mut out) {
+                    return fail();
+                }
+            }
+            _ => return fail(),
+        }
+    }
+    let (bytes, len) = (out.bytes, out.len);
+    Value(new_bitstring(c, &bytes, len))
+}
+
+fn chars_of(v: &View, w: Word, out: &mut Vec<u8>) -> bool {
+    let mut stack = vec![w];
+    while let Some(w) = stack.pop() {
+        if let Some(b) = w.as_small() {
+            match u8::try_from(b) {
+                Ok(b) => out.push(b),
+                Err(_) => return false,
+            }
+        } else if w == Word::NIL {
+        } else if w.is_list() {
+            let (h, t) = v.cons(w);
+            stack.push(t);
+            stack.push(h);
+        } else if let Some((bytes, 8)) = v.bits(w) {
+            out.extend_from_slice(bytes);
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+fn to_bytes(c: &mut Ctx, w: Word) -> Option<Vec<u8>> {
+    let v = View {
+        heap: c.heap,
+        literals: c.literals,
+    };
+    let mut out = Vec::new();
+    chars_of(&v, w, &mut out).then_some(out)
+}
+
+fn string_list(c: &mut Ctx, s: &str) -> Word {
+    let t = Term::string(s);
+    c.heap.from_term(0, &t, c.atoms)
+}
+
+fn unicode_chars(c: &Ctx, w: Word) -> Option<String> {
+    let v = View {
+        heap: c.heap,
+        literals: c.literals,
+    };
+    let mut out = String::new();
+    let mut stack = vec![w];
+    while let Some(w) = stack.pop() {
+        if let Some(cp) = w.as_small() {
+            out.push(char::from_u32(u32::try_from(cp).ok()?)?);
+        } else if w == Word::NIL {
+        } else if w.is_list() {
+            let (h, t) = v.cons(w);
+            stack.push(t);
+            stack.push(h);
+        } else if let Some((bytes, 8)) = v.bits(w) {
+            out.push_str(std::str::from_utf8(bytes).ok()?);
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+macro_rules! natives {
+    ($( $m:literal : $f:literal / $a:literal => $body:expr ; )*) => {
+        /// The binary natives, by module, name and arity.
+        pub static BIT_NATIVES: &[(&str, &str, u32, NativeFn)] = &[
+            $( ($m, $f, $a, $body), )*
+        ];
+    };
+}
+
+natives! {
+    "lam":"bs_start_match"/1 => |c, a| {
+        if ctx(c, a[0]).is_some() {
+            return Value(a[0]);
+        }
+        let v = View { heap: c.heap, literals: c.literals };
+        if bitstring(&v, a[0]).is_none() {
+            return fail();
+        }
+        let at = c.heap.words.len();
+        c.heap.words.extend([Word::header(kind::MATCH_CTX, 2).0, a[0].0, Word::small(0).expect("0").0]);
+        Value(Word::boxed(Ptr { area: 0, offset: at }))
+    };
+    "lam":"bs_get_integer"/4 => |c, a| get(c, a, "integer");
+    "lam":"bs_get_float"/4 => |c, a| get(c, a, "float");
+    "lam":"bs_get_binary"/4 => |c, a| get(c, a, "binary");
+    "lam":"bs_skip_bits"/4 => |c, a| get(c, a, "skip");
+    "lam":"bs_test_tail"/2 => |c, a| {
+        let Some(m) = ctx(c, a[0]) else { return fail() };
+        let (_, len) = ctx_bits(c, &m);
+        if Some((len - m.pos) as i64) == a[1].as_small() { Value(Word::atom(atom::OK)) } else { fail() }
+    };
+    "lam":"bs_test_unit"/2 => |c, a| {
+        let Some(m) = ctx(c, a[0]) else { return fail() };
+        let (_, len) = ctx_bits(c, &m);
+        let unit = a[1].as_small().unwrap_or(1).max(1) as usize;
+        if (len - m.pos) % unit == 0 { Value(Word::atom(atom::OK)) } else { fail() }
+    };
+    "lam":"bs_match_string"/2 => |c, a| {
+        let Some(m) = ctx(c, a[0]) else { return fail() };
+        let v = View { heap: c.heap, literals: c.literals };
+        let Some((want, n)) = bitstring(&v, a[1]) else { return fail() };
+        let (bytes, len) = ctx_bits(c, &m);
+        if m.pos + n > len || extract(bytes, m.pos, n) != extract(want, 0, n) {
+            return fail();
+        }
+        set_pos(c, &m, m.pos + n);
+        Value(Word::atom(atom::OK))
+    };
+    "lam":"bs_get_tail"/1 => |c, a| {
+        let Some(m) = ctx(c, a[0]) else { return fail() };
+        let (bytes, len) = ctx_bits(c, &m);
+        let sub = extract(bytes, m.pos, len - m.pos);
+        Value(new_bitstring(c, &sub, len - m.pos))
+    };
+    "lam":"bs_context_to_binary"/1 => |c, a| match ctx(c, a[0]) {
+        Some(m) => {
+            let (bytes, len) = ctx_bits(c, &m);
+            let sub = extract(bytes, m.pos, len - m.pos);
+            Value(new_bitstring(c, &sub, len - m.pos))
+        }
+        None => Value(a[0]),
+    };
+    "lam":"bs_get_position"/1 => |c, a| match ctx(c, a[0]) {
+        Some(m) => Value(Word::small(m.pos as i64).expect("position")),
+        None => fail(),
+    };
+    "lam":"bs_set_position"/2 => |c, a| match (ctx(c, a[0]), a[1].as_small()) {
+        (Some(m), Some(p)) => { set_pos(c, &m, p as usize); Value(Word::atom(atom::OK)) }
+        _ => fail(),
+    };
+    "lam":"bs_get_utf8"/2 => |c, a| utf(c, a, 8, false);
+    "lam":"bs_get_utf16"/2 => |c, a| utf(c, a, 16, false);
+    "lam":"bs_get_utf32"/2 => |c, a| utf(c, a, 32, false);
+    "lam":"bs_skip_utf8"/2 => |c, a| utf(c, a, 8, true);
+    "lam":"bs_skip_utf16"/2 => |c, a| utf(c, a, 16, true);
+    "lam":"bs_skip_utf32"/2 => |c, a| utf(c, a, 32, true);
+    "lam":"bs_ensure_at_least"/3 => |c, a| {
+        let Some(m) = ctx(c, a[0]) else { return fail() };
+        let (_, len) = ctx_bits(c, &m);
+        let (size, unit) = (a[1].as_small().unwrap_or(0) as usize, a[2].as_small().unwrap_or(1).max(1) as usize);
+        let rem = len - m.pos;
+        if rem >= size && rem % unit == 0 { Value(Word::atom(atom::OK)) } else { fail() }
+    };
+    "lam":"bs_ensure_exactly"/2 => |c, a| {
+        let Some(m) = ctx(c, a[0]) else { return fail() };
+        let (_, len) = ctx_bits(c, &m);
+        if Some((len - m.pos) as i64) == a[1].as_small() { Value(Word::atom(atom::OK)) } else { fail() }
+    };
+    "lam":"bs_match_bits"/3 => |c, a| {
+        let Some(m) = ctx(c, a[0]) else { return fail() };
+        let (bytes, len) = ctx_bits(c, &m);
+        let n = a[1].as_small().unwrap_or(0) as usize;
+        if m.pos + n > len {
+            return fail();
+        }
+        let got = read_uint(bytes, m.pos, n, false, false);
+        let v = View { heap: c.heap, literals: c.literals };
+        let want = match number(&v, a[2]) { Some(Num::Small(i)) => BigInt::from(i), Some(Num::Big(b)) => b, _ => return fail() };
+        if got != want {
+            return fail();
+        }
+        set_pos(c, &m, m.pos + n);
+        Value(Word::atom(atom::OK))
+    };
+    "lam":"bs_create_bin"/0 => |c, a| create_bin(c, a);
+    // The binary that `private_append` segments then extend (each append
+    // copies for now; the BEAM grows it in place).
+    "lam":"bs_init_writable"/1 => |c, _| Value(c.heap.bitstring(0, &[], 8));
+    "lam":"bs_utf8_size"/1 => |_, a| match a[0].as_small().and_then(|cp| char::from_u32(cp as u32)) {
+        Some(ch) => Value(Word::small(ch.len_utf8() as i64).expect("size")),
+        None => fail(),
+    };
+    "lam":"bs_utf16_size"/1 => |_, a| match a[0].as_small().and_then(|cp| char::from_u32(cp as u32)) {
+        Some(ch) => Value(Word::small(ch.len_utf16() as i64 * 2).expect("size")),
+        None => fail(),
+    };
+    "lam":"bs_add"/3 => |_, a| match (a[0].as_small(), a[1].as_small(), a[2].as_small()) {
+        (Some(x), Some(y), Some(u)) if x >= 0 && y >= 0 => Value(Word::small(x + y * u).unwrap_or(Word::NIL)),
+        _ => fail(),
+    };
+    "erlang":"bit_size"/1 => |c, a| {
+        let v = View { heap: c.heap, literals: c.literals };
+        match bitstring(&v, a[0]) { Some((_, len)) => Value(Word::small(len as i64).expect("size")), None => fail() }
+    };
+    "erlang":"binary_to_list"/1 => |c, a| {
+        let v = View { heap: c.heap, literals: c.literals };
+        match v.bits(a[0]) {
+            Some((bytes, 8)) => { let items: Vec<Word> = bytes.iter().map(|b| Word::small(*b as i64).expect("byte")).collect(); Value(list_of(c.heap, &items)) }
+            _ => fail(),
+        }
+    };
+    "erlang":"list_to_binary"/1 => |c, a| match to_bytes(c, a[0]) { Some(b) => Value(c.heap.bitstring(0, &b, 8)), None => fail() };
+    "erlang":"iolist_to_binary"/1 => |c, a| match to_bytes(c, a[0]) { Some(b) => Value(c.heap.bitstring(0, &b, 8)), None => fail() };
+    "erlang":"iolist_size"/1 => |c, a| match to_bytes(c, a[0]) { Some(b) => Value(Word::small(b.len() as i64).expect("size")), None => fail() };
+    "erlang":"atom_to_binary"/1 => |c, a| match a[0].as_atom() { Some(x) => { let n = c.atoms.name(x); Value(c.heap.bitstring(0, n.as_bytes(), 8)) } None => fail() };
+    "erlang":"atom_to_binary"/2 => |c, a| match a[0].as_atom() { Some(x) => { let n = c.atoms.name(x); Value(c.heap.bitstring(0, n.as_bytes(), 8)) } None => fail() };
+    "erlang":"binary_to_atom"/2 => |c, a| {
+        let v = View { heap: c.heap, literals: c.literals };
+        match v.bits(a[0]).and_then(|(b, l)| (l == 8).then(|| std::str::from_utf8(b).ok()).flatten()) {
+            Some(s) => { let s = s.to_string(); Value(Word::atom(c.atoms.intern(&s))) }
+            None => fail(),
+        }
+    };
+    "erlang":"integer_to_binary"/1 => |c, a| {
+        let v = View { heap: c.heap, literals: c.literals };
+        match number(&v, a[0]) {
+            Some(Num::Small(i)) => Value(c.heap.bitstring(0, i.to_string().as_bytes(), 8)),
+            Some(Num::Big(b)) => Value(c.heap.bitstring(0, b.to_string().as_bytes(), 8)),
+            _ => fail(),
+        }
+    };
+    "erlang":"binary_to_integer"/1 => |c, a| {
+        let v = View { heap: c.heap, literals: c.literals };
+        match v.bits(a[0]).and_then(|(b, _)| std::str::from_utf8(b).ok()).and_then(|s| s.parse::<BigInt>().ok()) {
+            Some(i) => Value(c.heap.integer(0, &i)),
+            None => fail(),
+        }
+    };
+    "erlang":"integer_to_list"/2 => |c, a| {
+        let v = View { heap: c.heap, literals: c.literals };
+        let (Some(n), Some(base)) = (number(&v, a[0]), a[1].as_small().filter(|b| (2..=36).contains(b))) else { return fail() };
+        let b = match n { Num::Small(i) => BigInt::from(i), Num::Big(b) => b, Num::Float(_) => return fail() };
+        let s = b.to_str_radix(base as u32).to_uppercase();
+        Value(string_list(c, &s))
+    };
+    "erlang":"binary_part"/3 => |c, a| {
+        let v = View { heap: c.heap, literals: c.literals };
+        let (Some((bytes, 8)), Some(s), Some(l)) = (v.bits(a[0]), a[1].as_small(), a[2].as_small()) else { return fail() };
+        let (start, end) = if l >= 0 { (s, s + l) } else { (s + l, s) };
+        if start < 0 || end as usize > bytes.len() { return fail() }
+        let part = bytes[start as usize..end as usize].to_vec();
+        Value(c.heap.bitstring(0, &part, 8))
+    };
+    "erlang":"split_binary"/2 => |c, a| {
+        let v = View { heap: c.heap, literals: c.literals };
+        let (Some((bytes, 8)), Some(n)) = (v.bits(a[0]), a[1].as_small()) else { return fail() };
+        if n < 0 || n as usize > bytes.len() { return fail() }
+        let (x, y) = (bytes[..n as usize].to_vec(), bytes[n as usize..].to_vec());
+        let (bx, by) = (c.heap.bitstring(0, &x, 8), c.heap.bitstring(0, &y, 8));
+        Value(c.heap.tuple(0, &[bx, by]))
+    };
+    "unicode":"characters_to_list"/1 => |c, a| match unicode_chars(c, a[0]) { Some(s) => Value(string_list(c, &s)), None => fail() };
+    "unicode":"characters_to_list"/2 => |c, a| match unicode_chars(c, a[0]) { Some(s) => Value(string_list(c, &s)), None => fail() };
+    "unicode":"characters_to_binary"/1 => |c, a| match unicode_chars(c, a[0]) { Some(s) => Value(c.heap.bitstring(0, s.as_bytes(), 8)), None => fail() };
+    "unicode":"characters_to_binary"/2 => |c, a| match unicode_chars(c, a[0]) { Some(s) => Value(c.heap.bitstring(0, s.as_bytes(), 8)), None => fail() };
+    "unicode":"characters_to_binary"/3 => |c, a| match unicode_chars(c, a[0]) { Some(s) => Value(c.heap.bitstring(0, s.as_bytes(), 8)), None => fail() };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_round_trip_in_every_layout() {
+        for (v, bits) in [
+            (5i64, 3usize),
+            (-2, 8),
+            (0x1234, 16),
+            (0x1234, 13),
+            (-1, 70),
+            (300, 12),
+        ] {
+            for little in [false, true] {
+                let mut b = Bits::default();
+                b.push_uint(&BigInt::from(v), bits, little);
+                assert_eq!(b.len, bits);
+                let got = read_uint(&b.bytes, 0, bits, little, v < 0);
+                assert_eq!(got, BigInt::from(v), "{v} in {bits} bits, little {little}");
+            }
+        }
+        let mut b = Bits::default();
+        b.push_uint(&BigInt::from(1), 1, false);
+        b.push_uint(&BigInt::from(0xff), 8, false);
+        assert_eq!(read_uint(&b.bytes, 1, 8, false, false), BigInt::from(0xff));
+        assert_eq!(extract(&b.bytes, 1, 8), vec![0xff]);
+        let _ = Term::Nil;
+    }
+}
