@@ -63,18 +63,27 @@ pub fn otp_lib_dir() -> Result<PathBuf> {
     }
     let from_script = on_path("erl").and_then(|erl| {
         let text = std::fs::read_to_string(erl).ok()?;
-        let root = text.lines().find_map(|l| l.trim().strip_prefix("ROOTDIR="))?;
+        let root = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("ROOTDIR="))?;
         let lib = PathBuf::from(root.trim_matches('"')).join("lib");
         lib.is_dir().then_some(lib)
     });
     if let Some(lib) = from_script {
         return Ok(lib);
     }
-    run(Command::new("erl").args(["-noshell", "-eval", "io:format(\"~s\", [code:lib_dir()]), halt()."]))
-        .map(PathBuf::from)
-        .ok_or_else(|| {
-            Error::new(ErrorKind::Io, "cannot find OTP: set LAM_OTP_ROOT or put erl on the PATH")
-        })
+    run(Command::new("erl").args([
+        "-noshell",
+        "-eval",
+        "io:format(\"~s\", [code:lib_dir()]), halt().",
+    ]))
+    .map(PathBuf::from)
+    .ok_or_else(|| {
+        Error::new(
+            ErrorKind::Io,
+            "cannot find OTP: set LAM_OTP_ROOT or put erl on the PATH",
+        )
+    })
 }
 
 /// The directory holding Elixir's applications, if Elixir is installed:
@@ -87,7 +96,9 @@ pub fn elixir_lib_dir() -> Option<PathBuf> {
     {
         return Some(lib);
     }
-    let dir = PathBuf::from(run(Command::new("elixir").args(["-e", "IO.puts(:code.lib_dir(:elixir))"]))?);
+    let dir = PathBuf::from(run(
+        Command::new("elixir").args(["-e", "IO.puts(:code.lib_dir(:elixir))"])
+    )?);
     let dir = dir.canonicalize().unwrap_or(dir);
     dir.parent().map(Path::to_path_buf)
 }

@@ -545,6 +545,62 @@ natives! {
     };
     "erlang":"get_module_info"/1 => |c, a| module_info(c, a[0], None);
     "erlang":"get_module_info"/2 => |c, a| module_info(c, a[0], Some(a[1]));
+    "erlang":"min"/2 => |c, a| Value(if compare::compare(&c.view(), c.atoms, a[1], a[0]) == Ordering::Less { a[1] } else { a[0] });
+    "erlang":"max"/2 => |c, a| Value(if compare::compare(&c.view(), c.atoms, a[1], a[0]) == Ordering::Greater { a[1] } else { a[0] });
+    "erlang":"get"/0 => |c, _| { let d = c.dict.clone(); let ts: Vec<Word> = d.iter().map(|(k, v)| c.heap.tuple(0, &[*k, *v])).collect(); Value(list_of(c.heap, &ts)) };
+    "erlang":"get_keys"/0 => |c, _| { let ks: Vec<Word> = c.dict.iter().map(|(k, _)| *k).collect(); Value(list_of(c.heap, &ks)) };
+    // Modules load on first call here: there is nothing to ensure.
+    "code":"ensure_modules_loaded"/1 => |_, _| Value(Word::atom(atom::OK));
+    "erlang":"fun_to_list"/1 => |c, a| {
+        let v = c.view();
+        if !a[0].is_boxed() { return badarg() }
+        let p = a[0].ptr();
+        let text = match v.header(a[0]).header_kind() {
+            kind::FUN => {
+                let (mid, idx) = (v.at(p, 1).as_small().unwrap_or(0) as usize, v.at(p, 2).as_small().unwrap_or(0) as usize);
+                let m = &c.modules[mid];
+                format!("#Fun<{}.{}.{}>", c.atoms.name(m.name), idx, m.lambdas[idx].3)
+            }
+            kind::EXPORT => {
+                let mut s = String::from("fun ");
+                crate::erlfmt::write_atom(&mut s, &c.atoms.name(v.at(p, 1).as_atom().unwrap_or(0)));
+                s.push(':');
+                crate::erlfmt::write_atom(&mut s, &c.atoms.name(v.at(p, 2).as_atom().unwrap_or(0)));
+                format!("{s}/{}", v.at(p, 3).as_small().unwrap_or(0))
+            }
+            _ => return badarg(),
+        };
+        let t = Term::string(&text);
+        Value(c.heap.from_term(0, &t, c.atoms))
+    };
+    "maps":"remove"/2 => |c, a| {
+        let v = c.view();
+        let Some((keys, values)) = map_parts(&v, a[1]) else { return badmap(c, a[1]) };
+        let (ks, vs): (Vec<Word>, Vec<Word>) = keys.iter().zip(values).map(|(k, x)| (Word(*k), Word(*x))).filter(|(k, _)| !compare::exact_eq(&v, c.atoms, *k, a[0])).unzip();
+        Value(c.heap.map(0, &ks, &vs))
+    };
+    "maps":"take"/2 => |c, a| {
+        let v = c.view();
+        if map_parts(&v, a[1]).is_none() { return badmap(c, a[1]) }
+        match map_get(&v, c.atoms, a[1], a[0]) {
+            None => Value(Word::atom(c.atoms.intern("error"))),
+            Some(x) => {
+                let (keys, values) = map_parts(&v, a[1]).expect("a map");
+                let (ks, vs): (Vec<Word>, Vec<Word>) = keys.iter().zip(values).map(|(k, y)| (Word(*k), Word(*y))).filter(|(k, _)| !compare::exact_eq(&v, c.atoms, *k, a[0])).unzip();
+                let rest = c.heap.map(0, &ks, &vs);
+                Value(c.heap.tuple(0, &[x, rest]))
+            }
+        }
+    };
+    "maps":"update"/3 => |c, a| match map_put(c.heap, c.literals, c.atoms, a[2], &[(a[0], a[1])], true) { Ok(w) => Value(w), Err(e) => Err_(e) };
+    "maps":"from_keys"/2 => |c, a| match list_items(&c.view(), a[0]) {
+        Some(keys) => {
+            let kv: Vec<(Word, Word)> = keys.into_iter().map(|k| (k, a[1])).collect();
+            let empty = c.heap.map(0, &[], &[]);
+            match map_put(c.heap, c.literals, c.atoms, empty, &kv, false) { Ok(w) => Value(w), Err(e) => Err_(e) }
+        }
+        None => badarg(),
+    };
     "erlang":"node"/0 => |_, _| Value(Word::atom(atom::NONODE));
     "erlang":"node"/1 => |_, _| Value(Word::atom(atom::NONODE));
     "net_kernel":"dflag_unicode_io"/1 => |_, _| Value(Word::atom(atom::TRUE));

@@ -678,6 +678,21 @@ natives! {
             _ => fail(),
         }
     };
+    "erlang":"binary_to_list"/3 => |c, a| {
+        let v = View { heap: c.heap, literals: c.literals };
+        let (Some((bytes, 8)), Some(from), Some(to)) = (v.bits(a[0]), a[1].as_small(), a[2].as_small()) else { return fail() };
+        if from < 1 || to < from - 1 || to as usize > bytes.len() { return fail() }
+        let items: Vec<Word> = bytes[from as usize - 1..to as usize].iter().map(|b| Word::small(*b as i64).expect("byte")).collect();
+        Value(list_of(c.heap, &items))
+    };
+    "binary":"part"/3 => |c, a| {
+        let v = View { heap: c.heap, literals: c.literals };
+        let (Some((bytes, 8)), Some(s), Some(l)) = (v.bits(a[0]), a[1].as_small(), a[2].as_small()) else { return fail() };
+        let (start, end) = if l >= 0 { (s, s + l) } else { (s + l, s) };
+        if start < 0 || end as usize > bytes.len() { return fail() }
+        let part = bytes[start as usize..end as usize].to_vec();
+        Value(c.heap.bitstring(0, &part, 8))
+    };
     "erlang":"list_to_binary"/1 => |c, a| match to_bytes(c, a[0]) { Some(b) => Value(c.heap.bitstring(0, &b, 8)), None => fail() };
     "erlang":"iolist_to_binary"/1 => |c, a| match to_bytes(c, a[0]) { Some(b) => Value(c.heap.bitstring(0, &b, 8)), None => fail() };
     "erlang":"iolist_size"/1 => |c, a| match to_bytes(c, a[0]) { Some(b) => Value(Word::small(b.len() as i64).expect("size")), None => fail() };

@@ -59,8 +59,8 @@ pub struct Vm {
     /// Whether output goes to standard output as it is produced (else it
     /// stays in `out`).
     pub stream_stdout: bool,
-    /// Whether standard output takes UTF-8 (else latin-1 bytes), as erl
-    /// decides from the locale.
+    /// Whether standard output takes UTF-8 (else latin-1 bytes, as under
+    /// `erl -noshell`).
     pub unicode_out: bool,
     group_leader: Option<u32>,
     /// `persistent_term`: keys and values, kept in external form.
@@ -139,8 +139,14 @@ pub struct Proc {
     reductions: u32,
     /// An exit signal that arrived while the process was running.
     pending_exit: Option<Word>,
-    /// The BIF whose failure is being raised: module, function, argument list.
-    bif_frame: Option<(u32, u32, Word)>,
+    /// The function whose failure is being raised: module, function,
+    /// argument list, and whether it is a BIF (with `error_info`) rather
+    /// than an undefined function.
+    bif_frame: Option<(u32, u32, Word, bool)>,
+    /// For function_clause: the arguments, shown in the top frame instead of the arity.
+    clause_args: Option<Word>,
+    /// A tail call to an undefined function already left the current function.
+    drop_current: bool,
 }
 
 /// How one time slice of a process ended.
@@ -187,6 +193,8 @@ impl Default for Proc {
             reductions: 0,
             pending_exit: None,
             bif_frame: None,
+            clause_args: None,
+            drop_current: false,
         }
     }
 }
@@ -224,10 +232,8 @@ impl Vm {
             last_heap: None,
             out: Vec::new(),
             stream_stdout: false,
-            unicode_out: ["LC_ALL", "LC_CTYPE", "LANG"]
-                .iter()
-                .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-                .is_some_and(|v| v.to_ascii_uppercase().replace('-', "").contains("UTF8")),
+            // erl -noshell's standard I/O is latin-1 whatever the locale.
+            unicode_out: false,
             group_leader: None,
             persistent: boot_persistent_terms(),
             halted: None,
@@ -350,11 +356,15 @@ impl Vm {
         let start = self.out.len();
         for &c in chars {
             match char::from_u32(c) {
-                Some(ch) if self.unicode_out || c > 255 => {
+                Some(ch) if self.unicode_out => {
                     let mut buf = [0u8; 4];
                     self.out
                         .extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
                 }
+                // A latin-1 device shows other characters as escapes, as erl's does.
+                _ if c > 255 => self
+                    .out
+                    .extend_from_slice(format!("\\x{{{c:X}}}").as_bytes()),
                 _ => self.out.push(c as u8),
             }
         }
@@ -643,6 +653,10 @@ impl Vm {
     }
 
     fn undef(&self, proc: &mut Proc, module: u32, function: u32, arity: u32) -> Exception {
+        // The missing function is the top frame, with the arguments it was given.
+        let args = proc.x[..arity as usize].to_vec();
+        let args = list_of(&mut proc.heap, &args);
+        proc.bif_frame = Some((module, function, args, false));
         if std::env::var_os("LAM_DEBUG_UNDEF").is_some() {
             eprintln!(
                 "lam: undefined function {}:{}/{arity}{}",
@@ -680,7 +694,11 @@ impl Vm {
     /// The stack trace at `pc` of `module`, as Erlang shows it:
     /// `[{M, F, A, [{file, F}, {line, L}]}]`, at most eight entries.
     fn trace(&self, proc: &mut Proc, module: u32, pc: u32) -> Word {
-        let mut entries = vec![(module, pc)];
+        let mut entries = if std::mem::take(&mut proc.drop_current) {
+            vec![]
+        } else {
+            vec![(module, pc)]
+        };
         entries.extend(
             proc.calls
                 .iter()
@@ -690,6 +708,8 @@ impl Vm {
         entries.truncate(8);
         let mut list = Word::NIL;
         let bif = proc.bif_frame.take();
+        let clause_args = proc.clause_args.take();
+        let top = entries.first().copied();
         for (m, pc) in entries.into_iter().rev() {
             let loaded = &self.modules[m as usize];
             let Some((f, a)) = loaded.function_at(pc) else {
@@ -711,18 +731,22 @@ impl Vm {
                 }
                 None => Word::NIL,
             };
+            let arity_or_args = match clause_args {
+                Some(args) if Some((m, pc)) == top => args,
+                _ => Word::small(a as i64).expect("arity"),
+            };
             let e = proc.heap.tuple(
                 0,
-                &[
-                    Word::atom(loaded.name),
-                    Word::atom(f),
-                    Word::small(a as i64).expect("arity"),
-                    loc,
-                ],
+                &[Word::atom(loaded.name), Word::atom(f), arity_or_args, loc],
             );
             list = proc.heap.cons(0, e, list);
         }
-        if let Some((m, f, args)) = bif {
+        if let Some((m, f, args, false)) = bif {
+            let e = proc
+                .heap
+                .tuple(0, &[Word::atom(m), Word::atom(f), args, Word::NIL]);
+            list = proc.heap.cons(0, e, list);
+        } else if let Some((m, f, args, true)) = bif {
             // A failing BIF is the top frame, with its arguments and the
             // module that explains the error (OTP 24+ error_info).
             let explainer = if m == atom::ERLANG {
@@ -750,6 +774,11 @@ impl Vm {
     /// unless it is one of the BIFs whose job is to raise.
     fn note_bif(&self, proc: &mut Proc, m: u32, f: u32, args: &[Word]) {
         let name = self.atoms.name(f);
+        if m == atom::ERLANG && &*name == "error" && args.len() >= 2 {
+            // error/2,3: the arguments given replace the caller's arity.
+            proc.clause_args = Some(args[1]);
+            return;
+        }
         if m == atom::ERLANG
             && matches!(
                 &*name,
@@ -759,7 +788,7 @@ impl Vm {
             return;
         }
         let args = list_of(&mut proc.heap, args);
-        proc.bif_frame = Some((m, f, args));
+        proc.bif_frame = Some((m, f, args, true));
     }
 
     /// Runs `proc` from where it stopped until it yields, waits or ends.
@@ -930,7 +959,13 @@ impl Vm {
                 let tail = matches!(&m.code[pc as usize], Ins::TailCall(..));
                 let callee = match *t {
                     Target::Local(l) => Callee::Code(m.id, l),
-                    Target::Import(i) => self.import(proc, m, i)?,
+                    Target::Import(i) => match self.import(proc, m, i) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            proc.drop_current = tail;
+                            return Err(e);
+                        }
+                    },
                 };
                 let n = *arity as usize;
                 let args: [Word; 4] =
@@ -1026,7 +1061,11 @@ impl Vm {
                 match bif::arith(&mut proc.heap, &self.literals, *k, va, vb) {
                     Ok(v) => write(proc, *d, v),
                     Err(e) => {
-                        if *fail == NOFAIL {
+                        // Float instructions (float registers) raise without a BIF frame.
+                        let float_op = [a, b].iter().any(
+                            |r| matches!(r, Src::X(n) if *n >= crate::lam::isa::FLOAT_REG_BASE),
+                        );
+                        if *fail == NOFAIL && !float_op {
                             const NAMES: [&str; 11] = [
                                 "+", "-", "*", "/", "div", "rem", "band", "bor", "bxor", "bsl",
                                 "bsr",
@@ -1188,7 +1227,12 @@ impl Vm {
                     "try_clause" => tag(atom::TRY_CLAUSE, proc),
                     "badrecord" => tag(atom::BADRECORD, proc),
                     "if_clause" => Word::atom(atom::IF_CLAUSE),
-                    "function_clause" => Word::atom(atom::FUNCTION_CLAUSE),
+                    "function_clause" => {
+                        let arity = m.function_at(pc).map_or(0, |(_, a)| a as usize);
+                        let args = proc.x[..arity].to_vec();
+                        proc.clause_args = Some(list_of(&mut proc.heap, &args));
+                        Word::atom(atom::FUNCTION_CLAUSE)
+                    }
                     _ => v,
                 };
                 return Err(Exception::error(reason));

@@ -24,7 +24,7 @@ request({put_chars, Encoding, Module, Function, Args}) ->
 request({requests, Requests}) ->
     requests(Requests, ok);
 request(getopts) ->
-    [{binary, false}, {encoding, unicode}];
+    [{binary, false}, {encoding, latin1}];
 request({setopts, _}) ->
     ok;
 request({get_geometry, _}) ->
