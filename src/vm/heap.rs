@@ -20,6 +20,9 @@ pub struct Area {
     pub words: Vec<u64>,
     /// Large binaries referenced from this area.
     pub offheap: Vec<Arc<[u8]>>,
+    /// Bytes of the large binaries referenced, live or not: collection
+    /// pressure that the words alone do not show.
+    pub offheap_bytes: usize,
 }
 
 /// Read access to a heap and the literal areas its terms may point into.
@@ -204,6 +207,7 @@ impl Area {
             self.words.push(last_bits as u64);
         } else {
             self.offheap.push(Arc::from(bytes));
+            self.offheap_bytes += bytes.len();
             let idx = self.offheap.len() - 1;
             self.words.extend([
                 Word::header(kind::REFC_BIN, bytes.len()).0,
@@ -414,6 +418,7 @@ impl View<'_> {
         } else if h.header_kind() == kind::REFC_BIN {
             let at = dst.here(0);
             dst.offheap.push(self.heap.offheap[src[1] as usize].clone());
+            dst.offheap_bytes += dst.offheap.last().map_or(0, |b| b.len());
             dst.words
                 .extend([src[0], (dst.offheap.len() - 1) as u64, src[2], src[3]]);
             Word::boxed(at)
@@ -433,6 +438,7 @@ pub fn collect(heap: &mut Area, roots: &mut [&mut [Word]]) -> usize {
     let mut new = Area {
         words: Vec::with_capacity(old.words.len() / 2 + 16),
         offheap: Vec::new(),
+        offheap_bytes: 0,
     };
     let mut moved_bins: Vec<Option<u64>> = vec![None; old.offheap.len()];
     for set in roots.iter_mut() {
@@ -495,6 +501,7 @@ fn evacuate(w: Word, old: &mut Area, new: &mut Area, moved_bins: &mut [Option<u6
         let idx = old.words[off + 1] as usize;
         let nidx = *moved_bins[idx].get_or_insert_with(|| {
             new.offheap.push(old.offheap[idx].clone());
+            new.offheap_bytes += old.offheap[idx].len();
             (new.offheap.len() - 1) as u64
         });
         new.words[at.offset + 1] = nidx;

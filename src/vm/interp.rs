@@ -797,7 +797,8 @@ impl Vm {
         let mut m = self.modules[mid as usize].clone();
         proc.reductions = 0;
         loop {
-            if let Some(reason) = proc.pending_exit.take() {
+            if proc.pending_exit.is_some() {
+                let reason = proc.pending_exit.take().expect("checked");
                 return Outcome::Failed(Exception {
                     class: atom::EXIT,
                     reason,
@@ -870,6 +871,8 @@ impl Vm {
         }
     }
 
+    // Inlined into the run loop: one call per instruction is what it costs otherwise.
+    #[inline(always)]
     fn step(&mut self, proc: &mut Proc, m: &Arc<Loaded>, pc: u32) -> Result<Flow, Exception> {
         let read = |proc: &Proc, s: Src| -> Word {
             match s {
@@ -904,7 +907,7 @@ impl Vm {
                 write(proc, *b, va);
             }
             Ins::Allocate(n, live) => {
-                if proc.heap.len() > proc.gc_limit {
+                if proc.heap.len() > proc.gc_limit || proc.heap.offheap_bytes > proc.gc_limit * 8 {
                     self.gc(proc, *live as usize);
                 }
                 let start = proc.stack.len();
@@ -968,15 +971,26 @@ impl Vm {
                     },
                 };
                 let n = *arity as usize;
-                let args: [Word; 4] =
-                    std::array::from_fn(|k| if k < n { proc.x[k] } else { Word::NIL });
+                // Loops that never allocate a frame still make garbage.
+                if proc.heap.len() > proc.gc_limit || proc.heap.offheap_bytes > proc.gc_limit * 8 {
+                    self.gc(proc, n);
+                }
+                if let Callee::Code(to_mod, entry) = callee {
+                    // The common case, kept short.
+                    if !tail {
+                        proc.calls.push(Ret {
+                            module: m.id,
+                            pc: pc + 1,
+                        });
+                    }
+                    return Ok(Flow::Enter(to_mod, entry));
+                }
                 let r = self.enter(proc, m.id, pc, callee, n, tail);
-                if let (Err(_), Target::Import(i), Callee::Native(_) | Callee::ProcNative(_)) =
-                    (&r, *t, callee)
-                    && n <= 4
-                {
+                if let (Err(_), Target::Import(i)) = (&r, *t) {
+                    // A failing native leaves its argument registers as they were.
                     let (mo, fu, _) = m.imports[i as usize];
-                    self.note_bif(proc, mo, fu, &args[..n]);
+                    let args = proc.x[..n].to_vec();
+                    self.note_bif(proc, mo, fu, &args);
                 }
                 return r;
             }
