@@ -194,6 +194,19 @@ fn ctx_bits<'a>(c: &'a Ctx, m: &Match) -> (&'a [u8], usize) {
     bitstring(&v, m.bin).expect("a match context holds a bitstring")
 }
 
+/// Succeeds when exactly `bits` bits remain to be matched.
+fn remaining_is(c: &Ctx, ctx_word: Word, bits: Word) -> NativeResult {
+    let Some(m) = ctx(c, ctx_word) else {
+        return fail();
+    };
+    let (_, len) = ctx_bits(c, &m);
+    if Some((len - m.pos) as i64) == bits.as_small() {
+        Value(Word::atom(atom::OK))
+    } else {
+        fail()
+    }
+}
+
 fn size_bits(c: &Ctx, size: Word, unit: Word, remaining: usize) -> Option<usize> {
     let unit = unit.as_small()? as usize;
     if size == Word::atom(atom::ALL) {
@@ -487,26 +500,49 @@ fn create_bin(c: &mut Ctx, a: &[Word]) -> NativeResult {
     Value(new_bitstring(c, &bytes, len))
 }
 
-fn chars_of(v: &View, w: Word, out: &mut Vec<u8>) -> bool {
+/// Walks chardata or iodata (nested lists of integers and binaries) in
+/// order, calling `int` for each integer and `bin` for each binary; stops
+/// with `None` when either refuses or something else turns up.
+pub fn walk_chardata(
+    v: &View,
+    w: Word,
+    mut int: impl FnMut(i64) -> Option<()>,
+    mut bin: impl FnMut(&[u8]) -> Option<()>,
+) -> Option<()> {
     let mut stack = vec![w];
     while let Some(w) = stack.pop() {
-        if let Some(b) = w.as_small() {
-            match u8::try_from(b) {
-                Ok(b) => out.push(b),
-                Err(_) => return false,
-            }
+        if let Some(i) = w.as_small() {
+            int(i)?;
         } else if w == Word::NIL {
         } else if w.is_list() {
             let (h, t) = v.cons(w);
             stack.push(t);
             stack.push(h);
         } else if let Some((bytes, 8)) = v.bits(w) {
-            out.extend_from_slice(bytes);
+            bin(bytes)?;
         } else {
-            return false;
+            return None;
         }
     }
-    true
+    Some(())
+}
+
+/// The bytes of iodata.
+fn chars_of(v: &View, w: Word, out: &mut Vec<u8>) -> bool {
+    let out = std::cell::RefCell::new(out);
+    walk_chardata(
+        v,
+        w,
+        |i| {
+            out.borrow_mut().push(u8::try_from(i).ok()?);
+            Some(())
+        },
+        |b| {
+            out.borrow_mut().extend_from_slice(b);
+            Some(())
+        },
+    )
+    .is_some()
 }
 
 fn to_bytes(c: &mut Ctx, w: Word) -> Option<Vec<u8>> {
@@ -528,23 +564,21 @@ fn unicode_chars(c: &Ctx, w: Word) -> Option<String> {
         heap: c.heap,
         literals: c.literals,
     };
-    let mut out = String::new();
-    let mut stack = vec![w];
-    while let Some(w) = stack.pop() {
-        if let Some(cp) = w.as_small() {
-            out.push(char::from_u32(u32::try_from(cp).ok()?)?);
-        } else if w == Word::NIL {
-        } else if w.is_list() {
-            let (h, t) = v.cons(w);
-            stack.push(t);
-            stack.push(h);
-        } else if let Some((bytes, 8)) = v.bits(w) {
-            out.push_str(std::str::from_utf8(bytes).ok()?);
-        } else {
-            return None;
-        }
-    }
-    Some(out)
+    let out = std::cell::RefCell::new(String::new());
+    walk_chardata(
+        &v,
+        w,
+        |i| {
+            out.borrow_mut()
+                .push(char::from_u32(u32::try_from(i).ok()?)?);
+            Some(())
+        },
+        |b| {
+            out.borrow_mut().push_str(std::str::from_utf8(b).ok()?);
+            Some(())
+        },
+    )?;
+    Some(out.into_inner())
 }
 
 macro_rules! natives {
@@ -573,11 +607,7 @@ natives! {
     "lam":"bs_get_float"/4 => |c, a| get(c, a, "float");
     "lam":"bs_get_binary"/4 => |c, a| get(c, a, "binary");
     "lam":"bs_skip_bits"/4 => |c, a| get(c, a, "skip");
-    "lam":"bs_test_tail"/2 => |c, a| {
-        let Some(m) = ctx(c, a[0]) else { return fail() };
-        let (_, len) = ctx_bits(c, &m);
-        if Some((len - m.pos) as i64) == a[1].as_small() { Value(Word::atom(atom::OK)) } else { fail() }
-    };
+    "lam":"bs_test_tail"/2 => |c, a| remaining_is(c, a[0], a[1]);
     "lam":"bs_test_unit"/2 => |c, a| {
         let Some(m) = ctx(c, a[0]) else { return fail() };
         let (_, len) = ctx_bits(c, &m);
@@ -630,11 +660,7 @@ natives! {
         let rem = len - m.pos;
         if rem >= size && rem % unit == 0 { Value(Word::atom(atom::OK)) } else { fail() }
     };
-    "lam":"bs_ensure_exactly"/2 => |c, a| {
-        let Some(m) = ctx(c, a[0]) else { return fail() };
-        let (_, len) = ctx_bits(c, &m);
-        if Some((len - m.pos) as i64) == a[1].as_small() { Value(Word::atom(atom::OK)) } else { fail() }
-    };
+    "lam":"bs_ensure_exactly"/2 => |c, a| remaining_is(c, a[0], a[1]);
     "lam":"bs_match_bits"/3 => |c, a| {
         let Some(m) = ctx(c, a[0]) else { return fail() };
         let (bytes, len) = ctx_bits(c, &m);

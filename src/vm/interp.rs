@@ -471,17 +471,17 @@ impl Vm {
     fn exit_signals_to(&mut self, p: &mut Proc, reason: Word, mut running: Option<&mut Proc>) {
         let from = Word::pid(p.pid);
         self.registry.retain(|_, v| *v != p.pid);
+        // A cheap copy (a vector of Arcs) so that p's heap can be read while
+        // other processes' heaps are written.
+        let literals = self.literals.clone();
+        let view = View {
+            heap: &p.heap,
+            literals: &literals,
+        };
         for (r, watcher) in std::mem::take(&mut p.monitored_by) {
-            let view = View {
-                heap: &p.heap,
-                literals: &self.literals,
-            };
-            if let Some(run) = running.as_deref_mut().filter(|x| x.pid == watcher) {
-                let (r, reason) = (
-                    view.copy_into(r, &mut run.heap),
-                    view.copy_into(reason, &mut run.heap),
-                );
-                let msg = run.heap.tuple(
+            self.signal(&mut running, watcher, |heap| {
+                let (r, reason) = (view.copy_into(r, heap), view.copy_into(reason, heap));
+                heap.tuple(
                     0,
                     &[
                         Word::atom(atom::DOWN),
@@ -490,63 +490,62 @@ impl Vm {
                         from,
                         reason,
                     ],
-                );
-                run.mailbox.push_back(msg);
-                continue;
-            }
-            let Some(w) = self.procs.get_mut(&watcher) else {
-                continue;
-            };
-            let (r, reason) = (
-                view.copy_into(r, &mut w.heap),
-                view.copy_into(reason, &mut w.heap),
-            );
-            let msg = w.heap.tuple(
-                0,
-                &[
-                    Word::atom(atom::DOWN),
-                    r,
-                    Word::atom(atom::PROCESS),
-                    from,
-                    reason,
-                ],
-            );
-            self.enqueue(watcher, msg);
+                )
+            });
         }
         let normal = reason == Word::atom(atom::NORMAL);
         for linked in std::mem::take(&mut p.links) {
-            let view = View {
-                heap: &p.heap,
-                literals: &self.literals,
+            let Some(trapping) = self.with_proc(&mut running, linked, |l| {
+                l.links.retain(|x| *x != p.pid);
+                l.trap_exit
+            }) else {
+                continue;
             };
-            if let Some(run) = running.as_deref_mut().filter(|x| x.pid == linked) {
-                run.links.retain(|x| *x != p.pid);
-                if run.trap_exit {
-                    let reason = view.copy_into(reason, &mut run.heap);
-                    let msg = run
-                        .heap
-                        .tuple(0, &[Word::atom(atom::EXIT_TAG), from, reason]);
-                    run.mailbox.push_back(msg);
-                } else if !normal {
+            if trapping {
+                self.signal(&mut running, linked, |heap| {
+                    let reason = view.copy_into(reason, heap);
+                    heap.tuple(0, &[Word::atom(atom::EXIT_TAG), from, reason])
+                });
+            } else if !normal {
+                if let Some(run) = running.as_deref_mut().filter(|x| x.pid == linked) {
                     // The running process dies at its next instruction.
                     run.pending_exit = Some(view.copy_into(reason, &mut run.heap));
+                } else if let Some(mut l) = self.procs.remove(&linked) {
+                    self.run_queue.retain(|x| *x != linked);
+                    let reason = view.copy_into(reason, &mut l.heap);
+                    self.exit_signals_to(&mut l, reason, running.as_deref_mut());
                 }
-                continue;
             }
-            let Some(l) = self.procs.get_mut(&linked) else {
-                continue;
-            };
-            l.links.retain(|x| *x != p.pid);
-            if l.trap_exit {
-                let reason = view.copy_into(reason, &mut l.heap);
-                let msg = l.heap.tuple(0, &[Word::atom(atom::EXIT_TAG), from, reason]);
-                self.enqueue(linked, msg);
-            } else if !normal {
-                let mut l = self.procs.remove(&linked).expect("linked process");
-                self.run_queue.retain(|x| *x != linked);
-                let reason = view.copy_into(reason, &mut l.heap);
-                self.exit_signals_to(&mut l, reason, running.as_deref_mut());
-            }
+        }
+    }
+
+    /// Runs `f` on process `pid`: the one running (out of the table) or one in the table.
+    fn with_proc<R>(
+        &mut self,
+        running: &mut Option<&mut Proc>,
+        pid: u64,
+        f: impl FnOnce(&mut Proc) -> R,
+    ) -> Option<R> {
+        match running.as_deref_mut().filter(|x| x.pid == pid) {
+            Some(run) => Some(f(run)),
+            None => self.procs.get_mut(&pid).map(|p| f(p)),
+        }
+    }
+
+    /// Delivers a message that `build` makes in the receiver's heap, waking
+    /// the receiver if it waits.
+    fn signal(
+        &mut self,
+        running: &mut Option<&mut Proc>,
+        to: u64,
+        build: impl FnOnce(&mut Area) -> Word,
+    ) {
+        if let Some(run) = running.as_deref_mut().filter(|x| x.pid == to) {
+            let msg = build(&mut run.heap);
+            run.mailbox.push_back(msg);
+        } else if let Some(r) = self.procs.get_mut(&to) {
+            let msg = build(&mut r.heap);
+            self.enqueue(to, msg);
         }
     }
 
@@ -1617,30 +1616,27 @@ fn spawn_native(vm: &mut Vm, p: &mut Proc, a: &[Word], kind: &str) -> NativeResu
 /// The characters of chardata: code points in (nested) lists, and binaries
 /// (UTF-8 when `unicode`, else latin-1).
 fn chardata(v: &View, w: Word, unicode: bool, out: &mut Vec<u32>) -> Option<()> {
-    let mut stack = vec![w];
-    while let Some(w) = stack.pop() {
-        if let Some(c) = w.as_small() {
-            out.push(
-                u32::try_from(c)
-                    .ok()
-                    .filter(|c| char::from_u32(*c).is_some())?,
-            );
-        } else if w == Word::NIL {
-        } else if w.is_list() {
-            let (h, t) = v.cons(w);
-            stack.push(t);
-            stack.push(h);
-        } else if let Some((bytes, 8)) = v.bits(w) {
+    let out = std::cell::RefCell::new(out);
+    crate::vm::bits::walk_chardata(
+        v,
+        w,
+        |i| {
+            let c = u32::try_from(i)
+                .ok()
+                .filter(|c| char::from_u32(*c).is_some())?;
+            out.borrow_mut().push(c);
+            Some(())
+        },
+        |b| {
             if unicode {
-                out.extend(std::str::from_utf8(bytes).ok()?.chars().map(|c| c as u32));
+                out.borrow_mut()
+                    .extend(std::str::from_utf8(b).ok()?.chars().map(|c| c as u32));
             } else {
-                out.extend(bytes.iter().map(|b| *b as u32));
+                out.borrow_mut().extend(b.iter().map(|x| *x as u32));
             }
-        } else {
-            return None;
-        }
-    }
-    Some(())
+            Some(())
+        },
+    )
 }
 
 fn persistent_get(vm: &mut Vm, p: &mut Proc, key: Word, default: Option<Word>) -> NativeResult {
