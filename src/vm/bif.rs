@@ -601,6 +601,77 @@ natives! {
         }
         None => badarg(),
     };
+    "erlang":"fun_info"/2 => |c, a| {
+        let v = c.view();
+        let (Some(key), true) = (a[1].as_atom(), a[0].is_boxed()) else { return badarg() };
+        let p = a[0].ptr();
+        let key_name = c.atoms.name(key);
+        let value = match (v.header(a[0]).header_kind(), &*key_name) {
+            (kind::FUN, k) => {
+                let (mid, idx) = (v.at(p, 1).as_small().unwrap_or(0) as usize, v.at(p, 2).as_small().unwrap_or(0) as usize);
+                let m = &c.modules[mid];
+                let (entry, _, nfree, uniq) = m.lambdas[idx];
+                match k {
+                    "arity" => v.at(p, 3),
+                    "module" => Word::atom(m.name),
+                    "type" => Word::atom(c.atoms.intern("local")),
+                    "name" => Word::atom(m.function_at(entry).map_or(atom::UNDEFINED, |(f, _)| f)),
+                    "index" => small(idx),
+                    "uniq" => Word::small(uniq as i64).expect("uniq"),
+                    "env" => { let env: Vec<Word> = (0..nfree as usize).map(|k| v.at(p, 4 + k)).collect(); list_of(c.heap, &env) }
+                    _ => return badarg(),
+                }
+            }
+            (kind::EXPORT, k) => match k {
+                "arity" => v.at(p, 3),
+                "module" => v.at(p, 1),
+                "name" => v.at(p, 2),
+                "type" => Word::atom(c.atoms.intern("external")),
+                "env" => Word::NIL,
+                _ => return badarg(),
+            },
+            _ => return badarg(),
+        };
+        Value(c.heap.tuple(0, &[a[1], value]))
+    };
+    "erlang":"append_element"/2 => |c, a| match c.view().tuple(a[0]) {
+        Some(t) => { let mut e: Vec<Word> = t.iter().map(|w| Word(*w)).collect(); e.push(a[1]); Value(c.heap.tuple(0, &e)) }
+        None => badarg(),
+    };
+    "erlang":"delete_element"/2 => |c, a| match (a[0].as_small(), c.view().tuple(a[1])) {
+        (Some(i), Some(t)) if i >= 1 && (i as usize) <= t.len() => { let mut e: Vec<Word> = t.iter().map(|w| Word(*w)).collect(); e.remove(i as usize - 1); Value(c.heap.tuple(0, &e)) }
+        _ => badarg(),
+    };
+    "erlang":"insert_element"/3 => |c, a| match (a[0].as_small(), c.view().tuple(a[1])) {
+        (Some(i), Some(t)) if i >= 1 && (i as usize) <= t.len() + 1 => { let mut e: Vec<Word> = t.iter().map(|w| Word(*w)).collect(); e.insert(i as usize - 1, a[2]); Value(c.heap.tuple(0, &e)) }
+        _ => badarg(),
+    };
+    // A deterministic hash of the term's structure. dict and sets only need
+    // a stable hash in 1..Range; it is not the BEAM's value, so the internal
+    // order of such collections differs (their contents do not).
+    "erlang":"phash"/2 => |c, a| phash(c, a[0], a[1]);
+    "erlang":"phash2"/1 => |c, a| phash(c, a[0], Word::small(1 << 27).expect("range")).and_minus_one();
+    "erlang":"phash2"/2 => |c, a| phash(c, a[0], a[1]).and_minus_one();
+    "string":"list_to_integer"/1 => |c, a| {
+        let Some(s) = string_of(&c.view(), a[0]) else { return badarg() };
+        let digits_end = s.char_indices().find(|&(i, ch)| !(ch.is_ascii_digit() || (i == 0 && (ch == '-' || ch == '+')))).map_or(s.len(), |(i, _)| i);
+        match s[..digits_end].parse::<BigInt>() {
+            Ok(n) => { let n = c.heap.integer(0, &n); let rest = c.heap.from_term(0, &Term::string(&s[digits_end..]), c.atoms); Value(c.heap.tuple(0, &[n, rest])) }
+            Err(_) => { let e = Word::atom(c.atoms.intern("error")); let r = Word::atom(c.atoms.intern("no_integer")); Value(c.heap.tuple(0, &[e, r])) }
+        }
+    };
+    "string":"list_to_float"/1 => |c, a| {
+        let Some(s) = string_of(&c.view(), a[0]) else { return badarg() };
+        // The longest prefix that reads as an Erlang float (digits, '.', digits, exponent).
+        let best = (1..=s.len()).rev().filter(|&i| s.is_char_boundary(i)).find(|&i| {
+            let p = &s[..i];
+            p.contains('.') && !p.ends_with(['e', 'E', '+', '-', '.']) && p.parse::<f64>().is_ok()
+        });
+        match best {
+            Some(i) => { let f = c.heap.float(0, s[..i].parse().expect("parsed")); let rest = c.heap.from_term(0, &Term::string(&s[i..]), c.atoms); Value(c.heap.tuple(0, &[f, rest])) }
+            None => { let e = Word::atom(c.atoms.intern("error")); let r = Word::atom(c.atoms.intern("no_float")); Value(c.heap.tuple(0, &[e, r])) }
+        }
+    };
     "erlang":"node"/0 => |_, _| Value(Word::atom(atom::NONODE));
     "erlang":"node"/1 => |_, _| Value(Word::atom(atom::NONODE));
     "net_kernel":"dflag_unicode_io"/1 => |_, _| Value(Word::atom(atom::TRUE));
@@ -736,6 +807,29 @@ fn float_to_list(c: &mut Ctx, w: Word, opts: Word) -> NativeResult {
     };
     let t = Term::string(&text);
     Value(c.heap.from_term(0, &t, c.atoms))
+}
+
+impl NativeResult {
+    /// For phash2: a value in 0..Range instead of 1..=Range.
+    fn and_minus_one(self) -> NativeResult {
+        match self {
+            Value(w) => Value(Word::small(w.as_small().unwrap_or(1) - 1).expect("hash")),
+            other => other,
+        }
+    }
+}
+
+fn phash(c: &mut Ctx, term: Word, range: Word) -> NativeResult {
+    let Some(range) = range.as_small().filter(|r| *r >= 1) else {
+        return badarg();
+    };
+    let text = crate::erlfmt::w(&c.view().to_term(term, c.atoms));
+    // FNV-1a over the term's printed form: stable across runs and platforms.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    Value(Word::small((h % range as u64) as i64 + 1).expect("hash"))
 }
 
 fn badmap(c: &mut Ctx, m: Word) -> NativeResult {

@@ -613,7 +613,16 @@ impl Vm {
         let callee = match (fun, mfa) {
             (Some(f), _) => {
                 let f = view.copy_into(f, &mut child.heap);
-                self.fun_callee(&mut child, f, 0)?
+                match self.fun_callee(&mut child, f, 0) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        // As on the BEAM, the process exists and dies at once.
+                        let pid = child.pid;
+                        let reason = self.exit_reason(&mut child, &e);
+                        self.exit_signals(&mut child, reason);
+                        return Ok(pid);
+                    }
+                }
             }
             (None, Some((m, f))) => match self.resolve(m, f, args.len() as u32) {
                 Some(c) => c,
