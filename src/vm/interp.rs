@@ -115,6 +115,8 @@ pub struct Proc {
     pub dict: Vec<(Word, Word)>,
     /// Heap size that triggers the next collection.
     gc_limit: usize,
+    /// Where the current frame's `y[0]` is in `stack` (cached from `frames`).
+    y_base: usize,
     /// This process's pid number.
     pub pid: u64,
     /// Messages, oldest first (each in this process's heap).
@@ -178,6 +180,7 @@ impl Default for Proc {
             heap: Area::default(),
             dict: Vec::new(),
             gc_limit: 1 << 16,
+            y_base: 0,
             pid: 0,
             mailbox: std::collections::VecDeque::new(),
             save: 0,
@@ -851,6 +854,7 @@ impl Vm {
                     };
                     proc.calls.truncate(h.calls);
                     proc.frames.truncate(h.frames);
+                    proc.y_base = proc.frames.last().map_or(0, |f| f.base);
                     proc.stack.truncate(h.stack);
                     // The slot no longer marks a live handler: try_end/catch_end
                     // at the landing pad must not remove another one.
@@ -885,7 +889,7 @@ impl Vm {
         let read = |proc: &Proc, s: Src| -> Word {
             match s {
                 Src::X(r) => proc.x[r as usize],
-                Src::Y(r) => proc.stack[proc.frames.last().expect("a frame").base + r as usize],
+                Src::Y(r) => proc.stack[proc.y_base + r as usize],
                 Src::C(w) => w,
             }
         };
@@ -893,7 +897,7 @@ impl Vm {
             match d {
                 Dst::X(r) => proc.x[r as usize] = w,
                 Dst::Y(r) => {
-                    let base = proc.frames.last().expect("a frame").base;
+                    let base = proc.y_base;
                     proc.stack[base + r as usize] = w;
                 }
                 Dst::Discard => {}
@@ -921,13 +925,45 @@ impl Vm {
                 let start = proc.stack.len();
                 proc.stack.resize(start + *n as usize, Word::NIL);
                 proc.frames.push(Frame { start, base: start });
+                proc.y_base = start;
             }
             Ins::Deallocate => {
                 let f = proc.frames.pop().expect("a frame");
+                proc.y_base = proc.frames.last().map_or(0, |f| f.base);
                 proc.stack.truncate(f.start);
             }
-            Ins::Trim(n) => proc.frames.last_mut().expect("a frame").base += *n as usize,
+            Ins::Trim(n) => {
+                proc.frames.last_mut().expect("a frame").base += *n as usize;
+                proc.y_base += *n as usize;
+            }
             Ins::Jump(l) => return Ok(Flow::Goto(*l)),
+            Ins::Test(k, fail, args)
+                if args.len() == 2
+                    && matches!(
+                        *k,
+                        bif::test_kind::LT
+                            | bif::test_kind::GE
+                            | bif::test_kind::EQ_EXACT
+                            | bif::test_kind::NE_EXACT
+                    )
+                    && {
+                        let (x, y) = (read(proc, args[0]), read(proc, args[1]));
+                        x.as_small().is_some() && y.as_small().is_some()
+                    } =>
+            {
+                // Comparing two small integers: inline, no call.
+                let (x, y) = (read(proc, args[0]), read(proc, args[1]));
+                let (p, q) = (x.as_small().expect("small"), y.as_small().expect("small"));
+                let pass = match *k {
+                    bif::test_kind::LT => p < q,
+                    bif::test_kind::GE => p >= q,
+                    bif::test_kind::EQ_EXACT => p == q,
+                    _ => p != q,
+                };
+                if !pass {
+                    return Ok(Flow::Goto(*fail));
+                }
+            }
             Ins::Test(k, fail, args) => {
                 // Tests take at most three arguments: no allocation here.
                 let mut vals = [Word::NIL; 3];
@@ -1080,6 +1116,14 @@ impl Vm {
             }
             Ins::Arith(k, fail, a, b, d) => {
                 let (va, vb) = (read(proc, *a), read(proc, *b));
+                // Small-integer addition and subtraction: the common case, inline.
+                if let (Some(x), Some(y), 0 | 1) = (va.as_small(), vb.as_small(), *k) {
+                    let r = if *k == 0 { x + y } else { x - y };
+                    if let Some(w) = Word::small(r) {
+                        write(proc, *d, w);
+                        return Ok(Flow::Next);
+                    }
+                }
                 match bif::arith(&mut proc.heap, &self.literals, *k, va, vb) {
                     Ok(v) => write(proc, *d, v),
                     Err(e) => {
