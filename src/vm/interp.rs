@@ -816,6 +816,108 @@ impl Vm {
                     trace: Word::NIL,
                 });
             }
+            // The hottest instructions run here, without the round trip
+            // through `step` and its `Flow`; everything else goes to `step`.
+            match &m.code[pc as usize] {
+                Ins::Move(src, dst) => {
+                    let v = match *src {
+                        Src::X(r) => proc.x[r as usize],
+                        Src::Y(r) => proc.stack[proc.y_base + r as usize],
+                        Src::C(w) => w,
+                    };
+                    match *dst {
+                        Dst::X(r) => proc.x[r as usize] = v,
+                        Dst::Y(r) => proc.stack[proc.y_base + r as usize] = v,
+                        Dst::Discard => {}
+                    }
+                    pc += 1;
+                    continue;
+                }
+                Ins::Jump(l) => {
+                    pc = *l;
+                    continue;
+                }
+                Ins::Arith(k @ (0 | 1), _, a, b, dst) => {
+                    let get = |s: Src| match s {
+                        Src::X(r) => proc.x[r as usize],
+                        Src::Y(r) => proc.stack[proc.y_base + r as usize],
+                        Src::C(w) => w,
+                    };
+                    if let (Some(x), Some(y)) = (get(*a).as_small(), get(*b).as_small())
+                        && let Some(w) = Word::small(if *k == 0 { x + y } else { x - y })
+                    {
+                        match *dst {
+                            Dst::X(r) => proc.x[r as usize] = w,
+                            Dst::Y(r) => proc.stack[proc.y_base + r as usize] = w,
+                            Dst::Discard => {}
+                        }
+                        pc += 1;
+                        continue;
+                    }
+                }
+                Ins::Test(
+                    k @ (bif::test_kind::LT
+                    | bif::test_kind::GE
+                    | bif::test_kind::EQ_EXACT
+                    | bif::test_kind::NE_EXACT),
+                    fail,
+                    args,
+                ) if args.len() == 2 => {
+                    let get = |s: Src| match s {
+                        Src::X(r) => proc.x[r as usize],
+                        Src::Y(r) => proc.stack[proc.y_base + r as usize],
+                        Src::C(w) => w,
+                    };
+                    if let (Some(p), Some(q)) = (get(args[0]).as_small(), get(args[1]).as_small()) {
+                        let pass = match *k {
+                            bif::test_kind::LT => p < q,
+                            bif::test_kind::GE => p >= q,
+                            bif::test_kind::EQ_EXACT => p == q,
+                            _ => p != q,
+                        };
+                        pc = if pass { pc + 1 } else { *fail };
+                        continue;
+                    }
+                }
+                Ins::Allocate(n, _) if proc.heap.len() <= proc.gc_limit => {
+                    let start = proc.stack.len();
+                    proc.stack.resize(start + *n as usize, Word::NIL);
+                    proc.frames.push(Frame { start, base: start });
+                    proc.y_base = start;
+                    pc += 1;
+                    continue;
+                }
+                Ins::Deallocate => {
+                    let f = proc.frames.pop().expect("a frame");
+                    proc.stack.truncate(f.start);
+                    proc.y_base = proc.frames.last().map_or(0, |f| f.base);
+                    pc += 1;
+                    continue;
+                }
+                Ins::Call(_, Target::Local(l))
+                    if proc.reductions < BUDGET && proc.heap.len() <= proc.gc_limit =>
+                {
+                    proc.reductions += 1;
+                    proc.calls.push(Ret {
+                        module: mid,
+                        pc: pc + 1,
+                    });
+                    pc = *l;
+                    continue;
+                }
+                Ins::TailCall(_, Target::Local(l))
+                    if proc.reductions < BUDGET && proc.heap.len() <= proc.gc_limit =>
+                {
+                    proc.reductions += 1;
+                    pc = *l;
+                    continue;
+                }
+                Ins::Return if proc.calls.last().is_some_and(|r| r.module == mid) => {
+                    pc = proc.calls.pop().expect("checked").pc;
+                    continue;
+                }
+                _ => {}
+            }
             let step = self.step(proc, &m, pc);
             match step {
                 Ok(Flow::Next) => pc += 1,
