@@ -407,6 +407,9 @@ fn flag_list(c: &Ctx, w: Word) -> i64 {
 
 /// `lam:bs_create_bin(Unit, Type, Index, SegUnit, Flags, Src, Size, ...)`.
 fn create_bin(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    if let Some(w) = append_in_place(c, a) {
+        return Value(w);
+    }
     let mut out = Bits::default();
     for seg in a[1..].chunks(6) {
         let [ty, _index, unit, fl, src, size] = seg else {
@@ -528,6 +531,64 @@ pub fn walk_chardata(
 }
 
 /// The bytes of iodata.
+/// `<<Acc/binary, ...>>` where Acc is the latest view of a writable binary
+/// of this process and everything stays byte-aligned: the new segments are
+/// built apart and pushed onto Acc's buffer, which grows in place (amortised
+/// O(1) per append, as on the BEAM). Other appends make Acc writable first.
+fn append_in_place(c: &mut Ctx, a: &[Word]) -> Option<Word> {
+    let first = a.get(1..7)?;
+    let ty = first[0].as_atom().map(|t| c.atoms.name(t))?;
+    if !matches!(&*ty, "append" | "private_append") || a.len() < 7 {
+        return None;
+    }
+    let acc = first[4];
+    let v = View {
+        heap: c.heap,
+        literals: c.literals,
+    };
+    let (_, acc_len) = bitstring(&v, acc)?;
+    if acc_len % 8 != 0 {
+        return None;
+    }
+    // The rest, built as an ordinary binary (a fresh Unit, then the segments).
+    let mut rest_args = vec![a[0]];
+    rest_args.extend_from_slice(&a[7..]);
+    let rest_word = match create_bin(c, &rest_args) {
+        Value(w) => w,
+        _ => return None,
+    };
+    let v = View {
+        heap: c.heap,
+        literals: c.literals,
+    };
+    let (rest, rest_len) = bitstring(&v, rest_word)?;
+    if rest_len % 8 != 0 {
+        return None;
+    }
+    let rest = rest.to_vec();
+    let latest = (acc.is_boxed()
+        && acc.ptr().area == 0
+        && v.header(acc).header_kind() == kind::WRITABLE_BIN)
+        .then(|| v.at(acc.ptr(), 1).0 as usize)
+        .filter(|idx| c.heap.writable[*idx].len() == acc_len / 8);
+    Some(match latest {
+        Some(idx) => {
+            c.heap.writable[idx].extend_from_slice(&rest);
+            let size = c.heap.writable[idx].len();
+            c.heap.writable_view(idx, size)
+        }
+        None => {
+            let v = View {
+                heap: c.heap,
+                literals: c.literals,
+            };
+            let mut bytes = bitstring(&v, acc)?.0.to_vec();
+            bytes.extend_from_slice(&rest);
+            c.heap.writable(&bytes)
+        }
+    })
+}
+
 fn chars_of(v: &View, w: Word, out: &mut Vec<u8>) -> bool {
     let out = std::cell::RefCell::new(out);
     walk_chardata(
@@ -680,7 +741,7 @@ natives! {
     "lam":"bs_create_bin"/0 => |c, a| create_bin(c, a);
     // The binary that `private_append` segments then extend (each append
     // copies for now; the BEAM grows it in place).
-    "lam":"bs_init_writable"/1 => |c, _| Value(c.heap.bitstring(0, &[], 8));
+    "lam":"bs_init_writable"/1 => |c, _| Value(c.heap.writable(&[]));
     "lam":"bs_utf8_size"/1 => |_, a| match a[0].as_small().and_then(|cp| char::from_u32(cp as u32)) {
         Some(ch) => Value(Word::small(ch.len_utf8() as i64).expect("size")),
         None => fail(),

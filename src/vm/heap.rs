@@ -23,6 +23,11 @@ pub struct Area {
     /// Bytes of the large binaries referenced, live or not: collection
     /// pressure that the words alone do not show.
     pub offheap_bytes: usize,
+    /// Growable buffers of binaries being appended to, owned by this area
+    /// alone. A writable binary is a prefix of one of them; appending through
+    /// the view that ends at the buffer's end grows the buffer in place (the
+    /// BEAM's rule), so earlier views still see their own prefix.
+    pub writable: Vec<Vec<u8>>,
 }
 
 /// Read access to a heap and the literal areas its terms may point into.
@@ -105,6 +110,10 @@ impl<'a> View<'a> {
                 let size = h.header_arity();
                 Some((&area.offheap[idx][start..start + size], last))
             }
+            kind::WRITABLE_BIN => {
+                let idx = area.words[p.offset + 1] as usize;
+                Some((&area.writable[idx][..h.header_arity()], 8))
+            }
             _ => None,
         }
     }
@@ -121,6 +130,7 @@ fn object_words(h: Word) -> usize {
         kind::FLOAT => 1,
         kind::HEAP_BIN => h.header_arity().div_ceil(8) + 1,
         kind::REFC_BIN => 3,
+        kind::WRITABLE_BIN => 1,
         _ => h.header_arity(),
     }
 }
@@ -216,6 +226,23 @@ impl Area {
                 last_bits as u64,
             ]);
         }
+        Word::boxed(p)
+    }
+
+    /// A new writable binary holding `bytes` (whole bytes), with room to grow.
+    pub fn writable(&mut self, bytes: &[u8]) -> Word {
+        let mut buf = Vec::with_capacity((bytes.len() * 2).max(256));
+        buf.extend_from_slice(bytes);
+        self.writable.push(buf);
+        let idx = self.writable.len() - 1;
+        self.writable_view(idx, bytes.len())
+    }
+
+    /// A writable binary of the first `size` bytes of buffer `idx`.
+    pub fn writable_view(&mut self, idx: usize, size: usize) -> Word {
+        let p = self.here(0);
+        self.words
+            .extend([Word::header(kind::WRITABLE_BIN, size).0, idx as u64]);
         Word::boxed(p)
     }
 
@@ -349,7 +376,7 @@ impl View<'_> {
                 );
                 Term::int(if k == kind::BIG_NEG { -mag } else { mag })
             }
-            kind::HEAP_BIN | kind::REFC_BIN => {
+            kind::HEAP_BIN | kind::REFC_BIN | kind::WRITABLE_BIN => {
                 let (bytes, last) = self.bits(w).expect("a binary");
                 if last == 8 || bytes.is_empty() {
                     Term::Binary(bytes.to_vec())
@@ -415,6 +442,11 @@ impl View<'_> {
             dst.words.push(h.0);
             dst.words.extend(elems.iter().map(|w| w.0));
             Word::boxed(at)
+        } else if h.header_kind() == kind::WRITABLE_BIN {
+            // Another process gets an ordinary binary: buffers are never shared.
+            let (bytes, _) = self.bits(w).expect("a binary");
+            let bytes = bytes.to_vec();
+            dst.bitstring(0, &bytes, 8)
         } else if h.header_kind() == kind::REFC_BIN {
             let at = dst.here(0);
             dst.offheap.push(self.heap.offheap[src[1] as usize].clone());
@@ -439,8 +471,9 @@ pub fn collect(heap: &mut Area, roots: &mut [&mut [Word]]) -> usize {
         words: Vec::with_capacity(old.words.len() / 2 + 16),
         offheap: Vec::new(),
         offheap_bytes: 0,
+        writable: Vec::new(),
     };
-    let mut moved_bins: Vec<Option<u64>> = vec![None; old.offheap.len()];
+    let mut moved_bins: Vec<Option<u64>> = vec![None; old.offheap.len() + old.writable.len()];
     for set in roots.iter_mut() {
         for w in set.iter_mut() {
             *w = evacuate(*w, &mut old, &mut new, &mut moved_bins);
@@ -497,6 +530,16 @@ fn evacuate(w: Word, old: &mut Area, new: &mut Area, moved_bins: &mut [Option<u6
         offset: new.words.len(),
     };
     new.words.extend_from_slice(&old.words[off..off + 1 + size]);
+    if h.header_kind() == kind::WRITABLE_BIN {
+        // Buffers follow their views; indices after the off-heap ones in `moved_bins`.
+        let idx = old.words[off + 1] as usize;
+        let slot = old.offheap.len() + idx;
+        let nidx = *moved_bins[slot].get_or_insert_with(|| {
+            new.writable.push(std::mem::take(&mut old.writable[idx]));
+            (new.writable.len() - 1) as u64
+        });
+        new.words[at.offset + 1] = nidx;
+    }
     if h.header_kind() == kind::REFC_BIN {
         let idx = old.words[off + 1] as usize;
         let nidx = *moved_bins[idx].get_or_insert_with(|| {

@@ -49,6 +49,8 @@ pub mod kind {
     pub const EXPORT: u8 = 8;
     pub const REF: u8 = 9;
     pub const MATCH_CTX: u8 = 10;
+    /// A binary in a growable buffer of its process (`Area::writable`): appends grow it in place.
+    pub const WRITABLE_BIN: u8 = 11;
 }
 
 impl Word {
