@@ -207,12 +207,11 @@ fn remaining_is(c: &Ctx, ctx_word: Word, bits: Word) -> NativeResult {
     }
 }
 
-fn size_bits(c: &Ctx, size: Word, unit: Word, remaining: usize) -> Option<usize> {
+fn size_bits(size: Word, unit: Word, remaining: usize) -> Option<usize> {
     let unit = unit.as_small()? as usize;
     if size == Word::atom(atom::ALL) {
         return (unit == 0 || remaining.is_multiple_of(unit.max(1))).then_some(remaining);
     }
-    let _ = c;
     let s = size.as_small().filter(|s| *s >= 0)? as usize;
     s.checked_mul(unit)
 }
@@ -234,7 +233,7 @@ fn get(c: &mut Ctx, a: &[Word], what: &str) -> NativeResult {
     let Some(m) = ctx(c, a[0]) else { return fail() };
     let (bytes, len) = ctx_bits(c, &m);
     let remaining = len - m.pos;
-    let Some(bits) = size_bits(c, a[1], a[2], remaining) else {
+    let Some(bits) = size_bits(a[1], a[2], remaining) else {
         return fail();
     };
     if bits > remaining {

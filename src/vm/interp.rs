@@ -429,11 +429,6 @@ impl Vm {
                 Outcome::Done(v) => {
                     self.exit_signals(&mut p, Word::atom(atom::NORMAL));
                     if Some(pid) == until {
-                        let view = View {
-                            heap: &p.heap,
-                            literals: &self.literals,
-                        };
-                        let _ = view;
                         self.last_heap = Some(p);
                         return Some(Ok(v));
                     }
@@ -678,15 +673,6 @@ impl Vm {
                     .unwrap_or_default()
             );
         }
-        let mfa = proc.heap.tuple(
-            0,
-            &[
-                Word::atom(module),
-                Word::atom(function),
-                Word::small(arity as i64).expect("arity"),
-            ],
-        );
-        let _ = mfa;
         Exception::error(Word::atom(atom::UNDEF))
     }
 
@@ -1039,33 +1025,6 @@ impl Vm {
                 proc.y_base += *n as usize;
             }
             Ins::Jump(l) => return Ok(Flow::Goto(*l)),
-            Ins::Test(k, fail, args)
-                if args.len() == 2
-                    && matches!(
-                        *k,
-                        bif::test_kind::LT
-                            | bif::test_kind::GE
-                            | bif::test_kind::EQ_EXACT
-                            | bif::test_kind::NE_EXACT
-                    )
-                    && {
-                        let (x, y) = (read(proc, args[0]), read(proc, args[1]));
-                        x.as_small().is_some() && y.as_small().is_some()
-                    } =>
-            {
-                // Comparing two small integers: inline, no call.
-                let (x, y) = (read(proc, args[0]), read(proc, args[1]));
-                let (p, q) = (x.as_small().expect("small"), y.as_small().expect("small"));
-                let pass = match *k {
-                    bif::test_kind::LT => p < q,
-                    bif::test_kind::GE => p >= q,
-                    bif::test_kind::EQ_EXACT => p == q,
-                    _ => p != q,
-                };
-                if !pass {
-                    return Ok(Flow::Goto(*fail));
-                }
-            }
             Ins::Test(k, fail, args) => {
                 // Tests take at most three arguments: no allocation here.
                 let mut vals = [Word::NIL; 3];
@@ -1156,7 +1115,7 @@ impl Vm {
                     let fun = read(proc, *f);
                     self.fun_callee(proc, fun, n)?
                 };
-                return self.enter(proc, m.id, pc, callee, proc_args_len(callee, n), *tail);
+                return self.enter(proc, m.id, pc, callee, n, *tail);
             }
             Ins::Return => return Ok(Flow::Return),
             Ins::Bif(i, fail, args, d) => {
@@ -1218,14 +1177,6 @@ impl Vm {
             }
             Ins::Arith(k, fail, a, b, d) => {
                 let (va, vb) = (read(proc, *a), read(proc, *b));
-                // Small-integer addition and subtraction: the common case, inline.
-                if let (Some(x), Some(y), 0 | 1) = (va.as_small(), vb.as_small(), *k) {
-                    let r = if *k == 0 { x + y } else { x - y };
-                    if let Some(w) = Word::small(r) {
-                        write(proc, *d, w);
-                        return Ok(Flow::Next);
-                    }
-                }
                 match bif::arith(&mut proc.heap, &self.literals, *k, va, vb) {
                     Ok(v) => write(proc, *d, v),
                     Err(e) => {
@@ -1638,12 +1589,6 @@ impl Vm {
         }
         proc.gc_limit = (survivors * 2).max(1 << 16);
     }
-}
-
-/// Natives take their arguments from x registers; code takes the captured
-/// values of a closure after them.
-fn proc_args_len(_c: Callee, n: usize) -> usize {
-    n
 }
 
 fn dst_src(d: Dst) -> Src {

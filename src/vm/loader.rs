@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::lam::isa::{self, LamOp, Operand};
+use crate::lam::isa::{LamOp, Operand};
 use crate::lam::module::Module;
 use crate::vm::atoms::Atoms;
 use crate::vm::heap::Area;
@@ -317,7 +317,6 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
         lam: m,
         atoms: globals,
     };
-    let _ = isa::LAM_OPS;
     (loaded, lits)
 }
 
