@@ -608,34 +608,40 @@ impl Vm {
             .map(|a| view.copy_into(*a, &mut child.heap))
             .collect();
         child.x[..copied.len()].copy_from_slice(&copied);
+        let badarg = || Exception::error(Word::atom(atom::BADARG));
         let callee = match (fun, mfa) {
             (Some(f), _) => {
-                let f = view.copy_into(f, &mut child.heap);
-                match self.fun_callee(&mut child, f, 0) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        // As on the BEAM, the process exists and dies at once.
-                        let pid = child.pid;
-                        let reason = self.exit_reason(&mut child, &e);
-                        self.exit_signals(&mut child, reason);
-                        return Ok(pid);
-                    }
+                // spawn/1 checks the fun before it starts anything, as the BEAM does.
+                let zero_arity = crate::vm::bif::test(
+                    &view,
+                    &self.atoms,
+                    crate::vm::bif::test_kind::IS_FUNCTION2,
+                    &[f, Word::small(0).expect("0")],
+                );
+                if !zero_arity {
+                    return Err(badarg());
                 }
+                let f = view.copy_into(f, &mut child.heap);
+                self.fun_callee(&mut child, f, 0).map_err(|_| badarg())?
             }
             (None, Some((m, f))) => match self.resolve(m, f, args.len() as u32) {
                 Some(c) => c,
                 None => {
-                    // The BEAM spawns the process anyway; it fails with undef.
-                    let mut dead = child;
-                    let e = self.undef(&mut dead, m, f, args.len() as u32);
-                    let _ = e;
-                    return Ok(dead.pid);
+                    // The process exists and dies with undef at its first
+                    // instruction, once the caller has linked or monitored it.
+                    let e = self.undef(&mut child, m, f, args.len() as u32);
+                    // Nothing ran: the missing function is the only frame.
+                    child.drop_current = true;
+                    let trace = self.trace(&mut child, 0, 0);
+                    let e = Exception { trace, ..e };
+                    child.pending_exit = Some(self.exit_reason(&mut child, &e));
+                    Callee::Code(0, 0)
                 }
             },
-            _ => return Err(Exception::error(Word::atom(atom::BADARG))),
+            _ => return Err(badarg()),
         };
         let Callee::Code(m, entry) = callee else {
-            return Err(Exception::error(Word::atom(atom::BADARG)));
+            return Err(badarg());
         };
         child.mid = m;
         child.pc = entry;
