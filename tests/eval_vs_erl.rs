@@ -1,6 +1,8 @@
 //! Differential test of the interpreter: every exported `t_*/0` of
 //! `fixtures/pure.erl` (sequential code) and `fixtures/procs.erl` (processes) runs under real `erl` (live, through
 //! `erl/eval.escript`) and on LAM, and the printed results must be identical.
+//! The fixtures are compiled with `erlc` in the test run; each LAM
+//! evaluation has a time limit (erl's side has its own, in the escript).
 
 mod common;
 
@@ -19,7 +21,7 @@ fn process_programs_return_what_erl_returns() {
 }
 
 fn compare_module(module: &str) {
-    let fixtures = common::root().join("fixtures");
+    let fixtures = common::compile_fixtures(module);
     let beam = lam_translate::beam::read_file(&fixtures.join(format!("{module}.beam"))).unwrap();
     let mut names: Vec<String> = beam
         .exports
@@ -53,9 +55,16 @@ fn compare_module(module: &str) {
             .get(name.as_str())
             .copied()
             .unwrap_or("(no result from erl)");
-        let got = match lam_translate::vm::eval(code_path.clone(), module, name) {
-            Ok(v) => format!("{name} value {}", w(&v)),
-            Err((c, r)) => format!("{name} exception {}:{}", w(&c), w(&r)),
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (path, m, f) = (code_path.clone(), module.to_string(), name.clone());
+        std::thread::spawn(move || {
+            let _ = tx.send(lam_translate::vm::eval(path, &m, &f));
+        });
+        let got = match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(Ok(v)) => format!("{name} value {}", w(&v)),
+            Ok(Err((c, r))) => format!("{name} exception {}:{}", w(&c), w(&r)),
+            // The runaway thread is left behind; the failure below ends the test.
+            Err(_) => format!("{name} ran for more than 30 s on LAM"),
         };
         if got != want {
             failures.push(format!("  erl: {want}\n  lam: {got}"));

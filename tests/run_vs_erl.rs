@@ -1,6 +1,8 @@
-//! Differential test of whole programs: every fixture that exports `main/0`
-//! runs under real `erl` (live, through `erl/run.escript`) and through
-//! `lam-translate run`, and standard output and exit status must be identical.
+//! Differential test of whole programs: every fixture is compiled with
+//! `erlc` in the test run, and every one that exports `main/0` runs under
+//! real `erl` (live, through `erl/run.escript`) and through `lam-translate
+//! run`; standard output and exit status must be identical. Each run has a
+//! time limit, so a hang is a failure.
 
 mod common;
 
@@ -12,15 +14,14 @@ const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 #[test]
 fn programs_print_what_erl_prints() {
-    let fixtures = common::root().join("fixtures");
+    let fixtures = common::compile_fixtures("run");
     let mut modules: Vec<String> = std::fs::read_dir(&fixtures)
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "erl"))
+        .filter(|p| p.extension().is_some_and(|e| e == "beam"))
         .filter_map(|p| {
-            let beam = p.with_extension("beam");
-            let m = lam_translate::beam::read_file(&beam).ok()?;
+            let m = lam_translate::beam::read_file(&p).ok()?;
             let main = m
                 .exports
                 .iter()
@@ -33,18 +34,22 @@ fn programs_print_what_erl_prints() {
     let script = common::root().join("erl/run.escript");
     let mut failures = Vec::new();
     let mut gaps_passing = Vec::new();
+    let limit = std::time::Duration::from_secs(60);
     for m in &modules {
-        let erl = Command::new("escript")
-            .arg(&script)
-            .arg(&fixtures)
-            .arg(m)
-            .output()
-            .unwrap();
-        let lam = Command::new(env!("CARGO_BIN_EXE_lam-translate"))
-            .arg("run")
-            .arg(fixtures.join(format!("{m}.beam")))
-            .output()
-            .unwrap();
+        let erl = common::output_within(
+            Command::new("escript").arg(&script).arg(&fixtures).arg(m),
+            limit,
+        )
+        .unwrap_or_else(|| panic!("{m}: erl ran for more than {limit:?}"));
+        let Some(lam) = common::output_within(
+            Command::new(env!("CARGO_BIN_EXE_lam-translate"))
+                .arg("run")
+                .arg(fixtures.join(format!("{m}.beam"))),
+            limit,
+        ) else {
+            failures.push(format!("{m}: LAM ran for more than {limit:?} (killed)"));
+            continue;
+        };
         let same = erl.stdout == lam.stdout && erl.status.code() == lam.status.code();
         let gap = KNOWN_GAPS.iter().find(|(g, _)| g == m);
         match (same, gap) {

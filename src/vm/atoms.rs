@@ -32,6 +32,9 @@ predefined! {
     NORMAL = "normal", KILL = "kill", KILLED = "killed", INFINITY = "infinity", ALL = "all",
     ERLANG = "erlang", LAM = "lam", NONODE = "nonode@nohost", FILE = "file", LINE = "line",
     EXIT_TAG = "EXIT", DOWN = "DOWN", PROCESS = "process", UNSUPPORTED = "unsupported",
+    INTEGER = "integer", FLOAT = "float", BINARY = "binary", APPEND = "append",
+    PRIVATE_APPEND = "private_append", STRING = "string", UTF8 = "utf8", UTF16 = "utf16",
+    UTF32 = "utf32", LITTLE = "little", SIGNED = "signed", NATIVE = "native",
 }
 
 /// The atom table.

@@ -218,6 +218,28 @@ pub fn arith(
         }
     }
     let view = View { heap, literals };
+    // Floats (and floats mixed with small integers) without building `Num`s.
+    if k <= 3 {
+        let float = |w: Word| match w.as_small() {
+            Some(i) => Some((i as f64, false)),
+            None => view.float(w).map(|f| (f, true)),
+        };
+        if let (Some((fx, ax)), Some((fy, ay))) = (float(a), float(b))
+            && (ax || ay || k == 3)
+        {
+            let r = match k {
+                0 => fx + fy,
+                1 => fx - fy,
+                2 => fx * fy,
+                _ if fy == 0.0 => return Err(badarith()),
+                _ => fx / fy,
+            };
+            if !r.is_finite() {
+                return Err(badarith());
+            }
+            return Ok(heap.float(0, r));
+        }
+    }
     let (Some(x), Some(y)) = (number(&view, a), number(&view, b)) else {
         return Err(badarith());
     };
@@ -400,7 +422,11 @@ natives! {
     "erlang":"bxor"/2 => |c, a| arith_native(c, a, 8);
     "erlang":"bsl"/2 => |c, a| arith_native(c, a, 9);
     "erlang":"bsr"/2 => |c, a| arith_native(c, a, 10);
-    "erlang":"-"/1 => |c, a| arith_native(c, &[Word::small(0).expect("0"), a[0]], 1);
+    // A float is negated (-(0.0) is -0.0); an integer is subtracted from 0.
+    "erlang":"-"/1 => |c, a| match c.view().float(a[0]) {
+        Some(f) => Value(c.heap.float(0, -f)),
+        None => arith_native(c, &[Word::small(0).expect("0"), a[0]], 1),
+    };
     "erlang":"+"/1 => |c, a| if number(&c.view(), a[0]).is_some() { Value(a[0]) } else { error(Word::atom(atom::BADARITH)) };
     "erlang":"bnot"/1 => |c, a| arith_native(c, &[a[0], Word::small(-1).expect("-1")], 8);
     "erlang":"abs"/1 => |c, a| match number(&c.view(), a[0]) {

@@ -90,6 +90,31 @@ impl Bits {
         }
     }
 
+    /// Pushes the low `bits` (at most 64) bits of `u`: the common case,
+    /// without a bignum.
+    fn push_u64(&mut self, u: u64, bits: usize, little: bool) {
+        if bits == 0 {
+            return;
+        }
+        if little && !bits.is_multiple_of(8) {
+            return self.push_uint(&BigInt::from(u & mask(bits)), bits, little);
+        }
+        let u = u & mask(bits);
+        let u = if little {
+            u.swap_bytes() >> (64 - bits)
+        } else {
+            u
+        };
+        if self.len.is_multiple_of(8) && bits.is_multiple_of(8) {
+            self.bytes.truncate(self.len / 8);
+            self.bytes
+                .extend_from_slice(&u.to_be_bytes()[8 - bits / 8..]);
+            self.len += bits;
+        } else {
+            self.push_bits(&(u << (64 - bits)).to_be_bytes(), 0, bits);
+        }
+    }
+
     fn push_uint(&mut self, value: &BigInt, bits: usize, little: bool) {
         // Two's complement of `value` in `bits` bits, big-endian.
         let modulus = BigInt::one() << bits;
@@ -138,7 +163,51 @@ impl Bits {
     }
 }
 
+fn mask(bits: usize) -> u64 {
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    }
+}
+
+/// `read_uint` for at most 64 bits, without a bignum; `None` for the one
+/// layout it leaves to the general path (little-endian with a partial byte).
+fn read_small(bytes: &[u8], start: usize, bits: usize, little: bool, signed: bool) -> Option<i128> {
+    if bits > 64 || (little && !bits.is_multiple_of(8)) {
+        return None;
+    }
+    if bits == 0 {
+        return Some(0);
+    }
+    let (first, last) = (start / 8, (start + bits - 1) / 8);
+    let acc = bytes[first..=last]
+        .iter()
+        .fold(0u128, |acc, b| (acc << 8) | *b as u128);
+    let shift = (last - first + 1) * 8 - start % 8 - bits;
+    let mut u = (acc >> shift) as u64 & mask(bits);
+    if little {
+        u = u.swap_bytes() >> (64 - bits);
+    }
+    let v = u as i128;
+    Some(if signed && (u >> (bits - 1)) & 1 == 1 {
+        v - (1i128 << bits)
+    } else {
+        v
+    })
+}
+
+fn int_word(c: &mut Ctx, v: i128) -> Word {
+    match i64::try_from(v).ok().and_then(Word::small) {
+        Some(w) => w,
+        None => c.heap.integer(0, &BigInt::from(v)),
+    }
+}
+
 fn read_uint(bytes: &[u8], start: usize, bits: usize, little: bool, signed: bool) -> BigInt {
+    if let Some(v) = read_small(bytes, start, bits, little, signed) {
+        return BigInt::from(v);
+    }
     let raw = extract(bytes, start, bits);
     let mut v = if little && bits.is_multiple_of(8) {
         let mut b = raw.clone();
@@ -241,10 +310,13 @@ fn get(c: &mut Ctx, a: &[Word], what: &str) -> NativeResult {
     }
     let f = flags(a[3]);
     let result = match what {
-        "integer" => {
-            let v = read_uint(bytes, m.pos, bits, f & LITTLE != 0, f & SIGNED != 0);
-            c.heap.integer(0, &v)
-        }
+        "integer" => match read_small(bytes, m.pos, bits, f & LITTLE != 0, f & SIGNED != 0) {
+            Some(v) => int_word(c, v),
+            None => {
+                let v = read_uint(bytes, m.pos, bits, f & LITTLE != 0, f & SIGNED != 0);
+                c.heap.integer(0, &v)
+            }
+        },
         "float" => {
             let v = read_uint(bytes, m.pos, bits, f & LITTLE != 0, false)
                 .to_u64()
@@ -374,10 +446,10 @@ fn encode_utf(cp: u32, size: u8, little: bool, out: &mut Bits) -> bool {
         16 => {
             let mut b = [0u16; 2];
             for u in ch.encode_utf16(&mut b) {
-                out.push_uint(&BigInt::from(*u), 16, little);
+                out.push_u64(*u as u64, 16, little);
             }
         }
-        _ => out.push_uint(&BigInt::from(cp), 32, little),
+        _ => out.push_u64(cp as u64, 32, little),
     }
     true
 }
@@ -392,10 +464,10 @@ fn flag_list(c: &Ctx, w: Word) -> i64 {
     while cur.is_list() {
         let (h, t) = v.cons(cur);
         if let Some(a) = h.as_atom() {
-            match &*c.atoms.name(a) {
-                "little" => f |= LITTLE,
-                "signed" => f |= SIGNED,
-                "native" => f |= LITTLE * i64::from(cfg!(target_endian = "little")),
+            match a {
+                atom::LITTLE => f |= LITTLE,
+                atom::SIGNED => f |= SIGNED,
+                atom::NATIVE => f |= LITTLE * i64::from(cfg!(target_endian = "little")),
                 _ => {}
             }
         }
@@ -410,96 +482,103 @@ fn create_bin(c: &mut Ctx, a: &[Word]) -> NativeResult {
         return Value(w);
     }
     let mut out = Bits::default();
-    for seg in a[1..].chunks(6) {
+    if !build_segments(c, &a[1..], &mut out) {
+        return fail();
+    }
+    Value(new_bitstring(c, &out.bytes, out.len))
+}
+
+/// Appends the segments `[Type, Index, SegUnit, Flags, Src, Size]*` to
+/// `out`; false when a segment is malformed (badarg).
+fn build_segments(c: &Ctx, segs: &[Word], out: &mut Bits) -> bool {
+    let v = View {
+        heap: c.heap,
+        literals: c.literals,
+    };
+    for seg in segs.chunks(6) {
         let [ty, _index, unit, fl, src, size] = seg else {
-            return fail();
+            return false;
         };
-        let Some(ty) = ty.as_atom().map(|t| c.atoms.name(t)) else {
-            return fail();
+        let Some(ty) = ty.as_atom() else {
+            return false;
         };
         let unit = unit.as_small().unwrap_or(1).max(1) as usize;
         let f = flag_list(c, *fl);
-        let v = View {
-            heap: c.heap,
-            literals: c.literals,
-        };
-        match &*ty {
-            "integer" => {
-                let Some(n) = number(&v, *src) else {
-                    return fail();
-                };
-                let value = match n {
-                    Num::Small(i) => BigInt::from(i),
-                    Num::Big(b) => b,
-                    Num::Float(_) => return fail(),
-                };
+        match ty {
+            atom::INTEGER => {
                 let Some(bits) = size
                     .as_small()
                     .filter(|s| *s >= 0)
                     .map(|s| s as usize * unit)
                 else {
-                    return fail();
+                    return false;
                 };
-                out.push_uint(&value, bits, f & LITTLE != 0);
+                match number(&v, *src) {
+                    Some(Num::Small(i)) if bits <= 64 => {
+                        out.push_u64(i as u64, bits, f & LITTLE != 0)
+                    }
+                    Some(Num::Small(i)) => out.push_uint(&BigInt::from(i), bits, f & LITTLE != 0),
+                    Some(Num::Big(b)) => out.push_uint(&b, bits, f & LITTLE != 0),
+                    _ => return false,
+                }
             }
-            "float" => {
+            atom::FLOAT => {
                 let Some(x) = number(&v, *src).and_then(|n| match n {
                     Num::Float(x) => Some(x),
                     Num::Small(i) => Some(i as f64),
                     Num::Big(b) => b.to_f64(),
                 }) else {
-                    return fail();
+                    return false;
                 };
                 let bits = size.as_small().unwrap_or(64) as usize * unit;
                 let raw: u64 = match bits {
                     64 => x.to_bits(),
                     32 => (x as f32).to_bits() as u64,
-                    _ => return fail(),
+                    _ => return false,
                 };
-                out.push_uint(&BigInt::from(raw), bits, f & LITTLE != 0);
+                out.push_u64(raw, bits, f & LITTLE != 0);
             }
-            "binary" | "append" | "private_append" | "string" => {
+            atom::BINARY | atom::APPEND | atom::PRIVATE_APPEND | atom::STRING => {
                 let Some((bytes, len)) = bitstring(&v, *src) else {
-                    return fail();
+                    return false;
                 };
-                let bits = if *size == Word::atom(atom::ALL) || ty.ends_with("append") {
+                let bits = if *size == Word::atom(atom::ALL)
+                    || ty == atom::APPEND
+                    || ty == atom::PRIVATE_APPEND
+                {
                     len
-                } else if &*ty == "string" {
+                } else if ty == atom::STRING {
                     size.as_small().unwrap_or(0) as usize * 8
                 } else {
                     match size.as_small() {
                         Some(s) if s >= 0 => s as usize * unit,
-                        _ => return fail(),
+                        _ => return false,
                     }
                 };
                 if bits > len
-                    || (&*ty == "binary" && *size == Word::atom(atom::ALL) && len % unit != 0)
+                    || (ty == atom::BINARY && *size == Word::atom(atom::ALL) && len % unit != 0)
                 {
-                    return fail();
+                    return false;
                 }
-                let bytes = bytes.to_vec();
-                out.push_bits(&bytes, 0, bits);
+                out.push_bits(bytes, 0, bits);
             }
-            "utf8" | "utf16" | "utf32" => {
-                let width = if &*ty == "utf8" {
-                    8
-                } else if &*ty == "utf16" {
-                    16
-                } else {
-                    32
+            atom::UTF8 | atom::UTF16 | atom::UTF32 => {
+                let width = match ty {
+                    atom::UTF8 => 8,
+                    atom::UTF16 => 16,
+                    _ => 32,
                 };
                 let Some(cp) = src.as_small().filter(|c| *c >= 0) else {
-                    return fail();
+                    return false;
                 };
-                if !encode_utf(cp as u32, width, f & LITTLE != 0, &mut out) {
-                    return fail();
+                if !encode_utf(cp as u32, width, f & LITTLE != 0, out) {
+                    return false;
                 }
             }
-            _ => return fail(),
+            _ => return false,
         }
     }
-    let (bytes, len) = (out.bytes, out.len);
-    Value(new_bitstring(c, &bytes, len))
+    true
 }
 
 /// Walks chardata or iodata (nested lists of integers and binaries) in
@@ -536,8 +615,7 @@ pub fn walk_chardata(
 /// O(1) per append, as on the BEAM). Other appends make Acc writable first.
 fn append_in_place(c: &mut Ctx, a: &[Word]) -> Option<Word> {
     let first = a.get(1..7)?;
-    let ty = first[0].as_atom().map(|t| c.atoms.name(t))?;
-    if !matches!(&*ty, "append" | "private_append") || a.len() < 7 {
+    if !matches!(first[0].as_atom()?, atom::APPEND | atom::PRIVATE_APPEND) {
         return None;
     }
     let acc = first[4];
@@ -549,22 +627,11 @@ fn append_in_place(c: &mut Ctx, a: &[Word]) -> Option<Word> {
     if acc_len % 8 != 0 {
         return None;
     }
-    // The rest, built as an ordinary binary (a fresh Unit, then the segments).
-    let mut rest_args = vec![a[0]];
-    rest_args.extend_from_slice(&a[7..]);
-    let rest_word = match create_bin(c, &rest_args) {
-        Value(w) => w,
-        _ => return None,
-    };
-    let v = View {
-        heap: c.heap,
-        literals: c.literals,
-    };
-    let (rest, rest_len) = bitstring(&v, rest_word)?;
-    if rest_len % 8 != 0 {
+    // The rest, built apart.
+    let mut rest = Bits::default();
+    if !build_segments(c, &a[7..], &mut rest) || rest.len % 8 != 0 {
         return None;
     }
-    let rest = rest.to_vec();
     let latest = (acc.is_boxed()
         && acc.ptr().area == 0
         && v.header(acc).header_kind() == kind::WRITABLE_BIN)
@@ -572,17 +639,13 @@ fn append_in_place(c: &mut Ctx, a: &[Word]) -> Option<Word> {
         .filter(|idx| c.heap.writable[*idx].len() == acc_len / 8);
     Some(match latest {
         Some(idx) => {
-            c.heap.writable[idx].extend_from_slice(&rest);
+            c.heap.writable[idx].extend_from_slice(&rest.bytes);
             let size = c.heap.writable[idx].len();
             c.heap.writable_view(idx, size)
         }
         None => {
-            let v = View {
-                heap: c.heap,
-                literals: c.literals,
-            };
             let mut bytes = bitstring(&v, acc)?.0.to_vec();
-            bytes.extend_from_slice(&rest);
+            bytes.extend_from_slice(&rest.bytes);
             c.heap.writable(&bytes)
         }
     })

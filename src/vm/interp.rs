@@ -829,6 +829,34 @@ impl Vm {
                     pc = *l;
                     continue;
                 }
+                Ins::FArith(k, _, a, b, d) => {
+                    let (x, y) = (
+                        f64::from_bits(proc.x[*a as usize].0),
+                        f64::from_bits(proc.x[*b as usize].0),
+                    );
+                    if let Some(r) = float_op(*k, x, y) {
+                        proc.x[*d as usize] = Word(r.to_bits());
+                        pc += 1;
+                        continue;
+                    }
+                }
+                Ins::FLoad(Src::X(s), d)
+                    if proc.x[*s as usize].is_boxed()
+                        && proc.x[*s as usize].ptr().area == 0
+                        && Word(proc.heap.words[proc.x[*s as usize].ptr().offset])
+                            == Word::header(kind::FLOAT, 1) =>
+                {
+                    let p = proc.x[*s as usize].ptr();
+                    proc.x[*d as usize] = Word(proc.heap.words[p.offset + 1]);
+                    pc += 1;
+                    continue;
+                }
+                Ins::FStore(s, Dst::X(d)) => {
+                    let f = f64::from_bits(proc.x[*s as usize].0);
+                    proc.x[*d as usize] = proc.heap.float(0, f);
+                    pc += 1;
+                    continue;
+                }
                 Ins::Arith(k @ (0 | 1), _, a, b, dst) => {
                     let get = |s: Src| match s {
                         Src::X(r) => proc.x[r as usize],
@@ -1150,7 +1178,7 @@ impl Vm {
                     }
                     Callee::Code(..) => return fail_or(*fail, badarg()),
                 };
-                let mut small = [Word::NIL; 8];
+                let mut small = [Word::NIL; 16];
                 let big: Vec<Word>;
                 let vals: &[Word] = if args.len() <= small.len() {
                     for (v, s) in small.iter_mut().zip(args.iter()) {
@@ -1186,11 +1214,7 @@ impl Vm {
                 match bif::arith(&mut proc.heap, &self.literals, *k, va, vb) {
                     Ok(v) => write(proc, *d, v),
                     Err(e) => {
-                        // Float instructions (float registers) raise without a BIF frame.
-                        let float_op = [a, b].iter().any(
-                            |r| matches!(r, Src::X(n) if *n >= crate::lam::isa::FLOAT_REG_BASE),
-                        );
-                        if *fail == NOFAIL && !float_op {
+                        if *fail == NOFAIL {
                             const NAMES: [&str; 11] = [
                                 "+", "-", "*", "/", "div", "rem", "band", "bor", "bxor", "bsl",
                                 "bsr",
@@ -1201,6 +1225,47 @@ impl Vm {
                         return fail_or(*fail, e);
                     }
                 }
+            }
+            Ins::FLoad(s, d) => {
+                let w = read(proc, *s);
+                let view = View {
+                    heap: &proc.heap,
+                    literals: &self.literals,
+                };
+                let f = match (w.as_small(), view.float(w)) {
+                    (Some(i), _) => i as f64,
+                    (_, Some(f)) => f,
+                    _ => match crate::vm::compare::number(&view, w) {
+                        Some(crate::vm::compare::Num::Big(b)) => {
+                            match num_traits::ToPrimitive::to_f64(&b).filter(|f| f.is_finite()) {
+                                Some(f) => f,
+                                None => return Err(Exception::error(Word::atom(atom::BADARITH))),
+                            }
+                        }
+                        _ => return Err(Exception::error(Word::atom(atom::BADARITH))),
+                    },
+                };
+                proc.x[*d as usize] = Word(f.to_bits());
+            }
+            Ins::FStore(s, d) => {
+                let f = f64::from_bits(proc.x[*s as usize].0);
+                let w = proc.heap.float(0, f);
+                write(proc, *d, w);
+            }
+            Ins::FArith(k, fail, a, b, d) => {
+                let (x, y) = (
+                    f64::from_bits(proc.x[*a as usize].0),
+                    f64::from_bits(proc.x[*b as usize].0),
+                );
+                match float_op(*k, x, y) {
+                    Some(r) => proc.x[*d as usize] = Word(r.to_bits()),
+                    None => return fail_or(*fail, Exception::error(Word::atom(atom::BADARITH))),
+                }
+            }
+            Ins::FNeg(_, a, d) => {
+                let x = f64::from_bits(proc.x[*a as usize].0);
+                // 0 - X, as the BEAM computes it: -(0.0) is 0.0 there.
+                proc.x[*d as usize] = Word((0.0 - x).to_bits());
             }
             Ins::MakeTuple(d, elems) => {
                 let vals: Vec<Word> = elems.iter().map(|s| read(proc, *s)).collect();
@@ -2049,4 +2114,18 @@ fn demonitor(vm: &mut Vm, p: &mut Proc, r: Word, flush: bool) -> NativeResult {
         });
     }
     value(Word::atom(atom::TRUE))
+}
+
+/// Float arithmetic on float registers: `None` when the result is not a
+/// finite float (badarith, as the BEAM's float instructions raise).
+#[inline(always)]
+fn float_op(k: u8, x: f64, y: f64) -> Option<f64> {
+    let r = match k {
+        0 => x + y,
+        1 => x - y,
+        2 => x * y,
+        3 if y != 0.0 => x / y,
+        _ => return None,
+    };
+    r.is_finite().then_some(r)
 }

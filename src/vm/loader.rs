@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::lam::isa::{LamOp, Operand};
+use crate::lam::isa::{FLOAT_REG_BASE, LamOp, Operand};
 use crate::lam::module::Module;
+use crate::term::Term;
 use crate::vm::atoms::Atoms;
 use crate::vm::heap::Area;
 use crate::vm::word::Word;
@@ -86,6 +87,17 @@ pub enum Ins {
     Wait(u32, Src),
     RecvMark(u8, Dst, Src),
     Spawn(u8, u32),
+    // Float registers (LAM's x1024 and up) hold raw f64 bits, never terms:
+    // the loader gives every instruction that touches one a form of its own,
+    // so float arithmetic allocates nothing. Register numbers are absolute.
+    /// A float (or any number) into a float register.
+    FLoad(Src, u16),
+    /// A float register, boxed, into a term register.
+    FStore(u16, Dst),
+    /// Float arithmetic (`+ - * /`) on float registers.
+    FArith(u8, u32, u16, u16, u16),
+    /// `-F` on float registers.
+    FNeg(u32, u16, u16),
 }
 
 /// What an import resolves to.
@@ -181,11 +193,60 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
         Operand::Import(i) => Target::Import(*i),
         o => Target::Local(label(o)),
     };
+    let fr = |o: &Operand| match o {
+        Operand::X(r) if *r >= FLOAT_REG_BASE => Some(*r),
+        _ => None,
+    };
+    let import_name = |o: &Operand| match o {
+        Operand::Import(i) => {
+            let imp = &m.imports[*i as usize];
+            (
+                &*m.atoms[imp.module as usize],
+                &*m.atoms[imp.function as usize],
+                imp.arity,
+            )
+        }
+        _ => ("", "", 0),
+    };
     let mut code = Vec::with_capacity(m.code.len());
     for ins in &m.code {
         let a = m.args(ins);
         let e = match ins.op {
-            LamOp::Move => Ins::Move(src(&a[0]), dst(&a[1])),
+            LamOp::Move => match (fr(&a[0]), fr(&a[1])) {
+                // Float register to float register: raw bits, copied as they are.
+                (Some(_), Some(_)) => Ins::Move(src(&a[0]), dst(&a[1])),
+                (None, Some(d)) => match &a[0] {
+                    // A constant float: its bits, ready at load time.
+                    Operand::Literal(l) if matches!(m.literals[*l as usize], Term::Float(_)) => {
+                        let Term::Float(f) = m.literals[*l as usize] else {
+                            unreachable!("checked")
+                        };
+                        Ins::Move(Src::C(Word(f.to_bits())), Dst::X(d))
+                    }
+                    s => Ins::FLoad(src(s), d),
+                },
+                (Some(s), None) => Ins::FStore(s, dst(&a[1])),
+                (None, None) => Ins::Move(src(&a[0]), dst(&a[1])),
+            },
+            LamOp::Arith => match (fr(&a[2]), fr(&a[3]), fr(&a[4])) {
+                (Some(x), Some(y), Some(d)) => Ins::FArith(kind(&a[0]), label(&a[1]), x, y, d),
+                _ => Ins::Arith(
+                    kind(&a[0]),
+                    label(&a[1]),
+                    src(&a[2]),
+                    src(&a[3]),
+                    dst(&a[4]),
+                ),
+            },
+            LamOp::Bif if fr(&a[3]).is_some() => {
+                let arg = list(&a[2]).first().cloned().unwrap_or(Operand::Nil);
+                let d = fr(&a[3]).expect("checked");
+                match (import_name(&a[0]), fr(&arg)) {
+                    (("erlang", "-", 1), Some(s)) => Ins::FNeg(label(&a[1]), s, d),
+                    // fconv, and anything else that fills a float register.
+                    _ => Ins::FLoad(src(&arg), d),
+                }
+            }
             LamOp::Swap => Ins::Swap(dst(&a[0]), dst(&a[1])),
             LamOp::Allocate => Ins::Allocate(num(&a[0]), num(&a[1])),
             LamOp::Deallocate => Ins::Deallocate,
@@ -229,13 +290,6 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
                     dst(&a[3]),
                 )
             }
-            LamOp::Arith => Ins::Arith(
-                kind(&a[0]),
-                label(&a[1]),
-                src(&a[2]),
-                src(&a[3]),
-                dst(&a[4]),
-            ),
             LamOp::MakeTuple => Ins::MakeTuple(dst(&a[0]), list(&a[1]).iter().map(src).collect()),
             LamOp::GetElement => Ins::GetElement(src(&a[0]), num(&a[1]), dst(&a[2])),
             LamOp::Cons => Ins::Cons(src(&a[0]), src(&a[1]), dst(&a[2])),

@@ -88,3 +88,79 @@ pub fn beam_disasm_time(files: &[PathBuf]) -> std::time::Duration {
         .expect("escript reports best_us");
     std::time::Duration::from_micros(us)
 }
+
+/// Compiles every `fixtures/*.erl` with `erlc` into a fresh directory and
+/// returns it: the differential tests run what this machine's compiler
+/// makes of the sources, not the `.beam` files kept for the reader's tests.
+pub fn compile_fixtures(tag: &str) -> PathBuf {
+    let out = std::env::temp_dir().join(format!("lam-fixtures-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).expect("temporary directory");
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
+        .expect("fixtures directory")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "erl"))
+        .collect();
+    sources.sort();
+    run(Command::new("erlc").arg("-o").arg(&out).args(&sources));
+    out
+}
+
+/// Runs a command with a time limit: its output, or `None` (after killing
+/// it) when it runs longer, so a hang fails a test instead of stalling CI.
+pub fn output_within(
+    cmd: &mut Command,
+    limit: std::time::Duration,
+) -> Option<std::process::Output> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    // Drained on threads so a full pipe never blocks the child.
+    let drain = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for child") {
+            break Some(status);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let (stdout, stderr) = (
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+    );
+    status.map(|status| std::process::Output {
+        status,
+        stdout,
+        stderr,
+    })
+}
