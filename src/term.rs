@@ -166,9 +166,8 @@ impl Term {
         v
     }
 
-    /// Erlang's term order with exact number comparison (as map keys are
-    /// ordered): numbers compare by value, and an integer sorts before a
-    /// float of the same value.
+    /// Map key order (how a map's keys are sorted, and compared when maps
+    /// are): term order, except that every integer sorts before every float.
     pub fn cmp_exact(&self, other: &Term) -> Ordering {
         let (ra, rb) = (self.type_rank(), other.type_rank());
         if ra != rb {
@@ -180,8 +179,8 @@ impl Term {
             (Term::Int(a), Term::Big(b)) => BigInt::from(*a).cmp(b),
             (Term::Big(a), Term::Int(b)) => a.cmp(&BigInt::from(*b)),
             (Term::Float(a), Term::Float(b)) => a.partial_cmp(b).unwrap_or(Ordering::Equal),
-            (Term::Float(_), _) => cmp_num_float(other, self).reverse(),
-            (_, Term::Float(_)) => cmp_num_float(self, other),
+            (Term::Float(_), _) => Ordering::Greater,
+            (_, Term::Float(_)) => Ordering::Less,
             (Term::Atom(a), Term::Atom(b)) => a.as_bytes().cmp(b.as_bytes()),
             (Term::Tuple(a), Term::Tuple(b)) => a
                 .len()
@@ -228,21 +227,6 @@ fn bits_of(t: &Term) -> (&[u8], usize) {
         Term::Binary(b) => (b, b.len() * 8),
         Term::Bits(b, n) => (b, (b.len().saturating_sub(1)) * 8 + *n as usize),
         _ => (&[], 0),
-    }
-}
-
-fn cmp_num_float(int: &Term, f: &Term) -> Ordering {
-    let Term::Float(f) = f else {
-        return Ordering::Equal;
-    };
-    let i = match int {
-        Term::Int(i) => *i as f64,
-        Term::Big(b) => num_traits::ToPrimitive::to_f64(b).unwrap_or(f64::INFINITY),
-        _ => return Ordering::Equal,
-    };
-    match i.partial_cmp(f) {
-        Some(Ordering::Equal) | None => Ordering::Less,
-        Some(o) => o,
     }
 }
 

@@ -14,6 +14,7 @@ use crate::vm::compare::{self, Num, number};
 use crate::vm::heap::{Area, View};
 use crate::vm::interp::{Exception, list_of};
 use crate::vm::loader::Loaded;
+use crate::vm::maps;
 use crate::vm::word::{Word, kind};
 
 /// What a native sees: the calling process's heap and dictionary, and the VM's tables.
@@ -134,7 +135,7 @@ pub fn test(v: &View, atoms: &Atoms, k: u8, a: &[Word]) -> bool {
         IS_LIST => x == Word::NIL || x.is_list(),
         IS_NONEMPTY_LIST => x.is_list(),
         IS_TUPLE => v.tuple(x).is_some(),
-        IS_MAP => is_kind(x, &[kind::MAP]),
+        IS_MAP => is_kind(x, &[kind::MAP, kind::HMAP]),
         IS_BOOLEAN => x == Word::atom(atom::TRUE) || x == Word::atom(atom::FALSE),
         IS_FUNCTION => is_kind(x, &[kind::FUN, kind::EXPORT]),
         IS_FUNCTION2 => a[1]
@@ -305,22 +306,9 @@ fn arith_big(heap: &mut Area, k: u8, x: BigInt, y: BigInt) -> Result<Word, Excep
 
 // ---------------------------------------------------------------- maps
 
-fn map_parts<'a>(v: &View<'a>, m: Word) -> Option<(&'a [u64], &'a [u64])> {
-    if !m.is_boxed() || v.header(m).header_kind() != kind::MAP {
-        return None;
-    }
-    let p = m.ptr();
-    let n = v.header(m).header_arity() / 2;
-    let words = &v.area(p).words[p.offset + 1..p.offset + 1 + 2 * n];
-    Some((&words[..n], &words[n..]))
-}
-
-/// The value of `key` in map `m`.
+/// The value of `key` in map `m` (see `vm::maps`).
 pub fn map_get(v: &View, atoms: &Atoms, m: Word, key: Word) -> Option<Word> {
-    let (keys, values) = map_parts(v, m)?;
-    keys.binary_search_by(|k| compare::cmp(v, atoms, Word(*k), key, true))
-        .ok()
-        .map(|i| Word(values[i]))
+    maps::get(v, atoms, m, key)
 }
 
 /// `M#{K => V}` (assoc) or `M#{K := V}` (exact: every key must exist).
@@ -332,31 +320,23 @@ pub fn map_put(
     kv: &[(Word, Word)],
     exact: bool,
 ) -> Result<Word, Exception> {
-    let view = View { heap, literals };
-    let Some((keys, values)) = map_parts(&view, m) else {
-        return Err(Exception::error(
-            heap.tuple(0, &[Word::atom(atom::BADMAP), m]),
-        ));
-    };
-    let mut entries: Vec<(Word, Word)> = keys
-        .iter()
-        .zip(values)
-        .map(|(k, v)| (Word(*k), Word(*v)))
-        .collect();
-    for (k, val) in kv {
-        match entries.binary_search_by(|(x, _)| compare::cmp(&view, atoms, *x, *k, true)) {
-            Ok(i) => entries[i].1 = *val,
-            Err(_) if exact => {
-                let k = *k;
-                return Err(Exception::error(
-                    heap.tuple(0, &[Word::atom(atom::BADKEY), k]),
-                ));
-            }
-            Err(i) => entries.insert(i, (*k, *val)),
-        }
+    maps::put(heap, literals, atoms, m, kv, exact)
+}
+
+/// A map's entries in key order, or `{badmap, M}`.
+fn map_entries(c: &mut Ctx, m: Word) -> Result<Vec<(Word, Word)>, NativeResult> {
+    match maps::entries(&c.view(), c.atoms, m) {
+        Some(e) => Ok(e),
+        None => Err(badmap(c, m)),
     }
-    let (ks, vs): (Vec<Word>, Vec<Word>) = entries.into_iter().unzip();
-    Ok(heap.map(0, &ks, &vs))
+}
+
+fn from_pairs(c: &mut Ctx, kv: &[(Word, Word)]) -> NativeResult {
+    let empty = c.heap.map(0, &[], &[]);
+    match map_put(c.heap, c.literals, c.atoms, empty, kv, false) {
+        Ok(w) => Value(w),
+        Err(e) => Err_(e),
+    }
 }
 
 // ---------------------------------------------------------------- natives
@@ -492,9 +472,9 @@ natives! {
         match (v.tuple(a[0]), v.bits(a[0])) { (Some(t), _) => Value(small(t.len())), (_, Some((b, _))) => Value(small(b.len())), _ => badarg() }
     };
     "erlang":"byte_size"/1 => |c, a| match c.view().bits(a[0]) { Some((b, _)) => Value(small(b.len())), None => badarg() };
-    "erlang":"map_size"/1 => |c, a| match map_parts(&c.view(), a[0]) { Some((k, _)) => Value(small(k.len())), None => badmap(c, a[0]) };
+    "erlang":"map_size"/1 => |c, a| match maps::size(&c.view(), a[0]) { Some(n) => Value(small(n)), None => badmap(c, a[0]) };
     "erlang":"map_get"/2 => |c, a| maps_get(c, a[1], a[0]);
-    "erlang":"is_map_key"/2 => |c, a| { let v = c.view(); if map_parts(&v, a[1]).is_none() { return badmap(c, a[1]) } boolean(map_get(&v, c.atoms, a[1], a[0]).is_some()) };
+    "erlang":"is_map_key"/2 => |c, a| { let v = c.view(); if !maps::is_map(&v, a[1]) { return badmap(c, a[1]) } boolean(map_get(&v, c.atoms, a[1], a[0]).is_some()) };
     "erlang":"make_tuple"/2 => |c, a| match a[0].as_small() { Some(n) if n >= 0 => Value(c.heap.tuple(0, &vec![a[1]; n as usize])), _ => badarg() };
     "erlang":"tuple_to_list"/1 => |c, a| match c.view().tuple(a[0]) { Some(t) => { let t: Vec<Word> = t.iter().map(|w| Word(*w)).collect(); Value(list_of(c.heap, &t)) } None => badarg() };
     "erlang":"list_to_tuple"/1 => |c, a| match list_items(&c.view(), a[0]) { Some(items) => Value(c.heap.tuple(0, &items)), None => badarg() };
@@ -599,21 +579,14 @@ natives! {
         let t = Term::string(&text);
         Value(c.heap.from_term(0, &t, c.atoms))
     };
-    "maps":"remove"/2 => |c, a| {
-        let v = c.view();
-        let Some((keys, values)) = map_parts(&v, a[1]) else { return badmap(c, a[1]) };
-        let (ks, vs): (Vec<Word>, Vec<Word>) = keys.iter().zip(values).map(|(k, x)| (Word(*k), Word(*x))).filter(|(k, _)| !compare::exact_eq(&v, c.atoms, *k, a[0])).unzip();
-        Value(c.heap.map(0, &ks, &vs))
-    };
+    "maps":"remove"/2 => |c, a| match maps::remove(c.heap, c.literals, c.atoms, a[1], a[0]) { Some(m) => Value(m), None => badmap(c, a[1]) };
     "maps":"take"/2 => |c, a| {
         let v = c.view();
-        if map_parts(&v, a[1]).is_none() { return badmap(c, a[1]) }
+        if !maps::is_map(&v, a[1]) { return badmap(c, a[1]) }
         match map_get(&v, c.atoms, a[1], a[0]) {
             None => Value(Word::atom(c.atoms.intern("error"))),
             Some(x) => {
-                let (keys, values) = map_parts(&v, a[1]).expect("a map");
-                let (ks, vs): (Vec<Word>, Vec<Word>) = keys.iter().zip(values).map(|(k, y)| (Word(*k), Word(*y))).filter(|(k, _)| !compare::exact_eq(&v, c.atoms, *k, a[0])).unzip();
-                let rest = c.heap.map(0, &ks, &vs);
+                let rest = maps::remove(c.heap, c.literals, c.atoms, a[1], a[0]).expect("a map");
                 Value(c.heap.tuple(0, &[x, rest]))
             }
         }
@@ -622,8 +595,7 @@ natives! {
     "maps":"from_keys"/2 => |c, a| match list_items(&c.view(), a[0]) {
         Some(keys) => {
             let kv: Vec<(Word, Word)> = keys.into_iter().map(|k| (k, a[1])).collect();
-            let empty = c.heap.map(0, &[], &[]);
-            match map_put(c.heap, c.literals, c.atoms, empty, &kv, false) { Ok(w) => Value(w), Err(e) => Err_(e) }
+            from_pairs(c, &kv)
         }
         None => badarg(),
     };
@@ -711,41 +683,51 @@ natives! {
     "lists":"keymember"/3 => |c, a| match keyfind(c, a) { Ok(found) => boolean(found.is_some()), Err(()) => badarg() };
     "lists":"keysearch"/3 => |c, a| match keyfind(c, a) { Ok(Some(t)) => Value(c.heap.tuple(0, &[Word::atom(c.atoms.intern("value")), t])), Ok(None) => boolean(false), Err(()) => badarg() };
     "maps":"get"/2 => |c, a| maps_get(c, a[1], a[0]);
-    "maps":"find"/2 => |c, a| { let v = c.view(); if map_parts(&v, a[1]).is_none() { return badmap(c, a[1]) } match map_get(&v, c.atoms, a[1], a[0]) { Some(x) => Value(c.heap.tuple(0, &[Word::atom(atom::OK), x])), None => Value(Word::atom(c.atoms.intern("error"))) } };
-    "maps":"is_key"/2 => |c, a| { let v = c.view(); if map_parts(&v, a[1]).is_none() { return badmap(c, a[1]) } boolean(map_get(&v, c.atoms, a[1], a[0]).is_some()) };
+    "maps":"find"/2 => |c, a| { let v = c.view(); if !maps::is_map(&v, a[1]) { return badmap(c, a[1]) } match map_get(&v, c.atoms, a[1], a[0]) { Some(x) => Value(c.heap.tuple(0, &[Word::atom(atom::OK), x])), None => Value(Word::atom(c.atoms.intern("error"))) } };
+    "maps":"is_key"/2 => |c, a| { let v = c.view(); if !maps::is_map(&v, a[1]) { return badmap(c, a[1]) } boolean(map_get(&v, c.atoms, a[1], a[0]).is_some()) };
     "maps":"put"/3 => |c, a| match map_put(c.heap, c.literals, c.atoms, a[2], &[(a[0], a[1])], false) { Ok(w) => Value(w), Err(e) => Err_(e) };
-    "maps":"to_list"/1 => |c, a| match map_parts(&c.view(), a[0]) {
-        Some((k, v)) => { let pairs: Vec<(Word, Word)> = k.iter().zip(v).map(|(k, v)| (Word(*k), Word(*v))).collect(); let ts: Vec<Word> = pairs.iter().map(|(k, v)| c.heap.tuple(0, &[*k, *v])).collect(); Value(list_of(c.heap, &ts)) }
-        None => badmap(c, a[0]),
+    "maps":"to_list"/1 => |c, a| match map_entries(c, a[0]) {
+        Ok(e) => { let ts: Vec<Word> = e.iter().map(|(k, v)| c.heap.tuple(0, &[*k, *v])).collect(); Value(list_of(c.heap, &ts)) }
+        Err(r) => r,
     };
-    "maps":"keys"/1 => |c, a| match map_parts(&c.view(), a[0]) { Some((k, _)) => { let k: Vec<Word> = k.iter().map(|w| Word(*w)).collect(); Value(list_of(c.heap, &k)) } None => badmap(c, a[0]) };
-    "maps":"values"/1 => |c, a| match map_parts(&c.view(), a[0]) { Some((_, v)) => { let v: Vec<Word> = v.iter().map(|w| Word(*w)).collect(); Value(list_of(c.heap, &v)) } None => badmap(c, a[0]) };
+    "maps":"keys"/1 => |c, a| match map_entries(c, a[0]) { Ok(e) => { let k: Vec<Word> = e.iter().map(|x| x.0).collect(); Value(list_of(c.heap, &k)) } Err(r) => r };
+    "maps":"values"/1 => |c, a| match map_entries(c, a[0]) { Ok(e) => { let v: Vec<Word> = e.iter().map(|x| x.1).collect(); Value(list_of(c.heap, &v)) } Err(r) => r };
     "maps":"from_list"/1 => |c, a| {
         let v = c.view();
         let Some(items) = list_items(&v, a[0]) else { return badarg() };
         let mut kv = Vec::new();
         for it in items { match v.tuple(it) { Some([k, x]) => kv.push((Word(*k), Word(*x))), _ => return badarg() } }
-        let empty = c.heap.map(0, &[], &[]);
-        match map_put(c.heap, c.literals, c.atoms, empty, &kv, false) { Ok(w) => Value(w), Err(e) => Err_(e) }
+        from_pairs(c, &kv)
     };
     "maps":"merge"/2 => |c, a| {
-        let v = c.view();
-        let Some((k, x)) = map_parts(&v, a[1]) else { return badmap(c, a[1]) };
-        let kv: Vec<(Word, Word)> = k.iter().zip(x).map(|(k, x)| (Word(*k), Word(*x))).collect();
+        if !maps::is_map(&c.view(), a[0]) { return badmap(c, a[0]) }
+        let kv = match map_entries(c, a[1]) { Ok(e) => e, Err(r) => return r };
         match map_put(c.heap, c.literals, c.atoms, a[0], &kv, false) { Ok(w) => Value(w), Err(e) => Err_(e) }
     };
     // maps:next/1: the path of a flat map's iterator is the next key's position.
     "erts_internal":"map_next"/3 => |c, a| {
         let v = c.view();
-        let (Some(i), Some((keys, values))) = (a[0].as_small(), map_parts(&v, a[1])) else { return badarg() };
+        let (Some(i), Some(n)) = (a[0].as_small(), maps::size(&v, a[1])) else { return badarg() };
         if a[2] != Word::atom(c.atoms.intern("iterator")) {
             return badarg();
         }
         let i = i as usize;
-        if i >= keys.len() {
-            return Value(Word::atom(c.atoms.intern("none")));
+        let none = Word::atom(c.atoms.intern("none"));
+        if i >= n {
+            return Value(none);
         }
-        let (k, x) = (Word(keys[i]), Word(values[i]));
+        if v.header(a[1]).header_kind() == kind::HMAP {
+            // The whole iteration at once, {K, V, {K2, V2, ... none}}, which
+            // maps:next/1 passes along as it is: a hash map has no cheap
+            // position to resume from.
+            let e = maps::entries(&v, c.atoms, a[1]).expect("a map");
+            let mut it = none;
+            for (k, x) in e[i..].iter().rev() {
+                it = c.heap.tuple(0, &[*k, *x, it]);
+            }
+            return Value(it);
+        }
+        let (k, x) = maps::entries(&v, c.atoms, a[1]).expect("a map")[i];
         let next = c.heap.cons(0, small(i + 1), a[1]);
         Value(c.heap.tuple(0, &[k, x, next]))
     };
@@ -864,7 +846,7 @@ fn badmap(c: &mut Ctx, m: Word) -> NativeResult {
 
 fn maps_get(c: &mut Ctx, m: Word, k: Word) -> NativeResult {
     let v = c.view();
-    if map_parts(&v, m).is_none() {
+    if !maps::is_map(&v, m) {
         return badmap(c, m);
     }
     match map_get(&v, c.atoms, m, k) {

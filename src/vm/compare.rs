@@ -69,7 +69,7 @@ fn rank(v: &View, w: Word) -> u8 {
         kind::REF => 2,
         kind::FUN | kind::EXPORT => 3,
         kind::TUPLE => 6,
-        kind::MAP => 7,
+        kind::MAP | kind::HMAP => 7,
         _ => 10,
     }
 }
@@ -131,7 +131,8 @@ pub fn exact_eq(v: &View, atoms: &Atoms, a: Word, b: Word) -> bool {
     a == b || cmp(v, atoms, a, b, true) == Ordering::Equal
 }
 
-/// Term order with exact number comparison (map keys): ints before equal floats.
+/// Term order, or with `exact` map key order (every integer before every
+/// float; `Equal` only for exactly equal terms).
 pub fn cmp(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool) -> Ordering {
     if a == b {
         return Ordering::Equal;
@@ -143,12 +144,12 @@ pub fn cmp(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool) -> Ordering {
     match ra {
         0 => {
             let (x, y) = (number(v, a).expect("number"), number(v, b).expect("number"));
-            let o = cmp_num(&x, &y);
-            if o == Ordering::Equal && exact {
-                let is_float = |n: &Num| matches!(n, Num::Float(_));
+            let is_float = |n: &Num| matches!(n, Num::Float(_));
+            if exact && is_float(&x) != is_float(&y) {
+                // Map key order: every integer before every float.
                 return is_float(&x).cmp(&is_float(&y));
             }
-            o
+            cmp_num(&x, &y)
         }
         1 => match (a.as_atom(), b.as_atom()) {
             (Some(x), Some(y)) => atoms.name(x).as_bytes().cmp(atoms.name(y).as_bytes()),
@@ -162,6 +163,9 @@ pub fn cmp(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool) -> Ordering {
             x.len()
                 .cmp(&y.len())
                 .then_with(|| seq(v, atoms, x, y, exact))
+        }
+        7 if v.header(a).header_kind() == kind::HMAP || v.header(b).header_kind() == kind::HMAP => {
+            crate::vm::maps::cmp(v, atoms, a, b, exact)
         }
         7 => {
             let (pa, pb) = (a.ptr(), b.ptr());

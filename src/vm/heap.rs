@@ -140,7 +140,13 @@ fn object_words(h: Word) -> usize {
 fn holds_terms(k: u8) -> bool {
     matches!(
         k,
-        kind::TUPLE | kind::MAP | kind::FUN | kind::EXPORT | kind::MATCH_CTX
+        kind::TUPLE
+            | kind::MAP
+            | kind::HMAP
+            | kind::HNODE
+            | kind::FUN
+            | kind::EXPORT
+            | kind::MATCH_CTX
     )
 }
 
@@ -258,7 +264,16 @@ impl Area {
         Word::boxed(p)
     }
 
-    /// A map from key/value pairs (keys in term order, as a flat map keeps them).
+    /// An object of `kind` holding `words` (terms) after its header.
+    pub fn boxed(&mut self, area: u32, kind: u8, words: &[Word]) -> Word {
+        let p = self.here(area);
+        self.words.push(Word::header(kind, words.len()).0);
+        self.words.extend(words.iter().map(|w| w.0));
+        Word::boxed(p)
+    }
+
+    /// A flat map from key/value pairs (keys in term order, at most
+    /// `maps::FLAT_MAX`; `maps::build` chooses the shape).
     pub fn map(&mut self, area: u32, keys: &[Word], values: &[Word]) -> Word {
         let p = self.here(area);
         self.words.push(Word::header(kind::MAP, keys.len() * 2).0);
@@ -302,7 +317,25 @@ impl Area {
                     .iter()
                     .map(|(_, v)| self.from_term(area, v, atoms))
                     .collect();
-                self.map(area, &keys, &values)
+                if keys.len() <= crate::vm::maps::FLAT_MAX {
+                    return self.map(area, &keys, &values);
+                }
+                // Hashes come from copies in a scratch heap: this area may
+                // be a literal area no `View` can read yet.
+                let mut scratch = Area::default();
+                let items = sorted
+                    .iter()
+                    .zip(keys.iter().zip(&values))
+                    .map(|((k, _), (kw, vw))| {
+                        let w = scratch.from_term(0, k, atoms);
+                        let v = View {
+                            heap: &scratch,
+                            literals: &[],
+                        };
+                        (crate::vm::maps::hash(&v, w), *kw, *vw)
+                    })
+                    .collect();
+                crate::vm::maps::build_hashed(self, area, items)
             }
             Term::Binary(b) => self.bitstring(area, b, 8),
             Term::Bits(b, n) => self.bitstring(area, b, *n),
@@ -384,6 +417,13 @@ impl View<'_> {
                     Term::Bits(bytes.to_vec(), last)
                 }
             }
+            kind::HMAP => Term::Map(
+                crate::vm::maps::entries(self, atoms, w)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, x)| (self.to_term(k, atoms), self.to_term(x, atoms)))
+                    .collect(),
+            ),
             kind::MAP => {
                 let half = n / 2;
                 Term::Map(
@@ -466,9 +506,19 @@ impl View<'_> {
 /// fresh area, rewrites the roots, and drops the rest (including large
 /// binaries no longer referenced). Returns the words that survived.
 pub fn collect(heap: &mut Area, roots: &mut [&mut [Word]]) -> usize {
+    collect_into(heap, roots, &mut Vec::new())
+}
+
+/// [`collect`], copying into `spare` (a buffer left by an earlier
+/// collection, so a large heap's pages are not faulted in afresh each
+/// time); the old words are left in `spare` for the next one.
+pub fn collect_into(heap: &mut Area, roots: &mut [&mut [Word]], spare: &mut Vec<u64>) -> usize {
     let mut old = std::mem::take(heap);
+    let mut words = std::mem::take(spare);
+    words.clear();
+    words.reserve(old.words.len() / 2 + 16);
     let mut new = Area {
-        words: Vec::with_capacity(old.words.len() / 2 + 16),
+        words,
         offheap: Vec::new(),
         offheap_bytes: 0,
         writable: Vec::new(),
@@ -502,6 +552,7 @@ pub fn collect(heap: &mut Area, roots: &mut [&mut [Word]]) -> usize {
         }
     }
     *heap = new;
+    *spare = old.words;
     heap.words.len()
 }
 

@@ -9,7 +9,7 @@ use crate::term::Term;
 use crate::vm::atoms::{Atoms, atom};
 use crate::vm::bif::{self, Ctx, NativeResult};
 use crate::vm::compare;
-use crate::vm::heap::{Area, View, collect};
+use crate::vm::heap::{Area, View, collect_into};
 use crate::vm::loader::{self, Callee, CodePath, Dst, Ins, Loaded, NOFAIL, Src, Target};
 use crate::vm::word::{Word, kind};
 
@@ -111,6 +111,8 @@ pub struct Proc {
     handlers: Vec<Handler>,
     /// The heap.
     pub heap: Area,
+    /// The space the last collection copied out of, reused by the next.
+    spare: Vec<u64>,
     /// The process dictionary.
     pub dict: Vec<(Word, Word)>,
     /// Heap size that triggers the next collection.
@@ -178,6 +180,7 @@ impl Default for Proc {
             calls: Vec::new(),
             handlers: Vec::new(),
             heap: Area::default(),
+            spare: Vec::new(),
             dict: Vec::new(),
             gc_limit: 1 << 16,
             y_base: 0,
@@ -810,23 +813,66 @@ impl Vm {
             }
             // The hottest instructions run here, without the round trip
             // through `step` and its `Flow`; everything else goes to `step`.
-            match &m.code[pc as usize] {
-                Ins::Move(src, dst) => {
-                    let v = match *src {
+            macro_rules! rd {
+                ($s:expr) => {
+                    match $s {
                         Src::X(r) => proc.x[r as usize],
                         Src::Y(r) => proc.stack[proc.y_base + r as usize],
                         Src::C(w) => w,
-                    };
-                    match *dst {
+                    }
+                };
+            }
+            macro_rules! wr {
+                ($d:expr, $v:expr) => {{
+                    let v = $v;
+                    match $d {
                         Dst::X(r) => proc.x[r as usize] = v,
-                        Dst::Y(r) => proc.stack[proc.y_base + r as usize] = v,
+                        Dst::Y(r) => {
+                            let b = proc.y_base;
+                            proc.stack[b + r as usize] = v
+                        }
                         Dst::Discard => {}
                     }
+                }};
+            }
+            match &m.code[pc as usize] {
+                Ins::Move(src, dst) => {
+                    wr!(*dst, rd!(*src));
                     pc += 1;
                     continue;
                 }
                 Ins::Jump(l) => {
                     pc = *l;
+                    continue;
+                }
+                Ins::Cons(h, t, d) => {
+                    let c = proc.heap.cons(0, rd!(*h), rd!(*t));
+                    wr!(*d, c);
+                    pc += 1;
+                    continue;
+                }
+                Ins::SplitList(s, h, t) if rd!(*s).is_list() => {
+                    let (hv, tv) = View {
+                        heap: &proc.heap,
+                        literals: &self.literals,
+                    }
+                    .cons(rd!(*s));
+                    wr!(*h, hv);
+                    wr!(*t, tv);
+                    pc += 1;
+                    continue;
+                }
+                Ins::Swap(a, b) => {
+                    let (va, vb) = (rd!(dst_src(*a)), rd!(dst_src(*b)));
+                    wr!(*a, vb);
+                    wr!(*b, va);
+                    pc += 1;
+                    continue;
+                }
+                Ins::Trim(n) => {
+                    proc.frames.last_mut().expect("a frame").base += *n as usize;
+                    proc.y_base += *n as usize;
+                    pc += 1;
                     continue;
                 }
                 Ins::FArith(k, _, a, b, d) => {
@@ -857,23 +903,38 @@ impl Vm {
                     pc += 1;
                     continue;
                 }
-                Ins::Arith(k @ (0 | 1), _, a, b, dst) => {
-                    let get = |s: Src| match s {
-                        Src::X(r) => proc.x[r as usize],
-                        Src::Y(r) => proc.stack[proc.y_base + r as usize],
-                        Src::C(w) => w,
-                    };
-                    if let (Some(x), Some(y)) = (get(*a).as_small(), get(*b).as_small())
-                        && let Some(w) = Word::small(if *k == 0 { x + y } else { x - y })
-                    {
-                        match *dst {
-                            Dst::X(r) => proc.x[r as usize] = w,
-                            Dst::Y(r) => proc.stack[proc.y_base + r as usize] = w,
-                            Dst::Discard => {}
+                Ins::Arith(k @ (0 | 1 | 2 | 4 | 5), _, a, b, dst) => {
+                    if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
+                        let r = match *k {
+                            0 => Some(x + y),
+                            1 => Some(x - y),
+                            2 => x.checked_mul(y),
+                            4 if y != 0 => Some(x / y),
+                            5 if y != 0 => Some(x % y),
+                            _ => None,
+                        };
+                        if let Some(w) = r.and_then(Word::small) {
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
                         }
-                        pc += 1;
-                        continue;
                     }
+                }
+                Ins::Test(
+                    k @ (bif::test_kind::IS_NONEMPTY_LIST
+                    | bif::test_kind::IS_NIL
+                    | bif::test_kind::IS_LIST),
+                    fail,
+                    args,
+                ) if args.len() == 1 => {
+                    let x = rd!(args[0]);
+                    let pass = match *k {
+                        bif::test_kind::IS_NONEMPTY_LIST => x.is_list(),
+                        bif::test_kind::IS_NIL => x == Word::NIL,
+                        _ => x.is_list() || x == Word::NIL,
+                    };
+                    pc = if pass { pc + 1 } else { *fail };
+                    continue;
                 }
                 Ins::Test(
                     k @ (bif::test_kind::LT
@@ -883,12 +944,7 @@ impl Vm {
                     fail,
                     args,
                 ) if args.len() == 2 => {
-                    let get = |s: Src| match s {
-                        Src::X(r) => proc.x[r as usize],
-                        Src::Y(r) => proc.stack[proc.y_base + r as usize],
-                        Src::C(w) => w,
-                    };
-                    if let (Some(p), Some(q)) = (get(args[0]).as_small(), get(args[1]).as_small()) {
+                    if let (Some(p), Some(q)) = (rd!(args[0]).as_small(), rd!(args[1]).as_small()) {
                         let pass = match *k {
                             bif::test_kind::LT => p < q,
                             bif::test_kind::GE => p >= q,
@@ -932,8 +988,13 @@ impl Vm {
                     pc = *l;
                     continue;
                 }
-                Ins::Return if proc.calls.last().is_some_and(|r| r.module == mid) => {
-                    pc = proc.calls.pop().expect("checked").pc;
+                Ins::Return if !proc.calls.is_empty() => {
+                    let r = proc.calls.pop().expect("checked");
+                    if r.module != mid {
+                        mid = r.module;
+                        m = self.modules[mid as usize].clone();
+                    }
+                    pc = r.pc;
                     continue;
                 }
                 _ => {}
@@ -1647,10 +1708,15 @@ impl Vm {
         let mut dict: Vec<Word> = proc.dict.iter().flat_map(|(k, v)| [*k, *v]).collect();
         let mut mailbox: Vec<Word> = proc.mailbox.iter().copied().collect();
         let mut monitors: Vec<Word> = proc.monitored_by.iter().map(|(r, _)| *r).collect();
-        let survivors = collect(
+        let survivors = collect_into(
             &mut proc.heap,
             &mut [xs, &mut proc.stack, &mut dict, &mut mailbox, &mut monitors],
+            &mut proc.spare,
         );
+        // Only a large heap keeps its old space: an idle process stays small.
+        if proc.spare.capacity() < 1 << 16 {
+            proc.spare = Vec::new();
+        }
         proc.mailbox = mailbox.into();
         for (i, r) in monitors.into_iter().enumerate() {
             proc.monitored_by[i].0 = r;
@@ -1658,7 +1724,9 @@ impl Vm {
         for (i, pair) in dict.chunks(2).enumerate() {
             proc.dict[i] = (pair[0], pair[1]);
         }
-        proc.gc_limit = (survivors * 2).max(1 << 16);
+        // Room for twice the survivors before the next collection: collecting
+        // costs what survives, so this keeps it at half a word per word allocated.
+        proc.gc_limit = (survivors * 3).max(1 << 16);
     }
 }
 

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod heap;
 pub mod interp;
 pub mod loader;
+pub mod maps;
 pub mod word;
 
 pub use atoms::Atoms;
