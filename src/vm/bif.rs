@@ -902,6 +902,7 @@ pub fn lookup(atoms: &Atoms, module: u32, function: u32, arity: u32) -> Option<N
     NATIVES
         .iter()
         .chain(crate::vm::bits::BIT_NATIVES)
+        .chain(crate::vm::binary::BINARY_NATIVES)
         .find(|(nm, nf, na, _)| *nm == &*m && *nf == &*f && (*na == arity || variadic && *na == 0))
         .map(|(_, _, _, fun)| *fun)
 }

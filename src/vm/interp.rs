@@ -802,15 +802,15 @@ impl Vm {
         let (mut mid, mut pc) = (proc.mid, proc.pc);
         let mut m = self.modules[mid as usize].clone();
         proc.reductions = 0;
+        // Exit signals that arrived while it was not running.
+        if let Some(reason) = proc.pending_exit.take() {
+            return Outcome::Failed(Exception {
+                class: atom::EXIT,
+                reason,
+                trace: Word::NIL,
+            });
+        }
         loop {
-            if proc.pending_exit.is_some() {
-                let reason = proc.pending_exit.take().expect("checked");
-                return Outcome::Failed(Exception {
-                    class: atom::EXIT,
-                    reason,
-                    trace: Word::NIL,
-                });
-            }
             // The hottest instructions run here, without the round trip
             // through `step` and its `Flow`; everything else goes to `step`.
             macro_rules! rd {
@@ -839,6 +839,24 @@ impl Vm {
                 Ins::Move(src, dst) => {
                     wr!(*dst, rd!(*src));
                     pc += 1;
+                    continue;
+                }
+                Ins::Move2(s1, d1, s2, d2) => {
+                    wr!(*d1, rd!(*s1));
+                    wr!(*d2, rd!(*s2));
+                    pc += 2;
+                    continue;
+                }
+                Ins::DeallocReturn if !proc.calls.is_empty() => {
+                    let f = proc.frames.pop().expect("a frame");
+                    proc.stack.truncate(f.start);
+                    proc.y_base = proc.frames.last().map_or(0, |f| f.base);
+                    let r = proc.calls.pop().expect("checked");
+                    if r.module != mid {
+                        mid = r.module;
+                        m = self.modules[mid as usize].clone();
+                    }
+                    pc = r.pc;
                     continue;
                 }
                 Ins::Jump(l) => {
@@ -920,37 +938,45 @@ impl Vm {
                         }
                     }
                 }
-                Ins::Test(
-                    k @ (bif::test_kind::IS_NONEMPTY_LIST
-                    | bif::test_kind::IS_NIL
-                    | bif::test_kind::IS_LIST),
-                    fail,
-                    args,
-                ) if args.len() == 1 => {
-                    let x = rd!(args[0]);
+                Ins::Test1(k, fail, a) => {
+                    let x = rd!(*a);
                     let pass = match *k {
-                        bif::test_kind::IS_NONEMPTY_LIST => x.is_list(),
-                        bif::test_kind::IS_NIL => x == Word::NIL,
-                        _ => x.is_list() || x == Word::NIL,
+                        bif::test_kind::IS_NONEMPTY_LIST => Some(x.is_list()),
+                        bif::test_kind::IS_NIL => Some(x == Word::NIL),
+                        bif::test_kind::IS_LIST => Some(x.is_list() || x == Word::NIL),
+                        bif::test_kind::IS_ATOM => Some(x.as_atom().is_some()),
+                        _ => None,
                     };
-                    pc = if pass { pc + 1 } else { *fail };
-                    continue;
+                    if let Some(pass) = pass {
+                        pc = if pass { pc + 1 } else { *fail };
+                        continue;
+                    }
                 }
-                Ins::Test(
+                Ins::Test2(
                     k @ (bif::test_kind::LT
                     | bif::test_kind::GE
                     | bif::test_kind::EQ_EXACT
                     | bif::test_kind::NE_EXACT),
                     fail,
-                    args,
-                ) if args.len() == 2 => {
-                    if let (Some(p), Some(q)) = (rd!(args[0]).as_small(), rd!(args[1]).as_small()) {
-                        let pass = match *k {
+                    a,
+                    b,
+                ) => {
+                    let (x, y) = (rd!(*a), rd!(*b));
+                    let pass = if let (Some(p), Some(q)) = (x.as_small(), y.as_small()) {
+                        Some(match *k {
                             bif::test_kind::LT => p < q,
                             bif::test_kind::GE => p >= q,
                             bif::test_kind::EQ_EXACT => p == q,
                             _ => p != q,
-                        };
+                        })
+                    } else if x.is_immediate() && y.is_immediate() && *k >= bif::test_kind::EQ_EXACT
+                    {
+                        // Atoms, nil, pids: equal exactly when the words are.
+                        Some((x == y) == (*k == bif::test_kind::EQ_EXACT))
+                    } else {
+                        None
+                    };
+                    if let Some(pass) = pass {
                         pc = if pass { pc + 1 } else { *fail };
                         continue;
                     }
@@ -1000,6 +1026,15 @@ impl Vm {
                 _ => {}
             }
             let step = self.step(proc, &m, pc);
+            // An exit signal the process sent itself, the only kind that can
+            // arrive while it runs (only `step` sends any), takes effect now.
+            if let Some(reason) = proc.pending_exit.take() {
+                return Outcome::Failed(Exception {
+                    class: atom::EXIT,
+                    reason,
+                    trace: Word::NIL,
+                });
+            }
             match step {
                 Ok(Flow::Next) => pc += 1,
                 Ok(Flow::Goto(to)) => pc = to,
@@ -1134,6 +1169,24 @@ impl Vm {
                     return Ok(Flow::Goto(*fail));
                 }
             }
+            Ins::Test1(k, fail, a) => {
+                let view = View {
+                    heap: &proc.heap,
+                    literals: &self.literals,
+                };
+                if !bif::test(&view, &self.atoms, *k, &[read(proc, *a)]) {
+                    return Ok(Flow::Goto(*fail));
+                }
+            }
+            Ins::Test2(k, fail, a, b) => {
+                let view = View {
+                    heap: &proc.heap,
+                    literals: &self.literals,
+                };
+                if !bif::test(&view, &self.atoms, *k, &[read(proc, *a), read(proc, *b)]) {
+                    return Ok(Flow::Goto(*fail));
+                }
+            }
             Ins::Select(arity, s, fail, table) => {
                 let v = read(proc, *s);
                 let view = View {
@@ -1213,6 +1266,19 @@ impl Vm {
                 return self.enter(proc, m.id, pc, callee, n, *tail);
             }
             Ins::Return => return Ok(Flow::Return),
+            Ins::Move2(s1, d1, s2, d2) => {
+                let v = read(proc, *s1);
+                write(proc, *d1, v);
+                let v = read(proc, *s2);
+                write(proc, *d2, v);
+                return Ok(Flow::Goto(pc + 2));
+            }
+            Ins::DeallocReturn => {
+                let f = proc.frames.pop().expect("a frame");
+                proc.y_base = proc.frames.last().map_or(0, |f| f.base);
+                proc.stack.truncate(f.start);
+                return Ok(Flow::Return);
+            }
             Ins::Bif(i, fail, args, d) => {
                 let callee = match self.import(proc, m, *i) {
                     Ok(c) => c,

@@ -60,6 +60,10 @@ pub enum Ins {
     Trim(u32),
     Jump(u32),
     Test(u8, u32, Box<[Src]>),
+    /// A test of one argument (most are), without the indirection.
+    Test1(u8, u32, Src),
+    /// A test of two arguments (comparisons), without the indirection.
+    Test2(u8, u32, Src, Src),
     Select(bool, Src, u32, Box<[(Word, u32)]>),
     Call(u32, Target),
     TailCall(u32, Target),
@@ -98,6 +102,29 @@ pub enum Ins {
     FArith(u8, u32, u16, u16, u16),
     /// `-F` on float registers.
     FNeg(u32, u16, u16),
+    // Pairs fused by the loader (see `fuse`): the first instruction of a
+    // pair does both and skips the second, which stays in place for jumps
+    // that land on it.
+    /// `move` then `move`.
+    Move2(Src, Dst, Src, Dst),
+    /// `deallocate` then `return`.
+    DeallocReturn,
+}
+
+/// Fuses common pairs of instructions into one dispatch. Instruction
+/// indices do not change, so labels, the line table and return addresses
+/// stay valid.
+fn fuse(code: &mut [Ins]) {
+    for i in (0..code.len().saturating_sub(1)).rev() {
+        let fused = match (&code[i], &code[i + 1]) {
+            (Ins::Move(s1, d1), Ins::Move(s2, d2) | Ins::Move2(s2, d2, ..)) => {
+                Ins::Move2(*s1, *d1, *s2, *d2)
+            }
+            (Ins::Deallocate, Ins::Return) => Ins::DeallocReturn,
+            _ => continue,
+        };
+        code[i] = fused;
+    }
 }
 
 /// What an import resolves to.
@@ -252,11 +279,11 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
             LamOp::Deallocate => Ins::Deallocate,
             LamOp::Trim => Ins::Trim(num(&a[0])),
             LamOp::Jump => Ins::Jump(label(&a[0])),
-            LamOp::Test => Ins::Test(
-                kind(&a[0]),
-                label(&a[1]),
-                list(&a[2]).iter().map(src).collect(),
-            ),
+            LamOp::Test => match &*list(&a[2]) {
+                [x] => Ins::Test1(kind(&a[0]), label(&a[1]), src(x)),
+                [x, y] => Ins::Test2(kind(&a[0]), label(&a[1]), src(x), src(y)),
+                args => Ins::Test(kind(&a[0]), label(&a[1]), args.iter().map(src).collect()),
+            },
             LamOp::Select => {
                 let pairs = list(&a[3]);
                 let table = pairs
@@ -335,6 +362,7 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
         };
         code.push(e);
     }
+    fuse(&mut code);
     let imports: Vec<(u32, u32, u32)> = m
         .imports
         .iter()

@@ -3,6 +3,7 @@
 
 pub mod atoms;
 pub mod bif;
+pub mod binary;
 pub mod bits;
 pub mod compare;
 pub mod heap;

@@ -1,0 +1,322 @@
+//! The `binary` module's BIFs: searching (`match`, `matches`, `split`,
+//! with compiled patterns and scopes), slicing, copying, and unsigned
+//! integer encoding.
+//!
+//! A compiled pattern (`binary:compile_pattern/1`) is the tuple
+//! `{lam_cp, [Pattern]}`: the BEAM's is an opaque reference, and only these
+//! functions look inside.
+
+use crate::vm::atoms::atom;
+use crate::vm::bif::{Ctx, NativeFn, NativeResult};
+use crate::vm::heap::View;
+use crate::vm::interp::{Exception, list_of};
+use crate::vm::word::Word;
+
+use NativeResult::Value;
+
+fn badarg() -> NativeResult {
+    NativeResult::Error(Exception::error(Word::atom(atom::BADARG)))
+}
+
+fn view<'a>(c: &'a Ctx) -> View<'a> {
+    View {
+        heap: c.heap,
+        literals: c.literals,
+    }
+}
+
+/// The bytes of a binary (whole bytes only, as every function here wants).
+fn bytes_of(c: &Ctx, w: Word) -> Option<Vec<u8>> {
+    match view(c).bits(w) {
+        Some((b, 8)) => Some(b.to_vec()),
+        Some((b, _)) if b.is_empty() => Some(vec![]),
+        _ => None,
+    }
+}
+
+fn binary(c: &mut Ctx, bytes: &[u8]) -> Word {
+    c.heap.bitstring(0, bytes, 8)
+}
+
+fn small(n: usize) -> Word {
+    Word::small(n as i64).expect("a size fits in a small")
+}
+
+/// The patterns of a pattern argument: a non-empty binary, a non-empty
+/// list of them, or a compiled pattern.
+fn patterns(c: &Ctx, w: Word) -> Option<Vec<Vec<u8>>> {
+    let v = view(c);
+    let w = match v.tuple(w) {
+        Some([tag, list]) if Word(*tag).as_atom() == c.atoms.existing("lam_cp") => Word(*list),
+        _ => w,
+    };
+    let mut out = Vec::new();
+    if w.is_list() {
+        let mut l = w;
+        while l.is_list() {
+            let (h, t) = v.cons(l);
+            out.push(bytes_of(c, h)?);
+            l = t;
+        }
+        if l != Word::NIL {
+            return None;
+        }
+    } else {
+        out.push(bytes_of(c, w)?);
+    }
+    (!out.is_empty() && out.iter().all(|p| !p.is_empty())).then_some(out)
+}
+
+/// A `{Start, Length}` part of `len` bytes as a range (a negative length
+/// counts back from Start), if it lies inside.
+fn part_range(start: i64, length: i64, len: usize) -> Option<(usize, usize)> {
+    let (s, e) = if length >= 0 {
+        (start, start.checked_add(length)?)
+    } else {
+        (start.checked_add(length)?, start)
+    };
+    (s >= 0 && e as usize <= len && s <= e).then_some((s as usize, e as usize))
+}
+
+/// Options of match/matches/split: `{scope, {S, L}}` and, for split,
+/// `global`, `trim`, `trim_all`.
+struct Options {
+    scope: (usize, usize),
+    global: bool,
+    trim: bool,
+    trim_all: bool,
+}
+
+fn options(c: &Ctx, w: Word, len: usize, split: bool) -> Option<Options> {
+    let v = view(c);
+    let mut o = Options {
+        scope: (0, len),
+        global: false,
+        trim: false,
+        trim_all: false,
+    };
+    let mut l = w;
+    while l.is_list() {
+        let (h, t) = v.cons(l);
+        let name = |a: u32| c.atoms.name(a);
+        match (h.as_atom(), v.tuple(h)) {
+            (Some(a), _) if split && &*name(a) == "global" => o.global = true,
+            (Some(a), _) if split && &*name(a) == "trim" => o.trim = true,
+            (Some(a), _) if split && &*name(a) == "trim_all" => o.trim_all = true,
+            (_, Some([k, s])) if Word(*k).as_atom().is_some_and(|a| &*name(a) == "scope") => {
+                let [st, ln] = v.tuple(Word(*s))? else {
+                    return None;
+                };
+                o.scope = part_range(Word(*st).as_small()?, Word(*ln).as_small()?, len)?;
+            }
+            _ => return None,
+        }
+        l = t;
+    }
+    (l == Word::NIL).then_some(o)
+}
+
+/// The leftmost match in `hay[from..to]`, the longest pattern winning at
+/// one position: (start, length).
+fn find(hay: &[u8], pats: &[Vec<u8>], from: usize, to: usize) -> Option<(usize, usize)> {
+    (from..to).find_map(|i| {
+        pats.iter()
+            .filter(|p| i + p.len() <= to && hay[i..i + p.len()] == p[..])
+            .map(|p| p.len())
+            .max()
+            .map(|n| (i, n))
+    })
+}
+
+/// Every non-overlapping match, left to right.
+fn find_all(hay: &[u8], pats: &[Vec<u8>], (from, to): (usize, usize)) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = from;
+    while let Some((s, n)) = find(hay, pats, at, to) {
+        out.push((s, n));
+        at = s + n;
+    }
+    out
+}
+
+fn pos_len(c: &mut Ctx, (s, n): (usize, usize)) -> Word {
+    c.heap.tuple(0, &[small(s), small(n)])
+}
+
+fn do_match(c: &mut Ctx, a: &[Word], all: bool) -> NativeResult {
+    let (Some(hay), Some(pats)) = (bytes_of(c, a[0]), patterns(c, a[1])) else {
+        return badarg();
+    };
+    let Some(o) = options(c, a.get(2).copied().unwrap_or(Word::NIL), hay.len(), false) else {
+        return badarg();
+    };
+    if all {
+        let found: Vec<Word> = find_all(&hay, &pats, o.scope)
+            .into_iter()
+            .map(|m| pos_len(c, m))
+            .collect();
+        Value(list_of(c.heap, &found))
+    } else {
+        match find(&hay, &pats, o.scope.0, o.scope.1) {
+            Some(m) => Value(pos_len(c, m)),
+            None => Value(Word::atom(c.atoms.intern("nomatch"))),
+        }
+    }
+}
+
+fn split(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let (Some(hay), Some(pats)) = (bytes_of(c, a[0]), patterns(c, a[1])) else {
+        return badarg();
+    };
+    let Some(o) = options(c, a.get(2).copied().unwrap_or(Word::NIL), hay.len(), true) else {
+        return badarg();
+    };
+    let mut found = find_all(&hay, &pats, o.scope);
+    if !o.global {
+        found.truncate(1);
+    }
+    let mut parts: Vec<&[u8]> = Vec::new();
+    let mut at = 0;
+    for (s, n) in found {
+        parts.push(&hay[at..s]);
+        at = s + n;
+    }
+    parts.push(&hay[at..]);
+    if o.trim_all {
+        parts.retain(|p| !p.is_empty());
+    } else if o.trim {
+        while parts.last().is_some_and(|p| p.is_empty()) {
+            parts.pop();
+        }
+    }
+    let words: Vec<Word> = parts.iter().map(|p| binary(c, p)).collect();
+    Value(list_of(c.heap, &words))
+}
+
+fn endianness(c: &Ctx, w: Word) -> Option<bool> {
+    match &*c.atoms.name(w.as_atom()?) {
+        "big" => Some(false),
+        "little" => Some(true),
+        _ => None,
+    }
+}
+
+fn decode_unsigned(c: &mut Ctx, bin: Word, little: bool) -> NativeResult {
+    let Some(mut b) = bytes_of(c, bin) else {
+        return badarg();
+    };
+    if little {
+        b.reverse();
+    }
+    let n = num_bigint::BigInt::from_bytes_be(num_bigint::Sign::Plus, &b);
+    Value(c.heap.integer(0, &n))
+}
+
+fn encode_unsigned(c: &mut Ctx, int: Word, little: bool) -> NativeResult {
+    let v = view(c);
+    let n = match crate::vm::compare::number(&v, int) {
+        Some(crate::vm::compare::Num::Small(i)) if i >= 0 => num_bigint::BigInt::from(i),
+        Some(crate::vm::compare::Num::Big(b)) if b.sign() != num_bigint::Sign::Minus => b,
+        _ => return badarg(),
+    };
+    let (_, mut b) = n.to_bytes_be();
+    if little {
+        b.reverse();
+    }
+    Value(binary(c, &b))
+}
+
+fn common(c: &mut Ctx, list: Word, suffix: bool) -> NativeResult {
+    let v = view(c);
+    let mut bins = Vec::new();
+    let mut l = list;
+    while l.is_list() {
+        let (h, t) = v.cons(l);
+        match bytes_of(c, h) {
+            Some(b) => bins.push(b),
+            None => return badarg(),
+        }
+        l = t;
+    }
+    if l != Word::NIL || bins.is_empty() {
+        return badarg();
+    }
+    let first = &bins[0];
+    let n = (0..=first.len())
+        .take_while(|&k| {
+            bins.iter().all(|b| {
+                k <= b.len()
+                    && if suffix {
+                        b[b.len() - k..] == first[first.len() - k..]
+                    } else {
+                        b[..k] == first[..k]
+                    }
+            })
+        })
+        .last()
+        .unwrap_or(0);
+    Value(small(n))
+}
+
+macro_rules! natives {
+    ($( $m:literal : $f:literal / $a:literal => $body:expr ; )*) => {
+        /// The `binary` module's natives.
+        pub static BINARY_NATIVES: &[(&str, &str, u32, NativeFn)] = &[
+            $( ($m, $f, $a, $body), )*
+        ];
+    };
+}
+
+natives! {
+    "binary":"at"/2 => |c, a| match (bytes_of(c, a[0]), a[1].as_small()) {
+        (Some(b), Some(i)) if i >= 0 && (i as usize) < b.len() => Value(small(b[i as usize] as usize)),
+        _ => badarg(),
+    };
+    "binary":"first"/1 => |c, a| match bytes_of(c, a[0]) { Some(b) if !b.is_empty() => Value(small(b[0] as usize)), _ => badarg() };
+    "binary":"last"/1 => |c, a| match bytes_of(c, a[0]) { Some(b) if !b.is_empty() => Value(small(b[b.len() - 1] as usize)), _ => badarg() };
+    "binary":"copy"/1 => |c, a| match bytes_of(c, a[0]) { Some(b) => Value(binary(c, &b)), None => badarg() };
+    "binary":"copy"/2 => |c, a| match (bytes_of(c, a[0]), a[1].as_small()) {
+        (Some(b), Some(n)) if n >= 0 && b.len().checked_mul(n as usize).is_some_and(|t| t < 1 << 40) => {
+            let r = b.repeat(n as usize);
+            Value(binary(c, &r))
+        }
+        _ => badarg(),
+    };
+    "binary":"part"/2 => |c, a| {
+        let v = view(c);
+        let (Some(b), Some([s, l])) = (bytes_of(c, a[0]), v.tuple(a[1])) else { return badarg() };
+        let range = match (Word(*s).as_small(), Word(*l).as_small()) {
+            (Some(s), Some(l)) => part_range(s, l, b.len()),
+            _ => None,
+        };
+        match range { Some((s, e)) => Value(binary(c, &b[s..e])), None => badarg() }
+    };
+    "binary":"list_to_bin"/1 => |c, a| {
+        let v = view(c);
+        let out = std::cell::RefCell::new(Vec::new());
+        let ok = crate::vm::bits::walk_chardata(&v, a[0], |i| { out.borrow_mut().push(u8::try_from(i).ok()?); Some(()) }, |b| { out.borrow_mut().extend_from_slice(b); Some(()) });
+        match ok { Some(()) if a[0].is_list() || a[0] == Word::NIL => Value(binary(c, &out.into_inner())), _ => badarg() }
+    };
+    "binary":"referenced_byte_size"/1 => |c, a| match bytes_of(c, a[0]) { Some(b) => Value(small(b.len())), None => badarg() };
+    "binary":"decode_unsigned"/1 => |c, a| decode_unsigned(c, a[0], false);
+    "binary":"decode_unsigned"/2 => |c, a| match endianness(c, a[1]) { Some(l) => decode_unsigned(c, a[0], l), None => badarg() };
+    "binary":"encode_unsigned"/1 => |c, a| encode_unsigned(c, a[0], false);
+    "binary":"encode_unsigned"/2 => |c, a| match endianness(c, a[1]) { Some(l) => encode_unsigned(c, a[0], l), None => badarg() };
+    "binary":"longest_common_prefix"/1 => |c, a| common(c, a[0], false);
+    "binary":"longest_common_suffix"/1 => |c, a| common(c, a[0], true);
+    "binary":"compile_pattern"/1 => |c, a| match patterns(c, a[0]) {
+        Some(ps) => {
+            let bins: Vec<Word> = ps.iter().map(|p| binary(c, p)).collect();
+            let list = list_of(c.heap, &bins);
+            let tag = Word::atom(c.atoms.intern("lam_cp"));
+            Value(c.heap.tuple(0, &[tag, list]))
+        }
+        None => badarg(),
+    };
+    "binary":"match"/2 => |c, a| do_match(c, a, false);
+    "binary":"match"/3 => |c, a| do_match(c, a, false);
+    "binary":"matches"/2 => |c, a| do_match(c, a, true);
+    "binary":"matches"/3 => |c, a| do_match(c, a, true);
+    "binary":"split"/2 => |c, a| split(c, a);
+    "binary":"split"/3 => |c, a| split(c, a);
+}
