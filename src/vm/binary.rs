@@ -29,7 +29,7 @@ fn view<'a>(c: &'a Ctx) -> View<'a> {
 fn bytes_of(c: &Ctx, w: Word) -> Option<Vec<u8>> {
     match view(c).bits(w) {
         Some((b, 8)) => Some(b.to_vec()),
-        Some((b, _)) if b.is_empty() => Some(vec![]),
+        Some(([], _)) => Some(vec![]),
         _ => None,
     }
 }
