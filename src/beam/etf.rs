@@ -503,7 +503,15 @@ pub fn encode(t: &Term) -> Vec<u8> {
     out
 }
 
+/// Atoms as OTP 25's `term_to_binary` writes them: Latin-1 atoms as
+/// ATOM_EXT, others as UTF-8.
 fn encode_atom(out: &mut Vec<u8>, a: &str) {
+    if a.chars().all(|c| (c as u32) < 256) {
+        out.push(100);
+        out.extend((a.chars().count() as u16).to_be_bytes());
+        out.extend(a.chars().map(|c| c as u8));
+        return;
+    }
     let b = a.as_bytes();
     if b.len() < 256 {
         out.push(119);
@@ -531,6 +539,19 @@ pub fn encode_into(out: &mut Vec<u8>, t: &Term) {
         }
         Term::Atom(a) => encode_atom(out, a),
         Term::Nil => out.push(106),
+        Term::List(items, tail)
+            if **tail == Term::Nil
+                && items.len() < 65536
+                && items.iter().all(|x| matches!(x, Term::Int(0..=255))) =>
+        {
+            // A string: STRING_EXT, as the BEAM encodes lists of bytes.
+            out.push(107);
+            out.extend((items.len() as u16).to_be_bytes());
+            out.extend(items.iter().map(|x| match x {
+                Term::Int(b) => *b as u8,
+                _ => unreachable!("checked"),
+            }));
+        }
         Term::List(items, tail) => {
             out.push(108);
             out.extend((items.len() as u32).to_be_bytes());

@@ -55,11 +55,11 @@ pub type NativeFn = fn(&mut Ctx, &[Word]) -> NativeResult;
 
 use NativeResult::{Error as Err_, Value};
 
-fn badarg() -> NativeResult {
+pub(crate) fn badarg() -> NativeResult {
     Err_(Exception::error(Word::atom(atom::BADARG)))
 }
 
-fn error(reason: Word) -> NativeResult {
+pub(crate) fn error(reason: Word) -> NativeResult {
     Err_(Exception::error(reason))
 }
 
@@ -166,7 +166,7 @@ fn fun_arity(v: &View, f: Word) -> Option<u32> {
 
 // ---------------------------------------------------------------- arithmetic
 
-fn to_big(n: &Num) -> Option<BigInt> {
+pub(crate) fn to_big(n: &Num) -> Option<BigInt> {
     match n {
         Num::Small(i) => Some(BigInt::from(*i)),
         Num::Big(b) => Some(b.clone()),
@@ -174,7 +174,7 @@ fn to_big(n: &Num) -> Option<BigInt> {
     }
 }
 
-fn to_f64(n: &Num) -> Option<f64> {
+pub(crate) fn to_f64(n: &Num) -> Option<f64> {
     match n {
         Num::Small(i) => Some(*i as f64),
         Num::Big(b) => b.to_f64().filter(|f| f.is_finite()),
@@ -341,7 +341,7 @@ fn from_pairs(c: &mut Ctx, kv: &[(Word, Word)]) -> NativeResult {
 
 // ---------------------------------------------------------------- natives
 
-fn list_items(v: &View, mut l: Word) -> Option<Vec<Word>> {
+pub(crate) fn list_items(v: &View, mut l: Word) -> Option<Vec<Word>> {
     let mut out = Vec::new();
     while l.is_list() {
         let (h, t) = v.cons(l);
@@ -351,14 +351,14 @@ fn list_items(v: &View, mut l: Word) -> Option<Vec<Word>> {
     (l == Word::NIL).then_some(out)
 }
 
-fn string_of(v: &View, l: Word) -> Option<String> {
+pub(crate) fn string_of(v: &View, l: Word) -> Option<String> {
     list_items(v, l)?
         .into_iter()
         .map(|c| c.as_small().and_then(|c| char::from_u32(c as u32)))
         .collect()
 }
 
-fn boolean(b: bool) -> NativeResult {
+pub(crate) fn boolean(b: bool) -> NativeResult {
     Value(Word::boolean(b))
 }
 
@@ -373,7 +373,7 @@ fn arith_native(c: &mut Ctx, a: &[Word], k: u8) -> NativeResult {
     }
 }
 
-fn test_native(c: &mut Ctx, a: &[Word], name: &str) -> NativeResult {
+pub(crate) fn test_native(c: &mut Ctx, a: &[Word], name: &str) -> NativeResult {
     let k = crate::lam::isa::TEST_KINDS
         .iter()
         .position(|n| *n == name)
@@ -734,7 +734,7 @@ natives! {
     "lam":"build_stacktrace"/1 => |c, a| match c.view().tuple(a[0]) { Some([_, _, t]) => Value(Word(*t)), _ => Value(Word::NIL) };
 }
 
-fn small(n: usize) -> Word {
+pub(crate) fn small(n: usize) -> Word {
     Word::small(n as i64).expect("a count fits in a small")
 }
 
@@ -761,7 +761,7 @@ fn float_to_int(c: &mut Ctx, w: Word, f: fn(f64) -> f64) -> NativeResult {
     }
 }
 
-fn math1(c: &mut Ctx, w: Word, f: fn(f64) -> f64) -> NativeResult {
+pub(crate) fn math1(c: &mut Ctx, w: Word, f: fn(f64) -> f64) -> NativeResult {
     match number(&c.view(), w).as_ref().and_then(to_f64).map(f) {
         Some(r) if r.is_finite() => Value(c.heap.float(0, r)),
         Some(_) => error(Word::atom(atom::BADARITH)),
@@ -770,7 +770,7 @@ fn math1(c: &mut Ctx, w: Word, f: fn(f64) -> f64) -> NativeResult {
 }
 
 /// `float_to_list/1,2`: options `short`, `{decimals, N}`, `{scientific, N}`, `compact`.
-fn float_to_list(c: &mut Ctx, w: Word, opts: Word) -> NativeResult {
+pub(crate) fn float_to_list(c: &mut Ctx, w: Word, opts: Word) -> NativeResult {
     let v = c.view();
     let Some(f) = v.float(w) else { return badarg() };
     let Some(opts) = list_items(&v, opts) else {
@@ -840,7 +840,7 @@ fn phash(c: &mut Ctx, term: Word, range: Word) -> NativeResult {
     Value(Word::small((h % range as u64) as i64 + 1).expect("hash"))
 }
 
-fn badmap(c: &mut Ctx, m: Word) -> NativeResult {
+pub(crate) fn badmap(c: &mut Ctx, m: Word) -> NativeResult {
     error(c.heap.tuple(0, &[Word::atom(atom::BADMAP), m]))
 }
 
@@ -894,15 +894,29 @@ fn module_info(c: &mut Ctx, m: Word, key: Option<Word>) -> NativeResult {
     }
 }
 
+/// A native by its names, for natives built on others.
+pub(crate) fn by_name(module: &str, function: &str, arity: u32) -> NativeFn {
+    all_natives()
+        .find(|(m, f, a, _)| *m == module && *f == function && *a == arity)
+        .map(|(_, _, _, fun)| *fun)
+        .unwrap_or_else(|| panic!("no native {module}:{function}/{arity}"))
+}
+
+fn all_natives() -> impl Iterator<Item = &'static (&'static str, &'static str, u32, NativeFn)> {
+    NATIVES
+        .iter()
+        .chain(crate::vm::bits::BIT_NATIVES)
+        .chain(crate::vm::binary::BINARY_NATIVES)
+        .chain(crate::vm::conv::CONV_NATIVES)
+        .chain(crate::vm::sys::SYS_NATIVES)
+}
+
 /// The native for `module:function/arity`, if there is one.
 pub fn lookup(atoms: &Atoms, module: u32, function: u32, arity: u32) -> Option<NativeFn> {
     let (m, f) = (atoms.name(module), atoms.name(function));
     // lam:bs_create_bin takes any number of arguments; its table entry says 0.
     let variadic = &*m == "lam" && &*f == "bs_create_bin";
-    NATIVES
-        .iter()
-        .chain(crate::vm::bits::BIT_NATIVES)
-        .chain(crate::vm::binary::BINARY_NATIVES)
+    all_natives()
         .find(|(nm, nf, na, _)| *nm == &*m && *nf == &*f && (*na == arity || variadic && *na == 0))
         .map(|(_, _, _, fun)| *fun)
 }

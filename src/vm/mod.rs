@@ -6,10 +6,12 @@ pub mod bif;
 pub mod binary;
 pub mod bits;
 pub mod compare;
+pub mod conv;
 pub mod heap;
 pub mod interp;
 pub mod loader;
 pub mod maps;
+pub mod sys;
 pub mod word;
 
 pub use atoms::Atoms;

@@ -1,0 +1,139 @@
+//! Which of OTP's BIFs LAM provides natively, measured against the live
+//! `erl` (`erlang:is_builtin/3` over the modules below). A BIF that is not
+//! native would run OTP's stub, which raises `undef`/`nif_error`: the test
+//! fails when one is missing that is not listed in `NOT_NATIVE` with the
+//! reason, and when a listed one has become native (so the list stays true).
+
+mod common;
+
+use std::process::Command;
+
+const MODULES: &[&str] = &[
+    "erlang",
+    "lists",
+    "maps",
+    "binary",
+    "unicode",
+    "math",
+    "persistent_term",
+    "os",
+];
+
+/// BIFs left out on purpose, by prefix, with the reason.
+const NOT_NATIVE: &[(&str, &str)] = &[
+    ("erlang:dist_", "distribution: LAM runs one node"),
+    ("erlang:port_", "ports: no ports on LAM"),
+    ("erlang:open_port/", "ports: no ports on LAM"),
+    ("erlang:trace", "tracing"),
+    ("erlang:seq_trace", "tracing"),
+    (
+        "erlang:system_",
+        "system_flag/info/monitor/profile: VM introspection",
+    ),
+    ("erlang:erase_persistent", "internal to persistent_term"),
+    ("erlang:load_nif/", "NIFs: no native code loading"),
+    ("erlang:setnode/", "distribution"),
+    ("erlang:monitor_node/", "distribution"),
+    ("erlang:nodes/", "distribution"),
+    ("erlang:dmonitor", "distribution"),
+    ("erlang:dunlink", "distribution"),
+    ("erlang:call_on_load", "code loading is LAM's loader"),
+    ("erlang:load_module/", "code loading is LAM's loader"),
+    ("erlang:delete_module/", "code loading is LAM's loader"),
+    ("erlang:purge_module/", "code loading is LAM's loader"),
+    ("erlang:prepare_loading/", "code loading is LAM's loader"),
+    ("erlang:finish_loading/", "code loading is LAM's loader"),
+    ("erlang:has_prepared", "code loading is LAM's loader"),
+    ("erlang:check_", "code loading is LAM's loader"),
+    (
+        "erlang:finish_after_on_load/",
+        "code loading is LAM's loader",
+    ),
+    ("erlang:pre_loaded/", "code loading is LAM's loader"),
+    ("erlang:dt_", "dynamic tracing"),
+    ("erlang:match_spec_test/", "match specifications"),
+    ("erlang:set_cpu_topology/", "VM configuration"),
+    ("erlang:suspend_process/", "debugging"),
+    ("erlang:resume_process/", "debugging"),
+    ("erlang:hibernate/", "not yet"),
+    ("erlang:spawn_request", "not yet"),
+    ("erlang:alias", "not yet"),
+    ("erlang:unalias", "not yet"),
+    ("os:set_signal/", "signals"),
+    ("erlang:decode_packet/", "packet parsing: not yet"),
+    ("erlang:list_to_bitstring/", "not yet"),
+    ("erlang:list_to_ref/", "references from text: not yet"),
+    ("erlang:list_to_port/", "no ports on LAM"),
+    (
+        "erlang:exit_signal/",
+        "internal to the BEAM's signal handling",
+    ),
+    ("erlang:statistics/", "VM introspection: not yet"),
+    ("persistent_term:info/", "VM introspection: not yet"),
+    ("persistent_term:get/0", "not yet"),
+    // Processes and timers beyond what the fixtures need so far.
+    ("erlang:yield/", "processes: not yet"),
+    ("erlang:apply/2", "not yet"),
+    ("erlang:monitor/3", "monitor options: not yet"),
+    ("erlang:send/3", "send options: not yet"),
+    ("erlang:spawn_opt/4", "processes: not yet"),
+    ("erlang:registered/", "processes: not yet"),
+    ("erlang:processes/", "processes: not yet"),
+    ("erlang:process_info/", "processes: not yet"),
+    ("erlang:send_after/", "timers: not yet"),
+    ("erlang:start_timer/", "timers: not yet"),
+    ("erlang:cancel_timer/", "timers: not yet"),
+    ("erlang:read_timer/", "timers: not yet"),
+];
+
+#[test]
+fn bifs_are_native() {
+    let script = "[begin code:ensure_loaded(M), \
+        [io:format(\"~s:~s/~p~n\", [M, F, A]) || {F, A} <- M:module_info(exports), \
+         erlang:is_builtin(M, F, A)] end || M <- MODULES], halt().";
+    let list = MODULES
+        .iter()
+        .map(|m| m.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let out = common::run(Command::new("erl").args([
+        "-noshell",
+        "-eval",
+        &script.replace("MODULES", &format!("[{list}]")),
+    ]));
+    let mut vm = lam_translate::vm::Vm::new(vec![common::otp_lib_dir()]);
+    let (mut native, mut missing, mut listed_but_native) = (0, vec![], vec![]);
+    for line in out.lines() {
+        let (m, rest) = line.split_once(':').unwrap();
+        let (f, a) = rest.rsplit_once('/').unwrap();
+        let (mi, fi) = (vm.atoms.intern(m), vm.atoms.intern(f));
+        let is_native = matches!(
+            vm.resolve(mi, fi, a.parse().unwrap()),
+            Some(lam_translate::vm::loader::Callee::Native(_))
+                | Some(lam_translate::vm::loader::Callee::ProcNative(_))
+        );
+        let listed = NOT_NATIVE.iter().any(|(p, _)| line.starts_with(p));
+        match (is_native, listed) {
+            (true, false) => native += 1,
+            (true, true) => listed_but_native.push(line.to_string()),
+            (false, false) => missing.push(line.to_string()),
+            (false, true) => {}
+        }
+    }
+    println!(
+        "{native} of {} BIFs of {MODULES:?} native on LAM; {} left out on purpose",
+        out.lines().count(),
+        out.lines().count() - native - missing.len()
+    );
+    println!("not native:\n{}", missing.join("\n"));
+    assert!(
+        listed_but_native.is_empty(),
+        "now native, take them out of NOT_NATIVE: {listed_but_native:?}"
+    );
+    assert!(
+        missing.is_empty(),
+        "{} BIFs not native:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
+}
