@@ -14,8 +14,32 @@ const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 #[test]
 fn programs_print_what_erl_prints() {
-    let fixtures = common::compile_fixtures("run");
-    let mut modules: Vec<String> = std::fs::read_dir(&fixtures)
+    compare_programs(&common::compile_fixtures("run"), None);
+}
+
+/// The binary fixtures again, compiled as OTP 24 compiles binary
+/// construction (`bs_init2`, `bs_append`, `bs_put_*` instead of
+/// `bs_create_bin`), which the translator maps to other natives.
+#[test]
+fn old_style_binary_construction_prints_what_erl_prints() {
+    let dir = common::compile_fixtures_with("run-old", &["+no_bs_create_bin", "+no_type_opt"]);
+    compare_programs(&dir, Some(OLD_STYLE));
+}
+
+const OLD_STYLE: &[&str] = &[
+    "binaries",
+    "bits_syntax",
+    "binary_append",
+    "binary_module",
+    "conversions",
+    "json_like",
+    "packets",
+    "strings",
+    "unicode_text",
+];
+
+fn compare_programs(fixtures: &std::path::Path, only: Option<&[&str]>) {
+    let mut modules: Vec<String> = std::fs::read_dir(fixtures)
         .unwrap()
         .flatten()
         .map(|e| e.path())
@@ -28,6 +52,7 @@ fn programs_print_what_erl_prints() {
                 .any(|e| e.arity == 0 && m.atom(e.function).is_some_and(|f| &**f == "main"));
             main.then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
         })
+        .filter(|m| only.is_none_or(|o| o.contains(&m.as_str())))
         .collect();
     modules.sort();
     assert!(modules.len() >= 6, "found only {modules:?}");
@@ -37,7 +62,7 @@ fn programs_print_what_erl_prints() {
     let limit = std::time::Duration::from_secs(60);
     for m in &modules {
         let erl = common::output_within(
-            Command::new("escript").arg(&script).arg(&fixtures).arg(m),
+            Command::new("escript").arg(&script).arg(fixtures).arg(m),
             limit,
         )
         .unwrap_or_else(|| panic!("{m}: erl ran for more than {limit:?}"));

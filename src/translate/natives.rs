@@ -69,7 +69,7 @@ natives! {
     "bs_utf8_size"/1 ("Value") "the number of bytes of code point Value in UTF-8";
     "bs_utf16_size"/1 ("Value") "the number of bytes of code point Value in UTF-16";
     "bs_add"/3 ("A, B, Unit") "A + B*Unit, for computing binary sizes; fails on non-integers";
-    "bs_append"/4 ("Bin, Size, Unit, Flags") "a writable copy of bitstring Bin with room for Size*Unit more bits, which following bs_put_* natives fill in";
+    "bs_append"/4 ("Bin, Size, Unit, Flags") "a copy of bitstring Bin (whose size must be a multiple of Unit) with room for Size more bits, which following bs_put_* natives fill in";
     "bs_init_writable"/1 ("Size") "a new empty writable binary (the BEAM's bs_init_writable)";
     "build_stacktrace"/1 ("Raw") "the stack trace as Erlang sees it ([{M, F, A, Location}]) from the raw trace a try clause received";
     "update_record"/n ("Tuple, then pairs: Index, Value") "a copy of Tuple with each (1-based) Index set to its Value";

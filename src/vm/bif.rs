@@ -29,6 +29,8 @@ pub struct Ctx<'a> {
     pub dict: &'a mut Vec<(Word, Word)>,
     /// Loaded modules.
     pub modules: &'a [Arc<Loaded>],
+    /// Old-style binary construction under way (see `Proc::building`).
+    pub building: &'a mut Option<(Word, usize)>,
 }
 
 impl Ctx<'_> {

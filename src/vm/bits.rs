@@ -491,10 +491,6 @@ fn create_bin(c: &mut Ctx, a: &[Word]) -> NativeResult {
 /// Appends the segments `[Type, Index, SegUnit, Flags, Src, Size]*` to
 /// `out`; false when a segment is malformed (badarg).
 fn build_segments(c: &Ctx, segs: &[Word], out: &mut Bits) -> bool {
-    let v = View {
-        heap: c.heap,
-        literals: c.literals,
-    };
     for seg in segs.chunks(6) {
         let [ty, _index, unit, fl, src, size] = seg else {
             return false;
@@ -503,80 +499,99 @@ fn build_segments(c: &Ctx, segs: &[Word], out: &mut Bits) -> bool {
             return false;
         };
         let unit = unit.as_small().unwrap_or(1).max(1) as usize;
-        let f = flag_list(c, *fl);
-        match ty {
-            atom::INTEGER => {
-                let Some(bits) = size
-                    .as_small()
-                    .filter(|s| *s >= 0)
-                    .map(|s| s as usize * unit)
-                else {
-                    return false;
-                };
-                match number(&v, *src) {
-                    Some(Num::Small(i)) if bits <= 64 => {
-                        out.push_u64(i as u64, bits, f & LITTLE != 0)
-                    }
-                    Some(Num::Small(i)) => out.push_uint(&BigInt::from(i), bits, f & LITTLE != 0),
-                    Some(Num::Big(b)) => out.push_uint(&b, bits, f & LITTLE != 0),
-                    _ => return false,
-                }
-            }
-            atom::FLOAT => {
-                let Some(x) = number(&v, *src).and_then(|n| match n {
-                    Num::Float(x) => Some(x),
-                    Num::Small(i) => Some(i as f64),
-                    Num::Big(b) => b.to_f64(),
-                }) else {
-                    return false;
-                };
-                let bits = size.as_small().unwrap_or(64) as usize * unit;
-                let raw: u64 = match bits {
-                    64 => x.to_bits(),
-                    32 => (x as f32).to_bits() as u64,
-                    _ => return false,
-                };
-                out.push_u64(raw, bits, f & LITTLE != 0);
-            }
-            atom::BINARY | atom::APPEND | atom::PRIVATE_APPEND | atom::STRING => {
-                let Some((bytes, len)) = bitstring(&v, *src) else {
-                    return false;
-                };
-                let bits = if *size == Word::atom(atom::ALL)
-                    || ty == atom::APPEND
-                    || ty == atom::PRIVATE_APPEND
-                {
-                    len
-                } else if ty == atom::STRING {
-                    size.as_small().unwrap_or(0) as usize * 8
-                } else {
-                    match size.as_small() {
-                        Some(s) if s >= 0 => s as usize * unit,
-                        _ => return false,
-                    }
-                };
-                if bits > len
-                    || (ty == atom::BINARY && *size == Word::atom(atom::ALL) && len % unit != 0)
-                {
-                    return false;
-                }
-                out.push_bits(bytes, 0, bits);
-            }
-            atom::UTF8 | atom::UTF16 | atom::UTF32 => {
-                let width = match ty {
-                    atom::UTF8 => 8,
-                    atom::UTF16 => 16,
-                    _ => 32,
-                };
-                let Some(cp) = src.as_small().filter(|c| *c >= 0) else {
-                    return false;
-                };
-                if !encode_utf(cp as u32, width, f & LITTLE != 0, out) {
-                    return false;
-                }
-            }
-            _ => return false,
+        if !build_segment(c, ty, unit, flag_list(c, *fl), *src, *size, out) {
+            return false;
         }
+    }
+    true
+}
+
+/// Appends one segment: `ty` an atom (`integer`, `binary`, `utf8`, ...),
+/// `f` the flags as bits (`LITTLE`, `SIGNED`).
+fn build_segment(
+    c: &Ctx,
+    ty: u32,
+    unit: usize,
+    f: i64,
+    src: Word,
+    size: Word,
+    out: &mut Bits,
+) -> bool {
+    let v = View {
+        heap: c.heap,
+        literals: c.literals,
+    };
+    let (src, size) = (&src, &size);
+    match ty {
+        atom::INTEGER => {
+            let Some(bits) = size
+                .as_small()
+                .filter(|s| *s >= 0)
+                .map(|s| s as usize * unit)
+            else {
+                return false;
+            };
+            match number(&v, *src) {
+                Some(Num::Small(i)) if bits <= 64 => out.push_u64(i as u64, bits, f & LITTLE != 0),
+                Some(Num::Small(i)) => out.push_uint(&BigInt::from(i), bits, f & LITTLE != 0),
+                Some(Num::Big(b)) => out.push_uint(&b, bits, f & LITTLE != 0),
+                _ => return false,
+            }
+        }
+        atom::FLOAT => {
+            let Some(x) = number(&v, *src).and_then(|n| match n {
+                Num::Float(x) => Some(x),
+                Num::Small(i) => Some(i as f64),
+                Num::Big(b) => b.to_f64(),
+            }) else {
+                return false;
+            };
+            let bits = size.as_small().unwrap_or(64) as usize * unit;
+            let raw: u64 = match bits {
+                64 => x.to_bits(),
+                32 => (x as f32).to_bits() as u64,
+                _ => return false,
+            };
+            out.push_u64(raw, bits, f & LITTLE != 0);
+        }
+        atom::BINARY | atom::APPEND | atom::PRIVATE_APPEND | atom::STRING => {
+            let Some((bytes, len)) = bitstring(&v, *src) else {
+                return false;
+            };
+            let bits = if *size == Word::atom(atom::ALL)
+                || ty == atom::APPEND
+                || ty == atom::PRIVATE_APPEND
+            {
+                len
+            } else if ty == atom::STRING {
+                size.as_small().unwrap_or(0) as usize * 8
+            } else {
+                match size.as_small() {
+                    Some(s) if s >= 0 => s as usize * unit,
+                    _ => return false,
+                }
+            };
+            if bits > len
+                || (ty == atom::BINARY && *size == Word::atom(atom::ALL) && len % unit != 0)
+            {
+                return false;
+            }
+            out.push_bits(bytes, 0, bits);
+        }
+        atom::UTF8 | atom::UTF16 | atom::UTF32 => {
+            let width = match ty {
+                atom::UTF8 => 8,
+                atom::UTF16 => 16,
+                _ => 32,
+            };
+            let Some(cp) = src.as_small().filter(|c| *c >= 0) else {
+                return false;
+            };
+            if !encode_utf(cp as u32, width, f & LITTLE != 0, out) {
+                return false;
+            }
+        }
+        _ => return false,
     }
     true
 }
@@ -704,6 +719,86 @@ fn unicode_chars(c: &Ctx, w: Word) -> Option<String> {
     Some(out.into_inner())
 }
 
+// ------------------------------------------------ old-style construction
+
+/// The bytes of a bitstring object of this process's heap, for filling in
+/// while it is built (nothing else can see it yet).
+fn bytes_mut(heap: &mut crate::vm::heap::Area, w: Word) -> Option<&mut [u8]> {
+    if !w.is_boxed() || w.ptr().area != 0 {
+        return None;
+    }
+    let off = w.ptr().offset;
+    let h = Word(heap.words[off]);
+    let n = h.header_arity();
+    match h.header_kind() {
+        kind::HEAP_BIN => {
+            let words = &mut heap.words[off + 1..off + 1 + n.div_ceil(8)];
+            Some(&mut bytemuck::cast_slice_mut::<u64, u8>(words)[..n])
+        }
+        kind::REFC_BIN => {
+            let (idx, start) = (heap.words[off + 1] as usize, heap.words[off + 2] as usize);
+            std::sync::Arc::get_mut(&mut heap.offheap[idx]).map(|b| &mut b[start..start + n])
+        }
+        _ => None,
+    }
+}
+
+/// Field flags of the old instructions (`{field_flags, N}`): little-endian
+/// is 2, signed 4, native 16.
+fn field_flags(w: Word) -> i64 {
+    let f = w.as_small().unwrap_or(0);
+    let native = if f & 16 != 0 && cfg!(target_endian = "little") {
+        LITTLE
+    } else {
+        0
+    };
+    (f & (LITTLE | SIGNED)) | native
+}
+
+/// A zero-filled bitstring of `bits` bits, to be filled in by `bs_put_*`.
+fn start_building(c: &mut Ctx, bits: usize, prefix: Option<(&[u8], usize)>) -> NativeResult {
+    let mut bytes = vec![0u8; bits.div_ceil(8)];
+    let at = match prefix {
+        Some((src, len)) => {
+            let mut b = Bits::default();
+            b.push_bits(src, 0, len);
+            bytes[..b.bytes.len()].copy_from_slice(&b.bytes);
+            len
+        }
+        None => 0,
+    };
+    let w = new_bitstring(c, &bytes, bits);
+    *c.building = Some((w, at));
+    Value(w)
+}
+
+/// `bs_put_*`: one segment onto the binary being built.
+fn put(c: &mut Ctx, ty: u32, unit: usize, flags: i64, src: Word, size: Word) -> NativeResult {
+    let mut seg = Bits::default();
+    if !build_segment(c, ty, unit, flags, src, size, &mut seg) {
+        return fail();
+    }
+    let Some((w, at)) = *c.building else {
+        return fail();
+    };
+    let Some(dst) = bytes_mut(c.heap, w) else {
+        return fail();
+    };
+    if at + seg.len > dst.len() * 8 {
+        return fail();
+    }
+    if at.is_multiple_of(8) && seg.len.is_multiple_of(8) {
+        dst[at / 8..(at + seg.len) / 8].copy_from_slice(&seg.bytes[..seg.len / 8]);
+    } else {
+        for i in 0..seg.len {
+            let (p, b) = (at + i, bit_at(&seg.bytes, i));
+            dst[p / 8] = (dst[p / 8] & !(0x80 >> (p % 8))) | (b << (7 - p % 8));
+        }
+    }
+    *c.building = Some((w, at + seg.len));
+    Value(Word::atom(atom::OK))
+}
+
 macro_rules! natives {
     ($( $m:literal : $f:literal / $a:literal => $body:expr ; )*) => {
         /// The binary natives, by module, name and arity.
@@ -804,6 +899,24 @@ natives! {
     // The binary that `private_append` segments then extend (each append
     // copies for now; the BEAM grows it in place).
     "lam":"bs_init_writable"/1 => |c, _| Value(c.heap.writable(&[]));
+    "lam":"bs_init"/2 => |c, a| match a[0].as_small() { Some(n) if n >= 0 => start_building(c, n as usize * 8, None), _ => fail() };
+    "lam":"bs_init_bits"/2 => |c, a| match a[0].as_small() { Some(n) if n >= 0 => start_building(c, n as usize, None), _ => fail() };
+    "lam":"bs_append"/4 => |c, a| {
+        let v = View { heap: c.heap, literals: c.literals };
+        // Size is in bits; Unit is what Bin's size must be a multiple of.
+        let (Some((bytes, len)), Some(extra), Some(unit)) = (bitstring(&v, a[0]), a[1].as_small().filter(|s| *s >= 0), a[2].as_small()) else { return fail() };
+        if unit > 1 && len % unit as usize != 0 { return fail() }
+        let extra = extra as usize;
+        let bytes = bytes.to_vec();
+        start_building(c, len + extra, Some((&bytes, len)))
+    };
+    "lam":"bs_put_integer"/4 => |c, a| put(c, atom::INTEGER, a[2].as_small().unwrap_or(1).max(1) as usize, field_flags(a[3]), a[0], a[1]);
+    "lam":"bs_put_binary"/4 => |c, a| put(c, atom::BINARY, a[2].as_small().unwrap_or(1).max(1) as usize, field_flags(a[3]), a[0], a[1]);
+    "lam":"bs_put_float"/4 => |c, a| put(c, atom::FLOAT, a[2].as_small().unwrap_or(1).max(1) as usize, field_flags(a[3]), a[0], a[1]);
+    "lam":"bs_put_string"/1 => |c, a| put(c, atom::BINARY, 8, 0, a[0], Word::atom(atom::ALL));
+    "lam":"bs_put_utf8"/2 => |c, a| put(c, atom::UTF8, 1, field_flags(a[1]), a[0], Word::NIL);
+    "lam":"bs_put_utf16"/2 => |c, a| put(c, atom::UTF16, 1, field_flags(a[1]), a[0], Word::NIL);
+    "lam":"bs_put_utf32"/2 => |c, a| put(c, atom::UTF32, 1, field_flags(a[1]), a[0], Word::NIL);
     "lam":"bs_utf8_size"/1 => |_, a| match a[0].as_small().and_then(|cp| char::from_u32(cp as u32)) {
         Some(ch) => Value(Word::small(ch.len_utf8() as i64).expect("size")),
         None => fail(),

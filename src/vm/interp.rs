@@ -115,6 +115,9 @@ pub struct Proc {
     spare: Vec<u64>,
     /// The process dictionary.
     pub dict: Vec<(Word, Word)>,
+    /// The binary that old-style construction (`bs_init` and `bs_put_*`)
+    /// is filling in, and the bit position reached.
+    pub building: Option<(Word, usize)>,
     /// Heap size that triggers the next collection.
     gc_limit: usize,
     /// Where the current frame's `y[0]` is in `stack` (cached from `frames`).
@@ -182,6 +185,7 @@ impl Default for Proc {
             heap: Area::default(),
             spare: Vec::new(),
             dict: Vec::new(),
+            building: None,
             gc_limit: 1 << 16,
             y_base: 0,
             pid: 0,
@@ -693,6 +697,7 @@ impl Vm {
             atoms: &self.atoms,
             dict: &mut proc.dict,
             modules: &self.modules,
+            building: &mut proc.building,
         };
         f(&mut ctx, &args)
     }
@@ -1322,6 +1327,7 @@ impl Vm {
                     atoms: &self.atoms,
                     dict: &mut proc.dict,
                     modules: &self.modules,
+                    building: &mut proc.building,
                 };
                 match f(&mut ctx, vals) {
                     NativeResult::Value(v) => write(proc, *d, v),
@@ -1774,11 +1780,22 @@ impl Vm {
         let mut dict: Vec<Word> = proc.dict.iter().flat_map(|(k, v)| [*k, *v]).collect();
         let mut mailbox: Vec<Word> = proc.mailbox.iter().copied().collect();
         let mut monitors: Vec<Word> = proc.monitored_by.iter().map(|(r, _)| *r).collect();
+        let mut building: Vec<Word> = proc.building.iter().map(|(w, _)| *w).collect();
         let survivors = collect_into(
             &mut proc.heap,
-            &mut [xs, &mut proc.stack, &mut dict, &mut mailbox, &mut monitors],
+            &mut [
+                xs,
+                &mut proc.stack,
+                &mut dict,
+                &mut mailbox,
+                &mut monitors,
+                &mut building,
+            ],
             &mut proc.spare,
         );
+        if let (Some(b), Some(w)) = (proc.building.as_mut(), building.first()) {
+            b.0 = *w;
+        }
         // Only a large heap keeps its old space: an idle process stays small.
         if proc.spare.capacity() < 1 << 16 {
             proc.spare = Vec::new();

@@ -93,6 +93,11 @@ pub fn beam_disasm_time(files: &[PathBuf]) -> std::time::Duration {
 /// returns it: the differential tests run what this machine's compiler
 /// makes of the sources, not the `.beam` files kept for the reader's tests.
 pub fn compile_fixtures(tag: &str) -> PathBuf {
+    compile_fixtures_with(tag, &[])
+}
+
+/// [`compile_fixtures`] with extra `erlc` options (`+no_bs_create_bin`, ...).
+pub fn compile_fixtures_with(tag: &str, options: &[&str]) -> PathBuf {
     let out = std::env::temp_dir().join(format!("lam-fixtures-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).expect("temporary directory");
@@ -103,7 +108,11 @@ pub fn compile_fixtures(tag: &str) -> PathBuf {
         .filter(|p| p.extension().is_some_and(|e| e == "erl"))
         .collect();
     sources.sort();
-    run(Command::new("erlc").arg("-o").arg(&out).args(&sources));
+    run(Command::new("erlc")
+        .args(options)
+        .arg("-o")
+        .arg(&out)
+        .args(&sources));
     out
 }
 
