@@ -236,6 +236,9 @@ struct Match {
     ptr: Ptr,
     bin: Word,
     pos: usize,
+    /// The binary's length in bits, kept in the context so that tests of
+    /// what remains need not look at the binary.
+    len: usize,
 }
 
 fn ctx(c: &Ctx, w: Word) -> Option<Match> {
@@ -247,6 +250,7 @@ fn ctx(c: &Ctx, w: Word) -> Option<Match> {
         ptr: w.ptr(),
         bin: v.at(w.ptr(), 1),
         pos: v.at(w.ptr(), 2).as_small().unwrap_or(0) as usize,
+        len: v.at(w.ptr(), 3).as_small().unwrap_or(0) as usize,
     })
 }
 
@@ -268,7 +272,7 @@ fn remaining_is(c: &Ctx, ctx_word: Word, bits: Word) -> NativeResult {
     let Some(m) = ctx(c, ctx_word) else {
         return fail();
     };
-    let (_, len) = ctx_bits(c, &m);
+    let len = m.len;
     if Some((len - m.pos) as i64) == bits.as_small() {
         Value(Word::atom(atom::OK))
     } else {
@@ -642,16 +646,46 @@ fn append_in_place(c: &mut Ctx, a: &[Word]) -> Option<Word> {
     if acc_len % 8 != 0 {
         return None;
     }
-    // The rest, built apart.
-    let mut rest = Bits::default();
-    if !build_segments(c, &a[7..], &mut rest) || rest.len % 8 != 0 {
-        return None;
-    }
     let latest = (acc.is_boxed()
         && acc.ptr().area == 0
         && v.header(acc).header_kind() == kind::WRITABLE_BIN)
         .then(|| v.at(acc.ptr(), 1).0 as usize)
         .filter(|idx| c.heap.writable[*idx].len() == acc_len / 8);
+    // The common case: the new segments go straight onto Acc's buffer,
+    // unless one of them reads that same buffer.
+    let reads_acc = |idx: usize| {
+        a[7..].chunks(6).any(|s| {
+            s.get(4).is_some_and(|w| {
+                w.is_boxed()
+                    && w.ptr().area == 0
+                    && v.header(*w).header_kind() == kind::WRITABLE_BIN
+                    && v.at(w.ptr(), 1).0 as usize == idx
+            })
+        })
+    };
+    if let Some(idx) = latest.filter(|i| !reads_acc(*i)) {
+        let buf = std::mem::take(&mut c.heap.writable[idx]);
+        let mut out = Bits {
+            bytes: buf,
+            len: acc_len,
+        };
+        let ok = build_segments(c, &a[7..], &mut out) && out.len.is_multiple_of(8);
+        if !ok {
+            out.bytes.truncate(acc_len / 8);
+        }
+        let size = out.bytes.len();
+        c.heap.writable[idx] = out.bytes;
+        return ok.then(|| c.heap.writable_view(idx, size));
+    }
+    // The rest, built apart.
+    let mut rest = Bits::default();
+    if !build_segments(c, &a[7..], &mut rest) || rest.len % 8 != 0 {
+        return None;
+    }
+    let v = View {
+        heap: c.heap,
+        literals: c.literals,
+    };
     Some(match latest {
         Some(idx) => {
             c.heap.writable[idx].extend_from_slice(&rest.bytes);
@@ -814,11 +848,11 @@ natives! {
             return Value(a[0]);
         }
         let v = View { heap: c.heap, literals: c.literals };
-        if bitstring(&v, a[0]).is_none() {
+        let Some((_, len)) = bitstring(&v, a[0]) else {
             return fail();
-        }
+        };
         let at = c.heap.words.len();
-        c.heap.words.extend([Word::header(kind::MATCH_CTX, 2).0, a[0].0, Word::small(0).expect("0").0]);
+        c.heap.words.extend([Word::header(kind::MATCH_CTX, 3).0, a[0].0, Word::small(0).expect("0").0, Word::small(len as i64).expect("length").0]);
         Value(Word::boxed(Ptr { area: 0, offset: at }))
     };
     "lam":"bs_get_integer"/4 => |c, a| get(c, a, "integer");
@@ -828,7 +862,7 @@ natives! {
     "lam":"bs_test_tail"/2 => |c, a| remaining_is(c, a[0], a[1]);
     "lam":"bs_test_unit"/2 => |c, a| {
         let Some(m) = ctx(c, a[0]) else { return fail() };
-        let (_, len) = ctx_bits(c, &m);
+        let len = m.len;
         let unit = a[1].as_small().unwrap_or(1).max(1) as usize;
         if (len - m.pos) % unit == 0 { Value(Word::atom(atom::OK)) } else { fail() }
     };
@@ -873,7 +907,7 @@ natives! {
     "lam":"bs_skip_utf32"/2 => |c, a| utf(c, a, 32, true);
     "lam":"bs_ensure_at_least"/3 => |c, a| {
         let Some(m) = ctx(c, a[0]) else { return fail() };
-        let (_, len) = ctx_bits(c, &m);
+        let len = m.len;
         let (size, unit) = (a[1].as_small().unwrap_or(0) as usize, a[2].as_small().unwrap_or(1).max(1) as usize);
         let rem = len - m.pos;
         if rem >= size && rem % unit == 0 { Value(Word::atom(atom::OK)) } else { fail() }

@@ -868,6 +868,35 @@ impl Vm {
                     pc = *l;
                     continue;
                 }
+                // A native's success and its jump to a fail label are done
+                // here; an exception goes to `step`, which calls the native
+                // again to raise it (a failing native changes nothing).
+                Ins::Native(f, _, fail, args, d) if args.len() <= 16 => {
+                    let mut vals = [Word::NIL; 16];
+                    for (v, s) in vals.iter_mut().zip(args.iter()) {
+                        *v = rd!(*s);
+                    }
+                    let mut ctx = Ctx {
+                        heap: &mut proc.heap,
+                        literals: &self.literals,
+                        atoms: &self.atoms,
+                        dict: &mut proc.dict,
+                        modules: &self.modules,
+                        building: &mut proc.building,
+                    };
+                    match f(&mut ctx, &vals[..args.len()]) {
+                        NativeResult::Value(v) => {
+                            wr!(*d, v);
+                            pc += 1;
+                            continue;
+                        }
+                        NativeResult::Error(_) if *fail != NOFAIL => {
+                            pc = *fail;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                }
                 Ins::Cons(h, t, d) => {
                     let c = proc.heap.cons(0, rd!(*h), rd!(*t));
                     wr!(*d, c);
@@ -1284,10 +1313,13 @@ impl Vm {
                 proc.stack.truncate(f.start);
                 return Ok(Flow::Return);
             }
-            Ins::Bif(i, fail, args, d) => {
-                let callee = match self.import(proc, m, *i) {
-                    Ok(c) => c,
-                    Err(e) => return fail_or(*fail, e),
+            Ins::Bif(i, fail, args, d) | Ins::Native(_, i, fail, args, d) => {
+                let callee = match &m.code[pc as usize] {
+                    Ins::Native(f, ..) => Callee::Native(*f),
+                    _ => match self.import(proc, m, *i) {
+                        Ok(c) => c,
+                        Err(e) => return fail_or(*fail, e),
+                    },
                 };
                 let f = match callee {
                     Callee::Native(f) => f,

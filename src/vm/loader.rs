@@ -70,6 +70,9 @@ pub enum Ins {
     CallFun(bool, u32, Src, bool),
     Return,
     Bif(u32, u32, Box<[Src]>, Dst),
+    /// A `bif` whose import is a heap-only native, resolved at link time:
+    /// the function, the import (for error reports), fail label, arguments.
+    Native(crate::vm::bif::NativeFn, u32, u32, Box<[Src]>, Dst),
     Arith(u8, u32, Src, Src, Dst),
     MakeTuple(Dst, Box<[Src]>),
     GetElement(Src, u32, Dst),
@@ -310,6 +313,31 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
                 let Operand::Import(i) = a[0] else {
                     unreachable!("validated")
                 };
+                let imp = &m.imports[i as usize];
+                let native = crate::vm::bif::lookup(
+                    atoms,
+                    globals[imp.module as usize],
+                    globals[imp.function as usize],
+                    imp.arity,
+                );
+                // Natives that need the VM (spawn, send, ...) stay imports.
+                let proc_native = crate::vm::interp::PROC_NATIVES
+                    .iter()
+                    .any(|(pm, pf, pa, _)| {
+                        *pm == &*m.atoms[imp.module as usize]
+                            && *pf == &*m.atoms[imp.function as usize]
+                            && *pa == imp.arity
+                    });
+                if let (Some(f), false) = (native, proc_native) {
+                    code.push(Ins::Native(
+                        f,
+                        i,
+                        label(&a[1]),
+                        list(&a[2]).iter().map(src).collect(),
+                        dst(&a[3]),
+                    ));
+                    continue;
+                }
                 Ins::Bif(
                     i,
                     label(&a[1]),
