@@ -6,7 +6,8 @@
 %% runs Module:main() as the first call of a new process (so stack traces
 %% hold only the program's own frames, as on LAM), lets its output go to
 %% standard output, and exits 0 when it returns normally, 1 when it crashes
-%% (printing "exit Reason" to standard error), 2 after ten seconds.
+%% (printing "exit Reason" to standard error, after the error report the
+%% crash makes erl print), 2 after ten seconds.
 -mode(compile).
 
 main([Dir, Module]) ->
@@ -16,6 +17,10 @@ main([Dir, Module]) ->
         {'DOWN', Ref, process, _, normal} ->
             halt(0);
         {'DOWN', Ref, process, _, Reason} ->
+            %% The emulator's error report for the crash goes through the
+            %% logger, asynchronously: let it reach standard output.
+            timer:sleep(100),
+            _ = logger_std_h:filesync(default),
             io:format(standard_error, "exit ~w~n", [Reason]),
             halt(1)
     after 10000 ->

@@ -57,8 +57,6 @@ const NOT_NATIVE: &[(&str, &str)] = &[
     ("erlang:resume_process/", "debugging"),
     ("erlang:hibernate/", "not yet"),
     ("erlang:spawn_request", "not yet"),
-    ("erlang:alias", "not yet"),
-    ("erlang:unalias", "not yet"),
     ("os:set_signal/", "signals"),
     ("erlang:decode_packet/", "packet parsing: not yet"),
     ("erlang:list_to_bitstring/", "not yet"),
@@ -71,19 +69,6 @@ const NOT_NATIVE: &[(&str, &str)] = &[
     ("erlang:statistics/", "VM introspection: not yet"),
     ("persistent_term:info/", "VM introspection: not yet"),
     ("persistent_term:get/0", "not yet"),
-    // Processes and timers beyond what the fixtures need so far.
-    ("erlang:yield/", "processes: not yet"),
-    ("erlang:apply/2", "not yet"),
-    ("erlang:monitor/3", "monitor options: not yet"),
-    ("erlang:send/3", "send options: not yet"),
-    ("erlang:spawn_opt/4", "processes: not yet"),
-    ("erlang:registered/", "processes: not yet"),
-    ("erlang:processes/", "processes: not yet"),
-    ("erlang:process_info/", "processes: not yet"),
-    ("erlang:send_after/", "timers: not yet"),
-    ("erlang:start_timer/", "timers: not yet"),
-    ("erlang:cancel_timer/", "timers: not yet"),
-    ("erlang:read_timer/", "timers: not yet"),
 ];
 
 #[test]

@@ -339,8 +339,9 @@ natives! {
     "erlang":"is_builtin"/3 => |c, a| match (a[0].as_atom(), a[1].as_atom(), a[2].as_small()) {
         (Some(m), Some(f), Some(n)) => boolean(
             crate::vm::bif::lookup(c.atoms, m, f, n as u32).is_some()
-                || crate::vm::interp::PROC_NATIVES.iter().any(|(pm, pf, pa, _)| {
-                    *pm == &*c.atoms.name(m) && *pf == &*c.atoms.name(f) && i64::from(*pa) == n
+                || u32::try_from(n).is_ok_and(|n| {
+                    crate::vm::interp::proc_native(&c.atoms.name(m), &c.atoms.name(f), n)
+                        .is_some()
                 }),
         ),
         _ => badarg(),

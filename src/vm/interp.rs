@@ -41,17 +41,21 @@ pub struct Vm {
     pub atoms: Atoms,
     /// Loaded modules, by id.
     pub modules: Vec<Arc<Loaded>>,
-    by_name: HashMap<u32, u32>,
+    pub(crate) by_name: HashMap<u32, u32>,
     /// Literal areas: area `i + 1` is `literals[i]`, module `i`'s literals.
     pub literals: Vec<Arc<Area>>,
-    code_path: CodePath,
-    failed: HashMap<u32, String>,
+    pub(crate) code_path: CodePath,
+    pub(crate) failed: HashMap<u32, String>,
     /// Processes not running right now.
-    procs: HashMap<u64, Box<Proc>>,
-    run_queue: std::collections::VecDeque<u64>,
-    next_pid: u64,
-    next_ref: u64,
-    registry: HashMap<u32, u64>,
+    pub(crate) procs: HashMap<u64, Box<Proc>>,
+    pub(crate) run_queue: std::collections::VecDeque<u64>,
+    pub(crate) next_pid: u64,
+    pub(crate) next_ref: u64,
+    pub(crate) registry: HashMap<u32, u64>,
+    /// Active process aliases: reference number → owner, and whether the
+    /// alias ends with its monitor (`{alias, demonitor}`) or with the first
+    /// message through it (`reply_demonitor`).
+    pub(crate) aliases: HashMap<u64, (u64, AliasMode)>,
     /// The finished root process, so its result can be read.
     pub last_heap: Option<Box<Proc>>,
     /// Output not yet written to standard output.
@@ -62,11 +66,13 @@ pub struct Vm {
     /// Whether standard output takes UTF-8 (else latin-1 bytes, as under
     /// `erl -noshell`).
     pub unicode_out: bool,
-    group_leader: Option<u32>,
+    pub(crate) group_leader: Option<u32>,
     /// `persistent_term`: keys and values, kept in external form.
-    persistent: Vec<(Term, Term)>,
+    pub(crate) persistent: Vec<(Term, Term)>,
     /// Set by `erlang:halt/0,1`: the VM stops with this status.
     pub halted: Option<i32>,
+    /// Receive timeouts and message timers.
+    pub(crate) timers: crate::vm::timers::Timers,
 }
 
 /// What erl's boot leaves in `persistent_term` that library code reads:
@@ -88,9 +94,9 @@ struct Frame {
     base: usize,
 }
 
-struct Ret {
-    module: u32,
-    pc: u32,
+pub(crate) struct Ret {
+    pub(crate) module: u32,
+    pub(crate) pc: u32,
 }
 
 struct Handler {
@@ -105,55 +111,74 @@ struct Handler {
 pub struct Proc {
     /// Argument registers.
     pub x: Vec<Word>,
-    stack: Vec<Word>,
+    pub(crate) stack: Vec<Word>,
     frames: Vec<Frame>,
-    calls: Vec<Ret>,
+    pub(crate) calls: Vec<Ret>,
     handlers: Vec<Handler>,
     /// The heap.
     pub heap: Area,
     /// The space the last collection copied out of, reused by the next.
-    spare: Vec<u64>,
+    pub(crate) spare: Vec<u64>,
     /// The process dictionary.
     pub dict: Vec<(Word, Word)>,
     /// The binary that old-style construction (`bs_init` and `bs_put_*`)
     /// is filling in, and the bit position reached.
     pub building: Option<(Word, usize)>,
     /// Heap size that triggers the next collection.
-    gc_limit: usize,
+    pub(crate) gc_limit: usize,
     /// Where the current frame's `y[0]` is in `stack` (cached from `frames`).
-    y_base: usize,
+    pub(crate) y_base: usize,
     /// This process's pid number.
     pub pid: u64,
     /// Messages, oldest first (each in this process's heap).
     pub mailbox: std::collections::VecDeque<Word>,
     /// The save pointer of the receive in progress.
-    save: usize,
+    pub(crate) save: usize,
     /// Where the process continues: module and instruction.
-    mid: u32,
-    pc: u32,
+    pub(crate) mid: u32,
+    pub(crate) pc: u32,
     /// While waiting: where a new message resumes, and when the timeout fires.
-    wake_pc: u32,
-    waiting: bool,
-    deadline: Option<std::time::Instant>,
+    pub(crate) wake_pc: u32,
+    pub(crate) waiting: bool,
+    pub(crate) deadline: Option<std::time::Instant>,
+    /// Counts receives: a timeout set in an earlier one is stale.
+    pub(crate) wait_epoch: u64,
+    /// Reductions (calls) over the process's life, for `process_info`.
+    pub(crate) total_reductions: u64,
+    /// `{M, F, A}` it was started with, for `process_info`.
+    pub(crate) initial_call: (u32, u32, u32),
     /// Linked processes.
     pub links: Vec<u64>,
     /// Processes monitoring this one: (reference, monitoring pid).
     pub monitored_by: Vec<(Word, u64)>,
+    /// Monitors this process holds: (reference number, monitored pid).
+    pub(crate) monitoring: Vec<(u64, u64)>,
     /// Whether exit signals arrive as messages.
     pub trap_exit: bool,
     /// The group leader's pid.
     pub group_leader: u64,
-    reductions: u32,
+    pub(crate) reductions: u32,
     /// An exit signal that arrived while the process was running.
-    pending_exit: Option<Word>,
+    pub(crate) pending_exit: Option<Word>,
     /// The function whose failure is being raised: module, function,
     /// argument list, and whether it is a BIF (with `error_info`) rather
     /// than an undefined function.
-    bif_frame: Option<(u32, u32, Word, bool)>,
+    pub(crate) bif_frame: Option<(u32, u32, Word, bool)>,
     /// For function_clause: the arguments, shown in the top frame instead of the arity.
-    clause_args: Option<Word>,
+    pub(crate) clause_args: Option<Word>,
     /// A tail call to an undefined function already left the current function.
-    drop_current: bool,
+    pub(crate) drop_current: bool,
+}
+
+/// When an alias stops working (besides `unalias/1`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum AliasMode {
+    /// Only through `unalias/1`.
+    Explicit,
+    /// With its monitor: `demonitor/1,2` or the `'DOWN'` message.
+    Demonitor,
+    /// After the first message through it (and it demonitors).
+    ReplyDemonitor,
 }
 
 /// How one time slice of a process ended.
@@ -169,7 +194,7 @@ enum Outcome {
 }
 
 /// Reductions (calls) a process may make before it yields.
-const BUDGET: u32 = 4000;
+pub(crate) const BUDGET: u32 = 4000;
 
 /// A native that needs the VM: spawning, messages, links, the registry.
 pub type ProcNativeFn = fn(&mut Vm, &mut Proc, &[Word]) -> NativeResult;
@@ -196,8 +221,12 @@ impl Default for Proc {
             wake_pc: 0,
             waiting: false,
             deadline: None,
+            wait_epoch: 0,
+            total_reductions: 0,
+            initial_call: (0, 0, 0),
             links: Vec::new(),
             monitored_by: Vec::new(),
+            monitoring: Vec::new(),
             trap_exit: false,
             group_leader: 0,
             reductions: 0,
@@ -239,6 +268,7 @@ impl Vm {
             next_pid: 1,
             next_ref: 1,
             registry: HashMap::new(),
+            aliases: HashMap::new(),
             last_heap: None,
             out: Vec::new(),
             stream_stdout: false,
@@ -247,6 +277,7 @@ impl Vm {
             group_leader: None,
             persistent: boot_persistent_terms(),
             halted: None,
+            timers: Default::default(),
         }
     }
 
@@ -287,11 +318,8 @@ impl Vm {
     /// What `module:function/arity` is: a native, code, or nothing.
     pub fn resolve(&mut self, module: u32, function: u32, arity: u32) -> Option<Callee> {
         let (mn, fname) = (self.atoms.name(module), self.atoms.name(function));
-        if let Some((_, _, _, f)) = PROC_NATIVES
-            .iter()
-            .find(|(m, f, a, _)| *m == &*mn && *f == &*fname && *a == arity)
-        {
-            return Some(Callee::ProcNative(*f));
+        if let Some(f) = proc_native(&mn, &fname, arity) {
+            return Some(Callee::ProcNative(f));
         }
         if let Some(f) = bif::lookup(&self.atoms, module, function, arity) {
             return Some(Callee::Native(f));
@@ -391,27 +419,17 @@ impl Vm {
     /// until none can run.
     fn schedule(&mut self, until: Option<u64>) -> Option<Result<Word, Exception>> {
         loop {
+            if !self.timers.is_empty() {
+                self.fire_timers(std::time::Instant::now());
+            }
             let Some(pid) = self.run_queue.pop_front() else {
-                // Nothing runnable: fire the earliest timer, if any.
-                let next = self
-                    .procs
-                    .values()
-                    .filter(|p| p.waiting)
-                    .filter_map(|p| p.deadline.map(|d| (d, p.pid)))
-                    .min();
-                match next {
-                    Some((deadline, pid)) => {
+                // Nothing runnable: sleep until the earliest timer, if any.
+                match self.timers.next_deadline() {
+                    Some(deadline) => {
                         let now = std::time::Instant::now();
                         if deadline > now {
                             std::thread::sleep(deadline - now);
                         }
-                        let p = self.procs.get_mut(&pid).expect("waiting process");
-                        p.waiting = false;
-                        p.deadline = None;
-                        p.save = 0;
-                        // The timeout path is the instruction after wait.
-                        p.pc += 1;
-                        self.run_queue.push_back(pid);
                         continue;
                     }
                     None => {
@@ -437,17 +455,127 @@ impl Vm {
                     self.exit_signals(&mut p, Word::atom(atom::NORMAL));
                     if Some(pid) == until {
                         self.last_heap = Some(p);
+                        self.drain_group_leader();
                         return Some(Ok(v));
                     }
                 }
                 Outcome::Failed(e) => {
                     let reason = self.exit_reason(&mut p, &e);
+                    if e.class != atom::EXIT {
+                        self.error_report(&p, reason);
+                    }
+                    if std::env::var_os("LAM_DEBUG_PROCS").is_some() {
+                        let v = View {
+                            heap: &p.heap,
+                            literals: &self.literals,
+                        };
+                        eprintln!(
+                            "lam: process <0.{}.0> exits: {}",
+                            p.pid,
+                            crate::erlfmt::w(&v.to_term(reason, &self.atoms))
+                        );
+                    }
                     self.exit_signals(&mut p, reason);
                     if Some(pid) == until {
                         self.last_heap = Some(p);
+                        self.drain_group_leader();
                         return Some(Err(e));
                     }
                 }
+            }
+        }
+    }
+
+    /// Lets the group leader finish what it was given (output and error
+    /// reports) before the VM stops, as erl's I/O is flushed at halt.
+    fn drain_group_leader(&mut self) {
+        let Some(&gl) = self.registry.get(&self.atoms.intern("lam_group_leader")) else {
+            return;
+        };
+        // Bounded: a group leader never needs more than a few slices.
+        for _ in 0..1000 {
+            if !self.run_queue.contains(&gl) {
+                return;
+            }
+            self.run_queue.retain(|x| *x != gl);
+            let Some(mut g) = self.procs.remove(&gl) else {
+                return;
+            };
+            match self.run_slice(&mut g) {
+                Outcome::Yield => {
+                    self.procs.insert(gl, g);
+                    self.run_queue.push_back(gl);
+                }
+                Outcome::Wait => {
+                    g.waiting = true;
+                    self.procs.insert(gl, g);
+                }
+                Outcome::Done(_) | Outcome::Failed(_) => return,
+            }
+        }
+    }
+
+    /// Has the group leader print the emulator's error report for `p`,
+    /// which died of an uncaught exception with `reason`.
+    fn error_report(&mut self, p: &Proc, reason: Word) {
+        let Some(&gl) = self.registry.get(&self.atoms.intern("lam_group_leader")) else {
+            return;
+        };
+        let tag = Word::atom(self.atoms.intern("lam_error_report"));
+        let view = View {
+            heap: &p.heap,
+            literals: &self.literals,
+        };
+        let Some(g) = self.procs.get_mut(&gl) else {
+            return;
+        };
+        let reason = view.copy_into(reason, &mut g.heap);
+        let msg = g.heap.tuple(0, &[tag, Word::pid(p.pid), reason]);
+        self.enqueue(gl, msg);
+    }
+
+    /// Fires every timer due at `now`: timed-out receives resume on their
+    /// timeout path; timer messages are delivered.
+    fn fire_timers(&mut self, now: std::time::Instant) {
+        use crate::vm::timers::{Dest, Event};
+        while let Some((event, pending)) = self.timers.pop_due(now) {
+            match (event, pending) {
+                (Event::Timeout { pid, epoch }, _) => {
+                    let Some(p) = self.procs.get_mut(&pid) else {
+                        continue;
+                    };
+                    if p.wait_epoch != epoch || p.deadline.is_none() {
+                        continue;
+                    }
+                    // A process that is runnable meets its passed deadline
+                    // when it reaches `wait` again.
+                    if p.waiting {
+                        p.waiting = false;
+                        p.deadline = None;
+                        p.save = 0;
+                        p.wait_epoch += 1;
+                        // The timeout path is the instruction after wait.
+                        p.pc += 1;
+                        self.run_queue.push_back(pid);
+                    }
+                }
+                (Event::Message(_), Some(t)) => {
+                    let to = match t.to {
+                        Dest::Pid(p) => Some(p),
+                        Dest::Name(n) => self.registry.get(&n).copied(),
+                    };
+                    let Some(to) = to else { continue };
+                    let Some(r) = self.procs.get_mut(&to) else {
+                        continue;
+                    };
+                    let view = View {
+                        heap: &t.area,
+                        literals: &self.literals,
+                    };
+                    let copy = view.copy_into(t.msg, &mut r.heap);
+                    self.enqueue(to, copy);
+                }
+                (Event::Message(_), None) => {}
             }
         }
     }
@@ -484,6 +612,18 @@ impl Vm {
             literals: &literals,
         };
         for (r, watcher) in std::mem::take(&mut p.monitored_by) {
+            if let Some(id) = ref_id(&view, r) {
+                if self
+                    .aliases
+                    .get(&id)
+                    .is_some_and(|(_, m)| *m != AliasMode::Explicit)
+                {
+                    self.aliases.remove(&id);
+                }
+                self.with_proc(&mut running, watcher, |w| {
+                    w.monitoring.retain(|(x, _)| *x != id)
+                });
+            }
             self.signal(&mut running, watcher, |heap| {
                 let (r, reason) = (view.copy_into(r, heap), view.copy_into(reason, heap));
                 heap.tuple(
@@ -570,12 +710,27 @@ impl Vm {
     }
 
     /// Sends `msg` (in `from`'s heap) to `to`.
-    fn send(&mut self, from: &mut Proc, to: Word, msg: Word) -> Result<(), Exception> {
-        let pid = match (to.as_pid(), to.as_atom()) {
-            (Some(p), _) => p,
-            (_, Some(name)) => match self.registry.get(&name) {
+    pub(crate) fn send(&mut self, from: &mut Proc, to: Word, msg: Word) -> Result<(), Exception> {
+        let view = View {
+            heap: &from.heap,
+            literals: &self.literals,
+        };
+        let pid = match (to.as_pid(), to.as_atom(), ref_id(&view, to)) {
+            (Some(p), _, _) => p,
+            (_, Some(name), _) => match self.registry.get(&name) {
                 Some(p) => *p,
                 None => return Err(Exception::error(Word::atom(atom::BADARG))),
+            },
+            // A reference: an alias delivers to its owner while active; an
+            // inactive one drops the message, as the BEAM does.
+            (_, _, Some(id)) => match self.aliases.get(&id).copied() {
+                Some((owner, mode)) => {
+                    if mode == AliasMode::ReplyDemonitor {
+                        self.aliases.remove(&id);
+                    }
+                    owner
+                }
+                None => return Ok(()),
             },
             _ => return Err(Exception::error(Word::atom(atom::BADARG))),
         };
@@ -660,7 +815,7 @@ impl Vm {
     }
 
     /// A new reference.
-    fn make_ref(&mut self, heap: &mut Area) -> Word {
+    pub(crate) fn make_ref(&mut self, heap: &mut Area) -> Word {
         let id = self.next_ref;
         self.next_ref += 1;
         let at = heap.words.len();
@@ -806,6 +961,7 @@ impl Vm {
     fn run_slice(&mut self, proc: &mut Proc) -> Outcome {
         let (mut mid, mut pc) = (proc.mid, proc.pc);
         let mut m = self.modules[mid as usize].clone();
+        proc.total_reductions += u64::from(proc.reductions);
         proc.reductions = 0;
         // Exit signals that arrived while it was not running.
         if let Some(reason) = proc.pending_exit.take() {
@@ -1100,6 +1256,19 @@ impl Vm {
                 Err(mut e) => {
                     if e.trace == Word::NONE {
                         e.trace = self.trace(proc, mid, pc);
+                    }
+                    if std::env::var_os("LAM_DEBUG_PROCS").is_some() {
+                        let v = View {
+                            heap: &proc.heap,
+                            literals: &self.literals,
+                        };
+                        eprintln!(
+                            "lam: process <0.{}.0> raises {}:{} {}",
+                            proc.pid,
+                            self.atoms.name(e.class),
+                            crate::erlfmt::w(&v.to_term(e.reason, &self.atoms)),
+                            crate::erlfmt::w(&v.to_term(e.trace, &self.atoms)),
+                        );
                     }
                     let Some(h) = proc.handlers.pop() else {
                         return Outcome::Failed(e);
@@ -1609,7 +1778,9 @@ impl Vm {
             Ins::RemoveMessage => {
                 proc.mailbox.remove(proc.save);
                 proc.save = 0;
-                proc.deadline = None;
+                if proc.deadline.take().is_some() {
+                    proc.wait_epoch += 1;
+                }
             }
             Ins::Wait(l, t) => {
                 let t = read(proc, *t);
@@ -1621,13 +1792,23 @@ impl Vm {
                         proc.save = 0;
                     }
                     Some(ms) if ms > 0 => {
-                        if proc.deadline.is_none() {
-                            proc.deadline = Some(
-                                std::time::Instant::now()
-                                    + std::time::Duration::from_millis(ms as u64),
-                            );
+                        let now = std::time::Instant::now();
+                        match proc.deadline {
+                            // Woken by a message that did not match, after
+                            // the deadline passed: time out now.
+                            Some(d) if d <= now => {
+                                proc.deadline = None;
+                                proc.save = 0;
+                                proc.wait_epoch += 1;
+                            }
+                            Some(_) => return Ok(Flow::Wait(*l)),
+                            None => {
+                                let d = now + std::time::Duration::from_millis(ms as u64);
+                                proc.deadline = Some(d);
+                                self.timers.timeout(d, proc.pid, proc.wait_epoch);
+                                return Ok(Flow::Wait(*l));
+                            }
                         }
-                        return Ok(Flow::Wait(*l));
                     }
                     _ => {
                         let r = proc
@@ -1770,6 +1951,13 @@ impl Vm {
                     Ok(if tail { Flow::Return } else { Flow::Next })
                 }
                 NativeResult::Error(e) => Err(e),
+                NativeResult::Apply(fun, Word::NONE, args) => {
+                    // apply(Fun, Args).
+                    let n = args.len();
+                    proc.x[..n].copy_from_slice(&args);
+                    let c = self.fun_callee(proc, fun, n)?;
+                    self.enter(proc, mid, pc, c, n, tail)
+                }
                 NativeResult::Apply(mo, fu, args) => {
                     let (Some(mo), Some(fu)) = (mo.as_atom(), fu.as_atom()) else {
                         return Err(Exception::error(Word::atom(atom::BADARG)));
@@ -1873,7 +2061,7 @@ enum Flow {
 impl Vm {
     /// `spawn`, `spawn_link` and `spawn_monitor` with a fun (one argument)
     /// or a module, function and argument list (three).
-    fn spawn_call(
+    pub(crate) fn spawn_call(
         &mut self,
         proc: &mut Proc,
         kind: &str,
@@ -1921,6 +2109,8 @@ impl Vm {
                     };
                     let rc = view.copy_into(r, &mut c.heap);
                     c.monitored_by.push((rc, proc.pid));
+                    let id = ref_id(&view, r).expect("a reference");
+                    proc.monitoring.push((id, pid));
                 }
                 Ok(proc.heap.tuple(0, &[Word::pid(pid), r]))
             }
@@ -1943,11 +2133,20 @@ impl Vm {
     }
 }
 
-fn ref_id(v: &View, r: Word) -> Option<u64> {
+/// The native that needs the VM for `module:function/arity`, if any.
+pub fn proc_native(module: &str, function: &str, arity: u32) -> Option<ProcNativeFn> {
+    PROC_NATIVES
+        .iter()
+        .chain(crate::vm::proc_bifs::PROC_BIFS)
+        .find(|(m, f, a, _)| *m == module && *f == function && *a == arity)
+        .map(|(_, _, _, f)| *f)
+}
+
+pub(crate) fn ref_id(v: &View, r: Word) -> Option<u64> {
     (r.is_boxed() && v.header(r).header_kind() == kind::REF).then(|| v.at(r.ptr(), 1).0)
 }
 
-fn pid_of(vm: &Vm, w: Word) -> Option<u64> {
+pub(crate) fn pid_of(vm: &Vm, w: Word) -> Option<u64> {
     w.as_pid()
         .or_else(|| w.as_atom().and_then(|a| vm.registry.get(&a).copied()))
 }
@@ -2115,6 +2314,8 @@ pub static PROC_NATIVES: &[(&str, &str, u32, ProcNativeFn)] = &[
                 let target = vm.procs.get_mut(&t).expect("alive");
                 let rc = view.copy_into(r, &mut target.heap);
                 target.monitored_by.push((rc, p.pid));
+                let id = ref_id(&view, r).expect("a reference");
+                p.monitoring.push((id, t));
             }
             Some(t) if t == p.pid => {}
             _ => {
@@ -2278,14 +2479,24 @@ fn demonitor(vm: &mut Vm, p: &mut Proc, r: Word, flush: bool) -> NativeResult {
     let Some(id) = ref_id(&view, r) else {
         return nbadarg();
     };
-    for other in vm.procs.values_mut() {
-        let ov = View {
-            heap: &other.heap,
-            literals: &vm.literals,
-        };
-        other
-            .monitored_by
-            .retain(|(x, w)| !(*w == p.pid && ref_id(&ov, *x) == Some(id)));
+    if let Some(i) = p.monitoring.iter().position(|(x, _)| *x == id) {
+        let (_, target) = p.monitoring.swap_remove(i);
+        if let Some(other) = vm.procs.get_mut(&target) {
+            let ov = View {
+                heap: &other.heap,
+                literals: &vm.literals,
+            };
+            other
+                .monitored_by
+                .retain(|(x, w)| !(*w == p.pid && ref_id(&ov, *x) == Some(id)));
+        }
+    }
+    if vm
+        .aliases
+        .get(&id)
+        .is_some_and(|(o, m)| *o == p.pid && *m != AliasMode::Explicit)
+    {
+        vm.aliases.remove(&id);
     }
     if flush {
         let view = View {

@@ -321,13 +321,12 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
                     imp.arity,
                 );
                 // Natives that need the VM (spawn, send, ...) stay imports.
-                let proc_native = crate::vm::interp::PROC_NATIVES
-                    .iter()
-                    .any(|(pm, pf, pa, _)| {
-                        *pm == &*m.atoms[imp.module as usize]
-                            && *pf == &*m.atoms[imp.function as usize]
-                            && *pa == imp.arity
-                    });
+                let proc_native = crate::vm::interp::proc_native(
+                    &m.atoms[imp.module as usize],
+                    &m.atoms[imp.function as usize],
+                    imp.arity,
+                )
+                .is_some();
                 if let (Some(f), false) = (native, proc_native) {
                     code.push(Ins::Native(
                         f,

@@ -11,7 +11,9 @@ pub mod heap;
 pub mod interp;
 pub mod loader;
 pub mod maps;
+pub mod proc_bifs;
 pub mod sys;
+pub mod timers;
 pub mod word;
 
 pub use atoms::Atoms;

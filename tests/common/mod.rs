@@ -173,3 +173,36 @@ pub fn output_within(
         stderr,
     })
 }
+
+/// Output with what legitimately differs between two VMs made equal: the
+/// time in logger report headers (`=ERROR REPORT==== <time> ===`) and pid
+/// numbers (`<0.N.0>`: each VM numbers its own processes).
+pub fn normalize_output(out: &[u8]) -> String {
+    let text = String::from_utf8_lossy(out);
+    let mut result = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        if body.starts_with('=') && body.ends_with(" ===") && body.contains(" REPORT==== ") {
+            let head = &body[..body.find(" REPORT==== ").expect("checked") + 12];
+            result.push_str(head);
+            result.push_str("<time> ===");
+            result.push_str(&line[body.len()..]);
+            continue;
+        }
+        let mut rest = line;
+        while let Some(i) = rest.find("<0.") {
+            let after = &rest[i + 3..];
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 && after[digits..].starts_with(".0>") {
+                result.push_str(&rest[..i]);
+                result.push_str("<0.N.0>");
+                rest = &after[digits + 3..];
+            } else {
+                result.push_str(&rest[..i + 3]);
+                rest = after;
+            }
+        }
+        result.push_str(rest);
+    }
+    result
+}

@@ -1,0 +1,528 @@
+//! Process BIFs beyond spawning and signalling (those are in `interp.rs`):
+//! timers (`send_after`, `start_timer`, `cancel_timer`, `read_timer`),
+//! `process_info`, `processes`, `registered`, `spawn_opt`, `monitor/3`,
+//! `send/3`, `yield`, `apply/2`.
+
+use std::time::{Duration, Instant};
+
+use crate::vm::atoms::atom;
+use crate::vm::bif::NativeResult;
+use crate::vm::heap::{Area, View};
+use crate::vm::interp::{AliasMode, Exception, Proc, ProcNativeFn, Vm, list_of, ref_id};
+use crate::vm::timers::{Dest, Pending};
+use crate::vm::word::Word;
+
+use NativeResult::Value;
+
+fn badarg() -> NativeResult {
+    NativeResult::Error(Exception::error(Word::atom(atom::BADARG)))
+}
+
+fn view<'a>(vm: &'a Vm, p: &'a Proc) -> View<'a> {
+    View {
+        heap: &p.heap,
+        literals: &vm.literals,
+    }
+}
+
+fn items(v: &View, mut l: Word) -> Option<Vec<Word>> {
+    let mut out = Vec::new();
+    while l.is_list() {
+        let (h, t) = v.cons(l);
+        out.push(h);
+        l = t;
+    }
+    (l == Word::NIL).then_some(out)
+}
+
+/// `{Key, Value}` options as (name, value); bare atoms as (name, true).
+fn options(vm: &Vm, p: &Proc, w: Word) -> Option<Vec<(String, Word)>> {
+    let v = view(vm, p);
+    items(&v, w)?
+        .into_iter()
+        .map(|o| match (o.as_atom(), v.tuple(o)) {
+            (Some(a), _) => Some((vm.atoms.name(a).to_string(), Word::atom(atom::TRUE))),
+            (_, Some([k, x])) => Some((vm.atoms.name(Word(*k).as_atom()?).to_string(), Word(*x))),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The VM's monotonic clock in milliseconds, as `{abs, true}` timers use it.
+fn monotonic_ms() -> i64 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_millis() as i64
+}
+
+/// `send_after/3,4` and `start_timer/3,4`.
+fn start(vm: &mut Vm, p: &mut Proc, a: &[Word], wrap: bool) -> NativeResult {
+    let abs = match a.get(3) {
+        None => false,
+        Some(o) => match options(vm, p, *o) {
+            Some(opts) if opts.iter().all(|(k, _)| k == "abs") => {
+                opts.iter().any(|(_, x)| *x == Word::atom(atom::TRUE))
+            }
+            _ => return badarg(),
+        },
+    };
+    let Some(t) = a[0].as_small() else {
+        return badarg();
+    };
+    let ms = if abs { t - monotonic_ms() } else { t };
+    if !abs && t < 0 {
+        return badarg();
+    }
+    let to = match (a[1].as_pid(), a[1].as_atom()) {
+        (Some(pid), _) => Dest::Pid(pid),
+        (_, Some(name)) => Dest::Name(name),
+        _ => return badarg(),
+    };
+    let r = vm.make_ref(&mut p.heap);
+    let id = ref_id(&view(vm, p), r).expect("a reference");
+    let mut area = Area::default();
+    let v = view(vm, p);
+    let msg = v.copy_into(a[2], &mut area);
+    let msg = if wrap {
+        let rc = v.copy_into(r, &mut area);
+        let tag = Word::atom(vm.atoms.intern("timeout"));
+        area.tuple(0, &[tag, rc, msg])
+    } else {
+        msg
+    };
+    let deadline = Instant::now() + Duration::from_millis(ms.max(0) as u64);
+    vm.timers.message(
+        id,
+        Pending {
+            to,
+            msg,
+            area,
+            deadline,
+        },
+    );
+    Value(r)
+}
+
+/// Milliseconds left before a deadline (rounded up, as the BEAM reports them).
+fn left(deadline: Instant) -> i64 {
+    let d = deadline.saturating_duration_since(Instant::now());
+    d.as_micros().div_ceil(1000) as i64
+}
+
+/// `cancel_timer/1,2` and `read_timer/1,2`.
+fn cancel_or_read(vm: &mut Vm, p: &mut Proc, a: &[Word], cancel: bool) -> NativeResult {
+    let Some(id) = ref_id(&view(vm, p), a[0]) else {
+        return badarg();
+    };
+    let (mut asynchronous, mut info) = (false, true);
+    if let Some(o) = a.get(1) {
+        let Some(opts) = options(vm, p, *o) else {
+            return badarg();
+        };
+        for (k, x) in opts {
+            let b = x == Word::atom(atom::TRUE);
+            match k.as_str() {
+                "async" => asynchronous = b,
+                "info" => info = b,
+                _ => return badarg(),
+            }
+        }
+    }
+    let result = if cancel {
+        vm.timers.cancel(id).map(|t| left(t.deadline))
+    } else {
+        vm.timers.deadline_of(id).map(left)
+    };
+    let result = match result {
+        Some(ms) => Word::small(ms).expect("milliseconds"),
+        None => Word::atom(atom::FALSE),
+    };
+    if asynchronous {
+        if info {
+            let tag =
+                Word::atom(
+                    vm.atoms
+                        .intern(if cancel { "cancel_timer" } else { "read_timer" }),
+                );
+            let msg = p.heap.tuple(0, &[tag, a[0], result]);
+            p.mailbox.push_back(msg);
+        }
+        return Value(Word::atom(atom::OK));
+    }
+    Value(if info { result } else { Word::atom(atom::OK) })
+}
+
+fn other(vm: &Vm, target: u64) -> Option<&Proc> {
+    vm.procs.get(&target).map(|b| &**b)
+}
+
+/// One `process_info` item of process `target` (the caller or another),
+/// built in the caller's heap; `None` for an unknown item.
+fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Option<Word> {
+    let name = vm.atoms.name(item);
+    let is_self = target == p.pid;
+    // Terms of another process are copied into the caller's heap.
+    let copy = |vm: &Vm, p: &mut Proc, w: Word| -> Word {
+        if is_self {
+            return w;
+        }
+        let o = other(vm, target).expect("alive");
+        View {
+            heap: &o.heap,
+            literals: &vm.literals,
+        }
+        .copy_into(w, &mut p.heap)
+    };
+    let small = |n: usize| Word::small(n as i64).expect("a count");
+    macro_rules! of {
+        ($f:expr) => {
+            if is_self {
+                $f(&*p)
+            } else {
+                $f(other(vm, target)?)
+            }
+        };
+    }
+    let value = match &*name {
+        "message_queue_len" => small(of!(|q: &Proc| q.mailbox.len())),
+        "messages" => {
+            let msgs: Vec<Word> = of!(|q: &Proc| q.mailbox.iter().copied().collect::<Vec<_>>());
+            let copied: Vec<Word> = msgs.into_iter().map(|m| copy(vm, p, m)).collect();
+            list_of(&mut p.heap, &copied)
+        }
+        "links" => {
+            let l: Vec<Word> =
+                of!(|q: &Proc| q.links.iter().map(|x| Word::pid(*x)).collect::<Vec<_>>());
+            list_of(&mut p.heap, &l)
+        }
+        "monitored_by" => {
+            let l: Vec<Word> = of!(|q: &Proc| q
+                .monitored_by
+                .iter()
+                .map(|(_, x)| Word::pid(*x))
+                .collect::<Vec<_>>());
+            list_of(&mut p.heap, &l)
+        }
+        "registered_name" => match vm.registry.iter().find(|(_, pid)| **pid == target) {
+            Some((n, _)) => Word::atom(*n),
+            None => Word::NIL,
+        },
+        "status" => Word::atom(vm.atoms.intern(if is_self {
+            "running"
+        } else if other(vm, target)?.waiting {
+            "waiting"
+        } else {
+            "runnable"
+        })),
+        "heap_size" | "total_heap_size" => small(of!(|q: &Proc| q.heap.len())),
+        "stack_size" => small(of!(|q: &Proc| q.calls.len())),
+        "memory" => small(of!(
+            |q: &Proc| q.heap.words.capacity() * 8 + std::mem::size_of::<Proc>()
+        )),
+        "reductions" => {
+            let r = of!(|q: &Proc| q.total_reductions + u64::from(q.reductions));
+            Word::small(r as i64).expect("reductions")
+        }
+        "dictionary" => {
+            let d: Vec<(Word, Word)> = of!(|q: &Proc| q.dict.clone());
+            let ts: Vec<Word> = d
+                .into_iter()
+                .map(|(k, x)| {
+                    let (k, x) = (copy(vm, p, k), copy(vm, p, x));
+                    p.heap.tuple(0, &[k, x])
+                })
+                .collect();
+            list_of(&mut p.heap, &ts)
+        }
+        "trap_exit" => Word::boolean(of!(|q: &Proc| q.trap_exit)),
+        "group_leader" => Word::pid(of!(|q: &Proc| q.group_leader)),
+        "priority" => Word::atom(vm.atoms.intern("normal")),
+        "error_handler" => Word::atom(vm.atoms.intern("error_handler")),
+        "initial_call" | "current_function" => {
+            let (m, f, a) = if &*name == "initial_call" {
+                of!(|q: &Proc| q.initial_call)
+            } else {
+                let (mid, pc) = if is_self {
+                    // The caller is in the function that called process_info.
+                    match p.calls.last() {
+                        Some(r) => (r.module, r.pc),
+                        None => (0, 0),
+                    }
+                } else {
+                    let q = other(vm, target)?;
+                    (q.mid, q.pc)
+                };
+                let loaded = vm.modules.get(mid as usize)?;
+                let (f, a) = loaded.function_at(pc)?;
+                (loaded.name, f, a)
+            };
+            if m == 0 && f == 0 {
+                return Some(Word::atom(atom::UNDEFINED));
+            }
+            let t = [Word::atom(m), Word::atom(f), small(a as usize)];
+            p.heap.tuple(0, &t)
+        }
+        "current_stacktrace" => {
+            let frames: Vec<(u32, u32)> = if is_self {
+                p.calls
+                    .iter()
+                    .rev()
+                    .map(|r| (r.module, r.pc.saturating_sub(1)))
+                    .collect()
+            } else {
+                let q = other(vm, target)?;
+                std::iter::once((q.mid, q.pc))
+                    .chain(
+                        q.calls
+                            .iter()
+                            .rev()
+                            .map(|r| (r.module, r.pc.saturating_sub(1))),
+                    )
+                    .collect()
+            };
+            let mut entries = Vec::new();
+            for (mid, pc) in frames.into_iter().take(8) {
+                let Some(loaded) = vm.modules.get(mid as usize).cloned() else {
+                    continue;
+                };
+                let Some((f, a)) = loaded.function_at(pc) else {
+                    continue;
+                };
+                let loc = match loaded.lam.location(pc) {
+                    Some((file, line)) => {
+                        let t = crate::term::Term::list(vec![
+                            crate::term::Term::Tuple(vec![
+                                crate::term::Term::atom("file"),
+                                crate::term::Term::string(file),
+                            ]),
+                            crate::term::Term::Tuple(vec![
+                                crate::term::Term::atom("line"),
+                                crate::term::Term::Int(line as i64),
+                            ]),
+                        ]);
+                        p.heap.from_term(0, &t, &vm.atoms)
+                    }
+                    None => Word::NIL,
+                };
+                let e = [
+                    Word::atom(loaded.name),
+                    Word::atom(f),
+                    small(a as usize),
+                    loc,
+                ];
+                entries.push(p.heap.tuple(0, &e));
+            }
+            list_of(&mut p.heap, &entries)
+        }
+        _ => return None,
+    };
+    Some(p.heap.tuple(0, &[Word::atom(item), value]))
+}
+
+fn process_info(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
+    let Some(target) = a[0].as_pid() else {
+        return badarg();
+    };
+    if target != p.pid && !vm.procs.contains_key(&target) {
+        return Value(Word::atom(atom::UNDEFINED));
+    }
+    let wanted: Vec<u32> = match a.get(1) {
+        None => [
+            "current_function",
+            "initial_call",
+            "status",
+            "message_queue_len",
+            "links",
+            "dictionary",
+            "trap_exit",
+            "error_handler",
+            "priority",
+            "group_leader",
+            "total_heap_size",
+            "heap_size",
+            "stack_size",
+            "reductions",
+        ]
+        .iter()
+        .map(|n| vm.atoms.intern(n))
+        .collect(),
+        Some(w) if w.as_atom().is_some() => {
+            let item = w.as_atom().expect("checked");
+            return match info_item(vm, p, target, item) {
+                // An unregistered process has `[]`, not `{registered_name, []}`.
+                Some(t) if &*vm.atoms.name(item) == "registered_name" => {
+                    let v = view(vm, p);
+                    match v.tuple(t) {
+                        Some([_, x]) if Word(*x) == Word::NIL => Value(Word::NIL),
+                        _ => Value(t),
+                    }
+                }
+                Some(t) => Value(t),
+                None => badarg(),
+            };
+        }
+        Some(w) => {
+            match items(&view(vm, p), *w).and_then(|l| l.iter().map(|x| x.as_atom()).collect()) {
+                Some(l) => l,
+                None => return badarg(),
+            }
+        }
+    };
+    let mut out = Vec::with_capacity(wanted.len());
+    for item in wanted {
+        match info_item(vm, p, target, item) {
+            Some(t) => out.push(t),
+            None => return badarg(),
+        }
+    }
+    Value(list_of(&mut p.heap, &out))
+}
+
+fn spawn_opt(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
+    let (args, opts) = a.split_at(a.len() - 1);
+    let Some(opts) = options(vm, p, opts[0]) else {
+        return badarg();
+    };
+    let link = opts.iter().any(|(k, _)| k == "link");
+    let monitor = opts.iter().any(|(k, _)| k == "monitor");
+    let kind = if monitor {
+        "spawn_monitor"
+    } else if link {
+        "spawn_link"
+    } else {
+        "spawn"
+    };
+    let r = match vm.spawn_call(p, kind, args) {
+        Ok(w) => w,
+        Err(e) => return NativeResult::Error(e),
+    };
+    if link && monitor {
+        let pid = match view(vm, p).tuple(r) {
+            Some([pid, _]) => Word(*pid).as_pid(),
+            _ => None,
+        };
+        if let Some(pid) = pid {
+            p.links.push(pid);
+            if let Some(c) = vm.procs.get_mut(&pid) {
+                c.links.push(p.pid);
+            }
+        }
+    }
+    Value(r)
+}
+
+/// `monitor(process, Pid, [{alias, Mode}])`: a monitor whose reference is
+/// also an alias of the caller (how `gen:call` gets its reply).
+fn monitor3(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
+    let Some(opts) = options(vm, p, a[2]) else {
+        return badarg();
+    };
+    let mut mode = None;
+    for (k, x) in &opts {
+        match k.as_str() {
+            "alias" => {
+                mode = Some(match x.as_atom().map(|m| vm.atoms.name(m)).as_deref() {
+                    Some("explicit_unalias") => AliasMode::Explicit,
+                    Some("demonitor") => AliasMode::Demonitor,
+                    Some("reply_demonitor") => AliasMode::ReplyDemonitor,
+                    _ => return badarg(),
+                })
+            }
+            "tag" => {}
+            _ => return badarg(),
+        }
+    }
+    let f = crate::vm::interp::proc_native("erlang", "monitor", 2).expect("monitor/2");
+    let r = f(vm, p, &a[..2]);
+    if let (Value(w), Some(mode)) = (&r, mode)
+        && let Some(id) = ref_id(&view(vm, p), *w)
+    {
+        vm.aliases.insert(id, (p.pid, mode));
+    }
+    r
+}
+
+/// `alias/0,1`: a reference that delivers to the caller until `unalias`
+/// (or, with `[reply]`, until one message came through it).
+fn alias(vm: &mut Vm, p: &mut Proc, opts: Word) -> NativeResult {
+    let Some(opts) = options(vm, p, opts) else {
+        return badarg();
+    };
+    let mode = match opts.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>()[..] {
+        [] | ["explicit_unalias"] => AliasMode::Explicit,
+        ["reply"] => AliasMode::ReplyDemonitor,
+        _ => return badarg(),
+    };
+    let r = vm.make_ref(&mut p.heap);
+    let id = ref_id(&view(vm, p), r).expect("a reference");
+    vm.aliases.insert(id, (p.pid, mode));
+    Value(r)
+}
+
+fn registered(vm: &mut Vm, p: &mut Proc) -> NativeResult {
+    let mut names: Vec<u32> = vm.registry.keys().copied().collect();
+    names.sort();
+    let ws: Vec<Word> = names.into_iter().map(Word::atom).collect();
+    Value(list_of(&mut p.heap, &ws))
+}
+
+fn processes(vm: &mut Vm, p: &mut Proc) -> NativeResult {
+    let mut pids: Vec<u64> = vm.procs.keys().copied().chain([p.pid]).collect();
+    pids.sort();
+    let ws: Vec<Word> = pids.into_iter().map(Word::pid).collect();
+    Value(list_of(&mut p.heap, &ws))
+}
+
+/// Process natives of this module, in the same form as `PROC_NATIVES`.
+pub static PROC_BIFS: &[(&str, &str, u32, ProcNativeFn)] = &[
+    ("erlang", "send_after", 3, |vm, p, a| start(vm, p, a, false)),
+    ("erlang", "send_after", 4, |vm, p, a| start(vm, p, a, false)),
+    ("erlang", "start_timer", 3, |vm, p, a| start(vm, p, a, true)),
+    ("erlang", "start_timer", 4, |vm, p, a| start(vm, p, a, true)),
+    ("erlang", "cancel_timer", 1, |vm, p, a| {
+        cancel_or_read(vm, p, a, true)
+    }),
+    ("erlang", "cancel_timer", 2, |vm, p, a| {
+        cancel_or_read(vm, p, a, true)
+    }),
+    ("erlang", "read_timer", 1, |vm, p, a| {
+        cancel_or_read(vm, p, a, false)
+    }),
+    ("erlang", "read_timer", 2, |vm, p, a| {
+        cancel_or_read(vm, p, a, false)
+    }),
+    ("erlang", "process_info", 1, process_info),
+    ("erlang", "process_info", 2, process_info),
+    ("erlang", "registered", 0, |vm, p, _| registered(vm, p)),
+    ("erlang", "processes", 0, |vm, p, _| processes(vm, p)),
+    ("erlang", "spawn_opt", 2, spawn_opt),
+    ("erlang", "spawn_opt", 4, spawn_opt),
+    ("erlang", "monitor", 3, monitor3),
+    ("erlang", "alias", 0, |vm, p, _| alias(vm, p, Word::NIL)),
+    ("erlang", "alias", 1, |vm, p, a| alias(vm, p, a[0])),
+    ("erlang", "unalias", 1, |vm, p, a| {
+        match ref_id(&view(vm, p), a[0]) {
+            Some(id) => Value(Word::boolean(
+                vm.aliases.get(&id).is_some_and(|(o, _)| *o == p.pid)
+                    && vm.aliases.remove(&id).is_some(),
+            )),
+            None => badarg(),
+        }
+    }),
+    ("erlang", "send", 3, |vm, p, a| {
+        match vm.send(p, a[0], a[1]) {
+            Ok(()) => Value(Word::atom(atom::OK)),
+            Err(e) => NativeResult::Error(e),
+        }
+    }),
+    // A hint: the process gives up the rest of its slice at its next call.
+    ("erlang", "yield", 0, |_, p, _| {
+        p.reductions = crate::vm::interp::BUDGET;
+        Value(Word::atom(atom::TRUE))
+    }),
+    ("erlang", "apply", 2, |vm, p, a| {
+        match items(&view(vm, p), a[1]) {
+            Some(args) => NativeResult::Apply(a[0], Word::NONE, args),
+            None => badarg(),
+        }
+    }),
+];
