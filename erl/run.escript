@@ -15,14 +15,22 @@ main([Dir, Module]) ->
     {_Pid, Ref} = spawn_monitor(list_to_atom(Module), main, []),
     receive
         {'DOWN', Ref, process, _, normal} ->
+            flush_logger(),
             halt(0);
         {'DOWN', Ref, process, _, Reason} ->
             %% The emulator's error report for the crash goes through the
             %% logger, asynchronously: let it reach standard output.
-            timer:sleep(100),
-            _ = logger_std_h:filesync(default),
+            flush_logger(),
             io:format(standard_error, "exit ~w~n", [Reason]),
             halt(1)
     after 10000 ->
             halt(2)
     end.
+
+%% Error reports of crashed processes go through the logger, asynchronously:
+%% let them reach standard output before halting (LAM prints them before it
+%% stops too).
+flush_logger() ->
+    timer:sleep(20),
+    _ = logger_std_h:filesync(default),
+    ok.

@@ -180,14 +180,19 @@ fn has_foreign(t: &Term) -> bool {
     }
 }
 
-/// `"<0.N.0>"` and back.
+/// `"<0.N.S>"` and back: a pid's number N has 15 bits and its serial S 13,
+/// as on the BEAM (LAM's pid counter is S * 2^15 + N).
 fn parse_pid(s: &str) -> Option<u64> {
     let inner = s.strip_prefix('<')?.strip_suffix('>')?;
     let mut parts = inner.split('.');
     let (node, id, serial) = (parts.next()?, parts.next()?, parts.next()?);
-    (node == "0" && serial == "0" && parts.next().is_none())
-        .then(|| id.parse().ok())
-        .flatten()
+    let (id, serial): (u64, u64) = (id.parse().ok()?, serial.parse().ok()?);
+    (node == "0" && id < 1 << 15 && serial < 1 << 13 && parts.next().is_none())
+        .then_some(id | serial << 15)
+}
+
+fn pid_text(id: u64) -> String {
+    format!("<0.{}.{}>", id & 0x7fff, id >> 15)
 }
 
 fn make_tuple3(c: &mut Ctx, a: &[Word]) -> NativeResult {
@@ -304,7 +309,7 @@ natives! {
         Value(b) => Value(c.heap.cons(0, b, Word::NIL)),
         r => r,
     };
-    "erlang":"pid_to_list"/1 => |c, a| match a[0].as_pid() { Some(id) => Value(string(c, &format!("<0.{id}.0>"))), None => badarg() };
+    "erlang":"pid_to_list"/1 => |c, a| match a[0].as_pid() { Some(id) => Value(string(c, &pid_text(id))), None => badarg() };
     "erlang":"list_to_pid"/1 => |c, a| match string_of(&view(c), a[0]).and_then(|s| parse_pid(&s)) { Some(id) => Value(Word::pid(id)), None => badarg() };
     "erlang":"ref_to_list"/1 => |c, a| {
         let v = view(c);
@@ -366,6 +371,9 @@ mod tests {
             assert_eq!(parse_float(bad), None, "{bad}");
         }
         assert_eq!(parse_pid("<0.42.0>"), Some(42));
+        assert_eq!(parse_pid("<0.42.1>"), Some(42 + (1 << 15)));
+        assert_eq!(pid_text(42 + (3 << 15)), "<0.42.3>");
         assert_eq!(parse_pid("<1.42.0>"), None);
+        assert_eq!(parse_pid("<0.99999.0>"), None);
     }
 }

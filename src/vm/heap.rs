@@ -346,7 +346,8 @@ impl Area {
             } => self.export(area, atoms.intern(module), atoms.intern(function), *arity),
             // Pids, ports, references and closures never occur in literals;
             // the interpreter creates them itself.
-            Term::Pid { id, .. } => Word::pid(*id as u64),
+            // A pid's number is 15 bits and its serial 13, as on the BEAM.
+            Term::Pid { id, serial, .. } => Word::pid(u64::from(*id) | u64::from(*serial) << 15),
             Term::Port { .. } | Term::Ref { .. } | Term::Fun(_) => {
                 Word::atom(atoms.intern("undefined"))
             }
@@ -369,8 +370,8 @@ impl View<'_> {
         if let Some(id) = w.as_pid() {
             return Term::Pid {
                 node: "nonode@nohost".into(),
-                id: id as u32,
-                serial: 0,
+                id: (id & 0x7fff) as u32,
+                serial: (id >> 15) as u32,
                 creation: 0,
             };
         }

@@ -151,6 +151,10 @@ pub struct Proc {
     pub links: Vec<u64>,
     /// Processes monitoring this one: (reference, monitoring pid).
     pub monitored_by: Vec<(Word, u64)>,
+    /// For monitors set up by registered name: (reference number,
+    /// `{Name, Node}`), the item their `'DOWN'` message names instead of
+    /// the pid (kept as a name and an atom: nothing to collect).
+    pub(crate) monitored_as: Vec<(u64, u32)>,
     /// Monitors this process holds: (reference number, monitored pid).
     pub(crate) monitoring: Vec<(u64, u64)>,
     /// Whether exit signals arrive as messages.
@@ -160,6 +164,9 @@ pub struct Proc {
     pub(crate) reductions: u32,
     /// An exit signal that arrived while the process was running.
     pub(crate) pending_exit: Option<Word>,
+    /// An exception the process dies of before its first instruction (a
+    /// spawned function that is undefined or takes arguments).
+    pub(crate) pending_failure: Option<Exception>,
     /// The function whose failure is being raised: module, function,
     /// argument list, and whether it is a BIF (with `error_info`) rather
     /// than an undefined function.
@@ -226,11 +233,13 @@ impl Default for Proc {
             initial_call: (0, 0, 0),
             links: Vec::new(),
             monitored_by: Vec::new(),
+            monitored_as: Vec::new(),
             monitoring: Vec::new(),
             trap_exit: false,
             group_leader: 0,
             reductions: 0,
             pending_exit: None,
+            pending_failure: None,
             bif_frame: None,
             clause_args: None,
             drop_current: false,
@@ -386,6 +395,9 @@ impl Vm {
         self.run_queue.push_back(pid);
         let name = self.atoms.intern("lam_group_leader");
         self.registry.insert(name, pid);
+        // Also `user`, the I/O server erl's processes reach by name.
+        let user = self.atoms.intern("user");
+        self.registry.insert(user, pid);
         pid
     }
 
@@ -434,7 +446,11 @@ impl Vm {
                     }
                     None => {
                         return until.map(|_| {
-                            Err(Exception::error(Word::atom(self.atoms.intern("deadlock"))))
+                            Err(Exception {
+                                class: atom::ERROR,
+                                reason: Word::atom(self.atoms.intern("deadlock")),
+                                trace: Word::NIL,
+                            })
                         });
                     }
                 }
@@ -624,15 +640,22 @@ impl Vm {
                     w.monitoring.retain(|(x, _)| *x != id)
                 });
             }
+            let by_name = ref_id(&view, r)
+                .and_then(|id| p.monitored_as.iter().find(|(x, _)| *x == id))
+                .map(|(_, name)| *name);
             self.signal(&mut running, watcher, |heap| {
                 let (r, reason) = (view.copy_into(r, heap), view.copy_into(reason, heap));
+                let item = match by_name {
+                    Some(name) => heap.tuple(0, &[Word::atom(name), Word::atom(atom::NONODE)]),
+                    None => from,
+                };
                 heap.tuple(
                     0,
                     &[
                         Word::atom(atom::DOWN),
                         r,
                         Word::atom(atom::PROCESS),
-                        from,
+                        item,
                         reason,
                     ],
                 )
@@ -780,11 +803,42 @@ impl Vm {
                     crate::vm::bif::test_kind::IS_FUNCTION2,
                     &[f, Word::small(0).expect("0")],
                 );
-                if !zero_arity {
+                let is_fun = crate::vm::bif::test(
+                    &view,
+                    &self.atoms,
+                    crate::vm::bif::test_kind::IS_FUNCTION,
+                    &[f],
+                );
+                if !is_fun {
                     return Err(badarg());
                 }
                 let f = view.copy_into(f, &mut child.heap);
-                self.fun_callee(&mut child, f, 0).map_err(|_| badarg())?
+                if zero_arity {
+                    self.fun_callee(&mut child, f, 0).map_err(|_| badarg())?
+                } else {
+                    // The process starts and dies applying the fun to no
+                    // arguments, as erlang:apply/2 would.
+                    let h = &mut child.heap;
+                    let inner = h.tuple(0, &[f, Word::NIL]);
+                    let reason = h.tuple(0, &[Word::atom(atom::BADARITY), inner]);
+                    let apply = Word::atom(self.atoms.intern("apply"));
+                    let frame = h.tuple(
+                        0,
+                        &[
+                            Word::atom(atom::ERLANG),
+                            apply,
+                            Word::small(2).expect("2"),
+                            Word::NIL,
+                        ],
+                    );
+                    let trace = h.cons(0, frame, Word::NIL);
+                    child.pending_failure = Some(Exception {
+                        class: atom::ERROR,
+                        reason,
+                        trace,
+                    });
+                    Callee::Code(0, 0)
+                }
             }
             (None, Some((m, f))) => match self.resolve(m, f, args.len() as u32) {
                 Some(c) => c,
@@ -795,8 +849,7 @@ impl Vm {
                     // Nothing ran: the missing function is the only frame.
                     child.drop_current = true;
                     let trace = self.trace(&mut child, 0, 0);
-                    let e = Exception { trace, ..e };
-                    child.pending_exit = Some(self.exit_reason(&mut child, &e));
+                    child.pending_failure = Some(Exception { trace, ..e });
                     Callee::Code(0, 0)
                 }
             },
@@ -945,11 +998,11 @@ impl Vm {
             proc.clause_args = Some(args[1]);
             return;
         }
+        // Raising is what these are for: no frame of their own (exit/2,
+        // which signals another process, fails like any BIF).
         if m == atom::ERLANG
-            && matches!(
-                &*name,
-                "error" | "exit" | "throw" | "raise" | "nif_error" | "apply"
-            )
+            && (matches!(&*name, "error" | "throw" | "raise" | "nif_error" | "apply")
+                || (&*name == "exit" && args.len() == 1))
         {
             return;
         }
@@ -963,6 +1016,9 @@ impl Vm {
         let mut m = self.modules[mid as usize].clone();
         proc.total_reductions += u64::from(proc.reductions);
         proc.reductions = 0;
+        if let Some(e) = proc.pending_failure.take() {
+            return Outcome::Failed(e);
+        }
         // Exit signals that arrived while it was not running.
         if let Some(reason) = proc.pending_exit.take() {
             return Outcome::Failed(Exception {
@@ -1494,6 +1550,8 @@ impl Vm {
                     Callee::Native(f) => f,
                     Callee::ProcNative(f) => {
                         let vals: Vec<Word> = args.iter().map(|s| read(proc, *s)).collect();
+                        // Where it is, for natives that look (process_info).
+                        (proc.mid, proc.pc) = (m.id, pc);
                         match f(self, proc, &vals) {
                             NativeResult::Value(v) => {
                                 write(proc, *d, v);
@@ -1764,7 +1822,12 @@ impl Vm {
             Ins::SelfPid(d) => write(proc, *d, Word::pid(proc.pid)),
             Ins::Send => {
                 let (to, msg) = (proc.x[0], proc.x[1]);
-                self.send(proc, to, msg)?;
+                if let Err(e) = self.send(proc, to, msg) {
+                    // `!` fails as erlang:send/2 does, with its frame.
+                    let send = self.atoms.intern("send");
+                    self.note_bif(proc, atom::ERLANG, send, &[to, msg]);
+                    return Err(e);
+                }
                 proc.x[0] = msg;
             }
             Ins::PeekMessage(l, d) => match proc.mailbox.get(proc.save).copied() {
@@ -1811,10 +1874,9 @@ impl Vm {
                         }
                     }
                     _ => {
-                        let r = proc
-                            .heap
-                            .tuple(0, &[Word::atom(self.atoms.intern("timeout_value")), t]);
-                        return Err(Exception::error(r));
+                        return Err(Exception::error(Word::atom(
+                            self.atoms.intern("timeout_value"),
+                        )));
                     }
                 }
             }
@@ -1834,7 +1896,15 @@ impl Vm {
             Ins::Spawn(k, arity) => {
                 let kind = crate::lam::isa::SPAWN_KINDS[*k as usize];
                 let args: Vec<Word> = proc.x[..*arity as usize].to_vec();
-                proc.x[0] = self.spawn_call(proc, kind, &args)?;
+                match self.spawn_call(proc, kind, &args) {
+                    Ok(w) => proc.x[0] = w,
+                    Err(e) => {
+                        // It fails as the erlang:spawn* BIF it stands for.
+                        let f = self.atoms.intern(kind);
+                        self.note_bif(proc, atom::ERLANG, f, &args);
+                        return Err(e);
+                    }
+                }
             }
         }
         Ok(Flow::Next)
@@ -1926,6 +1996,8 @@ impl Vm {
             }
             Callee::ProcNative(f) => {
                 let args: Vec<Word> = proc.x[..arity].to_vec();
+                // Where it is, for natives that look (process_info).
+                (proc.mid, proc.pc) = (mid, pc);
                 let r = f(self, proc, &args);
                 self.native_result(proc, mid, pc, r, tail)
             }
@@ -2069,6 +2141,22 @@ impl Vm {
     ) -> Result<Word, Exception> {
         let badarg = || Exception::error(Word::atom(atom::BADARG));
         let pid = match args {
+            // spawn_monitor/1 alone insists on a fun of no arguments (as
+            // erlang.erl's does); the others start it and let it fail.
+            [fun]
+                if kind == "spawn_monitor"
+                    && !crate::vm::bif::test(
+                        &View {
+                            heap: &proc.heap,
+                            literals: &self.literals,
+                        },
+                        &self.atoms,
+                        crate::vm::bif::test_kind::IS_FUNCTION2,
+                        &[*fun, Word::small(0).expect("0")],
+                    ) =>
+            {
+                return Err(badarg());
+            }
             [fun] => self.spawn(proc, Some(*fun), None, &[])?,
             [m, f, list] => {
                 let (Some(m), Some(f)) = (m.as_atom(), f.as_atom()) else {
@@ -2315,17 +2403,26 @@ pub static PROC_NATIVES: &[(&str, &str, u32, ProcNativeFn)] = &[
                 let rc = view.copy_into(r, &mut target.heap);
                 target.monitored_by.push((rc, p.pid));
                 let id = ref_id(&view, r).expect("a reference");
+                if let Some(name) = a[1].as_atom() {
+                    target.monitored_as.push((id, name));
+                }
                 p.monitoring.push((id, t));
             }
             Some(t) if t == p.pid => {}
             _ => {
+                let item = match a[1].as_atom() {
+                    Some(name) => p
+                        .heap
+                        .tuple(0, &[Word::atom(name), Word::atom(atom::NONODE)]),
+                    None => a[1],
+                };
                 let msg = p.heap.tuple(
                     0,
                     &[
                         Word::atom(atom::DOWN),
                         r,
                         Word::atom(atom::PROCESS),
-                        a[1],
+                        item,
                         Word::atom(atom::NOPROC),
                     ],
                 );
@@ -2384,8 +2481,12 @@ pub static PROC_NATIVES: &[(&str, &str, u32, ProcNativeFn)] = &[
     }),
     ("erlang", "register", 2, |vm, p, a| {
         match (a[0].as_atom(), a[1].as_pid()) {
+            // A name is taken once, a process has at most one, and
+            // `undefined` is no name.
             (Some(name), Some(pid))
-                if !vm.registry.contains_key(&name)
+                if name != atom::UNDEFINED
+                    && !vm.registry.contains_key(&name)
+                    && !vm.registry.values().any(|x| *x == pid)
                     && (pid == p.pid || vm.procs.contains_key(&pid)) =>
             {
                 vm.registry.insert(name, pid);

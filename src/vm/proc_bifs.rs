@@ -242,11 +242,7 @@ fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Option<Word> 
                 of!(|q: &Proc| q.initial_call)
             } else {
                 let (mid, pc) = if is_self {
-                    // The caller is in the function that called process_info.
-                    match p.calls.last() {
-                        Some(r) => (r.module, r.pc),
-                        None => (0, 0),
-                    }
+                    (p.mid, p.pc)
                 } else {
                     let q = other(vm, target)?;
                     (q.mid, q.pc)
@@ -263,10 +259,13 @@ fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Option<Word> 
         }
         "current_stacktrace" => {
             let frames: Vec<(u32, u32)> = if is_self {
-                p.calls
-                    .iter()
-                    .rev()
-                    .map(|r| (r.module, r.pc.saturating_sub(1)))
+                std::iter::once((p.mid, p.pc))
+                    .chain(
+                        p.calls
+                            .iter()
+                            .rev()
+                            .map(|r| (r.module, r.pc.saturating_sub(1))),
+                    )
                     .collect()
             } else {
                 let q = other(vm, target)?;
