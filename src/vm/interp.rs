@@ -71,6 +71,10 @@ pub struct Vm {
     pub(crate) persistent: Vec<(Term, Term)>,
     /// Set by `erlang:halt/0,1`: the VM stops with this status.
     pub halted: Option<i32>,
+    /// The register file: a running process's `x` registers live here,
+    /// swapped into it for its slice; an idle process keeps only the few
+    /// that are live, so it costs a few hundred bytes, not 16 KB.
+    xfile: Vec<Word>,
     /// Receive timeouts and message timers.
     pub(crate) timers: crate::vm::timers::Timers,
 }
@@ -109,8 +113,11 @@ struct Handler {
 
 /// A process's state.
 pub struct Proc {
-    /// Argument registers.
+    /// Argument registers: the register file while running; while not,
+    /// only the live ones (see `Vm::xfile`).
     pub x: Vec<Word>,
+    /// How many `x` registers are live when the process yields.
+    pub(crate) live_x: usize,
     pub(crate) stack: Vec<Word>,
     frames: Vec<Frame>,
     pub(crate) calls: Vec<Ret>,
@@ -209,7 +216,8 @@ pub type ProcNativeFn = fn(&mut Vm, &mut Proc, &[Word]) -> NativeResult;
 impl Default for Proc {
     fn default() -> Self {
         Proc {
-            x: vec![Word::NIL; crate::lam::isa::X_REGS as usize],
+            x: Vec::new(),
+            live_x: 0,
             stack: Vec::new(),
             frames: Vec::new(),
             calls: Vec::new(),
@@ -287,6 +295,7 @@ impl Vm {
             persistent: boot_persistent_terms(),
             halted: None,
             timers: Default::default(),
+            xfile: vec![Word::NIL; crate::lam::isa::X_REGS as usize],
         }
     }
 
@@ -361,8 +370,9 @@ impl Vm {
         self.next_pid += 1;
         root.group_leader = gl;
         let n = args.len();
-        for (k, a) in args.iter().enumerate() {
-            root.x[k] = root.heap.from_term(0, a, &self.atoms);
+        for a in args {
+            let w = root.heap.from_term(0, a, &self.atoms);
+            root.x.push(w);
         }
         match self.resolve(module, function, n as u32) {
             Some(Callee::Code(m, entry)) => {
@@ -792,7 +802,7 @@ impl Vm {
             .iter()
             .map(|a| view.copy_into(*a, &mut child.heap))
             .collect();
-        child.x[..copied.len()].copy_from_slice(&copied);
+        child.x = copied;
         let badarg = || Exception::error(Word::atom(atom::BADARG));
         let callee = match (fun, mfa) {
             (Some(f), _) => {
@@ -1010,8 +1020,30 @@ impl Vm {
         proc.bif_frame = Some((m, f, args, true));
     }
 
-    /// Runs `proc` from where it stopped until it yields, waits or ends.
+    /// Runs `proc` from where it stopped until it yields, waits or ends,
+    /// with the register file swapped in for the slice.
     fn run_slice(&mut self, proc: &mut Proc) -> Outcome {
+        let mut file = std::mem::take(&mut self.xfile);
+        if file.len() != crate::lam::isa::X_REGS as usize {
+            file = vec![Word::NIL; crate::lam::isa::X_REGS as usize];
+        }
+        let saved = std::mem::replace(&mut proc.x, file);
+        proc.x[..saved.len()].copy_from_slice(&saved);
+        proc.live_x = 0;
+        let outcome = self.run_slice_in(proc);
+        // Only a yielding process has live registers: its call's arguments.
+        let live = match outcome {
+            Outcome::Yield => proc.live_x,
+            _ => 0,
+        };
+        let mut keep = saved;
+        keep.clear();
+        keep.extend_from_slice(&proc.x[..live]);
+        self.xfile = std::mem::replace(&mut proc.x, keep);
+        outcome
+    }
+
+    fn run_slice_in(&mut self, proc: &mut Proc) -> Outcome {
         let (mut mid, mut pc) = (proc.mid, proc.pc);
         let mut m = self.modules[mid as usize].clone();
         proc.total_reductions += u64::from(proc.reductions);
@@ -1466,7 +1498,14 @@ impl Vm {
                 return Ok(Flow::Goto(hit.map_or(*fail, |(_, l)| *l)));
             }
             Ins::Call(..) | Ins::TailCall(..) | Ins::CallFun(..) if proc.reductions >= BUDGET => {
-                proc.reductions = 0;
+                // The call runs when the process is next scheduled: its
+                // arguments (and the fun) are what must be kept.
+                proc.live_x = match &m.code[pc as usize] {
+                    Ins::CallFun(_, arity, Src::X(r), _) => (*arity as usize).max(*r as usize + 1),
+                    Ins::CallFun(_, arity, ..) => *arity as usize,
+                    Ins::Call(arity, _) | Ins::TailCall(arity, _) => *arity as usize,
+                    _ => 0,
+                };
                 return Ok(Flow::Yield);
             }
             Ins::Call(arity, t) | Ins::TailCall(arity, t) => {
@@ -1846,6 +1885,18 @@ impl Vm {
                 }
             }
             Ins::Wait(l, t) => {
+                // Back in a receive whose timer runs: the timeout operand
+                // was read when it started (its register is dead by now, as
+                // on the BEAM).
+                if let Some(d) = proc.deadline {
+                    if d > std::time::Instant::now() {
+                        return Ok(Flow::Wait(*l));
+                    }
+                    proc.deadline = None;
+                    proc.save = 0;
+                    proc.wait_epoch += 1;
+                    return Ok(Flow::Next);
+                }
                 let t = read(proc, *t);
                 if t == Word::atom(atom::INFINITY) {
                     return Ok(Flow::Wait(*l));
@@ -1855,23 +1906,11 @@ impl Vm {
                         proc.save = 0;
                     }
                     Some(ms) if ms > 0 => {
-                        let now = std::time::Instant::now();
-                        match proc.deadline {
-                            // Woken by a message that did not match, after
-                            // the deadline passed: time out now.
-                            Some(d) if d <= now => {
-                                proc.deadline = None;
-                                proc.save = 0;
-                                proc.wait_epoch += 1;
-                            }
-                            Some(_) => return Ok(Flow::Wait(*l)),
-                            None => {
-                                let d = now + std::time::Duration::from_millis(ms as u64);
-                                proc.deadline = Some(d);
-                                self.timers.timeout(d, proc.pid, proc.wait_epoch);
-                                return Ok(Flow::Wait(*l));
-                            }
-                        }
+                        let d =
+                            std::time::Instant::now() + std::time::Duration::from_millis(ms as u64);
+                        proc.deadline = Some(d);
+                        self.timers.timeout(d, proc.pid, proc.wait_epoch);
+                        return Ok(Flow::Wait(*l));
                     }
                     _ => {
                         return Err(Exception::error(Word::atom(
@@ -1948,6 +1987,10 @@ impl Vm {
                     return Err(Exception::error(
                         proc.heap.tuple(0, &[Word::atom(atom::BADARITY), inner]),
                     ));
+                }
+                // A process not yet running holds only its live registers.
+                if proc.x.len() < n + nfree as usize {
+                    proc.x.resize(n + nfree as usize, Word::NIL);
                 }
                 for k in 0..nfree as usize {
                     proc.x[n + k] = view.at(p, 4 + k);
