@@ -195,6 +195,13 @@ pub(crate) enum AliasMode {
     ReplyDemonitor,
 }
 
+impl Proc {
+    /// Room reserved for frames, for memory accounting.
+    pub(crate) fn frames_capacity(&self) -> usize {
+        self.frames.capacity()
+    }
+}
+
 /// How one time slice of a process ended.
 enum Outcome {
     /// Its budget ran out; it can run again at once.

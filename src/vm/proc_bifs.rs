@@ -215,9 +215,7 @@ fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Option<Word> 
         })),
         "heap_size" | "total_heap_size" => small(of!(|q: &Proc| q.heap.len())),
         "stack_size" => small(of!(|q: &Proc| q.calls.len())),
-        "memory" => small(of!(
-            |q: &Proc| q.heap.words.capacity() * 8 + std::mem::size_of::<Proc>()
-        )),
+        "memory" => small(of!(process_bytes)),
         "reductions" => {
             let r = of!(|q: &Proc| q.total_reductions + u64::from(q.reductions));
             Word::small(r as i64).expect("reductions")
@@ -457,6 +455,67 @@ fn alias(vm: &mut Vm, p: &mut Proc, opts: Word) -> NativeResult {
     Value(r)
 }
 
+/// The memory one process takes: its control block, heap, stacks, mailbox
+/// and dictionary, as allocated (capacities, not lengths).
+pub fn process_bytes(q: &Proc) -> usize {
+    let words = q.heap.words.capacity()
+        + q.x.capacity()
+        + q.stack.capacity()
+        + q.mailbox.capacity()
+        + 2 * q.dict.capacity()
+        + q.spare.capacity();
+    std::mem::size_of::<Proc>()
+        + 8 * words
+        + std::mem::size_of::<crate::vm::interp::Ret>() * q.calls.capacity()
+        + 16 * (q.frames_capacity() + q.links.capacity() + q.monitored_by.capacity())
+        // Its slot in the process table.
+        + 32
+}
+
+/// `erlang:memory/0,1`: `processes` (and `processes_used`) counted as
+/// above; `total` adds the loaded code's literal areas. Other keys are 0.
+fn memory(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
+    let procs: usize =
+        vm.procs.values().map(|q| process_bytes(q)).sum::<usize>() + process_bytes(p);
+    let code: usize = vm.literals.iter().map(|l| 8 * l.words.capacity()).sum();
+    let keys = [
+        "total",
+        "processes",
+        "processes_used",
+        "system",
+        "atom",
+        "atom_used",
+        "binary",
+        "code",
+        "ets",
+    ];
+    let value = |k: &str| match k {
+        "total" => procs + code,
+        "processes" | "processes_used" => procs,
+        "system" | "code" => code,
+        _ => 0,
+    };
+    match a.first() {
+        None => {
+            let ts: Vec<Word> = keys
+                .iter()
+                .map(|k| {
+                    let t = [
+                        Word::atom(vm.atoms.intern(k)),
+                        Word::small(value(k) as i64).expect("bytes"),
+                    ];
+                    p.heap.tuple(0, &t)
+                })
+                .collect();
+            Value(list_of(&mut p.heap, &ts))
+        }
+        Some(w) => match w.as_atom().map(|x| vm.atoms.name(x)) {
+            Some(k) if keys.contains(&&*k) => Value(Word::small(value(&k) as i64).expect("bytes")),
+            _ => badarg(),
+        },
+    }
+}
+
 fn registered(vm: &mut Vm, p: &mut Proc) -> NativeResult {
     let mut names: Vec<u32> = vm.registry.keys().copied().collect();
     names.sort();
@@ -492,6 +551,8 @@ pub static PROC_BIFS: &[(&str, &str, u32, ProcNativeFn)] = &[
     ("erlang", "process_info", 1, process_info),
     ("erlang", "process_info", 2, process_info),
     ("erlang", "registered", 0, |vm, p, _| registered(vm, p)),
+    ("erlang", "memory", 0, memory),
+    ("erlang", "memory", 1, memory),
     ("erlang", "processes", 0, |vm, p, _| processes(vm, p)),
     ("erlang", "spawn_opt", 2, spawn_opt),
     ("erlang", "spawn_opt", 4, spawn_opt),
