@@ -383,16 +383,21 @@ pub(crate) fn test_native(c: &mut Ctx, a: &[Word], name: &str) -> NativeResult {
     boolean(test(&c.view(), c.atoms, k, a))
 }
 
-macro_rules! natives {
-    ($( $m:literal : $f:literal / $a:literal => $body:expr ; )*) => {
-        /// Every native, by module, name and arity.
-        pub static NATIVES: &[(&str, &str, u32, NativeFn)] = &[
+/// A table of natives: `NAME; "module":"function"/arity => fn; ...`.
+/// Every native module declares its table with it.
+macro_rules! native_table {
+    ($(#[$doc:meta])* $name:ident; $( $m:literal : $f:literal / $a:literal => $body:expr ; )*) => {
+        $(#[$doc])*
+        pub static $name: &[(&str, &str, u32, NativeFn)] = &[
             $( ($m, $f, $a, $body), )*
         ];
     };
 }
+pub(crate) use native_table;
 
-natives! {
+native_table! {
+    /// Every native, by module, name and arity.
+    NATIVES;
     "erlang":"+"/2 => |c, a| arith_native(c, a, 0);
     "erlang":"-"/2 => |c, a| arith_native(c, a, 1);
     "erlang":"*"/2 => |c, a| arith_native(c, a, 2);

@@ -7,7 +7,7 @@
 //! functions look inside.
 
 use crate::vm::atoms::atom;
-use crate::vm::bif::{Ctx, NativeFn, NativeResult};
+use crate::vm::bif::{Ctx, NativeFn, NativeResult, native_table};
 use crate::vm::heap::View;
 use crate::vm::interp::{Exception, list_of};
 use crate::vm::word::Word;
@@ -258,16 +258,9 @@ fn common(c: &mut Ctx, list: Word, suffix: bool) -> NativeResult {
     Value(small(n))
 }
 
-macro_rules! natives {
-    ($( $m:literal : $f:literal / $a:literal => $body:expr ; )*) => {
-        /// The `binary` module's natives.
-        pub static BINARY_NATIVES: &[(&str, &str, u32, NativeFn)] = &[
-            $( ($m, $f, $a, $body), )*
-        ];
-    };
-}
-
-natives! {
+native_table! {
+    /// The `binary` module's natives.
+    BINARY_NATIVES;
     "binary":"at"/2 => |c, a| match (bytes_of(c, a[0]), a[1].as_small()) {
         (Some(b), Some(i)) if i >= 0 && (i as usize) < b.len() => Value(small(b[i as usize] as usize)),
         _ => badarg(),

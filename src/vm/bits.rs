@@ -10,7 +10,7 @@ use num_traits::{One, Signed, ToPrimitive};
 
 use crate::term::Term;
 use crate::vm::atoms::atom;
-use crate::vm::bif::{Ctx, NativeFn, NativeResult};
+use crate::vm::bif::{Ctx, NativeFn, NativeResult, native_table};
 use crate::vm::compare::{Num, number};
 use crate::vm::heap::View;
 use crate::vm::interp::{Exception, list_of};
@@ -833,16 +833,9 @@ fn put(c: &mut Ctx, ty: u32, unit: usize, flags: i64, src: Word, size: Word) -> 
     Value(Word::atom(atom::OK))
 }
 
-macro_rules! natives {
-    ($( $m:literal : $f:literal / $a:literal => $body:expr ; )*) => {
-        /// The binary natives, by module, name and arity.
-        pub static BIT_NATIVES: &[(&str, &str, u32, NativeFn)] = &[
-            $( ($m, $f, $a, $body), )*
-        ];
-    };
-}
-
-natives! {
+native_table! {
+    /// The binary natives, by module, name and arity.
+    BIT_NATIVES;
     "lam":"bs_start_match"/1 => |c, a| {
         if ctx(c, a[0]).is_some() {
             return Value(a[0]);

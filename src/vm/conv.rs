@@ -7,8 +7,8 @@ use num_bigint::BigInt;
 
 use crate::term::Term;
 use crate::vm::bif::{
-    Ctx, NativeFn, NativeResult, badarg, boolean, by_name, list_items, small, string_of,
-    test_native,
+    Ctx, NativeFn, NativeResult, badarg, boolean, by_name, list_items, native_table, small,
+    string_of, test_native,
 };
 use crate::vm::compare;
 use crate::vm::heap::View;
@@ -271,16 +271,9 @@ fn fun_info_mfa(c: &mut Ctx, f: Word) -> NativeResult {
     }
 }
 
-macro_rules! natives {
-    ($( $m:literal : $f:literal / $a:literal => $body:expr ; )*) => {
-        /// Conversion natives.
-        pub static CONV_NATIVES: &[(&str, &str, u32, NativeFn)] = &[
-            $( ($m, $f, $a, $body), )*
-        ];
-    };
-}
-
-natives! {
+native_table! {
+    /// Conversion natives.
+    CONV_NATIVES;
     "erlang":"integer_to_binary"/2 => |c, a| { let r = by_name("erlang", "integer_to_list", 2)(c, a); as_binary(c, r) };
     "erlang":"float_to_binary"/1 => |c, a| { let r = by_name("erlang", "float_to_list", 1)(c, a); as_binary(c, r) };
     "erlang":"float_to_binary"/2 => |c, a| { let r = by_name("erlang", "float_to_list", 2)(c, a); as_binary(c, r) };

@@ -11,7 +11,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use md5::Digest;
 
 use crate::term::Term;
-use crate::vm::bif::{Ctx, NativeFn, NativeResult, badarg, boolean, list_items, math1, string_of};
+use crate::vm::bif::{
+    Ctx, NativeFn, NativeResult, badarg, boolean, list_items, math1, native_table, string_of,
+};
 use crate::vm::compare::{Num, number};
 use crate::vm::heap::View;
 use crate::vm::interp::list_of;
@@ -370,16 +372,9 @@ fn getenv(c: &mut Ctx, name: Word) -> NativeResult {
     }
 }
 
-macro_rules! natives {
-    ($( $m:literal : $f:literal / $a:literal => $body:expr ; )*) => {
-        /// System natives.
-        pub static SYS_NATIVES: &[(&str, &str, u32, NativeFn)] = &[
-            $( ($m, $f, $a, $body), )*
-        ];
-    };
-}
-
-natives! {
+native_table! {
+    /// System natives.
+    SYS_NATIVES;
     "erlang":"monotonic_time"/0 => |c, _| Value(int(c, monotonic_ns()));
     "erlang":"monotonic_time"/1 => |c, a| in_unit(c, monotonic_ns(), a[0]);
     "erlang":"time_offset"/0 => |c, _| Value(int(c, system_ns() - monotonic_ns()));
