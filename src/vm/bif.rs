@@ -34,7 +34,8 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn view(&self) -> View<'_> {
+    /// The heap and literal areas, for reading terms.
+    pub(crate) fn view(&self) -> View<'_> {
         View {
             heap: self.heap,
             literals: self.literals,
@@ -188,6 +189,20 @@ fn badarith() -> Exception {
     Exception::error(Word::atom(atom::BADARITH))
 }
 
+/// Float `+ - * /` (kinds 0..3): `None` when the result is not a finite
+/// float, which raises badarith (as do float instructions and the BIFs).
+#[inline(always)]
+pub(crate) fn float_op(k: u8, x: f64, y: f64) -> Option<f64> {
+    let r = match k {
+        0 => x + y,
+        1 => x - y,
+        2 => x * y,
+        3 if y != 0.0 => x / y,
+        _ => return None,
+    };
+    r.is_finite().then_some(r)
+}
+
 /// The `arith` instruction: kind indexes `isa::ARITH_KINDS`.
 pub fn arith(
     heap: &mut Area,
@@ -230,17 +245,9 @@ pub fn arith(
         if let (Some((fx, ax)), Some((fy, ay))) = (float(a), float(b))
             && (ax || ay || k == 3)
         {
-            let r = match k {
-                0 => fx + fy,
-                1 => fx - fy,
-                2 => fx * fy,
-                _ if fy == 0.0 => return Err(badarith()),
-                _ => fx / fy,
-            };
-            if !r.is_finite() {
-                return Err(badarith());
-            }
-            return Ok(heap.float(0, r));
+            return float_op(k, fx, fy)
+                .map(|r| heap.float(0, r))
+                .ok_or_else(badarith);
         }
     }
     let (Some(x), Some(y)) = (number(&view, a), number(&view, b)) else {
@@ -253,17 +260,9 @@ pub fn arith(
         let (Some(fx), Some(fy)) = (to_f64(&x), to_f64(&y)) else {
             return Err(badarith());
         };
-        let r = match k {
-            0 => fx + fy,
-            1 => fx - fy,
-            2 => fx * fy,
-            _ if fy == 0.0 => return Err(badarith()),
-            _ => fx / fy,
-        };
-        if !r.is_finite() {
-            return Err(badarith());
-        }
-        return Ok(heap.float(0, r));
+        return float_op(k, fx, fy)
+            .map(|r| heap.float(0, r))
+            .ok_or_else(badarith);
     }
     let (bx, by) = (to_big(&x).expect("integer"), to_big(&y).expect("integer"));
     arith_big(heap, k, bx, by)
@@ -308,23 +307,6 @@ fn arith_big(heap: &mut Area, k: u8, x: BigInt, y: BigInt) -> Result<Word, Excep
 
 // ---------------------------------------------------------------- maps
 
-/// The value of `key` in map `m` (see `vm::maps`).
-pub fn map_get(v: &View, atoms: &Atoms, m: Word, key: Word) -> Option<Word> {
-    maps::get(v, atoms, m, key)
-}
-
-/// `M#{K => V}` (assoc) or `M#{K := V}` (exact: every key must exist).
-pub fn map_put(
-    heap: &mut Area,
-    literals: &[Arc<Area>],
-    atoms: &Atoms,
-    m: Word,
-    kv: &[(Word, Word)],
-    exact: bool,
-) -> Result<Word, Exception> {
-    maps::put(heap, literals, atoms, m, kv, exact)
-}
-
 /// A map's entries in key order, or `{badmap, M}`.
 fn map_entries(c: &mut Ctx, m: Word) -> Result<Vec<(Word, Word)>, NativeResult> {
     match maps::entries(&c.view(), c.atoms, m) {
@@ -335,7 +317,7 @@ fn map_entries(c: &mut Ctx, m: Word) -> Result<Vec<(Word, Word)>, NativeResult> 
 
 fn from_pairs(c: &mut Ctx, kv: &[(Word, Word)]) -> NativeResult {
     let empty = c.heap.map(0, &[], &[]);
-    match map_put(c.heap, c.literals, c.atoms, empty, kv, false) {
+    match maps::put(c.heap, c.literals, c.atoms, empty, kv, false) {
         Ok(w) => Value(w),
         Err(e) => Err_(e),
     }
@@ -481,7 +463,7 @@ native_table! {
     "erlang":"byte_size"/1 => |c, a| match c.view().bits(a[0]) { Some((b, _)) => Value(small(b.len())), None => badarg() };
     "erlang":"map_size"/1 => |c, a| match maps::size(&c.view(), a[0]) { Some(n) => Value(small(n)), None => badmap(c, a[0]) };
     "erlang":"map_get"/2 => |c, a| maps_get(c, a[1], a[0]);
-    "erlang":"is_map_key"/2 => |c, a| { let v = c.view(); if !maps::is_map(&v, a[1]) { return badmap(c, a[1]) } boolean(map_get(&v, c.atoms, a[1], a[0]).is_some()) };
+    "erlang":"is_map_key"/2 => |c, a| { let v = c.view(); if !maps::is_map(&v, a[1]) { return badmap(c, a[1]) } boolean(maps::get(&v, c.atoms, a[1], a[0]).is_some()) };
     "erlang":"make_tuple"/2 => |c, a| match a[0].as_small() { Some(n) if n >= 0 => Value(c.heap.tuple(0, &vec![a[1]; n as usize])), _ => badarg() };
     "erlang":"tuple_to_list"/1 => |c, a| match c.view().tuple(a[0]) { Some(t) => { let t: Vec<Word> = t.iter().map(|w| Word(*w)).collect(); Value(list_of(c.heap, &t)) } None => badarg() };
     "erlang":"list_to_tuple"/1 => |c, a| match list_items(&c.view(), a[0]) { Some(items) => Value(c.heap.tuple(0, &items)), None => badarg() };
@@ -590,7 +572,7 @@ native_table! {
     "maps":"take"/2 => |c, a| {
         let v = c.view();
         if !maps::is_map(&v, a[1]) { return badmap(c, a[1]) }
-        match map_get(&v, c.atoms, a[1], a[0]) {
+        match maps::get(&v, c.atoms, a[1], a[0]) {
             None => Value(Word::atom(c.atoms.intern("error"))),
             Some(x) => {
                 let rest = maps::remove(c.heap, c.literals, c.atoms, a[1], a[0]).expect("a map");
@@ -598,7 +580,7 @@ native_table! {
             }
         }
     };
-    "maps":"update"/3 => |c, a| match map_put(c.heap, c.literals, c.atoms, a[2], &[(a[0], a[1])], true) { Ok(w) => Value(w), Err(e) => Err_(e) };
+    "maps":"update"/3 => |c, a| match maps::put(c.heap, c.literals, c.atoms, a[2], &[(a[0], a[1])], true) { Ok(w) => Value(w), Err(e) => Err_(e) };
     "maps":"from_keys"/2 => |c, a| match list_items(&c.view(), a[0]) {
         Some(keys) => {
             let kv: Vec<(Word, Word)> = keys.into_iter().map(|k| (k, a[1])).collect();
@@ -690,9 +672,9 @@ native_table! {
     "lists":"keymember"/3 => |c, a| match keyfind(c, a) { Ok(found) => boolean(found.is_some()), Err(()) => badarg() };
     "lists":"keysearch"/3 => |c, a| match keyfind(c, a) { Ok(Some(t)) => Value(c.heap.tuple(0, &[Word::atom(c.atoms.intern("value")), t])), Ok(None) => boolean(false), Err(()) => badarg() };
     "maps":"get"/2 => |c, a| maps_get(c, a[1], a[0]);
-    "maps":"find"/2 => |c, a| { let v = c.view(); if !maps::is_map(&v, a[1]) { return badmap(c, a[1]) } match map_get(&v, c.atoms, a[1], a[0]) { Some(x) => Value(c.heap.tuple(0, &[Word::atom(atom::OK), x])), None => Value(Word::atom(c.atoms.intern("error"))) } };
-    "maps":"is_key"/2 => |c, a| { let v = c.view(); if !maps::is_map(&v, a[1]) { return badmap(c, a[1]) } boolean(map_get(&v, c.atoms, a[1], a[0]).is_some()) };
-    "maps":"put"/3 => |c, a| match map_put(c.heap, c.literals, c.atoms, a[2], &[(a[0], a[1])], false) { Ok(w) => Value(w), Err(e) => Err_(e) };
+    "maps":"find"/2 => |c, a| { let v = c.view(); if !maps::is_map(&v, a[1]) { return badmap(c, a[1]) } match maps::get(&v, c.atoms, a[1], a[0]) { Some(x) => Value(c.heap.tuple(0, &[Word::atom(atom::OK), x])), None => Value(Word::atom(c.atoms.intern("error"))) } };
+    "maps":"is_key"/2 => |c, a| { let v = c.view(); if !maps::is_map(&v, a[1]) { return badmap(c, a[1]) } boolean(maps::get(&v, c.atoms, a[1], a[0]).is_some()) };
+    "maps":"put"/3 => |c, a| match maps::put(c.heap, c.literals, c.atoms, a[2], &[(a[0], a[1])], false) { Ok(w) => Value(w), Err(e) => Err_(e) };
     "maps":"to_list"/1 => |c, a| match map_entries(c, a[0]) {
         Ok(e) => { let ts: Vec<Word> = e.iter().map(|(k, v)| c.heap.tuple(0, &[*k, *v])).collect(); Value(list_of(c.heap, &ts)) }
         Err(r) => r,
@@ -709,7 +691,7 @@ native_table! {
     "maps":"merge"/2 => |c, a| {
         if !maps::is_map(&c.view(), a[0]) { return badmap(c, a[0]) }
         let kv = match map_entries(c, a[1]) { Ok(e) => e, Err(r) => return r };
-        match map_put(c.heap, c.literals, c.atoms, a[0], &kv, false) { Ok(w) => Value(w), Err(e) => Err_(e) }
+        match maps::put(c.heap, c.literals, c.atoms, a[0], &kv, false) { Ok(w) => Value(w), Err(e) => Err_(e) }
     };
     // maps:next/1: the path of a flat map's iterator is the next key's position.
     "erts_internal":"map_next"/3 => |c, a| {
@@ -856,7 +838,7 @@ fn maps_get(c: &mut Ctx, m: Word, k: Word) -> NativeResult {
     if !maps::is_map(&v, m) {
         return badmap(c, m);
     }
-    match map_get(&v, c.atoms, m, k) {
+    match maps::get(&v, c.atoms, m, k) {
         Some(x) => Value(x),
         None => error(c.heap.tuple(0, &[Word::atom(atom::BADKEY), k])),
     }

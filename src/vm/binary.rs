@@ -6,46 +6,17 @@
 //! `{lam_cp, [Pattern]}`: the BEAM's is an opaque reference, and only these
 //! functions look inside.
 
-use crate::vm::atoms::atom;
-use crate::vm::bif::{Ctx, NativeFn, NativeResult, native_table};
-use crate::vm::heap::View;
-use crate::vm::interp::{Exception, list_of};
+use crate::vm::bif::{Ctx, NativeFn, NativeResult, badarg, native_table, small};
+use crate::vm::bits::{binary_bytes, binary_word, to_bytes};
+use crate::vm::interp::list_of;
 use crate::vm::word::Word;
 
 use NativeResult::Value;
 
-fn badarg() -> NativeResult {
-    NativeResult::Error(Exception::error(Word::atom(atom::BADARG)))
-}
-
-fn view<'a>(c: &'a Ctx) -> View<'a> {
-    View {
-        heap: c.heap,
-        literals: c.literals,
-    }
-}
-
-/// The bytes of a binary (whole bytes only, as every function here wants).
-fn bytes_of(c: &Ctx, w: Word) -> Option<Vec<u8>> {
-    match view(c).bits(w) {
-        Some((b, 8)) => Some(b.to_vec()),
-        Some(([], _)) => Some(vec![]),
-        _ => None,
-    }
-}
-
-fn binary(c: &mut Ctx, bytes: &[u8]) -> Word {
-    c.heap.bitstring(0, bytes, 8)
-}
-
-fn small(n: usize) -> Word {
-    Word::small(n as i64).expect("a size fits in a small")
-}
-
 /// The patterns of a pattern argument: a non-empty binary, a non-empty
 /// list of them, or a compiled pattern.
 fn patterns(c: &Ctx, w: Word) -> Option<Vec<Vec<u8>>> {
-    let v = view(c);
+    let v = c.view();
     let w = match v.tuple(w) {
         Some([tag, list]) if Word(*tag).as_atom() == c.atoms.existing("lam_cp") => Word(*list),
         _ => w,
@@ -55,14 +26,14 @@ fn patterns(c: &Ctx, w: Word) -> Option<Vec<Vec<u8>>> {
         let mut l = w;
         while l.is_list() {
             let (h, t) = v.cons(l);
-            out.push(bytes_of(c, h)?);
+            out.push(binary_bytes(c, h)?);
             l = t;
         }
         if l != Word::NIL {
             return None;
         }
     } else {
-        out.push(bytes_of(c, w)?);
+        out.push(binary_bytes(c, w)?);
     }
     (!out.is_empty() && out.iter().all(|p| !p.is_empty())).then_some(out)
 }
@@ -78,6 +49,18 @@ fn part_range(start: i64, length: i64, len: usize) -> Option<(usize, usize)> {
     (s >= 0 && e as usize <= len && s <= e).then_some((s as usize, e as usize))
 }
 
+/// `binary:part/2,3` and `erlang:binary_part/3`.
+fn part(c: &mut Ctx, bin: Word, start: Word, length: Word) -> NativeResult {
+    let range = match (binary_bytes(c, bin), start.as_small(), length.as_small()) {
+        (Some(b), Some(s), Some(l)) => part_range(s, l, b.len()).map(|(s, e)| b[s..e].to_vec()),
+        _ => None,
+    };
+    match range {
+        Some(p) => Value(binary_word(c, &p)),
+        None => badarg(),
+    }
+}
+
 /// Options of match/matches/split: `{scope, {S, L}}` and, for split,
 /// `global`, `trim`, `trim_all`.
 struct Options {
@@ -88,7 +71,7 @@ struct Options {
 }
 
 fn options(c: &Ctx, w: Word, len: usize, split: bool) -> Option<Options> {
-    let v = view(c);
+    let v = c.view();
     let mut o = Options {
         scope: (0, len),
         global: false,
@@ -144,7 +127,7 @@ fn pos_len(c: &mut Ctx, (s, n): (usize, usize)) -> Word {
 }
 
 fn do_match(c: &mut Ctx, a: &[Word], all: bool) -> NativeResult {
-    let (Some(hay), Some(pats)) = (bytes_of(c, a[0]), patterns(c, a[1])) else {
+    let (Some(hay), Some(pats)) = (binary_bytes(c, a[0]), patterns(c, a[1])) else {
         return badarg();
     };
     let Some(o) = options(c, a.get(2).copied().unwrap_or(Word::NIL), hay.len(), false) else {
@@ -165,7 +148,7 @@ fn do_match(c: &mut Ctx, a: &[Word], all: bool) -> NativeResult {
 }
 
 fn split(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let (Some(hay), Some(pats)) = (bytes_of(c, a[0]), patterns(c, a[1])) else {
+    let (Some(hay), Some(pats)) = (binary_bytes(c, a[0]), patterns(c, a[1])) else {
         return badarg();
     };
     let Some(o) = options(c, a.get(2).copied().unwrap_or(Word::NIL), hay.len(), true) else {
@@ -189,7 +172,7 @@ fn split(c: &mut Ctx, a: &[Word]) -> NativeResult {
             parts.pop();
         }
     }
-    let words: Vec<Word> = parts.iter().map(|p| binary(c, p)).collect();
+    let words: Vec<Word> = parts.iter().map(|p| binary_word(c, p)).collect();
     Value(list_of(c.heap, &words))
 }
 
@@ -202,7 +185,7 @@ fn endianness(c: &Ctx, w: Word) -> Option<bool> {
 }
 
 fn decode_unsigned(c: &mut Ctx, bin: Word, little: bool) -> NativeResult {
-    let Some(mut b) = bytes_of(c, bin) else {
+    let Some(mut b) = binary_bytes(c, bin) else {
         return badarg();
     };
     if little {
@@ -213,7 +196,7 @@ fn decode_unsigned(c: &mut Ctx, bin: Word, little: bool) -> NativeResult {
 }
 
 fn encode_unsigned(c: &mut Ctx, int: Word, little: bool) -> NativeResult {
-    let v = view(c);
+    let v = c.view();
     let n = match crate::vm::compare::number(&v, int) {
         Some(crate::vm::compare::Num::Small(i)) if i >= 0 => num_bigint::BigInt::from(i),
         Some(crate::vm::compare::Num::Big(b)) if b.sign() != num_bigint::Sign::Minus => b,
@@ -223,16 +206,16 @@ fn encode_unsigned(c: &mut Ctx, int: Word, little: bool) -> NativeResult {
     if little {
         b.reverse();
     }
-    Value(binary(c, &b))
+    Value(binary_word(c, &b))
 }
 
 fn common(c: &mut Ctx, list: Word, suffix: bool) -> NativeResult {
-    let v = view(c);
+    let v = c.view();
     let mut bins = Vec::new();
     let mut l = list;
     while l.is_list() {
         let (h, t) = v.cons(l);
-        match bytes_of(c, h) {
+        match binary_bytes(c, h) {
             Some(b) => bins.push(b),
             None => return badarg(),
         }
@@ -261,36 +244,31 @@ fn common(c: &mut Ctx, list: Word, suffix: bool) -> NativeResult {
 native_table! {
     /// The `binary` module's natives.
     BINARY_NATIVES;
-    "binary":"at"/2 => |c, a| match (bytes_of(c, a[0]), a[1].as_small()) {
+    "binary":"at"/2 => |c, a| match (binary_bytes(c, a[0]), a[1].as_small()) {
         (Some(b), Some(i)) if i >= 0 && (i as usize) < b.len() => Value(small(b[i as usize] as usize)),
         _ => badarg(),
     };
-    "binary":"first"/1 => |c, a| match bytes_of(c, a[0]) { Some(b) if !b.is_empty() => Value(small(b[0] as usize)), _ => badarg() };
-    "binary":"last"/1 => |c, a| match bytes_of(c, a[0]) { Some(b) if !b.is_empty() => Value(small(b[b.len() - 1] as usize)), _ => badarg() };
-    "binary":"copy"/1 => |c, a| match bytes_of(c, a[0]) { Some(b) => Value(binary(c, &b)), None => badarg() };
-    "binary":"copy"/2 => |c, a| match (bytes_of(c, a[0]), a[1].as_small()) {
+    "binary":"first"/1 => |c, a| match binary_bytes(c, a[0]) { Some(b) if !b.is_empty() => Value(small(b[0] as usize)), _ => badarg() };
+    "binary":"last"/1 => |c, a| match binary_bytes(c, a[0]) { Some(b) if !b.is_empty() => Value(small(b[b.len() - 1] as usize)), _ => badarg() };
+    "binary":"copy"/1 => |c, a| match binary_bytes(c, a[0]) { Some(b) => Value(binary_word(c, &b)), None => badarg() };
+    "binary":"copy"/2 => |c, a| match (binary_bytes(c, a[0]), a[1].as_small()) {
         (Some(b), Some(n)) if n >= 0 && b.len().checked_mul(n as usize).is_some_and(|t| t < 1 << 40) => {
             let r = b.repeat(n as usize);
-            Value(binary(c, &r))
+            Value(binary_word(c, &r))
         }
         _ => badarg(),
     };
-    "binary":"part"/2 => |c, a| {
-        let v = view(c);
-        let (Some(b), Some([s, l])) = (bytes_of(c, a[0]), v.tuple(a[1])) else { return badarg() };
-        let range = match (Word(*s).as_small(), Word(*l).as_small()) {
-            (Some(s), Some(l)) => part_range(s, l, b.len()),
-            _ => None,
-        };
-        match range { Some((s, e)) => Value(binary(c, &b[s..e])), None => badarg() }
+    "binary":"part"/2 => |c, a| match c.view().tuple(a[1]) {
+        Some([start, length]) => { let (start, length) = (Word(*start), Word(*length)); part(c, a[0], start, length) }
+        _ => badarg(),
     };
-    "binary":"list_to_bin"/1 => |c, a| {
-        let v = view(c);
-        let out = std::cell::RefCell::new(Vec::new());
-        let ok = crate::vm::bits::walk_chardata(&v, a[0], |i| { out.borrow_mut().push(u8::try_from(i).ok()?); Some(()) }, |b| { out.borrow_mut().extend_from_slice(b); Some(()) });
-        match ok { Some(()) if a[0].is_list() || a[0] == Word::NIL => Value(binary(c, &out.into_inner())), _ => badarg() }
+    "binary":"part"/3 => |c, a| part(c, a[0], a[1], a[2]);
+    "erlang":"binary_part"/3 => |c, a| part(c, a[0], a[1], a[2]);
+    "binary":"list_to_bin"/1 => |c, a| match to_bytes(c, a[0]) {
+        Some(b) if a[0].is_list() || a[0] == Word::NIL => Value(binary_word(c, &b)),
+        _ => badarg(),
     };
-    "binary":"referenced_byte_size"/1 => |c, a| match bytes_of(c, a[0]) { Some(b) => Value(small(b.len())), None => badarg() };
+    "binary":"referenced_byte_size"/1 => |c, a| match binary_bytes(c, a[0]) { Some(b) => Value(small(b.len())), None => badarg() };
     "binary":"decode_unsigned"/1 => |c, a| decode_unsigned(c, a[0], false);
     "binary":"decode_unsigned"/2 => |c, a| match endianness(c, a[1]) { Some(l) => decode_unsigned(c, a[0], l), None => badarg() };
     "binary":"encode_unsigned"/1 => |c, a| encode_unsigned(c, a[0], false);
@@ -299,7 +277,7 @@ native_table! {
     "binary":"longest_common_suffix"/1 => |c, a| common(c, a[0], true);
     "binary":"compile_pattern"/1 => |c, a| match patterns(c, a[0]) {
         Some(ps) => {
-            let bins: Vec<Word> = ps.iter().map(|p| binary(c, p)).collect();
+            let bins: Vec<Word> = ps.iter().map(|p| binary_word(c, p)).collect();
             let list = list_of(c.heap, &bins);
             let tag = Word::atom(c.atoms.intern("lam_cp"));
             Value(c.heap.tuple(0, &[tag, list]))

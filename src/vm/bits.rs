@@ -197,7 +197,8 @@ fn read_small(bytes: &[u8], start: usize, bits: usize, little: bool, signed: boo
     })
 }
 
-fn int_word(c: &mut Ctx, v: i128) -> Word {
+/// An integer result: a small when it fits, else a bignum.
+pub(crate) fn int_word(c: &mut Ctx, v: i128) -> Word {
     match i64::try_from(v).ok().and_then(Word::small) {
         Some(w) => w,
         None => c.heap.integer(0, &BigInt::from(v)),
@@ -717,16 +718,28 @@ fn chars_of(v: &View, w: Word, out: &mut Vec<u8>) -> bool {
     .is_some()
 }
 
-fn to_bytes(c: &mut Ctx, w: Word) -> Option<Vec<u8>> {
-    let v = View {
-        heap: c.heap,
-        literals: c.literals,
-    };
+/// The bytes of iodata (nested lists of bytes and binaries).
+pub(crate) fn to_bytes(c: &Ctx, w: Word) -> Option<Vec<u8>> {
     let mut out = Vec::new();
-    chars_of(&v, w, &mut out).then_some(out)
+    chars_of(&c.view(), w, &mut out).then_some(out)
 }
 
-fn string_list(c: &mut Ctx, s: &str) -> Word {
+/// The bytes of a binary (whole bytes; bitstrings are refused).
+pub(crate) fn binary_bytes(c: &Ctx, w: Word) -> Option<Vec<u8>> {
+    match c.view().bits(w) {
+        Some((b, 8)) => Some(b.to_vec()),
+        Some(([], _)) => Some(vec![]),
+        _ => None,
+    }
+}
+
+/// A new binary of `bytes`.
+pub(crate) fn binary_word(c: &mut Ctx, bytes: &[u8]) -> Word {
+    c.heap.bitstring(0, bytes, 8)
+}
+
+/// A string (list of code points) on the heap.
+pub(crate) fn string_list(c: &mut Ctx, s: &str) -> Word {
     let t = Term::string(s);
     c.heap.from_term(0, &t, c.atoms)
 }
@@ -974,14 +987,6 @@ native_table! {
         let items: Vec<Word> = bytes[from as usize - 1..to as usize].iter().map(|b| Word::small(*b as i64).expect("byte")).collect();
         Value(list_of(c.heap, &items))
     };
-    "binary":"part"/3 => |c, a| {
-        let v = View { heap: c.heap, literals: c.literals };
-        let (Some((bytes, 8)), Some(s), Some(l)) = (v.bits(a[0]), a[1].as_small(), a[2].as_small()) else { return fail() };
-        let (start, end) = if l >= 0 { (s, s + l) } else { (s + l, s) };
-        if start < 0 || end as usize > bytes.len() { return fail() }
-        let part = bytes[start as usize..end as usize].to_vec();
-        Value(c.heap.bitstring(0, &part, 8))
-    };
     "erlang":"list_to_binary"/1 => |c, a| match to_bytes(c, a[0]) { Some(b) => Value(c.heap.bitstring(0, &b, 8)), None => fail() };
     "erlang":"iolist_to_binary"/1 => |c, a| match to_bytes(c, a[0]) { Some(b) => Value(c.heap.bitstring(0, &b, 8)), None => fail() };
     "erlang":"iolist_size"/1 => |c, a| match to_bytes(c, a[0]) { Some(b) => Value(Word::small(b.len() as i64).expect("size")), None => fail() };
@@ -1015,14 +1020,6 @@ native_table! {
         let b = match n { Num::Small(i) => BigInt::from(i), Num::Big(b) => b, Num::Float(_) => return fail() };
         let s = b.to_str_radix(base as u32).to_uppercase();
         Value(string_list(c, &s))
-    };
-    "erlang":"binary_part"/3 => |c, a| {
-        let v = View { heap: c.heap, literals: c.literals };
-        let (Some((bytes, 8)), Some(s), Some(l)) = (v.bits(a[0]), a[1].as_small(), a[2].as_small()) else { return fail() };
-        let (start, end) = if l >= 0 { (s, s + l) } else { (s + l, s) };
-        if start < 0 || end as usize > bytes.len() { return fail() }
-        let part = bytes[start as usize..end as usize].to_vec();
-        Value(c.heap.bitstring(0, &part, 8))
     };
     "erlang":"split_binary"/2 => |c, a| {
         let v = View { heap: c.heap, literals: c.literals };

@@ -10,46 +10,22 @@ use crate::vm::bif::{
     Ctx, NativeFn, NativeResult, badarg, boolean, by_name, list_items, native_table, small,
     string_of, test_native,
 };
+use crate::vm::bits::{binary_bytes, binary_word, string_list};
 use crate::vm::compare;
-use crate::vm::heap::View;
 use crate::vm::interp::list_of;
 use crate::vm::word::{Word, kind};
 
 use NativeResult::Value;
 
-fn view<'a>(c: &'a Ctx) -> View<'a> {
-    View {
-        heap: c.heap,
-        literals: c.literals,
-    }
-}
-
-/// The bytes of a binary (whole bytes).
-fn bytes_of(c: &Ctx, w: Word) -> Option<Vec<u8>> {
-    match view(c).bits(w) {
-        Some((b, 8)) => Some(b.to_vec()),
-        Some(([], _)) => Some(vec![]),
-        _ => None,
-    }
-}
-
 fn text_of_binary(c: &Ctx, w: Word) -> Option<String> {
-    String::from_utf8(bytes_of(c, w)?).ok()
-}
-
-fn string(c: &mut Ctx, s: &str) -> Word {
-    c.heap.from_term(0, &Term::string(s), c.atoms)
-}
-
-fn binary(c: &mut Ctx, b: &[u8]) -> Word {
-    c.heap.bitstring(0, b, 8)
+    String::from_utf8(binary_bytes(c, w)?).ok()
 }
 
 /// Runs a list-producing native and gives its result as a binary.
 fn as_binary(c: &mut Ctx, r: NativeResult) -> NativeResult {
     match r {
-        Value(l) => match string_of(&view(c), l) {
-            Some(s) => Value(binary(c, s.as_bytes())),
+        Value(l) => match string_of(&c.view(), l) {
+            Some(s) => Value(binary_word(c, s.as_bytes())),
             None => badarg(),
         },
         other => other,
@@ -108,7 +84,7 @@ fn int_word(c: &mut Ctx, n: Option<BigInt>) -> NativeResult {
 /// `bitstring_to_list/1`: the whole bytes, then the trailing bits (if
 /// any) as a last element.
 fn bitstring_to_list(c: &mut Ctx, w: Word) -> NativeResult {
-    let Some((bytes, last)) = view(c).bits(w) else {
+    let Some((bytes, last)) = c.view().bits(w) else {
         return badarg();
     };
     let bytes = bytes.to_vec();
@@ -126,7 +102,7 @@ fn bitstring_to_list(c: &mut Ctx, w: Word) -> NativeResult {
 }
 
 fn term_to_binary(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
-    let v = view(c);
+    let v = c.view();
     let Some(opts) = list_items(&v, opts) else {
         return badarg();
     };
@@ -156,11 +132,11 @@ fn term_to_binary(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
             bytes = out;
         }
     }
-    Value(binary(c, &bytes))
+    Value(binary_word(c, &bytes))
 }
 
 fn binary_to_term(c: &mut Ctx, b: Word) -> NativeResult {
-    let Some(bytes) = bytes_of(c, b) else {
+    let Some(bytes) = binary_bytes(c, b) else {
         return badarg();
     };
     match crate::beam::etf::decode(&bytes, 0) {
@@ -196,7 +172,7 @@ fn pid_text(id: u64) -> String {
 }
 
 fn make_tuple3(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let v = view(c);
+    let v = c.view();
     let (Some(n), Some(inits)) = (a[0].as_small(), list_items(&v, a[2])) else {
         return badarg();
     };
@@ -220,7 +196,7 @@ fn is_record(c: &mut Ctx, t: Word, tag: Word, size: Option<Word>) -> NativeResul
     if tag.as_atom().is_none() {
         return badarg();
     }
-    let v = view(c);
+    let v = c.view();
     boolean(v.tuple(t).is_some_and(|x| {
         !x.is_empty()
             && Word(x[0]) == tag
@@ -229,7 +205,7 @@ fn is_record(c: &mut Ctx, t: Word, tag: Word, size: Option<Word>) -> NativeResul
 }
 
 fn get_keys1(c: &mut Ctx, val: Word) -> NativeResult {
-    let v = view(c);
+    let v = c.view();
     let ks: Vec<Word> = c
         .dict
         .iter()
@@ -240,7 +216,7 @@ fn get_keys1(c: &mut Ctx, val: Word) -> NativeResult {
 }
 
 fn fun_info_mfa(c: &mut Ctx, f: Word) -> NativeResult {
-    let v = view(c);
+    let v = c.view();
     if !f.is_boxed() {
         return badarg();
     }
@@ -277,15 +253,15 @@ native_table! {
     "erlang":"integer_to_binary"/2 => |c, a| { let r = by_name("erlang", "integer_to_list", 2)(c, a); as_binary(c, r) };
     "erlang":"float_to_binary"/1 => |c, a| { let r = by_name("erlang", "float_to_list", 1)(c, a); as_binary(c, r) };
     "erlang":"float_to_binary"/2 => |c, a| { let r = by_name("erlang", "float_to_list", 2)(c, a); as_binary(c, r) };
-    "erlang":"list_to_integer"/2 => |c, a| { let n = string_of(&view(c), a[0]).zip(a[1].as_small()).and_then(|(s, b)| parse_int(&s, b)); int_word(c, n) };
+    "erlang":"list_to_integer"/2 => |c, a| { let n = string_of(&c.view(), a[0]).zip(a[1].as_small()).and_then(|(s, b)| parse_int(&s, b)); int_word(c, n) };
     "erlang":"binary_to_integer"/2 => |c, a| { let n = text_of_binary(c, a[0]).zip(a[1].as_small()).and_then(|(s, b)| parse_int(&s, b)); int_word(c, n) };
-    "erlang":"list_to_float"/1 => |c, a| { let f = string_of(&view(c), a[0]).and_then(|s| parse_float(&s)); float_word(c, f) };
+    "erlang":"list_to_float"/1 => |c, a| { let f = string_of(&c.view(), a[0]).and_then(|s| parse_float(&s)); float_word(c, f) };
     "erlang":"binary_to_float"/1 => |c, a| { let f = text_of_binary(c, a[0]).and_then(|s| parse_float(&s)); float_word(c, f) };
-    "erlang":"list_to_existing_atom"/1 => |c, a| match string_of(&view(c), a[0]).and_then(|s| c.atoms.existing(&s)) { Some(x) => Value(Word::atom(x)), None => badarg() };
+    "erlang":"list_to_existing_atom"/1 => |c, a| match string_of(&c.view(), a[0]).and_then(|s| c.atoms.existing(&s)) { Some(x) => Value(Word::atom(x)), None => badarg() };
     "erlang":"binary_to_existing_atom"/2 => |c, a| match text_of_binary(c, a[0]).and_then(|s| c.atoms.existing(&s)) { Some(x) => Value(Word::atom(x)), None => badarg() };
     "erlang":"binary_to_existing_atom"/1 => |c, a| match text_of_binary(c, a[0]).and_then(|s| c.atoms.existing(&s)) { Some(x) => Value(Word::atom(x)), None => badarg() };
     "erlang":"bitstring_to_list"/1 => |c, a| bitstring_to_list(c, a[0]);
-    "erlang":"binary_part"/2 => |c, a| match view(c).tuple(a[1]) {
+    "erlang":"binary_part"/2 => |c, a| match c.view().tuple(a[1]) {
         Some([s, l]) => { let (s, l) = (Word(*s), Word(*l)); by_name("erlang", "binary_part", 3)(c, &[a[0], s, l]) }
         _ => badarg(),
     };
@@ -293,22 +269,22 @@ native_table! {
     "erlang":"term_to_binary"/2 => |c, a| term_to_binary(c, a[0], a[1]);
     "erlang":"term_to_iovec"/1 => |c, a| match term_to_binary(c, a[0], Word::NIL) { Value(b) => Value(c.heap.cons(0, b, Word::NIL)), r => r };
     "erlang":"term_to_iovec"/2 => |c, a| match term_to_binary(c, a[0], a[1]) { Value(b) => Value(c.heap.cons(0, b, Word::NIL)), r => r };
-    "erlang":"external_size"/1 => |c, a| match term_to_binary(c, a[0], Word::NIL) { Value(b) => Value(small(view(c).bits(b).map_or(0, |x| x.0.len()))), r => r };
-    "erlang":"external_size"/2 => |c, a| match term_to_binary(c, a[0], Word::NIL) { Value(b) => Value(small(view(c).bits(b).map_or(0, |x| x.0.len()))), r => r };
+    "erlang":"external_size"/1 => |c, a| match term_to_binary(c, a[0], Word::NIL) { Value(b) => Value(small(c.view().bits(b).map_or(0, |x| x.0.len()))), r => r };
+    "erlang":"external_size"/2 => |c, a| match term_to_binary(c, a[0], Word::NIL) { Value(b) => Value(small(c.view().bits(b).map_or(0, |x| x.0.len()))), r => r };
     "erlang":"binary_to_term"/1 => |c, a| binary_to_term(c, a[0]);
     "erlang":"binary_to_term"/2 => |c, a| binary_to_term(c, a[0]);
     "erlang":"iolist_to_iovec"/1 => |c, a| match by_name("erlang", "iolist_to_binary", 1)(c, a) {
-        Value(b) if view(c).bits(b).is_some_and(|x| x.0.is_empty()) => Value(Word::NIL),
+        Value(b) if c.view().bits(b).is_some_and(|x| x.0.is_empty()) => Value(Word::NIL),
         Value(b) => Value(c.heap.cons(0, b, Word::NIL)),
         r => r,
     };
-    "erlang":"pid_to_list"/1 => |c, a| match a[0].as_pid() { Some(id) => Value(string(c, &pid_text(id))), None => badarg() };
-    "erlang":"list_to_pid"/1 => |c, a| match string_of(&view(c), a[0]).and_then(|s| parse_pid(&s)) { Some(id) => Value(Word::pid(id)), None => badarg() };
+    "erlang":"pid_to_list"/1 => |c, a| match a[0].as_pid() { Some(id) => Value(string_list(c, &pid_text(id))), None => badarg() };
+    "erlang":"list_to_pid"/1 => |c, a| match string_of(&c.view(), a[0]).and_then(|s| parse_pid(&s)) { Some(id) => Value(Word::pid(id)), None => badarg() };
     "erlang":"ref_to_list"/1 => |c, a| {
-        let v = view(c);
+        let v = c.view();
         if !a[0].is_boxed() || v.header(a[0]).header_kind() != kind::REF { return badarg() }
         let text = crate::erlfmt::w(&v.to_term(a[0], c.atoms));
-        Value(string(c, &text))
+        Value(string_list(c, &text))
     };
     "erlang":"subtract"/2 => |c, a| by_name("erlang", "--", 2)(c, a);
     "erlang":"append"/2 => |c, a| by_name("erlang", "++", 2)(c, a);

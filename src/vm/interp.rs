@@ -196,6 +196,16 @@ pub(crate) enum AliasMode {
 }
 
 impl Proc {
+    /// The end an exit signal that arrived for this process brings, if one did.
+    fn exit_signal(&mut self) -> Option<Outcome> {
+        let reason = self.pending_exit.take()?;
+        Some(Outcome::Failed(Exception {
+            class: atom::EXIT,
+            reason,
+            trace: Word::NIL,
+        }))
+    }
+
     /// Room reserved for frames, for memory accounting.
     pub(crate) fn frames_capacity(&self) -> usize {
         self.frames.capacity()
@@ -397,7 +407,7 @@ impl Vm {
 
     /// Starts the group leader process (once) and returns its pid.
     fn start_group_leader(&mut self) -> u64 {
-        if let Some(&pid) = self.registry.get(&self.atoms.intern("lam_group_leader")) {
+        if let Some(pid) = self.group_leader_pid() {
             return pid;
         }
         let mut gl = Box::new(Proc::default());
@@ -476,14 +486,8 @@ impl Vm {
                 continue;
             };
             match self.run_slice(&mut p) {
-                Outcome::Yield => {
-                    self.procs.insert(pid, p);
-                    self.run_queue.push_back(pid);
-                }
-                Outcome::Wait => {
-                    p.waiting = true;
-                    self.procs.insert(pid, p);
-                }
+                Outcome::Yield => self.park(p, false),
+                Outcome::Wait => self.park(p, true),
                 Outcome::Done(v) => {
                     self.exit_signals(&mut p, Word::atom(atom::NORMAL));
                     if Some(pid) == until {
@@ -519,10 +523,27 @@ impl Vm {
         }
     }
 
+    /// Puts back a process whose slice ended without it ending: on the run
+    /// queue, or (`waiting`) aside until a message or its timeout.
+    fn park(&mut self, mut p: Box<Proc>, waiting: bool) {
+        let pid = p.pid;
+        p.waiting = waiting;
+        self.procs.insert(pid, p);
+        if !waiting {
+            self.run_queue.push_back(pid);
+        }
+    }
+
+    /// The group leader's pid, once started.
+    fn group_leader_pid(&self) -> Option<u64> {
+        let name = self.atoms.existing("lam_group_leader")?;
+        self.registry.get(&name).copied()
+    }
+
     /// Lets the group leader finish what it was given (output and error
     /// reports) before the VM stops, as erl's I/O is flushed at halt.
     fn drain_group_leader(&mut self) {
-        let Some(&gl) = self.registry.get(&self.atoms.intern("lam_group_leader")) else {
+        let Some(gl) = self.group_leader_pid() else {
             return;
         };
         // Bounded: a group leader never needs more than a few slices.
@@ -535,14 +556,8 @@ impl Vm {
                 return;
             };
             match self.run_slice(&mut g) {
-                Outcome::Yield => {
-                    self.procs.insert(gl, g);
-                    self.run_queue.push_back(gl);
-                }
-                Outcome::Wait => {
-                    g.waiting = true;
-                    self.procs.insert(gl, g);
-                }
+                Outcome::Yield => self.park(g, false),
+                Outcome::Wait => self.park(g, true),
                 Outcome::Done(_) | Outcome::Failed(_) => return,
             }
         }
@@ -551,7 +566,7 @@ impl Vm {
     /// Has the group leader print the emulator's error report for `p`,
     /// which died of an uncaught exception with `reason`.
     fn error_report(&mut self, p: &Proc, reason: Word) {
-        let Some(&gl) = self.registry.get(&self.atoms.intern("lam_group_leader")) else {
+        let Some(gl) = self.group_leader_pid() else {
             return;
         };
         let tag = Word::atom(self.atoms.intern("lam_error_report"));
@@ -1059,12 +1074,8 @@ impl Vm {
             return Outcome::Failed(e);
         }
         // Exit signals that arrived while it was not running.
-        if let Some(reason) = proc.pending_exit.take() {
-            return Outcome::Failed(Exception {
-                class: atom::EXIT,
-                reason,
-                trace: Word::NIL,
-            });
+        if let Some(end) = proc.exit_signal() {
+            return end;
         }
         loop {
             // The hottest instructions run here, without the round trip
@@ -1183,7 +1194,7 @@ impl Vm {
                         f64::from_bits(proc.x[*a as usize].0),
                         f64::from_bits(proc.x[*b as usize].0),
                     );
-                    if let Some(r) = float_op(*k, x, y) {
+                    if let Some(r) = bif::float_op(*k, x, y) {
                         proc.x[*d as usize] = Word(r.to_bits());
                         pc += 1;
                         continue;
@@ -1313,12 +1324,8 @@ impl Vm {
             let step = self.step(proc, &m, pc);
             // An exit signal the process sent itself, the only kind that can
             // arrive while it runs (only `step` sends any), takes effect now.
-            if let Some(reason) = proc.pending_exit.take() {
-                return Outcome::Failed(Exception {
-                    class: atom::EXIT,
-                    reason,
-                    trace: Word::NIL,
-                });
+            if let Some(end) = proc.exit_signal() {
+                return end;
             }
             match step {
                 Ok(Flow::Next) => pc += 1,
@@ -1695,7 +1702,7 @@ impl Vm {
                     f64::from_bits(proc.x[*a as usize].0),
                     f64::from_bits(proc.x[*b as usize].0),
                 );
-                match float_op(*k, x, y) {
+                match bif::float_op(*k, x, y) {
                     Some(r) => proc.x[*d as usize] = Word(r.to_bits()),
                     None => return fail_or(*fail, Exception::error(Word::atom(atom::BADARITH))),
                 }
@@ -1746,7 +1753,7 @@ impl Vm {
                     .iter()
                     .map(|(k, v)| (read(proc, *k), read(proc, *v)))
                     .collect();
-                match bif::map_put(
+                match crate::vm::maps::put(
                     &mut proc.heap,
                     &self.literals,
                     &self.atoms,
@@ -1766,7 +1773,7 @@ impl Vm {
                 };
                 let mut found = Vec::with_capacity(pairs.len());
                 for (k, d) in pairs.iter() {
-                    match bif::map_get(&view, &self.atoms, map, read(proc, *k)) {
+                    match crate::vm::maps::get(&view, &self.atoms, map, read(proc, *k)) {
                         Some(v) => found.push((*d, v)),
                         None => return Ok(Flow::Goto(*fail)),
                     }
@@ -2659,18 +2666,4 @@ fn demonitor(vm: &mut Vm, p: &mut Proc, r: Word, flush: bool) -> NativeResult {
         });
     }
     value(Word::atom(atom::TRUE))
-}
-
-/// Float arithmetic on float registers: `None` when the result is not a
-/// finite float (badarith, as the BEAM's float instructions raise).
-#[inline(always)]
-fn float_op(k: u8, x: f64, y: f64) -> Option<f64> {
-    let r = match k {
-        0 => x + y,
-        1 => x - y,
-        2 => x * y,
-        3 if y != 0.0 => x / y,
-        _ => return None,
-    };
-    r.is_finite().then_some(r)
 }

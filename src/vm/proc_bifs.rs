@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::vm::atoms::atom;
-use crate::vm::bif::NativeResult;
+use crate::vm::bif::{NativeResult, list_items};
 use crate::vm::heap::{Area, View};
 use crate::vm::interp::{AliasMode, Exception, Proc, ProcNativeFn, Vm, list_of, ref_id};
 use crate::vm::timers::{Dest, Pending};
@@ -25,20 +25,10 @@ fn view<'a>(vm: &'a Vm, p: &'a Proc) -> View<'a> {
     }
 }
 
-fn items(v: &View, mut l: Word) -> Option<Vec<Word>> {
-    let mut out = Vec::new();
-    while l.is_list() {
-        let (h, t) = v.cons(l);
-        out.push(h);
-        l = t;
-    }
-    (l == Word::NIL).then_some(out)
-}
-
 /// `{Key, Value}` options as (name, value); bare atoms as (name, true).
 fn options(vm: &Vm, p: &Proc, w: Word) -> Option<Vec<(String, Word)>> {
     let v = view(vm, p);
-    items(&v, w)?
+    list_items(&v, w)?
         .into_iter()
         .map(|o| match (o.as_atom(), v.tuple(o)) {
             (Some(a), _) => Some((vm.atoms.name(a).to_string(), Word::atom(atom::TRUE))),
@@ -256,26 +246,20 @@ fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Option<Word> 
             p.heap.tuple(0, &t)
         }
         "current_stacktrace" => {
-            let frames: Vec<(u32, u32)> = if is_self {
-                std::iter::once((p.mid, p.pc))
-                    .chain(
-                        p.calls
-                            .iter()
-                            .rev()
-                            .map(|r| (r.module, r.pc.saturating_sub(1))),
-                    )
-                    .collect()
+            let (top, calls) = if is_self {
+                ((p.mid, p.pc), &p.calls)
             } else {
                 let q = other(vm, target)?;
-                std::iter::once((q.mid, q.pc))
-                    .chain(
-                        q.calls
-                            .iter()
-                            .rev()
-                            .map(|r| (r.module, r.pc.saturating_sub(1))),
-                    )
-                    .collect()
+                ((q.mid, q.pc), &q.calls)
             };
+            let frames: Vec<(u32, u32)> = std::iter::once(top)
+                .chain(
+                    calls
+                        .iter()
+                        .rev()
+                        .map(|r| (r.module, r.pc.saturating_sub(1))),
+                )
+                .collect();
             let mut entries = Vec::new();
             for (mid, pc) in frames.into_iter().take(8) {
                 let Some(loaded) = vm.modules.get(mid as usize).cloned() else {
@@ -358,7 +342,8 @@ fn process_info(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
             };
         }
         Some(w) => {
-            match items(&view(vm, p), *w).and_then(|l| l.iter().map(|x| x.as_atom()).collect()) {
+            match list_items(&view(vm, p), *w).and_then(|l| l.iter().map(|x| x.as_atom()).collect())
+            {
                 Some(l) => l,
                 None => return badarg(),
             }
@@ -580,7 +565,7 @@ pub static PROC_BIFS: &[(&str, &str, u32, ProcNativeFn)] = &[
         Value(Word::atom(atom::TRUE))
     }),
     ("erlang", "apply", 2, |vm, p, a| {
-        match items(&view(vm, p), a[1]) {
+        match list_items(&view(vm, p), a[1]) {
             Some(args) => NativeResult::Apply(a[0], Word::NONE, args),
             None => badarg(),
         }

@@ -10,34 +10,15 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use md5::Digest;
 
-use crate::term::Term;
 use crate::vm::bif::{
     Ctx, NativeFn, NativeResult, badarg, boolean, list_items, math1, native_table, string_of,
 };
+use crate::vm::bits::{int_word, string_list, to_bytes};
 use crate::vm::compare::{Num, number};
-use crate::vm::heap::View;
 use crate::vm::interp::list_of;
 use crate::vm::word::Word;
 
 use NativeResult::Value;
-
-fn view<'a>(c: &'a Ctx) -> View<'a> {
-    View {
-        heap: c.heap,
-        literals: c.literals,
-    }
-}
-
-fn int(c: &mut Ctx, i: i128) -> Word {
-    match i64::try_from(i).ok().and_then(Word::small) {
-        Some(w) => w,
-        None => c.heap.integer(0, &num_bigint::BigInt::from(i)),
-    }
-}
-
-fn string(c: &mut Ctx, s: &str) -> Word {
-    c.heap.from_term(0, &Term::string(s), c.atoms)
-}
 
 /// The VM's start, the origin of monotonic time (as on the BEAM, monotonic
 /// time is an arbitrary, here negative-free, count since some point).
@@ -73,7 +54,7 @@ fn per_second(c: &Ctx, unit: Word) -> Option<i128> {
 
 fn in_unit(c: &mut Ctx, ns: i128, unit: Word) -> NativeResult {
     match per_second(c, unit) {
-        Some(p) => Value(int(c, (ns * p).div_euclid(1_000_000_000))),
+        Some(p) => Value(int_word(c, (ns * p).div_euclid(1_000_000_000))),
         None => badarg(),
     }
 }
@@ -82,9 +63,9 @@ fn in_unit(c: &mut Ctx, ns: i128, unit: Word) -> NativeResult {
 fn timestamp(c: &mut Ctx, ns: i128) -> Word {
     let us = ns / 1_000;
     let t = [
-        int(c, us / 1_000_000_000_000),
-        int(c, us / 1_000_000 % 1_000_000),
-        int(c, us % 1_000_000),
+        int_word(c, us / 1_000_000_000_000),
+        int_word(c, us / 1_000_000 % 1_000_000),
+        int_word(c, us % 1_000_000),
     ];
     c.heap.tuple(0, &t)
 }
@@ -113,7 +94,11 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 fn triple(c: &mut Ctx, (a, b, d): (i64, i64, i64)) -> Word {
-    let t = [int(c, a as i128), int(c, b as i128), int(c, d as i128)];
+    let t = [
+        int_word(c, a as i128),
+        int_word(c, b as i128),
+        int_word(c, d as i128),
+    ];
     c.heap.tuple(0, &t)
 }
 
@@ -127,7 +112,7 @@ fn datetime(c: &mut Ctx, secs: i64) -> Word {
 
 /// Seconds since the Unix epoch of a valid `{{Y, M, D}, {H, Mi, S}}`.
 fn seconds_of(c: &Ctx, w: Word) -> Option<i64> {
-    let v = view(c);
+    let v = c.view();
     let [date, time] = v.tuple(w)? else {
         return None;
     };
@@ -168,7 +153,7 @@ fn seconds_of(c: &Ctx, w: Word) -> Option<i64> {
 
 fn unique_integer(c: &mut Ctx, opts: Word) -> NativeResult {
     static NEXT: AtomicI64 = AtomicI64::new(1);
-    let v = view(c);
+    let v = c.view();
     let Some(opts) = list_items(&v, opts) else {
         return badarg();
     };
@@ -182,7 +167,7 @@ fn unique_integer(c: &mut Ctx, opts: Word) -> NativeResult {
     }
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     // Without `positive`, the BEAM's come from a range around zero.
-    Value(int(
+    Value(int_word(
         c,
         if positive {
             n as i128
@@ -190,25 +175,6 @@ fn unique_integer(c: &mut Ctx, opts: Word) -> NativeResult {
             n as i128 - (1 << 27)
         },
     ))
-}
-
-/// The bytes of iodata.
-fn iodata(c: &Ctx, w: Word) -> Option<Vec<u8>> {
-    let v = view(c);
-    let out = std::cell::RefCell::new(Vec::new());
-    crate::vm::bits::walk_chardata(
-        &v,
-        w,
-        |i| {
-            out.borrow_mut().push(u8::try_from(i).ok()?);
-            Some(())
-        },
-        |b| {
-            out.borrow_mut().extend_from_slice(b);
-            Some(())
-        },
-    )?;
-    Some(out.into_inner())
 }
 
 fn crc32(start: u32, data: &[u8]) -> u32 {
@@ -243,36 +209,22 @@ fn crc32_combine(crc1: u32, crc2: u32, mut len2: u64) -> u32 {
         }
         sq
     }
-    if len2 == 0 {
-        return crc1;
+    // The operator for one zero bit, squared twice: four zero bits. Each
+    // further squaring doubles it, and the bits of len2 (in bytes) pick
+    // which powers apply.
+    let mut op = [0u32; 32];
+    op[0] = 0xedb8_8320;
+    for (n, o) in op.iter_mut().enumerate().skip(1) {
+        *o = 1 << (n - 1);
     }
-    let mut odd = [0u32; 32];
-    odd[0] = 0xedb8_8320;
-    let mut row = 1;
-    for o in odd.iter_mut().skip(1) {
-        *o = row;
-        row <<= 1;
-    }
-    let mut even = square(&odd);
-    odd = square(&even);
+    op = square(&square(&op));
     let mut crc1 = crc1;
-    loop {
-        even = square(&odd);
+    while len2 != 0 {
+        op = square(&op);
         if len2 & 1 != 0 {
-            crc1 = times(&even, crc1);
+            crc1 = times(&op, crc1);
         }
         len2 >>= 1;
-        if len2 == 0 {
-            break;
-        }
-        odd = square(&even);
-        if len2 & 1 != 0 {
-            crc1 = times(&odd, crc1);
-        }
-        len2 >>= 1;
-        if len2 == 0 {
-            break;
-        }
     }
     crc1 ^ crc2
 }
@@ -316,9 +268,9 @@ fn adler32_combine(a1: u32, a2: u32, len2: u64) -> u32 {
 fn checksum(c: &mut Ctx, start: Word, data: Word, f: fn(u32, &[u8]) -> u32) -> NativeResult {
     match (
         start.as_small().and_then(|s| u32::try_from(s).ok()),
-        iodata(c, data),
+        to_bytes(c, data),
     ) {
-        (Some(s), Some(d)) => Value(int(c, f(s, &d) as i128)),
+        (Some(s), Some(d)) => Value(int_word(c, f(s, &d) as i128)),
         _ => badarg(),
     }
 }
@@ -330,7 +282,7 @@ fn combine(c: &mut Ctx, a: &[Word], f: fn(u32, u32, u64) -> u32) -> NativeResult
         u(a[1]),
         a[2].as_small().and_then(|s| u64::try_from(s).ok()),
     ) {
-        (Some(x), Some(y), Some(n)) => Value(int(c, f(x, y, n) as i128)),
+        (Some(x), Some(y), Some(n)) => Value(int_word(c, f(x, y, n) as i128)),
         _ => badarg(),
     }
 }
@@ -341,7 +293,7 @@ fn md5_of(c: &mut Ctx, data: &[u8]) -> Word {
 }
 
 fn math2(c: &mut Ctx, a: &[Word], f: fn(f64, f64) -> f64) -> NativeResult {
-    let v = view(c);
+    let v = c.view();
     let num = |w: Word| match number(&v, w)? {
         Num::Small(i) => Some(i as f64),
         Num::Float(x) => Some(x),
@@ -363,9 +315,9 @@ fn math2(c: &mut Ctx, a: &[Word], f: fn(f64, f64) -> f64) -> NativeResult {
 }
 
 fn getenv(c: &mut Ctx, name: Word) -> NativeResult {
-    match string_of(&view(c), name) {
+    match string_of(&c.view(), name) {
         Some(n) if !n.is_empty() && !n.contains('=') => match std::env::var(&n) {
-            Ok(val) => Value(string(c, &val)),
+            Ok(val) => Value(string_list(c, &val)),
             Err(_) => Value(Word::atom(crate::vm::atoms::atom::FALSE)),
         },
         _ => badarg(),
@@ -375,9 +327,9 @@ fn getenv(c: &mut Ctx, name: Word) -> NativeResult {
 native_table! {
     /// System natives.
     SYS_NATIVES;
-    "erlang":"monotonic_time"/0 => |c, _| Value(int(c, monotonic_ns()));
+    "erlang":"monotonic_time"/0 => |c, _| Value(int_word(c, monotonic_ns()));
     "erlang":"monotonic_time"/1 => |c, a| in_unit(c, monotonic_ns(), a[0]);
-    "erlang":"time_offset"/0 => |c, _| Value(int(c, system_ns() - monotonic_ns()));
+    "erlang":"time_offset"/0 => |c, _| Value(int_word(c, system_ns() - monotonic_ns()));
     "erlang":"time_offset"/1 => |c, a| in_unit(c, system_ns() - monotonic_ns(), a[0]);
     "erlang":"timestamp"/0 => |c, _| Value(timestamp(c, system_ns()));
     "erlang":"now"/0 => |c, _| {
@@ -396,33 +348,33 @@ native_table! {
     "erlang":"localtime"/0 => |c, _| Value(datetime(c, (system_ns() / 1_000_000_000) as i64));
     "erlang":"universaltime_to_localtime"/1 => |c, a| match seconds_of(c, a[0]) { Some(_) => Value(a[0]), None => badarg() };
     "erlang":"localtime_to_universaltime"/2 => |c, a| match seconds_of(c, a[0]) { Some(_) => Value(a[0]), None => badarg() };
-    "erlang":"universaltime_to_posixtime"/1 => |c, a| match seconds_of(c, a[0]) { Some(s) => Value(int(c, s as i128)), None => badarg() };
+    "erlang":"universaltime_to_posixtime"/1 => |c, a| match seconds_of(c, a[0]) { Some(s) => Value(int_word(c, s as i128)), None => badarg() };
     "erlang":"posixtime_to_universaltime"/1 => |c, a| match a[0].as_small() { Some(s) => Value(datetime(c, s)), None => badarg() };
-    "os":"system_time"/0 => |c, _| Value(int(c, system_ns()));
+    "os":"system_time"/0 => |c, _| Value(int_word(c, system_ns()));
     "os":"system_time"/1 => |c, a| in_unit(c, system_ns(), a[0]);
     "os":"timestamp"/0 => |c, _| Value(timestamp(c, system_ns()));
-    "os":"perf_counter"/0 => |c, _| Value(int(c, monotonic_ns()));
-    "os":"getpid"/0 => |c, _| Value(string(c, &std::process::id().to_string()));
+    "os":"perf_counter"/0 => |c, _| Value(int_word(c, monotonic_ns()));
+    "os":"getpid"/0 => |c, _| Value(string_list(c, &std::process::id().to_string()));
     "os":"getenv"/1 => |c, a| getenv(c, a[0]);
     "os":"getenv"/0 => |c, _| {
         let all: Vec<String> = std::env::vars().map(|(k, v)| format!("{k}={v}")).collect();
-        let ws: Vec<Word> = all.iter().map(|s| string(c, s)).collect();
+        let ws: Vec<Word> = all.iter().map(|s| string_list(c, s)).collect();
         Value(list_of(c.heap, &ws))
     };
     "os":"env"/0 => |c, _| {
         let all: Vec<(String, String)> = std::env::vars().collect();
-        let ws: Vec<Word> = all.iter().map(|(k, v)| { let (k, v) = (string(c, k), string(c, v)); c.heap.tuple(0, &[k, v]) }).collect();
+        let ws: Vec<Word> = all.iter().map(|(k, v)| { let (k, v) = (string_list(c, k), string_list(c, v)); c.heap.tuple(0, &[k, v]) }).collect();
         Value(list_of(c.heap, &ws))
     };
     "os":"putenv"/2 => |c, a| {
-        let v = view(c);
+        let v = c.view();
         match (string_of(&v, a[0]), string_of(&v, a[1])) {
             // The environment belongs to the whole VM, as on the BEAM.
             (Some(k), Some(x)) if !k.is_empty() && !k.contains(['=', '\0']) && !x.contains('\0') => { unsafe { std::env::set_var(k, x) }; boolean(true) }
             _ => badarg(),
         }
     };
-    "os":"unsetenv"/1 => |c, a| match string_of(&view(c), a[0]) {
+    "os":"unsetenv"/1 => |c, a| match string_of(&c.view(), a[0]) {
         Some(k) if !k.is_empty() && !k.contains(['=', '\0']) => { unsafe { std::env::remove_var(k) }; boolean(true) }
         _ => badarg(),
     };
@@ -432,14 +384,14 @@ native_table! {
     "erlang":"adler32"/1 => |c, a| checksum(c, Word::small(1).expect("1"), a[0], adler32);
     "erlang":"adler32"/2 => |c, a| checksum(c, a[0], a[1], adler32);
     "erlang":"adler32_combine"/3 => |c, a| combine(c, a, adler32_combine);
-    "erlang":"md5"/1 => |c, a| match iodata(c, a[0]) { Some(d) => Value(md5_of(c, &d)), None => badarg() };
+    "erlang":"md5"/1 => |c, a| match to_bytes(c, a[0]) { Some(d) => Value(md5_of(c, &d)), None => badarg() };
     // The context is the data so far: opaque to Erlang code, as the BEAM's is.
     "erlang":"md5_init"/0 => |c, _| Value(c.heap.bitstring(0, &[], 8));
-    "erlang":"md5_update"/2 => |c, a| match (iodata(c, a[0]), iodata(c, a[1])) {
+    "erlang":"md5_update"/2 => |c, a| match (to_bytes(c, a[0]), to_bytes(c, a[1])) {
         (Some(mut ctx), Some(d)) => { ctx.extend(d); Value(c.heap.bitstring(0, &ctx, 8)) }
         _ => badarg(),
     };
-    "erlang":"md5_final"/1 => |c, a| match iodata(c, a[0]) { Some(d) => Value(md5_of(c, &d)), None => badarg() };
+    "erlang":"md5_final"/1 => |c, a| match to_bytes(c, a[0]) { Some(d) => Value(md5_of(c, &d)), None => badarg() };
     "math":"acos"/1 => |c, a| math1(c, a[0], f64::acos);
     "math":"asin"/1 => |c, a| math1(c, a[0], f64::asin);
     "math":"acosh"/1 => |c, a| math1(c, a[0], f64::acosh);
@@ -452,7 +404,7 @@ native_table! {
     "math":"erfc"/1 => |c, a| math1(c, a[0], libm::erfc);
     "math":"atan2"/2 => |c, a| math2(c, a, f64::atan2);
     "math":"fmod"/2 => |c, a| math2(c, a, |x, y| x % y);
-    "unicode":"bin_is_7bit"/1 => |c, a| match view(c).bits(a[0]) { Some((b, 8)) => boolean(b.is_ascii()), Some(([], _)) => boolean(true), _ => badarg() };
+    "unicode":"bin_is_7bit"/1 => |c, a| match c.view().bits(a[0]) { Some((b, 8)) => boolean(b.is_ascii()), Some(([], _)) => boolean(true), _ => badarg() };
     "erlang":"bump_reductions"/1 => |_, a| match a[0].as_small() { Some(n) if n >= 0 => boolean(true), _ => badarg() };
     "erlang":"loaded"/0 => |c, _| { let ms: Vec<Word> = c.modules.iter().map(|m| Word::atom(m.name)).collect(); Value(list_of(c.heap, &ms)) };
     "erlang":"ports"/0 => |_, _| Value(Word::NIL);
@@ -464,14 +416,14 @@ native_table! {
     "erlang":"display"/1 => |c, a| {
         // Straight to standard output, bypassing the group leader, as on the BEAM.
         use std::io::Write;
-        let text = crate::erlfmt::w(&view(c).to_term(a[0], c.atoms));
+        let text = crate::erlfmt::w(&c.view().to_term(a[0], c.atoms));
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{text}");
         let _ = out.flush();
         boolean(true)
     };
     "erlang":"display_nl"/0 => |_, _| { println!(); boolean(true) };
-    "erlang":"display_string"/1 => |c, a| match string_of(&view(c), a[0]) {
+    "erlang":"display_string"/1 => |c, a| match string_of(&c.view(), a[0]) {
         Some(s) => { use std::io::Write; let mut out = std::io::stderr().lock(); let _ = write!(out, "{s}"); boolean(true) }
         None => badarg(),
     };
@@ -497,6 +449,14 @@ mod tests {
         assert_eq!(adler32(1, b"Wikipedia"), 0x11e6_0398);
         let (a, b) = (b"hello ".as_slice(), b"world".as_slice());
         assert_eq!(crc32(crc32(0, a), b), crc32(0, b"hello world"));
+        let text = b"the quick brown fox jumps over the lazy dog, twice over";
+        for k in 0..text.len() {
+            assert_eq!(
+                crc32(crc32(0, &text[..k]), &text[k..]),
+                crc32(0, text),
+                "split at {k}"
+            );
+        }
         assert_eq!(
             adler32_combine(adler32(1, a), adler32(1, b), b.len() as u64),
             adler32(1, b"hello world")
