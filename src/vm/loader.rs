@@ -238,6 +238,28 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
         }
         _ => ("", "", 0),
     };
+    // An import's heap-only native, looked up once, on its first `bif`:
+    // those instructions are linked to it directly. Natives that need the
+    // VM (spawn, send, ...) stay imports.
+    let heap_native = |i: usize| {
+        let imp = &m.imports[i];
+        let proc_native = crate::vm::interp::proc_native(
+            &m.atoms[imp.module as usize],
+            &m.atoms[imp.function as usize],
+            imp.arity,
+        );
+        if proc_native.is_some() {
+            return None;
+        }
+        crate::vm::bif::lookup(
+            atoms,
+            globals[imp.module as usize],
+            globals[imp.function as usize],
+            imp.arity,
+        )
+    };
+    let mut heap_natives: Vec<Option<Option<crate::vm::bif::NativeFn>>> =
+        vec![None; m.imports.len()];
     let mut code = Vec::with_capacity(m.code.len());
     for ins in &m.code {
         let a = m.args(ins);
@@ -313,21 +335,9 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
                 let Operand::Import(i) = a[0] else {
                     unreachable!("validated")
                 };
-                let imp = &m.imports[i as usize];
-                let native = crate::vm::bif::lookup(
-                    atoms,
-                    globals[imp.module as usize],
-                    globals[imp.function as usize],
-                    imp.arity,
-                );
-                // Natives that need the VM (spawn, send, ...) stay imports.
-                let proc_native = crate::vm::interp::proc_native(
-                    &m.atoms[imp.module as usize],
-                    &m.atoms[imp.function as usize],
-                    imp.arity,
-                )
-                .is_some();
-                if let (Some(f), false) = (native, proc_native) {
+                if let Some(f) =
+                    *heap_natives[i as usize].get_or_insert_with(|| heap_native(i as usize))
+                {
                     code.push(Ins::Native(
                         f,
                         i,
