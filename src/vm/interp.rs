@@ -2304,6 +2304,51 @@ fn nbadarg() -> NativeResult {
     NativeResult::Error(Exception::error(Word::atom(atom::BADARG)))
 }
 
+/// `monitor(process, PidOrName)`.
+pub(crate) fn monitor(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
+    if a[0] != Word::atom(atom::PROCESS) {
+        return nbadarg();
+    }
+    let r = vm.make_ref(&mut p.heap);
+    match pid_of(vm, a[1]) {
+        Some(t) if t != p.pid && vm.procs.contains_key(&t) => {
+            let view = View {
+                heap: &p.heap,
+                literals: &vm.literals,
+            };
+            let target = vm.procs.get_mut(&t).expect("alive");
+            let rc = view.copy_into(r, &mut target.heap);
+            target.monitored_by.push((rc, p.pid));
+            let id = ref_id(&view, r).expect("a reference");
+            if let Some(name) = a[1].as_atom() {
+                target.monitored_as.push((id, name));
+            }
+            p.monitoring.push((id, t));
+        }
+        Some(t) if t == p.pid => {}
+        _ => {
+            let item = match a[1].as_atom() {
+                Some(name) => p
+                    .heap
+                    .tuple(0, &[Word::atom(name), Word::atom(atom::NONODE)]),
+                None => a[1],
+            };
+            let msg = p.heap.tuple(
+                0,
+                &[
+                    Word::atom(atom::DOWN),
+                    r,
+                    Word::atom(atom::PROCESS),
+                    item,
+                    Word::atom(atom::NOPROC),
+                ],
+            );
+            p.mailbox.push_back(msg);
+        }
+    }
+    value(r)
+}
+
 fn spawn_native(vm: &mut Vm, p: &mut Proc, a: &[Word], kind: &str) -> NativeResult {
     match vm.spawn_call(p, kind, a) {
         Ok(w) => value(w),
@@ -2445,49 +2490,7 @@ pub static PROC_NATIVES: &[(&str, &str, u32, ProcNativeFn)] = &[
         Ok(()) => value(a[1]),
         Err(e) => NativeResult::Error(e),
     }),
-    ("erlang", "monitor", 2, |vm, p, a| {
-        if a[0] != Word::atom(atom::PROCESS) {
-            return nbadarg();
-        }
-        let r = vm.make_ref(&mut p.heap);
-        match pid_of(vm, a[1]) {
-            Some(t) if t != p.pid && vm.procs.contains_key(&t) => {
-                let view = View {
-                    heap: &p.heap,
-                    literals: &vm.literals,
-                };
-                let target = vm.procs.get_mut(&t).expect("alive");
-                let rc = view.copy_into(r, &mut target.heap);
-                target.monitored_by.push((rc, p.pid));
-                let id = ref_id(&view, r).expect("a reference");
-                if let Some(name) = a[1].as_atom() {
-                    target.monitored_as.push((id, name));
-                }
-                p.monitoring.push((id, t));
-            }
-            Some(t) if t == p.pid => {}
-            _ => {
-                let item = match a[1].as_atom() {
-                    Some(name) => p
-                        .heap
-                        .tuple(0, &[Word::atom(name), Word::atom(atom::NONODE)]),
-                    None => a[1],
-                };
-                let msg = p.heap.tuple(
-                    0,
-                    &[
-                        Word::atom(atom::DOWN),
-                        r,
-                        Word::atom(atom::PROCESS),
-                        item,
-                        Word::atom(atom::NOPROC),
-                    ],
-                );
-                p.mailbox.push_back(msg);
-            }
-        }
-        value(r)
-    }),
+    ("erlang", "monitor", 2, monitor),
     ("erlang", "demonitor", 1, |vm, p, a| {
         demonitor(vm, p, a[0], false)
     }),

@@ -413,8 +413,7 @@ fn monitor3(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
             _ => return badarg(),
         }
     }
-    let f = crate::vm::interp::proc_native("erlang", "monitor", 2).expect("monitor/2");
-    let r = f(vm, p, &a[..2]);
+    let r = crate::vm::interp::monitor(vm, p, &a[..2]);
     if let (Value(w), Some(mode)) = (&r, mode)
         && let Some(id) = ref_id(&view(vm, p), *w)
     {
