@@ -1,7 +1,9 @@
 //! The interpreter against erl, in one run: each program in
-//! `benches/programs/` is compiled with erlc, timed inside erl (the BEAM's
-//! JIT, start-up excluded) and inside LAM, and the ratio is printed; then
-//! start-up of a program that prints with io:format, end to end.
+//! `benches/programs/` is compiled with erlc and timed inside each VM by the
+//! same Erlang code (`erl/bench_tc.erl`: best of three `timer:tc` runs, so
+//! start-up and code loading are excluded on both), and the ratio is
+//! printed; then start-up of a program that prints with io:format, end to
+//! end.
 //! `bench_idle` reports memory per idle process (`erlang:memory(processes)`
 //! on each VM) instead of a time.
 //!
@@ -13,6 +15,8 @@ mod common;
 use std::collections::HashMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+use lam_translate::term::Term;
 
 fn main() {
     let src = common::root().join("benches/programs");
@@ -29,13 +33,12 @@ fn main() {
         .collect();
     modules.sort();
     modules.dedup();
-    for m in &modules {
-        common::run(
-            Command::new("erlc")
-                .arg("-o")
-                .arg(&out)
-                .arg(src.join(format!("{m}.erl"))),
-        );
+    for file in modules
+        .iter()
+        .map(|m| src.join(format!("{m}.erl")))
+        .chain([common::root().join("erl/bench_tc.erl")])
+    {
+        common::run(Command::new("erlc").arg("-o").arg(&out).arg(file));
     }
     let erl_out = common::run(
         Command::new("escript")
@@ -55,16 +58,36 @@ fn main() {
         "{:<14} {:>10} {:>10} {:>8}  result",
         "program", "erl (ms)", "lam (ms)", "lam/erl"
     );
-    for m in &modules {
-        let best = (0..3)
-            .map(|_| {
-                let t = Instant::now();
-                let r = lam_translate::vm::eval(path.clone(), m, "run");
-                (t.elapsed(), r)
-            })
-            .min_by_key(|(d, _)| *d)
-            .unwrap();
-        let (lam, result) = best;
+    // bench_parallel runs on one scheduler and on two, on both VMs.
+    let runs: Vec<(String, String, Option<usize>)> = modules
+        .iter()
+        .flat_map(|m| match m.as_str() {
+            "bench_parallel" => vec![
+                (m.clone(), format!("{m}@1"), Some(1)),
+                (m.clone(), format!("{m}@2"), Some(2)),
+            ],
+            _ => vec![(m.clone(), m.clone(), None)],
+        })
+        .collect();
+    let mut parallel = HashMap::new();
+    for (m, label, schedulers) in &runs {
+        let timed = lam_translate::vm::eval_on(
+            path.clone(),
+            "bench_tc",
+            "best",
+            &[Term::atom(m)],
+            *schedulers,
+        );
+        let (lam, result) = match timed {
+            Ok(Term::Tuple(t)) if t.len() == 2 => {
+                let us = match t[0] {
+                    Term::Int(us) => us.max(0) as u64,
+                    _ => 0,
+                };
+                (Duration::from_micros(us), Ok(t[1].clone()))
+            }
+            other => (Duration::ZERO, other),
+        };
         let result = match result {
             Ok(t) => lam_translate::erlfmt::w(&t),
             Err((c, r)) => format!(
@@ -73,7 +96,8 @@ fn main() {
                 lam_translate::erlfmt::w(&r)
             ),
         };
-        let (erl_us, erl_result) = erl.get(m.as_str()).copied().unwrap_or((0, "?"));
+        let (erl_us, erl_result) = erl.get(label.as_str()).copied().unwrap_or((0, "?"));
+        let m = label;
         if m == "bench_idle" {
             // Its result is what it measures: bytes per idle process.
             println!(
@@ -92,6 +116,16 @@ fn main() {
             erl_t.as_secs_f64() * 1e3,
             lam.as_secs_f64() * 1e3,
             lam.as_secs_f64() / erl_t.as_secs_f64().max(1e-9)
+        );
+        if let Some(n) = schedulers {
+            parallel.insert(*n, (erl_t, lam));
+        }
+    }
+    if let (Some((e1, l1)), Some((e2, l2))) = (parallel.get(&1), parallel.get(&2)) {
+        println!(
+            "bench_parallel speed-up from 1 to 2 schedulers: lam {:.2}x, erl {:.2}x",
+            l1.as_secs_f64() / l2.as_secs_f64(),
+            e1.as_secs_f64() / e2.as_secs_f64()
         );
     }
     let startup = |cmd: &mut Command| {

@@ -2,16 +2,25 @@
 %% -*- erlang -*-
 %%! -noshell
 %%
-%% Times Module:run() inside the VM (best of three, start-up excluded):
-%% `bench_run.escript Dir Module...` prints "Module Microseconds Result".
+%% Times Module:run() inside the VM with bench_tc:best/1 (best of three,
+%% start-up excluded), as LAM is timed: `bench_run.escript Dir Module...`
+%% prints "Module Microseconds Result".
+%% bench_parallel is timed on one scheduler and on two ("bench_parallel@1",
+%% "bench_parallel@2"), the others on all the machine's schedulers.
 -mode(compile).
 
 main([Dir | Modules]) ->
     true = code:add_patha(Dir),
+    All = erlang:system_info(schedulers),
     lists:foreach(
-      fun(M) ->
-              Mod = list_to_atom(M),
-              Runs = [timer:tc(Mod, run, []) || _ <- [1, 2, 3]],
-              {Us, R} = lists:min(Runs),
-              io:format("~s ~w ~w~n", [M, Us, R])
+      fun("bench_parallel" = M) ->
+              [time(M, M ++ "@" ++ integer_to_list(S), S) || S <- [1, 2]],
+              erlang:system_flag(schedulers_online, All);
+         (M) ->
+              time(M, M, All)
       end, Modules).
+
+time(M, Label, Schedulers) ->
+    erlang:system_flag(schedulers_online, Schedulers),
+    {Us, R} = bench_tc:best(list_to_atom(M)),
+    io:format("~s ~w ~w~n", [Label, Us, R]).

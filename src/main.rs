@@ -53,6 +53,15 @@ struct RunArgs {
     /// Call this function instead: MODULE:FUNCTION.
     #[arg(long)]
     entry: Option<String>,
+    /// Scheduler threads that run processes (default: one per core).
+    /// `--schedulers 1` runs processes in an order fixed by the program.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    schedulers: Option<u16>,
+    /// Keep running after the entry function returns, until no process
+    /// can run anymore (by default the VM stops when it returns, like
+    /// `erl -s M F -s init stop`).
+    #[arg(long)]
+    until_idle: bool,
     /// Arguments for main/1.
     #[arg(last = true)]
     args: Vec<String>,
@@ -381,7 +390,11 @@ fn run_command(args: &RunArgs) -> ExitCode {
         }
     }
     path.extend(files::elixir_lib_dir());
-    match lam_translate::vm::run_program(path, &module, entry.as_deref(), &args.args) {
+    let options = lam_translate::vm::RunOptions {
+        schedulers: args.schedulers.map(usize::from),
+        until_idle: args.until_idle,
+    };
+    match lam_translate::vm::run_program(path, &module, entry.as_deref(), &args.args, &options) {
         Ok(lam_translate::vm::Ended::Status(0)) => ExitCode::SUCCESS,
         Ok(lam_translate::vm::Ended::Status(s)) => ExitCode::from(s.clamp(1, 255) as u8),
         Ok(lam_translate::vm::Ended::Crashed(class, reason, trace)) => {

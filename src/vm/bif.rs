@@ -51,6 +51,9 @@ pub enum NativeResult {
     Error(Exception),
     /// "Call module:function with these arguments" (`apply`).
     Apply(Word, Word, Vec<Word>),
+    /// "Not yet": the process it acts on is running on another scheduler;
+    /// the caller yields and makes the call again in its next slice.
+    Retry,
 }
 
 /// A native function.

@@ -37,8 +37,8 @@ impl Exception {
 
 /// The VM: atoms, loaded modules and their literal areas, the code path.
 pub struct Vm {
-    /// The atom table.
-    pub atoms: Atoms,
+    /// The atom table (shared with the scheduler threads: it locks inside).
+    pub atoms: Arc<Atoms>,
     /// Loaded modules, by id.
     pub modules: Vec<Arc<Loaded>>,
     pub(crate) by_name: HashMap<u32, u32>,
@@ -48,7 +48,17 @@ pub struct Vm {
     pub(crate) failed: HashMap<u32, String>,
     /// Processes not running right now.
     pub(crate) procs: HashMap<u64, Box<Proc>>,
-    pub(crate) run_queue: std::collections::VecDeque<u64>,
+    /// Processes running right now, each on some scheduler, with the
+    /// signals that reached them meanwhile: applied, in order, when their
+    /// slice ends (see [`Deferred`]).
+    pub(crate) running: HashMap<u64, Vec<Deferred>>,
+    /// One run queue per scheduler: a process made runnable goes to the
+    /// queue of the scheduler that holds the lock (`current`).
+    pub(crate) run_queues: Vec<std::collections::VecDeque<u64>>,
+    /// The scheduler holding the VM's lock.
+    pub(crate) current: usize,
+    /// How many scheduler threads run processes.
+    pub schedulers: usize,
     pub(crate) next_pid: u64,
     pub(crate) next_ref: u64,
     pub(crate) registry: HashMap<u32, u64>,
@@ -58,6 +68,16 @@ pub struct Vm {
     pub(crate) aliases: HashMap<u64, (u64, AliasMode)>,
     /// The finished root process, so its result can be read.
     pub last_heap: Option<Box<Proc>>,
+    /// The process whose end ends the run (`None`: the run ends when no
+    /// process can run).
+    pub(crate) root: Option<u64>,
+    /// How the run ended, once it has: the root's value or exception.
+    pub(crate) ended: Option<Result<Word, Exception>>,
+    /// Set when the schedulers are to stop: the run ended, the program
+    /// halted, or no process can run again.
+    pub(crate) stopped: bool,
+    /// Schedulers waiting for work.
+    pub(crate) idle: usize,
     /// Output not yet written to standard output.
     pub out: Vec<u8>,
     /// Whether output goes to standard output as it is produced (else it
@@ -71,10 +91,6 @@ pub struct Vm {
     pub(crate) persistent: Vec<(Term, Term)>,
     /// Set by `erlang:halt/0,1`: the VM stops with this status.
     pub halted: Option<i32>,
-    /// The register file: a running process's `x` registers live here,
-    /// swapped into it for its slice; an idle process keeps only the few
-    /// that are live, so it costs a few hundred bytes, not 16 KB.
-    xfile: Vec<Word>,
     /// Receive timeouts and message timers.
     pub(crate) timers: crate::vm::timers::Timers,
 }
@@ -169,6 +185,9 @@ pub struct Proc {
     /// The group leader's pid.
     pub group_leader: u64,
     pub(crate) reductions: u32,
+    /// The process whose slice must end before this one's retried
+    /// instruction can act on it (see `NativeResult::Retry`).
+    pub(crate) blocked_on: Option<u64>,
     /// An exit signal that arrived while the process was running.
     pub(crate) pending_exit: Option<Word>,
     /// An exception the process dies of before its first instruction (a
@@ -182,6 +201,30 @@ pub struct Proc {
     pub(crate) clause_args: Option<Word>,
     /// A tail call to an undefined function already left the current function.
     pub(crate) drop_current: bool,
+}
+
+/// A signal that reached a process while it ran on another scheduler
+/// (its heap is that scheduler's until the slice ends). It is kept, in
+/// the order sent, and takes effect when the slice ends: BEAM signals too
+/// take effect when the receiver handles them, not when they are sent.
+/// Natives that act on another process (link, monitor, exit/2,
+/// process_info) do not defer: they wait for the slice to end (see
+/// `NativeResult::Retry`), so that their answer is the process's.
+pub(crate) enum Deferred {
+    /// A message, in an area of its own.
+    Message(Area, Word),
+    /// The process it monitored ended: the monitor's reference number.
+    MonitorGone(u64),
+    /// A linked process (`from`) ended with a reason (in its own area).
+    LinkExit(u64, Area, Word),
+    /// A process waits for this one's slice to end, to act on it: it runs
+    /// next.
+    Waiter(u64),
+}
+
+/// Whether `pid` is the process `running` (the caller's, out of the table).
+fn is(running: &Option<&mut Proc>, pid: u64) -> bool {
+    running.as_ref().is_some_and(|r| r.pid == pid)
 }
 
 /// When an alias stops working (besides `unalias/1`).
@@ -206,6 +249,15 @@ impl Proc {
         }))
     }
 
+    /// Ends the receive it waits in by its timeout.
+    pub(crate) fn time_out(&mut self) {
+        self.deadline = None;
+        self.save = 0;
+        self.wait_epoch += 1;
+        // The timeout path is the instruction after wait.
+        self.pc += 1;
+    }
+
     /// Room reserved for frames, for memory accounting.
     pub(crate) fn frames_capacity(&self) -> usize {
         self.frames.capacity()
@@ -213,7 +265,7 @@ impl Proc {
 }
 
 /// How one time slice of a process ended.
-enum Outcome {
+pub(crate) enum Outcome {
     /// Its budget ran out; it can run again at once.
     Yield,
     /// It waits for a message (or its timeout).
@@ -263,6 +315,7 @@ impl Default for Proc {
             trap_exit: false,
             group_leader: 0,
             reductions: 0,
+            blocked_on: None,
             pending_exit: None,
             pending_failure: None,
             bif_frame: None,
@@ -289,21 +342,28 @@ impl Vm {
         vm
     }
 
-    fn bare(code_path: Vec<std::path::PathBuf>) -> Vm {
+    pub(crate) fn bare(code_path: Vec<std::path::PathBuf>) -> Vm {
         Vm {
-            atoms: Atoms::new(),
+            atoms: Arc::new(Atoms::new()),
             modules: Vec::new(),
             by_name: HashMap::new(),
             literals: Vec::new(),
             code_path: CodePath::new(code_path),
             failed: HashMap::new(),
             procs: HashMap::new(),
-            run_queue: std::collections::VecDeque::new(),
+            running: HashMap::new(),
+            run_queues: vec![std::collections::VecDeque::new()],
+            current: 0,
+            schedulers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             next_pid: 1,
             next_ref: 1,
             registry: HashMap::new(),
             aliases: HashMap::new(),
             last_heap: None,
+            root: None,
+            ended: None,
+            stopped: false,
+            idle: 0,
             out: Vec::new(),
             stream_stdout: false,
             // erl -noshell's standard I/O is latin-1 whatever the locale.
@@ -312,7 +372,6 @@ impl Vm {
             persistent: boot_persistent_terms(),
             halted: None,
             timers: Default::default(),
-            xfile: vec![Word::NIL; crate::lam::isa::X_REGS as usize],
         }
     }
 
@@ -400,7 +459,7 @@ impl Vm {
         }
         let root_pid = root.pid;
         self.procs.insert(root_pid, root);
-        self.run_queue.push_back(root_pid);
+        self.ready(root_pid);
         self.schedule(Some(root_pid))
             .expect("the root process finishes")
     }
@@ -419,7 +478,7 @@ impl Vm {
         (gl.mid, gl.pc, gl.wake_pc) = (m, entry, u32::MAX);
         let pid = gl.pid;
         self.procs.insert(pid, gl);
-        self.run_queue.push_back(pid);
+        self.ready(pid);
         let name = self.atoms.intern("lam_group_leader");
         self.registry.insert(name, pid);
         // Also `user`, the I/O server erl's processes reach by name.
@@ -454,137 +513,32 @@ impl Vm {
         }
     }
 
-    /// Runs processes until `until` finishes (its result) or, with `None`,
-    /// until none can run.
-    fn schedule(&mut self, until: Option<u64>) -> Option<Result<Word, Exception>> {
-        loop {
-            if !self.timers.is_empty() {
-                self.fire_timers(std::time::Instant::now());
-            }
-            let Some(pid) = self.run_queue.pop_front() else {
-                // Nothing runnable: sleep until the earliest timer, if any.
-                match self.timers.next_deadline() {
-                    Some(deadline) => {
-                        let now = std::time::Instant::now();
-                        if deadline > now {
-                            std::thread::sleep(deadline - now);
-                        }
-                        continue;
-                    }
-                    None => {
-                        return until.map(|_| {
-                            Err(Exception {
-                                class: atom::ERROR,
-                                reason: Word::atom(self.atoms.intern("deadlock")),
-                                trace: Word::NIL,
-                            })
-                        });
-                    }
-                }
-            };
-            let Some(mut p) = self.procs.remove(&pid) else {
-                continue;
-            };
-            match self.run_slice(&mut p) {
-                Outcome::Yield => self.park(p, false),
-                Outcome::Wait => self.park(p, true),
-                Outcome::Done(v) => {
-                    self.exit_signals(&mut p, Word::atom(atom::NORMAL));
-                    if Some(pid) == until {
-                        self.last_heap = Some(p);
-                        self.drain_group_leader();
-                        return Some(Ok(v));
-                    }
-                }
-                Outcome::Failed(e) => {
-                    let reason = self.exit_reason(&mut p, &e);
-                    if e.class != atom::EXIT {
-                        self.error_report(&p, reason);
-                    }
-                    if std::env::var_os("LAM_DEBUG_PROCS").is_some() {
-                        let v = View {
-                            heap: &p.heap,
-                            literals: &self.literals,
-                        };
-                        eprintln!(
-                            "lam: process <0.{}.0> exits: {}",
-                            p.pid,
-                            crate::erlfmt::w(&v.to_term(reason, &self.atoms))
-                        );
-                    }
-                    self.exit_signals(&mut p, reason);
-                    if Some(pid) == until {
-                        self.last_heap = Some(p);
-                        self.drain_group_leader();
-                        return Some(Err(e));
-                    }
-                }
-            }
-        }
-    }
-
-    /// Puts back a process whose slice ended without it ending: on the run
-    /// queue, or (`waiting`) aside until a message or its timeout.
-    fn park(&mut self, mut p: Box<Proc>, waiting: bool) {
-        let pid = p.pid;
-        p.waiting = waiting;
-        self.procs.insert(pid, p);
-        if !waiting {
-            self.run_queue.push_back(pid);
-        }
-    }
-
     /// The group leader's pid, once started.
-    fn group_leader_pid(&self) -> Option<u64> {
+    pub(crate) fn group_leader_pid(&self) -> Option<u64> {
         let name = self.atoms.existing("lam_group_leader")?;
         self.registry.get(&name).copied()
     }
 
-    /// Lets the group leader finish what it was given (output and error
-    /// reports) before the VM stops, as erl's I/O is flushed at halt.
-    fn drain_group_leader(&mut self) {
-        let Some(gl) = self.group_leader_pid() else {
-            return;
-        };
-        // Bounded: a group leader never needs more than a few slices.
-        for _ in 0..1000 {
-            if !self.run_queue.contains(&gl) {
-                return;
-            }
-            self.run_queue.retain(|x| *x != gl);
-            let Some(mut g) = self.procs.remove(&gl) else {
-                return;
-            };
-            match self.run_slice(&mut g) {
-                Outcome::Yield => self.park(g, false),
-                Outcome::Wait => self.park(g, true),
-                Outcome::Done(_) | Outcome::Failed(_) => return,
-            }
-        }
-    }
-
     /// Has the group leader print the emulator's error report for `p`,
     /// which died of an uncaught exception with `reason`.
-    fn error_report(&mut self, p: &Proc, reason: Word) {
+    pub(crate) fn error_report(&mut self, p: &Proc, reason: Word) {
         let Some(gl) = self.group_leader_pid() else {
             return;
         };
         let tag = Word::atom(self.atoms.intern("lam_error_report"));
-        let view = View {
-            heap: &p.heap,
-            literals: &self.literals,
-        };
-        let Some(g) = self.procs.get_mut(&gl) else {
-            return;
-        };
-        let reason = view.copy_into(reason, &mut g.heap);
-        let msg = g.heap.tuple(0, &[tag, Word::pid(p.pid), reason]);
-        self.enqueue(gl, msg);
+        self.deliver(gl, |heap, literals| {
+            let reason = View {
+                heap: &p.heap,
+                literals,
+            }
+            .copy_into(reason, heap);
+            heap.tuple(0, &[tag, Word::pid(p.pid), reason])
+        });
     }
 
     /// Fires every timer due at `now`: timed-out receives resume on their
     /// timeout path; timer messages are delivered.
-    fn fire_timers(&mut self, now: std::time::Instant) {
+    pub(crate) fn fire_timers(&mut self, now: std::time::Instant) {
         use crate::vm::timers::{Dest, Event};
         while let Some((event, pending)) = self.timers.pop_due(now) {
             match (event, pending) {
@@ -599,12 +553,8 @@ impl Vm {
                     // when it reaches `wait` again.
                     if p.waiting {
                         p.waiting = false;
-                        p.deadline = None;
-                        p.save = 0;
-                        p.wait_epoch += 1;
-                        // The timeout path is the instruction after wait.
-                        p.pc += 1;
-                        self.run_queue.push_back(pid);
+                        p.time_out();
+                        self.ready(pid);
                     }
                 }
                 (Event::Message(_), Some(t)) => {
@@ -613,15 +563,13 @@ impl Vm {
                         Dest::Name(n) => self.registry.get(&n).copied(),
                     };
                     let Some(to) = to else { continue };
-                    let Some(r) = self.procs.get_mut(&to) else {
-                        continue;
-                    };
-                    let view = View {
-                        heap: &t.area,
-                        literals: &self.literals,
-                    };
-                    let copy = view.copy_into(t.msg, &mut r.heap);
-                    self.enqueue(to, copy);
+                    self.deliver(to, |heap, literals| {
+                        View {
+                            heap: &t.area,
+                            literals,
+                        }
+                        .copy_into(t.msg, heap)
+                    });
                 }
                 (Event::Message(_), None) => {}
             }
@@ -629,7 +577,7 @@ impl Vm {
     }
 
     /// The exit reason of a process ended by an exception, as the BEAM reports it.
-    fn exit_reason(&self, p: &mut Proc, e: &Exception) -> Word {
+    pub(crate) fn exit_reason(&self, p: &mut Proc, e: &Exception) -> Word {
         match e.class {
             atom::EXIT => e.reason,
             atom::THROW => {
@@ -643,7 +591,7 @@ impl Vm {
     }
 
     /// Tells linked and monitoring processes that `p` exited with `reason`.
-    fn exit_signals(&mut self, p: &mut Proc, reason: Word) {
+    pub(crate) fn exit_signals(&mut self, p: &mut Proc, reason: Word) {
         self.exit_signals_to(p, reason, None)
     }
 
@@ -667,6 +615,9 @@ impl Vm {
                     .is_some_and(|(_, m)| *m != AliasMode::Explicit)
                 {
                     self.aliases.remove(&id);
+                }
+                if self.running.contains_key(&watcher) && !is(&running, watcher) {
+                    self.defer(watcher, Deferred::MonitorGone(id));
                 }
                 self.with_proc(&mut running, watcher, |w| {
                     w.monitoring.retain(|(x, _)| *x != id)
@@ -695,6 +646,12 @@ impl Vm {
         }
         let normal = reason == Word::atom(atom::NORMAL);
         for linked in std::mem::take(&mut p.links) {
+            if self.running.contains_key(&linked) && !is(&running, linked) {
+                let mut area = Area::default();
+                let reason = view.copy_into(reason, &mut area);
+                self.defer(linked, Deferred::LinkExit(p.pid, area, reason));
+                continue;
+            }
             let Some(trapping) = self.with_proc(&mut running, linked, |l| {
                 l.links.retain(|x| *x != p.pid);
                 l.trap_exit
@@ -711,9 +668,10 @@ impl Vm {
                     // The running process dies at its next instruction.
                     run.pending_exit = Some(view.copy_into(reason, &mut run.heap));
                 } else if let Some(mut l) = self.procs.remove(&linked) {
-                    self.run_queue.retain(|x| *x != linked);
+                    self.unready(linked);
                     let reason = view.copy_into(reason, &mut l.heap);
                     self.exit_signals_to(&mut l, reason, running.as_deref_mut());
+                    self.ended_by_signal(l, reason);
                 }
             }
         }
@@ -743,9 +701,118 @@ impl Vm {
         if let Some(run) = running.as_deref_mut().filter(|x| x.pid == to) {
             let msg = build(&mut run.heap);
             run.mailbox.push_back(msg);
-        } else if let Some(r) = self.procs.get_mut(&to) {
-            let msg = build(&mut r.heap);
+        } else {
+            self.deliver(to, |heap, _| build(heap));
+        }
+    }
+
+    /// Delivers a message that `build` makes (given the receiver's heap and
+    /// the literal areas): into the heap of a receiver that is not running,
+    /// waking it if it waits; into an area of its own, to follow when its
+    /// slice ends, for one that runs on another scheduler; nowhere for one
+    /// that is gone.
+    pub(crate) fn deliver(&mut self, to: u64, build: impl FnOnce(&mut Area, &[Arc<Area>]) -> Word) {
+        if let Some(r) = self.procs.get_mut(&to) {
+            let msg = build(&mut r.heap, &self.literals);
             self.enqueue(to, msg);
+        } else if self.running.contains_key(&to) {
+            let mut area = Area::default();
+            let msg = build(&mut area, &self.literals);
+            self.defer(to, Deferred::Message(area, msg));
+        }
+    }
+
+    /// Keeps a signal for a process running on another scheduler.
+    fn defer(&mut self, to: u64, d: Deferred) {
+        if let Some(q) = self.running.get_mut(&to) {
+            q.push(d);
+        }
+    }
+
+    /// Whether `pid` runs on another scheduler than `me`'s, so that what
+    /// `me` wants of it must wait for its slice to end (and `me` waits).
+    pub(crate) fn busy(&self, pid: u64, me: &mut Proc) -> bool {
+        let busy = pid != me.pid && self.running.contains_key(&pid);
+        if busy {
+            me.blocked_on = Some(pid);
+        }
+        busy
+    }
+
+    /// Makes `pid` runnable, on the run queue of the scheduler holding the lock.
+    pub(crate) fn ready(&mut self, pid: u64) {
+        let q = self.current.min(self.run_queues.len() - 1);
+        self.run_queues[q].push_back(pid);
+    }
+
+    /// Takes `pid` off the run queues (it ended).
+    pub(crate) fn unready(&mut self, pid: u64) {
+        for q in &mut self.run_queues {
+            q.retain(|x| *x != pid);
+        }
+    }
+
+    /// Applies the signals that reached `pid` while it ran, now that it is
+    /// back in the process table, as they would have been had it not run.
+    pub(crate) fn apply_deferred(&mut self, pid: u64, signals: Vec<Deferred>) {
+        let literals = self.literals.clone();
+        for d in signals {
+            match d {
+                Deferred::Message(area, msg) => self.deliver(pid, |heap, _| {
+                    View {
+                        heap: &area,
+                        literals: &literals,
+                    }
+                    .copy_into(msg, heap)
+                }),
+                Deferred::Waiter(w) => {
+                    if self.procs.contains_key(&w) {
+                        let q = self.current.min(self.run_queues.len() - 1);
+                        self.run_queues[q].push_front(w);
+                    }
+                }
+                Deferred::MonitorGone(id) => {
+                    if let Some(w) = self.procs.get_mut(&pid) {
+                        w.monitoring.retain(|(x, _)| *x != id);
+                    }
+                }
+                Deferred::LinkExit(from, area, reason) => {
+                    let Some(l) = self.procs.get_mut(&pid) else {
+                        return;
+                    };
+                    l.links.retain(|x| *x != from);
+                    let view = View {
+                        heap: &area,
+                        literals: &literals,
+                    };
+                    if l.trap_exit {
+                        self.deliver(pid, |heap, _| {
+                            let reason = view.copy_into(reason, heap);
+                            heap.tuple(0, &[Word::atom(atom::EXIT_TAG), Word::pid(from), reason])
+                        });
+                    } else if reason != Word::atom(atom::NORMAL) {
+                        let mut l = self.procs.remove(&pid).expect("checked");
+                        self.unready(pid);
+                        let reason = view.copy_into(reason, &mut l.heap);
+                        self.exit_signals_to(&mut l, reason, None);
+                        self.ended_by_signal(l, reason);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Notes the end of a process killed by an exit signal: if it is the
+    /// process the VM waits for, the VM's run ends with it.
+    fn ended_by_signal(&mut self, p: Box<Proc>, reason: Word) {
+        if Some(p.pid) == self.root && self.ended.is_none() {
+            let e = Exception {
+                class: atom::EXIT,
+                reason,
+                trace: Word::NIL,
+            };
+            self.last_heap = Some(p);
+            self.ended = Some(Err(e));
         }
     }
 
@@ -760,7 +827,7 @@ impl Vm {
             // Back to the start of the receive; its timeout keeps running.
             r.waiting = false;
             r.pc = r.wake_pc;
-            self.run_queue.push_back(to);
+            self.ready(to);
         }
     }
 
@@ -793,14 +860,13 @@ impl Vm {
             from.mailbox.push_back(msg);
             return Ok(());
         }
-        let view = View {
-            heap: &from.heap,
-            literals: &self.literals,
-        };
-        if let Some(r) = self.procs.get_mut(&pid) {
-            let copy = view.copy_into(msg, &mut r.heap);
-            self.enqueue(pid, copy);
-        }
+        self.deliver(pid, |heap, literals| {
+            View {
+                heap: &from.heap,
+                literals,
+            }
+            .copy_into(msg, heap)
+        });
         Ok(())
     }
 
@@ -846,7 +912,13 @@ impl Vm {
                 }
                 let f = view.copy_into(f, &mut child.heap);
                 if zero_arity {
-                    self.fun_callee(&mut child, f, 0).map_err(|_| badarg())?
+                    match fun_callee(&self.modules, &self.literals, &mut child, f, 0) {
+                        Ok(Ok(c)) => c,
+                        Ok(Err((mo, f, a))) => self
+                            .export_callee(&mut child, mo, f, a)
+                            .map_err(|_| badarg())?,
+                        Err(_) => return Err(badarg()),
+                    }
                 } else {
                     // The process starts and dies applying the fun to no
                     // arguments, as erlang:apply/2 would.
@@ -895,7 +967,7 @@ impl Vm {
         child.wake_pc = u32::MAX;
         let pid = child.pid;
         self.procs.insert(pid, child);
-        self.run_queue.push_back(pid);
+        self.ready(pid);
         Ok(pid)
     }
 
@@ -929,6 +1001,97 @@ impl Vm {
         Exception::error(Word::atom(atom::UNDEF))
     }
 
+    fn trace(&self, proc: &mut Proc, module: u32, pc: u32) -> Word {
+        stack_trace(&self.atoms, &self.modules, proc, module, pc)
+    }
+
+    /// What calling the external fun `mo:f/a` enters.
+    fn export_callee(
+        &mut self,
+        proc: &mut Proc,
+        mo: u32,
+        f: u32,
+        a: u32,
+    ) -> Result<Callee, Exception> {
+        self.resolve(mo, f, a)
+            .ok_or_else(|| self.undef(proc, mo, f, a))
+    }
+}
+
+/// One scheduler's view of the VM while it runs a process's slice: the
+/// code (modules and literal areas only ever get added, so a scheduler
+/// keeps its own list and catches up when it takes the lock) and the
+/// register file. What processes share is in the [`Vm`], behind the lock
+/// the scheduler takes for sends, spawns, links and the like.
+pub(crate) struct Worker<'w> {
+    pub(crate) sched: &'w crate::vm::sched::Sched,
+    /// Which scheduler this is (its run queue).
+    pub(crate) id: usize,
+    pub(crate) atoms: Arc<Atoms>,
+    pub(crate) modules: Vec<Arc<Loaded>>,
+    pub(crate) literals: Vec<Arc<Area>>,
+    /// The register file: a running process's `x` registers live here,
+    /// swapped into it for its slice; an idle process keeps only the few
+    /// that are live, so it costs a few hundred bytes, not 16 KB.
+    xfile: Vec<Word>,
+}
+
+impl<'w> Worker<'w> {
+    pub(crate) fn new(sched: &'w crate::vm::sched::Sched, id: usize, vm: &Vm) -> Worker<'w> {
+        Worker {
+            sched,
+            id,
+            atoms: vm.atoms.clone(),
+            modules: vm.modules.clone(),
+            literals: vm.literals.clone(),
+            xfile: vec![Word::NIL; crate::lam::isa::X_REGS as usize],
+        }
+    }
+
+    /// Catches up with modules loaded since this scheduler last looked.
+    pub(crate) fn sync(&mut self, vm: &Vm) {
+        if self.modules.len() != vm.modules.len() {
+            self.modules
+                .extend_from_slice(&vm.modules[self.modules.len()..]);
+            self.literals
+                .extend_from_slice(&vm.literals[self.literals.len()..]);
+        }
+    }
+
+    /// Runs `f` on the VM, under its lock.
+    fn with_vm<R>(&mut self, f: impl FnOnce(&mut Vm) -> R) -> R {
+        let sched = self.sched;
+        let mut vm = sched.lock(self.id);
+        let r = f(&mut vm);
+        self.sync(&vm);
+        r
+    }
+
+    fn resolve(&mut self, module: u32, function: u32, arity: u32) -> Option<Callee> {
+        self.with_vm(|vm| vm.resolve(module, function, arity))
+    }
+
+    fn undef(&mut self, proc: &mut Proc, module: u32, function: u32, arity: u32) -> Exception {
+        self.with_vm(|vm| vm.undef(proc, module, function, arity))
+    }
+
+    fn trace(&self, proc: &mut Proc, module: u32, pc: u32) -> Word {
+        stack_trace(&self.atoms, &self.modules, proc, module, pc)
+    }
+
+    fn send(&mut self, from: &mut Proc, to: Word, msg: Word) -> Result<(), Exception> {
+        self.with_vm(|vm| vm.send(from, to, msg))
+    }
+
+    fn spawn_call(
+        &mut self,
+        proc: &mut Proc,
+        kind: &str,
+        args: &[Word],
+    ) -> Result<Word, Exception> {
+        self.with_vm(|vm| vm.spawn_call(proc, kind, args))
+    }
+
     fn native(&mut self, proc: &mut Proc, f: bif::NativeFn, arity: usize) -> NativeResult {
         let args: Vec<Word> = proc.x[..arity].to_vec();
         let mut ctx = Ctx {
@@ -940,85 +1103,6 @@ impl Vm {
             building: &mut proc.building,
         };
         f(&mut ctx, &args)
-    }
-
-    /// The stack trace at `pc` of `module`, as Erlang shows it:
-    /// `[{M, F, A, [{file, F}, {line, L}]}]`, at most eight entries.
-    fn trace(&self, proc: &mut Proc, module: u32, pc: u32) -> Word {
-        let mut entries = if std::mem::take(&mut proc.drop_current) {
-            vec![]
-        } else {
-            vec![(module, pc)]
-        };
-        entries.extend(
-            proc.calls
-                .iter()
-                .rev()
-                .map(|r| (r.module, r.pc.saturating_sub(1))),
-        );
-        entries.truncate(8);
-        let mut list = Word::NIL;
-        let bif = proc.bif_frame.take();
-        let clause_args = proc.clause_args.take();
-        let top = entries.first().copied();
-        for (m, pc) in entries.into_iter().rev() {
-            let loaded = &self.modules[m as usize];
-            let Some((f, a)) = loaded.function_at(pc) else {
-                continue;
-            };
-            let loc = match loaded.lam.location(pc) {
-                Some((file, line)) => {
-                    let file_term = proc.heap.from_term(0, &Term::string(file), &self.atoms);
-                    let fpair = proc.heap.tuple(0, &[Word::atom(atom::FILE), file_term]);
-                    let lpair = proc.heap.tuple(
-                        0,
-                        &[
-                            Word::atom(atom::LINE),
-                            Word::small(line as i64).expect("line"),
-                        ],
-                    );
-                    let tail = proc.heap.cons(0, lpair, Word::NIL);
-                    proc.heap.cons(0, fpair, tail)
-                }
-                None => Word::NIL,
-            };
-            let arity_or_args = match clause_args {
-                Some(args) if Some((m, pc)) == top => args,
-                _ => Word::small(a as i64).expect("arity"),
-            };
-            let e = proc.heap.tuple(
-                0,
-                &[Word::atom(loaded.name), Word::atom(f), arity_or_args, loc],
-            );
-            list = proc.heap.cons(0, e, list);
-        }
-        if let Some((m, f, args, false)) = bif {
-            let e = proc
-                .heap
-                .tuple(0, &[Word::atom(m), Word::atom(f), args, Word::NIL]);
-            list = proc.heap.cons(0, e, list);
-        } else if let Some((m, f, args, true)) = bif {
-            // A failing BIF is the top frame, with its arguments and the
-            // module that explains the error (OTP 24+ error_info).
-            let explainer = if m == atom::ERLANG {
-                "erl_erts_errors"
-            } else {
-                "erl_stdlib_errors"
-            };
-            let key = Word::atom(self.atoms.intern("module"));
-            let info_map = proc
-                .heap
-                .map(0, &[key], &[Word::atom(self.atoms.intern(explainer))]);
-            let info = proc
-                .heap
-                .tuple(0, &[Word::atom(self.atoms.intern("error_info")), info_map]);
-            let loc = proc.heap.cons(0, info, Word::NIL);
-            let e = proc
-                .heap
-                .tuple(0, &[Word::atom(m), Word::atom(f), args, loc]);
-            list = proc.heap.cons(0, e, list);
-        }
-        list
     }
 
     /// Records `m:f(args)` as the failing BIF of the exception being raised,
@@ -1044,7 +1128,7 @@ impl Vm {
 
     /// Runs `proc` from where it stopped until it yields, waits or ends,
     /// with the register file swapped in for the slice.
-    fn run_slice(&mut self, proc: &mut Proc) -> Outcome {
+    pub(crate) fn run_slice(&mut self, proc: &mut Proc) -> Outcome {
         let mut file = std::mem::take(&mut self.xfile);
         if file.len() != crate::lam::isa::X_REGS as usize {
             file = vec![Word::NIL; crate::lam::isa::X_REGS as usize];
@@ -1351,6 +1435,12 @@ impl Vm {
                     (proc.mid, proc.pc) = (mid, pc);
                     return Outcome::Yield;
                 }
+                Ok(Flow::Retry) => {
+                    // Any register may be live at a BIF instruction.
+                    proc.live_x = crate::lam::isa::X_REGS as usize;
+                    (proc.mid, proc.pc) = (mid, pc);
+                    return Outcome::Yield;
+                }
                 Ok(Flow::Wait(wake)) => {
                     (proc.mid, proc.pc, proc.wake_pc) = (mid, pc, wake);
                     return Outcome::Wait;
@@ -1605,7 +1695,8 @@ impl Vm {
                         let vals: Vec<Word> = args.iter().map(|s| read(proc, *s)).collect();
                         // Where it is, for natives that look (process_info).
                         (proc.mid, proc.pc) = (m.id, pc);
-                        match f(self, proc, &vals) {
+                        match self.with_vm(|vm| f(vm, proc, &vals)) {
+                            NativeResult::Retry => return Ok(Flow::Retry),
                             NativeResult::Value(v) => {
                                 write(proc, *d, v);
                                 return Ok(Flow::Next);
@@ -1651,7 +1742,9 @@ impl Vm {
                         }
                         return fail_or(*fail, e);
                     }
-                    NativeResult::Apply(..) => return fail_or(*fail, badarg()),
+                    NativeResult::Apply(..) | NativeResult::Retry => {
+                        return fail_or(*fail, badarg());
+                    }
                 }
             }
             Ins::Arith(k, fail, a, b, d) => {
@@ -1923,7 +2016,8 @@ impl Vm {
                         let d =
                             std::time::Instant::now() + std::time::Duration::from_millis(ms as u64);
                         proc.deadline = Some(d);
-                        self.timers.timeout(d, proc.pid, proc.wait_epoch);
+                        let (pid, epoch) = (proc.pid, proc.wait_epoch);
+                        self.with_vm(|vm| vm.timers.timeout(d, pid, epoch));
                         return Ok(Flow::Wait(*l));
                     }
                     _ => {
@@ -1978,57 +2072,9 @@ impl Vm {
     }
 
     fn fun_callee(&mut self, proc: &mut Proc, fun: Word, n: usize) -> Result<Callee, Exception> {
-        let badfun = |proc: &mut Proc| {
-            Exception::error(proc.heap.tuple(0, &[Word::atom(atom::BADFUN), fun]))
-        };
-        if !fun.is_boxed() {
-            return Err(badfun(proc));
-        }
-        let view = View {
-            heap: &proc.heap,
-            literals: &self.literals,
-        };
-        let p = fun.ptr();
-        let h = view.at(p, 0);
-        match h.header_kind() {
-            kind::FUN => {
-                let mid = view.at(p, 1).as_small().unwrap_or(0) as usize;
-                let idx = view.at(p, 2).as_small().unwrap_or(0) as usize;
-                let (entry, arity, nfree, _) = self.modules[mid].lambdas[idx];
-                if (arity - nfree) as usize != n {
-                    let args = list_of(&mut proc.heap, &proc.x[..n]);
-                    let inner = proc.heap.tuple(0, &[fun, args]);
-                    return Err(Exception::error(
-                        proc.heap.tuple(0, &[Word::atom(atom::BADARITY), inner]),
-                    ));
-                }
-                // A process not yet running holds only its live registers.
-                if proc.x.len() < n + nfree as usize {
-                    proc.x.resize(n + nfree as usize, Word::NIL);
-                }
-                for k in 0..nfree as usize {
-                    proc.x[n + k] = view.at(p, 4 + k);
-                }
-                Ok(Callee::Code(mid as u32, entry))
-            }
-            kind::EXPORT => {
-                let (mo, f, a) = (
-                    view.at(p, 1),
-                    view.at(p, 2),
-                    view.at(p, 3).as_small().unwrap_or(0),
-                );
-                let (mo, f) = (mo.as_atom().unwrap_or(0), f.as_atom().unwrap_or(0));
-                if a as usize != n {
-                    let args = list_of(&mut proc.heap, &proc.x[..n]);
-                    let inner = proc.heap.tuple(0, &[fun, args]);
-                    return Err(Exception::error(
-                        proc.heap.tuple(0, &[Word::atom(atom::BADARITY), inner]),
-                    ));
-                }
-                self.resolve(mo, f, a as u32)
-                    .ok_or_else(|| self.undef(proc, mo, f, a as u32))
-            }
-            _ => Err(badfun(proc)),
+        match fun_callee(&self.modules, &self.literals, proc, fun, n)? {
+            Ok(c) => Ok(c),
+            Err((mo, f, a)) => self.with_vm(|vm| vm.export_callee(proc, mo, f, a)),
         }
     }
 
@@ -2055,7 +2101,7 @@ impl Vm {
                 let args: Vec<Word> = proc.x[..arity].to_vec();
                 // Where it is, for natives that look (process_info).
                 (proc.mid, proc.pc) = (mid, pc);
-                let r = f(self, proc, &args);
+                let r = self.with_vm(|vm| f(vm, proc, &args));
                 self.native_result(proc, mid, pc, r, tail)
             }
             Callee::Native(f) => {
@@ -2080,23 +2126,30 @@ impl Vm {
                     Ok(if tail { Flow::Return } else { Flow::Next })
                 }
                 NativeResult::Error(e) => Err(e),
-                NativeResult::Apply(fun, Word::NONE, args) => {
-                    // apply(Fun, Args).
+                NativeResult::Retry => Ok(Flow::Retry),
+                NativeResult::Apply(fun, fu, args) => {
+                    // The call is made again if what it applies must wait:
+                    // with the arguments it was given.
+                    let given: [Word; 3] = [proc.x[0], proc.x[1], proc.x[2]];
                     let n = args.len();
                     proc.x[..n].copy_from_slice(&args);
-                    let c = self.fun_callee(proc, fun, n)?;
-                    self.enter(proc, mid, pc, c, n, tail)
-                }
-                NativeResult::Apply(mo, fu, args) => {
-                    let (Some(mo), Some(fu)) = (mo.as_atom(), fu.as_atom()) else {
-                        return Err(Exception::error(Word::atom(atom::BADARG)));
+                    let callee = if fu == Word::NONE {
+                        // apply(Fun, Args).
+                        self.fun_callee(proc, fun, n)
+                    } else {
+                        let (Some(mo), Some(fu)) = (fun.as_atom(), fu.as_atom()) else {
+                            return Err(Exception::error(Word::atom(atom::BADARG)));
+                        };
+                        match self.resolve(mo, fu, n as u32) {
+                            Some(c) => Ok(c),
+                            None => Err(self.undef(proc, mo, fu, n as u32)),
+                        }
                     };
-                    let n = args.len();
-                    proc.x[..n].copy_from_slice(&args);
-                    let c = self
-                        .resolve(mo, fu, n as u32)
-                        .ok_or_else(|| self.undef(proc, mo, fu, n as u32))?;
-                    self.enter(proc, mid, pc, c, n, tail)
+                    let flow = self.enter(proc, mid, pc, callee?, n, tail);
+                    if let Ok(Flow::Retry) = flow {
+                        proc.x[..3].copy_from_slice(&given);
+                    }
+                    flow
                 }
             }
         }
@@ -2162,6 +2215,153 @@ impl Vm {
     }
 }
 
+/// The stack trace at `pc` of `module`, as Erlang shows it:
+/// `[{M, F, A, [{file, F}, {line, L}]}]`, at most eight entries.
+fn stack_trace(
+    atoms: &Atoms,
+    modules: &[Arc<Loaded>],
+    proc: &mut Proc,
+    module: u32,
+    pc: u32,
+) -> Word {
+    let mut entries = if std::mem::take(&mut proc.drop_current) {
+        vec![]
+    } else {
+        vec![(module, pc)]
+    };
+    entries.extend(
+        proc.calls
+            .iter()
+            .rev()
+            .map(|r| (r.module, r.pc.saturating_sub(1))),
+    );
+    entries.truncate(8);
+    let mut list = Word::NIL;
+    let bif = proc.bif_frame.take();
+    let clause_args = proc.clause_args.take();
+    let top = entries.first().copied();
+    for (m, pc) in entries.into_iter().rev() {
+        let loaded = &modules[m as usize];
+        let Some((f, a)) = loaded.function_at(pc) else {
+            continue;
+        };
+        let loc = match loaded.lam.location(pc) {
+            Some((file, line)) => {
+                let file_term = proc.heap.from_term(0, &Term::string(file), atoms);
+                let fpair = proc.heap.tuple(0, &[Word::atom(atom::FILE), file_term]);
+                let lpair = proc.heap.tuple(
+                    0,
+                    &[
+                        Word::atom(atom::LINE),
+                        Word::small(line as i64).expect("line"),
+                    ],
+                );
+                let tail = proc.heap.cons(0, lpair, Word::NIL);
+                proc.heap.cons(0, fpair, tail)
+            }
+            None => Word::NIL,
+        };
+        let arity_or_args = match clause_args {
+            Some(args) if Some((m, pc)) == top => args,
+            _ => Word::small(a as i64).expect("arity"),
+        };
+        let e = proc.heap.tuple(
+            0,
+            &[Word::atom(loaded.name), Word::atom(f), arity_or_args, loc],
+        );
+        list = proc.heap.cons(0, e, list);
+    }
+    if let Some((m, f, args, false)) = bif {
+        let e = proc
+            .heap
+            .tuple(0, &[Word::atom(m), Word::atom(f), args, Word::NIL]);
+        list = proc.heap.cons(0, e, list);
+    } else if let Some((m, f, args, true)) = bif {
+        // A failing BIF is the top frame, with its arguments and the
+        // module that explains the error (OTP 24+ error_info).
+        let explainer = if m == atom::ERLANG {
+            "erl_erts_errors"
+        } else {
+            "erl_stdlib_errors"
+        };
+        let key = Word::atom(atoms.intern("module"));
+        let info_map = proc
+            .heap
+            .map(0, &[key], &[Word::atom(atoms.intern(explainer))]);
+        let info = proc
+            .heap
+            .tuple(0, &[Word::atom(atoms.intern("error_info")), info_map]);
+        let loc = proc.heap.cons(0, info, Word::NIL);
+        let e = proc
+            .heap
+            .tuple(0, &[Word::atom(m), Word::atom(f), args, loc]);
+        list = proc.heap.cons(0, e, list);
+    }
+    list
+}
+
+/// What calling `fun` with `n` arguments enters (its free variables put in
+/// the registers after the arguments): the code of a local fun, or the
+/// `{M, F, A}` an external fun names, for the caller to resolve.
+fn fun_callee(
+    modules: &[Arc<Loaded>],
+    literals: &[Arc<Area>],
+    proc: &mut Proc,
+    fun: Word,
+    n: usize,
+) -> Result<Result<Callee, (u32, u32, u32)>, Exception> {
+    let badfun =
+        |proc: &mut Proc| Exception::error(proc.heap.tuple(0, &[Word::atom(atom::BADFUN), fun]));
+    if !fun.is_boxed() {
+        return Err(badfun(proc));
+    }
+    let view = View {
+        heap: &proc.heap,
+        literals,
+    };
+    let p = fun.ptr();
+    let h = view.at(p, 0);
+    match h.header_kind() {
+        kind::FUN => {
+            let mid = view.at(p, 1).as_small().unwrap_or(0) as usize;
+            let idx = view.at(p, 2).as_small().unwrap_or(0) as usize;
+            let (entry, arity, nfree, _) = modules[mid].lambdas[idx];
+            if (arity - nfree) as usize != n {
+                let args = list_of(&mut proc.heap, &proc.x[..n]);
+                let inner = proc.heap.tuple(0, &[fun, args]);
+                return Err(Exception::error(
+                    proc.heap.tuple(0, &[Word::atom(atom::BADARITY), inner]),
+                ));
+            }
+            // A process not yet running holds only its live registers.
+            if proc.x.len() < n + nfree as usize {
+                proc.x.resize(n + nfree as usize, Word::NIL);
+            }
+            for k in 0..nfree as usize {
+                proc.x[n + k] = view.at(p, 4 + k);
+            }
+            Ok(Ok(Callee::Code(mid as u32, entry)))
+        }
+        kind::EXPORT => {
+            let (mo, f, a) = (
+                view.at(p, 1),
+                view.at(p, 2),
+                view.at(p, 3).as_small().unwrap_or(0),
+            );
+            let (mo, f) = (mo.as_atom().unwrap_or(0), f.as_atom().unwrap_or(0));
+            if a as usize != n {
+                let args = list_of(&mut proc.heap, &proc.x[..n]);
+                let inner = proc.heap.tuple(0, &[fun, args]);
+                return Err(Exception::error(
+                    proc.heap.tuple(0, &[Word::atom(atom::BADARITY), inner]),
+                ));
+            }
+            Ok(Err((mo, f, a as u32)))
+        }
+        _ => Err(badfun(proc)),
+    }
+}
+
 fn dst_src(d: Dst) -> Src {
     match d {
         Dst::X(r) => Src::X(r),
@@ -2179,6 +2379,9 @@ pub fn list_of(heap: &mut Area, items: &[Word]) -> Word {
 }
 
 enum Flow {
+    /// Run this instruction again in the next slice: what it does to
+    /// another process waits for that one's slice to end.
+    Retry,
     Next,
     Goto(u32),
     Enter(u32, u32),
@@ -2268,13 +2471,14 @@ impl Vm {
         let Some(mut p) = self.procs.remove(&pid) else {
             return;
         };
-        self.run_queue.retain(|x| *x != pid);
+        self.unready(pid);
         let view = View {
             heap: &from.heap,
             literals: &self.literals,
         };
         let reason = view.copy_into(reason, &mut p.heap);
         self.exit_signals_to(&mut p, reason, Some(from));
+        self.ended_by_signal(p, reason);
     }
 }
 
@@ -2308,6 +2512,9 @@ fn nbadarg() -> NativeResult {
 pub(crate) fn monitor(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     if a[0] != Word::atom(atom::PROCESS) {
         return nbadarg();
+    }
+    if pid_of(vm, a[1]).is_some_and(|t| vm.busy(t, p)) {
+        return NativeResult::Retry;
     }
     let r = vm.make_ref(&mut p.heap);
     match pid_of(vm, a[1]) {
@@ -2509,6 +2716,7 @@ pub static PROC_NATIVES: &[(&str, &str, u32, ProcNativeFn)] = &[
         demonitor(vm, p, a[0], flush)
     }),
     ("erlang", "link", 1, |vm, p, a| match a[0].as_pid() {
+        Some(t) if vm.busy(t, p) => NativeResult::Retry,
         Some(t) if vm.procs.contains_key(&t) => {
             if !p.links.contains(&t) {
                 p.links.push(t);
@@ -2524,6 +2732,9 @@ pub static PROC_NATIVES: &[(&str, &str, u32, ProcNativeFn)] = &[
         let Some(t) = a[0].as_pid() else {
             return nbadarg();
         };
+        if vm.busy(t, p) {
+            return NativeResult::Retry;
+        }
         p.links.retain(|x| *x != t);
         if let Some(o) = vm.procs.get_mut(&t) {
             o.links.retain(|x| *x != p.pid);
@@ -2547,7 +2758,9 @@ pub static PROC_NATIVES: &[(&str, &str, u32, ProcNativeFn)] = &[
                 if name != atom::UNDEFINED
                     && !vm.registry.contains_key(&name)
                     && !vm.registry.values().any(|x| *x == pid)
-                    && (pid == p.pid || vm.procs.contains_key(&pid)) =>
+                    && (pid == p.pid
+                        || vm.procs.contains_key(&pid)
+                        || vm.running.contains_key(&pid)) =>
             {
                 vm.registry.insert(name, pid);
                 value(Word::atom(atom::TRUE))
@@ -2572,6 +2785,7 @@ pub static PROC_NATIVES: &[(&str, &str, u32, ProcNativeFn)] = &[
     }),
     ("erlang", "group_leader", 2, |vm, p, a| {
         match (a[0].as_pid(), a[1].as_pid()) {
+            (Some(_), Some(t)) if vm.busy(t, p) => NativeResult::Retry,
             (Some(gl), Some(t)) => {
                 if t == p.pid {
                     p.group_leader = gl;
@@ -2585,7 +2799,9 @@ pub static PROC_NATIVES: &[(&str, &str, u32, ProcNativeFn)] = &[
     }),
     ("erlang", "is_process_alive", 1, |vm, p, a| {
         match a[0].as_pid() {
-            Some(t) => value(Word::boolean(t == p.pid || vm.procs.contains_key(&t))),
+            Some(t) => value(Word::boolean(
+                t == p.pid || vm.procs.contains_key(&t) || vm.running.contains_key(&t),
+            )),
             None => nbadarg(),
         }
     }),
@@ -2594,6 +2810,9 @@ pub static PROC_NATIVES: &[(&str, &str, u32, ProcNativeFn)] = &[
             return nbadarg();
         };
         let (reason, kill) = (a[1], a[1] == Word::atom(atom::KILL));
+        if vm.busy(t, p) {
+            return NativeResult::Retry;
+        }
         if t == p.pid {
             if reason != Word::atom(atom::NORMAL) || !p.trap_exit {
                 return NativeResult::Error(Exception {
@@ -2640,6 +2859,10 @@ fn demonitor(vm: &mut Vm, p: &mut Proc, r: Word, flush: bool) -> NativeResult {
     let Some(id) = ref_id(&view, r) else {
         return nbadarg();
     };
+    let target = p.monitoring.iter().find(|(x, _)| *x == id).map(|(_, t)| *t);
+    if target.is_some_and(|t| vm.busy(t, p)) {
+        return NativeResult::Retry;
+    }
     if let Some(i) = p.monitoring.iter().position(|(x, _)| *x == id) {
         let (_, target) = p.monitoring.swap_remove(i);
         if let Some(other) = vm.procs.get_mut(&target) {

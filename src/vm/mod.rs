@@ -12,6 +12,7 @@ pub mod interp;
 pub mod loader;
 pub mod maps;
 pub mod proc_bifs;
+pub(crate) mod sched;
 pub mod sys;
 pub mod timers;
 pub mod word;
@@ -31,6 +32,15 @@ pub enum Ended {
     Crashed(Term, Term, Term),
 }
 
+/// How [`run_program`] runs.
+#[derive(Debug, Default, Clone)]
+pub struct RunOptions {
+    /// Scheduler threads (default: one per core).
+    pub schedulers: Option<usize>,
+    /// Run on after the entry function returns, until no process can run.
+    pub until_idle: bool,
+}
+
 /// Runs a program as `lam-translate run` does: `module:main(Args)` (args as
 /// strings) if exported, else `main/0`, else `start/0`, with output streamed
 /// to standard output.
@@ -39,9 +49,13 @@ pub fn run_program(
     module: &str,
     entry: Option<&str>,
     args: &[String],
+    options: &RunOptions,
 ) -> Result<Ended, String> {
     let mut vm = Vm::new(code_path);
     vm.stream_stdout = true;
+    if let Some(n) = options.schedulers {
+        vm.schedulers = n.max(1);
+    }
     let m = vm.atoms.intern(module);
     let mid = vm.module(m).ok_or_else(|| match vm.load_error(m) {
         Some(e) => e.to_string(),
@@ -69,6 +83,9 @@ pub fn run_program(
     };
     let f = vm.atoms.intern(function);
     let r = vm.run_main(m, f, &call_args);
+    if options.until_idle && vm.halted.is_none() {
+        vm.schedule(None);
+    }
     if let Some(status) = vm.halted {
         return Ok(Ended::Status(status));
     }
@@ -94,9 +111,24 @@ use crate::term::Term;
 /// Runs `module:function()` in a fresh VM and process, and returns its
 /// value, or the class and reason of the exception it raised.
 pub fn eval(code_path: Vec<PathBuf>, module: &str, function: &str) -> Result<Term, (Term, Term)> {
+    eval_on(code_path, module, function, &[], None)
+}
+
+/// [`eval`] of `module:function(args...)` on this many scheduler threads
+/// (`None`: one per core).
+pub fn eval_on(
+    code_path: Vec<PathBuf>,
+    module: &str,
+    function: &str,
+    args: &[Term],
+    schedulers: Option<usize>,
+) -> Result<Term, (Term, Term)> {
     let mut vm = Vm::new(code_path);
+    if let Some(n) = schedulers {
+        vm.schedulers = n.max(1);
+    }
     let (m, f) = (vm.atoms.intern(module), vm.atoms.intern(function));
-    let r = vm.run_main(m, f, &[]);
+    let r = vm.run_main(m, f, args);
     let root = vm.last_heap.take().unwrap_or_default();
     let view = View {
         heap: &root.heap,

@@ -303,6 +303,9 @@ fn process_info(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     let Some(target) = a[0].as_pid() else {
         return badarg();
     };
+    if vm.busy(target, p) {
+        return NativeResult::Retry;
+    }
     if target != p.pid && !vm.procs.contains_key(&target) {
         return Value(Word::atom(atom::UNDEFINED));
     }
@@ -508,8 +511,15 @@ fn registered(vm: &mut Vm, p: &mut Proc) -> NativeResult {
 }
 
 fn processes(vm: &mut Vm, p: &mut Proc) -> NativeResult {
-    let mut pids: Vec<u64> = vm.procs.keys().copied().chain([p.pid]).collect();
+    let mut pids: Vec<u64> = vm
+        .procs
+        .keys()
+        .chain(vm.running.keys())
+        .copied()
+        .chain([p.pid])
+        .collect();
     pids.sort();
+    pids.dedup();
     let ws: Vec<Word> = pids.into_iter().map(Word::pid).collect();
     Value(list_of(&mut p.heap, &ws))
 }

@@ -350,6 +350,11 @@ native_table! {
     "erlang":"localtime_to_universaltime"/2 => |c, a| match seconds_of(c, a[0]) { Some(_) => Value(a[0]), None => badarg() };
     "erlang":"universaltime_to_posixtime"/1 => |c, a| match seconds_of(c, a[0]) { Some(s) => Value(int_word(c, s as i128)), None => badarg() };
     "erlang":"posixtime_to_universaltime"/1 => |c, a| match a[0].as_small() { Some(s) => Value(datetime(c, s)), None => badarg() };
+    "erlang":"convert_time_unit"/3 => |c, a| match (a[0].as_small(), per_second(c, a[1]), per_second(c, a[2])) {
+        // Rounded down, as erlang.erl's own version does for negative times too.
+        (Some(t), Some(from), Some(to)) => Value(int_word(c, (t as i128 * to).div_euclid(from))),
+        _ => badarg(),
+    };
     "os":"system_time"/0 => |c, _| Value(int_word(c, system_ns()));
     "os":"system_time"/1 => |c, a| in_unit(c, system_ns(), a[0]);
     "os":"timestamp"/0 => |c, _| Value(timestamp(c, system_ns()));

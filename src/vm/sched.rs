@@ -1,0 +1,289 @@
+//! The scheduler: N threads run M processes.
+//!
+//! Each scheduler thread is a [`Worker`]: it takes a process off a run
+//! queue, owns it for one slice (a budget of reductions, or until it waits
+//! or ends) without holding any lock, and puts it back. What processes share
+//! (the process table, the registry, timers, loaded code, output) is the
+//! [`Vm`], behind one lock that a scheduler takes between slices and, inside
+//! a slice, for the operations that touch other processes: sends, spawns,
+//! links, monitors, the registry, module loading. Pure computation, the bulk
+//! of any program, runs in parallel.
+//!
+//! Every scheduler has its own run queue: a process made runnable goes to
+//! the queue of the scheduler that made it so (the one holding the lock),
+//! and a scheduler whose queue is empty steals half of the longest other
+//! queue. With one scheduler there is one queue and the order in which
+//! processes run is fully determined by the program (`--schedulers 1`).
+//!
+//! A process running on one scheduler can be sent signals by another:
+//! those are kept with it ([`Deferred`]) and applied when its slice ends.
+
+use std::collections::VecDeque;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Instant;
+
+use crate::vm::atoms::atom;
+use crate::vm::heap::View;
+use crate::vm::interp::{Deferred, Exception, Outcome, Proc, Vm, Worker};
+use crate::vm::word::Word;
+
+/// The VM shared by the scheduler threads, and the signal that wakes an
+/// idle one.
+pub(crate) struct Sched {
+    vm: Mutex<Vm>,
+    wake: Condvar,
+}
+
+impl Sched {
+    /// The VM, locked by scheduler `id`.
+    pub(crate) fn lock(&self, id: usize) -> MutexGuard<'_, Vm> {
+        // A panic while the lock was held is a bug already being reported;
+        // the data is still what it was.
+        let mut vm = self.vm.lock().unwrap_or_else(|e| e.into_inner());
+        vm.current = id;
+        vm
+    }
+}
+
+impl Vm {
+    /// Runs processes until `until` finishes (its result) or, with `None`,
+    /// until none can run, on `self.schedulers` threads.
+    pub(crate) fn schedule(&mut self, until: Option<u64>) -> Option<Result<Word, Exception>> {
+        let n = self.schedulers.max(1);
+        self.root = until;
+        self.ended = None;
+        self.stopped = false;
+        let queued: Vec<u64> = self.run_queues.drain(..).flatten().collect();
+        self.run_queues = vec![VecDeque::new(); n];
+        self.run_queues[0].extend(queued);
+        let vm = std::mem::replace(self, Vm::bare(Vec::new()));
+        let sched = Sched {
+            vm: Mutex::new(vm),
+            wake: Condvar::new(),
+        };
+        std::thread::scope(|s| {
+            let workers: Vec<_> = (1..n)
+                .map(|id| {
+                    let sched = &sched;
+                    s.spawn(move || {
+                        let mut w = Worker::new(sched, id, &sched.lock(id));
+                        w.run();
+                    })
+                })
+                .collect();
+            let mut w = Worker::new(&sched, 0, &sched.lock(0));
+            w.run();
+            for h in workers {
+                if let Err(panic) = h.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+            w.drain_group_leader();
+        });
+        *self = sched.vm.into_inner().unwrap_or_else(|e| e.into_inner());
+        self.run_queues.truncate(1);
+        self.current = 0;
+        let ended = self.ended.take();
+        until.map(|_| {
+            ended.unwrap_or_else(|| {
+                Err(Exception {
+                    class: atom::ERROR,
+                    reason: Word::atom(self.atoms.intern("deadlock")),
+                    trace: Word::NIL,
+                })
+            })
+        })
+    }
+
+    /// The next process for scheduler `id`: from its own queue, else half
+    /// of the longest other queue.
+    fn next_runnable(&mut self, id: usize) -> Option<u64> {
+        if let Some(pid) = self.run_queues[id].pop_front() {
+            return Some(pid);
+        }
+        let (victim, len) = self
+            .run_queues
+            .iter()
+            .enumerate()
+            .map(|(i, q)| (i, q.len()))
+            .max_by_key(|(_, len)| *len)?;
+        if len == 0 {
+            return None;
+        }
+        let stolen = self.run_queues[victim].split_off(len - len.div_ceil(2));
+        self.run_queues[id].extend(stolen);
+        self.run_queues[id].pop_front()
+    }
+
+    fn queued(&self) -> usize {
+        self.run_queues.iter().map(VecDeque::len).sum()
+    }
+
+    /// Puts back a process whose slice ended without it ending: on the run
+    /// queue, or (`waiting`) aside until a message or its timeout.
+    fn park(&mut self, mut p: Box<Proc>, waiting: bool) {
+        let pid = p.pid;
+        // Its timeout may have fired while it ran, and found it not waiting.
+        let timed_out = waiting && p.deadline.is_some_and(|d| d <= Instant::now());
+        p.waiting = waiting && !timed_out;
+        if timed_out {
+            p.time_out();
+        }
+        self.procs.insert(pid, p);
+        if !waiting || timed_out {
+            self.ready(pid);
+        }
+    }
+
+    /// Takes the end of a slice of process `p` (which ran on the caller's
+    /// scheduler): puts it back, or sends its exit signals and, if it is
+    /// the process the run waits for, ends the run.
+    fn finish(&mut self, mut p: Box<Proc>, outcome: Outcome) {
+        let pid = p.pid;
+        let mut deferred = self.running.remove(&pid).unwrap_or_default();
+        let ended = match outcome {
+            Outcome::Yield | Outcome::Wait => None,
+            Outcome::Done(v) => Some(Ok(v)),
+            Outcome::Failed(e) => Some(Err(e)),
+        };
+        let Some(ended) = ended else {
+            match p.blocked_on.take() {
+                // It waits, off the run queues, for the process it acts on
+                // to finish its slice.
+                Some(t) if self.running.contains_key(&t) => {
+                    self.running
+                        .get_mut(&t)
+                        .expect("checked")
+                        .push(Deferred::Waiter(pid));
+                    self.procs.insert(pid, p);
+                    self.apply_deferred(pid, deferred);
+                }
+                _ => {
+                    self.park(p, matches!(outcome, Outcome::Wait));
+                    self.apply_deferred(pid, deferred);
+                }
+            }
+            return;
+        };
+        // The processes waiting for it can act now (on a process gone).
+        deferred.retain(|d| matches!(d, Deferred::Waiter(_)));
+        self.apply_deferred(pid, deferred);
+        match ended {
+            Ok(v) => {
+                self.exit_signals(&mut p, Word::atom(atom::NORMAL));
+                if Some(pid) == self.root {
+                    self.last_heap = Some(p);
+                    self.ended = Some(Ok(v));
+                }
+            }
+            Err(e) => {
+                let reason = self.exit_reason(&mut p, &e);
+                if e.class != atom::EXIT {
+                    self.error_report(&p, reason);
+                }
+                if std::env::var_os("LAM_DEBUG_PROCS").is_some() {
+                    let v = View {
+                        heap: &p.heap,
+                        literals: &self.literals,
+                    };
+                    eprintln!(
+                        "lam: process <0.{}.0> exits: {}",
+                        p.pid,
+                        crate::erlfmt::w(&v.to_term(reason, &self.atoms))
+                    );
+                }
+                self.exit_signals(&mut p, reason);
+                if Some(pid) == self.root {
+                    self.last_heap = Some(p);
+                    self.ended = Some(Err(e));
+                }
+            }
+        }
+        if self.ended.is_some() || self.halted.is_some() {
+            self.stopped = true;
+        }
+    }
+}
+
+impl Worker<'_> {
+    /// The scheduler loop: runs processes until the run ends.
+    pub(crate) fn run(&mut self) {
+        let sched = self.sched;
+        let mut vm = sched.lock(self.id);
+        while !vm.stopped {
+            if !vm.timers.is_empty() {
+                vm.fire_timers(Instant::now());
+            }
+            let Some(pid) = vm.next_runnable(self.id) else {
+                // Nothing to run here: wait for the earliest timer, for
+                // another scheduler's slice to make work, or (neither
+                // possible) stop: no process can run again.
+                let others_run = !vm.running.is_empty();
+                match vm.timers.next_deadline() {
+                    Some(deadline) => {
+                        let now = Instant::now();
+                        if deadline > now {
+                            vm.idle += 1;
+                            vm = sched
+                                .wake
+                                .wait_timeout(vm, deadline - now)
+                                .unwrap_or_else(|e| e.into_inner())
+                                .0;
+                            vm.idle -= 1;
+                            vm.current = self.id;
+                        }
+                    }
+                    None if others_run => {
+                        vm.idle += 1;
+                        vm = sched.wake.wait(vm).unwrap_or_else(|e| e.into_inner());
+                        vm.idle -= 1;
+                        vm.current = self.id;
+                    }
+                    None => vm.stopped = true,
+                }
+                continue;
+            };
+            let Some(mut p) = vm.procs.remove(&pid) else {
+                continue;
+            };
+            vm.running.insert(pid, Vec::new());
+            self.sync(&vm);
+            drop(vm);
+            let outcome = self.run_slice(&mut p);
+            vm = sched.lock(self.id);
+            vm.finish(p, outcome);
+            // Wake an idle scheduler when there is more work than this one
+            // takes next, or when the run is over.
+            if vm.idle > 0 && (vm.stopped || vm.queued() > 1) {
+                sched.wake.notify_one();
+            }
+        }
+        drop(vm);
+        sched.wake.notify_all();
+    }
+
+    /// Lets the group leader finish what it was given (output and error
+    /// reports) before the VM stops, as erl's I/O is flushed at halt.
+    pub(crate) fn drain_group_leader(&mut self) {
+        let sched = self.sched;
+        // Bounded: a group leader never needs more than a few slices.
+        for _ in 0..1000 {
+            let mut vm = sched.lock(self.id);
+            let Some(gl) = vm.group_leader_pid() else {
+                return;
+            };
+            if !vm.run_queues.iter().any(|q| q.contains(&gl)) {
+                return;
+            }
+            vm.unready(gl);
+            let Some(mut g) = vm.procs.remove(&gl) else {
+                return;
+            };
+            vm.running.insert(gl, Vec::new());
+            self.sync(&vm);
+            drop(vm);
+            let outcome = self.run_slice(&mut g);
+            sched.lock(self.id).finish(g, outcome);
+        }
+    }
+}
