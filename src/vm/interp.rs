@@ -35,6 +35,35 @@ impl Exception {
     }
 }
 
+/// A map keyed by pid, reference or atom numbers: numbers the VM hands out
+/// itself, so no adversary picks them and a multiplicative hash does
+/// (the default SipHash costs more than the rest of a message send).
+pub(crate) type IdMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHash>>;
+
+/// Fibonacci hashing of one integer key.
+#[derive(Default)]
+pub(crate) struct IdHash(u64);
+
+impl std::hash::Hasher for IdHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+}
+
 /// The VM: atoms, loaded modules and their literal areas, the code path.
 pub struct Vm {
     /// The atom table (shared with the scheduler threads: it locks inside).
@@ -47,11 +76,11 @@ pub struct Vm {
     pub(crate) code_path: CodePath,
     pub(crate) failed: HashMap<u32, String>,
     /// Processes not running right now.
-    pub(crate) procs: HashMap<u64, Box<Proc>>,
+    pub(crate) procs: IdMap<u64, Box<Proc>>,
     /// Processes running right now, each on some scheduler, with the
     /// signals that reached them meanwhile: applied, in order, when their
     /// slice ends (see [`Deferred`]).
-    pub(crate) running: HashMap<u64, Vec<Deferred>>,
+    pub(crate) running: IdMap<u64, Vec<Deferred>>,
     /// One run queue per scheduler: a process made runnable goes to the
     /// queue of the scheduler that holds the lock (`current`).
     pub(crate) run_queues: Vec<std::collections::VecDeque<u64>>,
@@ -61,11 +90,11 @@ pub struct Vm {
     pub schedulers: usize,
     pub(crate) next_pid: u64,
     pub(crate) next_ref: u64,
-    pub(crate) registry: HashMap<u32, u64>,
+    pub(crate) registry: IdMap<u32, u64>,
     /// Active process aliases: reference number → owner, and whether the
     /// alias ends with its monitor (`{alias, demonitor}`) or with the first
     /// message through it (`reply_demonitor`).
-    pub(crate) aliases: HashMap<u64, (u64, AliasMode)>,
+    pub(crate) aliases: IdMap<u64, (u64, AliasMode)>,
     /// The finished root process, so its result can be read.
     pub last_heap: Option<Box<Proc>>,
     /// The process whose end ends the run (`None`: the run ends when no
@@ -350,15 +379,15 @@ impl Vm {
             literals: Vec::new(),
             code_path: CodePath::new(code_path),
             failed: HashMap::new(),
-            procs: HashMap::new(),
-            running: HashMap::new(),
+            procs: IdMap::default(),
+            running: IdMap::default(),
             run_queues: vec![std::collections::VecDeque::new()],
             current: 0,
             schedulers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             next_pid: 1,
             next_ref: 1,
-            registry: HashMap::new(),
-            aliases: HashMap::new(),
+            registry: IdMap::default(),
+            aliases: IdMap::default(),
             last_heap: None,
             root: None,
             ended: None,
@@ -755,6 +784,9 @@ impl Vm {
     /// Applies the signals that reached `pid` while it ran, now that it is
     /// back in the process table, as they would have been had it not run.
     pub(crate) fn apply_deferred(&mut self, pid: u64, signals: Vec<Deferred>) {
+        if signals.is_empty() {
+            return;
+        }
         let literals = self.literals.clone();
         for d in signals {
             match d {
