@@ -138,6 +138,13 @@ fn boot_persistent_terms() -> Vec<(Term, Term)> {
 /// The group leader's compiled Erlang code (source: `src/vm/erl/lam_gl.erl`).
 const GROUP_LEADER_BEAM: &[u8] = include_bytes!("erl/lam_gl.beam");
 
+/// Logger's macros on LAM (source: `src/vm/erl/lam_logger.erl`).
+const LOGGER_BEAM: &[u8] = include_bytes!("erl/lam_logger.beam");
+
+/// OTP functions that run as our own Erlang code instead: what they need
+/// (logger's process and tables) is not there in LAM's minimal boot.
+const REDIRECTS: &[(&str, &str, &str)] = &[("logger", "macro_log", "lam_logger")];
+
 struct Frame {
     start: usize,
     base: usize,
@@ -363,11 +370,14 @@ impl Vm {
     /// A VM that loads modules from these directories.
     pub fn new(code_path: Vec<std::path::PathBuf>) -> Vm {
         let mut vm = Vm::bare(code_path);
-        let beam = crate::beam::read(GROUP_LEADER_BEAM).expect("the embedded group leader reads");
-        let lam = crate::translate::translate(&beam)
-            .expect("the embedded group leader translates")
-            .module;
-        vm.group_leader = Some(vm.add(lam));
+        let embedded = |bytes| {
+            let beam = crate::beam::read(bytes).expect("an embedded module reads");
+            crate::translate::translate(&beam)
+                .expect("an embedded module translates")
+                .module
+        };
+        vm.group_leader = Some(vm.add(embedded(GROUP_LEADER_BEAM)));
+        vm.add(embedded(LOGGER_BEAM));
         vm
     }
 
@@ -441,6 +451,15 @@ impl Vm {
     /// What `module:function/arity` is: a native, code, or nothing.
     pub fn resolve(&mut self, module: u32, function: u32, arity: u32) -> Option<Callee> {
         let (mn, fname) = (self.atoms.name(module), self.atoms.name(function));
+        if let Some((_, _, to)) = REDIRECTS
+            .iter()
+            .find(|(m, f, _)| *m == &*mn && *f == &*fname)
+        {
+            let to = self.atoms.intern(to);
+            let id = self.module(to)?;
+            let entry = *self.modules[id as usize].exports.get(&(function, arity))?;
+            return Some(Callee::Code(id, entry));
+        }
         if let Some(f) = proc_native(&mn, &fname, arity) {
             return Some(Callee::ProcNative(f));
         }
@@ -1633,12 +1652,17 @@ impl<'w> Worker<'w> {
                     .find(|(w, _)| compare::exact_eq(&view, &self.atoms, *w, key));
                 return Ok(Flow::Goto(hit.map_or(*fail, |(_, l)| *l)));
             }
-            Ins::Call(..) | Ins::TailCall(..) | Ins::CallFun(..) if proc.reductions >= BUDGET => {
+            Ins::Call(..) | Ins::TailCall(..) | Ins::CallFun(..) | Ins::CallFunLast(..)
+                if proc.reductions >= BUDGET =>
+            {
                 // The call runs when the process is next scheduled: its
                 // arguments (and the fun) are what must be kept.
                 proc.live_x = match &m.code[pc as usize] {
-                    Ins::CallFun(_, arity, Src::X(r), _) => (*arity as usize).max(*r as usize + 1),
-                    Ins::CallFun(_, arity, ..) => *arity as usize,
+                    Ins::CallFun(_, arity, Src::X(r), _)
+                    | Ins::CallFunLast(_, arity, Src::X(r)) => {
+                        (*arity as usize).max(*r as usize + 1)
+                    }
+                    Ins::CallFun(_, arity, ..) | Ins::CallFunLast(_, arity, _) => *arity as usize,
                     Ins::Call(arity, _) | Ins::TailCall(arity, _) => *arity as usize,
                     _ => 0,
                 };
@@ -1681,22 +1705,25 @@ impl<'w> Worker<'w> {
                 }
                 return r;
             }
+            Ins::CallFunLast(apply, arity, f) => {
+                proc.reductions += 1;
+                let n = *arity as usize;
+                // The fun is read before its frame goes: it may be in y.
+                let callee = self.call_fun_callee(proc, *apply, read(proc, *f), n)?;
+                if !matches!(callee, Callee::Code(..)) {
+                    // A native returns to the deallocate and return that
+                    // follow (and one that must wait finds its frame).
+                    return self.enter(proc, m.id, pc, callee, n, false);
+                }
+                let fr = proc.frames.pop().expect("a frame");
+                proc.y_base = proc.frames.last().map_or(0, |f| f.base);
+                proc.stack.truncate(fr.start);
+                return self.enter(proc, m.id, pc, callee, n, true);
+            }
             Ins::CallFun(apply, arity, f, tail) => {
                 proc.reductions += 1;
                 let n = *arity as usize;
-                let callee = if *apply {
-                    let (module, function) = (proc.x[n], proc.x[n + 1]);
-                    let (Some(mo), Some(fu)) = (module.as_atom(), function.as_atom()) else {
-                        return Err(badarg());
-                    };
-                    match self.resolve(mo, fu, n as u32) {
-                        Some(c) => c,
-                        None => return Err(self.undef(proc, mo, fu, n as u32)),
-                    }
-                } else {
-                    let fun = read(proc, *f);
-                    self.fun_callee(proc, fun, n)?
-                };
+                let callee = self.call_fun_callee(proc, *apply, read(proc, *f), n)?;
                 return self.enter(proc, m.id, pc, callee, n, *tail);
             }
             Ins::Return => return Ok(Flow::Return),
@@ -2107,6 +2134,28 @@ impl<'w> Worker<'w> {
         match fun_callee(&self.modules, &self.literals, proc, fun, n)? {
             Ok(c) => Ok(c),
             Err((mo, f, a)) => self.with_vm(|vm| vm.export_callee(proc, mo, f, a)),
+        }
+    }
+
+    /// What `call_fun` calls: `fun` with `n` arguments, or (`apply`) the
+    /// function named by the two registers after the arguments.
+    fn call_fun_callee(
+        &mut self,
+        proc: &mut Proc,
+        apply: bool,
+        fun: Word,
+        n: usize,
+    ) -> Result<Callee, Exception> {
+        if !apply {
+            return self.fun_callee(proc, fun, n);
+        }
+        let (module, function) = (proc.x[n], proc.x[n + 1]);
+        let (Some(mo), Some(fu)) = (module.as_atom(), function.as_atom()) else {
+            return Err(Exception::error(Word::atom(atom::BADARG)));
+        };
+        match self.resolve(mo, fu, n as u32) {
+            Some(c) => Ok(c),
+            None => Err(self.undef(proc, mo, fu, n as u32)),
         }
     }
 
@@ -2636,6 +2685,45 @@ fn persistent_get(vm: &mut Vm, p: &mut Proc, key: Word, default: Option<Word>) -
     }
 }
 
+/// `logger:set_primary_config(level, Level)` without a logger process
+/// (LAM boots no kernel application): the level goes where OTP's
+/// `logger_config:allow/2`, which every logging macro calls, reads it, and
+/// the per-module levels it cached from the old one are dropped.
+fn set_logger_level(vm: &mut Vm, key: Word, level: Word) -> NativeResult {
+    let levels = [
+        "none",
+        "emergency",
+        "alert",
+        "critical",
+        "error",
+        "warning",
+        "notice",
+        "info",
+        "debug",
+    ];
+    let named = level.as_atom().map(|l| vm.atoms.name(l));
+    let number = match named.as_deref() {
+        Some("all") => 10,
+        Some(l) => match levels.iter().position(|x| *x == l) {
+            Some(i) => i as i64 - 1,
+            None => return nbadarg(),
+        },
+        None => return nbadarg(),
+    };
+    if key != Word::atom(vm.atoms.intern("level")) {
+        return nbadarg();
+    }
+    let config = Term::atom("logger_config");
+    vm.persistent.retain(
+        |(k, _)| !matches!(k, Term::Tuple(t) if t.len() == 2 && t[0].cmp_exact(&config).is_eq()),
+    );
+    vm.persistent.push((
+        Term::Tuple(vec![config, Term::atom("$primary_config$")]),
+        Term::Int(number),
+    ));
+    value(Word::atom(atom::OK))
+}
+
 fn halt(vm: &mut Vm, status: Word) -> NativeResult {
     vm.halted = Some(match status.as_small() {
         Some(s) => s as i32,
@@ -2658,6 +2746,17 @@ pub static PROC_NATIVES: &[(&str, &str, u32, ProcNativeFn)] = &[
     ("erlang", "halt", 2, |vm, _, a| halt(vm, a[0])),
     ("persistent_term", "get", 1, |vm, p, a| {
         persistent_get(vm, p, a[0], None)
+    }),
+    // erl's default (`+pc latin1`): what ~p prints as a string.
+    ("io", "printable_range", 0, |vm, _, _| {
+        value(Word::atom(vm.atoms.intern("latin1")))
+    }),
+    // No application is loaded: every environment variable is unset.
+    ("application_controller", "get_env", 2, |_, _, _| {
+        value(Word::atom(atom::UNDEFINED))
+    }),
+    ("logger", "set_primary_config", 2, |vm, _, a| {
+        set_logger_level(vm, a[0], a[1])
     }),
     ("persistent_term", "get", 2, |vm, p, a| {
         persistent_get(vm, p, a[0], Some(a[1]))

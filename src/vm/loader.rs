@@ -112,6 +112,10 @@ pub enum Ins {
     Move2(Src, Dst, Src, Dst),
     /// `deallocate` then `return`.
     DeallocReturn,
+    /// `call_fun` then `deallocate`, `return`: a tail call (as the BEAM's
+    /// loader makes it, so the caller's frame is gone from stack traces
+    /// there too).
+    CallFunLast(bool, u32, Src),
 }
 
 /// Fuses common pairs of instructions into one dispatch. Instruction
@@ -124,6 +128,9 @@ fn fuse(code: &mut [Ins]) {
                 Ins::Move2(*s1, *d1, *s2, *d2)
             }
             (Ins::Deallocate, Ins::Return) => Ins::DeallocReturn,
+            (Ins::CallFun(apply, n, f, false), Ins::DeallocReturn) => {
+                Ins::CallFunLast(*apply, *n, *f)
+            }
             _ => continue,
         };
         code[i] = fused;

@@ -250,7 +250,14 @@ fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Option<Word> 
                 ((p.mid, p.pc), &p.calls)
             } else {
                 let q = other(vm, target)?;
-                ((q.mid, q.pc), &q.calls)
+                // One waiting in a receive is where the receive starts (the
+                // BEAM resumes it there), not at its wait at the end.
+                let pc = if q.waiting && q.wake_pc != u32::MAX {
+                    q.wake_pc
+                } else {
+                    q.pc
+                };
+                ((q.mid, pc), &q.calls)
             };
             let frames: Vec<(u32, u32)> = std::iter::once(top)
                 .chain(

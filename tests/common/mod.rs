@@ -175,8 +175,10 @@ pub fn output_within(
 }
 
 /// Output with what legitimately differs between two VMs made equal: the
-/// time in logger report headers (`=ERROR REPORT==== <time> ===`) and pid
-/// numbers (`<0.N.0>`: each VM numbers its own processes).
+/// time in logger report headers (`=ERROR REPORT==== <time> ===`), pid
+/// numbers (`<0.N.0>`: each VM numbers its own processes), and the heap
+/// size, stack size and reduction count in a crash report (each VM counts
+/// its own words and reductions).
 pub fn normalize_output(out: &[u8]) -> String {
     let text = String::from_utf8_lossy(out);
     let mut result = String::with_capacity(text.len());
@@ -186,6 +188,18 @@ pub fn normalize_output(out: &[u8]) -> String {
             let head = &body[..body.find(" REPORT==== ").expect("checked") + 12];
             result.push_str(head);
             result.push_str("<time> ===");
+            result.push_str(&line[body.len()..]);
+            continue;
+        }
+        // A crash report's memory and reduction counts are the VM's own.
+        let trimmed = body.trim_start();
+        if let Some((key, n)) = trimmed.split_once(": ")
+            && matches!(key, "heap_size" | "stack_size" | "reductions")
+            && !n.is_empty()
+            && n.bytes().all(|b| b.is_ascii_digit())
+        {
+            result.push_str(&line[..line.len() - n.len() - (line.len() - body.len())]);
+            result.push('N');
             result.push_str(&line[body.len()..]);
             continue;
         }
