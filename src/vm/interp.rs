@@ -1109,7 +1109,9 @@ impl<'w> Worker<'w> {
         }
     }
 
-    /// Runs `f` on the VM, under its lock.
+    /// Runs `f` on the VM, under its lock (out of line: the run loop that
+    /// calls it is faster without its code).
+    #[inline(never)]
     fn with_vm<R>(&mut self, f: impl FnOnce(&mut Vm) -> R) -> R {
         let sched = self.sched;
         let mut vm = sched.lock(self.id);
