@@ -285,6 +285,14 @@ impl Proc {
         }))
     }
 
+    /// Drops the current stack frame (`deallocate`).
+    #[inline(always)]
+    fn pop_frame(&mut self) {
+        let f = self.frames.pop().expect("a frame");
+        self.stack.truncate(f.start);
+        self.y_base = self.frames.last().map_or(0, |f| f.base);
+    }
+
     /// Ends the receive it waits in by its timeout.
     pub(crate) fn time_out(&mut self) {
         self.deadline = None;
@@ -692,35 +700,48 @@ impl Vm {
                 )
             });
         }
-        let normal = reason == Word::atom(atom::NORMAL);
         for linked in std::mem::take(&mut p.links) {
             if self.running.contains_key(&linked) && !is(&running, linked) {
                 let mut area = Area::default();
                 let reason = view.copy_into(reason, &mut area);
                 self.defer(linked, Deferred::LinkExit(p.pid, area, reason));
-                continue;
+            } else {
+                self.link_exit(&mut running, linked, p.pid, &view, reason);
             }
-            let Some(trapping) = self.with_proc(&mut running, linked, |l| {
-                l.links.retain(|x| *x != p.pid);
-                l.trap_exit
-            }) else {
-                continue;
-            };
-            if trapping {
-                self.signal(&mut running, linked, |heap| {
-                    let reason = view.copy_into(reason, heap);
-                    heap.tuple(0, &[Word::atom(atom::EXIT_TAG), from, reason])
-                });
-            } else if !normal {
-                if let Some(run) = running.as_deref_mut().filter(|x| x.pid == linked) {
-                    // The running process dies at its next instruction.
-                    run.pending_exit = Some(view.copy_into(reason, &mut run.heap));
-                } else if let Some(mut l) = self.procs.remove(&linked) {
-                    self.unready(linked);
-                    let reason = view.copy_into(reason, &mut l.heap);
-                    self.exit_signals_to(&mut l, reason, running.as_deref_mut());
-                    self.ended_by_signal(l, reason);
-                }
+        }
+    }
+
+    /// The exit signal of linked process `from`, ended with `reason` (read
+    /// through `view`), reaches `to`: unlinks it, then is a message if `to`
+    /// traps exits, else ends it unless the reason is `normal`.
+    fn link_exit(
+        &mut self,
+        running: &mut Option<&mut Proc>,
+        to: u64,
+        from: u64,
+        view: &View,
+        reason: Word,
+    ) {
+        let Some(trapping) = self.with_proc(running, to, |l| {
+            l.links.retain(|x| *x != from);
+            l.trap_exit
+        }) else {
+            return;
+        };
+        if trapping {
+            self.signal(running, to, |heap| {
+                let reason = view.copy_into(reason, heap);
+                heap.tuple(0, &[Word::atom(atom::EXIT_TAG), Word::pid(from), reason])
+            });
+        } else if reason != Word::atom(atom::NORMAL) {
+            if let Some(run) = running.as_deref_mut().filter(|x| x.pid == to) {
+                // The running process dies at its next instruction.
+                run.pending_exit = Some(view.copy_into(reason, &mut run.heap));
+            } else if let Some(mut l) = self.procs.remove(&to) {
+                self.unready(to);
+                let reason = view.copy_into(reason, &mut l.heap);
+                self.exit_signals_to(&mut l, reason, running.as_deref_mut());
+                self.ended_by_signal(l, reason);
             }
         }
     }
@@ -789,8 +810,13 @@ impl Vm {
 
     /// Makes `pid` runnable, on the run queue of the scheduler holding the lock.
     pub(crate) fn ready(&mut self, pid: u64) {
+        self.run_queue().push_back(pid);
+    }
+
+    /// The run queue of the scheduler holding the lock.
+    fn run_queue(&mut self) -> &mut std::collections::VecDeque<u64> {
         let q = self.current.min(self.run_queues.len() - 1);
-        self.run_queues[q].push_back(pid);
+        &mut self.run_queues[q]
     }
 
     /// Takes `pid` off the run queues (it ended).
@@ -818,8 +844,7 @@ impl Vm {
                 }),
                 Deferred::Waiter(w) => {
                     if self.procs.contains_key(&w) {
-                        let q = self.current.min(self.run_queues.len() - 1);
-                        self.run_queues[q].push_front(w);
+                        self.run_queue().push_front(w);
                     }
                 }
                 Deferred::MonitorGone(id) => {
@@ -828,26 +853,11 @@ impl Vm {
                     }
                 }
                 Deferred::LinkExit(from, area, reason) => {
-                    let Some(l) = self.procs.get_mut(&pid) else {
-                        return;
-                    };
-                    l.links.retain(|x| *x != from);
                     let view = View {
                         heap: &area,
                         literals: &literals,
                     };
-                    if l.trap_exit {
-                        self.deliver(pid, |heap, _| {
-                            let reason = view.copy_into(reason, heap);
-                            heap.tuple(0, &[Word::atom(atom::EXIT_TAG), Word::pid(from), reason])
-                        });
-                    } else if reason != Word::atom(atom::NORMAL) {
-                        let mut l = self.procs.remove(&pid).expect("checked");
-                        self.unready(pid);
-                        let reason = view.copy_into(reason, &mut l.heap);
-                        self.exit_signals_to(&mut l, reason, None);
-                        self.ended_by_signal(l, reason);
-                    }
+                    self.link_exit(&mut None, pid, from, &view, reason);
                 }
             }
         }
@@ -1252,9 +1262,7 @@ impl<'w> Worker<'w> {
                     continue;
                 }
                 Ins::DeallocReturn if !proc.calls.is_empty() => {
-                    let f = proc.frames.pop().expect("a frame");
-                    proc.stack.truncate(f.start);
-                    proc.y_base = proc.frames.last().map_or(0, |f| f.base);
+                    proc.pop_frame();
                     let r = proc.calls.pop().expect("checked");
                     if r.module != mid {
                         mid = r.module;
@@ -1423,9 +1431,7 @@ impl<'w> Worker<'w> {
                     continue;
                 }
                 Ins::Deallocate => {
-                    let f = proc.frames.pop().expect("a frame");
-                    proc.stack.truncate(f.start);
-                    proc.y_base = proc.frames.last().map_or(0, |f| f.base);
+                    proc.pop_frame();
                     pc += 1;
                     continue;
                 }
@@ -1594,9 +1600,7 @@ impl<'w> Worker<'w> {
                 proc.y_base = start;
             }
             Ins::Deallocate => {
-                let f = proc.frames.pop().expect("a frame");
-                proc.y_base = proc.frames.last().map_or(0, |f| f.base);
-                proc.stack.truncate(f.start);
+                proc.pop_frame();
             }
             Ins::Trim(n) => {
                 proc.frames.last_mut().expect("a frame").base += *n as usize;
@@ -1717,9 +1721,7 @@ impl<'w> Worker<'w> {
                     // follow (and one that must wait finds its frame).
                     return self.enter(proc, m.id, pc, callee, n, false);
                 }
-                let fr = proc.frames.pop().expect("a frame");
-                proc.y_base = proc.frames.last().map_or(0, |f| f.base);
-                proc.stack.truncate(fr.start);
+                proc.pop_frame();
                 return self.enter(proc, m.id, pc, callee, n, true);
             }
             Ins::CallFun(apply, arity, f, tail) => {
@@ -1737,9 +1739,7 @@ impl<'w> Worker<'w> {
                 return Ok(Flow::Goto(pc + 2));
             }
             Ins::DeallocReturn => {
-                let f = proc.frames.pop().expect("a frame");
-                proc.y_base = proc.frames.last().map_or(0, |f| f.base);
-                proc.stack.truncate(f.start);
+                proc.pop_frame();
                 return Ok(Flow::Return);
             }
             Ins::Bif(i, fail, args, d) | Ins::Native(_, i, fail, args, d) => {
@@ -2152,13 +2152,22 @@ impl<'w> Worker<'w> {
             return self.fun_callee(proc, fun, n);
         }
         let (module, function) = (proc.x[n], proc.x[n + 1]);
+        self.mfa_callee(proc, module, function, n)
+    }
+
+    /// What calling `module:function` with `n` arguments enters (`badarg`
+    /// unless both are atoms, `undef` if there is no such function).
+    fn mfa_callee(
+        &mut self,
+        proc: &mut Proc,
+        module: Word,
+        function: Word,
+        n: usize,
+    ) -> Result<Callee, Exception> {
         let (Some(mo), Some(fu)) = (module.as_atom(), function.as_atom()) else {
             return Err(Exception::error(Word::atom(atom::BADARG)));
         };
-        match self.resolve(mo, fu, n as u32) {
-            Some(c) => Ok(c),
-            None => Err(self.undef(proc, mo, fu, n as u32)),
-        }
+        self.with_vm(|vm| vm.export_callee(proc, mo, fu, n as u32))
     }
 
     fn enter(
@@ -2220,13 +2229,7 @@ impl<'w> Worker<'w> {
                         // apply(Fun, Args).
                         self.fun_callee(proc, fun, n)
                     } else {
-                        let (Some(mo), Some(fu)) = (fun.as_atom(), fu.as_atom()) else {
-                            return Err(Exception::error(Word::atom(atom::BADARG)));
-                        };
-                        match self.resolve(mo, fu, n as u32) {
-                            Some(c) => Ok(c),
-                            None => Err(self.undef(proc, mo, fu, n as u32)),
-                        }
+                        self.mfa_callee(proc, fun, fu, n)
                     };
                     let flow = self.enter(proc, mid, pc, callee?, n, tail);
                     if let Ok(Flow::Retry) = flow {

@@ -518,15 +518,9 @@ fn registered(vm: &mut Vm, p: &mut Proc) -> NativeResult {
 }
 
 fn processes(vm: &mut Vm, p: &mut Proc) -> NativeResult {
-    let mut pids: Vec<u64> = vm
-        .procs
-        .keys()
-        .chain(vm.running.keys())
-        .copied()
-        .chain([p.pid])
-        .collect();
+    // The caller is among the running ones.
+    let mut pids: Vec<u64> = vm.procs.keys().chain(vm.running.keys()).copied().collect();
     pids.sort();
-    pids.dedup();
     let ws: Vec<Word> = pids.into_iter().map(Word::pid).collect();
     Value(list_of(&mut p.heap, &ws))
 }

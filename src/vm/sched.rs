@@ -141,42 +141,23 @@ impl Vm {
     fn finish(&mut self, mut p: Box<Proc>, outcome: Outcome) {
         let pid = p.pid;
         let mut deferred = self.running.remove(&pid).unwrap_or_default();
-        let ended = match outcome {
-            Outcome::Yield | Outcome::Wait => None,
-            Outcome::Done(v) => Some(Ok(v)),
-            Outcome::Failed(e) => Some(Err(e)),
-        };
-        let Some(ended) = ended else {
-            match p.blocked_on.take() {
-                // It waits, off the run queues, for the process it acts on
-                // to finish its slice.
-                Some(t) if self.running.contains_key(&t) => {
-                    self.running
-                        .get_mut(&t)
-                        .expect("checked")
-                        .push(Deferred::Waiter(pid));
-                    self.procs.insert(pid, p);
-                    self.apply_deferred(pid, deferred);
+        let (reason, result) = match outcome {
+            Outcome::Yield | Outcome::Wait => {
+                let blocked = p.blocked_on.take();
+                match blocked.and_then(|t| self.running.get_mut(&t)) {
+                    // It waits, off the run queues, for the process it acts
+                    // on to finish its slice.
+                    Some(signals) => {
+                        signals.push(Deferred::Waiter(pid));
+                        self.procs.insert(pid, p);
+                    }
+                    None => self.park(p, matches!(outcome, Outcome::Wait)),
                 }
-                _ => {
-                    self.park(p, matches!(outcome, Outcome::Wait));
-                    self.apply_deferred(pid, deferred);
-                }
+                self.apply_deferred(pid, deferred);
+                return;
             }
-            return;
-        };
-        // The processes waiting for it can act now (on a process gone).
-        deferred.retain(|d| matches!(d, Deferred::Waiter(_)));
-        self.apply_deferred(pid, deferred);
-        match ended {
-            Ok(v) => {
-                self.exit_signals(&mut p, Word::atom(atom::NORMAL));
-                if Some(pid) == self.root {
-                    self.last_heap = Some(p);
-                    self.ended = Some(Ok(v));
-                }
-            }
-            Err(e) => {
+            Outcome::Done(v) => (Word::atom(atom::NORMAL), Ok(v)),
+            Outcome::Failed(e) => {
                 let reason = self.exit_reason(&mut p, &e);
                 if e.class != atom::EXIT {
                     self.error_report(&p, reason);
@@ -192,12 +173,16 @@ impl Vm {
                         crate::erlfmt::w(&v.to_term(reason, &self.atoms))
                     );
                 }
-                self.exit_signals(&mut p, reason);
-                if Some(pid) == self.root {
-                    self.last_heap = Some(p);
-                    self.ended = Some(Err(e));
-                }
+                (reason, Err(e))
             }
+        };
+        // The processes waiting for it can act now (on a process gone).
+        deferred.retain(|d| matches!(d, Deferred::Waiter(_)));
+        self.apply_deferred(pid, deferred);
+        self.exit_signals(&mut p, reason);
+        if Some(pid) == self.root {
+            self.last_heap = Some(p);
+            self.ended = Some(result);
         }
         if self.ended.is_some() || self.halted.is_some() {
             self.stopped = true;
@@ -205,7 +190,7 @@ impl Vm {
     }
 }
 
-impl Worker<'_> {
+impl<'w> Worker<'w> {
     /// The scheduler loop: runs processes until the run ends.
     pub(crate) fn run(&mut self) {
         let sched = self.sched;
@@ -243,15 +228,10 @@ impl Worker<'_> {
                 }
                 continue;
             };
-            let Some(mut p) = vm.procs.remove(&pid) else {
+            let Some(p) = vm.procs.remove(&pid) else {
                 continue;
             };
-            vm.running.insert(pid, Vec::new());
-            self.sync(&vm);
-            drop(vm);
-            let outcome = self.run_slice(&mut p);
-            vm = sched.lock(self.id);
-            vm.finish(p, outcome);
+            vm = self.slice(vm, p);
             // Wake an idle scheduler when there is more work than this one
             // takes next, or when the run is over.
             if vm.idle > 0 && (vm.stopped || vm.queued() > 1) {
@@ -265,10 +245,9 @@ impl Worker<'_> {
     /// Lets the group leader finish what it was given (output and error
     /// reports) before the VM stops, as erl's I/O is flushed at halt.
     pub(crate) fn drain_group_leader(&mut self) {
-        let sched = self.sched;
+        let mut vm = self.sched.lock(self.id);
         // Bounded: a group leader never needs more than a few slices.
         for _ in 0..1000 {
-            let mut vm = sched.lock(self.id);
             let Some(gl) = vm.group_leader_pid() else {
                 return;
             };
@@ -276,14 +255,22 @@ impl Worker<'_> {
                 return;
             }
             vm.unready(gl);
-            let Some(mut g) = vm.procs.remove(&gl) else {
+            let Some(g) = vm.procs.remove(&gl) else {
                 return;
             };
-            vm.running.insert(gl, Vec::new());
-            self.sync(&vm);
-            drop(vm);
-            let outcome = self.run_slice(&mut g);
-            sched.lock(self.id).finish(g, outcome);
+            vm = self.slice(vm, g);
         }
+    }
+
+    /// Runs one slice of `p` (just taken out of the table) with the lock
+    /// released, and hands its end back to the VM; returns the lock.
+    fn slice(&mut self, mut vm: MutexGuard<'w, Vm>, mut p: Box<Proc>) -> MutexGuard<'w, Vm> {
+        vm.running.insert(p.pid, Vec::new());
+        self.sync(&vm);
+        drop(vm);
+        let outcome = self.run_slice(&mut p);
+        let mut vm = self.sched.lock(self.id);
+        vm.finish(p, outcome);
+        vm
     }
 }

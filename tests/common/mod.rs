@@ -198,7 +198,7 @@ pub fn normalize_output(out: &[u8]) -> String {
             && !n.is_empty()
             && n.bytes().all(|b| b.is_ascii_digit())
         {
-            result.push_str(&line[..line.len() - n.len() - (line.len() - body.len())]);
+            result.push_str(&body[..body.len() - n.len()]);
             result.push('N');
             result.push_str(&line[body.len()..]);
             continue;
