@@ -33,6 +33,7 @@ fn old_style_binary_construction_prints_what_erl_prints() {
 const OLD_STYLE: &[&str] = &[
     "binaries",
     "bits_syntax",
+    "bits_fields",
     "binary_append",
     "binary_module",
     "conversions",

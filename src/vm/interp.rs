@@ -442,7 +442,14 @@ impl Vm {
     }
 
     /// Links a validated LAM module into the VM and returns its id.
+    ///
+    /// # Panics
+    /// When the module does not validate: the run loop relies on what
+    /// validation checks (register numbers in range).
     pub fn add(&mut self, m: crate::lam::Module) -> u32 {
+        if let Err(e) = m.validate() {
+            panic!("Vm::add takes a validated module: {e}");
+        }
         let id = self.modules.len() as u32;
         let (loaded, area) = loader::link(m, id, &self.atoms);
         self.by_name.insert(loaded.name, id);
@@ -1094,6 +1101,9 @@ pub(crate) struct Worker<'w> {
     /// The register file: a running process's `x` registers live here,
     /// swapped into it for its slice; an idle process keeps only the few
     /// that are live, so it costs a few hundred bytes, not 16 KB.
+    /// While a process runs, its `x` therefore has all `X_REGS` registers,
+    /// and validation (`Vm::add`) keeps register numbers below that: the
+    /// run loop reads them unchecked.
     xfile: Vec<Word>,
 }
 
@@ -1215,6 +1225,18 @@ impl<'w> Worker<'w> {
     fn run_slice_in(&mut self, proc: &mut Proc) -> Outcome {
         let (mut mid, mut pc) = (proc.mid, proc.pc);
         let mut m = self.modules[mid as usize].clone();
+        // The code being run, held apart from `m` so that a dispatch does
+        // not first load `m`'s vector: it is the start of the chain of loads
+        // that each jump through the dispatch table waits on.
+        // SAFETY: the slice borrows from `m`, which is only ever replaced
+        // together with it (`switch!`) and outlives every use.
+        let mut code: &[Ins] = unsafe { &*(m.code.as_slice() as *const [Ins]) };
+        macro_rules! switch {
+            ($to:expr) => {{
+                m = self.modules[$to as usize].clone();
+                code = unsafe { &*(m.code.as_slice() as *const [Ins]) };
+            }};
+        }
         proc.total_reductions += u64::from(proc.reductions);
         proc.reductions = 0;
         if let Some(e) = proc.pending_failure.take() {
@@ -1230,7 +1252,8 @@ impl<'w> Worker<'w> {
             macro_rules! rd {
                 ($s:expr) => {
                     match $s {
-                        Src::X(r) => proc.x[r as usize],
+                        // SAFETY: see `xfile`.
+                        Src::X(r) => unsafe { *proc.x.get_unchecked(r as usize) },
                         Src::Y(r) => proc.stack[proc.y_base + r as usize],
                         Src::C(w) => w,
                     }
@@ -1240,7 +1263,8 @@ impl<'w> Worker<'w> {
                 ($d:expr, $v:expr) => {{
                     let v = $v;
                     match $d {
-                        Dst::X(r) => proc.x[r as usize] = v,
+                        // SAFETY: see `xfile`.
+                        Dst::X(r) => unsafe { *proc.x.get_unchecked_mut(r as usize) = v },
                         Dst::Y(r) => {
                             let b = proc.y_base;
                             proc.stack[b + r as usize] = v
@@ -1249,7 +1273,7 @@ impl<'w> Worker<'w> {
                     }
                 }};
             }
-            match &m.code[pc as usize] {
+            match &code[pc as usize] {
                 Ins::Move(src, dst) => {
                     wr!(*dst, rd!(*src));
                     pc += 1;
@@ -1261,12 +1285,45 @@ impl<'w> Worker<'w> {
                     pc += 2;
                     continue;
                 }
+                // The call itself is the next instruction: when the process
+                // must yield or collect first, that instruction does it.
+                Ins::MoveCall(tail, l, s, d) => {
+                    wr!(*d, rd!(*s));
+                    pc += 1;
+                    if proc.reductions < BUDGET && proc.heap.len() <= proc.gc_limit {
+                        proc.reductions += 1;
+                        if !*tail {
+                            proc.calls.push(Ret {
+                                module: mid,
+                                pc: pc + 1,
+                            });
+                        }
+                        pc = *l;
+                    }
+                    continue;
+                }
+                Ins::Move2Call(tail, l, s1, d1, s2, d2) => {
+                    wr!(*d1, rd!(*s1));
+                    wr!(*d2, rd!(*s2));
+                    pc += 2;
+                    if proc.reductions < BUDGET && proc.heap.len() <= proc.gc_limit {
+                        proc.reductions += 1;
+                        if !*tail {
+                            proc.calls.push(Ret {
+                                module: mid,
+                                pc: pc + 1,
+                            });
+                        }
+                        pc = *l;
+                    }
+                    continue;
+                }
                 Ins::DeallocReturn if !proc.calls.is_empty() => {
                     proc.pop_frame();
                     let r = proc.calls.pop().expect("checked");
                     if r.module != mid {
                         mid = r.module;
-                        m = self.modules[mid as usize].clone();
+                        switch!(mid);
                     }
                     pc = r.pc;
                     continue;
@@ -1298,6 +1355,20 @@ impl<'w> Worker<'w> {
                             continue;
                         }
                         NativeResult::Error(_) if *fail != NOFAIL => {
+                            pc = *fail;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                }
+                Ins::BsMatch(op, _, fail, s, d, _) => {
+                    match crate::vm::bits::fast(*op, &mut proc.heap, &self.literals, rd!(*s)) {
+                        Some(Ok(v)) => {
+                            wr!(*d, v);
+                            pc += 1;
+                            continue;
+                        }
+                        Some(Err(())) if *fail != NOFAIL => {
                             pc = *fail;
                             continue;
                         }
@@ -1362,11 +1433,27 @@ impl<'w> Worker<'w> {
                     pc += 1;
                     continue;
                 }
-                Ins::Arith(k @ (0 | 1 | 2 | 4 | 5), _, a, b, dst) => {
+                Ins::Add(_, a, b, dst) => {
+                    if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small())
+                        && let Some(w) = Word::small(x + y)
+                    {
+                        wr!(*dst, w);
+                        pc += 1;
+                        continue;
+                    }
+                }
+                Ins::Sub(_, a, b, dst) => {
+                    if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small())
+                        && let Some(w) = Word::small(x - y)
+                    {
+                        wr!(*dst, w);
+                        pc += 1;
+                        continue;
+                    }
+                }
+                Ins::Arith(k @ (2 | 4 | 5), _, a, b, dst) => {
                     if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
                         let r = match *k {
-                            0 => Some(x + y),
-                            1 => Some(x - y),
                             2 => x.checked_mul(y),
                             4 if y != 0 => Some(x / y),
                             5 if y != 0 => Some(x % y),
@@ -1379,6 +1466,50 @@ impl<'w> Worker<'w> {
                         }
                     }
                 }
+                Ins::Lt(fail, a, b) => {
+                    if let (Some(p), Some(q)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
+                        pc = if p < q { pc + 1 } else { *fail };
+                        continue;
+                    }
+                }
+                Ins::Ge(fail, a, b) => {
+                    if let (Some(p), Some(q)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
+                        pc = if p >= q { pc + 1 } else { *fail };
+                        continue;
+                    }
+                }
+                // Small integers, atoms, nil and pids are equal exactly when
+                // their words are.
+                Ins::EqExact(fail, a, b) => {
+                    let (x, y) = (rd!(*a), rd!(*b));
+                    if x.is_immediate() && y.is_immediate() {
+                        pc = if x == y { pc + 1 } else { *fail };
+                        continue;
+                    }
+                }
+                Ins::NeExact(fail, a, b) => {
+                    let (x, y) = (rd!(*a), rd!(*b));
+                    if x.is_immediate() && y.is_immediate() {
+                        pc = if x != y { pc + 1 } else { *fail };
+                        continue;
+                    }
+                }
+                Ins::ListSplit(fail, s, h, t) => {
+                    let l = rd!(*s);
+                    if !l.is_list() {
+                        pc = *fail;
+                        continue;
+                    }
+                    let (hv, tv) = View {
+                        heap: &proc.heap,
+                        literals: &self.literals,
+                    }
+                    .cons(l);
+                    wr!(*h, hv);
+                    wr!(*t, tv);
+                    pc += 2;
+                    continue;
+                }
                 Ins::Test1(k, fail, a) => {
                     let x = rd!(*a);
                     let pass = match *k {
@@ -1387,35 +1518,6 @@ impl<'w> Worker<'w> {
                         bif::test_kind::IS_LIST => Some(x.is_list() || x == Word::NIL),
                         bif::test_kind::IS_ATOM => Some(x.as_atom().is_some()),
                         _ => None,
-                    };
-                    if let Some(pass) = pass {
-                        pc = if pass { pc + 1 } else { *fail };
-                        continue;
-                    }
-                }
-                Ins::Test2(
-                    k @ (bif::test_kind::LT
-                    | bif::test_kind::GE
-                    | bif::test_kind::EQ_EXACT
-                    | bif::test_kind::NE_EXACT),
-                    fail,
-                    a,
-                    b,
-                ) => {
-                    let (x, y) = (rd!(*a), rd!(*b));
-                    let pass = if let (Some(p), Some(q)) = (x.as_small(), y.as_small()) {
-                        Some(match *k {
-                            bif::test_kind::LT => p < q,
-                            bif::test_kind::GE => p >= q,
-                            bif::test_kind::EQ_EXACT => p == q,
-                            _ => p != q,
-                        })
-                    } else if x.is_immediate() && y.is_immediate() && *k >= bif::test_kind::EQ_EXACT
-                    {
-                        // Atoms, nil, pids: equal exactly when the words are.
-                        Some((x == y) == (*k == bif::test_kind::EQ_EXACT))
-                    } else {
-                        None
                     };
                     if let Some(pass) = pass {
                         pc = if pass { pc + 1 } else { *fail };
@@ -1457,7 +1559,7 @@ impl<'w> Worker<'w> {
                     let r = proc.calls.pop().expect("checked");
                     if r.module != mid {
                         mid = r.module;
-                        m = self.modules[mid as usize].clone();
+                        switch!(mid);
                     }
                     pc = r.pc;
                     continue;
@@ -1476,7 +1578,7 @@ impl<'w> Worker<'w> {
                 Ok(Flow::Enter(to_mod, to)) => {
                     if to_mod != mid {
                         mid = to_mod;
-                        m = self.modules[mid as usize].clone();
+                        switch!(mid);
                     }
                     pc = to;
                 }
@@ -1484,7 +1586,7 @@ impl<'w> Worker<'w> {
                     Some(r) => {
                         if r.module != mid {
                             mid = r.module;
-                            m = self.modules[mid as usize].clone();
+                            switch!(mid);
                         }
                         pc = r.pc;
                     }
@@ -1547,12 +1649,47 @@ impl<'w> Worker<'w> {
                     proc.x[3] = raw;
                     if h.module != mid {
                         mid = h.module;
-                        m = self.modules[mid as usize].clone();
+                        switch!(mid);
                     }
                     pc = h.label;
                 }
             }
         }
+    }
+
+    /// Calls a heap-only native for a `bif` instruction: its value, or
+    /// where the instruction goes instead (its fail label, or an exception,
+    /// with the BIF's frame noted for the stack trace).
+    fn call_native(
+        &mut self,
+        proc: &mut Proc,
+        m: &Loaded,
+        f: bif::NativeFn,
+        import: u32,
+        fail: u32,
+        vals: &[Word],
+    ) -> Result<Word, Result<Flow, Exception>> {
+        let mut ctx = Ctx {
+            heap: &mut proc.heap,
+            literals: &self.literals,
+            atoms: &self.atoms,
+            dict: &mut proc.dict,
+            modules: &self.modules,
+            building: &mut proc.building,
+        };
+        let e = match f(&mut ctx, vals) {
+            NativeResult::Value(v) => return Ok(v),
+            NativeResult::Error(e) => e,
+            NativeResult::Apply(..) | NativeResult::Retry => {
+                Exception::error(Word::atom(atom::BADARG))
+            }
+        };
+        if fail != NOFAIL {
+            return Err(Ok(Flow::Goto(fail)));
+        }
+        let (mo, fu, _) = m.imports[import as usize];
+        self.note_bif(proc, mo, fu, vals);
+        Err(Err(e))
     }
 
     // Inlined into the run loop: one call per instruction is what it costs otherwise.
@@ -1621,6 +1758,13 @@ impl<'w> Worker<'w> {
                     return Ok(Flow::Goto(*fail));
                 }
             }
+            // The run loop does the split too.
+            Ins::Test1(bif::test_kind::IS_NONEMPTY_LIST, fail, a) | Ins::ListSplit(fail, a, ..)
+                if !read(proc, *a).is_list() =>
+            {
+                return Ok(Flow::Goto(*fail));
+            }
+            Ins::Test1(bif::test_kind::IS_NONEMPTY_LIST, ..) | Ins::ListSplit(..) => {}
             Ins::Test1(k, fail, a) => {
                 let view = View {
                     heap: &proc.heap,
@@ -1630,7 +1774,20 @@ impl<'w> Worker<'w> {
                     return Ok(Flow::Goto(*fail));
                 }
             }
-            Ins::Test2(k, fail, a, b) => {
+            Ins::Test2(_, fail, a, b)
+            | Ins::Lt(fail, a, b)
+            | Ins::Ge(fail, a, b)
+            | Ins::EqExact(fail, a, b)
+            | Ins::NeExact(fail, a, b) => {
+                use bif::test_kind as t;
+                let k = match &m.code[pc as usize] {
+                    Ins::Test2(k, ..) => *k,
+                    Ins::Lt(..) => t::LT,
+                    Ins::Ge(..) => t::GE,
+                    Ins::EqExact(..) => t::EQ_EXACT,
+                    _ => t::NE_EXACT,
+                };
+                let k = &k;
                 let view = View {
                     heap: &proc.heap,
                     literals: &self.literals,
@@ -1731,13 +1888,15 @@ impl<'w> Worker<'w> {
                 return self.enter(proc, m.id, pc, callee, n, *tail);
             }
             Ins::Return => return Ok(Flow::Return),
-            Ins::Move2(s1, d1, s2, d2) => {
+            Ins::Move2(s1, d1, s2, d2) | Ins::Move2Call(_, _, s1, d1, s2, d2) => {
                 let v = read(proc, *s1);
                 write(proc, *d1, v);
                 let v = read(proc, *s2);
                 write(proc, *d2, v);
                 return Ok(Flow::Goto(pc + 2));
             }
+            // The run loop does the call too; here, the call that follows does.
+            Ins::MoveCall(_, _, s, d) => write(proc, *d, read(proc, *s)),
             Ins::DeallocReturn => {
                 proc.pop_frame();
                 return Ok(Flow::Return);
@@ -1785,30 +1944,24 @@ impl<'w> Worker<'w> {
                     big = args.iter().map(|s| read(proc, *s)).collect();
                     &big
                 };
-                let mut ctx = Ctx {
-                    heap: &mut proc.heap,
-                    literals: &self.literals,
-                    atoms: &self.atoms,
-                    dict: &mut proc.dict,
-                    modules: &self.modules,
-                    building: &mut proc.building,
-                };
-                match f(&mut ctx, vals) {
-                    NativeResult::Value(v) => write(proc, *d, v),
-                    NativeResult::Error(e) => {
-                        if *fail == NOFAIL {
-                            let (mo, fu, _) = m.imports[*i as usize];
-                            let vals = vals.to_vec();
-                            self.note_bif(proc, mo, fu, &vals);
-                        }
-                        return fail_or(*fail, e);
-                    }
-                    NativeResult::Apply(..) | NativeResult::Retry => {
-                        return fail_or(*fail, badarg());
-                    }
+                match self.call_native(proc, m, f, *i, *fail, vals) {
+                    Ok(v) => write(proc, *d, v),
+                    Err(flow) => return flow,
                 }
             }
-            Ins::Arith(k, fail, a, b, d) => {
+            Ins::BsMatch(op, i, fail, s, d, f) => {
+                let (vals, n) = op.args(read(proc, *s));
+                match self.call_native(proc, m, *f, *i, *fail, &vals[..n]) {
+                    Ok(v) => write(proc, *d, v),
+                    Err(flow) => return flow,
+                }
+            }
+            Ins::Arith(_, fail, a, b, d) | Ins::Add(fail, a, b, d) | Ins::Sub(fail, a, b, d) => {
+                let k = &match &m.code[pc as usize] {
+                    Ins::Arith(k, ..) => *k,
+                    Ins::Add(..) => 0,
+                    _ => 1,
+                };
                 let (va, vb) = (read(proc, *a), read(proc, *b));
                 match bif::arith(&mut proc.heap, &self.literals, *k, va, vb) {
                     Ok(v) => write(proc, *d, v),
@@ -1968,7 +2121,9 @@ impl<'w> Worker<'w> {
                 write(proc, *y, handler_marker(depth));
             }
             Ins::TryEnd(y) | Ins::CatchEnd(y) => {
-                if read(proc, dst_src(*y)) == handler_marker(proc.handlers.len().wrapping_sub(1)) {
+                // At a landing pad the handler is already gone.
+                let live = proc.handlers.len().checked_sub(1).map(handler_marker);
+                if live == Some(read(proc, dst_src(*y))) {
                     proc.handlers.pop();
                 }
                 write(proc, *y, Word::NIL);

@@ -12,6 +12,7 @@ use crate::lam::isa::{FLOAT_REG_BASE, LamOp, Operand};
 use crate::lam::module::Module;
 use crate::term::Term;
 use crate::vm::atoms::Atoms;
+use crate::vm::bits::BsOp;
 use crate::vm::heap::Area;
 use crate::vm::word::Word;
 
@@ -116,19 +117,65 @@ pub enum Ins {
     /// loader makes it, so the caller's frame is gone from stack traces
     /// there too).
     CallFunLast(bool, u32, Src),
+    /// `move` then a local `call` (or `tail_call`, when the flag is set) to
+    /// the label: the moves that set up a call's arguments cost no dispatch.
+    MoveCall(bool, u32, Src, Dst),
+    /// `move`, `move`, then a local `call` or `tail_call`.
+    Move2Call(bool, u32, Src, Dst, Src, Dst),
+    // The commonest arithmetic and tests, one variant each, so that the
+    // dispatch itself selects the operation (no second jump on a kind).
+    /// `arith add`: fail label, operands, destination.
+    Add(u32, Src, Src, Dst),
+    /// `arith sub`.
+    Sub(u32, Src, Src, Dst),
+    /// `test lt`: fail label, operands.
+    Lt(u32, Src, Src),
+    /// `test ge`.
+    Ge(u32, Src, Src),
+    /// `test eq_exact`.
+    EqExact(u32, Src, Src),
+    /// `test ne_exact`.
+    NeExact(u32, Src, Src),
+    /// `test is_nonempty_list` then `split_list` of the same list (fused).
+    ListSplit(u32, Src, Dst, Dst),
+    /// A `bif` of a matching native with constant operands (see `BsOp`):
+    /// the op, the import, fail label, the match context, destination,
+    /// and the native that does what the run loop leaves.
+    BsMatch(BsOp, u32, u32, Src, Dst, crate::vm::bif::NativeFn),
 }
 
-/// Fuses common pairs of instructions into one dispatch. Instruction
-/// indices do not change, so labels, the line table and return addresses
-/// stay valid.
+// The run loop reads one of these per dispatch: keep them small.
+const _: () = assert!(std::mem::size_of::<Ins>() <= 56);
+
+/// Fuses common runs of instructions into one dispatch. Instruction
+/// indices do not change (the first instruction of a run does the whole
+/// run; the others stay in place for jumps that land on them), so labels,
+/// the line table and return addresses stay valid.
 fn fuse(code: &mut [Ins]) {
-    for i in (0..code.len().saturating_sub(1)).rev() {
-        let fused = match (&code[i], &code[i + 1]) {
-            (Ins::Move(s1, d1), Ins::Move(s2, d2) | Ins::Move2(s2, d2, ..)) => {
-                Ins::Move2(*s1, *d1, *s2, *d2)
-            }
-            (Ins::Deallocate, Ins::Return) => Ins::DeallocReturn,
-            (Ins::CallFun(apply, n, f, false), Ins::DeallocReturn) => {
+    let orig = code.to_vec();
+    let local_call = |i: usize| match orig.get(i) {
+        Some(Ins::Call(_, Target::Local(l))) => Some((false, *l)),
+        Some(Ins::TailCall(_, Target::Local(l))) => Some((true, *l)),
+        _ => None,
+    };
+    for i in 0..orig.len() {
+        let fused = match (&orig[i], orig.get(i + 1)) {
+            (Ins::Move(s1, d1), Some(Ins::Move(s2, d2))) => match local_call(i + 2) {
+                Some((tail, l)) => Ins::Move2Call(tail, l, *s1, *d1, *s2, *d2),
+                None => Ins::Move2(*s1, *d1, *s2, *d2),
+            },
+            (Ins::Move(s, d), _) => match local_call(i + 1) {
+                Some((tail, l)) => Ins::MoveCall(tail, l, *s, *d),
+                None => continue,
+            },
+            (Ins::Deallocate, Some(Ins::Return)) => Ins::DeallocReturn,
+            (
+                Ins::Test1(crate::vm::bif::test_kind::IS_NONEMPTY_LIST, fail, s),
+                Some(Ins::SplitList(s2, h, t)),
+            ) if s == s2 => Ins::ListSplit(*fail, *s, *h, *t),
+            (Ins::CallFun(apply, n, f, false), Some(Ins::Deallocate))
+                if matches!(orig.get(i + 2), Some(Ins::Return)) =>
+            {
                 Ins::CallFunLast(*apply, *n, *f)
             }
             _ => continue,
@@ -289,13 +336,14 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
             },
             LamOp::Arith => match (fr(&a[2]), fr(&a[3]), fr(&a[4])) {
                 (Some(x), Some(y), Some(d)) => Ins::FArith(kind(&a[0]), label(&a[1]), x, y, d),
-                _ => Ins::Arith(
-                    kind(&a[0]),
-                    label(&a[1]),
-                    src(&a[2]),
-                    src(&a[3]),
-                    dst(&a[4]),
-                ),
+                _ => {
+                    let (fail, x, y, d) = (label(&a[1]), src(&a[2]), src(&a[3]), dst(&a[4]));
+                    match kind(&a[0]) {
+                        0 => Ins::Add(fail, x, y, d),
+                        1 => Ins::Sub(fail, x, y, d),
+                        k => Ins::Arith(k, fail, x, y, d),
+                    }
+                }
             },
             LamOp::Bif if fr(&a[3]).is_some() => {
                 let arg = list(&a[2]).first().cloned().unwrap_or(Operand::Nil);
@@ -313,7 +361,17 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
             LamOp::Jump => Ins::Jump(label(&a[0])),
             LamOp::Test => match &*list(&a[2]) {
                 [x] => Ins::Test1(kind(&a[0]), label(&a[1]), src(x)),
-                [x, y] => Ins::Test2(kind(&a[0]), label(&a[1]), src(x), src(y)),
+                [x, y] => {
+                    use crate::vm::bif::test_kind as t;
+                    let (fail, x, y) = (label(&a[1]), src(x), src(y));
+                    match kind(&a[0]) {
+                        t::LT => Ins::Lt(fail, x, y),
+                        t::GE => Ins::Ge(fail, x, y),
+                        t::EQ_EXACT => Ins::EqExact(fail, x, y),
+                        t::NE_EXACT => Ins::NeExact(fail, x, y),
+                        k => Ins::Test2(k, fail, x, y),
+                    }
+                }
                 args => Ins::Test(kind(&a[0]), label(&a[1]), args.iter().map(src).collect()),
             },
             LamOp::Select => {
@@ -345,6 +403,23 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
                 if let Some(f) =
                     *heap_natives[i as usize].get_or_insert_with(|| heap_native(i as usize))
                 {
+                    let args = list(&a[2]);
+                    let constants: Vec<Option<Word>> = args
+                        .iter()
+                        .skip(1)
+                        .map(|o| match src(o) {
+                            Src::C(w) => Some(w),
+                            _ => None,
+                        })
+                        .collect();
+                    let bs = match import_name(&a[0]) {
+                        ("lam", name, _) => BsOp::of(name, &constants),
+                        _ => None,
+                    };
+                    if let (Some(op), Some(ctx)) = (bs, args.first()) {
+                        code.push(Ins::BsMatch(op, i, label(&a[1]), src(ctx), dst(&a[3]), f));
+                        continue;
+                    }
                     code.push(Ins::Native(
                         f,
                         i,

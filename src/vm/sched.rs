@@ -45,6 +45,20 @@ impl Sched {
     }
 }
 
+/// Stops every scheduler when one unwinds from a panic (a bug in the VM):
+/// the others would wait for work forever, and the run would hang instead
+/// of reporting it.
+struct StopOnPanic<'a>(&'a Sched);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.lock(0).stopped = true;
+            self.0.wake.notify_all();
+        }
+    }
+}
+
 impl Vm {
     /// Runs processes until `until` finishes (its result) or, with `None`,
     /// until none can run, on `self.schedulers` threads.
@@ -66,13 +80,16 @@ impl Vm {
                 .map(|id| {
                     let sched = &sched;
                     s.spawn(move || {
+                        let _stop = StopOnPanic(sched);
                         let mut w = Worker::new(sched, id, &sched.lock(id));
                         w.run();
                     })
                 })
                 .collect();
+            let stop = StopOnPanic(&sched);
             let mut w = Worker::new(&sched, 0, &sched.lock(0));
             w.run();
+            drop(stop);
             for h in workers {
                 if let Err(panic) = h.join() {
                     std::panic::resume_unwind(panic);
