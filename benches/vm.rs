@@ -1,6 +1,6 @@
 //! The interpreter against erl, in one run: each program in
 //! `benches/programs/` is compiled with erlc and timed inside each VM by the
-//! same Erlang code (`erl/bench_tc.erl`: best of three `timer:tc` runs, so
+//! same Erlang code (`erl/bench_tc.erl`: best of five `timer:tc` runs, so
 //! start-up and code loading are excluded on both), and the ratio is
 //! printed; then start-up of a program that prints with io:format, end to
 //! end.

@@ -2,7 +2,7 @@
 %% -*- erlang -*-
 %%! -noshell
 %%
-%% Times Module:run() inside the VM with bench_tc:best/1 (best of three,
+%% Times Module:run() inside the VM with bench_tc:best/1 (best of five,
 %% start-up excluded), as LAM is timed: `bench_run.escript Dir Module...`
 %% prints "Module Microseconds Result".
 %% bench_parallel is timed on one scheduler and on two ("bench_parallel@1",
