@@ -1273,6 +1273,26 @@ impl<'w> Worker<'w> {
                     }
                 }};
             }
+            // Whether a call may go ahead here; else the call instruction
+            // goes to `step`, which yields or collects first.
+            macro_rules! can_call {
+                () => {
+                    proc.reductions < BUDGET && proc.heap.len() <= proc.gc_limit
+                };
+            }
+            // A local call (or tail call) from the call instruction at `pc`.
+            macro_rules! call_local {
+                ($tail:expr, $to:expr) => {{
+                    proc.reductions += 1;
+                    if !$tail {
+                        proc.calls.push(Ret {
+                            module: mid,
+                            pc: pc + 1,
+                        });
+                    }
+                    pc = $to;
+                }};
+            }
             match &code[pc as usize] {
                 Ins::Move(src, dst) => {
                     wr!(*dst, rd!(*src));
@@ -1290,15 +1310,8 @@ impl<'w> Worker<'w> {
                 Ins::MoveCall(tail, l, s, d) => {
                     wr!(*d, rd!(*s));
                     pc += 1;
-                    if proc.reductions < BUDGET && proc.heap.len() <= proc.gc_limit {
-                        proc.reductions += 1;
-                        if !*tail {
-                            proc.calls.push(Ret {
-                                module: mid,
-                                pc: pc + 1,
-                            });
-                        }
-                        pc = *l;
+                    if can_call!() {
+                        call_local!(*tail, *l);
                     }
                     continue;
                 }
@@ -1306,15 +1319,8 @@ impl<'w> Worker<'w> {
                     wr!(*d1, rd!(*s1));
                     wr!(*d2, rd!(*s2));
                     pc += 2;
-                    if proc.reductions < BUDGET && proc.heap.len() <= proc.gc_limit {
-                        proc.reductions += 1;
-                        if !*tail {
-                            proc.calls.push(Ret {
-                                module: mid,
-                                pc: pc + 1,
-                            });
-                        }
-                        pc = *l;
+                    if can_call!() {
+                        call_local!(*tail, *l);
                     }
                     continue;
                 }
@@ -1537,22 +1543,12 @@ impl<'w> Worker<'w> {
                     pc += 1;
                     continue;
                 }
-                Ins::Call(_, Target::Local(l))
-                    if proc.reductions < BUDGET && proc.heap.len() <= proc.gc_limit =>
-                {
-                    proc.reductions += 1;
-                    proc.calls.push(Ret {
-                        module: mid,
-                        pc: pc + 1,
-                    });
-                    pc = *l;
+                Ins::Call(_, Target::Local(l)) if can_call!() => {
+                    call_local!(false, *l);
                     continue;
                 }
-                Ins::TailCall(_, Target::Local(l))
-                    if proc.reductions < BUDGET && proc.heap.len() <= proc.gc_limit =>
-                {
-                    proc.reductions += 1;
-                    pc = *l;
+                Ins::TailCall(_, Target::Local(l)) if can_call!() => {
+                    call_local!(true, *l);
                     continue;
                 }
                 Ins::Return if !proc.calls.is_empty() => {
@@ -1789,12 +1785,11 @@ impl<'w> Worker<'w> {
                     Ins::EqExact(..) => t::EQ_EXACT,
                     _ => t::NE_EXACT,
                 };
-                let k = &k;
                 let view = View {
                     heap: &proc.heap,
                     literals: &self.literals,
                 };
-                if !bif::test(&view, &self.atoms, *k, &[read(proc, *a), read(proc, *b)]) {
+                if !bif::test(&view, &self.atoms, k, &[read(proc, *a), read(proc, *b)]) {
                     return Ok(Flow::Goto(*fail));
                 }
             }
@@ -1959,13 +1954,13 @@ impl<'w> Worker<'w> {
                 }
             }
             Ins::Arith(_, fail, a, b, d) | Ins::Add(fail, a, b, d) | Ins::Sub(fail, a, b, d) => {
-                let k = &match &m.code[pc as usize] {
+                let k = match &m.code[pc as usize] {
                     Ins::Arith(k, ..) => *k,
                     Ins::Add(..) => 0,
                     _ => 1,
                 };
                 let (va, vb) = (read(proc, *a), read(proc, *b));
-                match bif::arith(&mut proc.heap, &self.literals, *k, va, vb) {
+                match bif::arith(&mut proc.heap, &self.literals, k, va, vb) {
                     Ok(v) => write(proc, *d, v),
                     Err(e) => {
                         if *fail == NOFAIL {
@@ -1973,7 +1968,7 @@ impl<'w> Worker<'w> {
                                 "+", "-", "*", "/", "div", "rem", "band", "bor", "bxor", "bsl",
                                 "bsr",
                             ];
-                            let f = self.atoms.intern(NAMES[*k as usize]);
+                            let f = self.atoms.intern(NAMES[k as usize]);
                             self.note_bif(proc, atom::ERLANG, f, &[va, vb]);
                         }
                         return fail_or(*fail, e);
