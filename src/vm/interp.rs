@@ -444,12 +444,9 @@ impl Vm {
     /// Links a validated LAM module into the VM and returns its id.
     ///
     /// # Panics
-    /// When the module does not validate: the run loop relies on what
-    /// validation checks (register numbers in range).
+    /// On an `x` register out of range, which validation rejects: the run
+    /// loop reads registers unchecked.
     pub fn add(&mut self, m: crate::lam::Module) -> u32 {
-        if let Err(e) = m.validate() {
-            panic!("Vm::add takes a validated module: {e}");
-        }
         let id = self.modules.len() as u32;
         let (loaded, area) = loader::link(m, id, &self.atoms);
         self.by_name.insert(loaded.name, id);
@@ -1102,7 +1099,7 @@ pub(crate) struct Worker<'w> {
     /// swapped into it for its slice; an idle process keeps only the few
     /// that are live, so it costs a few hundred bytes, not 16 KB.
     /// While a process runs, its `x` therefore has all `X_REGS` registers,
-    /// and validation (`Vm::add`) keeps register numbers below that: the
+    /// and linking (`loader::link`) keeps register numbers below that: the
     /// run loop reads them unchecked.
     xfile: Vec<Word>,
 }

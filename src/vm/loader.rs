@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::lam::isa::{FLOAT_REG_BASE, LamOp, Operand};
+use crate::lam::isa::{FLOAT_REG_BASE, LamOp, Operand, X_REGS};
 use crate::lam::module::Module;
 use crate::term::Term;
 use crate::vm::atoms::Atoms;
@@ -150,21 +150,23 @@ const _: () = assert!(std::mem::size_of::<Ins>() <= 56);
 /// Fuses common runs of instructions into one dispatch. Instruction
 /// indices do not change (the first instruction of a run does the whole
 /// run; the others stay in place for jumps that land on them), so labels,
-/// the line table and return addresses stay valid.
+/// the line table and return addresses stay valid. Going forward, the
+/// instructions after `i` are still the originals when `i` is fused.
 fn fuse(code: &mut [Ins]) {
-    let orig = code.to_vec();
-    let local_call = |i: usize| match orig.get(i) {
-        Some(Ins::Call(_, Target::Local(l))) => Some((false, *l)),
-        Some(Ins::TailCall(_, Target::Local(l))) => Some((true, *l)),
-        _ => None,
-    };
-    for i in 0..orig.len() {
-        let fused = match (&orig[i], orig.get(i + 1)) {
-            (Ins::Move(s1, d1), Some(Ins::Move(s2, d2))) => match local_call(i + 2) {
+    fn local_call(code: &[Ins], i: usize) -> Option<(bool, u32)> {
+        match code.get(i) {
+            Some(Ins::Call(_, Target::Local(l))) => Some((false, *l)),
+            Some(Ins::TailCall(_, Target::Local(l))) => Some((true, *l)),
+            _ => None,
+        }
+    }
+    for i in 0..code.len() {
+        let fused = match (&code[i], code.get(i + 1)) {
+            (Ins::Move(s1, d1), Some(Ins::Move(s2, d2))) => match local_call(code, i + 2) {
                 Some((tail, l)) => Ins::Move2Call(tail, l, *s1, *d1, *s2, *d2),
                 None => Ins::Move2(*s1, *d1, *s2, *d2),
             },
-            (Ins::Move(s, d), _) => match local_call(i + 1) {
+            (Ins::Move(s, d), _) => match local_call(code, i + 1) {
                 Some((tail, l)) => Ins::MoveCall(tail, l, *s, *d),
                 None => continue,
             },
@@ -174,7 +176,7 @@ fn fuse(code: &mut [Ins]) {
                 Some(Ins::SplitList(s2, h, t)),
             ) if s == s2 => Ins::ListSplit(*fail, *s, *h, *t),
             (Ins::CallFun(apply, n, f, false), Some(Ins::Deallocate))
-                if matches!(orig.get(i + 2), Some(Ins::Return)) =>
+                if matches!(code.get(i + 2), Some(Ins::Return)) =>
             {
                 Ins::CallFunLast(*apply, *n, *f)
             }
@@ -237,9 +239,18 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
         .iter()
         .map(|t| lits.from_term(area, t, atoms))
         .collect();
+    // The run loop reads `x` registers unchecked: this is what makes that
+    // sound whatever module it is given (validation has checked the same).
+    let x = |r: u16| {
+        assert!(
+            u32::from(r) < X_REGS,
+            "register x{r} in a module that was not validated"
+        );
+        r
+    };
     let src = |o: &Operand| -> Src {
         match o {
-            Operand::X(r) => Src::X(*r),
+            Operand::X(r) => Src::X(x(*r)),
             Operand::Y(r) => Src::Y(*r),
             Operand::Nil => Src::C(Word::NIL),
             Operand::Atom(a) => Src::C(Word::atom(globals[*a as usize])),
@@ -250,7 +261,7 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
     };
     let dst = |o: &Operand| -> Dst {
         match o {
-            Operand::X(r) => Dst::X(*r),
+            Operand::X(r) => Dst::X(x(*r)),
             Operand::Y(r) => Dst::Y(*r),
             _ => Dst::Discard,
         }
@@ -327,7 +338,7 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
                         let Term::Float(f) = m.literals[*l as usize] else {
                             unreachable!("checked")
                         };
-                        Ins::Move(Src::C(Word(f.to_bits())), Dst::X(d))
+                        Ins::Move(Src::C(Word(f.to_bits())), Dst::X(x(d)))
                     }
                     s => Ins::FLoad(src(s), d),
                 },
