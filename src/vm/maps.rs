@@ -120,6 +120,17 @@ pub fn get(v: &View, atoms: &Atoms, m: Word, key: Word) -> Option<Word> {
 
 /// Every key and value, in key order (`None` when `m` is not a map).
 pub fn entries(v: &View, atoms: &Atoms, m: Word) -> Option<Vec<(Word, Word)>> {
+    let mut out = pairs(v, m)?;
+    // A flat map keeps its keys in order already.
+    if v.header(m).header_kind() == kind::HMAP {
+        out.sort_by(|a, b| compare::cmp(v, atoms, a.0, b.0, true));
+    }
+    Some(out)
+}
+
+/// Every key and value, flat maps in key order, hashed ones in no order
+/// (`None` when `m` is not a map).
+fn pairs(v: &View, m: Word) -> Option<Vec<(Word, Word)>> {
     if !m.is_boxed() {
         return None;
     }
@@ -146,7 +157,6 @@ pub fn entries(v: &View, atoms: &Atoms, m: Word) -> Option<Vec<(Word, Word)>> {
                     }
                 }
             }
-            out.sort_by(|a, b| compare::cmp(v, atoms, a.0, b.0, true));
             Some(out)
         }
         _ => None,
@@ -505,24 +515,7 @@ pub fn hash(v: &View, w: Word) -> u64 {
                 kind::MAP | kind::HMAP => {
                     // Order-independent: a sum over the entries.
                     let mut sum = 0u64;
-                    let mut leaves = vec![];
-                    if hdr.header_kind() == kind::MAP {
-                        let (ks, xs) = flat_parts(v, w);
-                        leaves.extend(ks.iter().zip(xs).map(|(k, x)| (Word(*k), Word(*x))));
-                    } else {
-                        let mut nodes = vec![v.at(p, 2)];
-                        while let Some(n) = nodes.pop() {
-                            for c in node(v, n).1 {
-                                let c = Word(*c);
-                                if c.is_list() {
-                                    leaves.push(v.cons(c));
-                                } else {
-                                    nodes.push(c);
-                                }
-                            }
-                        }
-                    }
-                    for (k, x) in leaves {
+                    for (k, x) in pairs(v, w).unwrap_or_default() {
                         sum = sum.wrapping_add(mix(hash(v, k), hash(v, x)));
                     }
                     h = mix(h, sum ^ 0x44);
