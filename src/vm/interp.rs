@@ -1277,6 +1277,18 @@ impl<'w> Worker<'w> {
                     proc.reductions < BUDGET && proc.heap.len() <= proc.gc_limit
                 };
             }
+            // The head and tail of the list cell `l` into `h` and `t`.
+            macro_rules! split {
+                ($l:expr, $h:expr, $t:expr) => {{
+                    let (hv, tv) = View {
+                        heap: &proc.heap,
+                        literals: &self.literals,
+                    }
+                    .cons($l);
+                    wr!($h, hv);
+                    wr!($t, tv);
+                }};
+            }
             // A local call (or tail call) from the call instruction at `pc`.
             macro_rules! call_local {
                 ($tail:expr, $to:expr) => {{
@@ -1385,13 +1397,7 @@ impl<'w> Worker<'w> {
                     continue;
                 }
                 Ins::SplitList(s, h, t) if rd!(*s).is_list() => {
-                    let (hv, tv) = View {
-                        heap: &proc.heap,
-                        literals: &self.literals,
-                    }
-                    .cons(rd!(*s));
-                    wr!(*h, hv);
-                    wr!(*t, tv);
+                    split!(rd!(*s), *h, *t);
                     pc += 1;
                     continue;
                 }
@@ -1503,13 +1509,7 @@ impl<'w> Worker<'w> {
                         pc = *fail;
                         continue;
                     }
-                    let (hv, tv) = View {
-                        heap: &proc.heap,
-                        literals: &self.literals,
-                    }
-                    .cons(l);
-                    wr!(*h, hv);
-                    wr!(*t, tv);
+                    split!(l, *h, *t);
                     pc += 2;
                     continue;
                 }
