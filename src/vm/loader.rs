@@ -414,30 +414,25 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
                 if let Some(f) =
                     *heap_natives[i as usize].get_or_insert_with(|| heap_native(i as usize))
                 {
-                    let args = list(&a[2]);
-                    let constants: Vec<Option<Word>> = args
-                        .iter()
-                        .skip(1)
-                        .map(|o| match src(o) {
-                            Src::C(w) => Some(w),
-                            _ => None,
-                        })
-                        .collect();
-                    let bs = match import_name(&a[0]) {
-                        ("lam", name, _) => BsOp::of(name, &constants),
+                    let args: Box<[Src]> = list(&a[2]).iter().map(src).collect();
+                    let bs = match (import_name(&a[0]), args.split_first()) {
+                        (("lam", name, _), Some((ctx, rest))) => {
+                            let constants: Vec<Option<Word>> = rest
+                                .iter()
+                                .map(|s| match s {
+                                    Src::C(w) => Some(*w),
+                                    _ => None,
+                                })
+                                .collect();
+                            BsOp::of(name, &constants).map(|op| (op, *ctx))
+                        }
                         _ => None,
                     };
-                    if let (Some(op), Some(ctx)) = (bs, args.first()) {
-                        code.push(Ins::BsMatch(op, i, label(&a[1]), src(ctx), dst(&a[3]), f));
+                    if let Some((op, ctx)) = bs {
+                        code.push(Ins::BsMatch(op, i, label(&a[1]), ctx, dst(&a[3]), f));
                         continue;
                     }
-                    code.push(Ins::Native(
-                        f,
-                        i,
-                        label(&a[1]),
-                        list(&a[2]).iter().map(src).collect(),
-                        dst(&a[3]),
-                    ));
+                    code.push(Ins::Native(f, i, label(&a[1]), args, dst(&a[3])));
                     continue;
                 }
                 Ins::Bif(
