@@ -94,8 +94,8 @@ fn bifs_are_native() {
         let (mi, fi) = (vm.atoms.intern(m), vm.atoms.intern(f));
         let is_native = matches!(
             vm.resolve(mi, fi, a.parse().unwrap()),
-            Some(lam_translate::vm::loader::Callee::Native(_))
-                | Some(lam_translate::vm::loader::Callee::ProcNative(_))
+            Some(lam_translate::vm::code::loader::Callee::Native(_))
+                | Some(lam_translate::vm::code::loader::Callee::ProcNative(_))
         );
         let listed = NOT_NATIVE.iter().any(|(p, _)| line.starts_with(p));
         match (is_native, listed) {

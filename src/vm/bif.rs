@@ -6,16 +6,19 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use num_bigint::BigInt;
-use num_traits::{ToPrimitive, Zero};
+use num_traits::Zero;
 
 use crate::term::Term;
-use crate::vm::atoms::{Atoms, atom};
-use crate::vm::compare::{self, Num, number};
-use crate::vm::heap::{Area, View};
-use crate::vm::interp::{Exception, list_of};
-use crate::vm::loader::Loaded;
-use crate::vm::maps;
-use crate::vm::word::{Word, kind};
+use crate::vm::code::loader::Loaded;
+use crate::vm::ops::arith::{ArithOp, arith, to_big, to_f64};
+use crate::vm::ops::test::{TestOp, test};
+use crate::vm::term::atoms::{Atoms, atom};
+use crate::vm::term::compare::{self, Num, number};
+use crate::vm::term::exception::Exception;
+use crate::vm::term::heap::{Area, View};
+use crate::vm::term::list::{list_items, list_of, string_of};
+use crate::vm::term::maps;
+use crate::vm::term::word::{Word, kind};
 
 /// What a native sees: the calling process's heap and dictionary, and the VM's tables.
 pub struct Ctx<'a> {
@@ -69,245 +72,6 @@ pub(crate) fn error(reason: Word) -> NativeResult {
     Err_(Exception::error(reason))
 }
 
-// ---------------------------------------------------------------- tests
-
-/// Indices into `isa::TEST_KINDS`, so that the hot loop matches numbers.
-#[allow(missing_docs)]
-pub mod test_kind {
-    pub const IS_INTEGER: u8 = 0;
-    pub const IS_FLOAT: u8 = 1;
-    pub const IS_NUMBER: u8 = 2;
-    pub const IS_ATOM: u8 = 3;
-    pub const IS_PID: u8 = 4;
-    pub const IS_REFERENCE: u8 = 5;
-    pub const IS_PORT: u8 = 6;
-    pub const IS_NIL: u8 = 7;
-    pub const IS_BINARY: u8 = 8;
-    pub const IS_BITSTRING: u8 = 9;
-    pub const IS_LIST: u8 = 10;
-    pub const IS_NONEMPTY_LIST: u8 = 11;
-    pub const IS_TUPLE: u8 = 12;
-    pub const IS_MAP: u8 = 13;
-    pub const IS_BOOLEAN: u8 = 14;
-    pub const IS_FUNCTION: u8 = 15;
-    pub const IS_FUNCTION2: u8 = 16;
-    pub const TEST_ARITY: u8 = 17;
-    pub const IS_TAGGED_TUPLE: u8 = 18;
-    pub const LT: u8 = 19;
-    pub const GE: u8 = 20;
-    pub const EQ: u8 = 21;
-    pub const NE: u8 = 22;
-    pub const EQ_EXACT: u8 = 23;
-    pub const NE_EXACT: u8 = 24;
-}
-
-/// The `test` instruction: `k` indexes `isa::TEST_KINDS` (see [`test_kind`]).
-pub fn test(v: &View, atoms: &Atoms, k: u8, a: &[Word]) -> bool {
-    use test_kind::*;
-    let is_kind = |w: Word, ks: &[u8]| w.is_boxed() && ks.contains(&v.header(w).header_kind());
-    let x = a.first().copied().unwrap_or(Word::NIL);
-    match k {
-        // Small integers first: the common case of loops and guards.
-        LT => match (a[0].as_small(), a[1].as_small()) {
-            (Some(p), Some(q)) => p < q,
-            _ => compare::compare(v, atoms, a[0], a[1]) == Ordering::Less,
-        },
-        GE => match (a[0].as_small(), a[1].as_small()) {
-            (Some(p), Some(q)) => p >= q,
-            _ => compare::compare(v, atoms, a[0], a[1]) != Ordering::Less,
-        },
-        EQ_EXACT => {
-            a[0] == a[1]
-                || (!a[0].is_immediate() || !a[1].is_immediate())
-                    && compare::exact_eq(v, atoms, a[0], a[1])
-        }
-        NE_EXACT => {
-            a[0] != a[1]
-                && (a[0].is_immediate() && a[1].is_immediate()
-                    || !compare::exact_eq(v, atoms, a[0], a[1]))
-        }
-        EQ => compare::compare(v, atoms, a[0], a[1]) == Ordering::Equal,
-        NE => compare::compare(v, atoms, a[0], a[1]) != Ordering::Equal,
-        IS_INTEGER => x.as_small().is_some() || is_kind(x, &[kind::BIG_POS, kind::BIG_NEG]),
-        IS_FLOAT => is_kind(x, &[kind::FLOAT]),
-        IS_NUMBER => number(v, x).is_some(),
-        IS_ATOM => x.as_atom().is_some(),
-        IS_PID => x.as_pid().is_some(),
-        IS_REFERENCE => is_kind(x, &[kind::REF]),
-        IS_PORT => false,
-        IS_NIL => x == Word::NIL,
-        IS_BINARY => v.bits(x).is_some_and(|(_, last)| last == 8),
-        IS_BITSTRING => v.bits(x).is_some(),
-        IS_LIST => x == Word::NIL || x.is_list(),
-        IS_NONEMPTY_LIST => x.is_list(),
-        IS_TUPLE => v.tuple(x).is_some(),
-        IS_MAP => is_kind(x, &[kind::MAP, kind::HMAP]),
-        IS_BOOLEAN => x == Word::atom(atom::TRUE) || x == Word::atom(atom::FALSE),
-        IS_FUNCTION => is_kind(x, &[kind::FUN, kind::EXPORT]),
-        IS_FUNCTION2 => a[1]
-            .as_small()
-            .is_some_and(|n| fun_arity(v, x) == Some(n as u32)),
-        TEST_ARITY => v
-            .tuple(x)
-            .is_some_and(|t| Some(t.len() as i64) == a[1].as_small()),
-        IS_TAGGED_TUPLE => v.tuple(x).is_some_and(|t| {
-            Some(t.len() as i64) == a[1].as_small() && t.first().is_some_and(|w| Word(*w) == a[2])
-        }),
-        _ => false,
-    }
-}
-
-fn fun_arity(v: &View, f: Word) -> Option<u32> {
-    if !f.is_boxed() {
-        return None;
-    }
-    let p = f.ptr();
-    match v.header(f).header_kind() {
-        kind::EXPORT => v.at(p, 3).as_small().map(|a| a as u32),
-        // A closure keeps its arity after its module and lambda index.
-        kind::FUN => v.at(p, 3).as_small().map(|a| a as u32),
-        _ => None,
-    }
-}
-
-// ---------------------------------------------------------------- arithmetic
-
-pub(crate) fn to_big(n: &Num) -> Option<BigInt> {
-    match n {
-        Num::Small(i) => Some(BigInt::from(*i)),
-        Num::Big(b) => Some(b.clone()),
-        Num::Float(_) => None,
-    }
-}
-
-pub(crate) fn to_f64(n: &Num) -> Option<f64> {
-    match n {
-        Num::Small(i) => Some(*i as f64),
-        Num::Big(b) => b.to_f64().filter(|f| f.is_finite()),
-        Num::Float(f) => Some(*f),
-    }
-}
-
-fn badarith() -> Exception {
-    Exception::error(Word::atom(atom::BADARITH))
-}
-
-/// Float `+ - * /` (kinds 0..3): `None` when the result is not a finite
-/// float, which raises badarith (as do float instructions and the BIFs).
-#[inline(always)]
-pub(crate) fn float_op(k: u8, x: f64, y: f64) -> Option<f64> {
-    let r = match k {
-        0 => x + y,
-        1 => x - y,
-        2 => x * y,
-        3 if y != 0.0 => x / y,
-        _ => return None,
-    };
-    r.is_finite().then_some(r)
-}
-
-/// The `arith` instruction: kind indexes `isa::ARITH_KINDS`.
-pub fn arith(
-    heap: &mut Area,
-    literals: &[Arc<Area>],
-    k: u8,
-    a: Word,
-    b: Word,
-) -> Result<Word, Exception> {
-    // Small integers: the fast path.
-    if let (Some(x), Some(y)) = (a.as_small(), b.as_small()) {
-        let r = match k {
-            0 => x.checked_add(y),
-            1 => x.checked_sub(y),
-            2 => x.checked_mul(y),
-            4 if y != 0 => Some(x / y),
-            5 if y != 0 => Some(x % y),
-            6 => Some(x & y),
-            7 => Some(x | y),
-            8 => Some(x ^ y),
-            10 => Some(if y >= 64 {
-                if x < 0 { -1 } else { 0 }
-            } else if y >= 0 {
-                x >> y
-            } else {
-                return arith_big(heap, 9, x.into(), (-y).into());
-            }),
-            _ => None,
-        };
-        if let Some(w) = r.and_then(Word::small) {
-            return Ok(w);
-        }
-    }
-    let view = View { heap, literals };
-    // Floats (and floats mixed with small integers) without building `Num`s.
-    if k <= 3 {
-        let float = |w: Word| match w.as_small() {
-            Some(i) => Some((i as f64, false)),
-            None => view.float(w).map(|f| (f, true)),
-        };
-        if let (Some((fx, ax)), Some((fy, ay))) = (float(a), float(b))
-            && (ax || ay || k == 3)
-        {
-            return float_op(k, fx, fy)
-                .map(|r| heap.float(0, r))
-                .ok_or_else(badarith);
-        }
-    }
-    let (Some(x), Some(y)) = (number(&view, a), number(&view, b)) else {
-        return Err(badarith());
-    };
-    if k == 3 || matches!(x, Num::Float(_)) || matches!(y, Num::Float(_)) {
-        if k > 3 {
-            return Err(badarith());
-        }
-        let (Some(fx), Some(fy)) = (to_f64(&x), to_f64(&y)) else {
-            return Err(badarith());
-        };
-        return float_op(k, fx, fy)
-            .map(|r| heap.float(0, r))
-            .ok_or_else(badarith);
-    }
-    let (bx, by) = (to_big(&x).expect("integer"), to_big(&y).expect("integer"));
-    arith_big(heap, k, bx, by)
-}
-
-fn arith_big(heap: &mut Area, k: u8, x: BigInt, y: BigInt) -> Result<Word, Exception> {
-    let shift = |y: &BigInt| {
-        y.to_i64()
-            .filter(|s| s.abs() < (1 << 24))
-            .ok_or_else(badarith)
-    };
-    let r = match k {
-        0 => x + y,
-        1 => x - y,
-        2 => x * y,
-        4 | 5 if y.is_zero() => return Err(badarith()),
-        4 => &x / &y,
-        5 => &x % &y,
-        6 => x & y,
-        7 => x | y,
-        8 => x ^ y,
-        9 => {
-            let s = shift(&y)?;
-            if s >= 0 {
-                x << (s as usize)
-            } else {
-                x >> ((-s) as usize)
-            }
-        }
-        10 => {
-            let s = shift(&y)?;
-            if s >= 0 {
-                x >> (s as usize)
-            } else {
-                x << ((-s) as usize)
-            }
-        }
-        _ => return Err(badarith()),
-    };
-    Ok(heap.integer(0, &r))
-}
-
 // ---------------------------------------------------------------- maps
 
 /// A map's entries in key order, or `{badmap, M}`.
@@ -328,23 +92,6 @@ fn from_pairs(c: &mut Ctx, kv: &[(Word, Word)]) -> NativeResult {
 
 // ---------------------------------------------------------------- natives
 
-pub(crate) fn list_items(v: &View, mut l: Word) -> Option<Vec<Word>> {
-    let mut out = Vec::new();
-    while l.is_list() {
-        let (h, t) = v.cons(l);
-        out.push(h);
-        l = t;
-    }
-    (l == Word::NIL).then_some(out)
-}
-
-pub(crate) fn string_of(v: &View, l: Word) -> Option<String> {
-    list_items(v, l)?
-        .into_iter()
-        .map(|c| c.as_small().and_then(|c| char::from_u32(c as u32)))
-        .collect()
-}
-
 pub(crate) fn boolean(b: bool) -> NativeResult {
     Value(Word::boolean(b))
 }
@@ -353,19 +100,16 @@ fn cmp_native(c: &mut Ctx, a: &[Word], f: fn(Ordering) -> bool) -> NativeResult 
     boolean(f(compare::compare(&c.view(), c.atoms, a[0], a[1])))
 }
 
-fn arith_native(c: &mut Ctx, a: &[Word], k: u8) -> NativeResult {
-    match arith(c.heap, c.literals, k, a[0], a[1]) {
+fn arith_native(c: &mut Ctx, a: &[Word], op: ArithOp) -> NativeResult {
+    match arith(c.heap, c.literals, op, a[0], a[1]) {
         Ok(w) => Value(w),
         Err(e) => Err_(e),
     }
 }
 
 pub(crate) fn test_native(c: &mut Ctx, a: &[Word], name: &str) -> NativeResult {
-    let k = crate::lam::isa::TEST_KINDS
-        .iter()
-        .position(|n| *n == name)
-        .expect("test kind") as u8;
-    boolean(test(&c.view(), c.atoms, k, a))
+    let op = TestOp::from_name(name).expect("a test kind");
+    boolean(test(&c.view(), c.atoms, op, a))
 }
 
 /// A table of natives: `NAME; "module":"function"/arity => fn; ...`.
@@ -383,24 +127,24 @@ pub(crate) use native_table;
 native_table! {
     /// Every native, by module, name and arity.
     NATIVES;
-    "erlang":"+"/2 => |c, a| arith_native(c, a, 0);
-    "erlang":"-"/2 => |c, a| arith_native(c, a, 1);
-    "erlang":"*"/2 => |c, a| arith_native(c, a, 2);
-    "erlang":"/"/2 => |c, a| arith_native(c, a, 3);
-    "erlang":"div"/2 => |c, a| arith_native(c, a, 4);
-    "erlang":"rem"/2 => |c, a| arith_native(c, a, 5);
-    "erlang":"band"/2 => |c, a| arith_native(c, a, 6);
-    "erlang":"bor"/2 => |c, a| arith_native(c, a, 7);
-    "erlang":"bxor"/2 => |c, a| arith_native(c, a, 8);
-    "erlang":"bsl"/2 => |c, a| arith_native(c, a, 9);
-    "erlang":"bsr"/2 => |c, a| arith_native(c, a, 10);
+    "erlang":"+"/2 => |c, a| arith_native(c, a, ArithOp::Add);
+    "erlang":"-"/2 => |c, a| arith_native(c, a, ArithOp::Sub);
+    "erlang":"*"/2 => |c, a| arith_native(c, a, ArithOp::Mul);
+    "erlang":"/"/2 => |c, a| arith_native(c, a, ArithOp::Div);
+    "erlang":"div"/2 => |c, a| arith_native(c, a, ArithOp::IDiv);
+    "erlang":"rem"/2 => |c, a| arith_native(c, a, ArithOp::Rem);
+    "erlang":"band"/2 => |c, a| arith_native(c, a, ArithOp::Band);
+    "erlang":"bor"/2 => |c, a| arith_native(c, a, ArithOp::Bor);
+    "erlang":"bxor"/2 => |c, a| arith_native(c, a, ArithOp::Bxor);
+    "erlang":"bsl"/2 => |c, a| arith_native(c, a, ArithOp::Bsl);
+    "erlang":"bsr"/2 => |c, a| arith_native(c, a, ArithOp::Bsr);
     // A float is negated (-(0.0) is -0.0); an integer is subtracted from 0.
     "erlang":"-"/1 => |c, a| match c.view().float(a[0]) {
         Some(f) => Value(c.heap.float(0, -f)),
-        None => arith_native(c, &[Word::small(0).expect("0"), a[0]], 1),
+        None => arith_native(c, &[Word::small(0).expect("0"), a[0]], ArithOp::Sub),
     };
     "erlang":"+"/1 => |c, a| if number(&c.view(), a[0]).is_some() { Value(a[0]) } else { error(Word::atom(atom::BADARITH)) };
-    "erlang":"bnot"/1 => |c, a| arith_native(c, &[a[0], Word::small(-1).expect("-1")], 8);
+    "erlang":"bnot"/1 => |c, a| arith_native(c, &[a[0], Word::small(-1).expect("-1")], ArithOp::Bxor);
     "erlang":"abs"/1 => |c, a| match number(&c.view(), a[0]) {
         Some(Num::Float(f)) => Value(c.heap.float(0, f.abs())),
         Some(n) => { let b = to_big(&n).expect("int"); Value(c.heap.integer(0, &if b < BigInt::zero() { -b } else { b })) }
@@ -898,9 +642,9 @@ fn all_natives() -> impl Iterator<Item = &'static (&'static str, &'static str, u
     NATIVES
         .iter()
         .chain(crate::vm::bits::BIT_NATIVES)
-        .chain(crate::vm::binary::BINARY_NATIVES)
-        .chain(crate::vm::conv::CONV_NATIVES)
-        .chain(crate::vm::sys::SYS_NATIVES)
+        .chain(crate::vm::natives::binary::BINARY_NATIVES)
+        .chain(crate::vm::natives::conv::CONV_NATIVES)
+        .chain(crate::vm::natives::sys::SYS_NATIVES)
 }
 
 /// The native for `module:function/arity`, if there is one.
@@ -911,43 +655,4 @@ pub fn lookup(atoms: &Atoms, module: u32, function: u32, arity: u32) -> Option<N
     all_natives()
         .find(|(nm, nf, na, _)| *nm == &*m && *nf == &*f && (*na == arity || variadic && *na == 0))
         .map(|(_, _, _, fun)| *fun)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn test_kind_numbers_match_the_isa_table() {
-        use super::test_kind::*;
-        let k = crate::lam::isa::TEST_KINDS;
-        for (i, name) in [
-            (IS_INTEGER, "is_integer"),
-            (IS_FLOAT, "is_float"),
-            (IS_NUMBER, "is_number"),
-            (IS_ATOM, "is_atom"),
-            (IS_PID, "is_pid"),
-            (IS_REFERENCE, "is_reference"),
-            (IS_PORT, "is_port"),
-            (IS_NIL, "is_nil"),
-            (IS_BINARY, "is_binary"),
-            (IS_BITSTRING, "is_bitstring"),
-            (IS_LIST, "is_list"),
-            (IS_NONEMPTY_LIST, "is_nonempty_list"),
-            (IS_TUPLE, "is_tuple"),
-            (IS_MAP, "is_map"),
-            (IS_BOOLEAN, "is_boolean"),
-            (IS_FUNCTION, "is_function"),
-            (IS_FUNCTION2, "is_function2"),
-            (TEST_ARITY, "test_arity"),
-            (IS_TAGGED_TUPLE, "is_tagged_tuple"),
-            (LT, "lt"),
-            (GE, "ge"),
-            (EQ, "eq"),
-            (NE, "ne"),
-            (EQ_EXACT, "eq_exact"),
-            (NE_EXACT, "ne_exact"),
-        ] {
-            assert_eq!(k[i as usize], name);
-        }
-        assert_eq!(k.len(), 25);
-    }
 }

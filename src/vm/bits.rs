@@ -9,12 +9,13 @@ use num_bigint::{BigInt, Sign};
 use num_traits::{One, Signed, ToPrimitive};
 
 use crate::term::Term;
-use crate::vm::atoms::atom;
 use crate::vm::bif::{Ctx, NativeFn, NativeResult, native_table};
-use crate::vm::compare::{Num, number};
-use crate::vm::heap::{Area, View};
-use crate::vm::interp::{Exception, list_of};
-use crate::vm::word::{Ptr, Word, kind};
+use crate::vm::term::atoms::atom;
+use crate::vm::term::compare::{Num, number};
+use crate::vm::term::exception::Exception;
+use crate::vm::term::heap::{Area, View};
+use crate::vm::term::list::list_of;
+use crate::vm::term::word::{Ptr, Word, kind};
 
 use NativeResult::Value;
 

@@ -6,63 +6,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::term::Term;
-use crate::vm::atoms::{Atoms, atom};
 use crate::vm::bif::{self, Ctx, NativeResult};
-use crate::vm::compare;
-use crate::vm::heap::{Area, View, collect_into};
-use crate::vm::loader::{self, Callee, CodePath, Dst, Ins, Loaded, NOFAIL, Src, Target};
-use crate::vm::word::{Word, kind};
-
-/// An exception: class (`error`, `exit` or `throw`), reason, stack trace.
-#[derive(Debug, Clone, Copy)]
-pub struct Exception {
-    /// The class atom.
-    pub class: u32,
-    /// The reason.
-    pub reason: Word,
-    /// The stack trace term, once built.
-    pub trace: Word,
-}
-
-impl Exception {
-    /// An `error` exception (trace filled in when raised).
-    pub fn error(reason: Word) -> Exception {
-        Exception {
-            class: atom::ERROR,
-            reason,
-            trace: Word::NONE,
-        }
-    }
-}
-
-/// A map keyed by pid, reference or atom numbers: numbers the VM hands out
-/// itself, so no adversary picks them and a multiplicative hash does
-/// (the default SipHash costs more than the rest of a message send).
-pub(crate) type IdMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHash>>;
-
-/// Fibonacci hashing of one integer key.
-#[derive(Default)]
-pub(crate) struct IdHash(u64);
-
-impl std::hash::Hasher for IdHash {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(u64::from(n));
-    }
-}
+use crate::vm::code::loader::{self, Callee, Dst, Ins, Loaded, NOFAIL, Src, Target};
+use crate::vm::code::path::{self, CodePath};
+use crate::vm::ops::arith::{ArithOp, arith, float_op};
+use crate::vm::ops::test::{TestOp, test};
+use crate::vm::term::atoms::{Atoms, atom};
+use crate::vm::term::compare;
+use crate::vm::term::exception::Exception;
+use crate::vm::term::heap::{Area, View, collect_into};
+use crate::vm::term::idmap::IdMap;
+use crate::vm::term::list::list_of;
+use crate::vm::term::word::{Word, kind};
 
 /// The VM: atoms, loaded modules and their literal areas, the code path.
 pub struct Vm {
@@ -121,7 +76,7 @@ pub struct Vm {
     /// Set by `erlang:halt/0,1`: the VM stops with this status.
     pub halted: Option<i32>,
     /// Receive timeouts and message timers.
-    pub(crate) timers: crate::vm::timers::Timers,
+    pub(crate) timers: crate::vm::runtime::timers::Timers,
 }
 
 /// What erl's boot leaves in `persistent_term` that library code reads:
@@ -432,7 +387,7 @@ impl Vm {
         }
         let text = self.atoms.name(name);
         let path = self.code_path.find(&text)?.to_path_buf();
-        match loader::read_module(&path) {
+        match path::read_module(&path) {
             Ok(m) => Some(self.add(m)),
             Err(e) => {
                 self.failed.insert(name, e.to_string());
@@ -599,7 +554,7 @@ impl Vm {
     /// Fires every timer due at `now`: timed-out receives resume on their
     /// timeout path; timer messages are delivered.
     pub(crate) fn fire_timers(&mut self, now: std::time::Instant) {
-        use crate::vm::timers::{Dest, Event};
+        use crate::vm::runtime::timers::{Dest, Event};
         while let Some((event, pending)) = self.timers.pop_due(now) {
             match (event, pending) {
                 (Event::Timeout { pid, epoch }, _) => {
@@ -960,18 +915,13 @@ impl Vm {
         let callee = match (fun, mfa) {
             (Some(f), _) => {
                 // spawn/1 checks the fun before it starts anything, as the BEAM does.
-                let zero_arity = crate::vm::bif::test(
+                let zero_arity = test(
                     &view,
                     &self.atoms,
-                    crate::vm::bif::test_kind::IS_FUNCTION2,
+                    TestOp::IsFunction2,
                     &[f, Word::small(0).expect("0")],
                 );
-                let is_fun = crate::vm::bif::test(
-                    &view,
-                    &self.atoms,
-                    crate::vm::bif::test_kind::IS_FUNCTION,
-                    &[f],
-                );
+                let is_fun = test(&view, &self.atoms, TestOp::IsFunction, &[f]);
                 if !is_fun {
                     return Err(badarg());
                 }
@@ -1042,7 +992,7 @@ impl Vm {
         self.next_ref += 1;
         let at = heap.words.len();
         heap.words.extend([Word::header(kind::REF, 1).0, id]);
-        Word::boxed(crate::vm::word::Ptr {
+        Word::boxed(crate::vm::term::word::Ptr {
             area: 0,
             offset: at,
         })
@@ -1089,7 +1039,7 @@ impl Vm {
 /// register file. What processes share is in the [`Vm`], behind the lock
 /// the scheduler takes for sends, spawns, links and the like.
 pub(crate) struct Worker<'w> {
-    pub(crate) sched: &'w crate::vm::sched::Sched,
+    pub(crate) sched: &'w crate::vm::runtime::sched::Sched,
     /// Which scheduler this is (its run queue).
     pub(crate) id: usize,
     pub(crate) atoms: Arc<Atoms>,
@@ -1105,7 +1055,11 @@ pub(crate) struct Worker<'w> {
 }
 
 impl<'w> Worker<'w> {
-    pub(crate) fn new(sched: &'w crate::vm::sched::Sched, id: usize, vm: &Vm) -> Worker<'w> {
+    pub(crate) fn new(
+        sched: &'w crate::vm::runtime::sched::Sched,
+        id: usize,
+        vm: &Vm,
+    ) -> Worker<'w> {
         Worker {
             sched,
             id,
@@ -1419,7 +1373,7 @@ impl<'w> Worker<'w> {
                         f64::from_bits(proc.x[*a as usize].0),
                         f64::from_bits(proc.x[*b as usize].0),
                     );
-                    if let Some(r) = bif::float_op(*k, x, y) {
+                    if let Some(r) = float_op(*k, x, y) {
                         proc.x[*d as usize] = Word(r.to_bits());
                         pc += 1;
                         continue;
@@ -1460,12 +1414,12 @@ impl<'w> Worker<'w> {
                         continue;
                     }
                 }
-                Ins::Arith(k @ (2 | 4 | 5), _, a, b, dst) => {
+                Ins::Arith(k @ (ArithOp::Mul | ArithOp::IDiv | ArithOp::Rem), _, a, b, dst) => {
                     if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
                         let r = match *k {
-                            2 => x.checked_mul(y),
-                            4 if y != 0 => Some(x / y),
-                            5 if y != 0 => Some(x % y),
+                            ArithOp::Mul => x.checked_mul(y),
+                            ArithOp::IDiv if y != 0 => Some(x / y),
+                            ArithOp::Rem if y != 0 => Some(x % y),
                             _ => None,
                         };
                         if let Some(w) = r.and_then(Word::small) {
@@ -1516,10 +1470,10 @@ impl<'w> Worker<'w> {
                 Ins::Test1(k, fail, a) => {
                     let x = rd!(*a);
                     let pass = match *k {
-                        bif::test_kind::IS_NONEMPTY_LIST => Some(x.is_list()),
-                        bif::test_kind::IS_NIL => Some(x == Word::NIL),
-                        bif::test_kind::IS_LIST => Some(x.is_list() || x == Word::NIL),
-                        bif::test_kind::IS_ATOM => Some(x.as_atom().is_some()),
+                        TestOp::IsNonemptyList => Some(x.is_list()),
+                        TestOp::IsNil => Some(x == Word::NIL),
+                        TestOp::IsList => Some(x.is_list() || x == Word::NIL),
+                        TestOp::IsAtom => Some(x.as_atom().is_some()),
                         _ => None,
                     };
                     if let Some(pass) = pass {
@@ -1749,23 +1703,23 @@ impl<'w> Worker<'w> {
                     heap: &proc.heap,
                     literals: &self.literals,
                 };
-                if !bif::test(&view, &self.atoms, *k, &vals[..args.len()]) {
+                if !test(&view, &self.atoms, *k, &vals[..args.len()]) {
                     return Ok(Flow::Goto(*fail));
                 }
             }
             // The run loop does the split too.
-            Ins::Test1(bif::test_kind::IS_NONEMPTY_LIST, fail, a) | Ins::ListSplit(fail, a, ..)
+            Ins::Test1(TestOp::IsNonemptyList, fail, a) | Ins::ListSplit(fail, a, ..)
                 if !read(proc, *a).is_list() =>
             {
                 return Ok(Flow::Goto(*fail));
             }
-            Ins::Test1(bif::test_kind::IS_NONEMPTY_LIST, ..) | Ins::ListSplit(..) => {}
+            Ins::Test1(TestOp::IsNonemptyList, ..) | Ins::ListSplit(..) => {}
             Ins::Test1(k, fail, a) => {
                 let view = View {
                     heap: &proc.heap,
                     literals: &self.literals,
                 };
-                if !bif::test(&view, &self.atoms, *k, &[read(proc, *a)]) {
+                if !test(&view, &self.atoms, *k, &[read(proc, *a)]) {
                     return Ok(Flow::Goto(*fail));
                 }
             }
@@ -1774,19 +1728,18 @@ impl<'w> Worker<'w> {
             | Ins::Ge(fail, a, b)
             | Ins::EqExact(fail, a, b)
             | Ins::NeExact(fail, a, b) => {
-                use bif::test_kind as t;
                 let k = match &m.code[pc as usize] {
                     Ins::Test2(k, ..) => *k,
-                    Ins::Lt(..) => t::LT,
-                    Ins::Ge(..) => t::GE,
-                    Ins::EqExact(..) => t::EQ_EXACT,
-                    _ => t::NE_EXACT,
+                    Ins::Lt(..) => TestOp::Lt,
+                    Ins::Ge(..) => TestOp::Ge,
+                    Ins::EqExact(..) => TestOp::EqExact,
+                    _ => TestOp::NeExact,
                 };
                 let view = View {
                     heap: &proc.heap,
                     literals: &self.literals,
                 };
-                if !bif::test(&view, &self.atoms, k, &[read(proc, *a), read(proc, *b)]) {
+                if !test(&view, &self.atoms, k, &[read(proc, *a), read(proc, *b)]) {
                     return Ok(Flow::Goto(*fail));
                 }
             }
@@ -1953,19 +1906,15 @@ impl<'w> Worker<'w> {
             Ins::Arith(_, fail, a, b, d) | Ins::Add(fail, a, b, d) | Ins::Sub(fail, a, b, d) => {
                 let k = match &m.code[pc as usize] {
                     Ins::Arith(k, ..) => *k,
-                    Ins::Add(..) => 0,
-                    _ => 1,
+                    Ins::Add(..) => ArithOp::Add,
+                    _ => ArithOp::Sub,
                 };
                 let (va, vb) = (read(proc, *a), read(proc, *b));
-                match bif::arith(&mut proc.heap, &self.literals, k, va, vb) {
+                match arith(&mut proc.heap, &self.literals, k, va, vb) {
                     Ok(v) => write(proc, *d, v),
                     Err(e) => {
                         if *fail == NOFAIL {
-                            const NAMES: [&str; 11] = [
-                                "+", "-", "*", "/", "div", "rem", "band", "bor", "bxor", "bsl",
-                                "bsr",
-                            ];
-                            let f = self.atoms.intern(NAMES[k as usize]);
+                            let f = self.atoms.intern(k.bif_name());
                             self.note_bif(proc, atom::ERLANG, f, &[va, vb]);
                         }
                         return fail_or(*fail, e);
@@ -1981,8 +1930,8 @@ impl<'w> Worker<'w> {
                 let f = match (w.as_small(), view.float(w)) {
                     (Some(i), _) => i as f64,
                     (_, Some(f)) => f,
-                    _ => match crate::vm::compare::number(&view, w) {
-                        Some(crate::vm::compare::Num::Big(b)) => {
+                    _ => match crate::vm::term::compare::number(&view, w) {
+                        Some(crate::vm::term::compare::Num::Big(b)) => {
                             match num_traits::ToPrimitive::to_f64(&b).filter(|f| f.is_finite()) {
                                 Some(f) => f,
                                 None => return Err(Exception::error(Word::atom(atom::BADARITH))),
@@ -2003,7 +1952,7 @@ impl<'w> Worker<'w> {
                     f64::from_bits(proc.x[*a as usize].0),
                     f64::from_bits(proc.x[*b as usize].0),
                 );
-                match bif::float_op(*k, x, y) {
+                match float_op(*k, x, y) {
                     Some(r) => proc.x[*d as usize] = Word(r.to_bits()),
                     None => return fail_or(*fail, Exception::error(Word::atom(atom::BADARITH))),
                 }
@@ -2054,7 +2003,7 @@ impl<'w> Worker<'w> {
                     .iter()
                     .map(|(k, v)| (read(proc, *k), read(proc, *v)))
                     .collect();
-                match crate::vm::maps::put(
+                match crate::vm::term::maps::put(
                     &mut proc.heap,
                     &self.literals,
                     &self.atoms,
@@ -2074,7 +2023,7 @@ impl<'w> Worker<'w> {
                 };
                 let mut found = Vec::with_capacity(pairs.len());
                 for (k, d) in pairs.iter() {
-                    match crate::vm::maps::get(&view, &self.atoms, map, read(proc, *k)) {
+                    match crate::vm::term::maps::get(&view, &self.atoms, map, read(proc, *k)) {
                         Some(v) => found.push((*d, v)),
                         None => return Ok(Flow::Goto(*fail)),
                     }
@@ -2097,7 +2046,7 @@ impl<'w> Worker<'w> {
                 write(
                     proc,
                     *d,
-                    Word::boxed(crate::vm::word::Ptr {
+                    Word::boxed(crate::vm::term::word::Ptr {
                         area: 0,
                         offset: at,
                     }),
@@ -2605,14 +2554,6 @@ fn dst_src(d: Dst) -> Src {
     }
 }
 
-/// A proper list of words, built on a heap.
-pub fn list_of(heap: &mut Area, items: &[Word]) -> Word {
-    items
-        .iter()
-        .rev()
-        .fold(Word::NIL, |acc, w| heap.cons(0, *w, acc))
-}
-
 enum Flow {
     /// Run this instruction again in the next slice: what it does to
     /// another process waits for that one's slice to end.
@@ -2640,13 +2581,13 @@ impl Vm {
             // erlang.erl's does); the others start it and let it fail.
             [fun]
                 if kind == "spawn_monitor"
-                    && !crate::vm::bif::test(
+                    && !test(
                         &View {
                             heap: &proc.heap,
                             literals: &self.literals,
                         },
                         &self.atoms,
-                        crate::vm::bif::test_kind::IS_FUNCTION2,
+                        TestOp::IsFunction2,
                         &[*fun, Word::small(0).expect("0")],
                     ) =>
             {
@@ -2721,7 +2662,7 @@ impl Vm {
 pub fn proc_native(module: &str, function: &str, arity: u32) -> Option<ProcNativeFn> {
     PROC_NATIVES
         .iter()
-        .chain(crate::vm::proc_bifs::PROC_BIFS)
+        .chain(crate::vm::runtime::proc_natives::PROC_BIFS)
         .find(|(m, f, a, _)| *m == module && *f == function && *a == arity)
         .map(|(_, _, _, f)| *f)
 }

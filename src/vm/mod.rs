@@ -1,27 +1,17 @@
 //! The LAM virtual machine's data layer: atoms, tagged words, heaps and the
 //! garbage collector (see `docs/vm.md`). The interpreter builds on these.
 
-pub mod atoms;
 pub mod bif;
-pub mod binary;
 pub mod bits;
-pub mod compare;
-pub mod conv;
-pub mod heap;
+pub mod code;
 pub mod interp;
-pub mod loader;
-pub mod maps;
-pub mod proc_bifs;
-pub(crate) mod sched;
-pub mod sys;
-pub mod timers;
-pub mod word;
+pub mod natives;
+pub mod ops;
+pub mod runtime;
+pub mod term;
 
-pub use atoms::Atoms;
-pub use heap::{Area, View};
-pub use word::Word;
-
-pub use interp::{Exception, Proc, Vm};
+pub use interp::{Proc, Vm};
+pub use term::{Area, Atoms, Exception, View, Word};
 
 /// How a program run by [`run_program`] ended.
 #[derive(Debug)]

@@ -12,8 +12,8 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::time::Instant;
 
-use crate::vm::heap::Area;
-use crate::vm::word::Word;
+use crate::vm::term::heap::Area;
+use crate::vm::term::word::Word;
 
 /// Where a timer's message goes.
 #[derive(Debug, Clone, Copy, PartialEq)]

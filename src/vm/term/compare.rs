@@ -5,9 +5,9 @@ use std::cmp::Ordering;
 
 use num_bigint::BigInt;
 
-use crate::vm::atoms::Atoms;
-use crate::vm::heap::View;
-use crate::vm::word::{Word, kind};
+use crate::vm::term::atoms::Atoms;
+use crate::vm::term::heap::View;
+use crate::vm::term::word::{Word, kind};
 
 /// A number read from a word.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,7 +165,7 @@ pub fn cmp(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool) -> Ordering {
                 .then_with(|| seq(v, atoms, x, y, exact))
         }
         7 if v.header(a).header_kind() == kind::HMAP || v.header(b).header_kind() == kind::HMAP => {
-            crate::vm::maps::cmp(v, atoms, a, b, exact)
+            crate::vm::term::maps::cmp(v, atoms, a, b, exact)
         }
         7 => {
             let (pa, pb) = (a.ptr(), b.ptr());
@@ -222,7 +222,7 @@ fn seq(v: &View, atoms: &Atoms, x: &[u64], y: &[u64], exact: bool) -> Ordering {
 mod tests {
     use super::*;
     use crate::term::Term;
-    use crate::vm::heap::Area;
+    use crate::vm::term::heap::Area;
 
     #[test]
     fn order_matches_the_term_tree() {

@@ -4,17 +4,16 @@
 //! module's own literal area; imports resolved on first call.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::error::{Error, ErrorKind, Result};
 use crate::lam::isa::{FLOAT_REG_BASE, LamOp, Operand, X_REGS};
 use crate::lam::module::Module;
 use crate::term::Term;
-use crate::vm::atoms::Atoms;
 use crate::vm::bits::BsOp;
-use crate::vm::heap::Area;
-use crate::vm::word::Word;
+use crate::vm::ops::{ArithOp, TestOp};
+use crate::vm::term::atoms::Atoms;
+use crate::vm::term::heap::Area;
+use crate::vm::term::word::Word;
 
 /// A source operand, resolved.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -60,11 +59,11 @@ pub enum Ins {
     Deallocate,
     Trim(u32),
     Jump(u32),
-    Test(u8, u32, Box<[Src]>),
+    Test(TestOp, u32, Box<[Src]>),
     /// A test of one argument (most are), without the indirection.
-    Test1(u8, u32, Src),
+    Test1(TestOp, u32, Src),
     /// A test of two arguments (comparisons), without the indirection.
-    Test2(u8, u32, Src, Src),
+    Test2(TestOp, u32, Src, Src),
     Select(bool, Src, u32, Box<[(Word, u32)]>),
     Call(u32, Target),
     TailCall(u32, Target),
@@ -74,7 +73,7 @@ pub enum Ins {
     /// A `bif` whose import is a heap-only native, resolved at link time:
     /// the function, the import (for error reports), fail label, arguments.
     Native(crate::vm::bif::NativeFn, u32, u32, Box<[Src]>, Dst),
-    Arith(u8, u32, Src, Src, Dst),
+    Arith(ArithOp, u32, Src, Src, Dst),
     MakeTuple(Dst, Box<[Src]>),
     GetElement(Src, u32, Dst),
     Cons(Src, Src, Dst),
@@ -103,7 +102,7 @@ pub enum Ins {
     /// A float register, boxed, into a term register.
     FStore(u16, Dst),
     /// Float arithmetic (`+ - * /`) on float registers.
-    FArith(u8, u32, u16, u16, u16),
+    FArith(ArithOp, u32, u16, u16, u16),
     /// `-F` on float registers.
     FNeg(u32, u16, u16),
     // Pairs fused by the loader (see `fuse`): the first instruction of a
@@ -171,10 +170,11 @@ fn fuse(code: &mut [Ins]) {
                 None => continue,
             },
             (Ins::Deallocate, Some(Ins::Return)) => Ins::DeallocReturn,
-            (
-                Ins::Test1(crate::vm::bif::test_kind::IS_NONEMPTY_LIST, fail, s),
-                Some(Ins::SplitList(s2, h, t)),
-            ) if s == s2 => Ins::ListSplit(*fail, *s, *h, *t),
+            (Ins::Test1(TestOp::IsNonemptyList, fail, s), Some(Ins::SplitList(s2, h, t)))
+                if s == s2 =>
+            {
+                Ins::ListSplit(*fail, *s, *h, *t)
+            }
             (Ins::CallFun(apply, n, f, false), Some(Ins::Deallocate))
                 if matches!(code.get(i + 2), Some(Ins::Return)) =>
             {
@@ -278,6 +278,9 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
         Operand::Kind(k) => *k,
         _ => 0,
     };
+    // The validator checked every kind against its instruction's table.
+    let arith_op = |o: &Operand| ArithOp::from_index(kind(o)).expect("a validated arith kind");
+    let test_op = |o: &Operand| TestOp::from_index(kind(o)).expect("a validated test kind");
     let list = |o: &Operand| -> Vec<Operand> {
         match o {
             Operand::List(items) => items.to_vec(),
@@ -346,12 +349,12 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
                 (None, None) => Ins::Move(src(&a[0]), dst(&a[1])),
             },
             LamOp::Arith => match (fr(&a[2]), fr(&a[3]), fr(&a[4])) {
-                (Some(x), Some(y), Some(d)) => Ins::FArith(kind(&a[0]), label(&a[1]), x, y, d),
+                (Some(x), Some(y), Some(d)) => Ins::FArith(arith_op(&a[0]), label(&a[1]), x, y, d),
                 _ => {
                     let (fail, x, y, d) = (label(&a[1]), src(&a[2]), src(&a[3]), dst(&a[4]));
-                    match kind(&a[0]) {
-                        0 => Ins::Add(fail, x, y, d),
-                        1 => Ins::Sub(fail, x, y, d),
+                    match arith_op(&a[0]) {
+                        ArithOp::Add => Ins::Add(fail, x, y, d),
+                        ArithOp::Sub => Ins::Sub(fail, x, y, d),
                         k => Ins::Arith(k, fail, x, y, d),
                     }
                 }
@@ -371,19 +374,18 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
             LamOp::Trim => Ins::Trim(num(&a[0])),
             LamOp::Jump => Ins::Jump(label(&a[0])),
             LamOp::Test => match &*list(&a[2]) {
-                [x] => Ins::Test1(kind(&a[0]), label(&a[1]), src(x)),
+                [x] => Ins::Test1(test_op(&a[0]), label(&a[1]), src(x)),
                 [x, y] => {
-                    use crate::vm::bif::test_kind as t;
                     let (fail, x, y) = (label(&a[1]), src(x), src(y));
-                    match kind(&a[0]) {
-                        t::LT => Ins::Lt(fail, x, y),
-                        t::GE => Ins::Ge(fail, x, y),
-                        t::EQ_EXACT => Ins::EqExact(fail, x, y),
-                        t::NE_EXACT => Ins::NeExact(fail, x, y),
+                    match test_op(&a[0]) {
+                        TestOp::Lt => Ins::Lt(fail, x, y),
+                        TestOp::Ge => Ins::Ge(fail, x, y),
+                        TestOp::EqExact => Ins::EqExact(fail, x, y),
+                        TestOp::NeExact => Ins::NeExact(fail, x, y),
                         k => Ins::Test2(k, fail, x, y),
                     }
                 }
-                args => Ins::Test(kind(&a[0]), label(&a[1]), args.iter().map(src).collect()),
+                args => Ins::Test(test_op(&a[0]), label(&a[1]), args.iter().map(src).collect()),
             },
             LamOp::Select => {
                 let pairs = list(&a[3]);
@@ -525,74 +527,4 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
         atoms: globals,
     };
     (loaded, lits)
-}
-
-/// Where modules come from: directories searched in order, like `erl -pa`.
-#[derive(Debug, Default)]
-pub struct CodePath {
-    dirs: Vec<PathBuf>,
-    index: HashMap<String, PathBuf>,
-}
-
-impl CodePath {
-    /// A code path over these directories (each searched for `*.beam` and
-    /// `*.lam`, and, for OTP-style library roots, `*/ebin`).
-    pub fn new(dirs: Vec<PathBuf>) -> CodePath {
-        let mut index = HashMap::new();
-        for d in &dirs {
-            let mut candidates = vec![d.clone()];
-            if let Ok(entries) = std::fs::read_dir(d) {
-                let mut apps: Vec<PathBuf> = entries
-                    .flatten()
-                    .map(|e| e.path().join("ebin"))
-                    .filter(|p| p.is_dir())
-                    .collect();
-                apps.sort();
-                candidates.extend(apps);
-            }
-            for c in candidates {
-                let Ok(entries) = std::fs::read_dir(&c) else {
-                    continue;
-                };
-                let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-                files.sort();
-                for f in files {
-                    let ext = f.extension().and_then(|e| e.to_str());
-                    if matches!(ext, Some("beam" | "lam"))
-                        && let Some(stem) = f.file_stem().and_then(|s| s.to_str())
-                    {
-                        index.entry(stem.to_string()).or_insert(f.clone());
-                    }
-                }
-            }
-        }
-        CodePath { dirs, index }
-    }
-
-    /// The file of a module, if any directory holds it.
-    pub fn find(&self, module: &str) -> Option<&Path> {
-        self.index.get(module).map(PathBuf::as_path)
-    }
-
-    /// The directories, in order.
-    pub fn dirs(&self) -> &[PathBuf] {
-        &self.dirs
-    }
-}
-
-/// Reads and translates (or decodes) a module file into a validated LAM module.
-pub fn read_module(path: &Path) -> Result<Module> {
-    let m = if path.extension().is_some_and(|e| e == "lam") {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e))?;
-        crate::lam::binary::decode(&bytes).map_err(|e| e.in_file(path))?
-    } else {
-        let beam = crate::beam::read_file(path)?;
-        crate::translate::translate(&beam)
-            .map_err(|e| e.in_file(path))?
-            .module
-    };
-    m.validate().map_err(|e| {
-        Error::new(ErrorKind::Invalid, format!("invalid LAM module: {e}")).in_file(path)
-    })?;
-    Ok(m)
 }

@@ -10,13 +10,11 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use md5::Digest;
 
-use crate::vm::bif::{
-    Ctx, NativeFn, NativeResult, badarg, boolean, list_items, math1, native_table, string_of,
-};
+use crate::vm::bif::{Ctx, NativeFn, NativeResult, badarg, boolean, math1, native_table};
 use crate::vm::bits::{int_word, string_list, to_bytes};
-use crate::vm::compare::{Num, number};
-use crate::vm::interp::list_of;
-use crate::vm::word::Word;
+use crate::vm::term::compare::{Num, number};
+use crate::vm::term::list::{list_items, list_of, string_of};
+use crate::vm::term::word::Word;
 
 use NativeResult::Value;
 
@@ -305,8 +303,8 @@ fn math2(c: &mut Ctx, a: &[Word], f: fn(f64, f64) -> f64) -> NativeResult {
             if r.is_finite() {
                 Value(c.heap.float(0, r))
             } else {
-                NativeResult::Error(crate::vm::interp::Exception::error(Word::atom(
-                    crate::vm::atoms::atom::BADARITH,
+                NativeResult::Error(crate::vm::term::Exception::error(Word::atom(
+                    crate::vm::term::atoms::atom::BADARITH,
                 )))
             }
         }
@@ -318,7 +316,7 @@ fn getenv(c: &mut Ctx, name: Word) -> NativeResult {
     match string_of(&c.view(), name) {
         Some(n) if !n.is_empty() && !n.contains('=') => match std::env::var(&n) {
             Ok(val) => Value(string_list(c, &val)),
-            Err(_) => Value(Word::atom(crate::vm::atoms::atom::FALSE)),
+            Err(_) => Value(Word::atom(crate::vm::term::atoms::atom::FALSE)),
         },
         _ => badarg(),
     }

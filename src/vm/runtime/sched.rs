@@ -22,10 +22,11 @@ use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
-use crate::vm::atoms::atom;
-use crate::vm::heap::View;
-use crate::vm::interp::{Deferred, Exception, Outcome, Proc, Vm, Worker};
-use crate::vm::word::Word;
+use crate::vm::interp::{Deferred, Outcome, Proc, Vm, Worker};
+use crate::vm::term::atoms::atom;
+use crate::vm::term::exception::Exception;
+use crate::vm::term::heap::View;
+use crate::vm::term::word::Word;
 
 /// The VM shared by the scheduler threads, and the signal that wakes an
 /// idle one.

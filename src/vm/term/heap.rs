@@ -7,8 +7,8 @@ use std::sync::Arc;
 use num_bigint::{BigInt, Sign};
 
 use crate::term::Term;
-use crate::vm::atoms::Atoms;
-use crate::vm::word::{Ptr, Word, kind};
+use crate::vm::term::atoms::Atoms;
+use crate::vm::term::word::{Ptr, Word, kind};
 
 /// Binaries longer than this live off the heap, shared by reference count.
 pub const HEAP_BINARY_MAX: usize = 64;
@@ -317,7 +317,7 @@ impl Area {
                     .iter()
                     .map(|(_, v)| self.from_term(area, v, atoms))
                     .collect();
-                if keys.len() <= crate::vm::maps::FLAT_MAX {
+                if keys.len() <= crate::vm::term::maps::FLAT_MAX {
                     return self.map(area, &keys, &values);
                 }
                 // Hashes come from copies in a scratch heap: this area may
@@ -332,10 +332,10 @@ impl Area {
                             heap: &scratch,
                             literals: &[],
                         };
-                        (crate::vm::maps::hash(&v, w), *kw, *vw)
+                        (crate::vm::term::maps::hash(&v, w), *kw, *vw)
                     })
                     .collect();
-                crate::vm::maps::build_hashed(self, area, items)
+                crate::vm::term::maps::build_hashed(self, area, items)
             }
             Term::Binary(b) => self.bitstring(area, b, 8),
             Term::Bits(b, n) => self.bitstring(area, b, *n),
@@ -419,7 +419,7 @@ impl View<'_> {
                 }
             }
             kind::HMAP => Term::Map(
-                crate::vm::maps::entries(self, atoms, w)
+                crate::vm::term::maps::entries(self, atoms, w)
                     .unwrap_or_default()
                     .into_iter()
                     .map(|(k, x)| (self.to_term(k, atoms), self.to_term(x, atoms)))

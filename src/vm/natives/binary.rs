@@ -8,8 +8,8 @@
 
 use crate::vm::bif::{Ctx, NativeFn, NativeResult, badarg, native_table, small};
 use crate::vm::bits::{binary_bytes, binary_word, to_bytes};
-use crate::vm::interp::list_of;
-use crate::vm::word::Word;
+use crate::vm::term::list::list_of;
+use crate::vm::term::word::Word;
 
 use NativeResult::Value;
 
@@ -197,9 +197,9 @@ fn decode_unsigned(c: &mut Ctx, bin: Word, little: bool) -> NativeResult {
 
 fn encode_unsigned(c: &mut Ctx, int: Word, little: bool) -> NativeResult {
     let v = c.view();
-    let n = match crate::vm::compare::number(&v, int) {
-        Some(crate::vm::compare::Num::Small(i)) if i >= 0 => num_bigint::BigInt::from(i),
-        Some(crate::vm::compare::Num::Big(b)) if b.sign() != num_bigint::Sign::Minus => b,
+    let n = match crate::vm::term::compare::number(&v, int) {
+        Some(crate::vm::term::compare::Num::Small(i)) if i >= 0 => num_bigint::BigInt::from(i),
+        Some(crate::vm::term::compare::Num::Big(b)) if b.sign() != num_bigint::Sign::Minus => b,
         _ => return badarg(),
     };
     let (_, mut b) = n.to_bytes_be();

@@ -51,7 +51,7 @@ pub mod kind {
     pub const MATCH_CTX: u8 = 10;
     /// A binary in a growable buffer of its process (`Area::writable`): appends grow it in place.
     pub const WRITABLE_BIN: u8 = 11;
-    /// A map of more than 32 keys: `[size, root node]` (see `vm::maps`).
+    /// A map of more than 32 keys: `[size, root node]` (see `vm::term::maps`).
     pub const HMAP: u8 = 12;
     /// A node of a hash map's trie: `[bitmap, child...]`; never a term by itself.
     pub const HNODE: u8 = 13;

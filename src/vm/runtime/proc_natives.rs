@@ -5,12 +5,14 @@
 
 use std::time::{Duration, Instant};
 
-use crate::vm::atoms::atom;
-use crate::vm::bif::{NativeResult, list_items};
-use crate::vm::heap::{Area, View};
-use crate::vm::interp::{AliasMode, Exception, Proc, ProcNativeFn, Vm, list_of, ref_id};
-use crate::vm::timers::{Dest, Pending};
-use crate::vm::word::Word;
+use crate::vm::bif::NativeResult;
+use crate::vm::interp::{AliasMode, Proc, ProcNativeFn, Vm, ref_id};
+use crate::vm::runtime::timers::{Dest, Pending};
+use crate::vm::term::atoms::atom;
+use crate::vm::term::exception::Exception;
+use crate::vm::term::heap::{Area, View};
+use crate::vm::term::list::{list_items, list_of};
+use crate::vm::term::word::Word;
 
 use NativeResult::Value;
 

@@ -21,11 +21,11 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use crate::vm::atoms::{Atoms, atom};
-use crate::vm::compare;
-use crate::vm::heap::{Area, View};
-use crate::vm::interp::Exception;
-use crate::vm::word::{Word, kind};
+use crate::vm::term::atoms::{Atoms, atom};
+use crate::vm::term::compare;
+use crate::vm::term::exception::Exception;
+use crate::vm::term::heap::{Area, View};
+use crate::vm::term::word::{Word, kind};
 
 /// The most keys a flat map holds.
 pub const FLAT_MAX: usize = 32;

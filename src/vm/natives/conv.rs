@@ -7,13 +7,12 @@ use num_bigint::BigInt;
 
 use crate::term::Term;
 use crate::vm::bif::{
-    Ctx, NativeFn, NativeResult, badarg, boolean, by_name, list_items, native_table, small,
-    string_of, test_native,
+    Ctx, NativeFn, NativeResult, badarg, boolean, by_name, native_table, small, test_native,
 };
 use crate::vm::bits::{binary_bytes, binary_word, string_list};
-use crate::vm::compare;
-use crate::vm::interp::list_of;
-use crate::vm::word::{Word, kind};
+use crate::vm::term::compare;
+use crate::vm::term::list::{list_items, list_of, string_of};
+use crate::vm::term::word::{Word, kind};
 
 use NativeResult::Value;
 
@@ -320,7 +319,7 @@ native_table! {
         ),
         _ => badarg(),
     };
-    "erlang":"nif_error"/2 => |_, a| NativeResult::Error(crate::vm::interp::Exception::error(a[0]));
+    "erlang":"nif_error"/2 => |_, a| NativeResult::Error(crate::vm::term::Exception::error(a[0]));
 }
 
 #[cfg(test)]

@@ -1,0 +1,194 @@
+//! The `arith` instruction's semantics (and the arithmetic BIFs'): small
+//! integers first, then floats, then bignums.
+
+use std::sync::Arc;
+
+use num_bigint::BigInt;
+use num_traits::{ToPrimitive, Zero};
+
+use crate::vm::term::atoms::atom;
+use crate::vm::term::compare::{Num, number};
+use crate::vm::term::exception::Exception;
+use crate::vm::term::heap::{Area, View};
+use crate::vm::term::word::Word;
+use ArithOp::*;
+
+crate::vm::ops::kinds! {
+    /// A kind of the `arith` instruction, in `isa::ARITH_KINDS` order.
+    ArithOp, crate::lam::isa::ARITH_KINDS;
+    Add = "add",
+    Sub = "sub",
+    Mul = "mul",
+    Div = "div",
+    IDiv = "idiv",
+    Rem = "rem",
+    Band = "band",
+    Bor = "bor",
+    Bxor = "bxor",
+    Bsl = "bsl",
+    Bsr = "bsr",
+}
+
+impl ArithOp {
+    /// Whether the op takes floats (`+ - * /`); the others are integer-only.
+    pub fn on_floats(self) -> bool {
+        matches!(self, Add | Sub | Mul | Div)
+    }
+
+    /// The `erlang` BIF that does the same, named in error reports.
+    pub fn bif_name(self) -> &'static str {
+        match self {
+            Add => "+",
+            Sub => "-",
+            Mul => "*",
+            Div => "/",
+            IDiv => "div",
+            Rem => "rem",
+            Band => "band",
+            Bor => "bor",
+            Bxor => "bxor",
+            Bsl => "bsl",
+            Bsr => "bsr",
+        }
+    }
+}
+
+/// An integer as a bignum (`None` for a float).
+pub fn to_big(n: &Num) -> Option<BigInt> {
+    match n {
+        Num::Small(i) => Some(BigInt::from(*i)),
+        Num::Big(b) => Some(b.clone()),
+        Num::Float(_) => None,
+    }
+}
+
+/// A number as a finite float, if it has one.
+pub fn to_f64(n: &Num) -> Option<f64> {
+    match n {
+        Num::Small(i) => Some(*i as f64),
+        Num::Big(b) => b.to_f64().filter(|f| f.is_finite()),
+        Num::Float(f) => Some(*f),
+    }
+}
+
+fn badarith() -> Exception {
+    Exception::error(Word::atom(atom::BADARITH))
+}
+
+/// Float `+ - * /`: `None` when the result is not a finite float (or the
+/// op is not one of those four), which raises badarith (as do float
+/// instructions and the BIFs).
+#[inline(always)]
+pub fn float_op(op: ArithOp, x: f64, y: f64) -> Option<f64> {
+    let r = match op {
+        Add => x + y,
+        Sub => x - y,
+        Mul => x * y,
+        Div if y != 0.0 => x / y,
+        _ => return None,
+    };
+    r.is_finite().then_some(r)
+}
+
+/// The `arith` instruction: `a op b`, allocating on `heap` when the result
+/// is not a small integer.
+pub fn arith(
+    heap: &mut Area,
+    literals: &[Arc<Area>],
+    op: ArithOp,
+    a: Word,
+    b: Word,
+) -> Result<Word, Exception> {
+    // Small integers: the fast path.
+    if let (Some(x), Some(y)) = (a.as_small(), b.as_small()) {
+        let r = match op {
+            Add => x.checked_add(y),
+            Sub => x.checked_sub(y),
+            Mul => x.checked_mul(y),
+            IDiv if y != 0 => Some(x / y),
+            Rem if y != 0 => Some(x % y),
+            Band => Some(x & y),
+            Bor => Some(x | y),
+            Bxor => Some(x ^ y),
+            Bsr => Some(if y >= 64 {
+                if x < 0 { -1 } else { 0 }
+            } else if y >= 0 {
+                x >> y
+            } else {
+                return arith_big(heap, Bsl, x.into(), (-y).into());
+            }),
+            _ => None,
+        };
+        if let Some(w) = r.and_then(Word::small) {
+            return Ok(w);
+        }
+    }
+    let view = View { heap, literals };
+    // Floats (and floats mixed with small integers) without building `Num`s.
+    if op.on_floats() {
+        let float = |w: Word| match w.as_small() {
+            Some(i) => Some((i as f64, false)),
+            None => view.float(w).map(|f| (f, true)),
+        };
+        if let (Some((fx, ax)), Some((fy, ay))) = (float(a), float(b))
+            && (ax || ay || op == Div)
+        {
+            return float_op(op, fx, fy)
+                .map(|r| heap.float(0, r))
+                .ok_or_else(badarith);
+        }
+    }
+    let (Some(x), Some(y)) = (number(&view, a), number(&view, b)) else {
+        return Err(badarith());
+    };
+    if op == Div || matches!(x, Num::Float(_)) || matches!(y, Num::Float(_)) {
+        if !op.on_floats() {
+            return Err(badarith());
+        }
+        let (Some(fx), Some(fy)) = (to_f64(&x), to_f64(&y)) else {
+            return Err(badarith());
+        };
+        return float_op(op, fx, fy)
+            .map(|r| heap.float(0, r))
+            .ok_or_else(badarith);
+    }
+    let (bx, by) = (to_big(&x).expect("integer"), to_big(&y).expect("integer"));
+    arith_big(heap, op, bx, by)
+}
+
+fn arith_big(heap: &mut Area, op: ArithOp, x: BigInt, y: BigInt) -> Result<Word, Exception> {
+    let shift = |y: &BigInt| {
+        y.to_i64()
+            .filter(|s| s.abs() < (1 << 24))
+            .ok_or_else(badarith)
+    };
+    let r = match op {
+        Add => x + y,
+        Sub => x - y,
+        Mul => x * y,
+        IDiv | Rem if y.is_zero() => return Err(badarith()),
+        IDiv => &x / &y,
+        Rem => &x % &y,
+        Band => x & y,
+        Bor => x | y,
+        Bxor => x ^ y,
+        Bsl => {
+            let s = shift(&y)?;
+            if s >= 0 {
+                x << (s as usize)
+            } else {
+                x >> ((-s) as usize)
+            }
+        }
+        Bsr => {
+            let s = shift(&y)?;
+            if s >= 0 {
+                x >> (s as usize)
+            } else {
+                x << ((-s) as usize)
+            }
+        }
+        Div => return Err(badarith()),
+    };
+    Ok(heap.integer(0, &r))
+}

@@ -1,0 +1,6 @@
+//! Layer 7, runtime: the process table, registry, aliases, signals, spawn,
+//! timers, the scheduler and its run queues, boot.
+
+pub mod proc_natives;
+pub(crate) mod sched;
+pub mod timers;
