@@ -9,7 +9,8 @@ use num_bigint::{BigInt, Sign};
 use num_traits::{One, Signed, ToPrimitive};
 
 use crate::term::Term;
-use crate::vm::bif::{Ctx, NativeFn, NativeResult, native_table};
+use crate::vm::native::{Ctx, NativeFn, NativeResult};
+use crate::vm::natives::erlang::native_table;
 use crate::vm::term::atoms::atom;
 use crate::vm::term::compare::{Num, number};
 use crate::vm::term::exception::Exception;

@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::term::Term;
-use crate::vm::bif::{self, Ctx, NativeResult};
 use crate::vm::code::loader::{self, Callee, Dst, Ins, Loaded, NOFAIL, Src, Target};
 use crate::vm::code::path::{self, CodePath};
+use crate::vm::native::{Ctx, NativeFn, NativeResult};
+use crate::vm::natives::erlang;
 use crate::vm::ops::arith::{ArithOp, arith, float_op};
 use crate::vm::ops::test::{TestOp, test};
 use crate::vm::term::atoms::{Atoms, atom};
@@ -430,7 +431,7 @@ impl Vm {
         if let Some(f) = proc_native(&mn, &fname, arity) {
             return Some(Callee::ProcNative(f));
         }
-        if let Some(f) = bif::lookup(&self.atoms, module, function, arity) {
+        if let Some(f) = erlang::lookup(&self.atoms, module, function, arity) {
             return Some(Callee::Native(f));
         }
         let id = self.module(module)?;
@@ -1116,14 +1117,14 @@ impl<'w> Worker<'w> {
         self.with_vm(|vm| vm.spawn_call(proc, kind, args))
     }
 
-    fn native(&mut self, proc: &mut Proc, f: bif::NativeFn, arity: usize) -> NativeResult {
+    fn native(&mut self, proc: &mut Proc, f: NativeFn, arity: usize) -> NativeResult {
         let args: Vec<Word> = proc.x[..arity].to_vec();
         let mut ctx = Ctx {
             heap: &mut proc.heap,
             literals: &self.literals,
             atoms: &self.atoms,
             dict: &mut proc.dict,
-            modules: &self.modules,
+            code: &self.modules,
             building: &mut proc.building,
         };
         f(&mut ctx, &args)
@@ -1314,7 +1315,7 @@ impl<'w> Worker<'w> {
                         literals: &self.literals,
                         atoms: &self.atoms,
                         dict: &mut proc.dict,
-                        modules: &self.modules,
+                        code: &self.modules,
                         building: &mut proc.building,
                     };
                     match f(&mut ctx, &vals[..args.len()]) {
@@ -1611,7 +1612,7 @@ impl<'w> Worker<'w> {
         &mut self,
         proc: &mut Proc,
         m: &Loaded,
-        f: bif::NativeFn,
+        f: NativeFn,
         import: u32,
         fail: u32,
         vals: &[Word],
@@ -1621,7 +1622,7 @@ impl<'w> Worker<'w> {
             literals: &self.literals,
             atoms: &self.atoms,
             dict: &mut proc.dict,
-            modules: &self.modules,
+            code: &self.modules,
             building: &mut proc.building,
         };
         let e = match f(&mut ctx, vals) {

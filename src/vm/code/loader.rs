@@ -4,12 +4,13 @@
 //! module's own literal area; imports resolved on first call.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::lam::isa::{FLOAT_REG_BASE, LamOp, Operand, X_REGS};
 use crate::lam::module::Module;
 use crate::term::Term;
 use crate::vm::bits::BsOp;
+use crate::vm::native::{CodeInfo, LambdaInfo};
 use crate::vm::ops::{ArithOp, TestOp};
 use crate::vm::term::atoms::Atoms;
 use crate::vm::term::heap::Area;
@@ -72,7 +73,7 @@ pub enum Ins {
     Bif(u32, u32, Box<[Src]>, Dst),
     /// A `bif` whose import is a heap-only native, resolved at link time:
     /// the function, the import (for error reports), fail label, arguments.
-    Native(crate::vm::bif::NativeFn, u32, u32, Box<[Src]>, Dst),
+    Native(crate::vm::native::NativeFn, u32, u32, Box<[Src]>, Dst),
     Arith(ArithOp, u32, Src, Src, Dst),
     MakeTuple(Dst, Box<[Src]>),
     GetElement(Src, u32, Dst),
@@ -140,7 +141,7 @@ pub enum Ins {
     /// A `bif` of a matching native with constant operands (see `BsOp`):
     /// the op, the import, fail label, the match context, destination,
     /// and the native that does what the run loop leaves.
-    BsMatch(BsOp, u32, u32, Src, Dst, crate::vm::bif::NativeFn),
+    BsMatch(BsOp, u32, u32, Src, Dst, crate::vm::native::NativeFn),
 }
 
 // The run loop reads one of these per dispatch: keep them small.
@@ -190,7 +191,7 @@ fn fuse(code: &mut [Ins]) {
 #[derive(Debug, Clone, Copy)]
 pub enum Callee {
     /// A native function.
-    Native(crate::vm::bif::NativeFn),
+    Native(crate::vm::native::NativeFn),
     /// Code: module id and entry instruction.
     Code(u32, u32),
     /// A native that needs the whole VM (processes, messages, the registry).
@@ -319,14 +320,14 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
         if proc_native.is_some() {
             return None;
         }
-        crate::vm::bif::lookup(
+        crate::vm::natives::erlang::lookup(
             atoms,
             globals[imp.module as usize],
             globals[imp.function as usize],
             imp.arity,
         )
     };
-    let mut heap_natives: Vec<Option<Option<crate::vm::bif::NativeFn>>> =
+    let mut heap_natives: Vec<Option<Option<crate::vm::native::NativeFn>>> =
         vec![None; m.imports.len()];
     let mut code = Vec::with_capacity(m.code.len());
     for ins in &m.code {
@@ -527,4 +528,39 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
         atoms: globals,
     };
     (loaded, lits)
+}
+
+/// The loaded modules, indexed by id, as natives see them.
+impl CodeInfo for Vec<Arc<Loaded>> {
+    fn loaded(&self) -> Vec<u32> {
+        self.iter().map(|m| m.name).collect()
+    }
+
+    fn is_loaded(&self, module: u32) -> bool {
+        self.iter().any(|m| m.name == module)
+    }
+
+    fn exports(&self, module: u32) -> Option<Vec<(u32, u32)>> {
+        let m = self.iter().find(|m| m.name == module)?;
+        let mut es: Vec<(u32, u32)> = m.exports.keys().copied().collect();
+        es.sort_by_key(|e| m.exports[e]);
+        Some(es)
+    }
+
+    fn is_exported(&self, module: u32, function: u32, arity: u32) -> bool {
+        self.iter()
+            .any(|m| m.name == module && m.exports.contains_key(&(function, arity)))
+    }
+
+    fn lambda(&self, id: u32, index: u32) -> Option<LambdaInfo> {
+        let m = self.get(id as usize)?;
+        let &(entry, arity, free, uniq) = m.lambdas.get(index as usize)?;
+        Some(LambdaInfo {
+            module: m.name,
+            function: m.function_at(entry).map(|(f, _)| f),
+            arity,
+            free,
+            uniq,
+        })
+    }
 }

@@ -6,8 +6,9 @@
 //! `{lam_cp, [Pattern]}`: the BEAM's is an opaque reference, and only these
 //! functions look inside.
 
-use crate::vm::bif::{Ctx, NativeFn, NativeResult, badarg, native_table, small};
 use crate::vm::bits::{binary_bytes, binary_word, to_bytes};
+use crate::vm::native::{Ctx, NativeFn, NativeResult, badarg, small};
+use crate::vm::natives::erlang::native_table;
 use crate::vm::term::list::list_of;
 use crate::vm::term::word::Word;
 

@@ -6,10 +6,9 @@
 use num_bigint::BigInt;
 
 use crate::term::Term;
-use crate::vm::bif::{
-    Ctx, NativeFn, NativeResult, badarg, boolean, by_name, native_table, small, test_native,
-};
 use crate::vm::bits::{binary_bytes, binary_word, string_list};
+use crate::vm::native::{Ctx, LambdaInfo, NativeFn, NativeResult, badarg, boolean, small};
+use crate::vm::natives::erlang::{by_name, native_table, test_native};
 use crate::vm::term::compare;
 use crate::vm::term::list::{list_items, list_of, string_of};
 use crate::vm::term::word::{Word, kind};
@@ -226,17 +225,19 @@ fn fun_info_mfa(c: &mut Ctx, f: Word) -> NativeResult {
             Value(c.heap.tuple(0, &[m, fu, ar]))
         }
         kind::FUN => {
-            let mid = v.at(p, 1).as_small().unwrap_or(0) as usize;
-            let idx = v.at(p, 2).as_small().unwrap_or(0) as usize;
-            let Some(module) = c.modules.get(mid) else {
-                return badarg();
-            };
-            let (entry, arity, _, _) = module.lambdas[idx];
-            let Some((name, _)) = module.function_at(entry) else {
+            let mid = v.at(p, 1).as_small().unwrap_or(0) as u32;
+            let idx = v.at(p, 2).as_small().unwrap_or(0) as u32;
+            let Some(LambdaInfo {
+                module,
+                function: Some(name),
+                arity,
+                ..
+            }) = c.code.lambda(mid, idx)
+            else {
                 return badarg();
             };
             let t = [
-                Word::atom(module.name),
+                Word::atom(module),
                 Word::atom(name),
                 Word::small(arity as i64).expect("arity"),
             ];
@@ -304,14 +305,14 @@ native_table! {
     };
     "erlang":"function_exported"/3 => |c, a| match (a[0].as_atom(), a[1].as_atom(), a[2].as_small()) {
         (Some(m), Some(f), Some(n)) => boolean(
-            c.modules.iter().any(|x| x.name == m && x.exports.contains_key(&(f, n as u32)))
-                || crate::vm::bif::lookup(c.atoms, m, f, n as u32).is_some(),
+            c.code.is_exported(m, f, n as u32)
+                || crate::vm::natives::erlang::lookup(c.atoms, m, f, n as u32).is_some(),
         ),
         _ => badarg(),
     };
     "erlang":"is_builtin"/3 => |c, a| match (a[0].as_atom(), a[1].as_atom(), a[2].as_small()) {
         (Some(m), Some(f), Some(n)) => boolean(
-            crate::vm::bif::lookup(c.atoms, m, f, n as u32).is_some()
+            crate::vm::natives::erlang::lookup(c.atoms, m, f, n as u32).is_some()
                 || u32::try_from(n).is_ok_and(|n| {
                     crate::vm::interp::proc_native(&c.atoms.name(m), &c.atoms.name(f), n)
                         .is_some()

@@ -3,4 +3,5 @@
 
 pub mod binary;
 pub mod conv;
+pub mod erlang;
 pub mod sys;

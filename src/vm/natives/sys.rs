@@ -10,8 +10,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use md5::Digest;
 
-use crate::vm::bif::{Ctx, NativeFn, NativeResult, badarg, boolean, math1, native_table};
 use crate::vm::bits::{int_word, string_list, to_bytes};
+use crate::vm::native::{Ctx, NativeFn, NativeResult, badarg, boolean};
+use crate::vm::natives::erlang::{math1, native_table};
 use crate::vm::term::compare::{Num, number};
 use crate::vm::term::list::{list_items, list_of, string_of};
 use crate::vm::term::word::Word;
@@ -409,7 +410,7 @@ native_table! {
     "math":"fmod"/2 => |c, a| math2(c, a, |x, y| x % y);
     "unicode":"bin_is_7bit"/1 => |c, a| match c.view().bits(a[0]) { Some((b, 8)) => boolean(b.is_ascii()), Some(([], _)) => boolean(true), _ => badarg() };
     "erlang":"bump_reductions"/1 => |_, a| match a[0].as_small() { Some(n) if n >= 0 => boolean(true), _ => badarg() };
-    "erlang":"loaded"/0 => |c, _| { let ms: Vec<Word> = c.modules.iter().map(|m| Word::atom(m.name)).collect(); Value(list_of(c.heap, &ms)) };
+    "erlang":"loaded"/0 => |c, _| { let ms: Vec<Word> = c.code.loaded().into_iter().map(Word::atom).collect(); Value(list_of(c.heap, &ms)) };
     "erlang":"ports"/0 => |_, _| Value(Word::NIL);
     // Collection is the VM's business; asking for one is a hint, and true.
     "erlang":"garbage_collect"/0 => |_, _| boolean(true);

@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::vm::bif::NativeResult;
 use crate::vm::interp::{AliasMode, Proc, ProcNativeFn, Vm, ref_id};
+use crate::vm::native::NativeResult;
 use crate::vm::runtime::timers::{Dest, Pending};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;

@@ -3,74 +3,23 @@
 //! interpreter's `test`, `arith` and map instructions share with them.
 
 use std::cmp::Ordering;
-use std::sync::Arc;
 
 use num_bigint::BigInt;
 use num_traits::Zero;
 
 use crate::term::Term;
-use crate::vm::code::loader::Loaded;
+use crate::vm::native::{Ctx, NativeFn, NativeResult, badarg, boolean, error, small};
 use crate::vm::ops::arith::{ArithOp, arith, to_big, to_f64};
 use crate::vm::ops::test::{TestOp, test};
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::compare::{self, Num, number};
 use crate::vm::term::exception::Exception;
-use crate::vm::term::heap::{Area, View};
+
 use crate::vm::term::list::{list_items, list_of, string_of};
 use crate::vm::term::maps;
 use crate::vm::term::word::{Word, kind};
 
-/// What a native sees: the calling process's heap and dictionary, and the VM's tables.
-pub struct Ctx<'a> {
-    /// The process heap.
-    pub heap: &'a mut Area,
-    /// Literal areas.
-    pub literals: &'a [Arc<Area>],
-    /// The atom table.
-    pub atoms: &'a Atoms,
-    /// The process dictionary.
-    pub dict: &'a mut Vec<(Word, Word)>,
-    /// Loaded modules.
-    pub modules: &'a [Arc<Loaded>],
-    /// Old-style binary construction under way (see `Proc::building`).
-    pub building: &'a mut Option<(Word, usize)>,
-}
-
-impl Ctx<'_> {
-    /// The heap and literal areas, for reading terms.
-    pub(crate) fn view(&self) -> View<'_> {
-        View {
-            heap: self.heap,
-            literals: self.literals,
-        }
-    }
-}
-
-/// What a native returns.
-pub enum NativeResult {
-    /// A value.
-    Value(Word),
-    /// An exception.
-    Error(Exception),
-    /// "Call module:function with these arguments" (`apply`).
-    Apply(Word, Word, Vec<Word>),
-    /// "Not yet": the process it acts on is running on another scheduler;
-    /// the caller yields and makes the call again in its next slice.
-    Retry,
-}
-
-/// A native function.
-pub type NativeFn = fn(&mut Ctx, &[Word]) -> NativeResult;
-
 use NativeResult::{Error as Err_, Value};
-
-pub(crate) fn badarg() -> NativeResult {
-    Err_(Exception::error(Word::atom(atom::BADARG)))
-}
-
-pub(crate) fn error(reason: Word) -> NativeResult {
-    Err_(Exception::error(reason))
-}
 
 // ---------------------------------------------------------------- maps
 
@@ -91,10 +40,6 @@ fn from_pairs(c: &mut Ctx, kv: &[(Word, Word)]) -> NativeResult {
 }
 
 // ---------------------------------------------------------------- natives
-
-pub(crate) fn boolean(b: bool) -> NativeResult {
-    Value(Word::boolean(b))
-}
 
 fn cmp_native(c: &mut Ctx, a: &[Word], f: fn(Ordering) -> bool) -> NativeResult {
     boolean(f(compare::compare(&c.view(), c.atoms, a[0], a[1])))
@@ -239,7 +184,7 @@ native_table! {
     "erlang":"error"/1 => |_, a| error(a[0]);
     "erlang":"error"/2 => |_, a| error(a[0]);
     "erlang":"error"/3 => |_, a| error(a[0]);
-    "erlang":"module_loaded"/1 => |c, a| match a[0].as_atom() { Some(m) => boolean(c.modules.iter().any(|x| x.name == m)), None => badarg() };
+    "erlang":"module_loaded"/1 => |c, a| match a[0].as_atom() { Some(m) => boolean(c.code.is_loaded(m)), None => badarg() };
     "erlang":"float_to_list"/1 => |c, a| float_to_list(c, a[0], Word::NIL);
     "erlang":"float_to_list"/2 => |c, a| float_to_list(c, a[0], a[1]);
     "math":"sqrt"/1 => |c, a| math1(c, a[0], f64::sqrt);
@@ -299,9 +244,9 @@ native_table! {
         let p = a[0].ptr();
         let text = match v.header(a[0]).header_kind() {
             kind::FUN => {
-                let (mid, idx) = (v.at(p, 1).as_small().unwrap_or(0) as usize, v.at(p, 2).as_small().unwrap_or(0) as usize);
-                let m = &c.modules[mid];
-                format!("#Fun<{}.{}.{}>", c.atoms.name(m.name), idx, m.lambdas[idx].3)
+                let (mid, idx) = (v.at(p, 1).as_small().unwrap_or(0) as u32, v.at(p, 2).as_small().unwrap_or(0) as u32);
+                let Some(l) = c.code.lambda(mid, idx) else { return badarg() };
+                format!("#Fun<{}.{}.{}>", c.atoms.name(l.module), idx, l.uniq)
             }
             kind::EXPORT => {
                 let mut s = String::from("fun ");
@@ -342,17 +287,16 @@ native_table! {
         let key_name = c.atoms.name(key);
         let value = match (v.header(a[0]).header_kind(), &*key_name) {
             (kind::FUN, k) => {
-                let (mid, idx) = (v.at(p, 1).as_small().unwrap_or(0) as usize, v.at(p, 2).as_small().unwrap_or(0) as usize);
-                let m = &c.modules[mid];
-                let (entry, _, nfree, uniq) = m.lambdas[idx];
+                let (mid, idx) = (v.at(p, 1).as_small().unwrap_or(0) as u32, v.at(p, 2).as_small().unwrap_or(0) as u32);
+                let Some(l) = c.code.lambda(mid, idx) else { return badarg() };
                 match k {
                     "arity" => v.at(p, 3),
-                    "module" => Word::atom(m.name),
+                    "module" => Word::atom(l.module),
                     "type" => Word::atom(c.atoms.intern("local")),
-                    "name" => Word::atom(m.function_at(entry).map_or(atom::UNDEFINED, |(f, _)| f)),
-                    "index" => small(idx),
-                    "uniq" => Word::small(uniq as i64).expect("uniq"),
-                    "env" => { let env: Vec<Word> = (0..nfree as usize).map(|k| v.at(p, 4 + k)).collect(); list_of(c.heap, &env) }
+                    "name" => Word::atom(l.function.unwrap_or(atom::UNDEFINED)),
+                    "index" => small(idx as usize),
+                    "uniq" => Word::small(l.uniq as i64).expect("uniq"),
+                    "env" => { let env: Vec<Word> = (0..l.free as usize).map(|k| v.at(p, 4 + k)).collect(); list_of(c.heap, &env) }
                     _ => return badarg(),
                 }
             }
@@ -468,10 +412,6 @@ native_table! {
         Value(c.heap.tuple(0, &[k, x, next]))
     };
     "lam":"build_stacktrace"/1 => |c, a| match c.view().tuple(a[0]) { Some([_, _, t]) => Value(Word(*t)), _ => Value(Word::NIL) };
-}
-
-pub(crate) fn small(n: usize) -> Word {
-    Word::small(n as i64).expect("a count fits in a small")
 }
 
 fn bool_op(a: &[Word], f: fn(bool, bool) -> bool) -> NativeResult {
@@ -606,17 +546,12 @@ fn module_info(c: &mut Ctx, m: Word, key: Option<Word>) -> NativeResult {
     let Some(name) = m.as_atom() else {
         return badarg();
     };
-    let Some(module) = c.modules.iter().find(|x| x.name == name).cloned() else {
+    let Some(exports) = c.code.exports(name) else {
         return badarg();
-    };
-    let exports = || {
-        let mut es: Vec<(u32, u32)> = module.exports.keys().copied().collect();
-        es.sort_by(|a, b| module.exports[a].cmp(&module.exports[b]));
-        es
     };
     match key.and_then(|k| k.as_atom()).map(|k| c.atoms.name(k)) {
         Some(k) if &*k == "exports" => {
-            let ts: Vec<Word> = exports()
+            let ts: Vec<Word> = exports
                 .into_iter()
                 .map(|(f, a)| {
                     c.heap
