@@ -325,8 +325,8 @@ pub(crate) fn fast(
 }
 
 /// Where `bs_save`/`bs_restore` keep slot `w` in a context's saved
-/// positions: the atom `start` (which old assemblers also wrote as -1) is 0,
-/// slot `i` is `i + 1`.
+/// positions: the atom `start` is 0 (and so is -1, taken as another name
+/// for it), slot `i` is `i + 1`.
 fn save_slot(c: &Ctx, w: Word) -> Option<usize> {
     if let Some(a) = w.as_atom() {
         return (&*c.atoms.name(a) == "start").then_some(0);
