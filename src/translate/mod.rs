@@ -916,7 +916,14 @@ impl Translator<'_> {
                     s(self, 1),
                     s(self, if ins.op == Op::BsStartMatch2 { 4 } else { 3 }),
                 );
-                self.native("bs_start_match", fail, vec![bin], dst);
+                self.native("bs_start_match", fail, vec![bin], dst.clone());
+                if ins.op == Op::BsStartMatch2 {
+                    // The BEAM's bs_start_match2 sets the `start` slot (the
+                    // one bs_restore2 goes back to), also on a context it
+                    // reuses; the slot count is left to bs_save.
+                    let start = L::Atom(self.m.atom("start"));
+                    self.native("bs_save", L::NoLabel, vec![dst, start], L::Discard);
+                }
             }
             Op::BsStartMatch4 => {
                 let (bin, dst) = (s(self, 2), s(self, 3));

@@ -2,8 +2,11 @@
 //! for binary construction and matching (contract in `docs/natives.md`),
 //! and the binary BIFs.
 //!
-//! A match context is a heap object `[bitstring, bit position]`; matching
-//! natives advance the position in place, as the BEAM's do.
+//! A match context is a heap object `[bitstring, bit position, length in
+//! bits, saved positions]`; matching natives advance the position in place,
+//! as the BEAM's do. The saved positions (pre-OTP 22 `bs_save2`) are `[]`
+//! until the first save, then a tuple only the context refers to: element 0
+//! is the `start` slot, element `i + 1` slot `i`, `[]` where none was saved.
 
 use num_bigint::{BigInt, Sign};
 use num_traits::{One, Signed, ToPrimitive};
@@ -321,6 +324,20 @@ pub(crate) fn fast(
             Ok(x)
         }
     })
+}
+
+/// Where `bs_save`/`bs_restore` keep slot `w` in a context's saved
+/// positions: the atom `start` is 0 (and so is -1, taken as another name
+/// for it), slot `i` is `i + 1`.
+fn save_slot(c: &Ctx, w: Word) -> Option<usize> {
+    if let Some(a) = w.as_atom() {
+        return (&*c.atoms.name(a) == "start").then_some(0);
+    }
+    match w.as_small()? {
+        -1 => Some(0),
+        i if i >= 0 => usize::try_from(i).ok()?.checked_add(1),
+        _ => None,
+    }
 }
 
 fn ctx(c: &Ctx, w: Word) -> Option<Match> {
@@ -949,7 +966,7 @@ native_table! {
             return fail();
         };
         let at = c.heap.words.len();
-        c.heap.words.extend([Word::header(kind::MATCH_CTX, 3).0, a[0].0, Word::small(0).expect("0").0, Word::small(len as i64).expect("length").0]);
+        c.heap.words.extend([Word::header(kind::MATCH_CTX, 4).0, a[0].0, Word::small(0).expect("0").0, Word::small(len as i64).expect("length").0, Word::NIL.0]);
         Value(Word::boxed(Ptr { area: 0, offset: at }))
     };
     "lam":"bs_get_integer"/4 => |c, a| get(c, a, "integer");
@@ -995,6 +1012,34 @@ native_table! {
     "lam":"bs_set_position"/2 => |c, a| match (ctx(c, a[0]), a[1].as_small()) {
         (Some(m), Some(p)) => { set_pos(c.heap, &m, p as usize); Value(Word::atom(atom::OK)) }
         _ => fail(),
+    };
+    "lam":"bs_save"/2 => |c, a| {
+        let (Some(m), Some(slot)) = (ctx(c, a[0]), save_slot(c, a[1])) else { return fail() };
+        let saves = Word(c.heap.words[m.ptr.offset + 4]);
+        let pos = Word::small(m.pos as i64).expect("position");
+        let old = c.view().tuple(saves).map(|t| t.len()).unwrap_or(0);
+        if slot < old {
+            // The tuple is the context's own: write in place.
+            c.heap.words[saves.ptr().offset + 1 + slot] = pos.0;
+        } else {
+            let mut elems: Vec<Word> = c.view().tuple(saves).unwrap_or(&[]).iter().map(|w| Word(*w)).collect();
+            elems.resize(slot + 1, Word::NIL);
+            elems[slot] = pos;
+            let t = c.heap.tuple(0, &elems);
+            c.heap.words[m.ptr.offset + 4] = t.0;
+        }
+        Value(Word::atom(atom::OK))
+    };
+    "lam":"bs_restore"/2 => |c, a| {
+        let (Some(m), Some(slot)) = (ctx(c, a[0]), save_slot(c, a[1])) else { return fail() };
+        let saves = Word(c.heap.words[m.ptr.offset + 4]);
+        let saved = c.view().tuple(saves).and_then(|t| t.get(slot)).and_then(|w| Word(*w).as_small());
+        match saved {
+            Some(p) => { set_pos(c.heap, &m, p as usize); Value(Word::atom(atom::OK)) }
+            // A fresh context starts at 0; other slots must have been saved.
+            None if slot == 0 => { set_pos(c.heap, &m, 0); Value(Word::atom(atom::OK)) }
+            None => fail(),
+        }
     };
     "lam":"bs_get_utf8"/2 => |c, a| utf(c, a, 8, false);
     "lam":"bs_get_utf16"/2 => |c, a| utf(c, a, 16, false);

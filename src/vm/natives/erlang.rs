@@ -411,6 +411,19 @@ native_table! {
         let next = c.heap.cons(0, small(i + 1), a[1]);
         Value(c.heap.tuple(0, &[k, x, next]))
     };
+    // Variadic (see `lookup`): Tuple, then Index, Value pairs.
+    "lam":"update_record"/0 => |c, a| {
+        let Some((t, pairs)) = a.split_first().filter(|(_, p)| p.len() % 2 == 0) else { return badarg() };
+        let Some(t) = c.view().tuple(*t) else { return badarg() };
+        let mut elems: Vec<Word> = t.iter().map(|w| Word(*w)).collect();
+        for p in pairs.chunks(2) {
+            match p[0].as_small() {
+                Some(i) if i >= 1 && (i as usize) <= elems.len() => elems[i as usize - 1] = p[1],
+                _ => return badarg(),
+            }
+        }
+        Value(c.heap.tuple(0, &elems))
+    };
     "lam":"build_stacktrace"/1 => |c, a| match c.view().tuple(a[0]) { Some([_, _, t]) => Value(Word(*t)), _ => Value(Word::NIL) };
 }
 
@@ -585,8 +598,9 @@ fn all_natives() -> impl Iterator<Item = &'static (&'static str, &'static str, u
 /// The native for `module:function/arity`, if there is one.
 pub fn lookup(atoms: &Atoms, module: u32, function: u32, arity: u32) -> Option<NativeFn> {
     let (m, f) = (atoms.name(module), atoms.name(function));
-    // lam:bs_create_bin takes any number of arguments; its table entry says 0.
-    let variadic = &*m == "lam" && &*f == "bs_create_bin";
+    // lam:bs_create_bin and lam:update_record take any number of arguments;
+    // their table entries say 0.
+    let variadic = &*m == "lam" && matches!(&*f, "bs_create_bin" | "update_record");
     all_natives()
         .find(|(nm, nf, na, _)| *nm == &*m && *nf == &*f && (*na == arity || variadic && *na == 0))
         .map(|(_, _, _, fun)| *fun)
