@@ -36,7 +36,7 @@ fn every_native_the_translator_can_emit_resolves_in_the_vm() {
         let f = atoms.intern(n.name);
         for a in arities(n.name, n.arity) {
             checked += 1;
-            let found = lam_translate::vm::bif::lookup(&atoms, lam, f, a).is_some()
+            let found = lam_translate::vm::natives::erlang::lookup(&atoms, lam, f, a).is_some()
                 || lam_translate::vm::interp::proc_native("lam", n.name, a).is_some();
             if !found {
                 missing.push(format!("lam:{}/{a}", n.name));
