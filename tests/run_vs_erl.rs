@@ -40,6 +40,7 @@ const OLD_STYLE: &[&str] = &[
     "json_like",
     "packets",
     "strings",
+    "sub_binaries",
     "unicode_text",
 ];
 

@@ -17,7 +17,7 @@ use crate::vm::natives::erlang::native_table;
 use crate::vm::term::atoms::atom;
 use crate::vm::term::compare::{Num, number};
 use crate::vm::term::exception::Exception;
-use crate::vm::term::heap::{Area, View};
+use crate::vm::term::heap::{Area, HEAP_BINARY_MAX, View, sub_binary};
 use crate::vm::term::list::list_of;
 use crate::vm::term::word::{Ptr, Word, kind};
 
@@ -56,9 +56,14 @@ fn extract(bytes: &[u8], start: usize, len: usize) -> Vec<u8> {
         }
         return v;
     }
-    let mut out = vec![0u8; len.div_ceil(8)];
-    for i in 0..len {
-        out[i / 8] |= bit_at(bytes, start + i) << (7 - i % 8);
+    // Starting inside a byte: each byte out is two bytes in, shifted.
+    let (first, shift) = (start / 8, start % 8);
+    let mut out: Vec<u8> = (first..first + len.div_ceil(8))
+        .map(|i| bytes[i] << shift | bytes.get(i + 1).map_or(0, |b| b >> (8 - shift)))
+        .collect();
+    if !len.is_multiple_of(8) {
+        let last = out.len() - 1;
+        out[last] &= 0xffu8 << (8 - len % 8);
     }
     out
 }
@@ -411,6 +416,39 @@ fn new_bitstring(c: &mut Ctx, bytes: &[u8], len: usize) -> Word {
     c.heap.bitstring(0, bytes, last)
 }
 
+/// The `len` bits from bit `start` of the bitstring `bin` (`bin_len` bits
+/// long), as a new bitstring. A large slice of an off-heap binary that
+/// starts on a byte and ends on one (or where `bin` ends, whose last byte is
+/// padded already) is a sub-binary referring to the same bytes, as on the
+/// BEAM, so that a loop returning the tail at each step does not copy the
+/// rest at each step. Anything else is a copy: a small slice (at most 64
+/// bytes, as the BEAM copies small results), a slice of a heap or writable
+/// binary, or one starting inside a byte (a sub-binary has no bit offset).
+pub(crate) fn slice(c: &mut Ctx, bin: Word, bin_len: usize, start: usize, len: usize) -> Word {
+    let aligned = start.is_multiple_of(8) && (len.is_multiple_of(8) || start + len == bin_len);
+    if aligned && len.div_ceil(8) > HEAP_BINARY_MAX {
+        let last = if len.is_multiple_of(8) {
+            8
+        } else {
+            (len % 8) as u8
+        };
+        if let Some(w) = sub_binary(c.heap, c.literals, bin, start / 8, len.div_ceil(8), last) {
+            return w;
+        }
+    }
+    let (bytes, _) = c.view().bits(bin).expect("a bitstring");
+    let sub = extract(bytes, start, len);
+    new_bitstring(c, &sub, len)
+}
+
+/// What remains of a match context's bitstring, from its position.
+fn rest(c: &mut Ctx, m: &Match) -> Word {
+    if m.pos == 0 {
+        return m.bin;
+    }
+    slice(c, m.bin, m.len, m.pos, m.len - m.pos)
+}
+
 fn get(c: &mut Ctx, a: &[Word], what: &str) -> NativeResult {
     let Some(m) = ctx(c, a[0]) else { return fail() };
     let (bytes, len) = ctx_bits(c, &m);
@@ -446,10 +484,7 @@ fn get(c: &mut Ctx, a: &[Word], what: &str) -> NativeResult {
             c.heap.float(0, x)
         }
         "skip" => Word::atom(atom::OK),
-        _ => {
-            let sub = extract(bytes, m.pos, bits);
-            new_bitstring(c, &sub, bits)
-        }
+        _ => slice(c, m.bin, len, m.pos, bits),
     };
     set_pos(c.heap, &m, m.pos + bits);
     Value(result)
@@ -991,18 +1026,12 @@ native_table! {
         set_pos(c.heap, &m, m.pos + n);
         Value(Word::atom(atom::OK))
     };
-    "lam":"bs_get_tail"/1 => |c, a| {
-        let Some(m) = ctx(c, a[0]) else { return fail() };
-        let (bytes, len) = ctx_bits(c, &m);
-        let sub = extract(bytes, m.pos, len - m.pos);
-        Value(new_bitstring(c, &sub, len - m.pos))
+    "lam":"bs_get_tail"/1 => |c, a| match ctx(c, a[0]) {
+        Some(m) => Value(rest(c, &m)),
+        None => fail(),
     };
     "lam":"bs_context_to_binary"/1 => |c, a| match ctx(c, a[0]) {
-        Some(m) => {
-            let (bytes, len) = ctx_bits(c, &m);
-            let sub = extract(bytes, m.pos, len - m.pos);
-            Value(new_bitstring(c, &sub, len - m.pos))
-        }
+        Some(m) => Value(rest(c, &m)),
         None => Value(a[0]),
     };
     "lam":"bs_get_position"/1 => |c, a| match ctx(c, a[0]) {
@@ -1160,9 +1189,10 @@ native_table! {
     "erlang":"split_binary"/2 => |c, a| {
         let v = View { heap: c.heap, literals: c.literals };
         let (Some((bytes, 8)), Some(n)) = (v.bits(a[0]), a[1].as_small()) else { return fail() };
-        if n < 0 || n as usize > bytes.len() { return fail() }
-        let (x, y) = (bytes[..n as usize].to_vec(), bytes[n as usize..].to_vec());
-        let (bx, by) = (c.heap.bitstring(0, &x, 8), c.heap.bitstring(0, &y, 8));
+        let len = bytes.len() * 8;
+        if n < 0 || n as usize * 8 > len { return fail() }
+        let n = n as usize * 8;
+        let (bx, by) = (slice(c, a[0], len, 0, n), slice(c, a[0], len, n, len - n));
         Value(c.heap.tuple(0, &[bx, by]))
     };
     "unicode":"characters_to_list"/1 => |c, a| match unicode_chars(c, a[0]) { Some(s) => Value(string_list(c, &s)), None => fail() };
@@ -1199,6 +1229,17 @@ mod tests {
         b.push_uint(&BigInt::from(0xff), 8, false);
         assert_eq!(read_uint(&b.bytes, 1, 8, false, false), BigInt::from(0xff));
         assert_eq!(extract(&b.bytes, 1, 8), vec![0xff]);
+        // Every start and length against a bit-by-bit copy.
+        let src: Vec<u8> = (0..9u8).map(|i| i.wrapping_mul(97) ^ 0x5a).collect();
+        for start in 0..src.len() * 8 {
+            for len in 0..=src.len() * 8 - start {
+                let mut want = vec![0u8; len.div_ceil(8)];
+                for i in 0..len {
+                    want[i / 8] |= bit_at(&src, start + i) << (7 - i % 8);
+                }
+                assert_eq!(extract(&src, start, len), want, "{start} {len}");
+            }
+        }
         let _ = Term::Nil;
     }
 }

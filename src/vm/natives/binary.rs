@@ -6,9 +6,10 @@
 //! `{lam_cp, [Pattern]}`: the BEAM's is an opaque reference, and only these
 //! functions look inside.
 
-use crate::vm::bits::{binary_bytes, binary_word, to_bytes};
+use crate::vm::bits::{binary_bytes, binary_word, slice, to_bytes};
 use crate::vm::native::{Ctx, NativeFn, NativeResult, badarg, small};
 use crate::vm::natives::erlang::native_table;
+use crate::vm::term::heap::referenced_bytes;
 use crate::vm::term::list::list_of;
 use crate::vm::term::word::Word;
 
@@ -51,14 +52,19 @@ fn part_range(start: i64, length: i64, len: usize) -> Option<(usize, usize)> {
 }
 
 /// `binary:part/2,3` and `erlang:binary_part/3`.
+/// A large part of an off-heap binary refers to its bytes (`bits::slice`).
 fn part(c: &mut Ctx, bin: Word, start: Word, length: Word) -> NativeResult {
-    let range = match (binary_bytes(c, bin), start.as_small(), length.as_small()) {
-        (Some(b), Some(s), Some(l)) => part_range(s, l, b.len()).map(|(s, e)| b[s..e].to_vec()),
-        _ => None,
+    let len = match c.view().bits(bin) {
+        Some((b, 8)) => b.len(),
+        Some(([], _)) => 0,
+        _ => return badarg(),
     };
-    match range {
-        Some(p) => Value(binary_word(c, &p)),
-        None => badarg(),
+    match (start.as_small(), length.as_small()) {
+        (Some(s), Some(l)) => match part_range(s, l, len) {
+            Some((s, e)) => Value(slice(c, bin, len * 8, s * 8, (e - s) * 8)),
+            None => badarg(),
+        },
+        _ => badarg(),
     }
 }
 
@@ -159,21 +165,26 @@ fn split(c: &mut Ctx, a: &[Word]) -> NativeResult {
     if !o.global {
         found.truncate(1);
     }
-    let mut parts: Vec<&[u8]> = Vec::new();
+    // Parts as byte ranges, each then a slice of the subject (`bits::slice`).
+    let mut parts: Vec<(usize, usize)> = Vec::new();
     let mut at = 0;
     for (s, n) in found {
-        parts.push(&hay[at..s]);
+        parts.push((at, s));
         at = s + n;
     }
-    parts.push(&hay[at..]);
+    parts.push((at, hay.len()));
     if o.trim_all {
-        parts.retain(|p| !p.is_empty());
+        parts.retain(|(s, e)| s < e);
     } else if o.trim {
-        while parts.last().is_some_and(|p| p.is_empty()) {
+        while parts.last().is_some_and(|(s, e)| s == e) {
             parts.pop();
         }
     }
-    let words: Vec<Word> = parts.iter().map(|p| binary_word(c, p)).collect();
+    let bits = hay.len() * 8;
+    let words: Vec<Word> = parts
+        .iter()
+        .map(|(s, e)| slice(c, a[0], bits, s * 8, (e - s) * 8))
+        .collect();
     Value(list_of(c.heap, &words))
 }
 
@@ -269,7 +280,10 @@ native_table! {
         Some(b) if a[0].is_list() || a[0] == Word::NIL => Value(binary_word(c, &b)),
         _ => badarg(),
     };
-    "binary":"referenced_byte_size"/1 => |c, a| match binary_bytes(c, a[0]) { Some(b) => Value(small(b.len())), None => badarg() };
+    "binary":"referenced_byte_size"/1 => |c, a| match c.view().bits(a[0]) {
+        Some((_, 8) | ([], _)) => Value(small(referenced_bytes(&c.view(), a[0]).unwrap_or(0))),
+        _ => badarg(),
+    };
     "binary":"decode_unsigned"/1 => |c, a| decode_unsigned(c, a[0], false);
     "binary":"decode_unsigned"/2 => |c, a| match endianness(c, a[1]) { Some(l) => decode_unsigned(c, a[0], l), None => badarg() };
     "binary":"encode_unsigned"/1 => |c, a| encode_unsigned(c, a[0], false);

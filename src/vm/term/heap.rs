@@ -20,8 +20,11 @@ pub struct Area {
     pub words: Vec<u64>,
     /// Large binaries referenced from this area.
     pub offheap: Vec<Arc<[u8]>>,
-    /// Bytes of the large binaries referenced, live or not: collection
-    /// pressure that the words alone do not show.
+    /// Bytes of the large binaries referenced since the last collection,
+    /// live or not: collection pressure that the words alone do not show.
+    /// The ones a collection carries over do not count again, or a process
+    /// holding one binary larger than its heap limit would collect at every
+    /// check.
     pub offheap_bytes: usize,
     /// Growable buffers of binaries being appended to, owned by this area
     /// alone. A writable binary is a prefix of one of them; appending through
@@ -233,6 +236,17 @@ impl Area {
             ]);
         }
         Word::boxed(p)
+    }
+
+    /// The index of the off-heap binary `bin` in this area's list: the last
+    /// entry when that is `bin` already (a loop slicing one binary adds no
+    /// entry per step), else a new one.
+    fn share(&mut self, bin: &Arc<[u8]>) -> u64 {
+        if !self.offheap.last().is_some_and(|b| Arc::ptr_eq(b, bin)) {
+            self.offheap.push(bin.clone());
+            self.offheap_bytes += bin.len();
+        }
+        (self.offheap.len() - 1) as u64
     }
 
     /// A new writable binary holding `bytes` (whole bytes), with room to grow.
@@ -489,11 +503,10 @@ impl View<'_> {
             let bytes = bytes.to_vec();
             dst.bitstring(0, &bytes, 8)
         } else if h.header_kind() == kind::REFC_BIN {
+            // A sub-binary goes as one too: the bytes are shared, not copied.
+            let idx = dst.share(&self.heap.offheap[src[1] as usize]);
             let at = dst.here(0);
-            dst.offheap.push(self.heap.offheap[src[1] as usize].clone());
-            dst.offheap_bytes += dst.offheap.last().map_or(0, |b| b.len());
-            dst.words
-                .extend([src[0], (dst.offheap.len() - 1) as u64, src[2], src[3]]);
+            dst.words.extend([src[0], idx, src[2], src[3]]);
             Word::boxed(at)
         } else {
             let at = dst.here(0);
@@ -501,6 +514,57 @@ impl View<'_> {
             Word::boxed(at)
         }
     }
+}
+
+/// A sub-binary of the off-heap binary `w` (of this heap or a literal
+/// area), made on `heap`: `size` bytes from byte `start` of `w`, with `last`
+/// bits (1..=8) in its last byte. It refers to the same bytes, as the BEAM's
+/// sub-binaries do, so slicing costs O(1) whatever the size; `None` when `w`
+/// is not an off-heap binary. The caller keeps the slice inside `w` and
+/// the bits past `last` zero (a slice ending on a byte, or where `w` ends).
+pub fn sub_binary(
+    heap: &mut Area,
+    literals: &[Arc<Area>],
+    w: Word,
+    start: usize,
+    size: usize,
+    last: u8,
+) -> Option<Word> {
+    if !w.is_boxed() {
+        return None;
+    }
+    let p = w.ptr();
+    let v = View { heap, literals };
+    if v.header(w).header_kind() != kind::REFC_BIN {
+        return None;
+    }
+    let (idx, off) = (v.at(p, 1).0, v.at(p, 2).0 as usize);
+    debug_assert!(off + start + size <= v.area(p).offheap[idx as usize].len());
+    let idx = if p.area == 0 {
+        idx
+    } else {
+        let bin = literals[p.area as usize - 1].offheap[idx as usize].clone();
+        heap.share(&bin)
+    };
+    let at = heap.here(0);
+    heap.words.extend([
+        Word::header(kind::REFC_BIN, size).0,
+        idx,
+        (off + start) as u64,
+        last as u64,
+    ]);
+    Some(Word::boxed(at))
+}
+
+/// The bytes of the binary `w` refers to: the whole of the underlying
+/// off-heap binary for a sub-binary (`binary:referenced_byte_size/1`).
+pub fn referenced_bytes(v: &View, w: Word) -> Option<usize> {
+    let (bytes, _) = v.bits(w)?;
+    if v.header(w).header_kind() == kind::REFC_BIN {
+        let idx = v.at(w.ptr(), 1).0 as usize;
+        return Some(v.area(w.ptr()).offheap[idx].len());
+    }
+    Some(bytes.len())
 }
 
 /// The copying collector: moves everything reachable from `roots` into a
@@ -596,7 +660,6 @@ fn evacuate(w: Word, old: &mut Area, new: &mut Area, moved_bins: &mut [Option<u6
         let idx = old.words[off + 1] as usize;
         let nidx = *moved_bins[idx].get_or_insert_with(|| {
             new.offheap.push(old.offheap[idx].clone());
-            new.offheap_bytes += old.offheap[idx].len();
             (new.offheap.len() - 1) as u64
         });
         new.words[at.offset + 1] = nidx;
@@ -691,6 +754,66 @@ mod tests {
             ),
             show(&keep)
         );
+    }
+
+    #[test]
+    fn sub_binaries_share_their_bytes_through_collections_and_messages() {
+        let atoms = Atoms::new();
+        let mut heap = Area::default();
+        let bytes: Vec<u8> = (0..200u8).collect();
+        let whole = heap.bitstring(0, &bytes, 8);
+        let sub = sub_binary(&mut heap, &[], whole, 10, 100, 8).unwrap();
+        let subsub = sub_binary(&mut heap, &[], sub, 5, 90, 8).unwrap();
+        assert_eq!(heap.offheap.len(), 1, "slicing adds no off-heap entry");
+        // Only the slices are roots: the bytes they refer to stay, once.
+        let mut roots = [sub, subsub];
+        collect(&mut heap, &mut [&mut roots]);
+        assert_eq!(heap.offheap.len(), 1);
+        assert_eq!(
+            heap.offheap_bytes, 0,
+            "what is carried over adds no pressure"
+        );
+        let view = View {
+            heap: &heap,
+            literals: &[],
+        };
+        assert_eq!(view.bits(roots[0]).unwrap().0, &bytes[10..110]);
+        assert_eq!(view.bits(roots[1]).unwrap().0, &bytes[15..105]);
+        assert_eq!(referenced_bytes(&view, roots[1]), Some(200));
+        let msg = heap.tuple(0, &roots);
+        let mut other = Area::default();
+        let copied = View {
+            heap: &heap,
+            literals: &[],
+        }
+        .copy_into(msg, &mut other);
+        assert_eq!(other.offheap.len(), 1, "one binary, shared, not copied");
+        assert!(Arc::ptr_eq(&other.offheap[0], &heap.offheap[0]));
+        let vo = View {
+            heap: &other,
+            literals: &[],
+        };
+        assert_eq!(
+            vo.to_term(copied, &atoms),
+            Term::Tuple(vec![
+                Term::Binary(bytes[10..110].to_vec()),
+                Term::Binary(bytes[15..105].to_vec())
+            ])
+        );
+        // A slice of a literal binary lives on the heap and shares the bytes.
+        let mut lit = Area::default();
+        let lw = lit.bitstring(1, &bytes, 8);
+        let literals = vec![Arc::new(lit)];
+        let mut h = Area::default();
+        let s1 = sub_binary(&mut h, &literals, lw, 1, 150, 8).unwrap();
+        let s2 = sub_binary(&mut h, &literals, lw, 2, 150, 8).unwrap();
+        assert_eq!(h.offheap.len(), 1);
+        let vh = View {
+            heap: &h,
+            literals: &literals,
+        };
+        assert_eq!(vh.bits(s2).unwrap().0, &bytes[2..152]);
+        assert_eq!(s1.ptr().area, 0);
     }
 
     #[test]
