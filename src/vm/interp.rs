@@ -1332,7 +1332,7 @@ impl<'w> Worker<'w> {
                     }
                 }
                 Ins::BsMatch(op, _, fail, s, d, _) => {
-                    match crate::vm::bits::fast(*op, &mut proc.heap, &self.literals, rd!(*s)) {
+                    match crate::vm::ops::bs::fast(*op, &mut proc.heap, &self.literals, rd!(*s)) {
                         Some(Ok(v)) => {
                             wr!(*d, v);
                             pc += 1;
@@ -2744,7 +2744,7 @@ fn spawn_native(vm: &mut Vm, p: &mut Proc, a: &[Word], kind: &str) -> NativeResu
 /// (UTF-8 when `unicode`, else latin-1).
 fn chardata(v: &View, w: Word, unicode: bool, out: &mut Vec<u32>) -> Option<()> {
     let out = std::cell::RefCell::new(out);
-    crate::vm::bits::walk_chardata(
+    crate::vm::natives::bits::walk_chardata(
         v,
         w,
         |i| {

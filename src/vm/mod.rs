@@ -1,7 +1,6 @@
 //! The LAM virtual machine's data layer: atoms, tagged words, heaps and the
 //! garbage collector (see `docs/vm.md`). The interpreter builds on these.
 
-pub mod bits;
 pub mod code;
 pub mod interp;
 pub mod native;

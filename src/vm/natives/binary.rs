@@ -6,8 +6,8 @@
 //! `{lam_cp, [Pattern]}`: the BEAM's is an opaque reference, and only these
 //! functions look inside.
 
-use crate::vm::bits::{binary_bytes, binary_word, slice, to_bytes};
 use crate::vm::native::{Ctx, NativeFn, NativeResult, badarg, small};
+use crate::vm::natives::bits::{binary_bytes, binary_word, slice, to_bytes};
 use crate::vm::natives::erlang::native_table;
 use crate::vm::term::heap::referenced_bytes;
 use crate::vm::term::list::list_of;

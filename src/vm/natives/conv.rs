@@ -6,8 +6,8 @@
 use num_bigint::BigInt;
 
 use crate::term::Term;
-use crate::vm::bits::{binary_bytes, binary_word, string_list};
 use crate::vm::native::{Ctx, LambdaInfo, NativeFn, NativeResult, badarg, boolean, small};
+use crate::vm::natives::bits::{binary_bytes, binary_word, string_list};
 use crate::vm::natives::erlang::{by_name, native_table, test_native};
 use crate::vm::term::compare;
 use crate::vm::term::list::{list_items, list_of, string_of};

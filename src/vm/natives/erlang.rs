@@ -589,7 +589,7 @@ pub(crate) fn by_name(module: &str, function: &str, arity: u32) -> NativeFn {
 fn all_natives() -> impl Iterator<Item = &'static (&'static str, &'static str, u32, NativeFn)> {
     NATIVES
         .iter()
-        .chain(crate::vm::bits::BIT_NATIVES)
+        .chain(crate::vm::natives::bits::BIT_NATIVES)
         .chain(crate::vm::natives::binary::BINARY_NATIVES)
         .chain(crate::vm::natives::conv::CONV_NATIVES)
         .chain(crate::vm::natives::sys::SYS_NATIVES)

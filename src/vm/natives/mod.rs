@@ -2,6 +2,7 @@
 //! Rust, grouped by the Erlang module they belong to.
 
 pub mod binary;
+pub mod bits;
 pub mod conv;
 pub mod erlang;
 pub mod sys;

@@ -10,8 +10,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use md5::Digest;
 
-use crate::vm::bits::{int_word, string_list, to_bytes};
 use crate::vm::native::{Ctx, NativeFn, NativeResult, badarg, boolean};
+use crate::vm::natives::bits::{int_word, string_list, to_bytes};
 use crate::vm::natives::erlang::{math1, native_table};
 use crate::vm::term::compare::{Num, number};
 use crate::vm::term::list::{list_items, list_of, string_of};

@@ -3,6 +3,7 @@
 //! and the natives both use them, so each rule is written once.
 
 pub mod arith;
+pub mod bs;
 pub mod test;
 
 pub use arith::ArithOp;

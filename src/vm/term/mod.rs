@@ -3,6 +3,7 @@
 //! maps, lists and the exception value. Imports nothing else from the VM.
 
 pub mod atoms;
+pub mod bits;
 pub mod compare;
 pub mod exception;
 pub mod heap;

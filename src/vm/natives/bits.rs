@@ -2,19 +2,21 @@
 //! for binary construction and matching (contract in `docs/natives.md`),
 //! and the binary BIFs.
 //!
-//! A match context is a heap object `[bitstring, bit position, length in
-//! bits, saved positions]`; matching natives advance the position in place,
-//! as the BEAM's do. The saved positions (pre-OTP 22 `bs_save2`) are `[]`
+//! Matching natives advance a match context's position in place (layout in
+//! `term::bits`), as the BEAM's do. The saved positions (pre-OTP 22 `bs_save2`) are `[]`
 //! until the first save, then a tuple only the context refers to: element 0
 //! is the `start` slot, element `i + 1` slot `i`, `[]` where none was saved.
 
-use num_bigint::{BigInt, Sign};
-use num_traits::{One, Signed, ToPrimitive};
+use num_bigint::BigInt;
+use num_traits::ToPrimitive;
 
 use crate::term::Term;
 use crate::vm::native::{Ctx, NativeFn, NativeResult};
 use crate::vm::natives::erlang::native_table;
 use crate::vm::term::atoms::atom;
+use crate::vm::term::bits::{
+    Bits, LITTLE, Match, SIGNED, bit_at, bitstring, ctx_on, extract, read_small, read_uint, set_pos,
+};
 use crate::vm::term::compare::{Num, number};
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, HEAP_BINARY_MAX, View, sub_binary};
@@ -23,188 +25,8 @@ use crate::vm::term::word::{Ptr, Word, kind};
 
 use NativeResult::Value;
 
-/// Field flags.
-const LITTLE: i64 = 2;
-const SIGNED: i64 = 4;
-
 fn fail() -> NativeResult {
     NativeResult::Error(Exception::error(Word::atom(atom::BADARG)))
-}
-
-/// Bits of a bitstring: its bytes and its length in bits.
-fn bitstring<'a>(v: &View<'a>, w: Word) -> Option<(&'a [u8], usize)> {
-    let (bytes, last) = v.bits(w)?;
-    let len = if bytes.is_empty() {
-        0
-    } else {
-        bytes.len() * 8 - (8 - last as usize)
-    };
-    Some((bytes, len))
-}
-
-fn bit_at(bytes: &[u8], i: usize) -> u8 {
-    (bytes[i / 8] >> (7 - i % 8)) & 1
-}
-
-/// Copies `len` bits starting at bit `start` into a fresh byte vector.
-fn extract(bytes: &[u8], start: usize, len: usize) -> Vec<u8> {
-    if start.is_multiple_of(8) {
-        let mut v = bytes[start / 8..(start + len).div_ceil(8)].to_vec();
-        if !len.is_multiple_of(8) {
-            let last = v.len() - 1;
-            v[last] &= 0xffu8 << (8 - len % 8);
-        }
-        return v;
-    }
-    // Starting inside a byte: each byte out is two bytes in, shifted.
-    let (first, shift) = (start / 8, start % 8);
-    let mut out: Vec<u8> = (first..first + len.div_ceil(8))
-        .map(|i| bytes[i] << shift | bytes.get(i + 1).map_or(0, |b| b >> (8 - shift)))
-        .collect();
-    if !len.is_multiple_of(8) {
-        let last = out.len() - 1;
-        out[last] &= 0xffu8 << (8 - len % 8);
-    }
-    out
-}
-
-/// A growable bit buffer for construction.
-#[derive(Default)]
-struct Bits {
-    bytes: Vec<u8>,
-    len: usize,
-}
-
-impl Bits {
-    fn push_bits(&mut self, src: &[u8], start: usize, n: usize) {
-        if self.len.is_multiple_of(8) && start.is_multiple_of(8) {
-            self.bytes.truncate(self.len / 8);
-            self.bytes
-                .extend_from_slice(&src[start / 8..(start + n).div_ceil(8)]);
-            self.len += n;
-            self.bytes.truncate(self.len.div_ceil(8));
-            if !self.len.is_multiple_of(8) {
-                let last = self.bytes.len() - 1;
-                self.bytes[last] &= 0xffu8 << (8 - self.len % 8);
-            }
-            return;
-        }
-        for i in 0..n {
-            if self.len.is_multiple_of(8) {
-                self.bytes.push(0);
-            }
-            let b = bit_at(src, start + i);
-            let last = self.bytes.len() - 1;
-            self.bytes[last] |= b << (7 - self.len % 8);
-            self.len += 1;
-        }
-    }
-
-    /// Pushes the low `bits` (at most 64) bits of `u`: the common case,
-    /// without a bignum.
-    fn push_u64(&mut self, u: u64, bits: usize, little: bool) {
-        if bits == 0 {
-            return;
-        }
-        if little && !bits.is_multiple_of(8) {
-            return self.push_uint(&BigInt::from(u & mask(bits)), bits, little);
-        }
-        let u = u & mask(bits);
-        let u = if little {
-            u.swap_bytes() >> (64 - bits)
-        } else {
-            u
-        };
-        if self.len.is_multiple_of(8) && bits.is_multiple_of(8) {
-            self.bytes.truncate(self.len / 8);
-            self.bytes
-                .extend_from_slice(&u.to_be_bytes()[8 - bits / 8..]);
-            self.len += bits;
-        } else {
-            self.push_bits(&(u << (64 - bits)).to_be_bytes(), 0, bits);
-        }
-    }
-
-    fn push_uint(&mut self, value: &BigInt, bits: usize, little: bool) {
-        // Two's complement of `value` in `bits` bits, big-endian.
-        let modulus = BigInt::one() << bits;
-        let mut v = value % &modulus;
-        if v.is_negative() {
-            v += &modulus;
-        }
-        let (_, mut be) = v.to_bytes_be();
-        let nbytes = bits.div_ceil(8);
-        if be.len() < nbytes {
-            let mut pad = vec![0u8; nbytes - be.len()];
-            pad.extend(be);
-            be = pad;
-        }
-        // Left-align the bits: shift the number so its top bit is bit 0.
-        let shift = nbytes * 8 - bits;
-        let aligned = if shift == 0 {
-            be
-        } else {
-            let n = BigInt::from_bytes_be(Sign::Plus, &be) << shift;
-            let (_, mut b) = n.to_bytes_be();
-            while b.len() < nbytes {
-                b.insert(0, 0);
-            }
-            b
-        };
-        if little && bits.is_multiple_of(8) {
-            let mut le = aligned.clone();
-            le.reverse();
-            self.push_bits(&le, 0, bits);
-        } else if little {
-            // Little-endian with a partial byte: bytes reversed, the partial one last.
-            let mut be_bits = Bits::default();
-            be_bits.push_bits(&aligned, 0, bits);
-            let full = bits / 8;
-            let rem = bits % 8;
-            let mut chunks: Vec<(usize, usize)> = (0..full).map(|i| (rem + i * 8, 8)).collect();
-            chunks.reverse();
-            for (s, n) in chunks {
-                self.push_bits(&be_bits.bytes, s, n);
-            }
-            self.push_bits(&be_bits.bytes, 0, rem);
-        } else {
-            self.push_bits(&aligned, 0, bits);
-        }
-    }
-}
-
-fn mask(bits: usize) -> u64 {
-    if bits >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << bits) - 1
-    }
-}
-
-/// `read_uint` for at most 64 bits, without a bignum; `None` for the one
-/// layout it leaves to the general path (little-endian with a partial byte).
-fn read_small(bytes: &[u8], start: usize, bits: usize, little: bool, signed: bool) -> Option<i128> {
-    if bits > 64 || (little && !bits.is_multiple_of(8)) {
-        return None;
-    }
-    if bits == 0 {
-        return Some(0);
-    }
-    let (first, last) = (start / 8, (start + bits - 1) / 8);
-    let acc = bytes[first..=last]
-        .iter()
-        .fold(0u128, |acc, b| (acc << 8) | *b as u128);
-    let shift = (last - first + 1) * 8 - start % 8 - bits;
-    let mut u = (acc >> shift) as u64 & mask(bits);
-    if little {
-        u = u.swap_bytes() >> (64 - bits);
-    }
-    let v = u as i128;
-    Some(if signed && (u >> (bits - 1)) & 1 == 1 {
-        v - (1i128 << bits)
-    } else {
-        v
-    })
 }
 
 /// An integer result: a small when it fits, else a bignum.
@@ -213,122 +35,6 @@ pub(crate) fn int_word(c: &mut Ctx, v: i128) -> Word {
         Some(w) => w,
         None => c.heap.integer(0, &BigInt::from(v)),
     }
-}
-
-fn read_uint(bytes: &[u8], start: usize, bits: usize, little: bool, signed: bool) -> BigInt {
-    if let Some(v) = read_small(bytes, start, bits, little, signed) {
-        return BigInt::from(v);
-    }
-    let raw = extract(bytes, start, bits);
-    let mut v = if little && bits.is_multiple_of(8) {
-        let mut b = raw.clone();
-        b.reverse();
-        BigInt::from_bytes_be(Sign::Plus, &b)
-    } else if little {
-        // Reverse Bits::push_uint's layout: full bytes reversed, the partial last.
-        let rem = bits % 8;
-        let full = bits / 8;
-        let mut be = Bits::default();
-        be.push_bits(&raw, full * 8, rem);
-        for i in (0..full).rev() {
-            be.push_bits(&raw, i * 8, 8);
-        }
-        BigInt::from_bytes_be(Sign::Plus, &be.bytes) >> (be.bytes.len() * 8 - bits)
-    } else {
-        BigInt::from_bytes_be(Sign::Plus, &raw) >> (raw.len() * 8 - bits)
-    };
-    if signed && bits > 0 && v.bit((bits - 1) as u64) {
-        v -= BigInt::one() << bits;
-    }
-    v
-}
-
-struct Match {
-    ptr: Ptr,
-    bin: Word,
-    pos: usize,
-    /// The binary's length in bits, kept in the context so that tests of
-    /// what remains need not look at the binary.
-    len: usize,
-}
-
-/// A matching native with constant operands, which the loader gives an
-/// instruction of its own (`Ins::BsMatch`) so that the common cases run in
-/// the interpreter's loop with no call: the field reads of a match loop are
-/// most of its time.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum BsOp {
-    /// `bs_start_match/1`.
-    StartMatch,
-    /// `bs_get_position/1`.
-    Position,
-    /// `bs_test_unit/2` with this unit.
-    TestUnit(u8),
-    /// `bs_get_integer/4` of this many bits (1 to 64), with these flags.
-    GetInt(u8, u8),
-}
-
-impl BsOp {
-    /// The op for a call of the native `name` whose arguments after the
-    /// context are these constants, if it has one.
-    pub fn of(name: &str, constants: &[Option<Word>]) -> Option<BsOp> {
-        let small = |i: usize| constants.get(i).copied().flatten()?.as_small();
-        Some(match (name, constants.len()) {
-            ("bs_start_match", 0) => BsOp::StartMatch,
-            ("bs_get_position", 0) => BsOp::Position,
-            ("bs_test_unit", 1) => BsOp::TestUnit(u8::try_from(small(0)?).ok().filter(|u| *u > 0)?),
-            ("bs_get_integer", 3) => {
-                let bits = small(0)?.checked_mul(small(1)?)?;
-                let f = small(2)?;
-                if !(1..=64).contains(&bits) || (f & LITTLE != 0 && bits % 8 != 0) {
-                    return None;
-                }
-                BsOp::GetInt(bits as u8, u8::try_from(f).ok()?)
-            }
-            _ => return None,
-        })
-    }
-
-    /// The native call that does the same, for what `fast` leaves: the
-    /// arguments, of which the first `n`.
-    pub fn args(self, ctx: Word) -> ([Word; 4], usize) {
-        let s = |i: i64| Word::small(i).expect("small");
-        match self {
-            BsOp::StartMatch | BsOp::Position => ([ctx; 4], 1),
-            BsOp::TestUnit(u) => ([ctx, s(u.into()), ctx, ctx], 2),
-            BsOp::GetInt(bits, f) => ([ctx, s(bits.into()), s(1), s(f.into())], 4),
-        }
-    }
-}
-
-/// `op` on the match context `w`, if it is one: `Some(Ok(value))`,
-/// `Some(Err(()))` when the field does not match, `None` for the native to
-/// decide (a fresh match, a value too big for a small, a bad argument).
-#[inline]
-pub(crate) fn fast(
-    op: BsOp,
-    heap: &mut Area,
-    literals: &[std::sync::Arc<Area>],
-    w: Word,
-) -> Option<Result<Word, ()>> {
-    let m = ctx_on(heap, w)?;
-    let (pos, len) = (m.pos, m.len);
-    Some(match op {
-        BsOp::StartMatch => Ok(w),
-        BsOp::Position => Ok(Word::small(pos as i64)?),
-        BsOp::TestUnit(u) if (len - pos).is_multiple_of(u as usize) => Ok(Word::atom(atom::OK)),
-        BsOp::TestUnit(_) => Err(()),
-        BsOp::GetInt(bits, _) if pos + bits as usize > len => Err(()),
-        BsOp::GetInt(bits, f) => {
-            let v = View { heap, literals };
-            let (bytes, _) = v.bits(m.bin)?;
-            let f = i64::from(f);
-            let x = read_small(bytes, pos, bits.into(), f & LITTLE != 0, f & SIGNED != 0)?;
-            let x = Word::small(i64::try_from(x).ok()?)?;
-            set_pos(heap, &m, pos + bits as usize);
-            Ok(x)
-        }
-    })
 }
 
 /// Where `bs_save`/`bs_restore` keep slot `w` in a context's saved
@@ -347,29 +53,6 @@ fn save_slot(c: &Ctx, w: Word) -> Option<usize> {
 
 fn ctx(c: &Ctx, w: Word) -> Option<Match> {
     ctx_on(c.heap, w)
-}
-
-/// The match context at `w`, if it is one: contexts are made on the
-/// process heap and never leave it.
-// Always inlined, like `set_pos`: the run loop's `fast` path calls both, and
-// as calls they cost a match loop 5%.
-#[inline(always)]
-fn ctx_on(heap: &Area, w: Word) -> Option<Match> {
-    if !w.is_boxed() || w.ptr().area != 0 {
-        return None;
-    }
-    let word = |i: usize| Word(heap.words[w.ptr().offset + i]);
-    (word(0).header_kind() == kind::MATCH_CTX).then(|| Match {
-        ptr: w.ptr(),
-        bin: word(1),
-        pos: word(2).as_small().unwrap_or(0) as usize,
-        len: word(3).as_small().unwrap_or(0) as usize,
-    })
-}
-
-#[inline(always)]
-fn set_pos(heap: &mut Area, m: &Match, pos: usize) {
-    heap.words[m.ptr.offset + 2] = Word::small(pos as i64).expect("position").0;
 }
 
 /// The bits of a match context's binary.

@@ -1,0 +1,86 @@
+//! The binary-matching fast path: the matching natives a match loop calls
+//! per field, run in the loop itself when their operands are constants.
+
+use crate::vm::term::atoms::atom;
+use crate::vm::term::bits::{LITTLE, SIGNED, ctx_on, read_small, set_pos};
+use crate::vm::term::heap::{Area, View};
+use crate::vm::term::word::Word;
+
+/// A matching native with constant operands, which the loader gives an
+/// instruction of its own (`Ins::BsMatch`) so that the common cases run in
+/// the interpreter's loop with no call: the field reads of a match loop are
+/// most of its time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BsOp {
+    /// `bs_start_match/1`.
+    StartMatch,
+    /// `bs_get_position/1`.
+    Position,
+    /// `bs_test_unit/2` with this unit.
+    TestUnit(u8),
+    /// `bs_get_integer/4` of this many bits (1 to 64), with these flags.
+    GetInt(u8, u8),
+}
+
+impl BsOp {
+    /// The op for a call of the native `name` whose arguments after the
+    /// context are these constants, if it has one.
+    pub fn of(name: &str, constants: &[Option<Word>]) -> Option<BsOp> {
+        let small = |i: usize| constants.get(i).copied().flatten()?.as_small();
+        Some(match (name, constants.len()) {
+            ("bs_start_match", 0) => BsOp::StartMatch,
+            ("bs_get_position", 0) => BsOp::Position,
+            ("bs_test_unit", 1) => BsOp::TestUnit(u8::try_from(small(0)?).ok().filter(|u| *u > 0)?),
+            ("bs_get_integer", 3) => {
+                let bits = small(0)?.checked_mul(small(1)?)?;
+                let f = small(2)?;
+                if !(1..=64).contains(&bits) || (f & LITTLE != 0 && bits % 8 != 0) {
+                    return None;
+                }
+                BsOp::GetInt(bits as u8, u8::try_from(f).ok()?)
+            }
+            _ => return None,
+        })
+    }
+
+    /// The native call that does the same, for what `fast` leaves: the
+    /// arguments, of which the first `n`.
+    pub fn args(self, ctx: Word) -> ([Word; 4], usize) {
+        let s = |i: i64| Word::small(i).expect("small");
+        match self {
+            BsOp::StartMatch | BsOp::Position => ([ctx; 4], 1),
+            BsOp::TestUnit(u) => ([ctx, s(u.into()), ctx, ctx], 2),
+            BsOp::GetInt(bits, f) => ([ctx, s(bits.into()), s(1), s(f.into())], 4),
+        }
+    }
+}
+
+/// `op` on the match context `w`, if it is one: `Some(Ok(value))`,
+/// `Some(Err(()))` when the field does not match, `None` for the native to
+/// decide (a fresh match, a value too big for a small, a bad argument).
+#[inline]
+pub fn fast(
+    op: BsOp,
+    heap: &mut Area,
+    literals: &[std::sync::Arc<Area>],
+    w: Word,
+) -> Option<Result<Word, ()>> {
+    let m = ctx_on(heap, w)?;
+    let (pos, len) = (m.pos, m.len);
+    Some(match op {
+        BsOp::StartMatch => Ok(w),
+        BsOp::Position => Ok(Word::small(pos as i64)?),
+        BsOp::TestUnit(u) if (len - pos).is_multiple_of(u as usize) => Ok(Word::atom(atom::OK)),
+        BsOp::TestUnit(_) => Err(()),
+        BsOp::GetInt(bits, _) if pos + bits as usize > len => Err(()),
+        BsOp::GetInt(bits, f) => {
+            let v = View { heap, literals };
+            let (bytes, _) = v.bits(m.bin)?;
+            let f = i64::from(f);
+            let x = read_small(bytes, pos, bits.into(), f & LITTLE != 0, f & SIGNED != 0)?;
+            let x = Word::small(i64::try_from(x).ok()?)?;
+            set_pos(heap, &m, pos + bits as usize);
+            Ok(x)
+        }
+    })
+}
