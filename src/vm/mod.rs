@@ -11,6 +11,7 @@ pub mod heap;
 pub mod interp;
 pub mod loader;
 pub mod maps;
+pub mod pdict;
 pub mod proc_bifs;
 pub(crate) mod sched;
 pub mod sys;

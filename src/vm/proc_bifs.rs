@@ -211,7 +211,7 @@ fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Option<Word> 
             Word::small(r as i64).expect("reductions")
         }
         "dictionary" => {
-            let d: Vec<(Word, Word)> = of!(|q: &Proc| q.dict.clone());
+            let d: Vec<(Word, Word)> = of!(|q: &Proc| q.dict.pairs());
             let ts: Vec<Word> = d
                 .into_iter()
                 .map(|(k, x)| {
@@ -456,7 +456,7 @@ pub fn process_bytes(q: &Proc) -> usize {
         + q.x.capacity()
         + q.stack.capacity()
         + q.mailbox.capacity()
-        + 2 * q.dict.capacity()
+        + q.dict.capacity_words()
         + q.spare.capacity();
     std::mem::size_of::<Proc>()
         + 8 * words
