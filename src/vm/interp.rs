@@ -1270,11 +1270,19 @@ impl<'w> Worker<'w> {
                     }
                 }};
             }
+            // Whether the heap needs no collection: the negation of `step`'s
+            // test, which counts off-heap binaries too (a loop making large
+            // binaries has a small heap).
+            macro_rules! heap_ok {
+                () => {
+                    proc.heap.len() <= proc.gc_limit && proc.heap.offheap_bytes <= proc.gc_limit * 8
+                };
+            }
             // Whether a call may go ahead here; else the call instruction
             // goes to `step`, which yields or collects first.
             macro_rules! can_call {
                 () => {
-                    proc.reductions < BUDGET && proc.heap.len() <= proc.gc_limit
+                    proc.reductions < BUDGET && heap_ok!()
                 };
             }
             // The head and tail of the list cell `l` into `h` and `t`.
@@ -1527,7 +1535,7 @@ impl<'w> Worker<'w> {
                         continue;
                     }
                 }
-                Ins::Allocate(n, _) if proc.heap.len() <= proc.gc_limit => {
+                Ins::Allocate(n, _) if heap_ok!() => {
                     let start = proc.stack.len();
                     proc.stack.resize(start + *n as usize, Word::NIL);
                     proc.frames.push(Frame { start, base: start });
