@@ -135,7 +135,7 @@ pub struct Proc {
     /// The space the last collection copied out of, reused by the next.
     pub(crate) spare: Vec<u64>,
     /// The process dictionary.
-    pub dict: Vec<(Word, Word)>,
+    pub dict: crate::vm::term::pdict::Dict,
     /// The binary that old-style construction (`bs_init` and `bs_put_*`)
     /// is filling in, and the bit position reached.
     pub building: Option<(Word, usize)>,
@@ -293,7 +293,7 @@ impl Default for Proc {
             handlers: Vec::new(),
             heap: Area::default(),
             spare: Vec::new(),
-            dict: Vec::new(),
+            dict: Default::default(),
             building: None,
             gc_limit: 1 << 16,
             y_base: 0,
@@ -1225,11 +1225,19 @@ impl<'w> Worker<'w> {
                     }
                 }};
             }
+            // Whether the heap needs no collection: the negation of `step`'s
+            // test, which counts off-heap binaries too (a loop making large
+            // binaries has a small heap).
+            macro_rules! heap_ok {
+                () => {
+                    proc.heap.len() <= proc.gc_limit && proc.heap.offheap_bytes <= proc.gc_limit * 8
+                };
+            }
             // Whether a call may go ahead here; else the call instruction
             // goes to `step`, which yields or collects first.
             macro_rules! can_call {
                 () => {
-                    proc.reductions < BUDGET && proc.heap.len() <= proc.gc_limit
+                    proc.reductions < BUDGET && heap_ok!()
                 };
             }
             // The head and tail of the list cell `l` into `h` and `t`.
@@ -1482,7 +1490,7 @@ impl<'w> Worker<'w> {
                         continue;
                     }
                 }
-                Ins::Allocate(n, _) if proc.heap.len() <= proc.gc_limit => {
+                Ins::Allocate(n, _) if heap_ok!() => {
                     let start = proc.stack.len();
                     proc.stack.resize(start + *n as usize, Word::NIL);
                     proc.frames.push(Frame { start, base: start });
@@ -2364,7 +2372,7 @@ impl<'w> Worker<'w> {
     fn gc(&self, proc: &mut Proc, live: usize) {
         let live = live.min(proc.x.len());
         let xs = &mut proc.x[..live];
-        let mut dict: Vec<Word> = proc.dict.iter().flat_map(|(k, v)| [*k, *v]).collect();
+        let mut dict: Vec<Word> = proc.dict.words();
         let mut mailbox: Vec<Word> = proc.mailbox.iter().copied().collect();
         let mut monitors: Vec<Word> = proc.monitored_by.iter().map(|(r, _)| *r).collect();
         let mut building: Vec<Word> = proc.building.iter().map(|(w, _)| *w).collect();
@@ -2391,9 +2399,7 @@ impl<'w> Worker<'w> {
         for (i, r) in monitors.into_iter().enumerate() {
             proc.monitored_by[i].0 = r;
         }
-        for (i, pair) in dict.chunks(2).enumerate() {
-            proc.dict[i] = (pair[0], pair[1]);
-        }
+        proc.dict.set_words(&dict);
         // Room for twice the survivors before the next collection: collecting
         // costs what survives, so this keeps it at half a word per word allocated.
         proc.gc_limit = (survivors * 3).max(1 << 16);

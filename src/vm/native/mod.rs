@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
+use crate::vm::term::pdict::Dict;
 use crate::vm::term::word::Word;
 
 /// What a native sees: the calling process's heap and dictionary, and the VM's tables.
@@ -19,7 +20,7 @@ pub struct Ctx<'a> {
     /// The atom table.
     pub atoms: &'a Atoms,
     /// The process dictionary.
-    pub dict: &'a mut Vec<(Word, Word)>,
+    pub dict: &'a mut Dict,
     /// The loaded code, for the natives that describe it.
     pub code: &'a dyn CodeInfo,
     /// Old-style binary construction under way (see `Proc::building`).

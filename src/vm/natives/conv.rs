@@ -206,9 +206,9 @@ fn get_keys1(c: &mut Ctx, val: Word) -> NativeResult {
     let v = c.view();
     let ks: Vec<Word> = c
         .dict
-        .iter()
-        .filter(|(_, x)| compare::exact_eq(&v, c.atoms, *x, val))
-        .map(|(k, _)| *k)
+        .entries()
+        .filter(|e| compare::exact_eq(&v, c.atoms, e.value, val))
+        .map(|e| e.key)
         .collect();
     Value(list_of(c.heap, &ks))
 }
@@ -294,7 +294,7 @@ native_table! {
     "erlang":"make_tuple"/3 => |c, a| make_tuple3(c, a);
     "erlang":"get_keys"/1 => |c, a| get_keys1(c, a[0]);
     "erlang":"erase"/0 => |c, _| {
-        let d = std::mem::take(c.dict);
+        let d = c.dict.take();
         let ts: Vec<Word> = d.iter().map(|(k, v)| c.heap.tuple(0, &[*k, *v])).collect();
         Value(list_of(c.heap, &ts))
     };

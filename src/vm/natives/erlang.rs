@@ -15,6 +15,7 @@ use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::compare::{self, Num, number};
 use crate::vm::term::exception::Exception;
 
+use crate::vm::term::heap::View;
 use crate::vm::term::list::{list_items, list_of, string_of};
 use crate::vm::term::maps;
 use crate::vm::term::word::{Word, kind};
@@ -218,24 +219,23 @@ native_table! {
         None => badarg(),
     };
     "erlang":"put"/2 => |c, a| {
-        let v = c.view();
-        let old = c.dict.iter().position(|(k, _)| compare::exact_eq(&v, c.atoms, *k, a[0]));
-        match old { Some(i) => { let prev = c.dict[i].1; c.dict[i].1 = a[1]; Value(prev) } None => { c.dict.push((a[0], a[1])); Value(Word::atom(atom::UNDEFINED)) } }
+        let v = View { heap: c.heap, literals: c.literals };
+        Value(c.dict.put(&v, c.atoms, a[0], a[1]).unwrap_or(Word::atom(atom::UNDEFINED)))
     };
     "erlang":"get"/1 => |c, a| {
         let v = c.view();
-        Value(c.dict.iter().find(|(k, _)| compare::exact_eq(&v, c.atoms, *k, a[0])).map_or(Word::atom(atom::UNDEFINED), |(_, x)| *x))
+        Value(c.dict.get(&v, c.atoms, a[0]).unwrap_or(Word::atom(atom::UNDEFINED)))
     };
     "erlang":"erase"/1 => |c, a| {
-        let v = c.view();
-        match c.dict.iter().position(|(k, _)| compare::exact_eq(&v, c.atoms, *k, a[0])) { Some(i) => Value(c.dict.remove(i).1), None => Value(Word::atom(atom::UNDEFINED)) }
+        let v = View { heap: c.heap, literals: c.literals };
+        Value(c.dict.erase(&v, c.atoms, a[0]).unwrap_or(Word::atom(atom::UNDEFINED)))
     };
     "erlang":"get_module_info"/1 => |c, a| module_info(c, a[0], None);
     "erlang":"get_module_info"/2 => |c, a| module_info(c, a[0], Some(a[1]));
     "erlang":"min"/2 => |c, a| Value(if compare::compare(&c.view(), c.atoms, a[1], a[0]) == Ordering::Less { a[1] } else { a[0] });
     "erlang":"max"/2 => |c, a| Value(if compare::compare(&c.view(), c.atoms, a[1], a[0]) == Ordering::Greater { a[1] } else { a[0] });
-    "erlang":"get"/0 => |c, _| { let d = c.dict.clone(); let ts: Vec<Word> = d.iter().map(|(k, v)| c.heap.tuple(0, &[*k, *v])).collect(); Value(list_of(c.heap, &ts)) };
-    "erlang":"get_keys"/0 => |c, _| { let ks: Vec<Word> = c.dict.iter().map(|(k, _)| *k).collect(); Value(list_of(c.heap, &ks)) };
+    "erlang":"get"/0 => |c, _| { let d = c.dict.pairs(); let ts: Vec<Word> = d.iter().map(|(k, v)| c.heap.tuple(0, &[*k, *v])).collect(); Value(list_of(c.heap, &ts)) };
+    "erlang":"get_keys"/0 => |c, _| { let ks: Vec<Word> = c.dict.entries().map(|e| e.key).collect(); Value(list_of(c.heap, &ks)) };
     // Modules load on first call here: there is nothing to ensure.
     "code":"ensure_modules_loaded"/1 => |_, _| Value(Word::atom(atom::OK));
     "erlang":"fun_to_list"/1 => |c, a| {

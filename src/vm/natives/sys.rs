@@ -20,8 +20,9 @@ use crate::vm::term::word::Word;
 use NativeResult::Value;
 
 /// The VM's start, the origin of monotonic time (as on the BEAM, monotonic
-/// time is an arbitrary, here negative-free, count since some point).
-fn epoch() -> Instant {
+/// time is an arbitrary, here negative-free, count since some point). The
+/// VM's one clock: `{abs, true}` timers count from it too.
+pub(crate) fn epoch() -> Instant {
     static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     *START.get_or_init(Instant::now)
 }

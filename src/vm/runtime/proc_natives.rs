@@ -40,12 +40,6 @@ fn options(vm: &Vm, p: &Proc, w: Word) -> Option<Vec<(String, Word)>> {
         .collect()
 }
 
-/// The VM's monotonic clock in milliseconds, as `{abs, true}` timers use it.
-fn monotonic_ms() -> i64 {
-    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_millis() as i64
-}
-
 /// `send_after/3,4` and `start_timer/3,4`.
 fn start(vm: &mut Vm, p: &mut Proc, a: &[Word], wrap: bool) -> NativeResult {
     let abs = match a.get(3) {
@@ -60,7 +54,6 @@ fn start(vm: &mut Vm, p: &mut Proc, a: &[Word], wrap: bool) -> NativeResult {
     let Some(t) = a[0].as_small() else {
         return badarg();
     };
-    let ms = if abs { t - monotonic_ms() } else { t };
     if !abs && t < 0 {
         return badarg();
     }
@@ -81,7 +74,12 @@ fn start(vm: &mut Vm, p: &mut Proc, a: &[Word], wrap: bool) -> NativeResult {
     } else {
         msg
     };
-    let deadline = Instant::now() + Duration::from_millis(ms.max(0) as u64);
+    // An absolute time is on `monotonic_time/0`'s clock (one in the past fires now).
+    let deadline = if abs {
+        crate::vm::natives::sys::epoch() + Duration::from_millis(t.max(0) as u64)
+    } else {
+        Instant::now() + Duration::from_millis(t as u64)
+    };
     vm.timers.message(
         id,
         Pending {
@@ -213,7 +211,7 @@ fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Option<Word> 
             Word::small(r as i64).expect("reductions")
         }
         "dictionary" => {
-            let d: Vec<(Word, Word)> = of!(|q: &Proc| q.dict.clone());
+            let d: Vec<(Word, Word)> = of!(|q: &Proc| q.dict.pairs());
             let ts: Vec<Word> = d
                 .into_iter()
                 .map(|(k, x)| {
@@ -458,7 +456,7 @@ pub fn process_bytes(q: &Proc) -> usize {
         + q.x.capacity()
         + q.stack.capacity()
         + q.mailbox.capacity()
-        + 2 * q.dict.capacity()
+        + q.dict.capacity_words()
         + q.spare.capacity();
     std::mem::size_of::<Proc>()
         + 8 * words

@@ -10,6 +10,7 @@ pub mod heap;
 pub mod idmap;
 pub mod list;
 pub mod maps;
+pub mod pdict;
 pub mod word;
 
 pub use atoms::Atoms;
