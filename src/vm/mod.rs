@@ -2,14 +2,15 @@
 //! garbage collector (see `docs/vm.md`). The interpreter builds on these.
 
 pub mod code;
-pub mod interp;
+pub mod exec;
 pub mod native;
 pub mod natives;
 pub mod ops;
 pub mod runtime;
 pub mod term;
 
-pub use interp::{Proc, Vm};
+pub use exec::proc::Proc;
+pub use runtime::vm::Vm;
 pub use term::{Area, Atoms, Exception, View, Word};
 
 /// How a program run by [`run_program`] ended.

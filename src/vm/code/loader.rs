@@ -195,7 +195,7 @@ pub enum Callee {
     /// Code: module id and entry instruction.
     Code(u32, u32),
     /// A native that needs the whole VM (processes, messages, the registry).
-    ProcNative(crate::vm::interp::ProcNativeFn),
+    ProcNative(crate::vm::runtime::vm::ProcNativeFn),
 }
 
 /// A linked module.
@@ -312,7 +312,7 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
     // VM (spawn, send, ...) stay imports.
     let heap_native = |i: usize| {
         let imp = &m.imports[i];
-        let proc_native = crate::vm::interp::proc_native(
+        let proc_native = crate::vm::runtime::proc_natives::proc_native(
             &m.atoms[imp.module as usize],
             &m.atoms[imp.function as usize],
             imp.arity,

@@ -314,7 +314,7 @@ native_table! {
         (Some(m), Some(f), Some(n)) => boolean(
             crate::vm::natives::erlang::lookup(c.atoms, m, f, n as u32).is_some()
                 || u32::try_from(n).is_ok_and(|n| {
-                    crate::vm::interp::proc_native(&c.atoms.name(m), &c.atoms.name(f), n)
+                    crate::vm::runtime::proc_natives::proc_native(&c.atoms.name(m), &c.atoms.name(f), n)
                         .is_some()
                 }),
         ),

@@ -4,3 +4,4 @@
 pub mod proc_natives;
 pub(crate) mod sched;
 pub mod timers;
+pub mod vm;

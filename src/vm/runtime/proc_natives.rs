@@ -5,22 +5,24 @@
 
 use std::time::{Duration, Instant};
 
-use crate::vm::interp::{AliasMode, Proc, ProcNativeFn, Vm, ref_id};
+use crate::term::Term;
+use crate::vm::exec::proc::Proc;
 use crate::vm::native::NativeResult;
 use crate::vm::runtime::timers::{Dest, Pending};
+use crate::vm::runtime::vm::{AliasMode, ProcNativeFn, Vm};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::list::{list_items, list_of};
-use crate::vm::term::word::Word;
+use crate::vm::term::word::{Word, kind};
 
 use NativeResult::Value;
 
-fn badarg() -> NativeResult {
+pub(crate) fn badarg() -> NativeResult {
     NativeResult::Error(Exception::error(Word::atom(atom::BADARG)))
 }
 
-fn view<'a>(vm: &'a Vm, p: &'a Proc) -> View<'a> {
+pub(crate) fn view<'a>(vm: &'a Vm, p: &'a Proc) -> View<'a> {
     View {
         heap: &p.heap,
         literals: &vm.literals,
@@ -28,7 +30,7 @@ fn view<'a>(vm: &'a Vm, p: &'a Proc) -> View<'a> {
 }
 
 /// `{Key, Value}` options as (name, value); bare atoms as (name, true).
-fn options(vm: &Vm, p: &Proc, w: Word) -> Option<Vec<(String, Word)>> {
+pub(crate) fn options(vm: &Vm, p: &Proc, w: Word) -> Option<Vec<(String, Word)>> {
     let v = view(vm, p);
     list_items(&v, w)?
         .into_iter()
@@ -41,7 +43,7 @@ fn options(vm: &Vm, p: &Proc, w: Word) -> Option<Vec<(String, Word)>> {
 }
 
 /// `send_after/3,4` and `start_timer/3,4`.
-fn start(vm: &mut Vm, p: &mut Proc, a: &[Word], wrap: bool) -> NativeResult {
+pub(crate) fn start(vm: &mut Vm, p: &mut Proc, a: &[Word], wrap: bool) -> NativeResult {
     let abs = match a.get(3) {
         None => false,
         Some(o) => match options(vm, p, *o) {
@@ -93,13 +95,13 @@ fn start(vm: &mut Vm, p: &mut Proc, a: &[Word], wrap: bool) -> NativeResult {
 }
 
 /// Milliseconds left before a deadline (rounded up, as the BEAM reports them).
-fn left(deadline: Instant) -> i64 {
+pub(crate) fn left(deadline: Instant) -> i64 {
     let d = deadline.saturating_duration_since(Instant::now());
     d.as_micros().div_ceil(1000) as i64
 }
 
 /// `cancel_timer/1,2` and `read_timer/1,2`.
-fn cancel_or_read(vm: &mut Vm, p: &mut Proc, a: &[Word], cancel: bool) -> NativeResult {
+pub(crate) fn cancel_or_read(vm: &mut Vm, p: &mut Proc, a: &[Word], cancel: bool) -> NativeResult {
     let Some(id) = ref_id(&view(vm, p), a[0]) else {
         return badarg();
     };
@@ -141,13 +143,13 @@ fn cancel_or_read(vm: &mut Vm, p: &mut Proc, a: &[Word], cancel: bool) -> Native
     Value(if info { result } else { Word::atom(atom::OK) })
 }
 
-fn other(vm: &Vm, target: u64) -> Option<&Proc> {
+pub(crate) fn other(vm: &Vm, target: u64) -> Option<&Proc> {
     vm.procs.get(&target).map(|b| &**b)
 }
 
 /// One `process_info` item of process `target` (the caller or another),
 /// built in the caller's heap; `None` for an unknown item.
-fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Option<Word> {
+pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Option<Word> {
     let name = vm.atoms.name(item);
     let is_self = target == p.pid;
     // Terms of another process are copied into the caller's heap.
@@ -306,7 +308,7 @@ fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Option<Word> 
     Some(p.heap.tuple(0, &[Word::atom(item), value]))
 }
 
-fn process_info(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
+pub(crate) fn process_info(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     let Some(target) = a[0].as_pid() else {
         return badarg();
     };
@@ -369,7 +371,7 @@ fn process_info(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     Value(list_of(&mut p.heap, &out))
 }
 
-fn spawn_opt(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
+pub(crate) fn spawn_opt(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     let (args, opts) = a.split_at(a.len() - 1);
     let Some(opts) = options(vm, p, opts[0]) else {
         return badarg();
@@ -404,7 +406,7 @@ fn spawn_opt(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
 
 /// `monitor(process, Pid, [{alias, Mode}])`: a monitor whose reference is
 /// also an alias of the caller (how `gen:call` gets its reply).
-fn monitor3(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
+pub(crate) fn monitor3(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     let Some(opts) = options(vm, p, a[2]) else {
         return badarg();
     };
@@ -423,7 +425,7 @@ fn monitor3(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
             _ => return badarg(),
         }
     }
-    let r = crate::vm::interp::monitor(vm, p, &a[..2]);
+    let r = crate::vm::runtime::proc_natives::monitor(vm, p, &a[..2]);
     if let (Value(w), Some(mode)) = (&r, mode)
         && let Some(id) = ref_id(&view(vm, p), *w)
     {
@@ -434,7 +436,7 @@ fn monitor3(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
 
 /// `alias/0,1`: a reference that delivers to the caller until `unalias`
 /// (or, with `[reply]`, until one message came through it).
-fn alias(vm: &mut Vm, p: &mut Proc, opts: Word) -> NativeResult {
+pub(crate) fn alias(vm: &mut Vm, p: &mut Proc, opts: Word) -> NativeResult {
     let Some(opts) = options(vm, p, opts) else {
         return badarg();
     };
@@ -460,7 +462,7 @@ pub fn process_bytes(q: &Proc) -> usize {
         + q.spare.capacity();
     std::mem::size_of::<Proc>()
         + 8 * words
-        + std::mem::size_of::<crate::vm::interp::Ret>() * q.calls.capacity()
+        + std::mem::size_of::<crate::vm::exec::proc::Ret>() * q.calls.capacity()
         + 16 * (q.frames_capacity() + q.links.capacity() + q.monitored_by.capacity())
         // Its slot in the process table.
         + 32
@@ -468,7 +470,7 @@ pub fn process_bytes(q: &Proc) -> usize {
 
 /// `erlang:memory/0,1`: `processes` (and `processes_used`) counted as
 /// above; `total` adds the loaded code's literal areas. Other keys are 0.
-fn memory(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
+pub(crate) fn memory(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     let procs: usize =
         vm.procs.values().map(|q| process_bytes(q)).sum::<usize>() + process_bytes(p);
     let code: usize = vm.literals.iter().map(|l| 8 * l.words.capacity()).sum();
@@ -510,14 +512,14 @@ fn memory(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     }
 }
 
-fn registered(vm: &mut Vm, p: &mut Proc) -> NativeResult {
+pub(crate) fn registered(vm: &mut Vm, p: &mut Proc) -> NativeResult {
     let mut names: Vec<u32> = vm.registry.keys().copied().collect();
     names.sort();
     let ws: Vec<Word> = names.into_iter().map(Word::atom).collect();
     Value(list_of(&mut p.heap, &ws))
 }
 
-fn processes(vm: &mut Vm, p: &mut Proc) -> NativeResult {
+pub(crate) fn processes(vm: &mut Vm, p: &mut Proc) -> NativeResult {
     // The caller is among the running ones.
     let mut pids: Vec<u64> = vm.procs.keys().chain(vm.running.keys()).copied().collect();
     pids.sort();
@@ -571,7 +573,7 @@ pub static PROC_BIFS: &[(&str, &str, u32, ProcNativeFn)] = &[
     }),
     // A hint: the process gives up the rest of its slice at its next call.
     ("erlang", "yield", 0, |_, p, _| {
-        p.reductions = crate::vm::interp::BUDGET;
+        p.reductions = crate::vm::exec::proc::BUDGET;
         Value(Word::atom(atom::TRUE))
     }),
     ("erlang", "apply", 2, |vm, p, a| {
@@ -581,3 +583,470 @@ pub static PROC_BIFS: &[(&str, &str, u32, ProcNativeFn)] = &[
         }
     }),
 ];
+
+/// The native that needs the VM for `module:function/arity`, if any.
+pub fn proc_native(module: &str, function: &str, arity: u32) -> Option<ProcNativeFn> {
+    PROC_NATIVES
+        .iter()
+        .chain(crate::vm::runtime::proc_natives::PROC_BIFS)
+        .find(|(m, f, a, _)| *m == module && *f == function && *a == arity)
+        .map(|(_, _, _, f)| *f)
+}
+
+pub(crate) fn ref_id(v: &View, r: Word) -> Option<u64> {
+    (r.is_boxed() && v.header(r).header_kind() == kind::REF).then(|| v.at(r.ptr(), 1).0)
+}
+
+pub(crate) fn pid_of(vm: &Vm, w: Word) -> Option<u64> {
+    w.as_pid()
+        .or_else(|| w.as_atom().and_then(|a| vm.registry.get(&a).copied()))
+}
+
+pub(crate) fn value(w: Word) -> NativeResult {
+    NativeResult::Value(w)
+}
+
+pub(crate) fn nbadarg() -> NativeResult {
+    NativeResult::Error(Exception::error(Word::atom(atom::BADARG)))
+}
+
+/// `monitor(process, PidOrName)`.
+pub(crate) fn monitor(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
+    if a[0] != Word::atom(atom::PROCESS) {
+        return nbadarg();
+    }
+    if pid_of(vm, a[1]).is_some_and(|t| vm.busy(t, p)) {
+        return NativeResult::Retry;
+    }
+    let r = vm.make_ref(&mut p.heap);
+    match pid_of(vm, a[1]) {
+        Some(t) if t != p.pid && vm.procs.contains_key(&t) => {
+            let view = View {
+                heap: &p.heap,
+                literals: &vm.literals,
+            };
+            let target = vm.procs.get_mut(&t).expect("alive");
+            let rc = view.copy_into(r, &mut target.heap);
+            target.monitored_by.push((rc, p.pid));
+            let id = ref_id(&view, r).expect("a reference");
+            if let Some(name) = a[1].as_atom() {
+                target.monitored_as.push((id, name));
+            }
+            p.monitoring.push((id, t));
+        }
+        Some(t) if t == p.pid => {}
+        _ => {
+            let item = match a[1].as_atom() {
+                Some(name) => p
+                    .heap
+                    .tuple(0, &[Word::atom(name), Word::atom(atom::NONODE)]),
+                None => a[1],
+            };
+            let msg = p.heap.tuple(
+                0,
+                &[
+                    Word::atom(atom::DOWN),
+                    r,
+                    Word::atom(atom::PROCESS),
+                    item,
+                    Word::atom(atom::NOPROC),
+                ],
+            );
+            p.mailbox.push_back(msg);
+        }
+    }
+    value(r)
+}
+
+pub(crate) fn spawn_native(vm: &mut Vm, p: &mut Proc, a: &[Word], kind: &str) -> NativeResult {
+    match vm.spawn_call(p, kind, a) {
+        Ok(w) => value(w),
+        Err(e) => NativeResult::Error(e),
+    }
+}
+
+/// The characters of chardata: code points in (nested) lists, and binaries
+/// (UTF-8 when `unicode`, else latin-1).
+pub(crate) fn chardata(v: &View, w: Word, unicode: bool, out: &mut Vec<u32>) -> Option<()> {
+    let out = std::cell::RefCell::new(out);
+    crate::vm::natives::bits::walk_chardata(
+        v,
+        w,
+        |i| {
+            let c = u32::try_from(i)
+                .ok()
+                .filter(|c| char::from_u32(*c).is_some())?;
+            out.borrow_mut().push(c);
+            Some(())
+        },
+        |b| {
+            if unicode {
+                out.borrow_mut()
+                    .extend(std::str::from_utf8(b).ok()?.chars().map(|c| c as u32));
+            } else {
+                out.borrow_mut().extend(b.iter().map(|x| *x as u32));
+            }
+            Some(())
+        },
+    )
+}
+
+pub(crate) fn persistent_get(
+    vm: &mut Vm,
+    p: &mut Proc,
+    key: Word,
+    default: Option<Word>,
+) -> NativeResult {
+    let view = View {
+        heap: &p.heap,
+        literals: &vm.literals,
+    };
+    let k = view.to_term(key, &vm.atoms);
+    match vm.persistent.iter().find(|(x, _)| x.cmp_exact(&k).is_eq()) {
+        Some((_, v)) => {
+            let v = v.clone();
+            value(p.heap.from_term(0, &v, &vm.atoms))
+        }
+        None => default.map_or_else(nbadarg, value),
+    }
+}
+
+/// `logger:set_primary_config(level, Level)` without a logger process
+/// (LAM boots no kernel application): the level goes where OTP's
+/// `logger_config:allow/2`, which every logging macro calls, reads it, and
+/// the per-module levels it cached from the old one are dropped.
+pub(crate) fn set_logger_level(vm: &mut Vm, key: Word, level: Word) -> NativeResult {
+    let levels = [
+        "none",
+        "emergency",
+        "alert",
+        "critical",
+        "error",
+        "warning",
+        "notice",
+        "info",
+        "debug",
+    ];
+    let named = level.as_atom().map(|l| vm.atoms.name(l));
+    let number = match named.as_deref() {
+        Some("all") => 10,
+        Some(l) => match levels.iter().position(|x| *x == l) {
+            Some(i) => i as i64 - 1,
+            None => return nbadarg(),
+        },
+        None => return nbadarg(),
+    };
+    if key != Word::atom(vm.atoms.intern("level")) {
+        return nbadarg();
+    }
+    let config = Term::atom("logger_config");
+    vm.persistent.retain(
+        |(k, _)| !matches!(k, Term::Tuple(t) if t.len() == 2 && t[0].cmp_exact(&config).is_eq()),
+    );
+    vm.persistent.push((
+        Term::Tuple(vec![config, Term::atom("$primary_config$")]),
+        Term::Int(number),
+    ));
+    value(Word::atom(atom::OK))
+}
+
+pub(crate) fn halt(vm: &mut Vm, status: Word) -> NativeResult {
+    vm.halted = Some(match status.as_small() {
+        Some(s) => s as i32,
+        None => 1,
+    });
+    // Stop this process at once; the scheduler sees `halted` and stops.
+    NativeResult::Error(Exception {
+        class: atom::EXIT,
+        reason: Word::atom(atom::NORMAL),
+        trace: Word::NIL,
+    })
+}
+
+/// Natives that need the VM, by module, name and arity.
+pub static PROC_NATIVES: &[(&str, &str, u32, ProcNativeFn)] = &[
+    ("erlang", "halt", 0, |vm, _, _| {
+        halt(vm, Word::small(0).expect("0"))
+    }),
+    ("erlang", "halt", 1, |vm, _, a| halt(vm, a[0])),
+    ("erlang", "halt", 2, |vm, _, a| halt(vm, a[0])),
+    ("persistent_term", "get", 1, |vm, p, a| {
+        persistent_get(vm, p, a[0], None)
+    }),
+    // erl's default (`+pc latin1`): what ~p prints as a string.
+    ("io", "printable_range", 0, |vm, _, _| {
+        value(Word::atom(vm.atoms.intern("latin1")))
+    }),
+    // No application is loaded: every environment variable is unset.
+    ("application_controller", "get_env", 2, |_, _, _| {
+        value(Word::atom(atom::UNDEFINED))
+    }),
+    ("logger", "set_primary_config", 2, |vm, _, a| {
+        set_logger_level(vm, a[0], a[1])
+    }),
+    ("persistent_term", "get", 2, |vm, p, a| {
+        persistent_get(vm, p, a[0], Some(a[1]))
+    }),
+    ("persistent_term", "put", 2, |vm, p, a| {
+        let view = View {
+            heap: &p.heap,
+            literals: &vm.literals,
+        };
+        let (k, v) = (view.to_term(a[0], &vm.atoms), view.to_term(a[1], &vm.atoms));
+        vm.persistent.retain(|(x, _)| !x.cmp_exact(&k).is_eq());
+        vm.persistent.push((k, v));
+        value(Word::atom(atom::OK))
+    }),
+    ("persistent_term", "erase", 1, |vm, p, a| {
+        let view = View {
+            heap: &p.heap,
+            literals: &vm.literals,
+        };
+        let k = view.to_term(a[0], &vm.atoms);
+        let before = vm.persistent.len();
+        vm.persistent.retain(|(x, _)| !x.cmp_exact(&k).is_eq());
+        value(Word::boolean(vm.persistent.len() < before))
+    }),
+    ("lam", "put_chars", 2, |vm, p, a| {
+        let unicode = a[0] != Word::atom(vm.atoms.intern("latin1"));
+        let view = View {
+            heap: &p.heap,
+            literals: &vm.literals,
+        };
+        let mut chars = Vec::new();
+        match chardata(&view, a[1], unicode, &mut chars) {
+            Some(()) => {
+                vm.write_out(&chars);
+                value(Word::atom(atom::OK))
+            }
+            None => nbadarg(),
+        }
+    }),
+    ("erlang", "spawn", 1, |vm, p, a| {
+        spawn_native(vm, p, a, "spawn")
+    }),
+    ("erlang", "spawn", 3, |vm, p, a| {
+        spawn_native(vm, p, a, "spawn")
+    }),
+    ("erlang", "spawn_link", 1, |vm, p, a| {
+        spawn_native(vm, p, a, "spawn_link")
+    }),
+    ("erlang", "spawn_link", 3, |vm, p, a| {
+        spawn_native(vm, p, a, "spawn_link")
+    }),
+    ("erlang", "spawn_monitor", 1, |vm, p, a| {
+        spawn_native(vm, p, a, "spawn_monitor")
+    }),
+    ("erlang", "spawn_monitor", 3, |vm, p, a| {
+        spawn_native(vm, p, a, "spawn_monitor")
+    }),
+    ("erlang", "self", 0, |_, p, _| value(Word::pid(p.pid))),
+    ("erlang", "make_ref", 0, |vm, p, _| {
+        value(vm.make_ref(&mut p.heap))
+    }),
+    ("erlang", "send", 2, |vm, p, a| {
+        match vm.send(p, a[0], a[1]) {
+            Ok(()) => value(a[1]),
+            Err(e) => NativeResult::Error(e),
+        }
+    }),
+    ("erlang", "!", 2, |vm, p, a| match vm.send(p, a[0], a[1]) {
+        Ok(()) => value(a[1]),
+        Err(e) => NativeResult::Error(e),
+    }),
+    ("erlang", "monitor", 2, monitor),
+    ("erlang", "demonitor", 1, |vm, p, a| {
+        demonitor(vm, p, a[0], false)
+    }),
+    ("erlang", "demonitor", 2, |vm, p, a| {
+        let view = View {
+            heap: &p.heap,
+            literals: &vm.literals,
+        };
+        let mut flush = false;
+        let mut cur = a[1];
+        while cur.is_list() {
+            let (h, t) = view.cons(cur);
+            flush |= h == Word::atom(vm.atoms.intern("flush"));
+            cur = t;
+        }
+        demonitor(vm, p, a[0], flush)
+    }),
+    ("erlang", "link", 1, |vm, p, a| match a[0].as_pid() {
+        Some(t) if vm.busy(t, p) => NativeResult::Retry,
+        Some(t) if vm.procs.contains_key(&t) => {
+            if !p.links.contains(&t) {
+                p.links.push(t);
+                vm.procs.get_mut(&t).expect("alive").links.push(p.pid);
+            }
+            value(Word::atom(atom::TRUE))
+        }
+        Some(t) if t == p.pid => value(Word::atom(atom::TRUE)),
+        Some(_) => NativeResult::Error(Exception::error(Word::atom(atom::NOPROC))),
+        None => nbadarg(),
+    }),
+    ("erlang", "unlink", 1, |vm, p, a| {
+        let Some(t) = a[0].as_pid() else {
+            return nbadarg();
+        };
+        if vm.busy(t, p) {
+            return NativeResult::Retry;
+        }
+        p.links.retain(|x| *x != t);
+        if let Some(o) = vm.procs.get_mut(&t) {
+            o.links.retain(|x| *x != p.pid);
+        }
+        value(Word::atom(atom::TRUE))
+    }),
+    ("erlang", "process_flag", 2, |vm, p, a| {
+        if a[0] == Word::atom(vm.atoms.intern("trap_exit")) {
+            let old = p.trap_exit;
+            p.trap_exit = a[1] == Word::atom(atom::TRUE);
+            value(Word::boolean(old))
+        } else {
+            value(Word::atom(atom::FALSE))
+        }
+    }),
+    ("erlang", "register", 2, |vm, p, a| {
+        match (a[0].as_atom(), a[1].as_pid()) {
+            // A name is taken once, a process has at most one, and
+            // `undefined` is no name.
+            (Some(name), Some(pid))
+                if name != atom::UNDEFINED
+                    && !vm.registry.contains_key(&name)
+                    && !vm.registry.values().any(|x| *x == pid)
+                    && (pid == p.pid
+                        || vm.procs.contains_key(&pid)
+                        || vm.running.contains_key(&pid)) =>
+            {
+                vm.registry.insert(name, pid);
+                value(Word::atom(atom::TRUE))
+            }
+            _ => nbadarg(),
+        }
+    }),
+    ("erlang", "unregister", 1, |vm, _, a| {
+        match a[0].as_atom().and_then(|n| vm.registry.remove(&n)) {
+            Some(_) => value(Word::atom(atom::TRUE)),
+            None => nbadarg(),
+        }
+    }),
+    ("erlang", "whereis", 1, |vm, _, a| {
+        match a[0].as_atom().and_then(|n| vm.registry.get(&n)) {
+            Some(pid) => value(Word::pid(*pid)),
+            None => value(Word::atom(atom::UNDEFINED)),
+        }
+    }),
+    ("erlang", "group_leader", 0, |_, p, _| {
+        value(Word::pid(p.group_leader))
+    }),
+    ("erlang", "group_leader", 2, |vm, p, a| {
+        match (a[0].as_pid(), a[1].as_pid()) {
+            (Some(_), Some(t)) if vm.busy(t, p) => NativeResult::Retry,
+            (Some(gl), Some(t)) => {
+                if t == p.pid {
+                    p.group_leader = gl;
+                } else if let Some(o) = vm.procs.get_mut(&t) {
+                    o.group_leader = gl;
+                }
+                value(Word::atom(atom::TRUE))
+            }
+            _ => nbadarg(),
+        }
+    }),
+    ("erlang", "is_process_alive", 1, |vm, p, a| {
+        match a[0].as_pid() {
+            Some(t) => value(Word::boolean(
+                t == p.pid || vm.procs.contains_key(&t) || vm.running.contains_key(&t),
+            )),
+            None => nbadarg(),
+        }
+    }),
+    ("erlang", "exit", 2, |vm, p, a| {
+        let Some(t) = pid_of(vm, a[0]) else {
+            return nbadarg();
+        };
+        let (reason, kill) = (a[1], a[1] == Word::atom(atom::KILL));
+        if vm.busy(t, p) {
+            return NativeResult::Retry;
+        }
+        if t == p.pid {
+            if reason != Word::atom(atom::NORMAL) || !p.trap_exit {
+                return NativeResult::Error(Exception {
+                    class: atom::EXIT,
+                    reason: if kill {
+                        Word::atom(atom::KILLED)
+                    } else {
+                        reason
+                    },
+                    trace: Word::NONE,
+                });
+            }
+            return value(Word::atom(atom::TRUE));
+        }
+        let trapping = vm.procs.get(&t).is_some_and(|o| o.trap_exit);
+        if trapping && !kill {
+            let view = View {
+                heap: &p.heap,
+                literals: &vm.literals,
+            };
+            let target = vm.procs.get_mut(&t).expect("alive");
+            let r = view.copy_into(reason, &mut target.heap);
+            let msg = target
+                .heap
+                .tuple(0, &[Word::atom(atom::EXIT_TAG), Word::pid(p.pid), r]);
+            vm.enqueue(t, msg);
+        } else if reason != Word::atom(atom::NORMAL) {
+            let reason = if kill {
+                Word::atom(atom::KILLED)
+            } else {
+                reason
+            };
+            vm.kill(t, reason, p);
+        }
+        value(Word::atom(atom::TRUE))
+    }),
+];
+
+pub(crate) fn demonitor(vm: &mut Vm, p: &mut Proc, r: Word, flush: bool) -> NativeResult {
+    let view = View {
+        heap: &p.heap,
+        literals: &vm.literals,
+    };
+    let Some(id) = ref_id(&view, r) else {
+        return nbadarg();
+    };
+    let target = p.monitoring.iter().find(|(x, _)| *x == id).map(|(_, t)| *t);
+    if target.is_some_and(|t| vm.busy(t, p)) {
+        return NativeResult::Retry;
+    }
+    if let Some(i) = p.monitoring.iter().position(|(x, _)| *x == id) {
+        let (_, target) = p.monitoring.swap_remove(i);
+        if let Some(other) = vm.procs.get_mut(&target) {
+            let ov = View {
+                heap: &other.heap,
+                literals: &vm.literals,
+            };
+            other
+                .monitored_by
+                .retain(|(x, w)| !(*w == p.pid && ref_id(&ov, *x) == Some(id)));
+        }
+    }
+    if vm
+        .aliases
+        .get(&id)
+        .is_some_and(|(o, m)| *o == p.pid && *m != AliasMode::Explicit)
+    {
+        vm.aliases.remove(&id);
+    }
+    if flush {
+        let view = View {
+            heap: &p.heap,
+            literals: &vm.literals,
+        };
+        p.mailbox.retain(|m| {
+            !matches!(view.tuple(*m), Some([tag, r2, ..]) if Word(*tag) == Word::atom(atom::DOWN) && ref_id(&view, Word(*r2)) == Some(id))
+        });
+    }
+    value(Word::atom(atom::TRUE))
+}

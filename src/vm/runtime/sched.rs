@@ -22,7 +22,9 @@ use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
-use crate::vm::interp::{Deferred, Outcome, Proc, Vm, Worker};
+use crate::vm::exec::proc::{Outcome, Proc};
+use crate::vm::exec::run::Worker;
+use crate::vm::runtime::vm::{Deferred, Vm};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::View;

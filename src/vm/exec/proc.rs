@@ -1,0 +1,199 @@
+//! A process's own state: registers, the stack and its frames, the call
+//! stack, exception handlers, the heap, the mailbox, and what the runtime
+//! keeps per process (links, monitors, timers).
+
+use crate::vm::term::atoms::atom;
+use crate::vm::term::exception::Exception;
+use crate::vm::term::heap::Area;
+use crate::vm::term::word::Word;
+
+pub(crate) struct Frame {
+    pub(crate) start: usize,
+    pub(crate) base: usize,
+}
+
+pub(crate) struct Ret {
+    pub(crate) module: u32,
+    pub(crate) pc: u32,
+}
+
+pub(crate) struct Handler {
+    pub(crate) module: u32,
+    pub(crate) label: u32,
+    pub(crate) calls: usize,
+    pub(crate) frames: usize,
+    pub(crate) stack: usize,
+}
+
+/// A process's state.
+pub struct Proc {
+    /// Argument registers: the register file while running; while not,
+    /// only the live ones (see `Vm::xfile`).
+    pub x: Vec<Word>,
+    /// How many `x` registers are live when the process yields.
+    pub(crate) live_x: usize,
+    pub(crate) stack: Vec<Word>,
+    pub(crate) frames: Vec<Frame>,
+    pub(crate) calls: Vec<Ret>,
+    pub(crate) handlers: Vec<Handler>,
+    /// The heap.
+    pub heap: Area,
+    /// The space the last collection copied out of, reused by the next.
+    pub(crate) spare: Vec<u64>,
+    /// The process dictionary.
+    pub dict: crate::vm::term::pdict::Dict,
+    /// The binary that old-style construction (`bs_init` and `bs_put_*`)
+    /// is filling in, and the bit position reached.
+    pub building: Option<(Word, usize)>,
+    /// Heap size that triggers the next collection.
+    pub(crate) gc_limit: usize,
+    /// Where the current frame's `y[0]` is in `stack` (cached from `frames`).
+    pub(crate) y_base: usize,
+    /// This process's pid number.
+    pub pid: u64,
+    /// Messages, oldest first (each in this process's heap).
+    pub mailbox: std::collections::VecDeque<Word>,
+    /// The save pointer of the receive in progress.
+    pub(crate) save: usize,
+    /// Where the process continues: module and instruction.
+    pub(crate) mid: u32,
+    pub(crate) pc: u32,
+    /// While waiting: where a new message resumes, and when the timeout fires.
+    pub(crate) wake_pc: u32,
+    pub(crate) waiting: bool,
+    pub(crate) deadline: Option<std::time::Instant>,
+    /// Counts receives: a timeout set in an earlier one is stale.
+    pub(crate) wait_epoch: u64,
+    /// Reductions (calls) over the process's life, for `process_info`.
+    pub(crate) total_reductions: u64,
+    /// `{M, F, A}` it was started with, for `process_info`.
+    pub(crate) initial_call: (u32, u32, u32),
+    /// Linked processes.
+    pub links: Vec<u64>,
+    /// Processes monitoring this one: (reference, monitoring pid).
+    pub monitored_by: Vec<(Word, u64)>,
+    /// For monitors set up by registered name: (reference number,
+    /// `{Name, Node}`), the item their `'DOWN'` message names instead of
+    /// the pid (kept as a name and an atom: nothing to collect).
+    pub(crate) monitored_as: Vec<(u64, u32)>,
+    /// Monitors this process holds: (reference number, monitored pid).
+    pub(crate) monitoring: Vec<(u64, u64)>,
+    /// Whether exit signals arrive as messages.
+    pub trap_exit: bool,
+    /// The group leader's pid.
+    pub group_leader: u64,
+    pub(crate) reductions: u32,
+    /// The process whose slice must end before this one's retried
+    /// instruction can act on it (see `NativeResult::Retry`).
+    pub(crate) blocked_on: Option<u64>,
+    /// An exit signal that arrived while the process was running.
+    pub(crate) pending_exit: Option<Word>,
+    /// An exception the process dies of before its first instruction (a
+    /// spawned function that is undefined or takes arguments).
+    pub(crate) pending_failure: Option<Exception>,
+    /// The function whose failure is being raised: module, function,
+    /// argument list, and whether it is a BIF (with `error_info`) rather
+    /// than an undefined function.
+    pub(crate) bif_frame: Option<(u32, u32, Word, bool)>,
+    /// For function_clause: the arguments, shown in the top frame instead of the arity.
+    pub(crate) clause_args: Option<Word>,
+    /// A tail call to an undefined function already left the current function.
+    pub(crate) drop_current: bool,
+}
+
+impl Proc {
+    /// The end an exit signal that arrived for this process brings, if one did.
+    pub(crate) fn exit_signal(&mut self) -> Option<Outcome> {
+        let reason = self.pending_exit.take()?;
+        Some(Outcome::Failed(Exception {
+            class: atom::EXIT,
+            reason,
+            trace: Word::NIL,
+        }))
+    }
+
+    /// Drops the current stack frame (`deallocate`).
+    #[inline(always)]
+    pub(crate) fn pop_frame(&mut self) {
+        let f = self.frames.pop().expect("a frame");
+        self.stack.truncate(f.start);
+        self.y_base = self.frames.last().map_or(0, |f| f.base);
+    }
+
+    /// Ends the receive it waits in by its timeout.
+    pub(crate) fn time_out(&mut self) {
+        self.deadline = None;
+        self.save = 0;
+        self.wait_epoch += 1;
+        // The timeout path is the instruction after wait.
+        self.pc += 1;
+    }
+
+    /// Room reserved for frames, for memory accounting.
+    pub(crate) fn frames_capacity(&self) -> usize {
+        self.frames.capacity()
+    }
+}
+
+/// How one time slice of a process ended.
+pub(crate) enum Outcome {
+    /// Its budget ran out; it can run again at once.
+    Yield,
+    /// It waits for a message (or its timeout).
+    Wait,
+    /// It returned from its first function.
+    Done(Word),
+    /// An exception reached the top.
+    Failed(Exception),
+}
+
+/// Reductions (calls) a process may make before it yields.
+pub(crate) const BUDGET: u32 = 4000;
+
+impl Default for Proc {
+    fn default() -> Self {
+        Proc {
+            x: Vec::new(),
+            live_x: 0,
+            stack: Vec::new(),
+            frames: Vec::new(),
+            calls: Vec::new(),
+            handlers: Vec::new(),
+            heap: Area::default(),
+            spare: Vec::new(),
+            dict: Default::default(),
+            building: None,
+            gc_limit: 1 << 16,
+            y_base: 0,
+            pid: 0,
+            mailbox: std::collections::VecDeque::new(),
+            save: 0,
+            mid: 0,
+            pc: 0,
+            wake_pc: 0,
+            waiting: false,
+            deadline: None,
+            wait_epoch: 0,
+            total_reductions: 0,
+            initial_call: (0, 0, 0),
+            links: Vec::new(),
+            monitored_by: Vec::new(),
+            monitored_as: Vec::new(),
+            monitoring: Vec::new(),
+            trap_exit: false,
+            group_leader: 0,
+            reductions: 0,
+            blocked_on: None,
+            pending_exit: None,
+            pending_failure: None,
+            bif_frame: None,
+            clause_args: None,
+            drop_current: false,
+        }
+    }
+}
+
+/// The marker a `try` leaves in its frame slot (a special immediate).
+pub(crate) fn handler_marker(depth: usize) -> Word {
+    Word((((depth as u64) + 2) << 4) | 0xf)
+}

@@ -1,0 +1,94 @@
+//! Stack traces, as Erlang shows them.
+
+use std::sync::Arc;
+
+use crate::term::Term;
+use crate::vm::code::loader::Loaded;
+use crate::vm::exec::proc::Proc;
+use crate::vm::term::atoms::{Atoms, atom};
+use crate::vm::term::word::Word;
+
+/// The stack trace at `pc` of `module`, as Erlang shows it:
+/// `[{M, F, A, [{file, F}, {line, L}]}]`, at most eight entries.
+pub(crate) fn stack_trace(
+    atoms: &Atoms,
+    modules: &[Arc<Loaded>],
+    proc: &mut Proc,
+    module: u32,
+    pc: u32,
+) -> Word {
+    let mut entries = if std::mem::take(&mut proc.drop_current) {
+        vec![]
+    } else {
+        vec![(module, pc)]
+    };
+    entries.extend(
+        proc.calls
+            .iter()
+            .rev()
+            .map(|r| (r.module, r.pc.saturating_sub(1))),
+    );
+    entries.truncate(8);
+    let mut list = Word::NIL;
+    let bif = proc.bif_frame.take();
+    let clause_args = proc.clause_args.take();
+    let top = entries.first().copied();
+    for (m, pc) in entries.into_iter().rev() {
+        let loaded = &modules[m as usize];
+        let Some((f, a)) = loaded.function_at(pc) else {
+            continue;
+        };
+        let loc = match loaded.lam.location(pc) {
+            Some((file, line)) => {
+                let file_term = proc.heap.from_term(0, &Term::string(file), atoms);
+                let fpair = proc.heap.tuple(0, &[Word::atom(atom::FILE), file_term]);
+                let lpair = proc.heap.tuple(
+                    0,
+                    &[
+                        Word::atom(atom::LINE),
+                        Word::small(line as i64).expect("line"),
+                    ],
+                );
+                let tail = proc.heap.cons(0, lpair, Word::NIL);
+                proc.heap.cons(0, fpair, tail)
+            }
+            None => Word::NIL,
+        };
+        let arity_or_args = match clause_args {
+            Some(args) if Some((m, pc)) == top => args,
+            _ => Word::small(a as i64).expect("arity"),
+        };
+        let e = proc.heap.tuple(
+            0,
+            &[Word::atom(loaded.name), Word::atom(f), arity_or_args, loc],
+        );
+        list = proc.heap.cons(0, e, list);
+    }
+    if let Some((m, f, args, false)) = bif {
+        let e = proc
+            .heap
+            .tuple(0, &[Word::atom(m), Word::atom(f), args, Word::NIL]);
+        list = proc.heap.cons(0, e, list);
+    } else if let Some((m, f, args, true)) = bif {
+        // A failing BIF is the top frame, with its arguments and the
+        // module that explains the error (OTP 24+ error_info).
+        let explainer = if m == atom::ERLANG {
+            "erl_erts_errors"
+        } else {
+            "erl_stdlib_errors"
+        };
+        let key = Word::atom(atoms.intern("module"));
+        let info_map = proc
+            .heap
+            .map(0, &[key], &[Word::atom(atoms.intern(explainer))]);
+        let info = proc
+            .heap
+            .tuple(0, &[Word::atom(atoms.intern("error_info")), info_map]);
+        let loc = proc.heap.cons(0, info, Word::NIL);
+        let e = proc
+            .heap
+            .tuple(0, &[Word::atom(m), Word::atom(f), args, loc]);
+        list = proc.heap.cons(0, e, list);
+    }
+    list
+}

@@ -1,0 +1,949 @@
+//! The VM: what processes share (the process table, registry, aliases,
+//! loaded code, `persistent_term`, timers, output), and the operations on
+//! it: loading, spawning, signals, sending.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::term::Term;
+use crate::vm::code::loader::{self, Callee, Loaded};
+use crate::vm::code::path::{self, CodePath};
+use crate::vm::exec::proc::Proc;
+use crate::vm::exec::run::fun_callee;
+use crate::vm::exec::trace::stack_trace;
+use crate::vm::native::NativeResult;
+use crate::vm::natives::erlang;
+use crate::vm::ops::test::{TestOp, test};
+use crate::vm::runtime::proc_natives::{proc_native, ref_id};
+use crate::vm::term::atoms::{Atoms, atom};
+use crate::vm::term::exception::Exception;
+use crate::vm::term::heap::{Area, View};
+use crate::vm::term::idmap::IdMap;
+use crate::vm::term::list::list_of;
+use crate::vm::term::word::{Word, kind};
+
+/// The VM: atoms, loaded modules and their literal areas, the code path.
+pub struct Vm {
+    /// The atom table (shared with the scheduler threads: it locks inside).
+    pub atoms: Arc<Atoms>,
+    /// Loaded modules, by id.
+    pub modules: Vec<Arc<Loaded>>,
+    pub(crate) by_name: HashMap<u32, u32>,
+    /// Literal areas: area `i + 1` is `literals[i]`, module `i`'s literals.
+    pub literals: Vec<Arc<Area>>,
+    pub(crate) code_path: CodePath,
+    pub(crate) failed: HashMap<u32, String>,
+    /// Processes not running right now.
+    pub(crate) procs: IdMap<u64, Box<Proc>>,
+    /// Processes running right now, each on some scheduler, with the
+    /// signals that reached them meanwhile: applied, in order, when their
+    /// slice ends (see [`Deferred`]).
+    pub(crate) running: IdMap<u64, Vec<Deferred>>,
+    /// One run queue per scheduler: a process made runnable goes to the
+    /// queue of the scheduler that holds the lock (`current`).
+    pub(crate) run_queues: Vec<std::collections::VecDeque<u64>>,
+    /// The scheduler holding the VM's lock.
+    pub(crate) current: usize,
+    /// How many scheduler threads run processes.
+    pub schedulers: usize,
+    pub(crate) next_pid: u64,
+    pub(crate) next_ref: u64,
+    pub(crate) registry: IdMap<u32, u64>,
+    /// Active process aliases: reference number → owner, and whether the
+    /// alias ends with its monitor (`{alias, demonitor}`) or with the first
+    /// message through it (`reply_demonitor`).
+    pub(crate) aliases: IdMap<u64, (u64, AliasMode)>,
+    /// The finished root process, so its result can be read.
+    pub last_heap: Option<Box<Proc>>,
+    /// The process whose end ends the run (`None`: the run ends when no
+    /// process can run).
+    pub(crate) root: Option<u64>,
+    /// How the run ended, once it has: the root's value or exception.
+    pub(crate) ended: Option<Result<Word, Exception>>,
+    /// Set when the schedulers are to stop: the run ended, the program
+    /// halted, or no process can run again.
+    pub(crate) stopped: bool,
+    /// Schedulers waiting for work.
+    pub(crate) idle: usize,
+    /// Output not yet written to standard output.
+    pub out: Vec<u8>,
+    /// Whether output goes to standard output as it is produced (else it
+    /// stays in `out`).
+    pub stream_stdout: bool,
+    /// Whether standard output takes UTF-8 (else latin-1 bytes, as under
+    /// `erl -noshell`).
+    pub unicode_out: bool,
+    pub(crate) group_leader: Option<u32>,
+    /// `persistent_term`: keys and values, kept in external form.
+    pub(crate) persistent: Vec<(Term, Term)>,
+    /// Set by `erlang:halt/0,1`: the VM stops with this status.
+    pub halted: Option<i32>,
+    /// Receive timeouts and message timers.
+    pub(crate) timers: crate::vm::runtime::timers::Timers,
+}
+
+/// What erl's boot leaves in `persistent_term` that library code reads:
+/// no optional language features enabled (OTP 25's default).
+pub(crate) fn boot_persistent_terms() -> Vec<(Term, Term)> {
+    let key = |k: &str| Term::Tuple(vec![Term::atom("erl_features"), Term::atom(k)]);
+    vec![
+        (key("init_done"), Term::atom("true")),
+        (key("enabled_features"), Term::Nil),
+        (key("keywords"), Term::Nil),
+    ]
+}
+
+/// The group leader's compiled Erlang code (source: `src/vm/erl/lam_gl.erl`).
+const GROUP_LEADER_BEAM: &[u8] = include_bytes!("../erl/lam_gl.beam");
+
+/// Logger's macros on LAM (source: `src/vm/erl/lam_logger.erl`).
+const LOGGER_BEAM: &[u8] = include_bytes!("../erl/lam_logger.beam");
+
+/// OTP functions that run as our own Erlang code instead: what they need
+/// (logger's process and tables) is not there in LAM's minimal boot.
+const REDIRECTS: &[(&str, &str, &str)] = &[("logger", "macro_log", "lam_logger")];
+
+/// A signal that reached a process while it ran on another scheduler
+/// (its heap is that scheduler's until the slice ends). It is kept, in
+/// the order sent, and takes effect when the slice ends: BEAM signals too
+/// take effect when the receiver handles them, not when they are sent.
+/// Natives that act on another process (link, monitor, exit/2,
+/// process_info) do not defer: they wait for the slice to end (see
+/// `NativeResult::Retry`), so that their answer is the process's.
+pub(crate) enum Deferred {
+    /// A message, in an area of its own.
+    Message(Area, Word),
+    /// The process it monitored ended: the monitor's reference number.
+    MonitorGone(u64),
+    /// A linked process (`from`) ended with a reason (in its own area).
+    LinkExit(u64, Area, Word),
+    /// A process waits for this one's slice to end, to act on it: it runs
+    /// next.
+    Waiter(u64),
+}
+
+/// Whether `pid` is the process `running` (the caller's, out of the table).
+pub(crate) fn is(running: &Option<&mut Proc>, pid: u64) -> bool {
+    running.as_ref().is_some_and(|r| r.pid == pid)
+}
+
+/// When an alias stops working (besides `unalias/1`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum AliasMode {
+    /// Only through `unalias/1`.
+    Explicit,
+    /// With its monitor: `demonitor/1,2` or the `'DOWN'` message.
+    Demonitor,
+    /// After the first message through it (and it demonitors).
+    ReplyDemonitor,
+}
+
+/// A native that needs the VM: spawning, messages, links, the registry.
+pub type ProcNativeFn = fn(&mut Vm, &mut Proc, &[Word]) -> NativeResult;
+
+impl Vm {
+    /// A VM that loads modules from these directories.
+    pub fn new(code_path: Vec<std::path::PathBuf>) -> Vm {
+        let mut vm = Vm::bare(code_path);
+        let embedded = |bytes| {
+            let beam = crate::beam::read(bytes).expect("an embedded module reads");
+            crate::translate::translate(&beam)
+                .expect("an embedded module translates")
+                .module
+        };
+        vm.group_leader = Some(vm.add(embedded(GROUP_LEADER_BEAM)));
+        vm.add(embedded(LOGGER_BEAM));
+        vm
+    }
+
+    pub(crate) fn bare(code_path: Vec<std::path::PathBuf>) -> Vm {
+        Vm {
+            atoms: Arc::new(Atoms::new()),
+            modules: Vec::new(),
+            by_name: HashMap::new(),
+            literals: Vec::new(),
+            code_path: CodePath::new(code_path),
+            failed: HashMap::new(),
+            procs: IdMap::default(),
+            running: IdMap::default(),
+            run_queues: vec![std::collections::VecDeque::new()],
+            current: 0,
+            schedulers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            next_pid: 1,
+            next_ref: 1,
+            registry: IdMap::default(),
+            aliases: IdMap::default(),
+            last_heap: None,
+            root: None,
+            ended: None,
+            stopped: false,
+            idle: 0,
+            out: Vec::new(),
+            stream_stdout: false,
+            // erl -noshell's standard I/O is latin-1 whatever the locale.
+            unicode_out: false,
+            group_leader: None,
+            persistent: boot_persistent_terms(),
+            halted: None,
+            timers: Default::default(),
+        }
+    }
+
+    /// The module with this name, loading it from the code path if needed.
+    pub fn module(&mut self, name: u32) -> Option<u32> {
+        if let Some(&id) = self.by_name.get(&name) {
+            return Some(id);
+        }
+        if self.failed.contains_key(&name) {
+            return None;
+        }
+        let text = self.atoms.name(name);
+        let path = self.code_path.find(&text)?.to_path_buf();
+        match path::read_module(&path) {
+            Ok(m) => Some(self.add(m)),
+            Err(e) => {
+                self.failed.insert(name, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Links a validated LAM module into the VM and returns its id.
+    ///
+    /// # Panics
+    /// On an `x` register out of range, which validation rejects: the run
+    /// loop reads registers unchecked.
+    pub fn add(&mut self, m: crate::lam::Module) -> u32 {
+        let id = self.modules.len() as u32;
+        let (loaded, area) = loader::link(m, id, &self.atoms);
+        self.by_name.insert(loaded.name, id);
+        self.modules.push(Arc::new(loaded));
+        self.literals.push(Arc::new(area));
+        id
+    }
+
+    /// Why a module failed to load, if it did.
+    pub fn load_error(&self, name: u32) -> Option<&str> {
+        self.failed.get(&name).map(String::as_str)
+    }
+
+    /// What `module:function/arity` is: a native, code, or nothing.
+    pub fn resolve(&mut self, module: u32, function: u32, arity: u32) -> Option<Callee> {
+        let (mn, fname) = (self.atoms.name(module), self.atoms.name(function));
+        if let Some((_, _, to)) = REDIRECTS
+            .iter()
+            .find(|(m, f, _)| *m == &*mn && *f == &*fname)
+        {
+            let to = self.atoms.intern(to);
+            let id = self.module(to)?;
+            let entry = *self.modules[id as usize].exports.get(&(function, arity))?;
+            return Some(Callee::Code(id, entry));
+        }
+        if let Some(f) = proc_native(&mn, &fname, arity) {
+            return Some(Callee::ProcNative(f));
+        }
+        if let Some(f) = erlang::lookup(&self.atoms, module, function, arity) {
+            return Some(Callee::Native(f));
+        }
+        let id = self.module(module)?;
+        let entry = *self.modules[id as usize].exports.get(&(function, arity))?;
+        if std::env::var_os("LAM_DEBUG_UNDEF").is_some()
+            && matches!(
+                &*mn,
+                "erlang" | "math" | "unicode" | "binary" | "erts_internal"
+            )
+        {
+            eprintln!("lam: {mn}:{fname}/{arity} runs as OTP code, not as a native");
+        }
+        Some(Callee::Code(id, entry))
+    }
+
+    /// Runs `module:function(args)` in a new process, scheduling every
+    /// process it spawns, until that first process finishes; returns its
+    /// value or the exception that ended it.
+    pub fn run_main(
+        &mut self,
+        module: u32,
+        function: u32,
+        args: &[Term],
+    ) -> Result<Word, Exception> {
+        let gl = self.start_group_leader();
+        let mut root = Box::new(Proc::default());
+        root.pid = self.next_pid;
+        self.next_pid += 1;
+        root.group_leader = gl;
+        let n = args.len();
+        for a in args {
+            let w = root.heap.from_term(0, a, &self.atoms);
+            root.x.push(w);
+        }
+        match self.resolve(module, function, n as u32) {
+            Some(Callee::Code(m, entry)) => {
+                root.mid = m;
+                root.pc = entry;
+            }
+            _ => return Err(self.undef(&mut root, module, function, n as u32)),
+        }
+        let root_pid = root.pid;
+        self.procs.insert(root_pid, root);
+        self.ready(root_pid);
+        self.schedule(Some(root_pid))
+            .expect("the root process finishes")
+    }
+
+    /// Starts the group leader process (once) and returns its pid.
+    pub(crate) fn start_group_leader(&mut self) -> u64 {
+        if let Some(pid) = self.group_leader_pid() {
+            return pid;
+        }
+        let mut gl = Box::new(Proc::default());
+        gl.pid = self.next_pid;
+        self.next_pid += 1;
+        gl.group_leader = gl.pid;
+        let m = self.group_leader.expect("loaded in Vm::new");
+        let entry = self.modules[m as usize].exports[&(self.atoms.intern("loop"), 0)];
+        (gl.mid, gl.pc, gl.wake_pc) = (m, entry, u32::MAX);
+        let pid = gl.pid;
+        self.procs.insert(pid, gl);
+        self.ready(pid);
+        let name = self.atoms.intern("lam_group_leader");
+        self.registry.insert(name, pid);
+        // Also `user`, the I/O server erl's processes reach by name.
+        let user = self.atoms.intern("user");
+        self.registry.insert(user, pid);
+        pid
+    }
+
+    /// Writes characters to standard output (or the output buffer).
+    pub(crate) fn write_out(&mut self, chars: &[u32]) {
+        let start = self.out.len();
+        for &c in chars {
+            match char::from_u32(c) {
+                Some(ch) if self.unicode_out => {
+                    let mut buf = [0u8; 4];
+                    self.out
+                        .extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                }
+                // A latin-1 device shows other characters as escapes, as erl's does.
+                _ if c > 255 => self
+                    .out
+                    .extend_from_slice(format!("\\x{{{c:X}}}").as_bytes()),
+                _ => self.out.push(c as u8),
+            }
+        }
+        if self.stream_stdout {
+            use std::io::Write;
+            let mut so = std::io::stdout().lock();
+            let _ = so.write_all(&self.out[start..]);
+            let _ = so.flush();
+            self.out.clear();
+        }
+    }
+
+    /// The group leader's pid, once started.
+    pub(crate) fn group_leader_pid(&self) -> Option<u64> {
+        let name = self.atoms.existing("lam_group_leader")?;
+        self.registry.get(&name).copied()
+    }
+
+    /// Has the group leader print the emulator's error report for `p`,
+    /// which died of an uncaught exception with `reason`.
+    pub(crate) fn error_report(&mut self, p: &Proc, reason: Word) {
+        let Some(gl) = self.group_leader_pid() else {
+            return;
+        };
+        let tag = Word::atom(self.atoms.intern("lam_error_report"));
+        self.deliver(gl, |heap, literals| {
+            let reason = View {
+                heap: &p.heap,
+                literals,
+            }
+            .copy_into(reason, heap);
+            heap.tuple(0, &[tag, Word::pid(p.pid), reason])
+        });
+    }
+
+    /// Fires every timer due at `now`: timed-out receives resume on their
+    /// timeout path; timer messages are delivered.
+    pub(crate) fn fire_timers(&mut self, now: std::time::Instant) {
+        use crate::vm::runtime::timers::{Dest, Event};
+        while let Some((event, pending)) = self.timers.pop_due(now) {
+            match (event, pending) {
+                (Event::Timeout { pid, epoch }, _) => {
+                    let Some(p) = self.procs.get_mut(&pid) else {
+                        continue;
+                    };
+                    if p.wait_epoch != epoch || p.deadline.is_none() {
+                        continue;
+                    }
+                    // A process that is runnable meets its passed deadline
+                    // when it reaches `wait` again.
+                    if p.waiting {
+                        p.waiting = false;
+                        p.time_out();
+                        self.ready(pid);
+                    }
+                }
+                (Event::Message(_), Some(t)) => {
+                    let to = match t.to {
+                        Dest::Pid(p) => Some(p),
+                        Dest::Name(n) => self.registry.get(&n).copied(),
+                    };
+                    let Some(to) = to else { continue };
+                    self.deliver(to, |heap, literals| {
+                        View {
+                            heap: &t.area,
+                            literals,
+                        }
+                        .copy_into(t.msg, heap)
+                    });
+                }
+                (Event::Message(_), None) => {}
+            }
+        }
+    }
+
+    /// The exit reason of a process ended by an exception, as the BEAM reports it.
+    pub(crate) fn exit_reason(&self, p: &mut Proc, e: &Exception) -> Word {
+        match e.class {
+            atom::EXIT => e.reason,
+            atom::THROW => {
+                let nocatch = p
+                    .heap
+                    .tuple(0, &[Word::atom(self.atoms.intern("nocatch")), e.reason]);
+                p.heap.tuple(0, &[nocatch, e.trace])
+            }
+            _ => p.heap.tuple(0, &[e.reason, e.trace]),
+        }
+    }
+
+    /// Tells linked and monitoring processes that `p` exited with `reason`.
+    pub(crate) fn exit_signals(&mut self, p: &mut Proc, reason: Word) {
+        self.exit_signals_to(p, reason, None)
+    }
+
+    /// As [`Vm::exit_signals`], when the process that caused the exit is
+    /// `running` (out of the process table while it runs).
+    pub(crate) fn exit_signals_to(
+        &mut self,
+        p: &mut Proc,
+        reason: Word,
+        mut running: Option<&mut Proc>,
+    ) {
+        let from = Word::pid(p.pid);
+        self.registry.retain(|_, v| *v != p.pid);
+        // A cheap copy (a vector of Arcs) so that p's heap can be read while
+        // other processes' heaps are written.
+        let literals = self.literals.clone();
+        let view = View {
+            heap: &p.heap,
+            literals: &literals,
+        };
+        for (r, watcher) in std::mem::take(&mut p.monitored_by) {
+            if let Some(id) = ref_id(&view, r) {
+                if self
+                    .aliases
+                    .get(&id)
+                    .is_some_and(|(_, m)| *m != AliasMode::Explicit)
+                {
+                    self.aliases.remove(&id);
+                }
+                if self.running.contains_key(&watcher) && !is(&running, watcher) {
+                    self.defer(watcher, Deferred::MonitorGone(id));
+                }
+                self.with_proc(&mut running, watcher, |w| {
+                    w.monitoring.retain(|(x, _)| *x != id)
+                });
+            }
+            let by_name = ref_id(&view, r)
+                .and_then(|id| p.monitored_as.iter().find(|(x, _)| *x == id))
+                .map(|(_, name)| *name);
+            self.signal(&mut running, watcher, |heap| {
+                let (r, reason) = (view.copy_into(r, heap), view.copy_into(reason, heap));
+                let item = match by_name {
+                    Some(name) => heap.tuple(0, &[Word::atom(name), Word::atom(atom::NONODE)]),
+                    None => from,
+                };
+                heap.tuple(
+                    0,
+                    &[
+                        Word::atom(atom::DOWN),
+                        r,
+                        Word::atom(atom::PROCESS),
+                        item,
+                        reason,
+                    ],
+                )
+            });
+        }
+        for linked in std::mem::take(&mut p.links) {
+            if self.running.contains_key(&linked) && !is(&running, linked) {
+                let mut area = Area::default();
+                let reason = view.copy_into(reason, &mut area);
+                self.defer(linked, Deferred::LinkExit(p.pid, area, reason));
+            } else {
+                self.link_exit(&mut running, linked, p.pid, &view, reason);
+            }
+        }
+    }
+
+    /// The exit signal of linked process `from`, ended with `reason` (read
+    /// through `view`), reaches `to`: unlinks it, then is a message if `to`
+    /// traps exits, else ends it unless the reason is `normal`.
+    pub(crate) fn link_exit(
+        &mut self,
+        running: &mut Option<&mut Proc>,
+        to: u64,
+        from: u64,
+        view: &View,
+        reason: Word,
+    ) {
+        let Some(trapping) = self.with_proc(running, to, |l| {
+            l.links.retain(|x| *x != from);
+            l.trap_exit
+        }) else {
+            return;
+        };
+        if trapping {
+            self.signal(running, to, |heap| {
+                let reason = view.copy_into(reason, heap);
+                heap.tuple(0, &[Word::atom(atom::EXIT_TAG), Word::pid(from), reason])
+            });
+        } else if reason != Word::atom(atom::NORMAL) {
+            if let Some(run) = running.as_deref_mut().filter(|x| x.pid == to) {
+                // The running process dies at its next instruction.
+                run.pending_exit = Some(view.copy_into(reason, &mut run.heap));
+            } else if let Some(mut l) = self.procs.remove(&to) {
+                self.unready(to);
+                let reason = view.copy_into(reason, &mut l.heap);
+                self.exit_signals_to(&mut l, reason, running.as_deref_mut());
+                self.ended_by_signal(l, reason);
+            }
+        }
+    }
+
+    /// Runs `f` on process `pid`: the one running (out of the table) or one in the table.
+    pub(crate) fn with_proc<R>(
+        &mut self,
+        running: &mut Option<&mut Proc>,
+        pid: u64,
+        f: impl FnOnce(&mut Proc) -> R,
+    ) -> Option<R> {
+        match running.as_deref_mut().filter(|x| x.pid == pid) {
+            Some(run) => Some(f(run)),
+            None => self.procs.get_mut(&pid).map(|p| f(p)),
+        }
+    }
+
+    /// Delivers a message that `build` makes in the receiver's heap, waking
+    /// the receiver if it waits.
+    pub(crate) fn signal(
+        &mut self,
+        running: &mut Option<&mut Proc>,
+        to: u64,
+        build: impl FnOnce(&mut Area) -> Word,
+    ) {
+        if let Some(run) = running.as_deref_mut().filter(|x| x.pid == to) {
+            let msg = build(&mut run.heap);
+            run.mailbox.push_back(msg);
+        } else {
+            self.deliver(to, |heap, _| build(heap));
+        }
+    }
+
+    /// Delivers a message that `build` makes (given the receiver's heap and
+    /// the literal areas): into the heap of a receiver that is not running,
+    /// waking it if it waits; into an area of its own, to follow when its
+    /// slice ends, for one that runs on another scheduler; nowhere for one
+    /// that is gone.
+    pub(crate) fn deliver(&mut self, to: u64, build: impl FnOnce(&mut Area, &[Arc<Area>]) -> Word) {
+        if let Some(r) = self.procs.get_mut(&to) {
+            let msg = build(&mut r.heap, &self.literals);
+            self.enqueue(to, msg);
+        } else if self.running.contains_key(&to) {
+            let mut area = Area::default();
+            let msg = build(&mut area, &self.literals);
+            self.defer(to, Deferred::Message(area, msg));
+        }
+    }
+
+    /// Keeps a signal for a process running on another scheduler.
+    pub(crate) fn defer(&mut self, to: u64, d: Deferred) {
+        if let Some(q) = self.running.get_mut(&to) {
+            q.push(d);
+        }
+    }
+
+    /// Whether `pid` runs on another scheduler than `me`'s, so that what
+    /// `me` wants of it must wait for its slice to end (and `me` waits).
+    pub(crate) fn busy(&self, pid: u64, me: &mut Proc) -> bool {
+        let busy = pid != me.pid && self.running.contains_key(&pid);
+        if busy {
+            me.blocked_on = Some(pid);
+        }
+        busy
+    }
+
+    /// Makes `pid` runnable, on the run queue of the scheduler holding the lock.
+    pub(crate) fn ready(&mut self, pid: u64) {
+        self.run_queue().push_back(pid);
+    }
+
+    /// The run queue of the scheduler holding the lock.
+    pub(crate) fn run_queue(&mut self) -> &mut std::collections::VecDeque<u64> {
+        let q = self.current.min(self.run_queues.len() - 1);
+        &mut self.run_queues[q]
+    }
+
+    /// Takes `pid` off the run queues (it ended).
+    pub(crate) fn unready(&mut self, pid: u64) {
+        for q in &mut self.run_queues {
+            q.retain(|x| *x != pid);
+        }
+    }
+
+    /// Applies the signals that reached `pid` while it ran, now that it is
+    /// back in the process table, as they would have been had it not run.
+    pub(crate) fn apply_deferred(&mut self, pid: u64, signals: Vec<Deferred>) {
+        if signals.is_empty() {
+            return;
+        }
+        let literals = self.literals.clone();
+        for d in signals {
+            match d {
+                Deferred::Message(area, msg) => self.deliver(pid, |heap, _| {
+                    View {
+                        heap: &area,
+                        literals: &literals,
+                    }
+                    .copy_into(msg, heap)
+                }),
+                Deferred::Waiter(w) => {
+                    if self.procs.contains_key(&w) {
+                        self.run_queue().push_front(w);
+                    }
+                }
+                Deferred::MonitorGone(id) => {
+                    if let Some(w) = self.procs.get_mut(&pid) {
+                        w.monitoring.retain(|(x, _)| *x != id);
+                    }
+                }
+                Deferred::LinkExit(from, area, reason) => {
+                    let view = View {
+                        heap: &area,
+                        literals: &literals,
+                    };
+                    self.link_exit(&mut None, pid, from, &view, reason);
+                }
+            }
+        }
+    }
+
+    /// Notes the end of a process killed by an exit signal: if it is the
+    /// process the VM waits for, the VM's run ends with it.
+    pub(crate) fn ended_by_signal(&mut self, p: Box<Proc>, reason: Word) {
+        if Some(p.pid) == self.root && self.ended.is_none() {
+            let e = Exception {
+                class: atom::EXIT,
+                reason,
+                trace: Word::NIL,
+            };
+            self.last_heap = Some(p);
+            self.ended = Some(Err(e));
+        }
+    }
+
+    /// Puts a message already in the receiver's heap into its mailbox, and
+    /// wakes it if it waits.
+    pub(crate) fn enqueue(&mut self, to: u64, msg: Word) {
+        let Some(r) = self.procs.get_mut(&to) else {
+            return;
+        };
+        r.mailbox.push_back(msg);
+        if r.waiting {
+            // Back to the start of the receive; its timeout keeps running.
+            r.waiting = false;
+            r.pc = r.wake_pc;
+            self.ready(to);
+        }
+    }
+
+    /// Sends `msg` (in `from`'s heap) to `to`.
+    pub(crate) fn send(&mut self, from: &mut Proc, to: Word, msg: Word) -> Result<(), Exception> {
+        let view = View {
+            heap: &from.heap,
+            literals: &self.literals,
+        };
+        let pid = match (to.as_pid(), to.as_atom(), ref_id(&view, to)) {
+            (Some(p), _, _) => p,
+            (_, Some(name), _) => match self.registry.get(&name) {
+                Some(p) => *p,
+                None => return Err(Exception::error(Word::atom(atom::BADARG))),
+            },
+            // A reference: an alias delivers to its owner while active; an
+            // inactive one drops the message, as the BEAM does.
+            (_, _, Some(id)) => match self.aliases.get(&id).copied() {
+                Some((owner, mode)) => {
+                    if mode == AliasMode::ReplyDemonitor {
+                        self.aliases.remove(&id);
+                    }
+                    owner
+                }
+                None => return Ok(()),
+            },
+            _ => return Err(Exception::error(Word::atom(atom::BADARG))),
+        };
+        if pid == from.pid {
+            from.mailbox.push_back(msg);
+            return Ok(());
+        }
+        self.deliver(pid, |heap, literals| {
+            View {
+                heap: &from.heap,
+                literals,
+            }
+            .copy_into(msg, heap)
+        });
+        Ok(())
+    }
+
+    /// Starts a process running `callee` with `args` (words in `parent`'s heap).
+    pub(crate) fn spawn(
+        &mut self,
+        parent: &mut Proc,
+        fun: Option<Word>,
+        mfa: Option<(u32, u32)>,
+        args: &[Word],
+    ) -> Result<u64, Exception> {
+        let mut child = Box::new(Proc::default());
+        child.pid = self.next_pid;
+        self.next_pid += 1;
+        child.group_leader = parent.group_leader;
+        let view = View {
+            heap: &parent.heap,
+            literals: &self.literals,
+        };
+        let copied: Vec<Word> = args
+            .iter()
+            .map(|a| view.copy_into(*a, &mut child.heap))
+            .collect();
+        child.x = copied;
+        let badarg = || Exception::error(Word::atom(atom::BADARG));
+        let callee = match (fun, mfa) {
+            (Some(f), _) => {
+                // spawn/1 checks the fun before it starts anything, as the BEAM does.
+                let zero_arity = test(
+                    &view,
+                    &self.atoms,
+                    TestOp::IsFunction2,
+                    &[f, Word::small(0).expect("0")],
+                );
+                let is_fun = test(&view, &self.atoms, TestOp::IsFunction, &[f]);
+                if !is_fun {
+                    return Err(badarg());
+                }
+                let f = view.copy_into(f, &mut child.heap);
+                if zero_arity {
+                    match fun_callee(&self.modules, &self.literals, &mut child, f, 0) {
+                        Ok(Ok(c)) => c,
+                        Ok(Err((mo, f, a))) => self
+                            .export_callee(&mut child, mo, f, a)
+                            .map_err(|_| badarg())?,
+                        Err(_) => return Err(badarg()),
+                    }
+                } else {
+                    // The process starts and dies applying the fun to no
+                    // arguments, as erlang:apply/2 would.
+                    let h = &mut child.heap;
+                    let inner = h.tuple(0, &[f, Word::NIL]);
+                    let reason = h.tuple(0, &[Word::atom(atom::BADARITY), inner]);
+                    let apply = Word::atom(self.atoms.intern("apply"));
+                    let frame = h.tuple(
+                        0,
+                        &[
+                            Word::atom(atom::ERLANG),
+                            apply,
+                            Word::small(2).expect("2"),
+                            Word::NIL,
+                        ],
+                    );
+                    let trace = h.cons(0, frame, Word::NIL);
+                    child.pending_failure = Some(Exception {
+                        class: atom::ERROR,
+                        reason,
+                        trace,
+                    });
+                    Callee::Code(0, 0)
+                }
+            }
+            (None, Some((m, f))) => match self.resolve(m, f, args.len() as u32) {
+                Some(c) => c,
+                None => {
+                    // The process exists and dies with undef at its first
+                    // instruction, once the caller has linked or monitored it.
+                    let e = self.undef(&mut child, m, f, args.len() as u32);
+                    // Nothing ran: the missing function is the only frame.
+                    child.drop_current = true;
+                    let trace = self.trace(&mut child, 0, 0);
+                    child.pending_failure = Some(Exception { trace, ..e });
+                    Callee::Code(0, 0)
+                }
+            },
+            _ => return Err(badarg()),
+        };
+        let Callee::Code(m, entry) = callee else {
+            return Err(badarg());
+        };
+        child.mid = m;
+        child.pc = entry;
+        child.wake_pc = u32::MAX;
+        let pid = child.pid;
+        self.procs.insert(pid, child);
+        self.ready(pid);
+        Ok(pid)
+    }
+
+    /// A new reference.
+    pub(crate) fn make_ref(&mut self, heap: &mut Area) -> Word {
+        let id = self.next_ref;
+        self.next_ref += 1;
+        let at = heap.words.len();
+        heap.words.extend([Word::header(kind::REF, 1).0, id]);
+        Word::boxed(crate::vm::term::word::Ptr {
+            area: 0,
+            offset: at,
+        })
+    }
+
+    pub(crate) fn undef(
+        &self,
+        proc: &mut Proc,
+        module: u32,
+        function: u32,
+        arity: u32,
+    ) -> Exception {
+        // The missing function is the top frame, with the arguments it was given.
+        let args = proc.x[..arity as usize].to_vec();
+        let args = list_of(&mut proc.heap, &args);
+        proc.bif_frame = Some((module, function, args, false));
+        if std::env::var_os("LAM_DEBUG_UNDEF").is_some() {
+            eprintln!(
+                "lam: undefined function {}:{}/{arity}{}",
+                self.atoms.name(module),
+                self.atoms.name(function),
+                self.load_error(module)
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
+            );
+        }
+        Exception::error(Word::atom(atom::UNDEF))
+    }
+
+    pub(crate) fn trace(&self, proc: &mut Proc, module: u32, pc: u32) -> Word {
+        stack_trace(&self.atoms, &self.modules, proc, module, pc)
+    }
+
+    /// What calling the external fun `mo:f/a` enters.
+    pub(crate) fn export_callee(
+        &mut self,
+        proc: &mut Proc,
+        mo: u32,
+        f: u32,
+        a: u32,
+    ) -> Result<Callee, Exception> {
+        self.resolve(mo, f, a)
+            .ok_or_else(|| self.undef(proc, mo, f, a))
+    }
+}
+
+impl Vm {
+    /// `spawn`, `spawn_link` and `spawn_monitor` with a fun (one argument)
+    /// or a module, function and argument list (three).
+    pub(crate) fn spawn_call(
+        &mut self,
+        proc: &mut Proc,
+        kind: &str,
+        args: &[Word],
+    ) -> Result<Word, Exception> {
+        let badarg = || Exception::error(Word::atom(atom::BADARG));
+        let pid = match args {
+            // spawn_monitor/1 alone insists on a fun of no arguments (as
+            // erlang.erl's does); the others start it and let it fail.
+            [fun]
+                if kind == "spawn_monitor"
+                    && !test(
+                        &View {
+                            heap: &proc.heap,
+                            literals: &self.literals,
+                        },
+                        &self.atoms,
+                        TestOp::IsFunction2,
+                        &[*fun, Word::small(0).expect("0")],
+                    ) =>
+            {
+                return Err(badarg());
+            }
+            [fun] => self.spawn(proc, Some(*fun), None, &[])?,
+            [m, f, list] => {
+                let (Some(m), Some(f)) = (m.as_atom(), f.as_atom()) else {
+                    return Err(badarg());
+                };
+                let view = View {
+                    heap: &proc.heap,
+                    literals: &self.literals,
+                };
+                let mut items = Vec::new();
+                let mut cur = *list;
+                while cur.is_list() {
+                    let (h, t) = view.cons(cur);
+                    items.push(h);
+                    cur = t;
+                }
+                if cur != Word::NIL {
+                    return Err(badarg());
+                }
+                self.spawn(proc, None, Some((m, f)), &items)?
+            }
+            _ => return Err(badarg()),
+        };
+        match kind {
+            "spawn_link" => {
+                proc.links.push(pid);
+                if let Some(c) = self.procs.get_mut(&pid) {
+                    c.links.push(proc.pid);
+                }
+                Ok(Word::pid(pid))
+            }
+            "spawn_monitor" => {
+                let r = self.make_ref(&mut proc.heap);
+                if let Some(c) = self.procs.get_mut(&pid) {
+                    let view = View {
+                        heap: &proc.heap,
+                        literals: &self.literals,
+                    };
+                    let rc = view.copy_into(r, &mut c.heap);
+                    c.monitored_by.push((rc, proc.pid));
+                    let id = ref_id(&view, r).expect("a reference");
+                    proc.monitoring.push((id, pid));
+                }
+                Ok(proc.heap.tuple(0, &[Word::pid(pid), r]))
+            }
+            _ => Ok(Word::pid(pid)),
+        }
+    }
+
+    /// Ends process `pid` (not the running one) with `reason`, as an exit signal does.
+    pub(crate) fn kill(&mut self, pid: u64, reason: Word, from: &mut Proc) {
+        let Some(mut p) = self.procs.remove(&pid) else {
+            return;
+        };
+        self.unready(pid);
+        let view = View {
+            heap: &from.heap,
+            literals: &self.literals,
+        };
+        let reason = view.copy_into(reason, &mut p.heap);
+        self.exit_signals_to(&mut p, reason, Some(from));
+        self.ended_by_signal(p, reason);
+    }
+}
