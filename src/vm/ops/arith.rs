@@ -13,7 +13,7 @@ use crate::vm::term::heap::{Area, View};
 use crate::vm::term::word::Word;
 use ArithOp::*;
 
-crate::vm::ops::kinds! {
+crate::vm::ops::kinds::kinds! {
     /// A kind of the `arith` instruction, in `isa::ARITH_KINDS` order.
     ArithOp, crate::lam::isa::ARITH_KINDS;
     Add = "add",

@@ -8,7 +8,7 @@ use crate::vm::term::compare::{self, number};
 use crate::vm::term::heap::View;
 use crate::vm::term::word::{Word, kind};
 
-crate::vm::ops::kinds! {
+crate::vm::ops::kinds::kinds! {
     /// A kind of the `test` instruction, in `isa::TEST_KINDS` order.
     TestOp, crate::lam::isa::TEST_KINDS;
     IsInteger = "is_integer",

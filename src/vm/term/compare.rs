@@ -165,7 +165,7 @@ pub fn cmp(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool) -> Ordering {
                 .then_with(|| seq(v, atoms, x, y, exact))
         }
         7 if v.header(a).header_kind() == kind::HMAP || v.header(b).header_kind() == kind::HMAP => {
-            crate::vm::term::maps::cmp(v, atoms, a, b, exact)
+            cmp_maps(v, atoms, a, b, exact)
         }
         7 => {
             let (pa, pb) = (a.ptr(), b.ptr());
@@ -216,6 +216,41 @@ fn seq(v: &View, atoms: &Atoms, x: &[u64], y: &[u64], exact: bool) -> Ordering {
         }
     }
     x.len().cmp(&y.len())
+}
+
+/// Map order: by size, then keys in term order, then values.
+fn cmp_maps(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool) -> Ordering {
+    let (na, nb) = (v.map_size(a).unwrap_or(0), v.map_size(b).unwrap_or(0));
+    if na != nb {
+        return na.cmp(&nb);
+    }
+    let (ea, eb) = (
+        sorted_pairs(v, atoms, a).unwrap_or_default(),
+        sorted_pairs(v, atoms, b).unwrap_or_default(),
+    );
+    for ((ka, _), (kb, _)) in ea.iter().zip(&eb) {
+        let o = cmp(v, atoms, *ka, *kb, true);
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    for ((_, va), (_, vb)) in ea.iter().zip(&eb) {
+        let o = cmp(v, atoms, *va, *vb, exact);
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
+/// A map's pairs in key order.
+fn sorted_pairs(v: &View, atoms: &Atoms, m: Word) -> Option<Vec<(Word, Word)>> {
+    let mut out = v.map_pairs(m)?;
+    // A flat map keeps its keys in order already.
+    if v.header(m).header_kind() == kind::HMAP {
+        out.sort_by(|a, b| cmp(v, atoms, a.0, b.0, true));
+    }
+    Some(out)
 }
 
 #[cfg(test)]

@@ -18,7 +18,6 @@
 //! printing) and comparison go in key order for both shapes; on the BEAM a
 //! hash map iterates in its hash order, which differs (see docs/vm.md).
 
-use std::cmp::Ordering;
 use std::sync::Arc;
 
 use crate::vm::term::atoms::{Atoms, atom};
@@ -36,37 +35,27 @@ const LEVELS: u32 = 16;
 /// Bitmap of a collision node.
 const COLLISION: i64 = -1;
 
-/// Whether `w` is a map.
-pub fn is_map(v: &View, w: Word) -> bool {
-    w.is_boxed() && matches!(v.header(w).header_kind(), kind::MAP | kind::HMAP)
-}
-
 /// The number of keys, if `w` is a map.
 pub fn size(v: &View, w: Word) -> Option<usize> {
-    if !w.is_boxed() {
-        return None;
-    }
-    let h = v.header(w);
-    match h.header_kind() {
-        kind::MAP => Some(h.header_arity() / 2),
-        kind::HMAP => Some(v.at(w.ptr(), 1).as_small().unwrap_or(0) as usize),
-        _ => None,
-    }
+    v.map_size(w)
 }
 
 fn flat_parts<'a>(v: &View<'a>, m: Word) -> (&'a [u64], &'a [u64]) {
-    let p = m.ptr();
-    let n = v.header(m).header_arity() / 2;
-    let words = &v.area(p).words[p.offset + 1..p.offset + 1 + 2 * n];
-    (&words[..n], &words[n..])
+    v.map_flat_parts(m)
 }
 
 /// The node's bitmap and children.
 fn node<'a>(v: &View<'a>, n: Word) -> (i64, &'a [u64]) {
-    let p = n.ptr();
-    let arity = v.header(n).header_arity();
-    let words = &v.area(p).words[p.offset + 1..p.offset + 1 + arity];
-    (Word(words[0]).as_small().unwrap_or(0), &words[1..])
+    v.map_node(n)
+}
+
+fn pairs(v: &View, m: Word) -> Option<Vec<(Word, Word)>> {
+    v.map_pairs(m)
+}
+
+/// Whether `w` is a map.
+pub fn is_map(v: &View, w: Word) -> bool {
+    w.is_boxed() && matches!(v.header(w).header_kind(), kind::MAP | kind::HMAP)
 }
 
 fn slot(hash: u64, depth: u32) -> u32 {
@@ -126,41 +115,6 @@ pub fn entries(v: &View, atoms: &Atoms, m: Word) -> Option<Vec<(Word, Word)>> {
         out.sort_by(|a, b| compare::cmp(v, atoms, a.0, b.0, true));
     }
     Some(out)
-}
-
-/// Every key and value, flat maps in key order, hashed ones in no order
-/// (`None` when `m` is not a map).
-fn pairs(v: &View, m: Word) -> Option<Vec<(Word, Word)>> {
-    if !m.is_boxed() {
-        return None;
-    }
-    match v.header(m).header_kind() {
-        kind::MAP => {
-            let (keys, values) = flat_parts(v, m);
-            Some(
-                keys.iter()
-                    .zip(values)
-                    .map(|(k, x)| (Word(*k), Word(*x)))
-                    .collect(),
-            )
-        }
-        kind::HMAP => {
-            let mut out = Vec::with_capacity(size(v, m).unwrap_or(0));
-            let mut stack = vec![v.at(m.ptr(), 2)];
-            while let Some(n) = stack.pop() {
-                for c in node(v, n).1 {
-                    let c = Word(*c);
-                    if c.is_list() {
-                        out.push(v.cons(c));
-                    } else {
-                        stack.push(c);
-                    }
-                }
-            }
-            Some(out)
-        }
-        _ => None,
-    }
 }
 
 /// A map of `sorted` (keys in term order, no duplicates), in `area`: flat
@@ -456,30 +410,6 @@ pub fn remove(
 
 /// Map order: by size, then keys in order, then values (term order, or
 /// exact for keys).
-pub fn cmp(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool) -> Ordering {
-    let (na, nb) = (size(v, a).unwrap_or(0), size(v, b).unwrap_or(0));
-    if na != nb {
-        return na.cmp(&nb);
-    }
-    let (ea, eb) = (
-        entries(v, atoms, a).unwrap_or_default(),
-        entries(v, atoms, b).unwrap_or_default(),
-    );
-    for ((ka, _), (kb, _)) in ea.iter().zip(&eb) {
-        let o = compare::cmp(v, atoms, *ka, *kb, true);
-        if o != Ordering::Equal {
-            return o;
-        }
-    }
-    for ((_, va), (_, vb)) in ea.iter().zip(&eb) {
-        let o = compare::cmp(v, atoms, *va, *vb, exact);
-        if o != Ordering::Equal {
-            return o;
-        }
-    }
-    Ordering::Equal
-}
-
 /// A hash of a term, equal for exactly equal terms (`=:=`) whatever their
 /// representation (a binary on the heap or off it, a map flat or hashed).
 /// Atoms hash by table index: stable within one VM, which is all a map needs.
@@ -593,7 +523,7 @@ mod tests {
         assert_eq!(e.len(), keys.len());
         assert!(
             e.windows(2)
-                .all(|w| compare::cmp(&v, &atoms, w[0].0, w[1].0, true) == Ordering::Less)
+                .all(|w| compare::cmp(&v, &atoms, w[0].0, w[1].0, true) == std::cmp::Ordering::Less)
         );
         // The same content built at once is equal, and hashes the same.
         let built = build(&mut heap, &lits, 0, &e);
@@ -601,7 +531,10 @@ mod tests {
             heap: &heap,
             literals: &lits,
         };
-        assert_eq!(cmp(&v, &atoms, m, built, true), Ordering::Equal);
+        assert_eq!(
+            compare::cmp(&v, &atoms, m, built, true),
+            std::cmp::Ordering::Equal
+        );
         assert_eq!(hash(&v, m), hash(&v, built));
         // Removing everything, one key at a time, back through the flat shape.
         let mut r = m;

@@ -5,6 +5,7 @@
 pub mod atoms;
 pub mod bits;
 pub mod compare;
+pub mod convert;
 pub mod exception;
 pub mod heap;
 pub mod idmap;
