@@ -9,7 +9,7 @@ use crate::term::Term;
 use crate::vm::code::loader::{self, Callee, Dst, Ins, Loaded, NOFAIL, Src, Target};
 use crate::vm::code::path::{self, CodePath};
 use crate::vm::native::{Ctx, NativeFn, NativeResult};
-use crate::vm::natives::erlang;
+use crate::vm::natives::registry;
 use crate::vm::ops::arith::{ArithOp, arith, float_op};
 use crate::vm::ops::test::{TestOp, test};
 use crate::vm::term::atoms::{Atoms, atom};
@@ -431,7 +431,7 @@ impl Vm {
         if let Some(f) = proc_native(&mn, &fname, arity) {
             return Some(Callee::ProcNative(f));
         }
-        if let Some(f) = erlang::lookup(&self.atoms, module, function, arity) {
+        if let Some(f) = registry().get(&mn, &fname, arity).and_then(|n| n.heap_fn()) {
             return Some(Callee::Native(f));
         }
         let id = self.module(module)?;
@@ -1140,11 +1140,13 @@ impl<'w> Worker<'w> {
             return;
         }
         // Raising is what these are for: no frame of their own (exit/2,
-        // which signals another process, fails like any BIF).
-        if m == atom::ERLANG
-            && (matches!(&*name, "error" | "throw" | "raise" | "nif_error" | "apply")
-                || (&*name == "exit" && args.len() == 1))
-        {
+        // which signals another process, fails like any BIF). apply/2 is a
+        // process native, not yet in the registry.
+        let module = self.atoms.name(m);
+        let raises = registry()
+            .get(&module, &name, args.len() as u32)
+            .is_some_and(|n| n.is_raising());
+        if raises || (m == atom::ERLANG && &*name == "apply" && args.len() == 2) {
             return;
         }
         let args = list_of(&mut proc.heap, args);

@@ -320,12 +320,13 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
         if proc_native.is_some() {
             return None;
         }
-        crate::vm::natives::erlang::lookup(
-            atoms,
-            globals[imp.module as usize],
-            globals[imp.function as usize],
-            imp.arity,
-        )
+        crate::vm::natives::registry()
+            .get(
+                &m.atoms[imp.module as usize],
+                &m.atoms[imp.function as usize],
+                imp.arity,
+            )
+            .and_then(crate::vm::native::Native::heap_fn)
     };
     let mut heap_natives: Vec<Option<Option<crate::vm::native::NativeFn>>> =
         vec![None; m.imports.len()];
