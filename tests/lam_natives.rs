@@ -28,16 +28,16 @@ fn arities(name: &str, arity: Option<u32>) -> Vec<u32> {
 
 #[test]
 fn every_native_the_translator_can_emit_resolves_in_the_vm() {
-    let atoms = lam_translate::vm::Atoms::new();
-    let lam = atoms.intern("lam");
     let mut missing = Vec::new();
     let mut checked = 0;
     for n in NATIVES {
-        let f = atoms.intern(n.name);
         for a in arities(n.name, n.arity) {
             checked += 1;
-            let found = lam_translate::vm::natives::erlang::lookup(&atoms, lam, f, a).is_some()
-                || lam_translate::vm::interp::proc_native("lam", n.name, a).is_some();
+            let found = lam_translate::vm::natives::registry()
+                .get("lam", n.name, a)
+                .is_some()
+                || lam_translate::vm::runtime::proc_natives::proc_native("lam", n.name, a)
+                    .is_some();
             if !found {
                 missing.push(format!("lam:{}/{a}", n.name));
             }

@@ -10,8 +10,8 @@ use crate::lam::isa::{FLOAT_REG_BASE, LamOp, Operand, X_REGS};
 use crate::lam::module::Module;
 use crate::term::Term;
 use crate::vm::native::{CodeInfo, LambdaInfo};
-use crate::vm::ops::bs::BsOp;
 use crate::vm::ops::arith::ArithOp;
+use crate::vm::ops::bs::BsOp;
 use crate::vm::ops::test::TestOp;
 use crate::vm::term::atoms::Atoms;
 use crate::vm::term::heap::Area;
@@ -321,12 +321,13 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
         if proc_native.is_some() {
             return None;
         }
-        crate::vm::natives::erlang::lookup(
-            atoms,
-            globals[imp.module as usize],
-            globals[imp.function as usize],
-            imp.arity,
-        )
+        crate::vm::natives::registry()
+            .get(
+                &m.atoms[imp.module as usize],
+                &m.atoms[imp.function as usize],
+                imp.arity,
+            )
+            .and_then(crate::vm::native::Native::heap_fn)
     };
     let mut heap_natives: Vec<Option<Option<crate::vm::native::NativeFn>>> =
         vec![None; m.imports.len()];

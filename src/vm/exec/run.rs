@@ -7,6 +7,7 @@ use crate::vm::code::loader::{Callee, Dst, Ins, Loaded, NOFAIL, Src, Target};
 use crate::vm::exec::proc::{BUDGET, Frame, Handler, Outcome, Proc, Ret, handler_marker};
 use crate::vm::exec::trace::stack_trace;
 use crate::vm::native::{Ctx, NativeFn, NativeResult};
+use crate::vm::natives::registry;
 use crate::vm::ops::arith::{ArithOp, arith, float_op};
 use crate::vm::ops::test::{TestOp, test};
 use crate::vm::runtime::vm::Vm;
@@ -129,11 +130,13 @@ impl<'w> Worker<'w> {
             return;
         }
         // Raising is what these are for: no frame of their own (exit/2,
-        // which signals another process, fails like any BIF).
-        if m == atom::ERLANG
-            && (matches!(&*name, "error" | "throw" | "raise" | "nif_error" | "apply")
-                || (&*name == "exit" && args.len() == 1))
-        {
+        // which signals another process, fails like any BIF). apply/2 is a
+        // process native, not yet in the registry.
+        let module = self.atoms.name(m);
+        let raises = registry()
+            .get(&module, &name, args.len() as u32)
+            .is_some_and(|n| n.is_raising());
+        if raises || (m == atom::ERLANG && &*name == "apply" && args.len() == 2) {
             return;
         }
         let args = list_of(&mut proc.heap, args);

@@ -2,7 +2,11 @@
 //! it returns ([`NativeResult`]), and the narrow views of the rest of the VM
 //! it may use ([`CodeInfo`]). Natives are written against this and nothing
 //! above it, so they never reach into the run loop or the process table.
+//!
+//! Each native is a row ([`Native`]) of a table; a [`Registry`] finds rows by
+//! module, name and arity.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::vm::term::atoms::{Atoms, atom};
@@ -52,6 +56,144 @@ pub enum NativeResult {
 
 /// A native function.
 pub type NativeFn = fn(&mut Ctx, &[Word]) -> NativeResult;
+
+/// How a native runs.
+#[derive(Clone, Copy)]
+pub enum Fun {
+    /// On the calling process's heap and dictionary alone (a [`Ctx`]).
+    Heap(NativeFn),
+}
+
+/// What is special about a native (a set of bits).
+#[derive(Clone, Copy, PartialEq, Eq, Default, Debug)]
+pub struct Flags(u8);
+
+impl Flags {
+    /// Nothing.
+    pub const NONE: Flags = Flags(0);
+    /// Raising is what it is for (`erlang:error/1`, `throw/1`, `exit/1`,
+    /// `raise/3`, `nif_error/1`, `apply/3`, ...): a stack trace records no
+    /// frame of its own for it.
+    pub const RAISES: Flags = Flags(1);
+    /// It takes any number of arguments, at least its row's arity.
+    pub const VARIADIC: Flags = Flags(1 << 1);
+
+    /// Both sets.
+    pub const fn with(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
+
+    /// Whether every flag of `other` is set.
+    pub const fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+/// A native: one row of a table.
+#[derive(Clone, Copy)]
+pub struct Native {
+    /// The Erlang module it belongs to.
+    pub module: &'static str,
+    /// Its function name.
+    pub name: &'static str,
+    /// Its arity (for a variadic native, the least it takes).
+    pub arity: u32,
+    /// The code.
+    pub fun: Fun,
+    /// What is special about it.
+    pub flags: Flags,
+}
+
+impl Native {
+    /// A heap native `module:name/arity`.
+    pub const fn heap(module: &'static str, name: &'static str, arity: u32, f: NativeFn) -> Native {
+        Native {
+            module,
+            name,
+            arity,
+            fun: Fun::Heap(f),
+            flags: Flags::NONE,
+        }
+    }
+
+    /// This native, marked as one whose purpose is to raise ([`Flags::RAISES`]).
+    pub const fn raises(self) -> Native {
+        Native {
+            flags: self.flags.with(Flags::RAISES),
+            ..self
+        }
+    }
+
+    /// This native, marked as taking any number of arguments ([`Flags::VARIADIC`]).
+    pub const fn variadic(self) -> Native {
+        Native {
+            flags: self.flags.with(Flags::VARIADIC),
+            ..self
+        }
+    }
+
+    /// Whether raising is its purpose.
+    pub fn is_raising(&self) -> bool {
+        self.flags.contains(Flags::RAISES)
+    }
+
+    /// Whether it takes any number of arguments.
+    pub fn is_variadic(&self) -> bool {
+        self.flags.contains(Flags::VARIADIC)
+    }
+
+    /// Its function, if it is a heap native.
+    pub fn heap_fn(&self) -> Option<NativeFn> {
+        match self.fun {
+            Fun::Heap(f) => Some(f),
+        }
+    }
+}
+
+/// Natives by module, name and arity, built once from tables of rows.
+pub struct Registry {
+    exact: HashMap<(&'static str, &'static str, u32), &'static Native>,
+    /// Variadic rows, by module and name.
+    variadic: HashMap<(&'static str, &'static str), &'static Native>,
+}
+
+impl Registry {
+    /// A registry of every row of these tables. Panics if two rows have the
+    /// same module, name and arity (or two variadic rows the same name).
+    pub fn new(tables: &[&'static [Native]]) -> Registry {
+        let mut r = Registry {
+            exact: HashMap::new(),
+            variadic: HashMap::new(),
+        };
+        for n in tables.iter().flat_map(|t| t.iter()) {
+            let clash = if n.is_variadic() {
+                r.variadic.insert((n.module, n.name), n)
+            } else {
+                r.exact.insert((n.module, n.name, n.arity), n)
+            };
+            if clash.is_some() {
+                panic!("two natives {}:{}/{}", n.module, n.name, n.arity);
+            }
+        }
+        r
+    }
+
+    /// The native `module:name/arity`, if there is one.
+    pub fn get(&self, module: &str, name: &str, arity: u32) -> Option<&'static Native> {
+        if let Some(n) = self.exact.get(&(module, name, arity)) {
+            return Some(n);
+        }
+        self.variadic
+            .get(&(module, name))
+            .copied()
+            .filter(|n| arity >= n.arity)
+    }
+
+    /// Every row.
+    pub fn iter(&self) -> impl Iterator<Item = &'static Native> + '_ {
+        self.exact.values().chain(self.variadic.values()).copied()
+    }
+}
 
 /// Raises `badarg`.
 pub fn badarg() -> NativeResult {

@@ -6,14 +6,49 @@
 //! `{lam_cp, [Pattern]}`: the BEAM's is an opaque reference, and only these
 //! functions look inside.
 
-use crate::vm::native::{Ctx, NativeFn, NativeResult, badarg, small};
-use crate::vm::natives::bits::{binary_bytes, binary_word, slice, to_bytes};
-use crate::vm::natives::erlang::native_table;
+use crate::vm::native::{Ctx, Native, NativeResult, badarg, small};
+use crate::vm::natives::bits::{binary_bytes, binary_word, part, part_range, slice, to_bytes};
 use crate::vm::term::heap::referenced_bytes;
 use crate::vm::term::list::list_of;
 use crate::vm::term::word::Word;
 
 use NativeResult::Value;
+
+/// The `binary` natives.
+pub const NATIVES: &[Native] = &[
+    Native::heap("binary", "at", 2, at_2),
+    Native::heap("binary", "first", 1, first_1),
+    Native::heap("binary", "last", 1, last_1),
+    Native::heap("binary", "copy", 1, copy_1),
+    Native::heap("binary", "copy", 2, copy_2),
+    Native::heap("binary", "part", 2, part_2),
+    Native::heap("binary", "part", 3, part_3),
+    Native::heap("binary", "list_to_bin", 1, list_to_bin_1),
+    Native::heap("binary", "referenced_byte_size", 1, referenced_byte_size_1),
+    Native::heap("binary", "decode_unsigned", 1, decode_unsigned_1),
+    Native::heap("binary", "decode_unsigned", 2, decode_unsigned_2),
+    Native::heap("binary", "encode_unsigned", 1, encode_unsigned_1),
+    Native::heap("binary", "encode_unsigned", 2, encode_unsigned_2),
+    Native::heap(
+        "binary",
+        "longest_common_prefix",
+        1,
+        longest_common_prefix_1,
+    ),
+    Native::heap(
+        "binary",
+        "longest_common_suffix",
+        1,
+        longest_common_suffix_1,
+    ),
+    Native::heap("binary", "compile_pattern", 1, compile_pattern_1),
+    Native::heap("binary", "match", 2, match_2),
+    Native::heap("binary", "match", 3, match_3),
+    Native::heap("binary", "matches", 2, matches_2),
+    Native::heap("binary", "matches", 3, matches_3),
+    Native::heap("binary", "split", 2, split_2),
+    Native::heap("binary", "split", 3, split_3),
+];
 
 /// The patterns of a pattern argument: a non-empty binary, a non-empty
 /// list of them, or a compiled pattern.
@@ -38,34 +73,6 @@ fn patterns(c: &Ctx, w: Word) -> Option<Vec<Vec<u8>>> {
         out.push(binary_bytes(c, w)?);
     }
     (!out.is_empty() && out.iter().all(|p| !p.is_empty())).then_some(out)
-}
-
-/// A `{Start, Length}` part of `len` bytes as a range (a negative length
-/// counts back from Start), if it lies inside.
-fn part_range(start: i64, length: i64, len: usize) -> Option<(usize, usize)> {
-    let (s, e) = if length >= 0 {
-        (start, start.checked_add(length)?)
-    } else {
-        (start.checked_add(length)?, start)
-    };
-    (s >= 0 && e as usize <= len && s <= e).then_some((s as usize, e as usize))
-}
-
-/// `binary:part/2,3` and `erlang:binary_part/3`.
-/// A large part of an off-heap binary refers to its bytes (`bits::slice`).
-fn part(c: &mut Ctx, bin: Word, start: Word, length: Word) -> NativeResult {
-    let len = match c.view().bits(bin) {
-        Some((b, 8)) => b.len(),
-        Some(([], _)) => 0,
-        _ => return badarg(),
-    };
-    match (start.as_small(), length.as_small()) {
-        (Some(s), Some(l)) => match part_range(s, l, len) {
-            Some((s, e)) => Value(slice(c, bin, len * 8, s * 8, (e - s) * 8)),
-            None => badarg(),
-        },
-        _ => badarg(),
-    }
 }
 
 /// Options of match/matches/split: `{scope, {S, L}}` and, for split,
@@ -253,44 +260,108 @@ fn common(c: &mut Ctx, list: Word, suffix: bool) -> NativeResult {
     Value(small(n))
 }
 
-native_table! {
-    /// The `binary` module's natives.
-    BINARY_NATIVES;
-    "binary":"at"/2 => |c, a| match (binary_bytes(c, a[0]), a[1].as_small()) {
-        (Some(b), Some(i)) if i >= 0 && (i as usize) < b.len() => Value(small(b[i as usize] as usize)),
+fn at_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match (binary_bytes(c, a[0]), a[1].as_small()) {
+        (Some(b), Some(i)) if i >= 0 && (i as usize) < b.len() => {
+            Value(small(b[i as usize] as usize))
+        }
         _ => badarg(),
-    };
-    "binary":"first"/1 => |c, a| match binary_bytes(c, a[0]) { Some(b) if !b.is_empty() => Value(small(b[0] as usize)), _ => badarg() };
-    "binary":"last"/1 => |c, a| match binary_bytes(c, a[0]) { Some(b) if !b.is_empty() => Value(small(b[b.len() - 1] as usize)), _ => badarg() };
-    "binary":"copy"/1 => |c, a| match binary_bytes(c, a[0]) { Some(b) => Value(binary_word(c, &b)), None => badarg() };
-    "binary":"copy"/2 => |c, a| match (binary_bytes(c, a[0]), a[1].as_small()) {
-        (Some(b), Some(n)) if n >= 0 && b.len().checked_mul(n as usize).is_some_and(|t| t < 1 << 40) => {
+    }
+}
+
+fn first_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match binary_bytes(c, a[0]) {
+        Some(b) if !b.is_empty() => Value(small(b[0] as usize)),
+        _ => badarg(),
+    }
+}
+
+fn last_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match binary_bytes(c, a[0]) {
+        Some(b) if !b.is_empty() => Value(small(b[b.len() - 1] as usize)),
+        _ => badarg(),
+    }
+}
+
+fn copy_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match binary_bytes(c, a[0]) {
+        Some(b) => Value(binary_word(c, &b)),
+        None => badarg(),
+    }
+}
+
+fn copy_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match (binary_bytes(c, a[0]), a[1].as_small()) {
+        (Some(b), Some(n))
+            if n >= 0 && b.len().checked_mul(n as usize).is_some_and(|t| t < 1 << 40) =>
+        {
             let r = b.repeat(n as usize);
             Value(binary_word(c, &r))
         }
         _ => badarg(),
-    };
-    "binary":"part"/2 => |c, a| match c.view().tuple(a[1]) {
-        Some([start, length]) => { let (start, length) = (Word(*start), Word(*length)); part(c, a[0], start, length) }
+    }
+}
+
+fn part_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match c.view().tuple(a[1]) {
+        Some([start, length]) => {
+            let (start, length) = (Word(*start), Word(*length));
+            part(c, a[0], start, length)
+        }
         _ => badarg(),
-    };
-    "binary":"part"/3 => |c, a| part(c, a[0], a[1], a[2]);
-    "erlang":"binary_part"/3 => |c, a| part(c, a[0], a[1], a[2]);
-    "binary":"list_to_bin"/1 => |c, a| match to_bytes(c, a[0]) {
+    }
+}
+
+fn part_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    part(c, a[0], a[1], a[2])
+}
+
+fn list_to_bin_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match to_bytes(c, a[0]) {
         Some(b) if a[0].is_list() || a[0] == Word::NIL => Value(binary_word(c, &b)),
         _ => badarg(),
-    };
-    "binary":"referenced_byte_size"/1 => |c, a| match c.view().bits(a[0]) {
+    }
+}
+
+fn referenced_byte_size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match c.view().bits(a[0]) {
         Some((_, 8) | ([], _)) => Value(small(referenced_bytes(&c.view(), a[0]).unwrap_or(0))),
         _ => badarg(),
-    };
-    "binary":"decode_unsigned"/1 => |c, a| decode_unsigned(c, a[0], false);
-    "binary":"decode_unsigned"/2 => |c, a| match endianness(c, a[1]) { Some(l) => decode_unsigned(c, a[0], l), None => badarg() };
-    "binary":"encode_unsigned"/1 => |c, a| encode_unsigned(c, a[0], false);
-    "binary":"encode_unsigned"/2 => |c, a| match endianness(c, a[1]) { Some(l) => encode_unsigned(c, a[0], l), None => badarg() };
-    "binary":"longest_common_prefix"/1 => |c, a| common(c, a[0], false);
-    "binary":"longest_common_suffix"/1 => |c, a| common(c, a[0], true);
-    "binary":"compile_pattern"/1 => |c, a| match patterns(c, a[0]) {
+    }
+}
+
+fn decode_unsigned_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    decode_unsigned(c, a[0], false)
+}
+
+fn decode_unsigned_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match endianness(c, a[1]) {
+        Some(l) => decode_unsigned(c, a[0], l),
+        None => badarg(),
+    }
+}
+
+fn encode_unsigned_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    encode_unsigned(c, a[0], false)
+}
+
+fn encode_unsigned_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match endianness(c, a[1]) {
+        Some(l) => encode_unsigned(c, a[0], l),
+        None => badarg(),
+    }
+}
+
+fn longest_common_prefix_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    common(c, a[0], false)
+}
+
+fn longest_common_suffix_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    common(c, a[0], true)
+}
+
+fn compile_pattern_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match patterns(c, a[0]) {
         Some(ps) => {
             let bins: Vec<Word> = ps.iter().map(|p| binary_word(c, p)).collect();
             let list = list_of(c.heap, &bins);
@@ -298,11 +369,29 @@ native_table! {
             Value(c.heap.tuple(0, &[tag, list]))
         }
         None => badarg(),
-    };
-    "binary":"match"/2 => |c, a| do_match(c, a, false);
-    "binary":"match"/3 => |c, a| do_match(c, a, false);
-    "binary":"matches"/2 => |c, a| do_match(c, a, true);
-    "binary":"matches"/3 => |c, a| do_match(c, a, true);
-    "binary":"split"/2 => |c, a| split(c, a);
-    "binary":"split"/3 => |c, a| split(c, a);
+    }
+}
+
+fn match_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    do_match(c, a, false)
+}
+
+fn match_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    do_match(c, a, false)
+}
+
+fn matches_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    do_match(c, a, true)
+}
+
+fn matches_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    do_match(c, a, true)
+}
+
+fn split_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    split(c, a)
+}
+
+fn split_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    split(c, a)
 }

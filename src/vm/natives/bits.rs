@@ -10,9 +10,8 @@
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
-use crate::term::Term;
-use crate::vm::native::{Ctx, NativeFn, NativeResult};
-use crate::vm::natives::erlang::native_table;
+use crate::vm::native::{Ctx, NativeResult, badarg};
+use crate::vm::natives::helpers::int_word;
 use crate::vm::term::atoms::atom;
 use crate::vm::term::bits::{
     Bits, LITTLE, Match, SIGNED, bit_at, bitstring, ctx_on, extract, read_small, read_uint, set_pos,
@@ -20,8 +19,7 @@ use crate::vm::term::bits::{
 use crate::vm::term::compare::{Num, number};
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, HEAP_BINARY_MAX, View, sub_binary};
-use crate::vm::term::list::list_of;
-use crate::vm::term::word::{Ptr, Word, kind};
+use crate::vm::term::word::{Word, kind};
 
 use NativeResult::Value;
 
@@ -29,18 +27,10 @@ fn fail() -> NativeResult {
     NativeResult::Error(Exception::error(Word::atom(atom::BADARG)))
 }
 
-/// An integer result: a small when it fits, else a bignum.
-pub(crate) fn int_word(c: &mut Ctx, v: i128) -> Word {
-    match i64::try_from(v).ok().and_then(Word::small) {
-        Some(w) => w,
-        None => c.heap.integer(0, &BigInt::from(v)),
-    }
-}
-
 /// Where `bs_save`/`bs_restore` keep slot `w` in a context's saved
 /// positions: the atom `start` is 0 (and so is -1, taken as another name
 /// for it), slot `i` is `i + 1`.
-fn save_slot(c: &Ctx, w: Word) -> Option<usize> {
+pub(crate) fn save_slot(c: &Ctx, w: Word) -> Option<usize> {
     if let Some(a) = w.as_atom() {
         return (&*c.atoms.name(a) == "start").then_some(0);
     }
@@ -51,12 +41,12 @@ fn save_slot(c: &Ctx, w: Word) -> Option<usize> {
     }
 }
 
-fn ctx(c: &Ctx, w: Word) -> Option<Match> {
+pub(crate) fn ctx(c: &Ctx, w: Word) -> Option<Match> {
     ctx_on(c.heap, w)
 }
 
 /// The bits of a match context's binary.
-fn ctx_bits<'a>(c: &'a Ctx, m: &Match) -> (&'a [u8], usize) {
+pub(crate) fn ctx_bits<'a>(c: &'a Ctx, m: &Match) -> (&'a [u8], usize) {
     let v = View {
         heap: c.heap,
         literals: c.literals,
@@ -65,7 +55,7 @@ fn ctx_bits<'a>(c: &'a Ctx, m: &Match) -> (&'a [u8], usize) {
 }
 
 /// Succeeds when exactly `bits` bits remain to be matched.
-fn remaining_is(c: &Ctx, ctx_word: Word, bits: Word) -> NativeResult {
+pub(crate) fn remaining_is(c: &Ctx, ctx_word: Word, bits: Word) -> NativeResult {
     let Some(m) = ctx(c, ctx_word) else {
         return fail();
     };
@@ -125,14 +115,14 @@ pub(crate) fn slice(c: &mut Ctx, bin: Word, bin_len: usize, start: usize, len: u
 }
 
 /// What remains of a match context's bitstring, from its position.
-fn rest(c: &mut Ctx, m: &Match) -> Word {
+pub(crate) fn rest(c: &mut Ctx, m: &Match) -> Word {
     if m.pos == 0 {
         return m.bin;
     }
     slice(c, m.bin, m.len, m.pos, m.len - m.pos)
 }
 
-fn get(c: &mut Ctx, a: &[Word], what: &str) -> NativeResult {
+pub(crate) fn get(c: &mut Ctx, a: &[Word], what: &str) -> NativeResult {
     let Some(m) = ctx(c, a[0]) else { return fail() };
     let (bytes, len) = ctx_bits(c, &m);
     let remaining = len - m.pos;
@@ -184,7 +174,7 @@ fn half_to_f64(h: u16) -> f64 {
     }
 }
 
-fn utf(c: &mut Ctx, a: &[Word], size: u8, skip: bool) -> NativeResult {
+pub(crate) fn utf(c: &mut Ctx, a: &[Word], size: u8, skip: bool) -> NativeResult {
     let Some(m) = ctx(c, a[0]) else { return fail() };
     let (bytes, len) = ctx_bits(c, &m);
     let little = flags(a[1]) & LITTLE != 0;
@@ -308,7 +298,7 @@ fn flag_list(c: &Ctx, w: Word) -> i64 {
 }
 
 /// `lam:bs_create_bin(Unit, Type, Index, SegUnit, Flags, Src, Size, ...)`.
-fn create_bin(c: &mut Ctx, a: &[Word]) -> NativeResult {
+pub(crate) fn create_bin(c: &mut Ctx, a: &[Word]) -> NativeResult {
     if let Some(w) = append_in_place(c, a) {
         return Value(w);
     }
@@ -564,13 +554,7 @@ pub(crate) fn binary_word(c: &mut Ctx, bytes: &[u8]) -> Word {
     c.heap.bitstring(0, bytes, 8)
 }
 
-/// A string (list of code points) on the heap.
-pub(crate) fn string_list(c: &mut Ctx, s: &str) -> Word {
-    let t = Term::string(s);
-    c.heap.from_term(0, &t, c.atoms)
-}
-
-fn unicode_chars(c: &Ctx, w: Word) -> Option<String> {
+pub(crate) fn unicode_chars(c: &Ctx, w: Word) -> Option<String> {
     let v = View {
         heap: c.heap,
         literals: c.literals,
@@ -618,7 +602,7 @@ fn bytes_mut(heap: &mut Area, w: Word) -> Option<&mut [u8]> {
 
 /// Field flags of the old instructions (`{field_flags, N}`): little-endian
 /// is 2, signed 4, native 16.
-fn field_flags(w: Word) -> i64 {
+pub(crate) fn field_flags(w: Word) -> i64 {
     let f = w.as_small().unwrap_or(0);
     let native = if f & 16 != 0 && cfg!(target_endian = "little") {
         LITTLE
@@ -629,7 +613,11 @@ fn field_flags(w: Word) -> i64 {
 }
 
 /// A zero-filled bitstring of `bits` bits, to be filled in by `bs_put_*`.
-fn start_building(c: &mut Ctx, bits: usize, prefix: Option<(&[u8], usize)>) -> NativeResult {
+pub(crate) fn start_building(
+    c: &mut Ctx,
+    bits: usize,
+    prefix: Option<(&[u8], usize)>,
+) -> NativeResult {
     let mut bytes = vec![0u8; bits.div_ceil(8)];
     let at = match prefix {
         Some((src, len)) => {
@@ -646,7 +634,14 @@ fn start_building(c: &mut Ctx, bits: usize, prefix: Option<(&[u8], usize)>) -> N
 }
 
 /// `bs_put_*`: one segment onto the binary being built.
-fn put(c: &mut Ctx, ty: u32, unit: usize, flags: i64, src: Word, size: Word) -> NativeResult {
+pub(crate) fn put(
+    c: &mut Ctx,
+    ty: u32,
+    unit: usize,
+    flags: i64,
+    src: Word,
+    size: Word,
+) -> NativeResult {
     let mut seg = Bits::default();
     if !build_segment(c, ty, unit, flags, src, size, &mut seg) {
         return fail();
@@ -672,217 +667,32 @@ fn put(c: &mut Ctx, ty: u32, unit: usize, flags: i64, src: Word, size: Word) -> 
     Value(Word::atom(atom::OK))
 }
 
-native_table! {
-    /// The binary natives, by module, name and arity.
-    BIT_NATIVES;
-    "lam":"bs_start_match"/1 => |c, a| {
-        if ctx(c, a[0]).is_some() {
-            return Value(a[0]);
-        }
-        let v = View { heap: c.heap, literals: c.literals };
-        let Some((_, len)) = bitstring(&v, a[0]) else {
-            return fail();
-        };
-        let at = c.heap.words.len();
-        c.heap.words.extend([Word::header(kind::MATCH_CTX, 4).0, a[0].0, Word::small(0).expect("0").0, Word::small(len as i64).expect("length").0, Word::NIL.0]);
-        Value(Word::boxed(Ptr { area: 0, offset: at }))
+/// A `{Start, Length}` part of `len` bytes as a range (a negative length
+/// counts back from Start), if it lies inside.
+pub(crate) fn part_range(start: i64, length: i64, len: usize) -> Option<(usize, usize)> {
+    let (s, e) = if length >= 0 {
+        (start, start.checked_add(length)?)
+    } else {
+        (start.checked_add(length)?, start)
     };
-    "lam":"bs_get_integer"/4 => |c, a| get(c, a, "integer");
-    "lam":"bs_get_float"/4 => |c, a| get(c, a, "float");
-    "lam":"bs_get_binary"/4 => |c, a| get(c, a, "binary");
-    "lam":"bs_skip_bits"/4 => |c, a| get(c, a, "skip");
-    "lam":"bs_test_tail"/2 => |c, a| remaining_is(c, a[0], a[1]);
-    "lam":"bs_test_unit"/2 => |c, a| {
-        let Some(m) = ctx(c, a[0]) else { return fail() };
-        let len = m.len;
-        let unit = a[1].as_small().unwrap_or(1).max(1) as usize;
-        if (len - m.pos) % unit == 0 { Value(Word::atom(atom::OK)) } else { fail() }
+    (s >= 0 && e as usize <= len && s <= e).then_some((s as usize, e as usize))
+}
+
+/// `binary:part/2,3` and `erlang:binary_part/3`.
+/// A large part of an off-heap binary refers to its bytes (`bits::slice`).
+pub(crate) fn part(c: &mut Ctx, bin: Word, start: Word, length: Word) -> NativeResult {
+    let len = match c.view().bits(bin) {
+        Some((b, 8)) => b.len(),
+        Some(([], _)) => 0,
+        _ => return badarg(),
     };
-    "lam":"bs_match_string"/2 => |c, a| {
-        let Some(m) = ctx(c, a[0]) else { return fail() };
-        let v = View { heap: c.heap, literals: c.literals };
-        let Some((want, n)) = bitstring(&v, a[1]) else { return fail() };
-        let (bytes, len) = ctx_bits(c, &m);
-        if m.pos + n > len || extract(bytes, m.pos, n) != extract(want, 0, n) {
-            return fail();
-        }
-        set_pos(c.heap, &m, m.pos + n);
-        Value(Word::atom(atom::OK))
-    };
-    "lam":"bs_get_tail"/1 => |c, a| match ctx(c, a[0]) {
-        Some(m) => Value(rest(c, &m)),
-        None => fail(),
-    };
-    "lam":"bs_context_to_binary"/1 => |c, a| match ctx(c, a[0]) {
-        Some(m) => Value(rest(c, &m)),
-        None => Value(a[0]),
-    };
-    "lam":"bs_get_position"/1 => |c, a| match ctx(c, a[0]) {
-        Some(m) => Value(Word::small(m.pos as i64).expect("position")),
-        None => fail(),
-    };
-    "lam":"bs_set_position"/2 => |c, a| match (ctx(c, a[0]), a[1].as_small()) {
-        (Some(m), Some(p)) => { set_pos(c.heap, &m, p as usize); Value(Word::atom(atom::OK)) }
-        _ => fail(),
-    };
-    "lam":"bs_save"/2 => |c, a| {
-        let (Some(m), Some(slot)) = (ctx(c, a[0]), save_slot(c, a[1])) else { return fail() };
-        let saves = Word(c.heap.words[m.ptr.offset + 4]);
-        let pos = Word::small(m.pos as i64).expect("position");
-        let old = c.view().tuple(saves).map(|t| t.len()).unwrap_or(0);
-        if slot < old {
-            // The tuple is the context's own: write in place.
-            c.heap.words[saves.ptr().offset + 1 + slot] = pos.0;
-        } else {
-            let mut elems: Vec<Word> = c.view().tuple(saves).unwrap_or(&[]).iter().map(|w| Word(*w)).collect();
-            elems.resize(slot + 1, Word::NIL);
-            elems[slot] = pos;
-            let t = c.heap.tuple(0, &elems);
-            c.heap.words[m.ptr.offset + 4] = t.0;
-        }
-        Value(Word::atom(atom::OK))
-    };
-    "lam":"bs_restore"/2 => |c, a| {
-        let (Some(m), Some(slot)) = (ctx(c, a[0]), save_slot(c, a[1])) else { return fail() };
-        let saves = Word(c.heap.words[m.ptr.offset + 4]);
-        let saved = c.view().tuple(saves).and_then(|t| t.get(slot)).and_then(|w| Word(*w).as_small());
-        match saved {
-            Some(p) => { set_pos(c.heap, &m, p as usize); Value(Word::atom(atom::OK)) }
-            // A fresh context starts at 0; other slots must have been saved.
-            None if slot == 0 => { set_pos(c.heap, &m, 0); Value(Word::atom(atom::OK)) }
-            None => fail(),
-        }
-    };
-    "lam":"bs_get_utf8"/2 => |c, a| utf(c, a, 8, false);
-    "lam":"bs_get_utf16"/2 => |c, a| utf(c, a, 16, false);
-    "lam":"bs_get_utf32"/2 => |c, a| utf(c, a, 32, false);
-    "lam":"bs_skip_utf8"/2 => |c, a| utf(c, a, 8, true);
-    "lam":"bs_skip_utf16"/2 => |c, a| utf(c, a, 16, true);
-    "lam":"bs_skip_utf32"/2 => |c, a| utf(c, a, 32, true);
-    "lam":"bs_ensure_at_least"/3 => |c, a| {
-        let Some(m) = ctx(c, a[0]) else { return fail() };
-        let len = m.len;
-        let (size, unit) = (a[1].as_small().unwrap_or(0) as usize, a[2].as_small().unwrap_or(1).max(1) as usize);
-        let rem = len - m.pos;
-        if rem >= size && rem % unit == 0 { Value(Word::atom(atom::OK)) } else { fail() }
-    };
-    "lam":"bs_ensure_exactly"/2 => |c, a| remaining_is(c, a[0], a[1]);
-    "lam":"bs_match_bits"/3 => |c, a| {
-        let Some(m) = ctx(c, a[0]) else { return fail() };
-        let (bytes, len) = ctx_bits(c, &m);
-        let n = a[1].as_small().unwrap_or(0) as usize;
-        if m.pos + n > len {
-            return fail();
-        }
-        let got = read_uint(bytes, m.pos, n, false, false);
-        let v = View { heap: c.heap, literals: c.literals };
-        let want = match number(&v, a[2]) { Some(Num::Small(i)) => BigInt::from(i), Some(Num::Big(b)) => b, _ => return fail() };
-        if got != want {
-            return fail();
-        }
-        set_pos(c.heap, &m, m.pos + n);
-        Value(Word::atom(atom::OK))
-    };
-    "lam":"bs_create_bin"/0 => |c, a| create_bin(c, a);
-    // The binary that `private_append` segments then extend (each append
-    // copies for now; the BEAM grows it in place).
-    "lam":"bs_init_writable"/1 => |c, _| Value(c.heap.writable(&[]));
-    "lam":"bs_init"/2 => |c, a| match a[0].as_small() { Some(n) if n >= 0 => start_building(c, n as usize * 8, None), _ => fail() };
-    "lam":"bs_init_bits"/2 => |c, a| match a[0].as_small() { Some(n) if n >= 0 => start_building(c, n as usize, None), _ => fail() };
-    "lam":"bs_append"/4 => |c, a| {
-        let v = View { heap: c.heap, literals: c.literals };
-        // Size is in bits; Unit is what Bin's size must be a multiple of.
-        let (Some((bytes, len)), Some(extra), Some(unit)) = (bitstring(&v, a[0]), a[1].as_small().filter(|s| *s >= 0), a[2].as_small()) else { return fail() };
-        if unit > 1 && len % unit as usize != 0 { return fail() }
-        let extra = extra as usize;
-        let bytes = bytes.to_vec();
-        start_building(c, len + extra, Some((&bytes, len)))
-    };
-    "lam":"bs_put_integer"/4 => |c, a| put(c, atom::INTEGER, a[2].as_small().unwrap_or(1).max(1) as usize, field_flags(a[3]), a[0], a[1]);
-    "lam":"bs_put_binary"/4 => |c, a| put(c, atom::BINARY, a[2].as_small().unwrap_or(1).max(1) as usize, field_flags(a[3]), a[0], a[1]);
-    "lam":"bs_put_float"/4 => |c, a| put(c, atom::FLOAT, a[2].as_small().unwrap_or(1).max(1) as usize, field_flags(a[3]), a[0], a[1]);
-    "lam":"bs_put_string"/1 => |c, a| put(c, atom::BINARY, 8, 0, a[0], Word::atom(atom::ALL));
-    "lam":"bs_put_utf8"/2 => |c, a| put(c, atom::UTF8, 1, field_flags(a[1]), a[0], Word::NIL);
-    "lam":"bs_put_utf16"/2 => |c, a| put(c, atom::UTF16, 1, field_flags(a[1]), a[0], Word::NIL);
-    "lam":"bs_put_utf32"/2 => |c, a| put(c, atom::UTF32, 1, field_flags(a[1]), a[0], Word::NIL);
-    "lam":"bs_utf8_size"/1 => |_, a| match a[0].as_small().and_then(|cp| char::from_u32(cp as u32)) {
-        Some(ch) => Value(Word::small(ch.len_utf8() as i64).expect("size")),
-        None => fail(),
-    };
-    "lam":"bs_utf16_size"/1 => |_, a| match a[0].as_small().and_then(|cp| char::from_u32(cp as u32)) {
-        Some(ch) => Value(Word::small(ch.len_utf16() as i64 * 2).expect("size")),
-        None => fail(),
-    };
-    "lam":"bs_add"/3 => |_, a| match (a[0].as_small(), a[1].as_small(), a[2].as_small()) {
-        (Some(x), Some(y), Some(u)) if x >= 0 && y >= 0 => Value(Word::small(x + y * u).unwrap_or(Word::NIL)),
-        _ => fail(),
-    };
-    "erlang":"bit_size"/1 => |c, a| {
-        let v = View { heap: c.heap, literals: c.literals };
-        match bitstring(&v, a[0]) { Some((_, len)) => Value(Word::small(len as i64).expect("size")), None => fail() }
-    };
-    "erlang":"binary_to_list"/1 => |c, a| {
-        let v = View { heap: c.heap, literals: c.literals };
-        match v.bits(a[0]) {
-            Some((bytes, 8)) => { let items: Vec<Word> = bytes.iter().map(|b| Word::small(*b as i64).expect("byte")).collect(); Value(list_of(c.heap, &items)) }
-            _ => fail(),
-        }
-    };
-    "erlang":"binary_to_list"/3 => |c, a| {
-        let v = View { heap: c.heap, literals: c.literals };
-        let (Some((bytes, 8)), Some(from), Some(to)) = (v.bits(a[0]), a[1].as_small(), a[2].as_small()) else { return fail() };
-        if from < 1 || to < from - 1 || to as usize > bytes.len() { return fail() }
-        let items: Vec<Word> = bytes[from as usize - 1..to as usize].iter().map(|b| Word::small(*b as i64).expect("byte")).collect();
-        Value(list_of(c.heap, &items))
-    };
-    "erlang":"list_to_binary"/1 => |c, a| match to_bytes(c, a[0]) { Some(b) => Value(c.heap.bitstring(0, &b, 8)), None => fail() };
-    "erlang":"iolist_to_binary"/1 => |c, a| match to_bytes(c, a[0]) { Some(b) => Value(c.heap.bitstring(0, &b, 8)), None => fail() };
-    "erlang":"iolist_size"/1 => |c, a| match to_bytes(c, a[0]) { Some(b) => Value(Word::small(b.len() as i64).expect("size")), None => fail() };
-    "erlang":"atom_to_binary"/1 => |c, a| match a[0].as_atom() { Some(x) => { let n = c.atoms.name(x); Value(c.heap.bitstring(0, n.as_bytes(), 8)) } None => fail() };
-    "erlang":"atom_to_binary"/2 => |c, a| match a[0].as_atom() { Some(x) => { let n = c.atoms.name(x); Value(c.heap.bitstring(0, n.as_bytes(), 8)) } None => fail() };
-    "erlang":"binary_to_atom"/2 => |c, a| {
-        let v = View { heap: c.heap, literals: c.literals };
-        match v.bits(a[0]).and_then(|(b, l)| (l == 8).then(|| std::str::from_utf8(b).ok()).flatten()) {
-            Some(s) => { let s = s.to_string(); Value(Word::atom(c.atoms.intern(&s))) }
-            None => fail(),
-        }
-    };
-    "erlang":"integer_to_binary"/1 => |c, a| {
-        let v = View { heap: c.heap, literals: c.literals };
-        match number(&v, a[0]) {
-            Some(Num::Small(i)) => Value(c.heap.bitstring(0, i.to_string().as_bytes(), 8)),
-            Some(Num::Big(b)) => Value(c.heap.bitstring(0, b.to_string().as_bytes(), 8)),
-            _ => fail(),
-        }
-    };
-    "erlang":"binary_to_integer"/1 => |c, a| {
-        let v = View { heap: c.heap, literals: c.literals };
-        match v.bits(a[0]).and_then(|(b, _)| std::str::from_utf8(b).ok()).and_then(|s| s.parse::<BigInt>().ok()) {
-            Some(i) => Value(c.heap.integer(0, &i)),
-            None => fail(),
-        }
-    };
-    "erlang":"integer_to_list"/2 => |c, a| {
-        let v = View { heap: c.heap, literals: c.literals };
-        let (Some(n), Some(base)) = (number(&v, a[0]), a[1].as_small().filter(|b| (2..=36).contains(b))) else { return fail() };
-        let b = match n { Num::Small(i) => BigInt::from(i), Num::Big(b) => b, Num::Float(_) => return fail() };
-        let s = b.to_str_radix(base as u32).to_uppercase();
-        Value(string_list(c, &s))
-    };
-    "erlang":"split_binary"/2 => |c, a| {
-        let v = View { heap: c.heap, literals: c.literals };
-        let (Some((bytes, 8)), Some(n)) = (v.bits(a[0]), a[1].as_small()) else { return fail() };
-        let len = bytes.len() * 8;
-        if n < 0 || n as usize * 8 > len { return fail() }
-        let n = n as usize * 8;
-        let (bx, by) = (slice(c, a[0], len, 0, n), slice(c, a[0], len, n, len - n));
-        Value(c.heap.tuple(0, &[bx, by]))
-    };
-    "unicode":"characters_to_list"/1 => |c, a| match unicode_chars(c, a[0]) { Some(s) => Value(string_list(c, &s)), None => fail() };
-    "unicode":"characters_to_list"/2 => |c, a| match unicode_chars(c, a[0]) { Some(s) => Value(string_list(c, &s)), None => fail() };
-    "unicode":"characters_to_binary"/1 => |c, a| match unicode_chars(c, a[0]) { Some(s) => Value(c.heap.bitstring(0, s.as_bytes(), 8)), None => fail() };
-    "unicode":"characters_to_binary"/2 => |c, a| match unicode_chars(c, a[0]) { Some(s) => Value(c.heap.bitstring(0, s.as_bytes(), 8)), None => fail() };
-    "unicode":"characters_to_binary"/3 => |c, a| match unicode_chars(c, a[0]) { Some(s) => Value(c.heap.bitstring(0, s.as_bytes(), 8)), None => fail() };
+    match (start.as_small(), length.as_small()) {
+        (Some(s), Some(l)) => match part_range(s, l, len) {
+            Some((s, e)) => Value(slice(c, bin, len * 8, s * 8, (e - s) * 8)),
+            None => badarg(),
+        },
+        _ => badarg(),
+    }
 }
 
 #[cfg(test)]
@@ -923,6 +733,5 @@ mod tests {
                 assert_eq!(extract(&src, start, len), want, "{start} {len}");
             }
         }
-        let _ = Term::Nil;
     }
 }

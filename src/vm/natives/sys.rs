@@ -1,20 +1,10 @@
-//! System BIFs: clocks and calendar time, unique integers, the OS
-//! environment, checksums (CRC-32, Adler-32, MD5), the rest of `math`, and
-//! `erlang:display/1`.
-//!
-//! Local time is UTC: LAM reads no time zone database (documented in
-//! docs/vm.md); under `TZ=UTC`, erl agrees.
+//! The VM's clocks, which the `erlang` and `os` time natives read: monotonic
+//! time counts from the VM's start, system time from the Unix epoch.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use md5::Digest;
-
-use crate::vm::native::{Ctx, NativeFn, NativeResult, badarg, boolean};
-use crate::vm::natives::bits::{int_word, string_list, to_bytes};
-use crate::vm::natives::erlang::{math1, native_table};
-use crate::vm::term::compare::{Num, number};
-use crate::vm::term::list::{list_items, list_of, string_of};
+use crate::vm::native::{Ctx, NativeResult, badarg};
+use crate::vm::natives::helpers::int_word;
 use crate::vm::term::word::Word;
 
 use NativeResult::Value;
@@ -27,11 +17,11 @@ pub(crate) fn epoch() -> Instant {
     *START.get_or_init(Instant::now)
 }
 
-fn monotonic_ns() -> i128 {
+pub(crate) fn monotonic_ns() -> i128 {
     epoch().elapsed().as_nanos() as i128
 }
 
-fn system_ns() -> i128 {
+pub(crate) fn system_ns() -> i128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i128)
@@ -39,7 +29,7 @@ fn system_ns() -> i128 {
 
 /// Nanoseconds in a time unit (`second`, `millisecond`, ..., or an integer
 /// number of parts per second), as `erlang:convert_time_unit/3` names them.
-fn per_second(c: &Ctx, unit: Word) -> Option<i128> {
+pub(crate) fn per_second(c: &Ctx, unit: Word) -> Option<i128> {
     if let Some(n) = unit.as_small() {
         return (n > 0).then_some(n as i128);
     }
@@ -52,7 +42,7 @@ fn per_second(c: &Ctx, unit: Word) -> Option<i128> {
     })
 }
 
-fn in_unit(c: &mut Ctx, ns: i128, unit: Word) -> NativeResult {
+pub(crate) fn in_unit(c: &mut Ctx, ns: i128, unit: Word) -> NativeResult {
     match per_second(c, unit) {
         Some(p) => Value(int_word(c, (ns * p).div_euclid(1_000_000_000))),
         None => badarg(),
@@ -60,7 +50,7 @@ fn in_unit(c: &mut Ctx, ns: i128, unit: Word) -> NativeResult {
 }
 
 /// `{MegaSecs, Secs, MicroSecs}`.
-fn timestamp(c: &mut Ctx, ns: i128) -> Word {
+pub(crate) fn timestamp(c: &mut Ctx, ns: i128) -> Word {
     let us = ns / 1_000;
     let t = [
         int_word(c, us / 1_000_000_000_000),
@@ -68,403 +58,4 @@ fn timestamp(c: &mut Ctx, ns: i128) -> Word {
         int_word(c, us % 1_000_000),
     ];
     c.heap.tuple(0, &t)
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// (year, month, day) to days since 1970-01-01.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn triple(c: &mut Ctx, (a, b, d): (i64, i64, i64)) -> Word {
-    let t = [
-        int_word(c, a as i128),
-        int_word(c, b as i128),
-        int_word(c, d as i128),
-    ];
-    c.heap.tuple(0, &t)
-}
-
-/// `{{Y, M, D}, {H, Mi, S}}` for seconds since the Unix epoch.
-fn datetime(c: &mut Ctx, secs: i64) -> Word {
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let date = triple(c, civil(days));
-    let time = triple(c, (rem / 3600, rem / 60 % 60, rem % 60));
-    c.heap.tuple(0, &[date, time])
-}
-
-/// Seconds since the Unix epoch of a valid `{{Y, M, D}, {H, Mi, S}}`.
-fn seconds_of(c: &Ctx, w: Word) -> Option<i64> {
-    let v = c.view();
-    let [date, time] = v.tuple(w)? else {
-        return None;
-    };
-    let get3 = |x: u64| -> Option<(i64, i64, i64)> {
-        let [a, b, d] = v.tuple(Word(x))? else {
-            return None;
-        };
-        Some((
-            Word(*a).as_small()?,
-            Word(*b).as_small()?,
-            Word(*d).as_small()?,
-        ))
-    };
-    let ((y, mo, d), (h, mi, s)) = (get3(*date)?, get3(*time)?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    let valid = (1..=12).contains(&mo)
-        && d >= 1
-        && d <= month_days[(mo - 1) as usize]
-        && (0..24).contains(&h)
-        && (0..60).contains(&mi)
-        && (0..60).contains(&s);
-    valid.then(|| days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s)
-}
-
-fn unique_integer(c: &mut Ctx, opts: Word) -> NativeResult {
-    static NEXT: AtomicI64 = AtomicI64::new(1);
-    let v = c.view();
-    let Some(opts) = list_items(&v, opts) else {
-        return badarg();
-    };
-    let mut positive = false;
-    for o in opts {
-        match o.as_atom().map(|a| c.atoms.name(a)).as_deref() {
-            Some("positive") => positive = true,
-            Some("monotonic") => {}
-            _ => return badarg(),
-        }
-    }
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    // Without `positive`, the BEAM's come from a range around zero.
-    Value(int_word(
-        c,
-        if positive {
-            n as i128
-        } else {
-            n as i128 - (1 << 27)
-        },
-    ))
-}
-
-fn crc32(start: u32, data: &[u8]) -> u32 {
-    let mut h = flate2::Crc::new();
-    if start == 0 {
-        h.update(data);
-        return h.sum();
-    }
-    // Continue from a previous value: CRC-32 is linear, so combine.
-    h.update(data);
-    crc32_combine(start, h.sum(), data.len() as u64)
-}
-
-/// zlib's crc32_combine: the CRC of A ++ B from CRC(A), CRC(B) and |B|.
-fn crc32_combine(crc1: u32, crc2: u32, mut len2: u64) -> u32 {
-    fn times(mat: &[u32; 32], mut vec: u32) -> u32 {
-        let mut sum = 0;
-        let mut i = 0;
-        while vec != 0 {
-            if vec & 1 != 0 {
-                sum ^= mat[i];
-            }
-            vec >>= 1;
-            i += 1;
-        }
-        sum
-    }
-    fn square(mat: &[u32; 32]) -> [u32; 32] {
-        let mut sq = [0; 32];
-        for (n, s) in sq.iter_mut().enumerate() {
-            *s = times(mat, mat[n]);
-        }
-        sq
-    }
-    // The operator for one zero bit, squared twice: four zero bits. Each
-    // further squaring doubles it, and the bits of len2 (in bytes) pick
-    // which powers apply.
-    let mut op = [0u32; 32];
-    op[0] = 0xedb8_8320;
-    for (n, o) in op.iter_mut().enumerate().skip(1) {
-        *o = 1 << (n - 1);
-    }
-    op = square(&square(&op));
-    let mut crc1 = crc1;
-    while len2 != 0 {
-        op = square(&op);
-        if len2 & 1 != 0 {
-            crc1 = times(&op, crc1);
-        }
-        len2 >>= 1;
-    }
-    crc1 ^ crc2
-}
-
-const ADLER: u32 = 65_521;
-
-fn adler32(start: u32, data: &[u8]) -> u32 {
-    let (mut a, mut b) = (start & 0xffff, start >> 16);
-    for chunk in data.chunks(5552) {
-        for x in chunk {
-            a += *x as u32;
-            b += a;
-        }
-        a %= ADLER;
-        b %= ADLER;
-    }
-    (b << 16) | a
-}
-
-fn adler32_combine(a1: u32, a2: u32, len2: u64) -> u32 {
-    let rem = (len2 % ADLER as u64) as u32;
-    let mut sum1 = a1 & 0xffff;
-    let mut sum2 = (rem * sum1) % ADLER;
-    sum1 += (a2 & 0xffff) + ADLER - 1;
-    sum2 += (a1 >> 16) + (a2 >> 16) + ADLER - rem;
-    if sum1 >= ADLER {
-        sum1 -= ADLER;
-    }
-    if sum1 >= ADLER {
-        sum1 -= ADLER;
-    }
-    if sum2 >= ADLER << 1 {
-        sum2 -= ADLER << 1;
-    }
-    if sum2 >= ADLER {
-        sum2 -= ADLER;
-    }
-    (sum2 << 16) | sum1
-}
-
-fn checksum(c: &mut Ctx, start: Word, data: Word, f: fn(u32, &[u8]) -> u32) -> NativeResult {
-    match (
-        start.as_small().and_then(|s| u32::try_from(s).ok()),
-        to_bytes(c, data),
-    ) {
-        (Some(s), Some(d)) => Value(int_word(c, f(s, &d) as i128)),
-        _ => badarg(),
-    }
-}
-
-fn combine(c: &mut Ctx, a: &[Word], f: fn(u32, u32, u64) -> u32) -> NativeResult {
-    let u = |w: Word| w.as_small().and_then(|s| u32::try_from(s).ok());
-    match (
-        u(a[0]),
-        u(a[1]),
-        a[2].as_small().and_then(|s| u64::try_from(s).ok()),
-    ) {
-        (Some(x), Some(y), Some(n)) => Value(int_word(c, f(x, y, n) as i128)),
-        _ => badarg(),
-    }
-}
-
-fn md5_of(c: &mut Ctx, data: &[u8]) -> Word {
-    let d = md5::Md5::digest(data);
-    c.heap.bitstring(0, &d, 8)
-}
-
-fn math2(c: &mut Ctx, a: &[Word], f: fn(f64, f64) -> f64) -> NativeResult {
-    let v = c.view();
-    let num = |w: Word| match number(&v, w)? {
-        Num::Small(i) => Some(i as f64),
-        Num::Float(x) => Some(x),
-        Num::Big(b) => num_traits::ToPrimitive::to_f64(&b),
-    };
-    match (num(a[0]), num(a[1])) {
-        (Some(x), Some(y)) => {
-            let r = f(x, y);
-            if r.is_finite() {
-                Value(c.heap.float(0, r))
-            } else {
-                NativeResult::Error(crate::vm::term::Exception::error(Word::atom(
-                    crate::vm::term::atoms::atom::BADARITH,
-                )))
-            }
-        }
-        _ => badarg(),
-    }
-}
-
-fn getenv(c: &mut Ctx, name: Word) -> NativeResult {
-    match string_of(&c.view(), name) {
-        Some(n) if !n.is_empty() && !n.contains('=') => match std::env::var(&n) {
-            Ok(val) => Value(string_list(c, &val)),
-            Err(_) => Value(Word::atom(crate::vm::term::atoms::atom::FALSE)),
-        },
-        _ => badarg(),
-    }
-}
-
-native_table! {
-    /// System natives.
-    SYS_NATIVES;
-    "erlang":"monotonic_time"/0 => |c, _| Value(int_word(c, monotonic_ns()));
-    "erlang":"monotonic_time"/1 => |c, a| in_unit(c, monotonic_ns(), a[0]);
-    "erlang":"time_offset"/0 => |c, _| Value(int_word(c, system_ns() - monotonic_ns()));
-    "erlang":"time_offset"/1 => |c, a| in_unit(c, system_ns() - monotonic_ns(), a[0]);
-    "erlang":"timestamp"/0 => |c, _| Value(timestamp(c, system_ns()));
-    "erlang":"now"/0 => |c, _| {
-        // Strictly increasing, as erlang:now/0 promises.
-        static LAST: AtomicI64 = AtomicI64::new(0);
-        let us = (system_ns() / 1000) as i64;
-        let prev = LAST.fetch_max(us, Ordering::Relaxed);
-        let us = if us <= prev { LAST.fetch_add(1, Ordering::Relaxed) + 1 } else { us };
-        Value(timestamp(c, us as i128 * 1000))
-    };
-    "erlang":"unique_integer"/0 => |c, _| unique_integer(c, Word::NIL);
-    "erlang":"unique_integer"/1 => |c, a| unique_integer(c, a[0]);
-    "erlang":"date"/0 => |c, _| { let d = civil((system_ns() / 1_000_000_000) as i64 / 86_400); Value(triple(c, d)) };
-    "erlang":"time"/0 => |c, _| { let s = ((system_ns() / 1_000_000_000) as i64).rem_euclid(86_400); Value(triple(c, (s / 3600, s / 60 % 60, s % 60))) };
-    "erlang":"universaltime"/0 => |c, _| Value(datetime(c, (system_ns() / 1_000_000_000) as i64));
-    "erlang":"localtime"/0 => |c, _| Value(datetime(c, (system_ns() / 1_000_000_000) as i64));
-    "erlang":"universaltime_to_localtime"/1 => |c, a| match seconds_of(c, a[0]) { Some(_) => Value(a[0]), None => badarg() };
-    "erlang":"localtime_to_universaltime"/2 => |c, a| match seconds_of(c, a[0]) { Some(_) => Value(a[0]), None => badarg() };
-    "erlang":"universaltime_to_posixtime"/1 => |c, a| match seconds_of(c, a[0]) { Some(s) => Value(int_word(c, s as i128)), None => badarg() };
-    "erlang":"posixtime_to_universaltime"/1 => |c, a| match a[0].as_small() { Some(s) => Value(datetime(c, s)), None => badarg() };
-    "erlang":"convert_time_unit"/3 => |c, a| match (a[0].as_small(), per_second(c, a[1]), per_second(c, a[2])) {
-        // Rounded down, as erlang.erl's own version does for negative times too.
-        (Some(t), Some(from), Some(to)) => Value(int_word(c, (t as i128 * to).div_euclid(from))),
-        _ => badarg(),
-    };
-    "os":"system_time"/0 => |c, _| Value(int_word(c, system_ns()));
-    "os":"system_time"/1 => |c, a| in_unit(c, system_ns(), a[0]);
-    "os":"timestamp"/0 => |c, _| Value(timestamp(c, system_ns()));
-    "os":"perf_counter"/0 => |c, _| Value(int_word(c, monotonic_ns()));
-    "os":"getpid"/0 => |c, _| Value(string_list(c, &std::process::id().to_string()));
-    "os":"getenv"/1 => |c, a| getenv(c, a[0]);
-    "os":"getenv"/0 => |c, _| {
-        let all: Vec<String> = std::env::vars().map(|(k, v)| format!("{k}={v}")).collect();
-        let ws: Vec<Word> = all.iter().map(|s| string_list(c, s)).collect();
-        Value(list_of(c.heap, &ws))
-    };
-    "os":"env"/0 => |c, _| {
-        let all: Vec<(String, String)> = std::env::vars().collect();
-        let ws: Vec<Word> = all.iter().map(|(k, v)| { let (k, v) = (string_list(c, k), string_list(c, v)); c.heap.tuple(0, &[k, v]) }).collect();
-        Value(list_of(c.heap, &ws))
-    };
-    "os":"putenv"/2 => |c, a| {
-        let v = c.view();
-        match (string_of(&v, a[0]), string_of(&v, a[1])) {
-            // The environment belongs to the whole VM, as on the BEAM.
-            (Some(k), Some(x)) if !k.is_empty() && !k.contains(['=', '\0']) && !x.contains('\0') => { unsafe { std::env::set_var(k, x) }; boolean(true) }
-            _ => badarg(),
-        }
-    };
-    "os":"unsetenv"/1 => |c, a| match string_of(&c.view(), a[0]) {
-        Some(k) if !k.is_empty() && !k.contains(['=', '\0']) => { unsafe { std::env::remove_var(k) }; boolean(true) }
-        _ => badarg(),
-    };
-    "erlang":"crc32"/1 => |c, a| checksum(c, Word::small(0).expect("0"), a[0], crc32);
-    "erlang":"crc32"/2 => |c, a| checksum(c, a[0], a[1], crc32);
-    "erlang":"crc32_combine"/3 => |c, a| combine(c, a, crc32_combine);
-    "erlang":"adler32"/1 => |c, a| checksum(c, Word::small(1).expect("1"), a[0], adler32);
-    "erlang":"adler32"/2 => |c, a| checksum(c, a[0], a[1], adler32);
-    "erlang":"adler32_combine"/3 => |c, a| combine(c, a, adler32_combine);
-    "erlang":"md5"/1 => |c, a| match to_bytes(c, a[0]) { Some(d) => Value(md5_of(c, &d)), None => badarg() };
-    // The context is the data so far: opaque to Erlang code, as the BEAM's is.
-    "erlang":"md5_init"/0 => |c, _| Value(c.heap.bitstring(0, &[], 8));
-    "erlang":"md5_update"/2 => |c, a| match (to_bytes(c, a[0]), to_bytes(c, a[1])) {
-        (Some(mut ctx), Some(d)) => { ctx.extend(d); Value(c.heap.bitstring(0, &ctx, 8)) }
-        _ => badarg(),
-    };
-    "erlang":"md5_final"/1 => |c, a| match to_bytes(c, a[0]) { Some(d) => Value(md5_of(c, &d)), None => badarg() };
-    "math":"acos"/1 => |c, a| math1(c, a[0], f64::acos);
-    "math":"asin"/1 => |c, a| math1(c, a[0], f64::asin);
-    "math":"acosh"/1 => |c, a| math1(c, a[0], f64::acosh);
-    "math":"asinh"/1 => |c, a| math1(c, a[0], f64::asinh);
-    "math":"atanh"/1 => |c, a| math1(c, a[0], f64::atanh);
-    "math":"cosh"/1 => |c, a| math1(c, a[0], f64::cosh);
-    "math":"sinh"/1 => |c, a| math1(c, a[0], f64::sinh);
-    "math":"tanh"/1 => |c, a| math1(c, a[0], f64::tanh);
-    "math":"erf"/1 => |c, a| math1(c, a[0], libm::erf);
-    "math":"erfc"/1 => |c, a| math1(c, a[0], libm::erfc);
-    "math":"atan2"/2 => |c, a| math2(c, a, f64::atan2);
-    "math":"fmod"/2 => |c, a| math2(c, a, |x, y| x % y);
-    "unicode":"bin_is_7bit"/1 => |c, a| match c.view().bits(a[0]) { Some((b, 8)) => boolean(b.is_ascii()), Some(([], _)) => boolean(true), _ => badarg() };
-    "erlang":"bump_reductions"/1 => |_, a| match a[0].as_small() { Some(n) if n >= 0 => boolean(true), _ => badarg() };
-    "erlang":"loaded"/0 => |c, _| { let ms: Vec<Word> = c.code.loaded().into_iter().map(Word::atom).collect(); Value(list_of(c.heap, &ms)) };
-    "erlang":"ports"/0 => |_, _| Value(Word::NIL);
-    // Collection is the VM's business; asking for one is a hint, and true.
-    "erlang":"garbage_collect"/0 => |_, _| boolean(true);
-    "erlang":"garbage_collect"/1 => |_, _| boolean(true);
-    "erlang":"garbage_collect"/2 => |_, _| boolean(true);
-    "erts_internal":"garbage_collect"/1 => |_, _| boolean(true);
-    "erlang":"display"/1 => |c, a| {
-        // Straight to standard output, bypassing the group leader, as on the BEAM.
-        use std::io::Write;
-        let text = crate::erlfmt::w(&c.view().to_term(a[0], c.atoms));
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{text}");
-        let _ = out.flush();
-        boolean(true)
-    };
-    "erlang":"display_nl"/0 => |_, _| { println!(); boolean(true) };
-    "erlang":"display_string"/1 => |c, a| match string_of(&c.view(), a[0]) {
-        Some(s) => { use std::io::Write; let mut out = std::io::stderr().lock(); let _ = write!(out, "{s}"); boolean(true) }
-        None => badarg(),
-    };
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn calendar_round_trips() {
-        for days in [-719_468, -1, 0, 1, 11_016, 19_000, 2_932_896] {
-            let (y, m, d) = civil(days);
-            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
-        }
-        assert_eq!(civil(0), (1970, 1, 1));
-        assert_eq!(civil(11_016), (2000, 2, 29));
-    }
-
-    #[test]
-    fn checksums_match_known_values() {
-        assert_eq!(crc32(0, b"123456789"), 0xcbf4_3926);
-        assert_eq!(adler32(1, b"Wikipedia"), 0x11e6_0398);
-        let (a, b) = (b"hello ".as_slice(), b"world".as_slice());
-        assert_eq!(crc32(crc32(0, a), b), crc32(0, b"hello world"));
-        let text = b"the quick brown fox jumps over the lazy dog, twice over";
-        for k in 0..text.len() {
-            assert_eq!(
-                crc32(crc32(0, &text[..k]), &text[k..]),
-                crc32(0, text),
-                "split at {k}"
-            );
-        }
-        assert_eq!(
-            adler32_combine(adler32(1, a), adler32(1, b), b.len() as u64),
-            adler32(1, b"hello world")
-        );
-    }
 }

@@ -7,9 +7,6 @@ pub mod bs;
 pub mod kinds;
 pub mod test;
 
-
-
-
 #[cfg(test)]
 mod tests {
     use super::arith::ArithOp;

@@ -12,7 +12,7 @@ use crate::vm::exec::proc::Proc;
 use crate::vm::exec::run::fun_callee;
 use crate::vm::exec::trace::stack_trace;
 use crate::vm::native::NativeResult;
-use crate::vm::natives::erlang;
+use crate::vm::natives::registry;
 use crate::vm::ops::test::{TestOp, test};
 use crate::vm::runtime::proc_natives::{proc_native, ref_id};
 use crate::vm::term::atoms::{Atoms, atom};
@@ -242,7 +242,7 @@ impl Vm {
         if let Some(f) = proc_native(&mn, &fname, arity) {
             return Some(Callee::ProcNative(f));
         }
-        if let Some(f) = erlang::lookup(&self.atoms, module, function, arity) {
+        if let Some(f) = registry().get(&mn, &fname, arity).and_then(|n| n.heap_fn()) {
             return Some(Callee::Native(f));
         }
         let id = self.module(module)?;

@@ -1,0 +1,219 @@
+//! The `erlang` module's natives that describe the loaded code and funs:
+//! `module_loaded`, `get_module_info`, `function_exported`, `is_builtin`,
+//! `fun_info`, `fun_to_list`, `make_fun`.
+
+use crate::term::Term;
+use crate::vm::native::{Ctx, LambdaInfo, Native, NativeResult, badarg, boolean, small};
+use crate::vm::term::atoms::atom;
+use crate::vm::term::list::list_of;
+use crate::vm::term::word::{Word, kind};
+
+use NativeResult::Value;
+
+/// The `erlang` natives about code and funs.
+pub const NATIVES: &[Native] = &[
+    Native::heap("erlang", "module_loaded", 1, module_loaded_1),
+    Native::heap("erlang", "get_module_info", 1, get_module_info_1),
+    Native::heap("erlang", "get_module_info", 2, get_module_info_2),
+    Native::heap("erlang", "fun_to_list", 1, fun_to_list_1),
+    Native::heap("erlang", "fun_info", 2, fun_info_2),
+    Native::heap("erlang", "fun_info_mfa", 1, fun_info_mfa_1),
+    Native::heap("erlang", "make_fun", 3, make_fun_3),
+    Native::heap("erlang", "function_exported", 3, function_exported_3),
+    Native::heap("erlang", "is_builtin", 3, is_builtin_3),
+    Native::heap("erlang", "loaded", 0, loaded_0),
+];
+
+fn module_info(c: &mut Ctx, m: Word, key: Option<Word>) -> NativeResult {
+    let Some(name) = m.as_atom() else {
+        return badarg();
+    };
+    let Some(exports) = c.code.exports(name) else {
+        return badarg();
+    };
+    match key.and_then(|k| k.as_atom()).map(|k| c.atoms.name(k)) {
+        Some(k) if &*k == "exports" => {
+            let ts: Vec<Word> = exports
+                .into_iter()
+                .map(|(f, a)| {
+                    c.heap
+                        .tuple(0, &[Word::atom(f), Word::small(a as i64).expect("arity")])
+                })
+                .collect();
+            Value(list_of(c.heap, &ts))
+        }
+        Some(k) if &*k == "module" => Value(m),
+        _ => Value(Word::NIL),
+    }
+}
+
+fn fun_info_mfa(c: &mut Ctx, f: Word) -> NativeResult {
+    let v = c.view();
+    if !f.is_boxed() {
+        return badarg();
+    }
+    let p = f.ptr();
+    match v.header(f).header_kind() {
+        kind::EXPORT => {
+            let (m, fu, ar) = (v.at(p, 1), v.at(p, 2), v.at(p, 3));
+            Value(c.heap.tuple(0, &[m, fu, ar]))
+        }
+        kind::FUN => {
+            let mid = v.at(p, 1).as_small().unwrap_or(0) as u32;
+            let idx = v.at(p, 2).as_small().unwrap_or(0) as u32;
+            let Some(LambdaInfo {
+                module,
+                function: Some(name),
+                arity,
+                ..
+            }) = c.code.lambda(mid, idx)
+            else {
+                return badarg();
+            };
+            let t = [
+                Word::atom(module),
+                Word::atom(name),
+                Word::small(arity as i64).expect("arity"),
+            ];
+            Value(c.heap.tuple(0, &t))
+        }
+        _ => badarg(),
+    }
+}
+
+fn module_loaded_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match a[0].as_atom() {
+        Some(m) => boolean(c.code.is_loaded(m)),
+        None => badarg(),
+    }
+}
+
+fn get_module_info_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    module_info(c, a[0], None)
+}
+
+fn get_module_info_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    module_info(c, a[0], Some(a[1]))
+}
+
+fn fun_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let v = c.view();
+    if !a[0].is_boxed() {
+        return badarg();
+    }
+    let p = a[0].ptr();
+    let text = match v.header(a[0]).header_kind() {
+        kind::FUN => {
+            let (mid, idx) = (
+                v.at(p, 1).as_small().unwrap_or(0) as u32,
+                v.at(p, 2).as_small().unwrap_or(0) as u32,
+            );
+            let Some(l) = c.code.lambda(mid, idx) else {
+                return badarg();
+            };
+            format!("#Fun<{}.{}.{}>", c.atoms.name(l.module), idx, l.uniq)
+        }
+        kind::EXPORT => {
+            let mut s = String::from("fun ");
+            crate::erlfmt::write_atom(&mut s, &c.atoms.name(v.at(p, 1).as_atom().unwrap_or(0)));
+            s.push(':');
+            crate::erlfmt::write_atom(&mut s, &c.atoms.name(v.at(p, 2).as_atom().unwrap_or(0)));
+            format!("{s}/{}", v.at(p, 3).as_small().unwrap_or(0))
+        }
+        _ => return badarg(),
+    };
+    let t = Term::string(&text);
+    Value(c.heap.from_term(0, &t, c.atoms))
+}
+
+fn fun_info_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let v = c.view();
+    let (Some(key), true) = (a[1].as_atom(), a[0].is_boxed()) else {
+        return badarg();
+    };
+    let p = a[0].ptr();
+    let key_name = c.atoms.name(key);
+    let value = match (v.header(a[0]).header_kind(), &*key_name) {
+        (kind::FUN, k) => {
+            let (mid, idx) = (
+                v.at(p, 1).as_small().unwrap_or(0) as u32,
+                v.at(p, 2).as_small().unwrap_or(0) as u32,
+            );
+            let Some(l) = c.code.lambda(mid, idx) else {
+                return badarg();
+            };
+            match k {
+                "arity" => v.at(p, 3),
+                "module" => Word::atom(l.module),
+                "type" => Word::atom(c.atoms.intern("local")),
+                "name" => Word::atom(l.function.unwrap_or(atom::UNDEFINED)),
+                "index" => small(idx as usize),
+                "uniq" => Word::small(l.uniq as i64).expect("uniq"),
+                "env" => {
+                    let env: Vec<Word> = (0..l.free as usize).map(|k| v.at(p, 4 + k)).collect();
+                    list_of(c.heap, &env)
+                }
+                _ => return badarg(),
+            }
+        }
+        (kind::EXPORT, k) => match k {
+            "arity" => v.at(p, 3),
+            "module" => v.at(p, 1),
+            "name" => v.at(p, 2),
+            "type" => Word::atom(c.atoms.intern("external")),
+            "env" => Word::NIL,
+            _ => return badarg(),
+        },
+        _ => return badarg(),
+    };
+    Value(c.heap.tuple(0, &[a[1], value]))
+}
+
+fn fun_info_mfa_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    fun_info_mfa(c, a[0])
+}
+
+fn make_fun_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match (a[0].as_atom(), a[1].as_atom(), a[2].as_small()) {
+        (Some(m), Some(f), Some(n)) if (0..=255).contains(&n) => {
+            Value(c.heap.export(0, m, f, n as u8))
+        }
+        _ => badarg(),
+    }
+}
+
+fn function_exported_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match (a[0].as_atom(), a[1].as_atom(), a[2].as_small()) {
+        (Some(m), Some(f), Some(n)) => boolean(
+            c.code.is_exported(m, f, n as u32)
+                || crate::vm::natives::registry()
+                    .get(&c.atoms.name(m), &c.atoms.name(f), n as u32)
+                    .is_some(),
+        ),
+        _ => badarg(),
+    }
+}
+
+fn is_builtin_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match (a[0].as_atom(), a[1].as_atom(), a[2].as_small()) {
+        (Some(m), Some(f), Some(n)) => boolean(
+            crate::vm::natives::registry()
+                .get(&c.atoms.name(m), &c.atoms.name(f), n as u32)
+                .is_some()
+                || u32::try_from(n).is_ok_and(|n| {
+                    crate::vm::runtime::proc_natives::proc_native(
+                        &c.atoms.name(m),
+                        &c.atoms.name(f),
+                        n,
+                    )
+                    .is_some()
+                }),
+        ),
+        _ => badarg(),
+    }
+}
+
+fn loaded_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
+    let ms: Vec<Word> = c.code.loaded().into_iter().map(Word::atom).collect();
+    Value(list_of(c.heap, &ms))
+}

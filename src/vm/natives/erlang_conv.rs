@@ -1,0 +1,659 @@
+//! The `erlang` module's conversion natives: atoms, numbers and text to and
+//! from each other in lists and binaries, bitstrings as lists, iolists, the
+//! external term format (`term_to_binary`, `binary_to_term`), pids and
+//! references as text.
+
+use num_bigint::BigInt;
+
+use crate::term::Term;
+use crate::vm::native::{Ctx, Native, NativeResult, badarg, small};
+use crate::vm::natives::bits::{binary_bytes, binary_word, part, slice, to_bytes};
+use crate::vm::natives::helpers::string_list;
+use crate::vm::ops::arith::to_big;
+use crate::vm::term::compare::{Num, number};
+use crate::vm::term::heap::View;
+use crate::vm::term::list::{list_items, list_of, string_of};
+use crate::vm::term::word::{Word, kind};
+
+use NativeResult::Value;
+
+/// The `erlang` conversion natives.
+pub const NATIVES: &[Native] = &[
+    Native::heap("erlang", "atom_to_list", 1, atom_to_list_1),
+    Native::heap("erlang", "list_to_atom", 1, list_to_atom_1),
+    Native::heap("erlang", "integer_to_list", 1, integer_to_list_1),
+    Native::heap("erlang", "list_to_integer", 1, list_to_integer_1),
+    Native::heap("erlang", "float_to_list", 1, float_to_list_1),
+    Native::heap("erlang", "float_to_list", 2, float_to_list_2),
+    Native::heap("erlang", "binary_to_list", 1, binary_to_list_1),
+    Native::heap("erlang", "binary_to_list", 3, binary_to_list_3),
+    Native::heap("erlang", "list_to_binary", 1, list_to_binary_1),
+    Native::heap("erlang", "iolist_to_binary", 1, iolist_to_binary_1),
+    Native::heap("erlang", "iolist_size", 1, iolist_size_1),
+    Native::heap("erlang", "atom_to_binary", 1, atom_to_binary_1),
+    Native::heap("erlang", "atom_to_binary", 2, atom_to_binary_2),
+    Native::heap("erlang", "binary_to_atom", 2, binary_to_atom_2),
+    Native::heap("erlang", "integer_to_binary", 1, integer_to_binary_1),
+    Native::heap("erlang", "binary_to_integer", 1, binary_to_integer_1),
+    Native::heap("erlang", "integer_to_list", 2, integer_to_list_2),
+    Native::heap("erlang", "split_binary", 2, split_binary_2),
+    Native::heap("erlang", "binary_part", 3, binary_part_3),
+    Native::heap("erlang", "integer_to_binary", 2, integer_to_binary_2),
+    Native::heap("erlang", "float_to_binary", 1, float_to_binary_1),
+    Native::heap("erlang", "float_to_binary", 2, float_to_binary_2),
+    Native::heap("erlang", "list_to_integer", 2, list_to_integer_2),
+    Native::heap("erlang", "binary_to_integer", 2, binary_to_integer_2),
+    Native::heap("erlang", "list_to_float", 1, list_to_float_1),
+    Native::heap("erlang", "binary_to_float", 1, binary_to_float_1),
+    Native::heap(
+        "erlang",
+        "list_to_existing_atom",
+        1,
+        list_to_existing_atom_1,
+    ),
+    Native::heap(
+        "erlang",
+        "binary_to_existing_atom",
+        2,
+        binary_to_existing_atom_2,
+    ),
+    Native::heap(
+        "erlang",
+        "binary_to_existing_atom",
+        1,
+        binary_to_existing_atom_1,
+    ),
+    Native::heap("erlang", "bitstring_to_list", 1, bitstring_to_list_1),
+    Native::heap("erlang", "binary_part", 2, binary_part_2),
+    Native::heap("erlang", "term_to_binary", 1, term_to_binary_1),
+    Native::heap("erlang", "term_to_binary", 2, term_to_binary_2),
+    Native::heap("erlang", "term_to_iovec", 1, term_to_iovec_1),
+    Native::heap("erlang", "term_to_iovec", 2, term_to_iovec_2),
+    Native::heap("erlang", "external_size", 1, external_size_1),
+    Native::heap("erlang", "external_size", 2, external_size_2),
+    Native::heap("erlang", "binary_to_term", 1, binary_to_term_1),
+    Native::heap("erlang", "binary_to_term", 2, binary_to_term_2),
+    Native::heap("erlang", "iolist_to_iovec", 1, iolist_to_iovec_1),
+    Native::heap("erlang", "pid_to_list", 1, pid_to_list_1),
+    Native::heap("erlang", "list_to_pid", 1, list_to_pid_1),
+    Native::heap("erlang", "ref_to_list", 1, ref_to_list_1),
+];
+
+/// `float_to_list/1,2`: options `short`, `{decimals, N}`, `{scientific, N}`, `compact`.
+pub(crate) fn float_to_list(c: &mut Ctx, w: Word, opts: Word) -> NativeResult {
+    let v = c.view();
+    let Some(f) = v.float(w) else { return badarg() };
+    let Some(opts) = list_items(&v, opts) else {
+        return badarg();
+    };
+    let (mut decimals, mut scientific, mut compact, mut short) = (None, None, false, false);
+    for o in opts {
+        if o.as_atom().is_some_and(|a| &*c.atoms.name(a) == "compact") {
+            compact = true;
+        } else if o.as_atom().is_some_and(|a| &*c.atoms.name(a) == "short") {
+            short = true;
+        } else if let Some([k, n]) = v.tuple(o) {
+            let n = Word(*n).as_small().filter(|n| (0..=253).contains(n));
+            match (Word(*k).as_atom().map(|a| c.atoms.name(a)), n) {
+                (Some(k), Some(n)) if &*k == "decimals" => decimals = Some(n as usize),
+                (Some(k), Some(n)) if &*k == "scientific" => scientific = Some(n as usize),
+                _ => return badarg(),
+            }
+        } else {
+            return badarg();
+        }
+    }
+    let text = if short {
+        let mut s = String::new();
+        crate::erlfmt::write_float(&mut s, f);
+        s
+    } else if let Some(d) = decimals {
+        let mut s = format!("{f:.d$}");
+        if compact && s.contains('.') {
+            while s.ends_with('0') && !s.ends_with(".0") {
+                s.pop();
+            }
+        }
+        s
+    } else {
+        let d = scientific.unwrap_or(20);
+        // C's %.*e: two-digit exponent with a sign.
+        let s = format!("{f:.d$e}");
+        let (m, e) = s.split_once('e').expect("exponent");
+        let e: i32 = e.parse().expect("exponent");
+        format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
+    };
+    let t = Term::string(&text);
+    Value(c.heap.from_term(0, &t, c.atoms))
+}
+
+fn text_of_binary(c: &Ctx, w: Word) -> Option<String> {
+    String::from_utf8(binary_bytes(c, w)?).ok()
+}
+
+/// Runs a list-producing native and gives its result as a binary.
+fn as_binary(c: &mut Ctx, r: NativeResult) -> NativeResult {
+    match r {
+        Value(l) => match string_of(&c.view(), l) {
+            Some(s) => Value(binary_word(c, s.as_bytes())),
+            None => badarg(),
+        },
+        other => other,
+    }
+}
+
+/// An integer in `base` (2..=36) as `list_to_integer/2` reads it: an
+/// optional sign, then at least one digit of either case.
+fn parse_int(s: &str, base: i64) -> Option<BigInt> {
+    if !(2..=36).contains(&base) {
+        return None;
+    }
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || !digits.chars().all(|ch| ch.is_digit(base as u32)) {
+        return None;
+    }
+    let n = BigInt::parse_bytes(digits.as_bytes(), base as u32)?;
+    Some(if s.starts_with('-') { -n } else { n })
+}
+
+/// A float as `list_to_float/1` reads it: digits, a point, digits, and an
+/// optional exponent; nothing else (no "1", "1e5" or ".5").
+fn parse_float(s: &str) -> Option<f64> {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (mantissa, exp) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let (int, frac) = mantissa.split_once('.')?;
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || !digits(frac) {
+        return None;
+    }
+    if let Some(e) = exp
+        && !digits(e.strip_prefix(['+', '-']).unwrap_or(e))
+    {
+        return None;
+    }
+    s.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+fn float_or_badarg(c: &mut Ctx, f: Option<f64>) -> NativeResult {
+    match f {
+        Some(f) => Value(c.heap.float(0, f)),
+        None => badarg(),
+    }
+}
+
+fn int_or_badarg(c: &mut Ctx, n: Option<BigInt>) -> NativeResult {
+    match n {
+        Some(n) => Value(c.heap.integer(0, &n)),
+        None => badarg(),
+    }
+}
+
+/// `bitstring_to_list/1`: the whole bytes, then the trailing bits (if
+/// any) as a last element.
+fn bitstring_to_list(c: &mut Ctx, w: Word) -> NativeResult {
+    let Some((bytes, last)) = c.view().bits(w) else {
+        return badarg();
+    };
+    let bytes = bytes.to_vec();
+    let (whole, tail) = if last == 8 || bytes.is_empty() {
+        (&bytes[..], Word::NIL)
+    } else {
+        let t = c.heap.bitstring(0, &bytes[bytes.len() - 1..], last);
+        (&bytes[..bytes.len() - 1], c.heap.cons(0, t, Word::NIL))
+    };
+    let mut l = tail;
+    for b in whole.iter().rev() {
+        l = c.heap.cons(0, Word::small(*b as i64).expect("byte"), l);
+    }
+    Value(l)
+}
+
+fn term_to_binary(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
+    let v = c.view();
+    let Some(opts) = list_items(&v, opts) else {
+        return badarg();
+    };
+    let term = v.to_term(t, c.atoms);
+    let mut bytes = crate::beam::etf::encode(&term);
+    let compressed = opts.iter().any(|o| {
+        o.as_atom()
+            .is_some_and(|a| &*c.atoms.name(a) == "compressed")
+            || v.tuple(*o).is_some_and(|x| {
+                x.len() == 2
+                    && Word(x[0])
+                        .as_atom()
+                        .is_some_and(|a| &*c.atoms.name(a) == "compressed")
+                    && Word(x[1]).as_small().is_some_and(|l| l > 0)
+            })
+    });
+    if compressed {
+        use std::io::Write;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        if z.write_all(&bytes[1..]).is_ok()
+            && let Ok(packed) = z.finish()
+            && packed.len() + 5 < bytes.len() - 1
+        {
+            let mut out = vec![131, 80];
+            out.extend((bytes.len() as u32 - 1).to_be_bytes());
+            out.extend(packed);
+            bytes = out;
+        }
+    }
+    Value(binary_word(c, &bytes))
+}
+
+fn binary_to_term(c: &mut Ctx, b: Word) -> NativeResult {
+    let Some(bytes) = binary_bytes(c, b) else {
+        return badarg();
+    };
+    match crate::beam::etf::decode(&bytes, 0) {
+        // Pids, references and funs from elsewhere have no meaning here.
+        Ok(t) if !has_foreign(&t) => Value(c.heap.from_term(0, &t, c.atoms)),
+        _ => badarg(),
+    }
+}
+
+fn has_foreign(t: &Term) -> bool {
+    match t {
+        Term::Ref { .. } | Term::Fun(_) | Term::Port { .. } => true,
+        Term::List(items, tail) => items.iter().any(has_foreign) || has_foreign(tail),
+        Term::Tuple(items) => items.iter().any(has_foreign),
+        Term::Map(pairs) => pairs.iter().any(|(k, v)| has_foreign(k) || has_foreign(v)),
+        _ => false,
+    }
+}
+
+/// `"<0.N.S>"` and back: a pid's number N has 15 bits and its serial S 13,
+/// as on the BEAM (LAM's pid counter is S * 2^15 + N).
+fn parse_pid(s: &str) -> Option<u64> {
+    let inner = s.strip_prefix('<')?.strip_suffix('>')?;
+    let mut parts = inner.split('.');
+    let (node, id, serial) = (parts.next()?, parts.next()?, parts.next()?);
+    let (id, serial): (u64, u64) = (id.parse().ok()?, serial.parse().ok()?);
+    (node == "0" && id < 1 << 15 && serial < 1 << 13 && parts.next().is_none())
+        .then_some(id | serial << 15)
+}
+
+fn pid_text(id: u64) -> String {
+    format!("<0.{}.{}>", id & 0x7fff, id >> 15)
+}
+
+fn atom_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match a[0].as_atom() {
+        Some(x) => {
+            let t = Term::string(&c.atoms.name(x));
+            Value(c.heap.from_term(0, &t, c.atoms))
+        }
+        None => badarg(),
+    }
+}
+
+fn list_to_atom_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match string_of(&c.view(), a[0]) {
+        Some(s) => Value(Word::atom(c.atoms.intern(&s))),
+        None => badarg(),
+    }
+}
+
+fn integer_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match number(&c.view(), a[0]) {
+        Some(n @ (Num::Small(_) | Num::Big(_))) => {
+            let t = Term::string(&to_big(&n).expect("int").to_string());
+            Value(c.heap.from_term(0, &t, c.atoms))
+        }
+        _ => badarg(),
+    }
+}
+
+fn list_to_integer_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match string_of(&c.view(), a[0]).and_then(|s| s.parse::<BigInt>().ok()) {
+        Some(b) => Value(c.heap.integer(0, &b)),
+        None => badarg(),
+    }
+}
+
+fn float_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    float_to_list(c, a[0], Word::NIL)
+}
+
+fn float_to_list_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    float_to_list(c, a[0], a[1])
+}
+
+fn binary_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let v = View {
+        heap: c.heap,
+        literals: c.literals,
+    };
+    match v.bits(a[0]) {
+        Some((bytes, 8)) => {
+            let items: Vec<Word> = bytes
+                .iter()
+                .map(|b| Word::small(*b as i64).expect("byte"))
+                .collect();
+            Value(list_of(c.heap, &items))
+        }
+        _ => badarg(),
+    }
+}
+
+fn binary_to_list_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let v = View {
+        heap: c.heap,
+        literals: c.literals,
+    };
+    let (Some((bytes, 8)), Some(from), Some(to)) = (v.bits(a[0]), a[1].as_small(), a[2].as_small())
+    else {
+        return badarg();
+    };
+    if from < 1 || to < from - 1 || to as usize > bytes.len() {
+        return badarg();
+    }
+    let items: Vec<Word> = bytes[from as usize - 1..to as usize]
+        .iter()
+        .map(|b| Word::small(*b as i64).expect("byte"))
+        .collect();
+    Value(list_of(c.heap, &items))
+}
+
+fn list_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match to_bytes(c, a[0]) {
+        Some(b) => Value(c.heap.bitstring(0, &b, 8)),
+        None => badarg(),
+    }
+}
+
+fn iolist_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match to_bytes(c, a[0]) {
+        Some(b) => Value(c.heap.bitstring(0, &b, 8)),
+        None => badarg(),
+    }
+}
+
+fn iolist_size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match to_bytes(c, a[0]) {
+        Some(b) => Value(Word::small(b.len() as i64).expect("size")),
+        None => badarg(),
+    }
+}
+
+fn atom_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match a[0].as_atom() {
+        Some(x) => {
+            let n = c.atoms.name(x);
+            Value(c.heap.bitstring(0, n.as_bytes(), 8))
+        }
+        None => badarg(),
+    }
+}
+
+fn atom_to_binary_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match a[0].as_atom() {
+        Some(x) => {
+            let n = c.atoms.name(x);
+            Value(c.heap.bitstring(0, n.as_bytes(), 8))
+        }
+        None => badarg(),
+    }
+}
+
+fn binary_to_atom_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let v = View {
+        heap: c.heap,
+        literals: c.literals,
+    };
+    match v
+        .bits(a[0])
+        .and_then(|(b, l)| (l == 8).then(|| std::str::from_utf8(b).ok()).flatten())
+    {
+        Some(s) => {
+            let s = s.to_string();
+            Value(Word::atom(c.atoms.intern(&s)))
+        }
+        None => badarg(),
+    }
+}
+
+fn integer_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let v = View {
+        heap: c.heap,
+        literals: c.literals,
+    };
+    match number(&v, a[0]) {
+        Some(Num::Small(i)) => Value(c.heap.bitstring(0, i.to_string().as_bytes(), 8)),
+        Some(Num::Big(b)) => Value(c.heap.bitstring(0, b.to_string().as_bytes(), 8)),
+        _ => badarg(),
+    }
+}
+
+fn binary_to_integer_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let v = View {
+        heap: c.heap,
+        literals: c.literals,
+    };
+    match v
+        .bits(a[0])
+        .and_then(|(b, _)| std::str::from_utf8(b).ok())
+        .and_then(|s| s.parse::<BigInt>().ok())
+    {
+        Some(i) => Value(c.heap.integer(0, &i)),
+        None => badarg(),
+    }
+}
+
+fn integer_to_list_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let v = View {
+        heap: c.heap,
+        literals: c.literals,
+    };
+    let (Some(n), Some(base)) = (
+        number(&v, a[0]),
+        a[1].as_small().filter(|b| (2..=36).contains(b)),
+    ) else {
+        return badarg();
+    };
+    let b = match n {
+        Num::Small(i) => BigInt::from(i),
+        Num::Big(b) => b,
+        Num::Float(_) => return badarg(),
+    };
+    let s = b.to_str_radix(base as u32).to_uppercase();
+    Value(string_list(c, &s))
+}
+
+fn split_binary_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let v = View {
+        heap: c.heap,
+        literals: c.literals,
+    };
+    let (Some((bytes, 8)), Some(n)) = (v.bits(a[0]), a[1].as_small()) else {
+        return badarg();
+    };
+    let len = bytes.len() * 8;
+    if n < 0 || n as usize * 8 > len {
+        return badarg();
+    }
+    let n = n as usize * 8;
+    let (bx, by) = (slice(c, a[0], len, 0, n), slice(c, a[0], len, n, len - n));
+    Value(c.heap.tuple(0, &[bx, by]))
+}
+
+fn binary_part_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    part(c, a[0], a[1], a[2])
+}
+
+fn integer_to_binary_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let r = integer_to_list_2(c, a);
+    as_binary(c, r)
+}
+
+fn float_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let r = float_to_list_1(c, a);
+    as_binary(c, r)
+}
+
+fn float_to_binary_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let r = float_to_list_2(c, a);
+    as_binary(c, r)
+}
+
+fn list_to_integer_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let n = string_of(&c.view(), a[0])
+        .zip(a[1].as_small())
+        .and_then(|(s, b)| parse_int(&s, b));
+    int_or_badarg(c, n)
+}
+
+fn binary_to_integer_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let n = text_of_binary(c, a[0])
+        .zip(a[1].as_small())
+        .and_then(|(s, b)| parse_int(&s, b));
+    int_or_badarg(c, n)
+}
+
+fn list_to_float_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let f = string_of(&c.view(), a[0]).and_then(|s| parse_float(&s));
+    float_or_badarg(c, f)
+}
+
+fn binary_to_float_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let f = text_of_binary(c, a[0]).and_then(|s| parse_float(&s));
+    float_or_badarg(c, f)
+}
+
+fn list_to_existing_atom_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match string_of(&c.view(), a[0]).and_then(|s| c.atoms.existing(&s)) {
+        Some(x) => Value(Word::atom(x)),
+        None => badarg(),
+    }
+}
+
+fn binary_to_existing_atom_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match text_of_binary(c, a[0]).and_then(|s| c.atoms.existing(&s)) {
+        Some(x) => Value(Word::atom(x)),
+        None => badarg(),
+    }
+}
+
+fn binary_to_existing_atom_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match text_of_binary(c, a[0]).and_then(|s| c.atoms.existing(&s)) {
+        Some(x) => Value(Word::atom(x)),
+        None => badarg(),
+    }
+}
+
+fn bitstring_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    bitstring_to_list(c, a[0])
+}
+
+fn binary_part_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match c.view().tuple(a[1]) {
+        Some([s, l]) => {
+            let (s, l) = (Word(*s), Word(*l));
+            binary_part_3(c, &[a[0], s, l])
+        }
+        _ => badarg(),
+    }
+}
+
+fn term_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    term_to_binary(c, a[0], Word::NIL)
+}
+
+fn term_to_binary_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    term_to_binary(c, a[0], a[1])
+}
+
+fn term_to_iovec_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match term_to_binary(c, a[0], Word::NIL) {
+        Value(b) => Value(c.heap.cons(0, b, Word::NIL)),
+        r => r,
+    }
+}
+
+fn term_to_iovec_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match term_to_binary(c, a[0], a[1]) {
+        Value(b) => Value(c.heap.cons(0, b, Word::NIL)),
+        r => r,
+    }
+}
+
+fn external_size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match term_to_binary(c, a[0], Word::NIL) {
+        Value(b) => Value(small(c.view().bits(b).map_or(0, |x| x.0.len()))),
+        r => r,
+    }
+}
+
+fn external_size_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match term_to_binary(c, a[0], Word::NIL) {
+        Value(b) => Value(small(c.view().bits(b).map_or(0, |x| x.0.len()))),
+        r => r,
+    }
+}
+
+fn binary_to_term_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    binary_to_term(c, a[0])
+}
+
+fn binary_to_term_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    binary_to_term(c, a[0])
+}
+
+fn iolist_to_iovec_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match iolist_to_binary_1(c, a) {
+        Value(b) if c.view().bits(b).is_some_and(|x| x.0.is_empty()) => Value(Word::NIL),
+        Value(b) => Value(c.heap.cons(0, b, Word::NIL)),
+        r => r,
+    }
+}
+
+fn pid_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match a[0].as_pid() {
+        Some(id) => Value(string_list(c, &pid_text(id))),
+        None => badarg(),
+    }
+}
+
+fn list_to_pid_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match string_of(&c.view(), a[0]).and_then(|s| parse_pid(&s)) {
+        Some(id) => Value(Word::pid(id)),
+        None => badarg(),
+    }
+}
+
+fn ref_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let v = c.view();
+    if !a[0].is_boxed() || v.header(a[0]).header_kind() != kind::REF {
+        return badarg();
+    }
+    let text = crate::erlfmt::w(&v.to_term(a[0], c.atoms));
+    Value(string_list(c, &text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_parse_as_erlang_reads_them() {
+        assert_eq!(parse_int("-ff", 16), Some(BigInt::from(-255)));
+        assert_eq!(parse_int("+Zz", 36), Some(BigInt::from(35 * 36 + 35)));
+        assert_eq!(parse_int("12", 2), None);
+        assert_eq!(parse_int("", 10), None);
+        assert_eq!(parse_int("-", 10), None);
+        assert_eq!(parse_float("1.5e3"), Some(1500.0));
+        assert_eq!(parse_float("-0.25"), Some(-0.25));
+        for bad in ["1", "1e5", ".5", "1.", "1.0e", "1.0e+", "inf", "1.0e999"] {
+            assert_eq!(parse_float(bad), None, "{bad}");
+        }
+        assert_eq!(parse_pid("<0.42.0>"), Some(42));
+        assert_eq!(parse_pid("<0.42.1>"), Some(42 + (1 << 15)));
+        assert_eq!(pid_text(42 + (3 << 15)), "<0.42.3>");
+        assert_eq!(parse_pid("<1.42.0>"), None);
+        assert_eq!(parse_pid("<0.99999.0>"), None);
+    }
+}

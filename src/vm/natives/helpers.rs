@@ -1,0 +1,44 @@
+//! Helpers several native files share. They import nothing from the native
+//! files, which import them (and `bits`, `sys`) and nothing of each other.
+
+use num_bigint::BigInt;
+
+use crate::term::Term;
+use crate::vm::native::{Ctx, NativeResult, error};
+use crate::vm::term::atoms::atom;
+use crate::vm::term::maps;
+use crate::vm::term::word::Word;
+
+use NativeResult::Value;
+
+/// An integer result: a small when it fits, else a bignum.
+pub(crate) fn int_word(c: &mut Ctx, v: i128) -> Word {
+    match i64::try_from(v).ok().and_then(Word::small) {
+        Some(w) => w,
+        None => c.heap.integer(0, &BigInt::from(v)),
+    }
+}
+
+/// A string (list of code points) on the heap.
+pub(crate) fn string_list(c: &mut Ctx, s: &str) -> Word {
+    let t = Term::string(s);
+    c.heap.from_term(0, &t, c.atoms)
+}
+
+/// Raises `{badmap, M}`.
+pub(crate) fn badmap(c: &mut Ctx, m: Word) -> NativeResult {
+    error(c.heap.tuple(0, &[Word::atom(atom::BADMAP), m]))
+}
+
+/// `maps:get/2` (and `erlang:map_get/2`): the value of key `k` in map `m`,
+/// `{badmap, M}` or `{badkey, K}`.
+pub(crate) fn maps_get(c: &mut Ctx, m: Word, k: Word) -> NativeResult {
+    let v = c.view();
+    if !maps::is_map(&v, m) {
+        return badmap(c, m);
+    }
+    match maps::get(&v, c.atoms, m, k) {
+        Some(x) => Value(x),
+        None => error(c.heap.tuple(0, &[Word::atom(atom::BADKEY), k])),
+    }
+}

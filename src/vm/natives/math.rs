@@ -1,0 +1,176 @@
+//! The `math` module.
+
+use crate::vm::native::{Ctx, Native, NativeResult, badarg, error};
+use crate::vm::ops::arith::to_f64;
+use crate::vm::term::atoms::atom;
+use crate::vm::term::compare::{Num, number};
+use crate::vm::term::word::Word;
+
+use NativeResult::Value;
+
+/// The `math` natives.
+pub const NATIVES: &[Native] = &[
+    Native::heap("math", "sqrt", 1, sqrt_1),
+    Native::heap("math", "sin", 1, sin_1),
+    Native::heap("math", "cos", 1, cos_1),
+    Native::heap("math", "tan", 1, tan_1),
+    Native::heap("math", "atan", 1, atan_1),
+    Native::heap("math", "exp", 1, exp_1),
+    Native::heap("math", "log", 1, log_1),
+    Native::heap("math", "log2", 1, log2_1),
+    Native::heap("math", "log10", 1, log10_1),
+    Native::heap("math", "floor", 1, floor_1),
+    Native::heap("math", "ceil", 1, ceil_1),
+    Native::heap("math", "pow", 2, pow_2),
+    Native::heap("math", "pi", 0, pi_0),
+    Native::heap("math", "acos", 1, acos_1),
+    Native::heap("math", "asin", 1, asin_1),
+    Native::heap("math", "acosh", 1, acosh_1),
+    Native::heap("math", "asinh", 1, asinh_1),
+    Native::heap("math", "atanh", 1, atanh_1),
+    Native::heap("math", "cosh", 1, cosh_1),
+    Native::heap("math", "sinh", 1, sinh_1),
+    Native::heap("math", "tanh", 1, tanh_1),
+    Native::heap("math", "erf", 1, erf_1),
+    Native::heap("math", "erfc", 1, erfc_1),
+    Native::heap("math", "atan2", 2, atan2_2),
+    Native::heap("math", "fmod", 2, fmod_2),
+];
+
+pub(crate) fn math1(c: &mut Ctx, w: Word, f: fn(f64) -> f64) -> NativeResult {
+    match number(&c.view(), w).as_ref().and_then(to_f64).map(f) {
+        Some(r) if r.is_finite() => Value(c.heap.float(0, r)),
+        Some(_) => error(Word::atom(atom::BADARITH)),
+        None => badarg(),
+    }
+}
+
+fn math2(c: &mut Ctx, a: &[Word], f: fn(f64, f64) -> f64) -> NativeResult {
+    let v = c.view();
+    let num = |w: Word| match number(&v, w)? {
+        Num::Small(i) => Some(i as f64),
+        Num::Float(x) => Some(x),
+        Num::Big(b) => num_traits::ToPrimitive::to_f64(&b),
+    };
+    match (num(a[0]), num(a[1])) {
+        (Some(x), Some(y)) => {
+            let r = f(x, y);
+            if r.is_finite() {
+                Value(c.heap.float(0, r))
+            } else {
+                NativeResult::Error(crate::vm::term::Exception::error(Word::atom(
+                    crate::vm::term::atoms::atom::BADARITH,
+                )))
+            }
+        }
+        _ => badarg(),
+    }
+}
+
+fn sqrt_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::sqrt)
+}
+
+fn sin_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::sin)
+}
+
+fn cos_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::cos)
+}
+
+fn tan_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::tan)
+}
+
+fn atan_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::atan)
+}
+
+fn exp_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::exp)
+}
+
+fn log_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::ln)
+}
+
+fn log2_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::log2)
+}
+
+fn log10_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::log10)
+}
+
+fn floor_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::floor)
+}
+
+fn ceil_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::ceil)
+}
+
+fn pow_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let v = c.view();
+    match (
+        number(&v, a[0]).as_ref().and_then(to_f64),
+        number(&v, a[1]).as_ref().and_then(to_f64),
+    ) {
+        (Some(x), Some(y)) if x.powf(y).is_finite() => Value(c.heap.float(0, x.powf(y))),
+        (Some(_), Some(_)) => error(Word::atom(atom::BADARITH)),
+        _ => badarg(),
+    }
+}
+
+fn pi_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
+    Value(c.heap.float(0, std::f64::consts::PI))
+}
+
+fn acos_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::acos)
+}
+
+fn asin_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::asin)
+}
+
+fn acosh_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::acosh)
+}
+
+fn asinh_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::asinh)
+}
+
+fn atanh_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::atanh)
+}
+
+fn cosh_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::cosh)
+}
+
+fn sinh_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::sinh)
+}
+
+fn tanh_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], f64::tanh)
+}
+
+fn erf_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], libm::erf)
+}
+
+fn erfc_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math1(c, a[0], libm::erfc)
+}
+
+fn atan2_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math2(c, a, f64::atan2)
+}
+
+fn fmod_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    math2(c, a, |x, y| x % y)
+}

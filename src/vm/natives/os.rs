@@ -1,0 +1,97 @@
+//! The `os` module's BIFs: clocks, the process id and the environment.
+
+use crate::vm::native::{Ctx, Native, NativeResult, badarg, boolean};
+use crate::vm::natives::helpers::{int_word, string_list};
+use crate::vm::natives::sys::{in_unit, monotonic_ns, system_ns, timestamp};
+use crate::vm::term::list::{list_of, string_of};
+use crate::vm::term::word::Word;
+
+use NativeResult::Value;
+
+/// The `os` natives.
+pub const NATIVES: &[Native] = &[
+    Native::heap("os", "system_time", 0, system_time_0),
+    Native::heap("os", "system_time", 1, system_time_1),
+    Native::heap("os", "timestamp", 0, timestamp_0),
+    Native::heap("os", "perf_counter", 0, perf_counter_0),
+    Native::heap("os", "getpid", 0, getpid_0),
+    Native::heap("os", "getenv", 1, getenv_1),
+    Native::heap("os", "getenv", 0, getenv_0),
+    Native::heap("os", "env", 0, env_0),
+    Native::heap("os", "putenv", 2, putenv_2),
+    Native::heap("os", "unsetenv", 1, unsetenv_1),
+];
+
+fn getenv(c: &mut Ctx, name: Word) -> NativeResult {
+    match string_of(&c.view(), name) {
+        Some(n) if !n.is_empty() && !n.contains('=') => match std::env::var(&n) {
+            Ok(val) => Value(string_list(c, &val)),
+            Err(_) => Value(Word::atom(crate::vm::term::atoms::atom::FALSE)),
+        },
+        _ => badarg(),
+    }
+}
+
+fn system_time_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
+    Value(int_word(c, system_ns()))
+}
+
+fn system_time_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    in_unit(c, system_ns(), a[0])
+}
+
+fn timestamp_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
+    Value(timestamp(c, system_ns()))
+}
+
+fn perf_counter_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
+    Value(int_word(c, monotonic_ns()))
+}
+
+fn getpid_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
+    Value(string_list(c, &std::process::id().to_string()))
+}
+
+fn getenv_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    getenv(c, a[0])
+}
+
+fn getenv_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
+    let all: Vec<String> = std::env::vars().map(|(k, v)| format!("{k}={v}")).collect();
+    let ws: Vec<Word> = all.iter().map(|s| string_list(c, s)).collect();
+    Value(list_of(c.heap, &ws))
+}
+
+fn env_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
+    let all: Vec<(String, String)> = std::env::vars().collect();
+    let ws: Vec<Word> = all
+        .iter()
+        .map(|(k, v)| {
+            let (k, v) = (string_list(c, k), string_list(c, v));
+            c.heap.tuple(0, &[k, v])
+        })
+        .collect();
+    Value(list_of(c.heap, &ws))
+}
+
+fn putenv_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let v = c.view();
+    match (string_of(&v, a[0]), string_of(&v, a[1])) {
+        // The environment belongs to the whole VM, as on the BEAM.
+        (Some(k), Some(x)) if !k.is_empty() && !k.contains(['=', '\0']) && !x.contains('\0') => {
+            unsafe { std::env::set_var(k, x) };
+            boolean(true)
+        }
+        _ => badarg(),
+    }
+}
+
+fn unsetenv_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match string_of(&c.view(), a[0]) {
+        Some(k) if !k.is_empty() && !k.contains(['=', '\0']) => {
+            unsafe { std::env::remove_var(k) };
+            boolean(true)
+        }
+        _ => badarg(),
+    }
+}

@@ -1,0 +1,61 @@
+//! The `unicode` functions OTP implements as BIFs.
+
+use crate::vm::native::{Ctx, Native, NativeResult, badarg, boolean};
+use crate::vm::natives::bits::unicode_chars;
+use crate::vm::natives::helpers::string_list;
+use crate::vm::term::word::Word;
+
+use NativeResult::Value;
+
+/// The `unicode` natives.
+pub const NATIVES: &[Native] = &[
+    Native::heap("unicode", "characters_to_list", 1, characters_to_list_1),
+    Native::heap("unicode", "characters_to_list", 2, characters_to_list_2),
+    Native::heap("unicode", "characters_to_binary", 1, characters_to_binary_1),
+    Native::heap("unicode", "characters_to_binary", 2, characters_to_binary_2),
+    Native::heap("unicode", "characters_to_binary", 3, characters_to_binary_3),
+    Native::heap("unicode", "bin_is_7bit", 1, bin_is_7bit_1),
+];
+
+fn characters_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match unicode_chars(c, a[0]) {
+        Some(s) => Value(string_list(c, &s)),
+        None => badarg(),
+    }
+}
+
+fn characters_to_list_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match unicode_chars(c, a[0]) {
+        Some(s) => Value(string_list(c, &s)),
+        None => badarg(),
+    }
+}
+
+fn characters_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match unicode_chars(c, a[0]) {
+        Some(s) => Value(c.heap.bitstring(0, s.as_bytes(), 8)),
+        None => badarg(),
+    }
+}
+
+fn characters_to_binary_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match unicode_chars(c, a[0]) {
+        Some(s) => Value(c.heap.bitstring(0, s.as_bytes(), 8)),
+        None => badarg(),
+    }
+}
+
+fn characters_to_binary_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match unicode_chars(c, a[0]) {
+        Some(s) => Value(c.heap.bitstring(0, s.as_bytes(), 8)),
+        None => badarg(),
+    }
+}
+
+fn bin_is_7bit_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match c.view().bits(a[0]) {
+        Some((b, 8)) => boolean(b.is_ascii()),
+        Some(([], _)) => boolean(true),
+        _ => badarg(),
+    }
+}
