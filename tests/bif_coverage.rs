@@ -95,7 +95,7 @@ fn bifs_are_native() {
         let is_native = matches!(
             vm.resolve(mi, fi, a.parse().unwrap()),
             Some(lam_translate::vm::code::loader::Callee::Native(_))
-                | Some(lam_translate::vm::code::loader::Callee::ProcNative(_))
+                | Some(lam_translate::vm::code::loader::Callee::Host(_))
         );
         let listed = NOT_NATIVE.iter().any(|(p, _)| line.starts_with(p));
         match (is_native, listed) {

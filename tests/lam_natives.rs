@@ -35,9 +35,7 @@ fn every_native_the_translator_can_emit_resolves_in_the_vm() {
             checked += 1;
             let found = lam_translate::vm::natives::registry()
                 .get("lam", n.name, a)
-                .is_some()
-                || lam_translate::vm::runtime::proc_natives::proc_native("lam", n.name, a)
-                    .is_some();
+                .is_some();
             if !found {
                 missing.push(format!("lam:{}/{a}", n.name));
             }

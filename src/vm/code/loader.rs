@@ -196,7 +196,7 @@ pub enum Callee {
     /// Code: module id and entry instruction.
     Code(u32, u32),
     /// A native that needs the whole VM (processes, messages, the registry).
-    ProcNative(crate::vm::runtime::vm::ProcNativeFn),
+    Host(crate::vm::native::HostOp),
 }
 
 /// A linked module.
@@ -313,14 +313,6 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
     // VM (spawn, send, ...) stay imports.
     let heap_native = |i: usize| {
         let imp = &m.imports[i];
-        let proc_native = crate::vm::runtime::proc_natives::proc_native(
-            &m.atoms[imp.module as usize],
-            &m.atoms[imp.function as usize],
-            imp.arity,
-        );
-        if proc_native.is_some() {
-            return None;
-        }
         crate::vm::natives::registry()
             .get(
                 &m.atoms[imp.module as usize],

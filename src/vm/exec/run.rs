@@ -10,6 +10,7 @@ use crate::vm::native::{Ctx, NativeFn, NativeResult};
 use crate::vm::natives::registry;
 use crate::vm::ops::arith::{ArithOp, arith, float_op};
 use crate::vm::ops::test::{TestOp, test};
+use crate::vm::runtime::proc_natives::host;
 use crate::vm::runtime::vm::Vm;
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::compare;
@@ -130,13 +131,12 @@ impl<'w> Worker<'w> {
             return;
         }
         // Raising is what these are for: no frame of their own (exit/2,
-        // which signals another process, fails like any BIF). apply/2 is a
-        // process native, not yet in the registry.
+        // which signals another process, fails like any BIF).
         let module = self.atoms.name(m);
         let raises = registry()
             .get(&module, &name, args.len() as u32)
             .is_some_and(|n| n.is_raising());
-        if raises || (m == atom::ERLANG && &*name == "apply" && args.len() == 2) {
+        if raises {
             return;
         }
         let args = list_of(&mut proc.heap, args);
@@ -864,11 +864,11 @@ impl<'w> Worker<'w> {
                 };
                 let f = match callee {
                     Callee::Native(f) => f,
-                    Callee::ProcNative(f) => {
+                    Callee::Host(op) => {
                         let vals: Vec<Word> = args.iter().map(|s| read(proc, *s)).collect();
                         // Where it is, for natives that look (process_info).
                         (proc.mid, proc.pc) = (m.id, pc);
-                        match self.with_vm(|vm| f(vm, proc, &vals)) {
+                        match self.with_vm(|vm| host(vm, proc, op, &vals)) {
                             NativeResult::Retry => return Ok(Flow::Retry),
                             NativeResult::Value(v) => {
                                 write(proc, *d, v);
@@ -1303,11 +1303,11 @@ impl<'w> Worker<'w> {
                 }
                 Ok(Flow::Enter(to_mod, entry))
             }
-            Callee::ProcNative(f) => {
+            Callee::Host(op) => {
                 let args: Vec<Word> = proc.x[..arity].to_vec();
                 // Where it is, for natives that look (process_info).
                 (proc.mid, proc.pc) = (mid, pc);
-                let r = self.with_vm(|vm| f(vm, proc, &args));
+                let r = self.with_vm(|vm| host(vm, proc, op, &args));
                 self.native_result(proc, mid, pc, r, tail)
             }
             Callee::Native(f) => {

@@ -57,11 +57,61 @@ pub enum NativeResult {
 /// A native function.
 pub type NativeFn = fn(&mut Ctx, &[Word]) -> NativeResult;
 
+/// An operation on what processes share (the process table, registry,
+/// timers, `persistent_term`, output): what a host native asks the runtime
+/// to do. The natives layer names them in its rows; the runtime carries
+/// them out (`runtime::proc_natives::host`), so no native reaches the VM
+/// itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum HostOp {
+    Halt,
+    PersistentGet,
+    PrintableRange,
+    AppGetEnv,
+    SetLoggerConfig,
+    PersistentPut,
+    PersistentErase,
+    PutChars,
+    Spawn,
+    SpawnLink,
+    SpawnMonitor,
+    SelfPid,
+    MakeRef,
+    Send,
+    Monitor,
+    Demonitor,
+    Link,
+    Unlink,
+    ProcessFlag,
+    Register,
+    Unregister,
+    Whereis,
+    GroupLeader,
+    IsProcessAlive,
+    Exit,
+    SendAfter,
+    StartTimer,
+    CancelTimer,
+    ReadTimer,
+    ProcessInfo,
+    Registered,
+    Memory,
+    Processes,
+    SpawnOpt,
+    Alias,
+    Unalias,
+    Yield,
+    Apply,
+}
+
 /// How a native runs.
 #[derive(Clone, Copy)]
 pub enum Fun {
     /// On the calling process's heap and dictionary alone (a [`Ctx`]).
     Heap(NativeFn),
+    /// An operation on what processes share, which the runtime carries out.
+    Host(HostOp),
 }
 
 /// What is special about a native (a set of bits).
@@ -116,6 +166,17 @@ impl Native {
         }
     }
 
+    /// A host native `module:name/arity`: the runtime does `op`.
+    pub const fn host(module: &'static str, name: &'static str, arity: u32, op: HostOp) -> Native {
+        Native {
+            module,
+            name,
+            arity,
+            fun: Fun::Host(op),
+            flags: Flags::NONE,
+        }
+    }
+
     /// This native, marked as one whose purpose is to raise ([`Flags::RAISES`]).
     pub const fn raises(self) -> Native {
         Native {
@@ -146,6 +207,7 @@ impl Native {
     pub fn heap_fn(&self) -> Option<NativeFn> {
         match self.fun {
             Fun::Heap(f) => Some(f),
+            Fun::Host(_) => None,
         }
     }
 }

@@ -199,15 +199,7 @@ fn is_builtin_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         (Some(m), Some(f), Some(n)) => boolean(
             crate::vm::natives::registry()
                 .get(&c.atoms.name(m), &c.atoms.name(f), n as u32)
-                .is_some()
-                || u32::try_from(n).is_ok_and(|n| {
-                    crate::vm::runtime::proc_natives::proc_native(
-                        &c.atoms.name(m),
-                        &c.atoms.name(f),
-                        n,
-                    )
-                    .is_some()
-                }),
+                .is_some(),
         ),
         _ => badarg(),
     }

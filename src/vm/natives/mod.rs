@@ -26,6 +26,7 @@ pub mod maps;
 pub mod math;
 pub mod net_kernel;
 pub mod os;
+pub mod process;
 pub mod string;
 pub mod sys;
 pub mod unicode;
@@ -45,6 +46,7 @@ pub const TABLES: &[&[Native]] = &[
     math::NATIVES,
     net_kernel::NATIVES,
     os::NATIVES,
+    process::NATIVES,
     string::NATIVES,
     unicode::NATIVES,
 ];
@@ -103,6 +105,6 @@ mod tests {
             .filter(|n| n.is_raising())
             .map(|n| format!("{}:{}/{}", n.module, n.name, n.arity))
             .collect();
-        assert_eq!(raising.len(), 9, "{raising:?}");
+        assert_eq!(raising.len(), 10, "{raising:?}");
     }
 }

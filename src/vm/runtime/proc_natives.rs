@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use crate::term::Term;
 use crate::vm::exec::proc::Proc;
+use crate::vm::native::HostOp;
 use crate::vm::native::NativeResult;
 use crate::vm::runtime::timers::{Dest, Pending};
-use crate::vm::runtime::vm::{AliasMode, ProcNativeFn, Vm};
+use crate::vm::runtime::vm::{AliasMode, Vm};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
@@ -527,72 +528,6 @@ pub(crate) fn processes(vm: &mut Vm, p: &mut Proc) -> NativeResult {
     Value(list_of(&mut p.heap, &ws))
 }
 
-/// Process natives of this module, in the same form as `PROC_NATIVES`.
-pub static PROC_BIFS: &[(&str, &str, u32, ProcNativeFn)] = &[
-    ("erlang", "send_after", 3, |vm, p, a| start(vm, p, a, false)),
-    ("erlang", "send_after", 4, |vm, p, a| start(vm, p, a, false)),
-    ("erlang", "start_timer", 3, |vm, p, a| start(vm, p, a, true)),
-    ("erlang", "start_timer", 4, |vm, p, a| start(vm, p, a, true)),
-    ("erlang", "cancel_timer", 1, |vm, p, a| {
-        cancel_or_read(vm, p, a, true)
-    }),
-    ("erlang", "cancel_timer", 2, |vm, p, a| {
-        cancel_or_read(vm, p, a, true)
-    }),
-    ("erlang", "read_timer", 1, |vm, p, a| {
-        cancel_or_read(vm, p, a, false)
-    }),
-    ("erlang", "read_timer", 2, |vm, p, a| {
-        cancel_or_read(vm, p, a, false)
-    }),
-    ("erlang", "process_info", 1, process_info),
-    ("erlang", "process_info", 2, process_info),
-    ("erlang", "registered", 0, |vm, p, _| registered(vm, p)),
-    ("erlang", "memory", 0, memory),
-    ("erlang", "memory", 1, memory),
-    ("erlang", "processes", 0, |vm, p, _| processes(vm, p)),
-    ("erlang", "spawn_opt", 2, spawn_opt),
-    ("erlang", "spawn_opt", 4, spawn_opt),
-    ("erlang", "monitor", 3, monitor3),
-    ("erlang", "alias", 0, |vm, p, _| alias(vm, p, Word::NIL)),
-    ("erlang", "alias", 1, |vm, p, a| alias(vm, p, a[0])),
-    ("erlang", "unalias", 1, |vm, p, a| {
-        match ref_id(&view(vm, p), a[0]) {
-            Some(id) => Value(Word::boolean(
-                vm.aliases.get(&id).is_some_and(|(o, _)| *o == p.pid)
-                    && vm.aliases.remove(&id).is_some(),
-            )),
-            None => badarg(),
-        }
-    }),
-    ("erlang", "send", 3, |vm, p, a| {
-        match vm.send(p, a[0], a[1]) {
-            Ok(()) => Value(Word::atom(atom::OK)),
-            Err(e) => NativeResult::Error(e),
-        }
-    }),
-    // A hint: the process gives up the rest of its slice at its next call.
-    ("erlang", "yield", 0, |_, p, _| {
-        p.reductions = crate::vm::exec::proc::BUDGET;
-        Value(Word::atom(atom::TRUE))
-    }),
-    ("erlang", "apply", 2, |vm, p, a| {
-        match list_items(&view(vm, p), a[1]) {
-            Some(args) => NativeResult::Apply(a[0], Word::NONE, args),
-            None => badarg(),
-        }
-    }),
-];
-
-/// The native that needs the VM for `module:function/arity`, if any.
-pub fn proc_native(module: &str, function: &str, arity: u32) -> Option<ProcNativeFn> {
-    PROC_NATIVES
-        .iter()
-        .chain(crate::vm::runtime::proc_natives::PROC_BIFS)
-        .find(|(m, f, a, _)| *m == module && *f == function && *a == arity)
-        .map(|(_, _, _, f)| *f)
-}
-
 pub(crate) fn ref_id(v: &View, r: Word) -> Option<u64> {
     (r.is_boxed() && v.header(r).header_kind() == kind::REF).then(|| v.at(r.ptr(), 1).0)
 }
@@ -763,251 +698,6 @@ pub(crate) fn halt(vm: &mut Vm, status: Word) -> NativeResult {
     })
 }
 
-/// Natives that need the VM, by module, name and arity.
-pub static PROC_NATIVES: &[(&str, &str, u32, ProcNativeFn)] = &[
-    ("erlang", "halt", 0, |vm, _, _| {
-        halt(vm, Word::small(0).expect("0"))
-    }),
-    ("erlang", "halt", 1, |vm, _, a| halt(vm, a[0])),
-    ("erlang", "halt", 2, |vm, _, a| halt(vm, a[0])),
-    ("persistent_term", "get", 1, |vm, p, a| {
-        persistent_get(vm, p, a[0], None)
-    }),
-    // erl's default (`+pc latin1`): what ~p prints as a string.
-    ("io", "printable_range", 0, |vm, _, _| {
-        value(Word::atom(vm.atoms.intern("latin1")))
-    }),
-    // No application is loaded: every environment variable is unset.
-    ("application_controller", "get_env", 2, |_, _, _| {
-        value(Word::atom(atom::UNDEFINED))
-    }),
-    ("logger", "set_primary_config", 2, |vm, _, a| {
-        set_logger_level(vm, a[0], a[1])
-    }),
-    ("persistent_term", "get", 2, |vm, p, a| {
-        persistent_get(vm, p, a[0], Some(a[1]))
-    }),
-    ("persistent_term", "put", 2, |vm, p, a| {
-        let view = View {
-            heap: &p.heap,
-            literals: &vm.literals,
-        };
-        let (k, v) = (view.to_term(a[0], &vm.atoms), view.to_term(a[1], &vm.atoms));
-        vm.persistent.retain(|(x, _)| !x.cmp_exact(&k).is_eq());
-        vm.persistent.push((k, v));
-        value(Word::atom(atom::OK))
-    }),
-    ("persistent_term", "erase", 1, |vm, p, a| {
-        let view = View {
-            heap: &p.heap,
-            literals: &vm.literals,
-        };
-        let k = view.to_term(a[0], &vm.atoms);
-        let before = vm.persistent.len();
-        vm.persistent.retain(|(x, _)| !x.cmp_exact(&k).is_eq());
-        value(Word::boolean(vm.persistent.len() < before))
-    }),
-    ("lam", "put_chars", 2, |vm, p, a| {
-        let unicode = a[0] != Word::atom(vm.atoms.intern("latin1"));
-        let view = View {
-            heap: &p.heap,
-            literals: &vm.literals,
-        };
-        let mut chars = Vec::new();
-        match chardata(&view, a[1], unicode, &mut chars) {
-            Some(()) => {
-                vm.write_out(&chars);
-                value(Word::atom(atom::OK))
-            }
-            None => nbadarg(),
-        }
-    }),
-    ("erlang", "spawn", 1, |vm, p, a| {
-        spawn_native(vm, p, a, "spawn")
-    }),
-    ("erlang", "spawn", 3, |vm, p, a| {
-        spawn_native(vm, p, a, "spawn")
-    }),
-    ("erlang", "spawn_link", 1, |vm, p, a| {
-        spawn_native(vm, p, a, "spawn_link")
-    }),
-    ("erlang", "spawn_link", 3, |vm, p, a| {
-        spawn_native(vm, p, a, "spawn_link")
-    }),
-    ("erlang", "spawn_monitor", 1, |vm, p, a| {
-        spawn_native(vm, p, a, "spawn_monitor")
-    }),
-    ("erlang", "spawn_monitor", 3, |vm, p, a| {
-        spawn_native(vm, p, a, "spawn_monitor")
-    }),
-    ("erlang", "self", 0, |_, p, _| value(Word::pid(p.pid))),
-    ("erlang", "make_ref", 0, |vm, p, _| {
-        value(vm.make_ref(&mut p.heap))
-    }),
-    ("erlang", "send", 2, |vm, p, a| {
-        match vm.send(p, a[0], a[1]) {
-            Ok(()) => value(a[1]),
-            Err(e) => NativeResult::Error(e),
-        }
-    }),
-    ("erlang", "!", 2, |vm, p, a| match vm.send(p, a[0], a[1]) {
-        Ok(()) => value(a[1]),
-        Err(e) => NativeResult::Error(e),
-    }),
-    ("erlang", "monitor", 2, monitor),
-    ("erlang", "demonitor", 1, |vm, p, a| {
-        demonitor(vm, p, a[0], false)
-    }),
-    ("erlang", "demonitor", 2, |vm, p, a| {
-        let view = View {
-            heap: &p.heap,
-            literals: &vm.literals,
-        };
-        let mut flush = false;
-        let mut cur = a[1];
-        while cur.is_list() {
-            let (h, t) = view.cons(cur);
-            flush |= h == Word::atom(vm.atoms.intern("flush"));
-            cur = t;
-        }
-        demonitor(vm, p, a[0], flush)
-    }),
-    ("erlang", "link", 1, |vm, p, a| match a[0].as_pid() {
-        Some(t) if vm.busy(t, p) => NativeResult::Retry,
-        Some(t) if vm.procs.contains_key(&t) => {
-            if !p.links.contains(&t) {
-                p.links.push(t);
-                vm.procs.get_mut(&t).expect("alive").links.push(p.pid);
-            }
-            value(Word::atom(atom::TRUE))
-        }
-        Some(t) if t == p.pid => value(Word::atom(atom::TRUE)),
-        Some(_) => NativeResult::Error(Exception::error(Word::atom(atom::NOPROC))),
-        None => nbadarg(),
-    }),
-    ("erlang", "unlink", 1, |vm, p, a| {
-        let Some(t) = a[0].as_pid() else {
-            return nbadarg();
-        };
-        if vm.busy(t, p) {
-            return NativeResult::Retry;
-        }
-        p.links.retain(|x| *x != t);
-        if let Some(o) = vm.procs.get_mut(&t) {
-            o.links.retain(|x| *x != p.pid);
-        }
-        value(Word::atom(atom::TRUE))
-    }),
-    ("erlang", "process_flag", 2, |vm, p, a| {
-        if a[0] == Word::atom(vm.atoms.intern("trap_exit")) {
-            let old = p.trap_exit;
-            p.trap_exit = a[1] == Word::atom(atom::TRUE);
-            value(Word::boolean(old))
-        } else {
-            value(Word::atom(atom::FALSE))
-        }
-    }),
-    ("erlang", "register", 2, |vm, p, a| {
-        match (a[0].as_atom(), a[1].as_pid()) {
-            // A name is taken once, a process has at most one, and
-            // `undefined` is no name.
-            (Some(name), Some(pid))
-                if name != atom::UNDEFINED
-                    && !vm.registry.contains_key(&name)
-                    && !vm.registry.values().any(|x| *x == pid)
-                    && (pid == p.pid
-                        || vm.procs.contains_key(&pid)
-                        || vm.running.contains_key(&pid)) =>
-            {
-                vm.registry.insert(name, pid);
-                value(Word::atom(atom::TRUE))
-            }
-            _ => nbadarg(),
-        }
-    }),
-    ("erlang", "unregister", 1, |vm, _, a| {
-        match a[0].as_atom().and_then(|n| vm.registry.remove(&n)) {
-            Some(_) => value(Word::atom(atom::TRUE)),
-            None => nbadarg(),
-        }
-    }),
-    ("erlang", "whereis", 1, |vm, _, a| {
-        match a[0].as_atom().and_then(|n| vm.registry.get(&n)) {
-            Some(pid) => value(Word::pid(*pid)),
-            None => value(Word::atom(atom::UNDEFINED)),
-        }
-    }),
-    ("erlang", "group_leader", 0, |_, p, _| {
-        value(Word::pid(p.group_leader))
-    }),
-    ("erlang", "group_leader", 2, |vm, p, a| {
-        match (a[0].as_pid(), a[1].as_pid()) {
-            (Some(_), Some(t)) if vm.busy(t, p) => NativeResult::Retry,
-            (Some(gl), Some(t)) => {
-                if t == p.pid {
-                    p.group_leader = gl;
-                } else if let Some(o) = vm.procs.get_mut(&t) {
-                    o.group_leader = gl;
-                }
-                value(Word::atom(atom::TRUE))
-            }
-            _ => nbadarg(),
-        }
-    }),
-    ("erlang", "is_process_alive", 1, |vm, p, a| {
-        match a[0].as_pid() {
-            Some(t) => value(Word::boolean(
-                t == p.pid || vm.procs.contains_key(&t) || vm.running.contains_key(&t),
-            )),
-            None => nbadarg(),
-        }
-    }),
-    ("erlang", "exit", 2, |vm, p, a| {
-        let Some(t) = pid_of(vm, a[0]) else {
-            return nbadarg();
-        };
-        let (reason, kill) = (a[1], a[1] == Word::atom(atom::KILL));
-        if vm.busy(t, p) {
-            return NativeResult::Retry;
-        }
-        if t == p.pid {
-            if reason != Word::atom(atom::NORMAL) || !p.trap_exit {
-                return NativeResult::Error(Exception {
-                    class: atom::EXIT,
-                    reason: if kill {
-                        Word::atom(atom::KILLED)
-                    } else {
-                        reason
-                    },
-                    trace: Word::NONE,
-                });
-            }
-            return value(Word::atom(atom::TRUE));
-        }
-        let trapping = vm.procs.get(&t).is_some_and(|o| o.trap_exit);
-        if trapping && !kill {
-            let view = View {
-                heap: &p.heap,
-                literals: &vm.literals,
-            };
-            let target = vm.procs.get_mut(&t).expect("alive");
-            let r = view.copy_into(reason, &mut target.heap);
-            let msg = target
-                .heap
-                .tuple(0, &[Word::atom(atom::EXIT_TAG), Word::pid(p.pid), r]);
-            vm.enqueue(t, msg);
-        } else if reason != Word::atom(atom::NORMAL) {
-            let reason = if kill {
-                Word::atom(atom::KILLED)
-            } else {
-                reason
-            };
-            vm.kill(t, reason, p);
-        }
-        value(Word::atom(atom::TRUE))
-    }),
-];
-
 pub(crate) fn demonitor(vm: &mut Vm, p: &mut Proc, r: Word, flush: bool) -> NativeResult {
     let view = View {
         heap: &p.heap,
@@ -1049,4 +739,306 @@ pub(crate) fn demonitor(vm: &mut Vm, p: &mut Proc, r: Word, flush: bool) -> Nati
         });
     }
     value(Word::atom(atom::TRUE))
+}
+
+/// Runs a host native: `op` with the arguments `a` (words in `p`'s heap),
+/// for the calling process `p`. The natives layer names these ops
+/// (`natives::process`); this is where they touch the process table, the
+/// registry, timers and the rest of what processes share.
+pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeResult {
+    match (op, a.len()) {
+        // erlang:halt/0
+        (HostOp::Halt, 0) => halt(vm, Word::small(0).expect("0")),
+        // erlang:halt/1
+        (HostOp::Halt, 1) => halt(vm, a[0]),
+        // erlang:halt/2
+        (HostOp::Halt, 2) => halt(vm, a[0]),
+        // persistent_term:get/1
+        (HostOp::PersistentGet, 1) => persistent_get(vm, p, a[0], None),
+        // erl's default (`+pc latin1`): what ~p prints as a string.
+        // io:printable_range/0
+        (HostOp::PrintableRange, 0) => value(Word::atom(vm.atoms.intern("latin1"))),
+        // No application is loaded: every environment variable is unset.
+        // application_controller:get_env/2
+        (HostOp::AppGetEnv, 2) => value(Word::atom(atom::UNDEFINED)),
+        // logger:set_primary_config/2
+        (HostOp::SetLoggerConfig, 2) => set_logger_level(vm, a[0], a[1]),
+        // persistent_term:get/2
+        (HostOp::PersistentGet, 2) => persistent_get(vm, p, a[0], Some(a[1])),
+        // persistent_term:put/2
+        (HostOp::PersistentPut, 2) => {
+            let view = View {
+                heap: &p.heap,
+                literals: &vm.literals,
+            };
+            let (k, v) = (view.to_term(a[0], &vm.atoms), view.to_term(a[1], &vm.atoms));
+            vm.persistent.retain(|(x, _)| !x.cmp_exact(&k).is_eq());
+            vm.persistent.push((k, v));
+            value(Word::atom(atom::OK))
+        }
+        // persistent_term:erase/1
+        (HostOp::PersistentErase, 1) => {
+            let view = View {
+                heap: &p.heap,
+                literals: &vm.literals,
+            };
+            let k = view.to_term(a[0], &vm.atoms);
+            let before = vm.persistent.len();
+            vm.persistent.retain(|(x, _)| !x.cmp_exact(&k).is_eq());
+            value(Word::boolean(vm.persistent.len() < before))
+        }
+        // lam:put_chars/2
+        (HostOp::PutChars, 2) => {
+            let unicode = a[0] != Word::atom(vm.atoms.intern("latin1"));
+            let view = View {
+                heap: &p.heap,
+                literals: &vm.literals,
+            };
+            let mut chars = Vec::new();
+            match chardata(&view, a[1], unicode, &mut chars) {
+                Some(()) => {
+                    vm.write_out(&chars);
+                    value(Word::atom(atom::OK))
+                }
+                None => nbadarg(),
+            }
+        }
+        // erlang:spawn/1
+        (HostOp::Spawn, 1) => spawn_native(vm, p, a, "spawn"),
+        // erlang:spawn/3
+        (HostOp::Spawn, 3) => spawn_native(vm, p, a, "spawn"),
+        // erlang:spawn_link/1
+        (HostOp::SpawnLink, 1) => spawn_native(vm, p, a, "spawn_link"),
+        // erlang:spawn_link/3
+        (HostOp::SpawnLink, 3) => spawn_native(vm, p, a, "spawn_link"),
+        // erlang:spawn_monitor/1
+        (HostOp::SpawnMonitor, 1) => spawn_native(vm, p, a, "spawn_monitor"),
+        // erlang:spawn_monitor/3
+        (HostOp::SpawnMonitor, 3) => spawn_native(vm, p, a, "spawn_monitor"),
+        // erlang:self/0
+        (HostOp::SelfPid, 0) => value(Word::pid(p.pid)),
+        // erlang:make_ref/0
+        (HostOp::MakeRef, 0) => value(vm.make_ref(&mut p.heap)),
+        // erlang:send/2 and erlang:!/2
+        (HostOp::Send, 2) => match vm.send(p, a[0], a[1]) {
+            Ok(()) => value(a[1]),
+            Err(e) => NativeResult::Error(e),
+        },
+        // erlang:monitor/2
+        (HostOp::Monitor, 2) => monitor(vm, p, a),
+        // erlang:demonitor/1
+        (HostOp::Demonitor, 1) => demonitor(vm, p, a[0], false),
+        // erlang:demonitor/2
+        (HostOp::Demonitor, 2) => {
+            let view = View {
+                heap: &p.heap,
+                literals: &vm.literals,
+            };
+            let mut flush = false;
+            let mut cur = a[1];
+            while cur.is_list() {
+                let (h, t) = view.cons(cur);
+                flush |= h == Word::atom(vm.atoms.intern("flush"));
+                cur = t;
+            }
+            demonitor(vm, p, a[0], flush)
+        }
+        // erlang:link/1
+        (HostOp::Link, 1) => match a[0].as_pid() {
+            Some(t) if vm.busy(t, p) => NativeResult::Retry,
+            Some(t) if vm.procs.contains_key(&t) => {
+                if !p.links.contains(&t) {
+                    p.links.push(t);
+                    vm.procs.get_mut(&t).expect("alive").links.push(p.pid);
+                }
+                value(Word::atom(atom::TRUE))
+            }
+            Some(t) if t == p.pid => value(Word::atom(atom::TRUE)),
+            Some(_) => NativeResult::Error(Exception::error(Word::atom(atom::NOPROC))),
+            None => nbadarg(),
+        },
+        // erlang:unlink/1
+        (HostOp::Unlink, 1) => {
+            let Some(t) = a[0].as_pid() else {
+                return nbadarg();
+            };
+            if vm.busy(t, p) {
+                return NativeResult::Retry;
+            }
+            p.links.retain(|x| *x != t);
+            if let Some(o) = vm.procs.get_mut(&t) {
+                o.links.retain(|x| *x != p.pid);
+            }
+            value(Word::atom(atom::TRUE))
+        }
+        // erlang:process_flag/2
+        (HostOp::ProcessFlag, 2) => {
+            if a[0] == Word::atom(vm.atoms.intern("trap_exit")) {
+                let old = p.trap_exit;
+                p.trap_exit = a[1] == Word::atom(atom::TRUE);
+                value(Word::boolean(old))
+            } else {
+                value(Word::atom(atom::FALSE))
+            }
+        }
+        // erlang:register/2
+        (HostOp::Register, 2) => {
+            match (a[0].as_atom(), a[1].as_pid()) {
+                // A name is taken once, a process has at most one, and
+                // `undefined` is no name.
+                (Some(name), Some(pid))
+                    if name != atom::UNDEFINED
+                        && !vm.registry.contains_key(&name)
+                        && !vm.registry.values().any(|x| *x == pid)
+                        && (pid == p.pid
+                            || vm.procs.contains_key(&pid)
+                            || vm.running.contains_key(&pid)) =>
+                {
+                    vm.registry.insert(name, pid);
+                    value(Word::atom(atom::TRUE))
+                }
+                _ => nbadarg(),
+            }
+        }
+        // erlang:unregister/1
+        (HostOp::Unregister, 1) => match a[0].as_atom().and_then(|n| vm.registry.remove(&n)) {
+            Some(_) => value(Word::atom(atom::TRUE)),
+            None => nbadarg(),
+        },
+        // erlang:whereis/1
+        (HostOp::Whereis, 1) => match a[0].as_atom().and_then(|n| vm.registry.get(&n)) {
+            Some(pid) => value(Word::pid(*pid)),
+            None => value(Word::atom(atom::UNDEFINED)),
+        },
+        // erlang:group_leader/0
+        (HostOp::GroupLeader, 0) => value(Word::pid(p.group_leader)),
+        // erlang:group_leader/2
+        (HostOp::GroupLeader, 2) => match (a[0].as_pid(), a[1].as_pid()) {
+            (Some(_), Some(t)) if vm.busy(t, p) => NativeResult::Retry,
+            (Some(gl), Some(t)) => {
+                if t == p.pid {
+                    p.group_leader = gl;
+                } else if let Some(o) = vm.procs.get_mut(&t) {
+                    o.group_leader = gl;
+                }
+                value(Word::atom(atom::TRUE))
+            }
+            _ => nbadarg(),
+        },
+        // erlang:is_process_alive/1
+        (HostOp::IsProcessAlive, 1) => match a[0].as_pid() {
+            Some(t) => value(Word::boolean(
+                t == p.pid || vm.procs.contains_key(&t) || vm.running.contains_key(&t),
+            )),
+            None => nbadarg(),
+        },
+        // erlang:exit/2
+        (HostOp::Exit, 2) => {
+            let Some(t) = pid_of(vm, a[0]) else {
+                return nbadarg();
+            };
+            let (reason, kill) = (a[1], a[1] == Word::atom(atom::KILL));
+            if vm.busy(t, p) {
+                return NativeResult::Retry;
+            }
+            if t == p.pid {
+                if reason != Word::atom(atom::NORMAL) || !p.trap_exit {
+                    return NativeResult::Error(Exception {
+                        class: atom::EXIT,
+                        reason: if kill {
+                            Word::atom(atom::KILLED)
+                        } else {
+                            reason
+                        },
+                        trace: Word::NONE,
+                    });
+                }
+                return value(Word::atom(atom::TRUE));
+            }
+            let trapping = vm.procs.get(&t).is_some_and(|o| o.trap_exit);
+            if trapping && !kill {
+                let view = View {
+                    heap: &p.heap,
+                    literals: &vm.literals,
+                };
+                let target = vm.procs.get_mut(&t).expect("alive");
+                let r = view.copy_into(reason, &mut target.heap);
+                let msg = target
+                    .heap
+                    .tuple(0, &[Word::atom(atom::EXIT_TAG), Word::pid(p.pid), r]);
+                vm.enqueue(t, msg);
+            } else if reason != Word::atom(atom::NORMAL) {
+                let reason = if kill {
+                    Word::atom(atom::KILLED)
+                } else {
+                    reason
+                };
+                vm.kill(t, reason, p);
+            }
+            value(Word::atom(atom::TRUE))
+        }
+        // erlang:send_after/3
+        (HostOp::SendAfter, 3) => start(vm, p, a, false),
+        // erlang:send_after/4
+        (HostOp::SendAfter, 4) => start(vm, p, a, false),
+        // erlang:start_timer/3
+        (HostOp::StartTimer, 3) => start(vm, p, a, true),
+        // erlang:start_timer/4
+        (HostOp::StartTimer, 4) => start(vm, p, a, true),
+        // erlang:cancel_timer/1
+        (HostOp::CancelTimer, 1) => cancel_or_read(vm, p, a, true),
+        // erlang:cancel_timer/2
+        (HostOp::CancelTimer, 2) => cancel_or_read(vm, p, a, true),
+        // erlang:read_timer/1
+        (HostOp::ReadTimer, 1) => cancel_or_read(vm, p, a, false),
+        // erlang:read_timer/2
+        (HostOp::ReadTimer, 2) => cancel_or_read(vm, p, a, false),
+        // erlang:process_info/1
+        (HostOp::ProcessInfo, 1) => process_info(vm, p, a),
+        // erlang:process_info/2
+        (HostOp::ProcessInfo, 2) => process_info(vm, p, a),
+        // erlang:registered/0
+        (HostOp::Registered, 0) => registered(vm, p),
+        // erlang:memory/0
+        (HostOp::Memory, 0) => memory(vm, p, a),
+        // erlang:memory/1
+        (HostOp::Memory, 1) => memory(vm, p, a),
+        // erlang:processes/0
+        (HostOp::Processes, 0) => processes(vm, p),
+        // erlang:spawn_opt/2
+        (HostOp::SpawnOpt, 2) => spawn_opt(vm, p, a),
+        // erlang:spawn_opt/4
+        (HostOp::SpawnOpt, 4) => spawn_opt(vm, p, a),
+        // erlang:monitor/3
+        (HostOp::Monitor, 3) => monitor3(vm, p, a),
+        // erlang:alias/0
+        (HostOp::Alias, 0) => alias(vm, p, Word::NIL),
+        // erlang:alias/1
+        (HostOp::Alias, 1) => alias(vm, p, a[0]),
+        // erlang:unalias/1
+        (HostOp::Unalias, 1) => match ref_id(&view(vm, p), a[0]) {
+            Some(id) => Value(Word::boolean(
+                vm.aliases.get(&id).is_some_and(|(o, _)| *o == p.pid)
+                    && vm.aliases.remove(&id).is_some(),
+            )),
+            None => badarg(),
+        },
+        // erlang:send/3
+        (HostOp::Send, 3) => match vm.send(p, a[0], a[1]) {
+            Ok(()) => Value(Word::atom(atom::OK)),
+            Err(e) => NativeResult::Error(e),
+        },
+        // A hint: the process gives up the rest of its slice at its next call.
+        // erlang:yield/0
+        (HostOp::Yield, 0) => {
+            p.reductions = crate::vm::exec::proc::BUDGET;
+            Value(Word::atom(atom::TRUE))
+        }
+        // erlang:apply/2
+        (HostOp::Apply, 2) => match list_items(&view(vm, p), a[1]) {
+            Some(args) => NativeResult::Apply(a[0], Word::NONE, args),
+            None => badarg(),
+        },
+        _ => badarg(),
+    }
 }

@@ -11,10 +11,10 @@ use crate::vm::code::path::{self, CodePath};
 use crate::vm::exec::proc::Proc;
 use crate::vm::exec::run::fun_callee;
 use crate::vm::exec::trace::stack_trace;
-use crate::vm::native::NativeResult;
+use crate::vm::native::Fun;
 use crate::vm::natives::registry;
 use crate::vm::ops::test::{TestOp, test};
-use crate::vm::runtime::proc_natives::{proc_native, ref_id};
+use crate::vm::runtime::proc_natives::ref_id;
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
@@ -138,9 +138,6 @@ pub(crate) enum AliasMode {
     ReplyDemonitor,
 }
 
-/// A native that needs the VM: spawning, messages, links, the registry.
-pub type ProcNativeFn = fn(&mut Vm, &mut Proc, &[Word]) -> NativeResult;
-
 impl Vm {
     /// A VM that loads modules from these directories.
     pub fn new(code_path: Vec<std::path::PathBuf>) -> Vm {
@@ -239,11 +236,11 @@ impl Vm {
             let entry = *self.modules[id as usize].exports.get(&(function, arity))?;
             return Some(Callee::Code(id, entry));
         }
-        if let Some(f) = proc_native(&mn, &fname, arity) {
-            return Some(Callee::ProcNative(f));
-        }
-        if let Some(f) = registry().get(&mn, &fname, arity).and_then(|n| n.heap_fn()) {
-            return Some(Callee::Native(f));
+        if let Some(n) = registry().get(&mn, &fname, arity) {
+            return Some(match n.fun {
+                Fun::Heap(f) => Callee::Native(f),
+                Fun::Host(op) => Callee::Host(op),
+            });
         }
         let id = self.module(module)?;
         let entry = *self.modules[id as usize].exports.get(&(function, arity))?;
