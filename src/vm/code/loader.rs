@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use crate::lam::isa::{FLOAT_REG_BASE, LamOp, Operand, X_REGS};
 use crate::lam::module::Module;
 use crate::term::Term;
-use crate::vm::native::{CodeInfo, LambdaInfo};
+use crate::vm::native::{CodeInfo, LambdaInfo, Registry};
 use crate::vm::ops::arith::ArithOp;
 use crate::vm::ops::bs::BsOp;
 use crate::vm::ops::test::TestOp;
@@ -195,7 +195,7 @@ pub enum Callee {
     Native(crate::vm::native::NativeFn),
     /// Code: module id and entry instruction.
     Code(u32, u32),
-    /// A native that needs the whole VM (processes, messages, the registry).
+    /// A native that acts on processes or what they share: the runtime does it.
     Host(crate::vm::native::HostOp),
 }
 
@@ -232,7 +232,7 @@ impl Loaded {
 }
 
 /// Builds the executable form of a validated LAM module.
-pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
+pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, Area) {
     let area = id + 1;
     let globals: Vec<u32> = m.atoms.iter().map(|a| atoms.intern(a)).collect();
     let mut lits = Area::default();
@@ -313,7 +313,7 @@ pub fn link(m: Module, id: u32, atoms: &Atoms) -> (Loaded, Area) {
     // VM (spawn, send, ...) stay imports.
     let heap_native = |i: usize| {
         let imp = &m.imports[i];
-        crate::vm::natives::registry()
+        natives
             .get(
                 &m.atoms[imp.module as usize],
                 &m.atoms[imp.function as usize],

@@ -4,3 +4,59 @@
 pub mod proc;
 pub mod run;
 pub mod trace;
+
+use std::ops::DerefMut;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::vm::code::loader::{Callee, Loaded};
+use crate::vm::exec::proc::Proc;
+use crate::vm::native::{HostOp, NativeResult};
+use crate::vm::term::atoms::Atoms;
+use crate::vm::term::exception::Exception;
+use crate::vm::term::heap::Area;
+use crate::vm::term::word::Word;
+
+/// What the run loop asks of the VM that processes share. The runtime
+/// implements it; the run loop reaches it only under the lock ([`Lock`]),
+/// and only for what touches other processes or loads code.
+pub trait Shared {
+    /// The atom table.
+    fn atoms(&self) -> &Arc<Atoms>;
+    /// The loaded modules and their literal areas (only ever appended to).
+    fn code(&self) -> (&[Arc<Loaded>], &[Arc<Area>]);
+    /// What `module:function/arity` is (loading the module if needed).
+    fn resolve(&mut self, module: u32, function: u32, arity: u32) -> Option<Callee>;
+    /// The `undef` exception for calling `module:function/arity` from `proc`.
+    fn undef(&mut self, proc: &mut Proc, module: u32, function: u32, arity: u32) -> Exception;
+    /// What calling the external fun `module:function/arity` enters.
+    fn export_callee(
+        &mut self,
+        proc: &mut Proc,
+        module: u32,
+        function: u32,
+        arity: u32,
+    ) -> Result<Callee, Exception>;
+    /// Sends `msg` (in `from`'s heap) to `to`.
+    fn send(&mut self, from: &mut Proc, to: Word, msg: Word) -> Result<(), Exception>;
+    /// The `spawn` instruction of `kind` (`spawn`, `spawn_link`,
+    /// `spawn_monitor`) with its arguments.
+    fn spawn(&mut self, proc: &mut Proc, kind: &str, args: &[Word]) -> Result<Word, Exception>;
+    /// A host native: the runtime carries out `op` for `proc`.
+    fn host(&mut self, proc: &mut Proc, op: HostOp, args: &[Word]) -> NativeResult;
+    /// A receive timeout for `pid`'s wait number `epoch`.
+    fn timeout(&mut self, deadline: Instant, pid: u64, epoch: u64);
+}
+
+/// How a scheduler reaches the [`Shared`] VM: by taking its lock, as
+/// scheduler `id`.
+pub trait Lock {
+    /// The VM behind the lock.
+    type Shared: Shared;
+    /// The lock held.
+    type Guard<'a>: DerefMut<Target = Self::Shared>
+    where
+        Self: 'a;
+    /// Takes the lock.
+    fn lock(&self, id: usize) -> Self::Guard<'_>;
+}

@@ -6,12 +6,11 @@ use std::sync::Arc;
 use crate::vm::code::loader::{Callee, Dst, Ins, Loaded, NOFAIL, Src, Target};
 use crate::vm::exec::proc::{BUDGET, Frame, Handler, Outcome, Proc, Ret, handler_marker};
 use crate::vm::exec::trace::stack_trace;
+use crate::vm::exec::{Lock, Shared};
 use crate::vm::native::{Ctx, NativeFn, NativeResult};
 use crate::vm::natives::registry;
 use crate::vm::ops::arith::{ArithOp, arith, float_op};
 use crate::vm::ops::test::{TestOp, test};
-use crate::vm::runtime::proc_natives::host;
-use crate::vm::runtime::vm::Vm;
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::compare;
 use crate::vm::term::exception::Exception;
@@ -22,10 +21,10 @@ use crate::vm::term::word::{Word, kind};
 /// One scheduler's view of the VM while it runs a process's slice: the
 /// code (modules and literal areas only ever get added, so a scheduler
 /// keeps its own list and catches up when it takes the lock) and the
-/// register file. What processes share is in the [`Vm`], behind the lock
+/// register file. What processes share is the runtime's ([`Shared`]), behind the lock
 /// the scheduler takes for sends, spawns, links and the like.
-pub(crate) struct Worker<'w> {
-    pub(crate) sched: &'w crate::vm::runtime::sched::Sched,
+pub(crate) struct Worker<'w, L: Lock> {
+    pub(crate) sched: &'w L,
     /// Which scheduler this is (its run queue).
     pub(crate) id: usize,
     pub(crate) atoms: Arc<Atoms>,
@@ -40,36 +39,34 @@ pub(crate) struct Worker<'w> {
     pub(crate) xfile: Vec<Word>,
 }
 
-impl<'w> Worker<'w> {
-    pub(crate) fn new(
-        sched: &'w crate::vm::runtime::sched::Sched,
-        id: usize,
-        vm: &Vm,
-    ) -> Worker<'w> {
+impl<'w, L: Lock> Worker<'w, L> {
+    pub(crate) fn new(sched: &'w L, id: usize, vm: &L::Shared) -> Worker<'w, L> {
+        let (modules, literals) = vm.code();
         Worker {
             sched,
             id,
-            atoms: vm.atoms.clone(),
-            modules: vm.modules.clone(),
-            literals: vm.literals.clone(),
+            atoms: vm.atoms().clone(),
+            modules: modules.to_vec(),
+            literals: literals.to_vec(),
             xfile: vec![Word::NIL; crate::lam::isa::X_REGS as usize],
         }
     }
 
     /// Catches up with modules loaded since this scheduler last looked.
-    pub(crate) fn sync(&mut self, vm: &Vm) {
-        if self.modules.len() != vm.modules.len() {
+    pub(crate) fn sync(&mut self, vm: &L::Shared) {
+        let (modules, literals) = vm.code();
+        if self.modules.len() != modules.len() {
             self.modules
-                .extend_from_slice(&vm.modules[self.modules.len()..]);
+                .extend_from_slice(&modules[self.modules.len()..]);
             self.literals
-                .extend_from_slice(&vm.literals[self.literals.len()..]);
+                .extend_from_slice(&literals[self.literals.len()..]);
         }
     }
 
     /// Runs `f` on the VM, under its lock (out of line: the run loop that
     /// calls it is faster without its code).
     #[inline(never)]
-    pub(crate) fn with_vm<R>(&mut self, f: impl FnOnce(&mut Vm) -> R) -> R {
+    pub(crate) fn with_vm<R>(&mut self, f: impl FnOnce(&mut L::Shared) -> R) -> R {
         let sched = self.sched;
         let mut vm = sched.lock(self.id);
         let r = f(&mut vm);
@@ -105,7 +102,7 @@ impl<'w> Worker<'w> {
         kind: &str,
         args: &[Word],
     ) -> Result<Word, Exception> {
-        self.with_vm(|vm| vm.spawn_call(proc, kind, args))
+        self.with_vm(|vm| vm.spawn(proc, kind, args))
     }
 
     pub(crate) fn native(&mut self, proc: &mut Proc, f: NativeFn, arity: usize) -> NativeResult {
@@ -868,7 +865,7 @@ impl<'w> Worker<'w> {
                         let vals: Vec<Word> = args.iter().map(|s| read(proc, *s)).collect();
                         // Where it is, for natives that look (process_info).
                         (proc.mid, proc.pc) = (m.id, pc);
-                        match self.with_vm(|vm| host(vm, proc, op, &vals)) {
+                        match self.with_vm(|vm| vm.host(proc, op, &vals)) {
                             NativeResult::Retry => return Ok(Flow::Retry),
                             NativeResult::Value(v) => {
                                 write(proc, *d, v);
@@ -1182,7 +1179,7 @@ impl<'w> Worker<'w> {
                             std::time::Instant::now() + std::time::Duration::from_millis(ms as u64);
                         proc.deadline = Some(d);
                         let (pid, epoch) = (proc.pid, proc.wait_epoch);
-                        self.with_vm(|vm| vm.timers.timeout(d, pid, epoch));
+                        self.with_vm(|vm| vm.timeout(d, pid, epoch));
                         return Ok(Flow::Wait(*l));
                     }
                     _ => {
@@ -1307,7 +1304,7 @@ impl<'w> Worker<'w> {
                 let args: Vec<Word> = proc.x[..arity].to_vec();
                 // Where it is, for natives that look (process_info).
                 (proc.mid, proc.pc) = (mid, pc);
-                let r = self.with_vm(|vm| host(vm, proc, op, &args));
+                let r = self.with_vm(|vm| vm.host(proc, op, &args));
                 self.native_result(proc, mid, pc, r, tail)
             }
             Callee::Native(f) => {

@@ -3,5 +3,6 @@
 
 pub mod proc_natives;
 pub(crate) mod sched;
+pub mod shared;
 pub mod timers;
 pub mod vm;

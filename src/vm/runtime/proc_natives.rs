@@ -10,12 +10,12 @@ use crate::vm::exec::proc::Proc;
 use crate::vm::native::HostOp;
 use crate::vm::native::NativeResult;
 use crate::vm::runtime::timers::{Dest, Pending};
-use crate::vm::runtime::vm::{AliasMode, Vm};
+use crate::vm::runtime::vm::{AliasMode, Vm, pid_of, ref_id};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::list::{list_items, list_of};
-use crate::vm::term::word::{Word, kind};
+use crate::vm::term::word::Word;
 
 use NativeResult::Value;
 
@@ -526,15 +526,6 @@ pub(crate) fn processes(vm: &mut Vm, p: &mut Proc) -> NativeResult {
     pids.sort();
     let ws: Vec<Word> = pids.into_iter().map(Word::pid).collect();
     Value(list_of(&mut p.heap, &ws))
-}
-
-pub(crate) fn ref_id(v: &View, r: Word) -> Option<u64> {
-    (r.is_boxed() && v.header(r).header_kind() == kind::REF).then(|| v.at(r.ptr(), 1).0)
-}
-
-pub(crate) fn pid_of(vm: &Vm, w: Word) -> Option<u64> {
-    w.as_pid()
-        .or_else(|| w.as_atom().and_then(|a| vm.registry.get(&a).copied()))
 }
 
 pub(crate) fn value(w: Word) -> NativeResult {

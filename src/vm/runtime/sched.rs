@@ -22,6 +22,7 @@ use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
+use crate::vm::exec::Lock;
 use crate::vm::exec::proc::{Outcome, Proc};
 use crate::vm::exec::run::Worker;
 use crate::vm::runtime::vm::{Deferred, Vm};
@@ -37,9 +38,12 @@ pub(crate) struct Sched {
     wake: Condvar,
 }
 
-impl Sched {
+impl Lock for Sched {
+    type Shared = Vm;
+    type Guard<'a> = MutexGuard<'a, Vm>;
+
     /// The VM, locked by scheduler `id`.
-    pub(crate) fn lock(&self, id: usize) -> MutexGuard<'_, Vm> {
+    fn lock(&self, id: usize) -> MutexGuard<'_, Vm> {
         // A panic while the lock was held is a bug already being reported;
         // the data is still what it was.
         let mut vm = self.vm.lock().unwrap_or_else(|e| e.into_inner());
@@ -210,7 +214,7 @@ impl Vm {
     }
 }
 
-impl<'w> Worker<'w> {
+impl<'w> Worker<'w, Sched> {
     /// The scheduler loop: runs processes until the run ends.
     pub(crate) fn run(&mut self) {
         let sched = self.sched;

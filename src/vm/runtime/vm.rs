@@ -14,7 +14,6 @@ use crate::vm::exec::trace::stack_trace;
 use crate::vm::native::Fun;
 use crate::vm::natives::registry;
 use crate::vm::ops::test::{TestOp, test};
-use crate::vm::runtime::proc_natives::ref_id;
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
@@ -212,7 +211,7 @@ impl Vm {
     /// loop reads registers unchecked.
     pub fn add(&mut self, m: crate::lam::Module) -> u32 {
         let id = self.modules.len() as u32;
-        let (loaded, area) = loader::link(m, id, &self.atoms);
+        let (loaded, area) = loader::link(m, id, &self.atoms, registry());
         self.by_name.insert(loaded.name, id);
         self.modules.push(Arc::new(loaded));
         self.literals.push(Arc::new(area));
@@ -943,4 +942,15 @@ impl Vm {
         self.exit_signals_to(&mut p, reason, Some(from));
         self.ended_by_signal(p, reason);
     }
+}
+
+/// The number of reference `r`, if it is one.
+pub(crate) fn ref_id(v: &View, r: Word) -> Option<u64> {
+    (r.is_boxed() && v.header(r).header_kind() == kind::REF).then(|| v.at(r.ptr(), 1).0)
+}
+
+/// The pid `w` names: a pid, or a registered name.
+pub(crate) fn pid_of(vm: &Vm, w: Word) -> Option<u64> {
+    w.as_pid()
+        .or_else(|| w.as_atom().and_then(|a| vm.registry.get(&a).copied()))
 }

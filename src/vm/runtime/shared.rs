@@ -1,0 +1,60 @@
+//! The runtime's side of the run loop's [`Shared`] interface: what a
+//! scheduler asks of the VM under its lock.
+
+use std::sync::Arc;
+
+use crate::vm::code::loader::{Callee, Loaded};
+use crate::vm::exec::Shared;
+use crate::vm::exec::proc::Proc;
+use crate::vm::native::{HostOp, NativeResult};
+use crate::vm::runtime::proc_natives::host;
+use crate::vm::runtime::vm::Vm;
+use crate::vm::term::atoms::Atoms;
+use crate::vm::term::exception::Exception;
+use crate::vm::term::heap::Area;
+use crate::vm::term::word::Word;
+
+/// The run loop's view of the VM.
+impl Shared for Vm {
+    fn atoms(&self) -> &Arc<Atoms> {
+        &self.atoms
+    }
+
+    fn code(&self) -> (&[Arc<Loaded>], &[Arc<Area>]) {
+        (&self.modules, &self.literals)
+    }
+
+    fn resolve(&mut self, module: u32, function: u32, arity: u32) -> Option<Callee> {
+        Vm::resolve(self, module, function, arity)
+    }
+
+    fn undef(&mut self, proc: &mut Proc, module: u32, function: u32, arity: u32) -> Exception {
+        Vm::undef(self, proc, module, function, arity)
+    }
+
+    fn export_callee(
+        &mut self,
+        proc: &mut Proc,
+        module: u32,
+        function: u32,
+        arity: u32,
+    ) -> Result<Callee, Exception> {
+        Vm::export_callee(self, proc, module, function, arity)
+    }
+
+    fn send(&mut self, from: &mut Proc, to: Word, msg: Word) -> Result<(), Exception> {
+        Vm::send(self, from, to, msg)
+    }
+
+    fn spawn(&mut self, proc: &mut Proc, kind: &str, args: &[Word]) -> Result<Word, Exception> {
+        self.spawn_call(proc, kind, args)
+    }
+
+    fn host(&mut self, proc: &mut Proc, op: HostOp, args: &[Word]) -> NativeResult {
+        host(self, proc, op, args)
+    }
+
+    fn timeout(&mut self, deadline: std::time::Instant, pid: u64, epoch: u64) {
+        self.timers.timeout(deadline, pid, epoch);
+    }
+}
