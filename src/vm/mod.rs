@@ -1,5 +1,10 @@
-//! The LAM virtual machine's data layer: atoms, tagged words, heaps and the
-//! garbage collector (see `docs/vm.md`). The interpreter builds on these.
+//! The LAM virtual machine, in layers that each import only from those
+//! below (`docs/vm.md`; `tests/layers.rs` keeps it so): `term` (words,
+//! atoms, heaps, the collector, term order), `ops` (the semantics the run
+//! loop and the natives share), `native` (the API natives are written
+//! against), `code` (the loader), `natives`, `exec` (the run loop) and
+//! `runtime` (processes, signals, schedulers, boot). This file is the
+//! entry point: running a program, evaluating a function.
 
 pub mod code;
 pub mod exec;

@@ -468,14 +468,10 @@ pub fn referenced_bytes(v: &View, w: Word) -> Option<usize> {
 
 /// The copying collector: moves everything reachable from `roots` into a
 /// fresh area, rewrites the roots, and drops the rest (including large
-/// binaries no longer referenced). Returns the words that survived.
-pub fn collect(heap: &mut Area, roots: &mut [&mut [Word]]) -> usize {
-    collect_into(heap, roots, &mut Vec::new())
-}
-
-/// [`collect`], copying into `spare` (a buffer left by an earlier
-/// collection, so a large heap's pages are not faulted in afresh each
-/// time); the old words are left in `spare` for the next one.
+/// binaries no longer referenced). Returns the words that survived. It
+/// copies into `spare` (a buffer left by an earlier collection, so a large
+/// heap's pages are not faulted in afresh each time); the old words are
+/// left in `spare` for the next one.
 pub fn collect_into(heap: &mut Area, roots: &mut [&mut [Word]], spare: &mut Vec<u64>) -> usize {
     let mut old = std::mem::take(heap);
     let mut words = std::mem::take(spare);
@@ -574,6 +570,10 @@ mod tests {
     use crate::erlfmt::w as show;
     use crate::term::Term;
     use crate::vm::term::atoms::Atoms;
+
+    fn collect(heap: &mut Area, roots: &mut [&mut [Word]]) -> usize {
+        collect_into(heap, roots, &mut Vec::new())
+    }
 
     fn sample() -> Term {
         crate::erlfmt::parse::whole(
