@@ -25,6 +25,23 @@ pub(crate) struct Handler {
     pub(crate) stack: usize,
 }
 
+/// A process's links and monitors: what its end and exit signals touch.
+#[derive(Default)]
+pub struct Links {
+    /// Linked processes.
+    pub links: Vec<u64>,
+    /// Processes monitoring this one: (reference, monitoring pid).
+    pub monitored_by: Vec<(Word, u64)>,
+    /// For monitors set up by registered name: (reference number,
+    /// `{Name, Node}`), the item their `'DOWN'` message names instead of
+    /// the pid (kept as a name and an atom: nothing to collect).
+    pub monitored_as: Vec<(u64, u32)>,
+    /// Monitors this process holds: (reference number, monitored pid).
+    pub monitoring: Vec<(u64, u64)>,
+    /// Whether exit signals arrive as messages.
+    pub trap_exit: bool,
+}
+
 /// A process's state.
 pub struct Proc {
     /// Argument registers: the register file while running; while not,
@@ -68,18 +85,8 @@ pub struct Proc {
     pub(crate) total_reductions: u64,
     /// `{M, F, A}` it was started with, for `process_info`.
     pub(crate) initial_call: (u32, u32, u32),
-    /// Linked processes.
-    pub links: Vec<u64>,
-    /// Processes monitoring this one: (reference, monitoring pid).
-    pub monitored_by: Vec<(Word, u64)>,
-    /// For monitors set up by registered name: (reference number,
-    /// `{Name, Node}`), the item their `'DOWN'` message names instead of
-    /// the pid (kept as a name and an atom: nothing to collect).
-    pub(crate) monitored_as: Vec<(u64, u32)>,
-    /// Monitors this process holds: (reference number, monitored pid).
-    pub(crate) monitoring: Vec<(u64, u64)>,
-    /// Whether exit signals arrive as messages.
-    pub trap_exit: bool,
+    /// Links and monitors, both ways.
+    pub sig: Links,
     /// The group leader's pid.
     pub group_leader: u64,
     pub(crate) reductions: u32,
@@ -176,11 +183,7 @@ impl Default for Proc {
             wait_epoch: 0,
             total_reductions: 0,
             initial_call: (0, 0, 0),
-            links: Vec::new(),
-            monitored_by: Vec::new(),
-            monitored_as: Vec::new(),
-            monitoring: Vec::new(),
-            trap_exit: false,
+            sig: Links::default(),
             group_leader: 0,
             reductions: 0,
             blocked_on: None,

@@ -1378,7 +1378,7 @@ impl<'w, L: Lock> Worker<'w, L> {
         let xs = &mut proc.x[..live];
         let mut dict: Vec<Word> = proc.dict.words();
         let mut mailbox: Vec<Word> = proc.mailbox.iter().copied().collect();
-        let mut monitors: Vec<Word> = proc.monitored_by.iter().map(|(r, _)| *r).collect();
+        let mut monitors: Vec<Word> = proc.sig.monitored_by.iter().map(|(r, _)| *r).collect();
         let mut building: Vec<Word> = proc.building.iter().map(|(w, _)| *w).collect();
         let survivors = collect_into(
             &mut proc.heap,
@@ -1401,7 +1401,7 @@ impl<'w, L: Lock> Worker<'w, L> {
         }
         proc.mailbox = mailbox.into();
         for (i, r) in monitors.into_iter().enumerate() {
-            proc.monitored_by[i].0 = r;
+            proc.sig.monitored_by[i].0 = r;
         }
         proc.dict.set_words(&dict);
         // Room for twice the survivors before the next collection: collecting

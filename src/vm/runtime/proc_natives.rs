@@ -183,12 +183,17 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
             list_of(&mut p.heap, &copied)
         }
         "links" => {
-            let l: Vec<Word> =
-                of!(|q: &Proc| q.links.iter().map(|x| Word::pid(*x)).collect::<Vec<_>>());
+            let l: Vec<Word> = of!(|q: &Proc| q
+                .sig
+                .links
+                .iter()
+                .map(|x| Word::pid(*x))
+                .collect::<Vec<_>>());
             list_of(&mut p.heap, &l)
         }
         "monitored_by" => {
             let l: Vec<Word> = of!(|q: &Proc| q
+                .sig
                 .monitored_by
                 .iter()
                 .map(|(_, x)| Word::pid(*x))
@@ -224,7 +229,7 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
                 .collect();
             list_of(&mut p.heap, &ts)
         }
-        "trap_exit" => Word::boolean(of!(|q: &Proc| q.trap_exit)),
+        "trap_exit" => Word::boolean(of!(|q: &Proc| q.sig.trap_exit)),
         "group_leader" => Word::pid(of!(|q: &Proc| q.group_leader)),
         "priority" => Word::atom(vm.atoms.intern("normal")),
         "error_handler" => Word::atom(vm.atoms.intern("error_handler")),
@@ -396,9 +401,9 @@ pub(crate) fn spawn_opt(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
             _ => None,
         };
         if let Some(pid) = pid {
-            p.links.push(pid);
+            p.sig.links.push(pid);
             if let Some(c) = vm.procs.get_mut(&pid) {
-                c.links.push(p.pid);
+                c.sig.links.push(p.pid);
             }
         }
     }
@@ -464,7 +469,7 @@ pub fn process_bytes(q: &Proc) -> usize {
     std::mem::size_of::<Proc>()
         + 8 * words
         + std::mem::size_of::<crate::vm::exec::proc::Ret>() * q.calls.capacity()
-        + 16 * (q.frames_capacity() + q.links.capacity() + q.monitored_by.capacity())
+        + 16 * (q.frames_capacity() + q.sig.links.capacity() + q.sig.monitored_by.capacity())
         // Its slot in the process table.
         + 32
 }
@@ -553,12 +558,12 @@ pub(crate) fn monitor(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
             };
             let target = vm.procs.get_mut(&t).expect("alive");
             let rc = view.copy_into(r, &mut target.heap);
-            target.monitored_by.push((rc, p.pid));
+            target.sig.monitored_by.push((rc, p.pid));
             let id = ref_id(&view, r).expect("a reference");
             if let Some(name) = a[1].as_atom() {
-                target.monitored_as.push((id, name));
+                target.sig.monitored_as.push((id, name));
             }
-            p.monitoring.push((id, t));
+            p.sig.monitoring.push((id, t));
         }
         Some(t) if t == p.pid => {}
         _ => {
@@ -697,18 +702,24 @@ pub(crate) fn demonitor(vm: &mut Vm, p: &mut Proc, r: Word, flush: bool) -> Nati
     let Some(id) = ref_id(&view, r) else {
         return nbadarg();
     };
-    let target = p.monitoring.iter().find(|(x, _)| *x == id).map(|(_, t)| *t);
+    let target = p
+        .sig
+        .monitoring
+        .iter()
+        .find(|(x, _)| *x == id)
+        .map(|(_, t)| *t);
     if target.is_some_and(|t| vm.busy(t, p)) {
         return NativeResult::Retry;
     }
-    if let Some(i) = p.monitoring.iter().position(|(x, _)| *x == id) {
-        let (_, target) = p.monitoring.swap_remove(i);
+    if let Some(i) = p.sig.monitoring.iter().position(|(x, _)| *x == id) {
+        let (_, target) = p.sig.monitoring.swap_remove(i);
         if let Some(other) = vm.procs.get_mut(&target) {
             let ov = View {
                 heap: &other.heap,
                 literals: &vm.literals,
             };
             other
+                .sig
                 .monitored_by
                 .retain(|(x, w)| !(*w == p.pid && ref_id(&ov, *x) == Some(id)));
         }
@@ -838,9 +849,9 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         (HostOp::Link, 1) => match a[0].as_pid() {
             Some(t) if vm.busy(t, p) => NativeResult::Retry,
             Some(t) if vm.procs.contains_key(&t) => {
-                if !p.links.contains(&t) {
-                    p.links.push(t);
-                    vm.procs.get_mut(&t).expect("alive").links.push(p.pid);
+                if !p.sig.links.contains(&t) {
+                    p.sig.links.push(t);
+                    vm.procs.get_mut(&t).expect("alive").sig.links.push(p.pid);
                 }
                 value(Word::atom(atom::TRUE))
             }
@@ -856,17 +867,17 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             if vm.busy(t, p) {
                 return NativeResult::Retry;
             }
-            p.links.retain(|x| *x != t);
+            p.sig.links.retain(|x| *x != t);
             if let Some(o) = vm.procs.get_mut(&t) {
-                o.links.retain(|x| *x != p.pid);
+                o.sig.links.retain(|x| *x != p.pid);
             }
             value(Word::atom(atom::TRUE))
         }
         // erlang:process_flag/2
         (HostOp::ProcessFlag, 2) => {
             if a[0] == Word::atom(vm.atoms.intern("trap_exit")) {
-                let old = p.trap_exit;
-                p.trap_exit = a[1] == Word::atom(atom::TRUE);
+                let old = p.sig.trap_exit;
+                p.sig.trap_exit = a[1] == Word::atom(atom::TRUE);
                 value(Word::boolean(old))
             } else {
                 value(Word::atom(atom::FALSE))
@@ -933,7 +944,7 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                 return NativeResult::Retry;
             }
             if t == p.pid {
-                if reason != Word::atom(atom::NORMAL) || !p.trap_exit {
+                if reason != Word::atom(atom::NORMAL) || !p.sig.trap_exit {
                     return NativeResult::Error(Exception {
                         class: atom::EXIT,
                         reason: if kill {
@@ -946,7 +957,7 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                 }
                 return value(Word::atom(atom::TRUE));
             }
-            let trapping = vm.procs.get(&t).is_some_and(|o| o.trap_exit);
+            let trapping = vm.procs.get(&t).is_some_and(|o| o.sig.trap_exit);
             if trapping && !kill {
                 let view = View {
                     heap: &p.heap,

@@ -435,7 +435,7 @@ impl Vm {
             heap: &p.heap,
             literals: &literals,
         };
-        for (r, watcher) in std::mem::take(&mut p.monitored_by) {
+        for (r, watcher) in std::mem::take(&mut p.sig.monitored_by) {
             if let Some(id) = ref_id(&view, r) {
                 if self
                     .aliases
@@ -448,11 +448,11 @@ impl Vm {
                     self.defer(watcher, Deferred::MonitorGone(id));
                 }
                 self.with_proc(&mut running, watcher, |w| {
-                    w.monitoring.retain(|(x, _)| *x != id)
+                    w.sig.monitoring.retain(|(x, _)| *x != id)
                 });
             }
             let by_name = ref_id(&view, r)
-                .and_then(|id| p.monitored_as.iter().find(|(x, _)| *x == id))
+                .and_then(|id| p.sig.monitored_as.iter().find(|(x, _)| *x == id))
                 .map(|(_, name)| *name);
             self.signal(&mut running, watcher, |heap| {
                 let (r, reason) = (view.copy_into(r, heap), view.copy_into(reason, heap));
@@ -472,7 +472,7 @@ impl Vm {
                 )
             });
         }
-        for linked in std::mem::take(&mut p.links) {
+        for linked in std::mem::take(&mut p.sig.links) {
             if self.running.contains_key(&linked) && !is(&running, linked) {
                 let mut area = Area::default();
                 let reason = view.copy_into(reason, &mut area);
@@ -495,8 +495,8 @@ impl Vm {
         reason: Word,
     ) {
         let Some(trapping) = self.with_proc(running, to, |l| {
-            l.links.retain(|x| *x != from);
-            l.trap_exit
+            l.sig.links.retain(|x| *x != from);
+            l.sig.trap_exit
         }) else {
             return;
         };
@@ -621,7 +621,7 @@ impl Vm {
                 }
                 Deferred::MonitorGone(id) => {
                     if let Some(w) = self.procs.get_mut(&pid) {
-                        w.monitoring.retain(|(x, _)| *x != id);
+                        w.sig.monitoring.retain(|(x, _)| *x != id);
                     }
                 }
                 Deferred::LinkExit(from, area, reason) => {
@@ -904,9 +904,9 @@ impl Vm {
         };
         match kind {
             "spawn_link" => {
-                proc.links.push(pid);
+                proc.sig.links.push(pid);
                 if let Some(c) = self.procs.get_mut(&pid) {
-                    c.links.push(proc.pid);
+                    c.sig.links.push(proc.pid);
                 }
                 Ok(Word::pid(pid))
             }
@@ -918,9 +918,9 @@ impl Vm {
                         literals: &self.literals,
                     };
                     let rc = view.copy_into(r, &mut c.heap);
-                    c.monitored_by.push((rc, proc.pid));
+                    c.sig.monitored_by.push((rc, proc.pid));
                     let id = ref_id(&view, r).expect("a reference");
-                    proc.monitoring.push((id, pid));
+                    proc.sig.monitoring.push((id, pid));
                 }
                 Ok(proc.heap.tuple(0, &[Word::pid(pid), r]))
             }
