@@ -8,11 +8,26 @@
 //! on each VM) instead of a time.
 //!
 //! Run: `cargo bench --bench vm`. Not a test: nothing asserts a time.
+//!
+//! Before and after a VM change, in one run: when `LAM_BENCH_BASELINE`
+//! names another `lam-translate` binary (say, one built from an older
+//! commit), every program is also timed on it, the same way (its
+//! `lam-translate run bench_tc.beam --entry bench_tc:main [--schedulers N]
+//! -- Module` prints the best of five from inside its VM, so its start-up is
+//! excluded too), and the table gains the columns `base (ms)` and
+//! `lam/base` (`?` where the baseline failed or printed nothing usable):
+//!
+//! ```sh
+//! git worktree add /tmp/base 97bdaa4
+//! cargo build --release --manifest-path /tmp/base/Cargo.toml
+//! LAM_BENCH_BASELINE=/tmp/base/target/release/lam-translate cargo bench --bench vm
+//! ```
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -54,8 +69,17 @@ fn main() {
         })
         .collect();
     let path = vec![out.clone(), common::otp_lib_dir()];
+    let baseline = std::env::var_os("LAM_BENCH_BASELINE").map(PathBuf::from);
+    if let Some(b) = &baseline {
+        println!("baseline: {}", b.display());
+    }
+    let base_header = if baseline.is_some() {
+        format!(" {:>10} {:>8}", "base (ms)", "lam/base")
+    } else {
+        String::new()
+    };
     println!(
-        "{:<14} {:>10} {:>10} {:>8}  result",
+        "{:<14} {:>10} {:>10} {:>8}{base_header}  result",
         "program", "erl (ms)", "lam (ms)", "lam/erl"
     );
     // bench_parallel runs on one scheduler and on two, on both VMs.
@@ -97,33 +121,62 @@ fn main() {
             ),
         };
         let (erl_us, erl_result) = erl.get(label.as_str()).copied().unwrap_or((0, "?"));
+        let base = baseline
+            .as_deref()
+            .map(|b| time_baseline(b, &out, m, *schedulers));
         let m = label;
         if m == "bench_idle" {
             // Its result is what it measures: bytes per idle process.
+            let base = match &base {
+                Some(Some((_, r))) => format!(", base {r} bytes"),
+                Some(None) => ", base ? bytes".to_string(),
+                None => String::new(),
+            };
             println!(
-                "{m:<14} memory per idle process (100,000 waiting in receive): lam {result} bytes, erl {erl_result} bytes"
+                "{m:<14} memory per idle process (100,000 waiting in receive): lam {result} bytes, erl {erl_result} bytes{base}"
             );
             continue;
         }
         let erl_t = Duration::from_micros(erl_us);
-        let same = if result == erl_result {
-            ""
-        } else {
-            "  (RESULT DIFFERS)"
+        let mut notes = String::new();
+        if result != erl_result {
+            notes.push_str("  (RESULT DIFFERS)");
+        }
+        let base_cols = match &base {
+            None => String::new(),
+            Some(None) => format!(" {:>10} {:>8}", "?", "?"),
+            Some(Some((base_t, base_result))) => {
+                if *base_result != result {
+                    notes.push_str(&format!("  (BASE RESULT DIFFERS: {base_result})"));
+                }
+                format!(
+                    " {:>10.1} {:>7.2}x",
+                    base_t.as_secs_f64() * 1e3,
+                    lam.as_secs_f64() / base_t.as_secs_f64().max(1e-9)
+                )
+            }
         };
         println!(
-            "{m:<14} {:>10.1} {:>10.1} {:>7.1}x  {result}{same}",
+            "{m:<14} {:>10.1} {:>10.1} {:>7.1}x{base_cols}  {result}{notes}",
             erl_t.as_secs_f64() * 1e3,
             lam.as_secs_f64() * 1e3,
             lam.as_secs_f64() / erl_t.as_secs_f64().max(1e-9)
         );
         if let Some(n) = schedulers {
-            parallel.insert(*n, (erl_t, lam));
+            let base_t = base.flatten().map(|(t, _)| t);
+            parallel.insert(*n, (erl_t, lam, base_t));
         }
     }
-    if let (Some((e1, l1)), Some((e2, l2))) = (parallel.get(&1), parallel.get(&2)) {
+    if let (Some((e1, l1, b1)), Some((e2, l2, b2))) = (parallel.get(&1), parallel.get(&2)) {
+        let base = match (b1, b2) {
+            (Some(b1), Some(b2)) => {
+                format!(", base {:.2}x", b1.as_secs_f64() / b2.as_secs_f64())
+            }
+            _ if baseline.is_some() => ", base ?".to_string(),
+            _ => String::new(),
+        };
         println!(
-            "bench_parallel speed-up from 1 to 2 schedulers: lam {:.2}x, erl {:.2}x",
+            "bench_parallel speed-up from 1 to 2 schedulers: lam {:.2}x, erl {:.2}x{base}",
             l1.as_secs_f64() / l2.as_secs_f64(),
             e1.as_secs_f64() / e2.as_secs_f64()
         );
@@ -157,4 +210,46 @@ fn main() {
         erl.as_secs_f64() * 1e3
     );
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Times `module` on the baseline binary `bin` as LAM is timed in process:
+/// `bench_tc:main/1` prints "bench_tc Microseconds Result" from inside its
+/// VM. `None` (and a note on stderr) if it fails or prints no such line.
+fn time_baseline(
+    bin: &Path,
+    dir: &Path,
+    module: &str,
+    schedulers: Option<usize>,
+) -> Option<(Duration, String)> {
+    let mut cmd = Command::new(bin);
+    cmd.arg("run")
+        .arg(dir.join("bench_tc.beam"))
+        .arg("-pa")
+        .arg(dir)
+        .args(["--entry", "bench_tc:main"]);
+    if let Some(n) = schedulers {
+        cmd.arg("--schedulers").arg(n.to_string());
+    }
+    cmd.arg("--").arg(module);
+    let output = match cmd.output() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("baseline {}: cannot run: {e}", bin.display());
+            return None;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let parsed = stdout.lines().find_map(|l| {
+        let (us, result) = l.strip_prefix("bench_tc ")?.split_once(' ')?;
+        Some((Duration::from_micros(us.parse().ok()?), result.to_string()))
+    });
+    if parsed.is_none() || !output.status.success() {
+        eprintln!(
+            "baseline {module}: {}; stdout {:?}; stderr {:?}",
+            output.status,
+            stdout.trim(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    parsed.filter(|_| output.status.success())
 }
