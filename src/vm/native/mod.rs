@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::vm::term::atoms::{Atoms, atom};
+use crate::vm::term::atoms::Atoms;
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::pdict::Dict;
@@ -259,7 +259,7 @@ impl Registry {
 
 /// Raises `badarg`.
 pub fn badarg() -> NativeResult {
-    NativeResult::Error(Exception::error(Word::atom(atom::BADARG)))
+    NativeResult::Error(Exception::badarg())
 }
 
 /// Raises an `error` with this reason.

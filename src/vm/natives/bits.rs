@@ -17,15 +17,10 @@ use crate::vm::term::bits::{
     Bits, LITTLE, Match, SIGNED, bit_at, bitstring, ctx_on, extract, read_small, read_uint, set_pos,
 };
 use crate::vm::term::compare::{Num, number};
-use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, HEAP_BINARY_MAX, View, sub_binary};
 use crate::vm::term::word::{Word, kind};
 
 use NativeResult::Value;
-
-fn fail() -> NativeResult {
-    NativeResult::Error(Exception::error(Word::atom(atom::BADARG)))
-}
 
 /// Where `bs_save`/`bs_restore` keep slot `w` in a context's saved
 /// positions: the atom `start` is 0 (and so is -1, taken as another name
@@ -57,13 +52,13 @@ pub(crate) fn ctx_bits<'a>(c: &'a Ctx, m: &Match) -> (&'a [u8], usize) {
 /// Succeeds when exactly `bits` bits remain to be matched.
 pub(crate) fn remaining_is(c: &Ctx, ctx_word: Word, bits: Word) -> NativeResult {
     let Some(m) = ctx(c, ctx_word) else {
-        return fail();
+        return badarg();
     };
     let len = m.len;
     if Some((len - m.pos) as i64) == bits.as_small() {
         Value(Word::atom(atom::OK))
     } else {
-        fail()
+        badarg()
     }
 }
 
@@ -123,14 +118,16 @@ pub(crate) fn rest(c: &mut Ctx, m: &Match) -> Word {
 }
 
 pub(crate) fn get(c: &mut Ctx, a: &[Word], what: &str) -> NativeResult {
-    let Some(m) = ctx(c, a[0]) else { return fail() };
+    let Some(m) = ctx(c, a[0]) else {
+        return badarg();
+    };
     let (bytes, len) = ctx_bits(c, &m);
     let remaining = len - m.pos;
     let Some(bits) = size_bits(a[1], a[2], remaining) else {
-        return fail();
+        return badarg();
     };
     if bits > remaining {
-        return fail();
+        return badarg();
     }
     let f = flags(a[3]);
     let result = match what {
@@ -149,10 +146,10 @@ pub(crate) fn get(c: &mut Ctx, a: &[Word], what: &str) -> NativeResult {
                 64 => f64::from_bits(v),
                 32 => f32::from_bits(v as u32) as f64,
                 16 => half_to_f64(v as u16),
-                _ => return fail(),
+                _ => return badarg(),
             };
             if !x.is_finite() {
-                return fail();
+                return badarg();
             }
             c.heap.float(0, x)
         }
@@ -175,7 +172,9 @@ fn half_to_f64(h: u16) -> f64 {
 }
 
 pub(crate) fn utf(c: &mut Ctx, a: &[Word], size: u8, skip: bool) -> NativeResult {
-    let Some(m) = ctx(c, a[0]) else { return fail() };
+    let Some(m) = ctx(c, a[0]) else {
+        return badarg();
+    };
     let (bytes, len) = ctx_bits(c, &m);
     let little = flags(a[1]) & LITTLE != 0;
     let avail = |n: usize| m.pos + n <= len;
@@ -187,7 +186,7 @@ pub(crate) fn utf(c: &mut Ctx, a: &[Word], size: u8, skip: bool) -> NativeResult
     let (cp, used) = match size {
         8 => {
             if !avail(8) {
-                return fail();
+                return badarg();
             }
             let b0 = byte(0);
             let n = match b0 {
@@ -195,10 +194,10 @@ pub(crate) fn utf(c: &mut Ctx, a: &[Word], size: u8, skip: bool) -> NativeResult
                 0xc2..=0xdf => 2,
                 0xe0..=0xef => 3,
                 0xf0..=0xf4 => 4,
-                _ => return fail(),
+                _ => return badarg(),
             };
             if !avail(n * 8) {
-                return fail();
+                return badarg();
             }
             let raw: Vec<u8> = (0..n).map(|i| byte(i) as u8).collect();
             match std::str::from_utf8(&raw)
@@ -206,42 +205,42 @@ pub(crate) fn utf(c: &mut Ctx, a: &[Word], size: u8, skip: bool) -> NativeResult
                 .and_then(|s| s.chars().next())
             {
                 Some(ch) => (ch as u32, n * 8),
-                None => return fail(),
+                None => return badarg(),
             }
         }
         16 => {
             if !avail(16) {
-                return fail();
+                return badarg();
             }
             let w1 = read_uint(bytes, m.pos, 16, little, false)
                 .to_u32()
                 .unwrap_or(0);
             if (0xd800..0xdc00).contains(&w1) {
                 if !avail(32) {
-                    return fail();
+                    return badarg();
                 }
                 let w2 = read_uint(bytes, m.pos + 16, 16, little, false)
                     .to_u32()
                     .unwrap_or(0);
                 if !(0xdc00..0xe000).contains(&w2) {
-                    return fail();
+                    return badarg();
                 }
                 (0x10000 + ((w1 - 0xd800) << 10) + (w2 - 0xdc00), 32)
             } else if (0xdc00..0xe000).contains(&w1) {
-                return fail();
+                return badarg();
             } else {
                 (w1, 16)
             }
         }
         _ => {
             if !avail(32) {
-                return fail();
+                return badarg();
             }
             let v = read_uint(bytes, m.pos, 32, little, false)
                 .to_u32()
                 .unwrap_or(u32::MAX);
             if char::from_u32(v).is_none() {
-                return fail();
+                return badarg();
             }
             (v, 32)
         }
@@ -304,7 +303,7 @@ pub(crate) fn create_bin(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
     let mut out = Bits::default();
     if !build_segments(c, &a[1..], &mut out) {
-        return fail();
+        return badarg();
     }
     Value(new_bitstring(c, &out.bytes, out.len))
 }
@@ -644,16 +643,16 @@ pub(crate) fn put(
 ) -> NativeResult {
     let mut seg = Bits::default();
     if !build_segment(c, ty, unit, flags, src, size, &mut seg) {
-        return fail();
+        return badarg();
     }
     let Some((w, at)) = *c.building else {
-        return fail();
+        return badarg();
     };
     let Some(dst) = bytes_mut(c.heap, w) else {
-        return fail();
+        return badarg();
     };
     if at + seg.len > dst.len() * 8 {
-        return fail();
+        return badarg();
     }
     if at.is_multiple_of(8) && seg.len.is_multiple_of(8) {
         dst[at / 8..(at + seg.len) / 8].copy_from_slice(&seg.bytes[..seg.len / 8]);

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::term::Term;
 use crate::vm::exec::proc::Proc;
 use crate::vm::native::HostOp;
-use crate::vm::native::NativeResult;
+use crate::vm::native::{NativeResult, badarg};
 use crate::vm::runtime::timers::{Dest, Pending};
 use crate::vm::runtime::vm::{AliasMode, Vm, pid_of, ref_id};
 use crate::vm::term::atoms::atom;
@@ -18,10 +18,6 @@ use crate::vm::term::list::{list_items, list_of};
 use crate::vm::term::word::Word;
 
 use NativeResult::Value;
-
-pub(crate) fn badarg() -> NativeResult {
-    NativeResult::Error(Exception::error(Word::atom(atom::BADARG)))
-}
 
 pub(crate) fn view<'a>(vm: &'a Vm, p: &'a Proc) -> View<'a> {
     View {
@@ -537,14 +533,10 @@ pub(crate) fn value(w: Word) -> NativeResult {
     NativeResult::Value(w)
 }
 
-pub(crate) fn nbadarg() -> NativeResult {
-    NativeResult::Error(Exception::error(Word::atom(atom::BADARG)))
-}
-
 /// `monitor(process, PidOrName)`.
 pub(crate) fn monitor(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     if a[0] != Word::atom(atom::PROCESS) {
-        return nbadarg();
+        return badarg();
     }
     if pid_of(vm, a[1]).is_some_and(|t| vm.busy(t, p)) {
         return NativeResult::Retry;
@@ -638,7 +630,7 @@ pub(crate) fn persistent_get(
             let v = v.clone();
             value(p.heap.from_term(0, &v, &vm.atoms))
         }
-        None => default.map_or_else(nbadarg, value),
+        None => default.map_or_else(badarg, value),
     }
 }
 
@@ -663,12 +655,12 @@ pub(crate) fn set_logger_level(vm: &mut Vm, key: Word, level: Word) -> NativeRes
         Some("all") => 10,
         Some(l) => match levels.iter().position(|x| *x == l) {
             Some(i) => i as i64 - 1,
-            None => return nbadarg(),
+            None => return badarg(),
         },
-        None => return nbadarg(),
+        None => return badarg(),
     };
     if key != Word::atom(vm.atoms.intern("level")) {
-        return nbadarg();
+        return badarg();
     }
     let config = Term::atom("logger_config");
     vm.persistent.retain(
@@ -700,7 +692,7 @@ pub(crate) fn demonitor(vm: &mut Vm, p: &mut Proc, r: Word, flush: bool) -> Nati
         literals: &vm.literals,
     };
     let Some(id) = ref_id(&view, r) else {
-        return nbadarg();
+        return badarg();
     };
     let target = p
         .sig
@@ -802,7 +794,7 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                     vm.write_out(&chars);
                     value(Word::atom(atom::OK))
                 }
-                None => nbadarg(),
+                None => badarg(),
             }
         }
         // erlang:spawn/1
@@ -857,12 +849,12 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             }
             Some(t) if t == p.pid => value(Word::atom(atom::TRUE)),
             Some(_) => NativeResult::Error(Exception::error(Word::atom(atom::NOPROC))),
-            None => nbadarg(),
+            None => badarg(),
         },
         // erlang:unlink/1
         (HostOp::Unlink, 1) => {
             let Some(t) = a[0].as_pid() else {
-                return nbadarg();
+                return badarg();
             };
             if vm.busy(t, p) {
                 return NativeResult::Retry;
@@ -899,13 +891,13 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                     vm.registry.insert(name, pid);
                     value(Word::atom(atom::TRUE))
                 }
-                _ => nbadarg(),
+                _ => badarg(),
             }
         }
         // erlang:unregister/1
         (HostOp::Unregister, 1) => match a[0].as_atom().and_then(|n| vm.registry.remove(&n)) {
             Some(_) => value(Word::atom(atom::TRUE)),
-            None => nbadarg(),
+            None => badarg(),
         },
         // erlang:whereis/1
         (HostOp::Whereis, 1) => match a[0].as_atom().and_then(|n| vm.registry.get(&n)) {
@@ -925,19 +917,19 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                 }
                 value(Word::atom(atom::TRUE))
             }
-            _ => nbadarg(),
+            _ => badarg(),
         },
         // erlang:is_process_alive/1
         (HostOp::IsProcessAlive, 1) => match a[0].as_pid() {
             Some(t) => value(Word::boolean(
                 t == p.pid || vm.procs.contains_key(&t) || vm.running.contains_key(&t),
             )),
-            None => nbadarg(),
+            None => badarg(),
         },
         // erlang:exit/2
         (HostOp::Exit, 2) => {
             let Some(t) = pid_of(vm, a[0]) else {
-                return nbadarg();
+                return badarg();
             };
             let (reason, kill) = (a[1], a[1] == Word::atom(atom::KILL));
             if vm.busy(t, p) {

@@ -674,7 +674,7 @@ impl Vm {
             (Some(p), _, _) => p,
             (_, Some(name), _) => match self.registry.get(&name) {
                 Some(p) => *p,
-                None => return Err(Exception::error(Word::atom(atom::BADARG))),
+                None => return Err(Exception::badarg()),
             },
             // A reference: an alias delivers to its owner while active; an
             // inactive one drops the message, as the BEAM does.
@@ -687,7 +687,7 @@ impl Vm {
                 }
                 None => return Ok(()),
             },
-            _ => return Err(Exception::error(Word::atom(atom::BADARG))),
+            _ => return Err(Exception::badarg()),
         };
         if pid == from.pid {
             from.mailbox.push_back(msg);
@@ -724,7 +724,7 @@ impl Vm {
             .map(|a| view.copy_into(*a, &mut child.heap))
             .collect();
         child.x = copied;
-        let badarg = || Exception::error(Word::atom(atom::BADARG));
+        let badarg = || Exception::badarg();
         let callee = match (fun, mfa) {
             (Some(f), _) => {
                 // spawn/1 checks the fun before it starts anything, as the BEAM does.
@@ -861,7 +861,7 @@ impl Vm {
         kind: &str,
         args: &[Word],
     ) -> Result<Word, Exception> {
-        let badarg = || Exception::error(Word::atom(atom::BADARG));
+        let badarg = || Exception::badarg();
         let pid = match args {
             // spawn_monitor/1 alone insists on a fun of no arguments (as
             // erlang.erl's does); the others start it and let it fail.

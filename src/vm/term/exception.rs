@@ -15,6 +15,11 @@ pub struct Exception {
 }
 
 impl Exception {
+    /// `error:badarg`, the commonest.
+    pub fn badarg() -> Exception {
+        Exception::error(Word::atom(atom::BADARG))
+    }
+
     /// An `error` exception (trace filled in when raised).
     pub fn error(reason: Word) -> Exception {
         Exception {
