@@ -1,6 +1,8 @@
 //! LAM translator: reads BEAM modules, translates them to the Little Actor
 //! Machine, and runs them.
 #![deny(missing_docs)]
+// The VM is safe Rust: no unsafe anywhere, and none can be added unnoticed.
+#![forbid(unsafe_code)]
 
 pub mod beam;
 pub mod dis;

@@ -1,4 +1,5 @@
 //! The `lam-translate` command.
+#![forbid(unsafe_code)]
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use crate::vm::code::loader::{Callee, Loaded};
 use crate::vm::exec::proc::Proc;
-use crate::vm::native::{HostOp, NativeResult};
+use crate::vm::native::{DebugFlags, Env, HostOp, NativeResult};
 use crate::vm::term::atoms::Atoms;
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::Area;
@@ -23,19 +23,24 @@ use crate::vm::term::word::Word;
 pub trait Shared {
     /// The atom table.
     fn atoms(&self) -> &Arc<Atoms>;
+    /// The VM's environment variables.
+    fn env(&self) -> &Arc<Env>;
+    /// The debugging output asked for.
+    fn debug(&self) -> DebugFlags;
     /// The loaded modules and their literal areas (only ever appended to).
     fn code(&self) -> (&[Arc<Loaded>], &[Arc<Area>]);
     /// What `module:function/arity` is (loading the module if needed).
     fn resolve(&mut self, module: u32, function: u32, arity: u32) -> Option<Callee>;
-    /// The `undef` exception for calling `module:function/arity` from `proc`.
-    fn undef(&mut self, proc: &mut Proc, module: u32, function: u32, arity: u32) -> Exception;
-    /// What calling the external fun `module:function/arity` enters.
+    /// The `undef` exception for calling `module:function` with `args`
+    /// from `proc`.
+    fn undef(&mut self, proc: &mut Proc, module: u32, function: u32, args: &[Word]) -> Exception;
+    /// What calling the external fun `module:function` with `args` enters.
     fn export_callee(
         &mut self,
         proc: &mut Proc,
         module: u32,
         function: u32,
-        arity: u32,
+        args: &[Word],
     ) -> Result<Callee, Exception>;
     /// Sends `msg` (in `from`'s heap) to `to`.
     fn send(&mut self, from: &mut Proc, to: Word, msg: Word) -> Result<(), Exception>;

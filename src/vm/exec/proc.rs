@@ -42,11 +42,61 @@ pub struct Links {
     pub trap_exit: bool,
 }
 
+/// How many registers a register file has: the `x` registers, then the
+/// float registers from `FLOAT_REG_BASE` (the loader keeps every register
+/// number below `X_REGS`).
+pub(crate) const FILE: usize = crate::lam::isa::X_REGS as usize;
+const _: () = assert!(FILE.is_power_of_two());
+const _: () = assert!((crate::lam::isa::FLOAT_REG_BASE as usize) < FILE);
+
+/// A register file: a fixed number of registers, indexed modulo their
+/// number, so an index is always in bounds and reading one needs no check
+/// (and no unsafe). A scheduler owns one and lends it to the process it
+/// runs (see `Worker::run_slice`).
+pub(crate) struct Regs([Word; FILE]);
+
+impl Regs {
+    /// A register file of `NIL`s, on the heap (16 KB).
+    pub(crate) fn boxed() -> Box<Regs> {
+        Box::new(Regs([Word::NIL; FILE]))
+    }
+}
+
+impl std::ops::Index<usize> for Regs {
+    type Output = Word;
+    #[inline(always)]
+    fn index(&self, i: usize) -> &Word {
+        &self.0[i & (FILE - 1)]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Regs {
+    #[inline(always)]
+    fn index_mut(&mut self, i: usize) -> &mut Word {
+        &mut self.0[i & (FILE - 1)]
+    }
+}
+
+impl std::ops::Index<std::ops::RangeTo<usize>> for Regs {
+    type Output = [Word];
+    fn index(&self, r: std::ops::RangeTo<usize>) -> &[Word] {
+        &self.0[r]
+    }
+}
+
+impl std::ops::IndexMut<std::ops::RangeTo<usize>> for Regs {
+    fn index_mut(&mut self, r: std::ops::RangeTo<usize>) -> &mut [Word] {
+        &mut self.0[r]
+    }
+}
+
 /// A process's state.
 pub struct Proc {
-    /// Argument registers: the register file while running; while not,
-    /// only the live ones (see `Vm::xfile`).
-    pub x: Vec<Word>,
+    /// The `x` registers that are live while the process is not running:
+    /// the arguments it starts or resumes with. While it runs, its
+    /// registers are its scheduler's register file ([`Regs`]), lent to it
+    /// for the slice, so an idle process costs a few words, not 16 KB.
+    pub(crate) x: Vec<Word>,
     /// How many `x` registers are live when the process yields.
     pub(crate) live_x: usize,
     pub(crate) stack: Vec<Word>,

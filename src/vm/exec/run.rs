@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use crate::vm::code::loader::{Callee, Dst, Ins, Loaded, NOFAIL, Src, Target};
-use crate::vm::exec::proc::{BUDGET, Frame, Handler, Outcome, Proc, Ret, handler_marker};
+use crate::vm::exec::proc::{
+    BUDGET, FILE, Frame, Handler, Outcome, Proc, Regs, Ret, handler_marker,
+};
 use crate::vm::exec::trace::stack_trace;
 use crate::vm::exec::{Lock, Shared};
-use crate::vm::native::{Ctx, NativeFn, NativeResult};
+use crate::vm::native::{Ctx, Env, NativeFn, NativeResult};
 use crate::vm::natives::registry;
 use crate::vm::ops::arith::{ArithOp, arith, float_op};
 use crate::vm::ops::test::{TestOp, test};
@@ -30,13 +32,15 @@ pub(crate) struct Worker<'w, L: Lock> {
     pub(crate) atoms: Arc<Atoms>,
     pub(crate) modules: Vec<Arc<Loaded>>,
     pub(crate) literals: Vec<Arc<Area>>,
+    /// The VM's environment variables, for natives.
+    pub(crate) env: Arc<Env>,
+    /// `LAM_DEBUG_PROCS` was set when the VM started.
+    pub(crate) debug_procs: bool,
     /// The register file: a running process's `x` registers live here,
-    /// swapped into it for its slice; an idle process keeps only the few
-    /// that are live, so it costs a few hundred bytes, not 16 KB.
-    /// While a process runs, its `x` therefore has all `X_REGS` registers,
-    /// and linking (`loader::link`) keeps register numbers below that: the
-    /// run loop reads them unchecked.
-    pub(crate) xfile: Vec<Word>,
+    /// lent to the run loop for its slice; an idle process keeps only the
+    /// few that are live (`Proc::x`), so it costs a few hundred bytes, not
+    /// 16 KB. Taken out while a slice runs.
+    pub(crate) xfile: Option<Box<Regs>>,
 }
 
 impl<'w, L: Lock> Worker<'w, L> {
@@ -48,7 +52,9 @@ impl<'w, L: Lock> Worker<'w, L> {
             atoms: vm.atoms().clone(),
             modules: modules.to_vec(),
             literals: literals.to_vec(),
-            xfile: vec![Word::NIL; crate::lam::isa::X_REGS as usize],
+            env: vm.env().clone(),
+            debug_procs: vm.debug().procs,
+            xfile: Some(Regs::boxed()),
         }
     }
 
@@ -83,9 +89,9 @@ impl<'w, L: Lock> Worker<'w, L> {
         proc: &mut Proc,
         module: u32,
         function: u32,
-        arity: u32,
+        args: &[Word],
     ) -> Exception {
-        self.with_vm(|vm| vm.undef(proc, module, function, arity))
+        self.with_vm(|vm| vm.undef(proc, module, function, args))
     }
 
     pub(crate) fn trace(&self, proc: &mut Proc, module: u32, pc: u32) -> Word {
@@ -105,8 +111,14 @@ impl<'w, L: Lock> Worker<'w, L> {
         self.with_vm(|vm| vm.spawn(proc, kind, args))
     }
 
-    pub(crate) fn native(&mut self, proc: &mut Proc, f: NativeFn, arity: usize) -> NativeResult {
-        let args: Vec<Word> = proc.x[..arity].to_vec();
+    pub(crate) fn native(
+        &mut self,
+        proc: &mut Proc,
+        xs: &Regs,
+        f: NativeFn,
+        arity: usize,
+    ) -> NativeResult {
+        let args = &xs[..arity];
         let mut ctx = Ctx {
             heap: &mut proc.heap,
             literals: &self.literals,
@@ -114,8 +126,9 @@ impl<'w, L: Lock> Worker<'w, L> {
             dict: &mut proc.dict,
             code: &self.modules,
             building: &mut proc.building,
+            env: &self.env,
         };
-        f(&mut ctx, &args)
+        f(&mut ctx, args)
     }
 
     /// Records `m:f(args)` as the failing BIF of the exception being raised,
@@ -143,41 +156,25 @@ impl<'w, L: Lock> Worker<'w, L> {
     /// Runs `proc` from where it stopped until it yields, waits or ends,
     /// with the register file swapped in for the slice.
     pub(crate) fn run_slice(&mut self, proc: &mut Proc) -> Outcome {
-        let mut file = std::mem::take(&mut self.xfile);
-        if file.len() != crate::lam::isa::X_REGS as usize {
-            file = vec![Word::NIL; crate::lam::isa::X_REGS as usize];
-        }
-        let saved = std::mem::replace(&mut proc.x, file);
-        proc.x[..saved.len()].copy_from_slice(&saved);
+        // (None only if an earlier slice panicked.)
+        let mut xs = self.xfile.take().unwrap_or_else(Regs::boxed);
+        xs[..proc.x.len()].copy_from_slice(&proc.x);
         proc.live_x = 0;
-        let outcome = self.run_slice_in(proc);
+        let outcome = self.run_slice_in(proc, &mut xs);
         // Only a yielding process has live registers: its call's arguments.
         let live = match outcome {
             Outcome::Yield => proc.live_x,
             _ => 0,
         };
-        let mut keep = saved;
-        keep.clear();
-        keep.extend_from_slice(&proc.x[..live]);
-        self.xfile = std::mem::replace(&mut proc.x, keep);
+        proc.x.clear();
+        proc.x.extend_from_slice(&xs[..live]);
+        self.xfile = Some(xs);
         outcome
     }
 
-    pub(crate) fn run_slice_in(&mut self, proc: &mut Proc) -> Outcome {
+    /// Runs `proc`'s slice with its registers in `xs`.
+    pub(crate) fn run_slice_in(&mut self, proc: &mut Proc, xs: &mut Regs) -> Outcome {
         let (mut mid, mut pc) = (proc.mid, proc.pc);
-        let mut m = self.modules[mid as usize].clone();
-        // The code being run, held apart from `m` so that a dispatch does
-        // not first load `m`'s vector: it is the start of the chain of loads
-        // that each jump through the dispatch table waits on.
-        // SAFETY: the slice borrows from `m`, which is only ever replaced
-        // together with it (`switch!`) and outlives every use.
-        let mut code: &[Ins] = unsafe { &*(m.code.as_slice() as *const [Ins]) };
-        macro_rules! switch {
-            ($to:expr) => {{
-                m = self.modules[$to as usize].clone();
-                code = unsafe { &*(m.code.as_slice() as *const [Ins]) };
-            }};
-        }
         proc.total_reductions += u64::from(proc.reductions);
         proc.reductions = 0;
         if let Some(e) = proc.pending_failure.take() {
@@ -187,416 +184,428 @@ impl<'w, L: Lock> Worker<'w, L> {
         if let Some(end) = proc.exit_signal() {
             return end;
         }
-        loop {
-            // The hottest instructions run here, without the round trip
-            // through `step` and its `Flow`; everything else goes to `step`.
-            macro_rules! rd {
-                ($s:expr) => {
-                    match $s {
-                        // SAFETY: see `xfile`.
-                        Src::X(r) => unsafe { *proc.x.get_unchecked(r as usize) },
-                        Src::Y(r) => proc.stack[proc.y_base + r as usize],
-                        Src::C(w) => w,
-                    }
-                };
+        // One pass for each stretch of one module's code: control passing
+        // to another module (`switch!`) starts the next pass.
+        'module: loop {
+            let m = self.modules[mid as usize].clone();
+            // The code being run, borrowed apart from `m` so that a dispatch
+            // does not first load `m`'s vector: it is the start of the chain of
+            // loads that each jump through the dispatch table waits on.
+            let code: &[Ins] = &m.code;
+            // Continues at `pc` in module `$to` (set `pc` first).
+            macro_rules! switch {
+                ($to:expr) => {{
+                    mid = $to;
+                    continue 'module;
+                }};
             }
-            macro_rules! wr {
-                ($d:expr, $v:expr) => {{
-                    let v = $v;
-                    match $d {
-                        // SAFETY: see `xfile`.
-                        Dst::X(r) => unsafe { *proc.x.get_unchecked_mut(r as usize) = v },
-                        Dst::Y(r) => {
-                            let b = proc.y_base;
-                            proc.stack[b + r as usize] = v
+            loop {
+                // The hottest instructions run here, without the round trip
+                // through `step` and its `Flow`; everything else goes to `step`.
+                macro_rules! rd {
+                    ($s:expr) => {
+                        match $s {
+                            Src::X(r) => xs[r as usize],
+                            Src::Y(r) => proc.stack[proc.y_base + r as usize],
+                            Src::C(w) => w,
                         }
-                        Dst::Discard => {}
-                    }
-                }};
-            }
-            // Whether the heap needs no collection: the negation of `step`'s
-            // test, which counts off-heap binaries too (a loop making large
-            // binaries has a small heap).
-            macro_rules! heap_ok {
-                () => {
-                    proc.heap.len() <= proc.gc_limit && proc.heap.offheap_bytes <= proc.gc_limit * 8
-                };
-            }
-            // Whether a call may go ahead here; else the call instruction
-            // goes to `step`, which yields or collects first.
-            macro_rules! can_call {
-                () => {
-                    proc.reductions < BUDGET && heap_ok!()
-                };
-            }
-            // The head and tail of the list cell `l` into `h` and `t`.
-            macro_rules! split {
-                ($l:expr, $h:expr, $t:expr) => {{
-                    let (hv, tv) = View {
-                        heap: &proc.heap,
-                        literals: &self.literals,
-                    }
-                    .cons($l);
-                    wr!($h, hv);
-                    wr!($t, tv);
-                }};
-            }
-            // A local call (or tail call) from the call instruction at `pc`.
-            macro_rules! call_local {
-                ($tail:expr, $to:expr) => {{
-                    proc.reductions += 1;
-                    if !$tail {
-                        proc.calls.push(Ret {
-                            module: mid,
-                            pc: pc + 1,
-                        });
-                    }
-                    pc = $to;
-                }};
-            }
-            match &code[pc as usize] {
-                Ins::Move(src, dst) => {
-                    wr!(*dst, rd!(*src));
-                    pc += 1;
-                    continue;
-                }
-                Ins::Move2(s1, d1, s2, d2) => {
-                    wr!(*d1, rd!(*s1));
-                    wr!(*d2, rd!(*s2));
-                    pc += 2;
-                    continue;
-                }
-                // The call itself is the next instruction: when the process
-                // must yield or collect first, that instruction does it.
-                Ins::MoveCall(tail, l, s, d) => {
-                    wr!(*d, rd!(*s));
-                    pc += 1;
-                    if can_call!() {
-                        call_local!(*tail, *l);
-                    }
-                    continue;
-                }
-                Ins::Move2Call(tail, l, s1, d1, s2, d2) => {
-                    wr!(*d1, rd!(*s1));
-                    wr!(*d2, rd!(*s2));
-                    pc += 2;
-                    if can_call!() {
-                        call_local!(*tail, *l);
-                    }
-                    continue;
-                }
-                Ins::DeallocReturn if !proc.calls.is_empty() => {
-                    proc.pop_frame();
-                    let r = proc.calls.pop().expect("checked");
-                    if r.module != mid {
-                        mid = r.module;
-                        switch!(mid);
-                    }
-                    pc = r.pc;
-                    continue;
-                }
-                Ins::Jump(l) => {
-                    pc = *l;
-                    continue;
-                }
-                // A native's success and its jump to a fail label are done
-                // here; an exception goes to `step`, which calls the native
-                // again to raise it (a failing native changes nothing).
-                Ins::Native(f, _, fail, args, d) if args.len() <= 16 => {
-                    let mut vals = [Word::NIL; 16];
-                    for (v, s) in vals.iter_mut().zip(args.iter()) {
-                        *v = rd!(*s);
-                    }
-                    let mut ctx = Ctx {
-                        heap: &mut proc.heap,
-                        literals: &self.literals,
-                        atoms: &self.atoms,
-                        dict: &mut proc.dict,
-                        code: &self.modules,
-                        building: &mut proc.building,
                     };
-                    match f(&mut ctx, &vals[..args.len()]) {
-                        NativeResult::Value(v) => {
-                            wr!(*d, v);
-                            pc += 1;
-                            continue;
+                }
+                macro_rules! wr {
+                    ($d:expr, $v:expr) => {{
+                        let v = $v;
+                        match $d {
+                            Dst::X(r) => xs[r as usize] = v,
+                            Dst::Y(r) => {
+                                let b = proc.y_base;
+                                proc.stack[b + r as usize] = v
+                            }
+                            Dst::Discard => {}
                         }
-                        NativeResult::Error(_) if *fail != NOFAIL => {
-                            pc = *fail;
-                            continue;
+                    }};
+                }
+                // Whether the heap needs no collection: the negation of `step`'s
+                // test, which counts off-heap binaries too (a loop making large
+                // binaries has a small heap).
+                macro_rules! heap_ok {
+                    () => {
+                        proc.heap.len() <= proc.gc_limit
+                            && proc.heap.offheap_bytes <= proc.gc_limit * 8
+                    };
+                }
+                // Whether a call may go ahead here; else the call instruction
+                // goes to `step`, which yields or collects first.
+                macro_rules! can_call {
+                    () => {
+                        proc.reductions < BUDGET && heap_ok!()
+                    };
+                }
+                // The head and tail of the list cell `l` into `h` and `t`.
+                macro_rules! split {
+                    ($l:expr, $h:expr, $t:expr) => {{
+                        let (hv, tv) = View {
+                            heap: &proc.heap,
+                            literals: &self.literals,
                         }
-                        _ => {}
-                    }
+                        .cons($l);
+                        wr!($h, hv);
+                        wr!($t, tv);
+                    }};
                 }
-                Ins::BsMatch(op, _, fail, s, d, _) => {
-                    match crate::vm::ops::bs::fast(*op, &mut proc.heap, &self.literals, rd!(*s)) {
-                        Some(Ok(v)) => {
-                            wr!(*d, v);
-                            pc += 1;
-                            continue;
+                // A local call (or tail call) from the call instruction at `pc`.
+                macro_rules! call_local {
+                    ($tail:expr, $to:expr) => {{
+                        proc.reductions += 1;
+                        if !$tail {
+                            proc.calls.push(Ret {
+                                module: mid,
+                                pc: pc + 1,
+                            });
                         }
-                        Some(Err(())) if *fail != NOFAIL => {
-                            pc = *fail;
-                            continue;
-                        }
-                        _ => {}
-                    }
+                        pc = $to;
+                    }};
                 }
-                Ins::Cons(h, t, d) => {
-                    let c = proc.heap.cons(0, rd!(*h), rd!(*t));
-                    wr!(*d, c);
-                    pc += 1;
-                    continue;
-                }
-                Ins::SplitList(s, h, t) if rd!(*s).is_list() => {
-                    split!(rd!(*s), *h, *t);
-                    pc += 1;
-                    continue;
-                }
-                Ins::Swap(a, b) => {
-                    let (va, vb) = (rd!(dst_src(*a)), rd!(dst_src(*b)));
-                    wr!(*a, vb);
-                    wr!(*b, va);
-                    pc += 1;
-                    continue;
-                }
-                Ins::Trim(n) => {
-                    proc.frames.last_mut().expect("a frame").base += *n as usize;
-                    proc.y_base += *n as usize;
-                    pc += 1;
-                    continue;
-                }
-                Ins::FArith(k, _, a, b, d) => {
-                    let (x, y) = (
-                        f64::from_bits(proc.x[*a as usize].0),
-                        f64::from_bits(proc.x[*b as usize].0),
-                    );
-                    if let Some(r) = float_op(*k, x, y) {
-                        proc.x[*d as usize] = Word(r.to_bits());
+                match &code[pc as usize] {
+                    Ins::Move(src, dst) => {
+                        wr!(*dst, rd!(*src));
                         pc += 1;
                         continue;
                     }
-                }
-                Ins::FLoad(Src::X(s), d)
-                    if proc.x[*s as usize].is_boxed()
-                        && proc.x[*s as usize].ptr().area == 0
-                        && Word(proc.heap.words[proc.x[*s as usize].ptr().offset])
-                            == Word::header(kind::FLOAT, 1) =>
-                {
-                    let p = proc.x[*s as usize].ptr();
-                    proc.x[*d as usize] = Word(proc.heap.words[p.offset + 1]);
-                    pc += 1;
-                    continue;
-                }
-                Ins::FStore(s, Dst::X(d)) => {
-                    let f = f64::from_bits(proc.x[*s as usize].0);
-                    proc.x[*d as usize] = proc.heap.float(0, f);
-                    pc += 1;
-                    continue;
-                }
-                Ins::Add(_, a, b, dst) => {
-                    if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small())
-                        && let Some(w) = Word::small(x + y)
-                    {
-                        wr!(*dst, w);
-                        pc += 1;
+                    Ins::Move2(s1, d1, s2, d2) => {
+                        wr!(*d1, rd!(*s1));
+                        wr!(*d2, rd!(*s2));
+                        pc += 2;
                         continue;
                     }
-                }
-                Ins::Sub(_, a, b, dst) => {
-                    if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small())
-                        && let Some(w) = Word::small(x - y)
-                    {
-                        wr!(*dst, w);
+                    // The call itself is the next instruction: when the process
+                    // must yield or collect first, that instruction does it.
+                    Ins::MoveCall(tail, l, s, d) => {
+                        wr!(*d, rd!(*s));
                         pc += 1;
+                        if can_call!() {
+                            call_local!(*tail, *l);
+                        }
                         continue;
                     }
-                }
-                Ins::Arith(k @ (ArithOp::Mul | ArithOp::IDiv | ArithOp::Rem), _, a, b, dst) => {
-                    if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
-                        let r = match *k {
-                            ArithOp::Mul => x.checked_mul(y),
-                            ArithOp::IDiv if y != 0 => Some(x / y),
-                            ArithOp::Rem if y != 0 => Some(x % y),
-                            _ => None,
+                    Ins::Move2Call(tail, l, s1, d1, s2, d2) => {
+                        wr!(*d1, rd!(*s1));
+                        wr!(*d2, rd!(*s2));
+                        pc += 2;
+                        if can_call!() {
+                            call_local!(*tail, *l);
+                        }
+                        continue;
+                    }
+                    Ins::DeallocReturn if !proc.calls.is_empty() => {
+                        proc.pop_frame();
+                        let r = proc.calls.pop().expect("checked");
+                        pc = r.pc;
+                        if r.module != mid {
+                            switch!(r.module);
+                        }
+                        continue;
+                    }
+                    Ins::Jump(l) => {
+                        pc = *l;
+                        continue;
+                    }
+                    // A native's success and its jump to a fail label are done
+                    // here; an exception goes to `step`, which calls the native
+                    // again to raise it (a failing native changes nothing).
+                    Ins::Native(f, _, fail, args, d) if args.len() <= 16 => {
+                        let mut vals = [Word::NIL; 16];
+                        for (v, s) in vals.iter_mut().zip(args.iter()) {
+                            *v = rd!(*s);
+                        }
+                        let mut ctx = Ctx {
+                            heap: &mut proc.heap,
+                            literals: &self.literals,
+                            atoms: &self.atoms,
+                            dict: &mut proc.dict,
+                            code: &self.modules,
+                            building: &mut proc.building,
+                            env: &self.env,
                         };
-                        if let Some(w) = r.and_then(Word::small) {
+                        match f(&mut ctx, &vals[..args.len()]) {
+                            NativeResult::Value(v) => {
+                                wr!(*d, v);
+                                pc += 1;
+                                continue;
+                            }
+                            NativeResult::Error(_) if *fail != NOFAIL => {
+                                pc = *fail;
+                                continue;
+                            }
+                            _ => {}
+                        }
+                    }
+                    Ins::BsMatch(op, _, fail, s, d, _) => {
+                        match crate::vm::ops::bs::fast(*op, &mut proc.heap, &self.literals, rd!(*s))
+                        {
+                            Some(Ok(v)) => {
+                                wr!(*d, v);
+                                pc += 1;
+                                continue;
+                            }
+                            Some(Err(())) if *fail != NOFAIL => {
+                                pc = *fail;
+                                continue;
+                            }
+                            _ => {}
+                        }
+                    }
+                    Ins::Cons(h, t, d) => {
+                        let c = proc.heap.cons(0, rd!(*h), rd!(*t));
+                        wr!(*d, c);
+                        pc += 1;
+                        continue;
+                    }
+                    Ins::SplitList(s, h, t) if rd!(*s).is_list() => {
+                        split!(rd!(*s), *h, *t);
+                        pc += 1;
+                        continue;
+                    }
+                    Ins::Swap(a, b) => {
+                        let (va, vb) = (rd!(dst_src(*a)), rd!(dst_src(*b)));
+                        wr!(*a, vb);
+                        wr!(*b, va);
+                        pc += 1;
+                        continue;
+                    }
+                    Ins::Trim(n) => {
+                        proc.frames.last_mut().expect("a frame").base += *n as usize;
+                        proc.y_base += *n as usize;
+                        pc += 1;
+                        continue;
+                    }
+                    Ins::FArith(k, _, a, b, d) => {
+                        let (x, y) = (
+                            f64::from_bits(xs[*a as usize].0),
+                            f64::from_bits(xs[*b as usize].0),
+                        );
+                        if let Some(r) = float_op(*k, x, y) {
+                            xs[*d as usize] = Word(r.to_bits());
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    Ins::FLoad(Src::X(s), d)
+                        if xs[*s as usize].is_boxed()
+                            && xs[*s as usize].ptr().area == 0
+                            && Word(proc.heap.words[xs[*s as usize].ptr().offset])
+                                == Word::header(kind::FLOAT, 1) =>
+                    {
+                        let p = xs[*s as usize].ptr();
+                        xs[*d as usize] = Word(proc.heap.words[p.offset + 1]);
+                        pc += 1;
+                        continue;
+                    }
+                    Ins::FStore(s, Dst::X(d)) => {
+                        let f = f64::from_bits(xs[*s as usize].0);
+                        xs[*d as usize] = proc.heap.float(0, f);
+                        pc += 1;
+                        continue;
+                    }
+                    Ins::Add(_, a, b, dst) => {
+                        if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small())
+                            && let Some(w) = Word::small(x + y)
+                        {
                             wr!(*dst, w);
                             pc += 1;
                             continue;
                         }
                     }
-                }
-                Ins::Lt(fail, a, b) => {
-                    if let (Some(p), Some(q)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
-                        pc = if p < q { pc + 1 } else { *fail };
-                        continue;
-                    }
-                }
-                Ins::Ge(fail, a, b) => {
-                    if let (Some(p), Some(q)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
-                        pc = if p >= q { pc + 1 } else { *fail };
-                        continue;
-                    }
-                }
-                // Small integers, atoms, nil and pids are equal exactly when
-                // their words are.
-                Ins::EqExact(fail, a, b) => {
-                    let (x, y) = (rd!(*a), rd!(*b));
-                    if x.is_immediate() && y.is_immediate() {
-                        pc = if x == y { pc + 1 } else { *fail };
-                        continue;
-                    }
-                }
-                Ins::NeExact(fail, a, b) => {
-                    let (x, y) = (rd!(*a), rd!(*b));
-                    if x.is_immediate() && y.is_immediate() {
-                        pc = if x != y { pc + 1 } else { *fail };
-                        continue;
-                    }
-                }
-                Ins::ListSplit(fail, s, h, t) => {
-                    let l = rd!(*s);
-                    if !l.is_list() {
-                        pc = *fail;
-                        continue;
-                    }
-                    split!(l, *h, *t);
-                    pc += 2;
-                    continue;
-                }
-                Ins::Test1(k, fail, a) => {
-                    let x = rd!(*a);
-                    let pass = match *k {
-                        TestOp::IsNonemptyList => Some(x.is_list()),
-                        TestOp::IsNil => Some(x == Word::NIL),
-                        TestOp::IsList => Some(x.is_list() || x == Word::NIL),
-                        TestOp::IsAtom => Some(x.as_atom().is_some()),
-                        _ => None,
-                    };
-                    if let Some(pass) = pass {
-                        pc = if pass { pc + 1 } else { *fail };
-                        continue;
-                    }
-                }
-                Ins::Allocate(n, _) if heap_ok!() => {
-                    let start = proc.stack.len();
-                    proc.stack.resize(start + *n as usize, Word::NIL);
-                    proc.frames.push(Frame { start, base: start });
-                    proc.y_base = start;
-                    pc += 1;
-                    continue;
-                }
-                Ins::Deallocate => {
-                    proc.pop_frame();
-                    pc += 1;
-                    continue;
-                }
-                Ins::Call(_, Target::Local(l)) if can_call!() => {
-                    call_local!(false, *l);
-                    continue;
-                }
-                Ins::TailCall(_, Target::Local(l)) if can_call!() => {
-                    call_local!(true, *l);
-                    continue;
-                }
-                Ins::Return if !proc.calls.is_empty() => {
-                    let r = proc.calls.pop().expect("checked");
-                    if r.module != mid {
-                        mid = r.module;
-                        switch!(mid);
-                    }
-                    pc = r.pc;
-                    continue;
-                }
-                _ => {}
-            }
-            let step = self.step(proc, &m, pc);
-            // An exit signal the process sent itself, the only kind that can
-            // arrive while it runs (only `step` sends any), takes effect now.
-            if let Some(end) = proc.exit_signal() {
-                return end;
-            }
-            match step {
-                Ok(Flow::Next) => pc += 1,
-                Ok(Flow::Goto(to)) => pc = to,
-                Ok(Flow::Enter(to_mod, to)) => {
-                    if to_mod != mid {
-                        mid = to_mod;
-                        switch!(mid);
-                    }
-                    pc = to;
-                }
-                Ok(Flow::Return) => match proc.calls.pop() {
-                    Some(r) => {
-                        if r.module != mid {
-                            mid = r.module;
-                            switch!(mid);
+                    Ins::Sub(_, a, b, dst) => {
+                        if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small())
+                            && let Some(w) = Word::small(x - y)
+                        {
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
                         }
-                        pc = r.pc;
                     }
-                    None => return Outcome::Done(proc.x[0]),
-                },
-                Ok(Flow::Yield) => {
-                    (proc.mid, proc.pc) = (mid, pc);
-                    return Outcome::Yield;
-                }
-                Ok(Flow::Retry) => {
-                    // Any register may be live at a BIF instruction.
-                    proc.live_x = crate::lam::isa::X_REGS as usize;
-                    (proc.mid, proc.pc) = (mid, pc);
-                    return Outcome::Yield;
-                }
-                Ok(Flow::Wait(wake)) => {
-                    (proc.mid, proc.pc, proc.wake_pc) = (mid, pc, wake);
-                    return Outcome::Wait;
-                }
-                Err(mut e) => {
-                    if e.trace == Word::NONE {
-                        e.trace = self.trace(proc, mid, pc);
+                    Ins::Arith(k @ (ArithOp::Mul | ArithOp::IDiv | ArithOp::Rem), _, a, b, dst) => {
+                        if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
+                            let r = match *k {
+                                ArithOp::Mul => x.checked_mul(y),
+                                ArithOp::IDiv if y != 0 => Some(x / y),
+                                ArithOp::Rem if y != 0 => Some(x % y),
+                                _ => None,
+                            };
+                            if let Some(w) = r.and_then(Word::small) {
+                                wr!(*dst, w);
+                                pc += 1;
+                                continue;
+                            }
+                        }
                     }
-                    if std::env::var_os("LAM_DEBUG_PROCS").is_some() {
-                        let v = View {
-                            heap: &proc.heap,
-                            literals: &self.literals,
+                    Ins::Lt(fail, a, b) => {
+                        if let (Some(p), Some(q)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
+                            pc = if p < q { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::Ge(fail, a, b) => {
+                        if let (Some(p), Some(q)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
+                            pc = if p >= q { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    // Small integers, atoms, nil and pids are equal exactly when
+                    // their words are.
+                    Ins::EqExact(fail, a, b) => {
+                        let (x, y) = (rd!(*a), rd!(*b));
+                        if x.is_immediate() && y.is_immediate() {
+                            pc = if x == y { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::NeExact(fail, a, b) => {
+                        let (x, y) = (rd!(*a), rd!(*b));
+                        if x.is_immediate() && y.is_immediate() {
+                            pc = if x != y { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::ListSplit(fail, s, h, t) => {
+                        let l = rd!(*s);
+                        if !l.is_list() {
+                            pc = *fail;
+                            continue;
+                        }
+                        split!(l, *h, *t);
+                        pc += 2;
+                        continue;
+                    }
+                    Ins::Test1(k, fail, a) => {
+                        let x = rd!(*a);
+                        let pass = match *k {
+                            TestOp::IsNonemptyList => Some(x.is_list()),
+                            TestOp::IsNil => Some(x == Word::NIL),
+                            TestOp::IsList => Some(x.is_list() || x == Word::NIL),
+                            TestOp::IsAtom => Some(x.as_atom().is_some()),
+                            _ => None,
                         };
-                        eprintln!(
-                            "lam: process <0.{}.0> raises {}:{} {}",
-                            proc.pid,
-                            self.atoms.name(e.class),
-                            crate::erlfmt::w(&v.to_term(e.reason, &self.atoms)),
-                            crate::erlfmt::w(&v.to_term(e.trace, &self.atoms)),
-                        );
+                        if let Some(pass) = pass {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
                     }
-                    let Some(h) = proc.handlers.pop() else {
-                        return Outcome::Failed(e);
-                    };
-                    proc.calls.truncate(h.calls);
-                    proc.frames.truncate(h.frames);
-                    proc.y_base = proc.frames.last().map_or(0, |f| f.base);
-                    proc.stack.truncate(h.stack);
-                    // The slot no longer marks a live handler: try_end/catch_end
-                    // at the landing pad must not remove another one.
-                    if let Some(slot) = proc
-                        .stack
-                        .iter_mut()
-                        .rev()
-                        .find(|w| **w == handler_marker(proc.handlers.len()))
-                    {
-                        *slot = Word::NIL;
+                    Ins::Allocate(n, _) if heap_ok!() => {
+                        let start = proc.stack.len();
+                        proc.stack.resize(start + *n as usize, Word::NIL);
+                        proc.frames.push(Frame { start, base: start });
+                        proc.y_base = start;
+                        pc += 1;
+                        continue;
                     }
-                    let raw = proc
-                        .heap
-                        .tuple(0, &[Word::atom(atom::LAM), Word::atom(e.class), e.trace]);
-                    proc.x[0] = Word::NONE;
-                    proc.x[1] = Word::atom(e.class);
-                    proc.x[2] = e.reason;
-                    proc.x[3] = raw;
-                    if h.module != mid {
-                        mid = h.module;
-                        switch!(mid);
+                    Ins::Deallocate => {
+                        proc.pop_frame();
+                        pc += 1;
+                        continue;
                     }
-                    pc = h.label;
+                    Ins::Call(_, Target::Local(l)) if can_call!() => {
+                        call_local!(false, *l);
+                        continue;
+                    }
+                    Ins::TailCall(_, Target::Local(l)) if can_call!() => {
+                        call_local!(true, *l);
+                        continue;
+                    }
+                    Ins::Return if !proc.calls.is_empty() => {
+                        let r = proc.calls.pop().expect("checked");
+                        pc = r.pc;
+                        if r.module != mid {
+                            switch!(r.module);
+                        }
+                        continue;
+                    }
+                    _ => {}
+                }
+                let step = self.step(proc, xs, &m, pc);
+                // An exit signal the process sent itself, the only kind that can
+                // arrive while it runs (only `step` sends any), takes effect now.
+                if let Some(end) = proc.exit_signal() {
+                    return end;
+                }
+                match step {
+                    Ok(Flow::Next) => pc += 1,
+                    Ok(Flow::Goto(to)) => pc = to,
+                    Ok(Flow::Enter(to_mod, to)) => {
+                        pc = to;
+                        if to_mod != mid {
+                            switch!(to_mod);
+                        }
+                    }
+                    Ok(Flow::Return) => match proc.calls.pop() {
+                        Some(r) => {
+                            pc = r.pc;
+                            if r.module != mid {
+                                switch!(r.module);
+                            }
+                        }
+                        None => return Outcome::Done(xs[0]),
+                    },
+                    Ok(Flow::Yield) => {
+                        (proc.mid, proc.pc) = (mid, pc);
+                        return Outcome::Yield;
+                    }
+                    Ok(Flow::Retry) => {
+                        // Any register may be live at a BIF instruction.
+                        proc.live_x = crate::lam::isa::X_REGS as usize;
+                        (proc.mid, proc.pc) = (mid, pc);
+                        return Outcome::Yield;
+                    }
+                    Ok(Flow::Wait(wake)) => {
+                        (proc.mid, proc.pc, proc.wake_pc) = (mid, pc, wake);
+                        return Outcome::Wait;
+                    }
+                    Err(mut e) => {
+                        if e.trace == Word::NONE {
+                            e.trace = self.trace(proc, mid, pc);
+                        }
+                        if self.debug_procs {
+                            let v = View {
+                                heap: &proc.heap,
+                                literals: &self.literals,
+                            };
+                            eprintln!(
+                                "lam: process <0.{}.0> raises {}:{} {}",
+                                proc.pid,
+                                self.atoms.name(e.class),
+                                crate::erlfmt::w(&v.to_term(e.reason, &self.atoms)),
+                                crate::erlfmt::w(&v.to_term(e.trace, &self.atoms)),
+                            );
+                        }
+                        let Some(h) = proc.handlers.pop() else {
+                            return Outcome::Failed(e);
+                        };
+                        proc.calls.truncate(h.calls);
+                        proc.frames.truncate(h.frames);
+                        proc.y_base = proc.frames.last().map_or(0, |f| f.base);
+                        proc.stack.truncate(h.stack);
+                        // The slot no longer marks a live handler: try_end/catch_end
+                        // at the landing pad must not remove another one.
+                        if let Some(slot) = proc
+                            .stack
+                            .iter_mut()
+                            .rev()
+                            .find(|w| **w == handler_marker(proc.handlers.len()))
+                        {
+                            *slot = Word::NIL;
+                        }
+                        let raw = proc
+                            .heap
+                            .tuple(0, &[Word::atom(atom::LAM), Word::atom(e.class), e.trace]);
+                        xs[0] = Word::NONE;
+                        xs[1] = Word::atom(e.class);
+                        xs[2] = e.reason;
+                        xs[3] = raw;
+                        pc = h.label;
+                        if h.module != mid {
+                            switch!(h.module);
+                        }
+                    }
                 }
             }
         }
@@ -621,6 +630,7 @@ impl<'w, L: Lock> Worker<'w, L> {
             dict: &mut proc.dict,
             code: &self.modules,
             building: &mut proc.building,
+            env: &self.env,
         };
         let e = match f(&mut ctx, vals) {
             NativeResult::Value(v) => return Ok(v),
@@ -644,19 +654,20 @@ impl<'w, L: Lock> Worker<'w, L> {
     pub(crate) fn step(
         &mut self,
         proc: &mut Proc,
+        xs: &mut Regs,
         m: &Arc<Loaded>,
         pc: u32,
     ) -> Result<Flow, Exception> {
-        let read = |proc: &Proc, s: Src| -> Word {
+        fn read(proc: &Proc, xs: &Regs, s: Src) -> Word {
             match s {
-                Src::X(r) => proc.x[r as usize],
+                Src::X(r) => xs[r as usize],
                 Src::Y(r) => proc.stack[proc.y_base + r as usize],
                 Src::C(w) => w,
             }
-        };
-        fn write(proc: &mut Proc, d: Dst, w: Word) {
+        }
+        fn write(proc: &mut Proc, xs: &mut Regs, d: Dst, w: Word) {
             match d {
-                Dst::X(r) => proc.x[r as usize] = w,
+                Dst::X(r) => xs[r as usize] = w,
                 Dst::Y(r) => {
                     let base = proc.y_base;
                     proc.stack[base + r as usize] = w;
@@ -673,15 +684,15 @@ impl<'w, L: Lock> Worker<'w, L> {
             }
         };
         match &m.code[pc as usize] {
-            Ins::Move(s, d) => write(proc, *d, read(proc, *s)),
+            Ins::Move(s, d) => write(proc, xs, *d, read(proc, xs, *s)),
             Ins::Swap(a, b) => {
-                let (va, vb) = (read(proc, dst_src(*a)), read(proc, dst_src(*b)));
-                write(proc, *a, vb);
-                write(proc, *b, va);
+                let (va, vb) = (read(proc, xs, dst_src(*a)), read(proc, xs, dst_src(*b)));
+                write(proc, xs, *a, vb);
+                write(proc, xs, *b, va);
             }
             Ins::Allocate(n, live) => {
                 if proc.heap.len() > proc.gc_limit || proc.heap.offheap_bytes > proc.gc_limit * 8 {
-                    self.gc(proc, *live as usize);
+                    self.gc(proc, xs, *live as usize);
                 }
                 let start = proc.stack.len();
                 proc.stack.resize(start + *n as usize, Word::NIL);
@@ -700,7 +711,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                 // Tests take at most three arguments: no allocation here.
                 let mut vals = [Word::NIL; 3];
                 for (v, s) in vals.iter_mut().zip(args.iter()) {
-                    *v = read(proc, *s);
+                    *v = read(proc, xs, *s);
                 }
                 let view = View {
                     heap: &proc.heap,
@@ -712,7 +723,7 @@ impl<'w, L: Lock> Worker<'w, L> {
             }
             // The run loop does the split too.
             Ins::Test1(TestOp::IsNonemptyList, fail, a) | Ins::ListSplit(fail, a, ..)
-                if !read(proc, *a).is_list() =>
+                if !read(proc, xs, *a).is_list() =>
             {
                 return Ok(Flow::Goto(*fail));
             }
@@ -722,7 +733,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                     heap: &proc.heap,
                     literals: &self.literals,
                 };
-                if !test(&view, &self.atoms, *k, &[read(proc, *a)]) {
+                if !test(&view, &self.atoms, *k, &[read(proc, xs, *a)]) {
                     return Ok(Flow::Goto(*fail));
                 }
             }
@@ -742,12 +753,17 @@ impl<'w, L: Lock> Worker<'w, L> {
                     heap: &proc.heap,
                     literals: &self.literals,
                 };
-                if !test(&view, &self.atoms, k, &[read(proc, *a), read(proc, *b)]) {
+                if !test(
+                    &view,
+                    &self.atoms,
+                    k,
+                    &[read(proc, xs, *a), read(proc, xs, *b)],
+                ) {
                     return Ok(Flow::Goto(*fail));
                 }
             }
             Ins::Select(arity, s, fail, table) => {
-                let v = read(proc, *s);
+                let v = read(proc, xs, *s);
                 let view = View {
                     heap: &proc.heap,
                     literals: &self.literals,
@@ -786,7 +802,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                 let tail = matches!(&m.code[pc as usize], Ins::TailCall(..));
                 let callee = match *t {
                     Target::Local(l) => Callee::Code(m.id, l),
-                    Target::Import(i) => match self.import(proc, m, i) {
+                    Target::Import(i) => match self.import(proc, xs, m, i) {
                         Ok(c) => c,
                         Err(e) => {
                             proc.drop_current = tail;
@@ -797,7 +813,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                 let n = *arity as usize;
                 // Loops that never allocate a frame still make garbage.
                 if proc.heap.len() > proc.gc_limit || proc.heap.offheap_bytes > proc.gc_limit * 8 {
-                    self.gc(proc, n);
+                    self.gc(proc, xs, n);
                 }
                 if let Callee::Code(to_mod, entry) = callee {
                     // The common case, kept short.
@@ -809,11 +825,11 @@ impl<'w, L: Lock> Worker<'w, L> {
                     }
                     return Ok(Flow::Enter(to_mod, entry));
                 }
-                let r = self.enter(proc, m.id, pc, callee, n, tail);
+                let r = self.enter(proc, xs, (m.id, pc), callee, n, tail);
                 if let (Err(_), Target::Import(i)) = (&r, *t) {
                     // A failing native leaves its argument registers as they were.
                     let (mo, fu, _) = m.imports[i as usize];
-                    let args = proc.x[..n].to_vec();
+                    let args = xs[..n].to_vec();
                     self.note_bif(proc, mo, fu, &args);
                 }
                 return r;
@@ -822,31 +838,31 @@ impl<'w, L: Lock> Worker<'w, L> {
                 proc.reductions += 1;
                 let n = *arity as usize;
                 // The fun is read before its frame goes: it may be in y.
-                let callee = self.call_fun_callee(proc, *apply, read(proc, *f), n)?;
+                let callee = self.call_fun_callee(proc, xs, *apply, read(proc, xs, *f), n)?;
                 if !matches!(callee, Callee::Code(..)) {
                     // A native returns to the deallocate and return that
                     // follow (and one that must wait finds its frame).
-                    return self.enter(proc, m.id, pc, callee, n, false);
+                    return self.enter(proc, xs, (m.id, pc), callee, n, false);
                 }
                 proc.pop_frame();
-                return self.enter(proc, m.id, pc, callee, n, true);
+                return self.enter(proc, xs, (m.id, pc), callee, n, true);
             }
             Ins::CallFun(apply, arity, f, tail) => {
                 proc.reductions += 1;
                 let n = *arity as usize;
-                let callee = self.call_fun_callee(proc, *apply, read(proc, *f), n)?;
-                return self.enter(proc, m.id, pc, callee, n, *tail);
+                let callee = self.call_fun_callee(proc, xs, *apply, read(proc, xs, *f), n)?;
+                return self.enter(proc, xs, (m.id, pc), callee, n, *tail);
             }
             Ins::Return => return Ok(Flow::Return),
             Ins::Move2(s1, d1, s2, d2) | Ins::Move2Call(_, _, s1, d1, s2, d2) => {
-                let v = read(proc, *s1);
-                write(proc, *d1, v);
-                let v = read(proc, *s2);
-                write(proc, *d2, v);
+                let v = read(proc, xs, *s1);
+                write(proc, xs, *d1, v);
+                let v = read(proc, xs, *s2);
+                write(proc, xs, *d2, v);
                 return Ok(Flow::Goto(pc + 2));
             }
             // The run loop does the call too; here, the call that follows does.
-            Ins::MoveCall(_, _, s, d) => write(proc, *d, read(proc, *s)),
+            Ins::MoveCall(_, _, s, d) => write(proc, xs, *d, read(proc, xs, *s)),
             Ins::DeallocReturn => {
                 proc.pop_frame();
                 return Ok(Flow::Return);
@@ -854,7 +870,7 @@ impl<'w, L: Lock> Worker<'w, L> {
             Ins::Bif(i, fail, args, d) | Ins::Native(_, i, fail, args, d) => {
                 let callee = match &m.code[pc as usize] {
                     Ins::Native(f, ..) => Callee::Native(*f),
-                    _ => match self.import(proc, m, *i) {
+                    _ => match self.import(proc, xs, m, *i) {
                         Ok(c) => c,
                         Err(e) => return fail_or(*fail, e),
                     },
@@ -862,13 +878,13 @@ impl<'w, L: Lock> Worker<'w, L> {
                 let f = match callee {
                     Callee::Native(f) => f,
                     Callee::Host(op) => {
-                        let vals: Vec<Word> = args.iter().map(|s| read(proc, *s)).collect();
+                        let vals: Vec<Word> = args.iter().map(|s| read(proc, xs, *s)).collect();
                         // Where it is, for natives that look (process_info).
                         (proc.mid, proc.pc) = (m.id, pc);
                         match self.with_vm(|vm| vm.host(proc, op, &vals)) {
                             NativeResult::Retry => return Ok(Flow::Retry),
                             NativeResult::Value(v) => {
-                                write(proc, *d, v);
+                                write(proc, xs, *d, v);
                                 return Ok(Flow::Next);
                             }
                             NativeResult::Error(e) => {
@@ -887,22 +903,22 @@ impl<'w, L: Lock> Worker<'w, L> {
                 let big: Vec<Word>;
                 let vals: &[Word] = if args.len() <= small.len() {
                     for (v, s) in small.iter_mut().zip(args.iter()) {
-                        *v = read(proc, *s);
+                        *v = read(proc, xs, *s);
                     }
                     &small[..args.len()]
                 } else {
-                    big = args.iter().map(|s| read(proc, *s)).collect();
+                    big = args.iter().map(|s| read(proc, xs, *s)).collect();
                     &big
                 };
                 match self.call_native(proc, m, f, *i, *fail, vals) {
-                    Ok(v) => write(proc, *d, v),
+                    Ok(v) => write(proc, xs, *d, v),
                     Err(flow) => return flow,
                 }
             }
             Ins::BsMatch(op, i, fail, s, d, f) => {
-                let (vals, n) = op.args(read(proc, *s));
+                let (vals, n) = op.args(read(proc, xs, *s));
                 match self.call_native(proc, m, *f, *i, *fail, &vals[..n]) {
-                    Ok(v) => write(proc, *d, v),
+                    Ok(v) => write(proc, xs, *d, v),
                     Err(flow) => return flow,
                 }
             }
@@ -912,9 +928,9 @@ impl<'w, L: Lock> Worker<'w, L> {
                     Ins::Add(..) => ArithOp::Add,
                     _ => ArithOp::Sub,
                 };
-                let (va, vb) = (read(proc, *a), read(proc, *b));
+                let (va, vb) = (read(proc, xs, *a), read(proc, xs, *b));
                 match arith(&mut proc.heap, &self.literals, k, va, vb) {
-                    Ok(v) => write(proc, *d, v),
+                    Ok(v) => write(proc, xs, *d, v),
                     Err(e) => {
                         if *fail == NOFAIL {
                             let f = self.atoms.intern(k.bif_name());
@@ -925,7 +941,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                 }
             }
             Ins::FLoad(s, d) => {
-                let w = read(proc, *s);
+                let w = read(proc, xs, *s);
                 let view = View {
                     heap: &proc.heap,
                     literals: &self.literals,
@@ -943,35 +959,35 @@ impl<'w, L: Lock> Worker<'w, L> {
                         _ => return Err(Exception::error(Word::atom(atom::BADARITH))),
                     },
                 };
-                proc.x[*d as usize] = Word(f.to_bits());
+                xs[*d as usize] = Word(f.to_bits());
             }
             Ins::FStore(s, d) => {
-                let f = f64::from_bits(proc.x[*s as usize].0);
+                let f = f64::from_bits(xs[*s as usize].0);
                 let w = proc.heap.float(0, f);
-                write(proc, *d, w);
+                write(proc, xs, *d, w);
             }
             Ins::FArith(k, fail, a, b, d) => {
                 let (x, y) = (
-                    f64::from_bits(proc.x[*a as usize].0),
-                    f64::from_bits(proc.x[*b as usize].0),
+                    f64::from_bits(xs[*a as usize].0),
+                    f64::from_bits(xs[*b as usize].0),
                 );
                 match float_op(*k, x, y) {
-                    Some(r) => proc.x[*d as usize] = Word(r.to_bits()),
+                    Some(r) => xs[*d as usize] = Word(r.to_bits()),
                     None => return fail_or(*fail, Exception::error(Word::atom(atom::BADARITH))),
                 }
             }
             Ins::FNeg(_, a, d) => {
-                let x = f64::from_bits(proc.x[*a as usize].0);
+                let x = f64::from_bits(xs[*a as usize].0);
                 // 0 - X, as the BEAM computes it: -(0.0) is 0.0 there.
-                proc.x[*d as usize] = Word((0.0 - x).to_bits());
+                xs[*d as usize] = Word((0.0 - x).to_bits());
             }
             Ins::MakeTuple(d, elems) => {
-                let vals: Vec<Word> = elems.iter().map(|s| read(proc, *s)).collect();
+                let vals: Vec<Word> = elems.iter().map(|s| read(proc, xs, *s)).collect();
                 let t = proc.heap.tuple(0, &vals);
-                write(proc, *d, t);
+                write(proc, xs, *d, t);
             }
             Ins::GetElement(s, i, d) => {
-                let t = read(proc, *s);
+                let t = read(proc, xs, *s);
                 let view = View {
                     heap: &proc.heap,
                     literals: &self.literals,
@@ -981,14 +997,14 @@ impl<'w, L: Lock> Worker<'w, L> {
                     .and_then(|e| e.get(*i as usize))
                     .map(|w| Word(*w))
                     .ok_or_else(badarg)?;
-                write(proc, *d, v);
+                write(proc, xs, *d, v);
             }
             Ins::Cons(h, t, d) => {
-                let c = proc.heap.cons(0, read(proc, *h), read(proc, *t));
-                write(proc, *d, c);
+                let c = proc.heap.cons(0, read(proc, xs, *h), read(proc, xs, *t));
+                write(proc, xs, *d, c);
             }
             Ins::SplitList(s, h, t) => {
-                let l = read(proc, *s);
+                let l = read(proc, xs, *s);
                 if !l.is_list() {
                     return Err(badarg());
                 }
@@ -997,14 +1013,14 @@ impl<'w, L: Lock> Worker<'w, L> {
                     literals: &self.literals,
                 }
                 .cons(l);
-                write(proc, *h, hv);
-                write(proc, *t, tv);
+                write(proc, xs, *h, hv);
+                write(proc, xs, *t, tv);
             }
             Ins::PutMap(exact, fail, s, d, pairs) => {
-                let map = read(proc, *s);
+                let map = read(proc, xs, *s);
                 let kv: Vec<(Word, Word)> = pairs
                     .iter()
-                    .map(|(k, v)| (read(proc, *k), read(proc, *v)))
+                    .map(|(k, v)| (read(proc, xs, *k), read(proc, xs, *v)))
                     .collect();
                 match crate::vm::term::maps::put(
                     &mut proc.heap,
@@ -1014,25 +1030,25 @@ impl<'w, L: Lock> Worker<'w, L> {
                     &kv,
                     *exact,
                 ) {
-                    Ok(w) => write(proc, *d, w),
+                    Ok(w) => write(proc, xs, *d, w),
                     Err(e) => return fail_or(*fail, e),
                 }
             }
             Ins::GetMap(fail, s, pairs) => {
-                let map = read(proc, *s);
+                let map = read(proc, xs, *s);
                 let view = View {
                     heap: &proc.heap,
                     literals: &self.literals,
                 };
                 let mut found = Vec::with_capacity(pairs.len());
                 for (k, d) in pairs.iter() {
-                    match crate::vm::term::maps::get(&view, &self.atoms, map, read(proc, *k)) {
+                    match crate::vm::term::maps::get(&view, &self.atoms, map, read(proc, xs, *k)) {
                         Some(v) => found.push((*d, v)),
                         None => return Ok(Flow::Goto(*fail)),
                     }
                 }
                 for (d, v) in found {
-                    write(proc, d, v);
+                    write(proc, xs, d, v);
                 }
             }
             Ins::MakeFun(idx, d, free) => {
@@ -1042,12 +1058,13 @@ impl<'w, L: Lock> Worker<'w, L> {
                     Word::small(*idx as i64).expect("index"),
                     Word::small((arity - nfree) as i64).expect("arity"),
                 ];
-                words.extend(free.iter().map(|s| read(proc, *s)));
+                words.extend(free.iter().map(|s| read(proc, xs, *s)));
                 let at = proc.heap.words.len();
                 proc.heap.words.push(Word::header(kind::FUN, words.len()).0);
                 proc.heap.words.extend(words.iter().map(|w| w.0));
                 write(
                     proc,
+                    xs,
                     *d,
                     Word::boxed(crate::vm::term::word::Ptr {
                         area: 0,
@@ -1064,21 +1081,22 @@ impl<'w, L: Lock> Worker<'w, L> {
                     frames: proc.frames.len(),
                     stack: proc.stack.len(),
                 });
-                write(proc, *y, handler_marker(depth));
+                write(proc, xs, *y, handler_marker(depth));
             }
             Ins::TryEnd(y) | Ins::CatchEnd(y) => {
                 // At a landing pad the handler is already gone.
                 let live = proc.handlers.len().checked_sub(1).map(handler_marker);
-                if live == Some(read(proc, dst_src(*y))) {
+                if live == Some(read(proc, xs, dst_src(*y))) {
                     proc.handlers.pop();
                 }
-                write(proc, *y, Word::NIL);
-                if matches!(&m.code[pc as usize], Ins::CatchEnd(_)) && proc.x[0] == Word::NONE {
-                    proc.x[0] = self.catch_value(proc);
+                write(proc, xs, *y, Word::NIL);
+                if matches!(&m.code[pc as usize], Ins::CatchEnd(_)) && xs[0] == Word::NONE {
+                    xs[0] = self.catch_value(proc, xs);
                 }
             }
             Ins::Raise(c, r, t) => {
-                let (class, reason, trace) = (read(proc, *c), read(proc, *r), read(proc, *t));
+                let (class, reason, trace) =
+                    (read(proc, xs, *c), read(proc, xs, *r), read(proc, xs, *t));
                 let view = View {
                     heap: &proc.heap,
                     literals: &self.literals,
@@ -1104,12 +1122,12 @@ impl<'w, L: Lock> Worker<'w, L> {
                         });
                     }
                     _ => {
-                        proc.x[0] = Word::atom(atom::BADARG);
+                        xs[0] = Word::atom(atom::BADARG);
                     }
                 }
             }
             Ins::Fail(k, v) => {
-                let v = read(proc, *v);
+                let v = read(proc, xs, *v);
                 let tag = |a: u32, proc: &mut Proc| proc.heap.tuple(0, &[Word::atom(a), v]);
                 let reason = match crate::lam::isa::FAIL_KINDS[*k as usize] {
                     "badmatch" => tag(atom::BADMATCH, proc),
@@ -1119,7 +1137,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                     "if_clause" => Word::atom(atom::IF_CLAUSE),
                     "function_clause" => {
                         let arity = m.function_at(pc).map_or(0, |(_, a)| a as usize);
-                        let args = proc.x[..arity].to_vec();
+                        let args = xs[..arity].to_vec();
                         proc.clause_args = Some(list_of(&mut proc.heap, &args));
                         Word::atom(atom::FUNCTION_CLAUSE)
                     }
@@ -1127,19 +1145,19 @@ impl<'w, L: Lock> Worker<'w, L> {
                 };
                 return Err(Exception::error(reason));
             }
-            Ins::SelfPid(d) => write(proc, *d, Word::pid(proc.pid)),
+            Ins::SelfPid(d) => write(proc, xs, *d, Word::pid(proc.pid)),
             Ins::Send => {
-                let (to, msg) = (proc.x[0], proc.x[1]);
+                let (to, msg) = (xs[0], xs[1]);
                 if let Err(e) = self.send(proc, to, msg) {
                     // `!` fails as erlang:send/2 does, with its frame.
                     let send = self.atoms.intern("send");
                     self.note_bif(proc, atom::ERLANG, send, &[to, msg]);
                     return Err(e);
                 }
-                proc.x[0] = msg;
+                xs[0] = msg;
             }
             Ins::PeekMessage(l, d) => match proc.mailbox.get(proc.save).copied() {
-                Some(msg) => write(proc, *d, msg),
+                Some(msg) => write(proc, xs, *d, msg),
                 None => return Ok(Flow::Goto(*l)),
             },
             Ins::NextMessage(l) => {
@@ -1166,7 +1184,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                     proc.wait_epoch += 1;
                     return Ok(Flow::Next);
                 }
-                let t = read(proc, *t);
+                let t = read(proc, xs, *t);
                 if t == Word::atom(atom::INFINITY) {
                     return Ok(Flow::Wait(*l));
                 }
@@ -1192,11 +1210,12 @@ impl<'w, L: Lock> Worker<'w, L> {
             Ins::RecvMark(k, d, _s) => match crate::lam::isa::MARK_KINDS[*k as usize] {
                 "reserve" => write(
                     proc,
+                    xs,
                     *d,
                     Word::small(proc.mailbox.len() as i64).expect("length"),
                 ),
                 "use" => {
-                    if let Some(mark) = read(proc, dst_src(*d)).as_small() {
+                    if let Some(mark) = read(proc, xs, dst_src(*d)).as_small() {
                         proc.save = (mark as usize).min(proc.mailbox.len());
                     }
                 }
@@ -1204,9 +1223,9 @@ impl<'w, L: Lock> Worker<'w, L> {
             },
             Ins::Spawn(k, arity) => {
                 let kind = crate::lam::isa::SPAWN_KINDS[*k as usize];
-                let args: Vec<Word> = proc.x[..*arity as usize].to_vec();
+                let args: Vec<Word> = xs[..*arity as usize].to_vec();
                 match self.spawn_call(proc, kind, &args) {
-                    Ok(w) => proc.x[0] = w,
+                    Ok(w) => xs[0] = w,
                     Err(e) => {
                         // It fails as the erlang:spawn* BIF it stands for.
                         let f = self.atoms.intern(kind);
@@ -1222,6 +1241,7 @@ impl<'w, L: Lock> Worker<'w, L> {
     pub(crate) fn import(
         &mut self,
         proc: &mut Proc,
+        xs: &Regs,
         m: &Arc<Loaded>,
         i: u32,
     ) -> Result<Callee, Exception> {
@@ -1234,19 +1254,21 @@ impl<'w, L: Lock> Worker<'w, L> {
                 let _ = m.resolved[i as usize].set(c);
                 Ok(c)
             }
-            None => Err(self.undef(proc, mo, f, a)),
+            None => Err(self.undef(proc, mo, f, &xs[..a as usize])),
         }
     }
 
     pub(crate) fn fun_callee(
         &mut self,
         proc: &mut Proc,
+        xs: &mut Regs,
         fun: Word,
         n: usize,
     ) -> Result<Callee, Exception> {
-        match fun_callee(&self.modules, &self.literals, proc, fun, n)? {
+        match fun_callee(&self.modules, &self.literals, &mut proc.heap, xs, fun, n)? {
             Ok(c) => Ok(c),
-            Err((mo, f, a)) => self.with_vm(|vm| vm.export_callee(proc, mo, f, a)),
+            // (`a` is `n`: `fun_callee` checked.)
+            Err((mo, f, a)) => self.with_vm(|vm| vm.export_callee(proc, mo, f, &xs[..a as usize])),
         }
     }
 
@@ -1255,15 +1277,16 @@ impl<'w, L: Lock> Worker<'w, L> {
     pub(crate) fn call_fun_callee(
         &mut self,
         proc: &mut Proc,
+        xs: &mut Regs,
         apply: bool,
         fun: Word,
         n: usize,
     ) -> Result<Callee, Exception> {
         if !apply {
-            return self.fun_callee(proc, fun, n);
+            return self.fun_callee(proc, xs, fun, n);
         }
-        let (module, function) = (proc.x[n], proc.x[n + 1]);
-        self.mfa_callee(proc, module, function, n)
+        let (module, function) = (xs[n], xs[n + 1]);
+        self.mfa_callee(proc, xs, module, function, n)
     }
 
     /// What calling `module:function` with `n` arguments enters (`badarg`
@@ -1271,6 +1294,7 @@ impl<'w, L: Lock> Worker<'w, L> {
     pub(crate) fn mfa_callee(
         &mut self,
         proc: &mut Proc,
+        xs: &Regs,
         module: Word,
         function: Word,
         n: usize,
@@ -1278,14 +1302,15 @@ impl<'w, L: Lock> Worker<'w, L> {
         let (Some(mo), Some(fu)) = (module.as_atom(), function.as_atom()) else {
             return Err(Exception::error(Word::atom(atom::BADARG)));
         };
-        self.with_vm(|vm| vm.export_callee(proc, mo, fu, n as u32))
+        self.with_vm(|vm| vm.export_callee(proc, mo, fu, &xs[..n]))
     }
 
+    /// Enters `callee` from the call instruction at `(mid, pc)`.
     pub(crate) fn enter(
         &mut self,
         proc: &mut Proc,
-        mid: u32,
-        pc: u32,
+        xs: &mut Regs,
+        (mid, pc): (u32, u32),
         callee: Callee,
         arity: usize,
         tail: bool,
@@ -1301,15 +1326,14 @@ impl<'w, L: Lock> Worker<'w, L> {
                 Ok(Flow::Enter(to_mod, entry))
             }
             Callee::Host(op) => {
-                let args: Vec<Word> = proc.x[..arity].to_vec();
                 // Where it is, for natives that look (process_info).
                 (proc.mid, proc.pc) = (mid, pc);
-                let r = self.with_vm(|vm| vm.host(proc, op, &args));
-                self.native_result(proc, mid, pc, r, tail)
+                let r = self.with_vm(|vm| vm.host(proc, op, &xs[..arity]));
+                self.native_result(proc, xs, mid, pc, r, tail)
             }
             Callee::Native(f) => {
-                let r = self.native(proc, f, arity);
-                self.native_result(proc, mid, pc, r, tail)
+                let r = self.native(proc, xs, f, arity);
+                self.native_result(proc, xs, mid, pc, r, tail)
             }
         }
     }
@@ -1317,6 +1341,7 @@ impl<'w, L: Lock> Worker<'w, L> {
     pub(crate) fn native_result(
         &mut self,
         proc: &mut Proc,
+        xs: &mut Regs,
         mid: u32,
         pc: u32,
         r: NativeResult,
@@ -1325,7 +1350,7 @@ impl<'w, L: Lock> Worker<'w, L> {
         {
             match r {
                 NativeResult::Value(v) => {
-                    proc.x[0] = v;
+                    xs[0] = v;
                     Ok(if tail { Flow::Return } else { Flow::Next })
                 }
                 NativeResult::Error(e) => Err(e),
@@ -1333,18 +1358,18 @@ impl<'w, L: Lock> Worker<'w, L> {
                 NativeResult::Apply(fun, fu, args) => {
                     // The call is made again if what it applies must wait:
                     // with the arguments it was given.
-                    let given: [Word; 3] = [proc.x[0], proc.x[1], proc.x[2]];
+                    let given: [Word; 3] = [xs[0], xs[1], xs[2]];
                     let n = args.len();
-                    proc.x[..n].copy_from_slice(&args);
+                    xs[..n].copy_from_slice(&args);
                     let callee = if fu == Word::NONE {
                         // apply(Fun, Args).
-                        self.fun_callee(proc, fun, n)
+                        self.fun_callee(proc, xs, fun, n)
                     } else {
-                        self.mfa_callee(proc, fun, fu, n)
+                        self.mfa_callee(proc, xs, fun, fu, n)
                     };
-                    let flow = self.enter(proc, mid, pc, callee?, n, tail);
+                    let flow = self.enter(proc, xs, (mid, pc), callee?, n, tail);
                     if let Ok(Flow::Retry) = flow {
-                        proc.x[..3].copy_from_slice(&given);
+                        xs[..3].copy_from_slice(&given);
                     }
                     flow
                 }
@@ -1353,8 +1378,8 @@ impl<'w, L: Lock> Worker<'w, L> {
     }
 
     /// `catch`'s value for the exception in x1..x3.
-    pub(crate) fn catch_value(&self, proc: &mut Proc) -> Word {
-        let (class, reason, raw) = (proc.x[1], proc.x[2], proc.x[3]);
+    pub(crate) fn catch_value(&self, proc: &mut Proc, xs: &Regs) -> Word {
+        let (class, reason, raw) = (xs[1], xs[2], xs[3]);
         let view = View {
             heap: &proc.heap,
             literals: &self.literals,
@@ -1373,9 +1398,8 @@ impl<'w, L: Lock> Worker<'w, L> {
         }
     }
 
-    pub(crate) fn gc(&self, proc: &mut Proc, live: usize) {
-        let live = live.min(proc.x.len());
-        let xs = &mut proc.x[..live];
+    pub(crate) fn gc(&self, proc: &mut Proc, xs: &mut Regs, live: usize) {
+        let xs = &mut xs[..live.min(FILE)];
         let mut dict: Vec<Word> = proc.dict.words();
         let mut mailbox: Vec<Word> = proc.mailbox.iter().copied().collect();
         let mut monitors: Vec<Word> = proc.sig.monitored_by.iter().map(|(r, _)| *r).collect();
@@ -1416,19 +1440,17 @@ impl<'w, L: Lock> Worker<'w, L> {
 pub(crate) fn fun_callee(
     modules: &[Arc<Loaded>],
     literals: &[Arc<Area>],
-    proc: &mut Proc,
+    heap: &mut Area,
+    xs: &mut impl ArgRegs,
     fun: Word,
     n: usize,
 ) -> Result<Result<Callee, (u32, u32, u32)>, Exception> {
     let badfun =
-        |proc: &mut Proc| Exception::error(proc.heap.tuple(0, &[Word::atom(atom::BADFUN), fun]));
+        |heap: &mut Area| Exception::error(heap.tuple(0, &[Word::atom(atom::BADFUN), fun]));
     if !fun.is_boxed() {
-        return Err(badfun(proc));
+        return Err(badfun(heap));
     }
-    let view = View {
-        heap: &proc.heap,
-        literals,
-    };
+    let view = View { heap, literals };
     let p = fun.ptr();
     let h = view.at(p, 0);
     match h.header_kind() {
@@ -1437,18 +1459,15 @@ pub(crate) fn fun_callee(
             let idx = view.at(p, 2).as_small().unwrap_or(0) as usize;
             let (entry, arity, nfree, _) = modules[mid].lambdas[idx];
             if (arity - nfree) as usize != n {
-                let args = list_of(&mut proc.heap, &proc.x[..n]);
-                let inner = proc.heap.tuple(0, &[fun, args]);
+                let args = list_of(heap, xs.args(n));
+                let inner = heap.tuple(0, &[fun, args]);
                 return Err(Exception::error(
-                    proc.heap.tuple(0, &[Word::atom(atom::BADARITY), inner]),
+                    heap.tuple(0, &[Word::atom(atom::BADARITY), inner]),
                 ));
             }
-            // A process not yet running holds only its live registers.
-            if proc.x.len() < n + nfree as usize {
-                proc.x.resize(n + nfree as usize, Word::NIL);
-            }
+            xs.room(n + nfree as usize);
             for k in 0..nfree as usize {
-                proc.x[n + k] = view.at(p, 4 + k);
+                xs.put(n + k, view.at(p, 4 + k));
             }
             Ok(Ok(Callee::Code(mid as u32, entry)))
         }
@@ -1460,15 +1479,51 @@ pub(crate) fn fun_callee(
             );
             let (mo, f) = (mo.as_atom().unwrap_or(0), f.as_atom().unwrap_or(0));
             if a as usize != n {
-                let args = list_of(&mut proc.heap, &proc.x[..n]);
-                let inner = proc.heap.tuple(0, &[fun, args]);
+                let args = list_of(heap, xs.args(n));
+                let inner = heap.tuple(0, &[fun, args]);
                 return Err(Exception::error(
-                    proc.heap.tuple(0, &[Word::atom(atom::BADARITY), inner]),
+                    heap.tuple(0, &[Word::atom(atom::BADARITY), inner]),
                 ));
             }
             Ok(Err((mo, f, a as u32)))
         }
-        _ => Err(badfun(proc)),
+        _ => Err(badfun(heap)),
+    }
+}
+
+/// Where a call's arguments and a fun's free variables are: a running
+/// process's register file, or the live registers of one not yet running.
+pub(crate) trait ArgRegs {
+    /// The first `n` registers.
+    fn args(&self, n: usize) -> &[Word];
+    /// Makes room for `n` registers.
+    fn room(&mut self, n: usize);
+    /// Sets register `i` (below the room made).
+    fn put(&mut self, i: usize, w: Word);
+}
+
+impl ArgRegs for Regs {
+    fn args(&self, n: usize) -> &[Word] {
+        &self[..n]
+    }
+    fn room(&mut self, _n: usize) {}
+    fn put(&mut self, i: usize, w: Word) {
+        self[i] = w;
+    }
+}
+
+/// A process not yet running holds only its live registers.
+impl ArgRegs for Vec<Word> {
+    fn args(&self, n: usize) -> &[Word] {
+        &self[..n]
+    }
+    fn room(&mut self, n: usize) {
+        if self.len() < n {
+            self.resize(n, Word::NIL);
+        }
+    }
+    fn put(&mut self, i: usize, w: Word) {
+        self[i] = w;
     }
 }
 

@@ -7,7 +7,7 @@
 //! module, name and arity.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use crate::vm::term::atoms::Atoms;
 use crate::vm::term::exception::Exception;
@@ -29,6 +29,86 @@ pub struct Ctx<'a> {
     pub code: &'a dyn CodeInfo,
     /// Old-style binary construction under way (see `Proc::building`).
     pub building: &'a mut Option<(Word, usize)>,
+    /// The VM's environment variables.
+    pub env: &'a Env,
+}
+
+/// The VM's own copy of the operating system's environment, shared by all
+/// its processes as on the BEAM: what `os:getenv` reads and `os:putenv` and
+/// `os:unsetenv` change. It is copied from the process environment when the
+/// VM starts, so the VM never changes the real one (which other threads may
+/// be reading: `std::env::set_var` is unsafe for that reason).
+#[derive(Debug, Default)]
+pub struct Env(RwLock<Vec<(String, String)>>);
+
+impl Env {
+    /// A copy of this process's environment, in its order (a name or value
+    /// that is not UTF-8 is read lossily).
+    pub fn from_process() -> Env {
+        let vars = std::env::vars_os()
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.to_string_lossy().into_owned(),
+                )
+            })
+            .collect();
+        Env(RwLock::new(vars))
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<(String, String)>> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Vec<(String, String)>> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The value of `name`, if it is set.
+    pub fn get(&self, name: &str) -> Option<String> {
+        let vars = self.read();
+        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    /// Every variable, in order: a new one comes last, as `setenv` puts it.
+    pub fn vars(&self) -> Vec<(String, String)> {
+        self.read().clone()
+    }
+
+    /// Sets `name` to `value`.
+    pub fn set(&self, name: &str, value: &str) {
+        let mut vars = self.write();
+        match vars.iter_mut().find(|(k, _)| k == name) {
+            Some((_, v)) => *v = value.to_string(),
+            None => vars.push((name.to_string(), value.to_string())),
+        }
+    }
+
+    /// Removes `name`, if it is set.
+    pub fn remove(&self, name: &str) {
+        self.write().retain(|(k, _)| k != name);
+    }
+}
+
+/// The debugging output asked for by `LAM_DEBUG_*` variables, read once
+/// when the VM starts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DebugFlags {
+    /// `LAM_DEBUG_PROCS`: report each exception a process raises and each
+    /// abnormal exit.
+    pub procs: bool,
+    /// `LAM_DEBUG_UNDEF`: report each call of an undefined function.
+    pub undef: bool,
+}
+
+impl DebugFlags {
+    /// The flags set in `env`.
+    pub fn from_env(env: &Env) -> DebugFlags {
+        DebugFlags {
+            procs: env.get("LAM_DEBUG_PROCS").is_some(),
+            undef: env.get("LAM_DEBUG_UNDEF").is_some(),
+        }
+    }
 }
 
 impl Ctx<'_> {

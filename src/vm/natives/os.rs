@@ -1,4 +1,5 @@
-//! The `os` module's BIFs: clocks, the process id and the environment.
+//! The `os` module's BIFs: clocks, the process id and the environment (the
+//! VM's own copy, [`Env`](crate::vm::native::Env)).
 
 use crate::vm::native::{Ctx, Native, NativeResult, badarg, boolean};
 use crate::vm::natives::helpers::{int_word, string_list};
@@ -22,11 +23,16 @@ pub const NATIVES: &[Native] = &[
     Native::heap("os", "unsetenv", 1, unsetenv_1),
 ];
 
+/// Whether `name` can name a variable (the empty name can, as on the BEAM).
+fn name_ok(name: &str) -> bool {
+    !name.contains(['=', '\0'])
+}
+
 fn getenv(c: &mut Ctx, name: Word) -> NativeResult {
     match string_of(&c.view(), name) {
-        Some(n) if !n.is_empty() && !n.contains('=') => match std::env::var(&n) {
-            Ok(val) => Value(string_list(c, &val)),
-            Err(_) => Value(Word::atom(crate::vm::term::atoms::atom::FALSE)),
+        Some(n) if name_ok(&n) => match c.env.get(&n) {
+            Some(val) => Value(string_list(c, &val)),
+            None => Value(Word::atom(crate::vm::term::atoms::atom::FALSE)),
         },
         _ => badarg(),
     }
@@ -57,13 +63,18 @@ fn getenv_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn getenv_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
-    let all: Vec<String> = std::env::vars().map(|(k, v)| format!("{k}={v}")).collect();
+    let all: Vec<String> = c
+        .env
+        .vars()
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     let ws: Vec<Word> = all.iter().map(|s| string_list(c, s)).collect();
     Value(list_of(c.heap, &ws))
 }
 
 fn env_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
-    let all: Vec<(String, String)> = std::env::vars().collect();
+    let all = c.env.vars();
     let ws: Vec<Word> = all
         .iter()
         .map(|(k, v)| {
@@ -78,8 +89,8 @@ fn putenv_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let v = c.view();
     match (string_of(&v, a[0]), string_of(&v, a[1])) {
         // The environment belongs to the whole VM, as on the BEAM.
-        (Some(k), Some(x)) if !k.is_empty() && !k.contains(['=', '\0']) && !x.contains('\0') => {
-            unsafe { std::env::set_var(k, x) };
+        (Some(k), Some(x)) if name_ok(&k) && !x.contains('\0') => {
+            c.env.set(&k, &x);
             boolean(true)
         }
         _ => badarg(),
@@ -88,8 +99,8 @@ fn putenv_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 
 fn unsetenv_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     match string_of(&c.view(), a[0]) {
-        Some(k) if !k.is_empty() && !k.contains(['=', '\0']) => {
-            unsafe { std::env::remove_var(k) };
+        Some(k) if name_ok(&k) => {
+            c.env.remove(&k);
             boolean(true)
         }
         _ => badarg(),

@@ -186,7 +186,7 @@ impl Vm {
                 if e.class != atom::EXIT {
                     self.error_report(&p, reason);
                 }
-                if std::env::var_os("LAM_DEBUG_PROCS").is_some() {
+                if self.debug.procs {
                     let v = View {
                         heap: &p.heap,
                         literals: &self.literals,

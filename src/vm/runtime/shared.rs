@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::vm::code::loader::{Callee, Loaded};
 use crate::vm::exec::Shared;
 use crate::vm::exec::proc::Proc;
-use crate::vm::native::{HostOp, NativeResult};
+use crate::vm::native::{DebugFlags, Env, HostOp, NativeResult};
 use crate::vm::runtime::proc_natives::host;
 use crate::vm::runtime::vm::Vm;
 use crate::vm::term::atoms::Atoms;
@@ -20,6 +20,14 @@ impl Shared for Vm {
         &self.atoms
     }
 
+    fn env(&self) -> &Arc<Env> {
+        &self.env
+    }
+
+    fn debug(&self) -> DebugFlags {
+        self.debug
+    }
+
     fn code(&self) -> (&[Arc<Loaded>], &[Arc<Area>]) {
         (&self.modules, &self.literals)
     }
@@ -28,8 +36,8 @@ impl Shared for Vm {
         Vm::resolve(self, module, function, arity)
     }
 
-    fn undef(&mut self, proc: &mut Proc, module: u32, function: u32, arity: u32) -> Exception {
-        Vm::undef(self, proc, module, function, arity)
+    fn undef(&mut self, proc: &mut Proc, module: u32, function: u32, args: &[Word]) -> Exception {
+        Vm::undef(self, proc, module, function, args)
     }
 
     fn export_callee(
@@ -37,9 +45,9 @@ impl Shared for Vm {
         proc: &mut Proc,
         module: u32,
         function: u32,
-        arity: u32,
+        args: &[Word],
     ) -> Result<Callee, Exception> {
-        Vm::export_callee(self, proc, module, function, arity)
+        Vm::export_callee(self, proc, module, function, args)
     }
 
     fn send(&mut self, from: &mut Proc, to: Word, msg: Word) -> Result<(), Exception> {

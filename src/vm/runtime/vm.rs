@@ -79,6 +79,10 @@ pub struct Vm {
     pub halted: Option<i32>,
     /// Receive timeouts and message timers.
     pub(crate) timers: crate::vm::runtime::timers::Timers,
+    /// The VM's environment variables (copied from the process's at start).
+    pub(crate) env: Arc<crate::vm::native::Env>,
+    /// The debugging output the environment asked for at start.
+    pub(crate) debug: crate::vm::native::DebugFlags,
 }
 
 /// What erl's boot leaves in `persistent_term` that library code reads:
@@ -153,6 +157,8 @@ impl Vm {
     }
 
     pub(crate) fn bare(code_path: Vec<std::path::PathBuf>) -> Vm {
+        let env = crate::vm::native::Env::from_process();
+        let debug = crate::vm::native::DebugFlags::from_env(&env);
         Vm {
             atoms: Arc::new(Atoms::new()),
             modules: Vec::new(),
@@ -182,6 +188,8 @@ impl Vm {
             persistent: boot_persistent_terms(),
             halted: None,
             timers: Default::default(),
+            env: Arc::new(env),
+            debug,
         }
     }
 
@@ -243,7 +251,7 @@ impl Vm {
         }
         let id = self.module(module)?;
         let entry = *self.modules[id as usize].exports.get(&(function, arity))?;
-        if std::env::var_os("LAM_DEBUG_UNDEF").is_some()
+        if self.debug.undef
             && matches!(
                 &*mn,
                 "erlang" | "math" | "unicode" | "binary" | "erts_internal"
@@ -278,7 +286,10 @@ impl Vm {
                 root.mid = m;
                 root.pc = entry;
             }
-            _ => return Err(self.undef(&mut root, module, function, n as u32)),
+            _ => {
+                let args = root.x.clone();
+                return Err(self.undef(&mut root, module, function, &args));
+            }
         }
         let root_pid = root.pid;
         self.procs.insert(root_pid, root);
@@ -740,10 +751,18 @@ impl Vm {
                 }
                 let f = view.copy_into(f, &mut child.heap);
                 if zero_arity {
-                    match fun_callee(&self.modules, &self.literals, &mut child, f, 0) {
+                    match fun_callee(
+                        &self.modules,
+                        &self.literals,
+                        &mut child.heap,
+                        &mut child.x,
+                        f,
+                        0,
+                    ) {
                         Ok(Ok(c)) => c,
-                        Ok(Err((mo, f, a))) => self
-                            .export_callee(&mut child, mo, f, a)
+                        // (Arity 0: `fun_callee` checked.)
+                        Ok(Err((mo, f, _))) => self
+                            .export_callee(&mut child, mo, f, &[])
                             .map_err(|_| badarg())?,
                         Err(_) => return Err(badarg()),
                     }
@@ -777,7 +796,8 @@ impl Vm {
                 None => {
                     // The process exists and dies with undef at its first
                     // instruction, once the caller has linked or monitored it.
-                    let e = self.undef(&mut child, m, f, args.len() as u32);
+                    let copied = child.x.clone();
+                    let e = self.undef(&mut child, m, f, &copied);
                     // Nothing ran: the missing function is the only frame.
                     child.drop_current = true;
                     let trace = self.trace(&mut child, 0, 0);
@@ -816,13 +836,13 @@ impl Vm {
         proc: &mut Proc,
         module: u32,
         function: u32,
-        arity: u32,
+        args: &[Word],
     ) -> Exception {
+        let arity = args.len();
         // The missing function is the top frame, with the arguments it was given.
-        let args = proc.x[..arity as usize].to_vec();
-        let args = list_of(&mut proc.heap, &args);
+        let args = list_of(&mut proc.heap, args);
         proc.bif_frame = Some((module, function, args, false));
-        if std::env::var_os("LAM_DEBUG_UNDEF").is_some() {
+        if self.debug.undef {
             eprintln!(
                 "lam: undefined function {}:{}/{arity}{}",
                 self.atoms.name(module),
@@ -845,10 +865,10 @@ impl Vm {
         proc: &mut Proc,
         mo: u32,
         f: u32,
-        a: u32,
+        args: &[Word],
     ) -> Result<Callee, Exception> {
-        self.resolve(mo, f, a)
-            .ok_or_else(|| self.undef(proc, mo, f, a))
+        self.resolve(mo, f, args.len() as u32)
+            .ok_or_else(|| self.undef(proc, mo, f, args))
     }
 }
 
