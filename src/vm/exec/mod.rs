@@ -9,6 +9,7 @@ use std::ops::DerefMut;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::vm::code::kinds::SpawnKind;
 use crate::vm::code::loader::{Callee, Loaded};
 use crate::vm::exec::proc::Proc;
 use crate::vm::native::{DebugFlags, Env, HostOp, NativeResult};
@@ -44,9 +45,9 @@ pub trait Shared {
     ) -> Result<Callee, Exception>;
     /// Sends `msg` (in `from`'s heap) to `to`.
     fn send(&mut self, from: &mut Proc, to: Word, msg: Word) -> Result<(), Exception>;
-    /// The `spawn` instruction of `kind` (`spawn`, `spawn_link`,
-    /// `spawn_monitor`) with its arguments.
-    fn spawn(&mut self, proc: &mut Proc, kind: &str, args: &[Word]) -> Result<Word, Exception>;
+    /// The `spawn` instruction of `kind` with its arguments.
+    fn spawn(&mut self, proc: &mut Proc, kind: SpawnKind, args: &[Word])
+    -> Result<Word, Exception>;
     /// A host native: the runtime carries out `op` for `proc`.
     fn host(&mut self, proc: &mut Proc, op: HostOp, args: &[Word]) -> NativeResult;
     /// A receive timeout for `pid`'s wait number `epoch`.

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::vm::code::kinds::{FailKind, FunKind, MapKind, MarkKind, SelectKind, SpawnKind};
 use crate::vm::code::loader::{Callee, Dst, Ins, Loaded, NOFAIL, Src, Target};
 use crate::vm::exec::proc::{
     BUDGET, FILE, Frame, Handler, Outcome, Proc, Regs, Ret, handler_marker,
@@ -105,7 +106,7 @@ impl<'w, L: Lock> Worker<'w, L> {
     pub(crate) fn spawn_call(
         &mut self,
         proc: &mut Proc,
-        kind: &str,
+        kind: SpawnKind,
         args: &[Word],
     ) -> Result<Word, Exception> {
         self.with_vm(|vm| vm.spawn(proc, kind, args))
@@ -279,20 +280,24 @@ impl<'w, L: Lock> Worker<'w, L> {
                     }
                     // The call itself is the next instruction: when the process
                     // must yield or collect first, that instruction does it.
-                    Ins::MoveCall(tail, l, s, d) => {
-                        wr!(*d, rd!(*s));
+                    Ins::MoveCall { tail, to, src, dst } => {
+                        wr!(*dst, rd!(*src));
                         pc += 1;
                         if can_call!() {
-                            call_local!(*tail, *l);
+                            call_local!(*tail, *to);
                         }
                         continue;
                     }
-                    Ins::Move2Call(tail, l, s1, d1, s2, d2) => {
+                    Ins::Move2Call {
+                        tail,
+                        to,
+                        moves: [(s1, d1), (s2, d2)],
+                    } => {
                         wr!(*d1, rd!(*s1));
                         wr!(*d2, rd!(*s2));
                         pc += 2;
                         if can_call!() {
-                            call_local!(*tail, *l);
+                            call_local!(*tail, *to);
                         }
                         continue;
                     }
@@ -762,36 +767,46 @@ impl<'w, L: Lock> Worker<'w, L> {
                     return Ok(Flow::Goto(*fail));
                 }
             }
-            Ins::Select(arity, s, fail, table) => {
-                let v = read(proc, xs, *s);
+            Ins::Select {
+                kind,
+                src,
+                fail,
+                table,
+            } => {
+                let v = read(proc, xs, *src);
                 let view = View {
                     heap: &proc.heap,
                     literals: &self.literals,
                 };
-                let key = if *arity {
-                    match view.tuple(v) {
+                let key = match kind {
+                    SelectKind::TupleArity => match view.tuple(v) {
                         Some(t) => Word::small(t.len() as i64).expect("arity"),
                         None => return Ok(Flow::Goto(*fail)),
-                    }
-                } else {
-                    v
+                    },
+                    SelectKind::Value => v,
                 };
                 let hit = table
                     .iter()
                     .find(|(w, _)| compare::exact_eq(&view, &self.atoms, *w, key));
                 return Ok(Flow::Goto(hit.map_or(*fail, |(_, l)| *l)));
             }
-            Ins::Call(..) | Ins::TailCall(..) | Ins::CallFun(..) | Ins::CallFunLast(..)
+            Ins::Call(..) | Ins::TailCall(..) | Ins::CallFun { .. } | Ins::CallFunLast { .. }
                 if proc.reductions >= BUDGET =>
             {
                 // The call runs when the process is next scheduled: its
                 // arguments (and the fun) are what must be kept.
                 proc.live_x = match &m.code[pc as usize] {
-                    Ins::CallFun(_, arity, Src::X(r), _)
-                    | Ins::CallFunLast(_, arity, Src::X(r)) => {
-                        (*arity as usize).max(*r as usize + 1)
+                    Ins::CallFun {
+                        arity,
+                        fun: Src::X(r),
+                        ..
                     }
-                    Ins::CallFun(_, arity, ..) | Ins::CallFunLast(_, arity, _) => *arity as usize,
+                    | Ins::CallFunLast {
+                        arity,
+                        fun: Src::X(r),
+                        ..
+                    } => (*arity as usize).max(*r as usize + 1),
+                    Ins::CallFun { arity, .. } | Ins::CallFunLast { arity, .. } => *arity as usize,
                     Ins::Call(arity, _) | Ins::TailCall(arity, _) => *arity as usize,
                     _ => 0,
                 };
@@ -834,11 +849,11 @@ impl<'w, L: Lock> Worker<'w, L> {
                 }
                 return r;
             }
-            Ins::CallFunLast(apply, arity, f) => {
+            Ins::CallFunLast { kind, arity, fun } => {
                 proc.reductions += 1;
                 let n = *arity as usize;
                 // The fun is read before its frame goes: it may be in y.
-                let callee = self.call_fun_callee(proc, xs, *apply, read(proc, xs, *f), n)?;
+                let callee = self.call_fun_callee(proc, xs, *kind, read(proc, xs, *fun), n)?;
                 if !matches!(callee, Callee::Code(..)) {
                     // A native returns to the deallocate and return that
                     // follow (and one that must wait finds its frame).
@@ -847,14 +862,23 @@ impl<'w, L: Lock> Worker<'w, L> {
                 proc.pop_frame();
                 return self.enter(proc, xs, (m.id, pc), callee, n, true);
             }
-            Ins::CallFun(apply, arity, f, tail) => {
+            Ins::CallFun {
+                kind,
+                arity,
+                fun,
+                tail,
+            } => {
                 proc.reductions += 1;
                 let n = *arity as usize;
-                let callee = self.call_fun_callee(proc, xs, *apply, read(proc, xs, *f), n)?;
+                let callee = self.call_fun_callee(proc, xs, *kind, read(proc, xs, *fun), n)?;
                 return self.enter(proc, xs, (m.id, pc), callee, n, *tail);
             }
             Ins::Return => return Ok(Flow::Return),
-            Ins::Move2(s1, d1, s2, d2) | Ins::Move2Call(_, _, s1, d1, s2, d2) => {
+            Ins::Move2(s1, d1, s2, d2)
+            | Ins::Move2Call {
+                moves: [(s1, d1), (s2, d2)],
+                ..
+            } => {
                 let v = read(proc, xs, *s1);
                 write(proc, xs, *d1, v);
                 let v = read(proc, xs, *s2);
@@ -862,7 +886,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                 return Ok(Flow::Goto(pc + 2));
             }
             // The run loop does the call too; here, the call that follows does.
-            Ins::MoveCall(_, _, s, d) => write(proc, xs, *d, read(proc, xs, *s)),
+            Ins::MoveCall { src, dst, .. } => write(proc, xs, *dst, read(proc, xs, *src)),
             Ins::DeallocReturn => {
                 proc.pop_frame();
                 return Ok(Flow::Return);
@@ -1016,8 +1040,14 @@ impl<'w, L: Lock> Worker<'w, L> {
                 write(proc, xs, *h, hv);
                 write(proc, xs, *t, tv);
             }
-            Ins::PutMap(exact, fail, s, d, pairs) => {
-                let map = read(proc, xs, *s);
+            Ins::PutMap {
+                kind,
+                fail,
+                src,
+                dst,
+                pairs,
+            } => {
+                let map = read(proc, xs, *src);
                 let kv: Vec<(Word, Word)> = pairs
                     .iter()
                     .map(|(k, v)| (read(proc, xs, *k), read(proc, xs, *v)))
@@ -1028,9 +1058,9 @@ impl<'w, L: Lock> Worker<'w, L> {
                     &self.atoms,
                     map,
                     &kv,
-                    *exact,
+                    *kind == MapKind::Exact,
                 ) {
-                    Ok(w) => write(proc, xs, *d, w),
+                    Ok(w) => write(proc, xs, *dst, w),
                     Err(e) => return fail_or(*fail, e),
                 }
             }
@@ -1129,19 +1159,19 @@ impl<'w, L: Lock> Worker<'w, L> {
             Ins::Fail(k, v) => {
                 let v = read(proc, xs, *v);
                 let tag = |a: u32, proc: &mut Proc| proc.heap.tuple(0, &[Word::atom(a), v]);
-                let reason = match crate::lam::isa::FAIL_KINDS[*k as usize] {
-                    "badmatch" => tag(atom::BADMATCH, proc),
-                    "case_clause" => tag(atom::CASE_CLAUSE, proc),
-                    "try_clause" => tag(atom::TRY_CLAUSE, proc),
-                    "badrecord" => tag(atom::BADRECORD, proc),
-                    "if_clause" => Word::atom(atom::IF_CLAUSE),
-                    "function_clause" => {
+                let reason = match k {
+                    FailKind::Badmatch => tag(atom::BADMATCH, proc),
+                    FailKind::CaseClause => tag(atom::CASE_CLAUSE, proc),
+                    FailKind::TryClause => tag(atom::TRY_CLAUSE, proc),
+                    FailKind::Badrecord => tag(atom::BADRECORD, proc),
+                    FailKind::IfClause => Word::atom(atom::IF_CLAUSE),
+                    FailKind::FunctionClause => {
                         let arity = m.function_at(pc).map_or(0, |(_, a)| a as usize);
                         let args = xs[..arity].to_vec();
                         proc.clause_args = Some(list_of(&mut proc.heap, &args));
                         Word::atom(atom::FUNCTION_CLAUSE)
                     }
-                    _ => v,
+                    FailKind::Unsupported => v,
                 };
                 return Err(Exception::error(reason));
             }
@@ -1207,28 +1237,27 @@ impl<'w, L: Lock> Worker<'w, L> {
                     }
                 }
             }
-            Ins::RecvMark(k, d, _s) => match crate::lam::isa::MARK_KINDS[*k as usize] {
-                "reserve" => write(
+            Ins::RecvMark(k, d) => match k {
+                MarkKind::Reserve => write(
                     proc,
                     xs,
                     *d,
                     Word::small(proc.mailbox.len() as i64).expect("length"),
                 ),
-                "use" => {
+                MarkKind::Use => {
                     if let Some(mark) = read(proc, xs, dst_src(*d)).as_small() {
                         proc.save = (mark as usize).min(proc.mailbox.len());
                     }
                 }
-                _ => {}
+                MarkKind::Bind | MarkKind::Clear => {}
             },
             Ins::Spawn(k, arity) => {
-                let kind = crate::lam::isa::SPAWN_KINDS[*k as usize];
                 let args: Vec<Word> = xs[..*arity as usize].to_vec();
-                match self.spawn_call(proc, kind, &args) {
+                match self.spawn_call(proc, *k, &args) {
                     Ok(w) => xs[0] = w,
                     Err(e) => {
                         // It fails as the erlang:spawn* BIF it stands for.
-                        let f = self.atoms.intern(kind);
+                        let f = self.atoms.intern(k.name());
                         self.note_bif(proc, atom::ERLANG, f, &args);
                         return Err(e);
                     }
@@ -1272,17 +1301,17 @@ impl<'w, L: Lock> Worker<'w, L> {
         }
     }
 
-    /// What `call_fun` calls: `fun` with `n` arguments, or (`apply`) the
+    /// What `call_fun` calls: `fun` with `n` arguments, or (`Apply`) the
     /// function named by the two registers after the arguments.
     pub(crate) fn call_fun_callee(
         &mut self,
         proc: &mut Proc,
         xs: &mut Regs,
-        apply: bool,
+        kind: FunKind,
         fun: Word,
         n: usize,
     ) -> Result<Callee, Exception> {
-        if !apply {
+        if kind == FunKind::Fun {
             return self.fun_callee(proc, xs, fun, n);
         }
         let (module, function) = (xs[n], xs[n + 1]);
