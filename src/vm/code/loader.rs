@@ -155,7 +155,10 @@ pub enum Ins {
     Move2Call {
         tail: bool,
         to: u32,
-        moves: [(Src, Dst); 2],
+        s1: Src,
+        d1: Dst,
+        s2: Src,
+        d2: Dst,
     },
     // The commonest arithmetic and tests, one variant each, so that the
     // dispatch itself selects the operation (no second jump on a kind).
@@ -201,7 +204,10 @@ fn fuse(code: &mut [Ins]) {
                 Some((tail, to)) => Ins::Move2Call {
                     tail,
                     to,
-                    moves: [(*s1, *d1), (*s2, *d2)],
+                    s1: *s1,
+                    d1: *d1,
+                    s2: *s2,
+                    d2: *d2,
                 },
                 None => Ins::Move2(*s1, *d1, *s2, *d2),
             },

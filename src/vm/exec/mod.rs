@@ -1,7 +1,21 @@
-//! Layer 6, exec: the run loop and the instruction bodies, the per-process
-//! state they work on, and stack traces.
+//! Layer 6, exec: the run loop (`run.rs`) and the instruction bodies, one
+//! file per kind of instruction (`data`, `frames`, `compare`, `calls`,
+//! `binaries`, `floats`, `maps`, `exceptions`, `messages`, with what they
+//! share in `regs` and `flow`), the per-process state they work on, and
+//! stack traces.
 
+mod binaries;
+pub mod calls;
+mod compare;
+mod data;
+mod exceptions;
+mod floats;
+mod flow;
+mod frames;
+mod maps;
+mod messages;
 pub mod proc;
+mod regs;
 pub mod run;
 pub mod trace;
 
