@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 use crate::lam::isa::{FLOAT_REG_BASE, LamOp, Operand, X_REGS};
 use crate::lam::module::Module;
 use crate::term::Term;
+use crate::vm::code::kinds::{FailKind, FunKind, MapKind, MarkKind, SelectKind, SpawnKind};
 use crate::vm::native::{CodeInfo, LambdaInfo, Registry};
 use crate::vm::ops::arith::ArithOp;
 use crate::vm::ops::bs::BsOp;
@@ -66,10 +67,23 @@ pub enum Ins {
     Test1(TestOp, u32, Src),
     /// A test of two arguments (comparisons), without the indirection.
     Test2(TestOp, u32, Src, Src),
-    Select(bool, Src, u32, Box<[(Word, u32)]>),
+    /// Jumps to the label paired with `src`'s value (or its tuple arity),
+    /// else to `fail`.
+    Select {
+        kind: SelectKind,
+        src: Src,
+        fail: u32,
+        table: Box<[(Word, u32)]>,
+    },
     Call(u32, Target),
     TailCall(u32, Target),
-    CallFun(bool, u32, Src, bool),
+    /// `call_fun` (or, with `tail`, `tail_call_fun`).
+    CallFun {
+        kind: FunKind,
+        arity: u32,
+        fun: Src,
+        tail: bool,
+    },
     Return,
     Bif(u32, u32, Box<[Src]>, Dst),
     /// A `bif` whose import is a heap-only native, resolved at link time:
@@ -80,22 +94,29 @@ pub enum Ins {
     GetElement(Src, u32, Dst),
     Cons(Src, Src, Dst),
     SplitList(Src, Dst, Dst),
-    PutMap(bool, u32, Src, Dst, Box<[(Src, Src)]>),
+    PutMap {
+        kind: MapKind,
+        fail: u32,
+        src: Src,
+        dst: Dst,
+        pairs: Box<[(Src, Src)]>,
+    },
     GetMap(u32, Src, Box<[(Src, Dst)]>),
     MakeFun(u32, Dst, Box<[Src]>),
     Try(Dst, u32),
     TryEnd(Dst),
     CatchEnd(Dst),
     Raise(Src, Src, Src),
-    Fail(u8, Src),
+    Fail(FailKind, Src),
     SelfPid(Dst),
     Send,
     PeekMessage(u32, Dst),
     NextMessage(u32),
     RemoveMessage,
     Wait(u32, Src),
-    RecvMark(u8, Dst, Src),
-    Spawn(u8, u32),
+    /// Only `reserve` and `use` do anything (the register is all a mark is).
+    RecvMark(MarkKind, Dst),
+    Spawn(SpawnKind, u32),
     // Float registers (LAM's x1024 and up) hold raw f64 bits, never terms:
     // the loader gives every instruction that touches one a form of its own,
     // so float arithmetic allocates nothing. Register numbers are absolute.
@@ -117,12 +138,28 @@ pub enum Ins {
     /// `call_fun` then `deallocate`, `return`: a tail call (as the BEAM's
     /// loader makes it, so the caller's frame is gone from stack traces
     /// there too).
-    CallFunLast(bool, u32, Src),
-    /// `move` then a local `call` (or `tail_call`, when the flag is set) to
-    /// the label: the moves that set up a call's arguments cost no dispatch.
-    MoveCall(bool, u32, Src, Dst),
+    CallFunLast {
+        kind: FunKind,
+        arity: u32,
+        fun: Src,
+    },
+    /// `move` then a local `call` (or `tail_call`, with `tail`) to `to`:
+    /// the moves that set up a call's arguments cost no dispatch.
+    MoveCall {
+        tail: bool,
+        to: u32,
+        src: Src,
+        dst: Dst,
+    },
     /// `move`, `move`, then a local `call` or `tail_call`.
-    Move2Call(bool, u32, Src, Dst, Src, Dst),
+    Move2Call {
+        tail: bool,
+        to: u32,
+        s1: Src,
+        d1: Dst,
+        s2: Src,
+        d2: Dst,
+    },
     // The commonest arithmetic and tests, one variant each, so that the
     // dispatch itself selects the operation (no second jump on a kind).
     /// `arith add`: fail label, operands, destination.
@@ -164,11 +201,23 @@ fn fuse(code: &mut [Ins]) {
     for i in 0..code.len() {
         let fused = match (&code[i], code.get(i + 1)) {
             (Ins::Move(s1, d1), Some(Ins::Move(s2, d2))) => match local_call(code, i + 2) {
-                Some((tail, l)) => Ins::Move2Call(tail, l, *s1, *d1, *s2, *d2),
+                Some((tail, to)) => Ins::Move2Call {
+                    tail,
+                    to,
+                    s1: *s1,
+                    d1: *d1,
+                    s2: *s2,
+                    d2: *d2,
+                },
                 None => Ins::Move2(*s1, *d1, *s2, *d2),
             },
             (Ins::Move(s, d), _) => match local_call(code, i + 1) {
-                Some((tail, l)) => Ins::MoveCall(tail, l, *s, *d),
+                Some((tail, to)) => Ins::MoveCall {
+                    tail,
+                    to,
+                    src: *s,
+                    dst: *d,
+                },
                 None => continue,
             },
             (Ins::Deallocate, Some(Ins::Return)) => Ins::DeallocReturn,
@@ -177,11 +226,19 @@ fn fuse(code: &mut [Ins]) {
             {
                 Ins::ListSplit(*fail, *s, *h, *t)
             }
-            (Ins::CallFun(apply, n, f, false), Some(Ins::Deallocate))
-                if matches!(code.get(i + 2), Some(Ins::Return)) =>
-            {
-                Ins::CallFunLast(*apply, *n, *f)
-            }
+            (
+                Ins::CallFun {
+                    kind,
+                    arity,
+                    fun,
+                    tail: false,
+                },
+                Some(Ins::Deallocate),
+            ) if matches!(code.get(i + 2), Some(Ins::Return)) => Ins::CallFunLast {
+                kind: *kind,
+                arity: *arity,
+                fun: *fun,
+            },
             _ => continue,
         };
         code[i] = fused;
@@ -283,6 +340,12 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
     // The validator checked every kind against its instruction's table.
     let arith_op = |o: &Operand| ArithOp::from_index(kind(o)).expect("a validated arith kind");
     let test_op = |o: &Operand| TestOp::from_index(kind(o)).expect("a validated test kind");
+    let select_kind = |o: &Operand| SelectKind::from_index(kind(o)).expect("validated");
+    let fun_kind = |o: &Operand| FunKind::from_index(kind(o)).expect("validated");
+    let map_kind = |o: &Operand| MapKind::from_index(kind(o)).expect("validated");
+    let fail_kind = |o: &Operand| FailKind::from_index(kind(o)).expect("validated");
+    let mark_kind = |o: &Operand| MarkKind::from_index(kind(o)).expect("validated");
+    let spawn_kind = |o: &Operand| SpawnKind::from_index(kind(o)).expect("validated");
     let list = |o: &Operand| -> Vec<Operand> {
         match o {
             Operand::List(items) => items.to_vec(),
@@ -393,16 +456,21 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
                         (w, label(&p[1]))
                     })
                     .collect();
-                Ins::Select(kind(&a[0]) == 1, src(&a[1]), label(&a[2]), table)
+                Ins::Select {
+                    kind: select_kind(&a[0]),
+                    src: src(&a[1]),
+                    fail: label(&a[2]),
+                    table,
+                }
             }
             LamOp::Call => Ins::Call(num(&a[0]), target(&a[1])),
             LamOp::TailCall => Ins::TailCall(num(&a[0]), target(&a[1])),
-            LamOp::CallFun | LamOp::TailCallFun => Ins::CallFun(
-                kind(&a[0]) == 1,
-                num(&a[1]),
-                src(&a[2]),
-                ins.op == LamOp::TailCallFun,
-            ),
+            LamOp::CallFun | LamOp::TailCallFun => Ins::CallFun {
+                kind: fun_kind(&a[0]),
+                arity: num(&a[1]),
+                fun: src(&a[2]),
+                tail: ins.op == LamOp::TailCallFun,
+            },
             LamOp::Return => Ins::Return,
             LamOp::Bif => {
                 let Operand::Import(i) = a[0] else {
@@ -448,13 +516,13 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
                     .chunks(2)
                     .map(|p| (src(&p[0]), src(&p[1])))
                     .collect();
-                Ins::PutMap(
-                    kind(&a[0]) == 1,
-                    label(&a[1]),
-                    src(&a[2]),
-                    dst(&a[3]),
+                Ins::PutMap {
+                    kind: map_kind(&a[0]),
+                    fail: label(&a[1]),
+                    src: src(&a[2]),
+                    dst: dst(&a[3]),
                     pairs,
-                )
+                }
             }
             LamOp::GetMap => {
                 let pairs = list(&a[2])
@@ -472,15 +540,15 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
             LamOp::TryEnd => Ins::TryEnd(dst(&a[0])),
             LamOp::CatchEnd => Ins::CatchEnd(dst(&a[0])),
             LamOp::Raise => Ins::Raise(src(&a[0]), src(&a[1]), src(&a[2])),
-            LamOp::Fail => Ins::Fail(kind(&a[0]), src(&a[1])),
+            LamOp::Fail => Ins::Fail(fail_kind(&a[0]), src(&a[1])),
             LamOp::SelfPid => Ins::SelfPid(dst(&a[0])),
             LamOp::Send => Ins::Send,
             LamOp::PeekMessage => Ins::PeekMessage(label(&a[0]), dst(&a[1])),
             LamOp::NextMessage => Ins::NextMessage(label(&a[0])),
             LamOp::RemoveMessage => Ins::RemoveMessage,
             LamOp::Wait => Ins::Wait(label(&a[0]), src(&a[1])),
-            LamOp::RecvMark => Ins::RecvMark(kind(&a[0]), dst(&a[1]), src(&a[2])),
-            LamOp::Spawn => Ins::Spawn(kind(&a[0]), num(&a[1])),
+            LamOp::RecvMark => Ins::RecvMark(mark_kind(&a[0]), dst(&a[1])),
+            LamOp::Spawn => Ins::Spawn(spawn_kind(&a[0]), num(&a[1])),
         };
         code.push(e);
     }

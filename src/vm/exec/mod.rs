@@ -1,7 +1,21 @@
-//! Layer 6, exec: the run loop and the instruction bodies, the per-process
-//! state they work on, and stack traces.
+//! Layer 6, exec: the run loop (`run.rs`) and the instruction bodies, one
+//! file per kind of instruction (`data`, `frames`, `compare`, `calls`,
+//! `binaries`, `floats`, `maps`, `exceptions`, `messages`, with what they
+//! share in `regs` and `flow`), the per-process state they work on, and
+//! stack traces.
 
+mod binaries;
+pub mod calls;
+mod compare;
+mod data;
+mod exceptions;
+mod floats;
+mod flow;
+mod frames;
+mod maps;
+mod messages;
 pub mod proc;
+mod regs;
 pub mod run;
 pub mod trace;
 
@@ -9,6 +23,7 @@ use std::ops::DerefMut;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::vm::code::kinds::SpawnKind;
 use crate::vm::code::loader::{Callee, Loaded};
 use crate::vm::exec::proc::Proc;
 use crate::vm::native::{DebugFlags, Env, HostOp, NativeResult};
@@ -44,9 +59,9 @@ pub trait Shared {
     ) -> Result<Callee, Exception>;
     /// Sends `msg` (in `from`'s heap) to `to`.
     fn send(&mut self, from: &mut Proc, to: Word, msg: Word) -> Result<(), Exception>;
-    /// The `spawn` instruction of `kind` (`spawn`, `spawn_link`,
-    /// `spawn_monitor`) with its arguments.
-    fn spawn(&mut self, proc: &mut Proc, kind: &str, args: &[Word]) -> Result<Word, Exception>;
+    /// The `spawn` instruction of `kind` with its arguments.
+    fn spawn(&mut self, proc: &mut Proc, kind: SpawnKind, args: &[Word])
+    -> Result<Word, Exception>;
     /// A host native: the runtime carries out `op` for `proc`.
     fn host(&mut self, proc: &mut Proc, op: HostOp, args: &[Word]) -> NativeResult;
     /// A receive timeout for `pid`'s wait number `epoch`.

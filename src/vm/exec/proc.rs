@@ -169,6 +169,14 @@ impl Proc {
         }))
     }
 
+    /// Whether the heap is due a collection: it has outgrown its limit, or
+    /// its off-heap binaries have (a loop making large binaries has a small
+    /// heap).
+    #[inline(always)]
+    pub(crate) fn needs_gc(&self) -> bool {
+        self.heap.len() > self.gc_limit || self.heap.offheap_bytes > self.gc_limit * 8
+    }
+
     /// Drops the current stack frame (`deallocate`).
     #[inline(always)]
     pub(crate) fn pop_frame(&mut self) {

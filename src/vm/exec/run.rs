@@ -4,20 +4,17 @@
 use std::sync::Arc;
 
 use crate::vm::code::loader::{Callee, Dst, Ins, Loaded, NOFAIL, Src, Target};
-use crate::vm::exec::proc::{
-    BUDGET, FILE, Frame, Handler, Outcome, Proc, Regs, Ret, handler_marker,
-};
+use crate::vm::exec::flow::Flow;
+use crate::vm::exec::proc::{BUDGET, Frame, Outcome, Proc, Regs, Ret, handler_marker};
+use crate::vm::exec::regs::dst_src;
 use crate::vm::exec::trace::stack_trace;
 use crate::vm::exec::{Lock, Shared};
-use crate::vm::native::{Ctx, Env, NativeFn, NativeResult};
-use crate::vm::natives::registry;
-use crate::vm::ops::arith::{ArithOp, arith, float_op};
-use crate::vm::ops::test::{TestOp, test};
+use crate::vm::native::{Ctx, Env, NativeResult};
+use crate::vm::ops::arith::{ArithOp, float_op};
+use crate::vm::ops::test::TestOp;
 use crate::vm::term::atoms::{Atoms, atom};
-use crate::vm::term::compare;
 use crate::vm::term::exception::Exception;
-use crate::vm::term::heap::{Area, View, collect_into};
-use crate::vm::term::list::list_of;
+use crate::vm::term::heap::{Area, View};
 use crate::vm::term::word::{Word, kind};
 
 /// One scheduler's view of the VM while it runs a process's slice: the
@@ -98,61 +95,6 @@ impl<'w, L: Lock> Worker<'w, L> {
         stack_trace(&self.atoms, &self.modules, proc, module, pc)
     }
 
-    pub(crate) fn send(&mut self, from: &mut Proc, to: Word, msg: Word) -> Result<(), Exception> {
-        self.with_vm(|vm| vm.send(from, to, msg))
-    }
-
-    pub(crate) fn spawn_call(
-        &mut self,
-        proc: &mut Proc,
-        kind: &str,
-        args: &[Word],
-    ) -> Result<Word, Exception> {
-        self.with_vm(|vm| vm.spawn(proc, kind, args))
-    }
-
-    pub(crate) fn native(
-        &mut self,
-        proc: &mut Proc,
-        xs: &Regs,
-        f: NativeFn,
-        arity: usize,
-    ) -> NativeResult {
-        let args = &xs[..arity];
-        let mut ctx = Ctx {
-            heap: &mut proc.heap,
-            literals: &self.literals,
-            atoms: &self.atoms,
-            dict: &mut proc.dict,
-            code: &self.modules,
-            building: &mut proc.building,
-            env: &self.env,
-        };
-        f(&mut ctx, args)
-    }
-
-    /// Records `m:f(args)` as the failing BIF of the exception being raised,
-    /// unless it is one of the BIFs whose job is to raise.
-    pub(crate) fn note_bif(&self, proc: &mut Proc, m: u32, f: u32, args: &[Word]) {
-        let name = self.atoms.name(f);
-        if m == atom::ERLANG && &*name == "error" && args.len() >= 2 {
-            // error/2,3: the arguments given replace the caller's arity.
-            proc.clause_args = Some(args[1]);
-            return;
-        }
-        // Raising is what these are for: no frame of their own (exit/2,
-        // which signals another process, fails like any BIF).
-        let module = self.atoms.name(m);
-        let raises = registry()
-            .get(&module, &name, args.len() as u32)
-            .is_some_and(|n| n.is_raising());
-        if raises {
-            return;
-        }
-        let args = list_of(&mut proc.heap, args);
-        proc.bif_frame = Some((m, f, args, true));
-    }
-
     /// Runs `proc` from where it stopped until it yields, waits or ends,
     /// with the register file swapped in for the slice.
     pub(crate) fn run_slice(&mut self, proc: &mut Proc) -> Outcome {
@@ -224,13 +166,11 @@ impl<'w, L: Lock> Worker<'w, L> {
                         }
                     }};
                 }
-                // Whether the heap needs no collection: the negation of `step`'s
-                // test, which counts off-heap binaries too (a loop making large
-                // binaries has a small heap).
+                // Whether the heap needs no collection (`Proc::needs_gc`, the
+                // test `step`'s bodies collect on).
                 macro_rules! heap_ok {
                     () => {
-                        proc.heap.len() <= proc.gc_limit
-                            && proc.heap.offheap_bytes <= proc.gc_limit * 8
+                        !proc.needs_gc()
                     };
                 }
                 // Whether a call may go ahead here; else the call instruction
@@ -279,20 +219,27 @@ impl<'w, L: Lock> Worker<'w, L> {
                     }
                     // The call itself is the next instruction: when the process
                     // must yield or collect first, that instruction does it.
-                    Ins::MoveCall(tail, l, s, d) => {
-                        wr!(*d, rd!(*s));
+                    Ins::MoveCall { tail, to, src, dst } => {
+                        wr!(*dst, rd!(*src));
                         pc += 1;
                         if can_call!() {
-                            call_local!(*tail, *l);
+                            call_local!(*tail, *to);
                         }
                         continue;
                     }
-                    Ins::Move2Call(tail, l, s1, d1, s2, d2) => {
+                    Ins::Move2Call {
+                        tail,
+                        to,
+                        s1,
+                        d1,
+                        s2,
+                        d2,
+                    } => {
                         wr!(*d1, rd!(*s1));
                         wr!(*d2, rd!(*s2));
                         pc += 2;
                         if can_call!() {
-                            call_local!(*tail, *l);
+                            call_local!(*tail, *to);
                         }
                         continue;
                     }
@@ -611,42 +558,9 @@ impl<'w, L: Lock> Worker<'w, L> {
         }
     }
 
-    /// Calls a heap-only native for a `bif` instruction: its value, or
-    /// where the instruction goes instead (its fail label, or an exception,
-    /// with the BIF's frame noted for the stack trace).
-    pub(crate) fn call_native(
-        &mut self,
-        proc: &mut Proc,
-        m: &Loaded,
-        f: NativeFn,
-        import: u32,
-        fail: u32,
-        vals: &[Word],
-    ) -> Result<Word, Result<Flow, Exception>> {
-        let mut ctx = Ctx {
-            heap: &mut proc.heap,
-            literals: &self.literals,
-            atoms: &self.atoms,
-            dict: &mut proc.dict,
-            code: &self.modules,
-            building: &mut proc.building,
-            env: &self.env,
-        };
-        let e = match f(&mut ctx, vals) {
-            NativeResult::Value(v) => return Ok(v),
-            NativeResult::Error(e) => e,
-            NativeResult::Apply(..) | NativeResult::Retry => {
-                Exception::error(Word::atom(atom::BADARG))
-            }
-        };
-        if fail != NOFAIL {
-            return Err(Ok(Flow::Goto(fail)));
-        }
-        let (mo, fu, _) = m.imports[import as usize];
-        self.note_bif(proc, mo, fu, vals);
-        Err(Err(e))
-    }
-
+    /// Runs the instruction at `pc` of `m` that the loop does not run
+    /// itself (or not in the case at hand); the bodies are in the files
+    /// of their kind of instruction.
     // Out of line: the hottest instructions run in the loop itself, and
     // inlining the rest made the loop one huge function whose hot state
     // was kept on the stack (fib ran 10% slower, the float loop 17%).
@@ -658,891 +572,97 @@ impl<'w, L: Lock> Worker<'w, L> {
         m: &Arc<Loaded>,
         pc: u32,
     ) -> Result<Flow, Exception> {
-        fn read(proc: &Proc, xs: &Regs, s: Src) -> Word {
-            match s {
-                Src::X(r) => xs[r as usize],
-                Src::Y(r) => proc.stack[proc.y_base + r as usize],
-                Src::C(w) => w,
-            }
-        }
-        fn write(proc: &mut Proc, xs: &mut Regs, d: Dst, w: Word) {
-            match d {
-                Dst::X(r) => xs[r as usize] = w,
-                Dst::Y(r) => {
-                    let base = proc.y_base;
-                    proc.stack[base + r as usize] = w;
-                }
-                Dst::Discard => {}
-            }
-        }
-        let badarg = || Exception::error(Word::atom(atom::BADARG));
-        let fail_or = |label: u32, e: Exception| {
-            if label == NOFAIL {
-                Err(e)
-            } else {
-                Ok(Flow::Goto(label))
-            }
-        };
+        use ArithOp as A;
+        use TestOp as T;
+        let at = (m, pc);
         match &m.code[pc as usize] {
-            Ins::Move(s, d) => write(proc, xs, *d, read(proc, xs, *s)),
-            Ins::Swap(a, b) => {
-                let (va, vb) = (read(proc, xs, dst_src(*a)), read(proc, xs, dst_src(*b)));
-                write(proc, xs, *a, vb);
-                write(proc, xs, *b, va);
+            // data.rs
+            Ins::Move(s, d) => self.mov(proc, xs, *s, *d),
+            Ins::Move2(s1, d1, s2, d2) => self.move2(proc, xs, pc, [(*s1, *d1), (*s2, *d2)]),
+            Ins::Swap(a, b) => self.swap(proc, xs, *a, *b),
+            Ins::Jump(l) => Ok(Flow::Goto(*l)),
+            Ins::Select {
+                kind,
+                src,
+                fail,
+                table,
+            } => self.select(proc, xs, *kind, *src, *fail, table),
+            Ins::MakeTuple(d, elems) => self.make_tuple(proc, xs, *d, elems),
+            Ins::GetElement(s, i, d) => self.get_element(proc, xs, *s, *i, *d),
+            Ins::Cons(h, t, d) => self.cons(proc, xs, *h, *t, *d),
+            Ins::SplitList(s, h, t) => self.split_list(proc, xs, *s, *h, *t),
+            Ins::MakeFun(idx, d, free) => self.make_fun(proc, xs, m, *idx, *d, free),
+            // frames.rs
+            Ins::Allocate(n, live) => self.allocate(proc, xs, *n, *live),
+            Ins::Deallocate => self.deallocate(proc),
+            Ins::Trim(n) => self.trim(proc, *n),
+            Ins::DeallocReturn => self.dealloc_return(proc),
+            // compare.rs
+            Ins::Test(k, fail, args) => self.test(proc, xs, *k, *fail, args),
+            Ins::Test1(k, fail, a) => self.test1(proc, xs, *k, *fail, *a),
+            Ins::ListSplit(fail, a, ..) => self.test1(proc, xs, T::IsNonemptyList, *fail, *a),
+            Ins::Test2(k, fail, a, b) => self.test2(proc, xs, *k, *fail, *a, *b),
+            Ins::Lt(fail, a, b) => self.test2(proc, xs, T::Lt, *fail, *a, *b),
+            Ins::Ge(fail, a, b) => self.test2(proc, xs, T::Ge, *fail, *a, *b),
+            Ins::EqExact(fail, a, b) => self.test2(proc, xs, T::EqExact, *fail, *a, *b),
+            Ins::NeExact(fail, a, b) => self.test2(proc, xs, T::NeExact, *fail, *a, *b),
+            Ins::Arith(k, fail, a, b, d) => self.arith(proc, xs, *k, *fail, *a, *b, *d),
+            Ins::Add(fail, a, b, d) => self.arith(proc, xs, A::Add, *fail, *a, *b, *d),
+            Ins::Sub(fail, a, b, d) => self.arith(proc, xs, A::Sub, *fail, *a, *b, *d),
+            // calls.rs (the move of a fused move and call: the call that follows makes the call)
+            Ins::Call(n, t) => self.call(proc, xs, at, *n, *t, false),
+            Ins::TailCall(n, t) => self.call(proc, xs, at, *n, *t, true),
+            Ins::MoveCall { src, dst, .. } => self.mov(proc, xs, *src, *dst),
+            Ins::Move2Call { s1, d1, s2, d2, .. } => {
+                self.move2(proc, xs, pc, [(*s1, *d1), (*s2, *d2)])
             }
-            Ins::Allocate(n, live) => {
-                if proc.heap.len() > proc.gc_limit || proc.heap.offheap_bytes > proc.gc_limit * 8 {
-                    self.gc(proc, xs, *live as usize);
-                }
-                let start = proc.stack.len();
-                proc.stack.resize(start + *n as usize, Word::NIL);
-                proc.frames.push(Frame { start, base: start });
-                proc.y_base = start;
+            Ins::CallFun {
+                kind,
+                arity,
+                fun,
+                tail,
+            } => self.call_fun(proc, xs, at, *kind, *arity, *fun, *tail),
+            Ins::CallFunLast { kind, arity, fun } => {
+                self.call_fun_last(proc, xs, at, *kind, *arity, *fun)
             }
-            Ins::Deallocate => {
-                proc.pop_frame();
+            Ins::Return => Ok(Flow::Return),
+            Ins::Bif(i, fail, args, d) => self.bif(proc, xs, at, None, (*i, *fail), args, *d),
+            Ins::Native(f, i, fail, args, d) => {
+                self.bif(proc, xs, at, Some(*f), (*i, *fail), args, *d)
             }
-            Ins::Trim(n) => {
-                proc.frames.last_mut().expect("a frame").base += *n as usize;
-                proc.y_base += *n as usize;
-            }
-            Ins::Jump(l) => return Ok(Flow::Goto(*l)),
-            Ins::Test(k, fail, args) => {
-                // Tests take at most three arguments: no allocation here.
-                let mut vals = [Word::NIL; 3];
-                for (v, s) in vals.iter_mut().zip(args.iter()) {
-                    *v = read(proc, xs, *s);
-                }
-                let view = View {
-                    heap: &proc.heap,
-                    literals: &self.literals,
-                };
-                if !test(&view, &self.atoms, *k, &vals[..args.len()]) {
-                    return Ok(Flow::Goto(*fail));
-                }
-            }
-            // The run loop does the split too.
-            Ins::Test1(TestOp::IsNonemptyList, fail, a) | Ins::ListSplit(fail, a, ..)
-                if !read(proc, xs, *a).is_list() =>
-            {
-                return Ok(Flow::Goto(*fail));
-            }
-            Ins::Test1(TestOp::IsNonemptyList, ..) | Ins::ListSplit(..) => {}
-            Ins::Test1(k, fail, a) => {
-                let view = View {
-                    heap: &proc.heap,
-                    literals: &self.literals,
-                };
-                if !test(&view, &self.atoms, *k, &[read(proc, xs, *a)]) {
-                    return Ok(Flow::Goto(*fail));
-                }
-            }
-            Ins::Test2(_, fail, a, b)
-            | Ins::Lt(fail, a, b)
-            | Ins::Ge(fail, a, b)
-            | Ins::EqExact(fail, a, b)
-            | Ins::NeExact(fail, a, b) => {
-                let k = match &m.code[pc as usize] {
-                    Ins::Test2(k, ..) => *k,
-                    Ins::Lt(..) => TestOp::Lt,
-                    Ins::Ge(..) => TestOp::Ge,
-                    Ins::EqExact(..) => TestOp::EqExact,
-                    _ => TestOp::NeExact,
-                };
-                let view = View {
-                    heap: &proc.heap,
-                    literals: &self.literals,
-                };
-                if !test(
-                    &view,
-                    &self.atoms,
-                    k,
-                    &[read(proc, xs, *a), read(proc, xs, *b)],
-                ) {
-                    return Ok(Flow::Goto(*fail));
-                }
-            }
-            Ins::Select(arity, s, fail, table) => {
-                let v = read(proc, xs, *s);
-                let view = View {
-                    heap: &proc.heap,
-                    literals: &self.literals,
-                };
-                let key = if *arity {
-                    match view.tuple(v) {
-                        Some(t) => Word::small(t.len() as i64).expect("arity"),
-                        None => return Ok(Flow::Goto(*fail)),
-                    }
-                } else {
-                    v
-                };
-                let hit = table
-                    .iter()
-                    .find(|(w, _)| compare::exact_eq(&view, &self.atoms, *w, key));
-                return Ok(Flow::Goto(hit.map_or(*fail, |(_, l)| *l)));
-            }
-            Ins::Call(..) | Ins::TailCall(..) | Ins::CallFun(..) | Ins::CallFunLast(..)
-                if proc.reductions >= BUDGET =>
-            {
-                // The call runs when the process is next scheduled: its
-                // arguments (and the fun) are what must be kept.
-                proc.live_x = match &m.code[pc as usize] {
-                    Ins::CallFun(_, arity, Src::X(r), _)
-                    | Ins::CallFunLast(_, arity, Src::X(r)) => {
-                        (*arity as usize).max(*r as usize + 1)
-                    }
-                    Ins::CallFun(_, arity, ..) | Ins::CallFunLast(_, arity, _) => *arity as usize,
-                    Ins::Call(arity, _) | Ins::TailCall(arity, _) => *arity as usize,
-                    _ => 0,
-                };
-                return Ok(Flow::Yield);
-            }
-            Ins::Call(arity, t) | Ins::TailCall(arity, t) => {
-                proc.reductions += 1;
-                let tail = matches!(&m.code[pc as usize], Ins::TailCall(..));
-                let callee = match *t {
-                    Target::Local(l) => Callee::Code(m.id, l),
-                    Target::Import(i) => match self.import(proc, xs, m, i) {
-                        Ok(c) => c,
-                        Err(e) => {
-                            proc.drop_current = tail;
-                            return Err(e);
-                        }
-                    },
-                };
-                let n = *arity as usize;
-                // Loops that never allocate a frame still make garbage.
-                if proc.heap.len() > proc.gc_limit || proc.heap.offheap_bytes > proc.gc_limit * 8 {
-                    self.gc(proc, xs, n);
-                }
-                if let Callee::Code(to_mod, entry) = callee {
-                    // The common case, kept short.
-                    if !tail {
-                        proc.calls.push(Ret {
-                            module: m.id,
-                            pc: pc + 1,
-                        });
-                    }
-                    return Ok(Flow::Enter(to_mod, entry));
-                }
-                let r = self.enter(proc, xs, (m.id, pc), callee, n, tail);
-                if let (Err(_), Target::Import(i)) = (&r, *t) {
-                    // A failing native leaves its argument registers as they were.
-                    let (mo, fu, _) = m.imports[i as usize];
-                    let args = xs[..n].to_vec();
-                    self.note_bif(proc, mo, fu, &args);
-                }
-                return r;
-            }
-            Ins::CallFunLast(apply, arity, f) => {
-                proc.reductions += 1;
-                let n = *arity as usize;
-                // The fun is read before its frame goes: it may be in y.
-                let callee = self.call_fun_callee(proc, xs, *apply, read(proc, xs, *f), n)?;
-                if !matches!(callee, Callee::Code(..)) {
-                    // A native returns to the deallocate and return that
-                    // follow (and one that must wait finds its frame).
-                    return self.enter(proc, xs, (m.id, pc), callee, n, false);
-                }
-                proc.pop_frame();
-                return self.enter(proc, xs, (m.id, pc), callee, n, true);
-            }
-            Ins::CallFun(apply, arity, f, tail) => {
-                proc.reductions += 1;
-                let n = *arity as usize;
-                let callee = self.call_fun_callee(proc, xs, *apply, read(proc, xs, *f), n)?;
-                return self.enter(proc, xs, (m.id, pc), callee, n, *tail);
-            }
-            Ins::Return => return Ok(Flow::Return),
-            Ins::Move2(s1, d1, s2, d2) | Ins::Move2Call(_, _, s1, d1, s2, d2) => {
-                let v = read(proc, xs, *s1);
-                write(proc, xs, *d1, v);
-                let v = read(proc, xs, *s2);
-                write(proc, xs, *d2, v);
-                return Ok(Flow::Goto(pc + 2));
-            }
-            // The run loop does the call too; here, the call that follows does.
-            Ins::MoveCall(_, _, s, d) => write(proc, xs, *d, read(proc, xs, *s)),
-            Ins::DeallocReturn => {
-                proc.pop_frame();
-                return Ok(Flow::Return);
-            }
-            Ins::Bif(i, fail, args, d) | Ins::Native(_, i, fail, args, d) => {
-                let callee = match &m.code[pc as usize] {
-                    Ins::Native(f, ..) => Callee::Native(*f),
-                    _ => match self.import(proc, xs, m, *i) {
-                        Ok(c) => c,
-                        Err(e) => return fail_or(*fail, e),
-                    },
-                };
-                let f = match callee {
-                    Callee::Native(f) => f,
-                    Callee::Host(op) => {
-                        let vals: Vec<Word> = args.iter().map(|s| read(proc, xs, *s)).collect();
-                        // Where it is, for natives that look (process_info).
-                        (proc.mid, proc.pc) = (m.id, pc);
-                        match self.with_vm(|vm| vm.host(proc, op, &vals)) {
-                            NativeResult::Retry => return Ok(Flow::Retry),
-                            NativeResult::Value(v) => {
-                                write(proc, xs, *d, v);
-                                return Ok(Flow::Next);
-                            }
-                            NativeResult::Error(e) => {
-                                if *fail == NOFAIL {
-                                    let (mo, fu, _) = m.imports[*i as usize];
-                                    self.note_bif(proc, mo, fu, &vals);
-                                }
-                                return fail_or(*fail, e);
-                            }
-                            NativeResult::Apply(..) => return fail_or(*fail, badarg()),
-                        }
-                    }
-                    Callee::Code(..) => return fail_or(*fail, badarg()),
-                };
-                let mut small = [Word::NIL; 16];
-                let big: Vec<Word>;
-                let vals: &[Word] = if args.len() <= small.len() {
-                    for (v, s) in small.iter_mut().zip(args.iter()) {
-                        *v = read(proc, xs, *s);
-                    }
-                    &small[..args.len()]
-                } else {
-                    big = args.iter().map(|s| read(proc, xs, *s)).collect();
-                    &big
-                };
-                match self.call_native(proc, m, f, *i, *fail, vals) {
-                    Ok(v) => write(proc, xs, *d, v),
-                    Err(flow) => return flow,
-                }
-            }
+            // binaries.rs
             Ins::BsMatch(op, i, fail, s, d, f) => {
-                let (vals, n) = op.args(read(proc, xs, *s));
-                match self.call_native(proc, m, *f, *i, *fail, &vals[..n]) {
-                    Ok(v) => write(proc, xs, *d, v),
-                    Err(flow) => return flow,
-                }
+                self.bs_match(proc, xs, m, (*op, *f), *i, *fail, *s, *d)
             }
-            Ins::Arith(_, fail, a, b, d) | Ins::Add(fail, a, b, d) | Ins::Sub(fail, a, b, d) => {
-                let k = match &m.code[pc as usize] {
-                    Ins::Arith(k, ..) => *k,
-                    Ins::Add(..) => ArithOp::Add,
-                    _ => ArithOp::Sub,
-                };
-                let (va, vb) = (read(proc, xs, *a), read(proc, xs, *b));
-                match arith(&mut proc.heap, &self.literals, k, va, vb) {
-                    Ok(v) => write(proc, xs, *d, v),
-                    Err(e) => {
-                        if *fail == NOFAIL {
-                            let f = self.atoms.intern(k.bif_name());
-                            self.note_bif(proc, atom::ERLANG, f, &[va, vb]);
-                        }
-                        return fail_or(*fail, e);
-                    }
-                }
-            }
-            Ins::FLoad(s, d) => {
-                let w = read(proc, xs, *s);
-                let view = View {
-                    heap: &proc.heap,
-                    literals: &self.literals,
-                };
-                let f = match (w.as_small(), view.float(w)) {
-                    (Some(i), _) => i as f64,
-                    (_, Some(f)) => f,
-                    _ => match crate::vm::term::compare::number(&view, w) {
-                        Some(crate::vm::term::compare::Num::Big(b)) => {
-                            match num_traits::ToPrimitive::to_f64(&b).filter(|f| f.is_finite()) {
-                                Some(f) => f,
-                                None => return Err(Exception::error(Word::atom(atom::BADARITH))),
-                            }
-                        }
-                        _ => return Err(Exception::error(Word::atom(atom::BADARITH))),
-                    },
-                };
-                xs[*d as usize] = Word(f.to_bits());
-            }
-            Ins::FStore(s, d) => {
-                let f = f64::from_bits(xs[*s as usize].0);
-                let w = proc.heap.float(0, f);
-                write(proc, xs, *d, w);
-            }
-            Ins::FArith(k, fail, a, b, d) => {
-                let (x, y) = (
-                    f64::from_bits(xs[*a as usize].0),
-                    f64::from_bits(xs[*b as usize].0),
-                );
-                match float_op(*k, x, y) {
-                    Some(r) => xs[*d as usize] = Word(r.to_bits()),
-                    None => return fail_or(*fail, Exception::error(Word::atom(atom::BADARITH))),
-                }
-            }
-            Ins::FNeg(_, a, d) => {
-                let x = f64::from_bits(xs[*a as usize].0);
-                // 0 - X, as the BEAM computes it: -(0.0) is 0.0 there.
-                xs[*d as usize] = Word((0.0 - x).to_bits());
-            }
-            Ins::MakeTuple(d, elems) => {
-                let vals: Vec<Word> = elems.iter().map(|s| read(proc, xs, *s)).collect();
-                let t = proc.heap.tuple(0, &vals);
-                write(proc, xs, *d, t);
-            }
-            Ins::GetElement(s, i, d) => {
-                let t = read(proc, xs, *s);
-                let view = View {
-                    heap: &proc.heap,
-                    literals: &self.literals,
-                };
-                let v = view
-                    .tuple(t)
-                    .and_then(|e| e.get(*i as usize))
-                    .map(|w| Word(*w))
-                    .ok_or_else(badarg)?;
-                write(proc, xs, *d, v);
-            }
-            Ins::Cons(h, t, d) => {
-                let c = proc.heap.cons(0, read(proc, xs, *h), read(proc, xs, *t));
-                write(proc, xs, *d, c);
-            }
-            Ins::SplitList(s, h, t) => {
-                let l = read(proc, xs, *s);
-                if !l.is_list() {
-                    return Err(badarg());
-                }
-                let (hv, tv) = View {
-                    heap: &proc.heap,
-                    literals: &self.literals,
-                }
-                .cons(l);
-                write(proc, xs, *h, hv);
-                write(proc, xs, *t, tv);
-            }
-            Ins::PutMap(exact, fail, s, d, pairs) => {
-                let map = read(proc, xs, *s);
-                let kv: Vec<(Word, Word)> = pairs
-                    .iter()
-                    .map(|(k, v)| (read(proc, xs, *k), read(proc, xs, *v)))
-                    .collect();
-                match crate::vm::term::maps::put(
-                    &mut proc.heap,
-                    &self.literals,
-                    &self.atoms,
-                    map,
-                    &kv,
-                    *exact,
-                ) {
-                    Ok(w) => write(proc, xs, *d, w),
-                    Err(e) => return fail_or(*fail, e),
-                }
-            }
-            Ins::GetMap(fail, s, pairs) => {
-                let map = read(proc, xs, *s);
-                let view = View {
-                    heap: &proc.heap,
-                    literals: &self.literals,
-                };
-                let mut found = Vec::with_capacity(pairs.len());
-                for (k, d) in pairs.iter() {
-                    match crate::vm::term::maps::get(&view, &self.atoms, map, read(proc, xs, *k)) {
-                        Some(v) => found.push((*d, v)),
-                        None => return Ok(Flow::Goto(*fail)),
-                    }
-                }
-                for (d, v) in found {
-                    write(proc, xs, d, v);
-                }
-            }
-            Ins::MakeFun(idx, d, free) => {
-                let (_, arity, nfree, _) = m.lambdas[*idx as usize];
-                let mut words = vec![
-                    Word::small(m.id as i64).expect("id"),
-                    Word::small(*idx as i64).expect("index"),
-                    Word::small((arity - nfree) as i64).expect("arity"),
-                ];
-                words.extend(free.iter().map(|s| read(proc, xs, *s)));
-                let at = proc.heap.words.len();
-                proc.heap.words.push(Word::header(kind::FUN, words.len()).0);
-                proc.heap.words.extend(words.iter().map(|w| w.0));
-                write(
-                    proc,
-                    xs,
-                    *d,
-                    Word::boxed(crate::vm::term::word::Ptr {
-                        area: 0,
-                        offset: at,
-                    }),
-                );
-            }
-            Ins::Try(y, l) => {
-                let depth = proc.handlers.len();
-                proc.handlers.push(Handler {
-                    module: m.id,
-                    label: *l,
-                    calls: proc.calls.len(),
-                    frames: proc.frames.len(),
-                    stack: proc.stack.len(),
-                });
-                write(proc, xs, *y, handler_marker(depth));
-            }
-            Ins::TryEnd(y) | Ins::CatchEnd(y) => {
-                // At a landing pad the handler is already gone.
-                let live = proc.handlers.len().checked_sub(1).map(handler_marker);
-                if live == Some(read(proc, xs, dst_src(*y))) {
-                    proc.handlers.pop();
-                }
-                write(proc, xs, *y, Word::NIL);
-                if matches!(&m.code[pc as usize], Ins::CatchEnd(_)) && xs[0] == Word::NONE {
-                    xs[0] = self.catch_value(proc, xs);
-                }
-            }
-            Ins::Raise(c, r, t) => {
-                let (class, reason, trace) =
-                    (read(proc, xs, *c), read(proc, xs, *r), read(proc, xs, *t));
-                let view = View {
-                    heap: &proc.heap,
-                    literals: &self.literals,
-                };
-                // A raw trace is {lam, Class, Trace}; raise/2 (class []) takes the class from it.
-                let (class, trace) = match view.tuple(trace) {
-                    Some([tag, cls, tr]) if Word(*tag) == Word::atom(atom::LAM) => (
-                        if class == Word::NIL {
-                            Word(*cls)
-                        } else {
-                            class
-                        },
-                        Word(*tr),
-                    ),
-                    _ => (class, trace),
-                };
-                match class.as_atom() {
-                    Some(c @ (atom::ERROR | atom::EXIT | atom::THROW)) => {
-                        return Err(Exception {
-                            class: c,
-                            reason,
-                            trace,
-                        });
-                    }
-                    _ => {
-                        xs[0] = Word::atom(atom::BADARG);
-                    }
-                }
-            }
-            Ins::Fail(k, v) => {
-                let v = read(proc, xs, *v);
-                let tag = |a: u32, proc: &mut Proc| proc.heap.tuple(0, &[Word::atom(a), v]);
-                let reason = match crate::lam::isa::FAIL_KINDS[*k as usize] {
-                    "badmatch" => tag(atom::BADMATCH, proc),
-                    "case_clause" => tag(atom::CASE_CLAUSE, proc),
-                    "try_clause" => tag(atom::TRY_CLAUSE, proc),
-                    "badrecord" => tag(atom::BADRECORD, proc),
-                    "if_clause" => Word::atom(atom::IF_CLAUSE),
-                    "function_clause" => {
-                        let arity = m.function_at(pc).map_or(0, |(_, a)| a as usize);
-                        let args = xs[..arity].to_vec();
-                        proc.clause_args = Some(list_of(&mut proc.heap, &args));
-                        Word::atom(atom::FUNCTION_CLAUSE)
-                    }
-                    _ => v,
-                };
-                return Err(Exception::error(reason));
-            }
-            Ins::SelfPid(d) => write(proc, xs, *d, Word::pid(proc.pid)),
-            Ins::Send => {
-                let (to, msg) = (xs[0], xs[1]);
-                if let Err(e) = self.send(proc, to, msg) {
-                    // `!` fails as erlang:send/2 does, with its frame.
-                    let send = self.atoms.intern("send");
-                    self.note_bif(proc, atom::ERLANG, send, &[to, msg]);
-                    return Err(e);
-                }
-                xs[0] = msg;
-            }
-            Ins::PeekMessage(l, d) => match proc.mailbox.get(proc.save).copied() {
-                Some(msg) => write(proc, xs, *d, msg),
-                None => return Ok(Flow::Goto(*l)),
-            },
-            Ins::NextMessage(l) => {
-                proc.save += 1;
-                return Ok(Flow::Goto(*l));
-            }
-            Ins::RemoveMessage => {
-                proc.mailbox.remove(proc.save);
-                proc.save = 0;
-                if proc.deadline.take().is_some() {
-                    proc.wait_epoch += 1;
-                }
-            }
-            Ins::Wait(l, t) => {
-                // Back in a receive whose timer runs: the timeout operand
-                // was read when it started (its register is dead by now, as
-                // on the BEAM).
-                if let Some(d) = proc.deadline {
-                    if d > std::time::Instant::now() {
-                        return Ok(Flow::Wait(*l));
-                    }
-                    proc.deadline = None;
-                    proc.save = 0;
-                    proc.wait_epoch += 1;
-                    return Ok(Flow::Next);
-                }
-                let t = read(proc, xs, *t);
-                if t == Word::atom(atom::INFINITY) {
-                    return Ok(Flow::Wait(*l));
-                }
-                match t.as_small() {
-                    Some(0) => {
-                        proc.save = 0;
-                    }
-                    Some(ms) if ms > 0 => {
-                        let d =
-                            std::time::Instant::now() + std::time::Duration::from_millis(ms as u64);
-                        proc.deadline = Some(d);
-                        let (pid, epoch) = (proc.pid, proc.wait_epoch);
-                        self.with_vm(|vm| vm.timeout(d, pid, epoch));
-                        return Ok(Flow::Wait(*l));
-                    }
-                    _ => {
-                        return Err(Exception::error(Word::atom(
-                            self.atoms.intern("timeout_value"),
-                        )));
-                    }
-                }
-            }
-            Ins::RecvMark(k, d, _s) => match crate::lam::isa::MARK_KINDS[*k as usize] {
-                "reserve" => write(
-                    proc,
-                    xs,
-                    *d,
-                    Word::small(proc.mailbox.len() as i64).expect("length"),
-                ),
-                "use" => {
-                    if let Some(mark) = read(proc, xs, dst_src(*d)).as_small() {
-                        proc.save = (mark as usize).min(proc.mailbox.len());
-                    }
-                }
-                _ => {}
-            },
-            Ins::Spawn(k, arity) => {
-                let kind = crate::lam::isa::SPAWN_KINDS[*k as usize];
-                let args: Vec<Word> = xs[..*arity as usize].to_vec();
-                match self.spawn_call(proc, kind, &args) {
-                    Ok(w) => xs[0] = w,
-                    Err(e) => {
-                        // It fails as the erlang:spawn* BIF it stands for.
-                        let f = self.atoms.intern(kind);
-                        self.note_bif(proc, atom::ERLANG, f, &args);
-                        return Err(e);
-                    }
-                }
-            }
-        }
-        Ok(Flow::Next)
-    }
-
-    pub(crate) fn import(
-        &mut self,
-        proc: &mut Proc,
-        xs: &Regs,
-        m: &Arc<Loaded>,
-        i: u32,
-    ) -> Result<Callee, Exception> {
-        if let Some(c) = m.resolved[i as usize].get() {
-            return Ok(*c);
-        }
-        let (mo, f, a) = m.imports[i as usize];
-        match self.resolve(mo, f, a) {
-            Some(c) => {
-                let _ = m.resolved[i as usize].set(c);
-                Ok(c)
-            }
-            None => Err(self.undef(proc, mo, f, &xs[..a as usize])),
+            // floats.rs
+            Ins::FLoad(s, d) => self.fload(proc, xs, *s, *d),
+            Ins::FStore(s, d) => self.fstore(proc, xs, *s, *d),
+            Ins::FArith(k, fail, a, b, d) => self.farith(xs, *k, *fail, (*a, *b), *d),
+            Ins::FNeg(_, a, d) => self.fneg(xs, *a, *d),
+            // maps.rs
+            Ins::PutMap {
+                kind,
+                fail,
+                src,
+                dst,
+                pairs,
+            } => self.put_map(proc, xs, *kind, *fail, *src, *dst, pairs),
+            Ins::GetMap(fail, s, pairs) => self.get_map(proc, xs, *fail, *s, pairs),
+            // exceptions.rs
+            Ins::Try(y, l) => self.try_(proc, xs, m, *y, *l),
+            Ins::TryEnd(y) => self.try_end(proc, xs, *y),
+            Ins::CatchEnd(y) => self.catch_end(proc, xs, *y),
+            Ins::Raise(c, r, t) => self.raise(proc, xs, (*c, *r, *t)),
+            Ins::Fail(k, v) => self.fail(proc, xs, at, *k, *v),
+            // messages.rs
+            Ins::SelfPid(d) => self.self_pid(proc, xs, *d),
+            Ins::Send => self.send(proc, xs),
+            Ins::PeekMessage(l, d) => self.peek_message(proc, xs, *l, *d),
+            Ins::NextMessage(l) => self.next_message(proc, *l),
+            Ins::RemoveMessage => self.remove_message(proc),
+            Ins::Wait(l, t) => self.wait(proc, xs, *l, *t),
+            Ins::RecvMark(k, d) => self.recv_mark(proc, xs, *k, *d),
+            Ins::Spawn(k, arity) => self.spawn(proc, xs, *k, *arity),
         }
     }
-
-    pub(crate) fn fun_callee(
-        &mut self,
-        proc: &mut Proc,
-        xs: &mut Regs,
-        fun: Word,
-        n: usize,
-    ) -> Result<Callee, Exception> {
-        match fun_callee(&self.modules, &self.literals, &mut proc.heap, xs, fun, n)? {
-            Ok(c) => Ok(c),
-            // (`a` is `n`: `fun_callee` checked.)
-            Err((mo, f, a)) => self.with_vm(|vm| vm.export_callee(proc, mo, f, &xs[..a as usize])),
-        }
-    }
-
-    /// What `call_fun` calls: `fun` with `n` arguments, or (`apply`) the
-    /// function named by the two registers after the arguments.
-    pub(crate) fn call_fun_callee(
-        &mut self,
-        proc: &mut Proc,
-        xs: &mut Regs,
-        apply: bool,
-        fun: Word,
-        n: usize,
-    ) -> Result<Callee, Exception> {
-        if !apply {
-            return self.fun_callee(proc, xs, fun, n);
-        }
-        let (module, function) = (xs[n], xs[n + 1]);
-        self.mfa_callee(proc, xs, module, function, n)
-    }
-
-    /// What calling `module:function` with `n` arguments enters (`badarg`
-    /// unless both are atoms, `undef` if there is no such function).
-    pub(crate) fn mfa_callee(
-        &mut self,
-        proc: &mut Proc,
-        xs: &Regs,
-        module: Word,
-        function: Word,
-        n: usize,
-    ) -> Result<Callee, Exception> {
-        let (Some(mo), Some(fu)) = (module.as_atom(), function.as_atom()) else {
-            return Err(Exception::error(Word::atom(atom::BADARG)));
-        };
-        self.with_vm(|vm| vm.export_callee(proc, mo, fu, &xs[..n]))
-    }
-
-    /// Enters `callee` from the call instruction at `(mid, pc)`.
-    pub(crate) fn enter(
-        &mut self,
-        proc: &mut Proc,
-        xs: &mut Regs,
-        (mid, pc): (u32, u32),
-        callee: Callee,
-        arity: usize,
-        tail: bool,
-    ) -> Result<Flow, Exception> {
-        match callee {
-            Callee::Code(to_mod, entry) => {
-                if !tail {
-                    proc.calls.push(Ret {
-                        module: mid,
-                        pc: pc + 1,
-                    });
-                }
-                Ok(Flow::Enter(to_mod, entry))
-            }
-            Callee::Host(op) => {
-                // Where it is, for natives that look (process_info).
-                (proc.mid, proc.pc) = (mid, pc);
-                let r = self.with_vm(|vm| vm.host(proc, op, &xs[..arity]));
-                self.native_result(proc, xs, mid, pc, r, tail)
-            }
-            Callee::Native(f) => {
-                let r = self.native(proc, xs, f, arity);
-                self.native_result(proc, xs, mid, pc, r, tail)
-            }
-        }
-    }
-
-    pub(crate) fn native_result(
-        &mut self,
-        proc: &mut Proc,
-        xs: &mut Regs,
-        mid: u32,
-        pc: u32,
-        r: NativeResult,
-        tail: bool,
-    ) -> Result<Flow, Exception> {
-        {
-            match r {
-                NativeResult::Value(v) => {
-                    xs[0] = v;
-                    Ok(if tail { Flow::Return } else { Flow::Next })
-                }
-                NativeResult::Error(e) => Err(e),
-                NativeResult::Retry => Ok(Flow::Retry),
-                NativeResult::Apply(fun, fu, args) => {
-                    // The call is made again if what it applies must wait:
-                    // with the arguments it was given.
-                    let given: [Word; 3] = [xs[0], xs[1], xs[2]];
-                    let n = args.len();
-                    xs[..n].copy_from_slice(&args);
-                    let callee = if fu == Word::NONE {
-                        // apply(Fun, Args).
-                        self.fun_callee(proc, xs, fun, n)
-                    } else {
-                        self.mfa_callee(proc, xs, fun, fu, n)
-                    };
-                    let flow = self.enter(proc, xs, (mid, pc), callee?, n, tail);
-                    if let Ok(Flow::Retry) = flow {
-                        xs[..3].copy_from_slice(&given);
-                    }
-                    flow
-                }
-            }
-        }
-    }
-
-    /// `catch`'s value for the exception in x1..x3.
-    pub(crate) fn catch_value(&self, proc: &mut Proc, xs: &Regs) -> Word {
-        let (class, reason, raw) = (xs[1], xs[2], xs[3]);
-        let view = View {
-            heap: &proc.heap,
-            literals: &self.literals,
-        };
-        let trace = match view.tuple(raw) {
-            Some([_, _, t]) => Word(*t),
-            _ => Word::NIL,
-        };
-        match class.as_atom() {
-            Some(atom::THROW) => reason,
-            Some(atom::ERROR) => {
-                let inner = proc.heap.tuple(0, &[reason, trace]);
-                proc.heap.tuple(0, &[Word::atom(atom::EXIT_TAG), inner])
-            }
-            _ => proc.heap.tuple(0, &[Word::atom(atom::EXIT_TAG), reason]),
-        }
-    }
-
-    pub(crate) fn gc(&self, proc: &mut Proc, xs: &mut Regs, live: usize) {
-        let xs = &mut xs[..live.min(FILE)];
-        let mut dict: Vec<Word> = proc.dict.words();
-        let mut mailbox: Vec<Word> = proc.mailbox.iter().copied().collect();
-        let mut monitors: Vec<Word> = proc.sig.monitored_by.iter().map(|(r, _)| *r).collect();
-        let mut building: Vec<Word> = proc.building.iter().map(|(w, _)| *w).collect();
-        let survivors = collect_into(
-            &mut proc.heap,
-            &mut [
-                xs,
-                &mut proc.stack,
-                &mut dict,
-                &mut mailbox,
-                &mut monitors,
-                &mut building,
-            ],
-            &mut proc.spare,
-        );
-        if let (Some(b), Some(w)) = (proc.building.as_mut(), building.first()) {
-            b.0 = *w;
-        }
-        // Only a large heap keeps its old space: an idle process stays small.
-        if proc.spare.capacity() < 1 << 16 {
-            proc.spare = Vec::new();
-        }
-        proc.mailbox = mailbox.into();
-        for (i, r) in monitors.into_iter().enumerate() {
-            proc.sig.monitored_by[i].0 = r;
-        }
-        proc.dict.set_words(&dict);
-        // Room for twice the survivors before the next collection: collecting
-        // costs what survives, so this keeps it at half a word per word allocated.
-        proc.gc_limit = (survivors * 3).max(1 << 16);
-    }
-}
-
-/// What calling `fun` with `n` arguments enters (its free variables put in
-/// the registers after the arguments): the code of a local fun, or the
-/// `{M, F, A}` an external fun names, for the caller to resolve.
-pub(crate) fn fun_callee(
-    modules: &[Arc<Loaded>],
-    literals: &[Arc<Area>],
-    heap: &mut Area,
-    xs: &mut impl ArgRegs,
-    fun: Word,
-    n: usize,
-) -> Result<Result<Callee, (u32, u32, u32)>, Exception> {
-    let badfun =
-        |heap: &mut Area| Exception::error(heap.tuple(0, &[Word::atom(atom::BADFUN), fun]));
-    if !fun.is_boxed() {
-        return Err(badfun(heap));
-    }
-    let view = View { heap, literals };
-    let p = fun.ptr();
-    let h = view.at(p, 0);
-    match h.header_kind() {
-        kind::FUN => {
-            let mid = view.at(p, 1).as_small().unwrap_or(0) as usize;
-            let idx = view.at(p, 2).as_small().unwrap_or(0) as usize;
-            let (entry, arity, nfree, _) = modules[mid].lambdas[idx];
-            if (arity - nfree) as usize != n {
-                let args = list_of(heap, xs.args(n));
-                let inner = heap.tuple(0, &[fun, args]);
-                return Err(Exception::error(
-                    heap.tuple(0, &[Word::atom(atom::BADARITY), inner]),
-                ));
-            }
-            xs.room(n + nfree as usize);
-            for k in 0..nfree as usize {
-                xs.put(n + k, view.at(p, 4 + k));
-            }
-            Ok(Ok(Callee::Code(mid as u32, entry)))
-        }
-        kind::EXPORT => {
-            let (mo, f, a) = (
-                view.at(p, 1),
-                view.at(p, 2),
-                view.at(p, 3).as_small().unwrap_or(0),
-            );
-            let (mo, f) = (mo.as_atom().unwrap_or(0), f.as_atom().unwrap_or(0));
-            if a as usize != n {
-                let args = list_of(heap, xs.args(n));
-                let inner = heap.tuple(0, &[fun, args]);
-                return Err(Exception::error(
-                    heap.tuple(0, &[Word::atom(atom::BADARITY), inner]),
-                ));
-            }
-            Ok(Err((mo, f, a as u32)))
-        }
-        _ => Err(badfun(heap)),
-    }
-}
-
-/// Where a call's arguments and a fun's free variables are: a running
-/// process's register file, or the live registers of one not yet running.
-pub(crate) trait ArgRegs {
-    /// The first `n` registers.
-    fn args(&self, n: usize) -> &[Word];
-    /// Makes room for `n` registers.
-    fn room(&mut self, n: usize);
-    /// Sets register `i` (below the room made).
-    fn put(&mut self, i: usize, w: Word);
-}
-
-impl ArgRegs for Regs {
-    fn args(&self, n: usize) -> &[Word] {
-        &self[..n]
-    }
-    fn room(&mut self, _n: usize) {}
-    fn put(&mut self, i: usize, w: Word) {
-        self[i] = w;
-    }
-}
-
-/// A process not yet running holds only its live registers.
-impl ArgRegs for Vec<Word> {
-    fn args(&self, n: usize) -> &[Word] {
-        &self[..n]
-    }
-    fn room(&mut self, n: usize) {
-        if self.len() < n {
-            self.resize(n, Word::NIL);
-        }
-    }
-    fn put(&mut self, i: usize, w: Word) {
-        self[i] = w;
-    }
-}
-
-pub(crate) fn dst_src(d: Dst) -> Src {
-    match d {
-        Dst::X(r) => Src::X(r),
-        Dst::Y(r) => Src::Y(r),
-        Dst::Discard => Src::C(Word::NIL),
-    }
-}
-
-pub(crate) enum Flow {
-    /// Run this instruction again in the next slice: what it does to
-    /// another process waits for that one's slice to end.
-    Retry,
-    Next,
-    Goto(u32),
-    Enter(u32, u32),
-    Return,
-    Yield,
-    Wait(u32),
 }

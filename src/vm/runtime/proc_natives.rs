@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::term::Term;
+use crate::vm::code::kinds::SpawnKind;
 use crate::vm::exec::proc::Proc;
 use crate::vm::native::HostOp;
 use crate::vm::native::{NativeResult, badarg};
@@ -381,11 +382,11 @@ pub(crate) fn spawn_opt(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     let link = opts.iter().any(|(k, _)| k == "link");
     let monitor = opts.iter().any(|(k, _)| k == "monitor");
     let kind = if monitor {
-        "spawn_monitor"
+        SpawnKind::SpawnMonitor
     } else if link {
-        "spawn_link"
+        SpawnKind::SpawnLink
     } else {
-        "spawn"
+        SpawnKind::Spawn
     };
     let r = match vm.spawn_call(p, kind, args) {
         Ok(w) => w,
@@ -581,7 +582,7 @@ pub(crate) fn monitor(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     value(r)
 }
 
-pub(crate) fn spawn_native(vm: &mut Vm, p: &mut Proc, a: &[Word], kind: &str) -> NativeResult {
+pub(crate) fn spawn_native(vm: &mut Vm, p: &mut Proc, a: &[Word], kind: SpawnKind) -> NativeResult {
     match vm.spawn_call(p, kind, a) {
         Ok(w) => value(w),
         Err(e) => NativeResult::Error(e),
@@ -798,17 +799,17 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             }
         }
         // erlang:spawn/1
-        (HostOp::Spawn, 1) => spawn_native(vm, p, a, "spawn"),
+        (HostOp::Spawn, 1) => spawn_native(vm, p, a, SpawnKind::Spawn),
         // erlang:spawn/3
-        (HostOp::Spawn, 3) => spawn_native(vm, p, a, "spawn"),
+        (HostOp::Spawn, 3) => spawn_native(vm, p, a, SpawnKind::Spawn),
         // erlang:spawn_link/1
-        (HostOp::SpawnLink, 1) => spawn_native(vm, p, a, "spawn_link"),
+        (HostOp::SpawnLink, 1) => spawn_native(vm, p, a, SpawnKind::SpawnLink),
         // erlang:spawn_link/3
-        (HostOp::SpawnLink, 3) => spawn_native(vm, p, a, "spawn_link"),
+        (HostOp::SpawnLink, 3) => spawn_native(vm, p, a, SpawnKind::SpawnLink),
         // erlang:spawn_monitor/1
-        (HostOp::SpawnMonitor, 1) => spawn_native(vm, p, a, "spawn_monitor"),
+        (HostOp::SpawnMonitor, 1) => spawn_native(vm, p, a, SpawnKind::SpawnMonitor),
         // erlang:spawn_monitor/3
-        (HostOp::SpawnMonitor, 3) => spawn_native(vm, p, a, "spawn_monitor"),
+        (HostOp::SpawnMonitor, 3) => spawn_native(vm, p, a, SpawnKind::SpawnMonitor),
         // erlang:self/0
         (HostOp::SelfPid, 0) => value(Word::pid(p.pid)),
         // erlang:make_ref/0

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::vm::code::kinds::SpawnKind;
 use crate::vm::code::loader::{Callee, Loaded};
 use crate::vm::exec::Shared;
 use crate::vm::exec::proc::Proc;
@@ -54,7 +55,12 @@ impl Shared for Vm {
         Vm::send(self, from, to, msg)
     }
 
-    fn spawn(&mut self, proc: &mut Proc, kind: &str, args: &[Word]) -> Result<Word, Exception> {
+    fn spawn(
+        &mut self,
+        proc: &mut Proc,
+        kind: SpawnKind,
+        args: &[Word],
+    ) -> Result<Word, Exception> {
         self.spawn_call(proc, kind, args)
     }
 

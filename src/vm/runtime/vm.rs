@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::term::Term;
+use crate::vm::code::kinds::SpawnKind;
 use crate::vm::code::loader::{self, Callee, Loaded};
 use crate::vm::code::path::{self, CodePath};
+use crate::vm::exec::calls::fun_callee;
 use crate::vm::exec::proc::Proc;
-use crate::vm::exec::run::fun_callee;
 use crate::vm::exec::trace::stack_trace;
 use crate::vm::native::Fun;
 use crate::vm::natives::registry;
@@ -878,7 +879,7 @@ impl Vm {
     pub(crate) fn spawn_call(
         &mut self,
         proc: &mut Proc,
-        kind: &str,
+        kind: SpawnKind,
         args: &[Word],
     ) -> Result<Word, Exception> {
         let badarg = || Exception::badarg();
@@ -886,7 +887,7 @@ impl Vm {
             // spawn_monitor/1 alone insists on a fun of no arguments (as
             // erlang.erl's does); the others start it and let it fail.
             [fun]
-                if kind == "spawn_monitor"
+                if kind == SpawnKind::SpawnMonitor
                     && !test(
                         &View {
                             heap: &proc.heap,
@@ -923,14 +924,14 @@ impl Vm {
             _ => return Err(badarg()),
         };
         match kind {
-            "spawn_link" => {
+            SpawnKind::SpawnLink => {
                 proc.sig.links.push(pid);
                 if let Some(c) = self.procs.get_mut(&pid) {
                     c.sig.links.push(proc.pid);
                 }
                 Ok(Word::pid(pid))
             }
-            "spawn_monitor" => {
+            SpawnKind::SpawnMonitor => {
                 let r = self.make_ref(&mut proc.heap);
                 if let Some(c) = self.procs.get_mut(&pid) {
                     let view = View {
@@ -944,7 +945,7 @@ impl Vm {
                 }
                 Ok(proc.heap.tuple(0, &[Word::pid(pid), r]))
             }
-            _ => Ok(Word::pid(pid)),
+            SpawnKind::Spawn => Ok(Word::pid(pid)),
         }
     }
 

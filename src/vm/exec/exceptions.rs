@@ -1,0 +1,182 @@
+//! Exceptions: `try` and its ends, `catch`'s value, `raise`, `fail`, and
+//! the BIF frame a failing BIF leaves in the stack trace.
+
+use std::sync::Arc;
+
+use crate::vm::code::kinds::FailKind;
+use crate::vm::code::loader::{Dst, Loaded, Src};
+use crate::vm::exec::Lock;
+use crate::vm::exec::flow::Flow;
+use crate::vm::exec::proc::{Handler, Proc, Regs, handler_marker};
+use crate::vm::exec::regs::{dst_src, read, write};
+use crate::vm::exec::run::Worker;
+use crate::vm::natives::registry;
+use crate::vm::term::atoms::atom;
+use crate::vm::term::exception::Exception;
+use crate::vm::term::heap::View;
+use crate::vm::term::list::list_of;
+use crate::vm::term::word::Word;
+
+impl<L: Lock> Worker<'_, L> {
+    /// `try`: a handler at label `l` of module `m`, marked in `y`.
+    pub(super) fn try_(
+        &self,
+        proc: &mut Proc,
+        xs: &mut Regs,
+        m: &Arc<Loaded>,
+        y: Dst,
+        l: u32,
+    ) -> Result<Flow, Exception> {
+        let depth = proc.handlers.len();
+        proc.handlers.push(Handler {
+            module: m.id,
+            label: l,
+            calls: proc.calls.len(),
+            frames: proc.frames.len(),
+            stack: proc.stack.len(),
+        });
+        write(proc, xs, y, handler_marker(depth));
+        Ok(Flow::Next)
+    }
+
+    /// `try_end`: the handler marked in `y` is gone.
+    pub(super) fn try_end(
+        &self,
+        proc: &mut Proc,
+        xs: &mut Regs,
+        y: Dst,
+    ) -> Result<Flow, Exception> {
+        // At a landing pad the handler is already gone.
+        let live = proc.handlers.len().checked_sub(1).map(handler_marker);
+        if live == Some(read(proc, xs, dst_src(y))) {
+            proc.handlers.pop();
+        }
+        write(proc, xs, y, Word::NIL);
+        Ok(Flow::Next)
+    }
+
+    /// `catch_end`: as `try_end`, and at a landing pad, x0 is `catch`'s
+    /// value for the exception.
+    pub(super) fn catch_end(
+        &self,
+        proc: &mut Proc,
+        xs: &mut Regs,
+        y: Dst,
+    ) -> Result<Flow, Exception> {
+        self.try_end(proc, xs, y)?;
+        if xs[0] == Word::NONE {
+            xs[0] = self.catch_value(proc, xs);
+        }
+        Ok(Flow::Next)
+    }
+
+    /// `catch`'s value for the exception in x1..x3.
+    fn catch_value(&self, proc: &mut Proc, xs: &Regs) -> Word {
+        let (class, reason, raw) = (xs[1], xs[2], xs[3]);
+        let view = View {
+            heap: &proc.heap,
+            literals: &self.literals,
+        };
+        let trace = match view.tuple(raw) {
+            Some([_, _, t]) => Word(*t),
+            _ => Word::NIL,
+        };
+        match class.as_atom() {
+            Some(atom::THROW) => reason,
+            Some(atom::ERROR) => {
+                let inner = proc.heap.tuple(0, &[reason, trace]);
+                proc.heap.tuple(0, &[Word::atom(atom::EXIT_TAG), inner])
+            }
+            _ => proc.heap.tuple(0, &[Word::atom(atom::EXIT_TAG), reason]),
+        }
+    }
+
+    /// `raise`: class, reason and a trace (raw, as a handler got it, or
+    /// any); a class that is none raises nothing and leaves badarg in x0.
+    pub(super) fn raise(
+        &self,
+        proc: &mut Proc,
+        xs: &mut Regs,
+        (c, r, t): (Src, Src, Src),
+    ) -> Result<Flow, Exception> {
+        let (class, reason, trace) = (read(proc, xs, c), read(proc, xs, r), read(proc, xs, t));
+        let view = View {
+            heap: &proc.heap,
+            literals: &self.literals,
+        };
+        // A raw trace is {lam, Class, Trace}; raise/2 (class []) takes the class from it.
+        let (class, trace) = match view.tuple(trace) {
+            Some([tag, cls, tr]) if Word(*tag) == Word::atom(atom::LAM) => (
+                if class == Word::NIL {
+                    Word(*cls)
+                } else {
+                    class
+                },
+                Word(*tr),
+            ),
+            _ => (class, trace),
+        };
+        match class.as_atom() {
+            Some(c @ (atom::ERROR | atom::EXIT | atom::THROW)) => Err(Exception {
+                class: c,
+                reason,
+                trace,
+            }),
+            _ => {
+                xs[0] = Word::atom(atom::BADARG);
+                Ok(Flow::Next)
+            }
+        }
+    }
+
+    /// `fail`: raises error `k` with the value (`function_clause` with the
+    /// arguments of the function at `pc` noted for the trace).
+    pub(super) fn fail(
+        &self,
+        proc: &mut Proc,
+        xs: &mut Regs,
+        (m, pc): (&Arc<Loaded>, u32),
+        k: FailKind,
+        v: Src,
+    ) -> Result<Flow, Exception> {
+        let v = read(proc, xs, v);
+        let tag = |a: u32, proc: &mut Proc| proc.heap.tuple(0, &[Word::atom(a), v]);
+        let reason = match k {
+            FailKind::Badmatch => tag(atom::BADMATCH, proc),
+            FailKind::CaseClause => tag(atom::CASE_CLAUSE, proc),
+            FailKind::TryClause => tag(atom::TRY_CLAUSE, proc),
+            FailKind::Badrecord => tag(atom::BADRECORD, proc),
+            FailKind::IfClause => Word::atom(atom::IF_CLAUSE),
+            FailKind::FunctionClause => {
+                let arity = m.function_at(pc).map_or(0, |(_, a)| a as usize);
+                let args = xs[..arity].to_vec();
+                proc.clause_args = Some(list_of(&mut proc.heap, &args));
+                Word::atom(atom::FUNCTION_CLAUSE)
+            }
+            FailKind::Unsupported => v,
+        };
+        Err(Exception::error(reason))
+    }
+
+    /// Records `m:f(args)` as the failing BIF of the exception being raised,
+    /// unless it is one of the BIFs whose job is to raise.
+    pub(super) fn note_bif(&self, proc: &mut Proc, m: u32, f: u32, args: &[Word]) {
+        let name = self.atoms.name(f);
+        if m == atom::ERLANG && &*name == "error" && args.len() >= 2 {
+            // error/2,3: the arguments given replace the caller's arity.
+            proc.clause_args = Some(args[1]);
+            return;
+        }
+        // Raising is what these are for: no frame of their own (exit/2,
+        // which signals another process, fails like any BIF).
+        let module = self.atoms.name(m);
+        let raises = registry()
+            .get(&module, &name, args.len() as u32)
+            .is_some_and(|n| n.is_raising());
+        if raises {
+            return;
+        }
+        let args = list_of(&mut proc.heap, args);
+        proc.bif_frame = Some((m, f, args, true));
+    }
+}

@@ -1,0 +1,96 @@
+//! Stack frames (`allocate`, `deallocate`, `trim`) and the collection that
+//! a frame's allocation or a call may start.
+
+use crate::vm::exec::Lock;
+use crate::vm::exec::flow::Flow;
+use crate::vm::exec::proc::{FILE, Frame, Proc, Regs};
+use crate::vm::exec::run::Worker;
+use crate::vm::term::exception::Exception;
+use crate::vm::term::heap::collect_into;
+use crate::vm::term::word::Word;
+
+impl<L: Lock> Worker<'_, L> {
+    /// A frame of `n` slots (after a collection, if the heap is due one,
+    /// with `live` x registers).
+    #[inline]
+    pub(super) fn allocate(
+        &self,
+        proc: &mut Proc,
+        xs: &mut Regs,
+        n: u32,
+        live: u32,
+    ) -> Result<Flow, Exception> {
+        self.gc_check(proc, xs, live as usize);
+        let start = proc.stack.len();
+        proc.stack.resize(start + n as usize, Word::NIL);
+        proc.frames.push(Frame { start, base: start });
+        proc.y_base = start;
+        Ok(Flow::Next)
+    }
+
+    #[inline]
+    pub(super) fn deallocate(&self, proc: &mut Proc) -> Result<Flow, Exception> {
+        proc.pop_frame();
+        Ok(Flow::Next)
+    }
+
+    /// `deallocate` then `return` (fused).
+    #[inline]
+    pub(super) fn dealloc_return(&self, proc: &mut Proc) -> Result<Flow, Exception> {
+        proc.pop_frame();
+        Ok(Flow::Return)
+    }
+
+    /// Drops the frame's first `n` slots.
+    #[inline]
+    pub(super) fn trim(&self, proc: &mut Proc, n: u32) -> Result<Flow, Exception> {
+        proc.frames.last_mut().expect("a frame").base += n as usize;
+        proc.y_base += n as usize;
+        Ok(Flow::Next)
+    }
+
+    /// Collects the heap if it is due a collection, with the first `live`
+    /// x registers as roots (with the stack, the dictionary, the mailbox
+    /// and the rest of the process).
+    #[inline]
+    pub(super) fn gc_check(&self, proc: &mut Proc, xs: &mut Regs, live: usize) {
+        if proc.needs_gc() {
+            self.gc(proc, xs, live);
+        }
+    }
+
+    pub(super) fn gc(&self, proc: &mut Proc, xs: &mut Regs, live: usize) {
+        let xs = &mut xs[..live.min(FILE)];
+        let mut dict: Vec<Word> = proc.dict.words();
+        let mut mailbox: Vec<Word> = proc.mailbox.iter().copied().collect();
+        let mut monitors: Vec<Word> = proc.sig.monitored_by.iter().map(|(r, _)| *r).collect();
+        let mut building: Vec<Word> = proc.building.iter().map(|(w, _)| *w).collect();
+        let survivors = collect_into(
+            &mut proc.heap,
+            &mut [
+                xs,
+                &mut proc.stack,
+                &mut dict,
+                &mut mailbox,
+                &mut monitors,
+                &mut building,
+            ],
+            &mut proc.spare,
+        );
+        if let (Some(b), Some(w)) = (proc.building.as_mut(), building.first()) {
+            b.0 = *w;
+        }
+        // Only a large heap keeps its old space: an idle process stays small.
+        if proc.spare.capacity() < 1 << 16 {
+            proc.spare = Vec::new();
+        }
+        proc.mailbox = mailbox.into();
+        for (i, r) in monitors.into_iter().enumerate() {
+            proc.sig.monitored_by[i].0 = r;
+        }
+        proc.dict.set_words(&dict);
+        // Room for twice the survivors before the next collection: collecting
+        // costs what survives, so this keeps it at half a word per word allocated.
+        proc.gc_limit = (survivors * 3).max(1 << 16);
+    }
+}

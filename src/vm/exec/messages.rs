@@ -1,0 +1,158 @@
+//! Processes and messages: `self`, `send`, the receive instructions
+//! (`peek_message`, `next_message`, `remove_message`, `wait`,
+//! `recv_mark`) and `spawn`.
+
+use std::time::{Duration, Instant};
+
+use crate::vm::code::kinds::{MarkKind, SpawnKind};
+use crate::vm::code::loader::{Dst, Src};
+use crate::vm::exec::flow::Flow;
+use crate::vm::exec::proc::{Proc, Regs};
+use crate::vm::exec::regs::{dst_src, read, write};
+use crate::vm::exec::run::Worker;
+use crate::vm::exec::{Lock, Shared};
+use crate::vm::term::atoms::atom;
+use crate::vm::term::exception::Exception;
+use crate::vm::term::word::Word;
+
+impl<L: Lock> Worker<'_, L> {
+    pub(super) fn self_pid(
+        &self,
+        proc: &mut Proc,
+        xs: &mut Regs,
+        d: Dst,
+    ) -> Result<Flow, Exception> {
+        write(proc, xs, d, Word::pid(proc.pid));
+        Ok(Flow::Next)
+    }
+
+    /// `send`: x1 to x0, and x1 is the value.
+    pub(super) fn send(&mut self, proc: &mut Proc, xs: &mut Regs) -> Result<Flow, Exception> {
+        let (to, msg) = (xs[0], xs[1]);
+        if let Err(e) = self.with_vm(|vm| vm.send(proc, to, msg)) {
+            // `!` fails as erlang:send/2 does, with its frame.
+            let send = self.atoms.intern("send");
+            self.note_bif(proc, atom::ERLANG, send, &[to, msg]);
+            return Err(e);
+        }
+        xs[0] = msg;
+        Ok(Flow::Next)
+    }
+
+    /// The message at the save pointer into `d`, or to `l` if there is none.
+    pub(super) fn peek_message(
+        &self,
+        proc: &mut Proc,
+        xs: &mut Regs,
+        l: u32,
+        d: Dst,
+    ) -> Result<Flow, Exception> {
+        match proc.mailbox.get(proc.save).copied() {
+            Some(msg) => write(proc, xs, d, msg),
+            None => return Ok(Flow::Goto(l)),
+        }
+        Ok(Flow::Next)
+    }
+
+    pub(super) fn next_message(&self, proc: &mut Proc, l: u32) -> Result<Flow, Exception> {
+        proc.save += 1;
+        Ok(Flow::Goto(l))
+    }
+
+    /// Takes the message at the save pointer; the receive is over.
+    pub(super) fn remove_message(&self, proc: &mut Proc) -> Result<Flow, Exception> {
+        proc.mailbox.remove(proc.save);
+        proc.save = 0;
+        if proc.deadline.take().is_some() {
+            proc.wait_epoch += 1;
+        }
+        Ok(Flow::Next)
+    }
+
+    /// `wait`: for a message (resuming at `l`), at most timeout `t`.
+    pub(super) fn wait(
+        &mut self,
+        proc: &mut Proc,
+        xs: &mut Regs,
+        l: u32,
+        t: Src,
+    ) -> Result<Flow, Exception> {
+        // Back in a receive whose timer runs: the timeout operand was read
+        // when it started (its register is dead by now, as on the BEAM).
+        if let Some(d) = proc.deadline {
+            if d > Instant::now() {
+                return Ok(Flow::Wait(l));
+            }
+            proc.deadline = None;
+            proc.save = 0;
+            proc.wait_epoch += 1;
+            return Ok(Flow::Next);
+        }
+        let t = read(proc, xs, t);
+        if t == Word::atom(atom::INFINITY) {
+            return Ok(Flow::Wait(l));
+        }
+        match t.as_small() {
+            Some(0) => {
+                proc.save = 0;
+                Ok(Flow::Next)
+            }
+            Some(ms) if ms > 0 => {
+                let d = Instant::now() + Duration::from_millis(ms as u64);
+                proc.deadline = Some(d);
+                let (pid, epoch) = (proc.pid, proc.wait_epoch);
+                self.with_vm(|vm| vm.timeout(d, pid, epoch));
+                Ok(Flow::Wait(l))
+            }
+            _ => Err(Exception::error(Word::atom(
+                self.atoms.intern("timeout_value"),
+            ))),
+        }
+    }
+
+    /// `recv_mark`: a mark is the mailbox's length when it was reserved;
+    /// using it starts the receive's scan there.
+    pub(super) fn recv_mark(
+        &self,
+        proc: &mut Proc,
+        xs: &mut Regs,
+        k: MarkKind,
+        d: Dst,
+    ) -> Result<Flow, Exception> {
+        match k {
+            MarkKind::Reserve => {
+                let len = Word::small(proc.mailbox.len() as i64).expect("length");
+                write(proc, xs, d, len);
+            }
+            MarkKind::Use => {
+                if let Some(mark) = read(proc, xs, dst_src(d)).as_small() {
+                    proc.save = (mark as usize).min(proc.mailbox.len());
+                }
+            }
+            MarkKind::Bind | MarkKind::Clear => {}
+        }
+        Ok(Flow::Next)
+    }
+
+    /// `spawn`: x0 is the new process, as the `erlang` BIF `k` of the
+    /// `arity` arguments in x0.. would make it.
+    pub(super) fn spawn(
+        &mut self,
+        proc: &mut Proc,
+        xs: &mut Regs,
+        k: SpawnKind,
+        arity: u32,
+    ) -> Result<Flow, Exception> {
+        let args: Vec<Word> = xs[..arity as usize].to_vec();
+        match self.with_vm(|vm| vm.spawn(proc, k, &args)) {
+            Ok(w) => xs[0] = w,
+            Err(e) => {
+                // It fails as the erlang:spawn* BIF it stands for.
+                let f = self.atoms.intern(k.name());
+                self.note_bif(proc, atom::ERLANG, f, &args);
+                return Err(e);
+            }
+        }
+        Ok(Flow::Next)
+    }
+}
