@@ -57,7 +57,7 @@ impl<L: Lock> Worker<'_, L> {
             Target::Import(i) => match self.import(proc, xs, m, i) {
                 Ok(c) => c,
                 Err(e) => {
-                    proc.drop_current = tail;
+                    proc.raising.drop_current = tail;
                     return Err(e);
                 }
             },
@@ -341,7 +341,7 @@ impl<L: Lock> Worker<'_, L> {
         let r = match callee {
             Callee::Code(to_mod, entry) => {
                 if !tail {
-                    proc.calls.push(Ret {
+                    proc.st.calls.push(Ret {
                         module: mid,
                         pc: pc + 1,
                     });

@@ -27,13 +27,13 @@ impl<L: Lock> Worker<'_, L> {
         y: Dst,
         l: u32,
     ) -> Result<Flow, Exception> {
-        let depth = proc.handlers.len();
-        proc.handlers.push(Handler {
+        let depth = proc.st.handlers.len();
+        proc.st.handlers.push(Handler {
             module: m.id,
             label: l,
-            calls: proc.calls.len(),
-            frames: proc.frames.len(),
-            stack: proc.stack.len(),
+            calls: proc.st.calls.len(),
+            frames: proc.st.frames.len(),
+            stack: proc.st.stack.len(),
         });
         write(proc, xs, y, handler_marker(depth));
         Ok(Flow::Next)
@@ -47,9 +47,9 @@ impl<L: Lock> Worker<'_, L> {
         y: Dst,
     ) -> Result<Flow, Exception> {
         // At a landing pad the handler is already gone.
-        let live = proc.handlers.len().checked_sub(1).map(handler_marker);
+        let live = proc.st.handlers.len().checked_sub(1).map(handler_marker);
         if live == Some(read(proc, xs, dst_src(y))) {
-            proc.handlers.pop();
+            proc.st.handlers.pop();
         }
         write(proc, xs, y, Word::NIL);
         Ok(Flow::Next)
@@ -150,7 +150,7 @@ impl<L: Lock> Worker<'_, L> {
             FailKind::FunctionClause => {
                 let arity = m.function_at(pc).map_or(0, |(_, a)| a as usize);
                 let args = xs[..arity].to_vec();
-                proc.clause_args = Some(list_of(&mut proc.heap, &args));
+                proc.raising.clause_args = Some(list_of(&mut proc.heap, &args));
                 Word::atom(atom::FUNCTION_CLAUSE)
             }
             FailKind::Unsupported => v,
@@ -164,7 +164,7 @@ impl<L: Lock> Worker<'_, L> {
         let name = self.atoms.name(f);
         if m == atom::ERLANG && &*name == "error" && args.len() >= 2 {
             // error/2,3: the arguments given replace the caller's arity.
-            proc.clause_args = Some(args[1]);
+            proc.raising.clause_args = Some(args[1]);
             return;
         }
         // Raising is what these are for: no frame of their own (exit/2,
@@ -177,6 +177,6 @@ impl<L: Lock> Worker<'_, L> {
             return;
         }
         let args = list_of(&mut proc.heap, args);
-        proc.bif_frame = Some((m, f, args, true));
+        proc.raising.bif_frame = Some((m, f, args, true));
     }
 }

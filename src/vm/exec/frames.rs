@@ -21,10 +21,10 @@ impl<L: Lock> Worker<'_, L> {
         live: u32,
     ) -> Result<Flow, Exception> {
         self.gc_check(proc, xs, live as usize);
-        let start = proc.stack.len();
-        proc.stack.resize(start + n as usize, Word::NIL);
-        proc.frames.push(Frame { start, base: start });
-        proc.y_base = start;
+        let start = proc.st.stack.len();
+        proc.st.stack.resize(start + n as usize, Word::NIL);
+        proc.st.frames.push(Frame { start, base: start });
+        proc.st.y_base = start;
         Ok(Flow::Next)
     }
 
@@ -44,8 +44,8 @@ impl<L: Lock> Worker<'_, L> {
     /// Drops the frame's first `n` slots.
     #[inline]
     pub(super) fn trim(&self, proc: &mut Proc, n: u32) -> Result<Flow, Exception> {
-        proc.frames.last_mut().expect("a frame").base += n as usize;
-        proc.y_base += n as usize;
+        proc.st.frames.last_mut().expect("a frame").base += n as usize;
+        proc.st.y_base += n as usize;
         Ok(Flow::Next)
     }
 
@@ -62,14 +62,14 @@ impl<L: Lock> Worker<'_, L> {
     pub(super) fn gc(&self, proc: &mut Proc, xs: &mut Regs, live: usize) {
         let xs = &mut xs[..live.min(FILE)];
         let mut dict: Vec<Word> = proc.dict.words();
-        let mut mailbox: Vec<Word> = proc.mailbox.iter().copied().collect();
+        let mut mailbox: Vec<Word> = proc.rx.mailbox.iter().copied().collect();
         let mut monitors: Vec<Word> = proc.sig.monitored_by.iter().map(|(r, _)| *r).collect();
         let mut building: Vec<Word> = proc.building.iter().map(|(w, _)| *w).collect();
         let survivors = collect_into(
             &mut proc.heap,
             &mut [
                 xs,
-                &mut proc.stack,
+                &mut proc.st.stack,
                 &mut dict,
                 &mut mailbox,
                 &mut monitors,
@@ -84,7 +84,7 @@ impl<L: Lock> Worker<'_, L> {
         if proc.spare.capacity() < 1 << 16 {
             proc.spare = Vec::new();
         }
-        proc.mailbox = mailbox.into();
+        proc.rx.mailbox = mailbox.into();
         for (i, r) in monitors.into_iter().enumerate() {
             proc.sig.monitored_by[i].0 = r;
         }

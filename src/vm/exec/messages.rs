@@ -47,7 +47,7 @@ impl<L: Lock> Worker<'_, L> {
         l: u32,
         d: Dst,
     ) -> Result<Flow, Exception> {
-        match proc.mailbox.get(proc.save).copied() {
+        match proc.rx.mailbox.get(proc.rx.save).copied() {
             Some(msg) => write(proc, xs, d, msg),
             None => return Ok(Flow::Goto(l)),
         }
@@ -55,16 +55,16 @@ impl<L: Lock> Worker<'_, L> {
     }
 
     pub(super) fn next_message(&self, proc: &mut Proc, l: u32) -> Result<Flow, Exception> {
-        proc.save += 1;
+        proc.rx.save += 1;
         Ok(Flow::Goto(l))
     }
 
     /// Takes the message at the save pointer; the receive is over.
     pub(super) fn remove_message(&self, proc: &mut Proc) -> Result<Flow, Exception> {
-        proc.mailbox.remove(proc.save);
-        proc.save = 0;
-        if proc.deadline.take().is_some() {
-            proc.wait_epoch += 1;
+        proc.rx.mailbox.remove(proc.rx.save);
+        proc.rx.save = 0;
+        if proc.rx.deadline.take().is_some() {
+            proc.rx.wait_epoch += 1;
         }
         Ok(Flow::Next)
     }
@@ -79,13 +79,13 @@ impl<L: Lock> Worker<'_, L> {
     ) -> Result<Flow, Exception> {
         // Back in a receive whose timer runs: the timeout operand was read
         // when it started (its register is dead by now, as on the BEAM).
-        if let Some(d) = proc.deadline {
+        if let Some(d) = proc.rx.deadline {
             if d > Instant::now() {
                 return Ok(Flow::Wait(l));
             }
-            proc.deadline = None;
-            proc.save = 0;
-            proc.wait_epoch += 1;
+            proc.rx.deadline = None;
+            proc.rx.save = 0;
+            proc.rx.wait_epoch += 1;
             return Ok(Flow::Next);
         }
         let t = read(proc, xs, t);
@@ -94,13 +94,13 @@ impl<L: Lock> Worker<'_, L> {
         }
         match t.as_small() {
             Some(0) => {
-                proc.save = 0;
+                proc.rx.save = 0;
                 Ok(Flow::Next)
             }
             Some(ms) if ms > 0 => {
                 let d = Instant::now() + Duration::from_millis(ms as u64);
-                proc.deadline = Some(d);
-                let (pid, epoch) = (proc.pid, proc.wait_epoch);
+                proc.rx.deadline = Some(d);
+                let (pid, epoch) = (proc.pid, proc.rx.wait_epoch);
                 self.with_vm(|vm| vm.timeout(d, pid, epoch));
                 Ok(Flow::Wait(l))
             }
@@ -121,12 +121,12 @@ impl<L: Lock> Worker<'_, L> {
     ) -> Result<Flow, Exception> {
         match k {
             MarkKind::Reserve => {
-                let len = Word::small(proc.mailbox.len() as i64).expect("length");
+                let len = Word::small(proc.rx.mailbox.len() as i64).expect("length");
                 write(proc, xs, d, len);
             }
             MarkKind::Use => {
                 if let Some(mark) = read(proc, xs, dst_src(d)).as_small() {
-                    proc.save = (mark as usize).min(proc.mailbox.len());
+                    proc.rx.save = (mark as usize).min(proc.rx.mailbox.len());
                 }
             }
             MarkKind::Bind | MarkKind::Clear => {}

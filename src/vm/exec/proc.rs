@@ -90,8 +90,67 @@ impl std::ops::IndexMut<std::ops::RangeTo<usize>> for Regs {
     }
 }
 
+/// Messages and the receive in progress.
+pub struct Mailbox {
+    /// Messages, oldest first (each in this process's heap).
+    pub mailbox: std::collections::VecDeque<Word>,
+    /// The save pointer of the receive in progress.
+    pub save: usize,
+    /// While waiting: where a new message resumes.
+    pub wake_pc: u32,
+    /// Whether it waits in `receive` (off the run queues until a message
+    /// or its timeout).
+    pub waiting: bool,
+    /// When the receive it waits in times out.
+    pub deadline: Option<std::time::Instant>,
+    /// Counts receives: a timeout set in an earlier one is stale.
+    pub wait_epoch: u64,
+}
+
+/// The stack: frames of y slots, return addresses and exception handlers.
+pub struct Stack {
+    /// The `y` slots of every frame, and the markers `try` leaves in them.
+    pub(crate) stack: Vec<Word>,
+    /// Where each frame's slots start.
+    pub(crate) frames: Vec<Frame>,
+    /// Return addresses, newest last.
+    pub(crate) calls: Vec<Ret>,
+    /// Exception handlers (`try`, `catch`), newest last.
+    pub(crate) handlers: Vec<Handler>,
+    /// Where the current frame's `y[0]` is in `stack` (cached from `frames`).
+    pub(crate) y_base: usize,
+}
+
+/// What the exception being raised reports in its stack trace.
+pub struct Raising {
+    /// The function whose failure is being raised: module, function,
+    /// argument list, and whether it is a BIF (with `error_info`) rather
+    /// than an undefined function.
+    pub bif_frame: Option<(u32, u32, Word, bool)>,
+    /// For function_clause: the arguments, shown in the top frame instead of the arity.
+    pub clause_args: Option<Word>,
+    /// A tail call to an undefined function already left the current function.
+    pub drop_current: bool,
+}
+
 /// A process's state.
 pub struct Proc {
+    /// This process's pid number.
+    pub pid: u64,
+    /// The group leader's pid.
+    pub group_leader: u64,
+    /// `{M, F, A}` it was started with, for `process_info`.
+    pub(crate) initial_call: (u32, u32, u32),
+    /// Where the process continues: module and instruction.
+    pub(crate) mid: u32,
+    pub(crate) pc: u32,
+    /// Reductions (calls) made in this slice: it yields at `BUDGET`.
+    pub(crate) reductions: u32,
+    /// Reductions (calls) over the process's life, for `process_info`.
+    pub(crate) total_reductions: u64,
+    /// The process whose slice must end before this one's retried
+    /// instruction can act on it (see `NativeResult::Retry`).
+    pub(crate) blocked_on: Option<u64>,
     /// The `x` registers that are live while the process is not running:
     /// the arguments it starts or resumes with. While it runs, its
     /// registers are its scheduler's register file ([`Regs`]), lent to it
@@ -99,63 +158,30 @@ pub struct Proc {
     pub(crate) x: Vec<Word>,
     /// How many `x` registers are live when the process yields.
     pub(crate) live_x: usize,
-    pub(crate) stack: Vec<Word>,
-    pub(crate) frames: Vec<Frame>,
-    pub(crate) calls: Vec<Ret>,
-    pub(crate) handlers: Vec<Handler>,
+    /// The stack: frames of y slots, return addresses and exception handlers.
+    pub st: Stack,
     /// The heap.
     pub heap: Area,
     /// The space the last collection copied out of, reused by the next.
     pub(crate) spare: Vec<u64>,
+    /// Heap size that triggers the next collection.
+    pub(crate) gc_limit: usize,
     /// The process dictionary.
     pub dict: crate::vm::term::pdict::Dict,
     /// The binary that old-style construction (`bs_init` and `bs_put_*`)
     /// is filling in, and the bit position reached.
     pub building: Option<(Word, usize)>,
-    /// Heap size that triggers the next collection.
-    pub(crate) gc_limit: usize,
-    /// Where the current frame's `y[0]` is in `stack` (cached from `frames`).
-    pub(crate) y_base: usize,
-    /// This process's pid number.
-    pub pid: u64,
-    /// Messages, oldest first (each in this process's heap).
-    pub mailbox: std::collections::VecDeque<Word>,
-    /// The save pointer of the receive in progress.
-    pub(crate) save: usize,
-    /// Where the process continues: module and instruction.
-    pub(crate) mid: u32,
-    pub(crate) pc: u32,
-    /// While waiting: where a new message resumes, and when the timeout fires.
-    pub(crate) wake_pc: u32,
-    pub(crate) waiting: bool,
-    pub(crate) deadline: Option<std::time::Instant>,
-    /// Counts receives: a timeout set in an earlier one is stale.
-    pub(crate) wait_epoch: u64,
-    /// Reductions (calls) over the process's life, for `process_info`.
-    pub(crate) total_reductions: u64,
-    /// `{M, F, A}` it was started with, for `process_info`.
-    pub(crate) initial_call: (u32, u32, u32),
+    /// Messages and the receive in progress.
+    pub rx: Mailbox,
     /// Links and monitors, both ways.
     pub sig: Links,
-    /// The group leader's pid.
-    pub group_leader: u64,
-    pub(crate) reductions: u32,
-    /// The process whose slice must end before this one's retried
-    /// instruction can act on it (see `NativeResult::Retry`).
-    pub(crate) blocked_on: Option<u64>,
+    /// What the exception being raised reports in its stack trace.
+    pub raising: Raising,
     /// An exit signal that arrived while the process was running.
     pub(crate) pending_exit: Option<Word>,
     /// An exception the process dies of before its first instruction (a
     /// spawned function that is undefined or takes arguments).
     pub(crate) pending_failure: Option<Exception>,
-    /// The function whose failure is being raised: module, function,
-    /// argument list, and whether it is a BIF (with `error_info`) rather
-    /// than an undefined function.
-    pub(crate) bif_frame: Option<(u32, u32, Word, bool)>,
-    /// For function_clause: the arguments, shown in the top frame instead of the arity.
-    pub(crate) clause_args: Option<Word>,
-    /// A tail call to an undefined function already left the current function.
-    pub(crate) drop_current: bool,
 }
 
 impl Proc {
@@ -180,23 +206,23 @@ impl Proc {
     /// Drops the current stack frame (`deallocate`).
     #[inline(always)]
     pub(crate) fn pop_frame(&mut self) {
-        let f = self.frames.pop().expect("a frame");
-        self.stack.truncate(f.start);
-        self.y_base = self.frames.last().map_or(0, |f| f.base);
+        let f = self.st.frames.pop().expect("a frame");
+        self.st.stack.truncate(f.start);
+        self.st.y_base = self.st.frames.last().map_or(0, |f| f.base);
     }
 
     /// Ends the receive it waits in by its timeout.
     pub(crate) fn time_out(&mut self) {
-        self.deadline = None;
-        self.save = 0;
-        self.wait_epoch += 1;
+        self.rx.deadline = None;
+        self.rx.save = 0;
+        self.rx.wait_epoch += 1;
         // The timeout path is the instruction after wait.
         self.pc += 1;
     }
 
     /// Room reserved for frames, for memory accounting.
     pub(crate) fn frames_capacity(&self) -> usize {
-        self.frames.capacity()
+        self.st.frames.capacity()
     }
 }
 
@@ -218,27 +244,36 @@ pub(crate) const BUDGET: u32 = 4000;
 impl Default for Proc {
     fn default() -> Self {
         Proc {
+            raising: Raising {
+                bif_frame: None,
+                clause_args: None,
+                drop_current: false,
+            },
+            st: Stack {
+                stack: Vec::new(),
+                frames: Vec::new(),
+                calls: Vec::new(),
+                handlers: Vec::new(),
+                y_base: 0,
+            },
+            rx: Mailbox {
+                mailbox: std::collections::VecDeque::new(),
+                save: 0,
+                wake_pc: 0,
+                waiting: false,
+                deadline: None,
+                wait_epoch: 0,
+            },
             x: Vec::new(),
             live_x: 0,
-            stack: Vec::new(),
-            frames: Vec::new(),
-            calls: Vec::new(),
-            handlers: Vec::new(),
             heap: Area::default(),
             spare: Vec::new(),
             dict: Default::default(),
             building: None,
             gc_limit: 1 << 16,
-            y_base: 0,
             pid: 0,
-            mailbox: std::collections::VecDeque::new(),
-            save: 0,
             mid: 0,
             pc: 0,
-            wake_pc: 0,
-            waiting: false,
-            deadline: None,
-            wait_epoch: 0,
             total_reductions: 0,
             initial_call: (0, 0, 0),
             sig: Links::default(),
@@ -247,9 +282,6 @@ impl Default for Proc {
             blocked_on: None,
             pending_exit: None,
             pending_failure: None,
-            bif_frame: None,
-            clause_args: None,
-            drop_current: false,
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::vm::term::word::Word;
 pub(crate) fn read(proc: &Proc, xs: &Regs, s: Src) -> Word {
     match s {
         Src::X(r) => xs[r as usize],
-        Src::Y(r) => proc.stack[proc.y_base + r as usize],
+        Src::Y(r) => proc.st.stack[proc.st.y_base + r as usize],
         Src::C(w) => w,
     }
 }
@@ -21,8 +21,8 @@ pub(crate) fn write(proc: &mut Proc, xs: &mut Regs, d: Dst, w: Word) {
     match d {
         Dst::X(r) => xs[r as usize] = w,
         Dst::Y(r) => {
-            let base = proc.y_base;
-            proc.stack[base + r as usize] = w;
+            let base = proc.st.y_base;
+            proc.st.stack[base + r as usize] = w;
         }
         Dst::Discard => {}
     }

@@ -148,7 +148,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                     ($s:expr) => {
                         match $s {
                             Src::X(r) => xs[r as usize],
-                            Src::Y(r) => proc.stack[proc.y_base + r as usize],
+                            Src::Y(r) => proc.st.stack[proc.st.y_base + r as usize],
                             Src::C(w) => w,
                         }
                     };
@@ -159,8 +159,8 @@ impl<'w, L: Lock> Worker<'w, L> {
                         match $d {
                             Dst::X(r) => xs[r as usize] = v,
                             Dst::Y(r) => {
-                                let b = proc.y_base;
-                                proc.stack[b + r as usize] = v
+                                let b = proc.st.y_base;
+                                proc.st.stack[b + r as usize] = v
                             }
                             Dst::Discard => {}
                         }
@@ -197,7 +197,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                     ($tail:expr, $to:expr) => {{
                         proc.reductions += 1;
                         if !$tail {
-                            proc.calls.push(Ret {
+                            proc.st.calls.push(Ret {
                                 module: mid,
                                 pc: pc + 1,
                             });
@@ -243,9 +243,9 @@ impl<'w, L: Lock> Worker<'w, L> {
                         }
                         continue;
                     }
-                    Ins::DeallocReturn if !proc.calls.is_empty() => {
+                    Ins::DeallocReturn if !proc.st.calls.is_empty() => {
                         proc.pop_frame();
-                        let r = proc.calls.pop().expect("checked");
+                        let r = proc.st.calls.pop().expect("checked");
                         pc = r.pc;
                         if r.module != mid {
                             switch!(r.module);
@@ -320,8 +320,8 @@ impl<'w, L: Lock> Worker<'w, L> {
                         continue;
                     }
                     Ins::Trim(n) => {
-                        proc.frames.last_mut().expect("a frame").base += *n as usize;
-                        proc.y_base += *n as usize;
+                        proc.st.frames.last_mut().expect("a frame").base += *n as usize;
+                        proc.st.y_base += *n as usize;
                         pc += 1;
                         continue;
                     }
@@ -439,10 +439,10 @@ impl<'w, L: Lock> Worker<'w, L> {
                         }
                     }
                     Ins::Allocate(n, _) if heap_ok!() => {
-                        let start = proc.stack.len();
-                        proc.stack.resize(start + *n as usize, Word::NIL);
-                        proc.frames.push(Frame { start, base: start });
-                        proc.y_base = start;
+                        let start = proc.st.stack.len();
+                        proc.st.stack.resize(start + *n as usize, Word::NIL);
+                        proc.st.frames.push(Frame { start, base: start });
+                        proc.st.y_base = start;
                         pc += 1;
                         continue;
                     }
@@ -459,8 +459,8 @@ impl<'w, L: Lock> Worker<'w, L> {
                         call_local!(true, *l);
                         continue;
                     }
-                    Ins::Return if !proc.calls.is_empty() => {
-                        let r = proc.calls.pop().expect("checked");
+                    Ins::Return if !proc.st.calls.is_empty() => {
+                        let r = proc.st.calls.pop().expect("checked");
                         pc = r.pc;
                         if r.module != mid {
                             switch!(r.module);
@@ -484,7 +484,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                             switch!(to_mod);
                         }
                     }
-                    Ok(Flow::Return) => match proc.calls.pop() {
+                    Ok(Flow::Return) => match proc.st.calls.pop() {
                         Some(r) => {
                             pc = r.pc;
                             if r.module != mid {
@@ -504,7 +504,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                         return Outcome::Yield;
                     }
                     Ok(Flow::Wait(wake)) => {
-                        (proc.mid, proc.pc, proc.wake_pc) = (mid, pc, wake);
+                        (proc.mid, proc.pc, proc.rx.wake_pc) = (mid, pc, wake);
                         return Outcome::Wait;
                     }
                     Err(mut e) => {
@@ -524,20 +524,21 @@ impl<'w, L: Lock> Worker<'w, L> {
                                 crate::erlfmt::w(&v.to_term(e.trace, &self.atoms)),
                             );
                         }
-                        let Some(h) = proc.handlers.pop() else {
+                        let Some(h) = proc.st.handlers.pop() else {
                             return Outcome::Failed(e);
                         };
-                        proc.calls.truncate(h.calls);
-                        proc.frames.truncate(h.frames);
-                        proc.y_base = proc.frames.last().map_or(0, |f| f.base);
-                        proc.stack.truncate(h.stack);
+                        proc.st.calls.truncate(h.calls);
+                        proc.st.frames.truncate(h.frames);
+                        proc.st.y_base = proc.st.frames.last().map_or(0, |f| f.base);
+                        proc.st.stack.truncate(h.stack);
                         // The slot no longer marks a live handler: try_end/catch_end
                         // at the landing pad must not remove another one.
                         if let Some(slot) = proc
+                            .st
                             .stack
                             .iter_mut()
                             .rev()
-                            .find(|w| **w == handler_marker(proc.handlers.len()))
+                            .find(|w| **w == handler_marker(proc.st.handlers.len()))
                         {
                             *slot = Word::NIL;
                         }

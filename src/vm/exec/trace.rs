@@ -17,21 +17,22 @@ pub(crate) fn stack_trace(
     module: u32,
     pc: u32,
 ) -> Word {
-    let mut entries = if std::mem::take(&mut proc.drop_current) {
+    let mut entries = if std::mem::take(&mut proc.raising.drop_current) {
         vec![]
     } else {
         vec![(module, pc)]
     };
     entries.extend(
-        proc.calls
+        proc.st
+            .calls
             .iter()
             .rev()
             .map(|r| (r.module, r.pc.saturating_sub(1))),
     );
     entries.truncate(8);
     let mut list = Word::NIL;
-    let bif = proc.bif_frame.take();
-    let clause_args = proc.clause_args.take();
+    let bif = proc.raising.bif_frame.take();
+    let clause_args = proc.raising.clause_args.take();
     let top = entries.first().copied();
     for (m, pc) in entries.into_iter().rev() {
         let loaded = &modules[m as usize];

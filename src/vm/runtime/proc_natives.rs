@@ -134,7 +134,7 @@ pub(crate) fn cancel_or_read(vm: &mut Vm, p: &mut Proc, a: &[Word], cancel: bool
                         .intern(if cancel { "cancel_timer" } else { "read_timer" }),
                 );
             let msg = p.heap.tuple(0, &[tag, a[0], result]);
-            p.mailbox.push_back(msg);
+            p.rx.mailbox.push_back(msg);
         }
         return Value(Word::atom(atom::OK));
     }
@@ -173,9 +173,9 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
         };
     }
     let value = match &*name {
-        "message_queue_len" => small(of!(|q: &Proc| q.mailbox.len())),
+        "message_queue_len" => small(of!(|q: &Proc| q.rx.mailbox.len())),
         "messages" => {
-            let msgs: Vec<Word> = of!(|q: &Proc| q.mailbox.iter().copied().collect::<Vec<_>>());
+            let msgs: Vec<Word> = of!(|q: &Proc| q.rx.mailbox.iter().copied().collect::<Vec<_>>());
             let copied: Vec<Word> = msgs.into_iter().map(|m| copy(vm, p, m)).collect();
             list_of(&mut p.heap, &copied)
         }
@@ -203,13 +203,13 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
         },
         "status" => Word::atom(vm.atoms.intern(if is_self {
             "running"
-        } else if other(vm, target)?.waiting {
+        } else if other(vm, target)?.rx.waiting {
             "waiting"
         } else {
             "runnable"
         })),
         "heap_size" | "total_heap_size" => small(of!(|q: &Proc| q.heap.len())),
-        "stack_size" => small(of!(|q: &Proc| q.calls.len())),
+        "stack_size" => small(of!(|q: &Proc| q.st.calls.len())),
         "memory" => small(of!(process_bytes)),
         "reductions" => {
             let r = of!(|q: &Proc| q.total_reductions + u64::from(q.reductions));
@@ -252,17 +252,17 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
         }
         "current_stacktrace" => {
             let (top, calls) = if is_self {
-                ((p.mid, p.pc), &p.calls)
+                ((p.mid, p.pc), &p.st.calls)
             } else {
                 let q = other(vm, target)?;
                 // One waiting in a receive is where the receive starts (the
                 // BEAM resumes it there), not at its wait at the end.
-                let pc = if q.waiting && q.wake_pc != u32::MAX {
-                    q.wake_pc
+                let pc = if q.rx.waiting && q.rx.wake_pc != u32::MAX {
+                    q.rx.wake_pc
                 } else {
                     q.pc
                 };
-                ((q.mid, pc), &q.calls)
+                ((q.mid, pc), &q.st.calls)
             };
             let frames: Vec<(u32, u32)> = std::iter::once(top)
                 .chain(
@@ -459,13 +459,13 @@ pub(crate) fn alias(vm: &mut Vm, p: &mut Proc, opts: Word) -> NativeResult {
 pub fn process_bytes(q: &Proc) -> usize {
     let words = q.heap.words.capacity()
         + q.x.capacity()
-        + q.stack.capacity()
-        + q.mailbox.capacity()
+        + q.st.stack.capacity()
+        + q.rx.mailbox.capacity()
         + q.dict.capacity_words()
         + q.spare.capacity();
     std::mem::size_of::<Proc>()
         + 8 * words
-        + std::mem::size_of::<crate::vm::exec::proc::Ret>() * q.calls.capacity()
+        + std::mem::size_of::<crate::vm::exec::proc::Ret>() * q.st.calls.capacity()
         + 16 * (q.frames_capacity() + q.sig.links.capacity() + q.sig.monitored_by.capacity())
         // Its slot in the process table.
         + 32
@@ -576,7 +576,7 @@ pub(crate) fn monitor(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
                     Word::atom(atom::NOPROC),
                 ],
             );
-            p.mailbox.push_back(msg);
+            p.rx.mailbox.push_back(msg);
         }
     }
     value(r)
@@ -729,7 +729,7 @@ pub(crate) fn demonitor(vm: &mut Vm, p: &mut Proc, r: Word, flush: bool) -> Nati
             heap: &p.heap,
             literals: &vm.literals,
         };
-        p.mailbox.retain(|m| {
+        p.rx.mailbox.retain(|m| {
             !matches!(view.tuple(*m), Some([tag, r2, ..]) if Word(*tag) == Word::atom(atom::DOWN) && ref_id(&view, Word(*r2)) == Some(id))
         });
     }

@@ -148,8 +148,8 @@ impl Vm {
     fn park(&mut self, mut p: Box<Proc>, waiting: bool) {
         let pid = p.pid;
         // Its timeout may have fired while it ran, and found it not waiting.
-        let timed_out = waiting && p.deadline.is_some_and(|d| d <= Instant::now());
-        p.waiting = waiting && !timed_out;
+        let timed_out = waiting && p.rx.deadline.is_some_and(|d| d <= Instant::now());
+        p.rx.waiting = waiting && !timed_out;
         if timed_out {
             p.time_out();
         }

@@ -310,7 +310,7 @@ impl Vm {
         gl.group_leader = gl.pid;
         let m = self.group_leader.expect("loaded in Vm::new");
         let entry = self.modules[m as usize].exports[&(self.atoms.intern("loop"), 0)];
-        (gl.mid, gl.pc, gl.wake_pc) = (m, entry, u32::MAX);
+        (gl.mid, gl.pc, gl.rx.wake_pc) = (m, entry, u32::MAX);
         let pid = gl.pid;
         self.procs.insert(pid, gl);
         self.ready(pid);
@@ -381,13 +381,13 @@ impl Vm {
                     let Some(p) = self.procs.get_mut(&pid) else {
                         continue;
                     };
-                    if p.wait_epoch != epoch || p.deadline.is_none() {
+                    if p.rx.wait_epoch != epoch || p.rx.deadline.is_none() {
                         continue;
                     }
                     // A process that is runnable meets its passed deadline
                     // when it reaches `wait` again.
-                    if p.waiting {
-                        p.waiting = false;
+                    if p.rx.waiting {
+                        p.rx.waiting = false;
                         p.time_out();
                         self.ready(pid);
                     }
@@ -553,7 +553,7 @@ impl Vm {
     ) {
         if let Some(run) = running.as_deref_mut().filter(|x| x.pid == to) {
             let msg = build(&mut run.heap);
-            run.mailbox.push_back(msg);
+            run.rx.mailbox.push_back(msg);
         } else {
             self.deliver(to, |heap, _| build(heap));
         }
@@ -667,11 +667,11 @@ impl Vm {
         let Some(r) = self.procs.get_mut(&to) else {
             return;
         };
-        r.mailbox.push_back(msg);
-        if r.waiting {
+        r.rx.mailbox.push_back(msg);
+        if r.rx.waiting {
             // Back to the start of the receive; its timeout keeps running.
-            r.waiting = false;
-            r.pc = r.wake_pc;
+            r.rx.waiting = false;
+            r.pc = r.rx.wake_pc;
             self.ready(to);
         }
     }
@@ -702,7 +702,7 @@ impl Vm {
             _ => return Err(Exception::badarg()),
         };
         if pid == from.pid {
-            from.mailbox.push_back(msg);
+            from.rx.mailbox.push_back(msg);
             return Ok(());
         }
         self.deliver(pid, |heap, literals| {
@@ -800,7 +800,7 @@ impl Vm {
                     let copied = child.x.clone();
                     let e = self.undef(&mut child, m, f, &copied);
                     // Nothing ran: the missing function is the only frame.
-                    child.drop_current = true;
+                    child.raising.drop_current = true;
                     let trace = self.trace(&mut child, 0, 0);
                     child.pending_failure = Some(Exception { trace, ..e });
                     Callee::Code(0, 0)
@@ -813,7 +813,7 @@ impl Vm {
         };
         child.mid = m;
         child.pc = entry;
-        child.wake_pc = u32::MAX;
+        child.rx.wake_pc = u32::MAX;
         let pid = child.pid;
         self.procs.insert(pid, child);
         self.ready(pid);
@@ -842,7 +842,7 @@ impl Vm {
         let arity = args.len();
         // The missing function is the top frame, with the arguments it was given.
         let args = list_of(&mut proc.heap, args);
-        proc.bif_frame = Some((module, function, args, false));
+        proc.raising.bif_frame = Some((module, function, args, false));
         if self.debug.undef {
             eprintln!(
                 "lam: undefined function {}:{}/{arity}{}",
