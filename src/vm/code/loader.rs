@@ -52,21 +52,46 @@ pub enum Target {
 /// "No label": the instruction raises instead of jumping.
 pub const NOFAIL: u32 = u32::MAX;
 
-/// An executable instruction (one per LAM instruction).
+/// An executable instruction (one per LAM instruction, some fused).
+///
+/// Field names are the same across variants: `src` and `dst` are a source
+/// operand and a destination; `fail` is a fail label (`NOFAIL`: raise
+/// instead); `label` any other jump target; `import` an index into the
+/// module's imports; `arity` a call's number of arguments; `live` the
+/// number of live x registers. Fields keep the order (and types) they had
+/// as tuple fields, so the enum's layout does not change.
 #[derive(Debug, Clone)]
-#[allow(missing_docs)]
+#[allow(missing_docs)] // fields: by the names above and each variant's line
 pub enum Ins {
-    Move(Src, Dst),
-    Swap(Dst, Dst),
-    Allocate(u32, u32),
+    /// Copies `src` into `dst`.
+    Move { src: Src, dst: Dst },
+    /// Exchanges the contents of two registers.
+    Swap { a: Dst, b: Dst },
+    /// Pushes a frame of `slots` y registers (`live` x registers are live,
+    /// for a collection).
+    Allocate { slots: u32, live: u32 },
+    /// Pops the current frame.
     Deallocate,
-    Trim(u32),
+    /// Drops the lowest `slots` y registers of the current frame.
+    Trim { slots: u32 },
+    /// Jumps to a label.
     Jump(u32),
-    Test(TestOp, u32, Box<[Src]>),
+    /// A test (`op`) of any number of arguments: falls through when it
+    /// holds, else jumps to `fail`.
+    Test {
+        op: TestOp,
+        fail: u32,
+        args: Box<[Src]>,
+    },
     /// A test of one argument (most are), without the indirection.
-    Test1(TestOp, u32, Src),
+    Test1 { op: TestOp, fail: u32, arg: Src },
     /// A test of two arguments (comparisons), without the indirection.
-    Test2(TestOp, u32, Src, Src),
+    Test2 {
+        op: TestOp,
+        fail: u32,
+        lhs: Src,
+        rhs: Src,
+    },
     /// Jumps to the label paired with `src`'s value (or its tuple arity),
     /// else to `fail`.
     Select {
@@ -75,8 +100,10 @@ pub enum Ins {
         fail: u32,
         table: Box<[(Word, u32)]>,
     },
-    Call(u32, Target),
-    TailCall(u32, Target),
+    /// Calls `target` with `arity` arguments in x registers.
+    Call { arity: u32, target: Target },
+    /// Calls `target` in place of the current function.
+    TailCall { arity: u32, target: Target },
     /// `call_fun` (or, with `tail`, `tail_call_fun`).
     CallFun {
         kind: FunKind,
@@ -84,16 +111,43 @@ pub enum Ins {
         fun: Src,
         tail: bool,
     },
+    /// Returns to the caller.
     Return,
-    Bif(u32, u32, Box<[Src]>, Dst),
+    /// Calls the BIF `import` on `args` into `dst`; on an error, jumps to
+    /// `fail` (or raises).
+    Bif {
+        import: u32,
+        fail: u32,
+        args: Box<[Src]>,
+        dst: Dst,
+    },
     /// A `bif` whose import is a heap-only native, resolved at link time:
     /// the function, the import (for error reports), fail label, arguments.
-    Native(crate::vm::native::NativeFn, u32, u32, Box<[Src]>, Dst),
-    Arith(ArithOp, u32, Src, Src, Dst),
-    MakeTuple(Dst, Box<[Src]>),
-    GetElement(Src, u32, Dst),
-    Cons(Src, Src, Dst),
-    SplitList(Src, Dst, Dst),
+    Native {
+        native: crate::vm::native::NativeFn,
+        import: u32,
+        fail: u32,
+        args: Box<[Src]>,
+        dst: Dst,
+    },
+    /// Arithmetic (`op`) on `lhs` and `rhs` into `dst`.
+    Arith {
+        op: ArithOp,
+        fail: u32,
+        lhs: Src,
+        rhs: Src,
+        dst: Dst,
+    },
+    /// Builds a tuple of `elems` into `dst`.
+    MakeTuple { dst: Dst, elems: Box<[Src]> },
+    /// Element `index` (from 0) of `tuple` into `dst`.
+    GetElement { tuple: Src, index: u32, dst: Dst },
+    /// Builds the list cell `[head | tail]` into `dst`.
+    Cons { head: Src, tail: Src, dst: Dst },
+    /// Splits the list cell `list` into its head and tail.
+    SplitList { list: Src, head: Dst, tail: Dst },
+    /// Map `src` with `pairs` put in, into `dst` (`kind`: `assoc` puts any
+    /// key, `exact` only updates existing ones, else `fail`).
     PutMap {
         kind: MapKind,
         fail: u32,
@@ -101,48 +155,75 @@ pub enum Ins {
         dst: Dst,
         pairs: Box<[(Src, Src)]>,
     },
-    GetMap(u32, Src, Box<[(Src, Dst)]>),
-    MakeFun(u32, Dst, Box<[Src]>),
-    Try(Dst, u32),
-    TryEnd(Dst),
-    CatchEnd(Dst),
-    Raise(Src, Src, Src),
-    Fail(FailKind, Src),
+    /// Gets the value of each key of `pairs` from map `src` into its
+    /// destination, else jumps to `fail`.
+    GetMap {
+        fail: u32,
+        src: Src,
+        pairs: Box<[(Src, Dst)]>,
+    },
+    /// Builds a fun of the module's lambda `lambda` with free variables
+    /// `free` into `dst`.
+    MakeFun {
+        lambda: u32,
+        dst: Dst,
+        free: Box<[Src]>,
+    },
+    /// Installs a handler at `label`, marked in y register `slot`.
+    Try { slot: Dst, label: u32 },
+    /// Removes the handler marked in `slot`.
+    TryEnd { slot: Dst },
+    /// Removes the handler marked in `slot`, and turns an exception caught
+    /// by it into `catch`'s value.
+    CatchEnd { slot: Dst },
+    /// Raises an exception of `class`, `reason` and `trace`.
+    Raise { class: Src, reason: Src, trace: Src },
+    /// Raises an error of `kind` (`badmatch`, ...) with `value`.
+    Fail { kind: FailKind, value: Src },
+    /// The process's pid into a register.
     SelfPid(Dst),
+    /// `send`: x1 to x0 (x1 is the value).
     Send,
-    PeekMessage(u32, Dst),
-    NextMessage(u32),
+    /// The current message into `dst`, or to `label` when there is none.
+    PeekMessage { label: u32, dst: Dst },
+    /// Steps past the current message, to `label`.
+    NextMessage { label: u32 },
+    /// Removes the current message from the mailbox.
     RemoveMessage,
-    Wait(u32, Src),
+    /// Waits for a message (then goes to `label`) or for `timeout`.
+    Wait { label: u32, timeout: Src },
     /// Only `reserve` and `use` do anything (the register is all a mark is).
-    RecvMark(MarkKind, Dst),
-    Spawn(SpawnKind, u32),
+    RecvMark { kind: MarkKind, dst: Dst },
+    /// Spawns a process (how, by `kind`) to run a fun of `arity` arguments.
+    Spawn { kind: SpawnKind, arity: u32 },
     // Float registers (LAM's x1024 and up) hold raw f64 bits, never terms:
     // the loader gives every instruction that touches one a form of its own,
     // so float arithmetic allocates nothing. Register numbers are absolute.
     /// A float (or any number) into a float register.
-    FLoad(Src, u16),
+    FLoad { src: Src, dst: u16 },
     /// A float register, boxed, into a term register.
-    FStore(u16, Dst),
+    FStore { src: u16, dst: Dst },
     /// Float arithmetic (`+ - * /`) on float registers.
-    FArith(ArithOp, u32, u16, u16, u16),
+    FArith {
+        op: ArithOp,
+        fail: u32,
+        lhs: u16,
+        rhs: u16,
+        dst: u16,
+    },
     /// `-F` on float registers.
-    FNeg(u32, u16, u16),
+    FNeg { fail: u32, src: u16, dst: u16 },
     // Pairs fused by the loader (see `fuse`): the first instruction of a
     // pair does both and skips the second, which stays in place for jumps
     // that land on it.
     /// `move` then `move`.
-    Move2(Src, Dst, Src, Dst),
+    Move2 { s1: Src, d1: Dst, s2: Src, d2: Dst },
     /// `deallocate` then `return`.
     DeallocReturn,
     /// `call_fun` then `deallocate`, `return`: a tail call (as the BEAM's
     /// loader makes it, so the caller's frame is gone from stack traces
     /// there too).
-    CallFunLast {
-        kind: FunKind,
-        arity: u32,
-        fun: Src,
-    },
+    CallFunLast { kind: FunKind, arity: u32, fun: Src },
     /// `move` then a local `call` (or `tail_call`, with `tail`) to `to`:
     /// the moves that set up a call's arguments cost no dispatch.
     MoveCall {
@@ -162,24 +243,46 @@ pub enum Ins {
     },
     // The commonest arithmetic and tests, one variant each, so that the
     // dispatch itself selects the operation (no second jump on a kind).
-    /// `arith add`: fail label, operands, destination.
-    Add(u32, Src, Src, Dst),
+    /// `arith add`.
+    Add {
+        fail: u32,
+        lhs: Src,
+        rhs: Src,
+        dst: Dst,
+    },
     /// `arith sub`.
-    Sub(u32, Src, Src, Dst),
-    /// `test lt`: fail label, operands.
-    Lt(u32, Src, Src),
+    Sub {
+        fail: u32,
+        lhs: Src,
+        rhs: Src,
+        dst: Dst,
+    },
+    /// `test lt`.
+    Lt { fail: u32, lhs: Src, rhs: Src },
     /// `test ge`.
-    Ge(u32, Src, Src),
+    Ge { fail: u32, lhs: Src, rhs: Src },
     /// `test eq_exact`.
-    EqExact(u32, Src, Src),
+    EqExact { fail: u32, lhs: Src, rhs: Src },
     /// `test ne_exact`.
-    NeExact(u32, Src, Src),
+    NeExact { fail: u32, lhs: Src, rhs: Src },
     /// `test is_nonempty_list` then `split_list` of the same list (fused).
-    ListSplit(u32, Src, Dst, Dst),
+    ListSplit {
+        fail: u32,
+        list: Src,
+        head: Dst,
+        tail: Dst,
+    },
     /// A `bif` of a matching native with constant operands (see `BsOp`):
     /// the op, the import, fail label, the match context, destination,
     /// and the native that does what the run loop leaves.
-    BsMatch(BsOp, u32, u32, Src, Dst, crate::vm::native::NativeFn),
+    BsMatch {
+        op: BsOp,
+        import: u32,
+        fail: u32,
+        ctx: Src,
+        dst: Dst,
+        native: crate::vm::native::NativeFn,
+    },
 }
 
 // The run loop reads one of these per dispatch: keep them small.
@@ -193,25 +296,38 @@ const _: () = assert!(std::mem::size_of::<Ins>() <= 56);
 fn fuse(code: &mut [Ins]) {
     fn local_call(code: &[Ins], i: usize) -> Option<(bool, u32)> {
         match code.get(i) {
-            Some(Ins::Call(_, Target::Local(l))) => Some((false, *l)),
-            Some(Ins::TailCall(_, Target::Local(l))) => Some((true, *l)),
+            Some(Ins::Call {
+                target: Target::Local(l),
+                ..
+            }) => Some((false, *l)),
+            Some(Ins::TailCall {
+                target: Target::Local(l),
+                ..
+            }) => Some((true, *l)),
             _ => None,
         }
     }
     for i in 0..code.len() {
         let fused = match (&code[i], code.get(i + 1)) {
-            (Ins::Move(s1, d1), Some(Ins::Move(s2, d2))) => match local_call(code, i + 2) {
-                Some((tail, to)) => Ins::Move2Call {
-                    tail,
-                    to,
-                    s1: *s1,
-                    d1: *d1,
-                    s2: *s2,
-                    d2: *d2,
-                },
-                None => Ins::Move2(*s1, *d1, *s2, *d2),
-            },
-            (Ins::Move(s, d), _) => match local_call(code, i + 1) {
+            (Ins::Move { src: s1, dst: d1 }, Some(Ins::Move { src: s2, dst: d2 })) => {
+                match local_call(code, i + 2) {
+                    Some((tail, to)) => Ins::Move2Call {
+                        tail,
+                        to,
+                        s1: *s1,
+                        d1: *d1,
+                        s2: *s2,
+                        d2: *d2,
+                    },
+                    None => Ins::Move2 {
+                        s1: *s1,
+                        d1: *d1,
+                        s2: *s2,
+                        d2: *d2,
+                    },
+                }
+            }
+            (Ins::Move { src: s, dst: d }, _) => match local_call(code, i + 1) {
                 Some((tail, to)) => Ins::MoveCall {
                     tail,
                     to,
@@ -221,11 +337,23 @@ fn fuse(code: &mut [Ins]) {
                 None => continue,
             },
             (Ins::Deallocate, Some(Ins::Return)) => Ins::DeallocReturn,
-            (Ins::Test1(TestOp::IsNonemptyList, fail, s), Some(Ins::SplitList(s2, h, t)))
-                if s == s2 =>
-            {
-                Ins::ListSplit(*fail, *s, *h, *t)
-            }
+            (
+                Ins::Test1 {
+                    op: TestOp::IsNonemptyList,
+                    fail,
+                    arg: s,
+                },
+                Some(Ins::SplitList {
+                    list: s2,
+                    head: h,
+                    tail: t,
+                }),
+            ) if s == s2 => Ins::ListSplit {
+                fail: *fail,
+                list: *s,
+                head: *h,
+                tail: *t,
+            },
             (
                 Ins::CallFun {
                     kind,
@@ -392,28 +520,65 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
         let e = match ins.op {
             LamOp::Move => match (fr(&a[0]), fr(&a[1])) {
                 // Float register to float register: raw bits, copied as they are.
-                (Some(_), Some(_)) => Ins::Move(src(&a[0]), dst(&a[1])),
+                (Some(_), Some(_)) => Ins::Move {
+                    src: src(&a[0]),
+                    dst: dst(&a[1]),
+                },
                 (None, Some(d)) => match &a[0] {
                     // A constant float: its bits, ready at load time.
                     Operand::Literal(l) if matches!(m.literals[*l as usize], Term::Float(_)) => {
                         let Term::Float(f) = m.literals[*l as usize] else {
                             unreachable!("checked")
                         };
-                        Ins::Move(Src::C(Word(f.to_bits())), Dst::X(x(d)))
+                        Ins::Move {
+                            src: Src::C(Word(f.to_bits())),
+                            dst: Dst::X(x(d)),
+                        }
                     }
-                    s => Ins::FLoad(src(s), d),
+                    s => Ins::FLoad {
+                        src: src(s),
+                        dst: d,
+                    },
                 },
-                (Some(s), None) => Ins::FStore(s, dst(&a[1])),
-                (None, None) => Ins::Move(src(&a[0]), dst(&a[1])),
+                (Some(s), None) => Ins::FStore {
+                    src: s,
+                    dst: dst(&a[1]),
+                },
+                (None, None) => Ins::Move {
+                    src: src(&a[0]),
+                    dst: dst(&a[1]),
+                },
             },
             LamOp::Arith => match (fr(&a[2]), fr(&a[3]), fr(&a[4])) {
-                (Some(x), Some(y), Some(d)) => Ins::FArith(arith_op(&a[0]), label(&a[1]), x, y, d),
+                (Some(x), Some(y), Some(d)) => Ins::FArith {
+                    op: arith_op(&a[0]),
+                    fail: label(&a[1]),
+                    lhs: x,
+                    rhs: y,
+                    dst: d,
+                },
                 _ => {
-                    let (fail, x, y, d) = (label(&a[1]), src(&a[2]), src(&a[3]), dst(&a[4]));
+                    let (fail, lhs, rhs, dst) = (label(&a[1]), src(&a[2]), src(&a[3]), dst(&a[4]));
                     match arith_op(&a[0]) {
-                        ArithOp::Add => Ins::Add(fail, x, y, d),
-                        ArithOp::Sub => Ins::Sub(fail, x, y, d),
-                        k => Ins::Arith(k, fail, x, y, d),
+                        ArithOp::Add => Ins::Add {
+                            fail,
+                            lhs,
+                            rhs,
+                            dst,
+                        },
+                        ArithOp::Sub => Ins::Sub {
+                            fail,
+                            lhs,
+                            rhs,
+                            dst,
+                        },
+                        op => Ins::Arith {
+                            op,
+                            fail,
+                            lhs,
+                            rhs,
+                            dst,
+                        },
                     }
                 }
             },
@@ -421,29 +586,50 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
                 let arg = list(&a[2]).first().cloned().unwrap_or(Operand::Nil);
                 let d = fr(&a[3]).expect("checked");
                 match (import_name(&a[0]), fr(&arg)) {
-                    (("erlang", "-", 1), Some(s)) => Ins::FNeg(label(&a[1]), s, d),
+                    (("erlang", "-", 1), Some(s)) => Ins::FNeg {
+                        fail: label(&a[1]),
+                        src: s,
+                        dst: d,
+                    },
                     // fconv, and anything else that fills a float register.
-                    _ => Ins::FLoad(src(&arg), d),
+                    _ => Ins::FLoad {
+                        src: src(&arg),
+                        dst: d,
+                    },
                 }
             }
-            LamOp::Swap => Ins::Swap(dst(&a[0]), dst(&a[1])),
-            LamOp::Allocate => Ins::Allocate(num(&a[0]), num(&a[1])),
+            LamOp::Swap => Ins::Swap {
+                a: dst(&a[0]),
+                b: dst(&a[1]),
+            },
+            LamOp::Allocate => Ins::Allocate {
+                slots: num(&a[0]),
+                live: num(&a[1]),
+            },
             LamOp::Deallocate => Ins::Deallocate,
-            LamOp::Trim => Ins::Trim(num(&a[0])),
+            LamOp::Trim => Ins::Trim { slots: num(&a[0]) },
             LamOp::Jump => Ins::Jump(label(&a[0])),
             LamOp::Test => match &*list(&a[2]) {
-                [x] => Ins::Test1(test_op(&a[0]), label(&a[1]), src(x)),
+                [x] => Ins::Test1 {
+                    op: test_op(&a[0]),
+                    fail: label(&a[1]),
+                    arg: src(x),
+                },
                 [x, y] => {
-                    let (fail, x, y) = (label(&a[1]), src(x), src(y));
+                    let (fail, lhs, rhs) = (label(&a[1]), src(x), src(y));
                     match test_op(&a[0]) {
-                        TestOp::Lt => Ins::Lt(fail, x, y),
-                        TestOp::Ge => Ins::Ge(fail, x, y),
-                        TestOp::EqExact => Ins::EqExact(fail, x, y),
-                        TestOp::NeExact => Ins::NeExact(fail, x, y),
-                        k => Ins::Test2(k, fail, x, y),
+                        TestOp::Lt => Ins::Lt { fail, lhs, rhs },
+                        TestOp::Ge => Ins::Ge { fail, lhs, rhs },
+                        TestOp::EqExact => Ins::EqExact { fail, lhs, rhs },
+                        TestOp::NeExact => Ins::NeExact { fail, lhs, rhs },
+                        op => Ins::Test2 { op, fail, lhs, rhs },
                     }
                 }
-                args => Ins::Test(test_op(&a[0]), label(&a[1]), args.iter().map(src).collect()),
+                args => Ins::Test {
+                    op: test_op(&a[0]),
+                    fail: label(&a[1]),
+                    args: args.iter().map(src).collect(),
+                },
             },
             LamOp::Select => {
                 let pairs = list(&a[3]);
@@ -463,8 +649,14 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
                     table,
                 }
             }
-            LamOp::Call => Ins::Call(num(&a[0]), target(&a[1])),
-            LamOp::TailCall => Ins::TailCall(num(&a[0]), target(&a[1])),
+            LamOp::Call => Ins::Call {
+                arity: num(&a[0]),
+                target: target(&a[1]),
+            },
+            LamOp::TailCall => Ins::TailCall {
+                arity: num(&a[0]),
+                target: target(&a[1]),
+            },
             LamOp::CallFun | LamOp::TailCallFun => Ins::CallFun {
                 kind: fun_kind(&a[0]),
                 arity: num(&a[1]),
@@ -494,23 +686,51 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
                         _ => None,
                     };
                     if let Some((op, ctx)) = bs {
-                        code.push(Ins::BsMatch(op, i, label(&a[1]), ctx, dst(&a[3]), f));
+                        code.push(Ins::BsMatch {
+                            op,
+                            import: i,
+                            fail: label(&a[1]),
+                            ctx,
+                            dst: dst(&a[3]),
+                            native: f,
+                        });
                         continue;
                     }
-                    code.push(Ins::Native(f, i, label(&a[1]), args, dst(&a[3])));
+                    code.push(Ins::Native {
+                        native: f,
+                        import: i,
+                        fail: label(&a[1]),
+                        args,
+                        dst: dst(&a[3]),
+                    });
                     continue;
                 }
-                Ins::Bif(
-                    i,
-                    label(&a[1]),
-                    list(&a[2]).iter().map(src).collect(),
-                    dst(&a[3]),
-                )
+                Ins::Bif {
+                    import: i,
+                    fail: label(&a[1]),
+                    args: list(&a[2]).iter().map(src).collect(),
+                    dst: dst(&a[3]),
+                }
             }
-            LamOp::MakeTuple => Ins::MakeTuple(dst(&a[0]), list(&a[1]).iter().map(src).collect()),
-            LamOp::GetElement => Ins::GetElement(src(&a[0]), num(&a[1]), dst(&a[2])),
-            LamOp::Cons => Ins::Cons(src(&a[0]), src(&a[1]), dst(&a[2])),
-            LamOp::SplitList => Ins::SplitList(src(&a[0]), dst(&a[1]), dst(&a[2])),
+            LamOp::MakeTuple => Ins::MakeTuple {
+                dst: dst(&a[0]),
+                elems: list(&a[1]).iter().map(src).collect(),
+            },
+            LamOp::GetElement => Ins::GetElement {
+                tuple: src(&a[0]),
+                index: num(&a[1]),
+                dst: dst(&a[2]),
+            },
+            LamOp::Cons => Ins::Cons {
+                head: src(&a[0]),
+                tail: src(&a[1]),
+                dst: dst(&a[2]),
+            },
+            LamOp::SplitList => Ins::SplitList {
+                list: src(&a[0]),
+                head: dst(&a[1]),
+                tail: dst(&a[2]),
+            },
             LamOp::PutMap => {
                 let pairs = list(&a[4])
                     .chunks(2)
@@ -529,26 +749,54 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
                     .chunks(2)
                     .map(|p| (src(&p[0]), dst(&p[1])))
                     .collect();
-                Ins::GetMap(label(&a[0]), src(&a[1]), pairs)
+                Ins::GetMap {
+                    fail: label(&a[0]),
+                    src: src(&a[1]),
+                    pairs,
+                }
             }
-            LamOp::MakeFun => Ins::MakeFun(
-                num(&a[0]),
-                dst(&a[1]),
-                list(&a[2]).iter().map(src).collect(),
-            ),
-            LamOp::Try => Ins::Try(dst(&a[0]), label(&a[1])),
-            LamOp::TryEnd => Ins::TryEnd(dst(&a[0])),
-            LamOp::CatchEnd => Ins::CatchEnd(dst(&a[0])),
-            LamOp::Raise => Ins::Raise(src(&a[0]), src(&a[1]), src(&a[2])),
-            LamOp::Fail => Ins::Fail(fail_kind(&a[0]), src(&a[1])),
+            LamOp::MakeFun => Ins::MakeFun {
+                lambda: num(&a[0]),
+                dst: dst(&a[1]),
+                free: list(&a[2]).iter().map(src).collect(),
+            },
+            LamOp::Try => Ins::Try {
+                slot: dst(&a[0]),
+                label: label(&a[1]),
+            },
+            LamOp::TryEnd => Ins::TryEnd { slot: dst(&a[0]) },
+            LamOp::CatchEnd => Ins::CatchEnd { slot: dst(&a[0]) },
+            LamOp::Raise => Ins::Raise {
+                class: src(&a[0]),
+                reason: src(&a[1]),
+                trace: src(&a[2]),
+            },
+            LamOp::Fail => Ins::Fail {
+                kind: fail_kind(&a[0]),
+                value: src(&a[1]),
+            },
             LamOp::SelfPid => Ins::SelfPid(dst(&a[0])),
             LamOp::Send => Ins::Send,
-            LamOp::PeekMessage => Ins::PeekMessage(label(&a[0]), dst(&a[1])),
-            LamOp::NextMessage => Ins::NextMessage(label(&a[0])),
+            LamOp::PeekMessage => Ins::PeekMessage {
+                label: label(&a[0]),
+                dst: dst(&a[1]),
+            },
+            LamOp::NextMessage => Ins::NextMessage {
+                label: label(&a[0]),
+            },
             LamOp::RemoveMessage => Ins::RemoveMessage,
-            LamOp::Wait => Ins::Wait(label(&a[0]), src(&a[1])),
-            LamOp::RecvMark => Ins::RecvMark(mark_kind(&a[0]), dst(&a[1])),
-            LamOp::Spawn => Ins::Spawn(spawn_kind(&a[0]), num(&a[1])),
+            LamOp::Wait => Ins::Wait {
+                label: label(&a[0]),
+                timeout: src(&a[1]),
+            },
+            LamOp::RecvMark => Ins::RecvMark {
+                kind: mark_kind(&a[0]),
+                dst: dst(&a[1]),
+            },
+            LamOp::Spawn => Ins::Spawn {
+                kind: spawn_kind(&a[0]),
+                arity: num(&a[1]),
+            },
         };
         code.push(e);
     }

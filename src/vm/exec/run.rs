@@ -206,12 +206,12 @@ impl<'w, L: Lock> Worker<'w, L> {
                     }};
                 }
                 match &code[pc as usize] {
-                    Ins::Move(src, dst) => {
+                    Ins::Move { src, dst } => {
                         wr!(*dst, rd!(*src));
                         pc += 1;
                         continue;
                     }
-                    Ins::Move2(s1, d1, s2, d2) => {
+                    Ins::Move2 { s1, d1, s2, d2 } => {
                         wr!(*d1, rd!(*s1));
                         wr!(*d2, rd!(*s2));
                         pc += 2;
@@ -259,7 +259,13 @@ impl<'w, L: Lock> Worker<'w, L> {
                     // A native's success and its jump to a fail label are done
                     // here; an exception goes to `step`, which calls the native
                     // again to raise it (a failing native changes nothing).
-                    Ins::Native(f, _, fail, args, d) if args.len() <= 16 => {
+                    Ins::Native {
+                        native: f,
+                        fail,
+                        args,
+                        dst: d,
+                        ..
+                    } if args.len() <= 16 => {
                         let mut vals = [Word::NIL; 16];
                         for (v, s) in vals.iter_mut().zip(args.iter()) {
                             *v = rd!(*s);
@@ -286,7 +292,13 @@ impl<'w, L: Lock> Worker<'w, L> {
                             _ => {}
                         }
                     }
-                    Ins::BsMatch(op, _, fail, s, d, _) => {
+                    Ins::BsMatch {
+                        op,
+                        fail,
+                        ctx: s,
+                        dst: d,
+                        ..
+                    } => {
                         match crate::vm::ops::bs::fast(*op, &mut proc.heap, &self.literals, rd!(*s))
                         {
                             Some(Ok(v)) => {
@@ -301,31 +313,45 @@ impl<'w, L: Lock> Worker<'w, L> {
                             _ => {}
                         }
                     }
-                    Ins::Cons(h, t, d) => {
+                    Ins::Cons {
+                        head: h,
+                        tail: t,
+                        dst: d,
+                    } => {
                         let c = proc.heap.cons(0, rd!(*h), rd!(*t));
                         wr!(*d, c);
                         pc += 1;
                         continue;
                     }
-                    Ins::SplitList(s, h, t) if rd!(*s).is_list() => {
+                    Ins::SplitList {
+                        list: s,
+                        head: h,
+                        tail: t,
+                    } if rd!(*s).is_list() => {
                         split!(rd!(*s), *h, *t);
                         pc += 1;
                         continue;
                     }
-                    Ins::Swap(a, b) => {
+                    Ins::Swap { a, b } => {
                         let (va, vb) = (rd!(dst_src(*a)), rd!(dst_src(*b)));
                         wr!(*a, vb);
                         wr!(*b, va);
                         pc += 1;
                         continue;
                     }
-                    Ins::Trim(n) => {
+                    Ins::Trim { slots: n } => {
                         proc.st.frames.last_mut().expect("a frame").base += *n as usize;
                         proc.st.y_base += *n as usize;
                         pc += 1;
                         continue;
                     }
-                    Ins::FArith(k, _, a, b, d) => {
+                    Ins::FArith {
+                        op: k,
+                        lhs: a,
+                        rhs: b,
+                        dst: d,
+                        ..
+                    } => {
                         let (x, y) = (
                             f64::from_bits(xs[*a as usize].0),
                             f64::from_bits(xs[*b as usize].0),
@@ -336,24 +362,34 @@ impl<'w, L: Lock> Worker<'w, L> {
                             continue;
                         }
                     }
-                    Ins::FLoad(Src::X(s), d)
-                        if xs[*s as usize].is_boxed()
-                            && xs[*s as usize].ptr().area == 0
-                            && Word(proc.heap.words[xs[*s as usize].ptr().offset])
-                                == Word::header(kind::FLOAT, 1) =>
+                    Ins::FLoad {
+                        src: Src::X(s),
+                        dst: d,
+                    } if xs[*s as usize].is_boxed()
+                        && xs[*s as usize].ptr().area == 0
+                        && Word(proc.heap.words[xs[*s as usize].ptr().offset])
+                            == Word::header(kind::FLOAT, 1) =>
                     {
                         let p = xs[*s as usize].ptr();
                         xs[*d as usize] = Word(proc.heap.words[p.offset + 1]);
                         pc += 1;
                         continue;
                     }
-                    Ins::FStore(s, Dst::X(d)) => {
+                    Ins::FStore {
+                        src: s,
+                        dst: Dst::X(d),
+                    } => {
                         let f = f64::from_bits(xs[*s as usize].0);
                         xs[*d as usize] = proc.heap.float(0, f);
                         pc += 1;
                         continue;
                     }
-                    Ins::Add(_, a, b, dst) => {
+                    Ins::Add {
+                        lhs: a,
+                        rhs: b,
+                        dst,
+                        ..
+                    } => {
                         if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small())
                             && let Some(w) = Word::small(x + y)
                         {
@@ -362,7 +398,12 @@ impl<'w, L: Lock> Worker<'w, L> {
                             continue;
                         }
                     }
-                    Ins::Sub(_, a, b, dst) => {
+                    Ins::Sub {
+                        lhs: a,
+                        rhs: b,
+                        dst,
+                        ..
+                    } => {
                         if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small())
                             && let Some(w) = Word::small(x - y)
                         {
@@ -371,7 +412,13 @@ impl<'w, L: Lock> Worker<'w, L> {
                             continue;
                         }
                     }
-                    Ins::Arith(k @ (ArithOp::Mul | ArithOp::IDiv | ArithOp::Rem), _, a, b, dst) => {
+                    Ins::Arith {
+                        op: k @ (ArithOp::Mul | ArithOp::IDiv | ArithOp::Rem),
+                        lhs: a,
+                        rhs: b,
+                        dst,
+                        ..
+                    } => {
                         if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
                             let r = match *k {
                                 ArithOp::Mul => x.checked_mul(y),
@@ -386,13 +433,21 @@ impl<'w, L: Lock> Worker<'w, L> {
                             }
                         }
                     }
-                    Ins::Lt(fail, a, b) => {
+                    Ins::Lt {
+                        fail,
+                        lhs: a,
+                        rhs: b,
+                    } => {
                         if let (Some(p), Some(q)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
                             pc = if p < q { pc + 1 } else { *fail };
                             continue;
                         }
                     }
-                    Ins::Ge(fail, a, b) => {
+                    Ins::Ge {
+                        fail,
+                        lhs: a,
+                        rhs: b,
+                    } => {
                         if let (Some(p), Some(q)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
                             pc = if p >= q { pc + 1 } else { *fail };
                             continue;
@@ -400,21 +455,34 @@ impl<'w, L: Lock> Worker<'w, L> {
                     }
                     // Small integers, atoms, nil and pids are equal exactly when
                     // their words are.
-                    Ins::EqExact(fail, a, b) => {
+                    Ins::EqExact {
+                        fail,
+                        lhs: a,
+                        rhs: b,
+                    } => {
                         let (x, y) = (rd!(*a), rd!(*b));
                         if x.is_immediate() && y.is_immediate() {
                             pc = if x == y { pc + 1 } else { *fail };
                             continue;
                         }
                     }
-                    Ins::NeExact(fail, a, b) => {
+                    Ins::NeExact {
+                        fail,
+                        lhs: a,
+                        rhs: b,
+                    } => {
                         let (x, y) = (rd!(*a), rd!(*b));
                         if x.is_immediate() && y.is_immediate() {
                             pc = if x != y { pc + 1 } else { *fail };
                             continue;
                         }
                     }
-                    Ins::ListSplit(fail, s, h, t) => {
+                    Ins::ListSplit {
+                        fail,
+                        list: s,
+                        head: h,
+                        tail: t,
+                    } => {
                         let l = rd!(*s);
                         if !l.is_list() {
                             pc = *fail;
@@ -424,7 +492,11 @@ impl<'w, L: Lock> Worker<'w, L> {
                         pc += 2;
                         continue;
                     }
-                    Ins::Test1(k, fail, a) => {
+                    Ins::Test1 {
+                        op: k,
+                        fail,
+                        arg: a,
+                    } => {
                         let x = rd!(*a);
                         let pass = match *k {
                             TestOp::IsNonemptyList => Some(x.is_list()),
@@ -438,7 +510,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                             continue;
                         }
                     }
-                    Ins::Allocate(n, _) if heap_ok!() => {
+                    Ins::Allocate { slots: n, .. } if heap_ok!() => {
                         let start = proc.st.stack.len();
                         proc.st.stack.resize(start + *n as usize, Word::NIL);
                         proc.st.frames.push(Frame { start, base: start });
@@ -451,11 +523,17 @@ impl<'w, L: Lock> Worker<'w, L> {
                         pc += 1;
                         continue;
                     }
-                    Ins::Call(_, Target::Local(l)) if can_call!() => {
+                    Ins::Call {
+                        target: Target::Local(l),
+                        ..
+                    } if can_call!() => {
                         call_local!(false, *l);
                         continue;
                     }
-                    Ins::TailCall(_, Target::Local(l)) if can_call!() => {
+                    Ins::TailCall {
+                        target: Target::Local(l),
+                        ..
+                    } if can_call!() => {
                         call_local!(true, *l);
                         continue;
                     }
@@ -578,9 +656,9 @@ impl<'w, L: Lock> Worker<'w, L> {
         let at = (m, pc);
         match &m.code[pc as usize] {
             // data.rs
-            Ins::Move(s, d) => self.mov(proc, xs, *s, *d),
-            Ins::Move2(s1, d1, s2, d2) => self.move2(proc, xs, pc, [(*s1, *d1), (*s2, *d2)]),
-            Ins::Swap(a, b) => self.swap(proc, xs, *a, *b),
+            Ins::Move { src, dst } => self.mov(proc, xs, *src, *dst),
+            Ins::Move2 { s1, d1, s2, d2 } => self.move2(proc, xs, pc, [(*s1, *d1), (*s2, *d2)]),
+            Ins::Swap { a, b } => self.swap(proc, xs, *a, *b),
             Ins::Jump(l) => Ok(Flow::Goto(*l)),
             Ins::Select {
                 kind,
@@ -588,31 +666,51 @@ impl<'w, L: Lock> Worker<'w, L> {
                 fail,
                 table,
             } => self.select(proc, xs, *kind, *src, *fail, table),
-            Ins::MakeTuple(d, elems) => self.make_tuple(proc, xs, *d, elems),
-            Ins::GetElement(s, i, d) => self.get_element(proc, xs, *s, *i, *d),
-            Ins::Cons(h, t, d) => self.cons(proc, xs, *h, *t, *d),
-            Ins::SplitList(s, h, t) => self.split_list(proc, xs, *s, *h, *t),
-            Ins::MakeFun(idx, d, free) => self.make_fun(proc, xs, m, *idx, *d, free),
+            Ins::MakeTuple { dst, elems } => self.make_tuple(proc, xs, *dst, elems),
+            Ins::GetElement { tuple, index, dst } => {
+                self.get_element(proc, xs, *tuple, *index, *dst)
+            }
+            Ins::Cons { head, tail, dst } => self.cons(proc, xs, *head, *tail, *dst),
+            Ins::SplitList { list, head, tail } => self.split_list(proc, xs, *list, *head, *tail),
+            Ins::MakeFun { lambda, dst, free } => self.make_fun(proc, xs, m, *lambda, *dst, free),
             // frames.rs
-            Ins::Allocate(n, live) => self.allocate(proc, xs, *n, *live),
+            Ins::Allocate { slots, live } => self.allocate(proc, xs, *slots, *live),
             Ins::Deallocate => self.deallocate(proc),
-            Ins::Trim(n) => self.trim(proc, *n),
+            Ins::Trim { slots } => self.trim(proc, *slots),
             Ins::DeallocReturn => self.dealloc_return(proc),
             // compare.rs
-            Ins::Test(k, fail, args) => self.test(proc, xs, *k, *fail, args),
-            Ins::Test1(k, fail, a) => self.test1(proc, xs, *k, *fail, *a),
-            Ins::ListSplit(fail, a, ..) => self.test1(proc, xs, T::IsNonemptyList, *fail, *a),
-            Ins::Test2(k, fail, a, b) => self.test2(proc, xs, *k, *fail, *a, *b),
-            Ins::Lt(fail, a, b) => self.test2(proc, xs, T::Lt, *fail, *a, *b),
-            Ins::Ge(fail, a, b) => self.test2(proc, xs, T::Ge, *fail, *a, *b),
-            Ins::EqExact(fail, a, b) => self.test2(proc, xs, T::EqExact, *fail, *a, *b),
-            Ins::NeExact(fail, a, b) => self.test2(proc, xs, T::NeExact, *fail, *a, *b),
-            Ins::Arith(k, fail, a, b, d) => self.arith(proc, xs, *k, *fail, *a, *b, *d),
-            Ins::Add(fail, a, b, d) => self.arith(proc, xs, A::Add, *fail, *a, *b, *d),
-            Ins::Sub(fail, a, b, d) => self.arith(proc, xs, A::Sub, *fail, *a, *b, *d),
+            Ins::Test { op, fail, args } => self.test(proc, xs, *op, *fail, args),
+            Ins::Test1 { op, fail, arg } => self.test1(proc, xs, *op, *fail, *arg),
+            Ins::ListSplit { fail, list, .. } => {
+                self.test1(proc, xs, T::IsNonemptyList, *fail, *list)
+            }
+            Ins::Test2 { op, fail, lhs, rhs } => self.test2(proc, xs, *op, *fail, *lhs, *rhs),
+            Ins::Lt { fail, lhs, rhs } => self.test2(proc, xs, T::Lt, *fail, *lhs, *rhs),
+            Ins::Ge { fail, lhs, rhs } => self.test2(proc, xs, T::Ge, *fail, *lhs, *rhs),
+            Ins::EqExact { fail, lhs, rhs } => self.test2(proc, xs, T::EqExact, *fail, *lhs, *rhs),
+            Ins::NeExact { fail, lhs, rhs } => self.test2(proc, xs, T::NeExact, *fail, *lhs, *rhs),
+            Ins::Arith {
+                op,
+                fail,
+                lhs,
+                rhs,
+                dst,
+            } => self.arith(proc, xs, *op, *fail, *lhs, *rhs, *dst),
+            Ins::Add {
+                fail,
+                lhs,
+                rhs,
+                dst,
+            } => self.arith(proc, xs, A::Add, *fail, *lhs, *rhs, *dst),
+            Ins::Sub {
+                fail,
+                lhs,
+                rhs,
+                dst,
+            } => self.arith(proc, xs, A::Sub, *fail, *lhs, *rhs, *dst),
             // calls.rs (the move of a fused move and call: the call that follows makes the call)
-            Ins::Call(n, t) => self.call(proc, xs, at, *n, *t, false),
-            Ins::TailCall(n, t) => self.call(proc, xs, at, *n, *t, true),
+            Ins::Call { arity, target } => self.call(proc, xs, at, *arity, *target, false),
+            Ins::TailCall { arity, target } => self.call(proc, xs, at, *arity, *target, true),
             Ins::MoveCall { src, dst, .. } => self.mov(proc, xs, *src, *dst),
             Ins::Move2Call { s1, d1, s2, d2, .. } => {
                 self.move2(proc, xs, pc, [(*s1, *d1), (*s2, *d2)])
@@ -627,19 +725,39 @@ impl<'w, L: Lock> Worker<'w, L> {
                 self.call_fun_last(proc, xs, at, *kind, *arity, *fun)
             }
             Ins::Return => Ok(Flow::Return),
-            Ins::Bif(i, fail, args, d) => self.bif(proc, xs, at, None, (*i, *fail), args, *d),
-            Ins::Native(f, i, fail, args, d) => {
-                self.bif(proc, xs, at, Some(*f), (*i, *fail), args, *d)
-            }
+            Ins::Bif {
+                import,
+                fail,
+                args,
+                dst,
+            } => self.bif(proc, xs, at, None, (*import, *fail), args, *dst),
+            Ins::Native {
+                native,
+                import,
+                fail,
+                args,
+                dst,
+            } => self.bif(proc, xs, at, Some(*native), (*import, *fail), args, *dst),
             // binaries.rs
-            Ins::BsMatch(op, i, fail, s, d, f) => {
-                self.bs_match(proc, xs, m, (*op, *f), *i, *fail, *s, *d)
-            }
+            Ins::BsMatch {
+                op,
+                import,
+                fail,
+                ctx,
+                dst,
+                native,
+            } => self.bs_match(proc, xs, m, (*op, *native), *import, *fail, *ctx, *dst),
             // floats.rs
-            Ins::FLoad(s, d) => self.fload(proc, xs, *s, *d),
-            Ins::FStore(s, d) => self.fstore(proc, xs, *s, *d),
-            Ins::FArith(k, fail, a, b, d) => self.farith(xs, *k, *fail, (*a, *b), *d),
-            Ins::FNeg(_, a, d) => self.fneg(xs, *a, *d),
+            Ins::FLoad { src, dst } => self.fload(proc, xs, *src, *dst),
+            Ins::FStore { src, dst } => self.fstore(proc, xs, *src, *dst),
+            Ins::FArith {
+                op,
+                fail,
+                lhs,
+                rhs,
+                dst,
+            } => self.farith(xs, *op, *fail, (*lhs, *rhs), *dst),
+            Ins::FNeg { src, dst, .. } => self.fneg(xs, *src, *dst),
             // maps.rs
             Ins::PutMap {
                 kind,
@@ -648,22 +766,26 @@ impl<'w, L: Lock> Worker<'w, L> {
                 dst,
                 pairs,
             } => self.put_map(proc, xs, *kind, *fail, *src, *dst, pairs),
-            Ins::GetMap(fail, s, pairs) => self.get_map(proc, xs, *fail, *s, pairs),
+            Ins::GetMap { fail, src, pairs } => self.get_map(proc, xs, *fail, *src, pairs),
             // exceptions.rs
-            Ins::Try(y, l) => self.try_(proc, xs, m, *y, *l),
-            Ins::TryEnd(y) => self.try_end(proc, xs, *y),
-            Ins::CatchEnd(y) => self.catch_end(proc, xs, *y),
-            Ins::Raise(c, r, t) => self.raise(proc, xs, (*c, *r, *t)),
-            Ins::Fail(k, v) => self.fail(proc, xs, at, *k, *v),
+            Ins::Try { slot, label } => self.try_(proc, xs, m, *slot, *label),
+            Ins::TryEnd { slot } => self.try_end(proc, xs, *slot),
+            Ins::CatchEnd { slot } => self.catch_end(proc, xs, *slot),
+            Ins::Raise {
+                class,
+                reason,
+                trace,
+            } => self.raise(proc, xs, (*class, *reason, *trace)),
+            Ins::Fail { kind, value } => self.fail(proc, xs, at, *kind, *value),
             // messages.rs
             Ins::SelfPid(d) => self.self_pid(proc, xs, *d),
             Ins::Send => self.send(proc, xs),
-            Ins::PeekMessage(l, d) => self.peek_message(proc, xs, *l, *d),
-            Ins::NextMessage(l) => self.next_message(proc, *l),
+            Ins::PeekMessage { label, dst } => self.peek_message(proc, xs, *label, *dst),
+            Ins::NextMessage { label } => self.next_message(proc, *label),
             Ins::RemoveMessage => self.remove_message(proc),
-            Ins::Wait(l, t) => self.wait(proc, xs, *l, *t),
-            Ins::RecvMark(k, d) => self.recv_mark(proc, xs, *k, *d),
-            Ins::Spawn(k, arity) => self.spawn(proc, xs, *k, *arity),
+            Ins::Wait { label, timeout } => self.wait(proc, xs, *label, *timeout),
+            Ins::RecvMark { kind, dst } => self.recv_mark(proc, xs, *kind, *dst),
+            Ins::Spawn { kind, arity } => self.spawn(proc, xs, *kind, *arity),
         }
     }
 }
