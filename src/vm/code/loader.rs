@@ -426,6 +426,25 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
         .iter()
         .map(|t| lits.from_term(area, t, atoms))
         .collect();
+    // Integer operands too large for a small integer (60 bits) but within
+    // 64 bits are bignums in the literal area, built once here.
+    let mut big_ints: HashMap<i64, Word> = HashMap::new();
+    fn ints(o: &Operand, out: &mut Vec<i64>) {
+        match o {
+            Operand::Int(i) if Word::small(*i).is_none() => out.push(*i),
+            Operand::List(items) => items.iter().for_each(|x| ints(x, out)),
+            _ => {}
+        }
+    }
+    let mut wide = Vec::new();
+    for ins in &m.code {
+        m.args(ins).iter().for_each(|o| ints(o, &mut wide));
+    }
+    for i in wide {
+        big_ints
+            .entry(i)
+            .or_insert_with(|| lits.integer(area, &num_bigint::BigInt::from(i)));
+    }
     // The run loop reads `x` registers unchecked: this is what makes that
     // sound whatever module it is given (validation has checked the same).
     let x = |r: u16| {
@@ -441,7 +460,7 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
             Operand::Y(r) => Src::Y(*r),
             Operand::Nil => Src::C(Word::NIL),
             Operand::Atom(a) => Src::C(Word::atom(globals[*a as usize])),
-            Operand::Int(i) => Src::C(Word::small(*i).unwrap_or(Word::NIL)),
+            Operand::Int(i) => Src::C(Word::small(*i).unwrap_or_else(|| big_ints[i])),
             Operand::Literal(l) => Src::C(literal_words[*l as usize]),
             _ => Src::C(Word::NIL),
         }
