@@ -603,7 +603,8 @@ fn raise_3(_c: &mut Ctx, a: &[Word]) -> NativeResult {
             reason: a[1],
             trace: a[2],
         }),
-        _ => badarg(),
+        // An invalid class raises nothing: raise/3 returns badarg.
+        _ => Value(Word::atom(atom::BADARG)),
     }
 }
 

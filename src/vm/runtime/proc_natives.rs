@@ -228,7 +228,7 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
         }
         "trap_exit" => Word::boolean(of!(|q: &Proc| q.sig.trap_exit)),
         "group_leader" => Word::pid(of!(|q: &Proc| q.group_leader)),
-        "priority" => Word::atom(vm.atoms.intern("normal")),
+        "priority" => flag_value(vm, target, vm.atoms.intern("priority")),
         "error_handler" => Word::atom(vm.atoms.intern("error_handler")),
         "initial_call" | "current_function" => {
             let (m, f, a) = if &*name == "initial_call" {
@@ -687,7 +687,72 @@ pub(crate) fn halt(vm: &mut Vm, status: Word) -> NativeResult {
     })
 }
 
-pub(crate) fn demonitor(vm: &mut Vm, p: &mut Proc, r: Word, flush: bool) -> NativeResult {
+/// The flags `process_flag/2` takes besides `trap_exit`, each with its
+/// default and whether a value is valid for it. They are kept (so the old
+/// value comes back) but do not change how the process runs.
+fn flag_spec(name: &str, v: Word, atoms: &crate::vm::term::atoms::Atoms) -> Option<(Word, bool)> {
+    let is = |names: &[&str]| {
+        v.as_atom()
+            .is_some_and(|x| names.contains(&&*atoms.name(x)))
+    };
+    let int_in = |lo: i64, hi: i64| v.as_small().is_some_and(|n| (lo..=hi).contains(&n));
+    let atom_w = |n: &str| Word::atom(atoms.intern(n));
+    let small = |n: i64| Word::small(n).expect("a small default");
+    Some(match name {
+        "priority" => (atom_w("normal"), is(&["low", "normal", "high", "max"])),
+        "save_calls" => (small(0), int_in(0, 10_000)),
+        "message_queue_data" => (atom_w("on_heap"), is(&["on_heap", "off_heap"])),
+        "sensitive" => (Word::atom(atom::FALSE), is(&["true", "false"])),
+        "fullsweep_after" => (small(65_535), int_in(0, i64::MAX)),
+        "error_handler" => (atom_w("error_handler"), v.as_atom().is_some()),
+        _ => return None,
+    })
+}
+
+/// The value of flag `f` (one of [`flag_spec`]'s) for process `pid`.
+fn flag_value(vm: &Vm, pid: u64, f: u32) -> Word {
+    let set = vm.proc_flags.get(&pid);
+    match set.and_then(|fs| fs.iter().find(|(x, _)| *x == f)) {
+        Some((_, w)) => *w,
+        None => flag_spec(&vm.atoms.name(f), Word::NIL, &vm.atoms).map_or(Word::NIL, |d| d.0),
+    }
+}
+
+/// `process_flag(Flag, Value)`: the flag's old value; badarg for a flag
+/// or value erl refuses.
+fn process_flag(vm: &mut Vm, p: &mut Proc, f: Word, v: Word) -> NativeResult {
+    let Some(fa) = f.as_atom() else {
+        return badarg();
+    };
+    let name = vm.atoms.name(fa);
+    if &*name == "trap_exit" {
+        if v != Word::atom(atom::TRUE) && v != Word::atom(atom::FALSE) {
+            return badarg();
+        }
+        let old = p.sig.trap_exit;
+        p.sig.trap_exit = v == Word::atom(atom::TRUE);
+        return value(Word::boolean(old));
+    }
+    match flag_spec(&name, v, &vm.atoms) {
+        Some((_, true)) => {
+            let old = flag_value(vm, p.pid, fa);
+            let set = vm.proc_flags.entry(p.pid).or_default();
+            set.retain(|(x, _)| *x != fa);
+            set.push((fa, v));
+            value(old)
+        }
+        _ => badarg(),
+    }
+}
+
+/// `demonitor(R, Options)`: true, or with `info` whether the monitor was
+/// still active.
+pub(crate) fn demonitor(
+    vm: &mut Vm,
+    p: &mut Proc,
+    r: Word,
+    (flush, info): (bool, bool),
+) -> NativeResult {
     let view = View {
         heap: &p.heap,
         literals: &vm.literals,
@@ -704,7 +769,8 @@ pub(crate) fn demonitor(vm: &mut Vm, p: &mut Proc, r: Word, flush: bool) -> Nati
     if target.is_some_and(|t| vm.busy(t, p)) {
         return NativeResult::Retry;
     }
-    if let Some(i) = p.sig.monitoring.iter().position(|(x, _)| *x == id) {
+    let found = p.sig.monitoring.iter().position(|(x, _)| *x == id);
+    if let Some(i) = found {
         let (_, target) = p.sig.monitoring.swap_remove(i);
         if let Some(other) = vm.procs.get_mut(&target) {
             let ov = View {
@@ -733,7 +799,7 @@ pub(crate) fn demonitor(vm: &mut Vm, p: &mut Proc, r: Word, flush: bool) -> Nati
             !matches!(view.tuple(*m), Some([tag, r2, ..]) if Word(*tag) == Word::atom(atom::DOWN) && ref_id(&view, Word(*r2)) == Some(id))
         });
     }
-    value(Word::atom(atom::TRUE))
+    value(Word::boolean(found.is_some() || !info))
 }
 
 /// Runs a host native: `op` with the arguments `a` (words in `p`'s heap),
@@ -822,21 +888,28 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         // erlang:monitor/2
         (HostOp::Monitor, 2) => monitor(vm, p, a),
         // erlang:demonitor/1
-        (HostOp::Demonitor, 1) => demonitor(vm, p, a[0], false),
+        (HostOp::Demonitor, 1) => demonitor(vm, p, a[0], (false, false)),
         // erlang:demonitor/2
         (HostOp::Demonitor, 2) => {
             let view = View {
                 heap: &p.heap,
                 literals: &vm.literals,
             };
-            let mut flush = false;
+            let (mut flush, mut info) = (false, false);
             let mut cur = a[1];
             while cur.is_list() {
                 let (h, t) = view.cons(cur);
-                flush |= h == Word::atom(vm.atoms.intern("flush"));
+                match h.as_atom().map(|x| vm.atoms.name(x)).as_deref() {
+                    Some("flush") => flush = true,
+                    Some("info") => info = true,
+                    _ => return badarg(),
+                }
                 cur = t;
             }
-            demonitor(vm, p, a[0], flush)
+            if cur != Word::NIL {
+                return badarg();
+            }
+            demonitor(vm, p, a[0], (flush, info))
         }
         // erlang:link/1
         (HostOp::Link, 1) => match a[0].as_pid() {
@@ -867,15 +940,7 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             value(Word::atom(atom::TRUE))
         }
         // erlang:process_flag/2
-        (HostOp::ProcessFlag, 2) => {
-            if a[0] == Word::atom(vm.atoms.intern("trap_exit")) {
-                let old = p.sig.trap_exit;
-                p.sig.trap_exit = a[1] == Word::atom(atom::TRUE);
-                value(Word::boolean(old))
-            } else {
-                value(Word::atom(atom::FALSE))
-            }
-        }
+        (HostOp::ProcessFlag, 2) => process_flag(vm, p, a[0], a[1]),
         // erlang:register/2
         (HostOp::Register, 2) => {
             match (a[0].as_atom(), a[1].as_pid()) {
@@ -901,9 +966,12 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             None => badarg(),
         },
         // erlang:whereis/1
-        (HostOp::Whereis, 1) => match a[0].as_atom().and_then(|n| vm.registry.get(&n)) {
-            Some(pid) => value(Word::pid(*pid)),
-            None => value(Word::atom(atom::UNDEFINED)),
+        (HostOp::Whereis, 1) => match a[0].as_atom() {
+            None => badarg(),
+            Some(n) => match vm.registry.get(&n) {
+                Some(pid) => value(Word::pid(*pid)),
+                None => value(Word::atom(atom::UNDEFINED)),
+            },
         },
         // erlang:group_leader/0
         (HostOp::GroupLeader, 0) => value(Word::pid(p.group_leader)),
@@ -937,18 +1005,23 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                 return NativeResult::Retry;
             }
             if t == p.pid {
-                if reason != Word::atom(atom::NORMAL) || !p.sig.trap_exit {
-                    return NativeResult::Error(Exception {
-                        class: atom::EXIT,
-                        reason: if kill {
-                            Word::atom(atom::KILLED)
-                        } else {
-                            reason
-                        },
-                        trace: Word::NONE,
-                    });
+                if p.sig.trap_exit && !kill {
+                    // Trapped like any exit signal, `normal` included.
+                    let msg = p
+                        .heap
+                        .tuple(0, &[Word::atom(atom::EXIT_TAG), Word::pid(p.pid), reason]);
+                    p.rx.mailbox.push_back(msg);
+                    return value(Word::atom(atom::TRUE));
                 }
-                return value(Word::atom(atom::TRUE));
+                return NativeResult::Error(Exception {
+                    class: atom::EXIT,
+                    reason: if kill {
+                        Word::atom(atom::KILLED)
+                    } else {
+                        reason
+                    },
+                    trace: Word::NONE,
+                });
             }
             let trapping = vm.procs.get(&t).is_some_and(|o| o.sig.trap_exit);
             if trapping && !kill {

@@ -53,6 +53,10 @@ pub struct Vm {
     /// alias ends with its monitor (`{alias, demonitor}`) or with the first
     /// message through it (`reply_demonitor`).
     pub(crate) aliases: IdMap<u64, (u64, AliasMode)>,
+    /// Process flags set with `process_flag/2` that change nothing in how a
+    /// process runs (priority, save_calls, ...): pid → (flag atom, value),
+    /// immediates only, so `process_flag/2` returns the old value.
+    pub(crate) proc_flags: IdMap<u64, Vec<(u32, Word)>>,
     /// The finished root process, so its result can be read.
     pub last_heap: Option<Box<Proc>>,
     /// The process whose end ends the run (`None`: the run ends when no
@@ -176,6 +180,7 @@ impl Vm {
             next_ref: 1,
             registry: IdMap::default(),
             aliases: IdMap::default(),
+            proc_flags: IdMap::default(),
             last_heap: None,
             root: None,
             ended: None,
@@ -440,6 +445,7 @@ impl Vm {
     ) {
         let from = Word::pid(p.pid);
         self.registry.retain(|_, v| *v != p.pid);
+        self.proc_flags.remove(&p.pid);
         // A cheap copy (a vector of Arcs) so that p's heap can be read while
         // other processes' heaps are written.
         let literals = self.literals.clone();
