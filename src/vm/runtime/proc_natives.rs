@@ -704,6 +704,11 @@ fn flag_spec(name: &str, v: Word, atoms: &crate::vm::term::atoms::Atoms) -> Opti
         "message_queue_data" => (atom_w("on_heap"), is(&["on_heap", "off_heap"])),
         "sensitive" => (Word::atom(atom::FALSE), is(&["true", "false"])),
         "fullsweep_after" => (small(65_535), int_in(0, i64::MAX)),
+        // erl rounds these up to one of its heap sizes; LAM keeps the value.
+        "min_heap_size" => (small(233), int_in(0, i64::MAX)),
+        "min_bin_vheap_size" => (small(46_422), int_in(0, i64::MAX)),
+        // Kept as the size alone; the old value is given back as erl's map.
+        "max_heap_size" => (small(0), int_in(0, i64::MAX)),
         "error_handler" => (atom_w("error_handler"), v.as_atom().is_some()),
         _ => return None,
     })
@@ -733,12 +738,50 @@ fn process_flag(vm: &mut Vm, p: &mut Proc, f: Word, v: Word) -> NativeResult {
         p.sig.trap_exit = v == Word::atom(atom::TRUE);
         return value(Word::boolean(old));
     }
+    let max_heap = &*name == "max_heap_size";
+    // max_heap_size takes a size or a map with one.
+    let v = match v.is_boxed() && max_heap {
+        true => {
+            let view = View {
+                heap: &p.heap,
+                literals: &vm.literals,
+            };
+            let size = Word::atom(vm.atoms.intern("size"));
+            match crate::vm::term::maps::get(&view, &vm.atoms, v, size) {
+                Some(s) => s,
+                None if crate::vm::term::maps::is_map(&view, v) => Word::small(0).expect("0"),
+                None => return badarg(),
+            }
+        }
+        false => v,
+    };
     match flag_spec(&name, v, &vm.atoms) {
         Some((_, true)) => {
             let old = flag_value(vm, p.pid, fa);
             let set = vm.proc_flags.entry(p.pid).or_default();
             set.retain(|(x, _)| *x != fa);
             set.push((fa, v));
+            if max_heap {
+                let key = |n: &str| Word::atom(vm.atoms.intern(n));
+                let mut pairs = vec![
+                    (key("error_logger"), Word::atom(atom::TRUE)),
+                    (key("kill"), Word::atom(atom::TRUE)),
+                    (key("size"), old),
+                ];
+                pairs.sort_by(|a, b| {
+                    crate::vm::term::compare::compare(
+                        &View {
+                            heap: &p.heap,
+                            literals: &vm.literals,
+                        },
+                        &vm.atoms,
+                        a.0,
+                        b.0,
+                    )
+                });
+                let map = crate::vm::term::maps::build(&mut p.heap, &vm.literals, 0, &pairs);
+                return value(map);
+            }
             value(old)
         }
         _ => badarg(),
