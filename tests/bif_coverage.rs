@@ -26,10 +26,10 @@ const NOT_NATIVE: &[(&str, &str)] = &[
     ("erlang:open_port/", "ports: no ports on LAM"),
     ("erlang:trace", "tracing"),
     ("erlang:seq_trace", "tracing"),
-    (
-        "erlang:system_",
-        "system_flag/info/monitor/profile: VM introspection",
-    ),
+    ("erlang:system_flag", "VM introspection"),
+    ("erlang:system_info", "VM introspection"),
+    ("erlang:system_monitor", "VM introspection"),
+    ("erlang:system_profile", "VM introspection"),
     ("erlang:erase_persistent", "internal to persistent_term"),
     ("erlang:load_nif/", "NIFs: no native code loading"),
     ("erlang:setnode/", "distribution"),
@@ -59,7 +59,6 @@ const NOT_NATIVE: &[(&str, &str)] = &[
     ("erlang:spawn_request", "not yet"),
     ("os:set_signal/", "signals"),
     ("erlang:decode_packet/", "packet parsing: not yet"),
-    ("erlang:list_to_bitstring/", "not yet"),
     ("erlang:list_to_ref/", "references from text: not yet"),
     ("erlang:list_to_port/", "no ports on LAM"),
     (

@@ -681,6 +681,7 @@ fn get_keys_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
 
 fn append_element_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     match c.view().tuple(a[0]) {
+        Some(t) if t.len() >= (1 << 24) - 1 => error(Word::atom(c.atoms.intern("system_limit"))),
         Some(t) => {
             let mut e: Vec<Word> = t.iter().map(|w| Word(*w)).collect();
             e.push(a[1]);

@@ -6,7 +6,7 @@
 use num_bigint::BigInt;
 
 use crate::term::Term;
-use crate::vm::native::{Ctx, Native, NativeResult, badarg, small};
+use crate::vm::native::{Ctx, Native, NativeResult, badarg, error, small};
 use crate::vm::natives::bits::{binary_bytes, binary_word, part, slice, to_bytes};
 use crate::vm::natives::helpers::string_list;
 use crate::vm::ops::arith::to_big;
@@ -64,6 +64,7 @@ pub const NATIVES: &[Native] = &[
         binary_to_existing_atom_1,
     ),
     Native::heap("erlang", "bitstring_to_list", 1, bitstring_to_list_1),
+    Native::heap("erlang", "list_to_bitstring", 1, list_to_bitstring_1),
     Native::heap("erlang", "binary_part", 2, binary_part_2),
     Native::heap("erlang", "term_to_binary", 1, term_to_binary_1),
     Native::heap("erlang", "term_to_binary", 2, term_to_binary_2),
@@ -108,7 +109,7 @@ pub(crate) fn float_to_list(c: &mut Ctx, w: Word, opts: Word) -> NativeResult {
         crate::erlfmt::write_float(&mut s, f);
         s
     } else if let Some(d) = decimals {
-        let mut s = format!("{f:.d$}");
+        let mut s = fixed_decimals(f, d);
         if compact && s.contains('.') {
             while s.ends_with('0') && !s.ends_with(".0") {
                 s.pop();
@@ -125,6 +126,40 @@ pub(crate) fn float_to_list(c: &mut Ctx, w: Word, opts: Word) -> NativeResult {
     };
     let t = Term::string(&text);
     Value(c.heap.from_term(0, &t, c.atoms))
+}
+
+/// `f` with `d` decimals, rounded as erl rounds: its exact binary value,
+/// halves away from zero (Rust's `{:.d$}` rounds halves to even).
+fn fixed_decimals(f: f64, d: usize) -> String {
+    // 1100 places hold every f64's exact decimal expansion.
+    let exact = format!("{:.1100}", f.abs());
+    let (int, frac) = exact.split_once('.').expect("a point");
+    let mut digits: Vec<u8> = int.bytes().chain(frac.bytes().take(d)).collect();
+    if frac.as_bytes()[d] >= b'5' {
+        let mut i = digits.len();
+        loop {
+            if i == 0 {
+                digits.insert(0, b'1');
+                break;
+            }
+            i -= 1;
+            if digits[i] == b'9' {
+                digits[i] = b'0';
+            } else {
+                digits[i] += 1;
+                break;
+            }
+        }
+    }
+    let split = digits.len() - d;
+    let mut s = String::from_utf8(digits).expect("digits");
+    if d > 0 {
+        s.insert(split, '.');
+    }
+    if f.is_sign_negative() {
+        s.insert(0, '-');
+    }
+    s
 }
 
 fn text_of_binary(c: &Ctx, w: Word) -> Option<String> {
@@ -293,9 +328,17 @@ fn atom_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 
 fn list_to_atom_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     match string_of(&c.view(), a[0]) {
-        Some(s) => Value(Word::atom(c.atoms.intern(&s))),
+        Some(s) => new_atom(c, &s),
         None => badarg(),
     }
+}
+
+/// An atom of this name; `system_limit` beyond 255 characters, as on the BEAM.
+fn new_atom(c: &mut Ctx, name: &str) -> NativeResult {
+    if name.chars().count() > 255 {
+        return error(Word::atom(c.atoms.intern("system_limit")));
+    }
+    Value(Word::atom(c.atoms.intern(name)))
 }
 
 fn integer_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
@@ -360,6 +403,9 @@ fn binary_to_list_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn list_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    if !(a[0].is_list() || a[0] == Word::NIL) {
+        return badarg();
+    }
     match to_bytes(c, a[0]) {
         Some(b) => Value(c.heap.bitstring(0, &b, 8)),
         None => badarg(),
@@ -391,12 +437,30 @@ fn atom_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn atom_to_binary_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match a[0].as_atom() {
-        Some(x) => {
-            let n = c.atoms.name(x);
-            Value(c.heap.bitstring(0, n.as_bytes(), 8))
-        }
+    let (Some(x), Some(latin1)) = (a[0].as_atom(), is_latin1(c, a[1])) else {
+        return badarg();
+    };
+    let n = c.atoms.name(x);
+    if !latin1 {
+        return Value(c.heap.bitstring(0, n.as_bytes(), 8));
+    }
+    match n
+        .chars()
+        .map(|ch| u8::try_from(ch).ok())
+        .collect::<Option<Vec<u8>>>()
+    {
+        Some(bytes) => Value(c.heap.bitstring(0, &bytes, 8)),
         None => badarg(),
+    }
+}
+
+/// An encoding argument: `Some(true)` for `latin1`, `Some(false)` for
+/// `utf8` or `unicode`, `None` for anything else.
+fn is_latin1(c: &Ctx, enc: Word) -> Option<bool> {
+    match &*c.atoms.name(enc.as_atom()?) {
+        "latin1" => Some(true),
+        "utf8" | "unicode" => Some(false),
+        _ => None,
     }
 }
 
@@ -405,14 +469,17 @@ fn binary_to_atom_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         heap: c.heap,
         literals: c.literals,
     };
-    match v
-        .bits(a[0])
-        .and_then(|(b, l)| (l == 8).then(|| std::str::from_utf8(b).ok()).flatten())
-    {
-        Some(s) => {
-            let s = s.to_string();
-            Value(Word::atom(c.atoms.intern(&s)))
-        }
+    let Some(latin1) = is_latin1(c, a[1]) else {
+        return badarg();
+    };
+    let name = match v.bits(a[0]) {
+        Some((b, 8)) if latin1 => Some(b.iter().map(|&x| char::from(x)).collect()),
+        Some((b, 8)) => std::str::from_utf8(b).ok().map(str::to_string),
+        Some(([], _)) => Some(String::new()),
+        _ => None,
+    };
+    match name {
+        Some(s) => new_atom(c, &s),
         None => badarg(),
     }
 }
@@ -543,6 +610,68 @@ fn binary_to_existing_atom_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
         Some(x) => Value(Word::atom(x)),
         None => badarg(),
     }
+}
+
+/// `list_to_bitstring/1`: bytes and bitstrings, nested, the tail of any
+/// list a bitstring too.
+fn list_to_bitstring_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    if !(a[0].is_list() || a[0] == Word::NIL) {
+        return badarg();
+    }
+    let v = c.view();
+    let (mut out, mut len) = (Vec::new(), 0usize);
+    let mut stack = vec![a[0]];
+    while let Some(w) = stack.pop() {
+        if w == Word::NIL {
+        } else if w.is_list() {
+            let (h, t) = v.cons(w);
+            stack.push(t);
+            if let Some(i) = h.as_small() {
+                let Ok(b) = u8::try_from(i) else {
+                    return badarg();
+                };
+                push_bits(&mut out, &mut len, &[b], 8);
+            } else {
+                stack.push(h);
+            }
+        } else if let Some((bytes, last)) = v.bits(w) {
+            let n = if bytes.is_empty() {
+                0
+            } else {
+                (bytes.len() - 1) * 8 + last as usize
+            };
+            push_bits(&mut out, &mut len, bytes, n);
+        } else {
+            return badarg();
+        }
+    }
+    let last = match len % 8 {
+        0 => 8,
+        r => r as u8,
+    };
+    Value(c.heap.bitstring(0, &out, last))
+}
+
+/// Appends the first `n` bits of `src` (most significant first) to the `len`
+/// bits of `out`.
+fn push_bits(out: &mut Vec<u8>, len: &mut usize, src: &[u8], n: usize) {
+    if len.is_multiple_of(8) {
+        out.extend_from_slice(&src[..n.div_ceil(8)]);
+        if !n.is_multiple_of(8) {
+            let last = out.len() - 1;
+            out[last] &= 0xff << (8 - n % 8);
+        }
+    } else {
+        for i in 0..n {
+            let bit = (src[i / 8] >> (7 - i % 8)) & 1;
+            let at = *len + i;
+            if at.is_multiple_of(8) {
+                out.push(0);
+            }
+            out[at / 8] |= bit << (7 - at % 8);
+        }
+    }
+    *len += n;
 }
 
 fn bitstring_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {

@@ -23,6 +23,8 @@ use NativeResult::Value;
 pub const NATIVES: &[Native] = &[
     Native::heap("erlang", "node", 0, node_0),
     Native::heap("erlang", "node", 1, node_1),
+    Native::heap("erlang", "system_time", 0, system_time_0),
+    Native::heap("erlang", "system_time", 1, system_time_1),
     Native::heap("erlang", "monotonic_time", 0, monotonic_time_0),
     Native::heap("erlang", "monotonic_time", 1, monotonic_time_1),
     Native::heap("erlang", "time_offset", 0, time_offset_0),
@@ -276,6 +278,9 @@ fn adler32_combine(a1: u32, a2: u32, len2: u64) -> u32 {
 }
 
 fn checksum(c: &mut Ctx, start: Word, data: Word, f: fn(u32, &[u8]) -> u32) -> NativeResult {
+    if !(data.is_list() || data == Word::NIL || c.view().bits(data).is_some()) {
+        return badarg();
+    }
     match (
         start.as_small().and_then(|s| u32::try_from(s).ok()),
         to_bytes(c, data),
@@ -306,8 +311,24 @@ fn node_0(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
     Value(Word::atom(atom::NONODE))
 }
 
-fn node_1(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
-    Value(Word::atom(atom::NONODE))
+fn node_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    use crate::vm::natives::erlang::test_native;
+    let ok = ["is_pid", "is_port", "is_reference"]
+        .iter()
+        .any(|t| matches!(test_native(c, a, t), Value(w) if w == Word::atom(atom::TRUE)));
+    if ok {
+        Value(Word::atom(atom::NONODE))
+    } else {
+        badarg()
+    }
+}
+
+fn system_time_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
+    Value(int_word(c, system_ns()))
+}
+
+fn system_time_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    in_unit(c, system_ns(), a[0])
 }
 
 fn monotonic_time_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {

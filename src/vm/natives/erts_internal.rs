@@ -1,6 +1,7 @@
 //! The `erts_internal` functions OTP's own modules call.
 
 use crate::vm::native::{Ctx, Native, NativeResult, badarg, boolean, small};
+use crate::vm::term::compare;
 use crate::vm::term::maps;
 use crate::vm::term::word::{Word, kind};
 
@@ -10,6 +11,7 @@ use NativeResult::Value;
 pub const NATIVES: &[Native] = &[
     Native::heap("erts_internal", "map_next", 3, map_next_3),
     Native::heap("erts_internal", "garbage_collect", 1, garbage_collect_1),
+    Native::heap("erts_internal", "cmp_term", 2, cmp_term_2),
 ];
 
 /// maps:next/1: the path of a flat map's iterator is the next key's position.
@@ -44,4 +46,11 @@ fn map_next_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
 
 fn garbage_collect_1(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
     boolean(true)
+}
+
+/// The standard order of terms as -1, 0 or 1 (`1` and `1.0` differ, as in
+/// `=:=`).
+fn cmp_term_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let o = compare::cmp(&c.view(), c.atoms, a[0], a[1], true);
+    Value(Word::small(o as i64).expect("-1, 0 or 1"))
 }
