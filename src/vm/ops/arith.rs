@@ -156,12 +156,40 @@ pub fn arith(
     arith_big(heap, op, bx, by)
 }
 
+/// The most bits an integer may have, as on the BEAM (past it,
+/// `system_limit`).
+const MAX_INT_BITS: u64 = 1 << 26;
+
+/// `x` shifted left by `s` bits (right when `s` is negative): a right shift
+/// past every bit leaves 0 or -1; a left shift past the integer size limit
+/// is `system_limit`.
+fn shift_left(x: BigInt, s: &BigInt) -> Result<BigInt, Exception> {
+    if x.is_zero() {
+        return Ok(x);
+    }
+    match s.to_i64() {
+        Some(s) if s >= 0 => {
+            if x.bits().saturating_add(s as u64) > MAX_INT_BITS {
+                return Err(Exception::error(Word::atom(atom::SYSTEM_LIMIT)));
+            }
+            Ok(x << (s as usize))
+        }
+        Some(s) if s.unsigned_abs() < x.bits() => Ok(x >> (s.unsigned_abs() as usize)),
+        Some(_) => Ok(if x.sign() == num_bigint::Sign::Minus {
+            BigInt::from(-1)
+        } else {
+            BigInt::zero()
+        }),
+        None if s.sign() == num_bigint::Sign::Minus => Ok(if x.sign() == num_bigint::Sign::Minus {
+            BigInt::from(-1)
+        } else {
+            BigInt::zero()
+        }),
+        None => Err(Exception::error(Word::atom(atom::SYSTEM_LIMIT))),
+    }
+}
+
 fn arith_big(heap: &mut Area, op: ArithOp, x: BigInt, y: BigInt) -> Result<Word, Exception> {
-    let shift = |y: &BigInt| {
-        y.to_i64()
-            .filter(|s| s.abs() < (1 << 24))
-            .ok_or_else(badarith)
-    };
     let r = match op {
         Add => x + y,
         Sub => x - y,
@@ -172,22 +200,8 @@ fn arith_big(heap: &mut Area, op: ArithOp, x: BigInt, y: BigInt) -> Result<Word,
         Band => x & y,
         Bor => x | y,
         Bxor => x ^ y,
-        Bsl => {
-            let s = shift(&y)?;
-            if s >= 0 {
-                x << (s as usize)
-            } else {
-                x >> ((-s) as usize)
-            }
-        }
-        Bsr => {
-            let s = shift(&y)?;
-            if s >= 0 {
-                x >> (s as usize)
-            } else {
-                x << ((-s) as usize)
-            }
-        }
+        Bsl => shift_left(x, &y)?,
+        Bsr => shift_left(x, &-y)?,
         Div => return Err(badarith()),
     };
     Ok(heap.integer(0, &r))
