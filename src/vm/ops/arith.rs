@@ -164,6 +164,7 @@ const MAX_INT_BITS: u64 = 1 << 26;
 /// past every bit leaves 0 or -1; a left shift past the integer size limit
 /// is `system_limit`.
 fn shift_left(x: BigInt, s: &BigInt) -> Result<BigInt, Exception> {
+    let negative = |b: &BigInt| b.sign() == num_bigint::Sign::Minus;
     if x.is_zero() {
         return Ok(x);
     }
@@ -175,17 +176,13 @@ fn shift_left(x: BigInt, s: &BigInt) -> Result<BigInt, Exception> {
             Ok(x << (s as usize))
         }
         Some(s) if s.unsigned_abs() < x.bits() => Ok(x >> (s.unsigned_abs() as usize)),
-        Some(_) => Ok(if x.sign() == num_bigint::Sign::Minus {
+        // Right, past every bit: the sign is all that is left.
+        _ if negative(s) || s.to_i64().is_some() => Ok(if negative(&x) {
             BigInt::from(-1)
         } else {
             BigInt::zero()
         }),
-        None if s.sign() == num_bigint::Sign::Minus => Ok(if x.sign() == num_bigint::Sign::Minus {
-            BigInt::from(-1)
-        } else {
-            BigInt::zero()
-        }),
-        None => Err(Exception::error(Word::atom(atom::SYSTEM_LIMIT))),
+        _ => Err(Exception::error(Word::atom(atom::SYSTEM_LIMIT))),
     }
 }
 
