@@ -280,14 +280,51 @@ fn term_to_binary(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
     Value(binary_word(c, &bytes))
 }
 
-fn binary_to_term(c: &mut Ctx, b: Word) -> NativeResult {
+/// `binary_to_term/1,2`: the first term in the binary (bytes after it are
+/// ignored, as erl does); with `used`, `{Term, BytesUsed}`; with `safe`,
+/// badarg rather than create an atom.
+fn binary_to_term(c: &mut Ctx, b: Word, opts: Word) -> NativeResult {
     let Some(bytes) = binary_bytes(c, b) else {
         return badarg();
     };
-    match crate::beam::etf::decode(&bytes, 0) {
+    let (mut safe, mut used) = (false, false);
+    let Some(opts) = list_items(&c.view(), opts) else {
+        return badarg();
+    };
+    for o in opts {
+        match o.as_atom().map(|a| c.atoms.name(a)).as_deref() {
+            Some("safe") => safe = true,
+            Some("used") => used = true,
+            _ => return badarg(),
+        }
+    }
+    let mut r = crate::beam::reader::Reader::new(&bytes, 0);
+    let t = match crate::beam::etf::decode_versioned(&mut r) {
         // Pids, references and funs from elsewhere have no meaning here.
-        Ok(t) if !has_foreign(&t) => Value(c.heap.from_term(0, &t, c.atoms)),
-        _ => badarg(),
+        Ok(t) if !has_foreign(&t) => t,
+        _ => return badarg(),
+    };
+    if safe && !atoms_exist(c, &t) {
+        return badarg();
+    }
+    let w = c.heap.from_term(0, &t, c.atoms);
+    if used {
+        let n = Word::small(r.offset() as i64).expect("a size");
+        return Value(c.heap.tuple(0, &[w, n]));
+    }
+    Value(w)
+}
+
+/// Whether every atom in `t` is in the atom table already.
+fn atoms_exist(c: &Ctx, t: &Term) -> bool {
+    match t {
+        Term::Atom(a) => c.atoms.existing(a).is_some(),
+        Term::List(items, tail) => items.iter().all(|x| atoms_exist(c, x)) && atoms_exist(c, tail),
+        Term::Tuple(items) => items.iter().all(|x| atoms_exist(c, x)),
+        Term::Map(pairs) => pairs
+            .iter()
+            .all(|(k, v)| atoms_exist(c, k) && atoms_exist(c, v)),
+        _ => true,
     }
 }
 
@@ -725,11 +762,11 @@ fn external_size_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn binary_to_term_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    binary_to_term(c, a[0])
+    binary_to_term(c, a[0], Word::NIL)
 }
 
 fn binary_to_term_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    binary_to_term(c, a[0])
+    binary_to_term(c, a[0], a[1])
 }
 
 fn iolist_to_iovec_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
