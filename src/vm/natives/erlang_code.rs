@@ -147,7 +147,7 @@ fn fun_info_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
                 "module" => Word::atom(l.module),
                 "type" => Word::atom(c.atoms.intern("local")),
                 "name" => Word::atom(l.function.unwrap_or(atom::UNDEFINED)),
-                "index" => small(idx as usize),
+                "index" | "new_index" => small(idx as usize),
                 "uniq" => Word::small(l.uniq as i64).expect("uniq"),
                 "env" => {
                     let env: Vec<Word> = (0..l.free as usize).map(|k| v.at(p, 4 + k)).collect();
@@ -162,6 +162,8 @@ fn fun_info_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
             "name" => v.at(p, 2),
             "type" => Word::atom(c.atoms.intern("external")),
             "env" => Word::NIL,
+            // What only a local fun has.
+            "index" | "new_index" | "uniq" | "new_uniq" | "pid" => Word::atom(atom::UNDEFINED),
             _ => return badarg(),
         },
         _ => return badarg(),
