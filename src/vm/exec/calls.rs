@@ -230,7 +230,7 @@ impl<L: Lock> Worker<'_, L> {
 
     /// Runs a heap-only native on `args`.
     #[inline]
-    fn run_native(&self, proc: &mut Proc, f: NativeFn, args: &[Word]) -> NativeResult {
+    pub(super) fn run_native(&self, proc: &mut Proc, f: NativeFn, args: &[Word]) -> NativeResult {
         let mut ctx = Ctx {
             heap: &mut proc.heap,
             literals: &self.literals,

@@ -9,7 +9,7 @@ use crate::vm::exec::proc::{BUDGET, Frame, Outcome, Proc, Regs, Ret, handler_mar
 use crate::vm::exec::regs::dst_src;
 use crate::vm::exec::trace::stack_trace;
 use crate::vm::exec::{Lock, Shared};
-use crate::vm::native::{Ctx, Env, NativeResult};
+use crate::vm::native::{Env, NativeResult};
 use crate::vm::ops::arith::{ArithOp, float_op};
 use crate::vm::ops::test::TestOp;
 use crate::vm::term::atoms::{Atoms, atom};
@@ -270,16 +270,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                         for (v, s) in vals.iter_mut().zip(args.iter()) {
                             *v = rd!(*s);
                         }
-                        let mut ctx = Ctx {
-                            heap: &mut proc.heap,
-                            literals: &self.literals,
-                            atoms: &self.atoms,
-                            dict: &mut proc.dict,
-                            code: &self.modules,
-                            building: &mut proc.building,
-                            env: &self.env,
-                        };
-                        match f(&mut ctx, &vals[..args.len()]) {
+                        match self.run_native(proc, *f, &vals[..args.len()]) {
                             NativeResult::Value(v) => {
                                 wr!(*d, v);
                                 pc += 1;

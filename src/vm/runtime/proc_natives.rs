@@ -763,22 +763,12 @@ fn process_flag(vm: &mut Vm, p: &mut Proc, f: Word, v: Word) -> NativeResult {
             set.push((fa, v));
             if max_heap {
                 let key = |n: &str| Word::atom(vm.atoms.intern(n));
-                let mut pairs = vec![
+                // Atoms order by name: these keys are in map key order.
+                let pairs = [
                     (key("error_logger"), Word::atom(atom::TRUE)),
                     (key("kill"), Word::atom(atom::TRUE)),
                     (key("size"), old),
                 ];
-                pairs.sort_by(|a, b| {
-                    crate::vm::term::compare::compare(
-                        &View {
-                            heap: &p.heap,
-                            literals: &vm.literals,
-                        },
-                        &vm.atoms,
-                        a.0,
-                        b.0,
-                    )
-                });
                 let map = crate::vm::term::maps::build(&mut p.heap, &vm.literals, 0, &pairs);
                 return value(map);
             }

@@ -742,7 +742,6 @@ impl Vm {
             .map(|a| view.copy_into(*a, &mut child.heap))
             .collect();
         child.x = copied;
-        let badarg = || Exception::badarg();
         let callee = match (fun, mfa) {
             (Some(f), _) => {
                 // spawn/1 checks the fun before it starts anything, as the BEAM does.
@@ -754,7 +753,7 @@ impl Vm {
                 );
                 let is_fun = test(&view, &self.atoms, TestOp::IsFunction, &[f]);
                 if !is_fun {
-                    return Err(badarg());
+                    return Err(Exception::badarg());
                 }
                 let f = view.copy_into(f, &mut child.heap);
                 if zero_arity {
@@ -770,8 +769,8 @@ impl Vm {
                         // (Arity 0: `fun_callee` checked.)
                         Ok(Err((mo, f, _))) => self
                             .export_callee(&mut child, mo, f, &[])
-                            .map_err(|_| badarg())?,
-                        Err(_) => return Err(badarg()),
+                            .map_err(|_| Exception::badarg())?,
+                        Err(_) => return Err(Exception::badarg()),
                     }
                 } else {
                     // The process starts and dies applying the fun to no
@@ -812,10 +811,10 @@ impl Vm {
                     Callee::Code(0, 0)
                 }
             },
-            _ => return Err(badarg()),
+            _ => return Err(Exception::badarg()),
         };
         let Callee::Code(m, entry) = callee else {
-            return Err(badarg());
+            return Err(Exception::badarg());
         };
         child.mid = m;
         child.pc = entry;
@@ -888,7 +887,6 @@ impl Vm {
         kind: SpawnKind,
         args: &[Word],
     ) -> Result<Word, Exception> {
-        let badarg = || Exception::badarg();
         let pid = match args {
             // spawn_monitor/1 alone insists on a fun of no arguments (as
             // erlang.erl's does); the others start it and let it fail.
@@ -904,12 +902,12 @@ impl Vm {
                         &[*fun, Word::small(0).expect("0")],
                     ) =>
             {
-                return Err(badarg());
+                return Err(Exception::badarg());
             }
             [fun] => self.spawn(proc, Some(*fun), None, &[])?,
             [m, f, list] => {
                 let (Some(m), Some(f)) = (m.as_atom(), f.as_atom()) else {
-                    return Err(badarg());
+                    return Err(Exception::badarg());
                 };
                 let view = View {
                     heap: &proc.heap,
@@ -923,11 +921,11 @@ impl Vm {
                     cur = t;
                 }
                 if cur != Word::NIL {
-                    return Err(badarg());
+                    return Err(Exception::badarg());
                 }
                 self.spawn(proc, None, Some((m, f)), &items)?
             }
-            _ => return Err(badarg()),
+            _ => return Err(Exception::badarg()),
         };
         match kind {
             SpawnKind::SpawnLink => {
