@@ -266,6 +266,13 @@ impl<L: Lock> Worker<'_, L> {
         i: u32,
     ) -> Result<Callee, Exception> {
         if let Some(c) = m.resolved[i as usize].get() {
+            // Resolved by another scheduler, perhaps to a module it loaded
+            // since this one last took the lock.
+            if let Callee::Code(id, _) = c
+                && *id as usize >= self.modules.len()
+            {
+                self.catch_up();
+            }
             return Ok(*c);
         }
         let (mo, f, a) = m.imports[i as usize];
@@ -285,6 +292,20 @@ impl<L: Lock> Worker<'_, L> {
         fun: Word,
         n: usize,
     ) -> Result<Callee, Exception> {
+        // A fun made by a module another scheduler loaded since this one
+        // last took the lock (it came in a message).
+        if fun.is_boxed() {
+            let view = View {
+                heap: &proc.heap,
+                literals: &self.literals,
+            };
+            if fun.ptr().area as usize > self.literals.len()
+                || view.header(fun).header_kind() == kind::FUN
+                    && view.at(fun.ptr(), 1).as_small().unwrap_or(0) as usize >= self.modules.len()
+            {
+                self.catch_up();
+            }
+        }
         match fun_callee(&self.modules, &self.literals, &mut proc.heap, xs, fun, n)? {
             Ok(c) => Ok(c),
             // (`a` is `n`: `fun_callee` checked.)

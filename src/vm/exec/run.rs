@@ -66,6 +66,15 @@ impl<'w, L: Lock> Worker<'w, L> {
         }
     }
 
+    /// Brings this scheduler's list of modules up to date (cold: only
+    /// when it meets a module it does not know yet, through an import
+    /// another scheduler resolved or a fun another process made).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn catch_up(&mut self) {
+        self.with_vm(|_| ());
+    }
+
     /// Runs `f` on the VM, under its lock (out of line: the run loop that
     /// calls it is faster without its code).
     #[inline(never)]
