@@ -1,0 +1,416 @@
+//! The BIF fuzzer: every BIF of `erlang` and every function LAM implements
+//! natively, called with random arguments in one batch on erl and one on
+//! LAM; `~w` of each result, or the exception's class and reason, must be
+//! the same.
+//!
+//! Each call runs in a fresh process (so a call that kills, links, traps
+//! exits or changes the group leader affects only itself), and the driver
+//! waits for that process to be gone before the next call (so `register`
+//! and friends see the same world on both VMs). A call that runs longer
+//! than five seconds is killed and printed as `timeout`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::harness::{self, Workdir};
+use crate::rng::Rng;
+use crate::terms::Terms;
+use crate::{Opts, Summary};
+
+/// Left out, with the reason: calls that would stop or disturb the harness
+/// rather than test a result.
+const EXCLUDED: &[(&str, &str)] = &[
+    ("erlang:halt", "stops the VM under test"),
+    (
+        "erlang:display",
+        "writes to the file descriptor around the io system, so its place among the printed lines is not fixed",
+    ),
+    ("erlang:process_display", "writes a VM-specific backtrace"),
+    ("erlang:system_info", "the system-services issue (14)"),
+    ("erlang:system_flag", "changes the whole VM"),
+    ("application_controller:", "the system-services issue (14)"),
+    ("code:", "the code server: the system-services issue (14)"),
+    ("net_kernel:", "distribution"),
+    ("io:", "LAM's own glue to its group leader"),
+    ("logger:", "LAM's own glue to its logger"),
+    ("lam:", "LAM's own module; erl has none"),
+    (
+        "erlang:loaded/",
+        "which modules are loaded differs by design: erl preloads about 100 at boot, LAM loads each on its first call",
+    ),
+    (
+        "erlang:get_module_info/",
+        "which modules are loaded differs by design: erl preloads about 100 at boot, LAM loads each on its first call",
+    ),
+    (
+        "erlang:module_loaded/",
+        "which modules are loaded differs by design: erl preloads about 100 at boot, LAM loads each on its first call",
+    ),
+    (
+        "erlang:function_exported/",
+        "which modules are loaded differs by design: erl preloads about 100 at boot, LAM loads each on its first call",
+    ),
+    ("erlang:ports/", "erl's standard I/O is ports; LAM has none"),
+];
+
+/// Functions whose successful result is not the same from one run to the
+/// next, or from one VM to another by design: clocks, counters, the set of
+/// processes and loaded modules, memory, text and encodings that show pid
+/// and reference numbers, and results documented as opaque
+/// (`binary:compile_pattern/1`; `erlang:md5_init/0`, whose 88 bytes are
+/// erl's C struct, partly uninitialised). Only whether they return or raise, and the
+/// exception, are compared.
+const OPAQUE_RESULTS: &[&str] = &[
+    "erlang:now",
+    "erlang:monotonic_time",
+    "erlang:system_time/0",
+    "erlang:time_offset",
+    "erlang:timestamp",
+    "erlang:time/",
+    "erlang:date/",
+    "erlang:localtime/",
+    "erlang:universaltime/",
+    "erlang:unique_integer",
+    "erlang:make_ref",
+    "erlang:statistics",
+    "erlang:memory",
+    "erlang:process_info",
+    "erlang:processes",
+    "erlang:registered",
+    "erlang:md5_init",
+    "erlang:read_timer",
+    "erlang:cancel_timer",
+    "erlang:pid_to_list",
+    "erlang:ref_to_list",
+    "erlang:port_to_list",
+    "erlang:fun_to_list",
+    "binary:compile_pattern",
+    "os:getpid",
+    "os:getenv/0",
+    "os:env/0",
+    "os:system_time",
+    "os:timestamp",
+    "os:perf_counter",
+    "os:time_offset",
+    "persistent_term:get/0",
+    "persistent_term:info",
+];
+
+/// Functions whose result encodes a pid, reference or fun by the VM's own
+/// numbering (the external term format, hashes of terms): their arguments
+/// hold none.
+const NO_OPAQUE_ARGS: &[&str] = &[
+    "erlang:term_to_binary",
+    "erlang:term_to_iovec",
+    "erlang:external_size",
+    "erlang:phash",
+    "erlang:phash2",
+];
+
+/// Functions that allocate in proportion to an integer argument: their
+/// integers are kept small, or erl would try to build a list of 2^60
+/// elements.
+const SIZED: &[&str] = &[
+    "lists:seq",
+    "lists:duplicate",
+    "string:copies",
+    "string:chars",
+    "string:pad",
+    "binary:copy",
+    "erlang:make_tuple",
+    "erlang:list_to_tuple",
+];
+
+fn listed(list: &[&str], name: &str) -> bool {
+    list.iter().any(|p| name.starts_with(p))
+}
+
+struct Function {
+    module: String,
+    name: String,
+    arity: u32,
+}
+
+impl Function {
+    fn key(&self) -> String {
+        format!("{}:{}/{}", self.module, self.name, self.arity)
+    }
+}
+
+/// The functions to call: every BIF of `erlang` and every other function
+/// LAM implements natively, that erl exports. A BIF LAM lacks is left out
+/// here: it runs OTP's stub, which raises `undef`, and
+/// `tests/bif_coverage.rs` lists each one with its reason.
+fn functions() -> Result<(Vec<Function>, Vec<(String, String)>), String> {
+    let registry = lam_translate::vm::natives::registry();
+    let natives: BTreeSet<(String, String, u32)> = registry
+        .iter()
+        .filter(|n| !n.is_variadic())
+        .map(|n| (n.module.to_string(), n.name.to_string(), n.arity))
+        .collect();
+    let modules: BTreeSet<&str> = natives.iter().map(|(m, _, _)| m.as_str()).collect();
+    let list: Vec<String> = modules.iter().map(|m| format!("'{m}'")).collect();
+    // erl's own view: each module's exports, and which of erlang's are BIFs.
+    let eval = format!(
+        "[begin code:ensure_loaded(M), \
+           [io:format(\"~s ~s ~b ~w~n\", [M, F, A, erlang:is_builtin(M, F, A)]) \
+            || erlang:module_loaded(M), {{F, A}} <- M:module_info(exports), F =/= module_info] \
+         end || M <- [{}]], halt().",
+        list.join(",")
+    );
+    let out = harness::run(
+        Command::new("erl").args(["-noshell", "-eval", &eval]),
+        Duration::from_secs(60),
+    )?;
+    let mut chosen = BTreeMap::new();
+    let mut skipped = Vec::new();
+    for line in out.stdout.lines() {
+        let parts: Vec<&str> = line.split(' ').collect();
+        let [m, f, a, bif] = parts[..] else { continue };
+        let Ok(arity) = a.parse::<u32>() else { continue };
+        let f = Function {
+            module: m.into(),
+            name: f.into(),
+            arity,
+        };
+        let key = f.key();
+        let native = natives.contains(&(m.into(), f.name.clone(), arity));
+        if let Some((_, why)) = EXCLUDED.iter().find(|(p, _)| key.starts_with(p)) {
+            if native || bif == "true" {
+                skipped.push((key, why.to_string()));
+            }
+            continue;
+        }
+        if native {
+            chosen.insert(key, f);
+        } else if m == "erlang" && bif == "true" {
+            skipped.push((key, "not native on LAM; tests/bif_coverage.rs says why".into()));
+        }
+    }
+    if chosen.is_empty() {
+        return Err(format!("erl listed no functions:\n{}", out.stderr));
+    }
+    Ok((chosen.into_values().collect(), skipped))
+}
+
+/// One generated call: the function and its arguments as source.
+struct Call {
+    function: usize,
+    args: String,
+    uses_dead: bool,
+}
+
+fn generate(functions: &[Function], rng: &mut Rng, count: usize) -> Vec<Call> {
+    (0..count)
+        .map(|i| {
+            // Round robin, so every function gets its share of calls.
+            let function = i % functions.len();
+            let f = &functions[function];
+            let mut terms = Terms::new(rng);
+            terms.small_ints = listed(SIZED, &f.key());
+            terms.no_opaque = listed(NO_OPAQUE_ARGS, &f.key());
+            let args: Vec<String> = (0..f.arity).map(|_| terms.any(2)).collect();
+            Call {
+                function,
+                uses_dead: terms.uses_dead,
+                args: format!("[{}]", args.join(", ")),
+            }
+        })
+        .collect()
+}
+
+/// Calls per generated function: small functions keep `erlc` fast.
+const CHUNK: usize = 250;
+
+fn calls_module(functions: &[Function], calls: &[Call]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "-module(lam_fuzz_calls).\n-export([count/0, call/2]).\n");
+    let _ = writeln!(s, "count() -> {}.\n", calls.len());
+    let _ = writeln!(s, "call(I, D) ->\n    case I div {CHUNK} of");
+    for c in 0..calls.len().div_ceil(CHUNK) {
+        let _ = writeln!(s, "        {c} -> c{c}(I, D);");
+    }
+    let _ = writeln!(s, "        _ -> error(no_such_call)\n    end.\n");
+    for (c, chunk) in calls.chunks(CHUNK).enumerate() {
+        for (j, call) in chunk.iter().enumerate() {
+            let f = &functions[call.function];
+            let i = c * CHUNK + j;
+            let d = if call.uses_dead { "D" } else { "_" };
+            let sep = if j + 1 == chunk.len() { '.' } else { ';' };
+            let _ = writeln!(
+                s,
+                "c{c}({i}, {d}) -> {{'{}', '{}', {}}}{sep}",
+                f.module, f.name, call.args
+            );
+        }
+        s.push('\n');
+    }
+    s
+}
+
+const DRIVER: &str = r#"-module(lam_fuzz_bifs).
+-export([main/1]).
+
+main([From]) ->
+    Dead = dead(),
+    run(list_to_integer(From), lam_fuzz_calls:count(), Dead).
+
+dead() ->
+    {P, R} = spawn_monitor(fun() -> ok end),
+    receive {'DOWN', R, process, P, _} -> P end.
+
+run(N, N, _) -> ok;
+run(I, N, Dead) ->
+    {W, R} = spawn_opt(fun() -> exit({'$done', call(I, Dead)}) end,
+                       [monitor, {max_heap_size, #{size => 20000000, kill => true,
+                                                   error_logger => false}}]),
+    Out = receive
+              {'DOWN', R, process, W, {'$done', Res}} -> Res;
+              {'DOWN', R, process, W, Other} -> {died, Other}
+          after 5000 ->
+              exit(W, kill),
+              receive {'DOWN', R, process, W, _} -> timeout end
+          end,
+    Shown = shrink(Out),
+    case big_map(Shown) of
+        true -> io:format("~b ~w\t~w~n", [I, Shown, canon(Shown)]);
+        false -> io:format("~b ~w~n", [I, Shown])
+    end,
+    run(I + 1, N, Dead).
+
+call(I, Dead) ->
+    {M, F, A} = lam_fuzz_calls:call(I, Dead),
+    try {ok, apply(M, F, A)} catch C:E -> {C, E} end.
+
+%% Huge results are printed as a digest, so that neither VM spends the
+%% batch's time printing megabytes.
+shrink(I) when is_integer(I), (I > 1 bsl 4096 orelse I < -(1 bsl 4096)) ->
+    {'$big', I rem 4294967291};
+shrink(B) when is_binary(B), byte_size(B) > 4096 -> {'$bin', byte_size(B), erlang:crc32(B)};
+shrink(T) when is_tuple(T) -> list_to_tuple(shrink_list(tuple_to_list(T)));
+shrink(L) when is_list(L) -> shrink_list(L);
+shrink(X) -> X.
+
+%% A map over 32 keys prints in the VM's hash order; the same term with
+%% every map as a sorted list of pairs tells that order from the contents.
+big_map(M) when is_map(M) ->
+    map_size(M) > 32 orelse big_map(maps:to_list(M));
+big_map(T) when is_tuple(T) -> big_map(tuple_to_list(T));
+big_map([H | T]) -> big_map(H) orelse big_map(T);
+big_map(_) -> false.
+
+canon(M) when is_map(M) -> {'$map', lists:sort([{canon(K), canon(V)} || {K, V} <- maps:to_list(M)])};
+canon(T) when is_tuple(T) -> list_to_tuple(canon(tuple_to_list(T)));
+canon([H | T]) -> [canon(H) | canon(T)];
+canon(X) -> X.
+
+shrink_list([H | T]) -> [shrink(H) | shrink_list(T)];
+shrink_list([]) -> [];
+shrink_list(T) -> shrink(T).
+"#;
+
+/// Runs one side from call `from` on: `index → printed result`. When the VM
+/// dies or hangs part-way, the call after the last one printed is charged
+/// with it and the batch goes on after it.
+fn run_side(
+    count: usize,
+    what: &str,
+    mut once: impl FnMut(usize) -> Result<harness::Outcome, String>,
+) -> Result<BTreeMap<usize, String>, String> {
+    let mut results = BTreeMap::new();
+    let mut from = 0;
+    while from < count {
+        let out = once(from)?;
+        let mut next = from;
+        for line in out.stdout.lines() {
+            let Some((i, rest)) = line.split_once(' ') else { continue };
+            let Ok(i) = i.parse::<usize>() else { continue };
+            if i >= next {
+                results.insert(i, harness::mask(rest));
+                next = i + 1;
+            }
+        }
+        if next < count && out.code == Some(0) {
+            return Err(format!("{what} stopped at call {next} without an error:\n{}", out.stderr));
+        }
+        if next < count {
+            let last = out.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+            let why = match out.code {
+                None => "the VM hung (killed after the batch's time limit)".to_string(),
+                Some(c) => format!("the VM died with status {c}: {}", last.trim()),
+            };
+            results.insert(next, format!("<{why}>"));
+            next += 1;
+        }
+        from = next;
+    }
+    Ok(results)
+}
+
+pub fn run(opts: &Opts, lam: &Path) -> Result<Summary, String> {
+    let (functions, skipped) = functions()?;
+    let mut rng = Rng::new(opts.seed);
+    let calls = generate(&functions, &mut rng, opts.count);
+    let dir = Workdir::new(opts.keep.as_deref(), "bifs")?;
+    let calls_src = dir.write("lam_fuzz_calls.erl", &calls_module(&functions, &calls))?;
+    let driver = dir.write("lam_fuzz_bifs.erl", DRIVER)?;
+    harness::erlc(&dir.path, &[calls_src, driver])?;
+
+    // A call is killed by the driver after 5 s: 30 s of silence is a hang.
+    let limit = Duration::from_secs(30);
+    let erl = run_side(calls.len(), "erl", |from| {
+        harness::run_erl(&dir.path, "lam_fuzz_bifs", &[from.to_string()], limit)
+    })?;
+    let lam_out = run_side(calls.len(), "LAM", |from| {
+        harness::run_lam(lam, &dir.path, "lam_fuzz_bifs", &[from.to_string()], opts.schedulers, limit)
+    })?;
+
+    let mut summary = Summary::default();
+    summary.note(format!(
+        "bifs: seed {}, {} calls of {} functions ({} left out)",
+        opts.seed,
+        calls.len(),
+        functions.len(),
+        skipped.len()
+    ));
+    let mut by_reason: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (key, why) in &skipped {
+        by_reason.entry(why).or_default().push(key);
+    }
+    for (why, keys) in by_reason {
+        summary.note(format!("  left out {} ({why}): {}", keys.len(), keys.join(" ")));
+    }
+    for (i, call) in calls.iter().enumerate() {
+        let f = &functions[call.function];
+        let key = f.key();
+        let (e, l) = (&erl[&i], &lam_out[&i]);
+        summary.checked += 1;
+        let (e_raw, e_canon) = e.split_once('\t').unwrap_or((e, ""));
+        let (l_raw, l_canon) = l.split_once('\t').unwrap_or((l, ""));
+        let cause = if e_raw == l_raw
+            || (listed(OPAQUE_RESULTS, &key) && outcome_kind(e_raw) == outcome_kind(l_raw))
+        {
+            continue;
+        } else if !e_canon.is_empty() && e_canon == l_canon {
+            MAP_ORDER
+        } else {
+            &key
+        };
+        summary.mismatch(
+            cause,
+            format!("call {i}: {key} with {}\n  erl: {e_raw}\n  lam: {l_raw}", call.args),
+        );
+    }
+    Ok(summary)
+}
+
+/// The key of mismatches that only the order of a large map explains.
+const MAP_ORDER: &str = "order-of-maps-over-32-keys";
+
+/// `{ok,...}` for any result, else the whole exception.
+fn outcome_kind(printed: &str) -> &str {
+    if printed.starts_with("{ok,") { "{ok,_}" } else { printed }
+}
