@@ -498,15 +498,21 @@ fn identifier(r: &mut Reader<'_>, at: usize, tag: u8) -> Result<Term> {
 /// Encodes a term in the external term format (with the version byte),
 /// so that [`decode`] gives the same term back.
 pub fn encode(t: &Term) -> Vec<u8> {
+    encode_minor(t, 1)
+}
+
+/// [`encode`] as `term_to_binary(T, [{minor_version, Minor}])` writes it:
+/// 0 writes floats as text (FLOAT_EXT), 2 writes every atom as UTF-8.
+pub fn encode_minor(t: &Term, minor: u8) -> Vec<u8> {
     let mut out = vec![VERSION];
-    encode_into(&mut out, t);
+    put(&mut out, t, minor);
     out
 }
 
 /// Atoms as OTP 25's `term_to_binary` writes them: Latin-1 atoms as
 /// ATOM_EXT, others as UTF-8.
-fn encode_atom(out: &mut Vec<u8>, a: &str) {
-    if a.chars().all(|c| (c as u32) < 256) {
+fn encode_atom(out: &mut Vec<u8>, a: &str, minor: u8) {
+    if minor < 2 && a.chars().all(|c| (c as u32) < 256) {
         out.push(100);
         out.extend((a.chars().count() as u16).to_be_bytes());
         out.extend(a.chars().map(|c| c as u8));
@@ -525,6 +531,10 @@ fn encode_atom(out: &mut Vec<u8>, a: &str) {
 
 /// Appends the encoding of `t` (no version byte).
 pub fn encode_into(out: &mut Vec<u8>, t: &Term) {
+    put(out, t, 1)
+}
+
+fn put(out: &mut Vec<u8>, t: &Term, minor: u8) {
     match t {
         Term::Int(i) if (0..=255).contains(i) => out.extend([97, *i as u8]),
         Term::Int(i) if i32::try_from(*i).is_ok() => {
@@ -533,11 +543,26 @@ pub fn encode_into(out: &mut Vec<u8>, t: &Term) {
         }
         Term::Int(i) => encode_big(out, &BigInt::from(*i)),
         Term::Big(b) => encode_big(out, b),
+        Term::Float(f) if minor == 0 => {
+            // FLOAT_EXT: C's "%.20e", NUL-padded to 31 bytes.
+            let text = format!("{f:.20e}");
+            let (mantissa, exp) = text.split_once('e').expect("{:e} has an exponent");
+            let exp: i32 = exp.parse().expect("an exponent");
+            let text = format!(
+                "{mantissa}e{}{:02}",
+                if exp < 0 { '-' } else { '+' },
+                exp.abs()
+            );
+            out.push(99);
+            let mut field = [0u8; 31];
+            field[..text.len()].copy_from_slice(text.as_bytes());
+            out.extend(field);
+        }
         Term::Float(f) => {
             out.push(70);
             out.extend(f.to_bits().to_be_bytes());
         }
-        Term::Atom(a) => encode_atom(out, a),
+        Term::Atom(a) => encode_atom(out, a, minor),
         Term::Nil => out.push(106),
         Term::List(items, tail)
             if **tail == Term::Nil
@@ -556,9 +581,9 @@ pub fn encode_into(out: &mut Vec<u8>, t: &Term) {
             out.push(108);
             out.extend((items.len() as u32).to_be_bytes());
             for x in items {
-                encode_into(out, x);
+                put(out, x, minor);
             }
-            encode_into(out, tail);
+            put(out, tail, minor);
         }
         Term::Tuple(items) => {
             if items.len() < 256 {
@@ -568,7 +593,7 @@ pub fn encode_into(out: &mut Vec<u8>, t: &Term) {
                 out.extend((items.len() as u32).to_be_bytes());
             }
             for x in items {
-                encode_into(out, x);
+                put(out, x, minor);
             }
         }
         Term::Map(pairs) => {
@@ -576,8 +601,8 @@ pub fn encode_into(out: &mut Vec<u8>, t: &Term) {
             out.extend((pairs.len() as u32).to_be_bytes());
             // Keys in term order: one map, one encoding.
             for (k, v) in Term::sorted_map(pairs).into_iter().map(|p| (&p.0, &p.1)) {
-                encode_into(out, k);
-                encode_into(out, v);
+                put(out, k, minor);
+                put(out, v, minor);
             }
         }
         Term::Binary(b) => {
@@ -598,14 +623,14 @@ pub fn encode_into(out: &mut Vec<u8>, t: &Term) {
             creation,
         } => {
             out.push(88);
-            encode_atom(out, node);
+            encode_atom(out, node, minor);
             out.extend(id.to_be_bytes());
             out.extend(serial.to_be_bytes());
             out.extend(creation.to_be_bytes());
         }
         Term::Port { node, id, creation } => {
             out.push(120);
-            encode_atom(out, node);
+            encode_atom(out, node, minor);
             out.extend(id.to_be_bytes());
             out.extend(creation.to_be_bytes());
         }
@@ -616,7 +641,7 @@ pub fn encode_into(out: &mut Vec<u8>, t: &Term) {
         } => {
             out.push(90);
             out.extend((ids.len() as u16).to_be_bytes());
-            encode_atom(out, node);
+            encode_atom(out, node, minor);
             out.extend(creation.to_be_bytes());
             for i in ids {
                 out.extend(i.to_be_bytes());
@@ -628,8 +653,8 @@ pub fn encode_into(out: &mut Vec<u8>, t: &Term) {
             arity,
         } => {
             out.push(113);
-            encode_atom(out, module);
-            encode_atom(out, function);
+            encode_atom(out, module, minor);
+            encode_atom(out, function, minor);
             out.extend([97, *arity]);
         }
         Term::Fun(c) => {
@@ -637,12 +662,12 @@ pub fn encode_into(out: &mut Vec<u8>, t: &Term) {
             body.extend_from_slice(&c.uniq);
             body.extend(c.index.to_be_bytes());
             body.extend((c.free.len() as u32).to_be_bytes());
-            encode_atom(&mut body, &c.module);
-            encode_into(&mut body, &Term::Int(c.old_index));
-            encode_into(&mut body, &Term::Int(c.old_uniq));
-            encode_into(&mut body, &c.pid);
+            encode_atom(&mut body, &c.module, minor);
+            put(&mut body, &Term::Int(c.old_index), minor);
+            put(&mut body, &Term::Int(c.old_uniq), minor);
+            put(&mut body, &c.pid, minor);
             for x in &c.free {
-                encode_into(&mut body, x);
+                put(&mut body, x, minor);
             }
             out.push(112);
             out.extend(((body.len() + 4) as u32).to_be_bytes());

@@ -79,8 +79,18 @@ pub fn run(cmd: &mut Command, idle: Duration) -> Result<Outcome, String> {
             buf
         })
     };
-    let out = drain(child.stdout.take().map(|r| Box::new(r) as Box<dyn Read + Send>));
-    let err = drain(child.stderr.take().map(|r| Box::new(r) as Box<dyn Read + Send>));
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|r| Box::new(r) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|r| Box::new(r) as Box<dyn Read + Send>),
+    );
     let code = loop {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
             break Some(status.code().unwrap_or(-1));
@@ -120,7 +130,12 @@ pub fn erlc(dir: &Path, files: &[PathBuf]) -> Result<(), String> {
 }
 
 /// `module:main(Args)` on erl, then `init:stop()`.
-pub fn run_erl(dir: &Path, module: &str, args: &[String], idle: Duration) -> Result<Outcome, String> {
+pub fn run_erl(
+    dir: &Path,
+    module: &str,
+    args: &[String],
+    idle: Duration,
+) -> Result<Outcome, String> {
     let list: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
     let eval = format!("{module}:main([{}]), init:stop().", list.join(","));
     run(

@@ -77,7 +77,10 @@ impl Summary {
     }
 
     pub fn mismatch(&mut self, key: &str, detail: String) {
-        self.mismatches.entry(key.to_string()).or_default().push(detail);
+        self.mismatches
+            .entry(key.to_string())
+            .or_default()
+            .push(detail);
     }
 
     fn print(&self, show: usize) {
@@ -108,7 +111,10 @@ impl Summary {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (opts, result) = match &cli.command {
-        Command::Bifs(o) => (o, bifs::run(o, &o.lam.clone().unwrap_or_else(harness::default_lam))),
+        Command::Bifs(o) => (
+            o,
+            bifs::run(o, &o.lam.clone().unwrap_or_else(harness::default_lam)),
+        ),
         Command::Programs(o) => (
             o,
             programs::run(o, &o.lam.clone().unwrap_or_else(harness::default_lam)),

@@ -169,6 +169,7 @@ pub enum HostOp {
     Whereis,
     GroupLeader,
     IsProcessAlive,
+    GarbageCollect,
     Exit,
     SendAfter,
     StartTimer,

@@ -162,10 +162,22 @@ fn do_match(c: &mut Ctx, a: &[Word], all: bool) -> NativeResult {
 }
 
 fn split(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let (Some(hay), Some(pats)) = (binary_bytes(c, a[0]), patterns(c, a[1])) else {
+    let Some(hay) = binary_bytes(c, a[0]) else {
         return badarg();
     };
     let Some(o) = options(c, a.get(2).copied().unwrap_or(Word::NIL), hay.len(), true) else {
+        return badarg();
+    };
+    // Nothing to split: erl answers before it looks at the pattern.
+    if hay.is_empty() {
+        let parts = if o.trim || o.trim_all {
+            vec![]
+        } else {
+            vec![a[0]]
+        };
+        return Value(list_of(c.heap, &parts));
+    }
+    let Some(pats) = patterns(c, a[1]) else {
         return badarg();
     };
     let mut found = find_all(&hay, &pats, o.scope);

@@ -425,19 +425,26 @@ pub fn walk_chardata(
     mut int: impl FnMut(i64) -> Option<()>,
     mut bin: impl FnMut(&[u8]) -> Option<()>,
 ) -> Option<()> {
-    let mut stack = vec![w];
-    while let Some(w) = stack.pop() {
+    // An integer is data only as a list element: the whole term and every
+    // tail must be a list, `[]` or a binary (`[1 | 2]` and `7` are not).
+    let mut stack = vec![(w, false)];
+    while let Some((w, element)) = stack.pop() {
         if let Some(i) = w.as_small() {
+            if !element {
+                return None;
+            }
             int(i)?;
         } else if w == Word::NIL {
         } else if w.is_list() {
             let (h, t) = v.cons(w);
-            stack.push(t);
-            stack.push(h);
-        } else if let Some((bytes, 8)) = v.bits(w) {
-            bin(bytes)?;
+            stack.push((t, false));
+            stack.push((h, true));
         } else {
-            return None;
+            match v.bits(w) {
+                Some((bytes, 8)) => bin(bytes)?,
+                Some(([], _)) => {}
+                _ => return None,
+            }
         }
     }
     Some(())

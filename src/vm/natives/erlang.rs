@@ -8,7 +8,7 @@ use num_bigint::BigInt;
 use num_traits::Zero;
 
 use crate::vm::native::{Ctx, Native, NativeResult, badarg, boolean, error, small};
-use crate::vm::natives::helpers::{badmap, maps_get};
+use crate::vm::natives::helpers::{badmap, integer_of, maps_get};
 use crate::vm::ops::arith::{ArithOp, arith, to_big, to_f64};
 use crate::vm::ops::test::{TestOp, test};
 use crate::vm::term::atoms::atom;
@@ -203,7 +203,7 @@ fn make_tuple3(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn is_record(c: &mut Ctx, t: Word, tag: Word, size: Option<Word>) -> NativeResult {
-    if tag.as_atom().is_none() {
+    if tag.as_atom().is_none() || size.is_some_and(|s| s.as_small().is_none()) {
         return badarg();
     }
     let v = c.view();
@@ -291,7 +291,8 @@ fn bnot_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 
 fn abs_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     match number(&c.view(), a[0]) {
-        Some(Num::Float(f)) => Value(c.heap.float(0, f.abs())),
+        // erl keeps the sign of -0.0 (it is not below zero).
+        Some(Num::Float(f)) => Value(c.heap.float(0, if f < 0.0 { -f } else { f })),
         Some(n) => {
             let b = to_big(&n).expect("int");
             Value(c.heap.integer(0, &if b < BigInt::zero() { -b } else { b }))
@@ -754,6 +755,10 @@ fn append_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 fn is_function_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     match a[1].as_small() {
         Some(n) if n >= 0 => test_native(c, a, "is_function2"),
+        // No fun takes that many arguments; only a negative arity is bad.
+        None if integer_of(c, a[1]).is_some_and(|n| n.sign() == num_bigint::Sign::Plus) => {
+            boolean(false)
+        }
         _ => badarg(),
     }
 }

@@ -246,27 +246,45 @@ fn bitstring_to_list(c: &mut Ctx, w: Word) -> NativeResult {
     Value(l)
 }
 
-fn term_to_binary(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
+/// `term_to_binary/2`'s options, as OTP 25 takes them: `compressed`,
+/// `{compressed, 0..9}`, `{minor_version, 0..2}` and `deterministic` (maps
+/// are always written in one order here); anything else is badarg.
+/// `external_size/2` takes only `{minor_version, 0..1}`.
+fn encoding_options(c: &Ctx, opts: Word, size_only: bool) -> Option<(u32, u8)> {
     let v = c.view();
-    let Some(opts) = list_items(&v, opts) else {
+    let (mut level, mut minor) = (0, 1);
+    for o in list_items(&v, opts)? {
+        let name = |w: Word| w.as_atom().map(|a| c.atoms.name(a));
+        if let Some(n) = name(o) {
+            match &*n {
+                "compressed" if !size_only => level = 6,
+                "deterministic" if !size_only => {}
+                _ => return None,
+            }
+            continue;
+        }
+        let pair = v.tuple(o).filter(|x| x.len() == 2)?;
+        let value = Word(pair[1]).as_small()?;
+        match &*name(Word(pair[0]))? {
+            "compressed" if !size_only && (0..=9).contains(&value) => level = value as u32,
+            "minor_version" if (0..=if size_only { 1 } else { 2 }).contains(&value) => {
+                minor = value as u8
+            }
+            _ => return None,
+        }
+    }
+    Some((level, minor))
+}
+
+fn term_to_binary(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
+    let Some((level, minor)) = encoding_options(c, opts, false) else {
         return badarg();
     };
-    let term = v.to_term(t, c.atoms);
-    let mut bytes = crate::beam::etf::encode(&term);
-    let compressed = opts.iter().any(|o| {
-        o.as_atom()
-            .is_some_and(|a| &*c.atoms.name(a) == "compressed")
-            || v.tuple(*o).is_some_and(|x| {
-                x.len() == 2
-                    && Word(x[0])
-                        .as_atom()
-                        .is_some_and(|a| &*c.atoms.name(a) == "compressed")
-                    && Word(x[1]).as_small().is_some_and(|l| l > 0)
-            })
-    });
-    if compressed {
+    let term = c.view().to_term(t, c.atoms);
+    let mut bytes = crate::beam::etf::encode_minor(&term, minor);
+    if level > 0 {
         use std::io::Write;
-        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level));
         if z.write_all(&bytes[1..]).is_ok()
             && let Ok(packed) = z.finish()
             && packed.len() + 5 < bytes.len() - 1
@@ -501,21 +519,20 @@ fn is_latin1(c: &Ctx, enc: Word) -> Option<bool> {
     }
 }
 
-fn binary_to_atom_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let v = View {
-        heap: c.heap,
-        literals: c.literals,
-    };
-    let Some(latin1) = is_latin1(c, a[1]) else {
-        return badarg();
-    };
-    let name = match v.bits(a[0]) {
-        Some((b, 8)) if latin1 => Some(b.iter().map(|&x| char::from(x)).collect()),
-        Some((b, 8)) => std::str::from_utf8(b).ok().map(str::to_string),
-        Some(([], _)) => Some(String::new()),
+/// An atom's name from a binary in encoding `enc` (`latin1`, `utf8` or
+/// `unicode`); `None` when either is bad.
+fn atom_name(c: &Ctx, bin: Word, enc: Word) -> Option<String> {
+    let latin1 = is_latin1(c, enc)?;
+    match c.view().bits(bin)? {
+        (b, 8) if latin1 => Some(b.iter().map(|&x| char::from(x)).collect()),
+        (b, 8) => std::str::from_utf8(b).ok().map(str::to_string),
+        ([], _) => Some(String::new()),
         _ => None,
-    };
-    match name {
+    }
+}
+
+fn binary_to_atom_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match atom_name(c, a[0], a[1]) {
         Some(s) => new_atom(c, &s),
         None => badarg(),
     }
@@ -636,7 +653,7 @@ fn list_to_existing_atom_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn binary_to_existing_atom_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match text_of_binary(c, a[0]).and_then(|s| c.atoms.existing(&s)) {
+    match atom_name(c, a[0], a[1]).and_then(|s| c.atoms.existing(&s)) {
         Some(x) => Value(Word::atom(x)),
         None => badarg(),
     }
@@ -755,7 +772,17 @@ fn external_size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn external_size_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match term_to_binary(c, a[0], Word::NIL) {
+    let Some((_, minor)) = encoding_options(c, a[1], true) else {
+        return badarg();
+    };
+    let opts = if minor == 0 {
+        let o = [Word::atom(c.atoms.intern("minor_version")), small(0)];
+        let t = c.heap.tuple(0, &o);
+        c.heap.cons(0, t, Word::NIL)
+    } else {
+        Word::NIL
+    };
+    match term_to_binary(c, a[0], opts) {
         Value(b) => Value(small(c.view().bits(b).map_or(0, |x| x.0.len()))),
         r => r,
     }

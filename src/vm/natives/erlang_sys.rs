@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use md5::Digest;
 
 use crate::vm::native::{Ctx, Native, NativeResult, badarg, boolean};
-use crate::vm::natives::bits::to_bytes;
-use crate::vm::natives::helpers::int_word;
+use crate::vm::natives::bits::{binary_bytes, to_bytes};
+use crate::vm::natives::helpers::{int_word, integer_of};
 use crate::vm::natives::sys::{in_unit, monotonic_ns, per_second, system_ns, timestamp};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::list::{list_items, string_of};
@@ -75,24 +75,30 @@ pub const NATIVES: &[Native] = &[
     Native::heap("erlang", "bump_reductions", 1, bump_reductions_1),
     Native::heap("erlang", "ports", 0, ports_0),
     Native::heap("erlang", "garbage_collect", 0, garbage_collect_0),
-    Native::heap("erlang", "garbage_collect", 1, garbage_collect_1),
-    Native::heap("erlang", "garbage_collect", 2, garbage_collect_2),
     Native::heap("erlang", "display", 1, display_1),
     Native::heap("erlang", "display_nl", 0, display_nl_0),
     Native::heap("erlang", "display_string", 1, display_string_1),
 ];
 
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+/// Days since 1970-01-01 to (year, month, day) as erl computes them: the
+/// proleptic Gregorian calendar, by arithmetic whose divisions truncate
+/// toward zero, so that before year 1 erl's dates drift from the calendar
+/// by a day in places. Code on LAM expects erl's answer, so this is it.
 fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    let days = days + 719_468;
+    let before = |y: i64| 365 * y + y / 4 - y / 100 + y / 400;
+    let mut y = (10_000 * days + 14_780) / 3_652_425;
+    let mut doy = days - before(y);
+    if doy < 0 {
+        y -= 1;
+        doy = days - before(y);
+    }
+    let mi = (100 * doy + 52) / 3_060;
+    (
+        y + (mi + 2) / 12,
+        (mi + 2) % 12 + 1,
+        doy - (mi * 306 + 5) / 10 + 1,
+    )
 }
 
 /// (year, month, day) to days since 1970-01-01.
@@ -412,7 +418,8 @@ fn universaltime_to_posixtime_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn posixtime_to_universaltime_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match a[0].as_small() {
+    // Any 64-bit second, as erl takes, in the proleptic Gregorian calendar.
+    match integer_of(c, a[0]).and_then(|s| i64::try_from(s).ok()) {
         Some(s) => Value(datetime(c, s)),
         None => badarg(),
     }
@@ -457,24 +464,126 @@ fn md5_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
 }
 
-/// The context is the data so far: opaque to Erlang code, as the BEAM's is.
+/// MD5's rounds (RFC 1321) over whole 64-byte blocks, written out because
+/// `md-5` keeps its block function private and erl's streaming context is
+/// that function's state.
+fn md5_blocks(state: &mut [u32; 4], blocks: &[u8]) {
+    const S: [u32; 16] = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
+    for block in blocks.chunks_exact(64) {
+        let m: Vec<u32> = block
+            .chunks_exact(4)
+            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+            .collect();
+        let [mut a, mut b, mut c, mut d] = *state;
+        for i in 0..64 {
+            let (f, g) = match i / 16 {
+                0 => ((b & c) | (!b & d), i),
+                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
+                2 => (b ^ c ^ d, (3 * i + 5) % 16),
+                _ => (c ^ (b | !d), (7 * i) % 16),
+            };
+            // The sine table: floor(|sin(i + 1)| * 2^32).
+            let k = ((i as f64 + 1.0).sin().abs() * 4294967296.0) as u32;
+            let rotated = a
+                .wrapping_add(f)
+                .wrapping_add(k)
+                .wrapping_add(m[g])
+                .rotate_left(S[(i / 16) * 4 + i % 4]);
+            (a, d, c, b) = (d, c, b, b.wrapping_add(rotated));
+        }
+        for (s, x) in state.iter_mut().zip([a, b, c, d]) {
+            *s = s.wrapping_add(x);
+        }
+    }
+}
+
+/// erl's MD5 context, 88 bytes: the four state words, the message length
+/// in bits as two words, and the partial block (all little-endian, as the
+/// BEAM lays out its C struct on this machine).
+struct Md5Ctx {
+    state: [u32; 4],
+    bits: u64,
+    buffer: [u8; 64],
+}
+
+impl Md5Ctx {
+    fn new() -> Md5Ctx {
+        Md5Ctx {
+            state: [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476],
+            bits: 0,
+            buffer: [0; 64],
+        }
+    }
+
+    fn read(b: &[u8]) -> Option<Md5Ctx> {
+        if b.len() != 88 {
+            return None;
+        }
+        let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        Some(Md5Ctx {
+            state: [word(0), word(4), word(8), word(12)],
+            bits: word(16) as u64 | (word(20) as u64) << 32,
+            buffer: b[24..88].try_into().ok()?,
+        })
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        let mut out: Vec<u8> = self.state.iter().flat_map(|w| w.to_le_bytes()).collect();
+        out.extend((self.bits as u32).to_le_bytes());
+        out.extend(((self.bits >> 32) as u32).to_le_bytes());
+        out.extend(self.buffer);
+        out
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        let have = (self.bits / 8 % 64) as usize;
+        self.bits = self.bits.wrapping_add((data.len() as u64) << 3);
+        let mut pending = self.buffer[..have].to_vec();
+        pending.extend_from_slice(data);
+        let whole = pending.len() / 64 * 64;
+        md5_blocks(&mut self.state, &pending[..whole]);
+        self.buffer[..pending.len() - whole].copy_from_slice(&pending[whole..]);
+    }
+
+    fn finish(mut self) -> [u8; 16] {
+        let bits = self.bits;
+        let have = (bits / 8 % 64) as usize;
+        let pad = if have < 56 { 56 - have } else { 120 - have };
+        let mut tail = vec![0x80];
+        tail.resize(pad, 0);
+        self.update(&tail);
+        self.update(&bits.to_le_bytes());
+        let mut out = [0u8; 16];
+        for (o, w) in out.chunks_exact_mut(4).zip(self.state) {
+            o.copy_from_slice(&w.to_le_bytes());
+        }
+        out
+    }
+}
+
 fn md5_init_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
-    Value(c.heap.bitstring(0, &[], 8))
+    let ctx = Md5Ctx::new().bytes();
+    Value(c.heap.bitstring(0, &ctx, 8))
 }
 
 fn md5_update_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match (to_bytes(c, a[0]), to_bytes(c, a[1])) {
+    let ctx = binary_bytes(c, a[0]).and_then(|b| Md5Ctx::read(&b));
+    match (ctx, to_bytes(c, a[1])) {
         (Some(mut ctx), Some(d)) => {
-            ctx.extend(d);
-            Value(c.heap.bitstring(0, &ctx, 8))
+            ctx.update(&d);
+            let b = ctx.bytes();
+            Value(c.heap.bitstring(0, &b, 8))
         }
         _ => badarg(),
     }
 }
 
 fn md5_final_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match to_bytes(c, a[0]) {
-        Some(d) => Value(md5_of(c, &d)),
+    match binary_bytes(c, a[0]).and_then(|b| Md5Ctx::read(&b)) {
+        Some(ctx) => {
+            let d = ctx.finish();
+            Value(c.heap.bitstring(0, &d, 8))
+        }
         None => badarg(),
     }
 }
@@ -492,14 +601,6 @@ fn ports_0(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
 
 /// Collection is the VM's business; asking for one is a hint, and true.
 fn garbage_collect_0(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
-    boolean(true)
-}
-
-fn garbage_collect_1(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
-    boolean(true)
-}
-
-fn garbage_collect_2(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
     boolean(true)
 }
 
@@ -562,5 +663,27 @@ mod tests {
             adler32_combine(adler32(1, a), adler32(1, b), b.len() as u64),
             adler32(1, b"hello world")
         );
+    }
+}
+
+#[cfg(test)]
+mod md5_tests {
+    use super::Md5Ctx;
+    use md5::Digest;
+
+    #[test]
+    fn streaming_context_gives_the_digest() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 251) as u8).collect();
+        for cut in [0, 1, 55, 56, 63, 64, 65, 500, 1000] {
+            let mut ctx = Md5Ctx::new();
+            ctx.update(&data[..cut]);
+            let mut ctx = Md5Ctx::read(&ctx.bytes()).expect("88 bytes");
+            ctx.update(&data[cut..]);
+            assert_eq!(
+                ctx.finish()[..],
+                md5::Md5::digest(&data)[..],
+                "cut at {cut}"
+            );
+        }
     }
 }

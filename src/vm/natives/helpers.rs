@@ -19,6 +19,11 @@ pub(crate) fn int_word(c: &mut Ctx, v: i128) -> Word {
     }
 }
 
+/// An integer of any size, or `None` for anything else.
+pub(crate) fn integer_of(c: &Ctx, w: Word) -> Option<BigInt> {
+    crate::vm::term::compare::number(&c.view(), w).and_then(|n| crate::vm::ops::arith::to_big(&n))
+}
+
 /// A string (list of code points) on the heap.
 pub(crate) fn string_list(c: &mut Ctx, s: &str) -> Word {
     let t = Term::string(s);

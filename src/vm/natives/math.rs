@@ -135,16 +135,67 @@ fn asin_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     math1(c, a[0], f64::asin)
 }
 
+// The inverse hyperbolic functions split their domain as C's libm does
+// (and so erl, which calls it): Rust's own `f64::asinh` & co. use other
+// formulas, off by an ulp from erl for some inputs. `ln` and `ln_1p` are
+// the C library's.
+const LN_2: f64 = std::f64::consts::LN_2;
+const TINY: f64 = 3.725290298461914e-9; // 2^-28
+const HUGE: f64 = 268435456.0; // 2^28
+
+fn asinh(x: f64) -> f64 {
+    let ax = x.abs();
+    let w = if !ax.is_finite() || ax < TINY {
+        return x;
+    } else if ax > HUGE {
+        ax.ln() + LN_2
+    } else if ax > 2.0 {
+        (2.0 * ax + 1.0 / ((x * x + 1.0).sqrt() + ax)).ln()
+    } else {
+        let t = x * x;
+        (ax + t / (1.0 + (1.0 + t).sqrt())).ln_1p()
+    };
+    w.copysign(x)
+}
+
+fn acosh(x: f64) -> f64 {
+    if x < 1.0 || x.is_nan() {
+        f64::NAN
+    } else if x >= HUGE {
+        if x.is_infinite() { x } else { x.ln() + LN_2 }
+    } else if x > 2.0 {
+        (2.0 * x - 1.0 / (x + (x * x - 1.0).sqrt())).ln()
+    } else {
+        let t = x - 1.0;
+        (t + (2.0 * t + t * t).sqrt()).ln_1p()
+    }
+}
+
+fn atanh(x: f64) -> f64 {
+    let ax = x.abs();
+    let w = if ax > 1.0 || x.is_nan() {
+        return f64::NAN;
+    } else if ax < TINY {
+        return x;
+    } else if ax < 0.5 {
+        let t = ax + ax;
+        0.5 * (t + t * ax / (1.0 - ax)).ln_1p()
+    } else {
+        0.5 * ((ax + ax) / (1.0 - ax)).ln_1p()
+    };
+    w.copysign(x)
+}
+
 fn acosh_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    math1(c, a[0], f64::acosh)
+    math1(c, a[0], acosh)
 }
 
 fn asinh_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    math1(c, a[0], f64::asinh)
+    math1(c, a[0], asinh)
 }
 
 fn atanh_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    math1(c, a[0], f64::atanh)
+    math1(c, a[0], atanh)
 }
 
 fn cosh_1(c: &mut Ctx, a: &[Word]) -> NativeResult {

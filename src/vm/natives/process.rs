@@ -41,6 +41,8 @@ pub const NATIVES: &[Native] = &[
     Native::host("erlang", "group_leader", 0, HostOp::GroupLeader),
     Native::host("erlang", "group_leader", 2, HostOp::GroupLeader),
     Native::host("erlang", "is_process_alive", 1, HostOp::IsProcessAlive),
+    Native::host("erlang", "garbage_collect", 1, HostOp::GarbageCollect),
+    Native::host("erlang", "garbage_collect", 2, HostOp::GarbageCollect),
     Native::host("erlang", "exit", 2, HostOp::Exit),
     Native::host("erlang", "send_after", 3, HostOp::SendAfter),
     Native::host("erlang", "send_after", 4, HostOp::SendAfter),

@@ -2,9 +2,7 @@
 
 use num_bigint::BigInt;
 
-use crate::term::Term;
-use crate::vm::native::{Ctx, Native, NativeResult, badarg};
-use crate::vm::term::list::string_of;
+use crate::vm::native::{Ctx, Native, NativeResult};
 use crate::vm::term::word::Word;
 
 use NativeResult::Value;
@@ -15,52 +13,100 @@ pub const NATIVES: &[Native] = &[
     Native::heap("string", "list_to_float", 1, list_to_float_1),
 ];
 
-fn list_to_integer_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let Some(s) = string_of(&c.view(), a[0]) else {
-        return badarg();
-    };
-    let digits_end = s
-        .char_indices()
-        .find(|&(i, ch)| !(ch.is_ascii_digit() || (i == 0 && (ch == '-' || ch == '+'))))
-        .map_or(s.len(), |(i, _)| i);
-    match s[..digits_end].parse::<BigInt>() {
-        Ok(n) => {
-            let n = c.heap.integer(0, &n);
-            let rest = c
-                .heap
-                .from_term(0, &Term::string(&s[digits_end..]), c.atoms);
-            Value(c.heap.tuple(0, &[n, rest]))
-        }
-        Err(_) => {
-            let e = Word::atom(c.atoms.intern("error"));
-            let r = Word::atom(c.atoms.intern("no_integer"));
-            Value(c.heap.tuple(0, &[e, r]))
-        }
+/// `{error, Why}`, as the string conversions answer bad input.
+fn conversion_error(c: &mut Ctx, why: &str) -> NativeResult {
+    let e = Word::atom(c.atoms.intern("error"));
+    let r = Word::atom(c.atoms.intern(why));
+    Value(c.heap.tuple(0, &[e, r]))
+}
+
+/// The characters a list starts with (up to its first element that is not
+/// one, or its end), and the list from each of them on: the rest after
+/// `n` characters is `cells[n]`, whatever the list holds from there.
+fn leading_text(c: &Ctx, mut w: Word) -> (String, Vec<Word>) {
+    let v = c.view();
+    let (mut text, mut cells) = (String::new(), Vec::new());
+    while w.is_list() {
+        let (h, t) = v.cons(w);
+        let Some(ch) = h
+            .as_small()
+            .and_then(|i| u32::try_from(i).ok())
+            .and_then(char::from_u32)
+        else {
+            break;
+        };
+        text.push(ch);
+        cells.push(w);
+        w = t;
+    }
+    cells.push(w);
+    (text, cells)
+}
+
+/// `{Number, Rest}` for the longest prefix `parse` reads (its length in
+/// characters), or `{error, Missing}`; `{error, not_a_list}` for a
+/// non-list.
+fn convert(
+    c: &mut Ctx,
+    w: Word,
+    missing: &str,
+    parse: impl Fn(&mut Ctx, &str) -> Option<(Word, usize)>,
+) -> NativeResult {
+    if !(w.is_list() || w == Word::NIL) {
+        return conversion_error(c, "not_a_list");
+    }
+    let (text, cells) = leading_text(c, w);
+    match parse(c, &text) {
+        Some((n, used)) => Value(c.heap.tuple(0, &[n, cells[used]])),
+        None => conversion_error(c, missing),
     }
 }
 
-fn list_to_float_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let Some(s) = string_of(&c.view(), a[0]) else {
-        return badarg();
+fn list_to_integer_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    convert(c, a[0], "no_integer", |c, s| {
+        let end = s
+            .char_indices()
+            .find(|&(i, ch)| !(ch.is_ascii_digit() || (i == 0 && (ch == '-' || ch == '+'))))
+            .map_or(s.len(), |(i, _)| i);
+        let n = s[..end].parse::<BigInt>().ok()?;
+        Some((c.heap.integer(0, &n), end))
+    })
+}
+
+/// The length of the longest prefix of `s` that is an Erlang float:
+/// `[+-]digits.digits`, then an exponent `[eE][+-]digits` if whole.
+fn float_prefix(s: &[u8]) -> Option<usize> {
+    let digits = |from: usize| {
+        s[from.min(s.len())..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
     };
-    // The longest prefix that reads as an Erlang float (digits, '.', digits, exponent).
-    let best = (1..=s.len())
-        .rev()
-        .filter(|&i| s.is_char_boundary(i))
-        .find(|&i| {
-            let p = &s[..i];
-            p.contains('.') && !p.ends_with(['e', 'E', '+', '-', '.']) && p.parse::<f64>().is_ok()
-        });
-    match best {
-        Some(i) => {
-            let f = c.heap.float(0, s[..i].parse().expect("parsed"));
-            let rest = c.heap.from_term(0, &Term::string(&s[i..]), c.atoms);
-            Value(c.heap.tuple(0, &[f, rest]))
-        }
-        None => {
-            let e = Word::atom(c.atoms.intern("error"));
-            let r = Word::atom(c.atoms.intern("no_float"));
-            Value(c.heap.tuple(0, &[e, r]))
+    let mut i = usize::from(matches!(s.first(), Some(b'+' | b'-')));
+    let int = digits(i);
+    if int == 0 || s.get(i + int) != Some(&b'.') {
+        return None;
+    }
+    i += int + 1;
+    let frac = digits(i);
+    if frac == 0 {
+        return None;
+    }
+    i += frac;
+    if matches!(s.get(i), Some(b'e' | b'E')) {
+        let sign = usize::from(matches!(s.get(i + 1), Some(b'+' | b'-')));
+        let exp = digits(i + 1 + sign);
+        if exp > 0 {
+            i += 1 + sign + exp;
         }
     }
+    Some(i)
+}
+
+fn list_to_float_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    convert(c, a[0], "no_float", |c, s| {
+        // ASCII up to the end of the prefix, so bytes count characters.
+        let end = float_prefix(s.as_bytes())?;
+        Some((c.heap.float(0, s[..end].parse().ok()?), end))
+    })
 }

@@ -4,7 +4,9 @@
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::vm::native::{Ctx, NativeResult, badarg};
-use crate::vm::natives::helpers::int_word;
+use num_bigint::BigInt;
+
+use crate::vm::natives::helpers::{int_word, integer_of};
 use crate::vm::term::word::Word;
 
 use NativeResult::Value;
@@ -45,7 +47,20 @@ pub(crate) fn per_second(c: &Ctx, unit: Word) -> Option<i128> {
 pub(crate) fn in_unit(c: &mut Ctx, ns: i128, unit: Word) -> NativeResult {
     match per_second(c, unit) {
         Some(p) => Value(int_word(c, (ns * p).div_euclid(1_000_000_000))),
-        None => badarg(),
+        // Any positive integer is a unit, however large.
+        None => match integer_of(c, unit) {
+            Some(p) if p.sign() == num_bigint::Sign::Plus => {
+                let (x, d) = (BigInt::from(ns) * p, BigInt::from(1_000_000_000));
+                let q = &x / &d;
+                let floor = if x.sign() == num_bigint::Sign::Minus && &q * &d != x {
+                    q - 1
+                } else {
+                    q
+                };
+                Value(c.heap.integer(0, &floor))
+            }
+            _ => badarg(),
+        },
     }
 }
 

@@ -56,7 +56,8 @@ fn bin_is_7bit_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     match c.view().bits(a[0]) {
         Some((b, 8)) => boolean(b.is_ascii()),
         Some(([], _)) => boolean(true),
-        _ => badarg(),
+        // Not a binary: not a 7-bit binary (erl answers, it does not raise).
+        _ => boolean(false),
     }
 }
 

@@ -16,6 +16,7 @@ use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::list::{list_items, list_of};
+use crate::vm::term::maps;
 use crate::vm::term::word::Word;
 
 use NativeResult::Value;
@@ -319,7 +320,23 @@ pub(crate) fn process_info(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResul
         return NativeResult::Retry;
     }
     if target != p.pid && !vm.procs.contains_key(&target) {
-        return Value(Word::atom(atom::UNDEFINED));
+        // A dead process still has its items checked: an unknown item is
+        // badarg (asked of the caller itself, which knows every item).
+        let known = |vm: &mut Vm, p: &mut Proc, w: Word| {
+            w.as_atom()
+                .is_some_and(|i| info_item(vm, p, p.pid, i).is_some())
+        };
+        let items = match a.get(1) {
+            None => Some(vec![]),
+            Some(w) if w.as_atom().is_some() => Some(vec![*w]),
+            Some(w) => list_items(&view(vm, p), *w),
+        };
+        return match items {
+            Some(items) if items.iter().all(|w| known(vm, p, *w)) => {
+                Value(Word::atom(atom::UNDEFINED))
+            }
+            _ => badarg(),
+        };
     }
     let wanted: Vec<u32> = match a.get(1) {
         None => [
@@ -374,8 +391,43 @@ pub(crate) fn process_info(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResul
     Value(list_of(&mut p.heap, &out))
 }
 
+/// Whether `spawn_opt`'s option list holds only options erl takes, with
+/// values of the right kind (erl refuses the whole call otherwise).
+fn spawn_options_valid(vm: &Vm, p: &Proc, w: Word) -> bool {
+    let v = view(vm, p);
+    let Some(items) = list_items(&v, w) else {
+        return false;
+    };
+    let name = |w: Word| w.as_atom().map(|a| vm.atoms.name(a));
+    items.iter().all(|o| {
+        if let Some(n) = name(*o) {
+            return matches!(&*n, "link" | "monitor");
+        }
+        let Some([k, x]) = v.tuple(*o) else {
+            return false;
+        };
+        let (k, x) = (Word(*k), Word(*x));
+        let count = x.as_small().is_some_and(|n| n >= 0);
+        match name(k).as_deref() {
+            Some("monitor") => list_items(&v, x).is_some(),
+            Some("priority") => {
+                matches!(name(x).as_deref(), Some("low" | "normal" | "high" | "max"))
+            }
+            Some("fullsweep_after" | "min_heap_size" | "min_bin_vheap_size") => count,
+            Some("max_heap_size") => count || maps::is_map(&v, x),
+            Some("message_queue_data") => {
+                matches!(name(x).as_deref(), Some("off_heap" | "on_heap"))
+            }
+            _ => false,
+        }
+    })
+}
+
 pub(crate) fn spawn_opt(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     let (args, opts) = a.split_at(a.len() - 1);
+    if !spawn_options_valid(vm, p, opts[0]) {
+        return badarg();
+    }
     let Some(opts) = options(vm, p, opts[0]) else {
         return badarg();
     };
@@ -473,6 +525,48 @@ pub fn process_bytes(q: &Proc) -> usize {
 
 /// `erlang:memory/0,1`: `processes` (and `processes_used`) counted as
 /// above; `total` adds the loaded code's literal areas. Other keys are 0.
+/// Collection is the VM's business: asking for one is a hint, answered with
+/// whether the process is alive, at once or (`{async, Req}`) by message.
+fn garbage_collect(vm: &mut Vm, p: &mut Proc, pid: Word, opts: Word) -> NativeResult {
+    let Some(t) = pid.as_pid() else {
+        return badarg();
+    };
+    let Some(items) = list_items(&view(vm, p), opts) else {
+        return badarg();
+    };
+    let mut request = None;
+    for o in items {
+        let Some((k, x)) = view(vm, p)
+            .tuple(o)
+            .filter(|t| t.len() == 2)
+            .map(|t| (Word(t[0]), Word(t[1])))
+        else {
+            return badarg();
+        };
+        let name = |w: Word| w.as_atom().map(|a| vm.atoms.name(a));
+        match (name(k).as_deref(), name(x).as_deref()) {
+            (Some("async"), _) => request = Some(x),
+            (Some("type"), Some("major" | "minor")) => {}
+            _ => return badarg(),
+        }
+    }
+    let alive =
+        Word::boolean(t == p.pid || vm.procs.contains_key(&t) || vm.running.contains_key(&t));
+    let Some(request) = request else {
+        return value(alive);
+    };
+    let reply = [
+        Word::atom(vm.atoms.intern("garbage_collect")),
+        request,
+        alive,
+    ];
+    let msg = p.heap.tuple(0, &reply);
+    match vm.send(p, Word::pid(p.pid), msg) {
+        Ok(()) => value(Word::atom(vm.atoms.intern("async"))),
+        Err(e) => NativeResult::Error(e),
+    }
+}
+
 pub(crate) fn memory(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     let procs: usize =
         vm.procs.values().map(|q| process_bytes(q)).sum::<usize>() + process_bytes(p);
@@ -510,7 +604,23 @@ pub(crate) fn memory(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
         }
         Some(w) => match w.as_atom().map(|x| vm.atoms.name(x)) {
             Some(k) if keys.contains(&&*k) => Value(Word::small(value(&k) as i64).expect("bytes")),
-            _ => badarg(),
+            // A list of keys: `{Key, Bytes}` for each.
+            _ => {
+                let Some(items) = list_items(&view(vm, p), *w) else {
+                    return badarg();
+                };
+                let mut pairs = Vec::with_capacity(items.len());
+                for k in items {
+                    match k.as_atom().map(|x| vm.atoms.name(x)) {
+                        Some(n) if keys.contains(&&*n) => {
+                            let t = [k, Word::small(value(&n) as i64).expect("bytes")];
+                            pairs.push(p.heap.tuple(0, &t));
+                        }
+                        _ => return badarg(),
+                    }
+                }
+                Value(list_of(&mut p.heap, &pairs))
+            }
         },
     }
 }
@@ -1028,6 +1138,10 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             )),
             None => badarg(),
         },
+        // erlang:garbage_collect/1
+        (HostOp::GarbageCollect, 1) => garbage_collect(vm, p, a[0], Word::NIL),
+        // erlang:garbage_collect/2
+        (HostOp::GarbageCollect, 2) => garbage_collect(vm, p, a[0], a[1]),
         // erlang:exit/2
         (HostOp::Exit, 2) => {
             let Some(t) = pid_of(vm, a[0]) else {
@@ -1125,9 +1239,17 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             None => badarg(),
         },
         // erlang:send/3
-        (HostOp::Send, 3) => match vm.send(p, a[0], a[1]) {
-            Ok(()) => Value(Word::atom(atom::OK)),
-            Err(e) => NativeResult::Error(e),
+        (HostOp::Send, 3) => match list_items(&view(vm, p), a[2]).filter(|opts| {
+            opts.iter().all(|o| {
+                o.as_atom()
+                    .is_some_and(|x| matches!(&*vm.atoms.name(x), "nosuspend" | "noconnect"))
+            })
+        }) {
+            None => badarg(),
+            Some(_) => match vm.send(p, a[0], a[1]) {
+                Ok(()) => Value(Word::atom(atom::OK)),
+                Err(e) => NativeResult::Error(e),
+            },
         },
         // A hint: the process gives up the rest of its slice at its next call.
         // erlang:yield/0
