@@ -240,6 +240,41 @@ pub fn write_quoted_char(out: &mut String, c: char, quote: char) {
     }
 }
 
+/// Of the shortest digit strings that read back as `f` (positive), the one
+/// nearest its exact value, and on a tie the one with an even last digit,
+/// as erl chooses; Rust's shortest form can take the odd one of a tie
+/// (`-217778543547808.125` prints as `...808.13`, erl as `...808.12`).
+fn nearest_even(f: f64, digits: String, exp: i32) -> String {
+    let last = digits.as_bytes()[digits.len() - 1];
+    if last == b'0' || last % 2 == 0 {
+        return digits;
+    }
+    let mut below = digits.clone().into_bytes();
+    *below.last_mut().expect("digits") -= 1;
+    let below = String::from_utf8(below).expect("ASCII digits");
+    let read = |d: &str| {
+        format!(
+            "{}.{}e{exp}",
+            &d[..1],
+            if d.len() > 1 { &d[1..] } else { "0" }
+        )
+    };
+    if read(&below).parse::<f64>() != Ok(f) {
+        return digits;
+    }
+    // Both read back as f: a tie when f lies exactly halfway, that is when
+    // its exact expansion is `below` followed by 5 and then only zeros.
+    let precision = digits.len() + 800;
+    let exact = format!("{f:.precision$e}");
+    let (m, e) = exact.split_once('e').expect("an exponent");
+    let exact: String = m.chars().filter(|c| *c != '.').collect();
+    let tie = e.parse::<i32>() == Ok(exp)
+        && exact.starts_with(&below)
+        && exact[below.len()..].starts_with('5')
+        && exact[below.len() + 1..].bytes().all(|b| b == b'0');
+    if tie { below } else { digits }
+}
+
 /// Writes a float as `float_to_list(F, [short])` does: the shortest digits
 /// that read back to the same float, in plain notation when that is no
 /// longer than scientific notation (and the value is below 2^53, where
@@ -259,6 +294,7 @@ pub fn write_float(out: &mut String, f: f64) {
     let (mant, exp) = sci.split_once('e').expect("{:e} always has an exponent");
     let exp: i32 = exp.parse().expect("exponent is an integer");
     let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let digits = nearest_even(f.abs(), digits, exp);
     let nd = digits.len() as i32;
     if f < 0.0 {
         out.push('-');

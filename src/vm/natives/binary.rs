@@ -55,7 +55,12 @@ pub const NATIVES: &[Native] = &[
 fn patterns(c: &Ctx, w: Word) -> Option<Vec<Vec<u8>>> {
     let v = c.view();
     let w = match v.tuple(w) {
-        Some([tag, list]) if Word(*tag).as_atom() == c.atoms.existing("lam_cp") => Word(*list),
+        Some([tag, list])
+            if Word(*tag).as_atom().is_some()
+                && Word(*tag).as_atom() == c.atoms.existing("lam_cp") =>
+        {
+            Word(*list)
+        }
         _ => w,
     };
     let mut out = Vec::new();
@@ -141,10 +146,21 @@ fn pos_len(c: &mut Ctx, (s, n): (usize, usize)) -> Word {
 }
 
 fn do_match(c: &mut Ctx, a: &[Word], all: bool) -> NativeResult {
-    let (Some(hay), Some(pats)) = (binary_bytes(c, a[0]), patterns(c, a[1])) else {
+    let Some(hay) = binary_bytes(c, a[0]) else {
         return badarg();
     };
     let Some(o) = options(c, a.get(2).copied().unwrap_or(Word::NIL), hay.len(), false) else {
+        return badarg();
+    };
+    // Nothing to search: erl answers before it looks at the pattern.
+    if hay.is_empty() {
+        return Value(if all {
+            Word::NIL
+        } else {
+            Word::atom(c.atoms.intern("nomatch"))
+        });
+    }
+    let Some(pats) = patterns(c, a[1]) else {
         return badarg();
     };
     if all {
@@ -336,9 +352,10 @@ fn list_to_bin_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn referenced_byte_size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    // Bitstrings too: what they refer to is whole bytes.
     match c.view().bits(a[0]) {
-        Some((_, 8) | ([], _)) => Value(small(referenced_bytes(&c.view(), a[0]).unwrap_or(0))),
-        _ => badarg(),
+        Some(_) => Value(small(referenced_bytes(&c.view(), a[0]).unwrap_or(0))),
+        None => badarg(),
     }
 }
 

@@ -597,14 +597,42 @@ fn exit_1(_c: &mut Ctx, a: &[Word]) -> NativeResult {
     })
 }
 
-fn raise_3(_c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match a[0].as_atom() {
+/// Whether `w` is a stack trace erl takes from `raise/3`: a proper list of
+/// `{M, F, ArityOrArgs, Location}` and `{M, F, ArityOrArgs}` with atoms for
+/// M and F and a list for Location, or `{Fun, ArityOrArgs[, Location]}`.
+fn valid_trace(c: &mut Ctx, w: Word) -> bool {
+    let v = c.view();
+    let Some(frames) = list_items(&v, w) else {
+        return false;
+    };
+    let is_fun = |w: Word| test(&v, c.atoms, TestOp::IsFunction, &[w]);
+    let listy = |w: Word| w.is_list() || w == Word::NIL;
+    frames.iter().all(|f| {
+        match v
+            .tuple(*f)
+            .map(|t| t.iter().map(|x| Word(*x)).collect::<Vec<_>>())
+        {
+            Some(t) => match t[..] {
+                [m, f, _, loc] => m.as_atom().is_some() && f.as_atom().is_some() && listy(loc),
+                [m, f, _] if m.as_atom().is_some() => f.as_atom().is_some(),
+                [fun, _, loc] => is_fun(fun) && listy(loc),
+                [fun, _] => is_fun(fun),
+                _ => false,
+            },
+            None => false,
+        }
+    })
+}
+
+fn raise_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let class = a[0].as_atom().filter(|_| valid_trace(c, a[2]));
+    match class {
         Some(cl @ (atom::ERROR | atom::EXIT | atom::THROW)) => Err_(Exception {
             class: cl,
             reason: a[1],
             trace: a[2],
         }),
-        // An invalid class raises nothing: raise/3 returns badarg.
+        // An invalid class or trace raises nothing: raise/3 returns badarg.
         _ => Value(Word::atom(atom::BADARG)),
     }
 }

@@ -250,7 +250,8 @@ fn crc32_combine(crc1: u32, crc2: u32, mut len2: u64) -> u32 {
 const ADLER: u32 = 65_521;
 
 fn adler32(start: u32, data: &[u8]) -> u32 {
-    let (mut a, mut b) = (start & 0xffff, start >> 16);
+    // A start value's halves are reduced even when there is no data.
+    let (mut a, mut b) = ((start & 0xffff) % ADLER, (start >> 16) % ADLER);
     for chunk in data.chunks(5552) {
         for x in chunk {
             a += *x as u32;

@@ -1160,15 +1160,15 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                     p.rx.mailbox.push_back(msg);
                     return value(Word::atom(atom::TRUE));
                 }
-                return NativeResult::Error(Exception {
-                    class: atom::EXIT,
-                    reason: if kill {
-                        Word::atom(atom::KILLED)
-                    } else {
-                        reason
-                    },
-                    trace: Word::NONE,
+                // Not trapped: a signal, not an exception, so no `catch`
+                // sees it; the process ends as the call returns (`normal`
+                // included: a process that signals itself dies of it).
+                p.pending_exit = Some(if kill {
+                    Word::atom(atom::KILLED)
+                } else {
+                    reason
                 });
+                return value(Word::atom(atom::TRUE));
             }
             let trapping = vm.procs.get(&t).is_some_and(|o| o.sig.trap_exit);
             if trapping && !kill {
