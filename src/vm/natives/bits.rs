@@ -362,7 +362,7 @@ fn build_segment(
             let Some(x) = number(&v, *src).and_then(|n| match n {
                 Num::Float(x) => Some(x),
                 Num::Small(i) => Some(i as f64),
-                Num::Big(b) => b.to_f64(),
+                Num::Big(b) => crate::vm::ops::arith::big_to_f64(&b),
             }) else {
                 return false;
             };

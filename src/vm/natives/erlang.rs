@@ -463,7 +463,8 @@ fn size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let v = c.view();
     match (v.tuple(a[0]), v.bits(a[0])) {
         (Some(t), _) => Value(small(t.len())),
-        (_, Some((b, _))) => Value(small(b.len())),
+        // Whole bytes only: a bitstring's partial last byte does not count.
+        (_, Some((b, last))) => Value(small(b.len() - usize::from(last != 8 && !b.is_empty()))),
         _ => badarg(),
     }
 }

@@ -62,11 +62,24 @@ pub fn to_big(n: &Num) -> Option<BigInt> {
     }
 }
 
+/// A bignum as a float the way erl converts one (and so every `float/1`,
+/// mixed arithmetic and math function sees it): 64-bit digits from the
+/// most significant, `d = d * 2^64 + digit` in floating point, which can be
+/// an ulp from the nearest float. `None` past the largest float.
+pub fn big_to_f64(b: &BigInt) -> Option<f64> {
+    let mut d = 0.0f64;
+    for digit in b.iter_u64_digits().rev() {
+        d = d * 18446744073709551616.0 + digit as f64;
+    }
+    let d = if b.sign() == num_bigint::Sign::Minus { -d } else { d };
+    d.is_finite().then_some(d)
+}
+
 /// A number as a finite float, if it has one.
 pub fn to_f64(n: &Num) -> Option<f64> {
     match n {
         Num::Small(i) => Some(*i as f64),
-        Num::Big(b) => b.to_f64().filter(|f| f.is_finite()),
+        Num::Big(b) => big_to_f64(b),
         Num::Float(f) => Some(*f),
     }
 }
