@@ -87,9 +87,26 @@ pub struct ModuleCalls {
     /// Whether it calls `erlang:load_nif/2` (on the BEAM, from its
     /// `on_load` function, replacing its stubs with native code).
     pub loads_nifs: bool,
+    /// Indices of `functions` by name and arity, for [`ModuleCalls::function`]
+    /// (sorted here, on the parallel path, rather than hashed later for
+    /// every module at once).
+    by_name: Vec<u32>,
 }
 
 impl ModuleCalls {
+    /// The function `name/arity`, if the module defines it.
+    pub fn function(&self, name: &str, arity: u32) -> Option<&FunctionCalls> {
+        let key = |i: &u32| {
+            let f = &self.functions[*i as usize];
+            (&*f.name, f.arity)
+        };
+        let i = self
+            .by_name
+            .binary_search_by(|i| key(i).cmp(&(name, arity)))
+            .ok()?;
+        Some(&self.functions[self.by_name[i] as usize])
+    }
+
     /// The source file and line of a site, when known.
     pub fn location(&self, site: &Site) -> Option<(&str, u32)> {
         let (file, line) = site.location?;
@@ -97,63 +114,89 @@ impl ModuleCalls {
     }
 }
 
-/// Where a call instruction's target goes, before resolution.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Key {
-    Import(u32),
-    Local(u32),
-    Export(u32, u32),
-}
-
+/// Gathers the distinct targets of a module's sites, each looked up once.
 struct Collector<'m> {
     m: &'m Module,
     targets: Vec<Mfa>,
-    index: HashMap<Key, u32>,
-    /// Per literal, the `fun M:F/A` terms in it (filled on first use).
-    literal_funs: Vec<Option<Vec<Mfa>>>,
+    /// Per import, its target.
+    imports: Vec<Option<u32>>,
+    /// Per function, its target as a local callee.
+    locals: Vec<Option<u32>>,
+    exports: HashMap<Mfa, u32>,
+    /// Per literal, the targets of the `fun M:F/A` terms in it (filled on
+    /// first use: most literals hold none, and large ones are read once).
+    literal_funs: Vec<Option<Box<[u32]>>>,
 }
 
 impl Collector<'_> {
-    fn target(&mut self, key: Key, mfa: impl FnOnce(&Module) -> Mfa) -> u32 {
-        if let Some(&t) = self.index.get(&key) {
-            return t;
-        }
-        let t = self.targets.len() as u32;
-        self.targets.push(mfa(self.m));
-        self.index.insert(key, t);
-        t
+    fn push(&mut self, mfa: Mfa) -> u32 {
+        self.targets.push(mfa);
+        self.targets.len() as u32 - 1
     }
 
     fn import(&mut self, i: u32) -> Option<u32> {
+        if let Some(t) = *self.imports.get(i as usize)? {
+            return Some(t);
+        }
         let imp = *self.m.imports.get(i as usize)?;
         let atoms = &self.m.atoms;
-        let (module, function) = (
-            atoms.get(imp.module as usize)?.clone(),
-            atoms.get(imp.function as usize)?.clone(),
-        );
-        Some(self.target(Key::Import(i), |_| Mfa {
-            module,
-            function,
+        let mfa = Mfa {
+            module: atoms.get(imp.module as usize)?.clone(),
+            function: atoms.get(imp.function as usize)?.clone(),
             arity: imp.arity,
-        }))
+        };
+        let t = self.push(mfa);
+        self.imports[i as usize] = Some(t);
+        Some(t)
     }
 
-    fn funs_in(&mut self, lit: u32) -> Vec<u32> {
-        let Some(slot) = self.literal_funs.get_mut(lit as usize) else {
-            return vec![];
+    fn local(&mut self, module: &Atom, f: u32) -> Option<u32> {
+        if let Some(t) = *self.locals.get(f as usize)? {
+            return Some(t);
+        }
+        let g = self.m.functions.get(f as usize)?;
+        let mfa = Mfa {
+            module: module.clone(),
+            function: self.m.atoms.get(g.name as usize)?.clone(),
+            arity: g.arity,
         };
-        let funs = slot.get_or_insert_with(|| {
-            let mut out = Vec::new();
-            if let Some(t) = self.m.literals.get(lit as usize) {
-                export_funs(t, &mut out);
+        let t = self.push(mfa);
+        self.locals[f as usize] = Some(t);
+        Some(t)
+    }
+
+    /// Appends the targets of the funs in the literals among `o`.
+    fn funs_in(&mut self, o: &Operand, out: &mut Vec<u32>) {
+        match o {
+            Operand::Literal(l) => {
+                let Some(slot) = self.literal_funs.get(*l as usize) else {
+                    return;
+                };
+                if slot.is_none() {
+                    let mut funs = Vec::new();
+                    if let Some(t) = self.m.literals.get(*l as usize) {
+                        export_funs(t, &mut funs);
+                    }
+                    let ids: Box<[u32]> = funs
+                        .into_iter()
+                        .map(|mfa| match self.exports.get(&mfa) {
+                            Some(&t) => t,
+                            None => {
+                                let t = self.push(mfa.clone());
+                                self.exports.insert(mfa, t);
+                                t
+                            }
+                        })
+                        .collect();
+                    self.literal_funs[*l as usize] = Some(ids);
+                }
+                if let Some(Some(ids)) = self.literal_funs.get(*l as usize) {
+                    out.extend_from_slice(ids);
+                }
             }
-            out
-        });
-        let funs = funs.clone();
-        funs.into_iter()
-            .enumerate()
-            .map(|(k, mfa)| self.target(Key::Export(lit, k as u32), |_| mfa))
-            .collect()
+            Operand::List(items) => items.iter().for_each(|x| self.funs_in(x, out)),
+            _ => {}
+        }
     }
 }
 
@@ -181,14 +224,6 @@ fn export_funs(t: &Term, out: &mut Vec<Mfa>) {
     }
 }
 
-fn literals_in(o: &Operand, out: &mut Vec<u32>) {
-    match o {
-        Operand::Literal(l) => out.push(*l),
-        Operand::List(items) => items.iter().for_each(|x| literals_in(x, out)),
-        _ => {}
-    }
-}
-
 /// What a function's body does, as far as deciding whether it is a stub.
 #[derive(Default, Clone, Copy)]
 struct StubEvidence {
@@ -207,24 +242,34 @@ pub fn module_calls(m: &Module) -> ModuleCalls {
         .iter()
         .position(|k| *k == "unsupported")
         .map(|k| k as u8);
-    let entry_of: HashMap<u32, u32> = m
-        .functions
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.entry, i as u32))
-        .collect();
+    let atom = |i: u32| m.atoms.get(i as usize).map_or("", |a| &**a);
+    // Local calls name their callee by its entry instruction.
+    let mut entry_of = vec![u32::MAX; m.code.len()];
+    for (i, f) in m.functions.iter().enumerate() {
+        if let Some(e) = entry_of.get_mut(f.entry as usize) {
+            *e = i as u32;
+        }
+    }
     let mut c = Collector {
         m,
         targets: Vec::new(),
-        index: HashMap::new(),
+        imports: vec![None; m.imports.len()],
+        locals: vec![None; m.functions.len()],
+        exports: HashMap::new(),
         literal_funs: vec![None; m.literals.len()],
     };
-    let atom = |i: u32| m.atoms.get(i as usize).map_or("", |a| &**a);
+    // The imports whose calls say what a function is: a NIF stub raises
+    // through nif_error, a module loading NIFs calls load_nif.
+    let import_is = |i: u32, f: &str, arities: &[u32]| {
+        m.imports.get(i as usize).is_some_and(|imp| {
+            atom(imp.module) == "erlang" && atom(imp.function) == f && arities.contains(&imp.arity)
+        })
+    };
     let mut functions = Vec::with_capacity(m.functions.len());
     let mut evidence = Vec::with_capacity(m.functions.len());
     let mut local_callees: Vec<Vec<u32>> = Vec::with_capacity(m.functions.len());
     let mut loads_nifs = false;
-    let mut literals = Vec::new();
+    let mut funs = Vec::new();
     for (fi, f) in m.functions.iter().enumerate() {
         let end = m
             .functions
@@ -238,7 +283,7 @@ pub fn module_calls(m: &Module) -> ModuleCalls {
         for pc in (f.start as usize).min(end)..end {
             let ins = &m.code[pc];
             let args = m.args(ins);
-            let location = location(m, pc as u32);
+            let location = || location(m, pc as u32);
             match ins.op {
                 LamOp::Call | LamOp::TailCall | LamOp::Bif => {
                     let target = if ins.op == LamOp::Bif {
@@ -253,53 +298,40 @@ pub fn module_calls(m: &Module) -> ModuleCalls {
                     };
                     match target {
                         Operand::Import(i) => {
-                            if let Some(t) = c.import(*i) {
+                            let Some(t) = c.import(*i) else { continue };
+                            loads_nifs |= import_is(*i, "load_nif", &[2]);
+                            if ins.op != LamOp::Bif {
                                 let mfa = &c.targets[t as usize];
-                                let nif_error = &*mfa.module == "erlang"
-                                    && &*mfa.function == "nif_error"
-                                    && matches!(mfa.arity, 1 | 2);
-                                loads_nifs |= &*mfa.module == "erlang"
-                                    && &*mfa.function == "load_nif"
-                                    && mfa.arity == 2;
-                                if ins.op != LamOp::Bif {
-                                    if nif_error {
-                                        ev.raises_nif_error = true;
-                                    } else if &*name == "erlang"
-                                        && mfa.module == name
-                                        && &*mfa.function == fname
-                                        && mfa.arity == f.arity
-                                    {
-                                        ev.calls_itself = true;
-                                    } else {
-                                        ev.does_more = true;
-                                    }
+                                if import_is(*i, "nif_error", &[1, 2]) {
+                                    ev.raises_nif_error = true;
+                                } else if &*name == "erlang"
+                                    && mfa.module == name
+                                    && &*mfa.function == fname
+                                    && mfa.arity == f.arity
+                                {
+                                    ev.calls_itself = true;
+                                } else {
+                                    ev.does_more = true;
                                 }
-                                sites.push(Site {
-                                    target: t,
-                                    via,
-                                    location,
-                                });
                             }
+                            sites.push(Site {
+                                target: t,
+                                via,
+                                location: location(),
+                            });
                         }
                         Operand::Label(l) => {
-                            if let Some(&callee) = entry_of.get(l) {
-                                callees.push(callee);
-                                let g = m.functions[callee as usize];
-                                let t = c.target(Key::Local(callee), |m| Mfa {
-                                    module: name.clone(),
-                                    function: m
-                                        .atoms
-                                        .get(g.name as usize)
-                                        .cloned()
-                                        .unwrap_or_else(|| Atom::from("")),
-                                    arity: g.arity,
-                                });
-                                sites.push(Site {
-                                    target: t,
-                                    via: Via::Local,
-                                    location,
-                                });
-                            }
+                            let callee = entry_of.get(*l as usize).copied().unwrap_or(u32::MAX);
+                            // u32::MAX is no function: c.local finds none.
+                            let Some(t) = c.local(&name, callee) else {
+                                continue;
+                            };
+                            callees.push(callee);
+                            sites.push(Site {
+                                target: t,
+                                via: Via::Local,
+                                location: location(),
+                            });
                         }
                         _ => {}
                     }
@@ -316,16 +348,14 @@ pub fn module_calls(m: &Module) -> ModuleCalls {
                 }
                 _ => {}
             }
-            literals.clear();
-            args.iter().for_each(|o| literals_in(o, &mut literals));
-            for &l in &literals {
-                for t in c.funs_in(l) {
-                    sites.push(Site {
-                        target: t,
-                        via: Via::Fun,
-                        location,
-                    });
-                }
+            funs.clear();
+            args.iter().for_each(|o| c.funs_in(o, &mut funs));
+            for &t in &funs {
+                sites.push(Site {
+                    target: t,
+                    via: Via::Fun,
+                    location: location(),
+                });
             }
         }
         functions.push(FunctionCalls {
@@ -344,12 +374,18 @@ pub fn module_calls(m: &Module) -> ModuleCalls {
         local_callees.push(callees);
     }
     mark_stubs(&mut functions, &evidence, &local_callees);
+    let mut by_name: Vec<u32> = (0..functions.len() as u32).collect();
+    by_name.sort_by(|a, b| {
+        let (a, b) = (&functions[*a as usize], &functions[*b as usize]);
+        (&a.name, a.arity).cmp(&(&b.name, b.arity))
+    });
     ModuleCalls {
         name,
         functions,
         targets: c.targets,
         files: m.files.clone(),
         loads_nifs,
+        by_name,
     }
 }
 

@@ -330,6 +330,13 @@ pub fn build(analyzed: Vec<Analyzed>, code_path: &[PathBuf]) -> Report {
             None => r,
         })
         .collect();
+    // Freeing a quarter of a million call sites one by one shows in the
+    // report's time: they go in parallel instead.
+    drop(universe);
+    calls
+        .into_par_iter()
+        .chain(extra.into_par_iter().map(Some))
+        .for_each(drop);
     Report::new(modules, code_path.to_vec())
 }
 

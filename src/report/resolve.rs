@@ -66,16 +66,10 @@ fn is_port_bif(module: &str, function: &str) -> bool {
     matches!(module, "erlang" | "erts_internal") && PORT_BIFS.contains(&function)
 }
 
-#[derive(Clone, Copy)]
-struct Facts {
-    exported: bool,
-    stub: bool,
-}
-
 /// Every module a call may reach, with what the VM implements natively.
 pub struct Universe<'a> {
     registry: &'a Registry,
-    modules: HashMap<&'a str, HashMap<(&'a str, u32), Facts>>,
+    modules: HashMap<&'a str, &'a ModuleCalls>,
 }
 
 impl<'a> Universe<'a> {
@@ -90,18 +84,7 @@ impl<'a> Universe<'a> {
             modules: HashMap::new(),
         };
         for m in modules {
-            u.modules.entry(&m.name).or_insert_with(|| {
-                m.functions
-                    .iter()
-                    .map(|f| {
-                        let facts = Facts {
-                            exported: f.exported,
-                            stub: f.nif_stub,
-                        };
-                        ((&*f.name, f.arity), facts)
-                    })
-                    .collect()
-            });
+            u.modules.entry(&m.name).or_insert(m);
         }
         u
     }
@@ -121,12 +104,12 @@ impl<'a> Universe<'a> {
         if is_port_bif(module, function) {
             return Status::Port;
         }
-        let Some(functions) = self.modules.get(module) else {
+        let Some(m) = self.modules.get(module) else {
             return Status::Unresolved;
         };
-        match functions.get(&(function, arity)) {
+        match m.function(function, arity) {
             Some(f) if f.exported || via == Via::Local => {
-                if f.stub {
+                if f.nif_stub {
                     Status::MissingNative
                 } else {
                     Status::Code
