@@ -269,6 +269,12 @@ fn report_command(args: &ReportArgs) -> ExitCode {
     }
     let elixir = files::elixir_lib_dir();
     code_path.extend(elixir.iter().cloned());
+    for d in code_path.iter().filter(|d| !d.is_dir()) {
+        eprintln!(
+            "lam-translate: warning: {} is not a directory: calls to modules that would be there are reported as unresolved",
+            d.display()
+        );
+    }
     let paths = if args.paths.is_empty() {
         code_path[args.pa.len()..].to_vec()
     } else {

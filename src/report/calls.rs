@@ -283,7 +283,7 @@ pub fn module_calls(m: &Module) -> ModuleCalls {
         for pc in (f.start as usize).min(end)..end {
             let ins = &m.code[pc];
             let args = m.args(ins);
-            let location = || location(m, pc as u32);
+            let here = || location(m, pc as u32);
             match ins.op {
                 LamOp::Call | LamOp::TailCall | LamOp::Bif => {
                     let target = if ins.op == LamOp::Bif {
@@ -317,7 +317,7 @@ pub fn module_calls(m: &Module) -> ModuleCalls {
                             sites.push(Site {
                                 target: t,
                                 via,
-                                location: location(),
+                                location: here(),
                             });
                         }
                         Operand::Label(l) => {
@@ -330,7 +330,7 @@ pub fn module_calls(m: &Module) -> ModuleCalls {
                             sites.push(Site {
                                 target: t,
                                 via: Via::Local,
-                                location: location(),
+                                location: here(),
                             });
                         }
                         _ => {}
@@ -354,7 +354,7 @@ pub fn module_calls(m: &Module) -> ModuleCalls {
                 sites.push(Site {
                     target: t,
                     via: Via::Fun,
-                    location: location(),
+                    location: here(),
                 });
             }
         }
