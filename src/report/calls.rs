@@ -122,10 +122,11 @@ struct Collector<'m> {
     imports: Vec<Option<u32>>,
     /// Per function, its target as a local callee.
     locals: Vec<Option<u32>>,
-    exports: HashMap<Mfa, u32>,
-    /// Per literal, the targets of the `fun M:F/A` terms in it (filled on
-    /// first use: most literals hold none, and large ones are read once).
-    literal_funs: Vec<Option<Box<[u32]>>>,
+    /// Per literal, the targets of the `fun M:F/A` terms in it.
+    literal_funs: Vec<Box<[u32]>>,
+    /// Whether any literal holds one: most modules have none, and then
+    /// operands need no look.
+    any_funs: bool,
 }
 
 impl Collector<'_> {
@@ -165,32 +166,35 @@ impl Collector<'_> {
         Some(t)
     }
 
+    /// Finds the `fun M:F/A` terms of every literal, each a target.
+    fn literal_funs(&mut self) {
+        let mut exports: HashMap<Mfa, u32> = HashMap::new();
+        let mut funs = Vec::new();
+        for t in &self.m.literals {
+            funs.clear();
+            export_funs(t, &mut funs);
+            let ids: Box<[u32]> = funs
+                .drain(..)
+                .map(|mfa| match exports.get(&mfa) {
+                    Some(&t) => t,
+                    None => {
+                        self.targets.push(mfa.clone());
+                        let t = self.targets.len() as u32 - 1;
+                        exports.insert(mfa, t);
+                        t
+                    }
+                })
+                .collect();
+            self.any_funs |= !ids.is_empty();
+            self.literal_funs.push(ids);
+        }
+    }
+
     /// Appends the targets of the funs in the literals among `o`.
-    fn funs_in(&mut self, o: &Operand, out: &mut Vec<u32>) {
+    fn funs_in(&self, o: &Operand, out: &mut Vec<u32>) {
         match o {
             Operand::Literal(l) => {
-                let Some(slot) = self.literal_funs.get(*l as usize) else {
-                    return;
-                };
-                if slot.is_none() {
-                    let mut funs = Vec::new();
-                    if let Some(t) = self.m.literals.get(*l as usize) {
-                        export_funs(t, &mut funs);
-                    }
-                    let ids: Box<[u32]> = funs
-                        .into_iter()
-                        .map(|mfa| match self.exports.get(&mfa) {
-                            Some(&t) => t,
-                            None => {
-                                let t = self.push(mfa.clone());
-                                self.exports.insert(mfa, t);
-                                t
-                            }
-                        })
-                        .collect();
-                    self.literal_funs[*l as usize] = Some(ids);
-                }
-                if let Some(Some(ids)) = self.literal_funs.get(*l as usize) {
+                if let Some(ids) = self.literal_funs.get(*l as usize) {
                     out.extend_from_slice(ids);
                 }
             }
@@ -255,9 +259,10 @@ pub fn module_calls(m: &Module) -> ModuleCalls {
         targets: Vec::new(),
         imports: vec![None; m.imports.len()],
         locals: vec![None; m.functions.len()],
-        exports: HashMap::new(),
-        literal_funs: vec![None; m.literals.len()],
+        literal_funs: Vec::with_capacity(m.literals.len()),
+        any_funs: false,
     };
+    c.literal_funs();
     // The imports whose calls say what a function is: a NIF stub raises
     // through nif_error, a module loading NIFs calls load_nif.
     let import_is = |i: u32, f: &str, arities: &[u32]| {
@@ -347,6 +352,9 @@ pub fn module_calls(m: &Module) -> ModuleCalls {
                     }
                 }
                 _ => {}
+            }
+            if !c.any_funs {
+                continue;
             }
             funs.clear();
             args.iter().for_each(|o| c.funs_in(o, &mut funs));
