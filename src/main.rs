@@ -10,7 +10,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 
 use lam_translate::lam::{binary, text};
-use lam_translate::report::{ModuleReport, Report};
 use lam_translate::translate::{self, diagnostic::UnsupportedDiagnostic};
 use lam_translate::{beam, dis, files};
 
@@ -100,6 +99,10 @@ struct ReportArgs {
     /// Write the report to this file instead of standard output.
     #[arg(short = 'o', long)]
     output: Option<PathBuf>,
+    /// Also resolve calls against the modules in this directory (a
+    /// dependency's ebin, like erl -pa; -pa works too).
+    #[arg(long = "pa", value_name = "DIR")]
+    pa: Vec<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -251,16 +254,29 @@ fn translate_command(args: &TranslateArgs) -> ExitCode {
 }
 
 fn report_command(args: &ReportArgs) -> ExitCode {
+    // Calls resolve against the modules reported on, then the code path the
+    // VM would load from: -pa directories, then the installed OTP and Elixir.
+    let mut code_path = args.pa.clone();
+    match files::otp_lib_dir() {
+        Ok(d) => code_path.push(d),
+        Err(e) if args.paths.is_empty() => {
+            report(e);
+            return ExitCode::FAILURE;
+        }
+        Err(e) => eprintln!(
+            "lam-translate: warning: no installed OTP to resolve calls against ({e}): calls to OTP modules are reported as unresolved"
+        ),
+    }
+    let elixir = files::elixir_lib_dir();
+    code_path.extend(elixir.iter().cloned());
+    for d in code_path.iter().filter(|d| !d.is_dir()) {
+        eprintln!(
+            "lam-translate: warning: {} is not a directory: calls to modules that would be there are reported as unresolved",
+            d.display()
+        );
+    }
     let paths = if args.paths.is_empty() {
-        let mut p = match files::otp_lib_dir() {
-            Ok(d) => vec![d],
-            Err(e) => {
-                report(e);
-                return ExitCode::FAILURE;
-            }
-        };
-        p.extend(files::elixir_lib_dir());
-        p
+        code_path[args.pa.len()..].to_vec()
     } else {
         args.paths.clone()
     };
@@ -272,14 +288,9 @@ fn report_command(args: &ReportArgs) -> ExitCode {
         }
     };
     let modules = with_progress("modules", &inputs, |input| {
-        match beam::read_file(input)
-            .and_then(|m| translate::translate(&m).map_err(|e| e.in_file(input)))
-        {
-            Ok(t) => ModuleReport::from_translation(input, &t),
-            Err(e) => ModuleReport::failed(input, e.to_string()),
-        }
+        lam_translate::report::analyze_file(input)
     });
-    let r = Report::new(modules);
+    let r = lam_translate::report::build(modules, &code_path);
     let text = match args.format {
         ReportFormat::Text => r.text(),
         ReportFormat::Json => r.json() + "\n",

@@ -121,3 +121,57 @@ fn bifs_are_native() {
         missing.join("\n")
     );
 }
+
+/// The compatibility report agrees with erl on what a BIF is: every BIF of
+/// `MODULES` and `ets` (by `erlang:is_builtin/3`) resolves to a native, or
+/// without one to a missing native or a port BIF, never to Erlang code that
+/// would raise when it runs (the stub in its module's `.beam`).
+#[test]
+fn report_resolves_every_bif_to_a_native_or_to_nothing() {
+    use lam_translate::report::calls::{Via, module_calls};
+    use lam_translate::report::resolve::{Status, Universe};
+    let mut all: Vec<&str> = MODULES.to_vec();
+    all.push("ets");
+    let script = "[begin code:ensure_loaded(M), \
+        [io:format(\"~s:~s/~p~n\", [M, F, A]) || {F, A} <- M:module_info(exports), \
+         erlang:is_builtin(M, F, A)] end || M <- MODULES], halt().";
+    let out = common::run(Command::new("erl").args([
+        "-noshell",
+        "-eval",
+        &script.replace("MODULES", &format!("[{}]", all.join(","))),
+    ]));
+    let path = lam_translate::vm::code::path::CodePath::new(vec![common::otp_lib_dir()]);
+    let calls: Vec<_> = all
+        .iter()
+        .map(|m| {
+            let file = path.find(m).unwrap_or_else(|| panic!("{m}.beam"));
+            module_calls(&lam_translate::vm::code::path::read_module(file).unwrap())
+        })
+        .collect();
+    let registry = lam_translate::vm::natives::registry();
+    let u = Universe::new(registry, &calls);
+    let mut wrong = vec![];
+    let mut unsupported = 0;
+    for line in out.lines() {
+        let (m, rest) = line.split_once(':').unwrap();
+        let (f, a) = rest.rsplit_once('/').unwrap();
+        let a: u32 = a.parse().unwrap();
+        let status = u.resolve(m, f, a, Via::Call);
+        let ok = match status {
+            Status::Native => registry.get(m, f, a).is_some(),
+            Status::MissingNative | Status::Port => {
+                unsupported += 1;
+                registry.get(m, f, a).is_none()
+            }
+            _ => false,
+        };
+        if !ok {
+            wrong.push(format!("{line}: {status:?}"));
+        }
+    }
+    println!(
+        "{} BIFs of {all:?}: {unsupported} unsupported at run time",
+        out.lines().count()
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

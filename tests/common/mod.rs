@@ -116,6 +116,19 @@ pub fn compile_fixtures_with(tag: &str, options: &[&str]) -> PathBuf {
     out
 }
 
+/// Compiles one fixture, `fixtures/NAME.erl`, with `erlc` into a fresh
+/// directory and returns the directory.
+pub fn compile_fixture(name: &str) -> PathBuf {
+    let out = std::env::temp_dir().join(format!("lam-fixture-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).expect("temporary directory");
+    run(Command::new("erlc")
+        .arg("-o")
+        .arg(&out)
+        .arg(root().join("fixtures").join(format!("{name}.erl"))));
+    out
+}
+
 /// Runs a command with a time limit: its output, or `None` (after killing
 /// it) when it runs longer, so a hang fails a test instead of stalling CI.
 pub fn output_within(
