@@ -50,6 +50,7 @@ const ATOMS: &[&str] = &[
     "scientific",
     "short",
     "nomatch",
+    "'nonode@nohost'",
 ];
 
 /// Options as the functions that take option lists expect them.

@@ -1246,10 +1246,18 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             })
         }) {
             None => badarg(),
-            Some(_) => match vm.send(p, a[0], a[1]) {
-                Ok(()) => Value(Word::atom(atom::OK)),
-                Err(e) => NativeResult::Error(e),
-            },
+            Some(opts) => {
+                // Another node is never connected: `noconnect` says so.
+                let remote = view(vm, p).tuple(a[0]).is_some_and(|t| {
+                    matches!(t, [_, n] if Word(*n).as_atom().is_some() && Word(*n) != Word::atom(atom::NONODE))
+                });
+                let noconnect = Word::atom(vm.atoms.intern("noconnect"));
+                match vm.send(p, a[0], a[1]) {
+                    Ok(()) if remote && opts.contains(&noconnect) => Value(noconnect),
+                    Ok(()) => Value(Word::atom(atom::OK)),
+                    Err(e) => NativeResult::Error(e),
+                }
+            }
         },
         // A hint: the process gives up the rest of its slice at its next call.
         // erlang:yield/0

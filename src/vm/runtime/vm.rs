@@ -705,7 +705,19 @@ impl Vm {
                 }
                 None => return Ok(()),
             },
-            _ => return Err(Exception::badarg()),
+            // `{Name, Node}`: this node looks the name up; a message to an
+            // unknown name there, or to another node (LAM runs one, with no
+            // distribution), is dropped, as erl without a connection does.
+            _ => match view.tuple(to) {
+                Some(&[name, node]) if Word(name).as_atom().is_some() && Word(node).as_atom().is_some() => {
+                    let name = Word(name).as_atom().expect("checked");
+                    match self.registry.get(&name) {
+                        Some(p) if Word(node) == Word::atom(atom::NONODE) => *p,
+                        _ => return Ok(()),
+                    }
+                }
+                _ => return Err(Exception::badarg()),
+            },
         };
         if pid == from.pid {
             from.rx.mailbox.push_back(msg);
