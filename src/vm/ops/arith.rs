@@ -71,7 +71,11 @@ pub fn big_to_f64(b: &BigInt) -> Option<f64> {
     for digit in b.iter_u64_digits().rev() {
         d = d * 18446744073709551616.0 + digit as f64;
     }
-    let d = if b.sign() == num_bigint::Sign::Minus { -d } else { d };
+    let d = if b.sign() == num_bigint::Sign::Minus {
+        -d
+    } else {
+        d
+    };
     d.is_finite().then_some(d)
 }
 

@@ -709,7 +709,9 @@ impl Vm {
             // unknown name there, or to another node (LAM runs one, with no
             // distribution), is dropped, as erl without a connection does.
             _ => match view.tuple(to) {
-                Some(&[name, node]) if Word(name).as_atom().is_some() && Word(node).as_atom().is_some() => {
+                Some(&[name, node])
+                    if Word(name).as_atom().is_some() && Word(node).as_atom().is_some() =>
+                {
                     let name = Word(name).as_atom().expect("checked");
                     match self.registry.get(&name) {
                         Some(p) if Word(node) == Word::atom(atom::NONODE) => *p,
@@ -764,11 +766,19 @@ impl Vm {
                     &[f, Word::small(0).expect("0")],
                 );
                 let is_fun = test(&view, &self.atoms, TestOp::IsFunction, &[f]);
-                if !is_fun {
+                // A 2-tuple, the tuple fun of old, is taken too, and the
+                // process dies of {badfun, T} (spawn_monitor/1 refused it).
+                let tuple_fun = view.tuple(f).is_some_and(|t| t.len() == 2);
+                if !is_fun && !tuple_fun {
                     return Err(Exception::badarg());
                 }
                 let f = view.copy_into(f, &mut child.heap);
-                if zero_arity {
+                if !is_fun {
+                    let h = &mut child.heap;
+                    let reason = h.tuple(0, &[Word::atom(atom::BADFUN), f]);
+                    child.pending_failure = Some(apply_failure(self, h, reason));
+                    Callee::Code(0, 0)
+                } else if zero_arity {
                     match fun_callee(
                         &self.modules,
                         &self.literals,
@@ -790,22 +800,7 @@ impl Vm {
                     let h = &mut child.heap;
                     let inner = h.tuple(0, &[f, Word::NIL]);
                     let reason = h.tuple(0, &[Word::atom(atom::BADARITY), inner]);
-                    let apply = Word::atom(self.atoms.intern("apply"));
-                    let frame = h.tuple(
-                        0,
-                        &[
-                            Word::atom(atom::ERLANG),
-                            apply,
-                            Word::small(2).expect("2"),
-                            Word::NIL,
-                        ],
-                    );
-                    let trace = h.cons(0, frame, Word::NIL);
-                    child.pending_failure = Some(Exception {
-                        class: atom::ERROR,
-                        reason,
-                        trace,
-                    });
+                    child.pending_failure = Some(apply_failure(self, h, reason));
                     Callee::Code(0, 0)
                 }
             }
@@ -990,4 +985,22 @@ pub(crate) fn ref_id(v: &View, r: Word) -> Option<u64> {
 pub(crate) fn pid_of(vm: &Vm, w: Word) -> Option<u64> {
     w.as_pid()
         .or_else(|| w.as_atom().and_then(|a| vm.registry.get(&a).copied()))
+}
+
+/// An error with `reason` raised in `erlang:apply/2`, as a process started
+/// on a fun it cannot apply dies of it.
+fn apply_failure(vm: &Vm, h: &mut Area, reason: Word) -> Exception {
+    let apply = Word::atom(vm.atoms.intern("apply"));
+    let frame = [
+        Word::atom(atom::ERLANG),
+        apply,
+        Word::small(2).expect("2"),
+        Word::NIL,
+    ];
+    let frame = h.tuple(0, &frame);
+    Exception {
+        class: atom::ERROR,
+        reason,
+        trace: h.cons(0, frame, Word::NIL),
+    }
 }
