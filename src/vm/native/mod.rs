@@ -153,6 +153,7 @@ pub enum HostOp {
     PersistentPut,
     PersistentErase,
     PutChars,
+    ExitReport,
     Spawn,
     SpawnLink,
     SpawnMonitor,

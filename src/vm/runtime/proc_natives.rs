@@ -897,6 +897,23 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                 None => badarg(),
             }
         }
+        // lam:exit_report/1
+        (HostOp::ExitReport, 1) => {
+            let view = View {
+                heap: &p.heap,
+                literals: &vm.literals,
+            };
+            let mut chars = Vec::new();
+            match chardata(&view, a[0], true, &mut chars) {
+                Some(()) => {
+                    let mut text = Vec::new();
+                    vm.encode_out(&chars, &mut text);
+                    vm.exit_report = Some(text);
+                    value(Word::atom(atom::OK))
+                }
+                None => badarg(),
+            }
+        }
         // erlang:spawn/1
         (HostOp::Spawn, 1) => spawn_native(vm, p, a, SpawnKind::Spawn),
         // erlang:spawn/3

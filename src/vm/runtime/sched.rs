@@ -186,6 +186,7 @@ impl Vm {
                 if e.class != atom::EXIT {
                     self.error_report(&p, reason);
                 }
+                self.exit_value_report(&p, reason);
                 if self.debug.procs {
                     let v = View {
                         heap: &p.heap,

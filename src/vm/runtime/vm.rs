@@ -64,6 +64,10 @@ pub struct Vm {
     pub(crate) root: Option<u64>,
     /// How the run ended, once it has: the root's value or exception.
     pub(crate) ended: Option<Result<Word, Exception>>,
+    /// The root's exit value as erl's error report shows it (`~p`), once
+    /// the group leader has formatted it for a root that crashed: bytes
+    /// encoded as standard output's are.
+    pub exit_report: Option<Vec<u8>>,
     /// Set when the schedulers are to stop: the run ended, the program
     /// halted, or no process can run again.
     pub(crate) stopped: bool,
@@ -184,6 +188,7 @@ impl Vm {
             last_heap: None,
             root: None,
             ended: None,
+            exit_report: None,
             stopped: false,
             idle: 0,
             out: Vec::new(),
@@ -293,8 +298,14 @@ impl Vm {
                 root.pc = entry;
             }
             _ => {
+                // As `spawn/3` of a missing function: the process starts and
+                // dies of undef, so it has its error report and a stack
+                // trace on its own heap (the run reads its exit from there).
                 let args = root.x.clone();
-                return Err(self.undef(&mut root, module, function, &args));
+                let e = self.undef(&mut root, module, function, &args);
+                root.raising.drop_current = true;
+                let trace = self.trace(&mut root, 0, 0);
+                root.pending_failure = Some(Exception { trace, ..e });
             }
         }
         let root_pid = root.pid;
@@ -330,26 +341,30 @@ impl Vm {
     /// Writes characters to standard output (or the output buffer).
     pub(crate) fn write_out(&mut self, chars: &[u32]) {
         let start = self.out.len();
-        for &c in chars {
-            match char::from_u32(c) {
-                Some(ch) if self.unicode_out => {
-                    let mut buf = [0u8; 4];
-                    self.out
-                        .extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                }
-                // A latin-1 device shows other characters as escapes, as erl's does.
-                _ if c > 255 => self
-                    .out
-                    .extend_from_slice(format!("\\x{{{c:X}}}").as_bytes()),
-                _ => self.out.push(c as u8),
-            }
-        }
+        let mut out = std::mem::take(&mut self.out);
+        self.encode_out(chars, &mut out);
+        self.out = out;
         if self.stream_stdout {
             use std::io::Write;
             let mut so = std::io::stdout().lock();
             let _ = so.write_all(&self.out[start..]);
             let _ = so.flush();
             self.out.clear();
+        }
+    }
+
+    /// Characters as standard output takes them: UTF-8, or latin-1 bytes.
+    pub(crate) fn encode_out(&self, chars: &[u32], out: &mut Vec<u8>) {
+        for &c in chars {
+            match char::from_u32(c) {
+                Some(ch) if self.unicode_out => {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                }
+                // A latin-1 device shows other characters as escapes, as erl's does.
+                _ if c > 255 => out.extend_from_slice(format!("\\x{{{c:X}}}").as_bytes()),
+                _ => out.push(c as u8),
+            }
         }
     }
 
@@ -366,6 +381,27 @@ impl Vm {
             return;
         };
         let tag = Word::atom(self.atoms.intern("lam_error_report"));
+        self.deliver(gl, |heap, literals| {
+            let reason = View {
+                heap: &p.heap,
+                literals,
+            }
+            .copy_into(reason, heap);
+            heap.tuple(0, &[tag, Word::pid(p.pid), reason])
+        });
+    }
+
+    /// Has the group leader format the exit value of the root process,
+    /// which died with `reason`, as erl's error report does (`~p`, OTP's
+    /// own `io_lib` doing the line breaking), for the run to print.
+    pub(crate) fn exit_value_report(&mut self, p: &Proc, reason: Word) {
+        if Some(p.pid) != self.root {
+            return;
+        }
+        let Some(gl) = self.group_leader_pid() else {
+            return;
+        };
+        let tag = Word::atom(self.atoms.intern("lam_exit_value"));
         self.deliver(gl, |heap, literals| {
             let reason = View {
                 heap: &p.heap,
@@ -657,6 +693,7 @@ impl Vm {
     /// process the VM waits for, the VM's run ends with it.
     pub(crate) fn ended_by_signal(&mut self, p: Box<Proc>, reason: Word) {
         if Some(p.pid) == self.root && self.ended.is_none() {
+            self.exit_value_report(&p, reason);
             let e = Exception {
                 class: atom::EXIT,
                 reason,
