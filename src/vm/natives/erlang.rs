@@ -172,7 +172,7 @@ fn phash(c: &mut Ctx, term: Word, range: Word) -> NativeResult {
     let Some(range) = range.as_small().filter(|r| *r >= 1) else {
         return badarg();
     };
-    let text = crate::erlfmt::w(&c.view().to_term(term, c.atoms));
+    let text = crate::erlfmt::w(&c.to_term(term));
     // FNV-1a over the term's printed form: stable across runs and platforms.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {

@@ -9,7 +9,7 @@ use crate::term::Term;
 use crate::vm::code::kinds::SpawnKind;
 use crate::vm::exec::proc::Proc;
 use crate::vm::native::HostOp;
-use crate::vm::native::{NativeResult, badarg};
+use crate::vm::native::{NativeResult, badarg, closure_of, lambda_of};
 use crate::vm::runtime::timers::{Dest, Pending};
 use crate::vm::runtime::vm::{AliasMode, Vm, pid_of, ref_id};
 use crate::vm::term::atoms::atom;
@@ -625,14 +625,25 @@ pub(crate) fn persistent_get(
         heap: &p.heap,
         literals: &vm.literals,
     };
-    let k = view.to_term(key, &vm.atoms);
+    let k = stored(vm, &view, key);
     match vm.persistent.iter().find(|(x, _)| x.cmp_exact(&k).is_eq()) {
         Some((_, v)) => {
             let v = v.clone();
-            value(p.heap.from_term(0, &v, &vm.atoms))
+            let (code, atoms) = (&vm.modules, &vm.atoms);
+            value(
+                p.heap
+                    .from_term_with(0, &v, atoms, &|c| lambda_of(code, atoms, c)),
+            )
         }
         None => default.map_or_else(badarg, value),
     }
+}
+
+/// A term as `persistent_term` keeps it: external, funs included. Their
+/// creator is left out (pid 0) so that equal funs are equal keys.
+fn stored(vm: &Vm, view: &View, w: Word) -> Term {
+    let (code, atoms) = (&vm.modules, &vm.atoms);
+    view.to_term_with(w, atoms, &|id, index| closure_of(code, atoms, 0, id, index))
 }
 
 /// `logger:set_primary_config(level, Level)` without a logger process
@@ -865,7 +876,7 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                 heap: &p.heap,
                 literals: &vm.literals,
             };
-            let (k, v) = (view.to_term(a[0], &vm.atoms), view.to_term(a[1], &vm.atoms));
+            let (k, v) = (stored(vm, &view, a[0]), stored(vm, &view, a[1]));
             vm.persistent.retain(|(x, _)| !x.cmp_exact(&k).is_eq());
             vm.persistent.push((k, v));
             value(Word::atom(atom::OK))
@@ -876,7 +887,7 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                 heap: &p.heap,
                 literals: &vm.literals,
             };
-            let k = view.to_term(a[0], &vm.atoms);
+            let k = stored(vm, &view, a[0]);
             let before = vm.persistent.len();
             vm.persistent.retain(|(x, _)| !x.cmp_exact(&k).is_eq());
             value(Word::boolean(vm.persistent.len() < before))

@@ -215,7 +215,13 @@ impl Vm {
         let text = self.atoms.name(name);
         let path = self.code_path.find(&text)?.to_path_buf();
         match path::read_module(&path) {
-            Ok(m) => Some(self.add(m)),
+            Ok((m, md5)) => {
+                let id = self.add(m);
+                if let Some(loaded) = Arc::get_mut(&mut self.modules[id as usize]) {
+                    loaded.md5 = md5;
+                }
+                Some(id)
+            }
             Err(e) => {
                 self.failed.insert(name, e.to_string());
                 None
