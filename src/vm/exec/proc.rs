@@ -129,6 +129,9 @@ pub struct Raising {
     pub bif_frame: Option<(u32, u32, Word, bool)>,
     /// For function_clause: the arguments, shown in the top frame instead of the arity.
     pub clause_args: Option<Word>,
+    /// For `erlang:error/3`: its `{error_info, Map}` option, added to the
+    /// top frame's location.
+    pub error_info: Option<Word>,
     /// A tail call to an undefined function already left the current function.
     pub drop_current: bool,
 }
@@ -247,6 +250,7 @@ impl Default for Proc {
             raising: Raising {
                 bif_frame: None,
                 clause_args: None,
+                error_info: None,
                 drop_current: false,
             },
             st: Stack {
