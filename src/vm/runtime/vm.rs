@@ -10,11 +10,12 @@ use crate::vm::code::kinds::SpawnKind;
 use crate::vm::code::loader::{self, Callee, Loaded};
 use crate::vm::code::path::{self, CodePath};
 use crate::vm::exec::calls::fun_callee;
-use crate::vm::exec::proc::Proc;
+use crate::vm::exec::proc::{Priority, Proc};
 use crate::vm::exec::trace::stack_trace;
 use crate::vm::native::Fun;
 use crate::vm::natives::registry;
 use crate::vm::ops::test::{TestOp, test};
+use crate::vm::runtime::runq::RunQueue;
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
@@ -41,7 +42,7 @@ pub struct Vm {
     pub(crate) running: IdMap<u64, Vec<Deferred>>,
     /// One run queue per scheduler: a process made runnable goes to the
     /// queue of the scheduler that holds the lock (`current`).
-    pub(crate) run_queues: Vec<std::collections::VecDeque<u64>>,
+    pub(crate) run_queues: Vec<RunQueue>,
     /// The scheduler holding the VM's lock.
     pub(crate) current: usize,
     /// How many scheduler threads run processes.
@@ -54,7 +55,7 @@ pub struct Vm {
     /// message through it (`reply_demonitor`).
     pub(crate) aliases: IdMap<u64, (u64, AliasMode)>,
     /// Process flags set with `process_flag/2` that change nothing in how a
-    /// process runs (priority, save_calls, ...): pid → (flag atom, value),
+    /// process runs (save_calls, sensitive, ...): pid → (flag atom, value),
     /// immediates only, so `process_flag/2` returns the old value.
     pub(crate) proc_flags: IdMap<u64, Vec<(u32, Word)>>,
     /// The finished root process, so its result can be read.
@@ -177,7 +178,7 @@ impl Vm {
             failed: HashMap::new(),
             procs: IdMap::default(),
             running: IdMap::default(),
-            run_queues: vec![std::collections::VecDeque::new()],
+            run_queues: vec![RunQueue::default()],
             current: 0,
             schedulers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             next_pid: 1,
@@ -640,13 +641,22 @@ impl Vm {
         busy
     }
 
-    /// Makes `pid` runnable, on the run queue of the scheduler holding the lock.
+    /// Makes `pid` runnable, on the run queue of the scheduler holding the
+    /// lock, behind the processes of its priority.
     pub(crate) fn ready(&mut self, pid: u64) {
-        self.run_queue().push_back(pid);
+        let p = self.priority_of(pid);
+        self.run_queue().push_back(pid, p);
+    }
+
+    /// The priority of a process in the table (normal for one that is not).
+    fn priority_of(&self, pid: u64) -> Priority {
+        self.procs
+            .get(&pid)
+            .map_or(Priority::Normal, |p| p.priority)
     }
 
     /// The run queue of the scheduler holding the lock.
-    pub(crate) fn run_queue(&mut self) -> &mut std::collections::VecDeque<u64> {
+    pub(crate) fn run_queue(&mut self) -> &mut RunQueue {
         let q = self.current.min(self.run_queues.len() - 1);
         &mut self.run_queues[q]
     }
@@ -654,7 +664,7 @@ impl Vm {
     /// Takes `pid` off the run queues (it ended).
     pub(crate) fn unready(&mut self, pid: u64) {
         for q in &mut self.run_queues {
-            q.retain(|x| *x != pid);
+            q.remove(pid);
         }
     }
 
@@ -676,7 +686,8 @@ impl Vm {
                 }),
                 Deferred::Waiter(w) => {
                     if self.procs.contains_key(&w) {
-                        self.run_queue().push_front(w);
+                        let p = self.priority_of(w);
+                        self.run_queue().push_front(w, p);
                     }
                 }
                 Deferred::MonitorGone(id) => {
