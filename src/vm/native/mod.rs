@@ -422,7 +422,7 @@ pub fn closure_of(
     let l = code.lambda(id, index)?;
     Some(Closure {
         module: atoms.name(l.module),
-        arity: u8::try_from(l.arity - l.free).ok()?,
+        arity: u8::try_from(l.arity.checked_sub(l.free)?).ok()?,
         // A module translated from LAM's own format has no MD5.
         uniq: code.md5(id).unwrap_or_default(),
         index,
@@ -445,7 +445,7 @@ pub fn closure_of(
 pub fn lambda_of(code: &dyn CodeInfo, atoms: &Atoms, c: &Closure) -> Option<(u32, u32)> {
     let id = code.module_id(atoms.existing(&c.module)?)?;
     let l = code.lambda(id, c.index)?;
-    let same = l.arity - l.free == u32::from(c.arity)
+    let same = l.arity.checked_sub(l.free) == Some(u32::from(c.arity))
         && l.free as usize == c.free.len()
         && i64::from(l.uniq) == c.old_uniq
         && code.md5(id).is_none_or(|m| m == c.uniq);

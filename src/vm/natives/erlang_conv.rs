@@ -307,7 +307,7 @@ fn binary_to_term(c: &mut Ctx, b: Word, opts: Word) -> NativeResult {
         Ok(t) if !has_foreign(c, &t) => t,
         _ => return badarg(),
     };
-    if safe && !atoms_exist(c, &t) {
+    if safe && !safe_term(c, &t) {
         return badarg();
     }
     let w = c.from_term(&t);
@@ -318,15 +318,23 @@ fn binary_to_term(c: &mut Ctx, b: Word, opts: Word) -> NativeResult {
     Value(w)
 }
 
-/// Whether every atom in `t` is in the atom table already.
-fn atoms_exist(c: &Ctx, t: &Term) -> bool {
+/// Whether `binary_to_term/2`'s `safe` takes `t`: it makes no atom that
+/// is not in the atom table already.
+fn safe_term(c: &Ctx, t: &Term) -> bool {
     match t {
         Term::Atom(a) => c.atoms.existing(a).is_some(),
-        Term::List(items, tail) => items.iter().all(|x| atoms_exist(c, x)) && atoms_exist(c, tail),
-        Term::Tuple(items) => items.iter().all(|x| atoms_exist(c, x)),
+        Term::List(items, tail) => items.iter().all(|x| safe_term(c, x)) && safe_term(c, tail),
+        Term::Tuple(items) => items.iter().all(|x| safe_term(c, x)),
         Term::Map(pairs) => pairs
             .iter()
-            .all(|(k, v)| atoms_exist(c, k) && atoms_exist(c, v)),
+            .all(|(k, v)| safe_term(c, k) && safe_term(c, v)),
+        // erl also refuses a fun of a function no loaded code refers to,
+        // which LAM cannot tell (it keeps no export entries): the atoms
+        // must exist.
+        Term::Export {
+            module, function, ..
+        } => c.atoms.existing(module).is_some() && c.atoms.existing(function).is_some(),
+        Term::Fun(f) => f.free.iter().all(|x| safe_term(c, x)),
         _ => true,
     }
 }
