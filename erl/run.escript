@@ -2,17 +2,20 @@
 %% -*- erlang -*-
 %%! -noshell
 %%
-%% The Erlang side of the interpreter's output test: `run.escript Dir Module`
-%% runs Module:main() as the first call of a new process (so stack traces
-%% hold only the program's own frames, as on LAM), lets its output go to
+%% The Erlang side of the interpreter's output test: `run.escript Dir Module
+%% [Function]` runs Module:main() (or Module:Function()) as the first call
+%% of a new process (so stack traces hold only the program's own frames, as
+%% on LAM), lets its output go to
 %% standard output, and exits 0 when it returns normally, 1 when it crashes
 %% (printing "exit Reason" to standard error, after the error report the
 %% crash makes erl print), 2 after ten seconds.
 -mode(compile).
 
 main([Dir, Module]) ->
+    main([Dir, Module, "main"]);
+main([Dir, Module, Function]) ->
     true = code:add_patha(Dir),
-    {_Pid, Ref} = spawn_monitor(list_to_atom(Module), main, []),
+    {_Pid, Ref} = spawn_monitor(list_to_atom(Module), list_to_atom(Function), []),
     receive
         {'DOWN', Ref, process, _, normal} ->
             flush_logger(),

@@ -275,6 +275,170 @@ fn nearest_even(f: f64, digits: String, exp: i32) -> String {
     if tie { below } else { digits }
 }
 
+/// A term as `erlang:display/1` prints it (the emulator's own printer, not
+/// `io_lib`): strings of latin-1 characters and printable ASCII binaries
+/// as text, floats as C's `%e`, maps as `#{K=>V}`, characters as single
+/// bytes and atoms as their UTF-8. (A map of more than 32 keys, which erl
+/// shows as its internal tree, prints as a flat one.)
+pub fn display(t: &Term) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_display(&mut out, t);
+    out
+}
+
+fn write_display(out: &mut Vec<u8>, t: &Term) {
+    let seq = |out: &mut Vec<u8>, items: &[Term]| {
+        for (i, x) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_display(out, x);
+        }
+    };
+    match t {
+        Term::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Term::Big(b) => out.extend_from_slice(b.to_string().as_bytes()),
+        Term::Float(f) => {
+            // C's %e: six decimals, an exponent of at least two digits.
+            let s = format!("{f:.6e}");
+            let (m, e) = s.split_once('e').expect("an exponent");
+            let e: i32 = e.parse().expect("an exponent");
+            let sign = if e < 0 { '-' } else { '+' };
+            out.extend_from_slice(format!("{m}e{sign}{:02}", e.abs()).as_bytes());
+        }
+        Term::Atom(a) => display_atom(out, a),
+        Term::Nil => out.extend_from_slice(b"[]"),
+        Term::List(items, tail) if **tail == Term::Nil && items.iter().all(display_char) => {
+            out.push(b'"');
+            for x in items {
+                let Term::Int(c) = x else { continue };
+                match *c as u8 {
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'"' => out.extend_from_slice(b"\\\""),
+                    c => out.push(c),
+                }
+            }
+            out.push(b'"');
+        }
+        Term::List(items, tail) => {
+            out.push(b'[');
+            seq(out, items);
+            if **tail != Term::Nil {
+                out.push(b'|');
+                write_display(out, tail);
+            }
+            out.push(b']');
+        }
+        Term::Tuple(items) => {
+            out.push(b'{');
+            seq(out, items);
+            out.push(b'}');
+        }
+        Term::Map(pairs) => {
+            out.extend_from_slice(b"#{");
+            for (i, (k, v)) in Term::sorted_map(pairs).into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_display(out, k);
+                out.extend_from_slice(b"=>");
+                write_display(out, v);
+            }
+            out.push(b'}');
+        }
+        Term::Binary(b) if !b.is_empty() && b.iter().all(|c| (b' '..=b'~').contains(c)) => {
+            out.extend_from_slice(b"<<\"");
+            for &c in b {
+                if c == b'"' {
+                    out.push(b'\\');
+                }
+                out.push(c);
+            }
+            out.extend_from_slice(b"\">>");
+        }
+        Term::Binary(b) => {
+            let mut s = String::new();
+            write_bits(&mut s, b, 8);
+            out.extend_from_slice(s.as_bytes());
+        }
+        Term::Bits(b, n) => {
+            let mut s = String::new();
+            write_bits(&mut s, b, *n);
+            out.extend_from_slice(s.as_bytes());
+        }
+        Term::Pid { .. } | Term::Port { .. } | Term::Ref { .. } => {
+            let mut s = String::new();
+            write_w(&mut s, t);
+            out.extend_from_slice(s.as_bytes());
+        }
+        Term::Export {
+            module,
+            function,
+            arity,
+        } => {
+            out.extend_from_slice(b"fun ");
+            display_atom(out, module);
+            out.push(b':');
+            display_atom(out, function);
+            out.extend_from_slice(format!("/{arity}").as_bytes());
+        }
+        Term::Fun(c) => {
+            out.extend_from_slice(b"#Fun<");
+            out.extend_from_slice(c.module.as_bytes());
+            out.extend_from_slice(format!(".{}.{}>", c.old_index, c.old_uniq).as_bytes());
+        }
+    }
+}
+
+/// Whether `erlang:display/1` shows a list element as a character of a
+/// string: a latin-1 character that is not a control character, or a
+/// space, newline, tab or carriage return.
+fn display_char(x: &Term) -> bool {
+    matches!(x, Term::Int(c @ 0..=255)
+        if !(*c < 32 || *c == 127 || (128..160).contains(c)) || matches!(c, 9 | 10 | 13 | 32))
+}
+
+/// An atom as `erlang:display/1` prints it: quoted unless it starts with a
+/// lowercase latin-1 letter and goes on with latin-1 letters, digits and
+/// `_`; ASCII control characters escaped (in octal when they have no
+/// letter), the other characters as their UTF-8 bytes.
+fn display_atom(out: &mut Vec<u8>, a: &str) {
+    let lower = |c: char| c.is_ascii_lowercase() || (('ß'..='ÿ').contains(&c) && c != '÷');
+    let alnum = |c: char| {
+        lower(c)
+            || c.is_ascii_uppercase()
+            || c.is_ascii_digit()
+            || (('À'..='Þ').contains(&c) && c != '×')
+    };
+    let mut cs = a.chars();
+    let plain = cs.next().is_some_and(lower) && cs.all(|c| alnum(c) || c == '_');
+    if plain {
+        out.extend_from_slice(a.as_bytes());
+        return;
+    }
+    out.push(b'\'');
+    for c in a.chars() {
+        match c {
+            '\'' => out.extend_from_slice(b"\\'"),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\u{c}' => out.extend_from_slice(b"\\f"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\u{8}' => out.extend_from_slice(b"\\b"),
+            '\u{b}' => out.extend_from_slice(b"\\v"),
+            _ if (c as u32) < 32 || (128..160).contains(&(c as u32)) => {
+                out.extend_from_slice(format!("\\{:03o}", c as u32).as_bytes());
+            }
+            _ => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out.push(b'\'');
+}
+
 /// Writes a float as `float_to_list(F, [short])` does: the shortest digits
 /// that read back to the same float, in plain notation when that is no
 /// longer than scientific notation (and the value is below 2^53, where

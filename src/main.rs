@@ -409,14 +409,9 @@ fn run_command(args: &RunArgs) -> ExitCode {
     match lam_translate::vm::run_program(path, &module, entry.as_deref(), &args.args, &options) {
         Ok(lam_translate::vm::Ended::Status(0)) => ExitCode::SUCCESS,
         Ok(lam_translate::vm::Ended::Status(s)) => ExitCode::from(s.clamp(1, 255) as u8),
-        Ok(lam_translate::vm::Ended::Crashed(class, reason, trace)) => {
-            use lam_translate::erlfmt::w;
-            let value = match class.as_atom() {
-                Some("exit") => w(&reason),
-                Some("throw") => format!("{{{{nocatch,{}}},{}}}", w(&reason), w(&trace)),
-                _ => format!("{{{},{}}}", w(&reason), w(&trace)),
-            };
-            eprintln!("Error in process <0.1.0> with exit value:\n{value}");
+        Ok(lam_translate::vm::Ended::Crashed { report, .. }) => {
+            use std::io::Write;
+            let _ = std::io::stderr().write_all(&report);
             ExitCode::FAILURE
         }
         Err(e) => {

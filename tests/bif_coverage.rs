@@ -59,7 +59,6 @@ const NOT_NATIVE: &[(&str, &str)] = &[
     ("erlang:spawn_request", "not yet"),
     ("os:set_signal/", "signals"),
     ("erlang:decode_packet/", "packet parsing: not yet"),
-    ("erlang:list_to_ref/", "references from text: not yet"),
     ("erlang:list_to_port/", "no ports on LAM"),
     (
         "erlang:exit_signal/",

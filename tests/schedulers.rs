@@ -32,3 +32,36 @@ fn the_vm_stops_with_the_entry_function_or_when_idle() {
         );
     }
 }
+
+/// Priorities decide the order processes run in on one scheduler (on more,
+/// several run at once): `proc_priority:order/0` prints the order its
+/// processes finish in, under `erl +S 1` and `--schedulers 1`.
+#[test]
+fn priorities_order_processes_on_one_scheduler_as_on_erl() {
+    let dir = common::compile_fixtures("priority");
+    let limit = Duration::from_secs(60);
+    let erl = common::output_within(
+        Command::new("erl")
+            .args(["+S", "1", "-noshell", "-pa"])
+            .arg(&dir)
+            .args(["-eval", "proc_priority:order(), halt()."]),
+        limit,
+    )
+    .expect("erl finishes");
+    let lam = common::output_within(
+        Command::new(env!("CARGO_BIN_EXE_lam-translate"))
+            .args(["run", "--schedulers", "1"])
+            .arg(dir.join("proc_priority.beam"))
+            .args(["--entry", "proc_priority:order"]),
+        limit,
+    )
+    .expect("lam-translate finishes");
+    assert!(
+        erl.status.success() && lam.status.success(),
+        "{erl:?}\n{lam:?}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&lam.stdout),
+        String::from_utf8_lossy(&erl.stdout)
+    );
+}

@@ -106,6 +106,42 @@ pub fn chunks(bytes: &[u8]) -> Result<Vec<RawChunk<'_>>> {
     Ok(out)
 }
 
+/// The module's MD5 as erl computes it (`Module:module_info(md5)`,
+/// `beam_lib:md5/1`, and the `Uniq` of its funs in the external format):
+/// over the data of the chunks that make its code, in a fixed order, with
+/// the lambda table's old unique numbers zeroed (the compiler derives those
+/// from this very sum, after computing it).
+pub fn module_md5(bytes: &[u8]) -> Result<[u8; 16]> {
+    use md5::Digest;
+    let inflated;
+    let bytes = if is_gzip(bytes) {
+        inflated = gunzip(bytes)?;
+        &inflated[..]
+    } else {
+        bytes
+    };
+    let all = chunks(bytes)?;
+    let mut sum = md5::Md5::new();
+    for id in [
+        b"Atom", b"AtU8", b"Code", b"StrT", b"ImpT", b"ExpT", b"FunT", b"LitT", b"Meta",
+    ] {
+        let Some(c) = all.iter().find(|c| &c.id == id) else {
+            continue;
+        };
+        if id == b"FunT" {
+            // A count, then six words a lambda; the sixth is the old uniq.
+            let mut data = c.data.to_vec();
+            for entry in data.get_mut(4..).unwrap_or_default().chunks_exact_mut(24) {
+                entry[20..].fill(0);
+            }
+            sum.update(&data);
+        } else {
+            sum.update(c.data);
+        }
+    }
+    Ok(sum.finalize().into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

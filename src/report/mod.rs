@@ -316,7 +316,7 @@ pub fn build(analyzed: Vec<Analyzed>, code_path: &[PathBuf]) -> Report {
     let extra: Vec<ModuleCalls> = files
         .par_iter()
         .filter_map(|f| crate::vm::code::path::read_module(f).ok())
-        .map(|m| module_calls(&m))
+        .map(|(m, _md5)| module_calls(&m))
         .collect();
     let universe = Universe::new(
         crate::vm::natives::registry(),

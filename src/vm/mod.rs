@@ -23,8 +23,19 @@ pub use term::{Area, Atoms, Exception, View, Word};
 pub enum Ended {
     /// Its first process returned (or the program called `halt/0,1`): the exit status.
     Status(i32),
-    /// Its first process crashed: class and reason, as Erlang terms.
-    Crashed(Term, Term, Term),
+    /// Its first process crashed: class, reason and stack trace, as Erlang
+    /// terms, and its exit value as erl's error report shows it
+    /// (`Error in process <0.N.0> with exit value:~n~p~n`).
+    Crashed {
+        /// `error`, `exit` or `throw`.
+        class: Term,
+        /// The exception's reason.
+        reason: Term,
+        /// Its stack trace.
+        trace: Term,
+        /// The report text, encoded as standard output is.
+        report: Vec<u8>,
+    },
 }
 
 /// How [`run_program`] runs.
@@ -91,12 +102,41 @@ pub fn run_program(
     };
     match r {
         Ok(_) => Ok(Ended::Status(0)),
-        Err(e) => Ok(Ended::Crashed(
-            Term::Atom(vm.atoms.name(e.class)),
-            view.to_term(e.reason, &vm.atoms),
-            view.to_term(e.trace, &vm.atoms),
-        )),
+        Err(e) => {
+            let (class, reason, trace) = (
+                Term::Atom(vm.atoms.name(e.class)),
+                view.to_term(e.reason, &vm.atoms),
+                view.to_term(e.trace, &vm.atoms),
+            );
+            let report = vm
+                .exit_report
+                .take()
+                .unwrap_or_else(|| plain_exit_report(root.pid, &class, &reason, &trace));
+            Ok(Ended::Crashed {
+                class,
+                reason,
+                trace,
+                report,
+            })
+        }
     }
+}
+
+/// The exit report without the group leader (it could not format it):
+/// the exit value on one line.
+fn plain_exit_report(pid: u64, class: &Term, reason: &Term, trace: &Term) -> Vec<u8> {
+    use crate::erlfmt::p;
+    let value = match class.as_atom() {
+        Some("exit") => p(reason),
+        Some("throw") => format!("{{{{nocatch,{}}},{}}}", p(reason), p(trace)),
+        _ => format!("{{{},{}}}", p(reason), p(trace)),
+    };
+    format!(
+        "Error in process <0.{}.{}> with exit value:\n{value}\n",
+        pid & 0x7fff,
+        pid >> 15
+    )
+    .into_bytes()
 }
 
 use std::path::PathBuf;

@@ -189,9 +189,10 @@ pub fn output_within(
 
 /// Output with what legitimately differs between two VMs made equal: the
 /// time in logger report headers (`=ERROR REPORT==== <time> ===`), pid
-/// numbers (`<0.N.0>`: each VM numbers its own processes), and the heap
-/// size, stack size and reduction count in a crash report (each VM counts
-/// its own words and reductions).
+/// numbers (`<0.N.0>`: each VM numbers its own processes), reference
+/// numbers (`#Ref<0.N.N.N>`, likewise), and the heap size, stack size and
+/// reduction count in a crash report (each VM counts its own words and
+/// reductions).
 pub fn normalize_output(out: &[u8]) -> String {
     let text = String::from_utf8_lossy(out);
     let mut result = String::with_capacity(text.len());
@@ -231,5 +232,31 @@ pub fn normalize_output(out: &[u8]) -> String {
         }
         result.push_str(rest);
     }
-    result
+    normalize_refs(&result)
+}
+
+/// `#Ref<0.A.B.C>` as `#Ref<0.N.N.N>`.
+fn normalize_refs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("#Ref<0.") {
+        let after = &rest[i + 7..];
+        let end = after.find('>').unwrap_or(0);
+        let numbers: Vec<&str> = after[..end].split('.').collect();
+        let is_ref = end > 0
+            && numbers.len() == 3
+            && numbers
+                .iter()
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if is_ref {
+            out.push_str(&rest[..i]);
+            out.push_str("#Ref<0.N.N.N>");
+            rest = &after[end + 1..];
+        } else {
+            out.push_str(&rest[..i + 7]);
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }

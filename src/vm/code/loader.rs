@@ -405,6 +405,8 @@ pub struct Loaded {
     pub lam: Module,
     /// Local atom index → global atom.
     pub atoms: Vec<u32>,
+    /// The MD5 erl gives the module, when it was read from a `.beam` file.
+    pub md5: Option<[u8; 16]>,
 }
 
 impl Loaded {
@@ -855,6 +857,7 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
         lambdas,
         lam: m,
         atoms: globals,
+        md5: None,
     };
     (loaded, lits)
 }
@@ -879,6 +882,14 @@ impl CodeInfo for Vec<Arc<Loaded>> {
     fn is_exported(&self, module: u32, function: u32, arity: u32) -> bool {
         self.iter()
             .any(|m| m.name == module && m.exports.contains_key(&(function, arity)))
+    }
+
+    fn module_id(&self, module: u32) -> Option<u32> {
+        self.iter().find(|m| m.name == module).map(|m| m.id)
+    }
+
+    fn md5(&self, id: u32) -> Option<[u8; 16]> {
+        self.get(id as usize)?.md5
     }
 
     fn lambda(&self, id: u32, index: u32) -> Option<LambdaInfo> {

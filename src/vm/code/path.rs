@@ -54,19 +54,24 @@ impl CodePath {
     }
 }
 
-/// Reads and translates (or decodes) a module file into a validated LAM module.
-pub fn read_module(path: &Path) -> Result<Module> {
-    let m = if path.extension().is_some_and(|e| e == "lam") {
+/// Reads and translates (or decodes) a module file into a validated LAM
+/// module, with the MD5 erl gives a `.beam` file's module (none for `.lam`).
+pub fn read_module(path: &Path) -> Result<(Module, Option<[u8; 16]>)> {
+    let (m, md5) = if path.extension().is_some_and(|e| e == "lam") {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e))?;
-        crate::lam::binary::decode(&bytes).map_err(|e| e.in_file(path))?
+        let m = crate::lam::binary::decode(&bytes).map_err(|e| e.in_file(path))?;
+        (m, None)
     } else {
-        let beam = crate::beam::read_file(path)?;
-        crate::translate::translate(&beam)
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e))?;
+        let beam = crate::beam::read(&bytes).map_err(|e| e.in_file(path))?;
+        let md5 = crate::beam::container::module_md5(&bytes).map_err(|e| e.in_file(path))?;
+        let m = crate::translate::translate(&beam)
             .map_err(|e| e.in_file(path))?
-            .module
+            .module;
+        (m, Some(md5))
     };
     m.validate().map_err(|e| {
         Error::new(ErrorKind::Invalid, format!("invalid LAM module: {e}")).in_file(path)
     })?;
-    Ok(m)
+    Ok((m, md5))
 }

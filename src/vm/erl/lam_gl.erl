@@ -2,7 +2,9 @@
 %% writes output to standard output through the native lam:put_chars/2.
 %% It also prints the error report of a process that died of an uncaught
 %% exception ({lam_error_report, Pid, Reason} from the scheduler), in the
-%% form erl's default logger handler gives the emulator's report.
+%% form erl's default logger handler gives the emulator's report, and
+%% formats the exit value of the run's first process when it crashes
+%% ({lam_exit_value, Pid, Reason}) for `lam-translate run` to print.
 %% Compiled with erlc; src/vm/erl/lam_gl.beam is embedded in the VM.
 -module(lam_gl).
 -export([loop/0]).
@@ -14,6 +16,11 @@ loop() ->
             loop();
         {lam_error_report, Pid, Reason} ->
             _ = put_chars(unicode, error_report(Pid, Reason)),
+            loop();
+        {lam_exit_value, Pid, Reason} ->
+            _ = (catch lam:exit_report(
+                         io_lib:format("Error in process ~p with exit value:~n~p~n",
+                                       [Pid, Reason]))),
             loop();
         _ ->
             loop()

@@ -239,6 +239,7 @@ impl<L: Lock> Worker<'_, L> {
             code: &self.modules,
             building: &mut proc.building,
             env: &self.env,
+            pid: proc.pid,
         };
         f(&mut ctx, args)
     }

@@ -14,7 +14,7 @@ use crate::vm::natives::registry;
 use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::View;
-use crate::vm::term::list::list_of;
+use crate::vm::term::list::{list_items, list_of};
 use crate::vm::term::word::Word;
 
 impl<L: Lock> Worker<'_, L> {
@@ -163,8 +163,18 @@ impl<L: Lock> Worker<'_, L> {
     pub(super) fn note_bif(&self, proc: &mut Proc, m: u32, f: u32, args: &[Word]) {
         let name = self.atoms.name(f);
         if m == atom::ERLANG && &*name == "error" && args.len() >= 2 {
-            // error/2,3: the arguments given replace the caller's arity.
+            // error/2,3: the arguments given replace the caller's arity,
+            // and error/3's error_info option joins its location.
             proc.raising.clause_args = Some(args[1]);
+            let view = View {
+                heap: &proc.heap,
+                literals: &self.literals,
+            };
+            proc.raising.error_info = args.get(2).and_then(|opts| {
+                list_items(&view, *opts)?.into_iter().find(|o| {
+                    matches!(view.tuple(*o), Some([k, _]) if Word(*k) == Word::atom(self.atoms.intern("error_info")))
+                })
+            });
             return;
         }
         // Raising is what these are for: no frame of their own (exit/2,

@@ -129,6 +129,9 @@ pub struct Raising {
     pub bif_frame: Option<(u32, u32, Word, bool)>,
     /// For function_clause: the arguments, shown in the top frame instead of the arity.
     pub clause_args: Option<Word>,
+    /// For `erlang:error/3`: its `{error_info, Map}` option, added to the
+    /// top frame's location.
+    pub error_info: Option<Word>,
     /// A tail call to an undefined function already left the current function.
     pub drop_current: bool,
 }
@@ -182,6 +185,49 @@ pub struct Proc {
     /// An exception the process dies of before its first instruction (a
     /// spawned function that is undefined or takes arguments).
     pub(crate) pending_failure: Option<Exception>,
+    /// Its scheduling priority (`process_flag(priority, P)`).
+    pub(crate) priority: Priority,
+}
+
+/// A process's priority, as erl schedules them: a runnable `max` process
+/// runs before any `high` one, a `high` one before any `normal` or `low`
+/// one; `normal` and `low` share a queue, where a `low` process is passed
+/// over a few times before it runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Priority {
+    /// `max`: first of all.
+    Max,
+    /// `high`: before `normal` and `low`.
+    High,
+    /// `normal`, the default.
+    #[default]
+    Normal,
+    /// `low`: less often than `normal`.
+    Low,
+}
+
+impl Priority {
+    /// Its name, as `process_info` gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Priority::Max => "max",
+            Priority::High => "high",
+            Priority::Normal => "normal",
+            Priority::Low => "low",
+        }
+    }
+
+    /// The priority of this name.
+    pub fn named(name: &str) -> Option<Priority> {
+        [
+            Priority::Max,
+            Priority::High,
+            Priority::Normal,
+            Priority::Low,
+        ]
+        .into_iter()
+        .find(|p| p.name() == name)
+    }
 }
 
 impl Proc {
@@ -247,6 +293,7 @@ impl Default for Proc {
             raising: Raising {
                 bif_frame: None,
                 clause_args: None,
+                error_info: None,
                 drop_current: false,
             },
             st: Stack {
@@ -282,6 +329,7 @@ impl Default for Proc {
             blocked_on: None,
             pending_exit: None,
             pending_failure: None,
+            priority: Priority::Normal,
         }
     }
 }

@@ -6,6 +6,8 @@ use crate::term::Term;
 use crate::vm::code::loader::Loaded;
 use crate::vm::exec::proc::Proc;
 use crate::vm::term::atoms::{Atoms, atom};
+use crate::vm::term::heap::View;
+use crate::vm::term::list::{list_items, list_of};
 use crate::vm::term::word::Word;
 
 /// The stack trace at `pc` of `module`, as Erlang shows it:
@@ -33,6 +35,7 @@ pub(crate) fn stack_trace(
     let mut list = Word::NIL;
     let bif = proc.raising.bif_frame.take();
     let clause_args = proc.raising.clause_args.take();
+    let error_info = proc.raising.error_info.take();
     let top = entries.first().copied();
     for (m, pc) in entries.into_iter().rev() {
         let loaded = &modules[m as usize];
@@ -58,6 +61,18 @@ pub(crate) fn stack_trace(
         let arity_or_args = match clause_args {
             Some(args) if Some((m, pc)) == top => args,
             _ => Word::small(a as i64).expect("arity"),
+        };
+        let loc = match error_info {
+            Some(info) if Some((m, pc)) == top => {
+                let view = View {
+                    heap: &proc.heap,
+                    literals: &[],
+                };
+                let mut items = list_items(&view, loc).unwrap_or_default();
+                items.push(info);
+                list_of(&mut proc.heap, &items)
+            }
+            _ => loc,
         };
         let e = proc.heap.tuple(
             0,

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use crate::term::{Closure, Term};
 use crate::vm::term::atoms::Atoms;
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
@@ -31,6 +32,8 @@ pub struct Ctx<'a> {
     pub building: &'a mut Option<(Word, usize)>,
     /// The VM's environment variables.
     pub env: &'a Env,
+    /// The calling process.
+    pub pid: u64,
 }
 
 /// The VM's own copy of the operating system's environment, shared by all
@@ -119,6 +122,22 @@ impl Ctx<'_> {
             literals: self.literals,
         }
     }
+
+    /// The external representation of a term, local funs included.
+    pub fn to_term(&self, w: Word) -> Term {
+        let (code, atoms, pid) = (self.code, self.atoms, self.pid);
+        self.view().to_term_with(w, atoms, &|id, index| {
+            closure_of(code, atoms, pid, id, index)
+        })
+    }
+
+    /// A term of the external representation on the heap, local funs
+    /// included (a fun whose lambda is not loaded becomes `undefined`).
+    pub fn from_term(&mut self, t: &Term) -> Word {
+        let (code, atoms) = (self.code, self.atoms);
+        self.heap
+            .from_term_with(0, t, atoms, &|c| lambda_of(code, atoms, c))
+    }
 }
 
 /// What a native returns.
@@ -153,6 +172,7 @@ pub enum HostOp {
     PersistentPut,
     PersistentErase,
     PutChars,
+    ExitReport,
     Spawn,
     SpawnLink,
     SpawnMonitor,
@@ -383,6 +403,52 @@ pub trait CodeInfo {
     fn exports(&self, module: u32) -> Option<Vec<(u32, u32)>>;
     /// Whether a loaded module exports `function/arity`.
     fn is_exported(&self, module: u32, function: u32, arity: u32) -> bool;
+    /// The id of the loaded module of this name.
+    fn module_id(&self, module: u32) -> Option<u32>;
+    /// The MD5 erl gives the module loaded as `id`, if it came from a `.beam`.
+    fn md5(&self, id: u32) -> Option<[u8; 16]>;
     /// Lambda `index` of the module loaded as `id`.
     fn lambda(&self, id: u32, index: u32) -> Option<LambdaInfo>;
+}
+
+/// A local fun as the external format describes it (`convert::FunsOut`):
+/// lambda `index` of the module loaded as `id`, made by process `pid`.
+pub fn closure_of(
+    code: &dyn CodeInfo,
+    atoms: &Atoms,
+    pid: u64,
+    id: u32,
+    index: u32,
+) -> Option<Closure> {
+    let l = code.lambda(id, index)?;
+    Some(Closure {
+        module: atoms.name(l.module),
+        arity: u8::try_from(l.arity.checked_sub(l.free)?).ok()?,
+        // A module translated from LAM's own format has no MD5.
+        uniq: code.md5(id).unwrap_or_default(),
+        index,
+        old_index: i64::from(index),
+        old_uniq: i64::from(l.uniq),
+        pid: Term::Pid {
+            node: "nonode@nohost".into(),
+            id: (pid & 0x7fff) as u32,
+            serial: (pid >> 15) as u32,
+            creation: 0,
+        },
+        free: Vec::new(),
+    })
+}
+
+/// The lambda (module id, index) a closure from the external format names
+/// (`convert::FunsIn`): its module must be loaded, and the lambda there
+/// the same (arity, captured values, unique numbers), as erl requires for a
+/// fun to be callable.
+pub fn lambda_of(code: &dyn CodeInfo, atoms: &Atoms, c: &Closure) -> Option<(u32, u32)> {
+    let id = code.module_id(atoms.existing(&c.module)?)?;
+    let l = code.lambda(id, c.index)?;
+    let same = l.arity.checked_sub(l.free) == Some(u32::from(c.arity))
+        && l.free as usize == c.free.len()
+        && i64::from(l.uniq) == c.old_uniq
+        && code.md5(id).is_none_or(|m| m == c.uniq);
+    same.then_some((id, c.index))
 }

@@ -172,7 +172,7 @@ fn phash(c: &mut Ctx, term: Word, range: Word) -> NativeResult {
     let Some(range) = range.as_small().filter(|r| *r >= 1) else {
         return badarg();
     };
-    let text = crate::erlfmt::w(&c.view().to_term(term, c.atoms));
+    let text = crate::erlfmt::w(&c.to_term(term));
     // FNV-1a over the term's printed form: stable across runs and platforms.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
@@ -598,44 +598,65 @@ fn exit_1(_c: &mut Ctx, a: &[Word]) -> NativeResult {
     })
 }
 
-/// Whether `w` is a stack trace erl takes from `raise/3`: a proper list of
-/// `{M, F, ArityOrArgs, Location}` and `{M, F, ArityOrArgs}` with atoms for
-/// M and F and a list for Location, or `{Fun, ArityOrArgs[, Location]}`.
-fn valid_trace(c: &mut Ctx, w: Word) -> bool {
-    let v = c.view();
-    let Some(frames) = list_items(&v, w) else {
-        return false;
+fn raise_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let class = match a[0].as_atom() {
+        Some(cl @ (atom::ERROR | atom::EXIT | atom::THROW)) => cl,
+        // An invalid class raises nothing: raise/3 returns badarg.
+        _ => return Value(Word::atom(atom::BADARG)),
     };
-    let is_fun = |w: Word| test(&v, c.atoms, TestOp::IsFunction, &[w]);
-    let listy = |w: Word| w.is_list() || w == Word::NIL;
-    frames.iter().all(|f| {
-        match v
-            .tuple(*f)
-            .map(|t| t.iter().map(|x| Word(*x)).collect::<Vec<_>>())
-        {
-            Some(t) => match t[..] {
-                [m, f, _, loc] => m.as_atom().is_some() && f.as_atom().is_some() && listy(loc),
-                [m, f, _] if m.as_atom().is_some() => f.as_atom().is_some(),
-                [fun, _, loc] => is_fun(fun) && listy(loc),
-                [fun, _] => is_fun(fun),
-                _ => false,
-            },
-            None => false,
-        }
-    })
+    match raised_trace(c, a[2]) {
+        Some(trace) => Err_(Exception {
+            class,
+            reason: a[1],
+            trace,
+        }),
+        // So does a stack trace erl would not have made.
+        None => Value(Word::atom(atom::BADARG)),
+    }
 }
 
-fn raise_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let class = a[0].as_atom().filter(|_| valid_trace(c, a[2]));
-    match class {
-        Some(cl @ (atom::ERROR | atom::EXIT | atom::THROW)) => Err_(Exception {
-            class: cl,
-            reason: a[1],
-            trace: a[2],
-        }),
-        // An invalid class or trace raises nothing: raise/3 returns badarg.
-        _ => Value(Word::atom(atom::BADARG)),
+/// The stack trace `raise/3` raises with, if `t` is one erl accepts: a
+/// proper list of `{M, F, ArityOrArgs, Location}`, `{Fun, Args, Location}`,
+/// or the older `{M, F, ArityOrArgs}` and `{Fun, Args}`, which get an empty
+/// location, as erl gives them (a location is a list; the arity is not
+/// checked).
+fn raised_trace(c: &mut Ctx, t: Word) -> Option<Word> {
+    let v = c.view();
+    let entries = list_items(&v, t)?;
+    let is_fun = |w: Word| test(&v, c.atoms, TestOp::IsFunction, &[w]);
+    let is_location = |w: Word| w == Word::NIL || w.is_list();
+    let mut completed = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let fields = v.tuple(*e).filter(|f| !f.is_empty())?;
+        let (x, y) = (Word(fields[0]), fields.get(1).map(|w| Word(*w)));
+        match fields.len() {
+            2 if is_fun(x) => completed.push((i, fields.to_vec())),
+            3 if is_fun(x) => {
+                if !is_location(Word(fields[2])) {
+                    return None;
+                }
+            }
+            3 if x.as_atom().is_some() && y.is_some_and(|y| y.as_atom().is_some()) => {
+                completed.push((i, fields.to_vec()))
+            }
+            4 if x.as_atom().is_some() && y.is_some_and(|y| y.as_atom().is_some()) => {
+                if !is_location(Word(fields[3])) {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
     }
+    if completed.is_empty() {
+        return Some(t);
+    }
+    let mut entries = entries;
+    for (i, fields) in completed {
+        let mut f: Vec<Word> = fields.into_iter().map(Word).collect();
+        f.push(Word::NIL);
+        entries[i] = c.heap.tuple(0, &f);
+    }
+    Some(list_of(c.heap, &entries))
 }
 
 fn apply_3(c: &mut Ctx, a: &[Word]) -> NativeResult {

@@ -43,6 +43,10 @@ fn module_info(c: &mut Ctx, m: Word, key: Option<Word>) -> NativeResult {
             Value(list_of(c.heap, &ts))
         }
         Some(k) if &*k == "module" => Value(m),
+        Some(k) if &*k == "md5" => {
+            let md5 = c.code.module_id(name).and_then(|id| c.code.md5(id));
+            Value(c.heap.bitstring(0, &md5.unwrap_or_default(), 8))
+        }
         _ => Value(Word::NIL),
     }
 }
@@ -149,6 +153,10 @@ fn fun_info_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
                 "name" => Word::atom(l.function.unwrap_or(atom::UNDEFINED)),
                 "index" | "new_index" => small(idx as usize),
                 "uniq" => Word::small(l.uniq as i64).expect("uniq"),
+                "new_uniq" => {
+                    let md5 = c.code.md5(mid).unwrap_or_default();
+                    c.heap.bitstring(0, &md5, 8)
+                }
                 "env" => {
                     let env: Vec<Word> = (0..l.free as usize).map(|k| v.at(p, 4 + k)).collect();
                     list_of(c.heap, &env)

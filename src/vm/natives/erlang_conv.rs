@@ -6,11 +6,12 @@
 use num_bigint::BigInt;
 
 use crate::term::Term;
-use crate::vm::native::{Ctx, Native, NativeResult, badarg, error, small};
+use crate::vm::native::{Ctx, Native, NativeResult, badarg, error, lambda_of, small};
 use crate::vm::natives::bits::{binary_bytes, binary_word, part, slice, to_bytes};
 use crate::vm::natives::helpers::string_list;
 use crate::vm::ops::arith::to_big;
 use crate::vm::term::compare::{Num, number};
+use crate::vm::term::convert::ref_number;
 use crate::vm::term::heap::View;
 use crate::vm::term::list::{list_items, list_of, string_of};
 use crate::vm::term::word::{Word, kind};
@@ -78,6 +79,7 @@ pub const NATIVES: &[Native] = &[
     Native::heap("erlang", "pid_to_list", 1, pid_to_list_1),
     Native::heap("erlang", "list_to_pid", 1, list_to_pid_1),
     Native::heap("erlang", "ref_to_list", 1, ref_to_list_1),
+    Native::heap("erlang", "list_to_ref", 1, list_to_ref_1),
 ];
 
 /// `float_to_list/1,2`: options `short`, `{decimals, N}`, `{scientific, N}`, `compact`.
@@ -280,7 +282,7 @@ fn term_to_binary(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
     let Some((level, minor)) = encoding_options(c, opts, false) else {
         return badarg();
     };
-    let term = c.view().to_term(t, c.atoms);
+    let term = c.to_term(t);
     let mut bytes = crate::beam::etf::encode_minor(&term, minor);
     if level > 0 {
         use std::io::Write;
@@ -318,14 +320,15 @@ fn binary_to_term(c: &mut Ctx, b: Word, opts: Word) -> NativeResult {
     }
     let mut r = crate::beam::reader::Reader::new(&bytes, 0);
     let t = match crate::beam::etf::decode_versioned(&mut r) {
-        // Pids, references and funs from elsewhere have no meaning here.
-        Ok(t) if !has_foreign(&t) => t,
+        // Ports, references of other nodes and funs of code not loaded
+        // have no meaning here.
+        Ok(t) if !has_foreign(c, &t) => t,
         _ => return badarg(),
     };
-    if safe && !atoms_exist(c, &t) {
+    if safe && !safe_term(c, &t) {
         return badarg();
     }
-    let w = c.heap.from_term(0, &t, c.atoms);
+    let w = c.from_term(&t);
     if used {
         let n = Word::small(r.offset() as i64).expect("a size");
         return Value(c.heap.tuple(0, &[w, n]));
@@ -333,25 +336,40 @@ fn binary_to_term(c: &mut Ctx, b: Word, opts: Word) -> NativeResult {
     Value(w)
 }
 
-/// Whether every atom in `t` is in the atom table already.
-fn atoms_exist(c: &Ctx, t: &Term) -> bool {
+/// Whether `binary_to_term/2`'s `safe` takes `t`: it makes no atom that
+/// is not in the atom table already.
+fn safe_term(c: &Ctx, t: &Term) -> bool {
     match t {
         Term::Atom(a) => c.atoms.existing(a).is_some(),
-        Term::List(items, tail) => items.iter().all(|x| atoms_exist(c, x)) && atoms_exist(c, tail),
-        Term::Tuple(items) => items.iter().all(|x| atoms_exist(c, x)),
+        Term::List(items, tail) => items.iter().all(|x| safe_term(c, x)) && safe_term(c, tail),
+        Term::Tuple(items) => items.iter().all(|x| safe_term(c, x)),
         Term::Map(pairs) => pairs
             .iter()
-            .all(|(k, v)| atoms_exist(c, k) && atoms_exist(c, v)),
+            .all(|(k, v)| safe_term(c, k) && safe_term(c, v)),
+        // erl also refuses a fun of a function no loaded code refers to,
+        // which LAM cannot tell (it keeps no export entries): the atoms
+        // must exist.
+        Term::Export {
+            module, function, ..
+        } => c.atoms.existing(module).is_some() && c.atoms.existing(function).is_some(),
+        Term::Fun(f) => f.free.iter().all(|x| safe_term(c, x)),
         _ => true,
     }
 }
 
-fn has_foreign(t: &Term) -> bool {
+/// Whether `t` holds what this VM cannot make: a port, a reference of
+/// another node, a fun whose lambda is not loaded.
+fn has_foreign(c: &Ctx, t: &Term) -> bool {
+    let any = |ts: &[Term]| ts.iter().any(|x| has_foreign(c, x));
     match t {
-        Term::Ref { .. } | Term::Fun(_) | Term::Port { .. } => true,
-        Term::List(items, tail) => items.iter().any(has_foreign) || has_foreign(tail),
-        Term::Tuple(items) => items.iter().any(has_foreign),
-        Term::Map(pairs) => pairs.iter().any(|(k, v)| has_foreign(k) || has_foreign(v)),
+        Term::Port { .. } => true,
+        Term::Ref { .. } => ref_number(t).is_none(),
+        Term::Fun(f) => lambda_of(c.code, c.atoms, f).is_none() || any(&f.free),
+        Term::List(items, tail) => any(items) || has_foreign(c, tail),
+        Term::Tuple(items) => any(items),
+        Term::Map(pairs) => pairs
+            .iter()
+            .any(|(k, v)| has_foreign(c, k) || has_foreign(c, v)),
         _ => false,
     }
 }
@@ -825,6 +843,35 @@ fn ref_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
     let text = crate::erlfmt::w(&v.to_term(a[0], c.atoms));
     Value(string_list(c, &text))
+}
+
+fn list_to_ref_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let t = string_of(&c.view(), a[0]).and_then(|s| parse_ref(&s));
+    match t.as_ref().and_then(ref_number) {
+        Some(id) => Value(c.heap.reference(0, id)),
+        None => badarg(),
+    }
+}
+
+/// `"#Ref<0.A.B.C>"` as `list_to_ref/1` reads it: three numbers of 32
+/// bits, the last of 18, as erl's local references have. (LAM makes one
+/// only when A has at most 14 bits: its references are 64-bit numbers.)
+fn parse_ref(s: &str) -> Option<Term> {
+    let inner = s.strip_prefix("#Ref<0.")?.strip_suffix('>')?;
+    let words = inner
+        .split('.')
+        .map(|n| {
+            (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| n.parse::<u32>().ok())
+                .flatten()
+        })
+        .collect::<Option<Vec<u32>>>()?;
+    let [a, b, c] = words[..] else { return None };
+    (c < 1 << 18).then(|| Term::Ref {
+        node: "nonode@nohost".into(),
+        creation: 0,
+        ids: vec![c, b, a],
+    })
 }
 
 #[cfg(test)]

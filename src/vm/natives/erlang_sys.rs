@@ -606,17 +606,21 @@ fn garbage_collect_0(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
 }
 
 fn display_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    // Straight to standard output, bypassing the group leader, as on the BEAM.
+    // Straight to standard output, bypassing the group leader, as on the
+    // BEAM, which ends the line with CR LF whatever the output is.
     use std::io::Write;
-    let text = crate::erlfmt::w(&c.view().to_term(a[0], c.atoms));
+    let mut text = crate::erlfmt::display(&c.to_term(a[0]));
+    text.extend_from_slice(b"\r\n");
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{text}");
+    let _ = out.write_all(&text);
     let _ = out.flush();
     boolean(true)
 }
 
 fn display_nl_0(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
-    println!();
+    // To standard error, as erl's, with the CR LF it writes there.
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(b"\r\n");
     boolean(true)
 }
 
@@ -625,7 +629,7 @@ fn display_string_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
         Some(s) => {
             use std::io::Write;
             let mut out = std::io::stderr().lock();
-            let _ = write!(out, "{s}");
+            let _ = write!(out, "{}", s.replace('\n', "\r\n"));
             boolean(true)
         }
         None => badarg(),

@@ -31,8 +31,10 @@ pub mod string;
 pub mod sys;
 pub mod unicode;
 
-/// Every table of natives.
-pub const TABLES: &[&[Native]] = &[
+/// Every table of natives: a static, so that its rows have one address
+/// (the registry hands out references to them; a `const` is a fresh copy
+/// wherever it is used, which the compiler may or may not merge).
+pub static TABLES: &[&[Native]] = &[
     erlang::NATIVES,
     erlang_code::NATIVES,
     erlang_conv::NATIVES,

@@ -2,6 +2,7 @@
 //! timers, the scheduler and its run queues, boot.
 
 pub mod proc_natives;
+pub(crate) mod runq;
 pub(crate) mod sched;
 pub mod shared;
 pub mod timers;

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use crate::term::Term;
 use crate::vm::code::kinds::SpawnKind;
-use crate::vm::exec::proc::Proc;
+use crate::vm::exec::proc::{Priority, Proc};
 use crate::vm::native::HostOp;
-use crate::vm::native::{NativeResult, badarg};
+use crate::vm::native::{NativeResult, badarg, closure_of, lambda_of};
 use crate::vm::runtime::timers::{Dest, Pending};
 use crate::vm::runtime::vm::{AliasMode, Vm, pid_of, ref_id};
 use crate::vm::term::atoms::atom;
@@ -229,7 +229,7 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
         }
         "trap_exit" => Word::boolean(of!(|q: &Proc| q.sig.trap_exit)),
         "group_leader" => Word::pid(of!(|q: &Proc| q.group_leader)),
-        "priority" => flag_value(vm, target, vm.atoms.intern("priority")),
+        "priority" => Word::atom(vm.atoms.intern(of!(|q: &Proc| q.priority).name())),
         "error_handler" => Word::atom(vm.atoms.intern("error_handler")),
         "initial_call" | "current_function" => {
             let (m, f, a) = if &*name == "initial_call" {
@@ -433,6 +433,13 @@ pub(crate) fn spawn_opt(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     };
     let link = opts.iter().any(|(k, _)| k == "link");
     let monitor = opts.iter().any(|(k, _)| k == "monitor");
+    let priority = match opts.iter().rev().find(|(k, _)| k == "priority") {
+        Some((_, v)) => match priority_named(vm, *v) {
+            Some(p) => Some(p),
+            None => return badarg(),
+        },
+        None => None,
+    };
     let kind = if monitor {
         SpawnKind::SpawnMonitor
     } else if link {
@@ -444,6 +451,18 @@ pub(crate) fn spawn_opt(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
         Ok(w) => w,
         Err(e) => return NativeResult::Error(e),
     };
+    let child = match view(vm, p).tuple(r) {
+        Some([pid, _]) => Word(*pid).as_pid(),
+        _ => r.as_pid(),
+    };
+    if let (Some(prio), Some(c)) = (priority, child) {
+        // Queued as a normal process by the spawn: requeued as it is.
+        if let Some(q) = vm.procs.get_mut(&c) {
+            q.priority = prio;
+        }
+        vm.unready(c);
+        vm.ready(c);
+    }
     if link && monitor {
         let pid = match view(vm, p).tuple(r) {
             Some([pid, _]) => Word(*pid).as_pid(),
@@ -735,14 +754,25 @@ pub(crate) fn persistent_get(
         heap: &p.heap,
         literals: &vm.literals,
     };
-    let k = view.to_term(key, &vm.atoms);
+    let k = stored(vm, &view, key);
     match vm.persistent.iter().find(|(x, _)| x.cmp_exact(&k).is_eq()) {
         Some((_, v)) => {
             let v = v.clone();
-            value(p.heap.from_term(0, &v, &vm.atoms))
+            let (code, atoms) = (&vm.modules, &vm.atoms);
+            value(
+                p.heap
+                    .from_term_with(0, &v, atoms, &|c| lambda_of(code, atoms, c)),
+            )
         }
         None => default.map_or_else(badarg, value),
     }
+}
+
+/// A term as `persistent_term` keeps it: external, funs included. Their
+/// creator is left out (pid 0) so that equal funs are equal keys.
+fn stored(vm: &Vm, view: &View, w: Word) -> Term {
+    let (code, atoms) = (&vm.modules, &vm.atoms);
+    view.to_term_with(w, atoms, &|id, index| closure_of(code, atoms, 0, id, index))
 }
 
 /// `logger:set_primary_config(level, Level)` without a logger process
@@ -809,7 +839,6 @@ fn flag_spec(name: &str, v: Word, atoms: &crate::vm::term::atoms::Atoms) -> Opti
     let atom_w = |n: &str| Word::atom(atoms.intern(n));
     let small = |n: i64| Word::small(n).expect("a small default");
     Some(match name {
-        "priority" => (atom_w("normal"), is(&["low", "normal", "high", "max"])),
         "save_calls" => (small(0), int_in(0, 10_000)),
         "message_queue_data" => (atom_w("on_heap"), is(&["on_heap", "off_heap"])),
         "sensitive" => (Word::atom(atom::FALSE), is(&["true", "false"])),
@@ -822,6 +851,11 @@ fn flag_spec(name: &str, v: Word, atoms: &crate::vm::term::atoms::Atoms) -> Opti
         "error_handler" => (atom_w("error_handler"), v.as_atom().is_some()),
         _ => return None,
     })
+}
+
+/// The priority an atom names.
+fn priority_named(vm: &Vm, w: Word) -> Option<Priority> {
+    Priority::named(&vm.atoms.name(w.as_atom()?))
 }
 
 /// The value of flag `f` (one of [`flag_spec`]'s) for process `pid`.
@@ -847,6 +881,14 @@ fn process_flag(vm: &mut Vm, p: &mut Proc, f: Word, v: Word) -> NativeResult {
         let old = p.sig.trap_exit;
         p.sig.trap_exit = v == Word::atom(atom::TRUE);
         return value(Word::boolean(old));
+    }
+    if &*name == "priority" {
+        // Its place in the run queues follows when its slice ends.
+        let Some(new) = priority_named(vm, v) else {
+            return badarg();
+        };
+        let old = std::mem::replace(&mut p.priority, new);
+        return value(Word::atom(vm.atoms.intern(old.name())));
     }
     let max_heap = &*name == "max_heap_size";
     // max_heap_size takes a size or a map with one.
@@ -975,7 +1017,7 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                 heap: &p.heap,
                 literals: &vm.literals,
             };
-            let (k, v) = (view.to_term(a[0], &vm.atoms), view.to_term(a[1], &vm.atoms));
+            let (k, v) = (stored(vm, &view, a[0]), stored(vm, &view, a[1]));
             vm.persistent.retain(|(x, _)| !x.cmp_exact(&k).is_eq());
             vm.persistent.push((k, v));
             value(Word::atom(atom::OK))
@@ -986,7 +1028,7 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                 heap: &p.heap,
                 literals: &vm.literals,
             };
-            let k = view.to_term(a[0], &vm.atoms);
+            let k = stored(vm, &view, a[0]);
             let before = vm.persistent.len();
             vm.persistent.retain(|(x, _)| !x.cmp_exact(&k).is_eq());
             value(Word::boolean(vm.persistent.len() < before))
@@ -1002,6 +1044,23 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             match chardata(&view, a[1], unicode, &mut chars) {
                 Some(()) => {
                     vm.write_out(&chars);
+                    value(Word::atom(atom::OK))
+                }
+                None => badarg(),
+            }
+        }
+        // lam:exit_report/1
+        (HostOp::ExitReport, 1) => {
+            let view = View {
+                heap: &p.heap,
+                literals: &vm.literals,
+            };
+            let mut chars = Vec::new();
+            match chardata(&view, a[0], true, &mut chars) {
+                Some(()) => {
+                    let mut text = Vec::new();
+                    vm.encode_out(&chars, &mut text);
+                    vm.exit_report = Some(text);
                     value(Word::atom(atom::OK))
                 }
                 None => badarg(),

@@ -18,13 +18,13 @@
 //! A process running on one scheduler can be sent signals by another:
 //! those are kept with it ([`Deferred`]) and applied when its slice ends.
 
-use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
 use crate::vm::exec::Lock;
 use crate::vm::exec::proc::{Outcome, Proc};
 use crate::vm::exec::run::Worker;
+use crate::vm::runtime::runq::{Level, RunQueue};
 use crate::vm::runtime::vm::{Deferred, Vm};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;
@@ -74,9 +74,12 @@ impl Vm {
         self.root = until;
         self.ended = None;
         self.stopped = false;
-        let queued: Vec<u64> = self.run_queues.drain(..).flatten().collect();
-        self.run_queues = vec![VecDeque::new(); n];
-        self.run_queues[0].extend(queued);
+        let mut queued = RunQueue::default();
+        for mut q in self.run_queues.drain(..) {
+            queued.append(&mut q);
+        }
+        self.run_queues = vec![RunQueue::default(); n];
+        self.run_queues[0] = queued;
         let vm = std::mem::replace(self, Vm::bare(Vec::new()));
         let sched = Sched {
             vm: Mutex::new(vm),
@@ -119,28 +122,33 @@ impl Vm {
         })
     }
 
-    /// The next process for scheduler `id`: from its own queue, else half
-    /// of the longest other queue.
+    /// The next process for scheduler `id`: the most urgent one of its own
+    /// queue, or if another scheduler has a more urgent one than it, half
+    /// of that queue of the longest such (a high priority process waits
+    /// for no normal one anywhere).
     fn next_runnable(&mut self, id: usize) -> Option<u64> {
-        if let Some(pid) = self.run_queues[id].pop_front() {
-            return Some(pid);
+        for level in Level::ALL {
+            if self.run_queues[id].len_of(level) > 0 {
+                return self.run_queues[id].pop(level);
+            }
+            let (victim, len) = self
+                .run_queues
+                .iter()
+                .enumerate()
+                .map(|(i, q)| (i, q.len_of(level)))
+                .max_by_key(|(_, len)| *len)?;
+            if len > 0 {
+                let mut from = std::mem::take(&mut self.run_queues[victim]);
+                self.run_queues[id].steal(&mut from, level);
+                self.run_queues[victim] = from;
+                return self.run_queues[id].pop(level);
+            }
         }
-        let (victim, len) = self
-            .run_queues
-            .iter()
-            .enumerate()
-            .map(|(i, q)| (i, q.len()))
-            .max_by_key(|(_, len)| *len)?;
-        if len == 0 {
-            return None;
-        }
-        let stolen = self.run_queues[victim].split_off(len - len.div_ceil(2));
-        self.run_queues[id].extend(stolen);
-        self.run_queues[id].pop_front()
+        None
     }
 
     fn queued(&self) -> usize {
-        self.run_queues.iter().map(VecDeque::len).sum()
+        self.run_queues.iter().map(RunQueue::len).sum()
     }
 
     /// Puts back a process whose slice ended without it ending: on the run
@@ -186,6 +194,7 @@ impl Vm {
                 if e.class != atom::EXIT {
                     self.error_report(&p, reason);
                 }
+                self.exit_value_report(&p, reason);
                 if self.debug.procs {
                     let v = View {
                         heap: &p.heap,
@@ -275,7 +284,7 @@ impl<'w> Worker<'w, Sched> {
             let Some(gl) = vm.group_leader_pid() else {
                 return;
             };
-            if !vm.run_queues.iter().any(|q| q.contains(&gl)) {
+            if !vm.run_queues.iter().any(|q| q.contains(gl)) {
                 return;
             }
             vm.unready(gl);

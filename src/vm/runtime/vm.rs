@@ -10,11 +10,12 @@ use crate::vm::code::kinds::SpawnKind;
 use crate::vm::code::loader::{self, Callee, Loaded};
 use crate::vm::code::path::{self, CodePath};
 use crate::vm::exec::calls::fun_callee;
-use crate::vm::exec::proc::Proc;
+use crate::vm::exec::proc::{Priority, Proc};
 use crate::vm::exec::trace::stack_trace;
 use crate::vm::native::Fun;
 use crate::vm::natives::registry;
 use crate::vm::ops::test::{TestOp, test};
+use crate::vm::runtime::runq::RunQueue;
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
@@ -41,7 +42,7 @@ pub struct Vm {
     pub(crate) running: IdMap<u64, Vec<Deferred>>,
     /// One run queue per scheduler: a process made runnable goes to the
     /// queue of the scheduler that holds the lock (`current`).
-    pub(crate) run_queues: Vec<std::collections::VecDeque<u64>>,
+    pub(crate) run_queues: Vec<RunQueue>,
     /// The scheduler holding the VM's lock.
     pub(crate) current: usize,
     /// How many scheduler threads run processes.
@@ -54,7 +55,7 @@ pub struct Vm {
     /// message through it (`reply_demonitor`).
     pub(crate) aliases: IdMap<u64, (u64, AliasMode)>,
     /// Process flags set with `process_flag/2` that change nothing in how a
-    /// process runs (priority, save_calls, ...): pid → (flag atom, value),
+    /// process runs (save_calls, sensitive, ...): pid → (flag atom, value),
     /// immediates only, so `process_flag/2` returns the old value.
     pub(crate) proc_flags: IdMap<u64, Vec<(u32, Word)>>,
     /// The finished root process, so its result can be read.
@@ -64,6 +65,10 @@ pub struct Vm {
     pub(crate) root: Option<u64>,
     /// How the run ended, once it has: the root's value or exception.
     pub(crate) ended: Option<Result<Word, Exception>>,
+    /// The root's exit value as erl's error report shows it (`~p`), once
+    /// the group leader has formatted it for a root that crashed: bytes
+    /// encoded as standard output's are.
+    pub exit_report: Option<Vec<u8>>,
     /// Set when the schedulers are to stop: the run ended, the program
     /// halted, or no process can run again.
     pub(crate) stopped: bool,
@@ -173,7 +178,7 @@ impl Vm {
             failed: HashMap::new(),
             procs: IdMap::default(),
             running: IdMap::default(),
-            run_queues: vec![std::collections::VecDeque::new()],
+            run_queues: vec![RunQueue::default()],
             current: 0,
             schedulers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             next_pid: 1,
@@ -184,6 +189,7 @@ impl Vm {
             last_heap: None,
             root: None,
             ended: None,
+            exit_report: None,
             stopped: false,
             idle: 0,
             out: Vec::new(),
@@ -210,7 +216,13 @@ impl Vm {
         let text = self.atoms.name(name);
         let path = self.code_path.find(&text)?.to_path_buf();
         match path::read_module(&path) {
-            Ok(m) => Some(self.add(m)),
+            Ok((m, md5)) => {
+                let id = self.add(m);
+                if let Some(loaded) = Arc::get_mut(&mut self.modules[id as usize]) {
+                    loaded.md5 = md5;
+                }
+                Some(id)
+            }
             Err(e) => {
                 self.failed.insert(name, e.to_string());
                 None
@@ -293,8 +305,14 @@ impl Vm {
                 root.pc = entry;
             }
             _ => {
+                // As `spawn/3` of a missing function: the process starts and
+                // dies of undef, so it has its error report and a stack
+                // trace on its own heap (the run reads its exit from there).
                 let args = root.x.clone();
-                return Err(self.undef(&mut root, module, function, &args));
+                let e = self.undef(&mut root, module, function, &args);
+                root.raising.drop_current = true;
+                let trace = self.trace(&mut root, 0, 0);
+                root.pending_failure = Some(Exception { trace, ..e });
             }
         }
         let root_pid = root.pid;
@@ -330,26 +348,30 @@ impl Vm {
     /// Writes characters to standard output (or the output buffer).
     pub(crate) fn write_out(&mut self, chars: &[u32]) {
         let start = self.out.len();
-        for &c in chars {
-            match char::from_u32(c) {
-                Some(ch) if self.unicode_out => {
-                    let mut buf = [0u8; 4];
-                    self.out
-                        .extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                }
-                // A latin-1 device shows other characters as escapes, as erl's does.
-                _ if c > 255 => self
-                    .out
-                    .extend_from_slice(format!("\\x{{{c:X}}}").as_bytes()),
-                _ => self.out.push(c as u8),
-            }
-        }
+        let mut out = std::mem::take(&mut self.out);
+        self.encode_out(chars, &mut out);
+        self.out = out;
         if self.stream_stdout {
             use std::io::Write;
             let mut so = std::io::stdout().lock();
             let _ = so.write_all(&self.out[start..]);
             let _ = so.flush();
             self.out.clear();
+        }
+    }
+
+    /// Characters as standard output takes them: UTF-8, or latin-1 bytes.
+    pub(crate) fn encode_out(&self, chars: &[u32], out: &mut Vec<u8>) {
+        for &c in chars {
+            match char::from_u32(c) {
+                Some(ch) if self.unicode_out => {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                }
+                // A latin-1 device shows other characters as escapes, as erl's does.
+                _ if c > 255 => out.extend_from_slice(format!("\\x{{{c:X}}}").as_bytes()),
+                _ => out.push(c as u8),
+            }
         }
     }
 
@@ -366,6 +388,27 @@ impl Vm {
             return;
         };
         let tag = Word::atom(self.atoms.intern("lam_error_report"));
+        self.deliver(gl, |heap, literals| {
+            let reason = View {
+                heap: &p.heap,
+                literals,
+            }
+            .copy_into(reason, heap);
+            heap.tuple(0, &[tag, Word::pid(p.pid), reason])
+        });
+    }
+
+    /// Has the group leader format the exit value of the root process,
+    /// which died with `reason`, as erl's error report does (`~p`, OTP's
+    /// own `io_lib` doing the line breaking), for the run to print.
+    pub(crate) fn exit_value_report(&mut self, p: &Proc, reason: Word) {
+        if Some(p.pid) != self.root {
+            return;
+        }
+        let Some(gl) = self.group_leader_pid() else {
+            return;
+        };
+        let tag = Word::atom(self.atoms.intern("lam_exit_value"));
         self.deliver(gl, |heap, literals| {
             let reason = View {
                 heap: &p.heap,
@@ -598,13 +641,22 @@ impl Vm {
         busy
     }
 
-    /// Makes `pid` runnable, on the run queue of the scheduler holding the lock.
+    /// Makes `pid` runnable, on the run queue of the scheduler holding the
+    /// lock, behind the processes of its priority.
     pub(crate) fn ready(&mut self, pid: u64) {
-        self.run_queue().push_back(pid);
+        let p = self.priority_of(pid);
+        self.run_queue().push_back(pid, p);
+    }
+
+    /// The priority of a process in the table (normal for one that is not).
+    fn priority_of(&self, pid: u64) -> Priority {
+        self.procs
+            .get(&pid)
+            .map_or(Priority::Normal, |p| p.priority)
     }
 
     /// The run queue of the scheduler holding the lock.
-    pub(crate) fn run_queue(&mut self) -> &mut std::collections::VecDeque<u64> {
+    pub(crate) fn run_queue(&mut self) -> &mut RunQueue {
         let q = self.current.min(self.run_queues.len() - 1);
         &mut self.run_queues[q]
     }
@@ -612,7 +664,7 @@ impl Vm {
     /// Takes `pid` off the run queues (it ended).
     pub(crate) fn unready(&mut self, pid: u64) {
         for q in &mut self.run_queues {
-            q.retain(|x| *x != pid);
+            q.remove(pid);
         }
     }
 
@@ -634,7 +686,8 @@ impl Vm {
                 }),
                 Deferred::Waiter(w) => {
                     if self.procs.contains_key(&w) {
-                        self.run_queue().push_front(w);
+                        let p = self.priority_of(w);
+                        self.run_queue().push_front(w, p);
                     }
                 }
                 Deferred::MonitorGone(id) => {
@@ -657,6 +710,7 @@ impl Vm {
     /// process the VM waits for, the VM's run ends with it.
     pub(crate) fn ended_by_signal(&mut self, p: Box<Proc>, reason: Word) {
         if Some(p.pid) == self.root && self.ended.is_none() {
+            self.exit_value_report(&p, reason);
             let e = Exception {
                 class: atom::EXIT,
                 reason,

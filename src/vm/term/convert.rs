@@ -2,16 +2,56 @@
 //! what loading, `persistent_term` and the tests use) and words on a heap.
 //! Apart from the heap so that the heap needs nothing of maps.
 
-use crate::term::Term;
+use crate::term::{Closure, Term};
 use crate::vm::term::atoms::Atoms;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::maps;
 use crate::vm::term::word::{Word, kind};
 use num_bigint::{BigInt, Sign};
 
+/// What a local fun is in the external representation, which the term
+/// layer cannot tell alone: its lambda is in the loaded code. Given the
+/// module's id and the lambda's index, the closure's fixed fields (`free`
+/// left empty), if there is such a lambda.
+pub type FunsOut<'f> = &'f dyn Fn(u32, u32) -> Option<Closure>;
+
+/// And back: the module id and lambda index of a closure's lambda, if that
+/// module is loaded and has it.
+pub type FunsIn<'f> = &'f dyn Fn(&Closure) -> Option<(u32, u32)>;
+
+/// A reference's number as the three words erl shows (`#Ref<0.A.B.C>` is
+/// `[C, B, A]`): 18 bits, 32 bits, then the 14 left, as erl's own local
+/// references fill them.
+pub fn ref_words(id: u64) -> Vec<u32> {
+    vec![(id & 0x3_ffff) as u32, (id >> 18) as u32, (id >> 50) as u32]
+}
+
+/// The number of a reference of this VM given as its words (see
+/// [`ref_words`]), if it is one: a reference of another node, or with more
+/// bits than a number has, is none.
+pub fn ref_number(t: &Term) -> Option<u64> {
+    let Term::Ref { node, ids, .. } = t else {
+        return None;
+    };
+    let [c, b, a] = ids[..] else { return None };
+    (&**node == "nonode@nohost" && c < 1 << 18 && a < 1 << 14)
+        .then(|| u64::from(c) | u64::from(b) << 18 | u64::from(a) << 50)
+}
+
 impl Area {
     /// Builds a term of the external representation in this area.
     pub fn from_term(&mut self, area: u32, t: &Term, atoms: &Atoms) -> Word {
+        self.from_term_with(area, t, atoms, &|_| None)
+    }
+
+    /// A reference with this number.
+    pub fn reference(&mut self, area: u32, id: u64) -> Word {
+        self.boxed(area, kind::REF, &[Word(id)])
+    }
+
+    /// [`Area::from_term`], with local funs made through `funs`. A fun it
+    /// cannot make, and a reference of another node, become `undefined`.
+    pub fn from_term_with(&mut self, area: u32, t: &Term, atoms: &Atoms, funs: FunsIn) -> Word {
         match t {
             Term::Int(i) => {
                 Word::small(*i).unwrap_or_else(|| self.integer(area, &BigInt::from(*i)))
@@ -21,9 +61,9 @@ impl Area {
             Term::Atom(a) => Word::atom(atoms.intern(a)),
             Term::Nil => Word::NIL,
             Term::List(items, tail) => {
-                let mut acc = self.from_term(area, tail, atoms);
+                let mut acc = self.from_term_with(area, tail, atoms, funs);
                 for x in items.iter().rev() {
-                    let h = self.from_term(area, x, atoms);
+                    let h = self.from_term_with(area, x, atoms, funs);
                     acc = self.cons(area, h, acc);
                 }
                 acc
@@ -31,7 +71,7 @@ impl Area {
             Term::Tuple(items) => {
                 let elems: Vec<Word> = items
                     .iter()
-                    .map(|x| self.from_term(area, x, atoms))
+                    .map(|x| self.from_term_with(area, x, atoms, funs))
                     .collect();
                 self.tuple(area, &elems)
             }
@@ -39,11 +79,11 @@ impl Area {
                 let sorted = Term::sorted_map(pairs);
                 let keys: Vec<Word> = sorted
                     .iter()
-                    .map(|(k, _)| self.from_term(area, k, atoms))
+                    .map(|(k, _)| self.from_term_with(area, k, atoms, funs))
                     .collect();
                 let values: Vec<Word> = sorted
                     .iter()
-                    .map(|(_, v)| self.from_term(area, v, atoms))
+                    .map(|(_, v)| self.from_term_with(area, v, atoms, funs))
                     .collect();
                 if keys.len() <= maps::FLAT_MAX {
                     return self.map(area, &keys, &values);
@@ -55,7 +95,7 @@ impl Area {
                     .iter()
                     .zip(keys.iter().zip(&values))
                     .map(|((k, _), (kw, vw))| {
-                        let w = scratch.from_term(0, k, atoms);
+                        let w = scratch.from_term_with(0, k, atoms, funs);
                         let v = View {
                             heap: &scratch,
                             literals: &[],
@@ -72,20 +112,42 @@ impl Area {
                 function,
                 arity,
             } => self.export(area, atoms.intern(module), atoms.intern(function), *arity),
-            // Pids, ports, references and closures never occur in literals;
-            // the interpreter creates them itself.
+            // Pids, ports, references and closures never occur in literals:
+            // these come from the external format (`binary_to_term/1`).
             // A pid's number is 15 bits and its serial 13, as on the BEAM.
             Term::Pid { id, serial, .. } => Word::pid(u64::from(*id) | u64::from(*serial) << 15),
-            Term::Port { .. } | Term::Ref { .. } | Term::Fun(_) => {
-                Word::atom(atoms.intern("undefined"))
-            }
+            Term::Ref { .. } => match ref_number(t) {
+                Some(id) => self.reference(area, id),
+                None => Word::atom(atoms.intern("undefined")),
+            },
+            Term::Fun(c) => match funs(c) {
+                Some((mid, index)) => {
+                    let mut words = vec![
+                        Word::small(i64::from(mid)).expect("a module id"),
+                        Word::small(i64::from(index)).expect("a lambda index"),
+                        Word::small(i64::from(c.arity)).expect("an arity"),
+                    ];
+                    for x in &c.free {
+                        words.push(self.from_term_with(area, x, atoms, funs));
+                    }
+                    self.boxed(area, kind::FUN, &words)
+                }
+                None => Word::atom(atoms.intern("undefined")),
+            },
+            Term::Port { .. } => Word::atom(atoms.intern("undefined")),
         }
     }
 }
 
 impl View<'_> {
     /// The external representation of a term (for printing and tests).
+    /// A local fun, which needs the loaded code, is `'<internal>'`.
     pub fn to_term(&self, w: Word, atoms: &Atoms) -> Term {
+        self.to_term_with(w, atoms, &|_, _| None)
+    }
+
+    /// [`View::to_term`], with local funs described through `funs`.
+    pub fn to_term_with(&self, w: Word, atoms: &Atoms, funs: FunsOut) -> Term {
         if let Some(i) = w.as_small() {
             return Term::Int(i);
         }
@@ -108,10 +170,10 @@ impl View<'_> {
             let mut cur = w;
             while cur.is_list() {
                 let (h, t) = self.cons(cur);
-                items.push(self.to_term(h, atoms));
+                items.push(self.to_term_with(h, atoms, funs));
                 cur = t;
             }
-            return Term::List(items, Box::new(self.to_term(cur, atoms)));
+            return Term::List(items, Box::new(self.to_term_with(cur, atoms, funs)));
         }
         if !w.is_boxed() {
             return Term::atom("<bad word>");
@@ -123,7 +185,7 @@ impl View<'_> {
         match h.header_kind() {
             kind::TUPLE => Term::Tuple(
                 (1..=n)
-                    .map(|i| self.to_term(self.at(p, i), atoms))
+                    .map(|i| self.to_term_with(self.at(p, i), atoms, funs))
                     .collect(),
             ),
             kind::FLOAT => Term::Float(f64::from_bits(self.at(p, 1).0)),
@@ -150,7 +212,12 @@ impl View<'_> {
                 maps::entries(self, atoms, w)
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|(k, x)| (self.to_term(k, atoms), self.to_term(x, atoms)))
+                    .map(|(k, x)| {
+                        (
+                            self.to_term_with(k, atoms, funs),
+                            self.to_term_with(x, atoms, funs),
+                        )
+                    })
                     .collect(),
             ),
             kind::MAP => {
@@ -159,8 +226,8 @@ impl View<'_> {
                     (1..=half)
                         .map(|i| {
                             (
-                                self.to_term(self.at(p, i), atoms),
-                                self.to_term(self.at(p, half + i), atoms),
+                                self.to_term_with(self.at(p, i), atoms, funs),
+                                self.to_term_with(self.at(p, half + i), atoms, funs),
                             )
                         })
                         .collect(),
@@ -171,6 +238,23 @@ impl View<'_> {
                 function: atoms.name(self.at(p, 2).as_atom().unwrap_or(0)),
                 arity: self.at(p, 3).as_small().unwrap_or(0) as u8,
             },
+            kind::REF => Term::Ref {
+                node: "nonode@nohost".into(),
+                creation: 0,
+                ids: ref_words(self.at(p, 1).0),
+            },
+            kind::FUN => {
+                let number = |i| self.at(p, i).as_small().unwrap_or(0) as u32;
+                match funs(number(1), number(2)) {
+                    Some(mut c) => {
+                        c.free = (4..=n)
+                            .map(|i| self.to_term_with(self.at(p, i), atoms, funs))
+                            .collect();
+                        Term::Fun(Box::new(c))
+                    }
+                    None => Term::atom("<internal>"),
+                }
+            }
             _ => Term::atom("<internal>"),
         }
     }
