@@ -820,9 +820,12 @@ impl Vm {
                     &[f, Word::small(0).expect("0")],
                 );
                 let is_fun = test(&view, &self.atoms, TestOp::IsFunction, &[f]);
-                // A 2-tuple, the tuple fun of old, is taken too, and the
-                // process dies of {badfun, T} (spawn_monitor/1 refused it).
-                let tuple_fun = view.tuple(f).is_some_and(|t| t.len() == 2);
+                // `{Module, Function}`, the tuple fun of old, is taken too,
+                // and the process dies of {badfun, T} (spawn_monitor/1
+                // refused it).
+                let tuple_fun = view
+                    .tuple(f)
+                    .is_some_and(|t| t.len() == 2 && t.iter().all(|x| Word(*x).as_atom().is_some()));
                 if !is_fun && !tuple_fun {
                     return Err(Exception::badarg());
                 }
