@@ -504,9 +504,38 @@ pub fn encode(t: &Term) -> Vec<u8> {
 /// [`encode`] as `term_to_binary(T, [{minor_version, Minor}])` writes it:
 /// 0 writes floats as text (FLOAT_EXT), 2 writes every atom as UTF-8.
 pub fn encode_minor(t: &Term, minor: u8) -> Vec<u8> {
+    encode_parts(t, minor).0
+}
+
+/// [`encode_minor`], with where the bytes of each binary of more than 64
+/// bytes lie (offset, length): `term_to_iovec/1,2` gives those as parts of
+/// their own, as erl gives the binaries it stores apart from the heap.
+pub fn encode_parts(t: &Term, minor: u8) -> (Vec<u8>, Vec<(usize, usize)>) {
     let mut out = vec![VERSION];
-    put(&mut out, t, minor);
-    out
+    let mut e = Enc {
+        minor,
+        parts: Some(Vec::new()),
+    };
+    put(&mut out, t, &mut e);
+    (out, e.parts.unwrap_or_default())
+}
+
+/// How to encode, and what to note while encoding.
+struct Enc {
+    minor: u8,
+    /// The large binaries' places, when wanted.
+    parts: Option<Vec<(usize, usize)>>,
+}
+
+impl Enc {
+    /// Notes `len` bytes about to be written at `at`, if they are many.
+    fn note(&mut self, at: usize, len: usize) {
+        if len > 64
+            && let Some(p) = &mut self.parts
+        {
+            p.push((at, len));
+        }
+    }
 }
 
 /// Atoms as OTP 25's `term_to_binary` writes them: Latin-1 atoms as
@@ -531,10 +560,17 @@ fn encode_atom(out: &mut Vec<u8>, a: &str, minor: u8) {
 
 /// Appends the encoding of `t` (no version byte).
 pub fn encode_into(out: &mut Vec<u8>, t: &Term) {
-    put(out, t, 1)
+    put(
+        out,
+        t,
+        &mut Enc {
+            minor: 1,
+            parts: None,
+        },
+    )
 }
 
-fn put(out: &mut Vec<u8>, t: &Term, minor: u8) {
+fn put(out: &mut Vec<u8>, t: &Term, e: &mut Enc) {
     match t {
         Term::Int(i) if (0..=255).contains(i) => out.extend([97, *i as u8]),
         Term::Int(i) if i32::try_from(*i).is_ok() => {
@@ -543,7 +579,7 @@ fn put(out: &mut Vec<u8>, t: &Term, minor: u8) {
         }
         Term::Int(i) => encode_big(out, &BigInt::from(*i)),
         Term::Big(b) => encode_big(out, b),
-        Term::Float(f) if minor == 0 => {
+        Term::Float(f) if e.minor == 0 => {
             // FLOAT_EXT: C's "%.20e", NUL-padded to 31 bytes.
             let text = format!("{f:.20e}");
             let (mantissa, exp) = text.split_once('e').expect("{:e} has an exponent");
@@ -562,7 +598,7 @@ fn put(out: &mut Vec<u8>, t: &Term, minor: u8) {
             out.push(70);
             out.extend(f.to_bits().to_be_bytes());
         }
-        Term::Atom(a) => encode_atom(out, a, minor),
+        Term::Atom(a) => encode_atom(out, a, e.minor),
         Term::Nil => out.push(106),
         Term::List(items, tail)
             if **tail == Term::Nil
@@ -581,9 +617,9 @@ fn put(out: &mut Vec<u8>, t: &Term, minor: u8) {
             out.push(108);
             out.extend((items.len() as u32).to_be_bytes());
             for x in items {
-                put(out, x, minor);
+                put(out, x, e);
             }
-            put(out, tail, minor);
+            put(out, tail, e);
         }
         Term::Tuple(items) => {
             if items.len() < 256 {
@@ -593,7 +629,7 @@ fn put(out: &mut Vec<u8>, t: &Term, minor: u8) {
                 out.extend((items.len() as u32).to_be_bytes());
             }
             for x in items {
-                put(out, x, minor);
+                put(out, x, e);
             }
         }
         Term::Map(pairs) => {
@@ -601,19 +637,22 @@ fn put(out: &mut Vec<u8>, t: &Term, minor: u8) {
             out.extend((pairs.len() as u32).to_be_bytes());
             // Keys in term order: one map, one encoding.
             for (k, v) in Term::sorted_map(pairs).into_iter().map(|p| (&p.0, &p.1)) {
-                put(out, k, minor);
-                put(out, v, minor);
+                put(out, k, e);
+                put(out, v, e);
             }
         }
         Term::Binary(b) => {
             out.push(109);
             out.extend((b.len() as u32).to_be_bytes());
+            e.note(out.len(), b.len());
             out.extend_from_slice(b);
         }
         Term::Bits(b, n) => {
             out.push(77);
             out.extend((b.len() as u32).to_be_bytes());
             out.push(*n);
+            // The whole bytes; the partial last one is written apart.
+            e.note(out.len(), b.len().saturating_sub(1));
             out.extend_from_slice(b);
         }
         Term::Pid {
@@ -623,14 +662,14 @@ fn put(out: &mut Vec<u8>, t: &Term, minor: u8) {
             creation,
         } => {
             out.push(88);
-            encode_atom(out, node, minor);
+            encode_atom(out, node, e.minor);
             out.extend(id.to_be_bytes());
             out.extend(serial.to_be_bytes());
             out.extend(creation.to_be_bytes());
         }
         Term::Port { node, id, creation } => {
             out.push(120);
-            encode_atom(out, node, minor);
+            encode_atom(out, node, e.minor);
             out.extend(id.to_be_bytes());
             out.extend(creation.to_be_bytes());
         }
@@ -641,7 +680,7 @@ fn put(out: &mut Vec<u8>, t: &Term, minor: u8) {
         } => {
             out.push(90);
             out.extend((ids.len() as u16).to_be_bytes());
-            encode_atom(out, node, minor);
+            encode_atom(out, node, e.minor);
             out.extend(creation.to_be_bytes());
             for i in ids {
                 out.extend(i.to_be_bytes());
@@ -653,21 +692,26 @@ fn put(out: &mut Vec<u8>, t: &Term, minor: u8) {
             arity,
         } => {
             out.push(113);
-            encode_atom(out, module, minor);
-            encode_atom(out, function, minor);
+            encode_atom(out, module, e.minor);
+            encode_atom(out, function, e.minor);
             out.extend([97, *arity]);
         }
         Term::Fun(c) => {
+            // Offsets inside the body are not the output's: note nothing.
+            let e = &mut Enc {
+                minor: e.minor,
+                parts: None,
+            };
             let mut body = vec![c.arity];
             body.extend_from_slice(&c.uniq);
             body.extend(c.index.to_be_bytes());
             body.extend((c.free.len() as u32).to_be_bytes());
-            encode_atom(&mut body, &c.module, minor);
-            put(&mut body, &Term::Int(c.old_index), minor);
-            put(&mut body, &Term::Int(c.old_uniq), minor);
-            put(&mut body, &c.pid, minor);
+            encode_atom(&mut body, &c.module, e.minor);
+            put(&mut body, &Term::Int(c.old_index), e);
+            put(&mut body, &Term::Int(c.old_uniq), e);
+            put(&mut body, &c.pid, e);
             for x in &c.free {
-                put(&mut body, x, minor);
+                put(&mut body, x, e);
             }
             out.push(112);
             out.extend(((body.len() + 4) as u32).to_be_bytes());

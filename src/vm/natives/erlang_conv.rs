@@ -278,12 +278,12 @@ fn encoding_options(c: &Ctx, opts: Word, size_only: bool) -> Option<(u32, u8)> {
     Some((level, minor))
 }
 
-fn term_to_binary(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
-    let Some((level, minor)) = encoding_options(c, opts, false) else {
-        return badarg();
-    };
+/// The encoding of `t` with options `opts`: its bytes, and where the large
+/// binaries in them lie (none once compressed), or `None` for bad options.
+fn encoded(c: &mut Ctx, t: Word, opts: Word) -> Option<(Vec<u8>, Vec<(usize, usize)>)> {
+    let (level, minor) = encoding_options(c, opts, false)?;
     let term = c.to_term(t);
-    let mut bytes = crate::beam::etf::encode_minor(&term, minor);
+    let (bytes, parts) = crate::beam::etf::encode_parts(&term, minor);
     if level > 0 {
         use std::io::Write;
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level));
@@ -294,10 +294,43 @@ fn term_to_binary(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
             let mut out = vec![131, 80];
             out.extend((bytes.len() as u32 - 1).to_be_bytes());
             out.extend(packed);
-            bytes = out;
+            return Some((out, vec![]));
         }
     }
-    Value(binary_word(c, &bytes))
+    Some((bytes, parts))
+}
+
+fn term_to_binary(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
+    match encoded(c, t, opts) {
+        Some((bytes, _)) => Value(binary_word(c, &bytes)),
+        None => badarg(),
+    }
+}
+
+/// `term_to_iovec/1,2`: the encoding as a list of binaries, each binary of
+/// more than 64 bytes a part of its own, as erl refers to them rather than
+/// copy them. Compressed, it is one binary, not in a list (as erl gives it).
+fn term_to_iovec(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
+    let Some((bytes, parts)) = encoded(c, t, opts) else {
+        return badarg();
+    };
+    if bytes.get(1) == Some(&80) {
+        return Value(binary_word(c, &bytes));
+    }
+    let mut pieces = Vec::new();
+    let mut at = 0;
+    for (start, len) in parts {
+        pieces.push(&bytes[at..start]);
+        pieces.push(&bytes[start..start + len]);
+        at = start + len;
+    }
+    pieces.push(&bytes[at..]);
+    let words: Vec<Word> = pieces
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| binary_word(c, p))
+        .collect();
+    Value(list_of(c.heap, &words))
 }
 
 /// `binary_to_term/1,2`: the first term in the binary (bytes after it are
@@ -769,17 +802,11 @@ fn term_to_binary_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn term_to_iovec_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match term_to_binary(c, a[0], Word::NIL) {
-        Value(b) => Value(c.heap.cons(0, b, Word::NIL)),
-        r => r,
-    }
+    term_to_iovec(c, a[0], Word::NIL)
 }
 
 fn term_to_iovec_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match term_to_binary(c, a[0], a[1]) {
-        Value(b) => Value(c.heap.cons(0, b, Word::NIL)),
-        r => r,
-    }
+    term_to_iovec(c, a[0], a[1])
 }
 
 fn external_size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {

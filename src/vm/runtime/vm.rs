@@ -823,9 +823,9 @@ impl Vm {
                 // `{Module, Function}`, the tuple fun of old, is taken too,
                 // and the process dies of {badfun, T} (spawn_monitor/1
                 // refused it).
-                let tuple_fun = view
-                    .tuple(f)
-                    .is_some_and(|t| t.len() == 2 && t.iter().all(|x| Word(*x).as_atom().is_some()));
+                let tuple_fun = view.tuple(f).is_some_and(|t| {
+                    t.len() == 2 && t.iter().all(|x| Word(*x).as_atom().is_some())
+                });
                 if !is_fun && !tuple_fun {
                     return Err(Exception::badarg());
                 }
