@@ -402,7 +402,7 @@ fn display_char(x: &Term) -> bool {
 /// lowercase latin-1 letter and goes on with latin-1 letters, digits and
 /// `_`; ASCII control characters escaped (in octal when they have no
 /// letter), the other characters as their UTF-8 bytes.
-fn display_atom(out: &mut Vec<u8>, a: &str) {
+pub(crate) fn display_atom(out: &mut Vec<u8>, a: &str) {
     let lower = |c: char| c.is_ascii_lowercase() || (('ß'..='ÿ').contains(&c) && c != '÷');
     let alnum = |c: char| {
         lower(c)

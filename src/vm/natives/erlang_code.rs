@@ -2,7 +2,6 @@
 //! `module_loaded`, `get_module_info`, `function_exported`, `is_builtin`,
 //! `fun_info`, `fun_to_list`, `make_fun`.
 
-use crate::term::Term;
 use crate::vm::native::{Ctx, LambdaInfo, Native, NativeResult, badarg, boolean, small};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::list::list_of;
@@ -118,16 +117,23 @@ fn fun_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
             format!("#Fun<{}.{}.{}>", c.atoms.name(l.module), idx, l.uniq)
         }
         kind::EXPORT => {
-            let mut s = String::from("fun ");
-            crate::erlfmt::write_atom(&mut s, &c.atoms.name(v.at(p, 1).as_atom().unwrap_or(0)));
-            s.push(':');
-            crate::erlfmt::write_atom(&mut s, &c.atoms.name(v.at(p, 2).as_atom().unwrap_or(0)));
-            format!("{s}/{}", v.at(p, 3).as_small().unwrap_or(0))
+            // Atoms as the emulator's printer writes them (UTF-8, quoted
+            // where needed), not as io_lib does.
+            let mut s = b"fun ".to_vec();
+            crate::erlfmt::display_atom(&mut s, &c.atoms.name(v.at(p, 1).as_atom().unwrap_or(0)));
+            s.push(b':');
+            crate::erlfmt::display_atom(&mut s, &c.atoms.name(v.at(p, 2).as_atom().unwrap_or(0)));
+            s.extend(format!("/{}", v.at(p, 3).as_small().unwrap_or(0)).bytes());
+            String::from_utf8(s).unwrap_or_default()
         }
         _ => return badarg(),
     };
-    let t = Term::string(&text);
-    Value(c.heap.from_term(0, &t, c.atoms))
+    // The text's UTF-8 bytes, one list element each, as erl gives them.
+    let bytes: Vec<Word> = text
+        .bytes()
+        .map(|b| Word::small(b as i64).expect("a byte"))
+        .collect();
+    Value(list_of(c.heap, &bytes))
 }
 
 fn fun_info_2(c: &mut Ctx, a: &[Word]) -> NativeResult {

@@ -278,8 +278,9 @@ fn encoding_options(c: &Ctx, opts: Word, size_only: bool) -> Option<(u32, u8)> {
     Some((level, minor))
 }
 
-/// The encoding of `t` with options `opts`: its bytes, and where the large
-/// binaries in them lie (none once compressed), or `None` for bad options.
+/// The encoding of `t` with options `opts`: its bytes, where the large
+/// binaries in them lie (none when compression was asked for), or `None`
+/// for bad options.
 fn encoded(c: &mut Ctx, t: Word, opts: Word) -> Option<(Vec<u8>, Vec<(usize, usize)>)> {
     let (level, minor) = encoding_options(c, opts, false)?;
     let term = c.to_term(t);
@@ -296,6 +297,7 @@ fn encoded(c: &mut Ctx, t: Word, opts: Word) -> Option<(Vec<u8>, Vec<(usize, usi
             out.extend(packed);
             return Some((out, vec![]));
         }
+        return Some((bytes, vec![]));
     }
     Some((bytes, parts))
 }
@@ -309,12 +311,13 @@ fn term_to_binary(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
 
 /// `term_to_iovec/1,2`: the encoding as a list of binaries, each binary of
 /// more than 64 bytes a part of its own, as erl refers to them rather than
-/// copy them. Compressed, it is one binary, not in a list (as erl gives it).
+/// copy them. With compression asked for, it is one binary, not in a list
+/// (as erl gives it, compressed or not).
 fn term_to_iovec(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
     let Some((bytes, parts)) = encoded(c, t, opts) else {
         return badarg();
     };
-    if bytes.get(1) == Some(&80) {
+    if encoding_options(c, opts, false).is_some_and(|(level, _)| level > 0) {
         return Value(binary_word(c, &bytes));
     }
     let mut pieces = Vec::new();

@@ -288,10 +288,28 @@ fn checksum(c: &mut Ctx, start: Word, data: Word, f: fn(u32, &[u8]) -> u32) -> N
     if !(data.is_list() || data == Word::NIL || c.view().bits(data).is_some()) {
         return badarg();
     }
+    // erl hands the checksum nothing at all for a list that holds neither
+    // bytes nor binaries, and the start value comes back untouched.
+    let chunks = std::cell::Cell::new(0);
+    let walked = crate::vm::natives::bits::walk_chardata(
+        &c.view(),
+        data,
+        |_| {
+            chunks.set(chunks.get() + 1);
+            Some(())
+        },
+        |_| {
+            chunks.set(chunks.get() + 1);
+            Some(())
+        },
+    );
     match (
         start.as_small().and_then(|s| u32::try_from(s).ok()),
         to_bytes(c, data),
     ) {
+        (Some(s), Some(_)) if walked.is_some() && chunks.get() == 0 => {
+            Value(int_word(c, s as i128))
+        }
         (Some(s), Some(d)) => Value(int_word(c, f(s, &d) as i128)),
         _ => badarg(),
     }
@@ -427,9 +445,23 @@ fn posixtime_to_universaltime_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn convert_time_unit_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match (a[0].as_small(), per_second(c, a[1]), per_second(c, a[2])) {
-        // Rounded down, as erlang.erl's own version does for negative times too.
-        (Some(t), Some(from), Some(to)) => Value(int_word(c, (t as i128 * to).div_euclid(from))),
+    // Units by name or any positive integer, times of any size; rounded
+    // down, as erlang.erl's own version does for negative times too.
+    let unit = |c: &Ctx, w: Word| match per_second(c, w) {
+        Some(p) => Some(num_bigint::BigInt::from(p)),
+        None => integer_of(c, w).filter(|p| p.sign() == num_bigint::Sign::Plus),
+    };
+    match (integer_of(c, a[0]), unit(c, a[1]), unit(c, a[2])) {
+        (Some(t), Some(from), Some(to)) => {
+            let x = t * to;
+            let q = &x / &from;
+            let q = if x.sign() == num_bigint::Sign::Minus && &q * &from != x {
+                q - 1
+            } else {
+                q
+            };
+            Value(c.heap.integer(0, &q))
+        }
         _ => badarg(),
     }
 }

@@ -4,7 +4,7 @@
 use crate::vm::native::{Ctx, Native, NativeResult, badarg, boolean};
 use crate::vm::natives::helpers::{int_word, string_list};
 use crate::vm::natives::sys::{in_unit, monotonic_ns, system_ns, timestamp};
-use crate::vm::term::list::{list_of, string_of};
+use crate::vm::term::list::list_of;
 use crate::vm::term::word::Word;
 
 use NativeResult::Value;
@@ -23,13 +23,30 @@ pub const NATIVES: &[Native] = &[
     Native::heap("os", "unsetenv", 1, unsetenv_1),
 ];
 
+/// The text of a (possibly deep) list of characters: what the environment
+/// functions take for names and values (binaries are not taken).
+fn deep_text(c: &Ctx, w: Word) -> Option<String> {
+    let out = std::cell::RefCell::new(String::new());
+    crate::vm::natives::bits::walk_chardata(
+        &c.view(),
+        w,
+        |i| {
+            out.borrow_mut()
+                .push(char::from_u32(u32::try_from(i).ok()?)?);
+            Some(())
+        },
+        |_| None,
+    )?;
+    Some(out.into_inner())
+}
+
 /// Whether `name` can name a variable (the empty name can, as on the BEAM).
 fn name_ok(name: &str) -> bool {
     !name.contains(['=', '\0'])
 }
 
 fn getenv(c: &mut Ctx, name: Word) -> NativeResult {
-    match string_of(&c.view(), name) {
+    match deep_text(c, name) {
         Some(n) if name_ok(&n) => match c.env.get(&n) {
             Some(val) => Value(string_list(c, &val)),
             None => Value(Word::atom(crate::vm::term::atoms::atom::FALSE)),
@@ -86,8 +103,7 @@ fn env_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
 }
 
 fn putenv_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let v = c.view();
-    match (string_of(&v, a[0]), string_of(&v, a[1])) {
+    match (deep_text(c, a[0]), deep_text(c, a[1])) {
         // The environment belongs to the whole VM, as on the BEAM.
         (Some(k), Some(x)) if name_ok(&k) && !x.contains('\0') => {
             c.env.set(&k, &x);
@@ -98,7 +114,7 @@ fn putenv_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn unsetenv_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match string_of(&c.view(), a[0]) {
+    match deep_text(c, a[0]) {
         Some(k) if name_ok(&k) => {
             c.env.remove(&k);
             boolean(true)
