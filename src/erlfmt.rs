@@ -246,7 +246,7 @@ pub fn write_quoted_char(out: &mut String, c: char, quote: char) {
 /// (`-217778543547808.125` prints as `...808.13`, erl as `...808.12`).
 fn nearest_even(f: f64, digits: String, exp: i32) -> String {
     let last = digits.as_bytes()[digits.len() - 1];
-    if last == b'0' || last % 2 == 0 {
+    if last.is_multiple_of(2) {
         return digits;
     }
     let mut below = digits.clone().into_bytes();

@@ -278,10 +278,13 @@ fn encoding_options(c: &Ctx, opts: Word, size_only: bool) -> Option<(u32, u8)> {
     Some((level, minor))
 }
 
+/// Encoded bytes, and the (offset, length) of each large binary in them.
+type Encoded = (Vec<u8>, Vec<(usize, usize)>);
+
 /// The encoding of `t` with options `opts`: its bytes, where the large
 /// binaries in them lie (none when compression was asked for), or `None`
 /// for bad options.
-fn encoded(c: &mut Ctx, t: Word, opts: Word) -> Option<(Vec<u8>, Vec<(usize, usize)>)> {
+fn encoded(c: &mut Ctx, t: Word, opts: Word) -> Option<Encoded> {
     let (level, minor) = encoding_options(c, opts, false)?;
     let term = c.to_term(t);
     let (bytes, parts) = crate::beam::etf::encode_parts(&term, minor);
