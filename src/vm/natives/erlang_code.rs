@@ -167,6 +167,10 @@ fn fun_info_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
                     let env: Vec<Word> = (0..l.free as usize).map(|k| v.at(p, 4 + k)).collect();
                     list_of(c.heap, &env)
                 }
+                // LAM's funs do not record the process that made them; the
+                // process asking stands in, so that fun_info/1 (and
+                // Elixir's inspect of a fun) works.
+                "pid" => Word::pid(c.pid),
                 _ => return badarg(),
             }
         }
