@@ -183,6 +183,8 @@ pub enum HostOp {
     Unalias,
     Yield,
     Apply,
+    SystemInfo,
+    SystemFlag,
 }
 
 /// How a native runs.

@@ -65,4 +65,6 @@ pub const NATIVES: &[Native] = &[
     Native::host("erlang", "send", 3, HostOp::Send),
     Native::host("erlang", "yield", 0, HostOp::Yield),
     Native::host("erlang", "apply", 2, HostOp::Apply).raises(),
+    Native::host("erlang", "system_info", 1, HostOp::SystemInfo),
+    Native::host("erlang", "system_flag", 2, HostOp::SystemFlag),
 ];

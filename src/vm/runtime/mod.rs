@@ -4,5 +4,6 @@
 pub mod proc_natives;
 pub(crate) mod sched;
 pub mod shared;
+pub(crate) mod system;
 pub mod timers;
 pub mod vm;

@@ -1140,6 +1140,10 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             Some(args) => NativeResult::Apply(a[0], Word::NONE, args),
             None => badarg(),
         },
+        // erlang:system_info/1
+        (HostOp::SystemInfo, 1) => crate::vm::runtime::system::system_info(vm, p, a[0]),
+        // erlang:system_flag/2
+        (HostOp::SystemFlag, 2) => crate::vm::runtime::system::system_flag(vm, a[0], a[1]),
         _ => badarg(),
     }
 }
