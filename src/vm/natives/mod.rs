@@ -18,6 +18,7 @@ pub mod erlang;
 pub mod erlang_code;
 pub mod erlang_conv;
 pub mod erlang_sys;
+pub mod erts_debug;
 pub mod erts_internal;
 pub mod helpers;
 pub mod lam;
@@ -37,6 +38,7 @@ pub const TABLES: &[&[Native]] = &[
     erlang_code::NATIVES,
     erlang_conv::NATIVES,
     erlang_sys::NATIVES,
+    erts_debug::NATIVES,
     binary::NATIVES,
     code::NATIVES,
     erts_internal::NATIVES,
