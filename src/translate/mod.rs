@@ -1068,6 +1068,7 @@ impl Translator<'_> {
                 let mut args = vec![unit];
                 for seg in segs.chunks(6) {
                     let is_string = matches!(&seg[0], B::Atom(k) if self.beam.atom(*k).is_some_and(|a| &**a == "string"));
+                    let literal_all = matches!(&seg[5], B::Atom(k) if self.beam.atom(*k).is_some_and(|a| &**a == "all"));
                     for (k, o) in seg.iter().enumerate() {
                         // A string segment's source is an offset into the BEAM's
                         // string table, which LAM does not have: inline the bytes.
@@ -1081,6 +1082,20 @@ impl Translator<'_> {
                                     self.bad(ins, "string segment outside the string table")
                                 })?;
                             L::Literal(self.m.literal(Term::Binary(bytes.to_vec())))
+                        } else if literal_all && k == 3 {
+                            // Operand 3 is the flags: `all` among them says the
+                            // size is the literal `all`, which the native cannot
+                            // tell from a size that is the atom only at run time
+                            // (badarg, as on the BEAM).
+                            let mut flags = match o {
+                                B::Literal(i) => match self.beam.literals.get(*i as usize) {
+                                    Some(Term::List(items, _)) => items.clone(),
+                                    _ => Vec::new(),
+                                },
+                                _ => Vec::new(),
+                            };
+                            flags.push(Term::atom("all"));
+                            L::Literal(self.m.literal(Term::list(flags)))
                         } else {
                             self.src(o)
                         };
