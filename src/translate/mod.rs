@@ -227,6 +227,8 @@ pub fn translate(beam: &BeamModule) -> Result<Translation> {
         });
     }
     t.m.on_load = on_load(beam, &t.m);
+    let info = module_info(beam);
+    t.m.module_info = Some(t.m.literal(info));
     let module = t.m;
     module.validate().map_err(|e| {
         Error::new(
@@ -253,6 +255,18 @@ fn patch_labels(op: &mut L, at: &impl Fn(u32) -> Result<u32>) -> Result<()> {
         _ => {}
     }
     Ok(())
+}
+
+/// What `module_info/0,1` reports besides the name and functions: the
+/// attributes and compile information as the BEAM file has them (none
+/// without the chunks), and the module's MD5.
+fn module_info(beam: &BeamModule) -> Term {
+    let pair = |k: &str, v: Term| Term::Tuple(vec![Term::atom(k), v]);
+    Term::list(vec![
+        pair("attributes", beam.attributes.clone().unwrap_or(Term::Nil)),
+        pair("compile", beam.compile_info.clone().unwrap_or(Term::Nil)),
+        pair("md5", Term::Binary(beam.md5.to_vec())),
+    ])
 }
 
 /// The function named by `-on_load(F/0)`, if any.
