@@ -185,6 +185,8 @@ pub enum HostOp {
     Apply,
     SystemInfo,
     SystemFlag,
+    CollectSelf,
+    GarbageCollect,
 }
 
 /// How a native runs.

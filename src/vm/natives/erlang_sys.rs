@@ -74,8 +74,6 @@ pub const NATIVES: &[Native] = &[
     Native::heap("erlang", "md5_final", 1, md5_final_1),
     Native::heap("erlang", "bump_reductions", 1, bump_reductions_1),
     Native::heap("erlang", "ports", 0, ports_0),
-    Native::heap("erlang", "garbage_collect", 0, garbage_collect_0),
-    Native::heap("erlang", "garbage_collect", 1, garbage_collect_1),
     Native::heap("erlang", "garbage_collect", 2, garbage_collect_2),
     Native::heap("erlang", "display", 1, display_1),
     Native::heap("erlang", "display_nl", 0, display_nl_0),
@@ -490,15 +488,8 @@ fn ports_0(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
     Value(Word::NIL)
 }
 
-/// Collection is the VM's business; asking for one is a hint, and true.
-fn garbage_collect_0(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
-    boolean(true)
-}
-
-fn garbage_collect_1(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
-    boolean(true)
-}
-
+/// With options (`{async, Ref}`, `{type, T}`): true, and no collection
+/// asked for (`garbage_collect/0,1` are host natives that do ask).
 fn garbage_collect_2(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
     boolean(true)
 }

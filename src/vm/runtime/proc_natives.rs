@@ -208,7 +208,7 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
         } else {
             "runnable"
         })),
-        "heap_size" | "total_heap_size" => small(of!(|q: &Proc| q.heap.len())),
+        "heap_size" | "total_heap_size" => small(of!(|q: &Proc| q.heap_words())),
         "stack_size" => small(of!(|q: &Proc| q.st.calls.len())),
         "memory" => small(of!(process_bytes)),
         "reductions" => {
@@ -381,6 +381,10 @@ pub(crate) fn spawn_opt(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     };
     let link = opts.iter().any(|(k, _)| k == "link");
     let monitor = opts.iter().any(|(k, _)| k == "monitor");
+    let min_heap = opts
+        .iter()
+        .find(|(k, _)| k == "min_heap_size")
+        .and_then(|(_, v)| v.as_small());
     let kind = if monitor {
         SpawnKind::SpawnMonitor
     } else if link {
@@ -392,16 +396,20 @@ pub(crate) fn spawn_opt(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
         Ok(w) => w,
         Err(e) => return NativeResult::Error(e),
     };
-    if link && monitor {
-        let pid = match view(vm, p).tuple(r) {
-            Some([pid, _]) => Word(*pid).as_pid(),
-            _ => None,
-        };
-        if let Some(pid) = pid {
-            p.sig.links.push(pid);
-            if let Some(c) = vm.procs.get_mut(&pid) {
-                c.sig.links.push(p.pid);
-            }
+    let pid = match view(vm, p).tuple(r) {
+        Some([pid, _]) => Word(*pid).as_pid(),
+        _ => r.as_pid(),
+    };
+    if let (Some(words), Some(q)) = (min_heap, pid.and_then(|pid| vm.procs.get_mut(&pid))) {
+        q.set_min_heap(usize::try_from(words).unwrap_or(0));
+    }
+    if link
+        && monitor
+        && let Some(pid) = pid
+    {
+        p.sig.links.push(pid);
+        if let Some(c) = vm.procs.get_mut(&pid) {
+            c.sig.links.push(p.pid);
         }
     }
     Value(r)
@@ -761,6 +769,9 @@ fn process_flag(vm: &mut Vm, p: &mut Proc, f: Word, v: Word) -> NativeResult {
             let set = vm.proc_flags.entry(p.pid).or_default();
             set.retain(|(x, _)| *x != fa);
             set.push((fa, v));
+            if &*name == "min_heap_size" {
+                p.set_min_heap(v.as_small().map_or(0, |n| n as usize));
+            }
             if max_heap {
                 let key = |n: &str| Word::atom(vm.atoms.intern(n));
                 // Atoms order by name: these keys are in map key order.
@@ -1144,6 +1155,33 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         (HostOp::SystemInfo, 1) => crate::vm::runtime::system::system_info(vm, p, a[0]),
         // erlang:system_flag/2
         (HostOp::SystemFlag, 2) => crate::vm::runtime::system::system_flag(vm, a[0], a[1]),
+        // A collection at the caller's next check, where the live
+        // registers are known (the call that follows, at the latest).
+        // erlang:garbage_collect/0, erts_internal:garbage_collect/1
+        (HostOp::CollectSelf, _) => {
+            p.request_gc();
+            Value(Word::atom(atom::TRUE))
+        }
+        // erlang:garbage_collect/1: false for a process that is not alive.
+        (HostOp::GarbageCollect, 1) => match a[0].as_pid() {
+            Some(pid) if pid == p.pid => {
+                p.request_gc();
+                Value(Word::atom(atom::TRUE))
+            }
+            Some(pid) => {
+                if vm.busy(pid, p) {
+                    return NativeResult::Retry;
+                }
+                match vm.procs.get_mut(&pid) {
+                    Some(q) => {
+                        q.request_gc();
+                        Value(Word::atom(atom::TRUE))
+                    }
+                    None => Value(Word::atom(atom::FALSE)),
+                }
+            }
+            None => badarg(),
+        },
         _ => badarg(),
     }
 }
