@@ -505,7 +505,7 @@ pub fn encode(t: &Term) -> Vec<u8> {
 
 /// Atoms as OTP 25's `term_to_binary` writes them: Latin-1 atoms as
 /// ATOM_EXT, others as UTF-8.
-fn encode_atom(out: &mut Vec<u8>, a: &str) {
+pub fn encode_atom(out: &mut Vec<u8>, a: &str) {
     if a.chars().all(|c| (c as u32) < 256) {
         out.push(100);
         out.extend((a.chars().count() as u16).to_be_bytes());
@@ -651,7 +651,8 @@ pub fn encode_into(out: &mut Vec<u8>, t: &Term) {
     }
 }
 
-fn encode_big(out: &mut Vec<u8>, b: &BigInt) {
+/// Appends a bignum: SMALL_BIG_EXT, or LARGE_BIG_EXT past 255 bytes.
+pub fn encode_big(out: &mut Vec<u8>, b: &BigInt) {
     let (sign, digits) = b.to_bytes_le();
     if digits.len() < 256 {
         out.extend([110, digits.len() as u8]);

@@ -876,6 +876,28 @@ impl CodeInfo for Vec<Arc<Loaded>> {
         Some(es)
     }
 
+    fn module_id(&self, module: u32) -> Option<u32> {
+        self.iter().find(|m| m.name == module).map(|m| m.id)
+    }
+
+    fn md5(&self, id: u32) -> Option<[u8; 16]> {
+        let m = self.get(id as usize)?;
+        let Some(crate::term::Term::List(items, _)) =
+            m.lam.literals.get(m.lam.module_info? as usize)
+        else {
+            return None;
+        };
+        items.iter().find_map(|i| match i {
+            crate::term::Term::Tuple(kv) if kv.len() == 2 && kv[0].as_atom() == Some("md5") => {
+                match &kv[1] {
+                    crate::term::Term::Binary(b) => b.as_slice().try_into().ok(),
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+    }
+
     fn functions(&self, module: u32) -> Option<Vec<(u32, u32)>> {
         let m = self.iter().find(|m| m.name == module)?;
         Some(

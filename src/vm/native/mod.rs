@@ -384,6 +384,10 @@ pub trait CodeInfo {
     fn is_loaded(&self, module: u32) -> bool;
     /// A loaded module's exports (name, arity), in the order of their code.
     fn exports(&self, module: u32) -> Option<Vec<(u32, u32)>>;
+    /// The id of the loaded module of this name.
+    fn module_id(&self, module: u32) -> Option<u32>;
+    /// The MD5 of the module loaded as `id`, if it came from a BEAM file.
+    fn md5(&self, id: u32) -> Option<[u8; 16]>;
     /// A loaded module's functions, local ones too (name, arity), in code order.
     fn functions(&self, module: u32) -> Option<Vec<(u32, u32)>>;
     /// What a loaded module's `module_info` reports besides its name and

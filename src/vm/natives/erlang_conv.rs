@@ -251,8 +251,7 @@ fn term_to_binary(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
     let Some(opts) = list_items(&v, opts) else {
         return badarg();
     };
-    let term = v.to_term(t, c.atoms);
-    let mut bytes = crate::beam::etf::encode(&term);
+    let mut bytes = crate::vm::natives::ext::encode(c, t);
     let compressed = opts.iter().any(|o| {
         o.as_atom()
             .is_some_and(|a| &*c.atoms.name(a) == "compressed")
@@ -298,44 +297,14 @@ fn binary_to_term(c: &mut Ctx, b: Word, opts: Word) -> NativeResult {
             _ => return badarg(),
         }
     }
-    let mut r = crate::beam::reader::Reader::new(&bytes, 0);
-    let t = match crate::beam::etf::decode_versioned(&mut r) {
-        // Pids, references and funs from elsewhere have no meaning here.
-        Ok(t) if !has_foreign(&t) => t,
-        _ => return badarg(),
-    };
-    if safe && !atoms_exist(c, &t) {
+    let Some((w, n)) = crate::vm::natives::ext::decode(c, &bytes, safe) else {
         return badarg();
-    }
-    let w = c.heap.from_term(0, &t, c.atoms);
+    };
     if used {
-        let n = Word::small(r.offset() as i64).expect("a size");
+        let n = Word::small(n as i64).expect("a size");
         return Value(c.heap.tuple(0, &[w, n]));
     }
     Value(w)
-}
-
-/// Whether every atom in `t` is in the atom table already.
-fn atoms_exist(c: &Ctx, t: &Term) -> bool {
-    match t {
-        Term::Atom(a) => c.atoms.existing(a).is_some(),
-        Term::List(items, tail) => items.iter().all(|x| atoms_exist(c, x)) && atoms_exist(c, tail),
-        Term::Tuple(items) => items.iter().all(|x| atoms_exist(c, x)),
-        Term::Map(pairs) => pairs
-            .iter()
-            .all(|(k, v)| atoms_exist(c, k) && atoms_exist(c, v)),
-        _ => true,
-    }
-}
-
-fn has_foreign(t: &Term) -> bool {
-    match t {
-        Term::Ref { .. } | Term::Fun(_) | Term::Port { .. } => true,
-        Term::List(items, tail) => items.iter().any(has_foreign) || has_foreign(tail),
-        Term::Tuple(items) => items.iter().any(has_foreign),
-        Term::Map(pairs) => pairs.iter().any(|(k, v)| has_foreign(k) || has_foreign(v)),
-        _ => false,
-    }
 }
 
 /// `"<0.N.S>"` and back: a pid's number N has 15 bits and its serial S 13,

@@ -20,6 +20,7 @@ pub mod erlang_conv;
 pub mod erlang_sys;
 pub mod erts_debug;
 pub mod erts_internal;
+pub mod ext;
 pub mod helpers;
 pub mod lam;
 pub mod lists;

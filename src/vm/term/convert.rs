@@ -6,7 +6,7 @@ use crate::term::Term;
 use crate::vm::term::atoms::Atoms;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::maps;
-use crate::vm::term::word::{Word, kind};
+use crate::vm::term::word::{Word, kind, ref_ids, ref_of_ids};
 use num_bigint::{BigInt, Sign};
 
 impl Area {
@@ -76,6 +76,10 @@ impl Area {
             // the interpreter creates them itself.
             // A pid's number is 15 bits and its serial 13, as on the BEAM.
             Term::Pid { id, serial, .. } => Word::pid(u64::from(*id) | u64::from(*serial) << 15),
+            Term::Ref { node, ids, .. } if &**node == "nonode@nohost" => match ref_of_ids(ids) {
+                Some(id) => self.boxed(area, kind::REF, &[Word(id)]),
+                None => Word::atom(atoms.intern("undefined")),
+            },
             Term::Port { .. } | Term::Ref { .. } | Term::Fun(_) => {
                 Word::atom(atoms.intern("undefined"))
             }
@@ -166,6 +170,11 @@ impl View<'_> {
                         .collect(),
                 )
             }
+            kind::REF => Term::Ref {
+                node: "nonode@nohost".into(),
+                creation: 0,
+                ids: ref_ids(self.at(p, 1).0).to_vec(),
+            },
             kind::EXPORT => Term::Export {
                 module: atoms.name(self.at(p, 1).as_atom().unwrap_or(0)),
                 function: atoms.name(self.at(p, 2).as_atom().unwrap_or(0)),
