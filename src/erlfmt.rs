@@ -259,6 +259,7 @@ pub fn write_float(out: &mut String, f: f64) {
     let (mant, exp) = sci.split_once('e').expect("{:e} always has an exponent");
     let exp: i32 = exp.parse().expect("exponent is an integer");
     let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let digits = nearest_even(f.abs(), digits, exp);
     let nd = digits.len() as i32;
     if f < 0.0 {
         out.push('-');
@@ -287,6 +288,95 @@ pub fn write_float(out: &mut String, f: f64) {
         Some(p) if p.len() <= sci_text.len() => out.push_str(&p),
         _ => out.push_str(&sci_text),
     }
+}
+
+/// Whether `f` (positive, finite) could lie exactly halfway between two
+/// numbers of `n` significant digits: only if its exact decimal value has
+/// `n + 1` of them, the last a 5. A cheap test that spares nearly every
+/// float the exact arithmetic of [`nearest_even`].
+fn may_tie(f: f64, n: usize) -> bool {
+    let bits = f.to_bits();
+    let (raw_e, frac) = ((bits >> 52) as i32 & 0x7ff, bits & ((1 << 52) - 1));
+    let (mut m, mut e) = if raw_e == 0 {
+        (frac, -1074)
+    } else {
+        (frac | 1 << 52, raw_e - 1075)
+    };
+    if m == 0 {
+        return false;
+    }
+    let tz = m.trailing_zeros();
+    m >>= tz;
+    e += tz as i32;
+    // The exact value's significant digits: m * 2^e, or m * 5^-e scaled by
+    // a power of ten.
+    let significand: u128 = if e >= 0 {
+        if e > 74 {
+            return true;
+        }
+        let mut v = u128::from(m) << e;
+        while v % 10 == 0 {
+            v /= 10;
+        }
+        v
+    } else {
+        if -e > 27 {
+            return false;
+        }
+        u128::from(m) * 5u128.pow((-e) as u32)
+    };
+    significand % 10 == 5 && significand.to_string().len() == n + 1
+}
+
+/// The shortest digits that read back as `f` and, of those, the nearest to
+/// `f`'s exact value, the even one when two are equally near, as OTP's Ryu
+/// chooses: Rust's `{:e}` rounds such a tie up (2^-25 is
+/// 2.98023223876953125e-8 exactly; erl prints 2.9802322387695312e-8).
+/// `digits` are Rust's, the first of them at power of ten `exp`.
+fn nearest_even(f: f64, digits: String, exp: i32) -> String {
+    use num_bigint::BigInt;
+    let n = digits.len();
+    if !may_tie(f, n) {
+        return digits;
+    }
+    let Ok(d) = digits.parse::<BigInt>() else {
+        return digits;
+    };
+    let q = exp - (n as i32 - 1);
+    let reads_back = |c: &BigInt| format!("{c}e{q}").parse::<f64>() == Ok(f);
+    // f = m * 2^e exactly; both sides scaled to integers to compare.
+    let bits = f.to_bits();
+    let (raw_e, frac) = ((bits >> 52) as i32 & 0x7ff, bits & ((1 << 52) - 1));
+    let (m, e) = if raw_e == 0 {
+        (frac, -1074)
+    } else {
+        (frac | 1 << 52, raw_e - 1075)
+    };
+    let (s2, s10) = ((-e).max(0) as u32, (-q).max(0) as u32);
+    let exact = BigInt::from(m) << (e + s2 as i32) as usize;
+    let exact = exact * BigInt::from(10).pow(s10);
+    let distance = |c: &BigInt| {
+        let v = (c * BigInt::from(10).pow((q + s10 as i32) as u32)) << s2 as usize;
+        let diff = v - &exact;
+        if diff.sign() == num_bigint::Sign::Minus {
+            -diff
+        } else {
+            diff
+        }
+    };
+    let even = |c: &BigInt| (c % 2u32) == BigInt::from(0);
+    let mut best = d.clone();
+    let one = BigInt::from(1);
+    for other in [&d - &one, &d + &one] {
+        if other.to_string().len() != n || !reads_back(&other) {
+            continue;
+        }
+        let (db, dn) = (distance(&best), distance(&other));
+        if dn < db || (dn == db && even(&other) && !even(&best)) {
+            best = other;
+        }
+    }
+    if best == d { digits } else { best.to_string() }
 }
 
 #[cfg(test)]

@@ -89,15 +89,20 @@ pub(crate) fn float_to_list(c: &mut Ctx, w: Word, opts: Word) -> NativeResult {
     };
     let (mut decimals, mut scientific, mut compact, mut short) = (None, None, false, false);
     for o in opts {
+        // Of short, decimals and scientific, the last one given counts.
         if o.as_atom().is_some_and(|a| &*c.atoms.name(a) == "compact") {
             compact = true;
         } else if o.as_atom().is_some_and(|a| &*c.atoms.name(a) == "short") {
-            short = true;
+            (short, decimals, scientific) = (true, None, None);
         } else if let Some([k, n]) = v.tuple(o) {
             let n = Word(*n).as_small().filter(|n| (0..=253).contains(n));
             match (Word(*k).as_atom().map(|a| c.atoms.name(a)), n) {
-                (Some(k), Some(n)) if &*k == "decimals" => decimals = Some(n as usize),
-                (Some(k), Some(n)) if &*k == "scientific" => scientific = Some(n as usize),
+                (Some(k), Some(n)) if &*k == "decimals" => {
+                    (short, decimals, scientific) = (false, Some(n as usize), None);
+                }
+                (Some(k), Some(n)) if &*k == "scientific" => {
+                    (short, decimals, scientific) = (false, None, Some(n as usize));
+                }
                 _ => return badarg(),
             }
         } else {

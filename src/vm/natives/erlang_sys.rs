@@ -417,11 +417,26 @@ fn posixtime_to_universaltime_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn convert_time_unit_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match (a[0].as_small(), per_second(c, a[1]), per_second(c, a[2])) {
-        // Rounded down, as erlang.erl's own version does for negative times too.
-        (Some(t), Some(from), Some(to)) => Value(int_word(c, (t as i128 * to).div_euclid(from))),
-        _ => badarg(),
-    }
+    use crate::vm::term::compare::{Num, number};
+    use num_bigint::BigInt;
+    // Any integer: nanoseconds since the epoch are past a small integer.
+    let t = match number(&c.view(), a[0]) {
+        Some(Num::Small(i)) => BigInt::from(i),
+        Some(Num::Big(b)) => b,
+        _ => return badarg(),
+    };
+    let (Some(from), Some(to)) = (per_second(c, a[1]), per_second(c, a[2])) else {
+        return badarg();
+    };
+    // Rounded down, as erlang.erl's own version does for negative times too.
+    let scaled = t * to;
+    let q = &scaled / from;
+    let q = if scaled.sign() == num_bigint::Sign::Minus && q.clone() * from != scaled {
+        q - 1
+    } else {
+        q
+    };
+    Value(c.heap.integer(0, &q))
 }
 
 fn crc32_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
