@@ -591,28 +591,6 @@ pub(crate) fn binary_word(c: &mut Ctx, bytes: &[u8]) -> Word {
     c.heap.bitstring(0, bytes, 8)
 }
 
-pub(crate) fn unicode_chars(c: &Ctx, w: Word) -> Option<String> {
-    let v = View {
-        heap: c.heap,
-        literals: c.literals,
-    };
-    let out = std::cell::RefCell::new(String::new());
-    walk_chardata(
-        &v,
-        w,
-        |i| {
-            out.borrow_mut()
-                .push(char::from_u32(u32::try_from(i).ok()?)?);
-            Some(())
-        },
-        |b| {
-            out.borrow_mut().push_str(std::str::from_utf8(b).ok()?);
-            Some(())
-        },
-    )?;
-    Some(out.into_inner())
-}
-
 // ------------------------------------------------ old-style construction
 
 /// The bytes of a bitstring object of this process's heap, for filling in
