@@ -26,8 +26,6 @@ const NOT_NATIVE: &[(&str, &str)] = &[
     ("erlang:open_port/", "ports: no ports on LAM"),
     ("erlang:trace", "tracing"),
     ("erlang:seq_trace", "tracing"),
-    ("erlang:system_flag", "VM introspection"),
-    ("erlang:system_info", "VM introspection"),
     ("erlang:system_monitor", "VM introspection"),
     ("erlang:system_profile", "VM introspection"),
     ("erlang:erase_persistent", "internal to persistent_term"),

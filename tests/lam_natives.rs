@@ -125,7 +125,7 @@ fn lasm_module(
     let indent = |xs: &[String]| xs.iter().map(|x| format!("    {x}\n")).collect::<String>();
     let imports: Vec<String> = imports.iter().map(|s| s.to_string()).collect();
     format!(
-        "; LAM assembly, format 1\natoms\n{}literals\n{}imports\n{}functions\n{}\nlambdas\nfiles\ncode\n{}\n",
+        "; LAM assembly, format 2\natoms\n{}literals\n{}imports\n{}functions\n{}\nlambdas\nfiles\ncode\n{}\n",
         indent(&atoms),
         indent(literals),
         indent(&imports),

@@ -173,6 +173,8 @@ fn module(r: &mut Rng) -> Module {
         });
     }
     m.on_load = r.chance(20).then(|| r.below(m.functions.len()) as u32);
+    m.module_info =
+        (r.chance(20) && !m.literals.is_empty()).then(|| r.below(m.literals.len()) as u32);
     m.files = vec!["a.erl".into(), "lib/\"odd\" \\ name.ex".into()];
     let mut instr = 0;
     while instr < code_len {

@@ -538,9 +538,26 @@ impl Enc {
     }
 }
 
+/// FLOAT_EXT, what minor version 0 writes for a float: C's "%.20e",
+/// NUL-padded to 31 bytes.
+pub fn encode_float_text(out: &mut Vec<u8>, f: f64) {
+    let text = format!("{f:.20e}");
+    let (mantissa, exp) = text.split_once('e').expect("{:e} has an exponent");
+    let exp: i32 = exp.parse().expect("an exponent");
+    let text = format!(
+        "{mantissa}e{}{:02}",
+        if exp < 0 { '-' } else { '+' },
+        exp.abs()
+    );
+    out.push(99);
+    let mut field = [0u8; 31];
+    field[..text.len()].copy_from_slice(text.as_bytes());
+    out.extend(field);
+}
+
 /// Atoms as OTP 25's `term_to_binary` writes them: Latin-1 atoms as
 /// ATOM_EXT, others as UTF-8.
-fn encode_atom(out: &mut Vec<u8>, a: &str, minor: u8) {
+pub fn encode_atom(out: &mut Vec<u8>, a: &str, minor: u8) {
     if minor < 2 && a.chars().all(|c| (c as u32) < 256) {
         out.push(100);
         out.extend((a.chars().count() as u16).to_be_bytes());
@@ -579,21 +596,7 @@ fn put(out: &mut Vec<u8>, t: &Term, e: &mut Enc) {
         }
         Term::Int(i) => encode_big(out, &BigInt::from(*i)),
         Term::Big(b) => encode_big(out, b),
-        Term::Float(f) if e.minor == 0 => {
-            // FLOAT_EXT: C's "%.20e", NUL-padded to 31 bytes.
-            let text = format!("{f:.20e}");
-            let (mantissa, exp) = text.split_once('e').expect("{:e} has an exponent");
-            let exp: i32 = exp.parse().expect("an exponent");
-            let text = format!(
-                "{mantissa}e{}{:02}",
-                if exp < 0 { '-' } else { '+' },
-                exp.abs()
-            );
-            out.push(99);
-            let mut field = [0u8; 31];
-            field[..text.len()].copy_from_slice(text.as_bytes());
-            out.extend(field);
-        }
+        Term::Float(f) if e.minor == 0 => encode_float_text(out, *f),
         Term::Float(f) => {
             out.push(70);
             out.extend(f.to_bits().to_be_bytes());
@@ -720,7 +723,8 @@ fn put(out: &mut Vec<u8>, t: &Term, e: &mut Enc) {
     }
 }
 
-fn encode_big(out: &mut Vec<u8>, b: &BigInt) {
+/// Appends a bignum: SMALL_BIG_EXT, or LARGE_BIG_EXT past 255 bytes.
+pub fn encode_big(out: &mut Vec<u8>, b: &BigInt) {
     let (sign, digits) = b.to_bytes_le();
     if digits.len() < 256 {
         out.extend([110, digits.len() as u8]);

@@ -183,6 +183,8 @@ pub struct BeamModule {
     pub attributes: Option<Term>,
     /// Compile information (`CInf`), if present.
     pub compile_info: Option<Term>,
+    /// The module's MD5, as `M:module_info(md5)` and `beam_lib:md5/1` give it.
+    pub md5: [u8; 16],
     /// Every chunk that is not decoded above (`Meta`, `Dbgi`, `Docs`, `ExCk`, unknown ones).
     pub other_chunks: Vec<Chunk>,
     /// The ids of all chunks in file order.
@@ -302,12 +304,43 @@ fn read_uncompressed(bytes: &[u8]) -> Result<BeamModule> {
         types,
         attributes,
         compile_info,
+        md5: md5(&chunks),
         other_chunks,
         chunk_order: chunks.iter().map(|c| c.id).collect(),
         compressed: false,
     };
     m.check_references()?;
     Ok(m)
+}
+
+/// The MD5 the BEAM gives a module: over the chunks that make its code
+/// what it is, in a fixed order, with each lambda's old unique number
+/// zeroed (it depends on the compiler's run, not on the code).
+fn md5(chunks: &[RawChunk<'_>]) -> [u8; 16] {
+    use md5::Digest;
+    let mut h = md5::Md5::new();
+    for id in [
+        b"Atom", b"AtU8", b"Code", b"StrT", b"ImpT", b"ExpT", b"FunT", b"LitT", b"Meta",
+    ] {
+        let Some(c) = find(chunks, id) else {
+            continue;
+        };
+        if id == b"FunT" && c.data.len() >= 4 {
+            // A count, then entries of six 32-bit words, the old uniq last.
+            h.update(&c.data[..4]);
+            for e in c.data[4..].chunks(24) {
+                if e.len() == 24 {
+                    h.update(&e[..20]);
+                    h.update([0u8; 4]);
+                } else {
+                    h.update(e);
+                }
+            }
+        } else {
+            h.update(c.data);
+        }
+    }
+    h.finalize().into()
 }
 
 fn with_chunk<T>(c: RawChunk<'_>, f: impl FnOnce(&mut Reader<'_>) -> Result<T>) -> Result<T> {

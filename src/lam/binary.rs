@@ -15,7 +15,7 @@ use crate::lam::module::{Function, Import, Instr, Lambda, LineEntry, Module};
 /// The first four bytes of every `.lam` file.
 pub const MAGIC: &[u8; 4] = b"LAM\0";
 /// The format version this crate reads and writes.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 
 const SECTIONS: [(u8, &str); 8] = [
     (1, "atoms"),
@@ -166,6 +166,7 @@ pub fn encode(m: &Module) -> Vec<u8> {
     section(7, s);
     let mut s = Vec::new();
     uleb(&mut s, m.on_load.map_or(0, |f| f as u64 + 1));
+    uleb(&mut s, m.module_info.map_or(0, |l| l as u64 + 1));
     section(8, s);
     out
 }
@@ -393,6 +394,8 @@ fn section(m: &mut Module, id: u8, s: &mut Reader<'_>) -> Result<()> {
         _ => {
             let f = read_u32(s, "on_load")?;
             m.on_load = f.checked_sub(1);
+            let l = read_u32(s, "module_info")?;
+            m.module_info = l.checked_sub(1);
         }
     }
     Ok(())
@@ -437,6 +440,10 @@ mod tests {
         );
         assert_eq!(
             decode(b"LAM\0\x01\0\0\0").unwrap_err().kind(),
+            ErrorKind::Unsupported
+        );
+        assert_eq!(
+            decode(b"LAM\0\x02\0\0\0").unwrap_err().kind(),
             ErrorKind::Truncated
         );
     }

@@ -76,6 +76,9 @@ pub struct Module {
     pub lambdas: Vec<Lambda>,
     /// The function to run when the module is loaded, if any.
     pub on_load: Option<u32>,
+    /// The literal holding what `module_info/0,1` reports beyond the
+    /// module's name and functions: `[{attributes, A}, {compile, C}, {md5, B}]`.
+    pub module_info: Option<u32>,
     /// The code.
     pub code: Vec<Instr>,
     /// All operands of all instructions.
@@ -218,6 +221,12 @@ impl Module {
             .is_some_and(|f| f as usize >= self.functions.len())
         {
             return bad(None, "on_load names a missing function".into());
+        }
+        if self
+            .module_info
+            .is_some_and(|l| l as usize >= self.literals.len())
+        {
+            return bad(None, "module_info names a missing literal".into());
         }
         let mut prev = None;
         for l in &self.lines {

@@ -109,7 +109,7 @@ fn list_shapes(shape: Shape) -> &'static [Shape] {
 /// Prints a (validated) module as assembly.
 pub fn print(m: &Module) -> String {
     let mut out = String::with_capacity(m.code.len() * 24);
-    out.push_str("; LAM assembly, format 1\natoms\n");
+    out.push_str("; LAM assembly, format 2\natoms\n");
     for a in &m.atoms {
         out.push_str("    ");
         write_atom(&mut out, a);
@@ -157,6 +157,9 @@ pub fn print(m: &Module) -> String {
     }
     if let Some(f) = m.on_load {
         let _ = writeln!(out, "on_load {f}");
+    }
+    if let Some(l) = m.module_info {
+        let _ = writeln!(out, "module_info {l}");
     }
     out.push_str("files\n");
     for f in &m.files {
@@ -365,6 +368,10 @@ pub fn parse(text: &str) -> Result<Module> {
         if !raw.starts_with(' ') {
             if let Some(f) = line.strip_prefix("on_load ") {
                 m.on_load = Some(f.parse().map_err(|_| text_error(n, "bad on_load"))?);
+                continue;
+            }
+            if let Some(l) = line.strip_prefix("module_info ") {
+                m.module_info = Some(l.parse().map_err(|_| text_error(n, "bad module_info"))?);
                 continue;
             }
             if let Some(l) = line.strip_suffix(':').and_then(|l| l.strip_prefix('L')) {

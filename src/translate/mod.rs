@@ -227,6 +227,8 @@ pub fn translate(beam: &BeamModule) -> Result<Translation> {
         });
     }
     t.m.on_load = on_load(beam, &t.m);
+    let info = module_info(beam);
+    t.m.module_info = Some(t.m.literal(info));
     let module = t.m;
     module.validate().map_err(|e| {
         Error::new(
@@ -253,6 +255,18 @@ fn patch_labels(op: &mut L, at: &impl Fn(u32) -> Result<u32>) -> Result<()> {
         _ => {}
     }
     Ok(())
+}
+
+/// What `module_info/0,1` reports besides the name and functions: the
+/// attributes and compile information as the BEAM file has them (none
+/// without the chunks), and the module's MD5.
+fn module_info(beam: &BeamModule) -> Term {
+    let pair = |k: &str, v: Term| Term::Tuple(vec![Term::atom(k), v]);
+    Term::list(vec![
+        pair("attributes", beam.attributes.clone().unwrap_or(Term::Nil)),
+        pair("compile", beam.compile_info.clone().unwrap_or(Term::Nil)),
+        pair("md5", Term::Binary(beam.md5.to_vec())),
+    ])
 }
 
 /// The function named by `-on_load(F/0)`, if any.
@@ -1068,6 +1082,7 @@ impl Translator<'_> {
                 let mut args = vec![unit];
                 for seg in segs.chunks(6) {
                     let is_string = matches!(&seg[0], B::Atom(k) if self.beam.atom(*k).is_some_and(|a| &**a == "string"));
+                    let literal_all = matches!(&seg[5], B::Atom(k) if self.beam.atom(*k).is_some_and(|a| &**a == "all"));
                     for (k, o) in seg.iter().enumerate() {
                         // A string segment's source is an offset into the BEAM's
                         // string table, which LAM does not have: inline the bytes.
@@ -1081,6 +1096,20 @@ impl Translator<'_> {
                                     self.bad(ins, "string segment outside the string table")
                                 })?;
                             L::Literal(self.m.literal(Term::Binary(bytes.to_vec())))
+                        } else if literal_all && k == 3 {
+                            // Operand 3 is the flags: `all` among them says the
+                            // size is the literal `all`, which the native cannot
+                            // tell from a size that is the atom only at run time
+                            // (badarg, as on the BEAM).
+                            let mut flags = match o {
+                                B::Literal(i) => match self.beam.literals.get(*i as usize) {
+                                    Some(Term::List(items, _)) => items.clone(),
+                                    _ => Vec::new(),
+                                },
+                                _ => Vec::new(),
+                            };
+                            flags.push(Term::atom("all"));
+                            L::Literal(self.m.literal(Term::list(flags)))
                         } else {
                             self.src(o)
                         };

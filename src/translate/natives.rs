@@ -56,7 +56,7 @@ natives! {
     "bs_ensure_at_least"/3 ("Ctx, Size, Unit") "succeeds if at least Size bits remain and the remainder is a multiple of Unit (OTP 26 bs_match)";
     "bs_ensure_exactly"/2 ("Ctx, Size") "succeeds if exactly Size bits remain (OTP 26 bs_match)";
     "bs_match_bits"/3 ("Ctx, Size, Value") "succeeds, advancing Ctx, if the next Size bits equal integer Value (OTP 26 bs_match)";
-    "bs_create_bin"/n ("Unit, then 6 per segment: Type, Index, SegUnit, Flags, Src, Size") "a new bitstring of the segments in order; Type is integer, float, binary, utf8, utf16, utf32, string (Src is the bytes), append or private_append (Src is the bitstring to extend); Flags is [] or a list of atoms (little, signed, ...); fails with the BEAM's error for a bad segment";
+    "bs_create_bin"/n ("Unit, then 6 per segment: Type, Index, SegUnit, Flags, Src, Size") "a new bitstring of the segments in order; Type is integer, float, binary, utf8, utf16, utf32, string (Src is the bytes), append or private_append (Src is the bitstring to extend); Flags is [] or a list of atoms (little, signed, ..., and all when Size is the literal all: a Size that is the atom all otherwise is badarg); fails with the BEAM's error for a bad segment";
     "bs_init"/2 ("Size, Flags") "a new writable binary of Size bytes that following bs_put_* natives fill in (pre-OTP 25 code)";
     "bs_init_bits"/2 ("Bits, Flags") "as bs_init, sized in bits";
     "bs_put_integer"/4 ("Value, Size, Unit, Flags") "append Value as Size*Unit bits to the binary being built";

@@ -879,6 +879,25 @@ impl CodeInfo for Vec<Arc<Loaded>> {
         Some(es)
     }
 
+    fn functions(&self, module: u32) -> Option<Vec<(u32, u32)>> {
+        let m = self.iter().find(|m| m.name == module)?;
+        Some(
+            m.lam
+                .functions
+                .iter()
+                .map(|f| (m.atoms[f.name as usize], f.arity))
+                .collect(),
+        )
+    }
+
+    fn module_info(&self, module: u32) -> Option<crate::term::Term> {
+        let m = self.iter().find(|m| m.name == module)?;
+        m.lam
+            .module_info
+            .and_then(|l| m.lam.literals.get(l as usize))
+            .cloned()
+    }
+
     fn is_exported(&self, module: u32, function: u32, arity: u32) -> bool {
         self.iter()
             .any(|m| m.name == module && m.exports.contains_key(&(function, arity)))

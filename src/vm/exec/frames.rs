@@ -92,5 +92,8 @@ impl<L: Lock> Worker<'_, L> {
         // Room for twice the survivors before the next collection: collecting
         // costs what survives, so this keeps it at half a word per word allocated.
         proc.gc_limit = (survivors * 3).max(1 << 16);
+        if proc.min_heap > 0 {
+            proc.set_min_heap(proc.min_heap as usize);
+        }
     }
 }

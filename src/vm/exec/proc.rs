@@ -167,8 +167,11 @@ pub struct Proc {
     pub heap: Area,
     /// The space the last collection copied out of, reused by the next.
     pub(crate) spare: Vec<u64>,
-    /// Heap size that triggers the next collection.
+    /// Heap size that triggers the next collection (0: collect at the next
+    /// check, as `garbage_collect/0,1` asks).
     pub(crate) gc_limit: usize,
+    /// The least room the heap keeps, in words (`min_heap_size`, at most 2^24).
+    pub(crate) min_heap: u32,
     /// The process dictionary.
     pub dict: crate::vm::term::pdict::Dict,
     /// The binary that old-style construction (`bs_init` and `bs_put_*`)
@@ -249,6 +252,27 @@ impl Proc {
         self.heap.len() > self.gc_limit || self.heap.offheap_bytes > self.gc_limit * 8
     }
 
+    /// The heap's size as `process_info` gives it: the room it has, as the
+    /// BEAM gives the size of the heap block it allocated.
+    pub(crate) fn heap_words(&self) -> usize {
+        self.heap.words.capacity()
+    }
+
+    /// Asks for a collection at the next check (at a call or allocation).
+    pub(crate) fn request_gc(&mut self) {
+        self.gc_limit = 0;
+    }
+
+    /// Gives the heap room for at least `words` (`min_heap_size`), now and
+    /// after every collection. Past 2^24 words (128 MB) the room is not
+    /// reserved up front: a program cannot make the VM allocate at will.
+    pub(crate) fn set_min_heap(&mut self, words: usize) {
+        let words = words.min(1 << 24);
+        self.min_heap = words as u32;
+        let room = words.saturating_sub(self.heap.words.len());
+        self.heap.words.reserve(room);
+    }
+
     /// Drops the current stack frame (`deallocate`).
     #[inline(always)]
     pub(crate) fn pop_frame(&mut self) {
@@ -318,6 +342,7 @@ impl Default for Proc {
             dict: Default::default(),
             building: None,
             gc_limit: 1 << 16,
+            min_heap: 0,
             pid: 0,
             mid: 0,
             pc: 0,

@@ -204,6 +204,9 @@ pub enum HostOp {
     Unalias,
     Yield,
     Apply,
+    SystemInfo,
+    SystemFlag,
+    CollectSelf,
 }
 
 /// How a native runs.
@@ -401,6 +404,11 @@ pub trait CodeInfo {
     fn is_loaded(&self, module: u32) -> bool;
     /// A loaded module's exports (name, arity), in the order of their code.
     fn exports(&self, module: u32) -> Option<Vec<(u32, u32)>>;
+    /// A loaded module's functions, local ones too (name, arity), in code order.
+    fn functions(&self, module: u32) -> Option<Vec<(u32, u32)>>;
+    /// What a loaded module's `module_info` reports besides its name and
+    /// functions (`[{attributes, A}, {compile, C}, {md5, B}]`), if known.
+    fn module_info(&self, module: u32) -> Option<crate::term::Term>;
     /// Whether a loaded module exports `function/arity`.
     fn is_exported(&self, module: u32, function: u32, arity: u32) -> bool;
     /// The id of the loaded module of this name.

@@ -97,6 +97,9 @@ fn options(c: &Ctx, w: Word, len: usize, split: bool) -> Option<Options> {
         trim: false,
         trim_all: false,
     };
+    if !w.is_list() && w != Word::NIL {
+        return None;
+    }
     let mut l = w;
     while l.is_list() {
         let (h, t) = v.cons(l);
@@ -115,7 +118,9 @@ fn options(c: &Ctx, w: Word, len: usize, split: bool) -> Option<Options> {
         }
         l = t;
     }
-    (l == Word::NIL).then_some(o)
+    // erl reads options up to the first tail that is not a list and
+    // ignores that tail: `[global | foo]` is `[global]`.
+    Some(o)
 }
 
 /// The leftmost match in `hay[from..to]`, the longest pattern winning at

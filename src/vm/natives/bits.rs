@@ -14,7 +14,8 @@ use crate::vm::native::{Ctx, NativeResult, badarg};
 use crate::vm::natives::helpers::int_word;
 use crate::vm::term::atoms::atom;
 use crate::vm::term::bits::{
-    Bits, LITTLE, Match, SIGNED, bit_at, bitstring, ctx_on, extract, read_small, read_uint, set_pos,
+    Bits, LITTLE, Match, SIGNED, bit_at, bitstring, ctx_on, extract, read_small, read_uint,
+    resolve_native, set_pos,
 };
 use crate::vm::term::compare::{Num, number};
 use crate::vm::term::heap::{Area, HEAP_BINARY_MAX, View, sub_binary};
@@ -72,7 +73,7 @@ fn size_bits(size: Word, unit: Word, remaining: usize) -> Option<usize> {
 }
 
 fn flags(w: Word) -> i64 {
-    w.as_small().unwrap_or(0)
+    resolve_native(w.as_small().unwrap_or(0))
 }
 
 fn new_bitstring(c: &mut Ctx, bytes: &[u8], len: usize) -> Word {
@@ -274,6 +275,36 @@ fn encode_utf(cp: u32, size: u8, little: bool, out: &mut Bits) -> bool {
     true
 }
 
+/// `x` as an IEEE half-precision float, rounded to nearest, ties to even;
+/// too large a value is an infinity, as erl writes it.
+fn half_bits(x: f64) -> u16 {
+    let b = x.to_bits();
+    let sign = ((b >> 48) & 0x8000) as u16;
+    let a = x.abs();
+    if a.is_nan() {
+        return sign | 0x7e00;
+    }
+    if a >= 65520.0 {
+        return sign | 0x7c00;
+    }
+    if a < 2f64.powi(-14) {
+        // Subnormal: a multiple of 2^-24 (exact scaling; 1024 is the
+        // smallest normal, which the same bits encode).
+        return sign | (a * 2f64.powi(24)).round_ties_even() as u16;
+    }
+    let e = ((b >> 52) & 0x7ff) as i64 - 1023;
+    let frac = b & ((1 << 52) - 1);
+    let (mut m, rest, half) = (frac >> 42, frac & ((1 << 42) - 1), 1u64 << 41);
+    if rest > half || (rest == half && m & 1 == 1) {
+        m += 1;
+    }
+    // A carry out of the fraction moves up the exponent, as it should.
+    sign | ((((e + 15) as u64) << 10) + m) as u16
+}
+
+/// Segment flag of `bs_create_bin`: the size is the literal `all`.
+const SIZE_ALL: i64 = 1 << 8;
+
 fn flag_list(c: &Ctx, w: Word) -> i64 {
     let v = View {
         heap: c.heap,
@@ -288,6 +319,7 @@ fn flag_list(c: &Ctx, w: Word) -> i64 {
                 atom::LITTLE => f |= LITTLE,
                 atom::SIGNED => f |= SIGNED,
                 atom::NATIVE => f |= LITTLE * i64::from(cfg!(target_endian = "little")),
+                atom::ALL => f |= SIZE_ALL,
                 _ => {}
             }
         }
@@ -366,10 +398,13 @@ fn build_segment(
             }) else {
                 return false;
             };
-            let bits = size.as_small().unwrap_or(64) as usize * unit;
+            let Some(bits) = size.as_small().map(|s| s as usize * unit) else {
+                return false;
+            };
             let raw: u64 = match bits {
                 64 => x.to_bits(),
                 32 => (x as f32).to_bits() as u64,
+                16 => half_bits(x).into(),
                 _ => return false,
             };
             out.push_u64(raw, bits, f & LITTLE != 0);
@@ -378,6 +413,9 @@ fn build_segment(
             let Some((bytes, len)) = bitstring(&v, *src) else {
                 return false;
             };
+            if ty == atom::BINARY && *size == Word::atom(atom::ALL) && f & SIZE_ALL == 0 {
+                return false;
+            }
             let bits = if *size == Word::atom(atom::ALL)
                 || ty == atom::APPEND
                 || ty == atom::PRIVATE_APPEND
@@ -587,13 +625,7 @@ fn bytes_mut(heap: &mut Area, w: Word) -> Option<&mut [u8]> {
 /// Field flags of the old instructions (`{field_flags, N}`): little-endian
 /// is 2, signed 4, native 16.
 pub(crate) fn field_flags(w: Word) -> i64 {
-    let f = w.as_small().unwrap_or(0);
-    let native = if f & 16 != 0 && cfg!(target_endian = "little") {
-        LITTLE
-    } else {
-        0
-    };
-    (f & (LITTLE | SIGNED)) | native
+    resolve_native(w.as_small().unwrap_or(0)) & (LITTLE | SIGNED)
 }
 
 /// A zero-filled bitstring of `bits` bits, to be filled in by `bs_put_*`.
@@ -627,7 +659,8 @@ pub(crate) fn put(
     size: Word,
 ) -> NativeResult {
     let mut seg = Bits::default();
-    if !build_segment(c, ty, unit, flags, src, size, &mut seg) {
+    // The old instructions' sizes are taken as given: `all` included.
+    if !build_segment(c, ty, unit, flags | SIZE_ALL, src, size, &mut seg) {
         return badarg();
     }
     let Some((w, at)) = *c.building else {

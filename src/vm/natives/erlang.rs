@@ -172,10 +172,12 @@ fn phash(c: &mut Ctx, term: Word, range: Word) -> NativeResult {
     let Some(range) = range.as_small().filter(|r| *r >= 1) else {
         return badarg();
     };
-    let text = crate::erlfmt::w(&c.to_term(term));
-    // FNV-1a over the term's printed form: stable across runs and platforms.
+    // FNV-1a over the term's external form, which exactly equal terms
+    // share: stable across runs and platforms, and made without recursion.
+    // (Not erl's own hash: the values differ from erl's.)
+    let bytes = crate::vm::natives::ext::encode(c, term, 1).0;
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
+    for b in bytes {
         h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
     }
     Value(Word::small((h % range as u64) as i64 + 1).expect("hash"))

@@ -2,6 +2,7 @@
 //! `module_loaded`, `get_module_info`, `function_exported`, `is_builtin`,
 //! `fun_info`, `fun_to_list`, `make_fun`.
 
+use crate::term::Term;
 use crate::vm::native::{Ctx, LambdaInfo, Native, NativeResult, badarg, boolean, small};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::list::list_of;
@@ -23,31 +24,81 @@ pub const NATIVES: &[Native] = &[
     Native::heap("erlang", "loaded", 0, loaded_0),
 ];
 
+/// `erlang:get_module_info/1,2`, which every module's `module_info/0,1`
+/// calls: all items in erl's order, or one (badarg for an unknown one).
 fn module_info(c: &mut Ctx, m: Word, key: Option<Word>) -> NativeResult {
+    const ALL: [&str; 5] = ["module", "exports", "attributes", "compile", "md5"];
     let Some(name) = m.as_atom() else {
         return badarg();
     };
-    let Some(exports) = c.code.exports(name) else {
+    if !c.code.is_loaded(name) {
         return badarg();
-    };
-    match key.and_then(|k| k.as_atom()).map(|k| c.atoms.name(k)) {
-        Some(k) if &*k == "exports" => {
-            let ts: Vec<Word> = exports
-                .into_iter()
-                .map(|(f, a)| {
-                    c.heap
-                        .tuple(0, &[Word::atom(f), Word::small(a as i64).expect("arity")])
-                })
-                .collect();
-            Value(list_of(c.heap, &ts))
-        }
-        Some(k) if &*k == "module" => Value(m),
-        Some(k) if &*k == "md5" => {
-            let md5 = c.code.module_id(name).and_then(|id| c.code.md5(id));
-            Value(c.heap.bitstring(0, &md5.unwrap_or_default(), 8))
-        }
-        _ => Value(Word::NIL),
     }
+    let Some(key) = key else {
+        let mut items = Vec::with_capacity(ALL.len());
+        for k in ALL {
+            let Some(v) = info_item(c, name, k) else {
+                return badarg();
+            };
+            let k = Word::atom(c.atoms.intern(k));
+            items.push(c.heap.tuple(0, &[k, v]));
+        }
+        return Value(list_of(c.heap, &items));
+    };
+    let k = key.as_atom().map(|k| c.atoms.name(k));
+    match k.and_then(|k| info_item(c, name, &k)) {
+        Some(v) => Value(v),
+        None => badarg(),
+    }
+}
+
+/// One `module_info` item of a loaded module; `None` for an unknown item.
+fn info_item(c: &mut Ctx, module: u32, key: &str) -> Option<Word> {
+    let fun_list = |c: &mut Ctx, fs: Vec<(u32, u32)>| {
+        let ts: Vec<Word> = fs
+            .into_iter()
+            .map(|(f, a)| {
+                c.heap
+                    .tuple(0, &[Word::atom(f), Word::small(a as i64).expect("arity")])
+            })
+            .collect();
+        list_of(c.heap, &ts)
+    };
+    Some(match key {
+        "module" => Word::atom(module),
+        "exports" => {
+            let fs = c.code.exports(module)?;
+            fun_list(c, fs)
+        }
+        "functions" => {
+            let fs = c.code.functions(module)?;
+            fun_list(c, fs)
+        }
+        "nifs" => Word::NIL,
+        "native" => Word::atom(atom::FALSE),
+        "attributes" | "compile" | "md5" => {
+            // A module made without them (written as LAM text) has no
+            // attributes or compile information, and an MD5 of zeros.
+            let info = c.code.module_info(module);
+            let item = info.as_ref().and_then(|t| match t {
+                Term::List(items, _) => items.iter().find_map(|i| match i {
+                    Term::Tuple(kv) if kv.len() == 2 && kv[0].as_atom() == Some(key) => {
+                        Some(kv[1].clone())
+                    }
+                    _ => None,
+                }),
+                _ => None,
+            });
+            let default = if key == "md5" {
+                Term::Binary(vec![0; 16])
+            } else {
+                Term::Nil
+            };
+            c.heap
+                .from_term(0, item.as_ref().unwrap_or(&default), c.atoms)
+        }
+        _ => return None,
+    })
 }
 
 fn fun_info_mfa(c: &mut Ctx, f: Word) -> NativeResult {

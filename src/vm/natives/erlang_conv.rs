@@ -6,7 +6,7 @@
 use num_bigint::BigInt;
 
 use crate::term::Term;
-use crate::vm::native::{Ctx, Native, NativeResult, badarg, error, lambda_of, small};
+use crate::vm::native::{Ctx, Native, NativeResult, badarg, error, small};
 use crate::vm::natives::bits::{binary_bytes, binary_word, part, slice, to_bytes};
 use crate::vm::natives::helpers::string_list;
 use crate::vm::ops::arith::to_big;
@@ -91,15 +91,20 @@ pub(crate) fn float_to_list(c: &mut Ctx, w: Word, opts: Word) -> NativeResult {
     };
     let (mut decimals, mut scientific, mut compact, mut short) = (None, None, false, false);
     for o in opts {
+        // Of short, decimals and scientific, the last one given counts.
         if o.as_atom().is_some_and(|a| &*c.atoms.name(a) == "compact") {
             compact = true;
         } else if o.as_atom().is_some_and(|a| &*c.atoms.name(a) == "short") {
-            short = true;
+            (short, decimals, scientific) = (true, None, None);
         } else if let Some([k, n]) = v.tuple(o) {
             let n = Word(*n).as_small().filter(|n| (0..=253).contains(n));
             match (Word(*k).as_atom().map(|a| c.atoms.name(a)), n) {
-                (Some(k), Some(n)) if &*k == "decimals" => decimals = Some(n as usize),
-                (Some(k), Some(n)) if &*k == "scientific" => scientific = Some(n as usize),
+                (Some(k), Some(n)) if &*k == "decimals" => {
+                    (short, decimals, scientific) = (false, Some(n as usize), None);
+                }
+                (Some(k), Some(n)) if &*k == "scientific" => {
+                    (short, decimals, scientific) = (false, None, Some(n as usize));
+                }
                 _ => return badarg(),
             }
         } else {
@@ -286,8 +291,7 @@ type Encoded = (Vec<u8>, Vec<(usize, usize)>);
 /// for bad options.
 fn encoded(c: &mut Ctx, t: Word, opts: Word) -> Option<Encoded> {
     let (level, minor) = encoding_options(c, opts, false)?;
-    let term = c.to_term(t);
-    let (bytes, parts) = crate::beam::etf::encode_parts(&term, minor);
+    let (bytes, parts) = crate::vm::natives::ext::encode(c, t, minor);
     if level > 0 {
         use std::io::Write;
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level));
@@ -357,60 +361,14 @@ fn binary_to_term(c: &mut Ctx, b: Word, opts: Word) -> NativeResult {
             _ => return badarg(),
         }
     }
-    let mut r = crate::beam::reader::Reader::new(&bytes, 0);
-    let t = match crate::beam::etf::decode_versioned(&mut r) {
-        // Ports, references of other nodes and funs of code not loaded
-        // have no meaning here.
-        Ok(t) if !has_foreign(c, &t) => t,
-        _ => return badarg(),
-    };
-    if safe && !safe_term(c, &t) {
+    let Some((w, n)) = crate::vm::natives::ext::decode(c, &bytes, safe) else {
         return badarg();
-    }
-    let w = c.from_term(&t);
+    };
     if used {
-        let n = Word::small(r.offset() as i64).expect("a size");
+        let n = Word::small(n as i64).expect("a size");
         return Value(c.heap.tuple(0, &[w, n]));
     }
     Value(w)
-}
-
-/// Whether `binary_to_term/2`'s `safe` takes `t`: it makes no atom that
-/// is not in the atom table already.
-fn safe_term(c: &Ctx, t: &Term) -> bool {
-    match t {
-        Term::Atom(a) => c.atoms.existing(a).is_some(),
-        Term::List(items, tail) => items.iter().all(|x| safe_term(c, x)) && safe_term(c, tail),
-        Term::Tuple(items) => items.iter().all(|x| safe_term(c, x)),
-        Term::Map(pairs) => pairs
-            .iter()
-            .all(|(k, v)| safe_term(c, k) && safe_term(c, v)),
-        // erl also refuses a fun of a function no loaded code refers to,
-        // which LAM cannot tell (it keeps no export entries): the atoms
-        // must exist.
-        Term::Export {
-            module, function, ..
-        } => c.atoms.existing(module).is_some() && c.atoms.existing(function).is_some(),
-        Term::Fun(f) => f.free.iter().all(|x| safe_term(c, x)),
-        _ => true,
-    }
-}
-
-/// Whether `t` holds what this VM cannot make: a port, a reference of
-/// another node, a fun whose lambda is not loaded.
-fn has_foreign(c: &Ctx, t: &Term) -> bool {
-    let any = |ts: &[Term]| ts.iter().any(|x| has_foreign(c, x));
-    match t {
-        Term::Port { .. } => true,
-        Term::Ref { .. } => ref_number(t).is_none(),
-        Term::Fun(f) => lambda_of(c.code, c.atoms, f).is_none() || any(&f.free),
-        Term::List(items, tail) => any(items) || has_foreign(c, tail),
-        Term::Tuple(items) => any(items),
-        Term::Map(pairs) => pairs
-            .iter()
-            .any(|(k, v)| has_foreign(c, k) || has_foreign(c, v)),
-        _ => false,
-    }
 }
 
 /// `"<0.N.S>"` and back: a pid's number N has 15 bits and its serial S 13,

@@ -74,7 +74,6 @@ pub const NATIVES: &[Native] = &[
     Native::heap("erlang", "md5_final", 1, md5_final_1),
     Native::heap("erlang", "bump_reductions", 1, bump_reductions_1),
     Native::heap("erlang", "ports", 0, ports_0),
-    Native::heap("erlang", "garbage_collect", 0, garbage_collect_0),
     Native::heap("erlang", "display", 1, display_1),
     Native::heap("erlang", "display_nl", 0, display_nl_0),
     Native::heap("erlang", "display_string", 1, display_string_1),
@@ -630,11 +629,6 @@ fn bump_reductions_1(_c: &mut Ctx, a: &[Word]) -> NativeResult {
 
 fn ports_0(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
     Value(Word::NIL)
-}
-
-/// Collection is the VM's business; asking for one is a hint, and true.
-fn garbage_collect_0(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
-    boolean(true)
 }
 
 fn display_1(c: &mut Ctx, a: &[Word]) -> NativeResult {

@@ -1,6 +1,6 @@
 //! The `erts_internal` functions OTP's own modules call.
 
-use crate::vm::native::{Ctx, Native, NativeResult, badarg, boolean, small};
+use crate::vm::native::{Ctx, Native, NativeResult, badarg, small};
 use crate::vm::term::compare;
 use crate::vm::term::maps;
 use crate::vm::term::word::{Word, kind};
@@ -10,7 +10,6 @@ use NativeResult::Value;
 /// The `erts_internal` natives.
 pub const NATIVES: &[Native] = &[
     Native::heap("erts_internal", "map_next", 3, map_next_3),
-    Native::heap("erts_internal", "garbage_collect", 1, garbage_collect_1),
     Native::heap("erts_internal", "cmp_term", 2, cmp_term_2),
 ];
 
@@ -42,13 +41,6 @@ fn map_next_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let (k, x) = maps::entries(&v, c.atoms, a[1]).expect("a map")[i];
     let next = c.heap.cons(0, small(i + 1), a[1]);
     Value(c.heap.tuple(0, &[k, x, next]))
-}
-
-fn garbage_collect_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match a[0].as_atom().map(|x| c.atoms.name(x)).as_deref() {
-        Some("major" | "minor") => boolean(true),
-        _ => badarg(),
-    }
 }
 
 /// The standard order of terms as -1, 0 or 1 (`1` and `1.0` differ, as in

@@ -18,7 +18,9 @@ pub mod erlang;
 pub mod erlang_code;
 pub mod erlang_conv;
 pub mod erlang_sys;
+pub mod erts_debug;
 pub mod erts_internal;
+pub mod ext;
 pub mod helpers;
 pub mod lam;
 pub mod lists;
@@ -39,6 +41,7 @@ pub static TABLES: &[&[Native]] = &[
     erlang_code::NATIVES,
     erlang_conv::NATIVES,
     erlang_sys::NATIVES,
+    erts_debug::NATIVES,
     binary::NATIVES,
     code::NATIVES,
     erts_internal::NATIVES,

@@ -42,7 +42,6 @@ pub const NATIVES: &[Native] = &[
     Native::host("erlang", "group_leader", 0, HostOp::GroupLeader),
     Native::host("erlang", "group_leader", 2, HostOp::GroupLeader),
     Native::host("erlang", "is_process_alive", 1, HostOp::IsProcessAlive),
-    Native::host("erlang", "garbage_collect", 1, HostOp::GarbageCollect),
     Native::host("erlang", "garbage_collect", 2, HostOp::GarbageCollect),
     Native::host("erlang", "exit", 2, HostOp::Exit),
     Native::host("erlang", "send_after", 3, HostOp::SendAfter),
@@ -68,4 +67,9 @@ pub const NATIVES: &[Native] = &[
     Native::host("erlang", "send", 3, HostOp::Send),
     Native::host("erlang", "yield", 0, HostOp::Yield),
     Native::host("erlang", "apply", 2, HostOp::Apply).raises(),
+    Native::host("erlang", "system_info", 1, HostOp::SystemInfo),
+    Native::host("erlang", "system_flag", 2, HostOp::SystemFlag),
+    Native::host("erlang", "garbage_collect", 0, HostOp::CollectSelf),
+    Native::host("erts_internal", "garbage_collect", 1, HostOp::CollectSelf),
+    Native::host("erlang", "garbage_collect", 1, HostOp::GarbageCollect),
 ];

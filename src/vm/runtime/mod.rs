@@ -5,5 +5,6 @@ pub mod proc_natives;
 pub(crate) mod runq;
 pub(crate) mod sched;
 pub mod shared;
+pub(crate) mod system;
 pub mod timers;
 pub mod vm;

@@ -209,7 +209,7 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
         } else {
             "runnable"
         })),
-        "heap_size" | "total_heap_size" => small(of!(|q: &Proc| q.heap.len())),
+        "heap_size" | "total_heap_size" => small(of!(|q: &Proc| q.heap_words())),
         "stack_size" => small(of!(|q: &Proc| q.st.calls.len())),
         "memory" => small(of!(process_bytes)),
         "reductions" => {
@@ -440,6 +440,10 @@ pub(crate) fn spawn_opt(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
         },
         None => None,
     };
+    let min_heap = opts
+        .iter()
+        .find(|(k, _)| k == "min_heap_size")
+        .and_then(|(_, v)| v.as_small());
     let kind = if monitor {
         SpawnKind::SpawnMonitor
     } else if link {
@@ -463,16 +467,16 @@ pub(crate) fn spawn_opt(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
         vm.unready(c);
         vm.ready(c);
     }
-    if link && monitor {
-        let pid = match view(vm, p).tuple(r) {
-            Some([pid, _]) => Word(*pid).as_pid(),
-            _ => None,
-        };
-        if let Some(pid) = pid {
-            p.sig.links.push(pid);
-            if let Some(c) = vm.procs.get_mut(&pid) {
-                c.sig.links.push(p.pid);
-            }
+    if let (Some(words), Some(q)) = (min_heap, child.and_then(|pid| vm.procs.get_mut(&pid))) {
+        q.set_min_heap(usize::try_from(words).unwrap_or(0));
+    }
+    if link
+        && monitor
+        && let Some(pid) = child
+    {
+        p.sig.links.push(pid);
+        if let Some(c) = vm.procs.get_mut(&pid) {
+            c.sig.links.push(p.pid);
         }
     }
     Value(r)
@@ -569,8 +573,20 @@ fn garbage_collect(vm: &mut Vm, p: &mut Proc, pid: Word, opts: Word) -> NativeRe
             _ => return badarg(),
         }
     }
-    let alive =
-        Word::boolean(t == p.pid || vm.procs.contains_key(&t) || vm.running.contains_key(&t));
+    if t != p.pid && vm.busy(t, p) {
+        return NativeResult::Retry;
+    }
+    // Collected at its next check (the caller's or the other process's).
+    let alive = if t == p.pid {
+        p.request_gc();
+        true
+    } else if let Some(q) = vm.procs.get_mut(&t) {
+        q.request_gc();
+        true
+    } else {
+        false
+    };
+    let alive = Word::boolean(alive);
     let Some(request) = request else {
         return value(alive);
     };
@@ -913,6 +929,9 @@ fn process_flag(vm: &mut Vm, p: &mut Proc, f: Word, v: Word) -> NativeResult {
             let set = vm.proc_flags.entry(p.pid).or_default();
             set.retain(|(x, _)| *x != fa);
             set.push((fa, v));
+            if &*name == "min_heap_size" {
+                p.set_min_heap(v.as_small().map_or(0, |n| n as usize));
+            }
             if max_heap {
                 let key = |n: &str| Word::atom(vm.atoms.intern(n));
                 // Atoms order by name: these keys are in map key order.
@@ -1329,6 +1348,25 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             Some(args) => NativeResult::Apply(a[0], Word::NONE, args),
             None => badarg(),
         },
+        // erlang:system_info/1
+        (HostOp::SystemInfo, 1) => crate::vm::runtime::system::system_info(vm, p, a[0]),
+        // erlang:system_flag/2
+        (HostOp::SystemFlag, 2) => crate::vm::runtime::system::system_flag(vm, a[0], a[1]),
+        // A collection at the caller's next check, where the live
+        // registers are known (the call that follows, at the latest).
+        // erlang:garbage_collect/0, erts_internal:garbage_collect/1
+        (HostOp::CollectSelf, n) => {
+            // erts_internal:garbage_collect/1 names the kind of collection.
+            let kind = a
+                .first()
+                .and_then(|k| k.as_atom())
+                .map(|k| vm.atoms.name(k));
+            if n == 1 && !matches!(kind.as_deref(), Some("major" | "minor")) {
+                return badarg();
+            }
+            p.request_gc();
+            Value(Word::atom(atom::TRUE))
+        }
         _ => badarg(),
     }
 }

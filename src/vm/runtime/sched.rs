@@ -36,6 +36,9 @@ use crate::vm::term::word::Word;
 pub(crate) struct Sched {
     vm: Mutex<Vm>,
     wake: Condvar,
+    /// Where schedulers taken offline sleep: apart, so that waking an idle
+    /// one never wakes one that would go back to sleep.
+    offline: Condvar,
 }
 
 impl Lock for Sched {
@@ -62,6 +65,7 @@ impl Drop for StopOnPanic<'_> {
         if std::thread::panicking() {
             self.0.lock(0).stopped = true;
             self.0.wake.notify_all();
+            self.0.offline.notify_all();
         }
     }
 }
@@ -71,6 +75,7 @@ impl Vm {
     /// until none can run, on `self.schedulers` threads.
     pub(crate) fn schedule(&mut self, until: Option<u64>) -> Option<Result<Word, Exception>> {
         let n = self.schedulers.max(1);
+        self.schedulers_online = n;
         self.root = until;
         self.ended = None;
         self.stopped = false;
@@ -84,6 +89,7 @@ impl Vm {
         let sched = Sched {
             vm: Mutex::new(vm),
             wake: Condvar::new(),
+            offline: Condvar::new(),
         };
         std::thread::scope(|s| {
             let workers: Vec<_> = (1..n)
@@ -229,6 +235,17 @@ impl<'w> Worker<'w, Sched> {
         let sched = self.sched;
         let mut vm = sched.lock(self.id);
         while !vm.stopped {
+            if self.id >= vm.schedulers_online {
+                // Offline: no one signals a scheduler coming back online,
+                // so it looks again now and then.
+                vm = sched
+                    .offline
+                    .wait_timeout(vm, std::time::Duration::from_millis(10))
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+                vm.current = self.id;
+                continue;
+            }
             if !vm.timers.is_empty() {
                 vm.fire_timers(Instant::now());
             }
@@ -273,6 +290,7 @@ impl<'w> Worker<'w, Sched> {
         }
         drop(vm);
         sched.wake.notify_all();
+        sched.offline.notify_all();
     }
 
     /// Lets the group leader finish what it was given (output and error

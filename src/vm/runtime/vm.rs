@@ -47,6 +47,9 @@ pub struct Vm {
     pub(crate) current: usize,
     /// How many scheduler threads run processes.
     pub schedulers: usize,
+    /// How many of them take work (`system_flag(schedulers_online, N)`):
+    /// those numbered from here on sleep. Set to all when a run starts.
+    pub(crate) schedulers_online: usize,
     pub(crate) next_pid: u64,
     pub(crate) next_ref: u64,
     pub(crate) registry: IdMap<u32, u64>,
@@ -181,6 +184,7 @@ impl Vm {
             run_queues: vec![RunQueue::default()],
             current: 0,
             schedulers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            schedulers_online: 0,
             next_pid: 1,
             next_ref: 1,
             registry: IdMap::default(),
@@ -655,10 +659,27 @@ impl Vm {
             .map_or(Priority::Normal, |p| p.priority)
     }
 
-    /// The run queue of the scheduler holding the lock.
+    /// The run queue of the scheduler holding the lock (of the last one
+    /// online, if that one has just been taken offline: its queue would
+    /// wait until another ran out of work).
     pub(crate) fn run_queue(&mut self) -> &mut RunQueue {
-        let q = self.current.min(self.run_queues.len() - 1);
+        let online = self.schedulers_online.clamp(1, self.run_queues.len());
+        let q = self.current.min(online - 1);
         &mut self.run_queues[q]
+    }
+
+    /// Takes the schedulers from `n` on offline (or brings them back): the
+    /// processes queued on those going offline move to the last one online.
+    pub(crate) fn set_schedulers_online(&mut self, n: usize) {
+        self.schedulers_online = n;
+        let online = n.clamp(1, self.run_queues.len());
+        let moved: Vec<RunQueue> = self.run_queues[online..]
+            .iter_mut()
+            .map(std::mem::take)
+            .collect();
+        for mut q in moved {
+            self.run_queues[online - 1].append(&mut q);
+        }
     }
 
     /// Takes `pid` off the run queues (it ended).

@@ -13,6 +13,18 @@ use crate::vm::term::word::{Ptr, Word, kind};
 pub const LITTLE: i64 = 2;
 /// Field flag: signed.
 pub const SIGNED: i64 = 4;
+/// Field flag: the machine's own byte order.
+pub const NATIVE: i64 = 16;
+
+/// Field flags with `NATIVE` made explicit: `LITTLE` set when this machine
+/// is little-endian, so readers and writers need only look at `LITTLE`.
+pub fn resolve_native(f: i64) -> i64 {
+    if f & NATIVE != 0 && cfg!(target_endian = "little") {
+        f | LITTLE
+    } else {
+        f
+    }
+}
 
 /// Bits of a bitstring: its bytes and its length in bits.
 pub fn bitstring<'a>(v: &View<'a>, w: Word) -> Option<(&'a [u8], usize)> {

@@ -131,16 +131,125 @@ pub fn exact_eq(v: &View, atoms: &Atoms, a: Word, b: Word) -> bool {
     a == b || cmp(v, atoms, a, b, true) == Ordering::Equal
 }
 
+/// How deep [`cmp`] recurses before it hands over to [`cmp_deep`]: far
+/// inside any thread's stack.
+const DEEP: usize = 256;
+
 /// Term order, or with `exact` map key order (every integer before every
 /// float; `Equal` only for exactly equal terms).
 pub fn cmp(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool) -> Ordering {
+    cmp_at(v, atoms, a, b, exact, 0)
+}
+
+fn cmp_at(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool, depth: usize) -> Ordering {
     if a == b {
         return Ordering::Equal;
+    }
+    if depth > DEEP {
+        return cmp_deep(v, atoms, a, b, exact);
     }
     let (ra, rb) = (rank(v, a), rank(v, b));
     if ra != rb {
         return ra.cmp(&rb);
     }
+    let seq = |x: &[u64], y: &[u64], exact: bool| {
+        for (p, q) in x.iter().zip(y) {
+            let o = cmp_at(v, atoms, Word(*p), Word(*q), exact, depth + 1);
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        x.len().cmp(&y.len())
+    };
+    match ra {
+        6 => {
+            let (x, y) = (v.tuple(a).expect("tuple"), v.tuple(b).expect("tuple"));
+            x.len().cmp(&y.len()).then_with(|| seq(x, y, exact))
+        }
+        9 => {
+            let (mut x, mut y) = (a, b);
+            loop {
+                match (x.is_list(), y.is_list()) {
+                    (true, true) => {
+                        let ((hx, tx), (hy, ty)) = (v.cons(x), v.cons(y));
+                        let o = cmp_at(v, atoms, hx, hy, exact, depth + 1);
+                        if o != Ordering::Equal {
+                            return o;
+                        }
+                        x = tx;
+                        y = ty;
+                    }
+                    _ => return cmp_at(v, atoms, x, y, exact, depth + 1),
+                }
+            }
+        }
+        3 => {
+            let (pa, pb) = (a.ptr(), b.ptr());
+            let (na, nb) = (v.header(a).header_arity(), v.header(b).header_arity());
+            let wa = &v.area(pa).words[pa.offset..pa.offset + 1 + na];
+            let wb = &v.area(pb).words[pb.offset..pb.offset + 1 + nb];
+            seq(wa, wb, exact)
+        }
+        // Numbers, atoms and the like compare at the top; a map's elements
+        // go through the general walk (no allocation for the others).
+        _ => {
+            let mut todo = Vec::new();
+            match one(v, atoms, a, b, exact, &mut todo) {
+                Ordering::Equal => walk(v, atoms, todo),
+                o => o,
+            }
+        }
+    }
+}
+
+/// What is left to compare: two terms (with `exact`), or the order that
+/// decides if everything compared before it was equal.
+enum Step {
+    Pair(Word, Word, bool),
+    Then(Ordering),
+}
+
+/// [`cmp`] for terms nested deeper than [`DEEP`]: depth first, left to
+/// right, with a stack of its own, so terms of any depth compare without
+/// recursion (slower than the recursion for the common shallow term).
+fn cmp_deep(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool) -> Ordering {
+    walk(v, atoms, vec![Step::Pair(a, b, exact)])
+}
+
+/// Compares what is on `todo`, top first, until something differs.
+fn walk(v: &View, atoms: &Atoms, mut todo: Vec<Step>) -> Ordering {
+    while let Some(step) = todo.pop() {
+        let (a, b, exact) = match step {
+            Step::Pair(a, b, exact) => (a, b, exact),
+            Step::Then(o) if o != Ordering::Equal => return o,
+            Step::Then(_) => continue,
+        };
+        if a == b {
+            continue;
+        }
+        let o = one(v, atoms, a, b, exact, &mut todo);
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
+/// Compares `a` and `b` as far as they differ at the top; what their
+/// elements decide is pushed onto `todo`, first element on top.
+fn one(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool, todo: &mut Vec<Step>) -> Ordering {
+    let (ra, rb) = (rank(v, a), rank(v, b));
+    if ra != rb {
+        return ra.cmp(&rb);
+    }
+    let pairs = |todo: &mut Vec<Step>, x: &[u64], y: &[u64], exact: bool| {
+        todo.extend(
+            x.iter()
+                .zip(y)
+                .rev()
+                .map(|(p, q)| Step::Pair(Word(*p), Word(*q), exact)),
+        );
+    };
     match ra {
         0 => {
             let (x, y) = (number(v, a).expect("number"), number(v, b).expect("number"));
@@ -160,38 +269,35 @@ pub fn cmp(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool) -> Ordering {
         2 => v.at(a.ptr(), 1).0.cmp(&v.at(b.ptr(), 1).0),
         6 => {
             let (x, y) = (v.tuple(a).expect("tuple"), v.tuple(b).expect("tuple"));
-            x.len()
-                .cmp(&y.len())
-                .then_with(|| seq(v, atoms, x, y, exact))
-        }
-        7 if v.header(a).header_kind() == kind::HMAP || v.header(b).header_kind() == kind::HMAP => {
-            cmp_maps(v, atoms, a, b, exact)
+            let o = x.len().cmp(&y.len());
+            if o == Ordering::Equal {
+                pairs(todo, x, y, exact);
+            }
+            o
         }
         7 => {
-            let (pa, pb) = (a.ptr(), b.ptr());
-            let (na, nb) = (v.header(a).header_arity(), v.header(b).header_arity());
-            let wa = &v.area(pa).words[pa.offset + 1..pa.offset + 1 + na];
-            let wb = &v.area(pb).words[pb.offset + 1..pb.offset + 1 + nb];
-            na.cmp(&nb)
-                .then_with(|| seq(v, atoms, &wa[..na / 2], &wb[..nb / 2], true))
-                .then_with(|| seq(v, atoms, &wa[na / 2..], &wb[nb / 2..], exact))
+            let (na, nb) = (v.map_size(a).unwrap_or(0), v.map_size(b).unwrap_or(0));
+            if na != nb {
+                return na.cmp(&nb);
+            }
+            let (ea, eb) = (
+                sorted_pairs(v, atoms, a).unwrap_or_default(),
+                sorted_pairs(v, atoms, b).unwrap_or_default(),
+            );
+            // Every key (in key order) before any value.
+            for ((_, x), (_, y)) in ea.iter().zip(&eb).rev() {
+                todo.push(Step::Pair(*x, *y, exact));
+            }
+            for ((x, _), (y, _)) in ea.iter().zip(&eb).rev() {
+                todo.push(Step::Pair(*x, *y, true));
+            }
+            Ordering::Equal
         }
         9 => {
-            let (mut x, mut y) = (a, b);
-            loop {
-                match (x.is_list(), y.is_list()) {
-                    (true, true) => {
-                        let ((hx, tx), (hy, ty)) = (v.cons(x), v.cons(y));
-                        let o = cmp(v, atoms, hx, hy, exact);
-                        if o != Ordering::Equal {
-                            return o;
-                        }
-                        x = tx;
-                        y = ty;
-                    }
-                    _ => return cmp(v, atoms, x, y, exact),
-                }
-            }
+            let ((hx, tx), (hy, ty)) = (v.cons(a), v.cons(b));
+            todo.push(Step::Pair(tx, ty, exact));
+            todo.push(Step::Pair(hx, hy, exact));
+            Ordering::Equal
         }
         10 => match (v.bits(a), v.bits(b)) {
             (Some((da, la)), Some((db, lb))) => da.cmp(db).then(la.cmp(&lb)),
@@ -202,45 +308,12 @@ pub fn cmp(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool) -> Ordering {
             let (na, nb) = (v.header(a).header_arity(), v.header(b).header_arity());
             let wa = &v.area(pa).words[pa.offset..pa.offset + 1 + na];
             let wb = &v.area(pb).words[pb.offset..pb.offset + 1 + nb];
-            seq(v, atoms, wa, wb, exact)
+            todo.push(Step::Then(wa.len().cmp(&wb.len())));
+            pairs(todo, wa, wb, exact);
+            Ordering::Equal
         }
         _ => a.0.cmp(&b.0),
     }
-}
-
-fn seq(v: &View, atoms: &Atoms, x: &[u64], y: &[u64], exact: bool) -> Ordering {
-    for (p, q) in x.iter().zip(y) {
-        let o = cmp(v, atoms, Word(*p), Word(*q), exact);
-        if o != Ordering::Equal {
-            return o;
-        }
-    }
-    x.len().cmp(&y.len())
-}
-
-/// Map order: by size, then keys in term order, then values.
-fn cmp_maps(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool) -> Ordering {
-    let (na, nb) = (v.map_size(a).unwrap_or(0), v.map_size(b).unwrap_or(0));
-    if na != nb {
-        return na.cmp(&nb);
-    }
-    let (ea, eb) = (
-        sorted_pairs(v, atoms, a).unwrap_or_default(),
-        sorted_pairs(v, atoms, b).unwrap_or_default(),
-    );
-    for ((ka, _), (kb, _)) in ea.iter().zip(&eb) {
-        let o = cmp(v, atoms, *ka, *kb, true);
-        if o != Ordering::Equal {
-            return o;
-        }
-    }
-    for ((_, va), (_, vb)) in ea.iter().zip(&eb) {
-        let o = cmp(v, atoms, *va, *vb, exact);
-        if o != Ordering::Equal {
-            return o;
-        }
-    }
-    Ordering::Equal
 }
 
 /// A map's pairs in key order.

@@ -189,6 +189,9 @@ fn words_as_bytes(w: &[u64]) -> &[u8] {
     bytemuck::cast_slice(w)
 }
 
+/// How deep [`View::copy_into`] recurses before it copies breadth first.
+const COPY_DEEP: usize = 256;
+
 fn object_words(h: Word) -> usize {
     // The number of words an object takes after its header.
     match h.header_kind() {
@@ -363,8 +366,17 @@ impl View<'_> {
     /// Copies a term into `dst` (area 0 of another process): what sending a
     /// message does. Literal-area pointers are kept: literals are shared.
     pub fn copy_into(&self, w: Word, dst: &mut Area) -> Word {
+        self.copy_at(w, dst, 0)
+    }
+
+    /// [`Self::copy_into`] at nesting `depth`: by recursion, the quickest
+    /// for the usual message, up to [`COPY_DEEP`] levels, then breadth first.
+    fn copy_at(&self, w: Word, dst: &mut Area, depth: usize) -> Word {
         if w.is_immediate() || w.ptr().area != 0 {
             return w;
+        }
+        if depth > COPY_DEEP {
+            return self.copy_breadth_first(w, dst);
         }
         if w.is_list() {
             // Lists are copied iteratively along the tail, so long lists do
@@ -376,27 +388,77 @@ impl View<'_> {
                 cells.push(h);
                 cur = t;
             }
-            let mut acc = self.copy_into(cur, dst);
+            let mut acc = self.copy_at(cur, dst, depth + 1);
             for h in cells.into_iter().rev() {
-                let h = self.copy_into(h, dst);
+                let h = self.copy_at(h, dst, depth + 1);
                 acc = dst.cons(0, h, acc);
             }
             return acc;
         }
         let p = w.ptr();
         let h = self.at(p, 0);
-        let size = object_words(h);
-        let src = &self.heap.words[p.offset..p.offset + 1 + size];
         if holds_terms(h.header_kind()) {
+            let size = object_words(h);
+            let src = &self.heap.words[p.offset..p.offset + 1 + size];
             let elems: Vec<Word> = src[1..]
                 .iter()
-                .map(|&x| self.copy_into(Word(x), dst))
+                .map(|&x| self.copy_at(Word(x), dst, depth + 1))
                 .collect();
             let at = dst.here(0);
             dst.words.push(h.0);
             dst.words.extend(elems.iter().map(|w| w.0));
             Word::boxed(at)
-        } else if h.header_kind() == kind::WRITABLE_BIN {
+        } else {
+            self.copy_shallow(w, dst)
+        }
+    }
+
+    /// [`Self::copy_into`] breadth first, as the collector copies: each
+    /// object is copied with its fields still pointing here, then the
+    /// copies are scanned in order and their fields copied in turn, so no
+    /// term is deep enough to overflow the native stack.
+    fn copy_breadth_first(&self, w: Word, dst: &mut Area) -> Word {
+        let start = dst.words.len();
+        let root = self.copy_shallow(w, dst);
+        let mut scan = start;
+        while scan < dst.words.len() {
+            let x = Word(dst.words[scan]);
+            let (fields, next) = if x.is_header() {
+                let size = object_words(x);
+                let fields = if holds_terms(x.header_kind()) {
+                    scan + 1..scan + 1 + size
+                } else {
+                    scan..scan
+                };
+                (fields, scan + 1 + size)
+            } else {
+                // A cons cell: two terms.
+                (scan..scan + 2, scan + 2)
+            };
+            for i in fields {
+                let moved = self.copy_shallow(Word(dst.words[i]), dst);
+                dst.words[i] = moved.0;
+            }
+            scan = next;
+        }
+        root
+    }
+
+    /// One object of this heap copied to the end of `dst`, its fields as
+    /// they are (see [`Self::copy_into`]).
+    fn copy_shallow(&self, w: Word, dst: &mut Area) -> Word {
+        if w.is_immediate() || w.ptr().area != 0 {
+            return w;
+        }
+        if w.is_list() {
+            let (h, t) = self.cons(w);
+            return dst.cons(0, h, t);
+        }
+        let p = w.ptr();
+        let h = self.at(p, 0);
+        let size = object_words(h);
+        let src = &self.heap.words[p.offset..p.offset + 1 + size];
+        if h.header_kind() == kind::WRITABLE_BIN {
             // Another process gets an ordinary binary: buffers are never shared.
             let (bytes, _) = self.bits(w).expect("a binary");
             let bytes = bytes.to_vec();

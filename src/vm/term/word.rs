@@ -203,6 +203,22 @@ impl std::fmt::Debug for Word {
     }
 }
 
+/// A reference's number as the three 32-bit words the external format and
+/// `#Ref<0.C.B.A>` show, the first of 18 bits as on the BEAM.
+pub fn ref_ids(id: u64) -> [u32; 3] {
+    [(id & 0x3_ffff) as u32, (id >> 18) as u32, (id >> 50) as u32]
+}
+
+/// The reference number of these words, if [`ref_ids`] makes them.
+pub fn ref_of_ids(ids: &[u32]) -> Option<u64> {
+    match *ids {
+        [a, b, c] if a < 1 << 18 && c < 1 << 14 => {
+            Some(u64::from(a) | u64::from(b) << 18 | u64::from(c) << 50)
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,551 @@
+//! The external term format straight between a process heap and bytes,
+//! for `term_to_binary` and `binary_to_term`: no tree of terms in between,
+//! and a stack of its own instead of recursion, so that a term of any depth
+//! converts, as on erl (a list nested a thousand deep is an ordinary
+//! iolist), and hostile input can neither overflow the native stack nor
+//! make the decoder allocate more than its bytes describe.
+//!
+//! Local funs, references and pids convert both ways (a fun by its
+//! module's name and MD5 and its lambda's index, as erl writes it);
+//! those of other nodes, ports and old-style funs do not decode, since
+//! nothing here could stand for them.
+
+use num_bigint::{BigInt, Sign};
+
+use crate::beam::etf::{MAX_INFLATED, VERSION, encode_atom, encode_big, inflate_exact};
+use crate::beam::reader::Reader;
+use crate::vm::native::Ctx;
+use crate::vm::term::compare::{Num, number};
+use crate::vm::term::list::list_of;
+use crate::vm::term::maps;
+use crate::vm::term::word::{Word, kind, ref_ids, ref_of_ids};
+
+/// The node every local pid and reference names.
+const NODE: &str = "nonode@nohost";
+
+/// What is left to write: a term, or the size of the fun that starts at
+/// this offset, once its captured values are written.
+enum Todo {
+    Term(Word),
+    FunEnd(usize),
+}
+
+fn int(out: &mut Vec<u8>, i: i64) {
+    if (0..=255).contains(&i) {
+        out.extend([97, i as u8]);
+    } else if let Ok(i) = i32::try_from(i) {
+        out.push(98);
+        out.extend(i.to_be_bytes());
+    } else {
+        encode_big(out, &BigInt::from(i));
+    }
+}
+
+fn pid(out: &mut Vec<u8>, id: u64, minor: u8) {
+    out.push(88);
+    encode_atom(out, NODE, minor);
+    out.extend(((id & 0x7fff) as u32).to_be_bytes());
+    out.extend(((id >> 15) as u32).to_be_bytes());
+    out.extend(0u32.to_be_bytes());
+}
+
+/// `term_to_binary(Root, [{minor_version, Minor}])`, with the version byte
+/// (0 writes floats as text, FLOAT_EXT; 2 writes every atom as UTF-8), and
+/// the (offset, length) of the bytes of each binary over 64 bytes:
+/// `term_to_iovec` gives those as parts of their own, as erl gives the
+/// binaries it keeps off the heap.
+pub(crate) fn encode(c: &Ctx, root: Word, minor: u8) -> (Vec<u8>, Vec<(usize, usize)>) {
+    let v = c.view();
+    let mut out = vec![VERSION];
+    let mut parts = Vec::new();
+    let mut todo = vec![Todo::Term(root)];
+    while let Some(t) = todo.pop() {
+        let w = match t {
+            Todo::Term(w) => w,
+            Todo::FunEnd(at) => {
+                let size = (out.len() - at) as u32;
+                out[at..at + 4].copy_from_slice(&size.to_be_bytes());
+                continue;
+            }
+        };
+        if let Some(i) = w.as_small() {
+            int(&mut out, i);
+            continue;
+        }
+        if let Some(a) = w.as_atom() {
+            encode_atom(&mut out, &c.atoms.name(a), minor);
+            continue;
+        }
+        if w == Word::NIL {
+            out.push(106);
+            continue;
+        }
+        if let Some(id) = w.as_pid() {
+            pid(&mut out, id, minor);
+            continue;
+        }
+        if w.is_list() {
+            let mut items = Vec::new();
+            let mut cur = w;
+            while cur.is_list() {
+                let (h, t) = v.cons(cur);
+                items.push(h);
+                cur = t;
+            }
+            let byte = |x: &Word| x.as_small().is_some_and(|i| (0..=255).contains(&i));
+            if cur == Word::NIL && items.len() < 65536 && items.iter().all(byte) {
+                // A string: STRING_EXT, as erl writes a list of bytes.
+                out.push(107);
+                out.extend((items.len() as u16).to_be_bytes());
+                out.extend(items.iter().map(|x| x.as_small().unwrap_or(0) as u8));
+                continue;
+            }
+            out.push(108);
+            out.extend((items.len() as u32).to_be_bytes());
+            todo.push(Todo::Term(cur));
+            todo.extend(items.into_iter().rev().map(Todo::Term));
+            continue;
+        }
+        if !w.is_boxed() {
+            // No other immediate reaches a program.
+            encode_atom(&mut out, "undefined", minor);
+            continue;
+        }
+        let p = w.ptr();
+        let h = v.header(w);
+        let n = h.header_arity();
+        match h.header_kind() {
+            kind::TUPLE => {
+                if n < 256 {
+                    out.extend([104, n as u8]);
+                } else {
+                    out.push(105);
+                    out.extend((n as u32).to_be_bytes());
+                }
+                todo.extend((1..=n).rev().map(|i| Todo::Term(v.at(p, i))));
+            }
+            kind::FLOAT if minor == 0 => {
+                crate::beam::etf::encode_float_text(&mut out, f64::from_bits(v.at(p, 1).0))
+            }
+            kind::FLOAT => {
+                out.push(70);
+                out.extend(v.at(p, 1).0.to_be_bytes());
+            }
+            kind::BIG_POS | kind::BIG_NEG => match number(&v, w) {
+                Some(Num::Big(b)) => encode_big(&mut out, &b),
+                Some(Num::Small(i)) => int(&mut out, i),
+                _ => encode_atom(&mut out, "undefined", minor),
+            },
+            kind::HEAP_BIN | kind::REFC_BIN | kind::WRITABLE_BIN => {
+                let (bytes, last) = v.bits(w).unwrap_or((&[], 8));
+                if last == 8 || bytes.is_empty() {
+                    out.push(109);
+                    out.extend((bytes.len() as u32).to_be_bytes());
+                } else {
+                    out.push(77);
+                    out.extend((bytes.len() as u32).to_be_bytes());
+                    out.push(last);
+                }
+                // A bitstring's partial last byte is not part of it.
+                let whole = if last == 8 {
+                    bytes.len()
+                } else {
+                    bytes.len().saturating_sub(1)
+                };
+                if whole > 64 {
+                    parts.push((out.len(), whole));
+                }
+                out.extend_from_slice(bytes);
+            }
+            kind::MAP | kind::HMAP => {
+                let pairs = maps::entries(&v, c.atoms, w).unwrap_or_default();
+                out.push(116);
+                out.extend((pairs.len() as u32).to_be_bytes());
+                for (k, x) in pairs.into_iter().rev() {
+                    todo.push(Todo::Term(x));
+                    todo.push(Todo::Term(k));
+                }
+            }
+            kind::EXPORT => {
+                out.push(113);
+                encode_atom(
+                    &mut out,
+                    &c.atoms.name(v.at(p, 1).as_atom().unwrap_or(0)),
+                    minor,
+                );
+                encode_atom(
+                    &mut out,
+                    &c.atoms.name(v.at(p, 2).as_atom().unwrap_or(0)),
+                    minor,
+                );
+                int(&mut out, v.at(p, 3).as_small().unwrap_or(0));
+            }
+            kind::REF => {
+                let ids = ref_ids(v.at(p, 1).0);
+                out.push(90);
+                out.extend((ids.len() as u16).to_be_bytes());
+                encode_atom(&mut out, NODE, minor);
+                out.extend(0u32.to_be_bytes());
+                for i in ids {
+                    out.extend(i.to_be_bytes());
+                }
+            }
+            kind::FUN => {
+                let (mid, idx) = (
+                    v.at(p, 1).as_small().unwrap_or(0) as u32,
+                    v.at(p, 2).as_small().unwrap_or(0) as u32,
+                );
+                let Some(l) = c.code.lambda(mid, idx) else {
+                    encode_atom(&mut out, "undefined", minor);
+                    continue;
+                };
+                out.push(112);
+                let at = out.len();
+                out.extend([0; 4]);
+                out.push(v.at(p, 3).as_small().unwrap_or(0) as u8);
+                out.extend(c.code.md5(mid).unwrap_or([0; 16]));
+                out.extend(idx.to_be_bytes());
+                out.extend(l.free.to_be_bytes());
+                encode_atom(&mut out, &c.atoms.name(l.module), minor);
+                int(&mut out, idx.into());
+                int(&mut out, l.uniq.into());
+                // LAM does not keep a fun's creator: the first pid stands in.
+                pid(&mut out, 0, minor);
+                todo.push(Todo::FunEnd(at));
+                todo.extend(
+                    (0..l.free as usize)
+                        .rev()
+                        .map(|k| Todo::Term(v.at(p, 4 + k))),
+                );
+            }
+            _ => encode_atom(&mut out, "undefined", minor),
+        }
+    }
+    (out, parts)
+}
+
+/// A container being decoded: how many values it takes, and where in the
+/// value stack they start.
+enum Frame {
+    Tuple(usize, usize),
+    /// Elements, then the tail.
+    List(usize, usize),
+    /// Keys and values, alternating.
+    Map(usize, usize),
+    /// Module id, lambda index, arity, captured values, where they start,
+    /// and the offset where the fun's bytes end.
+    Fun(u32, u32, u32, usize, usize, usize),
+}
+
+impl Frame {
+    fn wants(&self) -> (usize, usize) {
+        match *self {
+            Frame::Tuple(n, s) => (n, s),
+            Frame::List(n, s) => (n + 1, s),
+            Frame::Map(n, s) => (2 * n, s),
+            Frame::Fun(_, _, _, n, s, _) => (n, s),
+        }
+    }
+}
+
+/// `binary_to_term` of `bytes`: the term and how many bytes it took, or
+/// `None` for what erl refuses (or LAM cannot represent). With `safe`, an
+/// atom that does not exist yet is refused.
+pub(crate) fn decode(c: &mut Ctx, bytes: &[u8], safe: bool) -> Option<(Word, usize)> {
+    let mut r = Reader::new(bytes, 0);
+    if r.u8("version").ok()? != VERSION {
+        return None;
+    }
+    if r.peek() == Some(80) {
+        r.u8("tag").ok()?;
+        let size = r.u32("uncompressed size").ok()? as usize;
+        if size > MAX_INFLATED {
+            return None;
+        }
+        let data = inflate_exact(r.rest(), size, 0).ok()?;
+        let mut inner = Reader::new(&data, 0);
+        let w = term(c, &mut inner, safe)?;
+        return inner.is_empty().then_some((w, bytes.len()));
+    }
+    let w = term(c, &mut r, safe)?;
+    Some((w, r.offset()))
+}
+
+fn term(c: &mut Ctx, r: &mut Reader<'_>, safe: bool) -> Option<Word> {
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut vals: Vec<Word> = Vec::new();
+    loop {
+        let at = r.offset();
+        let tag = r.u8("tag").ok()?;
+        let mut value = match tag {
+            104 | 105 => {
+                let n = if tag == 104 {
+                    r.u8("arity").ok()? as usize
+                } else {
+                    r.u32("arity").ok()? as usize
+                };
+                r.check_count(n, 1, at, "arity").ok()?;
+                if n > 0 {
+                    frames.push(Frame::Tuple(n, vals.len()));
+                    continue;
+                }
+                c.heap.tuple(0, &[])
+            }
+            108 => {
+                let n = r.u32("length").ok()? as usize;
+                r.check_count(n, 1, at, "length").ok()?;
+                frames.push(Frame::List(n, vals.len()));
+                continue;
+            }
+            116 => {
+                let n = r.u32("size").ok()? as usize;
+                r.check_count(n, 2, at, "size").ok()?;
+                if n > 0 {
+                    frames.push(Frame::Map(n, vals.len()));
+                    continue;
+                }
+                c.heap.map(0, &[], &[])
+            }
+            112 => {
+                let (mid, idx, arity, nfree, end) = fun_head(c, r, at)?;
+                let f = Frame::Fun(mid, idx, arity, nfree, vals.len(), end);
+                if nfree > 0 {
+                    frames.push(f);
+                    continue;
+                }
+                finish(c, r, f, &mut vals)?
+            }
+            _ => leaf(c, r, tag, safe)?,
+        };
+        // Hand the value to the containers it completes.
+        loop {
+            vals.push(value);
+            let Some(top) = frames.last() else {
+                return (vals.len() == 1).then(|| vals[0]);
+            };
+            let (n, start) = top.wants();
+            if vals.len() - start < n {
+                break;
+            }
+            let f = frames.pop()?;
+            value = finish(c, r, f, &mut vals)?;
+        }
+    }
+}
+
+/// The container `f` of the values on top of the stack, which it takes off.
+fn finish(c: &mut Ctx, r: &Reader<'_>, f: Frame, vals: &mut Vec<Word>) -> Option<Word> {
+    let (_, start) = f.wants();
+    let items = vals.split_off(start);
+    Some(match f {
+        Frame::Tuple(..) => c.heap.tuple(0, &items),
+        Frame::List(n, _) => {
+            let mut l = items[n];
+            for x in items[..n].iter().rev() {
+                l = c.heap.cons(0, *x, l);
+            }
+            l
+        }
+        Frame::Map(..) => {
+            let pairs: Vec<(Word, Word)> = items.chunks(2).map(|kv| (kv[0], kv[1])).collect();
+            let empty = c.heap.map(0, &[], &[]);
+            maps::put(c.heap, c.literals, c.atoms, empty, &pairs, false).ok()?
+        }
+        Frame::Fun(mid, idx, arity, _, _, end) => {
+            if r.offset() != end {
+                return None;
+            }
+            let mut words = vec![
+                Word::small(mid.into())?,
+                Word::small(idx.into())?,
+                Word::small(arity.into())?,
+            ];
+            words.extend(items);
+            c.heap.boxed(0, kind::FUN, &words)
+        }
+    })
+}
+
+/// NEW_FUN_EXT up to its captured values: the loaded module and lambda it
+/// names (module id, index, arity, captured count) and where its bytes end.
+fn fun_head(c: &mut Ctx, r: &mut Reader<'_>, at: usize) -> Option<(u32, u32, u32, usize, usize)> {
+    let size = r.u32("fun size").ok()? as usize;
+    // The size counts itself and what follows it.
+    let end = at.checked_add(1 + size)?;
+    if size < 4 || end > r.offset() + r.remaining() {
+        return None;
+    }
+    let arity = r.u8("arity").ok()?;
+    r.bytes(16, "uniq").ok()?;
+    let idx = r.u32("index").ok()?;
+    let nfree = r.u32("free").ok()? as usize;
+    r.check_count(nfree, 1, at, "free").ok()?;
+    let tag = r.u8("module").ok()?;
+    let module = atom(c, r, tag, false)?.as_atom()?;
+    for _ in 0..2 {
+        // Old index and old uniq: integers, not needed to find the lambda.
+        let tag = r.u8("integer").ok()?;
+        leaf(c, r, tag, false)?.as_small()?;
+    }
+    // The creator, whatever node it is on: a fun does not need it.
+    let tag = r.u8("pid").ok()?;
+    pid_parts(c, r, tag)?;
+    let mid = c.code.module_id(module)?;
+    let l = c.code.lambda(mid, idx)?;
+    if l.free as usize != nfree || l.arity - l.free != u32::from(arity) {
+        return None;
+    }
+    Some((mid, idx, arity.into(), nfree, end))
+}
+
+/// An atom of tag `tag` (100, 115, 118, 119); erl refuses one of more than
+/// 255 characters.
+fn atom(c: &mut Ctx, r: &mut Reader<'_>, tag: u8, safe: bool) -> Option<Word> {
+    let n = match tag {
+        100 | 118 => r.u16("atom length").ok()? as usize,
+        115 | 119 => r.u8("atom length").ok()? as usize,
+        _ => return None,
+    };
+    let b = r.bytes(n, "atom").ok()?;
+    let text: String = if matches!(tag, 118 | 119) {
+        std::str::from_utf8(b).ok()?.to_string()
+    } else {
+        b.iter().map(|&x| x as char).collect()
+    };
+    if text.chars().count() > 255 {
+        return None;
+    }
+    let a = if safe {
+        c.atoms.existing(&text)?
+    } else {
+        c.atoms.intern(&text)
+    };
+    Some(Word::atom(a))
+}
+
+/// PID_EXT or NEW_PID_EXT (`tag`): node, number, serial.
+fn pid_parts(c: &mut Ctx, r: &mut Reader<'_>, tag: u8) -> Option<(u32, u32, u32)> {
+    if !matches!(tag, 88 | 103) {
+        return None;
+    }
+    let t = r.u8("node").ok()?;
+    let node = atom(c, r, t, false)?.as_atom()?;
+    let id = r.u32("id").ok()?;
+    let serial = r.u32("serial").ok()?;
+    if tag == 88 {
+        r.u32("creation").ok()?;
+    } else {
+        r.u8("creation").ok()?;
+    }
+    Some((node, id, serial))
+}
+
+/// A term that is not a tuple, list, map or fun.
+fn leaf(c: &mut Ctx, r: &mut Reader<'_>, tag: u8, safe: bool) -> Option<Word> {
+    Some(match tag {
+        97 => Word::small(r.u8("integer").ok()?.into())?,
+        98 => Word::small(r.i32("integer").ok()?.into())?,
+        70 => {
+            let f = f64::from_bits(r.u64("float").ok()?);
+            // Erlang has no infinities or NaNs.
+            if !f.is_finite() {
+                return None;
+            }
+            c.heap.float(0, f)
+        }
+        99 => {
+            let b = r.bytes(31, "float").ok()?;
+            let f = std::str::from_utf8(b)
+                .ok()?
+                .trim_end_matches('\0')
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())?;
+            c.heap.float(0, f)
+        }
+        100 | 115 | 118 | 119 => atom(c, r, tag, safe)?,
+        106 => Word::NIL,
+        107 => {
+            let n = r.u16("string length").ok()? as usize;
+            let b = r.bytes(n, "string").ok()?;
+            let items: Vec<Word> = b
+                .iter()
+                .map(|&x| Word::small(x.into()))
+                .collect::<Option<_>>()?;
+            list_of(c.heap, &items)
+        }
+        110 | 111 => {
+            let n = if tag == 110 {
+                r.u8("bignum length").ok()? as usize
+            } else {
+                r.u32("bignum length").ok()? as usize
+            };
+            // Any sign byte but 0 is negative, as erl reads it.
+            let sign = if r.u8("sign").ok()? == 0 {
+                Sign::Plus
+            } else {
+                Sign::Minus
+            };
+            let digits = r.bytes(n, "bignum").ok()?;
+            c.heap.integer(0, &BigInt::from_bytes_le(sign, digits))
+        }
+        109 => {
+            let n = r.u32("binary length").ok()? as usize;
+            let b = r.bytes(n, "binary").ok()?.to_vec();
+            c.heap.bitstring(0, &b, 8)
+        }
+        77 => {
+            let n = r.u32("bitstring length").ok()? as usize;
+            let bits = r.u8("tail bits").ok()?;
+            let mut b = r.bytes(n, "bitstring").ok()?.to_vec();
+            if bits == 8 || (n > 0 && bits == 0) {
+                c.heap.bitstring(0, &b, 8)
+            } else if n == 0 || bits > 8 {
+                return None;
+            } else {
+                // Only the significant bits, so equal bitstrings are equal.
+                let last = b.len() - 1;
+                b[last] &= 0xffu8 << (8 - bits);
+                c.heap.bitstring(0, &b, bits)
+            }
+        }
+        113 => {
+            let t = r.u8("module").ok()?;
+            let m = atom(c, r, t, safe)?.as_atom()?;
+            let t = r.u8("function").ok()?;
+            let f = atom(c, r, t, safe)?.as_atom()?;
+            if r.u8("arity tag").ok()? != 97 {
+                return None;
+            }
+            let arity = r.u8("arity").ok()?;
+            c.heap.export(0, m, f, arity)
+        }
+        103 | 88 => {
+            let (node, id, serial) = pid_parts(c, r, tag)?;
+            // A pid of another node has no process here.
+            if &*c.atoms.name(node) != NODE || id >= 1 << 15 || serial >= 1 << 13 {
+                return None;
+            }
+            Word::pid(u64::from(id) | u64::from(serial) << 15)
+        }
+        114 | 90 => {
+            let n = r.u16("reference length").ok()? as usize;
+            let t = r.u8("node").ok()?;
+            let node = atom(c, r, t, false)?.as_atom()?;
+            if tag == 90 {
+                r.u32("creation").ok()?;
+            } else {
+                r.u8("creation").ok()?;
+            }
+            r.check_count(n, 4, 0, "reference length").ok()?;
+            let ids: Vec<u32> = (0..n).map(|_| r.u32("id")).collect::<Result<_, _>>().ok()?;
+            if &*c.atoms.name(node) != NODE {
+                return None;
+            }
+            let id = ref_of_ids(&ids)?;
+            c.heap.boxed(0, kind::REF, &[Word(id)])
+        }
+        _ => return None,
+    })
+}
