@@ -209,8 +209,9 @@ pub(crate) fn encode(c: &Ctx, root: Word, minor: u8) -> (Vec<u8>, Vec<(usize, us
                 encode_atom(&mut out, &c.atoms.name(l.module), minor);
                 int(&mut out, idx.into());
                 int(&mut out, l.uniq.into());
-                // LAM does not keep a fun's creator: the first pid stands in.
-                pid(&mut out, 0, minor);
+                // LAM does not keep a fun's creator: the encoding process
+                // stands in (as `fun_info(F, pid)` answers).
+                pid(&mut out, c.pid, minor);
                 todo.push(Todo::FunEnd(at));
                 todo.extend(
                     (0..l.free as usize)
