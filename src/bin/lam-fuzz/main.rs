@@ -76,8 +76,16 @@ impl Summary {
         self.notes.push(s);
     }
 
+    /// A note printed before those already taken.
+    pub fn note_first(&mut self, s: String) {
+        self.notes.insert(0, s);
+    }
+
     pub fn mismatch(&mut self, key: &str, detail: String) {
-        self.mismatches.entry(key.to_string()).or_default().push(detail);
+        self.mismatches
+            .entry(key.to_string())
+            .or_default()
+            .push(detail);
     }
 
     fn print(&self, show: usize) {
@@ -108,7 +116,10 @@ impl Summary {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (opts, result) = match &cli.command {
-        Command::Bifs(o) => (o, bifs::run(o, &o.lam.clone().unwrap_or_else(harness::default_lam))),
+        Command::Bifs(o) => (
+            o,
+            bifs::run(o, &o.lam.clone().unwrap_or_else(harness::default_lam)),
+        ),
         Command::Programs(o) => (
             o,
             programs::run(o, &o.lam.clone().unwrap_or_else(harness::default_lam)),

@@ -126,7 +126,9 @@ impl<'r> Terms<'r> {
             0..=3 => self.rng.range(-10, 300).to_string(),
             4..=6 => {
                 // Around a boundary: 2^k plus or minus a little, either sign.
-                let k = *self.rng.pick(&[7u32, 8, 15, 16, 27, 28, 31, 32, 59, 60, 61, 63, 64, 65, 127]);
+                let k = *self
+                    .rng
+                    .pick(&[7u32, 8, 15, 16, 27, 28, 31, 32, 59, 60, 61, 63, 64, 65, 127]);
                 let v = (1i128 << k) + self.rng.range(-2, 2) as i128;
                 let v = if self.rng.one_in(3) { -v } else { v };
                 v.to_string()
@@ -183,7 +185,11 @@ impl<'r> Terms<'r> {
             3 => format!("<<{}:{}>>", self.rng.below(8), 1 + self.rng.below(7)),
             4 => "<<200, 1, 255, 0>>".into(),
             5 => format!("<<\"{}\">>", "ab".repeat(self.rng.below(40))),
-            6 => format!("<<1, 2, 3, {}:{}>>", self.rng.below(16), 1 + self.rng.below(15)),
+            6 => format!(
+                "<<1, 2, 3, {}:{}>>",
+                self.rng.below(16),
+                1 + self.rng.below(15)
+            ),
             _ => {
                 let n = self.rng.below(24);
                 let bytes: Vec<String> = (0..n).map(|_| self.rng.below(256).to_string()).collect();
@@ -269,7 +275,11 @@ impl<'r> Terms<'r> {
     }
 
     pub fn iolist(&mut self, depth: u32) -> String {
-        let mut parts = vec![self.binary(), "\"bc\"".into(), self.rng.below(256).to_string()];
+        let mut parts = vec![
+            self.binary(),
+            "\"bc\"".into(),
+            self.rng.below(256).to_string(),
+        ];
         if depth > 0 {
             parts.push(format!("[{}]", self.binary()));
         }
