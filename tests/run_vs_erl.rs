@@ -34,6 +34,7 @@ const OLD_STYLE: &[&str] = &[
     "binaries",
     "bits_syntax",
     "bits_fields",
+    "bits_float_widths",
     "binary_append",
     "binary_module",
     "conversions",

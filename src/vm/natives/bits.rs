@@ -171,6 +171,37 @@ fn half_to_f64(h: u16) -> f64 {
     }
 }
 
+/// The IEEE half-precision float nearest `x` (ties to even), from the
+/// double's own bits: through `f32` some values would round twice.
+fn f64_to_half(x: f64) -> u16 {
+    let bits = x.to_bits();
+    let sign = ((bits >> 48) & 0x8000) as u16;
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    let mant = bits & ((1 << 52) - 1);
+    // The exponent rebiased for half precision (bias 15 instead of 1023).
+    let e = exp - 1023 + 15;
+    if e >= 31 {
+        return sign | 0x7c00;
+    }
+    let (kept, dropped_bits) = if e <= 0 {
+        if e < -10 {
+            return sign;
+        }
+        // Subnormal: the implicit bit joins the mantissa, shifted further.
+        (mant | (1 << 52), (43 - e) as u32)
+    } else {
+        (((e as u64) << 52) | mant, 42)
+    };
+    let mut h = kept >> dropped_bits;
+    let rest = kept & ((1 << dropped_bits) - 1);
+    let half = 1 << (dropped_bits - 1);
+    if rest > half || (rest == half && h & 1 == 1) {
+        // A carry out of the mantissa steps the exponent, up to infinity.
+        h += 1;
+    }
+    sign | h as u16
+}
+
 pub(crate) fn utf(c: &mut Ctx, a: &[Word], size: u8, skip: bool) -> NativeResult {
     let Some(m) = ctx(c, a[0]) else {
         return badarg();
@@ -359,17 +390,23 @@ fn build_segment(
             }
         }
         atom::FLOAT => {
-            let Some(x) = number(&v, *src).and_then(|n| match n {
-                Num::Float(x) => Some(x),
-                Num::Small(i) => Some(i as f64),
-                Num::Big(b) => b.to_f64(),
-            }) else {
+            // A number that is no finite double is badarg; one too large
+            // for a narrower float is its infinity, as on erl.
+            let Some(x) = number(&v, *src)
+                .and_then(|n| match n {
+                    Num::Float(x) => Some(x),
+                    Num::Small(i) => Some(i as f64),
+                    Num::Big(b) => b.to_f64(),
+                })
+                .filter(|x| x.is_finite())
+            else {
                 return false;
             };
             let bits = size.as_small().unwrap_or(64) as usize * unit;
             let raw: u64 = match bits {
                 64 => x.to_bits(),
                 32 => (x as f32).to_bits() as u64,
+                16 => f64_to_half(x) as u64,
                 _ => return false,
             };
             out.push_u64(raw, bits, f & LITTLE != 0);
@@ -731,6 +768,32 @@ mod tests {
                 }
                 assert_eq!(extract(&src, start, len), want, "{start} {len}");
             }
+        }
+    }
+
+    #[test]
+    fn halves_round_to_nearest_even() {
+        for (x, h) in [
+            (0.0, 0x0000),
+            (-0.0, 0x8000),
+            (1.0, 0x3c00),
+            (0.1, 0x2e66),
+            (65504.0, 0x7bff),
+            (65519.0, 0x7bff),
+            (65520.0, 0x7c00),
+            (1e300, 0x7c00),
+            (-1e300, 0xfc00),
+            (5.960464477539063e-8, 0x0001),
+            (2.9802322387695312e-8, 0x0000),
+            (2.98023223876953125e-8 * 1.0000001, 0x0001),
+            (1e-10, 0x0000),
+            (6.097555160522461e-5, 0x03ff),
+            (6.103515625e-5, 0x0400),
+        ] {
+            assert_eq!(f64_to_half(x), h, "{x}");
+        }
+        for h in (0..0x7c00u16).step_by(7) {
+            assert_eq!(f64_to_half(half_to_f64(h)), h);
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::vm::native::{Ctx, Native, NativeResult, badarg, error, small};
 use crate::vm::natives::bits::{binary_bytes, binary_word, part, slice, to_bytes};
 use crate::vm::natives::helpers::string_list;
 use crate::vm::ops::arith::to_big;
+use crate::vm::term::bits::bitstring;
 use crate::vm::term::compare::{Num, number};
 use crate::vm::term::heap::View;
 use crate::vm::term::list::{list_items, list_of, string_of};
@@ -573,10 +574,10 @@ fn split_binary_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         heap: c.heap,
         literals: c.literals,
     };
-    let (Some((bytes, 8)), Some(n)) = (v.bits(a[0]), a[1].as_small()) else {
+    // A bitstring splits too, as long as the first part is whole bytes.
+    let (Some((_, len)), Some(n)) = (bitstring(&v, a[0]), a[1].as_small()) else {
         return badarg();
     };
-    let len = bytes.len() * 8;
     if n < 0 || n as usize * 8 > len {
         return badarg();
     }
