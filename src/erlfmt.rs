@@ -254,11 +254,7 @@ pub fn write_float(out: &mut String, f: f64) {
         let _ = write!(out, "{f}");
         return;
     }
-    // Rust's `{:e}` gives the shortest round-trip digits: "d.ddde-N".
-    let sci = format!("{:e}", f.abs());
-    let (mant, exp) = sci.split_once('e').expect("{:e} always has an exponent");
-    let exp: i32 = exp.parse().expect("exponent is an integer");
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let (digits, exp) = shortest_digits(f.abs());
     let nd = digits.len() as i32;
     if f < 0.0 {
         out.push('-');
@@ -287,6 +283,65 @@ pub fn write_float(out: &mut String, f: f64) {
         Some(p) if p.len() <= sci_text.len() => out.push_str(&p),
         _ => out.push_str(&sci_text),
     }
+}
+
+/// The shortest digits that read back as `f` (positive), and the decimal
+/// exponent of the first: Rust's `{:e}`, except that when the double lies
+/// exactly halfway between two such digit strings, the even one, as erl's
+/// `float_to_list(F, [short])` (Ryu) chooses; Rust takes the upper one.
+fn shortest_digits(f: f64) -> (String, i32) {
+    let sci = format!("{f:e}");
+    let (mant, exp) = sci.split_once('e').expect("{:e} always has an exponent");
+    let exp: i32 = exp.parse().expect("exponent is an integer");
+    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    tie_to_even(f, &digits, exp).unwrap_or((digits, exp))
+}
+
+/// The even candidate when `f`'s exact value has exactly one digit more
+/// than `digits`, a 5: then two strings of that length are as near.
+fn tie_to_even(f: f64, digits: &str, exp: i32) -> Option<(String, i32)> {
+    use num_bigint::BigUint;
+    let bits = f.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1 << 52) - 1);
+    let (m, e2) = if biased == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1 << 52), biased - 1075)
+    };
+    // f = n * 10^-scale, exactly.
+    let (n, scale) = if e2 >= 0 {
+        (BigUint::from(m) << e2 as usize, 0)
+    } else {
+        (
+            BigUint::from(m) * BigUint::from(5u32).pow((-e2) as u32),
+            -e2,
+        )
+    };
+    let exact = n.to_string();
+    let exact = exact.trim_end_matches('0');
+    let nd = digits.len();
+    if exact.len() != nd + 1 || !exact.ends_with('5') {
+        return None;
+    }
+    let lower = &exact[..nd];
+    let exact_exp = (n.to_string().len() as i32 - 1) - scale;
+    let (cand, cand_exp) = if (lower.as_bytes()[nd - 1] - b'0') % 2 == 0 {
+        (lower.to_string(), exact_exp)
+    } else {
+        let up = (lower.parse::<BigUint>().ok()? + 1u32).to_string();
+        let carried = (up.len() > nd) as i32;
+        (up.trim_end_matches('0').to_string(), exact_exp + carried)
+    };
+    if cand == digits && cand_exp == exp {
+        return None;
+    }
+    let text = format!(
+        "{}.{}e{cand_exp}",
+        &cand[..1],
+        if cand.len() > 1 { &cand[1..] } else { "0" }
+    );
+    (text.parse::<f64>() == Ok(f)).then_some((cand, cand_exp))
 }
 
 #[cfg(test)]
@@ -321,6 +376,8 @@ mod tests {
             (5.0e-324, "5.0e-324"),
             (120.0, "120.0"),
             (1200.0, "1.2e3"),
+            // 2^-25 is 2.98023223876953125e-8: a tie, broken to even.
+            (2.9802322387695312e-8, "2.9802322387695312e-8"),
         ];
         for (x, want) in cases {
             assert_eq!(f(x), want, "{x:e}");
