@@ -35,6 +35,7 @@ const OLD_STYLE: &[&str] = &[
     "bits_syntax",
     "bits_fields",
     "bits_float_widths",
+    "bits_native",
     "binary_append",
     "binary_module",
     "conversions",

@@ -14,7 +14,8 @@ use crate::vm::native::{Ctx, NativeResult, badarg};
 use crate::vm::natives::helpers::int_word;
 use crate::vm::term::atoms::atom;
 use crate::vm::term::bits::{
-    Bits, LITTLE, Match, SIGNED, bit_at, bitstring, ctx_on, extract, read_small, read_uint, set_pos,
+    self, Bits, LITTLE, Match, SIGNED, bit_at, bitstring, ctx_on, extract, read_small, read_uint,
+    set_pos,
 };
 use crate::vm::term::compare::{Num, number};
 use crate::vm::term::heap::{Area, HEAP_BINARY_MAX, View, sub_binary};
@@ -71,10 +72,6 @@ fn size_bits(size: Word, unit: Word, remaining: usize) -> Option<usize> {
     s.checked_mul(unit)
 }
 
-fn flags(w: Word) -> i64 {
-    w.as_small().unwrap_or(0)
-}
-
 fn new_bitstring(c: &mut Ctx, bytes: &[u8], len: usize) -> Word {
     let last = if len.is_multiple_of(8) {
         8
@@ -129,7 +126,7 @@ pub(crate) fn get(c: &mut Ctx, a: &[Word], what: &str) -> NativeResult {
     if bits > remaining {
         return badarg();
     }
-    let f = flags(a[3]);
+    let f = field_flags(a[3]);
     let result = match what {
         "integer" => match read_small(bytes, m.pos, bits, f & LITTLE != 0, f & SIGNED != 0) {
             Some(v) => int_word(c, v),
@@ -207,7 +204,7 @@ pub(crate) fn utf(c: &mut Ctx, a: &[Word], size: u8, skip: bool) -> NativeResult
         return badarg();
     };
     let (bytes, len) = ctx_bits(c, &m);
-    let little = flags(a[1]) & LITTLE != 0;
+    let little = field_flags(a[1]) & LITTLE != 0;
     let avail = |n: usize| m.pos + n <= len;
     let byte = |i: usize| {
         read_uint(bytes, m.pos + i * 8, 8, false, false)
@@ -636,16 +633,9 @@ fn bytes_mut(heap: &mut Area, w: Word) -> Option<&mut [u8]> {
     }
 }
 
-/// Field flags of the old instructions (`{field_flags, N}`): little-endian
-/// is 2, signed 4, native 16.
+/// A flags operand of the BEAM's instructions as little and signed.
 pub(crate) fn field_flags(w: Word) -> i64 {
-    let f = w.as_small().unwrap_or(0);
-    let native = if f & 16 != 0 && cfg!(target_endian = "little") {
-        LITTLE
-    } else {
-        0
-    };
-    (f & (LITTLE | SIGNED)) | native
+    bits::field_flags(w.as_small().unwrap_or(0))
 }
 
 /// A zero-filled bitstring of `bits` bits, to be filled in by `bs_put_*`.

@@ -2,7 +2,7 @@
 //! per field, run in the loop itself when their operands are constants.
 
 use crate::vm::term::atoms::atom;
-use crate::vm::term::bits::{LITTLE, SIGNED, ctx_on, read_small, set_pos};
+use crate::vm::term::bits::{LITTLE, SIGNED, ctx_on, field_flags, read_small, set_pos};
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::word::Word;
 
@@ -33,7 +33,7 @@ impl BsOp {
             ("bs_test_unit", 1) => BsOp::TestUnit(u8::try_from(small(0)?).ok().filter(|u| *u > 0)?),
             ("bs_get_integer", 3) => {
                 let bits = small(0)?.checked_mul(small(1)?)?;
-                let f = small(2)?;
+                let f = field_flags(small(2)?);
                 if !(1..=64).contains(&bits) || (f & LITTLE != 0 && bits % 8 != 0) {
                     return None;
                 }

@@ -13,6 +13,19 @@ use crate::vm::term::word::{Ptr, Word, kind};
 pub const LITTLE: i64 = 2;
 /// Field flag: signed.
 pub const SIGNED: i64 = 4;
+/// Field flag of the BEAM's instructions: the machine's own order.
+const NATIVE: i64 = 16;
+
+/// The BEAM's field flags (`{field_flags, N}`: little 2, signed 4, native
+/// 16) as little and signed only, native being this machine's order.
+pub fn field_flags(f: i64) -> i64 {
+    let native = if f & NATIVE != 0 && cfg!(target_endian = "little") {
+        LITTLE
+    } else {
+        0
+    };
+    (f & (LITTLE | SIGNED)) | native
+}
 
 /// Bits of a bitstring: its bytes and its length in bits.
 pub fn bitstring<'a>(v: &View<'a>, w: Word) -> Option<(&'a [u8], usize)> {
