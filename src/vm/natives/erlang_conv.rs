@@ -178,17 +178,24 @@ fn as_binary(c: &mut Ctx, r: NativeResult) -> NativeResult {
     }
 }
 
-/// An integer in `base` (2..=36) as `list_to_integer/2` reads it: an
-/// optional sign, then at least one digit of either case.
+/// An integer in `base` (2..=36) as `list_to_integer/1,2` read it: an
+/// optional sign, then at least one digit of either case (no `_`, which
+/// only source literals allow and `BigInt`'s parser would take). erl reads
+/// each digit character by its low byte (`[16#135]` is 5), so LAM does.
 fn parse_int(s: &str, base: i64) -> Option<BigInt> {
     if !(2..=36).contains(&base) {
         return None;
     }
-    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if digits.is_empty() || !digits.chars().all(|ch| ch.is_digit(base as u32)) {
+    let digits: Vec<u8> = s
+        .strip_prefix(['+', '-'])
+        .unwrap_or(s)
+        .chars()
+        .map(|ch| ch as u32 as u8)
+        .collect();
+    if digits.is_empty() || !digits.iter().all(|&d| (d as char).is_digit(base as u32)) {
         return None;
     }
-    let n = BigInt::parse_bytes(digits.as_bytes(), base as u32)?;
+    let n = BigInt::parse_bytes(&digits, base as u32)?;
     Some(if s.starts_with('-') { -n } else { n })
 }
 
@@ -390,10 +397,8 @@ fn integer_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn list_to_integer_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match string_of(&c.view(), a[0]).and_then(|s| s.parse::<BigInt>().ok()) {
-        Some(b) => Value(c.heap.integer(0, &b)),
-        None => badarg(),
-    }
+    let n = string_of(&c.view(), a[0]).and_then(|s| parse_int(&s, 10));
+    int_or_badarg(c, n)
 }
 
 fn float_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
@@ -535,18 +540,8 @@ fn integer_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn binary_to_integer_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let v = View {
-        heap: c.heap,
-        literals: c.literals,
-    };
-    match v
-        .bits(a[0])
-        .and_then(|(b, _)| std::str::from_utf8(b).ok())
-        .and_then(|s| s.parse::<BigInt>().ok())
-    {
-        Some(i) => Value(c.heap.integer(0, &i)),
-        None => badarg(),
-    }
+    let n = text_of_binary(c, a[0]).and_then(|s| parse_int(&s, 10));
+    int_or_badarg(c, n)
 }
 
 fn integer_to_list_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
