@@ -706,15 +706,14 @@ pub(crate) fn part_range(start: i64, length: i64, len: usize) -> Option<(usize, 
 
 /// `binary:part/2,3` and `erlang:binary_part/3`.
 /// A large part of an off-heap binary refers to its bytes (`bits::slice`).
+/// Of a bitstring, a part within its whole bytes, as on erl.
 pub(crate) fn part(c: &mut Ctx, bin: Word, start: Word, length: Word) -> NativeResult {
-    let len = match c.view().bits(bin) {
-        Some((b, 8)) => b.len(),
-        Some(([], _)) => 0,
-        _ => return badarg(),
+    let Some((_, bits)) = bitstring(&c.view(), bin) else {
+        return badarg();
     };
     match (start.as_small(), length.as_small()) {
-        (Some(s), Some(l)) => match part_range(s, l, len) {
-            Some((s, e)) => Value(slice(c, bin, len * 8, s * 8, (e - s) * 8)),
+        (Some(s), Some(l)) => match part_range(s, l, bits / 8) {
+            Some((s, e)) => Value(slice(c, bin, bits, s * 8, (e - s) * 8)),
             None => badarg(),
         },
         _ => badarg(),
