@@ -156,6 +156,9 @@ fn driver(programs: &[Program]) -> String {
 /// The key of mismatches that only the order of a large map explains.
 const MAP_ORDER: &str = "order-of-maps-over-32-keys";
 
+/// The key of calls that killed or hung erl but not LAM.
+const ERL_DIED: &str = "erl-died";
+
 pub fn run(opts: &Opts, lam: &Path) -> Result<Summary, String> {
     let mut programs = generate(opts.seed, opts.count);
     let dir = Workdir::new(opts.keep.as_deref(), "programs")?;
@@ -249,6 +252,10 @@ pub fn run(opts: &Opts, lam: &Path) -> Result<Summary, String> {
         }
         let key = if !e_canon.is_empty() && e_canon == l_canon {
             MAP_ORDER.to_string()
+        } else if e_raw.starts_with("<the VM") && !l_raw.starts_with("<the VM") {
+            // erl's own crash (its JIT has segfaulted on generated code):
+            // no verdict on LAM.
+            ERL_DIED.to_string()
         } else {
             format!("feature:{}", func.feature)
         };
