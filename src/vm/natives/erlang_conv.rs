@@ -110,13 +110,10 @@ pub(crate) fn float_to_list(c: &mut Ctx, w: Word, opts: Word) -> NativeResult {
         crate::erlfmt::write_float(&mut s, f);
         s
     } else if let Some(d) = decimals {
-        let mut s = fixed_decimals(f, d);
-        if compact && s.contains('.') {
-            while s.ends_with('0') && !s.ends_with(".0") {
-                s.pop();
-            }
+        match fixed_decimals(f, d, compact) {
+            Some(s) => s,
+            None => return badarg(),
         }
-        s
     } else {
         let d = scientific.unwrap_or(20);
         // C's %.*e: two-digit exponent with a sign.
@@ -129,14 +126,74 @@ pub(crate) fn float_to_list(c: &mut Ctx, w: Word, opts: Word) -> NativeResult {
     Value(c.heap.from_term(0, &t, c.atoms))
 }
 
-/// `f` with `d` decimals, rounded as erl rounds: its exact binary value,
-/// halves away from zero (Rust's `{:.d$}` rounds halves to even).
-fn fixed_decimals(f: f64, d: usize) -> String {
+/// `f` with `d` decimals as erl writes it (`sys_double_to_chars_fast`),
+/// whose arithmetic shows in the digits, so LAM does the same: up to 2^53
+/// and below 19 decimals the fraction is scaled by 10^d in floating point
+/// and rounded half away from zero (0.125 to two decimals is 0.13, and
+/// digits past a double's precision are the scaled double's); otherwise the
+/// exact value, ties to even (C's `%.*f`), and `None` (badarg) past 255
+/// characters, erl's buffer. `compact` drops trailing zeros but one after
+/// the point, and in the exact form even where there is no point.
+fn fixed_decimals(f: f64, d: usize, compact: bool) -> Option<String> {
+    const POW10: [f64; 19] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18,
+    ];
+    let af = f.abs();
+    let sign = if f.is_sign_negative() { "-" } else { "" };
+    if af <= 9_007_199_254_740_992.0 && d < POW10.len() {
+        // Below 2^53 the integer parts convert exactly.
+        if d == 0 {
+            return Some(format!("{sign}{}", af.round() as u64));
+        }
+        let int = af.floor();
+        let frac = ((af - int) * POW10[d]).round();
+        let (int, frac) = if frac >= POW10[d] {
+            (int as u64 + 1, 0)
+        } else {
+            (int as u64, frac as u64)
+        };
+        let mut s = format!("{sign}{int}.{frac:0d$}");
+        if compact {
+            trim_zeros(&mut s);
+        }
+        return Some(s);
+    }
+    let mut s = format!("{sign}{}", exact_decimals(af, d));
+    if s.len() > 255 {
+        return None;
+    }
+    if compact {
+        trim_zeros(&mut s);
+    }
+    Some(s)
+}
+
+/// Trailing zeros off, keeping one after a point.
+fn trim_zeros(s: &mut String) {
+    while s.ends_with('0') {
+        s.pop();
+    }
+    if s.ends_with('.') {
+        s.push('0');
+    }
+}
+
+/// `af` (not negative) with `d` decimals from its exact value, a tie to
+/// even.
+fn exact_decimals(af: f64, d: usize) -> String {
     // 1100 places hold every f64's exact decimal expansion.
-    let exact = format!("{:.1100}", f.abs());
+    let exact = format!("{af:.1100}");
     let (int, frac) = exact.split_once('.').expect("a point");
     let mut digits: Vec<u8> = int.bytes().chain(frac.bytes().take(d)).collect();
-    if frac.as_bytes()[d] >= b'5' {
+    let rest = &frac.as_bytes()[d..];
+    let last_odd = digits.last().is_some_and(|c| (c - b'0') % 2 == 1);
+    let round_up = match rest.first() {
+        Some(b'5') if rest[1..].iter().all(|&c| c == b'0') => last_odd,
+        Some(&c) => c >= b'5',
+        None => false,
+    };
+    if round_up {
         let mut i = digits.len();
         loop {
             if i == 0 {
@@ -156,9 +213,6 @@ fn fixed_decimals(f: f64, d: usize) -> String {
     let mut s = String::from_utf8(digits).expect("digits");
     if d > 0 {
         s.insert(split, '.');
-    }
-    if f.is_sign_negative() {
-        s.insert(0, '-');
     }
     s
 }
