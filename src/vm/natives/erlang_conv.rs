@@ -120,7 +120,12 @@ pub(crate) fn float_to_list(c: &mut Ctx, w: Word, opts: Word) -> NativeResult {
         let s = format!("{f:.d$e}");
         let (m, e) = s.split_once('e').expect("exponent");
         let e: i32 = e.parse().expect("exponent");
-        format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
+        let s = format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+        // erl's buffer holds 255 characters.
+        if s.len() > 255 {
+            return badarg();
+        }
+        s
     };
     let t = Term::string(&text);
     Value(c.heap.from_term(0, &t, c.atoms))
