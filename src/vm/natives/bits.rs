@@ -17,7 +17,7 @@ use crate::vm::term::bits::{
     self, Bits, LITTLE, Match, SIGNED, bit_at, bitstring, ctx_on, extract, read_small, read_uint,
     set_pos,
 };
-use crate::vm::term::compare::{Num, number};
+use crate::vm::term::compare::{Num, big_to_f64, number};
 use crate::vm::term::heap::{Area, HEAP_BINARY_MAX, View, sub_binary};
 use crate::vm::term::word::{Word, kind};
 
@@ -393,7 +393,7 @@ fn build_segment(
                 .and_then(|n| match n {
                     Num::Float(x) => Some(x),
                     Num::Small(i) => Some(i as f64),
-                    Num::Big(b) => b.to_f64(),
+                    Num::Big(b) => big_to_f64(&b),
                 })
                 .filter(|x| x.is_finite())
             else {

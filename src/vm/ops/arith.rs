@@ -7,7 +7,7 @@ use num_bigint::BigInt;
 use num_traits::{ToPrimitive, Zero};
 
 use crate::vm::term::atoms::atom;
-use crate::vm::term::compare::{Num, number};
+use crate::vm::term::compare::{Num, big_to_f64, number};
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::word::Word;
@@ -66,7 +66,7 @@ pub fn to_big(n: &Num) -> Option<BigInt> {
 pub fn to_f64(n: &Num) -> Option<f64> {
     match n {
         Num::Small(i) => Some(*i as f64),
-        Num::Big(b) => b.to_f64().filter(|f| f.is_finite()),
+        Num::Big(b) => big_to_f64(b),
         Num::Float(f) => Some(*f),
     }
 }
