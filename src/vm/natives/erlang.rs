@@ -291,7 +291,8 @@ fn bnot_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 
 fn abs_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     match number(&c.view(), a[0]) {
-        Some(Num::Float(f)) => Value(c.heap.float(0, f.abs())),
+        // erl negates only what is below zero: abs(-0.0) is -0.0.
+        Some(Num::Float(f)) => Value(c.heap.float(0, if f < 0.0 { -f } else { f })),
         Some(n) => {
             let b = to_big(&n).expect("int");
             Value(c.heap.integer(0, &if b < BigInt::zero() { -b } else { b }))
