@@ -34,6 +34,8 @@ const OLD_STYLE: &[&str] = &[
     "binaries",
     "bits_syntax",
     "bits_fields",
+    "bits_float_widths",
+    "bits_native",
     "binary_append",
     "binary_module",
     "conversions",

@@ -29,6 +29,9 @@ pub enum Int {
 pub enum Operand {
     /// `u`: an unsigned number (arities, counts, indices).
     U(u64),
+    /// `u` past 64 bits: erlc writes a bit count the compiler knows but no
+    /// binary can have this way (`bs_test_tail2` of `<<_:Huge/bits>>`).
+    UBig(Box<BigInt>),
     /// `i`: an integer literal.
     I(Int),
     /// `a`: an atom by index into the atom table; 0 means `[]`.
@@ -249,7 +252,11 @@ fn operand_nested(r: &mut Reader<'_>, depth: usize) -> Result<Operand> {
     Ok(match t {
         tag::U => match v {
             Int::Small(v) if v >= 0 => Operand::U(v as u64),
-            _ => bail!(at, Invalid, "unsigned operand out of range"),
+            Int::Small(_) => bail!(at, Invalid, "unsigned operand out of range"),
+            Int::Big(b) => match u64::try_from(&*b) {
+                Ok(v) => Operand::U(v),
+                Err(_) => Operand::UBig(b),
+            },
         },
         tag::I => Operand::I(v),
         tag::A => Operand::Atom(small_u32(v, at, "atom")?),
@@ -329,8 +336,18 @@ mod tests {
             one(&[0xd9, 0x80, 0, 0, 0, 0, 0, 0, 0]).unwrap(),
             Operand::I(Int::Small(i64::MIN))
         );
-        // 8 bytes, tag u, top bit set: needs a bignum internally, so it is out of range
-        assert!(one(&[0xd8, 0x80, 0, 0, 0, 0, 0, 0, 0]).is_err());
+        // 8 bytes, tag u, top bit set: still a u64
+        assert_eq!(
+            one(&[0xd8, 0x80, 0, 0, 0, 0, 0, 0, 0]).unwrap(),
+            Operand::U(1 << 63)
+        );
+        // 9 bytes, tag u: past u64, as erlc writes an impossible bit count
+        let mut b = vec![0xf8, 0x00];
+        b.extend([0x01, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            one(&b).unwrap(),
+            Operand::UBig(Box::new(BigInt::from(1u128 << 64)))
+        );
     }
 
     #[test]

@@ -104,6 +104,7 @@ impl Cx<'_> {
     fn raw(&self, o: &Operand) -> Term {
         match o {
             Operand::U(n) => pair("u", Term::int(*n)),
+            Operand::UBig(n) => pair("u", Term::Big((**n).clone())),
             Operand::I(i) => pair("i", int(i)),
             Operand::Atom(0) => a("nil"),
             Operand::Atom(k) => pair("atom", self.atom(*k)),
@@ -156,6 +157,7 @@ impl Cx<'_> {
     fn res(&self, o: &Operand) -> Term {
         match o {
             Operand::U(n) => Term::int(*n),
+            Operand::UBig(n) => Term::Big((**n).clone()),
             Operand::I(i) => pair("integer", int(i)),
             Operand::Alloc(_) => match self.raw(o) {
                 Term::Tuple(mut v) => v.pop().expect("pair"),
@@ -172,6 +174,7 @@ impl Cx<'_> {
     fn uint(&self, i: &Instr, o: &Operand) -> Result<Term> {
         match o {
             Operand::U(n) => Ok(Term::int(*n)),
+            Operand::UBig(n) => Ok(Term::Big((**n).clone())),
             Operand::Alloc(_) => Ok(self.res(o)),
             _ => Err(self.fail(i, "expected an unsigned operand")),
         }

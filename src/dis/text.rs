@@ -129,6 +129,7 @@ impl Printer<'_> {
     fn plain(&self, out: &mut String, o: &Operand) {
         let _ = match o {
             Operand::U(n) => write!(out, "{n}"),
+            Operand::UBig(n) => write!(out, "{n}"),
             Operand::I(Int::Small(v)) => write!(out, "{v}"),
             Operand::I(Int::Big(v)) => write!(out, "{v}"),
             Operand::Atom(0) => write!(out, "[]"),

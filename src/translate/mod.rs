@@ -357,7 +357,11 @@ impl Translator<'_> {
             B::Atom(k) => L::Atom(k - 1),
             B::I(Int::Small(v)) => L::Int(*v),
             B::I(Int::Big(b)) => L::Literal(self.m.literal(Term::Big((**b).clone()))),
-            B::U(n) => L::Int(*n as i64),
+            B::U(n) => match i64::try_from(*n) {
+                Ok(v) => L::Int(v),
+                Err(_) => L::Literal(self.m.literal(Term::Big((*n).into()))),
+            },
+            B::UBig(b) => L::Literal(self.m.literal(Term::Big((**b).clone()))),
             B::Char(c) => L::Int(*c as i64),
             B::Float(f) => L::Literal(self.m.literal(Term::Float(*f))),
             B::Literal(k) => L::Literal(*k),

@@ -146,7 +146,10 @@ impl Function {
 /// LAM implements natively, that erl exports. A BIF LAM lacks is left out
 /// here: it runs OTP's stub, which raises `undef`, and
 /// `tests/bif_coverage.rs` lists each one with its reason.
-fn functions() -> Result<(Vec<Function>, Vec<(String, String)>), String> {
+/// Left-out functions, each with why.
+type Skipped = Vec<(String, String)>;
+
+fn functions() -> Result<(Vec<Function>, Skipped), String> {
     let registry = lam_translate::vm::natives::registry();
     let natives: BTreeSet<(String, String, u32)> = registry
         .iter()
@@ -322,54 +325,6 @@ shrink_list([]) -> [];
 shrink_list(T) -> shrink(T).
 "#;
 
-/// Runs one side from call `from` on: `index → printed result`. When the VM
-/// dies or hangs part-way, the call after the last one printed is charged
-/// with it and the batch goes on after it.
-fn run_side(
-    count: usize,
-    what: &str,
-    mut once: impl FnMut(usize) -> Result<harness::Outcome, String>,
-) -> Result<BTreeMap<usize, String>, String> {
-    let mut results = BTreeMap::new();
-    let mut from = 0;
-    while from < count {
-        let out = once(from)?;
-        let mut next = from;
-        for line in out.stdout.lines() {
-            let Some((i, rest)) = line.split_once(' ') else {
-                continue;
-            };
-            let Ok(i) = i.parse::<usize>() else { continue };
-            if i >= next {
-                results.insert(i, harness::mask(rest));
-                next = i + 1;
-            }
-        }
-        if next < count && out.code == Some(0) {
-            return Err(format!(
-                "{what} stopped at call {next} without an error:\n{}",
-                out.stderr
-            ));
-        }
-        if next < count {
-            let last = out
-                .stderr
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("");
-            let why = match out.code {
-                None => "the VM hung (killed after the batch's time limit)".to_string(),
-                Some(c) => format!("the VM died with status {c}: {}", last.trim()),
-            };
-            results.insert(next, format!("<{why}>"));
-            next += 1;
-        }
-        from = next;
-    }
-    Ok(results)
-}
-
 pub fn run(opts: &Opts, lam: &Path) -> Result<Summary, String> {
     let (functions, skipped) = functions()?;
     let mut rng = Rng::new(opts.seed);
@@ -381,10 +336,10 @@ pub fn run(opts: &Opts, lam: &Path) -> Result<Summary, String> {
 
     // A call is killed by the driver after 5 s: 30 s of silence is a hang.
     let limit = Duration::from_secs(30);
-    let erl = run_side(calls.len(), "erl", |from| {
+    let erl = harness::run_batch(calls.len(), "erl", |from| {
         harness::run_erl(&dir.path, "lam_fuzz_bifs", &[from.to_string()], limit)
     })?;
-    let lam_out = run_side(calls.len(), "LAM", |from| {
+    let lam_out = harness::run_batch(calls.len(), "LAM", |from| {
         harness::run_lam(
             lam,
             &dir.path,

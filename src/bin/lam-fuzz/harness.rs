@@ -2,6 +2,7 @@
 //! and `lam-translate run` with time limits, and the masking of what
 //! legitimately differs between two VMs.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -129,6 +130,65 @@ pub fn erlc(dir: &Path, files: &[PathBuf]) -> Result<(), String> {
     }
 }
 
+/// How a file failed to compile.
+pub enum CompileFailure {
+    /// The compiler crashed (a bug of erlc's, not of the source).
+    Crash(String),
+    /// The source has errors.
+    Errors(String),
+}
+
+/// Compiles each of `files` into `dir` in one erl, as `erlc` would, but
+/// going on past a file that fails: the files that did not compile, with
+/// why.
+pub fn compile_each(
+    dir: &Path,
+    files: &[PathBuf],
+) -> Result<Vec<(PathBuf, CompileFailure)>, String> {
+    let list: Vec<String> = files
+        .iter()
+        .map(|f| format!("{:?}", f.display().to_string()))
+        .collect();
+    let eval = format!(
+        r#"Out = {:?},
+        lists:foreach(fun(F) ->
+            case compile:file(F, [return_errors, nowarn_unused_vars, {{outdir, Out}}]) of
+                {{ok, _}} -> ok;
+                {{error, Es, _}} ->
+                    Crash = [x || {{_, E}} <- Es, {{_, compile, {{crash, _, _, _}}}} <- E],
+                    Text = [io_lib:format("~p: ~s; ", [L, M:format_error(D)]) || {{_, E}} <- Es, {{L, M, D}} <- E],
+                    Kind = case Crash of [] -> errors; _ -> crash end,
+                    Line = string:replace(lists:flatten(Text), "\n", " ", all),
+                    io:format("~s\t~s\t~ts~n", [Kind, F, string:slice(Line, 0, 2000)])
+            end
+        end, [{}]),
+        halt()."#,
+        dir.display().to_string(),
+        list.join(",")
+    );
+    let out = run(
+        Command::new("erl").args(["-noshell", "-eval", &eval]),
+        Duration::from_secs(600),
+    )?;
+    if out.code != Some(0) {
+        return Err(format!("compiling failed:\n{}{}", out.stdout, out.stderr));
+    }
+    Ok(out
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, '\t');
+            let (kind, file, why) = (parts.next()?, parts.next()?, parts.next()?.to_string());
+            let failure = if kind == "crash" {
+                CompileFailure::Crash(why)
+            } else {
+                CompileFailure::Errors(why)
+            };
+            Some((PathBuf::from(file), failure))
+        })
+        .collect())
+}
+
 /// `module:main(Args)` on erl, then `init:stop()`.
 pub fn run_erl(
     dir: &Path,
@@ -169,6 +229,55 @@ pub fn run_lam(
     )
 }
 
+/// Runs one side of a batch from item `from` on, `once(from)` starting the
+/// VM there; it prints `index result` lines: `index → printed result`. When the VM
+/// dies or hangs part-way, the item after the last one printed is charged
+/// with it and the batch goes on after it.
+pub fn run_batch(
+    count: usize,
+    what: &str,
+    mut once: impl FnMut(usize) -> Result<Outcome, String>,
+) -> Result<BTreeMap<usize, String>, String> {
+    let mut results = BTreeMap::new();
+    let mut from = 0;
+    while from < count {
+        let out = once(from)?;
+        let mut next = from;
+        for line in out.stdout.lines() {
+            let Some((i, rest)) = line.split_once(' ') else {
+                continue;
+            };
+            let Ok(i) = i.parse::<usize>() else { continue };
+            if i >= next {
+                results.insert(i, mask(rest));
+                next = i + 1;
+            }
+        }
+        if next < count && out.code == Some(0) {
+            return Err(format!(
+                "{what} stopped at item {next} without an error:\n{}",
+                out.stderr
+            ));
+        }
+        if next < count {
+            let last = out
+                .stderr
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            let why = match out.code {
+                None => "the VM hung (killed after the batch's time limit)".to_string(),
+                Some(c) => format!("the VM died with status {c}: {}", last.trim()),
+            };
+            results.insert(next, format!("<{why}>"));
+            next += 1;
+        }
+        from = next;
+    }
+    Ok(results)
+}
+
 /// The `lam-translate` beside this executable (where cargo builds both).
 pub fn default_lam() -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_default();
@@ -188,19 +297,19 @@ pub fn mask(line: &str) -> String {
         let opaque = ["#Ref<", "#Port<", "#Fun<"]
             .iter()
             .find(|p| rest.starts_with(**p));
-        if let Some(p) = opaque {
-            if let Some(end) = rest.find('>') {
-                out.push_str(&p[..p.len() - 1]);
-                i += end + 1;
-                continue;
-            }
+        if let Some(p) = opaque
+            && let Some(end) = rest.find('>')
+        {
+            out.push_str(&p[..p.len() - 1]);
+            i += end + 1;
+            continue;
         }
-        if rest.starts_with('<') {
-            let digits_dots = rest[1..]
+        if let Some(after) = rest.strip_prefix('<') {
+            let digits_dots = after
                 .bytes()
                 .take_while(|c| c.is_ascii_digit() || *c == b'.')
                 .count();
-            if digits_dots >= 5 && rest[1 + digits_dots..].starts_with('>') {
+            if digits_dots >= 5 && after[digits_dots..].starts_with('>') {
                 out.push_str("<pid>");
                 i += digits_dots + 2;
                 continue;

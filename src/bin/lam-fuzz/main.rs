@@ -76,6 +76,11 @@ impl Summary {
         self.notes.push(s);
     }
 
+    /// A note printed before those already taken.
+    pub fn note_first(&mut self, s: String) {
+        self.notes.insert(0, s);
+    }
+
     pub fn mismatch(&mut self, key: &str, detail: String) {
         self.mismatches
             .entry(key.to_string())

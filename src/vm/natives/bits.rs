@@ -17,7 +17,7 @@ use crate::vm::term::bits::{
     Bits, LITTLE, Match, SIGNED, bit_at, bitstring, ctx_on, extract, read_small, read_uint,
     resolve_native, set_pos,
 };
-use crate::vm::term::compare::{Num, number};
+use crate::vm::term::compare::{Num, big_to_f64, number};
 use crate::vm::term::heap::{Area, HEAP_BINARY_MAX, View, sub_binary};
 use crate::vm::term::word::{Word, kind};
 
@@ -70,10 +70,6 @@ fn size_bits(size: Word, unit: Word, remaining: usize) -> Option<usize> {
     }
     let s = size.as_small().filter(|s| *s >= 0)? as usize;
     s.checked_mul(unit)
-}
-
-fn flags(w: Word) -> i64 {
-    resolve_native(w.as_small().unwrap_or(0))
 }
 
 fn new_bitstring(c: &mut Ctx, bytes: &[u8], len: usize) -> Word {
@@ -130,7 +126,7 @@ pub(crate) fn get(c: &mut Ctx, a: &[Word], what: &str) -> NativeResult {
     if bits > remaining {
         return badarg();
     }
-    let f = flags(a[3]);
+    let f = field_flags(a[3]);
     let result = match what {
         "integer" => match read_small(bytes, m.pos, bits, f & LITTLE != 0, f & SIGNED != 0) {
             Some(v) => int_word(c, v),
@@ -177,7 +173,7 @@ pub(crate) fn utf(c: &mut Ctx, a: &[Word], size: u8, skip: bool) -> NativeResult
         return badarg();
     };
     let (bytes, len) = ctx_bits(c, &m);
-    let little = flags(a[1]) & LITTLE != 0;
+    let little = field_flags(a[1]) & LITTLE != 0;
     let avail = |n: usize| m.pos + n <= len;
     let byte = |i: usize| {
         read_uint(bytes, m.pos + i * 8, 8, false, false)
@@ -391,11 +387,16 @@ fn build_segment(
             }
         }
         atom::FLOAT => {
-            let Some(x) = number(&v, *src).and_then(|n| match n {
-                Num::Float(x) => Some(x),
-                Num::Small(i) => Some(i as f64),
-                Num::Big(b) => crate::vm::ops::arith::big_to_f64(&b),
-            }) else {
+            // A number that is no finite double is badarg; one too large
+            // for a narrower float is its infinity, as on erl.
+            let Some(x) = number(&v, *src)
+                .and_then(|n| match n {
+                    Num::Float(x) => Some(x),
+                    Num::Small(i) => Some(i as f64),
+                    Num::Big(b) => big_to_f64(&b),
+                })
+                .filter(|x| x.is_finite())
+            else {
                 return false;
             };
             let Some(bits) = size.as_small().map(|s| s as usize * unit) else {
@@ -622,8 +623,7 @@ fn bytes_mut(heap: &mut Area, w: Word) -> Option<&mut [u8]> {
     }
 }
 
-/// Field flags of the old instructions (`{field_flags, N}`): little-endian
-/// is 2, signed 4, native 16.
+/// A flags operand of the BEAM's instructions as little and signed.
 pub(crate) fn field_flags(w: Word) -> i64 {
     resolve_native(w.as_small().unwrap_or(0)) & (LITTLE | SIGNED)
 }
@@ -697,15 +697,14 @@ pub(crate) fn part_range(start: i64, length: i64, len: usize) -> Option<(usize, 
 
 /// `binary:part/2,3` and `erlang:binary_part/3`.
 /// A large part of an off-heap binary refers to its bytes (`bits::slice`).
+/// Of a bitstring, a part within its whole bytes, as on erl.
 pub(crate) fn part(c: &mut Ctx, bin: Word, start: Word, length: Word) -> NativeResult {
-    let len = match c.view().bits(bin) {
-        Some((b, 8)) => b.len(),
-        Some(([], _)) => 0,
-        _ => return badarg(),
+    let Some((_, bits)) = bitstring(&c.view(), bin) else {
+        return badarg();
     };
     match (start.as_small(), length.as_small()) {
-        (Some(s), Some(l)) => match part_range(s, l, len) {
-            Some((s, e)) => Value(slice(c, bin, len * 8, s * 8, (e - s) * 8)),
+        (Some(s), Some(l)) => match part_range(s, l, bits / 8) {
+            Some((s, e)) => Value(slice(c, bin, bits, s * 8, (e - s) * 8)),
             None => badarg(),
         },
         _ => badarg(),
@@ -749,6 +748,32 @@ mod tests {
                 }
                 assert_eq!(extract(&src, start, len), want, "{start} {len}");
             }
+        }
+    }
+
+    #[test]
+    fn halves_round_to_nearest_even() {
+        for (x, h) in [
+            (0.0, 0x0000),
+            (-0.0, 0x8000),
+            (1.0, 0x3c00),
+            (0.1, 0x2e66),
+            (65504.0, 0x7bff),
+            (65519.0, 0x7bff),
+            (65520.0, 0x7c00),
+            (1e300, 0x7c00),
+            (-1e300, 0xfc00),
+            (5.960464477539063e-8, 0x0001),
+            (2.9802322387695312e-8, 0x0000),
+            (2.98023223876953125e-8 * 1.0000001, 0x0001),
+            (1e-10, 0x0000),
+            (6.097555160522461e-5, 0x03ff),
+            (6.103515625e-5, 0x0400),
+        ] {
+            assert_eq!(f64_to_half(x), h, "{x}");
+        }
+        for h in (0..0x7c00u16).step_by(7) {
+            assert_eq!(f64_to_half(half_to_f64(h)), h);
         }
     }
 }

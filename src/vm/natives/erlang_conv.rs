@@ -10,6 +10,7 @@ use crate::vm::native::{Ctx, Native, NativeResult, badarg, error, small};
 use crate::vm::natives::bits::{binary_bytes, binary_word, part, slice, to_bytes};
 use crate::vm::natives::helpers::string_list;
 use crate::vm::ops::arith::to_big;
+use crate::vm::term::bits::bitstring;
 use crate::vm::term::compare::{Num, number};
 use crate::vm::term::convert::ref_number;
 use crate::vm::term::heap::View;
@@ -116,33 +117,95 @@ pub(crate) fn float_to_list(c: &mut Ctx, w: Word, opts: Word) -> NativeResult {
         crate::erlfmt::write_float(&mut s, f);
         s
     } else if let Some(d) = decimals {
-        let mut s = fixed_decimals(f, d);
-        if compact && s.contains('.') {
-            while s.ends_with('0') && !s.ends_with(".0") {
-                s.pop();
-            }
+        match fixed_decimals(f, d, compact) {
+            Some(s) => s,
+            None => return badarg(),
         }
-        s
     } else {
         let d = scientific.unwrap_or(20);
         // C's %.*e: two-digit exponent with a sign.
         let s = format!("{f:.d$e}");
         let (m, e) = s.split_once('e').expect("exponent");
         let e: i32 = e.parse().expect("exponent");
-        format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
+        let s = format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+        // erl's buffer holds 255 characters.
+        if s.len() > 255 {
+            return badarg();
+        }
+        s
     };
     let t = Term::string(&text);
     Value(c.heap.from_term(0, &t, c.atoms))
 }
 
-/// `f` with `d` decimals, rounded as erl rounds: its exact binary value,
-/// halves away from zero (Rust's `{:.d$}` rounds halves to even).
-fn fixed_decimals(f: f64, d: usize) -> String {
+/// `f` with `d` decimals as erl writes it (`sys_double_to_chars_fast`),
+/// whose arithmetic shows in the digits, so LAM does the same: up to 2^53
+/// and below 19 decimals the fraction is scaled by 10^d in floating point
+/// and rounded half away from zero (0.125 to two decimals is 0.13, and
+/// digits past a double's precision are the scaled double's); otherwise the
+/// exact value, ties to even (C's `%.*f`), and `None` (badarg) past 255
+/// characters, erl's buffer. `compact` drops trailing zeros but one after
+/// the point, and in the exact form even where there is no point.
+fn fixed_decimals(f: f64, d: usize, compact: bool) -> Option<String> {
+    const POW10: [f64; 19] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18,
+    ];
+    let af = f.abs();
+    let sign = if f.is_sign_negative() { "-" } else { "" };
+    if af <= 9_007_199_254_740_992.0 && d < POW10.len() {
+        // Below 2^53 the integer parts convert exactly.
+        if d == 0 {
+            return Some(format!("{sign}{}", af.round() as u64));
+        }
+        let int = af.floor();
+        let frac = ((af - int) * POW10[d]).round();
+        let (int, frac) = if frac >= POW10[d] {
+            (int as u64 + 1, 0)
+        } else {
+            (int as u64, frac as u64)
+        };
+        let mut s = format!("{sign}{int}.{frac:0d$}");
+        if compact {
+            trim_zeros(&mut s);
+        }
+        return Some(s);
+    }
+    let mut s = format!("{sign}{}", exact_decimals(af, d));
+    if s.len() > 255 {
+        return None;
+    }
+    if compact {
+        trim_zeros(&mut s);
+    }
+    Some(s)
+}
+
+/// Trailing zeros off, keeping one after a point.
+fn trim_zeros(s: &mut String) {
+    while s.ends_with('0') {
+        s.pop();
+    }
+    if s.ends_with('.') {
+        s.push('0');
+    }
+}
+
+/// `af` (not negative) with `d` decimals from its exact value, a tie to
+/// even.
+fn exact_decimals(af: f64, d: usize) -> String {
     // 1100 places hold every f64's exact decimal expansion.
-    let exact = format!("{:.1100}", f.abs());
+    let exact = format!("{af:.1100}");
     let (int, frac) = exact.split_once('.').expect("a point");
     let mut digits: Vec<u8> = int.bytes().chain(frac.bytes().take(d)).collect();
-    if frac.as_bytes()[d] >= b'5' {
+    let rest = &frac.as_bytes()[d..];
+    let last_odd = digits.last().is_some_and(|c| (c - b'0') % 2 == 1);
+    let round_up = match rest.first() {
+        Some(b'5') if rest[1..].iter().all(|&c| c == b'0') => last_odd,
+        Some(&c) => c >= b'5',
+        None => false,
+    };
+    if round_up {
         let mut i = digits.len();
         loop {
             if i == 0 {
@@ -163,9 +226,6 @@ fn fixed_decimals(f: f64, d: usize) -> String {
     if d > 0 {
         s.insert(split, '.');
     }
-    if f.is_sign_negative() {
-        s.insert(0, '-');
-    }
     s
 }
 
@@ -184,17 +244,24 @@ fn as_binary(c: &mut Ctx, r: NativeResult) -> NativeResult {
     }
 }
 
-/// An integer in `base` (2..=36) as `list_to_integer/2` reads it: an
-/// optional sign, then at least one digit of either case.
+/// An integer in `base` (2..=36) as `list_to_integer/1,2` read it: an
+/// optional sign, then at least one digit of either case (no `_`, which
+/// only source literals allow and `BigInt`'s parser would take). erl reads
+/// each digit character by its low byte (`[16#135]` is 5), so LAM does.
 fn parse_int(s: &str, base: i64) -> Option<BigInt> {
     if !(2..=36).contains(&base) {
         return None;
     }
-    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if digits.is_empty() || !digits.chars().all(|ch| ch.is_digit(base as u32)) {
+    let digits: Vec<u8> = s
+        .strip_prefix(['+', '-'])
+        .unwrap_or(s)
+        .chars()
+        .map(|ch| ch as u32 as u8)
+        .collect();
+    if digits.is_empty() || !digits.iter().all(|&d| (d as char).is_digit(base as u32)) {
         return None;
     }
-    let n = BigInt::parse_bytes(digits.as_bytes(), base as u32)?;
+    let n = BigInt::parse_bytes(&digits, base as u32)?;
     Some(if s.starts_with('-') { -n } else { n })
 }
 
@@ -422,10 +489,8 @@ fn integer_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn list_to_integer_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match string_of(&c.view(), a[0]).and_then(|s| s.parse::<BigInt>().ok()) {
-        Some(b) => Value(c.heap.integer(0, &b)),
-        None => badarg(),
-    }
+    let n = string_of(&c.view(), a[0]).and_then(|s| parse_int(&s, 10));
+    int_or_badarg(c, n)
 }
 
 fn float_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
@@ -566,18 +631,8 @@ fn integer_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn binary_to_integer_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let v = View {
-        heap: c.heap,
-        literals: c.literals,
-    };
-    match v
-        .bits(a[0])
-        .and_then(|(b, _)| std::str::from_utf8(b).ok())
-        .and_then(|s| s.parse::<BigInt>().ok())
-    {
-        Some(i) => Value(c.heap.integer(0, &i)),
-        None => badarg(),
-    }
+    let n = text_of_binary(c, a[0]).and_then(|s| parse_int(&s, 10));
+    int_or_badarg(c, n)
 }
 
 fn integer_to_list_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
@@ -605,10 +660,10 @@ fn split_binary_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         heap: c.heap,
         literals: c.literals,
     };
-    let (Some((bytes, 8)), Some(n)) = (v.bits(a[0]), a[1].as_small()) else {
+    // A bitstring splits too, as long as the first part is whole bytes.
+    let (Some((_, len)), Some(n)) = (bitstring(&v, a[0]), a[1].as_small()) else {
         return badarg();
     };
-    let len = bytes.len() * 8;
     if n < 0 || n as usize * 8 > len {
         return badarg();
     }

@@ -1,9 +1,9 @@
 //! The `erts_internal` functions OTP's own modules call.
 
-use crate::vm::native::{Ctx, Native, NativeResult, badarg, small};
+use crate::vm::native::{Ctx, Native, NativeResult, badarg};
 use crate::vm::term::compare;
 use crate::vm::term::maps;
-use crate::vm::term::word::{Word, kind};
+use crate::vm::term::word::Word;
 
 use NativeResult::Value;
 
@@ -13,7 +13,9 @@ pub const NATIVES: &[Native] = &[
     Native::heap("erts_internal", "cmp_term", 2, cmp_term_2),
 ];
 
-/// maps:next/1: the path of a flat map's iterator is the next key's position.
+/// maps:next/1: the rest of the iteration at once, `{K, V, {K2, V2, ...
+/// none}}`, as erl gives it for a map of up to 32 keys (and, lacking a
+/// cheap place to resume from, LAM for a larger one too).
 fn map_next_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let v = c.view();
     let (Some(i), Some(n)) = (a[0].as_small(), maps::size(&v, a[1])) else {
@@ -27,20 +29,12 @@ fn map_next_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     if i >= n {
         return Value(none);
     }
-    if v.header(a[1]).header_kind() == kind::HMAP {
-        // The whole iteration at once, {K, V, {K2, V2, ... none}}, which
-        // maps:next/1 passes along as it is: a hash map has no cheap
-        // position to resume from.
-        let e = maps::entries(&v, c.atoms, a[1]).expect("a map");
-        let mut it = none;
-        for (k, x) in e[i..].iter().rev() {
-            it = c.heap.tuple(0, &[*k, *x, it]);
-        }
-        return Value(it);
+    let e = maps::entries(&v, c.atoms, a[1]).expect("a map");
+    let mut it = none;
+    for (k, x) in e[i..].iter().rev() {
+        it = c.heap.tuple(0, &[*k, *x, it]);
     }
-    let (k, x) = maps::entries(&v, c.atoms, a[1]).expect("a map")[i];
-    let next = c.heap.cons(0, small(i + 1), a[1]);
-    Value(c.heap.tuple(0, &[k, x, next]))
+    Value(it)
 }
 
 /// The standard order of terms as -1, 0 or 1 (`1` and `1.0` differ, as in

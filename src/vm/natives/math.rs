@@ -3,7 +3,7 @@
 use crate::vm::native::{Ctx, Native, NativeResult, badarg, error};
 use crate::vm::ops::arith::to_f64;
 use crate::vm::term::atoms::atom;
-use crate::vm::term::compare::{Num, number};
+use crate::vm::term::compare::number;
 use crate::vm::term::word::Word;
 
 use NativeResult::Value;
@@ -37,33 +37,34 @@ pub const NATIVES: &[Native] = &[
     Native::heap("math", "fmod", 2, fmod_2),
 ];
 
-pub(crate) fn math1(c: &mut Ctx, w: Word, f: fn(f64) -> f64) -> NativeResult {
-    match number(&c.view(), w).as_ref().and_then(to_f64).map(f) {
-        Some(r) if r.is_finite() => Value(c.heap.float(0, r)),
-        Some(_) => error(Word::atom(atom::BADARITH)),
-        None => badarg(),
+/// An argument as a float: badarg for what is no number, badarith for a
+/// number no double holds (a bignum past 2^1024), as on erl.
+fn arg(c: &Ctx, w: Word) -> Result<f64, NativeResult> {
+    let n = number(&c.view(), w).ok_or_else(badarg)?;
+    to_f64(&n).ok_or_else(|| error(Word::atom(atom::BADARITH)))
+}
+
+/// A result: badarith when it is no finite float.
+fn result(c: &mut Ctx, r: f64) -> NativeResult {
+    if r.is_finite() {
+        Value(c.heap.float(0, r))
+    } else {
+        error(Word::atom(atom::BADARITH))
     }
 }
 
+pub(crate) fn math1(c: &mut Ctx, w: Word, f: fn(f64) -> f64) -> NativeResult {
+    match arg(c, w) {
+        Ok(x) => result(c, f(x)),
+        Err(e) => e,
+    }
+}
+
+/// The arguments are read in order: the first one's error wins.
 fn math2(c: &mut Ctx, a: &[Word], f: fn(f64, f64) -> f64) -> NativeResult {
-    let v = c.view();
-    let num = |w: Word| match number(&v, w)? {
-        Num::Small(i) => Some(i as f64),
-        Num::Float(x) => Some(x),
-        Num::Big(b) => num_traits::ToPrimitive::to_f64(&b),
-    };
-    match (num(a[0]), num(a[1])) {
-        (Some(x), Some(y)) => {
-            let r = f(x, y);
-            if r.is_finite() {
-                Value(c.heap.float(0, r))
-            } else {
-                NativeResult::Error(crate::vm::term::Exception::error(Word::atom(
-                    crate::vm::term::atoms::atom::BADARITH,
-                )))
-            }
-        }
-        _ => badarg(),
+    match arg(c, a[0]).and_then(|x| Ok((x, arg(c, a[1])?))) {
+        Ok((x, y)) => result(c, f(x, y)),
+        Err(e) => e,
     }
 }
 
@@ -112,15 +113,7 @@ fn ceil_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn pow_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let v = c.view();
-    match (
-        number(&v, a[0]).as_ref().and_then(to_f64),
-        number(&v, a[1]).as_ref().and_then(to_f64),
-    ) {
-        (Some(x), Some(y)) if x.powf(y).is_finite() => Value(c.heap.float(0, x.powf(y))),
-        (Some(_), Some(_)) => error(Word::atom(atom::BADARITH)),
-        _ => badarg(),
-    }
+    math2(c, a, f64::powf)
 }
 
 fn pi_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {

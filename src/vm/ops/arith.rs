@@ -7,7 +7,7 @@ use num_bigint::BigInt;
 use num_traits::{ToPrimitive, Zero};
 
 use crate::vm::term::atoms::atom;
-use crate::vm::term::compare::{Num, number};
+use crate::vm::term::compare::{Num, big_to_f64, number};
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::word::Word;
@@ -60,23 +60,6 @@ pub fn to_big(n: &Num) -> Option<BigInt> {
         Num::Big(b) => Some(b.clone()),
         Num::Float(_) => None,
     }
-}
-
-/// A bignum as a float the way erl converts one (and so every `float/1`,
-/// mixed arithmetic and math function sees it): 64-bit digits from the
-/// most significant, `d = d * 2^64 + digit` in floating point, which can be
-/// an ulp from the nearest float. `None` past the largest float.
-pub fn big_to_f64(b: &BigInt) -> Option<f64> {
-    let mut d = 0.0f64;
-    for digit in b.iter_u64_digits().rev() {
-        d = d * 18446744073709551616.0 + digit as f64;
-    }
-    let d = if b.sign() == num_bigint::Sign::Minus {
-        -d
-    } else {
-        d
-    };
-    d.is_finite().then_some(d)
 }
 
 /// A number as a finite float, if it has one.

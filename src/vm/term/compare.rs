@@ -9,6 +9,25 @@ use crate::vm::term::atoms::Atoms;
 use crate::vm::term::heap::View;
 use crate::vm::term::word::{Word, kind};
 
+/// A bignum as a float the way erl converts one (erts's `big_to_double`):
+/// Horner's rule over its 64-bit digits in floating point, rounding at
+/// each step, so the last bit can differ from the correctly rounded value
+/// (4.342466560196284e38 for 434246656019628356266240323511600394314,
+/// not ...283e38); `None` when it overflows.
+pub fn big_to_f64(b: &BigInt) -> Option<f64> {
+    let (sign, digits) = b.to_u64_digits();
+    let mut d = 0.0f64;
+    for &digit in digits.iter().rev() {
+        d = d * 18_446_744_073_709_551_616.0 + digit as f64;
+    }
+    let d = if sign == num_bigint::Sign::Minus {
+        -d
+    } else {
+        d
+    };
+    d.is_finite().then_some(d)
+}
+
 /// A number read from a word.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Num {
@@ -95,7 +114,11 @@ fn cmp_float_int(f: f64, i: &Num) -> Ordering {
     let Some(fb) = num_bigint::BigInt::from_f64_exact(f) else {
         let i = match i {
             Num::Small(i) => *i as f64,
-            Num::Big(b) => num_traits::ToPrimitive::to_f64(b).unwrap_or(f64::INFINITY),
+            Num::Big(b) => big_to_f64(b).unwrap_or(if b.sign() == num_bigint::Sign::Minus {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            }),
             Num::Float(g) => *g,
         };
         return f.partial_cmp(&i).unwrap_or(Ordering::Equal);

@@ -1,0 +1,1106 @@
+//! One generated function per feature: its parameters (whose values the
+//! caller passes as literals, so erlc cannot fold the function), a few
+//! statements written around the feature, and a tuple of what each
+//! statement bound as its result. Helper functions it needs (guarded
+//! clauses, recursion, binary loops) are written beside it.
+
+use super::exprs::{Bud, Gen, MAP_KEYS, Ty, binds_nothing, list_of};
+
+/// The features a function is written around; a mismatch is keyed by the
+/// feature of the function it shows up in.
+pub const FEATURES: &[&str] = &[
+    "arith",
+    "bitops",
+    "float",
+    "compare",
+    "guards",
+    "case_if",
+    "match",
+    "maps",
+    "bin_build",
+    "bin_match",
+    "try",
+    "closures",
+    "comprehensions",
+    "recursion",
+    "hof",
+    "errors",
+];
+
+pub struct Function {
+    pub feature: &'static str,
+    pub name: String,
+    /// The function and its helpers.
+    pub source: String,
+    /// The arguments `main` calls it with.
+    pub args: String,
+}
+
+/// What a statement adds: its lines and the variables to return.
+type Stmt = (Vec<String>, Vec<String>);
+
+fn assign(g: &mut Gen, ty: Ty, expr: String, b: Bud) -> Stmt {
+    let v = g.new_var(ty, b);
+    (vec![format!("{v} = {expr}")], vec![v])
+}
+
+pub fn function(g: &mut Gen, name: &str, feature: &'static str) -> Function {
+    g.reset(name, feature);
+    let mut params = Vec::new();
+    let mut args = Vec::new();
+    for t in param_types(g, feature) {
+        g.lit_bits = 0;
+        let arg = g.lit(&t, Bud { bits: 300, len: 6 });
+        let bud = Bud {
+            bits: g.lit_bits.max(9),
+            len: 6,
+        };
+        params.push(g.new_var(t, bud));
+        args.push(arg);
+    }
+    let mut lines = Vec::new();
+    let mut results = Vec::new();
+    for _ in 0..2 + g.below(4) {
+        let (l, r) = statement(g, feature);
+        lines.extend(l);
+        results.extend(r);
+    }
+    if results.len() > 8 {
+        results.drain(..results.len() - 8);
+    }
+    lines.push(format!("{{{}}}", results.join(", ")));
+    let mut source = format!(
+        "{name}({}) ->\n    {}.\n",
+        params.join(", "),
+        lines.join(",\n    ")
+    );
+    for h in &g.helpers {
+        source.push('\n');
+        source.push_str(h);
+    }
+    Function {
+        feature,
+        name: name.to_string(),
+        source,
+        args: args.join(", "),
+    }
+}
+
+fn param_types(g: &mut Gen, feature: &str) -> Vec<Ty> {
+    use Ty::*;
+    let mut tys = match feature {
+        "arith" | "bitops" => vec![Int, Int, Int],
+        "float" => vec![Float, Float, Int],
+        "compare" => vec![Any, Int, Float],
+        "bin_build" => vec![Int, Int, Bin, Float],
+        "bin_match" => vec![Bin, Bits, Int],
+        "maps" => {
+            let fs = g.map_fields(1);
+            vec![Map(fs), Any, Int]
+        }
+        "closures" | "hof" | "comprehensions" => vec![list_of(Int), Int, list_of(Any)],
+        "recursion" => vec![Int, list_of(Int), Bin],
+        _ => vec![g.ty(2), g.ty(1), Int],
+    };
+    tys.truncate(1 + g.below(tys.len()));
+    if g.one_in(3) {
+        tys.push(g.ty(2));
+    }
+    tys
+}
+
+fn statement(g: &mut Gen, feature: &str) -> Stmt {
+    // Now and then a statement about something else, as real code mixes.
+    if g.one_in(6) {
+        let b = g.bud();
+        let t = g.ty(1);
+        let e = g.e(&t, 3, b);
+        return assign(g, t, e, b);
+    }
+    let b = g.bud();
+    match feature {
+        "arith" | "bitops" => match g.below(6) {
+            0..=3 => {
+                let e = g.int(3, b);
+                assign(g, Ty::Int, e, b)
+            }
+            4 => {
+                let e = g.float(2, b);
+                assign(g, Ty::Float, e, b)
+            }
+            _ => {
+                let e = g.boolean(2, b);
+                assign(g, Ty::Bool, e, b)
+            }
+        },
+        "float" => float_stmt(g, b),
+        "compare" => compare_stmt(g, b),
+        "guards" => guards_stmt(g, b),
+        "case_if" => {
+            let t = g.ty(1);
+            let e = if g.one_in(2) {
+                g.case_expr(&t, 2, b)
+            } else {
+                g.if_expr(&t, 2, b)
+            };
+            assign(g, t, e, b)
+        }
+        "match" => match_stmt(g, b),
+        "maps" => maps_stmt(g, b),
+        "bin_build" => match g.below(7) {
+            0..=3 => {
+                let aligned = g.one_in(2);
+                let e = g.binary(3, b, aligned);
+                assign(g, if aligned { Ty::Bin } else { Ty::Bits }, e, b)
+            }
+            4 => {
+                let x = g.construction(2, b, false);
+                let e = format!(
+                    "begin {0} = {x}, {{bit_size({0}), byte_size({0}), {0}}} end",
+                    g.fresh()
+                );
+                assign(g, Ty::Tuple(vec![Ty::Int, Ty::Int, Ty::Bits]), e, b)
+            }
+            5 => {
+                let aligned = g.one_in(2);
+                let e = g.bin_comprehension(2, b, aligned);
+                assign(g, if aligned { Ty::Bin } else { Ty::Bits }, e, b)
+            }
+            _ => {
+                // Appending in a loop: both VMs grow the binary in place.
+                let l = g.e(&list_of(Ty::Int), 2, b);
+                let mark = g.mark();
+                let x = g.new_var(Ty::Int, b);
+                let acc = g.new_var(Ty::Bits, b);
+                let seg = match g.below(3) {
+                    0 => format!("{x}:8"),
+                    1 => format!("{x}:{}/little", g.pick(&[3, 13, 16, 61])),
+                    _ => format!("({x} band 16#FFFF)/utf8"),
+                };
+                g.unwind(mark);
+                let e =
+                    format!("lists:foldl(fun({x}, {acc}) -> <<{acc}/bits, {seg}>> end, <<>>, {l})");
+                assign(g, Ty::Bits, e, b)
+            }
+        },
+        "bin_match" => bin_match_stmt(g, b),
+        "try" => try_stmt(g, b),
+        "closures" => closures_stmt(g, b),
+        "comprehensions" => match g.below(5) {
+            0..=2 => {
+                let t = g.ty(1);
+                let e = g.comprehension(&t, 2, b);
+                assign(g, list_of(t), e, b)
+            }
+            3 => {
+                let aligned = g.one_in(2);
+                let e = g.bin_comprehension(2, b, aligned);
+                assign(g, if aligned { Ty::Bin } else { Ty::Bits }, e, b)
+            }
+            _ => {
+                let t = g.ty(0);
+                let inner = b.len(4);
+                let mark = g.mark();
+                let gen1 = g.generator(2, inner);
+                let body = g.comprehension(&t, 2, inner);
+                g.unwind(mark);
+                assign(g, list_of(list_of(t)), format!("[{body} || {gen1}]"), b)
+            }
+        },
+        "recursion" => recursion_stmt(g, b),
+        "hof" => hof_stmt(g, b),
+        _ => errors_stmt(g, b),
+    }
+}
+
+fn float_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    match g.below(6) {
+        0..=2 => {
+            let e = g.float(3, b);
+            assign(g, Ty::Float, e, b)
+        }
+        3 => {
+            let f = g.e(&Ty::Float, 2, b);
+            let e = match g.below(6) {
+                0 => format!("float_to_list({f}, [{{decimals, {}}}])", g.below(20)),
+                1 => format!("float_to_binary({f}, [{{scientific, {}}}])", g.below(20)),
+                2 => format!("float_to_list({f}, [short])"),
+                3 => format!("float_to_list({f})"),
+                4 => format!(
+                    "float_to_binary({f}, [{{decimals, {}}}, compact])",
+                    g.below(8)
+                ),
+                _ => format!(
+                    "lists:flatten(io_lib:format(\"~.3f ~e ~g ~w ~p\", [{f}, {f}, {f}, {f}, {f}]))"
+                ),
+            };
+            assign(g, Ty::Any, e, b)
+        }
+        4 => {
+            let f = g.float(2, b);
+            let (l1, mut r) = assign(g, Ty::Float, f, b);
+            let f = r[0].clone();
+            let e = format!("{{round({f}), trunc({f}), floor({f}), ceil({f})}}");
+            let (l2, r2) = assign(g, Ty::Tuple(vec![Ty::Int; 4]), e, b.bits(1100));
+            r.extend(r2);
+            ([l1, l2].concat(), r)
+        }
+        _ => {
+            let i = g.int(2, b);
+            let (l1, r1) = assign(g, Ty::Int, i, b);
+            let i = r1[0].clone();
+            let f = match g.below(3) {
+                0 => format!("float({i})"),
+                1 => g.float_lit(),
+                _ => format!(
+                    "(float({i}) * {})",
+                    g.pick(&["1.0", "0.5", "-1.0", "1.0000000000000002"])
+                ),
+            };
+            let e = format!(
+                "{{{i} == {f}, {i} =:= {f}, {i} < {f}, {f} < {i}, {i} =< {f}, {i} >= {f}}}"
+            );
+            let (l2, r2) = assign(g, Ty::Tuple(vec![Ty::Bool; 6]), e, b);
+            ([l1, l2].concat(), [r1, r2].concat())
+        }
+    }
+}
+
+fn compare_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    match g.below(6) {
+        0 | 1 => {
+            let (x, y) = g.comparable_pair(2, b);
+            let (l1, r1) = assign(g, Ty::Any, x, b);
+            let (l2, r2) = assign(g, Ty::Any, y, b);
+            let (x, y) = (&r1[0], &r2[0]);
+            let ops = ["==", "/=", "=:=", "=/=", "<", ">", "=<", ">="];
+            let all: Vec<String> = ops.iter().map(|op| format!("{x} {op} {y}")).collect();
+            let e = format!("{{{}}}", all.join(", "));
+            let (l3, r3) = assign(g, Ty::Tuple(vec![Ty::Bool; 8]), e, b);
+            ([l1, l2, l3].concat(), r3)
+        }
+        2 | 3 => {
+            // Term order across every type.
+            let n = 2 + g.below(5);
+            let items: Vec<String> = (0..n)
+                .map(|_| {
+                    let t = g.ty(1);
+                    g.e(&t, 1, b)
+                })
+                .collect();
+            let l = format!("[{}]", items.join(", "));
+            let e = match g.below(4) {
+                0 => format!("lists:sort({l})"),
+                1 => format!("lists:usort({l})"),
+                2 => format!("lists:sort(fun(A, B) -> A >= B end, {l})"),
+                _ => format!("lists:max({l})"),
+            };
+            assign(g, Ty::Any, e, b)
+        }
+        4 => {
+            let (x, y) = g.comparable_pair(2, b);
+            let (l1, r1) = assign(g, Ty::Any, x, b);
+            let (l2, r2) = assign(g, Ty::Any, y, b);
+            let (x, y) = (&r1[0], &r2[0]);
+            let e = format!("{{max({x}, {y}), min({x}, {y}), max({y}, {x}), min({y}, {x})}}");
+            let (l3, r3) = assign(g, Ty::Tuple(vec![Ty::Any; 4]), e, b);
+            ([l1, l2, l3].concat(), r3)
+        }
+        _ => {
+            let t1 = g.ty(0);
+            let t2 = g.ty(0);
+            let l1 = g.e(&list_of(t1.clone()), 1, b.len(5));
+            let l2 = g.e(&list_of(t2.clone()), 1, b.len(5));
+            let op = g.pick(&["<", "==", "=:=", ">="]);
+            let mark = g.mark();
+            let x = g.new_var(t1, b);
+            let y = g.new_var(t2, b);
+            g.unwind(mark);
+            let e = format!("[{x} {op} {y} || {x} <- {l1}, {y} <- {l2}]");
+            assign(g, list_of(Ty::Bool), e, b)
+        }
+    }
+}
+
+/// A helper of several clauses, each with patterns and a guard; without a
+/// catch-all now and then (function_clause).
+fn clause_helper(g: &mut Gen, arity: usize, b: Bud) -> (String, Vec<Ty>) {
+    let name = g.helper_name();
+    let saved = std::mem::take(&mut g.vars);
+    let tys: Vec<Ty> = (0..arity).map(|_| g.ty(1)).collect();
+    let n = 2 + g.below(4);
+    let mut clauses = Vec::new();
+    for _ in 0..n {
+        let mut pats = Vec::new();
+        for (i, t) in tys.iter().enumerate() {
+            // All arguments make one pattern.
+            let p = if i == 0 {
+                g.pat(t, 2, b)
+            } else {
+                g.pattern(t, 2, b)
+            };
+            pats.push(p);
+        }
+        let guard = if g.one_in(4) {
+            String::new()
+        } else {
+            format!(" when {}", g.guard())
+        };
+        let body = g.e(&Ty::Any, 2, b);
+        g.unwind(0);
+        clauses.push(format!("{name}({}){guard} ->\n    {body}", pats.join(", ")));
+    }
+    if !g.risky() {
+        let anys = vec!["_"; arity].join(", ");
+        clauses.push(format!(
+            "{name}({anys}) ->\n    {}",
+            g.pick(&["other", "{other}", "[]"])
+        ));
+    }
+    g.helpers.push(format!("{}.\n", clauses.join(";\n")));
+    g.vars = saved;
+    (name, tys)
+}
+
+fn guards_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    if g.one_in(3) {
+        let t = g.ty(1);
+        let e = g.case_expr(&t, 2, b);
+        return assign(g, t, e, b);
+    }
+    let arity = 1 + g.below(3);
+    let (name, tys) = clause_helper(g, arity, b);
+    let mut lines = Vec::new();
+    let mut results = Vec::new();
+    for _ in 0..1 + g.below(3) {
+        let args: Vec<String> = tys
+            .iter()
+            .map(|t| {
+                let t = if g.one_in(4) { g.ty(1) } else { t.clone() };
+                g.e(&t, 1, b)
+            })
+            .collect();
+        let (l, r) = assign(g, Ty::Any, format!("{name}({})", args.join(", ")), b);
+        lines.extend(l);
+        results.extend(r);
+    }
+    (lines, results)
+}
+
+/// A pattern that matches every value of `ty` (structure and variables
+/// only), unless `risky` slips in a literal or a missing key.
+fn sure_pattern(g: &mut Gen, ty: &Ty, depth: u32, b: Bud) -> String {
+    if depth == 0 || g.one_in(4) {
+        return if g.one_in(5) {
+            "_".into()
+        } else {
+            g.new_var(ty.clone(), b)
+        };
+    }
+    match ty {
+        Ty::Tuple(ts) => {
+            let items: Vec<String> = ts
+                .iter()
+                .map(|t| sure_pattern(g, t, depth - 1, b))
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        Ty::Map(fs) => {
+            let mut items = Vec::new();
+            for (k, t) in fs {
+                if g.one_in(2) {
+                    let p = sure_pattern(g, t, depth - 1, b);
+                    items.push(format!("{k} := {p}"));
+                }
+            }
+            if g.risky() {
+                items.push(format!("{} := _", g.pick(&["missing", "{x, 2}"])));
+            }
+            format!("#{{{}}}", items.join(", "))
+        }
+        Ty::List(t) if g.risky() => {
+            let h = sure_pattern(g, t, depth - 1, b);
+            let tl = g.new_var(ty.clone(), b);
+            format!("[{h} | {tl}]")
+        }
+        _ if g.risky() => g.lit(&Ty::Int, b),
+        _ => g.new_var(ty.clone(), b),
+    }
+}
+
+fn match_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    match g.below(6) {
+        0..=2 => {
+            let t = g.ty(2);
+            let e = g.e(&t, 2, b);
+            let mark = g.mark();
+            g.pat_base = mark;
+            let p = sure_pattern(g, &t, 3, b);
+            let bound: Vec<String> = g.vars[mark..].iter().map(|v| v.name.clone()).collect();
+            (vec![format!("{p} = {e}")], bound)
+        }
+        3 => {
+            let t = g.ty(2);
+            let e = g.e(&t, 2, b);
+            let v = g.new_var(t.clone(), b);
+            let w = g.new_var(t, b);
+            (vec![format!("{v} = {w} = {e}")], vec![v, w])
+        }
+        4 => {
+            // A match against a pattern that may not fit (badmatch).
+            let t = g.ty(2);
+            let e = g.e(&t, 2, b);
+            let mark = g.mark();
+            let p = g.pat(&t, 2, b);
+            let bound: Vec<String> = g.vars[mark..].iter().map(|v| v.name.clone()).collect();
+            let v = g.fresh();
+            let all = if bound.is_empty() {
+                "ok".to_string()
+            } else {
+                bound.join(", ")
+            };
+            g.unwind(mark);
+            let e = format!("case {e} of {p} -> {{{all}}}; {v} -> {{nomatch, {v}}} end");
+            assign(g, Ty::Any, e, b)
+        }
+        _ => {
+            let arity = 1 + g.below(2);
+            let (name, tys) = clause_helper(g, arity, b);
+            let args: Vec<String> = tys.iter().map(|t| g.e(t, 2, b)).collect();
+            assign(g, Ty::Any, format!("{name}({})", args.join(", ")), b)
+        }
+    }
+}
+
+fn map_var(g: &mut Gen, b: Bud) -> (String, Vec<(String, Ty)>) {
+    let maps: Vec<(String, Ty)> = g.vars_where(|t| matches!(t, Ty::Map(_)));
+    if !maps.is_empty() && !g.one_in(4) {
+        let (v, t) = maps[g.below(maps.len())].clone();
+        if let Ty::Map(fs) = t {
+            return (v, fs);
+        }
+    }
+    let fs = g.map_fields(1);
+    let m = g.map(&fs, 2, b);
+    (m, fs)
+}
+
+fn maps_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    match g.below(9) {
+        0 | 1 => {
+            let fs = match g.vars_where(|t| matches!(t, Ty::Map(_))).first() {
+                Some((_, Ty::Map(fs))) if g.one_in(2) => fs.clone(),
+                _ => g.map_fields(1),
+            };
+            let e = g.map(&fs, 3, b);
+            assign(g, Ty::Map(fs), e, b)
+        }
+        2 => {
+            let (m, fs) = map_var(g, b);
+            let mark = g.mark();
+            g.pat_base = mark;
+            let p = sure_pattern(g, &Ty::Map(fs), 2, b);
+            let bound: Vec<String> = g.vars[mark..].iter().map(|v| v.name.clone()).collect();
+            (vec![format!("{p} = {m}")], bound)
+        }
+        3 => {
+            let (m, fs) = map_var(g, b);
+            let k = fs[g.below(fs.len())].0.clone();
+            let mark = g.mark();
+            let kv = g.new_var(Ty::Any, b);
+            let vv = g.new_var(Ty::Any, b);
+            let body = g.e(&Ty::Bool, 1, b);
+            g.unwind(mark);
+            let acc = g.fresh();
+            let e = match g.below(10) {
+                0 => format!(
+                    "maps:fold(fun({kv}, {vv}, {acc}) -> [{{{kv}, {vv}}} | {acc}] end, [], {m})"
+                ),
+                1 => format!("maps:map(fun({kv}, {vv}) -> {{{kv}, {vv}}} end, {m})"),
+                2 => format!("maps:filter(fun({kv}, {vv}) -> {body} end, {m})"),
+                3 => format!("{{maps:keys({m}), maps:values({m}), maps:to_list({m})}}"),
+                4 => format!("maps:with([{k}, {}], {m})", g.pick(MAP_KEYS)),
+                5 => format!("maps:take({k}, {m})"),
+                6 => format!("maps:update_with({k}, fun({vv}) -> {{{vv}}} end, {m})"),
+                7 => format!("maps:get({}, {m}, default)", g.pick(MAP_KEYS)),
+                8 => format!("maps:next(maps:iterator({m}))"),
+                _ => format!("{{map_size({m}), maps:size({m}), is_map({m})}}"),
+            };
+            assign(g, Ty::Any, e, b)
+        }
+        4 => {
+            let (m, fs) = map_var(g, b);
+            let mark = g.mark();
+            let p = g.pat(&Ty::Map(fs), 2, b);
+            let guard = if g.one_in(2) {
+                format!(" when {}", g.guard())
+            } else {
+                String::new()
+            };
+            let body = g.e(&Ty::Any, 1, b);
+            g.unwind(mark);
+            let e = format!("case {m} of {p}{guard} -> {body}; #{{}} -> empty_match end");
+            assign(g, Ty::Any, e, b)
+        }
+        5 => {
+            let (m1, _) = map_var(g, b.half_len());
+            let (m2, _) = map_var(g, b.half_len());
+            assign(g, Ty::Any, format!("maps:merge({m1}, {m2})"), b)
+        }
+        6 => {
+            // Keys that are not literals, maybe equal to one another.
+            let (m, _) = map_var(g, b);
+            let k = g.e(&Ty::Any, 1, b.bits(64));
+            let v = g.e(&Ty::Any, 1, b);
+            let op = if g.risky() { ":=" } else { "=>" };
+            assign(g, Ty::Any, format!("({m})#{{{k} {op} {v}}}"), b)
+        }
+        7 => {
+            let n = 1 + g.below(4);
+            let items: Vec<String> = (0..n)
+                .map(|_| {
+                    let k = if g.one_in(2) {
+                        g.pick(MAP_KEYS).to_string()
+                    } else {
+                        g.e(&Ty::Any, 1, b.bits(64))
+                    };
+                    format!("{k} => {}", g.e(&Ty::Any, 1, b))
+                })
+                .collect();
+            assign(g, Ty::Any, format!("#{{{}}}", items.join(", ")), b)
+        }
+        _ => {
+            let (m, fs) = map_var(g, b);
+            let k = fs[g.below(fs.len())].0.clone();
+            let e = format!(
+                "{{is_map_key({k}, {m}), map_get({k}, {m}), maps:find({}, {m}), maps:is_key({k}, {m})}}",
+                g.pick(MAP_KEYS)
+            );
+            assign(g, Ty::Any, e, b)
+        }
+    }
+}
+
+fn bin_match_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    match g.below(7) {
+        0..=2 => {
+            let e = g.bin_case(2, b);
+            assign(g, Ty::Any, e, b)
+        }
+        3 => {
+            let k = g.pick(&[1, 3, 4, 7, 8, 16, 32]);
+            let src = g.e(&Ty::Bits, 2, b);
+            let mark = g.mark();
+            let x = g.new_var(Ty::Int, b.bits(32));
+            let spec = g.pick(&["", "/signed", "/little-signed", "/native"]);
+            let body = g.e(&Ty::Any, 1, b);
+            g.unwind(mark);
+            assign(
+                g,
+                list_of(Ty::Any),
+                format!("[{body} || <<{x}:{k}{spec}>> <= {src}]"),
+                b,
+            )
+        }
+        4 | 5 => binary_loop(g, b),
+        _ => {
+            let (name, _) = clause_helper_bin(g, b);
+            let arg = g.e(&Ty::Bits, 2, b);
+            assign(g, Ty::Any, format!("{name}({arg})"), b)
+        }
+    }
+}
+
+/// A helper that walks a binary segment by segment, accumulating.
+fn binary_loop(g: &mut Gen, b: Bud) -> Stmt {
+    let name = g.helper_name();
+    let k = g.pick(&["1", "3", "5", "8", "12", "16", "32", "64"]);
+    let spec = g.pick(&["", "/signed", "/little", "/signed-little", "/float"]);
+    let spec = if spec == "/float" && !["16", "32", "64"].contains(&k) {
+        ""
+    } else {
+        spec
+    };
+    let acc = match g.below(3) {
+        0 => "[X | Acc]",
+        1 => "Acc + 1",
+        _ => "[{X, byte_size(Rest)} | Acc]",
+    };
+    let (init, done) = if acc == "Acc + 1" {
+        ("0", "{Acc, Rest}")
+    } else {
+        ("[]", "{lists:reverse(Acc), Rest}")
+    };
+    let tail = g.pick(&["bits", "binary", "bitstring"]);
+    g.helpers.push(format!(
+        "{name}(<<X:{k}{spec}, Rest/{tail}>>, Acc) ->\n    {name}(Rest, {acc});\n{name}(Rest, Acc) ->\n    {done}.\n"
+    ));
+    let src = g.e(&Ty::Bits, 2, b.len(b.len.min(12)));
+    assign(g, Ty::Any, format!("{name}({src}, {init})"), b)
+}
+
+/// A helper whose clauses match binaries in their heads.
+fn clause_helper_bin(g: &mut Gen, b: Bud) -> (String, ()) {
+    let name = g.helper_name();
+    let saved = std::mem::take(&mut g.vars);
+    let mut clauses = Vec::new();
+    for _ in 0..1 + g.below(3) {
+        g.pat_base = 0;
+        let p = g.bin_pattern(b);
+        let bound: Vec<String> = g.vars.iter().map(|v| v.name.clone()).collect();
+        let guard = if g.one_in(3) {
+            format!(" when {}", g.guard())
+        } else {
+            String::new()
+        };
+        g.unwind(0);
+        clauses.push(format!(
+            "{name}({p}){guard} ->\n    {{{}}}",
+            bound.join(", ")
+        ));
+    }
+    if !g.risky() {
+        clauses.push(format!("{name}(Other) ->\n    {{no, Other}}"));
+    }
+    g.helpers.push(format!("{}.\n", clauses.join(";\n")));
+    g.vars = saved;
+    (name, ())
+}
+
+fn try_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    match g.below(7) {
+        0..=3 => {
+            let body = if g.one_in(2) {
+                raising_expr(g, b)
+            } else {
+                g.maybe_raise(&Ty::Any, 2, b)
+            };
+            let mut of = String::new();
+            if g.one_in(2) {
+                let t = g.ty(1);
+                let mark = g.mark();
+                let p = g.pat(&t, 2, b);
+                let e = g.e(&Ty::Any, 1, b);
+                g.unwind(mark);
+                let rest = if g.risky() {
+                    String::new()
+                } else {
+                    let o = g.fresh();
+                    format!("; {o} -> {{other, {o}}}")
+                };
+                of = format!(" of {p} -> {e}{rest}");
+            }
+            let mut handlers = Vec::new();
+            for _ in 0..1 + g.below(3) {
+                let r = g.fresh();
+                handlers.push(match g.below(6) {
+                    0 => format!("throw:{r} -> {{thrown, {r}}}"),
+                    1 => "error:badarith -> arith".to_string(),
+                    2 => format!("error:{{badmatch, {r}}} -> {{badmatch, {r}}}"),
+                    3 => format!("exit:{r} -> {{exited, {r}}}"),
+                    4 => format!("error:{r} when is_atom({r}) -> {{error_atom, {r}}}"),
+                    _ => {
+                        let st = g.fresh();
+                        format!("error:{r}:{st} -> {{error, {r}, is_list({st})}}")
+                    }
+                });
+            }
+            if !g.one_in(4) {
+                let c = g.fresh();
+                let r = g.fresh();
+                handlers.push(format!("{c}:{r} -> {{caught, {c}, {r}}}"));
+            }
+            let n = g.below(1000);
+            let key = format!("{{{}, {n}}}", g.fname);
+            let after = if g.one_in(2) {
+                let v = g.e(&Ty::Any, 1, b);
+                format!(" after put({key}, {{'after', {v}}})")
+            } else {
+                String::new()
+            };
+            let e = format!("try {body}{of} catch {}{after} end", handlers.join("; "));
+            let (mut l, mut r) = assign(g, Ty::Any, e, b);
+            if !after.is_empty() {
+                let (l2, r2) = assign(g, Ty::Any, format!("get({key})"), b);
+                l.extend(l2);
+                r.extend(r2);
+            }
+            (l, r)
+        }
+        4 => {
+            // Old-style catch: an error's stack trace is left out of what
+            // is printed, its reason kept.
+            let body = if g.one_in(2) {
+                raising_expr(g, b)
+            } else {
+                g.maybe_raise(&Ty::Any, 2, b)
+            };
+            let (r, o) = (g.fresh(), g.fresh());
+            let e = format!(
+                "case catch {body} of {{'EXIT', {{{r}, _}}}} -> {{caught, {r}}}; {o} -> {o} end"
+            );
+            assign(g, Ty::Any, e, b)
+        }
+        5 => {
+            let body = raising_expr(g, b);
+            let (c, r, c2, r2) = (g.fresh(), g.fresh(), g.fresh(), g.fresh());
+            let e = format!(
+                "try try {body} catch {c}:{r} -> erlang:raise({c}, {{again, {r}}}, []) end catch {c2}:{r2} -> {{{c2}, {r2}}} end"
+            );
+            assign(g, Ty::Any, e, b)
+        }
+        _ => {
+            // Nested try with after: the order of side effects.
+            let k = format!("{{{}, order}}", g.fname);
+            let body = raising_expr(g, b);
+            let e = format!(
+                "begin put({k}, []), try try {body} after put({k}, [inner | get({k})]) end catch _:_ -> put({k}, [handler | get({k})]) after put({k}, [outer | get({k})]) end, get({k}) end"
+            );
+            assign(g, Ty::Any, e, b)
+        }
+    }
+}
+
+fn closures_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    let funs = g.vars_where(|t| matches!(t, Ty::Fun(..)));
+    match g.below(9) {
+        0 | 1 => {
+            let n = g.below(3);
+            let ps: Vec<Ty> = (0..n)
+                .map(|_| g.pick_ty(&[Ty::Int, Ty::Int, Ty::Any, Ty::Float]))
+                .collect();
+            let r = g.ty(1);
+            let f = g.fun_expr(&ps, &r, 3, b);
+            assign(g, Ty::Fun(ps, Box::new(r)), f, b)
+        }
+        2 | 3 if !funs.is_empty() => {
+            let (f, t) = funs[g.below(funs.len())].clone();
+            let Ty::Fun(ps, r) = t else {
+                unreachable!("a fun")
+            };
+            let args: Vec<String> = ps.iter().map(|p| g.e(p, 2, b)).collect();
+            if g.risky() {
+                // Wrong arity: badarity, whose reason holds the fun.
+                let mut args = args;
+                args.push("extra".into());
+                return assign(g, Ty::Any, format!("{f}({})", args.join(", ")), b);
+            }
+            assign(g, *r, format!("{f}({})", args.join(", ")), b)
+        }
+        4 => {
+            // A fun returning a fun, each capturing.
+            let x = g.e(&Ty::Int, 1, b);
+            let mark = g.mark();
+            let a = g.new_var(Ty::Int, b);
+            let c = g.new_var(Ty::Int, b);
+            let body = g.e(&Ty::Any, 2, b);
+            g.unwind(mark);
+            let y = g.e(&Ty::Int, 1, b);
+            let e = format!("((fun({a}) -> fun({c}) -> {body} end end)({x}))({y})");
+            assign(g, Ty::Any, e, b)
+        }
+        5 => {
+            // A named fun recursing a bounded number of times.
+            let n = g.e(&Ty::Int, 1, b);
+            let (f, m, acc) = (g.fresh(), g.fresh(), g.fresh());
+            let mark = g.mark();
+            g.bind(&m, Ty::Int, b.bits(9));
+            g.bind(&acc, Ty::Int, b);
+            let step = match g.below(3) {
+                0 => format!("{acc} + {}", g.e(&Ty::Int, 1, b)),
+                1 => format!("{acc} * 2 + {m}"),
+                _ => format!("{acc} bxor ({m} bsl {})", g.pick(&[1, 7, 59, 60, 63])),
+            };
+            g.unwind(mark);
+            let e = format!(
+                "(fun {f}(0, {acc}) -> {acc}; {f}({m}, {acc}) -> {f}({m} - 1, {step}) end)(abs({n}) rem 40, {})",
+                g.pick(&["0", "1", "-1", "576460752303423487"])
+            );
+            assign(g, Ty::Int, e, b.bits(b.bits.max(130)))
+        }
+        6 => {
+            let f = g.pick(&[
+                "fun erlang:abs/1",
+                "fun erlang:integer_to_list/1",
+                "fun erlang:is_integer/1",
+                "fun lists:reverse/1",
+                "fun erlang:'-'/1",
+                "fun erlang:'bnot'/1",
+            ]);
+            let l = g.e(&list_of(Ty::Int), 2, b);
+            assign(g, Ty::Any, format!("lists:map({f}, {l})"), b)
+        }
+        7 if !funs.is_empty() => {
+            let (f, _) = funs[g.below(funs.len())].clone();
+            let e = format!(
+                "{{erlang:fun_info({f}, arity), is_function({f}), is_function({f}, 1), erlang:fun_info({f}, type)}}"
+            );
+            assign(g, Ty::Any, e, b)
+        }
+        _ => {
+            if g.risky() {
+                // Through a variable: `(atom)(1)` would be a local call.
+                let x = g.e(&Ty::Any, 1, b);
+                let f = g.fresh();
+                return assign(g, Ty::Any, format!("begin {f} = {x}, {f}(1) end"), b);
+            }
+            // Many captured values, called through apply.
+            let caps: Vec<String> = g
+                .vars_where(|t| !matches!(t, Ty::Fun(..)))
+                .into_iter()
+                .map(|(v, _)| v)
+                .take(5)
+                .collect();
+            let e = format!("apply(fun() -> {{{}}} end, [])", caps.join(", "));
+            assign(g, Ty::Any, e, b)
+        }
+    }
+}
+
+fn recursion_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    let name = g.helper_name();
+    let saved = std::mem::take(&mut g.vars);
+    let (helper, call) = match g.below(6) {
+        0 => {
+            let (n, acc) = (g.fresh(), g.fresh());
+            g.bind(&n, Ty::Int, b.bits(9));
+            g.bind(&acc, Ty::Int, b);
+            let step = match g.below(2) {
+                0 => format!("{acc} + {}", g.e(&Ty::Int, 2, b)),
+                _ => format!("({}) bxor {acc}", g.e(&Ty::Int, 2, b)),
+            };
+            g.unwind(0);
+            (
+                format!(
+                    "{name}(0, {acc}) ->\n    {acc};\n{name}({n}, {acc}) when {n} > 0 ->\n    {name}({n} - 1, {step});\n{name}(_, {acc}) ->\n    {{negative, {acc}}}.\n"
+                ),
+                "(abs(ARG) rem 30, INIT)",
+            )
+        }
+        1 => {
+            let (h, t) = (g.fresh(), g.fresh());
+            g.bind(&h, Ty::Int, b);
+            let item = g.e(&Ty::Any, 2, b);
+            g.unwind(0);
+            let base = g.pick(&["[]", "[done]"]);
+            (
+                format!(
+                    "{name}([]) ->\n    {base};\n{name}([{h} | {t}]) ->\n    [{item} | {name}({t})].\n"
+                ),
+                "(LIST)",
+            )
+        }
+        2 => {
+            // Fibonacci pairs: walks integers across 2^59, 2^60, 2^63, 2^64.
+            let (n, a, c) = (g.fresh(), g.fresh(), g.fresh());
+            let op = g.pick(&["+", "-", "bxor"]);
+            (
+                format!(
+                    "{name}(0, {a}, {c}) ->\n    {{{a}, {c}}};\n{name}({n}, {a}, {c}) ->\n    {name}({n} - 1, {c}, {a} {op} {c}).\n"
+                ),
+                "(abs(ARG) rem 100, 0, 1)",
+            )
+        }
+        3 => {
+            let n = g.fresh();
+            (
+                format!(
+                    "{name}({n}) when {n} =< 0 ->\n    leaf;\n{name}({n}) ->\n    {{{name}({n} - 1), {n}, {name}({n} - 2)}}.\n"
+                ),
+                "(abs(ARG) rem 8)",
+            )
+        }
+        4 => {
+            // Mutual recursion through a second helper.
+            let other = format!("{name}_odd");
+            let n = g.fresh();
+            (
+                format!(
+                    "{name}(0) ->\n    true;\n{name}({n}) ->\n    {other}({n} - 1).\n\n{other}(0) ->\n    false;\n{other}({n}) ->\n    {name}({n} - 1).\n"
+                ),
+                "(abs(ARG) rem 50)",
+            )
+        }
+        _ => {
+            let (n, acc) = (g.fresh(), g.fresh());
+            g.bind(&n, Ty::Int, b.bits(9));
+            g.bind(&acc, Ty::Float, b);
+            let step = g.e(&Ty::Float, 2, b);
+            g.unwind(0);
+            (
+                format!(
+                    "{name}(0, {acc}) ->\n    {acc};\n{name}({n}, {acc}) ->\n    {name}({n} - 1, {acc} + {step}).\n"
+                ),
+                "(abs(ARG) rem 20, 0.0)",
+            )
+        }
+    };
+    g.vars = saved;
+    g.helpers.push(helper);
+    let arg = g.e(&Ty::Int, 1, b);
+    let list = g.e(&list_of(Ty::Int), 1, b);
+    let init = g.e(&Ty::Int, 1, b);
+    let call = call
+        .replace("ARG", &arg)
+        .replace("LIST", &list)
+        .replace("INIT", &init);
+    assign(g, Ty::Any, format!("{name}{call}"), b)
+}
+
+fn hof_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    let t = g.pick_ty(&[Ty::Int, Ty::Int, Ty::Any, Ty::Float]);
+    let l = g.e(&list_of(t.clone()), 2, b);
+    let mark = g.mark();
+    let x = g.new_var(t.clone(), b);
+    // The accumulator is not in scope for `val`: a value built from it
+    // twice per element would double at every step.
+    let val = g.e(&Ty::Any, 2, b.bits(64));
+    let test = g.e(&Ty::Bool, 2, b);
+    g.unwind(mark);
+    let acc = g.fresh();
+    let y = g.fresh();
+    let e = match g.below(14) {
+        0 => format!("lists:map(fun({x}) -> {val} end, {l})"),
+        1 => format!("lists:filter(fun({x}) -> {test} end, {l})"),
+        2 => format!("lists:foldl(fun({x}, {acc}) -> [{val} | {acc}] end, [], {l})"),
+        3 => format!("lists:foldr(fun({x}, {acc}) -> {{{val}, {acc}}} end, nil, {l})"),
+        4 => format!(
+            "{{lists:any(fun({x}) -> {test} end, {l}), lists:all(fun({x}) -> {test} end, {l})}}"
+        ),
+        5 => format!("lists:zipwith(fun({x}, {y}) -> {{{x}, {y}}} end, {l}, lists:reverse({l}))"),
+        6 => format!("lists:mapfoldl(fun({x}, {acc}) -> {{{val}, {acc} + 1}} end, 0, {l})"),
+        7 => format!(
+            "lists:filtermap(fun({x}) -> case {test} of true -> {{true, {val}}}; false -> false end end, {l})"
+        ),
+        8 => format!("lists:flatmap(fun({x}) -> [{x}, {val}] end, {l})"),
+        9 => format!("lists:partition(fun({x}) -> {test} end, {l})"),
+        10 => format!("lists:sort(fun({x}, {y}) -> {x} >= {y} end, {l})"),
+        11 => format!(
+            "{{lists:takewhile(fun({x}) -> {test} end, {l}), lists:dropwhile(fun({x}) -> {test} end, {l})}}"
+        ),
+        12 => format!("lists:foldl(fun erlang:'+'/2, 0, [{x} || {x} <- {l}, is_number({x})])"),
+        _ => format!("lists:search(fun({x}) -> {test} end, {l})"),
+    };
+    assign(g, Ty::Any, e, b)
+}
+
+/// An expression that raises (or, now and then, does not after all).
+pub fn raising_expr(g: &mut Gen, b: Bud) -> String {
+    let i = g.e(&Ty::Int, 1, b.bits(64));
+    let a = g.e(&Ty::Any, 1, b.bits(64));
+    match g.below(34) {
+        0 if binds_nothing(&i) => format!("({i} div ({i} - {i}))"),
+        0 => format!("({i} div 0)"),
+        1 => format!("({i} + {})", g.atom_lit()),
+        2 => format!(
+            "element({}, {{{a}}})",
+            g.pick(&["0", "2", "-1", "(1 bsl 64)"])
+        ),
+        3 => format!("hd(lists:sublist({}, 0))", g.e(&list_of(Ty::Any), 1, b)),
+        4 => format!(
+            "list_to_integer({})",
+            g.pick(&["\"12x\"", "\"\"", "\"-\"", "\"1.5\"", "\" 1\"", "\"+7\""])
+        ),
+        5 => format!("atom_to_list({i})"),
+        6 => format!("begin {{{}}} = {{{a}, {i}}}, ok end", g.fresh()),
+        7 => format!(
+            "case {a} of {} -> matched end",
+            g.pick(&["[]", "{}", "never", "<<>>"])
+        ),
+        8 => {
+            let v = g.fresh();
+            format!("begin {v} = {i}, if is_atom({v}) -> atom end end")
+        }
+        9 => {
+            let name = g.helper_name();
+            g.helpers
+                .push(format!("{name}(X) when is_atom(X) ->\n    X.\n"));
+            format!("{name}({i})")
+        }
+        10 => format!(
+            "({})#{{missing := 1}}",
+            g.lit(&Ty::Map(vec![("a".into(), Ty::Int)]), b)
+        ),
+        11 => format!(
+            "maps:get(missing, {})",
+            g.lit(&Ty::Map(vec![("a".into(), Ty::Int)]), b)
+        ),
+        12 => format!("({i})#{{a => 1}}"),
+        13 => format!("map_get(a, {a})"),
+        14 => {
+            let f = g.fresh();
+            format!("begin {f} = {a}, {f}({i}) end")
+        }
+        15 => format!("(fun(X) -> X end)({a}, {i})"),
+        16 => format!("throw({a})"),
+        17 => format!("error({a})"),
+        18 => format!("exit({a})"),
+        19 => format!(
+            "binary_to_term({})",
+            g.pick(&["<<1,2,3>>", "<<131>>", "<<131,100>>", "<<>>"])
+        ),
+        20 => format!("list_to_atom([{}])", g.pick(&["-1", "a", "16#110000"])),
+        21 => format!(
+            "binary_to_integer({})",
+            g.pick(&["<<\"z\">>", "<<>>", "<<\"1_0\">>", "<<\"16#10\">>"])
+        ),
+        22 => format!("integer_to_list({i}, {})", g.pick(&["1", "37", "0", "a"])),
+        23 => format!("abs({})", g.atom_lit()),
+        24 => format!("length([{i} | {}])", g.pick(&["2", "a", "<<>>"])),
+        25 => format!("tuple_size({})", g.e(&list_of(Ty::Int), 1, b)),
+        26 => format!("setelement({}, {{{i}}}, x)", g.pick(&["2", "0"])),
+        27 => format!(
+            "binary_part({}, {}, 1)",
+            g.bytes_lit(4),
+            g.pick(&["5", "-2", "0"])
+        ),
+        28 => format!("<<({i}):({})>>", g.pick(&["-1", "(-8)", "a", "1.5"])),
+        29 => format!("float({})", g.pick(&["(1 bsl 1024)", "a", "<<>>"])),
+        30 => format!(
+            "({} * {})",
+            g.pick(&["1.0e308", "-1.0e308", "2.0e200"]),
+            g.pick(&["10", "1.0e200", "-2.0"])
+        ),
+        31 => format!(
+            "math:{}",
+            g.pick(&[
+                "log(0)",
+                "log(-1)",
+                "sqrt(-1)",
+                "acos(2)",
+                "pow(-8, 0.5)",
+                "pow(0, -1)"
+            ])
+        ),
+        32 => format!("try {a} of nomatch_at_all -> 1 after ok end"),
+        _ => g
+            .pick(&[
+                "lists:nth(0, [a])",
+                "lists:seq(1, -5)",
+                "apply(lam_fuzz_no_such_module, f, [])",
+                "erlang:error(bad, [1, 2])",
+                "list_to_existing_atom(\"lam_fuzz_never_an_atom\")",
+                "list_to_tuple([a | b])",
+                "1 bsl (1 bsl 70)",
+                "erlang:raise(throw, x, [])",
+                "atom_to_binary(\"a\")",
+                "iolist_to_binary([256])",
+            ])
+            .to_string(),
+    }
+}
+
+fn errors_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    let e = raising_expr(g, b);
+    if g.one_in(8) {
+        // Uncaught: the whole function's result is the exception.
+        return assign(g, Ty::Any, e, b);
+    }
+    let (c, r) = (g.fresh(), g.fresh());
+    assign(
+        g,
+        Ty::Any,
+        format!("try {e} catch {c}:{r} -> {{{c}, {r}}} end"),
+        b,
+    )
+}
