@@ -770,10 +770,10 @@ mod tests {
             (6.097555160522461e-5, 0x03ff),
             (6.103515625e-5, 0x0400),
         ] {
-            assert_eq!(f64_to_half(x), h, "{x}");
+            assert_eq!(half_bits(x), h, "{x}");
         }
         for h in (0..0x7c00u16).step_by(7) {
-            assert_eq!(f64_to_half(half_to_f64(h)), h);
+            assert_eq!(half_bits(half_to_f64(h)), h);
         }
     }
 }
