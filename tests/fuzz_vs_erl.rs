@@ -31,7 +31,7 @@ const BIF_GAPS: &[(&str, &str)] = &[
     ),
     (
         "order-of-maps-over-32-keys",
-        "erl orders a map over 32 keys by its internal hash (a HAMT), LAM by term order; the same keys and values, in another order (needs BEAM-exact hashing, issue 13)",
+        "erl orders a map over 32 keys by its internal hash (a HAMT), LAM by term order: the same keys and values in another order, and a hash trie of another shape for erts_debug:flat_size/1 (needs BEAM-exact hashing, issue 13)",
     ),
 ];
 
