@@ -326,7 +326,7 @@ fn tie_to_even(f: f64, digits: &str, exp: i32) -> Option<(String, i32)> {
     }
     let lower = &exact[..nd];
     let exact_exp = (n.to_string().len() as i32 - 1) - scale;
-    let (cand, cand_exp) = if (lower.as_bytes()[nd - 1] - b'0') % 2 == 0 {
+    let (cand, cand_exp) = if (lower.as_bytes()[nd - 1] - b'0').is_multiple_of(2) {
         (lower.to_string(), exact_exp)
     } else {
         let up = (lower.parse::<BigUint>().ok()? + 1u32).to_string();
