@@ -156,9 +156,14 @@ pub fn compile_each(
                 {{ok, _}} -> ok;
                 {{error, Es, _}} ->
                     Crash = [x || {{_, E}} <- Es, {{_, compile, {{crash, _, _, _}}}} <- E],
-                    Text = [io_lib:format("~p: ~s; ", [L, M:format_error(D)]) || {{_, E}} <- Es, {{L, M, D}} <- E],
+                    Text = [try io_lib:format("~p: ~ts; ", [L, M:format_error(D)])
+                            catch _:_ -> io_lib:format("~p: ~0p; ", [L, D]) end
+                            || {{_, E}} <- Es, {{L, M, D}} <- E],
                     Kind = case Crash of [] -> errors; _ -> crash end,
-                    Line = string:replace(lists:flatten(Text), "\n", " ", all),
+                    Line = case Crash of
+                               [] -> string:replace(lists:flatten(Text), "\n", " ", all);
+                               _ -> "an internal error"
+                           end,
                     io:format("~s\t~s\t~ts~n", [Kind, F, string:slice(Line, 0, 2000)])
             end
         end, [{}]),

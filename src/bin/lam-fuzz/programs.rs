@@ -68,6 +68,7 @@ fn generate(seed: u64, count: usize) -> Vec<Program> {
             for f in &functions {
                 let _ = writeln!(s, "%% {}: {}\n{}", f.name, f.feature, f.source);
             }
+            let _ = writeln!(s, "{}", features::CANON);
             Program {
                 number: p,
                 module,

@@ -42,6 +42,13 @@ pub enum Ty {
     /// Any term except a fun (funs are never compared or sorted: their
     /// order is each VM's own).
     Any,
+    /// A map of more than 32 keys, which only the `bigmaps` feature
+    /// touches: printed or listed as it is, its order would be each VM's.
+    BigMap,
+    /// What a `try` caught or gave: an exception's reason may hold a fun
+    /// (`badfun`, `badarity`), so it is printed but never compared, sorted
+    /// or encoded (LAM's term_to_binary has no local funs yet).
+    Caught,
 }
 
 pub fn list_of(t: Ty) -> Ty {
@@ -51,7 +58,7 @@ pub fn list_of(t: Ty) -> Ty {
 /// Whether a value of type `have` may stand where `want` is expected.
 pub fn fits(have: &Ty, want: &Ty) -> bool {
     match (have, want) {
-        (Ty::Fun(..), Ty::Any) => false,
+        (Ty::Fun(..) | Ty::BigMap | Ty::Caught, Ty::Any) => false,
         (_, Ty::Any) => true,
         (Ty::Bool, Ty::Atom) | (Ty::Bin, Ty::Bits) => true,
         (Ty::List(a), Ty::List(b)) => fits(a, b),
@@ -460,6 +467,8 @@ impl<'r> Gen<'r> {
                 let t = self.ty(1);
                 self.lit(&t, b)
             }
+            Ty::BigMap => "maps:from_list([{K, K} || K <- lists:seq(1, 40)])".into(),
+            Ty::Caught => "ok".into(),
         }
     }
 
@@ -489,6 +498,7 @@ impl<'r> Gen<'r> {
             Ty::Tuple(ts) => self.tuple(ts, d, b),
             Ty::Map(fs) => self.map(fs, d, b),
             Ty::Fun(ps, r) => self.fun_expr(ps, r, d, b),
+            Ty::BigMap | Ty::Caught => self.lit(ty, b),
             Ty::Any => {
                 if self.one_in(4) {
                     return self.any_op(d, b);

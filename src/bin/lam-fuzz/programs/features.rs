@@ -25,6 +25,8 @@ pub const FEATURES: &[&str] = &[
     "recursion",
     "hof",
     "errors",
+    "bigmaps",
+    "heap",
 ];
 
 pub struct Function {
@@ -99,7 +101,8 @@ fn param_types(g: &mut Gen, feature: &str) -> Vec<Ty> {
             vec![Map(fs), Any, Int]
         }
         "closures" | "hof" | "comprehensions" => vec![list_of(Int), Int, list_of(Any)],
-        "recursion" => vec![Int, list_of(Int), Bin],
+        "recursion" | "heap" => vec![Int, list_of(Int), Bin],
+        "bigmaps" => vec![Int, Any],
         _ => vec![g.ty(2), g.ty(1), Int],
     };
     tys.truncate(1 + g.below(tys.len()));
@@ -208,6 +211,8 @@ fn statement(g: &mut Gen, feature: &str) -> Stmt {
             }
         },
         "recursion" => recursion_stmt(g, b),
+        "bigmaps" => bigmaps_stmt(g, b),
+        "heap" => heap_stmt(g, b),
         "hof" => hof_stmt(g, b),
         _ => errors_stmt(g, b),
     }
@@ -719,9 +724,9 @@ fn try_stmt(g: &mut Gen, b: Bud) -> Stmt {
                 String::new()
             };
             let e = format!("try {body}{of} catch {}{after} end", handlers.join("; "));
-            let (mut l, mut r) = assign(g, Ty::Any, e, b);
+            let (mut l, mut r) = assign(g, Ty::Caught, e, b);
             if !after.is_empty() {
-                let (l2, r2) = assign(g, Ty::Any, format!("get({key})"), b);
+                let (l2, r2) = assign(g, Ty::Caught, format!("get({key})"), b);
                 l.extend(l2);
                 r.extend(r2);
             }
@@ -739,7 +744,7 @@ fn try_stmt(g: &mut Gen, b: Bud) -> Stmt {
             let e = format!(
                 "case catch {body} of {{'EXIT', {{{r}, _}}}} -> {{caught, {r}}}; {o} -> {o} end"
             );
-            assign(g, Ty::Any, e, b)
+            assign(g, Ty::Caught, e, b)
         }
         5 => {
             let body = raising_expr(g, b);
@@ -747,7 +752,7 @@ fn try_stmt(g: &mut Gen, b: Bud) -> Stmt {
             let e = format!(
                 "try try {body} catch {c}:{r} -> erlang:raise({c}, {{again, {r}}}, []) end catch {c2}:{r2} -> {{{c2}, {r2}}} end"
             );
-            assign(g, Ty::Any, e, b)
+            assign(g, Ty::Caught, e, b)
         }
         _ => {
             // Nested try with after: the order of side effects.
@@ -756,7 +761,7 @@ fn try_stmt(g: &mut Gen, b: Bud) -> Stmt {
             let e = format!(
                 "begin put({k}, []), try try {body} after put({k}, [inner | get({k})]) end catch _:_ -> put({k}, [handler | get({k})]) after put({k}, [outer | get({k})]) end, get({k}) end"
             );
-            assign(g, Ty::Any, e, b)
+            assign(g, Ty::Caught, e, b)
         }
     }
 }
@@ -984,6 +989,357 @@ fn hof_stmt(g: &mut Gen, b: Bud) -> Stmt {
     assign(g, Ty::Any, e, b)
 }
 
+/// Map keys as functions of an integer `I` (source): integers, their
+/// negatives and bignum shifts, floats equal to integers, tuples, lists,
+/// binaries, atoms, and keys that collide (`I rem 7`).
+const KEY_FORMS: &[&str] = &[
+    "I",
+    "-I",
+    "(I * 3)",
+    "{k, I}",
+    "integer_to_binary(I)",
+    "[I]",
+    "(I + 0.5)",
+    "float(I)",
+    "(I bsl 60)",
+    "(I rem 7)",
+    "{I rem 3, I}",
+    "<<I:16>>",
+    "list_to_atom(\"k\" ++ integer_to_list(I rem 40))",
+];
+
+/// A key form with `i` (source) for `I`.
+fn key_at(form: &str, i: &str) -> String {
+    form.replace('I', &format!("({i})"))
+}
+
+/// Digests of a large map that do not depend on its order: its size and
+/// its pairs sorted (all, or the first few). `canon/1` (in every program)
+/// sorts distinct terms apart even when they compare equal (`1` and `1.0`),
+/// which a plain sort would leave in each VM's own order.
+fn map_digest(g: &mut Gen, m: &str) -> String {
+    match g.below(4) {
+        0 => format!("{{map_size({m}), canon(maps:to_list({m}))}}"),
+        1 => format!("{{map_size({m}), lists:sublist(canon(maps:to_list({m})), 6)}}"),
+        2 => format!("{{canon(maps:keys({m})), length(maps:values({m}))}}"),
+        _ => {
+            let (k, x, a) = (g.fresh(), g.fresh(), g.fresh());
+            format!("canon(maps:fold(fun({k}, {x}, {a}) -> [{{{k}, {x}}} | {a}] end, [], {m}))")
+        }
+    }
+}
+
+/// `canon/1`, which every program has: a list in an order that depends on
+/// its elements only.
+pub const CANON: &str =
+    "canon(L) ->\n    [X || {_, X} <- lists:sort([{term_to_binary(X), X} || X <- L])].\n";
+
+/// Maps past 32 keys (the hash-map shape on both VMs): built, updated,
+/// merged, filtered, matched and compared, printed only as digests that
+/// do not depend on the order each VM keeps them in.
+fn bigmaps_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    let maps: Vec<String> = g
+        .vars_where(|t| *t == Ty::BigMap)
+        .into_iter()
+        .map(|(v, _)| v)
+        .collect();
+    let form = g.pick(KEY_FORMS);
+    let lookup = |g: &mut Gen| key_at(g.pick(KEY_FORMS), &g.rng.range(-3, 450).to_string());
+    if maps.is_empty() || g.one_in(4) {
+        let n = g.pick(&[20, 33, 40, 64, 100, 257, 400]);
+        let i = g.fresh();
+        let key = form.replace('I', &i);
+        let mark = g.mark();
+        g.bind(&i, Ty::Int, b.bits(16));
+        let risk = std::mem::replace(&mut g.risk, 1000);
+        let val = if g.one_in(2) {
+            g.e(&Ty::Int, 1, b.bits(64))
+        } else {
+            i.clone()
+        };
+        g.risk = risk;
+        g.unwind(mark);
+        let e = match g.below(3) {
+            0 => format!("maps:from_list([{{{key}, {val}}} || {i} <- lists:seq(1, {n})])"),
+            1 => {
+                let m = g.fresh();
+                format!(
+                    "lists:foldl(fun({i}, {m}) -> {m}#{{{key} => {val}}} end, #{{}}, lists:seq(1, {n}))"
+                )
+            }
+            _ => format!(
+                "maps:from_list(lists:zip([{key} || {i} <- lists:seq(1, {n})], lists:seq(1, {n})))"
+            ),
+        };
+        let v = g.new_var(Ty::BigMap, b);
+        let (l2, r2) = assign(g, Ty::Int, format!("map_size({v})"), b);
+        return ([vec![format!("{v} = {e}")], l2].concat(), r2);
+    }
+    let m = maps[g.below(maps.len())].clone();
+    let other = maps[g.below(maps.len())].clone();
+    let k = lookup(g);
+    let k2 = lookup(g);
+    match g.below(12) {
+        0..=3 => {
+            let e = match g.below(9) {
+                0 => format!("{m}#{{{k} => {}}}", g.e(&Ty::Any, 1, b.bits(64))),
+                1 => format!(
+                    "{m}#{{{k} := {}, {k2} => {k2}}}",
+                    g.e(&Ty::Int, 1, b.bits(64))
+                ),
+                2 => format!("maps:remove({k}, maps:remove({k2}, {m}))"),
+                3 => format!("maps:merge({m}, {other})"),
+                4 => format!("maps:without([{k}, {k2}], {m})"),
+                5 => {
+                    let (x, y) = (g.fresh(), g.fresh());
+                    format!(
+                        "maps:filter(fun({x}, {y}) -> is_integer({y}) orelse is_tuple({x}) end, {m})"
+                    )
+                }
+                6 => {
+                    let (x, y) = (g.fresh(), g.fresh());
+                    format!("maps:map(fun({x}, {y}) -> {{{y}, {x}}} end, {m})")
+                }
+                7 => {
+                    let x = g.fresh();
+                    format!("maps:update_with({k}, fun({x}) -> {{{x}}} end, new, {m})")
+                }
+                _ => format!("maps:put({k}, {k2}, {m})"),
+            };
+            let v = g.new_var(Ty::BigMap, b);
+            let d = map_digest(g, &v);
+            let (l2, r2) = assign(g, Ty::Any, d, b);
+            ([vec![format!("{v} = {e}")], l2].concat(), r2)
+        }
+        4 => {
+            let d = map_digest(g, &m);
+            assign(g, Ty::Any, d, b)
+        }
+        5 => assign(
+            g,
+            Ty::Any,
+            format!(
+                "{{maps:get({k}, {m}, none), maps:find({k2}, {m}), is_map_key({k}, {m}), maps:is_key({k2}, {m})}}"
+            ),
+            b,
+        ),
+        6 => assign(
+            g,
+            Ty::Any,
+            format!(
+                "{{{m} =:= {other}, {m} == {other}, {m} < {other}, {m} >= {other}, map_size({m}) - map_size({other})}}"
+            ),
+            b,
+        ),
+        7 => assign(
+            g,
+            Ty::Any,
+            format!(
+                "{{binary_to_term(term_to_binary({m})) =:= {m}, maps:from_list(maps:to_list({m})) =:= {m}, maps:merge({m}, #{{}}) == {m}}}"
+            ),
+            b,
+        ),
+        8 => {
+            // A pattern's key is a literal or a bound variable.
+            let (kv, x) = (g.fresh(), g.fresh());
+            let e = format!("case {m} of #{{{kv} := {x}}} -> {{found, {x}}}; #{{}} -> missing end");
+            let (l, r) = assign(g, Ty::Any, e, b);
+            ([vec![format!("{kv} = {k}")], l].concat(), r)
+        }
+        9 => {
+            let a = g.fresh();
+            let e = format!("maps:fold(fun(_, _, {a}) -> {a} + 1 end, 0, {m})");
+            assign(g, Ty::Int, e, b)
+        }
+        10 => {
+            let (x, rest) = (g.fresh(), g.fresh());
+            let e = format!(
+                "case maps:take({k}, {m}) of {{{x}, {rest}}} -> {{{x}, map_size({rest})}}; error -> error end"
+            );
+            assign(g, Ty::Any, e, b)
+        }
+        _ => {
+            let e = format!("canon(maps:to_list(maps:with([{k}, {k2}], {m})))");
+            assign(g, Ty::Any, e, b)
+        }
+    }
+}
+
+/// Data large enough that the VMs collect garbage in the middle of
+/// building it, keep binaries off the heap (past 64 bytes), take
+/// sub-binaries, grow a binary in place and recurse deeply: printed as
+/// digests (sizes, sums, ends, a CRC).
+fn heap_stmt(g: &mut Gen, _b: Bud) -> Stmt {
+    let n = g.pick(&[65, 100, 500, 1000, 3000, 5000]);
+    let i = g.fresh();
+    // An element computed from the index, raising nothing.
+    let elem = |g: &mut Gen, t: &Ty| {
+        let mark = g.mark();
+        g.bind(&i, Ty::Int, Bud { bits: 16, len: 2 });
+        let risk = std::mem::replace(&mut g.risk, 1000);
+        let e = g.e(t, 2, Bud { bits: 64, len: 2 });
+        g.risk = risk;
+        g.unwind(mark);
+        e
+    };
+    match g.below(8) {
+        0 | 1 => {
+            let t = g.pick_ty(&[
+                Ty::Int,
+                Ty::Float,
+                Ty::Any,
+                Ty::Bin,
+                Ty::Tuple(vec![Ty::Int, Ty::Any]),
+            ]);
+            let e = elem(g, &t);
+            let l = g.fresh();
+            let digest = match g.below(4) {
+                0 => format!(
+                    "{{length({l}), hd({l}), lists:last({l}), lists:nth({}, {l})}}",
+                    n / 2 + 1
+                ),
+                1 => format!(
+                    "{{length({l}), lists:sublist(lists:sort({l}), 5), lists:sublist(lists:reverse(lists:sort({l})), 5)}}"
+                ),
+                2 => format!("{{length(lists:usort({l})), erlang:crc32(term_to_binary({l}))}}"),
+                _ => {
+                    let (x, a) = (g.fresh(), g.fresh());
+                    format!(
+                        "lists:foldl(fun({x}, {a}) -> ({a} * 31 + erlang:crc32(term_to_binary({x}))) rem 1000000007 end, 0, {l})"
+                    )
+                }
+            };
+            let v = g.fresh();
+            (
+                vec![
+                    format!("{l} = [{e} || {i} <- lists:seq(1, {n})]"),
+                    format!("{v} = {digest}"),
+                ],
+                vec![v],
+            )
+        }
+        2 => {
+            // Deep, not tail-recursive: the stack grows with n. The helper
+            // sees only its own argument.
+            let name = g.helper_name();
+            let outer = std::mem::take(&mut g.vars);
+            let e = elem(g, &Ty::Int);
+            g.vars = outer;
+            g.helpers.push(format!(
+                "{name}(0) ->\n    [];\n{name}({i}) ->\n    [{e} | {name}({i} - 1)].\n"
+            ));
+            let (l, v) = (g.fresh(), g.fresh());
+            (
+                vec![
+                    format!("{l} = {name}({})", n * g.pick(&[1, 4])),
+                    format!(
+                        "{v} = {{length({l}), lists:sum({l}) rem 1000000007, lists:max({l}), lists:min({l})}}"
+                    ),
+                ],
+                vec![v],
+            )
+        }
+        3 => {
+            // A bignum grown by products: every step allocates a larger one.
+            let k = g.pick(&[100, 300, 700]);
+            let (f, v, acc) = (g.fresh(), g.fresh(), g.fresh());
+            let step = g.pick(&["*", "*", "+"]);
+            (
+                vec![
+                    format!(
+                        "{f} = lists:foldl(fun({i}, {acc}) -> {acc} {step} ({i} bsl {}) end, 1, lists:seq(1, {k}))",
+                        g.below(70)
+                    ),
+                    format!(
+                        "{v} = {{{f} rem 1000000007, length(integer_to_list({f})), {f} bsr (bit_size(binary:encode_unsigned(abs({f}))) - 64), -{f} band 16#FFFFFFFFFFFFFFFFF}}"
+                    ),
+                ],
+                vec![v],
+            )
+        }
+        4 | 5 => {
+            let bin = g.fresh();
+            let e = elem(g, &Ty::Int);
+            let build = match g.below(4) {
+                0 => format!(
+                    "<< <<({e}):{}>> || {i} <- lists:seq(1, {n}) >>",
+                    g.pick(&[8, 16, 24, 32, 64])
+                ),
+                1 => {
+                    let acc = g.fresh();
+                    let size = g.pick(&[8, 16, 32]);
+                    format!(
+                        "lists:foldl(fun({i}, {acc}) -> <<{acc}/binary, ({e}):{size}>> end, <<>>, lists:seq(1, {n}))"
+                    )
+                }
+                2 => format!("binary:copy(<<\"0123456789abcdef\">>, {})", n / 16 + 5),
+                _ => format!(
+                    "iolist_to_binary([[integer_to_binary({i}), $,] || {i} <- lists:seq(1, {n})])"
+                ),
+            };
+            let (h, rest, v) = (g.fresh(), g.fresh(), g.fresh());
+            let k = g.pick(&[1, 10, 64, 65, 100]);
+            let lines = match g.below(4) {
+                0 => vec![
+                    format!("<<{h}:{k}/binary, {rest}/binary>> = {bin}"),
+                    format!(
+                        "{v} = {{byte_size({bin}), {h}, byte_size({rest}), erlang:crc32({rest}), binary:part({rest}, byte_size({rest}), -3)}}"
+                    ),
+                ],
+                1 => vec![format!(
+                    "{v} = {{erlang:crc32({bin}), binary:first({bin}), binary:last({bin}), binary:at({bin}, {}), length(binary:split({bin}, <<0>>, [global]))}}",
+                    k - 1
+                )],
+                2 => {
+                    let x = g.fresh();
+                    vec![format!(
+                        "{v} = {{lists:sum([{x} || <<{x}:32>> <= {bin}]) rem 1000000007, bit_size({bin})}}"
+                    )]
+                }
+                _ => {
+                    let (x, acc, r) = (g.fresh(), g.fresh(), g.fresh());
+                    let name = g.helper_name();
+                    g.helpers.push(format!(
+                        "{name}(<<{x}:16, {r}/binary>>, {acc}) ->\n    {name}({r}, ({acc} * 7 + {x}) rem 1000003);\n{name}({r}, {acc}) ->\n    {{{acc}, {r}}}.\n"
+                    ));
+                    vec![format!("{v} = {name}({bin}, 0)")]
+                }
+            };
+            ([vec![format!("{bin} = {build}")], lines].concat(), vec![v])
+        }
+        6 => {
+            let (t, v) = (g.fresh(), g.fresh());
+            let e = elem(g, &Ty::Any);
+            (
+                vec![
+                    format!("{t} = list_to_tuple([{e} || {i} <- lists:seq(1, {n})])"),
+                    format!(
+                        "{v} = {{tuple_size({t}), element({}, {t}), element({n}, setelement({n}, {t}, last)), tuple_size(erlang:append_element({t}, x))}}",
+                        n / 3
+                    ),
+                ],
+                vec![v],
+            )
+        }
+        _ => {
+            // Sorting, with duplicates and every kind of term.
+            let t = g.pick_ty(&[Ty::Int, Ty::Any, Ty::Float]);
+            let e = elem(g, &t);
+            let (l, v) = (g.fresh(), g.fresh());
+            let sort = g.pick(&["lists:sort", "lists:usort", "lists:reverse"]);
+            (
+                vec![
+                    format!("{l} = {sort}([{e} || {i} <- lists:seq(1, {n})])"),
+                    format!(
+                        "{v} = {{length({l}), lists:sublist({l}, 4), lists:nthtail(length({l}) - 2, {l})}}"
+                    ),
+                ],
+                vec![v],
+            )
+        }
+    }
+}
+
 /// An expression that raises (or, now and then, does not after all).
 pub fn raising_expr(g: &mut Gen, b: Bud) -> String {
     let i = g.e(&Ty::Int, 1, b.bits(64));
@@ -1094,7 +1450,7 @@ fn errors_stmt(g: &mut Gen, b: Bud) -> Stmt {
     let e = raising_expr(g, b);
     if g.one_in(8) {
         // Uncaught: the whole function's result is the exception.
-        return assign(g, Ty::Any, e, b);
+        return assign(g, Ty::Caught, e, b);
     }
     let (c, r) = (g.fresh(), g.fresh());
     assign(
