@@ -27,7 +27,21 @@ pub const FEATURES: &[&str] = &[
     "errors",
     "bigmaps",
     "heap",
+    "select",
+    "records",
+    "stdlib",
 ];
+
+/// Records every program defines (in `RECORDS`), with their fields.
+pub const RECORD_DEFS: &[(&str, &[&str])] = &[
+    ("r1", &["a", "b", "c"]),
+    ("r2", &["k", "v", "w"]),
+    ("r3", &[]),
+];
+
+/// The record definitions every program starts with.
+pub const RECORDS: &str =
+    "-record(r1, {a, b = 0, c = x}).\n-record(r2, {k = 1, v, w = <<>>}).\n-record(r3, {}).\n";
 
 pub struct Function {
     pub feature: &'static str,
@@ -103,6 +117,9 @@ fn param_types(g: &mut Gen, feature: &str) -> Vec<Ty> {
         "closures" | "hof" | "comprehensions" => vec![list_of(Int), Int, list_of(Any)],
         "recursion" | "heap" => vec![Int, list_of(Int), Bin],
         "bigmaps" => vec![Int, Any],
+        "select" => vec![Int, Atom, Any],
+        "records" => vec![Any, Int, Tuple(vec![Atom, Int])],
+        "stdlib" => vec![list_of(Tuple(vec![Int, Any])), Bin, list_of(Int), Any],
         _ => vec![g.ty(2), g.ty(1), Int],
     };
     tys.truncate(1 + g.below(tys.len()));
@@ -213,6 +230,9 @@ fn statement(g: &mut Gen, feature: &str) -> Stmt {
         "recursion" => recursion_stmt(g, b),
         "bigmaps" => bigmaps_stmt(g, b),
         "heap" => heap_stmt(g, b),
+        "select" => select_stmt(g, b),
+        "records" => records_stmt(g, b),
+        "stdlib" => stdlib_stmt(g, b),
         "hof" => hof_stmt(g, b),
         _ => errors_stmt(g, b),
     }
@@ -1338,6 +1358,477 @@ fn heap_stmt(g: &mut Gen, _b: Bud) -> Stmt {
             )
         }
     }
+}
+
+/// Integers at which a select on values changes on one VM or the other.
+const SELECT_EDGES: &[&str] = &[
+    "-1",
+    "0",
+    "1",
+    "2",
+    "7",
+    "255",
+    "256",
+    "-256",
+    "134217727",
+    "134217728",
+    "-134217729",
+    "576460752303423487",
+    "576460752303423488",
+    "-576460752303423488",
+    "-576460752303423489",
+    "1152921504606846975",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "18446744073709551615",
+    "18446744073709551616",
+    "340282366920938463463374607431768211456",
+];
+
+/// Many literal clauses over one value, as a function's heads or a
+/// `case`: dense and sparse integers, atoms, floats, mixed kinds, tagged
+/// tuples of several arities, binaries, lists (erlc's jump tables,
+/// select_val and select_tuple_arity), called with every literal and with
+/// values that just miss.
+fn select_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    let (pats, misses): (Vec<String>, Vec<String>) = match g.below(8) {
+        0 | 1 => {
+            let start = g.pick(&[
+                -3i128,
+                0,
+                100,
+                (1 << 27) - 5,
+                (1 << 59) - 5,
+                (1 << 60) - 5,
+                (1 << 63) - 5,
+                (1 << 64) - 5,
+            ]);
+            let n = 4 + g.below(17) as i128;
+            let step = g.pick(&[1i128, 1, 2, 3]);
+            let pats = (0..n).map(|k| (start + k * step).to_string()).collect();
+            let misses = vec![
+                (start - 1).to_string(),
+                (start + n * step).to_string(),
+                format!("{}.0", start),
+                "a".into(),
+            ];
+            (pats, misses)
+        }
+        2 => {
+            let mut pats: Vec<String> = Vec::new();
+            for _ in 0..4 + g.below(9) {
+                let e = g.pick(SELECT_EDGES).to_string();
+                if !pats.contains(&e) {
+                    pats.push(e);
+                }
+            }
+            (
+                pats,
+                vec!["3".into(), "-2".into(), "1.0".into(), "[]".into()],
+            )
+        }
+        3 => {
+            let atoms = [
+                "a",
+                "b",
+                "c",
+                "ok",
+                "error",
+                "undefined",
+                "'hello world'",
+                "''",
+                "true",
+                "false",
+                "nil",
+                "zzz",
+                "'Ωμέγα'",
+                "x1",
+                "x2",
+                "x3",
+            ];
+            let n = 3 + g.below(atoms.len() - 3);
+            (
+                atoms[..n].iter().map(|s| s.to_string()).collect(),
+                vec!["zz".into(), "1".into(), "\"a\"".into()],
+            )
+        }
+        4 => (
+            [
+                "0.0",
+                "1.0",
+                "-1.5",
+                "0.1",
+                "1.0e300",
+                "5.0e-324",
+                "2.5",
+                "9007199254740993.0",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            vec![
+                "0".into(),
+                "1".into(),
+                "-0.0".into(),
+                "2.4999999999999996".into(),
+            ],
+        ),
+        5 => (
+            [
+                "1",
+                "a",
+                "[]",
+                "{}",
+                "<<\"x\">>",
+                "\"str\"",
+                "1.0",
+                "{a, 1}",
+                "[a]",
+                "-1",
+                "<<>>",
+                "#{}",
+                "#{a := 1}",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            vec![
+                "2".into(),
+                "b".into(),
+                "{a, 2}".into(),
+                "<<\"y\">>".into(),
+                "[b]".into(),
+                "#{a => 2}".into(),
+            ],
+        ),
+        6 => (
+            [
+                "{a}",
+                "{a, _}",
+                "{a, _, _}",
+                "{b, _}",
+                "{b, 1, _}",
+                "{c, _, _, _}",
+                "{_, _}",
+                "{}",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            vec![
+                "{a, 1}".into(),
+                "{b, 1, 2}".into(),
+                "{b, 2, 2}".into(),
+                "{d}".into(),
+                "{c, 1, 2, 3}".into(),
+                "{x, y, z}".into(),
+                "{}".into(),
+                "[a]".into(),
+            ],
+        ),
+        _ => (
+            [
+                "<<>>",
+                "<<0>>",
+                "<<\"ab\">>",
+                "<<1:1>>",
+                "<<255, 255>>",
+                "[]",
+                "[a]",
+                "[a, b]",
+                "[_ | _]",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            vec![
+                "<<1>>".into(),
+                "<<\"ab\", 0>>".into(),
+                "<<0:1>>".into(),
+                "[b]".into(),
+                "[a | b]".into(),
+            ],
+        ),
+    };
+    // Inputs: each pattern as a value (wildcards 0, map patterns built).
+    let mut inputs: Vec<String> = pats
+        .iter()
+        .map(|p| p.replace('_', "0").replace(":=", "=>"))
+        .collect();
+    inputs.extend(misses);
+    let name = g.helper_name();
+    let saved = std::mem::take(&mut g.vars);
+    let x = g.fresh();
+    g.bind(&x, Ty::Any, b);
+    let mut clauses = Vec::new();
+    for (k, p) in pats.iter().enumerate() {
+        let body = if g.one_in(3) {
+            g.e(&Ty::Any, 1, b.bits(64))
+        } else {
+            format!("{{{k}, {x}}}")
+        };
+        let guard = if g.one_in(6) {
+            format!(" when {}", g.guard())
+        } else {
+            String::new()
+        };
+        clauses.push((p.clone(), guard, body));
+    }
+    let default = if g.risky() {
+        None
+    } else {
+        Some(g.e(&Ty::Any, 1, b.bits(64)))
+    };
+    g.unwind(0);
+    g.vars = saved;
+    let as_case = g.one_in(3);
+    if as_case {
+        let mut arms: Vec<String> = clauses
+            .iter()
+            .map(|(p, gd, body)| format!("{p}{gd} -> {body}"))
+            .collect();
+        if let Some(d) = default {
+            arms.push(format!("_ -> {d}"));
+        }
+        g.helpers.push(format!(
+            "{name}({x}) ->\n    case {x} of\n        {}\n    end.\n",
+            arms.join(";\n        ")
+        ));
+    } else {
+        // The patterns bind nothing, so `x` in a body needs the head to name it.
+        let mut heads: Vec<String> = clauses
+            .iter()
+            .map(|(p, gd, body)| format!("{name}(({p}) = {x}){gd} ->\n    {body}"))
+            .collect();
+        if let Some(d) = default {
+            heads.push(format!("{name}({x}) ->\n    {d}"));
+        }
+        g.helpers.push(format!("{}.\n", heads.join(";\n")));
+    }
+    // A miss without a default clause raises; each input's result alone.
+    let (v, t) = (g.fresh(), g.fresh());
+    let e = format!(
+        "[try {name}({v}) catch error:function_clause -> no_clause; error:{{case_clause, _}} -> no_case end || {v} <- [{}]]",
+        inputs.join(", ")
+    );
+    (vec![format!("{t} = {e}")], vec![t])
+}
+
+/// A record expression of `r`: some fields set, the others defaulted.
+fn record_expr(g: &mut Gen, r: &'static str, b: Bud) -> String {
+    let fields = RECORD_DEFS
+        .iter()
+        .find(|(n, _)| *n == r)
+        .map_or(&[][..], |(_, f)| *f);
+    let mut set = Vec::new();
+    for f in fields {
+        if g.one_in(2) {
+            set.push(format!("{f} = {}", g.e(&Ty::Any, 1, b.bits(64))));
+        }
+    }
+    format!("#{r}{{{}}}", set.join(", "))
+}
+
+/// Records: built with defaults, updated, fields read, matched in
+/// patterns and heads, tested with is_record in guards, nested, and read
+/// from what is no such record (badrecord).
+fn records_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    let recs: Vec<(String, Ty)> = g.vars_where(|t| matches!(t, Ty::Record(_)));
+    let pick_rec = |g: &mut Gen| g.pick(&["r1", "r1", "r2", "r3"]);
+    if recs.is_empty() || g.one_in(4) {
+        let r = pick_rec(g);
+        let e = if g.one_in(4) && r == "r2" {
+            let inner = record_expr(g, "r1", b);
+            format!("#r2{{v = {inner}, k = {}}}", g.e(&Ty::Int, 1, b.bits(64)))
+        } else {
+            record_expr(g, r, b)
+        };
+        return assign(g, Ty::Record(r), e, b);
+    }
+    let (v, t) = recs[g.below(recs.len())].clone();
+    let Ty::Record(r) = t else {
+        unreachable!("a record")
+    };
+    let fields = RECORD_DEFS
+        .iter()
+        .find(|(n, _)| *n == r)
+        .map_or(&[][..], |(_, f)| *f);
+    match g.below(8) {
+        0 | 1 if !fields.is_empty() => {
+            let f = g.pick(fields);
+            let e = format!("{v}#{r}{{{f} = {}}}", g.e(&Ty::Any, 1, b.bits(64)));
+            assign(g, Ty::Record(r), e, b)
+        }
+        2 if !fields.is_empty() => {
+            let reads: Vec<String> = fields.iter().map(|f| format!("{v}#{r}.{f}")).collect();
+            let index = format!("#{r}.{}", fields[0]);
+            assign(g, Ty::Any, format!("{{{}, {index}}}", reads.join(", ")), b)
+        }
+        3 if !fields.is_empty() => {
+            let mark = g.mark();
+            let mut binds = Vec::new();
+            for f in fields {
+                if g.one_in(2) {
+                    let x = g.new_var(Ty::Any, b);
+                    binds.push(format!("{f} = {x}"));
+                }
+            }
+            let bound: Vec<String> = g.vars[mark..].iter().map(|x| x.name.clone()).collect();
+            (vec![format!("#{r}{{{}}} = {v}", binds.join(", "))], bound)
+        }
+        4 => {
+            let other = g.e(&Ty::Any, 1, b.bits(64));
+            let e = format!(
+                "{{is_record({v}, r1), is_record({v}, r2), is_record({v}, r2, 4), is_record({other}, r1), is_tuple({v}), tuple_size({v}), element(1, {v})}}"
+            );
+            assign(g, Ty::Any, e, b)
+        }
+        5 => {
+            // Record patterns in a function's heads, and guards on fields.
+            let name = g.helper_name();
+            let (y, rv) = (g.fresh(), g.fresh());
+            g.helpers.push(format!(
+                "{name}(#r1{{a = {y}}} = {rv}) when is_integer({y}), {y} > {rv}#r1.b ->\n    {{r1_big, {y}}};\n\
+                 {name}(#r1{{c = x}}) ->\n    r1_default_c;\n\
+                 {name}(#r2{{v = #r1{{a = {y}}}}}) ->\n    {{nested, {y}}};\n\
+                 {name}({rv}) when is_record({rv}, r2) ->\n    {{r2, {rv}#r2.k}};\n\
+                 {name}(#r3{{}}) ->\n    r3;\n\
+                 {name}({y}) ->\n    {{other, {y}}}.\n"
+            ));
+            let arg = if g.one_in(3) {
+                g.e(&Ty::Any, 1, b.bits(64))
+            } else {
+                v.clone()
+            };
+            assign(g, Ty::Any, format!("{name}({arg})"), b)
+        }
+        6 => {
+            // A field of what is no such record.
+            let x = g.e(&Ty::Any, 1, b.bits(64));
+            let f = fields.first().copied().unwrap_or("a");
+            let rr = if fields.is_empty() { "r1" } else { r };
+            let c = g.fresh();
+            let e = format!("try ({x})#{rr}.{f} catch error:{{badrecord, _}} = {c} -> {c} end");
+            assign(g, Ty::Caught, e, b)
+        }
+        _ => {
+            let e = format!(
+                "{{record_info(size, {r}), record_info(fields, {r}), {v} =:= #{r}{{}}, {v} < #{r}{{}}}}"
+            );
+            assign(g, Ty::Any, e, b)
+        }
+    }
+}
+
+/// The list, binary and tuple functions LAM implements natively, called
+/// with arguments that fit them (key lists of tuples, patterns cut from
+/// the subject binary) and now and then with ones that do not.
+fn stdlib_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    // Each argument bound once, as it is used several times.
+    let mut lines = Vec::new();
+    let mut arg = |g: &mut Gen, t: Ty, b: Bud| {
+        let e = g.e(&t, 2, b);
+        let v = g.new_var(t, b);
+        lines.push(format!("{v} = {e}"));
+        v
+    };
+    let kl = arg(g, list_of(Ty::Tuple(vec![Ty::Int, Ty::Any])), b);
+    let key = arg(g, Ty::Int, b.bits(16));
+    let l = arg(g, list_of(Ty::Any), b);
+    let il = arg(g, list_of(Ty::Int), b.bits(64));
+    let bin = arg(g, Ty::Bin, b);
+    let n = g.rng.range(-1, 6);
+    let e = match g.below(26) {
+        0 => format!(
+            "{{lists:keyfind({key}, 1, {kl}), lists:keymember({key}, 1, {kl}), lists:keysearch({key}, 1, {kl})}}"
+        ),
+        1 => format!(
+            "{{lists:keydelete({key}, 1, {kl}), lists:keyreplace({key}, 1, {kl}, {{{key}, new}})}}"
+        ),
+        2 => format!(
+            "{{lists:keystore({key}, 1, {kl}, {{{key}, stored}}), lists:keysort({}, {kl})}}",
+            1 + g.below(2)
+        ),
+        3 => format!(
+            "{{lists:ukeysort(1, {kl}), lists:keymerge(1, lists:keysort(1, {kl}), lists:keysort(1, [{{{key}, m}}]))}}"
+        ),
+        4 => format!(
+            "{{lists:reverse({l}, {il}), lists:member({key}, {il}), lists:member({key}, {l})}}"
+        ),
+        5 => format!("{{{l} ++ {il}, {l} -- {il}, {il} -- {l}, lists:subtract({il}, {il})}}"),
+        6 => format!("lists:split({n}, {l})"),
+        7 => format!(
+            "{{lists:sublist({l}, {}, {n}), lists:nthtail({n}, {l})}}",
+            1 + g.below(3)
+        ),
+        8 => format!("{{lists:prefix({il}, {l}), lists:suffix({il}, {il} ++ {l})}}"),
+        9 => format!(
+            "{{lists:max([{key} | {il}]), lists:min([{key} | {l}]), lists:droplast([{key} | {il}])}}"
+        ),
+        10 => format!(
+            "{{lists:duplicate({}, {key}), lists:seq({key}, {key} + {}, {})}}",
+            g.below(12),
+            g.below(30),
+            g.pick(&["1", "2", "3", "-1"])
+        ),
+        11 => format!(
+            "{{lists:flatten([{l}, [[{il}], []], {key}]), lists:flatlength([{l}, [{il}]])}}"
+        ),
+        12 => format!("{{lists:zip3({il}, {il}, {il}), lists:unzip3([{{{key}, a, b}}])}}"),
+        13 => format!("{{lists:enumerate({l}), lists:uniq({l} ++ {l})}}"),
+        14 => {
+            let x = g.fresh();
+            format!("lists:splitwith(fun({x}) -> is_integer({x}) end, {l})")
+        }
+        15 => {
+            // A pattern cut from the subject, so that it is found.
+            let part = format!("binary:part({bin}, {{{}, {}}})", g.below(3), g.below(3));
+            let p = g.fresh();
+            format!(
+                "case catch {part} of {p} when is_binary({p}), {p} =/= <<>> -> {{binary:match({bin}, {p}), binary:matches({bin}, {p}), binary:split({bin}, {p}, [global])}}; _ -> nopart end"
+            )
+        }
+        16 => format!(
+            "{{binary:split({bin}, [<<0>>, <<\"a\">>], [global, trim_all]), binary:split({bin}, <<255>>)}}"
+        ),
+        17 => format!("{{binary:at({bin}, {n}), binary:first({bin}), binary:last({bin})}}"),
+        18 => format!(
+            "{{binary:decode_unsigned({bin}), binary:decode_unsigned({bin}, little), binary:encode_unsigned(abs({key}), {})}}",
+            g.pick(&["big", "little"])
+        ),
+        19 => format!(
+            "{{binary:longest_common_prefix([{bin}, <<({bin})/binary, 1>>]), binary:longest_common_suffix([{bin}, <<9, ({bin})/binary>>])}}"
+        ),
+        20 => format!(
+            "{{binary:bin_to_list({bin}), binary_to_list({bin}, 1, {n}), binary:copy({bin}, {})}}",
+            g.below(4)
+        ),
+        21 => format!(
+            "{{erlang:crc32({bin}), erlang:crc32(7, {bin}), erlang:adler32({bin}), erlang:md5({bin}), erlang:crc32([{bin}, [1, {bin}]])}}"
+        ),
+        22 => format!(
+            "{{iolist_size([{bin}, [{bin}, 65 | <<\"t\">>]]), iolist_to_binary([[{bin}], 0, <<1:8>>])}}"
+        ),
+        23 => format!(
+            "{{erlang:make_tuple({}, {key}), erlang:make_tuple({}, x, [{{1, a}}, {{{}, b}}])}}",
+            g.below(5),
+            1 + g.below(5),
+            1 + g.below(5)
+        ),
+        24 => format!(
+            "{{erlang:insert_element({}, {{a, b}}, {key}), erlang:delete_element({}, {{a, b, c}}), erlang:append_element({{}}, {key})}}",
+            1 + g.below(3),
+            1 + g.below(3)
+        ),
+        _ => format!(
+            "{{atom_to_binary({}, utf8), binary_to_atom(<<\"ok\">>, latin1), integer_to_binary({key}, {}), binary_to_integer(integer_to_binary({key}, 36), 36)}}",
+            g.atom_lit(),
+            g.pick(&[2, 16, 36])
+        ),
+    };
+    let (l2, r) = assign(g, Ty::Caught, e, b);
+    ([lines, l2].concat(), r)
 }
 
 /// An expression that raises (or, now and then, does not after all).
