@@ -30,6 +30,7 @@ pub const FEATURES: &[&str] = &[
     "select",
     "records",
     "stdlib",
+    "frames",
 ];
 
 /// Records every program defines (in `RECORDS`), with their fields.
@@ -76,13 +77,19 @@ pub fn function(g: &mut Gen, name: &str, feature: &'static str) -> Function {
     }
     let mut lines = Vec::new();
     let mut results = Vec::new();
-    for _ in 0..2 + g.below(4) {
+    // A frames function is long and keeps every value to its end.
+    let (count, keep) = if feature == "frames" {
+        (15 + g.below(21), 64)
+    } else {
+        (2 + g.below(4), 8)
+    };
+    for _ in 0..count {
         let (l, r) = statement(g, feature);
         lines.extend(l);
         results.extend(r);
     }
-    if results.len() > 8 {
-        results.drain(..results.len() - 8);
+    if results.len() > keep {
+        results.drain(..results.len() - keep);
     }
     lines.push(format!("{{{}}}", results.join(", ")));
     let mut source = format!(
@@ -120,6 +127,7 @@ fn param_types(g: &mut Gen, feature: &str) -> Vec<Ty> {
         "select" => vec![Int, Atom, Any],
         "records" => vec![Any, Int, Tuple(vec![Atom, Int])],
         "stdlib" => vec![list_of(Tuple(vec![Int, Any])), Bin, list_of(Int), Any],
+        "frames" => vec![Int, Float, Any, list_of(Int), Bin],
         _ => vec![g.ty(2), g.ty(1), Int],
     };
     tys.truncate(1 + g.below(tys.len()));
@@ -233,6 +241,7 @@ fn statement(g: &mut Gen, feature: &str) -> Stmt {
         "select" => select_stmt(g, b),
         "records" => records_stmt(g, b),
         "stdlib" => stdlib_stmt(g, b),
+        "frames" => frames_stmt(g, b),
         "hof" => hof_stmt(g, b),
         _ => errors_stmt(g, b),
     }
@@ -1829,6 +1838,133 @@ fn stdlib_stmt(g: &mut Gen, b: Bud) -> Stmt {
     };
     let (l2, r) = assign(g, Ty::Caught, e, b);
     ([lines, l2].concat(), r)
+}
+
+/// One short statement of a long function: a value from earlier ones, a
+/// call (of a helper, a fun, through apply or a dynamic module and name)
+/// that makes every live value cross it in the stack frame, a `try`, or
+/// a `case` whose every clause binds the same variable, used afterwards.
+fn frames_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    let b = b.bits(b.bits.min(300));
+    match g.below(9) {
+        0..=2 => {
+            let t = g.ty(1);
+            let e = g.e(&t, 2, b);
+            assign(g, t, e, b)
+        }
+        3 | 4 => {
+            let name = g.helper_name();
+            let arity = 1 + g.below(3);
+            let saved = std::mem::take(&mut g.vars);
+            let ps: Vec<String> = (0..arity).map(|_| g.new_var(Ty::Any, b)).collect();
+            let body = g.e(&Ty::Any, 1, b.bits(64));
+            g.unwind(0);
+            g.vars = saved;
+            g.helpers.push(format!(
+                "{name}({}) ->\n    {{{}, {body}}}.\n",
+                ps.join(", "),
+                ps.join(", ")
+            ));
+            let args: Vec<String> = (0..arity).map(|_| g.e(&Ty::Any, 1, b)).collect();
+            let call = match g.below(4) {
+                0 => format!("{name}({})", args.join(", ")),
+                1 => format!("apply(?MODULE, {name}, [{}])", args.join(", ")),
+                2 => {
+                    let (m, f) = (g.fresh(), g.fresh());
+                    format!(
+                        "begin {m} = ?MODULE, {f} = {name}, {m}:{f}({}) end",
+                        args.join(", ")
+                    )
+                }
+                _ => format!("(fun ?MODULE:{name}/{arity})({})", args.join(", ")),
+            };
+            assign(g, Ty::Any, call, b)
+        }
+        5 => {
+            // Bound in every clause, so bound after the case.
+            let st = g.ty(1);
+            let scrut = g.e(&st, 1, b);
+            let z = g.fresh();
+            let mut clauses = Vec::new();
+            for _ in 0..1 + g.below(3) {
+                let mark = g.mark();
+                let p = g.pat(&st, 1, b);
+                let e = g.e(&Ty::Int, 1, b);
+                g.unwind(mark);
+                clauses.push(format!("{p} -> {z} = {e}"));
+            }
+            let e = g.e(&Ty::Int, 1, b);
+            clauses.push(format!("_ -> {z} = {e}"));
+            g.bind(&z, Ty::Int, b);
+            (
+                vec![format!("case {scrut} of {} end", clauses.join("; "))],
+                vec![z],
+            )
+        }
+        6 => {
+            let body = g.maybe_raise(&Ty::Any, 2, b);
+            let (c, r) = (g.fresh(), g.fresh());
+            assign(
+                g,
+                Ty::Caught,
+                format!("try {body} catch {c}:{r} -> {{{c}, {r}}} end"),
+                b,
+            )
+        }
+        7 => {
+            // Floats a guard proves, so erlc keeps them in float registers.
+            let name = g.helper_name();
+            let (x, y) = (g.fresh(), g.fresh());
+            let saved = std::mem::take(&mut g.vars);
+            g.bind(&x, Ty::Float, b);
+            g.bind(&y, Ty::Float, b);
+            let terms: Vec<String> = (0..2 + g.below(4))
+                .map(|_| {
+                    let op = g.pick(&["+", "-", "*", "/"]);
+                    let (a, c) = (
+                        g.pick(&[x.as_str(), y.as_str()]).to_string(),
+                        g.pick(&[x.as_str(), y.as_str(), "2.5", "-0.5", "1.0e200"])
+                            .to_string(),
+                    );
+                    if op == "/" {
+                        format!("({a} / ({c} + 0.25))")
+                    } else {
+                        format!("({a} {op} {c})")
+                    }
+                })
+                .collect();
+            let body = terms.join(&format!(" {} ", g.pick(&["+", "-", "*"])));
+            g.unwind(0);
+            g.vars = saved;
+            g.helpers.push(format!(
+                "{name}({x}, {y}) when is_float({x}), is_float({y}) ->\n    {body};\n{name}({x}, {y}) ->\n    {{not_floats, {x}, {y}}}.\n"
+            ));
+            let (a1, a2) = (g.e(&Ty::Float, 1, b), g.num(1, b));
+            assign(
+                g,
+                Ty::Caught,
+                format!("try {name}({a1}, {a2}) catch error:badarith -> badarith end"),
+                b,
+            )
+        }
+        _ => {
+            // An exception thrown from deep in a recursion, caught outside.
+            let name = g.helper_name();
+            let n = g.fresh();
+            let at = g.below(40);
+            g.helpers.push(format!(
+                "{name}({at}) ->\n    throw({{depth, {at}}});\n{name}({n}) when {n} > 0 ->\n    [{n} | {name}({n} - 1)];\n{name}(_) ->\n    [].\n"
+            ));
+            let arg = g.e(&Ty::Int, 1, b.bits(9));
+            let (c, r) = (g.fresh(), g.fresh());
+            assign(
+                g,
+                Ty::Caught,
+                format!("try {name}(abs({arg}) rem 50) catch {c}:{r} -> {{{c}, {r}}} end"),
+                b,
+            )
+        }
+    }
 }
 
 /// An expression that raises (or, now and then, does not after all).
