@@ -58,6 +58,7 @@ fn generate(seed: u64, count: usize) -> Vec<Program> {
             let _ = writeln!(s, "%% lam-fuzz programs --seed {seed}: program {p}.");
             let _ = writeln!(s, "-module({module}).");
             let _ = writeln!(s, "-compile([export_all, nowarn_export_all]).\n");
+            let _ = writeln!(s, "{}", features::RECORDS);
             let _ = writeln!(s, "main() ->\n    lam_fuzz_progs:local(?MODULE, {n}).\n");
             let calls: Vec<String> = functions
                 .iter()

@@ -523,11 +523,13 @@ fn binary_to_list_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         heap: c.heap,
         literals: c.literals,
     };
-    let (Some((bytes, 8)), Some(from), Some(to)) = (v.bits(a[0]), a[1].as_small(), a[2].as_small())
+    // A bitstring's whole bytes, from Start to Stop, at least one, as on erl.
+    let (Some((bytes, bits)), Some(from), Some(to)) =
+        (bitstring(&v, a[0]), a[1].as_small(), a[2].as_small())
     else {
         return badarg();
     };
-    if from < 1 || to < from - 1 || to as usize > bytes.len() {
+    if from < 1 || to < from || to as usize > bits / 8 {
         return badarg();
     }
     let items: Vec<Word> = bytes[from as usize - 1..to as usize]

@@ -45,6 +45,8 @@ pub enum Ty {
     /// A map of more than 32 keys, which only the `bigmaps` feature
     /// touches: printed or listed as it is, its order would be each VM's.
     BigMap,
+    /// A record of the ones every program defines (`features::RECORDS`).
+    Record(&'static str),
     /// What a `try` caught or gave: an exception's reason may hold a fun
     /// (`badfun`, `badarity`), so it is printed but never compared, sorted
     /// or encoded (LAM's term_to_binary has no local funs yet).
@@ -469,6 +471,7 @@ impl<'r> Gen<'r> {
             }
             Ty::BigMap => "maps:from_list([{K, K} || K <- lists:seq(1, 40)])".into(),
             Ty::Caught => "ok".into(),
+            Ty::Record(r) => format!("#{r}{{}}"),
         }
     }
 
@@ -498,7 +501,7 @@ impl<'r> Gen<'r> {
             Ty::Tuple(ts) => self.tuple(ts, d, b),
             Ty::Map(fs) => self.map(fs, d, b),
             Ty::Fun(ps, r) => self.fun_expr(ps, r, d, b),
-            Ty::BigMap | Ty::Caught => self.lit(ty, b),
+            Ty::BigMap | Ty::Caught | Ty::Record(_) => self.lit(ty, b),
             Ty::Any => {
                 if self.one_in(4) {
                     return self.any_op(d, b);

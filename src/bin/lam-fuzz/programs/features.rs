@@ -27,7 +27,22 @@ pub const FEATURES: &[&str] = &[
     "errors",
     "bigmaps",
     "heap",
+    "select",
+    "records",
+    "stdlib",
+    "frames",
 ];
+
+/// Records every program defines (in `RECORDS`), with their fields.
+pub const RECORD_DEFS: &[(&str, &[&str])] = &[
+    ("r1", &["a", "b", "c"]),
+    ("r2", &["k", "v", "w"]),
+    ("r3", &[]),
+];
+
+/// The record definitions every program starts with.
+pub const RECORDS: &str =
+    "-record(r1, {a, b = 0, c = x}).\n-record(r2, {k = 1, v, w = <<>>}).\n-record(r3, {}).\n";
 
 pub struct Function {
     pub feature: &'static str,
@@ -62,13 +77,19 @@ pub fn function(g: &mut Gen, name: &str, feature: &'static str) -> Function {
     }
     let mut lines = Vec::new();
     let mut results = Vec::new();
-    for _ in 0..2 + g.below(4) {
+    // A frames function is long and keeps every value to its end.
+    let (count, keep) = if feature == "frames" {
+        (15 + g.below(21), 64)
+    } else {
+        (2 + g.below(4), 8)
+    };
+    for _ in 0..count {
         let (l, r) = statement(g, feature);
         lines.extend(l);
         results.extend(r);
     }
-    if results.len() > 8 {
-        results.drain(..results.len() - 8);
+    if results.len() > keep {
+        results.drain(..results.len() - keep);
     }
     lines.push(format!("{{{}}}", results.join(", ")));
     let mut source = format!(
@@ -103,6 +124,10 @@ fn param_types(g: &mut Gen, feature: &str) -> Vec<Ty> {
         "closures" | "hof" | "comprehensions" => vec![list_of(Int), Int, list_of(Any)],
         "recursion" | "heap" => vec![Int, list_of(Int), Bin],
         "bigmaps" => vec![Int, Any],
+        "select" => vec![Int, Atom, Any],
+        "records" => vec![Any, Int, Tuple(vec![Atom, Int])],
+        "stdlib" => vec![list_of(Tuple(vec![Int, Any])), Bin, list_of(Int), Any],
+        "frames" => vec![Int, Float, Any, list_of(Int), Bin],
         _ => vec![g.ty(2), g.ty(1), Int],
     };
     tys.truncate(1 + g.below(tys.len()));
@@ -213,6 +238,10 @@ fn statement(g: &mut Gen, feature: &str) -> Stmt {
         "recursion" => recursion_stmt(g, b),
         "bigmaps" => bigmaps_stmt(g, b),
         "heap" => heap_stmt(g, b),
+        "select" => select_stmt(g, b),
+        "records" => records_stmt(g, b),
+        "stdlib" => stdlib_stmt(g, b),
+        "frames" => frames_stmt(g, b),
         "hof" => hof_stmt(g, b),
         _ => errors_stmt(g, b),
     }
@@ -1335,6 +1364,604 @@ fn heap_stmt(g: &mut Gen, _b: Bud) -> Stmt {
                     ),
                 ],
                 vec![v],
+            )
+        }
+    }
+}
+
+/// Integers at which a select on values changes on one VM or the other.
+const SELECT_EDGES: &[&str] = &[
+    "-1",
+    "0",
+    "1",
+    "2",
+    "7",
+    "255",
+    "256",
+    "-256",
+    "134217727",
+    "134217728",
+    "-134217729",
+    "576460752303423487",
+    "576460752303423488",
+    "-576460752303423488",
+    "-576460752303423489",
+    "1152921504606846975",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "18446744073709551615",
+    "18446744073709551616",
+    "340282366920938463463374607431768211456",
+];
+
+/// Many literal clauses over one value, as a function's heads or a
+/// `case`: dense and sparse integers, atoms, floats, mixed kinds, tagged
+/// tuples of several arities, binaries, lists (erlc's jump tables,
+/// select_val and select_tuple_arity), called with every literal and with
+/// values that just miss.
+fn select_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    let (pats, misses): (Vec<String>, Vec<String>) = match g.below(8) {
+        0 | 1 => {
+            let start = g.pick(&[
+                -3i128,
+                0,
+                100,
+                (1 << 27) - 5,
+                (1 << 59) - 5,
+                (1 << 60) - 5,
+                (1 << 63) - 5,
+                (1 << 64) - 5,
+            ]);
+            let n = 4 + g.below(17) as i128;
+            let step = g.pick(&[1i128, 1, 2, 3]);
+            let pats = (0..n).map(|k| (start + k * step).to_string()).collect();
+            let misses = vec![
+                (start - 1).to_string(),
+                (start + n * step).to_string(),
+                format!("{}.0", start),
+                "a".into(),
+            ];
+            (pats, misses)
+        }
+        2 => {
+            let mut pats: Vec<String> = Vec::new();
+            for _ in 0..4 + g.below(9) {
+                let e = g.pick(SELECT_EDGES).to_string();
+                if !pats.contains(&e) {
+                    pats.push(e);
+                }
+            }
+            (
+                pats,
+                vec!["3".into(), "-2".into(), "1.0".into(), "[]".into()],
+            )
+        }
+        3 => {
+            let atoms = [
+                "a",
+                "b",
+                "c",
+                "ok",
+                "error",
+                "undefined",
+                "'hello world'",
+                "''",
+                "true",
+                "false",
+                "nil",
+                "zzz",
+                "'Ωμέγα'",
+                "x1",
+                "x2",
+                "x3",
+            ];
+            let n = 3 + g.below(atoms.len() - 3);
+            (
+                atoms[..n].iter().map(|s| s.to_string()).collect(),
+                vec!["zz".into(), "1".into(), "\"a\"".into()],
+            )
+        }
+        4 => (
+            [
+                "0.0",
+                "1.0",
+                "-1.5",
+                "0.1",
+                "1.0e300",
+                "5.0e-324",
+                "2.5",
+                "9007199254740993.0",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            vec![
+                "0".into(),
+                "1".into(),
+                "-0.0".into(),
+                "2.4999999999999996".into(),
+            ],
+        ),
+        5 => (
+            [
+                "1",
+                "a",
+                "[]",
+                "{}",
+                "<<\"x\">>",
+                "\"str\"",
+                "1.0",
+                "{a, 1}",
+                "[a]",
+                "-1",
+                "<<>>",
+                "#{}",
+                "#{a := 1}",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            vec![
+                "2".into(),
+                "b".into(),
+                "{a, 2}".into(),
+                "<<\"y\">>".into(),
+                "[b]".into(),
+                "#{a => 2}".into(),
+            ],
+        ),
+        6 => (
+            [
+                "{a}",
+                "{a, _}",
+                "{a, _, _}",
+                "{b, _}",
+                "{b, 1, _}",
+                "{c, _, _, _}",
+                "{_, _}",
+                "{}",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            vec![
+                "{a, 1}".into(),
+                "{b, 1, 2}".into(),
+                "{b, 2, 2}".into(),
+                "{d}".into(),
+                "{c, 1, 2, 3}".into(),
+                "{x, y, z}".into(),
+                "{}".into(),
+                "[a]".into(),
+            ],
+        ),
+        _ => (
+            [
+                "<<>>",
+                "<<0>>",
+                "<<\"ab\">>",
+                "<<1:1>>",
+                "<<255, 255>>",
+                "[]",
+                "[a]",
+                "[a, b]",
+                "[_ | _]",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            vec![
+                "<<1>>".into(),
+                "<<\"ab\", 0>>".into(),
+                "<<0:1>>".into(),
+                "[b]".into(),
+                "[a | b]".into(),
+            ],
+        ),
+    };
+    // Inputs: each pattern as a value (wildcards 0, map patterns built).
+    let mut inputs: Vec<String> = pats
+        .iter()
+        .map(|p| p.replace('_', "0").replace(":=", "=>"))
+        .collect();
+    inputs.extend(misses);
+    let name = g.helper_name();
+    let saved = std::mem::take(&mut g.vars);
+    let x = g.fresh();
+    g.bind(&x, Ty::Any, b);
+    let mut clauses = Vec::new();
+    for (k, p) in pats.iter().enumerate() {
+        let body = if g.one_in(3) {
+            g.e(&Ty::Any, 1, b.bits(64))
+        } else {
+            format!("{{{k}, {x}}}")
+        };
+        let guard = if g.one_in(6) {
+            format!(" when {}", g.guard())
+        } else {
+            String::new()
+        };
+        clauses.push((p.clone(), guard, body));
+    }
+    let default = if g.risky() {
+        None
+    } else {
+        Some(g.e(&Ty::Any, 1, b.bits(64)))
+    };
+    g.unwind(0);
+    g.vars = saved;
+    let as_case = g.one_in(3);
+    if as_case {
+        let mut arms: Vec<String> = clauses
+            .iter()
+            .map(|(p, gd, body)| format!("{p}{gd} -> {body}"))
+            .collect();
+        if let Some(d) = default {
+            arms.push(format!("_ -> {d}"));
+        }
+        g.helpers.push(format!(
+            "{name}({x}) ->\n    case {x} of\n        {}\n    end.\n",
+            arms.join(";\n        ")
+        ));
+    } else {
+        // The patterns bind nothing, so `x` in a body needs the head to name it.
+        let mut heads: Vec<String> = clauses
+            .iter()
+            .map(|(p, gd, body)| format!("{name}(({p}) = {x}){gd} ->\n    {body}"))
+            .collect();
+        if let Some(d) = default {
+            heads.push(format!("{name}({x}) ->\n    {d}"));
+        }
+        g.helpers.push(format!("{}.\n", heads.join(";\n")));
+    }
+    // A miss without a default clause raises; each input's result alone.
+    let (v, t) = (g.fresh(), g.fresh());
+    let e = format!(
+        "[try {name}({v}) catch error:function_clause -> no_clause; error:{{case_clause, _}} -> no_case end || {v} <- [{}]]",
+        inputs.join(", ")
+    );
+    (vec![format!("{t} = {e}")], vec![t])
+}
+
+/// A record expression of `r`: some fields set, the others defaulted.
+fn record_expr(g: &mut Gen, r: &'static str, b: Bud) -> String {
+    let fields = RECORD_DEFS
+        .iter()
+        .find(|(n, _)| *n == r)
+        .map_or(&[][..], |(_, f)| *f);
+    let mut set = Vec::new();
+    for f in fields {
+        if g.one_in(2) {
+            set.push(format!("{f} = {}", g.e(&Ty::Any, 1, b.bits(64))));
+        }
+    }
+    format!("#{r}{{{}}}", set.join(", "))
+}
+
+/// Records: built with defaults, updated, fields read, matched in
+/// patterns and heads, tested with is_record in guards, nested, and read
+/// from what is no such record (badrecord).
+fn records_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    let recs: Vec<(String, Ty)> = g.vars_where(|t| matches!(t, Ty::Record(_)));
+    let pick_rec = |g: &mut Gen| g.pick(&["r1", "r1", "r2", "r3"]);
+    if recs.is_empty() || g.one_in(4) {
+        let r = pick_rec(g);
+        let e = if g.one_in(4) && r == "r2" {
+            let inner = record_expr(g, "r1", b);
+            format!("#r2{{v = {inner}, k = {}}}", g.e(&Ty::Int, 1, b.bits(64)))
+        } else {
+            record_expr(g, r, b)
+        };
+        return assign(g, Ty::Record(r), e, b);
+    }
+    let (v, t) = recs[g.below(recs.len())].clone();
+    let Ty::Record(r) = t else {
+        unreachable!("a record")
+    };
+    let fields = RECORD_DEFS
+        .iter()
+        .find(|(n, _)| *n == r)
+        .map_or(&[][..], |(_, f)| *f);
+    match g.below(8) {
+        0 | 1 if !fields.is_empty() => {
+            let f = g.pick(fields);
+            let e = format!("{v}#{r}{{{f} = {}}}", g.e(&Ty::Any, 1, b.bits(64)));
+            assign(g, Ty::Record(r), e, b)
+        }
+        2 if !fields.is_empty() => {
+            let reads: Vec<String> = fields.iter().map(|f| format!("{v}#{r}.{f}")).collect();
+            let index = format!("#{r}.{}", fields[0]);
+            assign(g, Ty::Any, format!("{{{}, {index}}}", reads.join(", ")), b)
+        }
+        3 if !fields.is_empty() => {
+            let mark = g.mark();
+            let mut binds = Vec::new();
+            for f in fields {
+                if g.one_in(2) {
+                    let x = g.new_var(Ty::Any, b);
+                    binds.push(format!("{f} = {x}"));
+                }
+            }
+            let bound: Vec<String> = g.vars[mark..].iter().map(|x| x.name.clone()).collect();
+            (vec![format!("#{r}{{{}}} = {v}", binds.join(", "))], bound)
+        }
+        4 => {
+            let other = g.e(&Ty::Any, 1, b.bits(64));
+            let e = format!(
+                "{{is_record({v}, r1), is_record({v}, r2), is_record({v}, r2, 4), is_record({other}, r1), is_tuple({v}), tuple_size({v}), element(1, {v})}}"
+            );
+            assign(g, Ty::Any, e, b)
+        }
+        5 => {
+            // Record patterns in a function's heads, and guards on fields.
+            let name = g.helper_name();
+            let (y, rv) = (g.fresh(), g.fresh());
+            g.helpers.push(format!(
+                "{name}(#r1{{a = {y}}} = {rv}) when is_integer({y}), {y} > {rv}#r1.b ->\n    {{r1_big, {y}}};\n\
+                 {name}(#r1{{c = x}}) ->\n    r1_default_c;\n\
+                 {name}(#r2{{v = #r1{{a = {y}}}}}) ->\n    {{nested, {y}}};\n\
+                 {name}({rv}) when is_record({rv}, r2) ->\n    {{r2, {rv}#r2.k}};\n\
+                 {name}(#r3{{}}) ->\n    r3;\n\
+                 {name}({y}) ->\n    {{other, {y}}}.\n"
+            ));
+            let arg = if g.one_in(3) {
+                g.e(&Ty::Any, 1, b.bits(64))
+            } else {
+                v.clone()
+            };
+            assign(g, Ty::Any, format!("{name}({arg})"), b)
+        }
+        6 => {
+            // A field of what is no such record.
+            let x = g.e(&Ty::Any, 1, b.bits(64));
+            let f = fields.first().copied().unwrap_or("a");
+            let rr = if fields.is_empty() { "r1" } else { r };
+            let c = g.fresh();
+            let e = format!("try ({x})#{rr}.{f} catch error:{{badrecord, _}} = {c} -> {c} end");
+            assign(g, Ty::Caught, e, b)
+        }
+        _ => {
+            let e = format!(
+                "{{record_info(size, {r}), record_info(fields, {r}), {v} =:= #{r}{{}}, {v} < #{r}{{}}}}"
+            );
+            assign(g, Ty::Any, e, b)
+        }
+    }
+}
+
+/// The list, binary and tuple functions LAM implements natively, called
+/// with arguments that fit them (key lists of tuples, patterns cut from
+/// the subject binary) and now and then with ones that do not.
+fn stdlib_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    // Each argument bound once, as it is used several times.
+    let mut lines = Vec::new();
+    let mut arg = |g: &mut Gen, t: Ty, b: Bud| {
+        let e = g.e(&t, 2, b);
+        let v = g.new_var(t, b);
+        lines.push(format!("{v} = {e}"));
+        v
+    };
+    let kl = arg(g, list_of(Ty::Tuple(vec![Ty::Int, Ty::Any])), b);
+    let key = arg(g, Ty::Int, b.bits(16));
+    let l = arg(g, list_of(Ty::Any), b);
+    let il = arg(g, list_of(Ty::Int), b.bits(64));
+    let bin = arg(g, Ty::Bin, b);
+    let n = g.rng.range(-1, 6);
+    let e = match g.below(26) {
+        0 => format!(
+            "{{lists:keyfind({key}, 1, {kl}), lists:keymember({key}, 1, {kl}), lists:keysearch({key}, 1, {kl})}}"
+        ),
+        1 => format!(
+            "{{lists:keydelete({key}, 1, {kl}), lists:keyreplace({key}, 1, {kl}, {{{key}, new}})}}"
+        ),
+        2 => format!(
+            "{{lists:keystore({key}, 1, {kl}, {{{key}, stored}}), lists:keysort({}, {kl})}}",
+            1 + g.below(2)
+        ),
+        3 => format!(
+            "{{lists:ukeysort(1, {kl}), lists:keymerge(1, lists:keysort(1, {kl}), lists:keysort(1, [{{{key}, m}}]))}}"
+        ),
+        4 => format!(
+            "{{lists:reverse({l}, {il}), lists:member({key}, {il}), lists:member({key}, {l})}}"
+        ),
+        5 => format!("{{{l} ++ {il}, {l} -- {il}, {il} -- {l}, lists:subtract({il}, {il})}}"),
+        6 => format!("lists:split({n}, {l})"),
+        7 => format!(
+            "{{lists:sublist({l}, {}, {n}), lists:nthtail({n}, {l})}}",
+            1 + g.below(3)
+        ),
+        8 => format!("{{lists:prefix({il}, {l}), lists:suffix({il}, {il} ++ {l})}}"),
+        9 => format!(
+            "{{lists:max([{key} | {il}]), lists:min([{key} | {l}]), lists:droplast([{key} | {il}])}}"
+        ),
+        10 => format!(
+            "{{lists:duplicate({}, {key}), lists:seq({key}, {key} + {}, {})}}",
+            g.below(12),
+            g.below(30),
+            g.pick(&["1", "2", "3", "-1"])
+        ),
+        11 => format!(
+            "{{lists:flatten([{l}, [[{il}], []], {key}]), lists:flatlength([{l}, [{il}]])}}"
+        ),
+        12 => format!("{{lists:zip3({il}, {il}, {il}), lists:unzip3([{{{key}, a, b}}])}}"),
+        13 => format!("{{lists:enumerate({l}), lists:uniq({l} ++ {l})}}"),
+        14 => {
+            let x = g.fresh();
+            format!("lists:splitwith(fun({x}) -> is_integer({x}) end, {l})")
+        }
+        15 => {
+            // A pattern cut from the subject, so that it is found.
+            let part = format!("binary:part({bin}, {{{}, {}}})", g.below(3), g.below(3));
+            let p = g.fresh();
+            format!(
+                "case catch {part} of {p} when is_binary({p}), {p} =/= <<>> -> {{binary:match({bin}, {p}), binary:matches({bin}, {p}), binary:split({bin}, {p}, [global])}}; _ -> nopart end"
+            )
+        }
+        16 => format!(
+            "{{binary:split({bin}, [<<0>>, <<\"a\">>], [global, trim_all]), binary:split({bin}, <<255>>)}}"
+        ),
+        17 => format!("{{binary:at({bin}, {n}), binary:first({bin}), binary:last({bin})}}"),
+        18 => format!(
+            "{{binary:decode_unsigned({bin}), binary:decode_unsigned({bin}, little), binary:encode_unsigned(abs({key}), {})}}",
+            g.pick(&["big", "little"])
+        ),
+        19 => format!(
+            "{{binary:longest_common_prefix([{bin}, <<({bin})/binary, 1>>]), binary:longest_common_suffix([{bin}, <<9, ({bin})/binary>>])}}"
+        ),
+        20 => format!(
+            "{{binary:bin_to_list({bin}), binary_to_list({bin}, 1, {n}), binary:copy({bin}, {})}}",
+            g.below(4)
+        ),
+        21 => format!(
+            "{{erlang:crc32({bin}), erlang:crc32(7, {bin}), erlang:adler32({bin}), erlang:md5({bin}), erlang:crc32([{bin}, [1, {bin}]])}}"
+        ),
+        22 => format!(
+            "{{iolist_size([{bin}, [{bin}, 65 | <<\"t\">>]]), iolist_to_binary([[{bin}], 0, <<1:8>>])}}"
+        ),
+        23 => format!(
+            "{{erlang:make_tuple({}, {key}), erlang:make_tuple({}, x, [{{1, a}}, {{{}, b}}])}}",
+            g.below(5),
+            1 + g.below(5),
+            1 + g.below(5)
+        ),
+        24 => format!(
+            "{{erlang:insert_element({}, {{a, b}}, {key}), erlang:delete_element({}, {{a, b, c}}), erlang:append_element({{}}, {key})}}",
+            1 + g.below(3),
+            1 + g.below(3)
+        ),
+        _ => format!(
+            "{{atom_to_binary({}, utf8), binary_to_atom(<<\"ok\">>, latin1), integer_to_binary({key}, {}), binary_to_integer(integer_to_binary({key}, 36), 36)}}",
+            g.atom_lit(),
+            g.pick(&[2, 16, 36])
+        ),
+    };
+    let (l2, r) = assign(g, Ty::Caught, e, b);
+    ([lines, l2].concat(), r)
+}
+
+/// One short statement of a long function: a value from earlier ones, a
+/// call (of a helper, a fun, through apply or a dynamic module and name)
+/// that makes every live value cross it in the stack frame, a `try`, or
+/// a `case` whose every clause binds the same variable, used afterwards.
+fn frames_stmt(g: &mut Gen, b: Bud) -> Stmt {
+    let b = b.bits(b.bits.min(300));
+    match g.below(9) {
+        0..=2 => {
+            let t = g.ty(1);
+            let e = g.e(&t, 2, b);
+            assign(g, t, e, b)
+        }
+        3 | 4 => {
+            let name = g.helper_name();
+            let arity = 1 + g.below(3);
+            let saved = std::mem::take(&mut g.vars);
+            let ps: Vec<String> = (0..arity).map(|_| g.new_var(Ty::Any, b)).collect();
+            let body = g.e(&Ty::Any, 1, b.bits(64));
+            g.unwind(0);
+            g.vars = saved;
+            g.helpers.push(format!(
+                "{name}({}) ->\n    {{{}, {body}}}.\n",
+                ps.join(", "),
+                ps.join(", ")
+            ));
+            let args: Vec<String> = (0..arity).map(|_| g.e(&Ty::Any, 1, b)).collect();
+            let call = match g.below(4) {
+                0 => format!("{name}({})", args.join(", ")),
+                1 => format!("apply(?MODULE, {name}, [{}])", args.join(", ")),
+                2 => {
+                    let (m, f) = (g.fresh(), g.fresh());
+                    format!(
+                        "begin {m} = ?MODULE, {f} = {name}, {m}:{f}({}) end",
+                        args.join(", ")
+                    )
+                }
+                _ => format!("(fun ?MODULE:{name}/{arity})({})", args.join(", ")),
+            };
+            assign(g, Ty::Any, call, b)
+        }
+        5 => {
+            // Bound in every clause, so bound after the case.
+            let st = g.ty(1);
+            let scrut = g.e(&st, 1, b);
+            let z = g.fresh();
+            let mut clauses = Vec::new();
+            for _ in 0..1 + g.below(3) {
+                let mark = g.mark();
+                let p = g.pat(&st, 1, b);
+                let e = g.e(&Ty::Int, 1, b);
+                g.unwind(mark);
+                clauses.push(format!("{p} -> {z} = {e}"));
+            }
+            let e = g.e(&Ty::Int, 1, b);
+            clauses.push(format!("_ -> {z} = {e}"));
+            g.bind(&z, Ty::Int, b);
+            (
+                vec![format!("case {scrut} of {} end", clauses.join("; "))],
+                vec![z],
+            )
+        }
+        6 => {
+            let body = g.maybe_raise(&Ty::Any, 2, b);
+            let (c, r) = (g.fresh(), g.fresh());
+            assign(
+                g,
+                Ty::Caught,
+                format!("try {body} catch {c}:{r} -> {{{c}, {r}}} end"),
+                b,
+            )
+        }
+        7 => {
+            // Floats a guard proves, so erlc keeps them in float registers.
+            let name = g.helper_name();
+            let (x, y) = (g.fresh(), g.fresh());
+            let saved = std::mem::take(&mut g.vars);
+            g.bind(&x, Ty::Float, b);
+            g.bind(&y, Ty::Float, b);
+            let terms: Vec<String> = (0..2 + g.below(4))
+                .map(|_| {
+                    let op = g.pick(&["+", "-", "*", "/"]);
+                    let (a, c) = (
+                        g.pick(&[x.as_str(), y.as_str()]).to_string(),
+                        g.pick(&[x.as_str(), y.as_str(), "2.5", "-0.5", "1.0e200"])
+                            .to_string(),
+                    );
+                    if op == "/" {
+                        format!("({a} / ({c} + 0.25))")
+                    } else {
+                        format!("({a} {op} {c})")
+                    }
+                })
+                .collect();
+            let body = terms.join(&format!(" {} ", g.pick(&["+", "-", "*"])));
+            g.unwind(0);
+            g.vars = saved;
+            g.helpers.push(format!(
+                "{name}({x}, {y}) when is_float({x}), is_float({y}) ->\n    {body};\n{name}({x}, {y}) ->\n    {{not_floats, {x}, {y}}}.\n"
+            ));
+            let (a1, a2) = (g.e(&Ty::Float, 1, b), g.num(1, b));
+            assign(
+                g,
+                Ty::Caught,
+                format!("try {name}({a1}, {a2}) catch error:badarith -> badarith end"),
+                b,
+            )
+        }
+        _ => {
+            // An exception thrown from deep in a recursion, caught outside.
+            let name = g.helper_name();
+            let n = g.fresh();
+            let at = g.below(40);
+            g.helpers.push(format!(
+                "{name}({at}) ->\n    throw({{depth, {at}}});\n{name}({n}) when {n} > 0 ->\n    [{n} | {name}({n} - 1)];\n{name}(_) ->\n    [].\n"
+            ));
+            let arg = g.e(&Ty::Int, 1, b.bits(9));
+            let (c, r) = (g.fresh(), g.fresh());
+            assign(
+                g,
+                Ty::Caught,
+                format!("try {name}(abs({arg}) rem 50) catch {c}:{r} -> {{{c}, {r}}} end"),
+                b,
             )
         }
     }
