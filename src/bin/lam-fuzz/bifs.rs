@@ -298,31 +298,6 @@ call(I, Dead) ->
     {M, F, A} = lam_fuzz_calls:call(I, Dead),
     try {ok, apply(M, F, A)} catch C:E -> {C, E} end.
 
-%% Huge results are printed as a digest, so that neither VM spends the
-%% batch's time printing megabytes.
-shrink(I) when is_integer(I), (I > 1 bsl 4096 orelse I < -(1 bsl 4096)) ->
-    {'$big', I rem 4294967291};
-shrink(B) when is_binary(B), byte_size(B) > 4096 -> {'$bin', byte_size(B), erlang:crc32(B)};
-shrink(T) when is_tuple(T) -> list_to_tuple(shrink_list(tuple_to_list(T)));
-shrink(L) when is_list(L) -> shrink_list(L);
-shrink(X) -> X.
-
-%% A map over 32 keys prints in the VM's hash order; the same term with
-%% every map as a sorted list of pairs tells that order from the contents.
-big_map(M) when is_map(M) ->
-    map_size(M) > 32 orelse big_map(maps:to_list(M));
-big_map(T) when is_tuple(T) -> big_map(tuple_to_list(T));
-big_map([H | T]) -> big_map(H) orelse big_map(T);
-big_map(_) -> false.
-
-canon(M) when is_map(M) -> {'$map', lists:sort([{canon(K), canon(V)} || {K, V} <- maps:to_list(M)])};
-canon(T) when is_tuple(T) -> list_to_tuple(canon(tuple_to_list(T)));
-canon([H | T]) -> [canon(H) | canon(T)];
-canon(X) -> X.
-
-shrink_list([H | T]) -> [shrink(H) | shrink_list(T)];
-shrink_list([]) -> [];
-shrink_list(T) -> shrink(T).
 "#;
 
 pub fn run(opts: &Opts, lam: &Path) -> Result<Summary, String> {
@@ -331,7 +306,10 @@ pub fn run(opts: &Opts, lam: &Path) -> Result<Summary, String> {
     let calls = generate(&functions, &mut rng, opts.count);
     let dir = Workdir::new(opts.keep.as_deref(), "bifs")?;
     let calls_src = dir.write("lam_fuzz_calls.erl", &calls_module(&functions, &calls))?;
-    let driver = dir.write("lam_fuzz_bifs.erl", DRIVER)?;
+    let driver = dir.write(
+        "lam_fuzz_bifs.erl",
+        &format!("{DRIVER}{}", harness::DIGESTS),
+    )?;
     harness::erlc(&dir.path, &[calls_src, driver])?;
 
     // A call is killed by the driver after 5 s: 30 s of silence is a hang.

@@ -327,6 +327,33 @@ pub fn mask(line: &str) -> String {
     out
 }
 
+/// Erlang functions both fuzzers' drivers end with: `shrink/1` prints huge
+/// results as a digest, so that neither VM spends a batch printing
+/// megabytes; `big_map/1` and `canon/1` tell a map's hash order (over 32
+/// keys it is the VM's own) from its contents.
+pub const DIGESTS: &str = r#"
+shrink(I) when is_integer(I), (I > 1 bsl 4096 orelse I < -(1 bsl 4096)) ->
+    {'$big', I rem 4294967291};
+shrink(B) when is_binary(B), byte_size(B) > 4096 -> {'$bin', byte_size(B), erlang:crc32(B)};
+shrink(T) when is_tuple(T) -> list_to_tuple(shrink_list(tuple_to_list(T)));
+shrink(L) when is_list(L) -> shrink_list(L);
+shrink(X) -> X.
+
+shrink_list([H | T]) -> [shrink(H) | shrink_list(T)];
+shrink_list([]) -> [];
+shrink_list(T) -> shrink(T).
+
+big_map(M) when is_map(M) -> map_size(M) > 32 orelse big_map(maps:to_list(M));
+big_map(T) when is_tuple(T) -> big_map(tuple_to_list(T));
+big_map([H | T]) -> big_map(H) orelse big_map(T);
+big_map(_) -> false.
+
+canon(M) when is_map(M) -> {'$map', lists:sort([{canon(K), canon(V)} || {K, V} <- maps:to_list(M)])};
+canon(T) when is_tuple(T) -> list_to_tuple(canon(tuple_to_list(T)));
+canon([H | T]) -> [canon(H) | canon(T)];
+canon(X) -> X.
+"#;
+
 #[cfg(test)]
 mod tests {
     use super::mask;

@@ -116,29 +116,6 @@ call(M, I) ->
         receive {'DOWN', R, process, W, _} -> timeout end
     end.
 
-%% Huge results are printed as a digest.
-shrink(I) when is_integer(I), (I > 1 bsl 4096 orelse I < -(1 bsl 4096)) ->
-    {'$big', I rem 4294967291};
-shrink(B) when is_binary(B), byte_size(B) > 4096 -> {'$bin', byte_size(B), erlang:crc32(B)};
-shrink(T) when is_tuple(T) -> list_to_tuple(shrink_list(tuple_to_list(T)));
-shrink(L) when is_list(L) -> shrink_list(L);
-shrink(X) -> X.
-
-shrink_list([H | T]) -> [shrink(H) | shrink_list(T)];
-shrink_list([]) -> [];
-shrink_list(T) -> shrink(T).
-
-%% A map over 32 keys prints in the VM's hash order; the same term with
-%% every map as a sorted list of pairs tells that order from the contents.
-big_map(M) when is_map(M) -> map_size(M) > 32 orelse big_map(maps:to_list(M));
-big_map(T) when is_tuple(T) -> big_map(tuple_to_list(T));
-big_map([H | T]) -> big_map(H) orelse big_map(T);
-big_map(_) -> false.
-
-canon(M) when is_map(M) -> {'$map', lists:sort([{canon(K), canon(V)} || {K, V} <- maps:to_list(M)])};
-canon(T) when is_tuple(T) -> list_to_tuple(canon(tuple_to_list(T)));
-canon([H | T]) -> [canon(H) | canon(T)];
-canon(X) -> X.
 "#;
 
 fn driver(programs: &[Program]) -> String {
@@ -150,7 +127,8 @@ fn driver(programs: &[Program]) -> String {
         })
         .collect();
     format!(
-        "{DRIVER}\ncases() ->\n    {{{}}}.\n",
+        "{DRIVER}{}\ncases() ->\n    {{{}}}.\n",
+        harness::DIGESTS,
         cases.join(",\n     ")
     )
 }

@@ -351,11 +351,11 @@ fn encoding_options(c: &Ctx, opts: Word, size_only: bool) -> Option<(u32, u8)> {
 }
 
 /// Encoded bytes, and the (offset, length) of each large binary in them.
-type Encoded = (Vec<u8>, Vec<(usize, usize)>);
+type Encoded = (Vec<u8>, Option<Vec<(usize, usize)>>);
 
-/// The encoding of `t` with options `opts`: its bytes, where the large
-/// binaries in them lie (none when compression was asked for), or `None`
-/// for bad options.
+/// The encoding of `t` with options `opts`: its bytes, and where the large
+/// binaries in them lie (`None` when compression was asked for, whether
+/// or not it paid), or `None` for bad options.
 fn encoded(c: &mut Ctx, t: Word, opts: Word) -> Option<Encoded> {
     let (level, minor) = encoding_options(c, opts, false)?;
     let (bytes, parts) = crate::vm::natives::ext::encode(c, t, minor);
@@ -369,11 +369,11 @@ fn encoded(c: &mut Ctx, t: Word, opts: Word) -> Option<Encoded> {
             let mut out = vec![131, 80];
             out.extend((bytes.len() as u32 - 1).to_be_bytes());
             out.extend(packed);
-            return Some((out, vec![]));
+            return Some((out, None));
         }
-        return Some((bytes, vec![]));
+        return Some((bytes, None));
     }
-    Some((bytes, parts))
+    Some((bytes, Some(parts)))
 }
 
 fn term_to_binary(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
@@ -391,9 +391,9 @@ fn term_to_iovec(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
     let Some((bytes, parts)) = encoded(c, t, opts) else {
         return badarg();
     };
-    if encoding_options(c, opts, false).is_some_and(|(level, _)| level > 0) {
+    let Some(parts) = parts else {
         return Value(binary_word(c, &bytes));
-    }
+    };
     let mut pieces = Vec::new();
     let mut at = 0;
     for (start, len) in parts {
@@ -830,27 +830,20 @@ fn term_to_iovec_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     term_to_iovec(c, a[0], a[1])
 }
 
+/// The size of `t`'s encoding with minor version `minor` (never
+/// compressed), without building the binary.
+fn external_size(c: &mut Ctx, t: Word, minor: u8) -> NativeResult {
+    Value(small(crate::vm::natives::ext::encode(c, t, minor).0.len()))
+}
+
 fn external_size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match term_to_binary(c, a[0], Word::NIL) {
-        Value(b) => Value(small(c.view().bits(b).map_or(0, |x| x.0.len()))),
-        r => r,
-    }
+    external_size(c, a[0], 1)
 }
 
 fn external_size_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let Some((_, minor)) = encoding_options(c, a[1], true) else {
-        return badarg();
-    };
-    let opts = if minor == 0 {
-        let o = [Word::atom(c.atoms.intern("minor_version")), small(0)];
-        let t = c.heap.tuple(0, &o);
-        c.heap.cons(0, t, Word::NIL)
-    } else {
-        Word::NIL
-    };
-    match term_to_binary(c, a[0], opts) {
-        Value(b) => Value(small(c.view().bits(b).map_or(0, |x| x.0.len()))),
-        r => r,
+    match encoding_options(c, a[1], true) {
+        Some((_, minor)) => external_size(c, a[0], minor),
+        None => badarg(),
     }
 }
 

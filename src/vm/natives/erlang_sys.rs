@@ -12,7 +12,7 @@ use md5::Digest;
 use crate::vm::native::{Ctx, Native, NativeResult, badarg, boolean};
 use crate::vm::natives::bits::{binary_bytes, to_bytes};
 use crate::vm::natives::helpers::{int_word, integer_of};
-use crate::vm::natives::sys::{in_unit, monotonic_ns, per_second, system_ns, timestamp};
+use crate::vm::natives::sys::{in_unit, monotonic_ns, per_second, scale, system_ns, timestamp};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::list::{list_items, string_of};
 use crate::vm::term::word::Word;
@@ -287,31 +287,22 @@ fn checksum(c: &mut Ctx, start: Word, data: Word, f: fn(u32, &[u8]) -> u32) -> N
     if !(data.is_list() || data == Word::NIL || c.view().bits(data).is_some()) {
         return badarg();
     }
-    // erl hands the checksum nothing at all for a list that holds neither
-    // bytes nor binaries, and the start value comes back untouched.
-    let chunks = std::cell::Cell::new(0);
-    let walked = crate::vm::natives::bits::walk_chardata(
-        &c.view(),
-        data,
-        |_| {
-            chunks.set(chunks.get() + 1);
-            Some(())
-        },
-        |_| {
-            chunks.set(chunks.get() + 1);
-            Some(())
-        },
-    );
-    match (
+    let (Some(s), Some(d)) = (
         start.as_small().and_then(|s| u32::try_from(s).ok()),
         to_bytes(c, data),
-    ) {
-        (Some(s), Some(_)) if walked.is_some() && chunks.get() == 0 => {
-            Value(int_word(c, s as i128))
-        }
-        (Some(s), Some(d)) => Value(int_word(c, f(s, &d) as i128)),
-        _ => badarg(),
+    ) else {
+        return badarg();
+    };
+    // erl hands the checksum nothing at all for a list that holds neither
+    // bytes nor binaries, and the start value comes back untouched (the
+    // data being valid, the walk stops early only at a binary).
+    let no_binary = || {
+        crate::vm::natives::bits::walk_chardata(&c.view(), data, |_| Some(()), |_| None).is_some()
+    };
+    if d.is_empty() && no_binary() {
+        return Value(int_word(c, s as i128));
     }
+    Value(int_word(c, f(s, &d) as i128))
 }
 
 fn combine(c: &mut Ctx, a: &[Word], f: fn(u32, u32, u64) -> u32) -> NativeResult {
@@ -444,22 +435,15 @@ fn posixtime_to_universaltime_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn convert_time_unit_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    // Units by name or any positive integer, times of any size; rounded
-    // down, as erlang.erl's own version does for negative times too.
+    // Units by name or any positive integer, times of any size.
     let unit = |c: &Ctx, w: Word| match per_second(c, w) {
         Some(p) => Some(num_bigint::BigInt::from(p)),
         None => integer_of(c, w).filter(|p| p.sign() == num_bigint::Sign::Plus),
     };
     match (integer_of(c, a[0]), unit(c, a[1]), unit(c, a[2])) {
         (Some(t), Some(from), Some(to)) => {
-            let x = t * to;
-            let q = &x / &from;
-            let q = if x.sign() == num_bigint::Sign::Minus && &q * &from != x {
-                q - 1
-            } else {
-                q
-            };
-            Value(c.heap.integer(0, &q))
+            let t = scale(t, &from, &to);
+            Value(c.heap.integer(0, &t))
         }
         _ => badarg(),
     }

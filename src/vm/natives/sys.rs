@@ -50,17 +50,23 @@ pub(crate) fn in_unit(c: &mut Ctx, ns: i128, unit: Word) -> NativeResult {
         // Any positive integer is a unit, however large.
         None => match integer_of(c, unit) {
             Some(p) if p.sign() == num_bigint::Sign::Plus => {
-                let (x, d) = (BigInt::from(ns) * p, BigInt::from(1_000_000_000));
-                let q = &x / &d;
-                let floor = if x.sign() == num_bigint::Sign::Minus && &q * &d != x {
-                    q - 1
-                } else {
-                    q
-                };
-                Value(c.heap.integer(0, &floor))
+                let t = scale(BigInt::from(ns), &BigInt::from(1_000_000_000), &p);
+                Value(c.heap.integer(0, &t))
             }
             _ => badarg(),
         },
+    }
+}
+
+/// Time `t` in parts `from` per second as parts `to` per second, rounded
+/// down (towards minus infinity, as erlang.erl's own conversion rounds).
+pub(crate) fn scale(t: BigInt, from: &BigInt, to: &BigInt) -> BigInt {
+    let x = t * to;
+    let q = &x / from;
+    if x.sign() == num_bigint::Sign::Minus && &q * from != x {
+        q - 1
+    } else {
+        q
     }
 }
 

@@ -388,31 +388,24 @@ impl Vm {
     /// Has the group leader print the emulator's error report for `p`,
     /// which died of an uncaught exception with `reason`.
     pub(crate) fn error_report(&mut self, p: &Proc, reason: Word) {
-        let Some(gl) = self.group_leader_pid() else {
-            return;
-        };
-        let tag = Word::atom(self.atoms.intern("lam_error_report"));
-        self.deliver(gl, |heap, literals| {
-            let reason = View {
-                heap: &p.heap,
-                literals,
-            }
-            .copy_into(reason, heap);
-            heap.tuple(0, &[tag, Word::pid(p.pid), reason])
-        });
+        self.tell_group_leader("lam_error_report", p, reason);
     }
 
     /// Has the group leader format the exit value of the root process,
     /// which died with `reason`, as erl's error report does (`~p`, OTP's
     /// own `io_lib` doing the line breaking), for the run to print.
     pub(crate) fn exit_value_report(&mut self, p: &Proc, reason: Word) {
-        if Some(p.pid) != self.root {
-            return;
+        if Some(p.pid) == self.root {
+            self.tell_group_leader("lam_exit_value", p, reason);
         }
+    }
+
+    /// Sends the group leader `{Tag, Pid, Reason}` about process `p`.
+    fn tell_group_leader(&mut self, tag: &str, p: &Proc, reason: Word) {
         let Some(gl) = self.group_leader_pid() else {
             return;
         };
-        let tag = Word::atom(self.atoms.intern("lam_exit_value"));
+        let tag = Word::atom(self.atoms.intern(tag));
         self.deliver(gl, |heap, literals| {
             let reason = View {
                 heap: &p.heap,
