@@ -459,11 +459,12 @@ fn tuple_size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
 }
 
+/// Of a bitstring, its whole bytes (byte_size/1 counts a partial one).
 fn size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let v = c.view();
-    match (v.tuple(a[0]), v.bits(a[0])) {
+    match (v.tuple(a[0]), bitstring(&v, a[0])) {
         (Some(t), _) => Value(small(t.len())),
-        (_, Some((b, _))) => Value(small(b.len())),
+        (_, Some((_, bits))) => Value(small(bits / 8)),
         _ => badarg(),
     }
 }
