@@ -1503,7 +1503,7 @@ impl<'r> Gen<'r> {
     /// exception in a guard is a failed test, which is part of the point.
     pub fn gtest(&mut self, d: u32) -> String {
         let any: Vec<(String, Ty)> = self.vars_where(|_| true);
-        match self.below(if d == 0 { 4 } else { 9 }) {
+        match self.below(if d == 0 { 4 } else { 11 }) {
             0 | 1 if !any.is_empty() => {
                 let (v, _) = any[self.below(any.len())].clone();
                 let t = self.pick(&[
@@ -1545,6 +1545,33 @@ impl<'r> Gen<'r> {
                 match maps.first() {
                     Some((m, _)) => format!("is_map_key({k}, {m})"),
                     None => format!("is_map_key({k}, {})", self.gexpr(&Ty::Any, 1)),
+                }
+            }
+            9 | 10 => {
+                // Guard BIFs on whatever is at hand, raising inside the
+                // guard as often as not (which fails the test, silently).
+                let x = self.gany(1);
+                let i = self.gexpr(&Ty::Int, 1);
+                match self.below(12) {
+                    0 => format!("is_function({x}, {})", self.below(4)),
+                    1 => format!("is_record({x}, {})", self.pick(&["r1", "r2", "r3"])),
+                    2 => format!("is_record({x}, r2, {})", 1 + self.below(5)),
+                    3 => format!("(binary_part({x}, {{0, 1}}) =/= <<>>)"),
+                    4 => format!("((1 bsl {i}) > 0)"),
+                    5 => format!("(({i} div {}) >= 0)", self.gexpr(&Ty::Int, 1)),
+                    6 => format!("(length({x}) >= {})", self.below(3)),
+                    7 => format!("(node() =/= {})", self.pick(&["nonode@nohost", "x"])),
+                    8 => format!(
+                        "({}({x}) > {})",
+                        self.pick(&["map_size", "tuple_size", "byte_size", "bit_size", "size"]),
+                        self.below(3)
+                    ),
+                    9 => format!("(float({x}) > {})", self.float_lit()),
+                    10 => format!("(round({x}) == {x})"),
+                    _ => format!(
+                        "(({i} bsr {}) =:= 0)",
+                        self.pick(&["0", "59", "64", "1000", "(1 bsl 70)"])
+                    ),
                 }
             }
             _ => {
