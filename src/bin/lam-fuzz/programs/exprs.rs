@@ -1233,7 +1233,7 @@ impl<'r> Gen<'r> {
     /// take any term.
     fn any_op(&mut self, d: u32, b: Bud) -> String {
         let s = d - 1;
-        match self.below(8) {
+        match self.below(9) {
             0 => format!("binary_to_term(term_to_binary({}))", self.e(&Ty::Any, s, b)),
             1 => {
                 let fs = self.map_fields(0);
@@ -1270,6 +1270,18 @@ impl<'r> Gen<'r> {
                 self.e(&Ty::Tuple(vec![Ty::Any, Ty::Int]), s, b)
             ),
             6 => format!("list_to_tuple({})", self.e(&list_of(Ty::Any), s, b)),
+            7 => {
+                // OTP's own printers, run as translated code on either VM.
+                let x = self.e(&Ty::Any, s, b.half_len());
+                let (f, args) = match self.below(5) {
+                    0 => ("~w", format!("[{x}]")),
+                    1 => ("~200p", format!("[{x}]")),
+                    2 => ("~P", format!("[{x}, {}]", 2 + self.below(6))),
+                    3 if binds_nothing(&x) => ("~10000p~n~w", format!("[{x}, {x}]")),
+                    _ => ("~p", format!("[{x}]")),
+                };
+                format!("lists:flatten(io_lib:format(\"{f}\", {args}))")
+            }
             _ => format!("[{} | {}]", self.e(&Ty::Any, s, b), self.e(&Ty::Any, s, b)),
         }
     }
