@@ -2115,7 +2115,7 @@ fn errors_stmt(g: &mut Gen, b: Bud) -> Stmt {
     let (c, r) = (g.fresh(), g.fresh());
     assign(
         g,
-        Ty::Any,
+        Ty::Caught,
         format!("try {e} catch {c}:{r} -> {{{c}, {r}}} end"),
         b,
     )
