@@ -461,12 +461,12 @@ fn tuple_size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
 }
 
+/// Of a bitstring, its whole bytes (byte_size/1 counts a partial one).
 fn size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let v = c.view();
-    match (v.tuple(a[0]), v.bits(a[0])) {
+    match (v.tuple(a[0]), bitstring(&v, a[0])) {
         (Some(t), _) => Value(small(t.len())),
-        // Whole bytes only: a bitstring's partial last byte does not count.
-        (_, Some((b, last))) => Value(small(b.len() - usize::from(last != 8 && !b.is_empty()))),
+        (_, Some((_, bits))) => Value(small(bits / 8)),
         _ => badarg(),
     }
 }

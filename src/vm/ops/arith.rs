@@ -156,9 +156,10 @@ pub fn arith(
     arith_big(heap, op, bx, by)
 }
 
-/// The most bits an integer may have, as on the BEAM (past it,
-/// `system_limit`).
-const MAX_INT_BITS: u64 = 1 << 26;
+/// The most bits an integer may have, as on the BEAM: 2^19 - 1 digits of
+/// 64 bits. Any result past it is `system_limit`, whatever the operation
+/// (`(1 bsl 33554367) + (1 bsl 33554367)` as much as `1 bsl 33554368`).
+const MAX_INT_BITS: u64 = ((1 << 19) - 1) * 64;
 
 /// `x` shifted left by `s` bits (right when `s` is negative): a right shift
 /// past every bit leaves 0 or -1; a left shift past the integer size limit
@@ -187,6 +188,11 @@ fn shift_left(x: BigInt, s: &BigInt) -> Result<BigInt, Exception> {
 }
 
 fn arith_big(heap: &mut Area, op: ArithOp, x: BigInt, y: BigInt) -> Result<Word, Exception> {
+    let system_limit = || Exception::error(Word::atom(atom::SYSTEM_LIMIT));
+    // A product has at least this many bits: refused before it is computed.
+    if op == Mul && !x.is_zero() && !y.is_zero() && x.bits() + y.bits() - 1 > MAX_INT_BITS {
+        return Err(system_limit());
+    }
     let r = match op {
         Add => x + y,
         Sub => x - y,
@@ -201,5 +207,8 @@ fn arith_big(heap: &mut Area, op: ArithOp, x: BigInt, y: BigInt) -> Result<Word,
         Bsr => shift_left(x, &-y)?,
         Div => return Err(badarith()),
     };
+    if r.bits() > MAX_INT_BITS {
+        return Err(system_limit());
+    }
     Ok(heap.integer(0, &r))
 }

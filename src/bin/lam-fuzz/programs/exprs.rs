@@ -1233,7 +1233,7 @@ impl<'r> Gen<'r> {
     /// take any term.
     fn any_op(&mut self, d: u32, b: Bud) -> String {
         let s = d - 1;
-        match self.below(8) {
+        match self.below(9) {
             0 => format!("binary_to_term(term_to_binary({}))", self.e(&Ty::Any, s, b)),
             1 => {
                 let fs = self.map_fields(0);
@@ -1270,6 +1270,18 @@ impl<'r> Gen<'r> {
                 self.e(&Ty::Tuple(vec![Ty::Any, Ty::Int]), s, b)
             ),
             6 => format!("list_to_tuple({})", self.e(&list_of(Ty::Any), s, b)),
+            7 => {
+                // OTP's own printers, run as translated code on either VM.
+                let x = self.e(&Ty::Any, s, b.half_len());
+                let (f, args) = match self.below(5) {
+                    0 => ("~w", format!("[{x}]")),
+                    1 => ("~200p", format!("[{x}]")),
+                    2 => ("~P", format!("[{x}, {}]", 2 + self.below(6))),
+                    3 if binds_nothing(&x) => ("~10000p~n~w", format!("[{x}, {x}]")),
+                    _ => ("~p", format!("[{x}]")),
+                };
+                format!("lists:flatten(io_lib:format(\"{f}\", {args}))")
+            }
             _ => format!("[{} | {}]", self.e(&Ty::Any, s, b), self.e(&Ty::Any, s, b)),
         }
     }
@@ -1503,7 +1515,7 @@ impl<'r> Gen<'r> {
     /// exception in a guard is a failed test, which is part of the point.
     pub fn gtest(&mut self, d: u32) -> String {
         let any: Vec<(String, Ty)> = self.vars_where(|_| true);
-        match self.below(if d == 0 { 4 } else { 9 }) {
+        match self.below(if d == 0 { 4 } else { 11 }) {
             0 | 1 if !any.is_empty() => {
                 let (v, _) = any[self.below(any.len())].clone();
                 let t = self.pick(&[
@@ -1545,6 +1557,33 @@ impl<'r> Gen<'r> {
                 match maps.first() {
                     Some((m, _)) => format!("is_map_key({k}, {m})"),
                     None => format!("is_map_key({k}, {})", self.gexpr(&Ty::Any, 1)),
+                }
+            }
+            9 | 10 => {
+                // Guard BIFs on whatever is at hand, raising inside the
+                // guard as often as not (which fails the test, silently).
+                let x = self.gany(1);
+                let i = self.gexpr(&Ty::Int, 1);
+                match self.below(12) {
+                    0 => format!("is_function({x}, {})", self.below(4)),
+                    1 => format!("is_record({x}, {})", self.pick(&["r1", "r2", "r3"])),
+                    2 => format!("is_record({x}, r2, {})", 1 + self.below(5)),
+                    3 => format!("(binary_part({x}, {{0, 1}}) =/= <<>>)"),
+                    4 => format!("((1 bsl {i}) > 0)"),
+                    5 => format!("(({i} div {}) >= 0)", self.gexpr(&Ty::Int, 1)),
+                    6 => format!("(length({x}) >= {})", self.below(3)),
+                    7 => format!("(node() =/= {})", self.pick(&["nonode@nohost", "x"])),
+                    8 => format!(
+                        "({}({x}) > {})",
+                        self.pick(&["map_size", "tuple_size", "byte_size", "bit_size", "size"]),
+                        self.below(3)
+                    ),
+                    9 => format!("(float({x}) > {})", self.float_lit()),
+                    10 => format!("(round({x}) == {x})"),
+                    _ => format!(
+                        "(({i} bsr {}) =:= 0)",
+                        self.pick(&["0", "59", "64", "1000", "(1 bsl 70)"])
+                    ),
                 }
             }
             _ => {

@@ -175,6 +175,7 @@ fn statement(g: &mut Gen, feature: &str) -> Stmt {
         }
         "match" => match_stmt(g, b),
         "maps" => maps_stmt(g, b),
+        "bin_build" if g.one_in(5) => shared_appends(g, b),
         "bin_build" => match g.below(7) {
             0..=3 => {
                 let aligned = g.one_in(2);
@@ -1967,6 +1968,38 @@ fn frames_stmt(g: &mut Gen, b: Bud) -> Stmt {
     }
 }
 
+/// Appends to a binary that is shared: grown in a loop (so in place),
+/// then extended twice with different suffixes, its tail matched out and
+/// extended too; every view must keep its own bytes.
+fn shared_appends(g: &mut Gen, b: Bud) -> Stmt {
+    let n = g.pick(&[3, 40, 70, 300]);
+    let [i, acc, b0, b1, b2, b3, t, rest, v, w] = std::array::from_fn(|_| g.fresh());
+    let (unit, tail) = if g.one_in(3) {
+        ("bits", "5:3")
+    } else {
+        ("binary", "7")
+    };
+    let x = g.e(&Ty::Int, 1, b.bits(16));
+    let y = g.e(&Ty::Int, 1, b.bits(16));
+    let lines = vec![
+        format!(
+            "{b0} = lists:foldl(fun({i}, {acc}) -> <<{acc}/{unit}, {i}:8>> end, <<>>, lists:seq(1, {n}))"
+        ),
+        format!("{b1} = <<{b0}/{unit}, ({x}):8>>"),
+        format!("{b2} = <<{b0}/{unit}, ({y}):16, {tail}>>"),
+        format!("{b3} = <<{b1}/{unit}, {b2}/bits>>"),
+        format!("<<_:8, {rest}/bits>> = {b0}"),
+        format!("{t} = <<{rest}/bits, {b0}/bits>>"),
+        // Padded to whole bytes for the CRC and the last bytes.
+        format!(
+            "{v} = [{{bit_size({w}), erlang:crc32(<<{w}/bits, 0:((8 - bit_size({w}) rem 8) rem 8)>>), \
+             binary:part(<<{w}/bits, 0:((8 - bit_size({w}) rem 8) rem 8)>>, byte_size({w}), -min(3, byte_size({w})))}} \
+             || {w} <- [{b0}, {b1}, {b2}, {b3}, {rest}, {t}]]"
+        ),
+    ];
+    (lines, vec![v])
+}
+
 /// An expression that raises (or, now and then, does not after all).
 pub fn raising_expr(g: &mut Gen, b: Bud) -> String {
     let i = g.e(&Ty::Int, 1, b.bits(64));
@@ -2082,7 +2115,7 @@ fn errors_stmt(g: &mut Gen, b: Bud) -> Stmt {
     let (c, r) = (g.fresh(), g.fresh());
     assign(
         g,
-        Ty::Any,
+        Ty::Caught,
         format!("try {e} catch {c}:{r} -> {{{c}, {r}}} end"),
         b,
     )
