@@ -14,15 +14,20 @@
 //!     used), a node with bitmap `-1` holds colliding leaves in a list.
 //!
 //! The shape is chosen by size alone (as on the BEAM), so two equal maps
-//! always have the same shape. Iteration (`maps:to_list`, `maps:next`,
-//! printing) and comparison go in key order for both shapes; on the BEAM a
-//! hash map iterates in its hash order, which differs (see docs/vm.md).
+//! always have the same shape. A key's place in the trie comes from the
+//! BEAM's own internal hash ([`hash`]), so a hash map iterates in erl's
+//! order: slot by slot, depth first, which depends on the keys' hashes
+//! alone, not on the order they were put in. `maps:iterator/next`,
+//! `maps:fold` and printing take that order ([`iteration`]);
+//! `maps:to_list/keys/values` and `term_to_binary` its reverse
+//! ([`listing`]). Comparison goes in key order for both shapes.
 
 use std::sync::Arc;
 
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::compare;
 use crate::vm::term::exception::Exception;
+use crate::vm::term::hash;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::word::{Word, kind};
 
@@ -113,6 +118,44 @@ pub fn entries(v: &View, atoms: &Atoms, m: Word) -> Option<Vec<(Word, Word)>> {
     // A flat map keeps its keys in order already.
     if v.header(m).header_kind() == kind::HMAP {
         out.sort_by(|a, b| compare::cmp(v, atoms, a.0, b.0, true));
+    }
+    Some(out)
+}
+
+/// Every key and value in the order erl's iterators take them
+/// (`maps:iterator/next`, `maps:fold`, printing): a flat map in key order,
+/// a hash map in its trie's order, slot by slot, depth first (`None` when
+/// `m` is not a map).
+pub fn iteration(v: &View, atoms: &Atoms, m: Word) -> Option<Vec<(Word, Word)>> {
+    if !m.is_boxed() || v.header(m).header_kind() != kind::HMAP {
+        return entries(v, atoms, m);
+    }
+    let mut out = Vec::with_capacity(size(v, m).unwrap_or(0));
+    let mut stack = vec![(v.at(m.ptr(), 2), 0usize)];
+    while let Some((n, i)) = stack.pop() {
+        let children = node(v, n).1;
+        let Some(c) = children.get(i) else {
+            continue;
+        };
+        stack.push((n, i + 1));
+        let c = Word(*c);
+        if c.is_list() {
+            out.push(v.cons(c));
+        } else {
+            stack.push((c, 0));
+        }
+    }
+    Some(out)
+}
+
+/// Every key and value in the order `maps:to_list/keys/values` and
+/// `term_to_binary` list them: a flat map in key order, a hash map in the
+/// reverse of its iteration order (the BEAM builds those lists back to
+/// front).
+pub fn listing(v: &View, atoms: &Atoms, m: Word) -> Option<Vec<(Word, Word)>> {
+    let mut out = iteration(v, atoms, m)?;
+    if v.header(m).header_kind() == kind::HMAP {
+        out.reverse();
     }
     Some(out)
 }
@@ -408,71 +451,15 @@ pub fn remove(
     ))
 }
 
-/// Map order: by size, then keys in order, then values (term order, or
-/// exact for keys).
-/// A hash of a term, equal for exactly equal terms (`=:=`) whatever their
-/// representation (a binary on the heap or off it, a map flat or hashed).
-/// Atoms hash by table index: stable within one VM, which is all a map needs.
+/// A key's 64-bit trie hash: the BEAM's internal hash (salt 0) in the low
+/// 32 bits, which place a key in the first 8 levels as on the BEAM, and
+/// the same hash salted with 1 in the high 32 bits for levels 8 to 15, the
+/// BEAM's rehash of keys whose first 32 bits collide. Equal for exactly
+/// equal terms whatever their representation.
 pub fn hash(v: &View, w: Word) -> u64 {
-    let mut h = 0x243f_6a88_85a3_08d3u64;
-    let mut stack = vec![w];
-    while let Some(w) = stack.pop() {
-        if w.is_immediate() {
-            h = mix(h, w.0);
-        } else if w.is_list() {
-            let (hd, tl) = v.cons(w);
-            h = mix(h, 0x11);
-            stack.push(tl);
-            stack.push(hd);
-        } else {
-            let hdr = v.header(w);
-            let p = w.ptr();
-            match hdr.header_kind() {
-                kind::FLOAT => {
-                    let f = f64::from_bits(v.at(p, 1).0);
-                    // 0.0 =:= -0.0.
-                    h = mix(h, if f == 0.0 { 0 } else { f.to_bits() } ^ 0x22);
-                }
-                kind::HEAP_BIN | kind::REFC_BIN | kind::WRITABLE_BIN => {
-                    let (bytes, last) = v.bits(w).unwrap_or((&[], 8));
-                    h = mix(h, bytes.len() as u64 ^ ((last as u64) << 56) ^ 0x33);
-                    for c in bytes.chunks(8) {
-                        let mut b = [0u8; 8];
-                        b[..c.len()].copy_from_slice(c);
-                        h = mix(h, u64::from_le_bytes(b));
-                    }
-                }
-                kind::MAP | kind::HMAP => {
-                    // Order-independent: a sum over the entries.
-                    let mut sum = 0u64;
-                    for (k, x) in pairs(v, w).unwrap_or_default() {
-                        sum = sum.wrapping_add(mix(hash(v, k), hash(v, x)));
-                    }
-                    h = mix(h, sum ^ 0x44);
-                }
-                kind => {
-                    // Tuples, bignums, funs, exports, references: header
-                    // and words, the term-holding ones followed.
-                    h = mix(h, hdr.0);
-                    let n = hdr.header_arity();
-                    for i in 1..=n {
-                        let x = v.at(p, i);
-                        if matches!(kind, kind::TUPLE | kind::FUN | kind::EXPORT) {
-                            stack.push(x);
-                        } else {
-                            h = mix(h, x.0);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    h
-}
-
-fn mix(h: u64, x: u64) -> u64 {
-    let m = (h ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    m ^ (m >> 31)
+    let low = hash::internal_hash(v, w, 0);
+    let high = hash::internal_hash(v, w, 1);
+    u64::from(low) | u64::from(high) << 32
 }
 
 #[cfg(test)]
