@@ -427,23 +427,29 @@ pub fn remove(
         node_word = child;
         depth += 1;
     };
-    let mut new = (bottom.len() > 1).then(|| heap.boxed(0, kind::HNODE, &bottom));
-    while let Some((mut words, pos)) = path.pop() {
-        match new {
-            Some(w) => words[1 + pos] = w,
-            None => {
-                let bitmap = words[0].as_small().unwrap_or(0);
-                let bit = (0..16)
-                    .filter(|b| bitmap & (1 << b) != 0)
-                    .nth(pos)
-                    .unwrap_or(0);
-                words.remove(1 + pos);
-                words[0] = Word::small(bitmap & !(1 << bit)).expect("bitmap");
-            }
+    // Up again. A node left holding one key becomes that leaf in its
+    // parent, and so on up: the BEAM keeps its trie in that one shape for
+    // a set of keys, which `erts_debug:flat_size/1` shows.
+    let mut words = bottom;
+    let root = loop {
+        let Some((mut parent, pos)) = path.pop() else {
+            break heap.boxed(0, kind::HNODE, &words);
+        };
+        if words.len() == 1 {
+            let bitmap = parent[0].as_small().unwrap_or(0);
+            let bit = (0..16)
+                .filter(|b| bitmap & (1 << b) != 0)
+                .nth(pos)
+                .unwrap_or(0);
+            parent.remove(1 + pos);
+            parent[0] = Word::small(bitmap & !(1 << bit)).expect("bitmap");
+        } else if words.len() == 2 && words[1].is_list() {
+            parent[1 + pos] = words[1];
+        } else {
+            parent[1 + pos] = heap.boxed(0, kind::HNODE, &words);
         }
-        new = (words.len() > 1).then(|| heap.boxed(0, kind::HNODE, &words));
-    }
-    let root = new.unwrap_or_else(|| heap.boxed(0, kind::HNODE, &[Word::small(0).expect("0")]));
+        words = parent;
+    };
     Some(heap.boxed(
         0,
         kind::HMAP,
