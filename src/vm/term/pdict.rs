@@ -15,8 +15,8 @@
 
 use crate::vm::term::atoms::Atoms;
 use crate::vm::term::compare;
-use crate::vm::term::heap::View;
 use crate::vm::term::hash;
+use crate::vm::term::heap::View;
 use crate::vm::term::word::Word;
 
 /// The table's size when the first key goes in, and the least it shrinks to.
