@@ -84,7 +84,7 @@ pub fn get(v: &View, atoms: &Atoms, m: Word, key: Word) -> Option<Word> {
                 .map(|i| Word(values[i]))
         }
         kind::HMAP => {
-            let hash = hash(v, key);
+            let mut hash = KeyHash::of(v, key);
             let mut n = v.at(m.ptr(), 2);
             for depth in 0..=LEVELS {
                 let (bitmap, children) = node(v, n);
@@ -94,7 +94,7 @@ pub fn get(v: &View, atoms: &Atoms, m: Word, key: Word) -> Option<Word> {
                         .map(|c| v.cons(Word(*c)))
                         .find_map(|(k, x)| compare::exact_eq(v, atoms, k, key).then_some(x));
                 } else {
-                    let bit = slot(hash, depth);
+                    let bit = hash.slot(v, key, depth);
                     if bitmap & (1 << bit) == 0 {
                         return None;
                     }
@@ -294,9 +294,10 @@ enum Edit {
     Set(usize),
     /// The new leaf goes in before child `i` (the bitmap already says so).
     Insert(usize),
-    /// Child `i`, a leaf with this hash, key and value, shares the new key's
-    /// slot: both go into a new node one level down.
-    Split(usize, u64, Word, Word),
+    /// Child `i`, a leaf with this key and value, shares the new key's
+    /// slot: both go into a new node one level down (the new key's hash and
+    /// the leaf's).
+    Split(usize, (u64, u64), Word, Word),
 }
 
 /// One key into a hash map, copying the path to its leaf.
@@ -309,7 +310,7 @@ fn insert(
     val: Word,
 ) -> Word {
     let v = View { heap, literals };
-    let hash = hash(&v, key);
+    let mut hash = KeyHash::of(&v, key);
     let size = size(&v, m).unwrap_or(0);
     // Down: the nodes passed (copied) and the position taken in each.
     let mut path: Vec<(Vec<Word>, usize)> = Vec::new();
@@ -332,7 +333,7 @@ fn insert(
                 }
             };
         }
-        let bit = slot(hash, depth);
+        let bit = hash.slot(&v, key, depth);
         let pos = position(bitmap, bit);
         if bitmap & (1 << bit) == 0 {
             words[0] = Word::small(bitmap | (1 << bit)).expect("bitmap");
@@ -344,7 +345,8 @@ fn insert(
             if compare::exact_eq(&v, atoms, k2, key) {
                 break (words, Edit::Set(1 + pos));
             }
-            break (words, Edit::Split(1 + pos, self::hash(&v, k2), k2, v2));
+            let both = (hash.full(&v, key), self::hash(&v, k2));
+            break (words, Edit::Split(1 + pos, both, k2, v2));
         }
         path.push((words, pos));
         n = child;
@@ -360,8 +362,8 @@ fn insert(
             bottom.insert(i, leaf);
             true
         }
-        Edit::Split(i, h2, k2, v2) => {
-            let mut pair = [(hash, key, val), (h2, k2, v2)];
+        Edit::Split(i, (h1, h2), k2, v2) => {
+            let mut pair = [(h1, key, val), (h2, k2, v2)];
             pair.sort_by_key(|p| trie_key(p.0));
             bottom[i] = build_node(heap, 0, &pair, depth + 1);
             true
@@ -402,7 +404,7 @@ pub fn remove(
     }
     // Down to the leaf (it exists), then up, rebuilding without it and
     // dropping nodes left empty.
-    let hash = hash(&v, key);
+    let mut hash = KeyHash::of(&v, key);
     let mut path: Vec<(Vec<Word>, usize)> = Vec::new();
     let mut node_word = v.at(m.ptr(), 2);
     let mut depth = 0;
@@ -415,7 +417,7 @@ pub fn remove(
             words.retain(|c| !c.is_list() || !compare::exact_eq(&v, atoms, v.cons(*c).0, key));
             break words;
         }
-        let bit = slot(hash, depth);
+        let bit = hash.slot(&v, key, depth);
         let pos = position(bitmap, bit);
         let child = Word(children[pos]);
         if child.is_list() {
@@ -466,6 +468,42 @@ pub fn hash(v: &View, w: Word) -> u64 {
     let low = hash::internal_hash(v, w, 0);
     let high = hash::internal_hash(v, w, 1);
     u64::from(low) | u64::from(high) << 32
+}
+
+/// A key's [`hash`] as a walk down the trie needs it: the high half is made
+/// only when the walk goes past level 8, which takes two keys whose first
+/// 32 bits collide.
+struct KeyHash {
+    low: u32,
+    high: Option<u32>,
+}
+
+impl KeyHash {
+    fn of(v: &View, key: Word) -> KeyHash {
+        KeyHash {
+            low: hash::internal_hash(v, key, 0),
+            high: None,
+        }
+    }
+
+    fn high(&mut self, v: &View, key: Word) -> u32 {
+        *self
+            .high
+            .get_or_insert_with(|| hash::internal_hash(v, key, 1))
+    }
+
+    /// The slot at `depth` (as [`slot`] of the whole hash).
+    fn slot(&mut self, v: &View, key: Word, depth: u32) -> u32 {
+        if depth < 8 {
+            (self.low >> (4 * depth)) & 15
+        } else {
+            self.high(v, key).checked_shr(4 * (depth - 8)).unwrap_or(0) & 15
+        }
+    }
+
+    fn full(&mut self, v: &View, key: Word) -> u64 {
+        u64::from(self.low) | u64::from(self.high(v, key)) << 32
+    }
 }
 
 #[cfg(test)]
