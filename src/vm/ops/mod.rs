@@ -5,6 +5,7 @@
 pub mod arith;
 pub mod bs;
 pub mod kinds;
+pub mod matchspec;
 pub mod test;
 
 // The test that the kinds follow the ISA's tables is with the other
