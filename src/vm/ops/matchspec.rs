@@ -442,7 +442,15 @@ impl Compiler<'_, '_> {
                 .iter()
                 .map(|(k, x)| {
                     let x = self.expr(*x);
-                    (self.expr(*k), x)
+                    let before = self.errors.len();
+                    let k = self.expr(*k);
+                    // erl reports a key that is neither a call nor a tuple twice.
+                    if self.errors.len() == before + 1
+                        && self.errors[before].contains("is neither a function call")
+                    {
+                        self.errors.push(self.errors[before].clone());
+                    }
+                    (k, x)
                 })
                 .collect();
             out.shrink_to_fit();
@@ -495,10 +503,9 @@ impl Compiler<'_, '_> {
             }
             "and" | "or" | "andalso" | "orelse" => {
                 if args.is_empty() {
-                    let msg = format!(
-                        "Special form '{name}' called without arguments in {}.",
-                        self.show(w)
-                    );
+                    // erl prints the term without quoting the keyword.
+                    let msg =
+                        format!("Special form '{name}' called without arguments in {{{name}}}.");
                     self.errors.push(msg);
                     return Expr::Imm(Word::NIL);
                 }
@@ -1137,7 +1144,8 @@ impl Run<'_, '_> {
                         let i = BigInt::from_f64(r).ok_or(())?;
                         self.int(i)
                     }
-                    (Bif::Abs, Num::Float(f)) => float(self, f.abs()),
+                    // erl leaves -0.0 as it is (it is not below zero).
+                    (Bif::Abs, Num::Float(f)) => float(self, if f < 0.0 { -f } else { f }),
                     (Bif::Abs, Num::Small(i)) => self.int(BigInt::from(i).abs()),
                     (Bif::Abs, Num::Big(b)) => self.int(b.abs()),
                     (_, Num::Float(f)) => float(self, -f),
