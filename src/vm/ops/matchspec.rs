@@ -1375,6 +1375,116 @@ impl MatchSpec {
     pub fn is_table(&self) -> bool {
         self.table
     }
+
+    /// Whether the specification `ms` (read through `v`, already compiled
+    /// without error) is sure to keep the key at `keypos` of every object it
+    /// matches, as `ets:select_replace/2` requires (else badarg): each
+    /// clause's body is one expression, `'$_'` or a tuple whose key is built
+    /// the way the head matched it (or is `{element, KeyPos, '$_'}`).
+    pub fn keeps_key(v: &View, atoms: &Atoms, ms: Word, keypos: usize) -> bool {
+        let mut cur = ms;
+        while cur.is_list() {
+            let (clause, rest) = v.cons(cur);
+            match v.tuple(clause) {
+                Some([head, _, body]) if keeps(v, atoms, Word(*head), Word(*body), keypos) => {}
+                _ => return false,
+            }
+            cur = rest;
+        }
+        cur == Word::NIL
+    }
+}
+
+/// The element at `keypos` (1-based) of a tuple with that many.
+fn key_of(v: &View, t: Word, keypos: usize) -> Option<Word> {
+    let es = v.tuple(t)?;
+    (keypos >= 1 && keypos <= es.len()).then(|| Word(es[keypos - 1]))
+}
+
+fn keeps(v: &View, atoms: &Atoms, head: Word, body: Word, keypos: usize) -> bool {
+    let name = |w: Word| w.as_atom().map(|a| atoms.name(a));
+    if !body.is_list() {
+        return false;
+    }
+    let (expr, rest) = v.cons(body);
+    if rest != Word::NIL {
+        return false;
+    }
+    if name(expr).as_deref() == Some("$_") {
+        return true;
+    }
+    let Some(parts) = v.tuple(expr) else {
+        return false;
+    };
+    let Some(head_key) = key_of(v, head, keypos) else {
+        return false;
+    };
+    let (built, const_mode) = match parts {
+        [c, x] if name(Word(*c)).as_deref() == Some("const") => (Word(*x), true),
+        [x] => (Word(*x), false),
+        _ => return false,
+    };
+    let Some(built_key) = key_of(v, built, keypos) else {
+        return false;
+    };
+    if same_construction(v, atoms, head_key, built_key, const_mode) {
+        return true;
+    }
+    if const_mode {
+        return false;
+    }
+    // `{element, KeyPos, '$_'}`.
+    matches!(v.tuple(built_key), Some([f, n, x])
+        if name(Word(*f)).as_deref() == Some("element")
+            && Word(*n).as_small() == Some(keypos as i64)
+            && name(Word(*x)).as_deref() == Some("$_"))
+}
+
+/// Whether the body term `b` always builds the term the head term `a`
+/// matched (`constant`: `b` is inside `{const, _}`, so its variables are atoms).
+fn same_construction(v: &View, atoms: &Atoms, a: Word, b: Word, constant: bool) -> bool {
+    let name = |w: Word| w.as_atom().map(|x| atoms.name(x));
+    if b.is_list() {
+        if !a.is_list() {
+            return false;
+        }
+        let ((ha, ta), (hb, tb)) = (v.cons(a), v.cons(b));
+        return same_construction(v, atoms, ha, hb, constant)
+            && same_construction(v, atoms, ta, tb, constant);
+    }
+    if let Some(bt) = v.tuple(b) {
+        let (b, constant) = match bt {
+            _ if constant => (b, true),
+            [x] if v.tuple(Word(*x)).is_some() => (Word(*x), false),
+            [c, x] if name(Word(*c)).as_deref() == Some("const") => {
+                return same_construction(v, atoms, a, Word(*x), true);
+            }
+            _ => return false,
+        };
+        let (Some(at), Some(bt)) = (v.tuple(a), v.tuple(b)) else {
+            return false;
+        };
+        return at.len() == bt.len()
+            && at
+                .iter()
+                .zip(bt)
+                .all(|(x, y)| same_construction(v, atoms, Word(*x), Word(*y), constant));
+    }
+    if maps::is_map(v, b) {
+        // The head's map may have had more keys.
+        return false;
+    }
+    if b.is_boxed() {
+        return compare::exact_eq(v, atoms, a, b);
+    }
+    if a != b {
+        return false;
+    }
+    match name(a).as_deref() {
+        Some("_" | "$$" | "$_") => false,
+        Some(n) => !(constant && variable(n).is_some()),
+        None => true,
+    }
 }
 
 /// Whether a pattern binds and ignores nothing.
@@ -1386,5 +1496,114 @@ fn ground(p: &Pat) -> bool {
         Pat::List(ps, t) => ps.iter().all(ground) && ground(t),
         // A map pattern also matches maps with more keys.
         Pat::Map(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::erlfmt::{parse::whole, w as show};
+
+    /// A term parsed from text, built in `area`.
+    fn build(area: &mut Area, atoms: &Atoms, text: &str) -> Word {
+        area.from_term(0, &whole(text).expect("a term"), atoms)
+    }
+
+    fn compile(atoms: &Atoms, text: &str) -> MatchSpec {
+        let mut caller = Area::default();
+        let ms = build(&mut caller, atoms, text);
+        let v = View {
+            heap: &caller,
+            literals: &[],
+        };
+        MatchSpec::compile(&v, atoms, ms, true).expect("a good specification")
+    }
+
+    #[test]
+    fn specifications_are_shared_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<MatchSpec>();
+    }
+
+    #[test]
+    fn objects_are_read_in_their_own_area_and_results_built_on_the_heap() {
+        let atoms = Atoms::new();
+        // The specification's heap is gone once it is compiled.
+        let ms = compile(
+            &atoms,
+            "[{{'$1',<<107,101,121>>,'$2'},[{'>','$2',1.5}],[{{'$_',{const,{c,2.5}},'$$'}}]}]",
+        );
+        let mut table = Area::default();
+        let obj = build(&mut table, &atoms, "{[x],<<107,101,121>>,3}");
+        let src = View {
+            heap: &table,
+            literals: &[],
+        };
+        let mut heap = Area::default();
+        let r = ms.run(&src, obj, &mut heap, &atoms, 1).expect("a match");
+        let hv = View {
+            heap: &heap,
+            literals: &[],
+        };
+        assert_eq!(
+            show(&hv.to_term(r, &atoms)),
+            "{{[x],<<107,101,121>>,3},{c,2.5},[[x],3]}"
+        );
+        let other = build(&mut table, &atoms, "{[x],<<107,101,121>>,1}");
+        let src = View {
+            heap: &table,
+            literals: &[],
+        };
+        assert!(ms.run(&src, other, &mut heap, &atoms, 1).is_none());
+    }
+
+    #[test]
+    fn bound_keys_are_those_of_ground_key_elements() {
+        let atoms = Atoms::new();
+        let keys = |text: &str, pos: usize| {
+            let ms = compile(&atoms, text);
+            ms.bound_keys(pos).map(|ks| {
+                ks.iter()
+                    .map(|k| show(&ms.view().to_term(*k, &atoms)))
+                    .collect::<Vec<_>>()
+            })
+        };
+        let two = "[{{a,'$1'},[],['$1']},{{{b,[1.5]},'_'},[],[x]}]";
+        assert_eq!(keys(two, 1), Some(vec!["a".into(), "{b,[1.5]}".into()]));
+        assert_eq!(keys(two, 2), None);
+        assert_eq!(keys(two, 3), None);
+        assert_eq!(keys("[{'_',[],[x]}]", 1), None);
+        assert_eq!(keys("[{{{k,'$1'},v},[],[x]}]", 1), None);
+        assert_eq!(keys("[{{#{},v},[],[x]}]", 1), None);
+    }
+
+    /// Timing, not a check: `cargo test --release --lib matchspec_speed -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn matchspec_speed() {
+        let atoms = Atoms::new();
+        let mut table = Area::default();
+        let objs: Vec<Word> = (0..1_000_000)
+            .map(|i| build(&mut table, &atoms, &format!("{{k{},{i},[a,b]}}", i % 1000)))
+            .collect();
+        let src = View {
+            heap: &table,
+            literals: &[],
+        };
+        for text in [
+            "[{{'$1','$2','_'},[{'>','$2',500000}],['$1']}]",
+            "[{'_',[],['$_']}]",
+            "[{{'_','$1',['$2'|'_']},[{'andalso',{is_integer,'$1'},{'=:=',{'rem','$1',7},0}}],[{{'$2','$1'}}]}]",
+            "[{{k1,'_','_'},[],[true]}]",
+        ] {
+            let ms = compile(&atoms, text);
+            let mut heap = Area::default();
+            let t = std::time::Instant::now();
+            let n = objs
+                .iter()
+                .filter(|o| ms.run(&src, **o, &mut heap, &atoms, 1).is_some())
+                .count();
+            println!("{text}: {n} of 1M in {:?}, {} heap words", t.elapsed(), heap.len());
+        }
     }
 }
