@@ -255,7 +255,17 @@ struct Compiler<'a, 'v> {
     /// Which slots the head has bound so far (while compiling it).
     bound: Vec<bool>,
     in_guard: bool,
+    /// How deeply nested the term being compiled is.
+    depth: usize,
 }
+
+/// How deeply a head or an expression may nest (lists along their tails do
+/// not count): compiling and matching recurse, and a scheduler's stack is
+/// finite. erl has no such limit; a deeper specification is refused.
+const MAX_DEPTH: usize = 1000;
+
+/// LAM's message for a specification past [`MAX_DEPTH`].
+const TOO_DEEP: &str = "Match specification is nested too deeply.";
 
 impl Compiler<'_, '_> {
     fn atom_kind(&self, w: Word) -> Option<AtomKind> {
@@ -345,6 +355,19 @@ impl Compiler<'_, '_> {
     }
 
     fn pattern(&mut self, w: Word) -> Pat {
+        if self.depth >= MAX_DEPTH {
+            if !self.errors.iter().any(|e| e == TOO_DEEP) {
+                self.errors.push(TOO_DEEP.into());
+            }
+            return Pat::Any;
+        }
+        self.depth += 1;
+        let p = self.pattern_at(w);
+        self.depth -= 1;
+        p
+    }
+
+    fn pattern_at(&mut self, w: Word) -> Pat {
         if w.is_immediate() {
             return match self.atom_kind(w) {
                 Some(AtomKind::Underscore) => Pat::Any,
@@ -404,6 +427,19 @@ impl Compiler<'_, '_> {
     }
 
     fn expr(&mut self, w: Word) -> Expr {
+        if self.depth >= MAX_DEPTH {
+            if !self.errors.iter().any(|e| e == TOO_DEEP) {
+                self.errors.push(TOO_DEEP.into());
+            }
+            return Expr::Imm(Word::NIL);
+        }
+        self.depth += 1;
+        let e = self.expr_at(w);
+        self.depth -= 1;
+        e
+    }
+
+    fn expr_at(&mut self, w: Word) -> Expr {
         if w.is_immediate() {
             return match self.atom_kind(w) {
                 Some(AtomKind::Whole) => Expr::Whole,
@@ -845,7 +881,7 @@ impl Run<'_, '_> {
     }
 
     /// The value as a word of the caller's heap, copied there if need be.
-    fn to_heap(&mut self, x: Val) -> Word {
+    fn onto_heap(&mut self, x: Val) -> Word {
         match x {
             Val::Heap(w) => w,
             Val::Src(w) => self.src.copy_into(w, self.heap),
@@ -883,7 +919,7 @@ impl Run<'_, '_> {
                 let mut ws = Vec::with_capacity(es.len());
                 for e in es.iter() {
                     let x = self.eval(e)?;
-                    ws.push(self.to_heap(x));
+                    ws.push(self.onto_heap(x));
                 }
                 Val::Heap(self.heap.tuple(0, &ws))
             }
@@ -891,10 +927,10 @@ impl Run<'_, '_> {
                 let mut ws = Vec::with_capacity(es.len());
                 for e in es.iter() {
                     let x = self.eval(e)?;
-                    ws.push(self.to_heap(x));
+                    ws.push(self.onto_heap(x));
                 }
                 let t = self.eval(tail)?;
-                let mut l = self.to_heap(t);
+                let mut l = self.onto_heap(t);
                 for w in ws.into_iter().rev() {
                     l = self.heap.cons(0, w, l);
                 }
@@ -904,7 +940,7 @@ impl Run<'_, '_> {
                 let mut pairs = Vec::with_capacity(kvs.len());
                 for (k, x) in kvs.iter() {
                     let (k, x) = (self.eval(k)?, self.eval(x)?);
-                    pairs.push((self.to_heap(k), self.to_heap(x)));
+                    pairs.push((self.onto_heap(k), self.onto_heap(x)));
                 }
                 let empty = self.heap.map(0, &[], &[]);
                 let m = maps::put(
@@ -950,7 +986,7 @@ impl Run<'_, '_> {
             Expr::Node => Val::Heap(Word::atom(atom::NONODE)),
             Expr::Message(x) => {
                 let m = match self.eval(x) {
-                    Ok(x) => self.to_heap(x),
+                    Ok(x) => self.onto_heap(x),
                     Err(()) => Word::atom(atom::EXIT_TAG),
                 };
                 self.message = Some(m);
@@ -978,7 +1014,7 @@ impl Run<'_, '_> {
         if let (Ok(x), Ok(y)) = (self.num(a), self.num(b)) {
             return cmp_num(&x, &y);
         }
-        let (x, y) = (self.to_heap(a), self.to_heap(b));
+        let (x, y) = (self.onto_heap(a), self.onto_heap(b));
         compare::compare(&self.view_of(Val::Heap(x)), self.atoms, x, y)
     }
 
@@ -994,7 +1030,7 @@ impl Run<'_, '_> {
             let float = |n: &Num| matches!(n, Num::Float(_));
             return float(&x) == float(&y) && cmp_num(&x, &y) == Ordering::Equal;
         }
-        let (x, y) = (self.to_heap(a), self.to_heap(b));
+        let (x, y) = (self.onto_heap(a), self.onto_heap(b));
         compare::exact_eq(&self.view_of(Val::Heap(x)), self.atoms, x, y)
     }
 
@@ -1162,7 +1198,7 @@ impl Run<'_, '_> {
                 // Numbers only: a compound term is copied only once it is known to be one.
                 self.num(a[0])?;
                 self.num(a[1])?;
-                let (x, y) = (self.to_heap(a[0]), self.to_heap(a[1]));
+                let (x, y) = (self.onto_heap(a[0]), self.onto_heap(a[1]));
                 arith(self.heap, self.src.literals, op, x, y)
                     .map(Val::Heap)
                     .map_err(|_| ())
@@ -1213,6 +1249,8 @@ impl MatchSpec {
     /// `table` is true for ETS (false: tracing rules). `Err(())` where erl
     /// raises badarg. The empty list compiles to a specification that
     /// matches nothing (`ets:select(T, [])` is `[]`).
+    // The one error is badarg, which the caller raises: nothing to carry.
+    #[allow(clippy::result_unit_err)]
     pub fn compile(v: &View, atoms: &Atoms, ms: Word, table: bool) -> Result<MatchSpec, ()> {
         if ms == Word::NIL {
             return Ok(MatchSpec {
@@ -1241,6 +1279,7 @@ impl MatchSpec {
             slots: HashMap::new(),
             bound: Vec::new(),
             in_guard: false,
+            depth: 0,
         };
         let Some(parts) = c.list(ms).filter(|p| !p.is_empty()) else {
             return Err(vec![if ms.is_list() {
@@ -1326,7 +1365,7 @@ impl MatchSpec {
             if self.table {
                 let last = cl.body.last()?;
                 let w = match run.eval(last) {
-                    Ok(x) => run.to_heap(x),
+                    Ok(x) => run.onto_heap(x),
                     Err(()) => Word::atom(atom::EXIT_TAG),
                 };
                 return Some((w, Vec::new()));
@@ -1445,12 +1484,19 @@ fn keeps(v: &View, atoms: &Atoms, head: Word, body: Word, keypos: usize) -> bool
 fn same_construction(v: &View, atoms: &Atoms, a: Word, b: Word, constant: bool) -> bool {
     let name = |w: Word| w.as_atom().map(|x| atoms.name(x));
     if b.is_list() {
-        if !a.is_list() {
-            return false;
+        // Along the tails without recursion: lists can be long.
+        let (mut a, mut b) = (a, b);
+        while b.is_list() {
+            if !a.is_list() {
+                return false;
+            }
+            let ((ha, ta), (hb, tb)) = (v.cons(a), v.cons(b));
+            if !same_construction(v, atoms, ha, hb, constant) {
+                return false;
+            }
+            (a, b) = (ta, tb);
         }
-        let ((ha, ta), (hb, tb)) = (v.cons(a), v.cons(b));
-        return same_construction(v, atoms, ha, hb, constant)
-            && same_construction(v, atoms, ta, tb, constant);
+        return same_construction(v, atoms, a, b, constant);
     }
     if let Some(bt) = v.tuple(b) {
         let (b, constant) = match bt {
@@ -1603,7 +1649,11 @@ mod tests {
                 .iter()
                 .filter(|o| ms.run(&src, **o, &mut heap, &atoms, 1).is_some())
                 .count();
-            println!("{text}: {n} of 1M in {:?}, {} heap words", t.elapsed(), heap.len());
+            println!(
+                "{text}: {n} of 1M in {:?}, {} heap words",
+                t.elapsed(),
+                heap.len()
+            );
         }
     }
 }
