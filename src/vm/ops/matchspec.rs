@@ -292,7 +292,9 @@ impl Compiler<'_, '_> {
     }
 
     fn show(&self, w: Word) -> String {
-        crate::erlfmt::p(&self.v.to_term(w, self.atoms))
+        let mut out = String::new();
+        erts_term(&mut out, &self.v.to_term(w, self.atoms));
+        out
     }
 
     /// The elements of a proper list, `None` for anything else.
@@ -539,9 +541,10 @@ impl Compiler<'_, '_> {
             }
             "and" | "or" | "andalso" | "orelse" => {
                 if args.is_empty() {
-                    // erl prints the term without quoting the keyword.
-                    let msg =
-                        format!("Special form '{name}' called without arguments in {{{name}}}.");
+                    let msg = format!(
+                        "Special form '{name}' called without arguments in {}.",
+                        self.show(w)
+                    );
                     self.errors.push(msg);
                     return Expr::Imm(Word::NIL);
                 }
@@ -608,7 +611,8 @@ impl Compiler<'_, '_> {
                 Expr::Call(*bif, args)
             }
             None => {
-                let shown = crate::erlfmt::p(&Term::Atom(name.clone()));
+                let mut shown = String::new();
+                erts_atom(&mut shown, &name);
                 self.errors
                     .push(format!("Function {shown}/{} does_not_exist.", args.len()));
                 Expr::Imm(Word::NIL)
@@ -690,6 +694,172 @@ impl Compiler<'_, '_> {
                 .v
                 .tuple(head)
                 .is_some_and(|es| es.iter().any(|e| self.ground(Word(*e))))
+    }
+}
+
+/// How much of a message erl keeps (its buffer, less the terminating zero).
+const ERROR_CHARS: usize = 99;
+
+/// Whether a Latin-1 code is a lowercase letter, as erts's printer decides.
+fn latin1_lower(c: u32) -> bool {
+    (0x61..=0x7a).contains(&c) || ((223..=255).contains(&c) && c != 247)
+}
+
+fn latin1_alnum(c: u32) -> bool {
+    latin1_lower(c)
+        || (b'A' as u32..=b'Z' as u32).contains(&c)
+        || ((192..=222).contains(&c) && c != 215)
+        || (b'0' as u32..=b'9' as u32).contains(&c)
+}
+
+/// An atom as erts's term printer writes it in error messages: quoted
+/// unless it is a lowercase letter then letters, digits and `_` (keywords
+/// are not quoted, `@` is). Messages are byte strings, as in erl: each byte
+/// of the name's UTF-8 is one character here.
+fn erts_atom(out: &mut String, name: &str) {
+    let bytes = |out: &mut String, c: char| {
+        let mut buf = [0; 4];
+        out.extend(c.encode_utf8(&mut buf).bytes().map(char::from));
+    };
+    let mut codes = name.chars().map(|c| c as u32);
+    let plain =
+        codes.next().is_some_and(latin1_lower) && codes.all(|c| latin1_alnum(c) || c == '_' as u32);
+    if plain {
+        name.chars().for_each(|c| bytes(out, c));
+        return;
+    }
+    out.push('\'');
+    for c in name.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 32 || (128..160).contains(&(c as u32)) => {
+                out.push_str(&format!("\\{:03o}", c as u32));
+            }
+            c => bytes(out, c),
+        }
+    }
+    out.push('\'');
+}
+
+/// A term as erts's own printer (`%T`) writes it in match specification
+/// errors: like `~w`, but floats as C's `%e`, printable lists and binaries
+/// as strings, and atoms quoted by [`erts_atom`]'s rule.
+fn erts_term(out: &mut String, t: &Term) {
+    use std::fmt::Write;
+    let seq = |out: &mut String, items: &[Term]| {
+        for (i, x) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            erts_term(out, x);
+        }
+    };
+    match t {
+        Term::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Term::Big(b) => {
+            let _ = write!(out, "{b}");
+        }
+        Term::Float(f) => {
+            // C's "%e": six decimals, a signed exponent of two digits at least.
+            let s = format!("{f:.6e}");
+            let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+            let (sign, digits) = match e.strip_prefix('-') {
+                Some(d) => ('-', d),
+                None => ('+', e),
+            };
+            let _ = write!(out, "{m}e{sign}{digits:0>2}");
+        }
+        Term::Atom(a) => erts_atom(out, a),
+        Term::Nil => out.push_str("[]"),
+        Term::List(items, tail) => {
+            let printable = matches!(**tail, Term::Nil)
+                && items.iter().all(|x| match x {
+                    Term::Int(c @ 0..=255) => {
+                        let c = *c;
+                        !(c < 32 || c == 127 || (128..160).contains(&c)) || matches!(c, 9 | 10 | 13)
+                    }
+                    _ => false,
+                });
+            if printable {
+                out.push('"');
+                for x in items {
+                    if let Term::Int(c) = x {
+                        match *c as u8 {
+                            b'\n' => out.push_str("\\n"),
+                            b'"' => out.push_str("\\\""),
+                            b => out.push(char::from(b)),
+                        }
+                    }
+                }
+                out.push('"');
+                return;
+            }
+            out.push('[');
+            seq(out, items);
+            if !matches!(**tail, Term::Nil) {
+                out.push('|');
+                erts_term(out, tail);
+            }
+            out.push(']');
+        }
+        Term::Tuple(items) => {
+            out.push('{');
+            seq(out, items);
+            out.push('}');
+        }
+        Term::Map(pairs) => {
+            out.push_str("#{");
+            for (i, (k, x)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                erts_term(out, k);
+                out.push_str("=>");
+                erts_term(out, x);
+            }
+            out.push('}');
+        }
+        Term::Binary(bytes) if !bytes.is_empty() && bytes.iter().all(|b| (32..127).contains(b)) => {
+            out.push_str("<<\"");
+            for b in bytes {
+                if *b == b'"' {
+                    out.push('\\');
+                }
+                out.push(char::from(*b));
+            }
+            out.push_str("\">>");
+        }
+        Term::Binary(bytes) => {
+            out.push_str("<<");
+            let _ = write!(
+                out,
+                "{}",
+                bytes
+                    .iter()
+                    .map(u8::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            out.push_str(">>");
+        }
+        Term::Bits(bytes, bits) => {
+            out.push_str("<<");
+            let (last, whole) = bytes.split_last().unwrap_or((&0, &[]));
+            for b in whole {
+                let _ = write!(out, "{b},");
+            }
+            let _ = write!(out, "{}:{bits}>>", last >> (8 - bits));
+        }
+        other => out.push_str(&crate::erlfmt::w(other)),
     }
 }
 
@@ -1299,7 +1469,9 @@ impl MatchSpec {
             }
         }
         if !c.errors.is_empty() {
-            return Err(c.errors);
+            // erl formats each message into a buffer of 100 bytes.
+            let cut = |e: String| e.chars().take(ERROR_CHARS).collect();
+            return Err(c.errors.into_iter().map(cut).collect());
         }
         Ok(MatchSpec {
             consts: c.consts,
