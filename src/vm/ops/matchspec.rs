@@ -287,8 +287,7 @@ impl Compiler<'_, '_> {
         if w.is_immediate() {
             return w;
         }
-        let t = self.v.to_term(w, self.atoms);
-        self.consts.from_term(0, &t, self.atoms)
+        deep_copy(self.v, self.atoms, w, &mut self.consts)
     }
 
     fn show(&self, w: Word) -> String {
@@ -697,6 +696,45 @@ impl Compiler<'_, '_> {
     }
 }
 
+/// A copy of `w` in `dst` that shares nothing with `v`'s areas, the literal
+/// areas included (`View::copy_into` keeps pointers into those), so that a
+/// specification outlives the heap and the modules it was read from.
+fn deep_copy(v: &View, atoms: &Atoms, w: Word, dst: &mut Area) -> Word {
+    if w.is_immediate() {
+        return w;
+    }
+    if w.is_list() {
+        let mut cells = Vec::new();
+        let mut cur = w;
+        while cur.is_list() {
+            let (h, t) = v.cons(cur);
+            cells.push(h);
+            cur = t;
+        }
+        let mut acc = deep_copy(v, atoms, cur, dst);
+        for h in cells.into_iter().rev() {
+            let h = deep_copy(v, atoms, h, dst);
+            acc = dst.cons(0, h, acc);
+        }
+        return acc;
+    }
+    if let Some((bytes, last)) = v.bits(w) {
+        return dst.bitstring(0, bytes, last);
+    }
+    let h = v.header(w);
+    let (k, p) = (h.header_kind(), w.ptr());
+    let words = (1..=h.header_arity()).map(|i| v.at(p, i));
+    let words: Vec<Word> = match k {
+        kind::TUPLE | kind::MAP | kind::HMAP | kind::HNODE | kind::FUN | kind::EXPORT => {
+            words.map(|x| deep_copy(v, atoms, x, dst)).collect()
+        }
+        // Raw words: digits, bits of a float, a reference's number.
+        kind::FLOAT | kind::BIG_POS | kind::BIG_NEG | kind::REF => words.collect(),
+        _ => return dst.from_term(0, &v.to_term(w, atoms), atoms),
+    };
+    dst.boxed(0, k, &words)
+}
+
 /// How much of a message erl keeps (its buffer, less the terminating zero).
 const ERROR_CHARS: usize = 99;
 
@@ -961,7 +999,20 @@ fn eq_cross(va: &View, a: Word, vb: &View, b: Word, atoms: &Atoms) -> bool {
                         })
                     })
             }
-            _ => va.to_term(a, atoms) == vb.to_term(b, atoms),
+            // Funs, exports, references: word by word, following terms.
+            k => {
+                let (ha, hb) = (va.header(a), vb.header(b));
+                let terms = matches!(k, kind::FUN | kind::EXPORT);
+                ha == hb
+                    && (1..=ha.header_arity()).all(|i| {
+                        let (x, y) = (va.at(a.ptr(), i), vb.at(b.ptr(), i));
+                        if terms {
+                            eq_cross(va, x, vb, y, atoms)
+                        } else {
+                            x == y
+                        }
+                    })
+            }
         };
     }
 }
