@@ -202,7 +202,7 @@ fn pattern_term(c: &mut Ctx, re: &Regex, source: &[u8], opts: &CompileOptions) -
         &[
             tag,
             small(re.groups as usize),
-            small(usize::from(re.opts.unicode)),
+            small(usize::from(opts.unicode)),
             small(usize::from(re.uses_crlf())),
             b,
         ],
@@ -345,7 +345,7 @@ fn capture_spec(c: &Ctx, re: &Regex, values: Word, kind: Word) -> Option<(Spec, 
     let mut groups = Vec::new();
     for it in items {
         if let Some(i) = it.as_small() {
-            if i > i64::from(i32::MAX) {
+            if !(0..=i64::from(i32::MAX)).contains(&i) {
                 return None;
             }
             groups.push(vec![i]);

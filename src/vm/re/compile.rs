@@ -72,7 +72,10 @@ pub struct Compiler<'a> {
 pub fn case_variants(c: u32, unicode: bool) -> Vec<u32> {
     let mut v = vec![c];
     if !unicode || c < 128 {
-        if c < 128 && (c as u8).is_ascii_alphabetic() {
+        // erl's PCRE tables pair the Latin-1 letters too.
+        if (c < 128 && (c as u8).is_ascii_alphabetic())
+            || (matches!(c, 192..=254) && c != 215 && c != 247 && c != 223)
+        {
             v.push(c ^ 0x20);
         }
         return v;

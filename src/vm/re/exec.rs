@@ -108,8 +108,10 @@ impl Subject<'_> {
     fn is_word(&self, c: u32) -> bool {
         if c < 128 {
             (c as u8).is_ascii_alphanumeric() || c == 95
+        } else if self.ucp {
+            char::from_u32(c).is_some_and(|ch| prop(Prop::Xwd, ch))
         } else {
-            self.ucp && char::from_u32(c).is_some_and(|ch| ch.is_alphanumeric())
+            latin1_letter(c)
         }
     }
 
@@ -161,11 +163,10 @@ impl Subject<'_> {
     pub fn class(&self, cls: &Class, c: u32) -> bool {
         let mut m = cls.items.iter().any(|it| self.item(it, c));
         if !m && cls.nocase {
-            m = case_variants(c, self.utf).into_iter().skip(1).any(|v| {
-                cls.items
-                    .iter()
-                    .any(|it| matches!(it, Item::Range(lo, hi) if (*lo..=*hi).contains(&v)))
-            });
+            m = case_variants(c, self.utf)
+                .into_iter()
+                .skip(1)
+                .any(|v| cls.items.iter().any(|it| self.item(it, v)));
         }
         m != cls.neg
     }
@@ -210,7 +211,20 @@ impl Subject<'_> {
                     };
                 }
                 if c >= 128 {
-                    return false;
+                    // erl's PCRE classifies Latin-1 (its character tables
+                    // are built for ISO 8859-1), in both modes.
+                    return match p {
+                        Posix::Alpha | Posix::Alnum | Posix::Word => latin1_letter(c),
+                        Posix::Lower => latin1_lower(c),
+                        Posix::Upper => latin1_upper(c),
+                        Posix::Punct => {
+                            (160..192).contains(&c) && !latin1_letter(c) || c == 215 || c == 247
+                        }
+                        Posix::Graph | Posix::Print => (160..256).contains(&c),
+                        Posix::Cntrl => c < 160,
+                        Posix::Ascii => c < 256,
+                        _ => false,
+                    };
                 }
                 let b = c as u8;
                 match p {
@@ -233,6 +247,19 @@ impl Subject<'_> {
             Set::Prop(p) => ch.is_some_and(|x| prop(p, x)),
         }
     }
+}
+
+/// The letters of Latin-1 above ASCII, as erl's PCRE tables have them.
+pub fn latin1_letter(c: u32) -> bool {
+    matches!(c, 170 | 181 | 186 | 192..=214 | 216..=246 | 248..=255)
+}
+
+fn latin1_lower(c: u32) -> bool {
+    matches!(c, 170 | 181 | 186 | 223..=246 | 248..=255)
+}
+
+fn latin1_upper(c: u32) -> bool {
+    matches!(c, 192..=214 | 216..=222)
 }
 
 fn in_ranges(c: u32, r: &[(u32, u32)]) -> bool {

@@ -145,6 +145,7 @@ pub struct Regex {
     anchored: bool,
     first_byte: Option<u8>,
     required_byte: Option<u8>,
+    has_cr_or_lf: bool,
 }
 
 /// PCRE's default match limits.
@@ -162,6 +163,11 @@ impl Regex {
         };
         let mut opts = *opts;
         let parsed = parse::parse(chars, offsets, &opts)?;
+        if parsed.utf && !opts.unicode {
+            // (*UTF8) at the start: the pattern is UTF-8 after all.
+            opts.unicode = true;
+            return Regex::new(pattern, &opts);
+        }
         if let Some(n) = parsed.newline {
             opts.newline = n;
         }
@@ -232,6 +238,7 @@ impl Regex {
             anchored: opts.anchored || starts_anchored(&parsed.node),
             first_byte: first_byte(&parsed.node, opts.unicode),
             required_byte: required_byte(&parsed.node, opts.unicode),
+            has_cr_or_lf: has_cr_or_lf(&parsed.node),
             opts,
         })
     }
@@ -339,6 +346,15 @@ impl Regex {
                 return Ok(None);
             }
             start = subj.next(start).map_or(start + 1, |(_, n)| n);
+            // As PCRE: past a CR, at an LF, with CRLF newlines and no
+            // literal CR or LF in the pattern, the LF is skipped too.
+            if s[start - 1] == 13
+                && s.get(start) == Some(&10)
+                && matches!(subj.newline, Newline::Crlf | Newline::Any | Newline::AnyCrlf)
+                && !self.has_cr_or_lf
+            {
+                start += 1;
+            }
         }
     }
 }
@@ -376,6 +392,26 @@ fn collect_groups(n: &Node, out: &mut HashMap<u32, Node>) {
             collect_groups(no, out);
         }
         _ => {}
+    }
+}
+
+/// Whether the pattern has a literal CR or LF (alone or in a class).
+fn has_cr_or_lf(n: &Node) -> bool {
+    match n {
+        Node::Lit(c, _) => *c == 10 || *c == 13,
+        Node::Class(c) => c.items.iter().any(|it| {
+            matches!(it, parse::Item::Range(lo, hi) if (*lo..=*hi).contains(&10) || (*lo..=*hi).contains(&13))
+        }),
+        Node::Seq(v) | Node::Alt(v) => v.iter().any(has_cr_or_lf),
+        Node::Group(_, b) | Node::Atomic(b) | Node::Look(_, _, b) | Node::Repeat(b, ..) => {
+            has_cr_or_lf(b)
+        }
+        Node::Cond(c, y, no) => {
+            matches!(&**c, parse::Cond::Look(_, _, b) if has_cr_or_lf(b))
+                || has_cr_or_lf(y)
+                || has_cr_or_lf(no)
+        }
+        _ => false,
     }
 }
 

@@ -1308,7 +1308,10 @@ impl Parser<'_> {
                     n = n.saturating_mul(10).saturating_add(d - 48);
                     self.pos += 1;
                 }
-                if n < 10 || n <= self.groups {
+                if e >= b'8' as u32 && n < 10 && n > self.groups {
+                    // \8 and \9 with fewer groups are the digits themselves.
+                    Node::Lit(e, f.caseless)
+                } else if n < 10 || n <= self.groups {
                     if n > self.max_num_ref.0 {
                         self.max_num_ref = (n, self.end_off());
                     }
