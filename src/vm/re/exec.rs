@@ -111,6 +111,7 @@ impl Subject<'_> {
         } else if self.ucp {
             char::from_u32(c).is_some_and(|ch| prop(Prop::Xwd, ch))
         } else {
+            // erl's PCRE tables know Latin-1 letters, in both modes.
             latin1_letter(c)
         }
     }
@@ -209,6 +210,9 @@ impl Subject<'_> {
                         Posix::Punct => prop(Prop::P, x),
                         _ => false,
                     };
+                }
+                if c >= 256 {
+                    return false;
                 }
                 if c >= 128 {
                     // erl's PCRE classifies Latin-1 (its character tables

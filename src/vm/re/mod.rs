@@ -146,6 +146,7 @@ pub struct Regex {
     first_byte: Option<u8>,
     required_byte: Option<u8>,
     has_cr_or_lf: bool,
+    ascii_start: bool,
 }
 
 /// PCRE's default match limits.
@@ -239,6 +240,7 @@ impl Regex {
             first_byte: first_byte(&parsed.node, opts.unicode),
             required_byte: required_byte(&parsed.node, opts.unicode),
             has_cr_or_lf: has_cr_or_lf(&parsed.node),
+            ascii_start: opts.unicode && !opts.ucp && starts_with_word_escape(&parsed.node),
             opts,
         })
     }
@@ -313,6 +315,15 @@ impl Regex {
                 && !anchored
             {
                 match s[start..].iter().position(|&x| x == b) {
+                    Some(k) => start += k,
+                    None => return Ok(None),
+                }
+            }
+            if self.ascii_start && !anchored {
+                // PCRE's start-of-match table for a leading \w in UTF-8
+                // mode has only ASCII bytes: no match starts at a Latin-1
+                // letter there, though one may run on through it.
+                match s[start..].iter().position(|&x| x < 0x80) {
                     Some(k) => start += k,
                     None => return Ok(None),
                 }
@@ -411,6 +422,19 @@ fn has_cr_or_lf(n: &Node) -> bool {
                 || has_cr_or_lf(y)
                 || has_cr_or_lf(no)
         }
+        _ => false,
+    }
+}
+
+/// Whether the pattern starts with a `\w` escape (outside brackets).
+fn starts_with_word_escape(n: &Node) -> bool {
+    match n {
+        Node::Class(c) => {
+            !c.neg && c.items == [parse::Item::Set(parse::Set::Word, false)] && c.escape
+        }
+        Node::Seq(v) => v.first().is_some_and(starts_with_word_escape),
+        Node::Group(_, b) | Node::Atomic(b) => starts_with_word_escape(b),
+        Node::Repeat(b, min, _, _) if *min > 0 => starts_with_word_escape(b),
         _ => false,
     }
 }

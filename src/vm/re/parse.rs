@@ -130,6 +130,8 @@ pub struct Class {
     pub neg: bool,
     pub nocase: bool,
     pub items: Vec<Item>,
+    /// Written as an escape such as `\w`, not in brackets.
+    pub escape: bool,
 }
 
 /// A reference to a group, by number or by name.
@@ -384,7 +386,7 @@ impl Parser<'_> {
 
     fn alternation(&mut self, mut f: Flags) -> Result<Node, Error> {
         self.depth += 1;
-        if self.depth > 250 {
+        if self.depth > 1000 {
             return Err(("parentheses are too deeply nested", self.off(self.pos)));
         }
         let mut alts = vec![self.sequence(&mut f)?];
@@ -527,7 +529,8 @@ impl Parser<'_> {
                 Node::Assert(_) | Node::Keep | Node::Empty
             ) || matches!(atom, Node::Empty if false);
             if repeated || !repeatable {
-                return Err(("nothing to repeat", self.off(at)));
+                let _ = at;
+                return Err(("nothing to repeat", self.off(self.pos - 1)));
             }
             let _ = start;
             let mut greed = if f.ungreedy {
@@ -898,6 +901,13 @@ impl Parser<'_> {
             let mut nf = *f;
             let no = self.sequence(&mut nf)?;
             if self.peek() == Some(b'|' as u32) {
+                while self.eat(b'|') {
+                    let mut nf = *f;
+                    self.sequence(&mut nf)?;
+                }
+                if self.peek().is_none() {
+                    return Err(("missing )", self.end_off()));
+                }
                 return Err((
                     "conditional group contains more than two branches",
                     self.off(self.pos),
@@ -1130,7 +1140,7 @@ impl Parser<'_> {
             "Katakana" => Prop::Script(Script::Katakana),
             "Han" => Prop::Script(Script::Han),
             "Common" => Prop::Script(Script::Common),
-            _ => return Err(("unknown property name after \\P or \\p", self.off(self.pos))),
+            _ => return Err(("unknown property name after \\P or \\p", self.off(self.pos - 1))),
         };
         Ok((p, neg))
     }
@@ -1140,6 +1150,7 @@ impl Parser<'_> {
             neg: false,
             nocase: false,
             items: vec![Item::Set(set, neg)],
+            escape: true,
         }))
     }
 
@@ -1199,7 +1210,10 @@ impl Parser<'_> {
             self.pos += 1;
         }
         if self.pos == s || n == 0 {
-            return Err(("a numbered reference must not be zero", self.off(self.pos)));
+            if braced && self.peek() == Some(b'}' as u32) {
+                self.pos += 1;
+            }
+            return Err(("a numbered reference must not be zero", self.off(self.pos - 1)));
         }
         if braced && !self.eat(b'}') {
             return Err((
@@ -1289,7 +1303,7 @@ impl Parser<'_> {
                     _ => {
                         return Err((
                             "\\k is not followed by a braced, angle-bracketed, or quoted name",
-                            self.off(self.pos),
+                            self.off(self.pos - 1),
                         ));
                     }
                 };
@@ -1468,6 +1482,7 @@ impl Parser<'_> {
             neg,
             nocase: f.caseless,
             items,
+            escape: false,
         })))
     }
 
