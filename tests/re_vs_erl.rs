@@ -67,5 +67,9 @@ fn re_results_are_erls() {
         String::from_utf8_lossy(&lam.stderr),
         differ.join("\n")
     );
-    assert!(erl_lines.len() > 1000, "too few cases ran: {}", erl_lines.len());
+    assert!(
+        erl_lines.len() > 1000,
+        "too few cases ran: {}",
+        erl_lines.len()
+    );
 }

@@ -384,9 +384,7 @@ fn run(c: &mut Ctx, subject: Word, pat: Word, opts: Word) -> NativeResult {
             return badarg();
         }
         if o.compile.unicode
-            && (!is_bitstring(c, pat)
-                || !is_bitstring(c, subject)
-                || (is_list_cap && !o.global))
+            && (!is_bitstring(c, pat) || !is_bitstring(c, subject) || (is_list_cap && !o.global))
         {
             return apply_re(c, "urun", vec![subject, pat, opts]);
         }
@@ -397,9 +395,7 @@ fn run(c: &mut Ctx, subject: Word, pat: Word, opts: Word) -> NativeResult {
             Ok(re) => {
                 if o.global {
                     let p = pattern_term(c, &re, &source, &o.compile);
-                    let r = c
-                        .heap
-                        .tuple(0, &[opts, Word::boolean(o.any_compile), pat]);
+                    let r = c.heap.tuple(0, &[opts, Word::boolean(o.any_compile), pat]);
                     return apply_re(c, "grun", vec![subject, p, r]);
                 }
                 re
@@ -461,12 +457,12 @@ fn run(c: &mut Ctx, subject: Word, pat: Word, opts: Word) -> NativeResult {
             .iter()
             .map(|alts| {
                 let mut x = alts[0];
-                if alts.len() > 1 {
-                    if let Some(&g) = alts.iter().find(|&&g| {
-                        g >= 0 && (g as usize) < rc && groups[g as usize].is_some()
-                    }) {
-                        x = g;
-                    }
+                if alts.len() > 1
+                    && let Some(&g) = alts
+                        .iter()
+                        .find(|&&g| g >= 0 && (g as usize) < rc && groups[g as usize].is_some())
+                {
+                    x = g;
                 }
                 if x >= 0 && (x as usize) < rc {
                     groups[x as usize]

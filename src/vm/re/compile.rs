@@ -85,7 +85,11 @@ pub fn case_variants(c: u32, unicode: bool) -> Vec<u32> {
     };
     fn single(mut it: impl Iterator<Item = char>) -> Option<u32> {
         let a = it.next()?;
-        if it.next().is_some() { None } else { Some(a as u32) }
+        if it.next().is_some() {
+            None
+        } else {
+            Some(a as u32)
+        }
     }
     let lower = single(ch.to_lowercase());
     let upper = single(ch.to_uppercase());

@@ -183,13 +183,9 @@ impl Subject<'_> {
         let ch = char::from_u32(c);
         let uni = self.ucp && c >= 128;
         match s {
-            Set::Digit => {
-                (48..=57).contains(&c) || (uni && ch.is_some_and(|x| prop(Prop::Nd, x)))
-            }
+            Set::Digit => (48..=57).contains(&c) || (uni && ch.is_some_and(|x| prop(Prop::Nd, x))),
             Set::Word => self.is_word(c),
-            Set::Space => {
-                matches!(c, 9..=13 | 32) || (uni && ch.is_some_and(|x| prop(Prop::Z, x)))
-            }
+            Set::Space => matches!(c, 9..=13 | 32) || (uni && ch.is_some_and(|x| prop(Prop::Z, x))),
             Set::HSpace => matches!(
                 c,
                 9 | 32 | 0xa0 | 0x1680 | 0x180e | 0x2000..=0x200a | 0x202f | 0x205f | 0x3000
@@ -448,7 +444,10 @@ const CF: &[(u32, u32)] = &[
 
 fn is_symbol(c: u32) -> bool {
     if c < 128 {
-        return matches!(c as u8, b'$' | b'+' | b'<' | b'=' | b'>' | b'^' | b'`' | b'|' | b'~');
+        return matches!(
+            c as u8,
+            b'$' | b'+' | b'<' | b'=' | b'>' | b'^' | b'`' | b'|' | b'~'
+        );
     }
     in_ranges(
         c,
@@ -534,7 +533,12 @@ fn script(s: Script, c: u32) -> bool {
             (0x1f00, 0x1ffe),
             (0x2126, 0x2126),
         ],
-        Script::Cyrillic => &[(0x400, 0x52f), (0x1c80, 0x1c88), (0x2de0, 0x2dff), (0xa640, 0xa69f)],
+        Script::Cyrillic => &[
+            (0x400, 0x52f),
+            (0x1c80, 0x1c88),
+            (0x2de0, 0x2dff),
+            (0xa640, 0xa69f),
+        ],
         Script::Armenian => &[(0x531, 0x58a), (0xfb13, 0xfb17)],
         Script::Hebrew => &[(0x591, 0x5f4), (0xfb1d, 0xfb4f)],
         Script::Arabic => &[
@@ -562,7 +566,13 @@ fn script(s: Script, c: u32) -> bool {
             (0xd7b0, 0xd7fb),
         ],
         Script::Hiragana => &[(0x3041, 0x3096), (0x309d, 0x309f)],
-        Script::Katakana => &[(0x30a1, 0x30fa), (0x30fd, 0x30ff), (0x31f0, 0x31ff), (0xff66, 0xff6f), (0xff71, 0xff9d)],
+        Script::Katakana => &[
+            (0x30a1, 0x30fa),
+            (0x30fd, 0x30ff),
+            (0x31f0, 0x31ff),
+            (0xff66, 0xff6f),
+            (0xff71, 0xff9d),
+        ],
         Script::Han => &[
             (0x2e80, 0x2fd5),
             (0x3005, 0x3005),
@@ -575,9 +585,9 @@ fn script(s: Script, c: u32) -> bool {
             (0x20000, 0x3134a),
         ],
         Script::Common => {
-            return char::from_u32(c).is_some_and(|x| {
-                !x.is_alphabetic() && !in_ranges(c, MARKS) || x.is_ascii_digit()
-            }) && !in_ranges(c, &[(0x300, 0x36f)]);
+            return char::from_u32(c)
+                .is_some_and(|x| !x.is_alphabetic() && !in_ranges(c, MARKS) || x.is_ascii_digit())
+                && !in_ranges(c, &[(0x300, 0x36f)]);
         }
     };
     in_ranges(c, r)
@@ -592,7 +602,15 @@ pub fn prop(p: Prop, ch: char) -> bool {
         Prop::Lu => ch.is_uppercase() && !in_ranges(c, &[(0x2160, 0x216f), (0x24b6, 0x24cf)]),
         Prop::Ll => {
             ch.is_lowercase()
-                && !in_ranges(c, &[(0xaa, 0xaa), (0xba, 0xba), (0x2170, 0x217f), (0x24d0, 0x24e9)])
+                && !in_ranges(
+                    c,
+                    &[
+                        (0xaa, 0xaa),
+                        (0xba, 0xba),
+                        (0x2170, 0x217f),
+                        (0x24d0, 0x24e9),
+                    ],
+                )
                 && !in_ranges(c, LM)
         }
         Prop::Lt => in_ranges(c, LT),

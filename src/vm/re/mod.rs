@@ -361,7 +361,10 @@ impl Regex {
             // literal CR or LF in the pattern, the LF is skipped too.
             if s[start - 1] == 13
                 && s.get(start) == Some(&10)
-                && matches!(subj.newline, Newline::Crlf | Newline::Any | Newline::AnyCrlf)
+                && matches!(
+                    subj.newline,
+                    Newline::Crlf | Newline::Any | Newline::AnyCrlf
+                )
                 && !self.has_cr_or_lf
             {
                 start += 1;
@@ -370,7 +373,10 @@ impl Regex {
     }
 }
 
-fn decode_pattern(p: &[u8]) -> Result<(Vec<u32>, Vec<usize>), (&'static str, usize)> {
+/// A pattern's code points and the byte offset of each (and of its end).
+type Decoded = (Vec<u32>, Vec<usize>);
+
+fn decode_pattern(p: &[u8]) -> Result<Decoded, (&'static str, usize)> {
     let text = match std::str::from_utf8(p) {
         Ok(t) => t,
         Err(e) => return Err(("invalid UTF-8 string", e.valid_up_to())),

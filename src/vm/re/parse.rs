@@ -214,11 +214,7 @@ struct Parser<'a> {
 
 /// Parses a pattern (code points, each with its byte offset; the offsets
 /// have one more entry, the pattern's length).
-pub fn parse(
-    chars: Vec<u32>,
-    offsets: Vec<usize>,
-    opts: &CompileOptions,
-) -> Result<Parsed, Error> {
+pub fn parse(chars: Vec<u32>, offsets: Vec<usize>, opts: &CompileOptions) -> Result<Parsed, Error> {
     let mut p = Parser {
         chars,
         offsets,
@@ -368,7 +364,7 @@ impl Parser<'_> {
         }
         loop {
             match self.peek() {
-                Some(c) if matches!(c, 9..=13 | 32) => self.pos += 1,
+                Some(9..=13 | 32) => self.pos += 1,
                 Some(35) => {
                     self.pos += 1;
                     while self.pos < self.chars.len() {
@@ -495,7 +491,10 @@ impl Parser<'_> {
         if let Some(m) = max
             && m < min
         {
-            return Err(("numbers out of order in {} quantifier", self.off(self.pos - 1)));
+            return Err((
+                "numbers out of order in {} quantifier",
+                self.off(self.pos - 1),
+            ));
         }
         Ok(Some((min, max)))
     }
@@ -524,10 +523,8 @@ impl Parser<'_> {
             let Some((min, max)) = q else {
                 return Ok(atom);
             };
-            let repeatable = !matches!(
-                atom,
-                Node::Assert(_) | Node::Keep | Node::Empty
-            ) || matches!(atom, Node::Empty if false);
+            let repeatable = !matches!(atom, Node::Assert(_) | Node::Keep | Node::Empty)
+                || matches!(atom, Node::Empty if false);
             if repeated || !repeatable {
                 let _ = at;
                 return Err(("nothing to repeat", self.off(self.pos - 1)));
@@ -571,7 +568,10 @@ impl Parser<'_> {
         if ok {
             Ok(())
         } else {
-            Err(("lookbehind assertion is not fixed length", self.off(self.pos)))
+            Err((
+                "lookbehind assertion is not fixed length",
+                self.off(self.pos),
+            ))
         }
     }
 
@@ -595,7 +595,10 @@ impl Parser<'_> {
             return Err(("group name must start with a non-digit", self.off(self.pos)));
         }
         if name.len() > 32 {
-            return Err(("subpattern name is too long (maximum 32 characters)", self.off(self.pos)));
+            return Err((
+                "subpattern name is too long (maximum 32 characters)",
+                self.off(self.pos),
+            ));
         }
         if is_digit(name.as_bytes()[0] as u32) {
             return Err(("group name must start with a non-digit", self.off(s)));
@@ -608,13 +611,14 @@ impl Parser<'_> {
         self.groups += 1;
         let n = self.groups;
         if let Some(name) = name {
-            if let Some((_, m)) = self.names.iter().find(|(x, _)| *x == name) {
-                if !f.dupnames && *m != n {
-                    return Err((
-                        "two named subpatterns have the same name",
-                        self.off(self.pos - 1),
-                    ));
-                }
+            if let Some((_, m)) = self.names.iter().find(|(x, _)| *x == name)
+                && !f.dupnames
+                && *m != n
+            {
+                return Err((
+                    "two named subpatterns have the same name",
+                    self.off(self.pos - 1),
+                ));
             }
             if !self.names.iter().any(|(x, m)| *x == name && *m == n) {
                 self.names.push((name, n));
@@ -649,10 +653,14 @@ impl Parser<'_> {
             self.pos += 1;
             return match verb.as_str() {
                 "FAIL" | "F" => Ok(Some(Node::Fail)),
-                "ACCEPT" | "COMMIT" | "PRUNE" | "SKIP" | "THEN" => {
-                    Err(("(*VERB) not recognized or malformed", self.off(self.pos - 1)))
-                }
-                _ => Err(("(*VERB) not recognized or malformed", self.off(self.pos - 1))),
+                "ACCEPT" | "COMMIT" | "PRUNE" | "SKIP" | "THEN" => Err((
+                    "(*VERB) not recognized or malformed",
+                    self.off(self.pos - 1),
+                )),
+                _ => Err((
+                    "(*VERB) not recognized or malformed",
+                    self.off(self.pos - 1),
+                )),
             };
         }
         if !self.eat(b'?') {
@@ -723,10 +731,7 @@ impl Parser<'_> {
                             let name = self.group_name(b')')?;
                             let at = self.off(self.pos - 1);
                             self.refs.push((name.clone(), at));
-                            return Ok(Some(Node::Backref(
-                                GroupRef::Name(name, at),
-                                f.caseless,
-                            )));
+                            return Ok(Some(Node::Backref(GroupRef::Name(name, at), f.caseless)));
                         } else if self.eat(b'>') {
                             let name = self.group_name(b')')?;
                             let at = self.off(self.pos - 1);
@@ -753,9 +758,7 @@ impl Parser<'_> {
                 self.refs.push((name.clone(), at));
                 Ok(Some(Node::Recurse(GroupRef::Name(name, at))))
             }
-            'R' | '0'..='9' | '+' | '-'
-                if c != '-' || self.peek_at(1).is_some_and(is_digit) =>
-            {
+            'R' | '0'..='9' | '+' | '-' if c != '-' || self.peek_at(1).is_some_and(is_digit) => {
                 let rel = match c {
                     '+' => 1,
                     '-' => -1,
@@ -776,7 +779,10 @@ impl Parser<'_> {
                     n
                 };
                 if self.peek() != Some(b')' as u32) {
-                    return Err(("(?R or (?[+-]digits must be followed by )", self.off(self.pos)));
+                    return Err((
+                        "(?R or (?[+-]digits must be followed by )",
+                        self.off(self.pos),
+                    ));
                 }
                 let at = self.off(self.pos);
                 let n = match rel {
@@ -918,7 +924,11 @@ impl Parser<'_> {
             Node::Empty
         };
         self.close()?;
-        Ok(Some(Node::Cond(Box::new(cond), Box::new(yes), Box::new(no))))
+        Ok(Some(Node::Cond(
+            Box::new(cond),
+            Box::new(yes),
+            Box::new(no),
+        )))
     }
 
     fn atom(&mut self, f: &mut Flags) -> Result<Option<Node>, Error> {
@@ -1024,7 +1034,10 @@ impl Parser<'_> {
                     return Err(("\\c at end of pattern", self.off(self.pos)));
                 };
                 if x > 127 {
-                    return Err(("\\c must be followed by an ASCII character", self.off(self.pos)));
+                    return Err((
+                        "\\c must be followed by an ASCII character",
+                        self.off(self.pos),
+                    ));
                 }
                 self.pos += 1;
                 let up = if (97..=122).contains(&x) { x - 32 } else { x };
@@ -1060,7 +1073,10 @@ impl Parser<'_> {
     fn check_char(&self, n: u64, at: usize) -> Result<u32, Error> {
         let limit = if self.opts.unicode { 0x10ffff } else { 0xff };
         if n > limit {
-            return Err(("character value in \\x{} or \\o{} is too large", self.off(at)));
+            return Err((
+                "character value in \\x{} or \\o{} is too large",
+                self.off(at),
+            ));
         }
         if self.opts.unicode && (0xd800..0xe000).contains(&n) {
             return Err((
@@ -1140,7 +1156,12 @@ impl Parser<'_> {
             "Katakana" => Prop::Script(Script::Katakana),
             "Han" => Prop::Script(Script::Han),
             "Common" => Prop::Script(Script::Common),
-            _ => return Err(("unknown property name after \\P or \\p", self.off(self.pos - 1))),
+            _ => {
+                return Err((
+                    "unknown property name after \\P or \\p",
+                    self.off(self.pos - 1),
+                ));
+            }
         };
         Ok((p, neg))
     }
@@ -1160,11 +1181,16 @@ impl Parser<'_> {
         let angle = !braced && (self.peek() == Some(60) || self.peek() == Some(39));
         if angle {
             // \g<n> / \g'name': a subroutine call (Oniguruma syntax).
-            let term = if self.eat(b'<') { b'>' } else {
+            let term = if self.eat(b'<') {
+                b'>'
+            } else {
                 self.pos += 1;
                 b'\''
             };
-            if self.peek().is_some_and(|c| is_digit(c) || c == 43 || c == 45) {
+            if self
+                .peek()
+                .is_some_and(|c| is_digit(c) || c == 43 || c == 45)
+            {
                 let neg = self.eat(b'-');
                 let plus = !neg && self.eat(b'+');
                 let mut n: u32 = 0;
@@ -1174,7 +1200,10 @@ impl Parser<'_> {
                 }
                 let at = self.off(self.pos);
                 if !self.eat(term) {
-                    return Err(("\\g is not followed by a braced, angle-bracketed, or quoted name/number or by a plain number", at));
+                    return Err((
+                        "\\g is not followed by a braced, angle-bracketed, or quoted name/number or by a plain number",
+                        at,
+                    ));
                 }
                 let n = if neg {
                     if n == 0 || n > self.groups {
@@ -1213,7 +1242,10 @@ impl Parser<'_> {
             if braced && self.peek() == Some(b'}' as u32) {
                 self.pos += 1;
             }
-            return Err(("a numbered reference must not be zero", self.off(self.pos - 1)));
+            return Err((
+                "a numbered reference must not be zero",
+                self.off(self.pos - 1),
+            ));
         }
         if braced && !self.eat(b'}') {
             return Err((
@@ -1378,7 +1410,10 @@ impl Parser<'_> {
             return Ok(None);
         }
         if open != b':' as u32 {
-            return Err(("POSIX collating elements are not supported", self.off(i + 1)));
+            return Err((
+                "POSIX collating elements are not supported",
+                self.off(i + 1),
+            ));
         }
         let mut s = self.pos + 2;
         let neg = self.chars.get(s) == Some(&(b'^' as u32));
@@ -1441,13 +1476,11 @@ impl Parser<'_> {
                 ClassChar::Nothing => continue,
             };
             // A range?
-            if self.peek() == Some(b'-' as u32)
-                && self.peek_at(1).is_some_and(|c| c != b']' as u32)
+            if self.peek() == Some(b'-' as u32) && self.peek_at(1).is_some_and(|c| c != b']' as u32)
             {
                 let save = self.pos;
                 self.pos += 1;
-                if self.peek() == Some(b'[' as u32)
-                    && matches!(self.peek_at(1), Some(58 | 46 | 61))
+                if self.peek() == Some(b'[' as u32) && matches!(self.peek_at(1), Some(58 | 46 | 61))
                 {
                     // `a-[:digit:]`: the hyphen is literal.
                     self.pos = save;
@@ -1530,7 +1563,10 @@ impl Parser<'_> {
             }
             'N' => return Err(("\\N is not supported in a class", self.off(self.pos))),
             'R' | 'X' | 'B' => {
-                return Err(("escape sequence is invalid in character class", self.off(self.pos)));
+                return Err((
+                    "escape sequence is invalid in character class",
+                    self.off(self.pos),
+                ));
             }
             _ => match self.char_escape(e, true)? {
                 Some(c) => ClassChar::Char(c),
