@@ -5,7 +5,6 @@
 // docs/re.md describes.
 #![allow(missing_docs)]
 
-use super::compile::fixed_len;
 use super::{CompileOptions, Newline};
 
 /// Greedy, lazy or possessive repetition.
@@ -295,6 +294,38 @@ pub fn parse(chars: Vec<u32>, offsets: Vec<usize>, opts: &CompileOptions) -> Res
         ucp,
         utf,
     })
+}
+
+/// Whether a node can match the empty string (conservatively: `true` when
+/// unsure).
+pub fn nullable(n: &Node) -> bool {
+    match n {
+        Node::Lit(..) | Node::Dot(_) | Node::Class(_) | Node::Newline | Node::Grapheme => false,
+        Node::Seq(v) => v.iter().all(nullable),
+        Node::Alt(v) => v.iter().any(nullable),
+        Node::Group(_, b) | Node::Atomic(b) => nullable(b),
+        Node::Repeat(b, min, _, _) => *min == 0 || nullable(b),
+        Node::Fail => false,
+        _ => true,
+    }
+}
+
+/// The fixed length of what a node matches, in characters, if it has one.
+pub fn fixed_len(n: &Node) -> Option<u32> {
+    match n {
+        Node::Empty | Node::Assert(_) | Node::Look(..) | Node::Keep | Node::Fail => Some(0),
+        Node::Lit(..) | Node::Dot(_) | Node::Class(_) => Some(1),
+        Node::Seq(v) => v.iter().try_fold(0u32, |a, x| Some(a + fixed_len(x)?)),
+        Node::Alt(v) => {
+            let first = fixed_len(v.first()?)?;
+            v.iter()
+                .all(|x| fixed_len(x) == Some(first))
+                .then_some(first)
+        }
+        Node::Group(_, b) | Node::Atomic(b) => fixed_len(b),
+        Node::Repeat(b, min, Some(max), _) if min == max => Some(fixed_len(b)? * min),
+        _ => None,
+    }
 }
 
 fn is_digit(c: u32) -> bool {
