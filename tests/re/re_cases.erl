@@ -326,4 +326,15 @@ misc() ->
      {run, ["ab", <<"c">>, [$d]], "bcd", []},
      {run, <<"abc">>, ["b", <<"c">>], []},
      {run, "abc", "B", [caseless, {capture, all, list}]},
-     {run, "abc", "b"}].
+     {run, "abc", "b"},
+     {run, "ab", "(?=ab\\K)", []},
+     {run, "abab", "(?=(ab\\K))\\1", []},
+     {run, "a", lists:duplicate(798, $() ++ "a" ++ lists:duplicate(798, $)), [{capture, [0, 798]}]},
+     {compile, lists:duplicate(799, $() ++ "a" ++ lists:duplicate(799, $)), []},
+     {run, "a", lists:duplicate(1000, "(?:") ++ "a" ++ lists:duplicate(1000, ")+"), []},
+     {run, "aaa", "(a{1000}){1000}", []},
+     {run, lists:duplicate(100000, $a), "(?:a(?=a))*", [{capture, first}]},
+     {run, "((((()))))", "\\((?R)*\\)", []}]
+        ++ [{compile, P, []} || P <- ["(?R)?x", "a|(?R)b", "(?R)", "x(?R)", "(a|(?1))",
+                                      "(a(?1)?)", "(?:(?R))*x", "(a?(?1))", "(?1)(a|b(?1))",
+                                      "(?=(?R))x", "((?2))((?1))", "(?<n>a|(?&n))"]].

@@ -476,19 +476,24 @@ fn run(c: &mut Ctx, subject: Word, pat: Word, opts: Word) -> NativeResult {
         .iter()
         .map(|g| match kind {
             Kind::Index => match g {
-                Some((a, b)) => c.heap.tuple(0, &[small(*a), small(b - a)]),
+                // \K in a lookahead can end a match before its start: erl
+                // reports the negative length.
+                Some((a, b)) => {
+                    let len = Word::small(*b as i64 - *a as i64).expect("small");
+                    c.heap.tuple(0, &[small(*a), len])
+                }
                 None => {
                     let m1 = Word::small(-1).expect("small");
                     c.heap.tuple(0, &[m1, small(0)])
                 }
             },
             Kind::List => {
-                let (a, b) = g.unwrap_or((0, 0));
+                let (a, b) = g.map_or((0, 0), |(a, b)| (a, b.max(a)));
                 let chars: Vec<Word> = bytes[a..b].iter().map(|&x| small(x as usize)).collect();
                 list_of(c.heap, &chars)
             }
             Kind::Binary => {
-                let (a, b) = g.unwrap_or((0, 0));
+                let (a, b) = g.map_or((0, 0), |(a, b)| (a, b.max(a)));
                 match (bin_subject, g) {
                     (Some(len), Some(_)) => slice(c, subject, len * 8, a * 8, (b - a) * 8),
                     _ => binary_word(c, &bytes[a..b]),

@@ -257,7 +257,7 @@ impl Compiler<'_> {
                 self.emit(Inst::Save(0));
             }
             Node::Cond(c, yes, no) => self.cond(c, yes, no),
-            Node::Recurse(r) => {
+            Node::Recurse(r, _) => {
                 let g = self.groups_of(r);
                 self.emit(Inst::Recurse(g.first().copied().unwrap_or(0)));
             }
@@ -360,6 +360,46 @@ impl Compiler<'_> {
             return;
         }
         let lazy = greed == Greed::Lazy;
+        if min >= 1 && max.is_none() {
+            // X{n,}: n-1 copies, then X+ as one copy that loops back, so
+            // nested `+` groups do not double the program at each level.
+            for _ in 1..min {
+                if self.too_large {
+                    return;
+                }
+                self.node(b);
+            }
+            let top = self.pc();
+            let r = nullable(b).then(|| self.reg());
+            if let Some(r) = r {
+                self.emit(Inst::Save(r));
+            }
+            self.node(b);
+            let (progress, jmp) = match r {
+                Some(r) => {
+                    let p = self.emit(Inst::Progress(r, 0));
+                    (Some((p, r)), Some(self.emit(Inst::Fail)))
+                }
+                None => (None, None),
+            };
+            let split = self.emit(Inst::Fail);
+            let end = self.pc();
+            if let Some((p, r)) = progress {
+                self.patch(p, Inst::Progress(r, split));
+            }
+            if let Some(j) = jmp {
+                self.patch(j, Inst::Jmp(end));
+            }
+            self.patch(
+                split,
+                if lazy {
+                    Inst::Split(end, top)
+                } else {
+                    Inst::Split(top, end)
+                },
+            );
+            return;
+        }
         for _ in 0..min {
             if self.too_large {
                 return;

@@ -965,9 +965,9 @@ pub fn run(
 /// Matches the text of a group again at `pos`: where it ends.
 fn backref(subj: &Subject, a: usize, b: usize, pos: usize, nocase: bool) -> Option<usize> {
     let s = subj.s;
-    let len = b - a;
+    let len = b.saturating_sub(a);
     if !nocase {
-        return (s.len() >= pos + len && s[a..b] == s[pos..pos + len]).then_some(pos + len);
+        return (s.len() >= pos + len && s[a..a + len] == s[pos..pos + len]).then_some(pos + len);
     }
     let (mut i, mut j) = (a, pos);
     while i < b {

@@ -167,7 +167,8 @@ pub enum Node {
     Assert(Assert),
     Keep,
     Cond(Box<Cond>, Box<Node>, Box<Node>),
-    Recurse(GroupRef),
+    /// A recursion, and the offset PCRE reports it at.
+    Recurse(GroupRef, usize),
     Fail,
     Newline,
     Grapheme,
@@ -209,6 +210,7 @@ struct Parser<'a> {
     max_num_ref: (u32, usize),
     opts: &'a CompileOptions,
     depth: usize,
+    captures_open: usize,
 }
 
 /// Parses a pattern (code points, each with its byte offset; the offsets
@@ -224,6 +226,7 @@ pub fn parse(chars: Vec<u32>, offsets: Vec<usize>, opts: &CompileOptions) -> Res
         max_num_ref: (0, 0),
         opts,
         depth: 0,
+        captures_open: 0,
     };
     let (mut newline, mut bsr, mut ucp, mut utf) = (None, None, false, false);
     // Leading (*VERB) settings.
@@ -285,6 +288,7 @@ pub fn parse(chars: Vec<u32>, offsets: Vec<usize>, opts: &CompileOptions) -> Res
     if p.max_num_ref.0 > p.groups {
         return Err(("reference to non-existent subpattern", p.max_num_ref.1));
     }
+    check_left_recursion(&node, &p.names)?;
     Ok(Parsed {
         node,
         groups: p.groups,
@@ -326,6 +330,76 @@ pub fn fixed_len(n: &Node) -> Option<u32> {
         Node::Repeat(b, min, Some(max), _) if min == max => Some(fixed_len(b)? * min),
         _ => None,
     }
+}
+
+/// The recursions a node can reach before it consumes a character.
+fn leftmost_recursions<'a>(n: &'a Node, out: &mut Vec<(&'a GroupRef, usize)>) {
+    match n {
+        Node::Recurse(r, at) => out.push((r, *at)),
+        Node::Seq(v) => {
+            for x in v {
+                leftmost_recursions(x, out);
+                if !nullable(x) {
+                    break;
+                }
+            }
+        }
+        Node::Alt(v) => v.iter().for_each(|x| leftmost_recursions(x, out)),
+        Node::Group(_, b) | Node::Atomic(b) | Node::Repeat(b, ..) | Node::Look(_, _, b) => {
+            leftmost_recursions(b, out)
+        }
+        Node::Cond(_, y, no) => {
+            leftmost_recursions(y, out);
+            leftmost_recursions(no, out);
+        }
+        _ => {}
+    }
+}
+
+/// PCRE refuses a recursion into a group (or the whole pattern) that the
+/// group reaches again before consuming anything: it would never end.
+fn check_left_recursion(root: &Node, names: &[(String, u32)]) -> Result<(), Error> {
+    let targets = |r: &GroupRef| -> Vec<u32> {
+        match r {
+            GroupRef::Num(n) => vec![*n],
+            GroupRef::Name(name, _) => names
+                .iter()
+                .filter(|(x, _)| x == name)
+                .map(|(_, g)| *g)
+                .collect(),
+        }
+    };
+    let mut found = Vec::new();
+    leftmost_recursions(root, &mut found);
+    if let Some((_, at)) = found.iter().find(|(r, _)| targets(r).contains(&0)) {
+        return Err(("recursive call could loop indefinitely", *at));
+    }
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        match n {
+            Node::Group(Some(g), b) => {
+                let mut found = Vec::new();
+                leftmost_recursions(b, &mut found);
+                if let Some((_, at)) = found.iter().find(|(r, _)| targets(r).contains(g)) {
+                    return Err(("recursive call could loop indefinitely", *at));
+                }
+                stack.push(b);
+            }
+            Node::Seq(v) | Node::Alt(v) => stack.extend(v.iter()),
+            Node::Group(None, b) | Node::Atomic(b) | Node::Repeat(b, ..) | Node::Look(_, _, b) => {
+                stack.push(b)
+            }
+            Node::Cond(c, y, no) => {
+                if let Cond::Look(_, _, b) = &**c {
+                    stack.push(b);
+                }
+                stack.push(y);
+                stack.push(no);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn is_digit(c: u32) -> bool {
@@ -413,8 +487,8 @@ impl Parser<'_> {
 
     fn alternation(&mut self, mut f: Flags) -> Result<Node, Error> {
         self.depth += 1;
-        if self.depth > 1000 {
-            return Err(("parentheses are too deeply nested", self.off(self.pos)));
+        if self.depth > 1500 {
+            return Err(("regular expression is too complicated", self.off(self.pos)));
         }
         let mut alts = vec![self.sequence(&mut f)?];
         while self.eat(b'|') {
@@ -700,7 +774,13 @@ impl Parser<'_> {
             } else {
                 Some(self.new_group(None, *f)?)
             };
+            // PCRE's compile workspace holds 798 nested capturing groups.
+            self.captures_open += 1;
+            if self.captures_open > 798 {
+                return Err(("regular expression is too complicated", self.off(self.pos)));
+            }
             let body = self.alternation(*f)?;
+            self.captures_open -= 1;
             self.close()?;
             return Ok(Some(Node::Group(idx, Box::new(body))));
         }
@@ -767,7 +847,7 @@ impl Parser<'_> {
                             let name = self.group_name(b')')?;
                             let at = self.off(self.pos - 1);
                             self.refs.push((name.clone(), at));
-                            return Ok(Some(Node::Recurse(GroupRef::Name(name, at))));
+                            return Ok(Some(Node::Recurse(GroupRef::Name(name, at), at)));
                         } else {
                             return Err(("unrecognized character after (?P", self.off(self.pos)));
                         }
@@ -787,7 +867,7 @@ impl Parser<'_> {
                 let name = self.group_name(b')')?;
                 let at = self.off(self.pos - 1);
                 self.refs.push((name.clone(), at));
-                Ok(Some(Node::Recurse(GroupRef::Name(name, at))))
+                Ok(Some(Node::Recurse(GroupRef::Name(name, at), at)))
             }
             'R' | '0'..='9' | '+' | '-' if c != '-' || self.peek_at(1).is_some_and(is_digit) => {
                 let rel = match c {
@@ -830,7 +910,7 @@ impl Parser<'_> {
                 if n > self.max_num_ref.0 {
                     self.max_num_ref = (n, at);
                 }
-                Ok(Some(Node::Recurse(GroupRef::Num(n))))
+                Ok(Some(Node::Recurse(GroupRef::Num(n), at)))
             }
             '(' => {
                 self.pos += 1;
@@ -1249,12 +1329,12 @@ impl Parser<'_> {
                 if n > self.max_num_ref.0 {
                     self.max_num_ref = (n, at);
                 }
-                return Ok(Node::Recurse(GroupRef::Num(n)));
+                return Ok(Node::Recurse(GroupRef::Num(n), at));
             }
             let name = self.group_name(term)?;
             let at = self.off(self.pos - 1);
             self.refs.push((name.clone(), at));
-            return Ok(Node::Recurse(GroupRef::Name(name, at)));
+            return Ok(Node::Recurse(GroupRef::Name(name, at), at));
         }
         let neg = self.eat(b'-');
         if !neg && braced && !self.peek().is_some_and(is_digit) && !self.looking_at("+") {
