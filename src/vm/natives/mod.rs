@@ -30,6 +30,7 @@ pub mod math;
 pub mod net_kernel;
 pub mod os;
 pub mod process;
+pub mod re;
 pub mod string;
 pub mod sys;
 pub mod unicode;
@@ -54,6 +55,7 @@ pub static TABLES: &[&[Native]] = &[
     net_kernel::NATIVES,
     os::NATIVES,
     process::NATIVES,
+    re::NATIVES,
     string::NATIVES,
     unicode::NATIVES,
 ];
