@@ -1,0 +1,4 @@
+//! placeholder
+use crate::vm::native::Native;
+/// The `zlib` natives.
+pub const NATIVES: &[Native] = &[];
