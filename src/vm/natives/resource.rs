@@ -80,18 +80,6 @@ pub(crate) fn get(c: &Ctx, w: Word) -> Option<(u64, Slot)> {
     t.entries.get(&id).map(|e| (e.owner, e.slot.clone()))
 }
 
-/// Frees the resource `w` names (nothing if it is none or already freed).
-pub(crate) fn free(c: &Ctx, w: Word) {
-    if let Some(id) = number(c, w) {
-        let mut t = table();
-        if let Some(e) = t.entries.remove(&id)
-            && let Some(ids) = t.by_owner.get_mut(&e.owner)
-        {
-            ids.retain(|i| *i != id);
-        }
-    }
-}
-
 /// Gives the resource `w` names to process `owner`.
 pub(crate) fn set_owner(c: &Ctx, w: Word, owner: u64) -> bool {
     let Some(id) = number(c, w) else { return false };
