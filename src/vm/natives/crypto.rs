@@ -480,7 +480,7 @@ fn mac_final_nif_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
         .and_then(|(_, s)| resource::lock(&s).downcast_ref::<MacCtx>().map(|m| m.0.finish()));
     match out {
         Some(out) => Value(binary_word(c, &out)),
-        None => raise(c, "badarg", "mac.c", 852, 0, "Bad ref"),
+        None => raise(c, "badarg", "mac.c", 847, 0, "Bad ref"),
     }
 }
 
@@ -496,6 +496,11 @@ fn pbkdf2_hmac_nif_5(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let Some(algo) = atom_name(c, a[0]).and_then(|n| Algo::of(&n)) else {
         return raise(c, "badarg", "pbkdf2_hmac.c", 34, 0, "Bad digest type");
     };
+    // OpenSSL's PBKDF2 takes the SHA-1 and SHA-2 digests only.
+    let eligible = [Algo::Sha1, Algo::Sha224, Algo::Sha256, Algo::Sha384, Algo::Sha512];
+    if !eligible.contains(&algo) {
+        return raise(c, "badarg", "pbkdf2_hmac.c", 38, 0, "Not eligible digest type");
+    }
     let Some(pass) = binary_bytes(c, a[1]) else {
         return raise(c, "badarg", "pbkdf2_hmac.c", 41, 1, "Not binary");
     };
@@ -680,6 +685,8 @@ fn mod_exp_nif_4(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
     let r = base.modpow(&exp, &m);
     match hdr {
+        // OpenSSL writes zero as no bytes.
+        Some(0) if r.is_zero() => Value(binary_word(c, &[])),
         Some(0) => {
             let (_, mag) = r.to_bytes_be();
             Value(binary_word(c, &mag))
@@ -978,7 +985,7 @@ fn cipher_slot(c: &Ctx, w: Word) -> Option<resource::Slot> {
 
 fn ng_crypto_update_nif_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let Some(slot) = cipher_slot(c, a[0]) else {
-        return raise(c, "badarg", "api_ng.c", 527, 0, "Bad State");
+        return raise(c, "badarg", "api_ng.c", 731, 0, "Bad State");
     };
     let Some(mut data) = to_bytes(c, a[1]) else {
         return raise(c, "badarg", "api_ng.c", 531, 1, "Expected binary");

@@ -26,6 +26,8 @@ pub(crate) type Slot = Arc<Mutex<Box<dyn Any + Send>>>;
 struct Entry {
     owner: u64,
     slot: Slot,
+    /// Whether the entry outlives its owner, its state dropped (see [`make_kept`]).
+    kept: bool,
 }
 
 #[derive(Default)]
@@ -48,6 +50,18 @@ const FIRST: u64 = 1 << 63;
 /// A new resource holding `state`, owned by the calling process: the
 /// reference that names it.
 pub(crate) fn make(c: &mut Ctx, state: Box<dyn Any + Send>) -> Word {
+    make_with(c, state, false)
+}
+
+/// Like [`make`], for a resource whose owner alone may use it (a zlib
+/// stream): when the owner exits its state is dropped, but the entry stays,
+/// so that another process still holding the reference gets erl's "not
+/// the owner" error rather than a `badarg`.
+pub(crate) fn make_kept(c: &mut Ctx, state: Box<dyn Any + Send>) -> Word {
+    make_with(c, state, true)
+}
+
+fn make_with(c: &mut Ctx, state: Box<dyn Any + Send>, kept: bool) -> Word {
     static NEXT: AtomicU64 = AtomicU64::new(FIRST);
     let id = NEXT.fetch_add(1, Ordering::Relaxed);
     let mut t = table();
@@ -56,6 +70,7 @@ pub(crate) fn make(c: &mut Ctx, state: Box<dyn Any + Send>) -> Word {
         Entry {
             owner: c.pid,
             slot: Arc::new(Mutex::new(state)),
+            kept,
         },
     );
     t.by_owner.entry(c.pid).or_default().push(id);
@@ -100,7 +115,12 @@ pub fn process_exited(pid: u64) {
     let mut t = table();
     if let Some(ids) = t.by_owner.remove(&pid) {
         for id in ids {
-            t.entries.remove(&id);
+            match t.entries.get(&id) {
+                Some(e) if e.kept => *lock(&e.slot) = Box::new(Gone),
+                _ => {
+                    t.entries.remove(&id);
+                }
+            }
         }
     }
 }
@@ -109,6 +129,9 @@ pub fn process_exited(pid: u64) {
 pub fn live() -> usize {
     table().entries.len()
 }
+
+/// The state of a kept resource whose owner has exited.
+pub(crate) struct Gone;
 
 /// Locks a resource's state.
 pub(crate) fn lock(slot: &Slot) -> MutexGuard<'_, Box<dyn Any + Send>> {

@@ -79,6 +79,10 @@ enum Wrap {
     Gzip,
     /// zlib or gzip, whichever the first byte says.
     Auto,
+    /// zlib with a window of 256 bytes, which flate2 cannot ask for: a
+    /// stream whose header names a larger window is refused on its first
+    /// byte, as zlib does, and the rest inflates with 512.
+    Zlib256,
 }
 
 enum Codec {
@@ -141,6 +145,7 @@ fn new_inflater(wrap: Wrap, bits: u8, first: Option<u8>) -> Option<Decompress> {
             0x1f => Some(Decompress::new_gzip(bits)),
             _ => Some(Decompress::new_with_window_bits(true, bits)),
         },
+        Wrap::Zlib256 => first.map(|_| Decompress::new_with_window_bits(true, 9)),
     }
 }
 
@@ -172,6 +177,9 @@ impl Stream {
             }
             Codec::Inflate { z, wrap, bits } => {
                 if z.is_none() {
+                    if *wrap == Wrap::Zlib256 && input.first().is_some_and(|b| b >> 4 > 0) {
+                        return (Res::DataError, 0, 0);
+                    }
                     *z = new_inflater(*wrap, *bits, input.first().copied());
                 }
                 let Some(z) = z else {
@@ -304,8 +312,13 @@ fn with_stream(
         return badarg();
     };
     let mut guard = resource::lock(&slot);
+    let gone = guard.is::<resource::Gone>();
     let Some(s) = guard.downcast_mut::<Stream>() else {
-        return badarg();
+        return if gone {
+            raise(c, "not_on_controlling_process")
+        } else {
+            badarg()
+        };
     };
     if owner != c.pid {
         return raise(c, "not_on_controlling_process");
@@ -358,7 +371,7 @@ fn open_nif_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
         stash: None,
         buf_size: 4000,
     };
-    Value(resource::make(c, Box::new(s)))
+    Value(resource::make_kept(c, Box::new(s)))
 }
 
 fn close_nif_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
@@ -435,8 +448,8 @@ fn deflate_set_dictionary_nif_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         };
         match z.set_dictionary(&dict) {
             Ok(adler) => {
-                // A raw stream keeps no Adler-32: erl computes the
-                // dictionary's.
+                // A raw stream keeps no Adler-32: erl computes one of the
+                // dictionary.
                 let sum = if raw { adler32(&dict) } else { adler };
                 Value(Word::small(i64::from(sum)).expect("32 bits"))
             }
@@ -445,8 +458,10 @@ fn deflate_set_dictionary_nif_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     })
 }
 
+/// Adler-32 of `data` from a start of 0 (not the usual 1): what erl's NIF
+/// returns for a raw stream's dictionary.
 fn adler32(data: &[u8]) -> u32 {
-    let (mut a, mut b) = (1u32, 0u32);
+    let (mut a, mut b) = (0u32, 0u32);
     for chunk in data.chunks(5552) {
         for x in chunk {
             a += u32::from(*x);
@@ -587,6 +602,11 @@ fn inflate_init_nif_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         if b != 0 && !(8..=15).contains(&b) {
             return raise(c, "stream_error");
         }
+        let wrap = if wrap == Wrap::Zlib && b == 8 {
+            Wrap::Zlib256
+        } else {
+            wrap
+        };
         let b = if b == 0 { 15 } else { b.max(9) } as u8;
         s.codec = Codec::Inflate {
             z: new_inflater(wrap, b, None),
