@@ -54,52 +54,134 @@ pub const NATIVES: &[Native] = &[
     Native::heap("crypto", "mac_update_nif", 2, mac_update_nif_2).nif(),
     Native::heap("crypto", "mac_final_nif", 1, mac_final_nif_1).nif(),
     Native::heap("crypto", "pbkdf2_hmac_nif", 5, pbkdf2_hmac_nif_5).nif(),
-    Native::heap("crypto", "strong_rand_bytes_nif", 1, strong_rand_bytes_nif_1).nif(),
-    Native::heap("crypto", "strong_rand_range_nif", 1, strong_rand_range_nif_1).nif(),
+    Native::heap(
+        "crypto",
+        "strong_rand_bytes_nif",
+        1,
+        strong_rand_bytes_nif_1,
+    )
+    .nif(),
+    Native::heap(
+        "crypto",
+        "strong_rand_range_nif",
+        1,
+        strong_rand_range_nif_1,
+    )
+    .nif(),
     Native::heap("crypto", "rand_uniform_nif", 2, rand_uniform_nif_2).nif(),
     Native::heap("crypto", "rand_seed_nif", 1, rand_seed_nif_1).nif(),
     Native::heap("crypto", "do_exor", 2, do_exor_2).nif(),
     Native::heap("crypto", "hash_equals_nif", 2, hash_equals_nif_2).nif(),
     Native::heap("crypto", "mod_exp_nif", 4, mod_exp_nif_4).nif(),
     Native::heap("crypto", "cipher_info_nif", 1, cipher_info_nif_1).nif(),
-    Native::heap("crypto", "ng_crypto_one_time_nif", 5, ng_crypto_one_time_nif_5).nif(),
+    Native::heap(
+        "crypto",
+        "ng_crypto_one_time_nif",
+        5,
+        ng_crypto_one_time_nif_5,
+    )
+    .nif(),
     Native::heap("crypto", "ng_crypto_init_nif", 4, ng_crypto_init_nif_4).nif(),
     Native::heap("crypto", "ng_crypto_update_nif", 2, ng_crypto_update_nif_2).nif(),
     Native::heap("crypto", "ng_crypto_update_nif", 3, ng_crypto_update_nif_3).nif(),
     Native::heap("crypto", "ng_crypto_final_nif", 1, ng_crypto_final_nif_1).nif(),
-    Native::heap("crypto", "ng_crypto_get_data_nif", 1, ng_crypto_get_data_nif_1).nif(),
+    Native::heap(
+        "crypto",
+        "ng_crypto_get_data_nif",
+        1,
+        ng_crypto_get_data_nif_1,
+    )
+    .nif(),
     Native::heap("crypto", "aead_cipher_nif", 7, aead_cipher_nif_7).nif(),
     Native::heap("crypto", "enable_fips_mode_nif", 1, enable_fips_mode_nif_1).nif(),
     // Public keys, SRP and engines: not implemented.
-    Native::heap("crypto", "pkey_sign_nif", 5, unsupported).nif().notsup(),
-    Native::heap("crypto", "pkey_verify_nif", 6, unsupported).nif().notsup(),
-    Native::heap("crypto", "pkey_crypt_nif", 6, unsupported).nif().notsup(),
-    Native::heap("crypto", "evp_generate_key_nif", 2, unsupported).nif().notsup(),
-    Native::heap("crypto", "evp_compute_key_nif", 3, unsupported).nif().notsup(),
-    Native::heap("crypto", "srp_host_secret_nif", 5, unsupported).nif().notsup(),
-    Native::heap("crypto", "srp_user_secret_nif", 7, unsupported).nif().notsup(),
-    Native::heap("crypto", "srp_value_B_nif", 5, unsupported).nif().notsup(),
-    Native::heap("crypto", "rsa_generate_key_nif", 2, unsupported).nif().notsup(),
-    Native::heap("crypto", "dh_generate_key_nif", 4, unsupported).nif().notsup(),
-    Native::heap("crypto", "dh_compute_key_nif", 3, unsupported).nif().notsup(),
-    Native::heap("crypto", "ec_generate_key_nif", 2, unsupported).nif().notsup(),
-    Native::heap("crypto", "ecdh_compute_key_nif", 3, unsupported).nif().notsup(),
-    Native::heap("crypto", "privkey_to_pubkey_nif", 2, unsupported).nif().notsup(),
-    Native::heap("crypto", "engine_by_id_nif", 1, unsupported).nif().notsup(),
-    Native::heap("crypto", "engine_init_nif", 1, unsupported).nif().notsup(),
-    Native::heap("crypto", "engine_free_nif", 1, unsupported).nif().notsup(),
-    Native::heap("crypto", "engine_load_dynamic_nif", 0, unsupported).nif().notsup(),
-    Native::heap("crypto", "engine_ctrl_cmd_strings_nif", 3, unsupported).nif().notsup(),
-    Native::heap("crypto", "engine_add_nif", 1, unsupported).nif().notsup(),
-    Native::heap("crypto", "engine_remove_nif", 1, unsupported).nif().notsup(),
-    Native::heap("crypto", "engine_register_nif", 2, unsupported).nif().notsup(),
-    Native::heap("crypto", "engine_unregister_nif", 2, unsupported).nif().notsup(),
-    Native::heap("crypto", "engine_get_first_nif", 0, unsupported).nif().notsup(),
-    Native::heap("crypto", "engine_get_next_nif", 1, unsupported).nif().notsup(),
-    Native::heap("crypto", "engine_get_id_nif", 1, unsupported).nif().notsup(),
-    Native::heap("crypto", "engine_get_name_nif", 1, unsupported).nif().notsup(),
-    Native::heap("crypto", "engine_get_all_methods_nif", 0, unsupported).nif().notsup(),
-    Native::heap("crypto", "ensure_engine_loaded_nif", 2, unsupported).nif().notsup(),
+    Native::heap("crypto", "pkey_sign_nif", 5, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "pkey_verify_nif", 6, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "pkey_crypt_nif", 6, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "evp_generate_key_nif", 2, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "evp_compute_key_nif", 3, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "srp_host_secret_nif", 5, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "srp_user_secret_nif", 7, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "srp_value_B_nif", 5, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "rsa_generate_key_nif", 2, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "dh_generate_key_nif", 4, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "dh_compute_key_nif", 3, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "ec_generate_key_nif", 2, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "ecdh_compute_key_nif", 3, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "privkey_to_pubkey_nif", 2, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "engine_by_id_nif", 1, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "engine_init_nif", 1, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "engine_free_nif", 1, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "engine_load_dynamic_nif", 0, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "engine_ctrl_cmd_strings_nif", 3, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "engine_add_nif", 1, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "engine_remove_nif", 1, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "engine_register_nif", 2, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "engine_unregister_nif", 2, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "engine_get_first_nif", 0, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "engine_get_next_nif", 1, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "engine_get_id_nif", 1, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "engine_get_name_nif", 1, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "engine_get_all_methods_nif", 0, unsupported)
+        .nif()
+        .notsup(),
+    Native::heap("crypto", "ensure_engine_loaded_nif", 2, unsupported)
+        .nif()
+        .notsup(),
 ];
 
 // ------------------------------------------------------------- errors
@@ -476,8 +558,11 @@ fn mac_update_nif_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn mac_final_nif_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let out = resource::get(c, a[0])
-        .and_then(|(_, s)| resource::lock(&s).downcast_ref::<MacCtx>().map(|m| m.0.finish()));
+    let out = resource::get(c, a[0]).and_then(|(_, s)| {
+        resource::lock(&s)
+            .downcast_ref::<MacCtx>()
+            .map(|m| m.0.finish())
+    });
     match out {
         Some(out) => Value(binary_word(c, &out)),
         None => raise(c, "badarg", "mac.c", 847, 0, "Bad ref"),
@@ -497,9 +582,22 @@ fn pbkdf2_hmac_nif_5(c: &mut Ctx, a: &[Word]) -> NativeResult {
         return raise(c, "badarg", "pbkdf2_hmac.c", 34, 0, "Bad digest type");
     };
     // OpenSSL's PBKDF2 takes the SHA-1 and SHA-2 digests only.
-    let eligible = [Algo::Sha1, Algo::Sha224, Algo::Sha256, Algo::Sha384, Algo::Sha512];
+    let eligible = [
+        Algo::Sha1,
+        Algo::Sha224,
+        Algo::Sha256,
+        Algo::Sha384,
+        Algo::Sha512,
+    ];
     if !eligible.contains(&algo) {
-        return raise(c, "badarg", "pbkdf2_hmac.c", 38, 0, "Not eligible digest type");
+        return raise(
+            c,
+            "badarg",
+            "pbkdf2_hmac.c",
+            38,
+            0,
+            "Not eligible digest type",
+        );
     }
     let Some(pass) = binary_bytes(c, a[1]) else {
         return raise(c, "badarg", "pbkdf2_hmac.c", 41, 1, "Not binary");
@@ -507,7 +605,10 @@ fn pbkdf2_hmac_nif_5(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let Some(salt) = binary_bytes(c, a[2]) else {
         return raise(c, "badarg", "pbkdf2_hmac.c", 44, 2, "Not binary");
     };
-    let Some(iter) = a[3].as_small().filter(|i| (0..=u32::MAX as i64).contains(i)) else {
+    let Some(iter) = a[3]
+        .as_small()
+        .filter(|i| (0..=u32::MAX as i64).contains(i))
+    else {
         return raise(c, "badarg", "pbkdf2_hmac.c", 47, 3, "Not integer");
     };
     if iter == 0 {
@@ -673,9 +774,8 @@ fn hash_equals_nif_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 /// `Base^Exp mod Mod` on unsigned big-endian binaries; with `BinHdr` 4 the
 /// result is in MPI format. A zero modulus gives `error`, as OpenSSL fails.
 fn mod_exp_nif_4(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let big = |c: &Ctx, w| {
-        binary_bytes(c, w).map(|b| BigInt::from_bytes_be(num_bigint::Sign::Plus, &b))
-    };
+    let big =
+        |c: &Ctx, w| binary_bytes(c, w).map(|b| BigInt::from_bytes_be(num_bigint::Sign::Plus, &b));
     let (Some(base), Some(exp), Some(m)) = (big(c, a[0]), big(c, a[1]), big(c, a[2])) else {
         return badarg();
     };
@@ -799,12 +899,37 @@ const CIPHERS: &[Cipher] = &[
 /// The other ciphers erl 25's OpenSSL has: a call naming one raises
 /// `notsup` (LAM lacks it), where an unknown name is a `badarg`.
 const OTHER_CIPHERS: &[&str] = &[
-    "chacha20", "aes_256_ofb", "aes_192_ofb", "aes_128_ofb", "blowfish_ecb",
-    "blowfish_ofb64", "blowfish_cfb64", "blowfish_cbc", "des_ede3_cfb", "des_ecb",
-    "des_cfb", "des_cbc", "rc4", "rc2_cbc", "aes_128_cbc", "aes_192_cbc", "aes_256_cbc",
-    "aes_128_cfb128", "aes_192_cfb128", "aes_256_cfb128", "aes_128_cfb8",
-    "aes_192_cfb8", "aes_256_cfb8", "aes_128_ecb", "aes_192_ecb", "aes_256_ecb",
-    "chacha20_poly1305", "aes_256_ccm", "aes_192_ccm", "aes_128_ccm", "des_ede3_cbc",
+    "chacha20",
+    "aes_256_ofb",
+    "aes_192_ofb",
+    "aes_128_ofb",
+    "blowfish_ecb",
+    "blowfish_ofb64",
+    "blowfish_cfb64",
+    "blowfish_cbc",
+    "des_ede3_cfb",
+    "des_ecb",
+    "des_cfb",
+    "des_cbc",
+    "rc4",
+    "rc2_cbc",
+    "aes_128_cbc",
+    "aes_192_cbc",
+    "aes_256_cbc",
+    "aes_128_cfb128",
+    "aes_192_cfb128",
+    "aes_256_cfb128",
+    "aes_128_cfb8",
+    "aes_192_cfb8",
+    "aes_256_cfb8",
+    "aes_128_ecb",
+    "aes_192_ecb",
+    "aes_256_ecb",
+    "chacha20_poly1305",
+    "aes_256_ccm",
+    "aes_192_ccm",
+    "aes_128_ccm",
+    "des_ede3_cbc",
 ];
 
 fn is_other_cipher(c: &Ctx, w: Word) -> bool {
@@ -843,7 +968,10 @@ fn cipher_info_nif_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
         (Term::atom("iv_length"), Term::Int(iv)),
         (Term::atom("block_size"), Term::Int(1)),
         (Term::atom("mode"), Term::atom(mode)),
-        (Term::atom("prop_aead"), Term::atom(if aead { "true" } else { "false" })),
+        (
+            Term::atom("prop_aead"),
+            Term::atom(if aead { "true" } else { "false" }),
+        ),
     ]);
     Value(c.from_term(&t))
 }
@@ -927,12 +1055,12 @@ fn ctr_init(c: &mut Ctx, a: &[Word]) -> Result<CipherCtx, NativeResult> {
             ));
         }
         Some(_) => {
-        return Err(raise(
-            c,
-            "badarg",
-            "api_ng.c",
-            242,
-            0,
+            return Err(raise(
+                c,
+                "badarg",
+                "api_ng.c",
+                242,
+                0,
                 "Unknown cipher or invalid mode",
             ));
         }
@@ -1035,7 +1163,10 @@ fn ng_crypto_get_data_nif_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
         (Term::atom("size"), Term::Int(1)),
         (Term::atom("padding_size"), Term::Int(0)),
         (Term::atom("padding_type"), Term::atom("none")),
-        (Term::atom("encrypt"), Term::atom(if encrypt { "true" } else { "false" })),
+        (
+            Term::atom("encrypt"),
+            Term::atom(if encrypt { "true" } else { "false" }),
+        ),
         (Term::atom("cipher"), Term::atom(name)),
     ]);
     Value(c.from_term(&t))
@@ -1097,8 +1228,8 @@ fn aead_cipher_nif_7(c: &mut Ctx, a: &[Word]) -> NativeResult {
                     }
                     _ => return raise(c, "badarg", "aead.c", 103, 5, "Bad Tag"),
                 };
-                let tag = Tag::<aes_gcm::aes::cipher::consts::U16>::try_from(&tag[..])
-                    .expect("16 bytes");
+                let tag =
+                    Tag::<aes_gcm::aes::cipher::consts::U16>::try_from(&tag[..]).expect("16 bytes");
                 match cipher.decrypt_inout_detached(&nonce, &aad, (&mut data[..]).into(), &tag) {
                     Ok(()) => Value(binary_word(c, &data)),
                     Err(_) => Value(atom(c, "error")),

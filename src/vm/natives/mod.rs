@@ -28,6 +28,7 @@ pub mod lists;
 pub mod maps;
 pub mod math;
 pub mod net_kernel;
+pub mod nif;
 pub mod os;
 pub mod process;
 pub mod resource;
@@ -59,6 +60,7 @@ pub static TABLES: &[&[Native]] = &[
     unicode::NATIVES,
     crypto::NATIVES,
     zlib::NATIVES,
+    nif::NATIVES,
 ];
 
 /// The registry of every native, built on first use.

@@ -39,14 +39,32 @@ pub const NATIVES: &[Native] = &[
     Native::heap("zlib", "close_nif", 1, close_nif_1).nif(),
     Native::heap("zlib", "set_controller_nif", 2, set_controller_nif_2).nif(),
     Native::heap("zlib", "deflateInit_nif", 6, deflate_init_nif_6).nif(),
-    Native::heap("zlib", "deflateSetDictionary_nif", 2, deflate_set_dictionary_nif_2).nif(),
+    Native::heap(
+        "zlib",
+        "deflateSetDictionary_nif",
+        2,
+        deflate_set_dictionary_nif_2,
+    )
+    .nif(),
     Native::heap("zlib", "deflateReset_nif", 1, deflate_reset_nif_1).nif(),
     Native::heap("zlib", "deflateEnd_nif", 1, deflate_end_nif_1).nif(),
     Native::heap("zlib", "deflateParams_nif", 3, deflate_params_nif_3).nif(),
     Native::heap("zlib", "deflate_nif", 4, deflate_nif_4).nif(),
     Native::heap("zlib", "inflateInit_nif", 3, inflate_init_nif_3).nif(),
-    Native::heap("zlib", "inflateSetDictionary_nif", 2, inflate_set_dictionary_nif_2).nif(),
-    Native::heap("zlib", "inflateGetDictionary_nif", 1, inflate_get_dictionary_nif_1).nif(),
+    Native::heap(
+        "zlib",
+        "inflateSetDictionary_nif",
+        2,
+        inflate_set_dictionary_nif_2,
+    )
+    .nif(),
+    Native::heap(
+        "zlib",
+        "inflateGetDictionary_nif",
+        1,
+        inflate_get_dictionary_nif_1,
+    )
+    .nif(),
     Native::heap("zlib", "inflateReset_nif", 1, inflate_reset_nif_1).nif(),
     Native::heap("zlib", "inflateEnd_nif", 1, inflate_end_nif_1).nif(),
     Native::heap("zlib", "inflate_nif", 4, inflate_nif_4).nif(),
@@ -519,7 +537,12 @@ fn deflate_params_nif_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
             return raise(c, "stream_error");
         }
         let level = level as u32;
-        let Codec::Deflate { z, used, level: cur } = &mut s.codec else {
+        let Codec::Deflate {
+            z,
+            used,
+            level: cur,
+        } = &mut s.codec
+        else {
             unreachable!("checked")
         };
         // flate2 cannot hand zlib the buffer its flush then needs (it
