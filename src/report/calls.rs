@@ -388,7 +388,7 @@ pub fn module_calls(m: &Module) -> ModuleCalls {
         .iter()
         .map(|f| {
             crate::vm::natives::registry()
-                .get(&name, &atom(f.name), f.arity)
+                .get(&name, atom(f.name), f.arity)
                 .is_some_and(|n| n.is_nif() && !n.is_notsup())
         })
         .collect();

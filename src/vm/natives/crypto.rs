@@ -670,7 +670,7 @@ fn strong_rand_bytes_nif_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 fn random_below(range: &BigInt) -> Option<BigInt> {
     let bits = range.bits();
     let bytes = bits.div_ceil(8) as usize;
-    let top_mask = if bits % 8 == 0 {
+    let top_mask = if bits.is_multiple_of(8) {
         0xff
     } else {
         (1u8 << (bits % 8)) - 1

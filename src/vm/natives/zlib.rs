@@ -615,7 +615,7 @@ fn inflate_init_nif_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         // inflateInit2's reading of the window bits: negative for raw,
         // +16 for gzip, +32 for either; 0 takes the size from the header.
         let (wrap, b) = match bits {
-            b if b < 0 && b >= -15 => (Wrap::Raw, -b),
+            b if (-15..0).contains(&b) => (Wrap::Raw, -b),
             b if b < 0 => return raise(c, "stream_error"),
             b if b < 16 => (Wrap::Zlib, b),
             b if b < 32 => (Wrap::Gzip, b & 15),
