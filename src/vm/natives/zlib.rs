@@ -264,17 +264,19 @@ impl Stream {
         let mut out = vec![0u8; out_size];
         let (mut produced, mut consumed) = (0usize, 0usize);
         let mut res = Res::Ok;
-        let blocks: Vec<Vec<u8>> = self.queue.iter().cloned().collect();
-        for block in &blocks {
+        for i in 0..self.queue.len() {
             if res != Res::Ok || consumed >= input_limit {
                 break;
             }
+            // Taken out while the codec (which borrows the stream) reads it.
+            let block = std::mem::take(&mut self.queue[i]);
             let size = block.len().min(input_limit);
             let (r, read, wrote) = self.step(&block[..size], &mut out[produced..], 0);
             res = r;
             if deflating && self.raw {
                 self.crc.update(&block[..read]);
             }
+            self.queue[i] = block;
             consumed += read;
             produced += wrote;
         }
