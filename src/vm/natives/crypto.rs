@@ -854,6 +854,9 @@ fn empty_0(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
 enum Mode {
     Ctr,
     Gcm,
+    Cbc,
+    Ecb,
+    Cfb128,
 }
 
 struct Cipher {
@@ -894,6 +897,51 @@ const CIPHERS: &[Cipher] = &[
         key: 16,
         mode: Mode::Ctr,
     },
+    Cipher {
+        name: "aes_128_cbc",
+        key: 16,
+        mode: Mode::Cbc,
+    },
+    Cipher {
+        name: "aes_192_cbc",
+        key: 24,
+        mode: Mode::Cbc,
+    },
+    Cipher {
+        name: "aes_256_cbc",
+        key: 32,
+        mode: Mode::Cbc,
+    },
+    Cipher {
+        name: "aes_128_ecb",
+        key: 16,
+        mode: Mode::Ecb,
+    },
+    Cipher {
+        name: "aes_192_ecb",
+        key: 24,
+        mode: Mode::Ecb,
+    },
+    Cipher {
+        name: "aes_256_ecb",
+        key: 32,
+        mode: Mode::Ecb,
+    },
+    Cipher {
+        name: "aes_128_cfb128",
+        key: 16,
+        mode: Mode::Cfb128,
+    },
+    Cipher {
+        name: "aes_192_cfb128",
+        key: 24,
+        mode: Mode::Cfb128,
+    },
+    Cipher {
+        name: "aes_256_cfb128",
+        key: 32,
+        mode: Mode::Cfb128,
+    },
 ];
 
 /// The other ciphers erl 25's OpenSSL has: a call naming one raises
@@ -913,18 +961,9 @@ const OTHER_CIPHERS: &[&str] = &[
     "des_cbc",
     "rc4",
     "rc2_cbc",
-    "aes_128_cbc",
-    "aes_192_cbc",
-    "aes_256_cbc",
-    "aes_128_cfb128",
-    "aes_192_cfb128",
-    "aes_256_cfb128",
     "aes_128_cfb8",
     "aes_192_cfb8",
     "aes_256_cfb8",
-    "aes_128_ecb",
-    "aes_192_ecb",
-    "aes_256_ecb",
     "chacha20_poly1305",
     "aes_256_ccm",
     "aes_192_ccm",
@@ -949,8 +988,13 @@ fn cipher_info_nif_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
         }
         return badarg();
     };
-    let (iv, mode, aead, ty) = match ci.mode {
-        Mode::Ctr => (16, "ctr_mode", false, Term::atom("undefined")),
+    // OpenSSL's NIDs: 418 + 4 per key size, then 0 ECB, 1 CBC, 3 CFB128.
+    let nid = |m: i64| Term::Int(418 + 4 * (ci.key as i64 / 8 - 2) + m);
+    let (iv, mode, aead, ty, block) = match ci.mode {
+        Mode::Cbc => (16, "cbc_mode", false, nid(1), 16),
+        Mode::Ecb => (0, "ecb_mode", false, nid(0), 16),
+        Mode::Cfb128 => (16, "cfb_mode", false, nid(3), 1),
+        Mode::Ctr => (16, "ctr_mode", false, Term::atom("undefined"), 1),
         Mode::Gcm => (
             12,
             "gcm_mode",
@@ -960,13 +1004,14 @@ fn cipher_info_nif_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
                 24 => 898,
                 _ => 901,
             }),
+            1,
         ),
     };
     let t = Term::Map(vec![
         (Term::atom("type"), ty),
         (Term::atom("key_length"), Term::Int(ci.key as i64)),
         (Term::atom("iv_length"), Term::Int(iv)),
-        (Term::atom("block_size"), Term::Int(1)),
+        (Term::atom("block_size"), Term::Int(block)),
         (Term::atom("mode"), Term::atom(mode)),
         (
             Term::atom("prop_aead"),
@@ -1004,46 +1049,209 @@ impl CtrState {
     }
 }
 
-/// The state behind a `crypto_init/3,4` reference.
-struct CipherCtx {
-    cipher: &'static Cipher,
-    state: CtrState,
-    encrypt: bool,
-    key: Vec<u8>,
+/// An AES key schedule, for the block modes.
+enum AesKey {
+    A128(aes::Aes128),
+    A192(aes::Aes192),
+    A256(aes::Aes256),
 }
 
-/// The encrypt flag of `crypto_init`/`crypto_one_time`: `true`, `false`, or
-/// a list of options with `{encrypt, Bool}` (padding options are accepted:
-/// CTR needs none).
-fn encrypt_flag(c: &Ctx, w: Word) -> Option<bool> {
+impl AesKey {
+    fn new(key: &[u8]) -> Option<AesKey> {
+        use aes::cipher::KeyInit;
+        Some(match key.len() {
+            16 => AesKey::A128(aes::Aes128::new_from_slice(key).ok()?),
+            24 => AesKey::A192(aes::Aes192::new_from_slice(key).ok()?),
+            32 => AesKey::A256(aes::Aes256::new_from_slice(key).ok()?),
+            _ => return None,
+        })
+    }
+
+    fn encrypt(&self, b: &mut [u8; 16]) {
+        use aes::cipher::BlockCipherEncrypt;
+        let block = (&mut b[..]).try_into().expect("16 bytes");
+        match self {
+            AesKey::A128(k) => k.encrypt_block(block),
+            AesKey::A192(k) => k.encrypt_block(block),
+            AesKey::A256(k) => k.encrypt_block(block),
+        }
+    }
+
+    fn decrypt(&self, b: &mut [u8; 16]) {
+        use aes::cipher::BlockCipherDecrypt;
+        let block = (&mut b[..]).try_into().expect("16 bytes");
+        match self {
+            AesKey::A128(k) => k.decrypt_block(block),
+            AesKey::A192(k) => k.decrypt_block(block),
+            AesKey::A256(k) => k.decrypt_block(block),
+        }
+    }
+}
+
+/// A cipher's running state.
+enum ModeState {
+    Ctr(CtrState),
+    /// CBC (with the previous block) or ECB: whole blocks go through; the
+    /// rest waits in `buf` (and, decrypting with padding, the last whole
+    /// block too, which the final call unpads), as OpenSSL's EVP layer does.
+    Block {
+        key: AesKey,
+        chain: Option<[u8; 16]>,
+        buf: Vec<u8>,
+        pkcs: bool,
+    },
+    /// CFB with 128-bit feedback: a stream, byte by byte.
+    Cfb {
+        key: AesKey,
+        reg: [u8; 16],
+        stream: [u8; 16],
+        pos: usize,
+    },
+}
+
+/// The state behind a `crypto_init/3,4` reference.
+struct CipherCtx {
+    state: ModeState,
+    encrypt: bool,
+    key: Vec<u8>,
+    pkcs: bool,
+    /// Bytes given so far (what `crypto_get_data/1` reports).
+    size: usize,
+    /// Whether the final call was made.
+    finished: bool,
+}
+
+impl CipherCtx {
+    fn update(&mut self, data: &mut Vec<u8>) {
+        self.size += data.len();
+        let encrypt = self.encrypt;
+        match &mut self.state {
+            ModeState::Ctr(s) => s.apply(data),
+            ModeState::Cfb {
+                key,
+                reg,
+                stream,
+                pos,
+            } => {
+                for b in data.iter_mut() {
+                    if *pos == 0 {
+                        *stream = *reg;
+                        key.encrypt(stream);
+                    }
+                    let cipher_byte = if encrypt { *b ^ stream[*pos] } else { *b };
+                    *b ^= stream[*pos];
+                    reg[*pos] = cipher_byte;
+                    *pos = (*pos + 1) % 16;
+                }
+            }
+            ModeState::Block {
+                key,
+                chain,
+                buf,
+                pkcs,
+            } => {
+                buf.append(data);
+                let mut whole = buf.len() / 16 * 16;
+                if !encrypt && *pkcs && whole == buf.len() && whole > 0 {
+                    whole -= 16;
+                }
+                let rest = buf.split_off(whole);
+                let mut out = std::mem::replace(buf, rest);
+                for block in out.chunks_mut(16) {
+                    let mut b: [u8; 16] = (&*block).try_into().expect("whole blocks");
+                    if encrypt {
+                        if let Some(iv) = chain {
+                            b.iter_mut().zip(iv.iter()).for_each(|(x, y)| *x ^= y);
+                        }
+                        key.encrypt(&mut b);
+                        if let Some(iv) = chain {
+                            *iv = b;
+                        }
+                    } else {
+                        let input = b;
+                        key.decrypt(&mut b);
+                        if let Some(iv) = chain {
+                            b.iter_mut().zip(iv.iter()).for_each(|(x, y)| *x ^= y);
+                            *iv = input;
+                        }
+                    }
+                    block.copy_from_slice(&b);
+                }
+                *data = out;
+            }
+        }
+    }
+
+    /// The last output, or `None` when it cannot be made (OpenSSL's "Can't
+    /// finalize": bad padding, or padded input that is not whole blocks).
+    fn finish(&mut self) -> Option<Vec<u8>> {
+        self.finished = true;
+        let encrypt = self.encrypt;
+        let ModeState::Block { pkcs, buf, .. } = &mut self.state else {
+            return Some(vec![]);
+        };
+        if !*pkcs {
+            // Without padding a partial block is dropped, as erl 25 does.
+            buf.clear();
+            return Some(vec![]);
+        }
+        let mut rest = std::mem::take(buf);
+        *pkcs = false;
+        if encrypt {
+            let n = 16 - rest.len() % 16;
+            rest.extend(std::iter::repeat_n(n as u8, n));
+            self.size -= rest.len();
+            self.update(&mut rest);
+            Some(rest)
+        } else {
+            if rest.len() != 16 {
+                return None;
+            }
+            self.size -= 16;
+            self.update(&mut rest);
+            let n = *rest.last()? as usize;
+            if n == 0 || n > 16 || !rest[16 - n..].iter().all(|b| *b as usize == n) {
+                return None;
+            }
+            rest.truncate(16 - n);
+            Some(rest)
+        }
+    }
+}
+
+/// The encrypt flag and padding of `crypto_init`/`crypto_one_time`: `true`,
+/// `false`, or a list of options with `{encrypt, Bool}` and `{padding,
+/// none | pkcs_padding}` (LAM has no other padding).
+fn encrypt_flag(c: &Ctx, w: Word) -> Option<(bool, bool)> {
     if let Some(b) = w.as_atom().map(|a| c.atoms.name(a)) {
         return match &*b {
-            "true" => Some(true),
-            "false" => Some(false),
+            "true" => Some((true, false)),
+            "false" => Some((false, false)),
             _ => None,
         };
     }
     let v = c.view();
-    let mut enc = true;
+    let (mut enc, mut pkcs) = (true, false);
     for o in list_items(&v, w)? {
         let t = v.tuple(o)?;
         let [k, x] = t else { return None };
         let k = Word(*k).as_atom().map(|a| c.atoms.name(a))?;
-        if &*k == "encrypt" {
-            enc = match Word(*x).as_atom().map(|a| c.atoms.name(a)).as_deref() {
-                Some("true") => true,
-                Some("false") => false,
-                _ => return None,
-            };
+        let x = Word(*x).as_atom().map(|a| c.atoms.name(a));
+        match (&*k, x.as_deref()) {
+            ("encrypt", Some("true")) => enc = true,
+            ("encrypt", Some("false")) => enc = false,
+            ("padding", Some("none" | "undefined")) => pkcs = false,
+            ("padding", Some("pkcs_padding")) => pkcs = true,
+            _ => return None,
         }
     }
-    Some(enc)
+    Some((enc, pkcs))
 }
 
-/// A new CTR context, or the error erl raises for these arguments.
-fn ctr_init(c: &mut Ctx, a: &[Word]) -> Result<CipherCtx, NativeResult> {
+/// A new cipher context, or the error erl raises for these arguments.
+fn cipher_init(c: &mut Ctx, a: &[Word]) -> Result<CipherCtx, NativeResult> {
     let ci = match cipher_of(c, a[0]) {
-        Some(ci) if ci.mode == Mode::Ctr => ci,
+        Some(ci) if ci.mode != Mode::Gcm => ci,
         _ if is_other_cipher(c, a[0]) => {
             return Err(raise(
                 c,
@@ -1070,36 +1278,67 @@ fn ctr_init(c: &mut Ctx, a: &[Word]) -> Result<CipherCtx, NativeResult> {
         Some(k) if k.len() == ci.key => k,
         _ => return Err(raise(c, "badarg", "api_ng.c", 244, 1, "Bad key size")),
     };
+    // ECB takes no IV: one given is not looked at.
     let iv = match binary_bytes(c, a[2]) {
-        Some(iv) if iv.len() == 16 => iv,
-        _ => return Err(raise(c, "badarg", "api_ng.c", 266, 2, "Bad iv size")),
+        Some(iv) if iv.len() == 16 || ci.mode == Mode::Ecb => iv,
+        _ => return Err(raise(c, "badarg", "api_ng.c", 310, 2, "Bad iv size")),
     };
-    let Some(encrypt) = encrypt_flag(c, a[3]) else {
+    let Some((encrypt, pkcs)) = encrypt_flag(c, a[3]) else {
         return Err(raise(c, "badarg", "api_ng.c", 421, 3, "Bad enc flag"));
     };
-    let state = CtrState::new(&key, &iv).expect("sizes checked");
+    let aes = AesKey::new(&key).expect("size checked");
+    let iv16 = |iv: &[u8]| -> [u8; 16] { iv.try_into().unwrap_or([0; 16]) };
+    let state = match ci.mode {
+        Mode::Cbc => ModeState::Block {
+            key: aes,
+            chain: Some(iv16(&iv)),
+            buf: vec![],
+            pkcs,
+        },
+        Mode::Ecb => ModeState::Block {
+            key: aes,
+            chain: None,
+            buf: vec![],
+            pkcs,
+        },
+        Mode::Cfb128 => ModeState::Cfb {
+            key: aes,
+            reg: iv16(&iv),
+            stream: [0; 16],
+            pos: 0,
+        },
+        _ => ModeState::Ctr(CtrState::new(&key, &iv).expect("sizes checked")),
+    };
     Ok(CipherCtx {
-        cipher: ci,
         state,
         encrypt,
         key,
+        pkcs,
+        size: 0,
+        finished: false,
     })
 }
 
 fn ng_crypto_one_time_nif_5(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let mut ctx = match ctr_init(c, &[a[0], a[1], a[2], a[4]]) {
+    let mut ctx = match cipher_init(c, &[a[0], a[1], a[2], a[4]]) {
         Ok(x) => x,
         Err(r) => return r,
     };
     let Some(mut data) = to_bytes(c, a[3]) else {
         return raise(c, "badarg", "api_ng.c", 590, 3, "Expected binary");
     };
-    ctx.state.apply(&mut data);
-    Value(binary_word(c, &data))
+    ctx.update(&mut data);
+    match ctx.finish() {
+        Some(last) => {
+            data.extend_from_slice(&last);
+            Value(binary_word(c, &data))
+        }
+        None => raise(c, "error", "api_ng.c", 638, -1, "Can't finalize"),
+    }
 }
 
 fn ng_crypto_init_nif_4(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match ctr_init(c, a) {
+    match cipher_init(c, a) {
         Ok(ctx) => Value(resource::make(c, Box::new(ctx))),
         Err(r) => r,
     }
@@ -1119,7 +1358,7 @@ fn ng_crypto_update_nif_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         return raise(c, "badarg", "api_ng.c", 531, 1, "Expected binary");
     };
     if let Some(ctx) = resource::lock(&slot).downcast_mut::<CipherCtx>() {
-        ctx.state.apply(&mut data);
+        ctx.update(&mut data);
     }
     Value(binary_word(c, &data))
 }
@@ -1137,16 +1376,32 @@ fn ng_crypto_update_nif_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         return raise(c, "badarg", "api_ng.c", 531, 1, "Expected binary");
     };
     if let Some(ctx) = resource::lock(&slot).downcast_mut::<CipherCtx>() {
-        ctx.state = CtrState::new(&ctx.key, &iv).expect("sizes checked");
-        ctx.state.apply(&mut data);
+        match &mut ctx.state {
+            ModeState::Ctr(s) => *s = CtrState::new(&ctx.key, &iv).expect("sizes checked"),
+            ModeState::Block {
+                chain: Some(ch), ..
+            } => *ch = iv.try_into().unwrap_or([0; 16]),
+            ModeState::Cfb { reg, pos, .. } => {
+                *reg = iv.try_into().unwrap_or([0; 16]);
+                *pos = 0;
+            }
+            ModeState::Block { chain: None, .. } => {}
+        }
+        ctx.update(&mut data);
     }
     Value(binary_word(c, &data))
 }
 
 fn ng_crypto_final_nif_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match cipher_slot(c, a[0]) {
-        Some(_) => Value(binary_word(c, &[])),
-        None => raise(c, "badarg", "api_ng.c", 636, 0, "Bad State"),
+    let Some(slot) = cipher_slot(c, a[0]) else {
+        return raise(c, "badarg", "api_ng.c", 636, 0, "Bad State");
+    };
+    let last = resource::lock(&slot)
+        .downcast_mut::<CipherCtx>()
+        .and_then(CipherCtx::finish);
+    match last {
+        Some(b) => Value(binary_word(c, &b)),
+        None => raise(c, "error", "api_ng.c", 638, -1, "Can't finalize"),
     }
 }
 
@@ -1154,20 +1409,30 @@ fn ng_crypto_get_data_nif_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let Some(slot) = cipher_slot(c, a[0]) else {
         return raise(c, "badarg", "api_ng.c", 691, 0, "Bad State");
     };
-    let (name, encrypt) = {
+    let (size, encrypt, pkcs, block, finished) = {
         let s = resource::lock(&slot);
         let ctx = s.downcast_ref::<CipherCtx>().expect("checked");
-        (ctx.cipher.name, ctx.encrypt)
+        let block = matches!(ctx.state, ModeState::Block { .. });
+        (ctx.size, ctx.encrypt, ctx.pkcs, block, ctx.finished)
+    };
+    // What erl 25 reports: -1 until the final call, then what a block
+    // cipher's last block lacked.
+    let padding = match (finished, block) {
+        (false, _) => -1,
+        (true, true) => (16 - size % 16) as i64,
+        (true, false) => 0,
     };
     let t = Term::Map(vec![
-        (Term::atom("size"), Term::Int(1)),
-        (Term::atom("padding_size"), Term::Int(0)),
-        (Term::atom("padding_type"), Term::atom("none")),
+        (Term::atom("size"), Term::Int(size as i64)),
+        (Term::atom("padding_size"), Term::Int(padding)),
+        (
+            Term::atom("padding_type"),
+            Term::atom(if pkcs { "pkcs_padding" } else { "undefined" }),
+        ),
         (
             Term::atom("encrypt"),
             Term::atom(if encrypt { "true" } else { "false" }),
         ),
-        (Term::atom("cipher"), Term::atom(name)),
     ]);
     Value(c.from_term(&t))
 }
