@@ -29,7 +29,6 @@ const NOT_NATIVE: &[(&str, &str)] = &[
     ("erlang:system_monitor", "VM introspection"),
     ("erlang:system_profile", "VM introspection"),
     ("erlang:erase_persistent", "internal to persistent_term"),
-    ("erlang:load_nif/", "NIFs: no native code loading"),
     ("erlang:setnode/", "distribution"),
     ("erlang:monitor_node/", "distribution"),
     ("erlang:nodes/", "distribution"),

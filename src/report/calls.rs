@@ -381,7 +381,18 @@ pub fn module_calls(m: &Module) -> ModuleCalls {
         evidence.push(ev);
         local_callees.push(callees);
     }
-    mark_stubs(&mut functions, &evidence, &local_callees);
+    // A stub the VM replaces with a NIF native runs: calling it does not
+    // make the caller a stub.
+    let replaced: Vec<bool> = m
+        .functions
+        .iter()
+        .map(|f| {
+            crate::vm::natives::registry()
+                .get(&name, atom(f.name), f.arity)
+                .is_some_and(|n| n.is_nif() && !n.is_notsup())
+        })
+        .collect();
+    mark_stubs(&mut functions, &evidence, &local_callees, &replaced);
     let mut by_name: Vec<u32> = (0..functions.len() as u32).collect();
     by_name.sort_by(|a, b| {
         let (a, b) = (&functions[*a as usize], &functions[*b as usize]);
@@ -402,21 +413,23 @@ pub fn module_calls(m: &Module) -> ModuleCalls {
 /// calls `nif_stub_error/1`, which calls `erlang:nif_error/1`. The least
 /// fixed point, so a function is a stub only if every local call it makes
 /// ends in one.
-fn mark_stubs(functions: &mut [FunctionCalls], ev: &[StubEvidence], callees: &[Vec<u32>]) {
+fn mark_stubs(
+    functions: &mut [FunctionCalls],
+    ev: &[StubEvidence],
+    callees: &[Vec<u32>],
+    replaced: &[bool],
+) {
     loop {
         let mut changed = false;
         for i in 0..functions.len() {
             if functions[i].nif_stub || ev[i].does_more {
                 continue;
             }
-            let locals_are_stubs = callees[i]
-                .iter()
-                .all(|&c| c as usize == i || functions[c as usize].nif_stub);
+            let stub = |c: u32| functions[c as usize].nif_stub && !replaced[c as usize];
+            let locals_are_stubs = callees[i].iter().all(|&c| c as usize == i || stub(c));
             let raises = ev[i].raises_nif_error
                 || ev[i].calls_itself
-                || callees[i]
-                    .iter()
-                    .any(|&c| c as usize != i && functions[c as usize].nif_stub);
+                || callees[i].iter().any(|&c| c as usize != i && stub(c));
             if locals_are_stubs && raises {
                 functions[i].nif_stub = true;
                 changed = true;

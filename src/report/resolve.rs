@@ -96,10 +96,17 @@ impl<'a> Universe<'a> {
 
     /// What a call to `module:function/arity` reaches. A local call runs the
     /// module's own code, even where the registry has a native of that
-    /// name (the VM links local calls to code).
+    /// name (the VM links local calls to code), unless the native is a NIF
+    /// of the module (the VM runs it for its stub). A native that only
+    /// raises `notsup` is a missing one.
     pub fn resolve(&self, module: &str, function: &str, arity: u32, via: Via) -> Status {
-        if via != Via::Local && self.registry.get(module, function, arity).is_some() {
-            return Status::Native;
+        if let Some(n) = self.registry.get(module, function, arity) {
+            if n.is_notsup() {
+                return Status::MissingNative;
+            }
+            if via != Via::Local || n.is_nif() {
+                return Status::Native;
+            }
         }
         if is_port_bif(module, function) {
             return Status::Port;
@@ -122,7 +129,9 @@ impl<'a> Universe<'a> {
     /// Whether `module:function/arity` has a native (so that a stub of
     /// that name still runs when called from outside its module).
     pub fn has_native(&self, module: &str, function: &str, arity: u32) -> bool {
-        self.registry.get(module, function, arity).is_some()
+        self.registry
+            .get(module, function, arity)
+            .is_some_and(|n| !n.is_notsup())
     }
 }
 

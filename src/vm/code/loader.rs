@@ -821,6 +821,24 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
         };
         code.push(e);
     }
+    // A NIF stub runs its native however it is reached (a local call, a
+    // local fun, an export), as loading the NIF library replaces the
+    // stub's code on the BEAM: its entry becomes a tail call of the native
+    // through an import of its own name.
+    let mut nif_imports = Vec::new();
+    for f in &m.functions {
+        let is_nif = natives
+            .get(&m.atoms[0], &m.atoms[f.name as usize], f.arity)
+            .is_some_and(|n| n.is_nif());
+        if is_nif && let Some(ins) = code.get_mut(f.entry as usize) {
+            let import = (m.imports.len() + nif_imports.len()) as u32;
+            nif_imports.push((globals[0], globals[f.name as usize], f.arity));
+            *ins = Ins::TailCall {
+                arity: f.arity as _,
+                target: Target::Import(import),
+            };
+        }
+    }
     fuse(&mut code);
     let imports: Vec<(u32, u32, u32)> = m
         .imports
@@ -832,6 +850,7 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
                 i.arity,
             )
         })
+        .chain(nif_imports)
         .collect();
     let exports = m
         .functions

@@ -70,6 +70,11 @@ impl<L: Lock> Worker<'_, L> {
             let (mo, fu, _) = m.imports[i as usize];
             let args = xs[..n].to_vec();
             self.note_bif(proc, mo, fu, &args);
+            // A NIF runs as the code of its function: a tail call of it
+            // has left the caller, which no frame shows (a BIF's does).
+            if tail && matches!(proc.raising.bif_frame, Some((.., false))) {
+                proc.raising.drop_current = true;
+            }
         }
         r
     }

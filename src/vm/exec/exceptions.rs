@@ -180,13 +180,13 @@ impl<L: Lock> Worker<'_, L> {
         // Raising is what these are for: no frame of their own (exit/2,
         // which signals another process, fails like any BIF).
         let module = self.atoms.name(m);
-        let raises = registry()
-            .get(&module, &name, args.len() as u32)
-            .is_some_and(|n| n.is_raising());
-        if raises {
+        let native = registry().get(&module, &name, args.len() as u32);
+        if native.is_some_and(|n| n.is_raising()) {
             return;
         }
+        // A NIF's frame has no error_info: erl has none to explain it.
+        let bif = !native.is_some_and(|n| n.is_nif());
         let args = list_of(&mut proc.heap, args);
-        proc.raising.bif_frame = Some((m, f, args, true));
+        proc.raising.bif_frame = Some((m, f, args, bif));
     }
 }

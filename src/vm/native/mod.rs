@@ -231,6 +231,13 @@ impl Flags {
     pub const RAISES: Flags = Flags(1);
     /// It takes any number of arguments, at least its row's arity.
     pub const VARIADIC: Flags = Flags(1 << 1);
+    /// It is a NIF of its module: the module's own stub for it (called
+    /// locally, or as a local fun) runs the native too, as loading a NIF
+    /// library replaces a stub's code on the BEAM.
+    pub const NIF: Flags = Flags(1 << 2);
+    /// It only raises `notsup`: what it would do is not implemented (the
+    /// compatibility report counts it as missing).
+    pub const NOTSUP: Flags = Flags(1 << 3);
 
     /// Both sets.
     pub const fn with(self, other: Flags) -> Flags {
@@ -295,6 +302,32 @@ impl Native {
             flags: self.flags.with(Flags::VARIADIC),
             ..self
         }
+    }
+
+    /// This native, marked as a NIF of its module ([`Flags::NIF`]).
+    pub const fn nif(self) -> Native {
+        Native {
+            flags: self.flags.with(Flags::NIF),
+            ..self
+        }
+    }
+
+    /// This native, marked as one that only raises `notsup` ([`Flags::NOTSUP`]).
+    pub const fn notsup(self) -> Native {
+        Native {
+            flags: self.flags.with(Flags::NOTSUP),
+            ..self
+        }
+    }
+
+    /// Whether it only raises `notsup`.
+    pub fn is_notsup(&self) -> bool {
+        self.flags.contains(Flags::NOTSUP)
+    }
+
+    /// Whether it is a NIF of its module.
+    pub fn is_nif(&self) -> bool {
+        self.flags.contains(Flags::NIF)
     }
 
     /// Whether raising is its purpose.

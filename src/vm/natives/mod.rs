@@ -14,6 +14,7 @@ use crate::vm::native::{Native, Registry};
 pub mod binary;
 pub mod bits;
 pub mod code;
+pub mod crypto;
 pub mod erlang;
 pub mod erlang_code;
 pub mod erlang_conv;
@@ -28,12 +29,15 @@ pub mod maps;
 pub mod matchspec;
 pub mod math;
 pub mod net_kernel;
+pub mod nif;
 pub mod os;
 pub mod process;
 pub mod re;
+pub mod resource;
 pub mod string;
 pub mod sys;
 pub mod unicode;
+pub mod zlib;
 
 /// Every table of natives: a static, so that its rows have one address
 /// (the registry hands out references to them; a `const` is a fresh copy
@@ -58,6 +62,9 @@ pub static TABLES: &[&[Native]] = &[
     re::NATIVES,
     string::NATIVES,
     unicode::NATIVES,
+    crypto::NATIVES,
+    zlib::NATIVES,
+    nif::NATIVES,
 ];
 
 /// The registry of every native, built on first use.

@@ -219,6 +219,7 @@ impl Vm {
         deferred.retain(|d| matches!(d, Deferred::Waiter(_)));
         self.apply_deferred(pid, deferred);
         self.exit_signals(&mut p, reason);
+        crate::vm::natives::resource::process_exited(pid);
         if Some(pid) == self.root {
             self.last_heap = Some(p);
             self.ended = Some(result);
