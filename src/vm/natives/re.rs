@@ -27,8 +27,12 @@ pub const NATIVES: &[Native] = &[
     Native::heap("re", "inspect", 2, inspect_2),
 ];
 
-/// What erl 25's PCRE reports.
-const VERSION: &str = "8.44 2020-02-12";
+/// erl 25's PCRE version with LAM's mark. The engine is not PCRE, and the
+/// difference matters: Elixir stores `~r` patterns compiled by the BEAM's PCRE
+/// in its `.beam` files, with the version that compiled them, and recompiles
+/// from the source when `re:version()` differs. Reporting PCRE's own version
+/// would hand LAM bytecode it cannot read.
+const VERSION: &str = "8.44 2020-02-12 (LAM)";
 
 /// The start of the binary in a compiled pattern: then the options (4 bytes,
 /// little-endian) and the pattern's bytes.
