@@ -5,6 +5,7 @@
 pub mod arith;
 pub mod bs;
 pub mod kinds;
+pub mod ets;
 pub mod matchspec;
 pub mod test;
 
