@@ -11,10 +11,11 @@ use crate::vm::native::{Ctx, Native, NativeResult, badarg, boolean, error, small
 use crate::vm::natives::helpers::{badmap, integer_of, maps_get};
 use crate::vm::ops::arith::{ArithOp, arith, to_big, to_f64};
 use crate::vm::ops::test::{TestOp, test};
-use crate::vm::term::atoms::atom;
+use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::bits::bitstring;
 use crate::vm::term::compare::{self, Num, number};
 use crate::vm::term::exception::Exception;
+use crate::vm::term::hash;
 use crate::vm::term::heap::View;
 use crate::vm::term::list::{list_items, list_of};
 use crate::vm::term::maps;
@@ -158,29 +159,23 @@ fn float_to_int(c: &mut Ctx, w: Word, f: fn(f64) -> f64) -> NativeResult {
     }
 }
 
-impl NativeResult {
-    /// For phash2: a value in 0..Range instead of 1..=Range.
-    fn and_minus_one(self) -> NativeResult {
-        match self {
-            Value(w) => Value(Word::small(w.as_small().unwrap_or(1) - 1).expect("hash")),
-            other => other,
-        }
-    }
+/// A hash range of `phash/2` and `phash2/2`: an integer in 1..=2^32.
+fn hash_range(range: Word) -> Option<u64> {
+    range
+        .as_small()
+        .filter(|r| (1..=1 << 32).contains(r))
+        .map(|r| r as u64)
 }
 
-fn phash(c: &mut Ctx, term: Word, range: Word) -> NativeResult {
-    let Some(range) = range.as_small().filter(|r| *r >= 1) else {
-        return badarg();
-    };
-    // FNV-1a over the term's external form, which exactly equal terms
-    // share: stable across runs and platforms, and made without recursion.
-    // (Not erl's own hash: the values differ from erl's.)
-    let bytes = crate::vm::natives::ext::encode(c, term, 1).0;
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-    }
-    Value(Word::small((h % range as u64) as i64 + 1).expect("hash"))
+/// A term's portable hash (`hash` is `hash::phash` or `hash::phash2`),
+/// local funs identified by their module, old index and old unique number.
+fn portable_hash(
+    c: &Ctx,
+    term: Word,
+    hash: fn(&View, &Atoms, hash::FunIdentity, Word) -> u32,
+) -> u64 {
+    let funs = |mid: u32, idx: u32| c.code.lambda(mid, idx).map(|l| (l.module, idx, l.uniq));
+    u64::from(hash(&c.view(), c.atoms, &funs, term))
 }
 
 fn make_tuple3(c: &mut Ctx, a: &[Word]) -> NativeResult {
@@ -766,19 +761,25 @@ fn insert_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
 }
 
-/// A deterministic hash of the term's structure. dict and sets only need
-/// a stable hash in 1..Range; it is not the BEAM's value, so the internal
-/// order of such collections differs (their contents do not).
 fn phash_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    phash(c, a[0], a[1])
+    let Some(range) = hash_range(a[1]) else {
+        return badarg();
+    };
+    let h = portable_hash(c, a[0], hash::phash);
+    Value(Word::small((h % range + 1) as i64).expect("hash"))
 }
 
 fn phash2_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    phash(c, a[0], Word::small(1 << 27).expect("range")).and_minus_one()
+    let h = portable_hash(c, a[0], hash::phash2);
+    Value(Word::small((h & ((1 << 27) - 1)) as i64).expect("hash"))
 }
 
 fn phash2_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    phash(c, a[0], a[1]).and_minus_one()
+    let Some(range) = hash_range(a[1]) else {
+        return badarg();
+    };
+    let h = portable_hash(c, a[0], hash::phash2);
+    Value(Word::small((h % range) as i64).expect("hash"))
 }
 
 fn nif_error_1(_c: &mut Ctx, a: &[Word]) -> NativeResult {
