@@ -275,7 +275,7 @@ fn insert(c: &mut Ctx, a: &[Word], new: bool) -> NativeResult {
 /// The key `k` (in the caller's heap) as a table looks it up.
 fn key_of(c: &Ctx, k: Word) -> (Key, u32) {
     let v = c.view();
-    (Key::of(&v, c.atoms, k), key_hash(&v, k))
+    (Key::of(&v, c.atoms, k), key_hash(&v, c.atoms, k))
 }
 
 /// Objects copied out as a list, in the order erl builds it: the chain
@@ -962,7 +962,7 @@ fn visit(c: &mut Ctx, t: &Table, ms: &MatchSpec, from_slot: usize) -> Vec<(Word,
                 Some(keys) if from_slot == 0 => {
                     let mut s = Vec::new();
                     for k in keys {
-                        let ix = h.slot_of(key_hash(&ms.view(), k));
+                        let ix = h.slot_of(key_hash(&ms.view(), atoms, k));
                         if !s.contains(&ix) {
                             s.push(ix);
                         }
@@ -1082,7 +1082,7 @@ fn hash_chunk(
         ms.bound_keys(t.keypos).map(|keys| {
             let mut s = Vec::new();
             for k in keys {
-                let ix = h.slot_of(key_hash(&ms.view(), k));
+                let ix = h.slot_of(key_hash(&ms.view(), atoms, k));
                 if !s.contains(&ix) {
                     s.push(ix);
                 }

@@ -12,9 +12,11 @@
 //! (`erl_db_hash.c`) slot for slot, so that every walk of one (`first/next`,
 //! `tab2list`, `select`) meets the objects in erl's order: 256 slots at
 //! first, one more each time the objects outnumber the slots (the split
-//! slot's chain divided stably between it and the new slot), one fewer
-//! while they are fewer than half; new keys go to the end of their chain, a
-//! bag's new object before the others of its key. `ordered_set` tables are
+//! slot's chain divided stably between it and the new slot), up to five
+//! fewer per delete once they are fewer than half the slots of the first
+//! segment and the last two (never with fewer than two segments of 2048
+//! past the first 256); new keys go to the end of their chain, a bag's new
+//! object before the others of its key. `ordered_set` tables are
 //! a `BTreeMap` in term order.
 
 use std::cmp::Ordering;
@@ -31,6 +33,9 @@ use crate::vm::term::word::{Word, kind};
 
 /// Slots a hash table starts with (and never shrinks below).
 pub const FIRST_SLOTS: usize = 256;
+
+/// Slots are added in segments of this many past the first 256.
+const SEGMENT: usize = 2048;
 
 /// Table references are numbered from here, far above the VM's own
 /// references (`make_ref`), so the two never meet.
@@ -445,11 +450,14 @@ impl PartialEq for Key {
 
 impl Eq for Key {}
 
-/// The hash a hash table files a key under: erl's (`make_internal_hash`
-/// modulo `0xEFFFFFFF`, as `MAKE_HASH` in erl_db_hash.c).
-pub fn key_hash(v: &View, w: Word) -> u32 {
-    let h = crate::vm::term::maps::hash(v, w);
-    ((h ^ (h >> 32)) as u32) % 0xEFFF_FFFF
+/// The hash a hash table files a key under: erl's `MAKE_HASH` (an atom's
+/// hash of its text, else `make_internal_hash`). Only its low bits pick
+/// a slot, so OTP 25's masking of the top bit changes nothing here.
+pub fn key_hash(v: &View, atoms: &Atoms, w: Word) -> u32 {
+    match w.as_atom() {
+        Some(a) => crate::vm::term::hash::atom_text_hash(&atoms.name(a)),
+        None => crate::vm::term::hash::internal_hash(v, w, 0),
+    }
 }
 
 /// An object of a table.
@@ -469,7 +477,7 @@ impl Obj {
         let k = Word(v.tuple(w).expect("a tuple")[keypos - 1]);
         Obj {
             key: Key::of(v, atoms, k),
-            hash: key_hash(v, k),
+            hash: key_hash(v, atoms, k),
             term: Stored::new(v, w),
         }
     }
@@ -499,6 +507,9 @@ pub struct HashTab {
     /// The active slots' chains, head first.
     pub slots: Vec<Vec<Obj>>,
     szm: usize,
+    /// Slots allocated (a whole number of segments): erl shrinks only
+    /// while two or more segments past the first are allocated.
+    nslots: usize,
     /// The objects.
     pub nitems: usize,
 }
@@ -508,6 +519,7 @@ impl Default for HashTab {
         HashTab {
             slots: (0..FIRST_SLOTS).map(|_| Vec::new()).collect(),
             szm: FIRST_SLOTS - 1,
+            nslots: FIRST_SLOTS,
             nitems: 0,
         }
     }
@@ -527,6 +539,9 @@ impl HashTab {
     /// One more slot: splits the chain of the slot it takes from.
     fn grow(&mut self) {
         let nactive = self.slots.len();
+        if nactive == self.nslots {
+            self.nslots += SEGMENT;
+        }
         let from = if nactive <= self.szm {
             nactive & (self.szm >> 1)
         } else {
@@ -552,6 +567,20 @@ impl HashTab {
         if dst == 0 {
             self.szm = low;
         }
+        if self.nslots - self.slots.len() >= SEGMENT {
+            self.nslots -= SEGMENT;
+        }
+    }
+
+    /// Below how many objects the table shrinks: once the first segment
+    /// and the last two are half empty, and never with fewer than two
+    /// segments past the first.
+    fn shrink_limit(&self) -> usize {
+        if self.nslots >= FIRST_SLOTS + 2 * SEGMENT {
+            (self.nslots - SEGMENT) / 2
+        } else {
+            0
+        }
     }
 
     /// Grows as erl does after an insert (unless the table is fixed).
@@ -572,7 +601,7 @@ impl HashTab {
             return;
         }
         let mut limit = 5;
-        while self.slots.len() > FIRST_SLOTS && self.nitems < self.slots.len() / 2 && limit > 0 {
+        while self.slots.len() > FIRST_SLOTS && self.nitems < self.shrink_limit() && limit > 0 {
             self.shrink();
             limit -= 1;
         }
