@@ -26,6 +26,7 @@ pub mod helpers;
 pub mod lam;
 pub mod lists;
 pub mod maps;
+pub mod matchspec;
 pub mod math;
 pub mod net_kernel;
 pub mod os;
@@ -51,6 +52,7 @@ pub static TABLES: &[&[Native]] = &[
     lists::NATIVES,
     maps::NATIVES,
     math::NATIVES,
+    matchspec::NATIVES,
     net_kernel::NATIVES,
     os::NATIVES,
     process::NATIVES,

@@ -93,7 +93,9 @@ fn rank(v: &View, w: Word) -> u8 {
     }
 }
 
-fn cmp_num(a: &Num, b: &Num) -> Ordering {
+/// The order of two numbers by value (an integer equals the float of the
+/// same value): the numeric part of [`compare`].
+pub fn cmp_num(a: &Num, b: &Num) -> Ordering {
     use Num::*;
     let as_big = |n: &Num| match n {
         Small(i) => BigInt::from(*i),
