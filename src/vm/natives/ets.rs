@@ -471,7 +471,7 @@ fn update_counter(c: &mut Ctx, a: &[Word], default: Option<Word>) -> NativeResul
         (g.ty, g.keypos)
     };
     if !matches!(ty, Type::Set | Type::OrderedSet) {
-        return badarg();
+        return fail(c, "table_type");
     }
     let Some((ops, many)) = counter_ops(c, a[2], keypos) else {
         return badarg();
@@ -514,7 +514,11 @@ fn update_counter(c: &mut Ctx, a: &[Word], default: Option<Word>) -> NativeResul
         .collect();
     let mut results = Vec::with_capacity(ops.len());
     for (pos, incr, reset) in ops {
-        if pos > elems.len() || pos == keypos {
+        if pos == keypos {
+            drop(g);
+            return fail(c, "keypos");
+        }
+        if pos > elems.len() {
             return badarg();
         }
         let Some(old) = int_of(c, elems[pos - 1]) else {
@@ -560,7 +564,7 @@ fn update_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         (g.ty, g.keypos)
     };
     if !matches!(ty, Type::Set | Type::OrderedSet) {
-        return badarg();
+        return fail(c, "table_type");
     }
     let v = c.view();
     let pair = |w: Word| -> Option<(usize, Word)> {
@@ -590,7 +594,11 @@ fn update_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         .map(|w| Word(*w))
         .collect();
     for (pos, x) in changes {
-        if pos > elems.len() || pos == keypos {
+        if pos == keypos {
+            drop(g);
+            return fail(c, "keypos");
+        }
+        if pos > elems.len() {
             return badarg();
         }
         elems[pos - 1] = x;
