@@ -519,7 +519,8 @@ fn update_counter(c: &mut Ctx, a: &[Word], default: Option<Word>) -> NativeResul
             return fail(c, "keypos");
         }
         if pos > elems.len() {
-            return badarg();
+            drop(g);
+            return fail(c, "position");
         }
         let Some(old) = int_of(c, elems[pos - 1]) else {
             return badarg();
