@@ -1366,8 +1366,9 @@ fn select_replace_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let (atoms, pid) = (c.atoms, c.pid);
     let mut g = write(&tr);
     let keypos = g.keypos;
-    if g.ty == Type::DuplicateBag {
-        return badarg();
+    if !matches!(g.ty, Type::Set | Type::OrderedSet) {
+        drop(g);
+        return fail(c, "table_type");
     }
     // The replacements, found first, then made: (old key, hash, new object).
     let mut new = Vec::new();

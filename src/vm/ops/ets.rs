@@ -15,8 +15,8 @@
 //! slot's chain divided stably between it and the new slot), up to five
 //! fewer per delete once they are fewer than half the slots of the first
 //! segment and the last two (never with fewer than two segments of 2048
-//! past the first 256); new keys go to the end of their chain, a bag's new
-//! object before the others of its key. `ordered_set` tables are
+//! past the first 256); a new key goes to the end of its chain (to the
+//! front in a bag), and a bag's new object before the others of its key. `ordered_set` tables are
 //! a `BTreeMap` in term order.
 
 use std::cmp::Ordering;
@@ -423,7 +423,11 @@ impl Ord for Key {
                 let common = na.min(nb);
                 for i in 0..common.div_ceil(8) {
                     let take = (common - i * 8).min(8);
-                    let mask = if take == 8 { 0xff } else { 0xffu8 << (8 - take) };
+                    let mask = if take == 8 {
+                        0xff
+                    } else {
+                        0xffu8 << (8 - take)
+                    };
                     match (a[i] & mask).cmp(&(b[i] & mask)) {
                         Ordering::Equal => {}
                         o => return o,
@@ -496,8 +500,11 @@ impl Obj {
     pub fn same(&self, atoms: &Atoms, other: &Obj) -> bool {
         // Keys first: the quick test.
         self.key.same(&other.key)
-            && Key::of(&self.view(), atoms, self.term.root)
-                .same(&Key::of(&other.view(), atoms, other.term.root))
+            && Key::of(&self.view(), atoms, self.term.root).same(&Key::of(
+                &other.view(),
+                atoms,
+                other.term.root,
+            ))
     }
 }
 
@@ -550,8 +557,9 @@ impl HashTab {
         };
         let szm = self.szm;
         let chain = std::mem::take(&mut self.slots[from]);
-        let (stay, go): (Vec<Obj>, Vec<Obj>) =
-            chain.into_iter().partition(|o| o.hash as usize & szm == from);
+        let (stay, go): (Vec<Obj>, Vec<Obj>) = chain
+            .into_iter()
+            .partition(|o| o.hash as usize & szm == from);
         self.slots[from] = stay;
         self.slots.push(go);
     }
@@ -710,6 +718,9 @@ impl Table {
                     .iter()
                     .position(|o| o.hash == obj.hash && o.key.same(&obj.key));
                 match (first, ty) {
+                    // A bag's new key goes first in its chain (erl's bag
+                    // insert looks for an equal object from the chain's head).
+                    (None, Type::Bag) => chain.insert(0, obj),
                     (None, _) => chain.push(obj),
                     (Some(i), Type::Set) => {
                         chain[i] = obj;
@@ -982,7 +993,10 @@ impl Tables {
 pub fn ref_word(heap: &mut Area, id: u64) -> Word {
     let at = heap.words.len();
     heap.words.extend([Word::header(kind::REF, 1).0, id]);
-    Word::boxed(crate::vm::term::word::Ptr { area: 0, offset: at })
+    Word::boxed(crate::vm::term::word::Ptr {
+        area: 0,
+        offset: at,
+    })
 }
 
 /// How a table is named to its users: its name if named, else its reference.

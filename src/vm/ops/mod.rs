@@ -4,8 +4,8 @@
 
 pub mod arith;
 pub mod bs;
-pub mod kinds;
 pub mod ets;
+pub mod kinds;
 pub mod matchspec;
 pub mod test;
 

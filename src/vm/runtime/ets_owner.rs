@@ -37,7 +37,14 @@ fn alive(vm: &Vm, pid: u64) -> bool {
 }
 
 /// The message an heir or receiver gets, built on `heap`.
-fn transfer(vm: &Vm, heap: &mut Area, tid: u64, named: Option<u32>, from: u64, gift: &Stored) -> Word {
+fn transfer(
+    vm: &Vm,
+    heap: &mut Area,
+    tid: u64,
+    named: Option<u32>,
+    from: u64,
+    gift: &Stored,
+) -> Word {
     let tab = match named {
         Some(name) => Word::atom(name),
         None => crate::vm::ops::ets::ref_word(heap, tid),
