@@ -209,6 +209,10 @@ fn new_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
             _ => return badarg(),
         }
     }
+    // A private table is never written concurrently.
+    if t.access == Access::Private {
+        t.write_concurrency = false;
+    }
     // erl's default: decentralized counters for ordered sets written concurrently.
     t.decentralized_counters =
         decentralized.unwrap_or(t.ty == Type::OrderedSet && t.write_concurrency);
@@ -266,8 +270,15 @@ fn insert(c: &mut Ctx, a: &[Word], new: bool) -> NativeResult {
     if new && objs.iter().any(|o| g.has(&o.key, o.hash)) {
         return boolean(false);
     }
-    for o in objs {
-        g.insert(c.atoms, o);
+    if g.ty == Type::Bag {
+        // erl puts a list into a bag from its end.
+        for o in objs.into_iter().rev() {
+            g.insert(c.atoms, o);
+        }
+    } else {
+        for o in objs {
+            g.insert(c.atoms, o);
+        }
     }
     boolean(true)
 }

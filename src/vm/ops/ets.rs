@@ -15,9 +15,10 @@
 //! slot's chain divided stably between it and the new slot), up to five
 //! fewer per delete once they are fewer than half the slots of the first
 //! segment and the last two (never with fewer than two segments of 2048
-//! past the first 256); a new key goes to the end of its chain (to the
-//! front in a bag), and a bag's new object before the others of its key. `ordered_set` tables are
-//! a `BTreeMap` in term order.
+//! past the first 256); a new key goes to the end of its chain, and a
+//! bag's new object before the others of its key (`natives::ets` puts a
+//! list into a bag from its end, as erl does). `ordered_set` tables are a
+//! `BTreeMap` in term order.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
@@ -718,9 +719,6 @@ impl Table {
                     .iter()
                     .position(|o| o.hash == obj.hash && o.key.same(&obj.key));
                 match (first, ty) {
-                    // A bag's new key goes first in its chain (erl's bag
-                    // insert looks for an equal object from the chain's head).
-                    (None, Type::Bag) => chain.insert(0, obj),
                     (None, _) => chain.push(obj),
                     (Some(i), Type::Set) => {
                         chain[i] = obj;

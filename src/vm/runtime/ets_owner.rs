@@ -69,7 +69,14 @@ pub(crate) fn give_away(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     let Some(to) = a[1].as_pid() else {
         return badarg();
     };
-    if read(&tr).owner != p.pid {
+    let (owner, access) = {
+        let g = read(&tr);
+        (g.owner, g.access)
+    };
+    if owner != p.pid && access != crate::vm::ops::ets::Access::Public {
+        return fail(vm, p, "access");
+    }
+    if owner != p.pid {
         return fail(vm, p, "not_owner");
     }
     if to == p.pid {
