@@ -307,6 +307,16 @@ fn lookup_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     };
     let (k, h) = key_of(c, a[1]);
     let g = read(&tr);
+    if matches!(g.ty, Type::Set | Type::OrderedSet) {
+        let l = match g.find_first(&k, h) {
+            Some(o) => {
+                let w = o.term.copy_out(c.heap);
+                c.heap.cons(0, w, Word::NIL)
+            }
+            None => Word::NIL,
+        };
+        return Value(l);
+    }
     let found = g.find(&k, h);
     Value(object_list(c, &found))
 }

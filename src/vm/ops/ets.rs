@@ -110,6 +110,20 @@ impl Default for Stored {
 impl Stored {
     /// A copy of `w` (read through `v`), literals included.
     pub fn new(v: &View, w: Word) -> Stored {
+        // The usual object, a tuple of immediates, in one step.
+        if let Some(elems) = v.tuple(w) {
+            if elems.iter().all(|e| Word(*e).is_immediate()) {
+                let mut words = Vec::with_capacity(1 + elems.len());
+                words.push(Word::header(kind::TUPLE, elems.len()).0);
+                words.extend_from_slice(elems);
+                let area = Area {
+                    words,
+                    ..Area::default()
+                };
+                let root = Word::boxed(crate::vm::term::word::Ptr { area: 0, offset: 0 });
+                return Stored { area, root };
+            }
+        }
         let mut area = Area::default();
         let root = deep_copy(v, w, &mut area);
         Stored { area, root }
@@ -125,6 +139,21 @@ impl Stored {
 
     /// A copy on `heap` (area 0 of a process).
     pub fn copy_out(&self, heap: &mut Area) -> Word {
+        // The usual object, a tuple of immediates, in one step.
+        if self.root.is_boxed() && self.root.ptr().offset == 0 {
+            let h = Word(self.area.words[0]);
+            if h.header_kind() == kind::TUPLE
+                && self.area.words.len() == 1 + h.header_arity()
+                && self.area.words[1..].iter().all(|w| Word(*w).is_immediate())
+            {
+                let at = heap.words.len();
+                heap.words.extend_from_slice(&self.area.words);
+                return Word::boxed(crate::vm::term::word::Ptr {
+                    area: 0,
+                    offset: at,
+                });
+            }
+        }
         self.view().copy_into(self.root, heap)
     }
 }
@@ -154,11 +183,16 @@ fn deep_copy(v: &View, w: Word, dst: &mut Area) -> Word {
     let h = v.at(p, 0);
     match h.header_kind() {
         kind::TUPLE | kind::MAP | kind::HMAP | kind::HNODE | kind::FUN | kind::EXPORT => {
+            // The object first, its fields filled in as they are copied
+            // (each after it).
             let n = h.header_arity();
-            let elems: Vec<Word> = (1..=n).map(|i| deep_copy(v, v.at(p, i), dst)).collect();
             let at = dst.words.len();
             dst.words.push(h.0);
-            dst.words.extend(elems.iter().map(|e| e.0));
+            dst.words.resize(at + 1 + n, Word::NIL.0);
+            for i in 1..=n {
+                let e = deep_copy(v, v.at(p, i), dst);
+                dst.words[at + i] = e.0;
+            }
             Word::boxed(crate::vm::term::word::Ptr {
                 area: 0,
                 offset: at,
@@ -557,11 +591,17 @@ impl HashTab {
             0
         };
         let szm = self.szm;
-        let chain = std::mem::take(&mut self.slots[from]);
-        let (stay, go): (Vec<Obj>, Vec<Obj>) = chain
-            .into_iter()
-            .partition(|o| o.hash as usize & szm == from);
-        self.slots[from] = stay;
+        // A stable split in place: chains are short, and most lose nothing.
+        let chain = &mut self.slots[from];
+        let mut go = Vec::new();
+        let mut i = 0;
+        while i < chain.len() {
+            if chain[i].hash as usize & szm != from {
+                go.push(chain.remove(i));
+            } else {
+                i += 1;
+            }
+        }
         self.slots.push(go);
     }
 
@@ -689,6 +729,16 @@ impl Table {
         match &self.store {
             Store::Hash(h) => h.slots.iter().flatten().collect(),
             Store::Tree(t) => t.values().collect(),
+        }
+    }
+
+    /// The first object of key `k` (hash `h`).
+    pub fn find_first(&self, k: &Key, h: u32) -> Option<&Obj> {
+        match &self.store {
+            Store::Hash(t) => t.slots[t.slot_of(h)]
+                .iter()
+                .find(|o| o.hash == h && o.key.same(k)),
+            Store::Tree(t) => t.get(k),
         }
     }
 
