@@ -257,14 +257,17 @@ fn insert(c: &mut Ctx, a: &[Word], new: bool) -> NativeResult {
         Ok(t) => t,
         Err(e) => return e,
     };
-    let keypos = read(&tr).keypos;
+    let (keypos, ty) = {
+        let g = read(&tr);
+        (g.keypos, g.ty)
+    };
     let Some(items) = objects(c, a[1], keypos) else {
         return badarg();
     };
     let v = c.view();
     let objs: Vec<Obj> = items
         .iter()
-        .map(|o| Obj::new(&v, c.atoms, *o, keypos))
+        .map(|o| Obj::new(&v, c.atoms, *o, keypos, ty))
         .collect();
     let mut g = write(&tr);
     if new && objs.iter().any(|o| g.has(&o.key, o.hash)) {
@@ -273,20 +276,22 @@ fn insert(c: &mut Ctx, a: &[Word], new: bool) -> NativeResult {
     if g.ty == Type::Bag {
         // erl puts a list into a bag from its end.
         for o in objs.into_iter().rev() {
-            g.insert(c.atoms, o);
+            g.insert(o);
         }
     } else {
         for o in objs {
-            g.insert(c.atoms, o);
+            g.insert(o);
         }
     }
     boolean(true)
 }
 
-/// The key `k` (in the caller's heap) as a table looks it up.
-fn key_of(c: &Ctx, k: Word) -> (Key, u32) {
+/// The key `k` (in the caller's heap) as table `tr` looks it up (call
+/// it with no guard of the table held).
+fn key_of(c: &Ctx, tr: &TableRef, k: Word) -> (Key, u32) {
+    let ty = read(tr).ty;
     let v = c.view();
-    (Key::of(&v, c.atoms, k), key_hash(&v, c.atoms, k))
+    (Key::for_type(&v, c.atoms, k, ty), key_hash(&v, c.atoms, k))
 }
 
 /// Objects copied out as a list, in the order erl builds it: the chain
@@ -305,7 +310,7 @@ fn lookup_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         Ok(t) => t,
         Err(e) => return e,
     };
-    let (k, h) = key_of(c, a[1]);
+    let (k, h) = key_of(c, &tr, a[1]);
     let g = read(&tr);
     if matches!(g.ty, Type::Set | Type::OrderedSet) {
         let l = match g.find_first(&k, h) {
@@ -329,7 +334,7 @@ fn lookup_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let Some(pos) = a[2].as_small().filter(|p| *p >= 1).map(|p| p as usize) else {
         return badarg();
     };
-    let (k, h) = key_of(c, a[1]);
+    let (k, h) = key_of(c, &tr, a[1]);
     let g = read(&tr);
     let found = g.find(&k, h);
     if found.is_empty() {
@@ -356,7 +361,7 @@ fn member_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         Ok(t) => t,
         Err(e) => return e,
     };
-    let (k, h) = key_of(c, a[1]);
+    let (k, h) = key_of(c, &tr, a[1]);
     boolean(read(&tr).has(&k, h))
 }
 
@@ -375,7 +380,7 @@ fn delete_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         Ok(t) => t,
         Err(e) => return e,
     };
-    let (k, h) = key_of(c, a[1]);
+    let (k, h) = key_of(c, &tr, a[1]);
     write(&tr).remove_key(&k, h);
     boolean(true)
 }
@@ -390,10 +395,11 @@ fn delete_object_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     if !v.tuple(a[1]).is_some_and(|e| e.len() >= keypos) {
         return badarg();
     }
-    let obj = Obj::new(&v, c.atoms, a[1], keypos);
+    let ty = read(&tr).ty;
+    let obj = Obj::new(&v, c.atoms, a[1], keypos, ty);
     let mut g = write(&tr);
     let found = g.find(&obj.key, obj.hash);
-    let matching = found.iter().filter(|o| o.same(c.atoms, &obj)).count();
+    let matching = found.iter().filter(|o| o.same(&obj)).count();
     if matching == 0 {
         return boolean(true);
     }
@@ -401,10 +407,9 @@ fn delete_object_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     if matches!(ty, Type::Set | Type::OrderedSet) {
         g.remove_key(&obj.key, obj.hash);
     } else {
-        let atoms = c.atoms;
         let mut left = if ty == Type::Bag { 1 } else { usize::MAX };
         g.remove_where(|o| {
-            if left > 0 && o.hash == obj.hash && o.same(atoms, &obj) {
+            if left > 0 && o.hash == obj.hash && o.same(&obj) {
                 left -= 1;
                 true
             } else {
@@ -429,7 +434,7 @@ fn take_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         Ok(t) => t,
         Err(e) => return e,
     };
-    let (k, h) = key_of(c, a[1]);
+    let (k, h) = key_of(c, &tr, a[1]);
     let gone = write(&tr).remove_key(&k, h);
     let refs: Vec<&Obj> = gone.iter().collect();
     Value(object_list(c, &refs))
@@ -502,7 +507,7 @@ fn update_counter(c: &mut Ctx, a: &[Word], default: Option<Word>) -> NativeResul
             return badarg();
         }
     }
-    let (k, h) = key_of(c, a[1]);
+    let (k, h) = key_of(c, &tr, a[1]);
     let mut g = write(&tr);
     // The object, copied to the caller's heap to be changed there.
     let copy = match g.find(&k, h).first() {
@@ -562,11 +567,11 @@ fn update_counter(c: &mut Ctx, a: &[Word], default: Option<Word>) -> NativeResul
         results.push(w);
     }
     let updated = c.heap.tuple(0, &elems);
-    let obj = Obj::new(&c.view(), c.atoms, updated, keypos);
+    let obj = Obj::new(&c.view(), c.atoms, updated, keypos, ty);
     if g.has(&k, h) {
         g.replace(&k, h, obj);
     } else {
-        g.insert(c.atoms, obj);
+        g.insert(obj);
     }
     drop(g);
     Value(if many {
@@ -602,7 +607,7 @@ fn update_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
             None => return badarg(),
         },
     };
-    let (k, h) = key_of(c, a[1]);
+    let (k, h) = key_of(c, &tr, a[1]);
     let mut g = write(&tr);
     let copy = match g.find(&k, h).first() {
         Some(o) => o.term.copy_out(c.heap),
@@ -626,7 +631,7 @@ fn update_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         elems[pos - 1] = x;
     }
     let updated = c.heap.tuple(0, &elems);
-    let obj = Obj::new(&c.view(), c.atoms, updated, keypos);
+    let obj = Obj::new(&c.view(), c.atoms, updated, keypos, ty);
     g.replace(&k, h, obj);
     boolean(true)
 }
@@ -676,7 +681,7 @@ fn step(c: &mut Ctx, a: &[Word], back: bool) -> NativeResult {
         Ok(t) => t,
         Err(e) => return e,
     };
-    let (k, h) = key_of(c, a[1]);
+    let (k, h) = key_of(c, &tr, a[1]);
     let g = read(&tr);
     let o = match &g.store {
         Store::Tree(t) if back => t.range((Unbounded, Excluded(&k))).next_back().map(|x| x.1),
@@ -1386,7 +1391,7 @@ fn select_replace_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     };
     let (atoms, pid) = (c.atoms, c.pid);
     let mut g = write(&tr);
-    let keypos = g.keypos;
+    let (keypos, ty) = (g.keypos, g.ty);
     if !matches!(g.ty, Type::Set | Type::OrderedSet) {
         drop(g);
         return fail(c, "table_type");
@@ -1404,7 +1409,7 @@ fn select_replace_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         if elems.len() < keypos {
             continue;
         }
-        let obj = Obj::new(&v, atoms, r, keypos);
+        let obj = Obj::new(&v, atoms, r, keypos, ty);
         // The key may not change (erl refuses such specifications).
         if !obj.key.same(&o.key) {
             continue;

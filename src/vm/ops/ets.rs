@@ -249,9 +249,102 @@ pub enum Key {
     List(Vec<Key>, Box<Key>),
     /// A bitstring: bytes, bits in the last byte.
     Bits(Vec<u8>, u8),
+    /// Any other key of a hash table, which needs `=:=` alone: the term
+    /// flattened into words (one allocation, not one per element).
+    Exact(Box<[u64]>),
+}
+
+/// A marker in [`Key::Exact`]'s words: a header word, never an immediate.
+fn mark(kind: u8, n: usize) -> u64 {
+    Word::header(kind, n).0
+}
+
+/// Marks a cons cell in [`Key::Exact`] (no object has this kind).
+const CONS: u8 = 63;
+
+/// `w` flattened into `out`: equal words for exactly equal terms.
+fn flatten(v: &View, w: Word, out: &mut Vec<u64>) {
+    let mut cur = w;
+    loop {
+        if cur.is_immediate() {
+            out.push(cur.0);
+            return;
+        }
+        if cur.is_list() {
+            let (h, t) = v.cons(cur);
+            out.push(mark(CONS, 0));
+            flatten(v, h, out);
+            cur = t;
+            continue;
+        }
+        if let Some((bytes, last)) = v.bits(cur) {
+            out.push(mark(kind::HEAP_BIN, bytes.len()));
+            out.push(last as u64);
+            for chunk in bytes.chunks(8) {
+                let mut b = [0u8; 8];
+                b[..chunk.len()].copy_from_slice(chunk);
+                out.push(u64::from_le_bytes(b));
+            }
+            return;
+        }
+        if let Some(f) = v.float(cur) {
+            // 0.0 =:= -0.0 in OTP 25.
+            out.push(mark(kind::FLOAT, 1));
+            out.push(if f == 0.0 { 0 } else { f.to_bits() });
+            return;
+        }
+        if let Some(pairs) = v.map_pairs(cur) {
+            // Flat maps keep their keys in order, hashed ones in trie
+            // order: the same for the same keys either way.
+            out.push(mark(kind::MAP, pairs.len()));
+            for (k, x) in pairs {
+                flatten(v, k, out);
+                flatten(v, x, out);
+            }
+            return;
+        }
+        let p = cur.ptr();
+        let h = v.header(cur);
+        let n = h.header_arity();
+        out.push(h.0);
+        match h.header_kind() {
+            kind::TUPLE | kind::FUN | kind::EXPORT => {
+                if n == 0 {
+                    return;
+                }
+                for i in 1..n {
+                    flatten(v, v.at(p, i), out);
+                }
+                cur = v.at(p, n);
+            }
+            _ => {
+                out.extend_from_slice(&v.area(p).words[p.offset + 1..p.offset + 1 + n]);
+                return;
+            }
+        }
+    }
 }
 
 impl Key {
+    /// The key of term `w` for a hash table, which compares keys with
+    /// `=:=` alone (see [`Key::same`]).
+    pub fn exact(v: &View, w: Word) -> Key {
+        if let Some(i) = w.as_small() {
+            return Key::Int(i);
+        }
+        let mut out = Vec::new();
+        flatten(v, w, &mut out);
+        Key::Exact(out.into_boxed_slice())
+    }
+
+    /// The key of term `w` for a table of type `ty`.
+    pub fn for_type(v: &View, atoms: &Atoms, w: Word, ty: Type) -> Key {
+        match ty {
+            Type::OrderedSet => Key::of(v, atoms, w),
+            _ => Key::exact(v, w),
+        }
+    }
+
     /// The key of term `w`, read through `v`.
     pub fn of(v: &View, atoms: &Atoms, w: Word) -> Key {
         if let Some(i) = w.as_small() {
@@ -326,6 +419,7 @@ impl Key {
             Key::Nil => 8,
             Key::List(..) => 9,
             Key::Bits(..) => 10,
+            Key::Exact(_) => 11,
         }
     }
 
@@ -352,6 +446,7 @@ impl Key {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y)) && ta.same(tb)
             }
             (Key::Bits(a, la), Key::Bits(b, lb)) => a == b && la == lb,
+            (Key::Exact(a), Key::Exact(b)) => a == b,
             _ => false,
         }
     }
@@ -413,6 +508,7 @@ impl Ord for Key {
             (Key::Atom(a), Key::Atom(b)) => a.cmp(b),
             (Key::Ref(a), Key::Ref(b)) | (Key::Fun(a), Key::Fun(b)) => a.cmp(b),
             (Key::Pid(a), Key::Pid(b)) => a.cmp(b),
+            (Key::Exact(a), Key::Exact(b)) => a.cmp(b),
             (Key::Tuple(a), Key::Tuple(b)) => a.len().cmp(&b.len()).then_with(|| cmp_seq(a, b)),
             (Key::Map(a), Key::Map(b)) => a.len().cmp(&b.len()).then_with(|| {
                 for ((k1, _), (k2, _)) in a.iter().zip(b) {
@@ -511,11 +607,12 @@ pub struct Obj {
 }
 
 impl Obj {
-    /// An object from tuple `w` (read through `v`) keyed at `keypos` (1-based).
-    pub fn new(v: &View, atoms: &Atoms, w: Word, keypos: usize) -> Obj {
+    /// An object from tuple `w` (read through `v`) keyed at `keypos`
+    /// (1-based) for a table of type `ty`.
+    pub fn new(v: &View, atoms: &Atoms, w: Word, keypos: usize, ty: Type) -> Obj {
         let k = Word(v.tuple(w).expect("a tuple")[keypos - 1]);
         Obj {
-            key: Key::of(v, atoms, k),
+            key: Key::for_type(v, atoms, k, ty),
             hash: key_hash(v, atoms, k),
             term: Stored::new(v, w),
         }
@@ -532,14 +629,11 @@ impl Obj {
     }
 
     /// Whether it is exactly equal to `other` (`=:=`), as a bag compares.
-    pub fn same(&self, atoms: &Atoms, other: &Obj) -> bool {
+    pub fn same(&self, other: &Obj) -> bool {
         // Keys first: the quick test.
         self.key.same(&other.key)
-            && Key::of(&self.view(), atoms, self.term.root).same(&Key::of(
-                &other.view(),
-                atoms,
-                other.term.root,
-            ))
+            && Key::exact(&self.view(), self.term.root)
+                .same(&Key::exact(&other.view(), other.term.root))
     }
 }
 
@@ -755,7 +849,7 @@ impl Table {
 
     /// Inserts `obj`: replaces the object of its key (set), adds it unless
     /// the same object is there (bag), or adds it (duplicate bag).
-    pub fn insert(&mut self, atoms: &Atoms, obj: Obj) {
+    pub fn insert(&mut self, obj: Obj) {
         let fixed = self.fixed();
         let ty = self.ty;
         match &mut self.store {
@@ -778,7 +872,7 @@ impl Table {
                         let dup = chain[i..]
                             .iter()
                             .take_while(|o| o.hash == obj.hash && o.key.same(&obj.key))
-                            .any(|o| o.same(atoms, &obj));
+                            .any(|o| o.same(&obj));
                         if dup {
                             return;
                         }
