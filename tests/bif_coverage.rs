@@ -49,7 +49,6 @@ const NOT_NATIVE: &[(&str, &str)] = &[
     ),
     ("erlang:pre_loaded/", "code loading is LAM's loader"),
     ("erlang:dt_", "dynamic tracing"),
-    ("erlang:match_spec_test/", "match specifications"),
     ("erlang:set_cpu_topology/", "VM configuration"),
     ("erlang:suspend_process/", "debugging"),
     ("erlang:resume_process/", "debugging"),

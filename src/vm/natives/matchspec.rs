@@ -20,8 +20,10 @@ pub const NATIVES: &[Native] = &[Native::heap(
 /// specification; badarg for a kind other than `table` and `trace`, or a
 /// trace test on something other than an argument list.
 fn match_spec_test_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let table = match c.atoms.name(a[2].as_atom().unwrap_or(u32::MAX)).as_ref() {
-        _ if a[2].as_atom().is_none() => return badarg(),
+    let Some(kind) = a[2].as_atom() else {
+        return badarg();
+    };
+    let table = match c.atoms.name(kind).as_ref() {
         "table" => true,
         "trace" => false,
         _ => return badarg(),

@@ -255,7 +255,17 @@ struct Compiler<'a, 'v> {
     /// Which slots the head has bound so far (while compiling it).
     bound: Vec<bool>,
     in_guard: bool,
+    /// How deeply nested the term being compiled is.
+    depth: usize,
 }
+
+/// How deeply a head or an expression may nest (lists along their tails do
+/// not count): compiling and matching recurse, and a scheduler's stack is
+/// finite. erl has no such limit; a deeper specification is refused.
+const MAX_DEPTH: usize = 1000;
+
+/// LAM's message for a specification past [`MAX_DEPTH`].
+const TOO_DEEP: &str = "Match specification is nested too deeply.";
 
 impl Compiler<'_, '_> {
     fn atom_kind(&self, w: Word) -> Option<AtomKind> {
@@ -277,12 +287,13 @@ impl Compiler<'_, '_> {
         if w.is_immediate() {
             return w;
         }
-        let t = self.v.to_term(w, self.atoms);
-        self.consts.from_term(0, &t, self.atoms)
+        deep_copy(self.v, self.atoms, w, &mut self.consts)
     }
 
     fn show(&self, w: Word) -> String {
-        crate::erlfmt::p(&self.v.to_term(w, self.atoms))
+        let mut out = String::new();
+        erts_term(&mut out, &self.v.to_term(w, self.atoms));
+        out
     }
 
     /// The elements of a proper list, `None` for anything else.
@@ -345,6 +356,19 @@ impl Compiler<'_, '_> {
     }
 
     fn pattern(&mut self, w: Word) -> Pat {
+        if self.depth >= MAX_DEPTH {
+            if !self.errors.iter().any(|e| e == TOO_DEEP) {
+                self.errors.push(TOO_DEEP.into());
+            }
+            return Pat::Any;
+        }
+        self.depth += 1;
+        let p = self.pattern_at(w);
+        self.depth -= 1;
+        p
+    }
+
+    fn pattern_at(&mut self, w: Word) -> Pat {
         if w.is_immediate() {
             return match self.atom_kind(w) {
                 Some(AtomKind::Underscore) => Pat::Any,
@@ -404,6 +428,19 @@ impl Compiler<'_, '_> {
     }
 
     fn expr(&mut self, w: Word) -> Expr {
+        if self.depth >= MAX_DEPTH {
+            if !self.errors.iter().any(|e| e == TOO_DEEP) {
+                self.errors.push(TOO_DEEP.into());
+            }
+            return Expr::Imm(Word::NIL);
+        }
+        self.depth += 1;
+        let e = self.expr_at(w);
+        self.depth -= 1;
+        e
+    }
+
+    fn expr_at(&mut self, w: Word) -> Expr {
         if w.is_immediate() {
             return match self.atom_kind(w) {
                 Some(AtomKind::Whole) => Expr::Whole,
@@ -442,7 +479,15 @@ impl Compiler<'_, '_> {
                 .iter()
                 .map(|(k, x)| {
                     let x = self.expr(*x);
-                    (self.expr(*k), x)
+                    let before = self.errors.len();
+                    let k = self.expr(*k);
+                    // erl reports a key that is neither a call nor a tuple twice.
+                    if self.errors.len() == before + 1
+                        && self.errors[before].contains("is neither a function call")
+                    {
+                        self.errors.push(self.errors[before].clone());
+                    }
+                    (k, x)
                 })
                 .collect();
             out.shrink_to_fit();
@@ -565,7 +610,8 @@ impl Compiler<'_, '_> {
                 Expr::Call(*bif, args)
             }
             None => {
-                let shown = crate::erlfmt::p(&Term::Atom(name.clone()));
+                let mut shown = String::new();
+                erts_atom(&mut shown, &name);
                 self.errors
                     .push(format!("Function {shown}/{} does_not_exist.", args.len()));
                 Expr::Imm(Word::NIL)
@@ -647,6 +693,211 @@ impl Compiler<'_, '_> {
                 .v
                 .tuple(head)
                 .is_some_and(|es| es.iter().any(|e| self.ground(Word(*e))))
+    }
+}
+
+/// A copy of `w` in `dst` that shares nothing with `v`'s areas, the literal
+/// areas included (`View::copy_into` keeps pointers into those), so that a
+/// specification outlives the heap and the modules it was read from.
+fn deep_copy(v: &View, atoms: &Atoms, w: Word, dst: &mut Area) -> Word {
+    if w.is_immediate() {
+        return w;
+    }
+    if w.is_list() {
+        let mut cells = Vec::new();
+        let mut cur = w;
+        while cur.is_list() {
+            let (h, t) = v.cons(cur);
+            cells.push(h);
+            cur = t;
+        }
+        let mut acc = deep_copy(v, atoms, cur, dst);
+        for h in cells.into_iter().rev() {
+            let h = deep_copy(v, atoms, h, dst);
+            acc = dst.cons(0, h, acc);
+        }
+        return acc;
+    }
+    if let Some((bytes, last)) = v.bits(w) {
+        return dst.bitstring(0, bytes, last);
+    }
+    let h = v.header(w);
+    let (k, p) = (h.header_kind(), w.ptr());
+    let words = (1..=h.header_arity()).map(|i| v.at(p, i));
+    let words: Vec<Word> = match k {
+        kind::TUPLE | kind::MAP | kind::HMAP | kind::HNODE | kind::FUN | kind::EXPORT => {
+            words.map(|x| deep_copy(v, atoms, x, dst)).collect()
+        }
+        // Raw words: digits, bits of a float, a reference's number.
+        kind::FLOAT | kind::BIG_POS | kind::BIG_NEG | kind::REF => words.collect(),
+        _ => return dst.from_term(0, &v.to_term(w, atoms), atoms),
+    };
+    dst.boxed(0, k, &words)
+}
+
+/// How much of a message erl keeps (its buffer, less the terminating zero).
+const ERROR_CHARS: usize = 99;
+
+/// Whether a Latin-1 code is a lowercase letter, as erts's printer decides.
+fn latin1_lower(c: u32) -> bool {
+    (0x61..=0x7a).contains(&c) || ((223..=255).contains(&c) && c != 247)
+}
+
+fn latin1_alnum(c: u32) -> bool {
+    latin1_lower(c)
+        || (b'A' as u32..=b'Z' as u32).contains(&c)
+        || ((192..=222).contains(&c) && c != 215)
+        || (b'0' as u32..=b'9' as u32).contains(&c)
+}
+
+/// An atom as erts's term printer writes it in error messages: quoted
+/// unless it is a lowercase letter then letters, digits and `_` (keywords
+/// are not quoted, `@` is). Messages are byte strings, as in erl: each byte
+/// of the name's UTF-8 is one character here.
+fn erts_atom(out: &mut String, name: &str) {
+    let bytes = |out: &mut String, c: char| {
+        let mut buf = [0; 4];
+        out.extend(c.encode_utf8(&mut buf).bytes().map(char::from));
+    };
+    let mut codes = name.chars().map(|c| c as u32);
+    let plain =
+        codes.next().is_some_and(latin1_lower) && codes.all(|c| latin1_alnum(c) || c == '_' as u32);
+    if plain {
+        name.chars().for_each(|c| bytes(out, c));
+        return;
+    }
+    out.push('\'');
+    for c in name.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 32 || (128..160).contains(&(c as u32)) => {
+                out.push_str(&format!("\\{:03o}", c as u32));
+            }
+            c => bytes(out, c),
+        }
+    }
+    out.push('\'');
+}
+
+/// A term as erts's own printer (`%T`) writes it in match specification
+/// errors: like `~w`, but floats as C's `%e`, printable lists and binaries
+/// as strings, and atoms quoted by [`erts_atom`]'s rule.
+fn erts_term(out: &mut String, t: &Term) {
+    use std::fmt::Write;
+    let seq = |out: &mut String, items: &[Term]| {
+        for (i, x) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            erts_term(out, x);
+        }
+    };
+    match t {
+        Term::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Term::Big(b) => {
+            let _ = write!(out, "{b}");
+        }
+        Term::Float(f) => {
+            // C's "%e": six decimals, a signed exponent of two digits at least.
+            let s = format!("{f:.6e}");
+            let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+            let (sign, digits) = match e.strip_prefix('-') {
+                Some(d) => ('-', d),
+                None => ('+', e),
+            };
+            let _ = write!(out, "{m}e{sign}{digits:0>2}");
+        }
+        Term::Atom(a) => erts_atom(out, a),
+        Term::Nil => out.push_str("[]"),
+        Term::List(items, tail) => {
+            let printable = matches!(**tail, Term::Nil)
+                && items.iter().all(|x| match x {
+                    Term::Int(c @ 0..=255) => {
+                        let c = *c;
+                        !(c < 32 || c == 127 || (128..160).contains(&c)) || matches!(c, 9 | 10 | 13)
+                    }
+                    _ => false,
+                });
+            if printable {
+                out.push('"');
+                for x in items {
+                    if let Term::Int(c) = x {
+                        match *c as u8 {
+                            b'\n' => out.push_str("\\n"),
+                            b'"' => out.push_str("\\\""),
+                            b => out.push(char::from(b)),
+                        }
+                    }
+                }
+                out.push('"');
+                return;
+            }
+            out.push('[');
+            seq(out, items);
+            if !matches!(**tail, Term::Nil) {
+                out.push('|');
+                erts_term(out, tail);
+            }
+            out.push(']');
+        }
+        Term::Tuple(items) => {
+            out.push('{');
+            seq(out, items);
+            out.push('}');
+        }
+        Term::Map(pairs) => {
+            out.push_str("#{");
+            for (i, (k, x)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                erts_term(out, k);
+                out.push_str("=>");
+                erts_term(out, x);
+            }
+            out.push('}');
+        }
+        Term::Binary(bytes) if !bytes.is_empty() && bytes.iter().all(|b| (32..127).contains(b)) => {
+            out.push_str("<<\"");
+            for b in bytes {
+                if *b == b'"' {
+                    out.push('\\');
+                }
+                out.push(char::from(*b));
+            }
+            out.push_str("\">>");
+        }
+        Term::Binary(bytes) => {
+            out.push_str("<<");
+            let _ = write!(
+                out,
+                "{}",
+                bytes
+                    .iter()
+                    .map(u8::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            out.push_str(">>");
+        }
+        Term::Bits(bytes, bits) => {
+            out.push_str("<<");
+            let (last, whole) = bytes.split_last().unwrap_or((&0, &[]));
+            for b in whole {
+                let _ = write!(out, "{b},");
+            }
+            let _ = write!(out, "{}:{bits}>>", last >> (8 - bits));
+        }
+        other => out.push_str(&crate::erlfmt::w(other)),
     }
 }
 
@@ -748,7 +999,20 @@ fn eq_cross(va: &View, a: Word, vb: &View, b: Word, atoms: &Atoms) -> bool {
                         })
                     })
             }
-            _ => va.to_term(a, atoms) == vb.to_term(b, atoms),
+            // Funs, exports, references: word by word, following terms.
+            k => {
+                let (ha, hb) = (va.header(a), vb.header(b));
+                let terms = matches!(k, kind::FUN | kind::EXPORT);
+                ha == hb
+                    && (1..=ha.header_arity()).all(|i| {
+                        let (x, y) = (va.at(a.ptr(), i), vb.at(b.ptr(), i));
+                        if terms {
+                            eq_cross(va, x, vb, y, atoms)
+                        } else {
+                            x == y
+                        }
+                    })
+            }
         };
     }
 }
@@ -838,7 +1102,7 @@ impl Run<'_, '_> {
     }
 
     /// The value as a word of the caller's heap, copied there if need be.
-    fn to_heap(&mut self, x: Val) -> Word {
+    fn onto_heap(&mut self, x: Val) -> Word {
         match x {
             Val::Heap(w) => w,
             Val::Src(w) => self.src.copy_into(w, self.heap),
@@ -876,7 +1140,7 @@ impl Run<'_, '_> {
                 let mut ws = Vec::with_capacity(es.len());
                 for e in es.iter() {
                     let x = self.eval(e)?;
-                    ws.push(self.to_heap(x));
+                    ws.push(self.onto_heap(x));
                 }
                 Val::Heap(self.heap.tuple(0, &ws))
             }
@@ -884,10 +1148,10 @@ impl Run<'_, '_> {
                 let mut ws = Vec::with_capacity(es.len());
                 for e in es.iter() {
                     let x = self.eval(e)?;
-                    ws.push(self.to_heap(x));
+                    ws.push(self.onto_heap(x));
                 }
                 let t = self.eval(tail)?;
-                let mut l = self.to_heap(t);
+                let mut l = self.onto_heap(t);
                 for w in ws.into_iter().rev() {
                     l = self.heap.cons(0, w, l);
                 }
@@ -897,7 +1161,7 @@ impl Run<'_, '_> {
                 let mut pairs = Vec::with_capacity(kvs.len());
                 for (k, x) in kvs.iter() {
                     let (k, x) = (self.eval(k)?, self.eval(x)?);
-                    pairs.push((self.to_heap(k), self.to_heap(x)));
+                    pairs.push((self.onto_heap(k), self.onto_heap(x)));
                 }
                 let empty = self.heap.map(0, &[], &[]);
                 let m = maps::put(
@@ -943,7 +1207,7 @@ impl Run<'_, '_> {
             Expr::Node => Val::Heap(Word::atom(atom::NONODE)),
             Expr::Message(x) => {
                 let m = match self.eval(x) {
-                    Ok(x) => self.to_heap(x),
+                    Ok(x) => self.onto_heap(x),
                     Err(()) => Word::atom(atom::EXIT_TAG),
                 };
                 self.message = Some(m);
@@ -971,7 +1235,7 @@ impl Run<'_, '_> {
         if let (Ok(x), Ok(y)) = (self.num(a), self.num(b)) {
             return cmp_num(&x, &y);
         }
-        let (x, y) = (self.to_heap(a), self.to_heap(b));
+        let (x, y) = (self.onto_heap(a), self.onto_heap(b));
         compare::compare(&self.view_of(Val::Heap(x)), self.atoms, x, y)
     }
 
@@ -987,7 +1251,7 @@ impl Run<'_, '_> {
             let float = |n: &Num| matches!(n, Num::Float(_));
             return float(&x) == float(&y) && cmp_num(&x, &y) == Ordering::Equal;
         }
-        let (x, y) = (self.to_heap(a), self.to_heap(b));
+        let (x, y) = (self.onto_heap(a), self.onto_heap(b));
         compare::exact_eq(&self.view_of(Val::Heap(x)), self.atoms, x, y)
     }
 
@@ -1137,7 +1401,8 @@ impl Run<'_, '_> {
                         let i = BigInt::from_f64(r).ok_or(())?;
                         self.int(i)
                     }
-                    (Bif::Abs, Num::Float(f)) => float(self, f.abs()),
+                    // erl leaves -0.0 as it is (it is not below zero).
+                    (Bif::Abs, Num::Float(f)) => float(self, if f < 0.0 { -f } else { f }),
                     (Bif::Abs, Num::Small(i)) => self.int(BigInt::from(i).abs()),
                     (Bif::Abs, Num::Big(b)) => self.int(b.abs()),
                     (_, Num::Float(f)) => float(self, -f),
@@ -1154,7 +1419,7 @@ impl Run<'_, '_> {
                 // Numbers only: a compound term is copied only once it is known to be one.
                 self.num(a[0])?;
                 self.num(a[1])?;
-                let (x, y) = (self.to_heap(a[0]), self.to_heap(a[1]));
+                let (x, y) = (self.onto_heap(a[0]), self.onto_heap(a[1]));
                 arith(self.heap, self.src.literals, op, x, y)
                     .map(Val::Heap)
                     .map_err(|_| ())
@@ -1205,6 +1470,8 @@ impl MatchSpec {
     /// `table` is true for ETS (false: tracing rules). `Err(())` where erl
     /// raises badarg. The empty list compiles to a specification that
     /// matches nothing (`ets:select(T, [])` is `[]`).
+    // The one error is badarg, which the caller raises: nothing to carry.
+    #[allow(clippy::result_unit_err)]
     pub fn compile(v: &View, atoms: &Atoms, ms: Word, table: bool) -> Result<MatchSpec, ()> {
         if ms == Word::NIL {
             return Ok(MatchSpec {
@@ -1233,6 +1500,7 @@ impl MatchSpec {
             slots: HashMap::new(),
             bound: Vec::new(),
             in_guard: false,
+            depth: 0,
         };
         let Some(parts) = c.list(ms).filter(|p| !p.is_empty()) else {
             return Err(vec![if ms.is_list() {
@@ -1252,7 +1520,9 @@ impl MatchSpec {
             }
         }
         if !c.errors.is_empty() {
-            return Err(c.errors);
+            // erl formats each message into a buffer of 100 bytes.
+            let cut = |e: String| e.chars().take(ERROR_CHARS).collect();
+            return Err(c.errors.into_iter().map(cut).collect());
         }
         Ok(MatchSpec {
             consts: c.consts,
@@ -1318,7 +1588,7 @@ impl MatchSpec {
             if self.table {
                 let last = cl.body.last()?;
                 let w = match run.eval(last) {
-                    Ok(x) => run.to_heap(x),
+                    Ok(x) => run.onto_heap(x),
                     Err(()) => Word::atom(atom::EXIT_TAG),
                 };
                 return Some((w, Vec::new()));
@@ -1367,6 +1637,123 @@ impl MatchSpec {
     pub fn is_table(&self) -> bool {
         self.table
     }
+
+    /// Whether the specification `ms` (read through `v`, already compiled
+    /// without error) is sure to keep the key at `keypos` of every object it
+    /// matches, as `ets:select_replace/2` requires (else badarg): each
+    /// clause's body is one expression, `'$_'` or a tuple whose key is built
+    /// the way the head matched it (or is `{element, KeyPos, '$_'}`).
+    pub fn keeps_key(v: &View, atoms: &Atoms, ms: Word, keypos: usize) -> bool {
+        let mut cur = ms;
+        while cur.is_list() {
+            let (clause, rest) = v.cons(cur);
+            match v.tuple(clause) {
+                Some([head, _, body]) if keeps(v, atoms, Word(*head), Word(*body), keypos) => {}
+                _ => return false,
+            }
+            cur = rest;
+        }
+        cur == Word::NIL
+    }
+}
+
+/// The element at `keypos` (1-based) of a tuple with that many.
+fn key_of(v: &View, t: Word, keypos: usize) -> Option<Word> {
+    let es = v.tuple(t)?;
+    (keypos >= 1 && keypos <= es.len()).then(|| Word(es[keypos - 1]))
+}
+
+fn keeps(v: &View, atoms: &Atoms, head: Word, body: Word, keypos: usize) -> bool {
+    let name = |w: Word| w.as_atom().map(|a| atoms.name(a));
+    if !body.is_list() {
+        return false;
+    }
+    let (expr, rest) = v.cons(body);
+    if rest != Word::NIL {
+        return false;
+    }
+    if name(expr).as_deref() == Some("$_") {
+        return true;
+    }
+    let Some(parts) = v.tuple(expr) else {
+        return false;
+    };
+    let Some(head_key) = key_of(v, head, keypos) else {
+        return false;
+    };
+    let (built, const_mode) = match parts {
+        [c, x] if name(Word(*c)).as_deref() == Some("const") => (Word(*x), true),
+        [x] => (Word(*x), false),
+        _ => return false,
+    };
+    let Some(built_key) = key_of(v, built, keypos) else {
+        return false;
+    };
+    if same_construction(v, atoms, head_key, built_key, const_mode) {
+        return true;
+    }
+    if const_mode {
+        return false;
+    }
+    // `{element, KeyPos, '$_'}`.
+    matches!(v.tuple(built_key), Some([f, n, x])
+        if name(Word(*f)).as_deref() == Some("element")
+            && Word(*n).as_small() == Some(keypos as i64)
+            && name(Word(*x)).as_deref() == Some("$_"))
+}
+
+/// Whether the body term `b` always builds the term the head term `a`
+/// matched (`constant`: `b` is inside `{const, _}`, so its variables are atoms).
+fn same_construction(v: &View, atoms: &Atoms, a: Word, b: Word, constant: bool) -> bool {
+    let name = |w: Word| w.as_atom().map(|x| atoms.name(x));
+    if b.is_list() {
+        // Along the tails without recursion: lists can be long.
+        let (mut a, mut b) = (a, b);
+        while b.is_list() {
+            if !a.is_list() {
+                return false;
+            }
+            let ((ha, ta), (hb, tb)) = (v.cons(a), v.cons(b));
+            if !same_construction(v, atoms, ha, hb, constant) {
+                return false;
+            }
+            (a, b) = (ta, tb);
+        }
+        return same_construction(v, atoms, a, b, constant);
+    }
+    if let Some(bt) = v.tuple(b) {
+        let (b, constant) = match bt {
+            _ if constant => (b, true),
+            [x] if v.tuple(Word(*x)).is_some() => (Word(*x), false),
+            [c, x] if name(Word(*c)).as_deref() == Some("const") => {
+                return same_construction(v, atoms, a, Word(*x), true);
+            }
+            _ => return false,
+        };
+        let (Some(at), Some(bt)) = (v.tuple(a), v.tuple(b)) else {
+            return false;
+        };
+        return at.len() == bt.len()
+            && at
+                .iter()
+                .zip(bt)
+                .all(|(x, y)| same_construction(v, atoms, Word(*x), Word(*y), constant));
+    }
+    if maps::is_map(v, b) {
+        // The head's map may have had more keys.
+        return false;
+    }
+    if b.is_boxed() {
+        return compare::exact_eq(v, atoms, a, b);
+    }
+    if a != b {
+        return false;
+    }
+    match name(a).as_deref() {
+        Some("_" | "$$" | "$_") => false,
+        Some(n) => !(constant && variable(n).is_some()),
+        None => true,
+    }
 }
 
 /// Whether a pattern binds and ignores nothing.
@@ -1378,5 +1765,118 @@ fn ground(p: &Pat) -> bool {
         Pat::List(ps, t) => ps.iter().all(ground) && ground(t),
         // A map pattern also matches maps with more keys.
         Pat::Map(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::erlfmt::{parse::whole, w as show};
+
+    /// A term parsed from text, built in `area`.
+    fn build(area: &mut Area, atoms: &Atoms, text: &str) -> Word {
+        area.from_term(0, &whole(text).expect("a term"), atoms)
+    }
+
+    fn compile(atoms: &Atoms, text: &str) -> MatchSpec {
+        let mut caller = Area::default();
+        let ms = build(&mut caller, atoms, text);
+        let v = View {
+            heap: &caller,
+            literals: &[],
+        };
+        MatchSpec::compile(&v, atoms, ms, true).expect("a good specification")
+    }
+
+    #[test]
+    fn specifications_are_shared_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<MatchSpec>();
+    }
+
+    #[test]
+    fn objects_are_read_in_their_own_area_and_results_built_on_the_heap() {
+        let atoms = Atoms::new();
+        // The specification's heap is gone once it is compiled.
+        let ms = compile(
+            &atoms,
+            "[{{'$1',<<107,101,121>>,'$2'},[{'>','$2',1.5}],[{{'$_',{const,{c,2.5}},'$$'}}]}]",
+        );
+        let mut table = Area::default();
+        let obj = build(&mut table, &atoms, "{[x],<<107,101,121>>,3}");
+        let src = View {
+            heap: &table,
+            literals: &[],
+        };
+        let mut heap = Area::default();
+        let r = ms.run(&src, obj, &mut heap, &atoms, 1).expect("a match");
+        let hv = View {
+            heap: &heap,
+            literals: &[],
+        };
+        assert_eq!(
+            show(&hv.to_term(r, &atoms)),
+            "{{[x],<<107,101,121>>,3},{c,2.5},[[x],3]}"
+        );
+        let other = build(&mut table, &atoms, "{[x],<<107,101,121>>,1}");
+        let src = View {
+            heap: &table,
+            literals: &[],
+        };
+        assert!(ms.run(&src, other, &mut heap, &atoms, 1).is_none());
+    }
+
+    #[test]
+    fn bound_keys_are_those_of_ground_key_elements() {
+        let atoms = Atoms::new();
+        let keys = |text: &str, pos: usize| {
+            let ms = compile(&atoms, text);
+            ms.bound_keys(pos).map(|ks| {
+                ks.iter()
+                    .map(|k| show(&ms.view().to_term(*k, &atoms)))
+                    .collect::<Vec<_>>()
+            })
+        };
+        let two = "[{{a,'$1'},[],['$1']},{{{b,[1.5]},'_'},[],[x]}]";
+        assert_eq!(keys(two, 1), Some(vec!["a".into(), "{b,[1.5]}".into()]));
+        assert_eq!(keys(two, 2), None);
+        assert_eq!(keys(two, 3), None);
+        assert_eq!(keys("[{'_',[],[x]}]", 1), None);
+        assert_eq!(keys("[{{{k,'$1'},v},[],[x]}]", 1), None);
+        assert_eq!(keys("[{{#{},v},[],[x]}]", 1), None);
+    }
+
+    /// Timing, not a check: `cargo test --release --lib matchspec_speed -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn matchspec_speed() {
+        let atoms = Atoms::new();
+        let mut table = Area::default();
+        let objs: Vec<Word> = (0..1_000_000)
+            .map(|i| build(&mut table, &atoms, &format!("{{k{},{i},[a,b]}}", i % 1000)))
+            .collect();
+        let src = View {
+            heap: &table,
+            literals: &[],
+        };
+        for text in [
+            "[{{'$1','$2','_'},[{'>','$2',500000}],['$1']}]",
+            "[{'_',[],['$_']}]",
+            "[{{'_','$1',['$2'|'_']},[{'andalso',{is_integer,'$1'},{'=:=',{'rem','$1',7},0}}],[{{'$2','$1'}}]}]",
+            "[{{k1,'_','_'},[],[true]}]",
+        ] {
+            let ms = compile(&atoms, text);
+            let mut heap = Area::default();
+            let t = std::time::Instant::now();
+            let n = objs
+                .iter()
+                .filter(|o| ms.run(&src, **o, &mut heap, &atoms, 1).is_some())
+                .count();
+            println!(
+                "{text}: {n} of 1M in {:?}, {} heap words",
+                t.elapsed(),
+                heap.len()
+            );
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! Layer 2, ops: the pure semantics of arithmetic, comparisons and type
-//! tests, float operations, and the binary-matching fast path. The run loop
+//! tests, float operations, the binary-matching fast path, and match
+//! specifications (which ETS and `match_spec_test` share). The run loop
 //! and the natives both use them, so each rule is written once.
 
 pub mod arith;
