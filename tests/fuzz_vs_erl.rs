@@ -18,24 +18,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 /// BIF-fuzzer keys (`module:function/arity`, or a cause) that still differ.
-const BIF_GAPS: &[(&str, &str)] = &[
-    (
-        "erlang:phash/2",
-        "BEAM-exact term hashing is the ETS/re/crypto/zlib issue (13)",
-    ),
-    (
-        "erlang:phash2/1",
-        "BEAM-exact term hashing is the ETS/re/crypto/zlib issue (13)",
-    ),
-    (
-        "erlang:phash2/2",
-        "BEAM-exact term hashing is the ETS/re/crypto/zlib issue (13)",
-    ),
-    (
-        "order-of-maps-over-32-keys",
-        "erl orders a map over 32 keys by its internal hash (a HAMT), LAM by term order: the same keys and values in another order, and a hash trie of another shape for erts_debug:flat_size/1 (needs BEAM-exact hashing, issue 13)",
-    ),
-];
+const BIF_GAPS: &[(&str, &str)] = &[];
 
 /// Program-fuzzer keys (`feature:NAME`, or a cause: `erl-died`,
 /// `order-of-maps-over-32-keys`) that still differ.

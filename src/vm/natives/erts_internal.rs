@@ -29,7 +29,7 @@ fn map_next_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     if i >= n {
         return Value(none);
     }
-    let e = maps::entries(&v, c.atoms, a[1]).expect("a map");
+    let e = maps::iteration(&v, c.atoms, a[1]).expect("a map");
     let mut it = none;
     for (k, x) in e[i..].iter().rev() {
         it = c.heap.tuple(0, &[*k, *x, it]);

@@ -158,7 +158,7 @@ pub(crate) fn encode(c: &Ctx, root: Word, minor: u8) -> (Vec<u8>, Vec<(usize, us
                 out.extend_from_slice(bytes);
             }
             kind::MAP | kind::HMAP => {
-                let pairs = maps::entries(&v, c.atoms, w).unwrap_or_default();
+                let pairs = maps::listing(&v, c.atoms, w).unwrap_or_default();
                 out.push(116);
                 out.extend((pairs.len() as u32).to_be_bytes());
                 for (k, x) in pairs.into_iter().rev() {

@@ -26,9 +26,10 @@ pub const NATIVES: &[Native] = &[
     Native::heap("maps", "merge", 2, merge_2),
 ];
 
-/// A map's entries in key order, or `{badmap, M}`.
+/// A map's entries in the order `maps:to_list/1` lists them, or
+/// `{badmap, M}`.
 fn map_entries(c: &mut Ctx, m: Word) -> Result<Vec<(Word, Word)>, NativeResult> {
-    match maps::entries(&c.view(), c.atoms, m) {
+    match maps::listing(&c.view(), c.atoms, m) {
         Some(e) => Ok(e),
         None => Err(badmap(c, m)),
     }

@@ -599,8 +599,7 @@ pub fn phash(v: &View, atoms: &Atoms, funs: FunIdentity, w: Word) -> u32 {
                     }
                 }
             }
-            Job1::CdrPre(_) => unreachable!("a list tail that is no list is taken above"),
-            Job1::Term(t) => {
+            Job1::CdrPre(t) | Job1::Term(t) => {
                 if let Some(i) = t.as_small() {
                     let y = i.unsigned_abs();
                     hash = step(hash, y as u32, f(2));

@@ -14,15 +14,20 @@
 //!     used), a node with bitmap `-1` holds colliding leaves in a list.
 //!
 //! The shape is chosen by size alone (as on the BEAM), so two equal maps
-//! always have the same shape. Iteration (`maps:to_list`, `maps:next`,
-//! printing) and comparison go in key order for both shapes; on the BEAM a
-//! hash map iterates in its hash order, which differs (see docs/vm.md).
+//! always have the same shape. A key's place in the trie comes from the
+//! BEAM's own internal hash ([`hash`]), so a hash map iterates in erl's
+//! order: slot by slot, depth first, which depends on the keys' hashes
+//! alone, not on the order they were put in. `maps:iterator/next`,
+//! `maps:fold` and printing take that order ([`iteration`]);
+//! `maps:to_list/keys/values` and `term_to_binary` its reverse
+//! ([`listing`]). Comparison goes in key order for both shapes.
 
 use std::sync::Arc;
 
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::compare;
 use crate::vm::term::exception::Exception;
+use crate::vm::term::hash;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::word::{Word, kind};
 
@@ -79,7 +84,7 @@ pub fn get(v: &View, atoms: &Atoms, m: Word, key: Word) -> Option<Word> {
                 .map(|i| Word(values[i]))
         }
         kind::HMAP => {
-            let hash = hash(v, key);
+            let mut hash = KeyHash::of(v, key);
             let mut n = v.at(m.ptr(), 2);
             for depth in 0..=LEVELS {
                 let (bitmap, children) = node(v, n);
@@ -89,7 +94,7 @@ pub fn get(v: &View, atoms: &Atoms, m: Word, key: Word) -> Option<Word> {
                         .map(|c| v.cons(Word(*c)))
                         .find_map(|(k, x)| compare::exact_eq(v, atoms, k, key).then_some(x));
                 } else {
-                    let bit = slot(hash, depth);
+                    let bit = hash.slot(v, key, depth);
                     if bitmap & (1 << bit) == 0 {
                         return None;
                     }
@@ -113,6 +118,44 @@ pub fn entries(v: &View, atoms: &Atoms, m: Word) -> Option<Vec<(Word, Word)>> {
     // A flat map keeps its keys in order already.
     if v.header(m).header_kind() == kind::HMAP {
         out.sort_by(|a, b| compare::cmp(v, atoms, a.0, b.0, true));
+    }
+    Some(out)
+}
+
+/// Every key and value in the order erl's iterators take them
+/// (`maps:iterator/next`, `maps:fold`, printing): a flat map in key order,
+/// a hash map in its trie's order, slot by slot, depth first (`None` when
+/// `m` is not a map).
+pub fn iteration(v: &View, atoms: &Atoms, m: Word) -> Option<Vec<(Word, Word)>> {
+    if !m.is_boxed() || v.header(m).header_kind() != kind::HMAP {
+        return entries(v, atoms, m);
+    }
+    let mut out = Vec::with_capacity(size(v, m).unwrap_or(0));
+    let mut stack = vec![(v.at(m.ptr(), 2), 0usize)];
+    while let Some((n, i)) = stack.pop() {
+        let children = node(v, n).1;
+        let Some(c) = children.get(i) else {
+            continue;
+        };
+        stack.push((n, i + 1));
+        let c = Word(*c);
+        if c.is_list() {
+            out.push(v.cons(c));
+        } else {
+            stack.push((c, 0));
+        }
+    }
+    Some(out)
+}
+
+/// Every key and value in the order `maps:to_list/keys/values` and
+/// `term_to_binary` list them: a flat map in key order, a hash map in the
+/// reverse of its iteration order (the BEAM builds those lists back to
+/// front).
+pub fn listing(v: &View, atoms: &Atoms, m: Word) -> Option<Vec<(Word, Word)>> {
+    let mut out = iteration(v, atoms, m)?;
+    if v.header(m).header_kind() == kind::HMAP {
+        out.reverse();
     }
     Some(out)
 }
@@ -251,9 +294,10 @@ enum Edit {
     Set(usize),
     /// The new leaf goes in before child `i` (the bitmap already says so).
     Insert(usize),
-    /// Child `i`, a leaf with this hash, key and value, shares the new key's
-    /// slot: both go into a new node one level down.
-    Split(usize, u64, Word, Word),
+    /// Child `i`, a leaf with this key and value, shares the new key's
+    /// slot: both go into a new node one level down (the new key's hash and
+    /// the leaf's).
+    Split(usize, (u64, u64), Word, Word),
 }
 
 /// One key into a hash map, copying the path to its leaf.
@@ -266,7 +310,7 @@ fn insert(
     val: Word,
 ) -> Word {
     let v = View { heap, literals };
-    let hash = hash(&v, key);
+    let mut hash = KeyHash::of(&v, key);
     let size = size(&v, m).unwrap_or(0);
     // Down: the nodes passed (copied) and the position taken in each.
     let mut path: Vec<(Vec<Word>, usize)> = Vec::new();
@@ -289,7 +333,7 @@ fn insert(
                 }
             };
         }
-        let bit = slot(hash, depth);
+        let bit = hash.slot(&v, key, depth);
         let pos = position(bitmap, bit);
         if bitmap & (1 << bit) == 0 {
             words[0] = Word::small(bitmap | (1 << bit)).expect("bitmap");
@@ -301,7 +345,8 @@ fn insert(
             if compare::exact_eq(&v, atoms, k2, key) {
                 break (words, Edit::Set(1 + pos));
             }
-            break (words, Edit::Split(1 + pos, self::hash(&v, k2), k2, v2));
+            let both = (hash.full(&v, key), self::hash(&v, k2));
+            break (words, Edit::Split(1 + pos, both, k2, v2));
         }
         path.push((words, pos));
         n = child;
@@ -317,8 +362,8 @@ fn insert(
             bottom.insert(i, leaf);
             true
         }
-        Edit::Split(i, h2, k2, v2) => {
-            let mut pair = [(hash, key, val), (h2, k2, v2)];
+        Edit::Split(i, (h1, h2), k2, v2) => {
+            let mut pair = [(h1, key, val), (h2, k2, v2)];
             pair.sort_by_key(|p| trie_key(p.0));
             bottom[i] = build_node(heap, 0, &pair, depth + 1);
             true
@@ -359,7 +404,7 @@ pub fn remove(
     }
     // Down to the leaf (it exists), then up, rebuilding without it and
     // dropping nodes left empty.
-    let hash = hash(&v, key);
+    let mut hash = KeyHash::of(&v, key);
     let mut path: Vec<(Vec<Word>, usize)> = Vec::new();
     let mut node_word = v.at(m.ptr(), 2);
     let mut depth = 0;
@@ -372,7 +417,7 @@ pub fn remove(
             words.retain(|c| !c.is_list() || !compare::exact_eq(&v, atoms, v.cons(*c).0, key));
             break words;
         }
-        let bit = slot(hash, depth);
+        let bit = hash.slot(&v, key, depth);
         let pos = position(bitmap, bit);
         let child = Word(children[pos]);
         if child.is_list() {
@@ -384,23 +429,29 @@ pub fn remove(
         node_word = child;
         depth += 1;
     };
-    let mut new = (bottom.len() > 1).then(|| heap.boxed(0, kind::HNODE, &bottom));
-    while let Some((mut words, pos)) = path.pop() {
-        match new {
-            Some(w) => words[1 + pos] = w,
-            None => {
-                let bitmap = words[0].as_small().unwrap_or(0);
-                let bit = (0..16)
-                    .filter(|b| bitmap & (1 << b) != 0)
-                    .nth(pos)
-                    .unwrap_or(0);
-                words.remove(1 + pos);
-                words[0] = Word::small(bitmap & !(1 << bit)).expect("bitmap");
-            }
+    // Up again. A node left holding one key becomes that leaf in its
+    // parent, and so on up: the BEAM keeps its trie in that one shape for
+    // a set of keys, which `erts_debug:flat_size/1` shows.
+    let mut words = bottom;
+    let root = loop {
+        let Some((mut parent, pos)) = path.pop() else {
+            break heap.boxed(0, kind::HNODE, &words);
+        };
+        if words.len() == 1 {
+            let bitmap = parent[0].as_small().unwrap_or(0);
+            let bit = (0..16)
+                .filter(|b| bitmap & (1 << b) != 0)
+                .nth(pos)
+                .unwrap_or(0);
+            parent.remove(1 + pos);
+            parent[0] = Word::small(bitmap & !(1 << bit)).expect("bitmap");
+        } else if words.len() == 2 && words[1].is_list() {
+            parent[1 + pos] = words[1];
+        } else {
+            parent[1 + pos] = heap.boxed(0, kind::HNODE, &words);
         }
-        new = (words.len() > 1).then(|| heap.boxed(0, kind::HNODE, &words));
-    }
-    let root = new.unwrap_or_else(|| heap.boxed(0, kind::HNODE, &[Word::small(0).expect("0")]));
+        words = parent;
+    };
     Some(heap.boxed(
         0,
         kind::HMAP,
@@ -408,71 +459,51 @@ pub fn remove(
     ))
 }
 
-/// Map order: by size, then keys in order, then values (term order, or
-/// exact for keys).
-/// A hash of a term, equal for exactly equal terms (`=:=`) whatever their
-/// representation (a binary on the heap or off it, a map flat or hashed).
-/// Atoms hash by table index: stable within one VM, which is all a map needs.
+/// A key's 64-bit trie hash: the BEAM's internal hash (salt 0) in the low
+/// 32 bits, which place a key in the first 8 levels as on the BEAM, and
+/// the same hash salted with 1 in the high 32 bits for levels 8 to 15, the
+/// BEAM's rehash of keys whose first 32 bits collide. Equal for exactly
+/// equal terms whatever their representation.
 pub fn hash(v: &View, w: Word) -> u64 {
-    let mut h = 0x243f_6a88_85a3_08d3u64;
-    let mut stack = vec![w];
-    while let Some(w) = stack.pop() {
-        if w.is_immediate() {
-            h = mix(h, w.0);
-        } else if w.is_list() {
-            let (hd, tl) = v.cons(w);
-            h = mix(h, 0x11);
-            stack.push(tl);
-            stack.push(hd);
-        } else {
-            let hdr = v.header(w);
-            let p = w.ptr();
-            match hdr.header_kind() {
-                kind::FLOAT => {
-                    let f = f64::from_bits(v.at(p, 1).0);
-                    // 0.0 =:= -0.0.
-                    h = mix(h, if f == 0.0 { 0 } else { f.to_bits() } ^ 0x22);
-                }
-                kind::HEAP_BIN | kind::REFC_BIN | kind::WRITABLE_BIN => {
-                    let (bytes, last) = v.bits(w).unwrap_or((&[], 8));
-                    h = mix(h, bytes.len() as u64 ^ ((last as u64) << 56) ^ 0x33);
-                    for c in bytes.chunks(8) {
-                        let mut b = [0u8; 8];
-                        b[..c.len()].copy_from_slice(c);
-                        h = mix(h, u64::from_le_bytes(b));
-                    }
-                }
-                kind::MAP | kind::HMAP => {
-                    // Order-independent: a sum over the entries.
-                    let mut sum = 0u64;
-                    for (k, x) in pairs(v, w).unwrap_or_default() {
-                        sum = sum.wrapping_add(mix(hash(v, k), hash(v, x)));
-                    }
-                    h = mix(h, sum ^ 0x44);
-                }
-                kind => {
-                    // Tuples, bignums, funs, exports, references: header
-                    // and words, the term-holding ones followed.
-                    h = mix(h, hdr.0);
-                    let n = hdr.header_arity();
-                    for i in 1..=n {
-                        let x = v.at(p, i);
-                        if matches!(kind, kind::TUPLE | kind::FUN | kind::EXPORT) {
-                            stack.push(x);
-                        } else {
-                            h = mix(h, x.0);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    h
+    let low = hash::internal_hash(v, w, 0);
+    let high = hash::internal_hash(v, w, 1);
+    u64::from(low) | u64::from(high) << 32
 }
 
-fn mix(h: u64, x: u64) -> u64 {
-    let m = (h ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    m ^ (m >> 31)
+/// A key's [`hash`] as a walk down the trie needs it: the high half is made
+/// only when the walk goes past level 8, which takes two keys whose first
+/// 32 bits collide.
+struct KeyHash {
+    low: u32,
+    high: Option<u32>,
+}
+
+impl KeyHash {
+    fn of(v: &View, key: Word) -> KeyHash {
+        KeyHash {
+            low: hash::internal_hash(v, key, 0),
+            high: None,
+        }
+    }
+
+    fn high(&mut self, v: &View, key: Word) -> u32 {
+        *self
+            .high
+            .get_or_insert_with(|| hash::internal_hash(v, key, 1))
+    }
+
+    /// The slot at `depth` (as [`slot`] of the whole hash).
+    fn slot(&mut self, v: &View, key: Word, depth: u32) -> u32 {
+        if depth < 8 {
+            (self.low >> (4 * depth)) & 15
+        } else {
+            self.high(v, key).checked_shr(4 * (depth - 8)).unwrap_or(0) & 15
+        }
+    }
+
+    fn full(&mut self, v: &View, key: Word) -> u64 {
+        u64::from(self.low) | u64::from(self.high(v, key)) << 32
+    }
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@
 //! `get/0`, `get_keys/0,1`, `erase/0` and `process_info(P, dictionary)`
 //! list keys in erl's order wherever that order is reproducible: erl hashes
 //! a small integer by its value, as here, so keys that are small integers
-//! come back in erl's order. Other keys hash by [`maps::hash`] (erl uses
-//! the atom table index and its internal term hash there), so their order
-//! is a hash order but not erl's.
+//! come back in erl's order, and so do keys of other kinds, which erl
+//! hashes with its internal term hash ([`hash::internal_hash`]), except
+//! atoms: erl hashes them by their atom table index, which differs here.
 //!
 //! Keys and values live on the process heap and move when it is collected;
 //! each entry keeps the hash of its key's content, which a move does not
@@ -15,8 +15,8 @@
 
 use crate::vm::term::atoms::Atoms;
 use crate::vm::term::compare;
+use crate::vm::term::hash;
 use crate::vm::term::heap::View;
-use crate::vm::term::maps;
 use crate::vm::term::word::Word;
 
 /// The table's size when the first key goes in, and the least it shrinks to.
@@ -46,15 +46,16 @@ pub struct Dict {
     len: usize,
 }
 
-/// The hash of a key: a small integer's value (as erl's), otherwise a hash
-/// of the term's content, equal for exactly equal terms.
+/// The hash of a key, as erl's: a small integer's value, an atom's table
+/// index, otherwise the internal hash of the term's content (equal for
+/// exactly equal terms).
 pub fn hash(v: &View, key: Word) -> u32 {
-    match key.as_small() {
-        Some(i) => i as u32,
-        None => {
-            let h = maps::hash(v, key);
-            (h ^ (h >> 32)) as u32
-        }
+    if let Some(i) = key.as_small() {
+        i as u32
+    } else if let Some(a) = key.as_atom() {
+        a
+    } else {
+        hash::internal_hash(v, key, 0)
     }
 }
 
