@@ -64,6 +64,9 @@ pub const NATIVES: &[Native] = &[
     Native::heap("ets", "select_reverse", 3, select_reverse_3),
     Native::heap("ets", "select_count", 2, select_count_2),
     Native::heap("ets", "select_replace", 2, select_replace_2),
+    Native::heap("ets", "match_spec_compile", 1, match_spec_compile_1),
+    Native::heap("ets", "is_compiled_ms", 1, is_compiled_ms_1),
+    Native::heap("ets", "match_spec_run_r", 3, match_spec_run_r_3),
     Native::host("ets", "give_away", 3, HostOp::EtsGiveAway),
     Native::host("ets", "internal_request_all", 0, HostOp::EtsRequestAll),
 ];
@@ -1392,6 +1395,9 @@ fn select_replace_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let (atoms, pid) = (c.atoms, c.pid);
     let mut g = write(&tr);
     let (keypos, ty) = (g.keypos, g.ty);
+    if !MatchSpec::keeps_key(&c.view(), atoms, a[1], keypos) {
+        return badarg();
+    }
     if !matches!(g.ty, Type::Set | Type::OrderedSet) {
         drop(g);
         return fail(c, "table_type");
@@ -1421,4 +1427,51 @@ fn select_replace_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         g.replace(&k, h, obj);
     }
     Value(small(n))
+}
+
+// Compiled specifications outside tables (`ets:match_spec_run/2`): erl's
+// is a magic reference; here the specification itself, tagged, compiled
+// again at each run.
+
+fn compiled_tag(c: &Ctx) -> Word {
+    Word::atom(c.atoms.intern("$lam_compiled_ms"))
+}
+
+fn match_spec_compile_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    if compile(c, a[0]).is_none() {
+        return badarg();
+    }
+    let tag = compiled_tag(c);
+    Value(c.heap.tuple(0, &[tag, a[0]]))
+}
+
+/// The specification a compiled one holds.
+fn compiled_spec(c: &Ctx, w: Word) -> Option<Word> {
+    match c.view().tuple(w)? {
+        [t, ms] if Word(*t) == compiled_tag(c) => Some(Word(*ms)),
+        _ => None,
+    }
+}
+
+fn is_compiled_ms_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    boolean(compiled_spec(c, a[0]).is_some())
+}
+
+fn match_spec_run_r_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let Some(spec) = compiled_spec(c, a[1]).and_then(|ms| compile(c, ms)) else {
+        return badarg();
+    };
+    let Some(items) = list_items(&c.view(), a[0]) else {
+        return badarg();
+    };
+    let mut acc = a[2];
+    for x in items {
+        // The object lives on the caller's heap: run it from a copy so the
+        // results can be built on that heap.
+        let obj = Stored::new(&c.view(), x);
+        if let Some(r) = spec.run(&obj.view(), obj.root, c.heap, c.atoms, c.pid) {
+            acc = c.heap.cons(0, r, acc);
+        }
+    }
+    Value(acc)
 }
