@@ -86,12 +86,15 @@ fn main() {
     // two, on both VMs.
     let runs: Vec<(String, String, Option<usize>)> = modules
         .iter()
-        .flat_map(|m| match m.as_str() {
-            m if m.ends_with("_parallel") => vec![
-                (m.clone(), format!("{m}@1"), Some(1)),
-                (m.clone(), format!("{m}@2"), Some(2)),
-            ],
-            _ => vec![(m.clone(), m.clone(), None)],
+        .flat_map(|m| {
+            if m.ends_with("_parallel") {
+                vec![
+                    (m.clone(), format!("{m}@1"), Some(1)),
+                    (m.clone(), format!("{m}@2"), Some(2)),
+                ]
+            } else {
+                vec![(m.clone(), m.clone(), None)]
+            }
         })
         .collect();
     let mut parallel = HashMap::new();

@@ -395,7 +395,7 @@ fn delete_object_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     };
     let keypos = read(&tr).keypos;
     let v = c.view();
-    if !v.tuple(a[1]).is_some_and(|e| e.len() >= keypos) {
+    if v.tuple(a[1]).is_none_or(|e| e.len() < keypos) {
         return badarg();
     }
     let ty = read(&tr).ty;
@@ -505,10 +505,10 @@ fn update_counter(c: &mut Ctx, a: &[Word], default: Option<Word>) -> NativeResul
     let Some((ops, many)) = counter_ops(c, a[2], keypos) else {
         return badarg();
     };
-    if let Some(d) = default {
-        if !c.view().tuple(d).is_some_and(|e| e.len() >= keypos) {
-            return badarg();
-        }
+    if let Some(d) = default
+        && c.view().tuple(d).is_none_or(|e| e.len() < keypos)
+    {
+        return badarg();
     }
     let (k, h) = key_of(c, &tr, a[1]);
     let mut g = write(&tr);

@@ -111,18 +111,18 @@ impl Stored {
     /// A copy of `w` (read through `v`), literals included.
     pub fn new(v: &View, w: Word) -> Stored {
         // The usual object, a tuple of immediates, in one step.
-        if let Some(elems) = v.tuple(w) {
-            if elems.iter().all(|e| Word(*e).is_immediate()) {
-                let mut words = Vec::with_capacity(1 + elems.len());
-                words.push(Word::header(kind::TUPLE, elems.len()).0);
-                words.extend_from_slice(elems);
-                let area = Area {
-                    words,
-                    ..Area::default()
-                };
-                let root = Word::boxed(crate::vm::term::word::Ptr { area: 0, offset: 0 });
-                return Stored { area, root };
-            }
+        if let Some(elems) = v.tuple(w)
+            && elems.iter().all(|e| Word(*e).is_immediate())
+        {
+            let mut words = Vec::with_capacity(1 + elems.len());
+            words.push(Word::header(kind::TUPLE, elems.len()).0);
+            words.extend_from_slice(elems);
+            let area = Area {
+                words,
+                ..Area::default()
+            };
+            let root = Word::boxed(crate::vm::term::word::Ptr { area: 0, offset: 0 });
+            return Stored { area, root };
         }
         let mut area = Area::default();
         let root = deep_copy(v, w, &mut area);
