@@ -154,7 +154,7 @@ fn new_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         compressed: false,
         decentralized_counters: false,
         fixes: Vec::new(),
-        store: Table::empty_store(Type::Set),
+        store: Table::empty_store(Type::Set, 1),
         deleted: false,
     };
     let mut decentralized = None;
@@ -219,7 +219,7 @@ fn new_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     // erl's default: decentralized counters for ordered sets written concurrently.
     t.decentralized_counters =
         decentralized.unwrap_or(t.ty == Type::OrderedSet && t.write_concurrency);
-    t.store = Table::empty_store(t.ty);
+    t.store = Table::empty_store(t.ty, t.stripes());
     t.id = c.ets.fresh_id();
     let (id, named) = (t.id, t.named);
     if !c.ets.add(t) {
@@ -662,7 +662,7 @@ fn edge(c: &mut Ctx, a: &[Word], last: bool) -> NativeResult {
         Store::Tree(t) if last => t.values().next_back(),
         Store::Tree(t) => t.values().next(),
         // A hash table's last is its first, as in erl.
-        Store::Hash(h) => h.slots.iter().flatten().next(),
+        Store::Hash(h) => h.slots_from(0).flat_map(|i| &h.slots[i]).next(),
     };
     Value(match o {
         Some(o) => key_out(c, o, g.keypos),
@@ -701,7 +701,10 @@ fn step(c: &mut Ctx, a: &[Word], back: bool) -> NativeResult {
             let rest = t.slots[ix][i..]
                 .iter()
                 .find(|o| !(o.hash == h && o.key.same(&k)));
-            rest.or_else(|| t.slots[ix + 1..].iter().flatten().next())
+            rest.or_else(|| {
+                t.next_slot(ix)
+                    .and_then(|n| t.slots_from(n).flat_map(|i| &t.slots[i]).next())
+            })
         }
     };
     Value(match o {
@@ -1007,7 +1010,7 @@ fn visit(c: &mut Ctx, t: &Table, ms: &MatchSpec, from_slot: usize) -> Vec<(Word,
                     }
                     s
                 }
-                _ => (from_slot..h.slots.len()).collect(),
+                _ => h.slots_from(from_slot).collect(),
             };
             for ix in slots {
                 for o in &h.slots[ix] {
@@ -1149,10 +1152,12 @@ fn hash_chunk(
                 }
                 iterations = iterations.saturating_sub(1);
             }
-            ix += 1;
-            if ix >= h.slots.len() {
-                next = None;
-                break;
+            match h.next_slot(ix) {
+                Some(n) => ix = n,
+                None => {
+                    next = None;
+                    break;
+                }
             }
             if got >= chunk {
                 next = Some(ix);

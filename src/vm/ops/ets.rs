@@ -648,6 +648,10 @@ pub struct HashTab {
     nslots: usize,
     /// The objects.
     pub nitems: usize,
+    /// How walks step through the slots: erl walks a table with
+    /// `write_concurrency` one lock stripe at a time (slots 0, 64, 128,
+    /// ..., then 1, 65, ...), others slot after slot.
+    pub stripes: usize,
 }
 
 impl Default for HashTab {
@@ -657,11 +661,31 @@ impl Default for HashTab {
             szm: FIRST_SLOTS - 1,
             nslots: FIRST_SLOTS,
             nitems: 0,
+            stripes: 1,
         }
     }
 }
 
+/// Lock stripes of a table with `write_concurrency` (erl 25's
+/// `DB_HASH_LOCK_CNT`).
+pub const STRIPES: usize = 64;
+
 impl HashTab {
+    /// The slot a walk visits after `ix` (erl's `next_slot`), if any.
+    pub fn next_slot(&self, ix: usize) -> Option<usize> {
+        let n = ix + self.stripes;
+        if n < self.slots.len() {
+            return Some(n);
+        }
+        let n = (n + 1) & (self.stripes - 1);
+        (n != 0).then_some(n)
+    }
+
+    /// The slots in walk order, from `ix`.
+    pub fn slots_from(&self, ix: usize) -> impl Iterator<Item = usize> + '_ {
+        std::iter::successors(Some(ix), move |i| self.next_slot(*i))
+    }
+
     /// The slot of hash `h`.
     pub fn slot_of(&self, h: u32) -> usize {
         let ix = h as usize & self.szm;
@@ -810,18 +834,26 @@ impl Table {
         }
     }
 
-    /// A fresh, empty store of its type.
-    pub fn empty_store(ty: Type) -> Store {
+    /// A fresh, empty store of its type (`stripes` as [`HashTab::stripes`]).
+    pub fn empty_store(ty: Type, stripes: usize) -> Store {
         match ty {
             Type::OrderedSet => Store::Tree(BTreeMap::new()),
-            _ => Store::Hash(HashTab::default()),
+            _ => Store::Hash(HashTab {
+                stripes,
+                ..HashTab::default()
+            }),
         }
+    }
+
+    /// How walks of it step through its slots.
+    pub fn stripes(&self) -> usize {
+        if self.write_concurrency { STRIPES } else { 1 }
     }
 
     /// Every object, in the order erl walks the table (`first/next`).
     pub fn walk(&self) -> Vec<&Obj> {
         match &self.store {
-            Store::Hash(h) => h.slots.iter().flatten().collect(),
+            Store::Hash(h) => h.slots_from(0).flat_map(|i| &h.slots[i]).collect(),
             Store::Tree(t) => t.values().collect(),
         }
     }
@@ -967,7 +999,7 @@ impl Table {
     /// Empties it (`delete_all_objects`), back to its first size.
     pub fn clear(&mut self) -> usize {
         let n = self.size();
-        self.store = Table::empty_store(self.ty);
+        self.store = Table::empty_store(self.ty, self.stripes());
         n
     }
 }
@@ -1053,7 +1085,7 @@ impl Tables {
                 r.by_name.remove(&g.name);
             }
             g.deleted = true;
-            g.store = Table::empty_store(g.ty);
+            g.store = Table::empty_store(g.ty, 1);
         }
         Some(t)
     }
