@@ -38,13 +38,17 @@ pub(crate) fn stack_trace(
     let error_info = proc.raising.error_info.take();
     // A map is a failing native's own error_info (a cause with the module):
     // it belongs to the BIF's frame, not to its caller's.
+    // (Such a map is always on the heap; erlang:error/3's option may be a
+    // literal.)
     let is_map = |w: &Word| {
-        View {
-            heap: &proc.heap,
-            literals: &[],
-        }
-        .map_size(*w)
-        .is_some()
+        w.is_boxed()
+            && w.ptr().area == 0
+            && View {
+                heap: &proc.heap,
+                literals: &[],
+            }
+            .map_size(*w)
+            .is_some()
     };
     let (error_info, bif_info) = match error_info {
         Some(m) if is_map(&m) && matches!(bif, Some((_, _, _, true))) => (None, Some(m)),

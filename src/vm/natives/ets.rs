@@ -16,7 +16,6 @@ use crate::vm::ops::matchspec::MatchSpec;
 use crate::vm::term::atoms::atom;
 use crate::vm::term::compare::{Num, number};
 use crate::vm::term::exception::Exception;
-use crate::vm::term::heap::View;
 use crate::vm::term::list::{list_items, list_of};
 use crate::vm::term::word::Word;
 
@@ -829,10 +828,7 @@ fn info_item(c: &mut Ctx, t: &Table, item: &str) -> Option<Word> {
 
 fn info_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let Some(tr) = c.ets.resolve(&c.view(), a[0]) else {
-        if a[0].as_atom().is_some() || c.view().header_kind_is_ref(a[0]) {
-            return Value(Word::atom(atom::UNDEFINED));
-        }
-        return badarg();
+        return gone(c, a[0]);
     };
     let g = read(&tr);
     if g.deleted {
@@ -848,13 +844,10 @@ fn info_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn info_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let Some(item) = a[1].as_atom() else {
-        return badarg();
-    };
     let Some(tr) = c.ets.resolve(&c.view(), a[0]) else {
-        if a[0].as_atom().is_some() || c.view().header_kind_is_ref(a[0]) {
-            return Value(Word::atom(atom::UNDEFINED));
-        }
+        return gone(c, a[0]);
+    };
+    let Some(item) = a[1].as_atom() else {
         return badarg();
     };
     let g = read(&tr);
@@ -868,13 +861,18 @@ fn info_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
 }
 
-trait RefTest {
-    fn header_kind_is_ref(&self, w: Word) -> bool;
-}
-
-impl RefTest for View<'_> {
-    fn header_kind_is_ref(&self, w: Word) -> bool {
-        w.is_boxed() && self.header(w).header_kind() == crate::vm::term::word::kind::REF
+/// `ets:info` of no table: `undefined` for an atom or a reference that
+/// named a table (now deleted), else badarg.
+fn gone(c: &Ctx, t: Word) -> NativeResult {
+    let v = c.view();
+    let table_ref = t.is_boxed()
+        && v.header(t).header_kind() == crate::vm::term::word::kind::REF
+        && v.header(t).header_arity() == 1
+        && v.at(t.ptr(), 1).0 >= crate::vm::ops::ets::REF_BASE;
+    if t.as_atom().is_some() || table_ref {
+        Value(Word::atom(atom::UNDEFINED))
+    } else {
+        badarg()
     }
 }
 

@@ -130,34 +130,39 @@ pub(crate) fn request_all(vm: &mut Vm, p: &mut Proc) -> NativeResult {
     NativeResult::Value(r)
 }
 
-/// Process `pid` ended: its tables go to their heirs (that live, and are
-/// not itself), with `{'ETS-TRANSFER', Tab, Pid, HeirData}`, or are deleted.
-pub(crate) fn owner_exit(vm: &mut Vm, pid: u64, running: &mut Option<&mut Proc>) {
-    vm.ets.unfix_all(pid);
-    for tr in vm.ets.owned_by(pid) {
-        let heir = read(&tr)
-            .heir
-            .as_ref()
-            .map(|(h, _)| *h)
-            .filter(|h| *h != pid && (alive(vm, *h) || is(running, *h)));
-        match heir {
-            Some(h) => {
-                let msg_area = {
-                    let mut g = write(&tr);
-                    g.owner = h;
-                    let mut area = Area::default();
-                    let gift = g.heir.as_ref().map(|(_, d)| d.clone()).unwrap_or_default();
-                    let tab = tid_word(&mut area, &g);
-                    let data = gift.copy_out(&mut area);
-                    let tag = Word::atom(vm.atoms.intern("ETS-TRANSFER"));
-                    let m = area.tuple(0, &[tag, tab, Word::pid(pid), data]);
-                    Stored { area, root: m }
-                };
-                vm.signal(running, h, |heap| msg_area.copy_out(heap));
-            }
-            None => {
-                let id = read(&tr).id;
-                vm.ets.remove(id);
+impl Vm {
+    /// Process `pid` ended: its tables go to their heirs (that live, and
+    /// are not itself), with `{'ETS-TRANSFER', Tab, Pid, HeirData}`, or are
+    /// deleted. (A method, so that `runtime::vm` calls it without
+    /// importing this module, which imports it.)
+    pub(crate) fn ets_owner_exit(&mut self, pid: u64, running: &mut Option<&mut Proc>) {
+        let vm = self;
+        vm.ets.unfix_all(pid);
+        for tr in vm.ets.owned_by(pid) {
+            let heir = read(&tr)
+                .heir
+                .as_ref()
+                .map(|(h, _)| *h)
+                .filter(|h| *h != pid && (alive(vm, *h) || is(running, *h)));
+            match heir {
+                Some(h) => {
+                    let msg_area = {
+                        let mut g = write(&tr);
+                        g.owner = h;
+                        let mut area = Area::default();
+                        let gift = g.heir.as_ref().map(|(_, d)| d.clone()).unwrap_or_default();
+                        let tab = tid_word(&mut area, &g);
+                        let data = gift.copy_out(&mut area);
+                        let tag = Word::atom(vm.atoms.intern("ETS-TRANSFER"));
+                        let m = area.tuple(0, &[tag, tab, Word::pid(pid), data]);
+                        Stored { area, root: m }
+                    };
+                    vm.signal(running, h, |heap| msg_area.copy_out(heap));
+                }
+                None => {
+                    let id = read(&tr).id;
+                    vm.ets.remove(id);
+                }
             }
         }
     }

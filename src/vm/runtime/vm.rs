@@ -487,7 +487,8 @@ impl Vm {
         mut running: Option<&mut Proc>,
     ) {
         let from = Word::pid(p.pid);
-        crate::vm::runtime::ets_owner::owner_exit(self, p.pid, &mut running);
+        // Its ETS tables go to their heirs or are deleted (runtime::ets_owner).
+        self.ets_owner_exit(p.pid, &mut running);
         self.registry.retain(|_, v| *v != p.pid);
         self.proc_flags.remove(&p.pid);
         // A cheap copy (a vector of Arcs) so that p's heap can be read while
