@@ -1004,18 +1004,93 @@ impl Table {
     }
 }
 
-/// A table behind its lock.
-pub type TableRef = Arc<RwLock<Table>>;
+/// A table's lock: a reader-sharded one for a table made with
+/// `read_concurrency` (each reader thread takes a lock of its own; a
+/// writer takes them all), else one `RwLock`.
+#[derive(Debug)]
+pub enum TableLock {
+    /// One lock.
+    Plain(RwLock<Table>),
+    /// Reader-sharded.
+    Sharded(crossbeam_utils::sync::ShardedLock<Table>),
+}
+
+/// A table behind its lock, as one registry shard holds it: each shard
+/// has an `Arc` of its own around the shared one, so that a reader
+/// cloning its shard's handle writes no cache line other schedulers read.
+pub type TableRef = Arc<Arc<TableLock>>;
+
+/// A table read.
+pub enum ReadGuard<'a> {
+    #[allow(missing_docs)]
+    Plain(RwLockReadGuard<'a, Table>),
+    #[allow(missing_docs)]
+    Sharded(crossbeam_utils::sync::ShardedLockReadGuard<'a, Table>),
+}
+
+/// A table written.
+pub enum WriteGuard<'a> {
+    #[allow(missing_docs)]
+    Plain(RwLockWriteGuard<'a, Table>),
+    #[allow(missing_docs)]
+    Sharded(crossbeam_utils::sync::ShardedLockWriteGuard<'a, Table>),
+}
+
+impl std::ops::Deref for ReadGuard<'_> {
+    type Target = Table;
+    fn deref(&self) -> &Table {
+        match self {
+            ReadGuard::Plain(g) => g,
+            ReadGuard::Sharded(g) => g,
+        }
+    }
+}
+
+impl std::ops::Deref for WriteGuard<'_> {
+    type Target = Table;
+    fn deref(&self) -> &Table {
+        match self {
+            WriteGuard::Plain(g) => g,
+            WriteGuard::Sharded(g) => g,
+        }
+    }
+}
+
+impl std::ops::DerefMut for WriteGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Table {
+        match self {
+            WriteGuard::Plain(g) => g,
+            WriteGuard::Sharded(g) => g,
+        }
+    }
+}
+
+impl TableLock {
+    /// A lock for `t`, sharded if it reads concurrently.
+    pub fn new(t: Table) -> TableLock {
+        if t.read_concurrency {
+            TableLock::Sharded(crossbeam_utils::sync::ShardedLock::new(t))
+        } else {
+            TableLock::Plain(RwLock::new(t))
+        }
+    }
+}
 
 /// Reads a table, a poisoned lock notwithstanding (a panicking native
 /// leaves the table as it was between operations).
-pub fn read(t: &TableRef) -> RwLockReadGuard<'_, Table> {
-    t.read().unwrap_or_else(|e| e.into_inner())
+pub fn read(t: &TableRef) -> ReadGuard<'_> {
+    match &***t {
+        TableLock::Plain(l) => ReadGuard::Plain(l.read().unwrap_or_else(|e| e.into_inner())),
+        TableLock::Sharded(l) => ReadGuard::Sharded(l.read().unwrap_or_else(|e| e.into_inner())),
+    }
 }
 
 /// Writes a table.
-pub fn write(t: &TableRef) -> RwLockWriteGuard<'_, Table> {
-    t.write().unwrap_or_else(|e| e.into_inner())
+pub fn write(t: &TableRef) -> WriteGuard<'_> {
+    match &***t {
+        TableLock::Plain(l) => WriteGuard::Plain(l.write().unwrap_or_else(|e| e.into_inner())),
+        TableLock::Sharded(l) => WriteGuard::Sharded(l.write().unwrap_or_else(|e| e.into_inner())),
+    }
 }
 
 #[derive(Debug, Default)]
@@ -1026,20 +1101,49 @@ struct Reg {
     order: Vec<u64>,
 }
 
-/// The VM's tables.
+/// Copies of the registry: a thread reads its own, so that readers on
+/// different schedulers share no lock word; changes (new, delete, rename:
+/// rare) go to every copy, under all their locks, taken in order.
+const SHARDS: usize = 8;
+
+/// One copy of the registry, on a cache line of its own.
 #[derive(Debug, Default)]
+#[repr(align(128))]
+struct Shard(RwLock<Reg>);
+
+static NEXT_SHARD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+thread_local! {
+    static MY_SHARD: usize = NEXT_SHARD.fetch_add(1, AtOrd::Relaxed) % SHARDS;
+}
+
+/// The VM's tables.
+#[derive(Debug)]
 pub struct Tables {
-    reg: RwLock<Reg>,
+    shards: Box<[Shard]>,
     next: AtomicU64,
+}
+
+impl Default for Tables {
+    fn default() -> Tables {
+        Tables {
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+            next: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Tables {
     fn reg(&self) -> RwLockReadGuard<'_, Reg> {
-        self.reg.read().unwrap_or_else(|e| e.into_inner())
+        let i = MY_SHARD.with(|i| *i);
+        self.shards[i].0.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn reg_mut(&self) -> RwLockWriteGuard<'_, Reg> {
-        self.reg.write().unwrap_or_else(|e| e.into_inner())
+    fn reg_all(&self) -> Vec<RwLockWriteGuard<'_, Reg>> {
+        self.shards
+            .iter()
+            .map(|s| s.0.write().unwrap_or_else(|e| e.into_inner()))
+            .collect()
     }
 
     /// A new table number.
@@ -1050,16 +1154,19 @@ impl Tables {
     /// Adds a table; `false` (and nothing added) when it is named and
     /// the name is taken.
     pub fn add(&self, t: Table) -> bool {
-        let mut r = self.reg_mut();
-        if t.named && r.by_name.contains_key(&t.name) {
+        let mut all = self.reg_all();
+        if t.named && all[0].by_name.contains_key(&t.name) {
             return false;
         }
-        let id = t.id;
-        if t.named {
-            r.by_name.insert(t.name, id);
+        let (id, named, name) = (t.id, t.named, t.name);
+        let shared = Arc::new(TableLock::new(t));
+        for r in &mut all {
+            if named {
+                r.by_name.insert(name, id);
+            }
+            r.order.push(id);
+            r.by_id.insert(id, Arc::new(shared.clone()));
         }
-        r.order.push(id);
-        r.by_id.insert(id, Arc::new(RwLock::new(t)));
         true
     }
 
@@ -1076,33 +1183,37 @@ impl Tables {
 
     /// Removes table `id` (marking it deleted for those holding it).
     pub fn remove(&self, id: u64) -> Option<TableRef> {
-        let mut r = self.reg_mut();
-        let t = r.by_id.remove(&id)?;
-        r.order.retain(|x| *x != id);
-        {
-            let mut g = write(&t);
+        let mut all = self.reg_all();
+        let t = all[0].by_id.get(&id)?.clone();
+        let mut g = write(&t);
+        for r in &mut all {
+            r.by_id.remove(&id);
+            r.order.retain(|x| *x != id);
             if g.named {
                 r.by_name.remove(&g.name);
             }
-            g.deleted = true;
-            g.store = Table::empty_store(g.ty, 1);
         }
+        g.deleted = true;
+        g.store = Table::empty_store(g.ty, 1);
+        drop(g);
         Some(t)
     }
 
     /// Renames table `id`; `false` when the new name is taken by another.
     pub fn rename(&self, id: u64, name: u32) -> bool {
-        let mut r = self.reg_mut();
-        let Some(t) = r.by_id.get(&id).cloned() else {
+        let mut all = self.reg_all();
+        let Some(t) = all[0].by_id.get(&id).cloned() else {
             return false;
         };
         let mut g = write(&t);
         if g.named {
-            if r.by_name.get(&name).is_some_and(|x| *x != id) {
+            if all[0].by_name.get(&name).is_some_and(|x| *x != id) {
                 return false;
             }
-            r.by_name.remove(&g.name);
-            r.by_name.insert(name, id);
+            for r in &mut all {
+                r.by_name.remove(&g.name);
+                r.by_name.insert(name, id);
+            }
         }
         g.name = name;
         true
