@@ -82,15 +82,19 @@ fn main() {
         "{:<14} {:>10} {:>10} {:>8}{base_header}  result",
         "program", "erl (ms)", "lam (ms)", "lam/erl"
     );
-    // bench_parallel runs on one scheduler and on two, on both VMs.
+    // bench_parallel (and bench_ets_parallel) run on one scheduler and on
+    // two, on both VMs.
     let runs: Vec<(String, String, Option<usize>)> = modules
         .iter()
-        .flat_map(|m| match m.as_str() {
-            "bench_parallel" => vec![
-                (m.clone(), format!("{m}@1"), Some(1)),
-                (m.clone(), format!("{m}@2"), Some(2)),
-            ],
-            _ => vec![(m.clone(), m.clone(), None)],
+        .flat_map(|m| {
+            if m.ends_with("_parallel") {
+                vec![
+                    (m.clone(), format!("{m}@1"), Some(1)),
+                    (m.clone(), format!("{m}@2"), Some(2)),
+                ]
+            } else {
+                vec![(m.clone(), m.clone(), None)]
+            }
         })
         .collect();
     let mut parallel = HashMap::new();
@@ -164,10 +168,20 @@ fn main() {
         );
         if let Some(n) = schedulers {
             let base_t = base.flatten().map(|(t, _)| t);
-            parallel.insert(*n, (erl_t, lam, base_t));
+            let program = m.split('@').next().unwrap_or(m).to_string();
+            parallel.insert((program, *n), (erl_t, lam, base_t));
         }
     }
-    if let (Some((e1, l1, b1)), Some((e2, l2, b2))) = (parallel.get(&1), parallel.get(&2)) {
+    let mut programs: Vec<String> = parallel.keys().map(|(p, _)| p.clone()).collect();
+    programs.sort();
+    programs.dedup();
+    for program in programs {
+        let (Some((e1, l1, b1)), Some((e2, l2, b2))) = (
+            parallel.get(&(program.clone(), 1)),
+            parallel.get(&(program.clone(), 2)),
+        ) else {
+            continue;
+        };
         let base = match (b1, b2) {
             (Some(b1), Some(b2)) => {
                 format!(", base {:.2}x", b1.as_secs_f64() / b2.as_secs_f64())
@@ -176,7 +190,7 @@ fn main() {
             _ => String::new(),
         };
         println!(
-            "bench_parallel speed-up from 1 to 2 schedulers: lam {:.2}x, erl {:.2}x{base}",
+            "{program} speed-up from 1 to 2 schedulers: lam {:.2}x, erl {:.2}x{base}",
             l1.as_secs_f64() / l2.as_secs_f64(),
             e1.as_secs_f64() / e2.as_secs_f64()
         );

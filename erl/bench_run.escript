@@ -5,19 +5,23 @@
 %% Times Module:run() inside the VM with bench_tc:best/1 (best of five,
 %% start-up excluded), as LAM is timed: `bench_run.escript Dir Module...`
 %% prints "Module Microseconds Result".
-%% bench_parallel is timed on one scheduler and on two ("bench_parallel@1",
-%% "bench_parallel@2"), the others on all the machine's schedulers.
+%% bench_parallel and the other *_parallel programs are timed on one
+%% scheduler and on two ("bench_parallel@1", "bench_parallel@2"), the others
+%% on all the machine's schedulers.
 -mode(compile).
 
 main([Dir | Modules]) ->
     true = code:add_patha(Dir),
     All = erlang:system_info(schedulers),
     lists:foreach(
-      fun("bench_parallel" = M) ->
-              [time(M, M ++ "@" ++ integer_to_list(S), S) || S <- [1, 2]],
-              erlang:system_flag(schedulers_online, All);
-         (M) ->
-              time(M, M, All)
+      fun(M) ->
+              case lists:suffix("_parallel", M) of
+                  true ->
+                      [time(M, M ++ "@" ++ integer_to_list(S), S) || S <- [1, 2]],
+                      erlang:system_flag(schedulers_online, All);
+                  false ->
+                      time(M, M, All)
+              end
       end, Modules).
 
 time(M, Label, Schedulers) ->

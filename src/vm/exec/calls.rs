@@ -245,6 +245,7 @@ impl<L: Lock> Worker<'_, L> {
             building: &mut proc.building,
             env: &self.env,
             pid: proc.pid,
+            ets: &self.ets,
         };
         f(&mut ctx, args)
     }

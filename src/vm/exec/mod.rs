@@ -40,6 +40,8 @@ pub trait Shared {
     fn atoms(&self) -> &Arc<Atoms>;
     /// The VM's environment variables.
     fn env(&self) -> &Arc<Env>;
+    /// The VM's ETS tables.
+    fn ets(&self) -> &Arc<crate::vm::ops::ets::Tables>;
     /// The debugging output asked for.
     fn debug(&self) -> DebugFlags;
     /// The loaded modules and their literal areas (only ever appended to).

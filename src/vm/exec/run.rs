@@ -31,6 +31,8 @@ pub(crate) struct Worker<'w, L: Lock> {
     pub(crate) literals: Vec<Arc<Area>>,
     /// The VM's environment variables, for natives.
     pub(crate) env: Arc<Env>,
+    /// The VM's ETS tables, for natives.
+    pub(crate) ets: Arc<crate::vm::ops::ets::Tables>,
     /// `LAM_DEBUG_PROCS` was set when the VM started.
     pub(crate) debug_procs: bool,
     /// The register file: a running process's `x` registers live here,
@@ -50,6 +52,7 @@ impl<'w, L: Lock> Worker<'w, L> {
             modules: modules.to_vec(),
             literals: literals.to_vec(),
             env: vm.env().clone(),
+            ets: vm.ets().clone(),
             debug_procs: vm.debug().procs,
             xfile: Some(Regs::boxed()),
         }
@@ -98,6 +101,16 @@ impl<'w, L: Lock> Worker<'w, L> {
         args: &[Word],
     ) -> Exception {
         self.with_vm(|vm| vm.undef(proc, module, function, args))
+    }
+
+    /// Whether `w`, in a native's exception where the trace goes, is the
+    /// `error_info` map of its failure rather than a trace (always a list).
+    fn is_error_info(&self, proc: &Proc, w: Word) -> bool {
+        let v = View {
+            heap: &proc.heap,
+            literals: &self.literals,
+        };
+        w.is_boxed() && v.map_size(w).is_some()
     }
 
     pub(crate) fn trace(&self, proc: &mut Proc, module: u32, pc: u32) -> Word {
@@ -586,6 +599,12 @@ impl<'w, L: Lock> Worker<'w, L> {
                         return Outcome::Wait;
                     }
                     Err(mut e) => {
+                        if e.trace != Word::NONE && self.is_error_info(proc, e.trace) {
+                            // A native's error_info map (natives::ets),
+                            // for its frame in the trace.
+                            proc.raising.error_info = Some(e.trace);
+                            e.trace = Word::NONE;
+                        }
                         if e.trace == Word::NONE {
                             e.trace = self.trace(proc, mid, pc);
                         }

@@ -36,6 +36,25 @@ pub(crate) fn stack_trace(
     let bif = proc.raising.bif_frame.take();
     let clause_args = proc.raising.clause_args.take();
     let error_info = proc.raising.error_info.take();
+    // A map is a failing native's own error_info (a cause with the module):
+    // it belongs to the BIF's frame, not to its caller's.
+    // (Such a map is always on the heap; erlang:error/3's option may be a
+    // literal.)
+    let is_map = |w: &Word| {
+        w.is_boxed()
+            && w.ptr().area == 0
+            && View {
+                heap: &proc.heap,
+                literals: &[],
+            }
+            .map_size(*w)
+            .is_some()
+    };
+    let (error_info, bif_info) = match error_info {
+        Some(m) if is_map(&m) && matches!(bif, Some((_, _, _, true))) => (None, Some(m)),
+        Some(m) if is_map(&m) => (None, None),
+        other => (other, None),
+    };
     let top = entries.first().copied();
     for (m, pc) in entries.into_iter().rev() {
         let loaded = &modules[m as usize];
@@ -94,9 +113,12 @@ pub(crate) fn stack_trace(
             "erl_stdlib_errors"
         };
         let key = Word::atom(atoms.intern("module"));
-        let info_map = proc
-            .heap
-            .map(0, &[key], &[Word::atom(atoms.intern(explainer))]);
+        let info_map = match bif_info {
+            Some(m) => m,
+            None => proc
+                .heap
+                .map(0, &[key], &[Word::atom(atoms.intern(explainer))]),
+        };
         let info = proc
             .heap
             .tuple(0, &[Word::atom(atoms.intern("error_info")), info_map]);

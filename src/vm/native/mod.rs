@@ -34,6 +34,8 @@ pub struct Ctx<'a> {
     pub env: &'a Env,
     /// The calling process.
     pub pid: u64,
+    /// The VM's ETS tables.
+    pub ets: &'a crate::vm::ops::ets::Tables,
 }
 
 /// The VM's own copy of the operating system's environment, shared by all
@@ -207,6 +209,8 @@ pub enum HostOp {
     SystemInfo,
     SystemFlag,
     CollectSelf,
+    EtsGiveAway,
+    EtsRequestAll,
 }
 
 /// How a native runs.

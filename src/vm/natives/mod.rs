@@ -21,6 +21,7 @@ pub mod erlang_conv;
 pub mod erlang_sys;
 pub mod erts_debug;
 pub mod erts_internal;
+pub mod ets;
 pub mod ext;
 pub mod helpers;
 pub mod lam;
@@ -51,6 +52,7 @@ pub static TABLES: &[&[Native]] = &[
     binary::NATIVES,
     code::NATIVES,
     erts_internal::NATIVES,
+    ets::NATIVES,
     lam::NATIVES,
     lists::NATIVES,
     maps::NATIVES,

@@ -5,6 +5,7 @@
 
 pub mod arith;
 pub mod bs;
+pub mod ets;
 pub mod kinds;
 pub mod matchspec;
 pub mod test;

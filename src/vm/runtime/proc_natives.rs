@@ -1367,6 +1367,10 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             p.request_gc();
             Value(Word::atom(atom::TRUE))
         }
+        // ets:give_away/3
+        (HostOp::EtsGiveAway, 3) => crate::vm::runtime::ets_owner::give_away(vm, p, a),
+        // ets:internal_request_all/0
+        (HostOp::EtsRequestAll, 0) => crate::vm::runtime::ets_owner::request_all(vm, p),
         _ => badarg(),
     }
 }

@@ -25,6 +25,10 @@ impl Shared for Vm {
         &self.env
     }
 
+    fn ets(&self) -> &Arc<crate::vm::ops::ets::Tables> {
+        &self.ets
+    }
+
     fn debug(&self) -> DebugFlags {
         self.debug
     }

@@ -96,6 +96,8 @@ pub struct Vm {
     pub(crate) env: Arc<crate::vm::native::Env>,
     /// The debugging output the environment asked for at start.
     pub(crate) debug: crate::vm::native::DebugFlags,
+    /// The ETS tables.
+    pub(crate) ets: Arc<crate::vm::ops::ets::Tables>,
 }
 
 /// What erl's boot leaves in `persistent_term` that library code reads:
@@ -206,6 +208,7 @@ impl Vm {
             timers: Default::default(),
             env: Arc::new(env),
             debug,
+            ets: Default::default(),
         }
     }
 
@@ -484,6 +487,8 @@ impl Vm {
         mut running: Option<&mut Proc>,
     ) {
         let from = Word::pid(p.pid);
+        // Its ETS tables go to their heirs or are deleted (runtime::ets_owner).
+        self.ets_owner_exit(p.pid, &mut running);
         self.registry.retain(|_, v| *v != p.pid);
         self.proc_flags.remove(&p.pid);
         // A cheap copy (a vector of Arcs) so that p's heap can be read while

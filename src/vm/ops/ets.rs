@@ -1,0 +1,1294 @@
+//! ETS storage (`docs/ets.md`): the VM-wide registry of tables and each
+//! table's objects, outside every process heap. A table is behind its own
+//! `RwLock`, so readers on different schedulers proceed together; the
+//! registry's lock is held only to find a table or to add, rename or drop one.
+//!
+//! Objects are copied in whole (literals too: a module may be purged while
+//! the table lives) into an area of their own, and copied out on reading.
+//! Keys are also kept in an owned form ([`Key`]) that orders and compares
+//! without the atom table or a heap.
+//!
+//! `set`, `bag` and `duplicate_bag` tables keep erl's linear hash table
+//! (`erl_db_hash.c`) slot for slot, so that every walk of one (`first/next`,
+//! `tab2list`, `select`) meets the objects in erl's order: 256 slots at
+//! first, one more each time the objects outnumber the slots (the split
+//! slot's chain divided stably between it and the new slot), up to five
+//! fewer per delete once they are fewer than half the slots of the first
+//! segment and the last two (never with fewer than two segments of 2048
+//! past the first 256); a new key goes to the end of its chain, and a
+//! bag's new object before the others of its key (`natives::ets` puts a
+//! list into a bag from its end, as erl does). `ordered_set` tables are a
+//! `BTreeMap` in term order.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering as AtOrd};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use num_bigint::BigInt;
+
+use crate::vm::term::atoms::Atoms;
+use crate::vm::term::compare::{Num, number};
+use crate::vm::term::heap::{Area, View};
+use crate::vm::term::word::{Word, kind};
+
+/// Slots a hash table starts with (and never shrinks below).
+pub const FIRST_SLOTS: usize = 256;
+
+/// Slots are added in segments of this many past the first 256.
+const SEGMENT: usize = 2048;
+
+/// Table references are numbered from here, far above the VM's own
+/// references (`make_ref`), so the two never meet.
+pub const REF_BASE: u64 = 1 << 60;
+
+/// A table's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    /// One object per key (`=:=`), hashed.
+    Set,
+    /// One object per key (`==`), in term order.
+    OrderedSet,
+    /// Distinct objects per key.
+    Bag,
+    /// Any objects per key.
+    DuplicateBag,
+}
+
+impl Type {
+    /// Its name in options and `ets:info/2`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::Set => "set",
+            Type::OrderedSet => "ordered_set",
+            Type::Bag => "bag",
+            Type::DuplicateBag => "duplicate_bag",
+        }
+    }
+}
+
+/// Who may read and write a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Everyone reads and writes.
+    Public,
+    /// Everyone reads, the owner writes.
+    Protected,
+    /// Only the owner.
+    Private,
+}
+
+impl Access {
+    /// Its name in options and `ets:info/2`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Access::Public => "public",
+            Access::Protected => "protected",
+            Access::Private => "private",
+        }
+    }
+}
+
+/// A term kept outside any heap: its own area, read with `literals` empty.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// The words (and binaries) of the term.
+    pub area: Area,
+    /// The term.
+    pub root: Word,
+}
+
+impl Default for Stored {
+    fn default() -> Stored {
+        Stored {
+            area: Area::default(),
+            root: Word::NIL,
+        }
+    }
+}
+
+impl Stored {
+    /// A copy of `w` (read through `v`), literals included.
+    pub fn new(v: &View, w: Word) -> Stored {
+        // The usual object, a tuple of immediates, in one step.
+        if let Some(elems) = v.tuple(w)
+            && elems.iter().all(|e| Word(*e).is_immediate())
+        {
+            let mut words = Vec::with_capacity(1 + elems.len());
+            words.push(Word::header(kind::TUPLE, elems.len()).0);
+            words.extend_from_slice(elems);
+            let area = Area {
+                words,
+                ..Area::default()
+            };
+            let root = Word::boxed(crate::vm::term::word::Ptr { area: 0, offset: 0 });
+            return Stored { area, root };
+        }
+        let mut area = Area::default();
+        let root = deep_copy(v, w, &mut area);
+        Stored { area, root }
+    }
+
+    /// A view of it.
+    pub fn view(&self) -> View<'_> {
+        View {
+            heap: &self.area,
+            literals: &[],
+        }
+    }
+
+    /// A copy on `heap` (area 0 of a process).
+    pub fn copy_out(&self, heap: &mut Area) -> Word {
+        // The usual object, a tuple of immediates, in one step.
+        if self.root.is_boxed() && self.root.ptr().offset == 0 {
+            let h = Word(self.area.words[0]);
+            if h.header_kind() == kind::TUPLE
+                && self.area.words.len() == 1 + h.header_arity()
+                && self.area.words[1..].iter().all(|w| Word(*w).is_immediate())
+            {
+                let at = heap.words.len();
+                heap.words.extend_from_slice(&self.area.words);
+                return Word::boxed(crate::vm::term::word::Ptr {
+                    area: 0,
+                    offset: at,
+                });
+            }
+        }
+        self.view().copy_into(self.root, heap)
+    }
+}
+
+/// Copies `w` into `dst` whole, whatever area it lives in.
+fn deep_copy(v: &View, w: Word, dst: &mut Area) -> Word {
+    if w.is_immediate() {
+        return w;
+    }
+    if w.is_list() {
+        // Along the tail without recursion: lists may be long.
+        let mut heads = Vec::new();
+        let mut cur = w;
+        while cur.is_list() {
+            let (h, t) = v.cons(cur);
+            heads.push(h);
+            cur = t;
+        }
+        let mut acc = deep_copy(v, cur, dst);
+        for h in heads.into_iter().rev() {
+            let h = deep_copy(v, h, dst);
+            acc = dst.cons(0, h, acc);
+        }
+        return acc;
+    }
+    let p = w.ptr();
+    let h = v.at(p, 0);
+    match h.header_kind() {
+        kind::TUPLE | kind::MAP | kind::HMAP | kind::HNODE | kind::FUN | kind::EXPORT => {
+            // The object first, its fields filled in as they are copied
+            // (each after it).
+            let n = h.header_arity();
+            let at = dst.words.len();
+            dst.words.push(h.0);
+            dst.words.resize(at + 1 + n, Word::NIL.0);
+            for i in 1..=n {
+                let e = deep_copy(v, v.at(p, i), dst);
+                dst.words[at + i] = e.0;
+            }
+            Word::boxed(crate::vm::term::word::Ptr {
+                area: 0,
+                offset: at,
+            })
+        }
+        kind::HEAP_BIN | kind::REFC_BIN | kind::WRITABLE_BIN => {
+            let (bytes, last) = v.bits(w).unwrap_or((&[], 8));
+            dst.bitstring(0, bytes, last)
+        }
+        _ => {
+            // Raw words: floats, bignums, references.
+            let n = match h.header_kind() {
+                kind::FLOAT => 1,
+                _ => h.header_arity(),
+            };
+            let at = dst.words.len();
+            let area = v.area(p);
+            dst.words
+                .extend_from_slice(&area.words[p.offset..p.offset + 1 + n]);
+            Word::boxed(crate::vm::term::word::Ptr {
+                area: 0,
+                offset: at,
+            })
+        }
+    }
+}
+
+/// A key in an owned form. Its order ([`Ord`]) is Erlang's term order,
+/// where `1 == 1.0` (an `ordered_set`'s notion of the same key); [`Key::same`]
+/// is `=:=` (a hash table's).
+#[derive(Debug, Clone)]
+pub enum Key {
+    /// A small or 64-bit integer.
+    Int(i64),
+    /// A larger integer.
+    Big(BigInt),
+    /// A float.
+    Float(f64),
+    /// An atom, by its text (atoms order by text).
+    Atom(Arc<str>),
+    /// A reference, by its words.
+    Ref(Vec<u64>),
+    /// A fun, by its words (funs as keys are rare; identity is enough).
+    Fun(Vec<u64>),
+    /// A local pid.
+    Pid(u64),
+    /// A tuple.
+    Tuple(Vec<Key>),
+    /// A map: its pairs in key order.
+    Map(Vec<(Key, Key)>),
+    /// `[]`.
+    Nil,
+    /// A list: its elements and its tail (`Nil` when proper).
+    List(Vec<Key>, Box<Key>),
+    /// A bitstring: bytes, bits in the last byte.
+    Bits(Vec<u8>, u8),
+    /// Any other key of a hash table, which needs `=:=` alone: the term
+    /// flattened into words (one allocation, not one per element).
+    Exact(Box<[u64]>),
+}
+
+/// A marker in [`Key::Exact`]'s words: a header word, never an immediate.
+fn mark(kind: u8, n: usize) -> u64 {
+    Word::header(kind, n).0
+}
+
+/// Marks a cons cell in [`Key::Exact`] (no object has this kind).
+const CONS: u8 = 63;
+
+/// `w` flattened into `out`: equal words for exactly equal terms.
+fn flatten(v: &View, w: Word, out: &mut Vec<u64>) {
+    let mut cur = w;
+    loop {
+        if cur.is_immediate() {
+            out.push(cur.0);
+            return;
+        }
+        if cur.is_list() {
+            let (h, t) = v.cons(cur);
+            out.push(mark(CONS, 0));
+            flatten(v, h, out);
+            cur = t;
+            continue;
+        }
+        if let Some((bytes, last)) = v.bits(cur) {
+            out.push(mark(kind::HEAP_BIN, bytes.len()));
+            out.push(last as u64);
+            for chunk in bytes.chunks(8) {
+                let mut b = [0u8; 8];
+                b[..chunk.len()].copy_from_slice(chunk);
+                out.push(u64::from_le_bytes(b));
+            }
+            return;
+        }
+        if let Some(f) = v.float(cur) {
+            // 0.0 =:= -0.0 in OTP 25.
+            out.push(mark(kind::FLOAT, 1));
+            out.push(if f == 0.0 { 0 } else { f.to_bits() });
+            return;
+        }
+        if let Some(pairs) = v.map_pairs(cur) {
+            // Flat maps keep their keys in order, hashed ones in trie
+            // order: the same for the same keys either way.
+            out.push(mark(kind::MAP, pairs.len()));
+            for (k, x) in pairs {
+                flatten(v, k, out);
+                flatten(v, x, out);
+            }
+            return;
+        }
+        let p = cur.ptr();
+        let h = v.header(cur);
+        let n = h.header_arity();
+        out.push(h.0);
+        match h.header_kind() {
+            kind::TUPLE | kind::FUN | kind::EXPORT => {
+                if n == 0 {
+                    return;
+                }
+                for i in 1..n {
+                    flatten(v, v.at(p, i), out);
+                }
+                cur = v.at(p, n);
+            }
+            _ => {
+                out.extend_from_slice(&v.area(p).words[p.offset + 1..p.offset + 1 + n]);
+                return;
+            }
+        }
+    }
+}
+
+impl Key {
+    /// The key of term `w` for a hash table, which compares keys with
+    /// `=:=` alone (see [`Key::same`]).
+    pub fn exact(v: &View, w: Word) -> Key {
+        if let Some(i) = w.as_small() {
+            return Key::Int(i);
+        }
+        let mut out = Vec::new();
+        flatten(v, w, &mut out);
+        Key::Exact(out.into_boxed_slice())
+    }
+
+    /// The key of term `w` for a table of type `ty`.
+    pub fn for_type(v: &View, atoms: &Atoms, w: Word, ty: Type) -> Key {
+        match ty {
+            Type::OrderedSet => Key::of(v, atoms, w),
+            _ => Key::exact(v, w),
+        }
+    }
+
+    /// The key of term `w`, read through `v`.
+    pub fn of(v: &View, atoms: &Atoms, w: Word) -> Key {
+        if let Some(i) = w.as_small() {
+            return Key::Int(i);
+        }
+        if let Some(a) = w.as_atom() {
+            return Key::Atom(atoms.name(a));
+        }
+        if let Some(p) = w.as_pid() {
+            return Key::Pid(p);
+        }
+        if w == Word::NIL {
+            return Key::Nil;
+        }
+        if w.is_list() {
+            let mut elems = Vec::new();
+            let mut cur = w;
+            while cur.is_list() {
+                let (h, t) = v.cons(cur);
+                elems.push(Key::of(v, atoms, h));
+                cur = t;
+            }
+            return Key::List(elems, Box::new(Key::of(v, atoms, cur)));
+        }
+        if !w.is_boxed() {
+            return Key::Fun(vec![w.0]);
+        }
+        if let Some(elems) = v.tuple(w) {
+            return Key::Tuple(elems.iter().map(|e| Key::of(v, atoms, Word(*e))).collect());
+        }
+        if let Some((bytes, last)) = v.bits(w) {
+            return Key::Bits(bytes.to_vec(), last);
+        }
+        if let Some(pairs) = v.map_pairs(w) {
+            let mut pairs: Vec<(Key, Key)> = pairs
+                .into_iter()
+                .map(|(k, x)| (Key::of(v, atoms, k), Key::of(v, atoms, x)))
+                .collect();
+            pairs.sort_by(|a, b| map_key_order(&a.0, &b.0));
+            return Key::Map(pairs);
+        }
+        match number(v, w) {
+            Some(Num::Small(i)) => return Key::Int(i),
+            Some(Num::Float(f)) => return Key::Float(f),
+            Some(Num::Big(b)) => {
+                return match i64::try_from(&b) {
+                    Ok(i) => Key::Int(i),
+                    Err(_) => Key::Big(b),
+                };
+            }
+            None => {}
+        }
+        let p = w.ptr();
+        let h = v.header(w);
+        let words = v.area(p).words[p.offset..p.offset + 1 + h.header_arity()].to_vec();
+        if h.header_kind() == kind::REF {
+            Key::Ref(words)
+        } else {
+            Key::Fun(words)
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Key::Int(_) | Key::Big(_) | Key::Float(_) => 0,
+            Key::Atom(_) => 1,
+            Key::Ref(_) => 2,
+            Key::Fun(_) => 3,
+            Key::Pid(_) => 5,
+            Key::Tuple(_) => 6,
+            Key::Map(_) => 7,
+            Key::Nil => 8,
+            Key::List(..) => 9,
+            Key::Bits(..) => 10,
+            Key::Exact(_) => 11,
+        }
+    }
+
+    /// Exact equality (`=:=`): an integer never equals a float.
+    pub fn same(&self, o: &Key) -> bool {
+        match (self, o) {
+            (Key::Int(a), Key::Int(b)) => a == b,
+            (Key::Big(a), Key::Big(b)) => a == b,
+            (Key::Float(a), Key::Float(b)) => a == b,
+            (Key::Atom(a), Key::Atom(b)) => a == b,
+            (Key::Ref(a), Key::Ref(b)) | (Key::Fun(a), Key::Fun(b)) => a == b,
+            (Key::Pid(a), Key::Pid(b)) => a == b,
+            (Key::Tuple(a), Key::Tuple(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
+            }
+            (Key::Map(a), Key::Map(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b)
+                        .all(|((k1, v1), (k2, v2))| k1.same(k2) && v1.same(v2))
+            }
+            (Key::Nil, Key::Nil) => true,
+            (Key::List(a, ta), Key::List(b, tb)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y)) && ta.same(tb)
+            }
+            (Key::Bits(a, la), Key::Bits(b, lb)) => a == b && la == lb,
+            (Key::Exact(a), Key::Exact(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Map key order: every integer before every float, else term order.
+fn map_key_order(a: &Key, b: &Key) -> Ordering {
+    let int = |k: &Key| matches!(k, Key::Int(_) | Key::Big(_));
+    match (a, b) {
+        (Key::Float(_), y) if int(y) => Ordering::Greater,
+        (x, Key::Float(_)) if int(x) => Ordering::Less,
+        _ => a.cmp(b),
+    }
+}
+
+fn cmp_float_big(f: f64, b: &BigInt) -> Ordering {
+    let fl = f.floor();
+    match <BigInt as num_traits::FromPrimitive>::from_f64(fl) {
+        Some(fb) => match fb.cmp(b) {
+            Ordering::Equal if f > fl => Ordering::Greater,
+            o => o,
+        },
+        None if f > 0.0 => Ordering::Greater,
+        None => Ordering::Less,
+    }
+}
+
+fn cmp_num(a: &Key, b: &Key) -> Ordering {
+    match (a, b) {
+        (Key::Int(x), Key::Int(y)) => x.cmp(y),
+        (Key::Float(x), Key::Float(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+        (Key::Big(x), Key::Big(y)) => x.cmp(y),
+        (Key::Int(x), Key::Big(y)) => BigInt::from(*x).cmp(y),
+        (Key::Big(x), Key::Int(y)) => x.cmp(&BigInt::from(*y)),
+        (Key::Float(f), Key::Int(i)) => cmp_float_big(*f, &BigInt::from(*i)),
+        (Key::Float(f), Key::Big(i)) => cmp_float_big(*f, i),
+        (Key::Int(_) | Key::Big(_), Key::Float(_)) => cmp_num(b, a).reverse(),
+        _ => Ordering::Equal,
+    }
+}
+
+fn cmp_seq(a: &[Key], b: &[Key]) -> Ordering {
+    for (x, y) in a.iter().zip(b) {
+        match x.cmp(y) {
+            Ordering::Equal => {}
+            o => return o,
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+impl Ord for Key {
+    fn cmp(&self, o: &Key) -> Ordering {
+        let (ra, rb) = (self.rank(), o.rank());
+        if ra != rb {
+            return ra.cmp(&rb);
+        }
+        match (self, o) {
+            (Key::Atom(a), Key::Atom(b)) => a.cmp(b),
+            (Key::Ref(a), Key::Ref(b)) | (Key::Fun(a), Key::Fun(b)) => a.cmp(b),
+            (Key::Pid(a), Key::Pid(b)) => a.cmp(b),
+            (Key::Exact(a), Key::Exact(b)) => a.cmp(b),
+            (Key::Tuple(a), Key::Tuple(b)) => a.len().cmp(&b.len()).then_with(|| cmp_seq(a, b)),
+            (Key::Map(a), Key::Map(b)) => a.len().cmp(&b.len()).then_with(|| {
+                for ((k1, _), (k2, _)) in a.iter().zip(b) {
+                    match map_key_order(k1, k2) {
+                        Ordering::Equal => {}
+                        o => return o,
+                    }
+                }
+                for ((_, v1), (_, v2)) in a.iter().zip(b) {
+                    match v1.cmp(v2) {
+                        Ordering::Equal => {}
+                        o => return o,
+                    }
+                }
+                Ordering::Equal
+            }),
+            (Key::Nil, Key::Nil) => Ordering::Equal,
+            (Key::List(a, ta), Key::List(b, tb)) => {
+                for (x, y) in a.iter().zip(b) {
+                    match x.cmp(y) {
+                        Ordering::Equal => {}
+                        o => return o,
+                    }
+                }
+                // One ran out first: compare what follows in each, its
+                // tail for the shorter.
+                match a.len().cmp(&b.len()) {
+                    Ordering::Equal => ta.cmp(tb),
+                    Ordering::Less => {
+                        let rest = Key::List(b[a.len()..].to_vec(), tb.clone());
+                        ta.as_ref().cmp(&rest)
+                    }
+                    Ordering::Greater => {
+                        let rest = Key::List(a[b.len()..].to_vec(), ta.clone());
+                        rest.cmp(tb.as_ref())
+                    }
+                }
+            }
+            (Key::Bits(a, la), Key::Bits(b, lb)) => {
+                let bits = |v: &Vec<u8>, l: u8| v.len() * 8 - 8 + l as usize;
+                let (na, nb) = (bits(a, *la), bits(b, *lb));
+                // Compare the common whole bytes, then the bits.
+                let common = na.min(nb);
+                for i in 0..common.div_ceil(8) {
+                    let take = (common - i * 8).min(8);
+                    let mask = if take == 8 {
+                        0xff
+                    } else {
+                        0xffu8 << (8 - take)
+                    };
+                    match (a[i] & mask).cmp(&(b[i] & mask)) {
+                        Ordering::Equal => {}
+                        o => return o,
+                    }
+                }
+                na.cmp(&nb)
+            }
+            _ => cmp_num(self, o),
+        }
+    }
+}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, o: &Key) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, o: &Key) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+
+impl Eq for Key {}
+
+/// The hash a hash table files a key under: erl's `MAKE_HASH` (an atom's
+/// hash of its text, else `make_internal_hash`). Only its low bits pick
+/// a slot, so OTP 25's masking of the top bit changes nothing here.
+pub fn key_hash(v: &View, atoms: &Atoms, w: Word) -> u32 {
+    match w.as_atom() {
+        Some(a) => crate::vm::term::hash::atom_text_hash(&atoms.name(a)),
+        None => crate::vm::term::hash::internal_hash(v, w, 0),
+    }
+}
+
+/// An object of a table.
+#[derive(Debug)]
+pub struct Obj {
+    /// Its key, owned.
+    pub key: Key,
+    /// The hash of its key (hash tables).
+    pub hash: u32,
+    /// The object itself.
+    pub term: Stored,
+}
+
+impl Obj {
+    /// An object from tuple `w` (read through `v`) keyed at `keypos`
+    /// (1-based) for a table of type `ty`.
+    pub fn new(v: &View, atoms: &Atoms, w: Word, keypos: usize, ty: Type) -> Obj {
+        let k = Word(v.tuple(w).expect("a tuple")[keypos - 1]);
+        Obj {
+            key: Key::for_type(v, atoms, k, ty),
+            hash: key_hash(v, atoms, k),
+            term: Stored::new(v, w),
+        }
+    }
+
+    /// A view of the object.
+    pub fn view(&self) -> View<'_> {
+        self.term.view()
+    }
+
+    /// Its elements.
+    pub fn elems(&self) -> &[u64] {
+        self.view().tuple(self.term.root).expect("a tuple")
+    }
+
+    /// Whether it is exactly equal to `other` (`=:=`), as a bag compares.
+    pub fn same(&self, other: &Obj) -> bool {
+        // Keys first: the quick test.
+        self.key.same(&other.key)
+            && Key::exact(&self.view(), self.term.root)
+                .same(&Key::exact(&other.view(), other.term.root))
+    }
+}
+
+/// A linear hash table, slot for slot erl's.
+#[derive(Debug)]
+pub struct HashTab {
+    /// The active slots' chains, head first.
+    pub slots: Vec<Vec<Obj>>,
+    szm: usize,
+    /// Slots allocated (a whole number of segments): erl shrinks only
+    /// while two or more segments past the first are allocated.
+    nslots: usize,
+    /// The objects.
+    pub nitems: usize,
+    /// How walks step through the slots: erl walks a table with
+    /// `write_concurrency` one lock stripe at a time (slots 0, 64, 128,
+    /// ..., then 1, 65, ...), others slot after slot.
+    pub stripes: usize,
+}
+
+impl Default for HashTab {
+    fn default() -> Self {
+        HashTab {
+            slots: (0..FIRST_SLOTS).map(|_| Vec::new()).collect(),
+            szm: FIRST_SLOTS - 1,
+            nslots: FIRST_SLOTS,
+            nitems: 0,
+            stripes: 1,
+        }
+    }
+}
+
+/// Lock stripes of a table with `write_concurrency` (erl 25's
+/// `DB_HASH_LOCK_CNT`).
+pub const STRIPES: usize = 64;
+
+impl HashTab {
+    /// The slot a walk visits after `ix` (erl's `next_slot`), if any.
+    pub fn next_slot(&self, ix: usize) -> Option<usize> {
+        let n = ix + self.stripes;
+        if n < self.slots.len() {
+            return Some(n);
+        }
+        let n = (n + 1) & (self.stripes - 1);
+        (n != 0).then_some(n)
+    }
+
+    /// The slots in walk order, from `ix`.
+    pub fn slots_from(&self, ix: usize) -> impl Iterator<Item = usize> + '_ {
+        std::iter::successors(Some(ix), move |i| self.next_slot(*i))
+    }
+
+    /// The slot of hash `h`.
+    pub fn slot_of(&self, h: u32) -> usize {
+        let ix = h as usize & self.szm;
+        if ix >= self.slots.len() {
+            ix & (self.szm >> 1)
+        } else {
+            ix
+        }
+    }
+
+    /// One more slot: splits the chain of the slot it takes from.
+    fn grow(&mut self) {
+        let nactive = self.slots.len();
+        if nactive == self.nslots {
+            self.nslots += SEGMENT;
+        }
+        let from = if nactive <= self.szm {
+            nactive & (self.szm >> 1)
+        } else {
+            self.szm = (self.szm << 1) | 1;
+            0
+        };
+        let szm = self.szm;
+        // A stable split in place: chains are short, and most lose nothing.
+        let chain = &mut self.slots[from];
+        let mut go = Vec::new();
+        let mut i = 0;
+        while i < chain.len() {
+            if chain[i].hash as usize & szm != from {
+                go.push(chain.remove(i));
+            } else {
+                i += 1;
+            }
+        }
+        self.slots.push(go);
+    }
+
+    /// One fewer slot: the top chain goes before the chain it joins.
+    fn shrink(&mut self) {
+        let src = self.slots.len() - 1;
+        let low = self.szm >> 1;
+        let dst = src & low;
+        let mut moved = self.slots.pop().unwrap_or_default();
+        moved.append(&mut self.slots[dst]);
+        self.slots[dst] = moved;
+        if dst == 0 {
+            self.szm = low;
+        }
+        if self.nslots - self.slots.len() >= SEGMENT {
+            self.nslots -= SEGMENT;
+        }
+    }
+
+    /// Below how many objects the table shrinks: once the first segment
+    /// and the last two are half empty, and never with fewer than two
+    /// segments past the first.
+    fn shrink_limit(&self) -> usize {
+        if self.nslots >= FIRST_SLOTS + 2 * SEGMENT {
+            (self.nslots - SEGMENT) / 2
+        } else {
+            0
+        }
+    }
+
+    /// Grows as erl does after an insert (unless the table is fixed).
+    pub fn after_insert(&mut self, fixed: bool) {
+        if fixed {
+            return;
+        }
+        let mut limit = 5;
+        while self.nitems > self.slots.len() && limit > 0 {
+            self.grow();
+            limit -= 1;
+        }
+    }
+
+    /// Shrinks as erl does after a delete (unless the table is fixed).
+    pub fn after_delete(&mut self, fixed: bool) {
+        if fixed {
+            return;
+        }
+        let mut limit = 5;
+        while self.slots.len() > FIRST_SLOTS && self.nitems < self.shrink_limit() && limit > 0 {
+            self.shrink();
+            limit -= 1;
+        }
+    }
+}
+
+/// A table's objects.
+#[derive(Debug)]
+pub enum Store {
+    /// `set`, `bag`, `duplicate_bag`.
+    Hash(HashTab),
+    /// `ordered_set`.
+    Tree(BTreeMap<Key, Obj>),
+}
+
+/// A table: what `ets:info` tells and the objects.
+#[derive(Debug)]
+pub struct Table {
+    /// Its reference number.
+    pub id: u64,
+    /// Its name (an atom index).
+    pub name: u32,
+    /// Whether it is known by name.
+    pub named: bool,
+    /// Its type.
+    pub ty: Type,
+    /// Its access.
+    pub access: Access,
+    /// The key's position (1-based).
+    pub keypos: usize,
+    /// The owning process.
+    pub owner: u64,
+    /// The heir and the data it gets, if any.
+    pub heir: Option<(u64, Stored)>,
+    /// `read_concurrency`.
+    pub read_concurrency: bool,
+    /// `write_concurrency` (`auto` as true).
+    pub write_concurrency: bool,
+    /// `compressed`.
+    pub compressed: bool,
+    /// `decentralized_counters`.
+    pub decentralized_counters: bool,
+    /// Processes that fixed it (`safe_fixtable`), with their counts.
+    pub fixes: Vec<(u64, usize)>,
+    /// The objects.
+    pub store: Store,
+    /// Set once deleted: a process that found the table before it went
+    /// sees it gone.
+    pub deleted: bool,
+}
+
+impl Table {
+    /// Whether some process has it fixed.
+    pub fn fixed(&self) -> bool {
+        !self.fixes.is_empty()
+    }
+
+    /// The number of objects.
+    pub fn size(&self) -> usize {
+        match &self.store {
+            Store::Hash(h) => h.nitems,
+            Store::Tree(t) => t.len(),
+        }
+    }
+
+    /// A fresh, empty store of its type (`stripes` as [`HashTab::stripes`]).
+    pub fn empty_store(ty: Type, stripes: usize) -> Store {
+        match ty {
+            Type::OrderedSet => Store::Tree(BTreeMap::new()),
+            _ => Store::Hash(HashTab {
+                stripes,
+                ..HashTab::default()
+            }),
+        }
+    }
+
+    /// How walks of it step through its slots.
+    pub fn stripes(&self) -> usize {
+        if self.write_concurrency { STRIPES } else { 1 }
+    }
+
+    /// Every object, in the order erl walks the table (`first/next`).
+    pub fn walk(&self) -> Vec<&Obj> {
+        match &self.store {
+            Store::Hash(h) => h.slots_from(0).flat_map(|i| &h.slots[i]).collect(),
+            Store::Tree(t) => t.values().collect(),
+        }
+    }
+
+    /// The first object of key `k` (hash `h`).
+    pub fn find_first(&self, k: &Key, h: u32) -> Option<&Obj> {
+        match &self.store {
+            Store::Hash(t) => t.slots[t.slot_of(h)]
+                .iter()
+                .find(|o| o.hash == h && o.key.same(k)),
+            Store::Tree(t) => t.get(k),
+        }
+    }
+
+    /// The objects of key `k` (hash `h`), in the order they are chained.
+    pub fn find(&self, k: &Key, h: u32) -> Vec<&Obj> {
+        match &self.store {
+            Store::Hash(t) => t.slots[t.slot_of(h)]
+                .iter()
+                .filter(|o| o.hash == h && o.key.same(k))
+                .collect(),
+            Store::Tree(t) => t.get(k).into_iter().collect(),
+        }
+    }
+
+    /// Inserts `obj`: replaces the object of its key (set), adds it unless
+    /// the same object is there (bag), or adds it (duplicate bag).
+    pub fn insert(&mut self, obj: Obj) {
+        let fixed = self.fixed();
+        let ty = self.ty;
+        match &mut self.store {
+            Store::Tree(t) => {
+                t.insert(obj.key.clone(), obj);
+            }
+            Store::Hash(t) => {
+                let ix = t.slot_of(obj.hash);
+                let chain = &mut t.slots[ix];
+                let first = chain
+                    .iter()
+                    .position(|o| o.hash == obj.hash && o.key.same(&obj.key));
+                match (first, ty) {
+                    (None, _) => chain.push(obj),
+                    (Some(i), Type::Set) => {
+                        chain[i] = obj;
+                        return;
+                    }
+                    (Some(i), Type::Bag) => {
+                        let dup = chain[i..]
+                            .iter()
+                            .take_while(|o| o.hash == obj.hash && o.key.same(&obj.key))
+                            .any(|o| o.same(&obj));
+                        if dup {
+                            return;
+                        }
+                        chain.insert(i, obj);
+                    }
+                    (Some(i), _) => chain.insert(i, obj),
+                }
+                t.nitems += 1;
+                t.after_insert(fixed);
+            }
+        }
+    }
+
+    /// Whether key `k` has an object.
+    pub fn has(&self, k: &Key, h: u32) -> bool {
+        match &self.store {
+            Store::Hash(t) => t.slots[t.slot_of(h)]
+                .iter()
+                .any(|o| o.hash == h && o.key.same(k)),
+            Store::Tree(t) => t.contains_key(k),
+        }
+    }
+
+    /// Removes the objects of key `k`, returning them in chain order.
+    pub fn remove_key(&mut self, k: &Key, h: u32) -> Vec<Obj> {
+        let fixed = self.fixed();
+        match &mut self.store {
+            Store::Tree(t) => t.remove(k).into_iter().collect(),
+            Store::Hash(t) => {
+                let ix = t.slot_of(h);
+                let chain = std::mem::take(&mut t.slots[ix]);
+                let (gone, keep): (Vec<Obj>, Vec<Obj>) = chain
+                    .into_iter()
+                    .partition(|o| o.hash == h && o.key.same(k));
+                t.slots[ix] = keep;
+                if !gone.is_empty() {
+                    t.nitems -= gone.len();
+                    t.after_delete(fixed);
+                }
+                gone
+            }
+        }
+    }
+
+    /// Removes the objects for which `pred` holds (all of them, in walk
+    /// order for a hash table), returning how many went.
+    pub fn remove_where(&mut self, mut pred: impl FnMut(&Obj) -> bool) -> usize {
+        let fixed = self.fixed();
+        match &mut self.store {
+            Store::Tree(t) => {
+                let before = t.len();
+                t.retain(|_, o| !pred(o));
+                before - t.len()
+            }
+            Store::Hash(t) => {
+                let mut n = 0;
+                for chain in &mut t.slots {
+                    let before = chain.len();
+                    chain.retain(|o| !pred(o));
+                    n += before - chain.len();
+                }
+                if n > 0 {
+                    t.nitems -= n;
+                    t.after_delete(fixed);
+                }
+                n
+            }
+        }
+    }
+
+    /// Replaces the object of key `k` (hash `h`) in place (set and ordered_set).
+    pub fn replace(&mut self, k: &Key, h: u32, obj: Obj) {
+        match &mut self.store {
+            Store::Tree(t) => {
+                // Keep the key as it was: 1 and 1.0 are one key here.
+                if let Some(o) = t.get_mut(k) {
+                    *o = obj;
+                }
+            }
+            Store::Hash(t) => {
+                let ix = t.slot_of(h);
+                if let Some(o) = t.slots[ix]
+                    .iter_mut()
+                    .find(|o| o.hash == h && o.key.same(k))
+                {
+                    *o = obj;
+                }
+            }
+        }
+    }
+
+    /// Empties it (`delete_all_objects`), back to its first size.
+    pub fn clear(&mut self) -> usize {
+        let n = self.size();
+        self.store = Table::empty_store(self.ty, self.stripes());
+        n
+    }
+}
+
+/// A table's lock: a reader-sharded one for a table made with
+/// `read_concurrency` (each reader thread takes a lock of its own; a
+/// writer takes them all), else one `RwLock`.
+#[derive(Debug)]
+pub enum TableLock {
+    /// One lock.
+    Plain(RwLock<Table>),
+    /// Reader-sharded.
+    Sharded(crossbeam_utils::sync::ShardedLock<Table>),
+}
+
+/// A table behind its lock, as one registry shard holds it: each shard
+/// has an `Arc` of its own around the shared one, so that a reader
+/// cloning its shard's handle writes no cache line other schedulers read.
+pub type TableRef = Arc<Arc<TableLock>>;
+
+/// A table read.
+pub enum ReadGuard<'a> {
+    #[allow(missing_docs)]
+    Plain(RwLockReadGuard<'a, Table>),
+    #[allow(missing_docs)]
+    Sharded(crossbeam_utils::sync::ShardedLockReadGuard<'a, Table>),
+}
+
+/// A table written.
+pub enum WriteGuard<'a> {
+    #[allow(missing_docs)]
+    Plain(RwLockWriteGuard<'a, Table>),
+    #[allow(missing_docs)]
+    Sharded(crossbeam_utils::sync::ShardedLockWriteGuard<'a, Table>),
+}
+
+impl std::ops::Deref for ReadGuard<'_> {
+    type Target = Table;
+    fn deref(&self) -> &Table {
+        match self {
+            ReadGuard::Plain(g) => g,
+            ReadGuard::Sharded(g) => g,
+        }
+    }
+}
+
+impl std::ops::Deref for WriteGuard<'_> {
+    type Target = Table;
+    fn deref(&self) -> &Table {
+        match self {
+            WriteGuard::Plain(g) => g,
+            WriteGuard::Sharded(g) => g,
+        }
+    }
+}
+
+impl std::ops::DerefMut for WriteGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Table {
+        match self {
+            WriteGuard::Plain(g) => g,
+            WriteGuard::Sharded(g) => g,
+        }
+    }
+}
+
+impl TableLock {
+    /// A lock for `t`, sharded if it reads concurrently.
+    pub fn new(t: Table) -> TableLock {
+        if t.read_concurrency {
+            TableLock::Sharded(crossbeam_utils::sync::ShardedLock::new(t))
+        } else {
+            TableLock::Plain(RwLock::new(t))
+        }
+    }
+}
+
+/// Reads a table, a poisoned lock notwithstanding (a panicking native
+/// leaves the table as it was between operations).
+pub fn read(t: &TableRef) -> ReadGuard<'_> {
+    match &***t {
+        TableLock::Plain(l) => ReadGuard::Plain(l.read().unwrap_or_else(|e| e.into_inner())),
+        TableLock::Sharded(l) => ReadGuard::Sharded(l.read().unwrap_or_else(|e| e.into_inner())),
+    }
+}
+
+/// Writes a table.
+pub fn write(t: &TableRef) -> WriteGuard<'_> {
+    match &***t {
+        TableLock::Plain(l) => WriteGuard::Plain(l.write().unwrap_or_else(|e| e.into_inner())),
+        TableLock::Sharded(l) => WriteGuard::Sharded(l.write().unwrap_or_else(|e| e.into_inner())),
+    }
+}
+
+#[derive(Debug, Default)]
+struct Reg {
+    by_id: HashMap<u64, TableRef>,
+    by_name: HashMap<u32, u64>,
+    /// Ids in creation order (`ets:all/0`).
+    order: Vec<u64>,
+}
+
+/// Copies of the registry: a thread reads its own, so that readers on
+/// different schedulers share no lock word; changes (new, delete, rename:
+/// rare) go to every copy, under all their locks, taken in order.
+const SHARDS: usize = 8;
+
+/// One copy of the registry, on a cache line of its own.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Shard(RwLock<Reg>);
+
+static NEXT_SHARD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+thread_local! {
+    static MY_SHARD: usize = NEXT_SHARD.fetch_add(1, AtOrd::Relaxed) % SHARDS;
+}
+
+/// The VM's tables.
+#[derive(Debug)]
+pub struct Tables {
+    shards: Box<[Shard]>,
+    next: AtomicU64,
+}
+
+impl Default for Tables {
+    fn default() -> Tables {
+        Tables {
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+            next: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Tables {
+    fn reg(&self) -> RwLockReadGuard<'_, Reg> {
+        let i = MY_SHARD.with(|i| *i);
+        self.shards[i].0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn reg_all(&self) -> Vec<RwLockWriteGuard<'_, Reg>> {
+        self.shards
+            .iter()
+            .map(|s| s.0.write().unwrap_or_else(|e| e.into_inner()))
+            .collect()
+    }
+
+    /// A new table number.
+    pub fn fresh_id(&self) -> u64 {
+        REF_BASE + self.next.fetch_add(1, AtOrd::Relaxed)
+    }
+
+    /// Adds a table; `false` (and nothing added) when it is named and
+    /// the name is taken.
+    pub fn add(&self, t: Table) -> bool {
+        let mut all = self.reg_all();
+        if t.named && all[0].by_name.contains_key(&t.name) {
+            return false;
+        }
+        let (id, named, name) = (t.id, t.named, t.name);
+        let shared = Arc::new(TableLock::new(t));
+        for r in &mut all {
+            if named {
+                r.by_name.insert(name, id);
+            }
+            r.order.push(id);
+            r.by_id.insert(id, Arc::new(shared.clone()));
+        }
+        true
+    }
+
+    /// The table of this number.
+    pub fn by_id(&self, id: u64) -> Option<TableRef> {
+        self.reg().by_id.get(&id).cloned()
+    }
+
+    /// The named table of this name.
+    pub fn by_name(&self, name: u32) -> Option<TableRef> {
+        let r = self.reg();
+        r.by_name.get(&name).and_then(|id| r.by_id.get(id)).cloned()
+    }
+
+    /// Removes table `id` (marking it deleted for those holding it).
+    pub fn remove(&self, id: u64) -> Option<TableRef> {
+        let mut all = self.reg_all();
+        let t = all[0].by_id.get(&id)?.clone();
+        let mut g = write(&t);
+        for r in &mut all {
+            r.by_id.remove(&id);
+            r.order.retain(|x| *x != id);
+            if g.named {
+                r.by_name.remove(&g.name);
+            }
+        }
+        g.deleted = true;
+        g.store = Table::empty_store(g.ty, 1);
+        drop(g);
+        Some(t)
+    }
+
+    /// Renames table `id`; `false` when the new name is taken by another.
+    pub fn rename(&self, id: u64, name: u32) -> bool {
+        let mut all = self.reg_all();
+        let Some(t) = all[0].by_id.get(&id).cloned() else {
+            return false;
+        };
+        let mut g = write(&t);
+        if g.named {
+            if all[0].by_name.get(&name).is_some_and(|x| *x != id) {
+                return false;
+            }
+            for r in &mut all {
+                r.by_name.remove(&g.name);
+                r.by_name.insert(name, id);
+            }
+        }
+        g.name = name;
+        true
+    }
+
+    /// Every table: (number, name, named), in creation order.
+    pub fn all(&self) -> Vec<(u64, u32, bool)> {
+        let r = self.reg();
+        r.order
+            .iter()
+            .filter_map(|id| {
+                let t = read(r.by_id.get(id)?);
+                Some((*id, t.name, t.named))
+            })
+            .collect()
+    }
+
+    /// The tables `pid` owns, with what each becomes when it exits: the
+    /// heir (and its data) or nothing (deleted).
+    pub fn owned_by(&self, pid: u64) -> Vec<TableRef> {
+        let r = self.reg();
+        r.order
+            .iter()
+            .filter_map(|id| r.by_id.get(id))
+            .filter(|t| read(t).owner == pid)
+            .cloned()
+            .collect()
+    }
+
+    /// Drops `pid`'s fixations (it exited).
+    pub fn unfix_all(&self, pid: u64) {
+        let tables: Vec<TableRef> = self.reg().by_id.values().cloned().collect();
+        for t in tables {
+            let mut g = write(&t);
+            // As erl, unfixing resizes nothing: the next insert or delete does.
+            g.fixes.retain(|(p, _)| *p != pid);
+        }
+    }
+}
+
+impl Tables {
+    /// The table a table identifier (read through `v`) names: a named
+    /// table's atom or any table's reference.
+    pub fn resolve(&self, v: &View, w: Word) -> Option<TableRef> {
+        if let Some(a) = w.as_atom() {
+            return self.by_name(a);
+        }
+        if w.is_boxed() {
+            let h = v.header(w);
+            if h.header_kind() == kind::REF && h.header_arity() == 1 {
+                let id = v.at(w.ptr(), 1).0;
+                if id >= REF_BASE {
+                    return self.by_id(id);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// A table's reference, on `heap`.
+pub fn ref_word(heap: &mut Area, id: u64) -> Word {
+    let at = heap.words.len();
+    heap.words.extend([Word::header(kind::REF, 1).0, id]);
+    Word::boxed(crate::vm::term::word::Ptr {
+        area: 0,
+        offset: at,
+    })
+}
+
+/// How a table is named to its users: its name if named, else its reference.
+pub fn tid_word(heap: &mut Area, t: &Table) -> Word {
+    if t.named {
+        Word::atom(t.name)
+    } else {
+        ref_word(heap, t.id)
+    }
+}
