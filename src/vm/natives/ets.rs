@@ -1441,7 +1441,9 @@ fn compiled_tag(c: &Ctx) -> Word {
 }
 
 fn match_spec_compile_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    if compile(c, a[0]).is_none() {
+    // The engine takes `[]` (a select with it matches nothing), but erl
+    // refuses to compile an empty specification on its own.
+    if a[0] == Word::NIL || compile(c, a[0]).is_none() {
         return badarg();
     }
     let tag = compiled_tag(c);
