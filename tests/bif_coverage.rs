@@ -60,7 +60,6 @@ const NOT_NATIVE: &[(&str, &str)] = &[
         "erlang:exit_signal/",
         "internal to the BEAM's signal handling",
     ),
-    ("erlang:statistics/", "VM introspection: not yet"),
     ("persistent_term:info/", "VM introspection: not yet"),
     ("persistent_term:get/0", "not yet"),
 ];

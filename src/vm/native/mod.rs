@@ -207,6 +207,7 @@ pub enum HostOp {
     Yield,
     Apply,
     SystemInfo,
+    Statistics,
     SystemFlag,
     CollectSelf,
     EtsGiveAway,

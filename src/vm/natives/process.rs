@@ -68,6 +68,7 @@ pub const NATIVES: &[Native] = &[
     Native::host("erlang", "yield", 0, HostOp::Yield),
     Native::host("erlang", "apply", 2, HostOp::Apply).raises(),
     Native::host("erlang", "system_info", 1, HostOp::SystemInfo),
+    Native::host("erlang", "statistics", 1, HostOp::Statistics),
     Native::host("erlang", "system_flag", 2, HostOp::SystemFlag),
     Native::host("erlang", "garbage_collect", 0, HostOp::CollectSelf),
     Native::host("erts_internal", "garbage_collect", 1, HostOp::CollectSelf),

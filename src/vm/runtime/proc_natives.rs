@@ -1350,6 +1350,8 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         },
         // erlang:system_info/1
         (HostOp::SystemInfo, 1) => crate::vm::runtime::system::system_info(vm, p, a[0]),
+        // erlang:statistics/1
+        (HostOp::Statistics, 1) => crate::vm::runtime::system::statistics(vm, p, a[0]),
         // erlang:system_flag/2
         (HostOp::SystemFlag, 2) => crate::vm::runtime::system::system_flag(vm, a[0], a[1]),
         // A collection at the caller's next check, where the live

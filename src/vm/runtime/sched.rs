@@ -220,6 +220,7 @@ impl Vm {
         self.apply_deferred(pid, deferred);
         self.exit_signals(&mut p, reason);
         crate::vm::natives::resource::process_exited(pid);
+        self.stats.dead_reductions += p.total_reductions + u64::from(p.reductions);
         if Some(pid) == self.root {
             self.last_heap = Some(p);
             self.ended = Some(result);

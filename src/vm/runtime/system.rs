@@ -1,5 +1,6 @@
 //! `erlang:system_info/1` and `erlang:system_flag/2`: what the system is
-//! and the one flag that changes how it runs (`schedulers_online`).
+//! and the one flag that changes how it runs (`schedulers_online`); and
+//! `erlang:statistics/1`, what it has done.
 //!
 //! LAM answers as the BEAM it stands in for: `machine` is `"BEAM"`, the
 //! release and emulator version are OTP 25's (whose instructions, BIFs and
@@ -167,4 +168,108 @@ pub(crate) fn system_flag(vm: &mut Vm, flag: Word, value: Word) -> NativeResult 
         },
         _ => badarg(),
     }
+}
+
+/// What `erlang:statistics/1` needs beyond the live processes: the
+/// reductions of those gone (so the total never falls when one exits), and
+/// each counter's value at its last reading (erl's "since the last call" is
+/// one per VM, not per process).
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    pub(crate) dead_reductions: u64,
+    last_wall_ms: u64,
+    last_runtime_ms: u64,
+    last_reductions: u64,
+    last_exact_reductions: u64,
+}
+
+/// CPU time of the whole OS process in milliseconds (user plus system, as
+/// erl's `runtime`), from `/proc/self/stat` where there is one; elsewhere
+/// the wall clock stands in.
+fn cpu_ms() -> u64 {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which may hold spaces and ends at
+            // the last ')': utime and stime are the 12th and 13th of them.
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split(' ').collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        });
+    // USER_HZ is 100 on every Linux that user space sees.
+    ticks.map_or_else(|| wall_ms(), |t| t * 10)
+}
+
+fn wall_ms() -> u64 {
+    crate::vm::natives::sys::epoch().elapsed().as_millis() as u64
+}
+
+/// `erlang:statistics(Item)`; badarg for an item erl does not know. Counts
+/// LAM does not keep (context switches, collections, I/O bytes) are zero in
+/// erl's shapes, so code that reads them runs.
+pub(crate) fn statistics(vm: &mut Vm, p: &mut Proc, item: Word) -> NativeResult {
+    let int = |n: u64| Term::Int(n as i64);
+    let pair = |a: u64, b: u64| Term::Tuple(vec![int(a), int(b)]);
+    let Some(name) = item.as_atom().map(|a| vm.atoms.name(a)) else {
+        return badarg();
+    };
+    let reductions = || {
+        let live: u64 = vm
+            .procs
+            .values()
+            .map(|q| q.total_reductions + u64::from(q.reductions))
+            .sum();
+        vm.stats.dead_reductions + live + p.total_reductions + u64::from(p.reductions)
+    };
+    let queues: Vec<u64> = vm.run_queues.iter().map(|q| q.len() as u64).collect();
+    let queued: u64 = queues.iter().sum();
+    let term = match &*name {
+        "wall_clock" => {
+            let now = wall_ms();
+            let since = now - std::mem::replace(&mut vm.stats.last_wall_ms, now);
+            pair(now, since)
+        }
+        "runtime" => {
+            let now = cpu_ms();
+            let since = now.saturating_sub(std::mem::replace(&mut vm.stats.last_runtime_ms, now));
+            pair(now, since)
+        }
+        "reductions" => {
+            let now = reductions();
+            let since = now.saturating_sub(std::mem::replace(&mut vm.stats.last_reductions, now));
+            pair(now, since)
+        }
+        "exact_reductions" => {
+            let now = reductions();
+            let last = &mut vm.stats.last_exact_reductions;
+            let since = now.saturating_sub(std::mem::replace(last, now));
+            pair(now, since)
+        }
+        "context_switches" => pair(0, 0),
+        "garbage_collection" => Term::Tuple(vec![int(0), int(0), int(0)]),
+        "io" => Term::Tuple(vec![
+            Term::Tuple(vec![Term::atom("input"), int(0)]),
+            Term::Tuple(vec![Term::atom("output"), int(0)]),
+        ]),
+        "run_queue" | "total_run_queue_lengths" | "total_run_queue_lengths_all" => int(queued),
+        "run_queue_lengths" | "run_queue_lengths_all" => {
+            Term::list(queues.iter().map(|&n| int(n)).collect())
+        }
+        // The caller is running: it is one of the active tasks.
+        "total_active_tasks" | "total_active_tasks_all" => int(queued + vm.running.len() as u64),
+        "active_tasks" | "active_tasks_all" => {
+            let mut tasks: Vec<Term> = queues.iter().map(|&n| int(n)).collect();
+            if let Some(Term::Int(n)) = tasks.get_mut(vm.current) {
+                *n += 1;
+            }
+            Term::list(tasks)
+        }
+        // Off unless `system_flag(scheduler_wall_time, true)`, which LAM
+        // refuses.
+        "scheduler_wall_time" | "scheduler_wall_time_all" | "microstate_accounting" => {
+            Term::atom("undefined")
+        }
+        _ => return badarg(),
+    };
+    NativeResult::Value(p.heap.from_term(0, &term, &vm.atoms))
 }

@@ -90,6 +90,8 @@ pub struct Vm {
     pub(crate) persistent: Vec<(Term, Term)>,
     /// Set by `erlang:halt/0,1`: the VM stops with this status.
     pub halted: Option<i32>,
+    /// What `erlang:statistics/1` keeps between calls.
+    pub(crate) stats: crate::vm::runtime::system::Stats,
     /// Receive timeouts and message timers.
     pub(crate) timers: crate::vm::runtime::timers::Timers,
     /// The VM's environment variables (copied from the process's at start).
@@ -205,6 +207,7 @@ impl Vm {
             group_leader: None,
             persistent: boot_persistent_terms(),
             halted: None,
+            stats: Default::default(),
             timers: Default::default(),
             env: Arc::new(env),
             debug,
