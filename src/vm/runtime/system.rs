@@ -197,7 +197,7 @@ fn cpu_ms() -> u64 {
             Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
         });
     // USER_HZ is 100 on every Linux that user space sees.
-    ticks.map_or_else(|| wall_ms(), |t| t * 10)
+    ticks.map_or_else(wall_ms, |t| t * 10)
 }
 
 fn wall_ms() -> u64 {
