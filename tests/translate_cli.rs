@@ -298,7 +298,7 @@ fn mfa(target: &str) -> (&str, &str, u32) {
 }
 
 #[test]
-fn report_over_crypto_shows_its_nifs_unsupported_at_run_time() {
+fn report_over_crypto_shows_what_of_it_cannot_run() {
     let registry = lam_translate::vm::natives::registry();
     let r = report_json(&[otp_app("crypto").as_os_str()]);
     let m = module(&r, "crypto");
@@ -319,30 +319,32 @@ fn report_over_crypto_shows_its_nifs_unsupported_at_run_time() {
             "{s}"
         );
     }
-    if registry.get("crypto", "hash_nif", 2).is_none() {
-        assert!(stubs.contains(&"hash_nif/2"), "{stubs:?}");
-        // Hashing reaches the NIF: the call is listed with its place.
-        let call = m["unsupported_calls"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["target"] == "crypto:hash_nif/2")
-            .expect("a call to crypto:hash_nif/2");
-        assert!(
-            call["function"].as_str().unwrap().starts_with("hash"),
-            "{call}"
-        );
-        assert_eq!(call["status"], "missing_native");
-        assert_eq!(call["file"], "crypto.erl");
-        assert!(call["line"].as_u64().unwrap() > 0);
-        let top = r["missing_natives"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["target"] == "crypto:hash_nif/2")
-            .expect("crypto:hash_nif/2 among the missing natives");
-        assert!(top["call_sites"].as_u64().unwrap() >= 1 && top["modules"] == 1);
-    }
+    // Hashing runs: its NIF is native, so no call to it is unsupported.
+    assert!(registry.get("crypto", "hash_nif", 2).is_some());
+    assert!(!stubs.contains(&"hash_nif/2"), "{stubs:?}");
+    let calls = m["unsupported_calls"].as_array().unwrap();
+    assert!(calls.iter().all(|c| c["target"] != "crypto:hash_nif/2"));
+    // Signing does not (public keys are `notsup` rows): the call is listed
+    // with its place, and the NIF among the missing natives.
+    assert!(
+        registry
+            .get("crypto", "pkey_sign_nif", 5)
+            .is_some_and(|n| n.is_notsup())
+    );
+    let call = calls
+        .iter()
+        .find(|c| c["target"] == "crypto:pkey_sign_nif/5")
+        .expect("a call to crypto:pkey_sign_nif/5");
+    assert_eq!(call["status"], "missing_native");
+    assert_eq!(call["file"], "crypto.erl");
+    assert!(call["line"].as_u64().unwrap() > 0);
+    let top = r["missing_natives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["target"] == "crypto:pkey_sign_nif/5")
+        .expect("crypto:pkey_sign_nif/5 among the missing natives");
+    assert!(top["call_sites"].as_u64().unwrap() >= 1 && top["modules"] == 1);
     // Everything translates, and still not everything can run.
     let t = &r["totals"];
     assert_eq!(t["share_full"], 1.0);
