@@ -6,7 +6,10 @@ use crate::vm::term::heap::View;
 use crate::vm::term::word::{Word, kind};
 
 /// The `erts_debug` natives.
-pub const NATIVES: &[Native] = &[Native::heap("erts_debug", "flat_size", 1, flat_size_1)];
+pub const NATIVES: &[Native] = &[
+    Native::heap("erts_debug", "flat_size", 1, flat_size_1),
+    Native::heap("erts_debug", "size_shared", 1, size_shared_1),
+];
 
 /// The largest binary the BEAM keeps on the process heap; larger ones are
 /// reference-counted, and a process holds a fixed-size handle.
@@ -36,15 +39,34 @@ const REF_WORDS: u64 = 3;
 /// A map of more than 32 keys is the one approximation: its trie is shaped
 /// by LAM's hash, not the BEAM's, so its node count can differ.
 fn flat_size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let size = flat_size(&c.view(), a[0]);
+    let size = size(&c.view(), a[0], false);
     NativeResult::Value(int_word(c, size as i128))
 }
 
-fn flat_size(v: &View, term: Word) -> u64 {
+/// `erts_debug:size_shared/1`: the same count with each shared subterm
+/// counted once, and, as the BEAM counts it, nothing outside the process
+/// heap (literals are free: `size_shared(true)` and a constant list are 0).
+/// How much a term shares is LAM's own, which matches the BEAM's where both
+/// build the same term the same way.
+fn size_shared_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let size = size(&c.view(), a[0], true);
+    NativeResult::Value(int_word(c, size as i128))
+}
+
+/// Words of `term` on a BEAM heap; `shared`: each heap object once, and
+/// none outside the heap.
+fn size(v: &View, term: Word, shared: bool) -> u64 {
     // A stack, not recursion: a deep term must not overflow the native stack.
     let mut todo = vec![term];
+    let mut seen = std::collections::HashSet::new();
     let mut sum = 0u64;
     while let Some(w) = todo.pop() {
+        if shared && (w.is_list() || w.is_boxed()) {
+            let p = w.ptr();
+            if p.area != 0 || !seen.insert(p.offset) {
+                continue;
+            }
+        }
         if w.is_list() {
             let (h, t) = v.cons(w);
             sum += 2;
