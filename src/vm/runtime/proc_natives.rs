@@ -1143,6 +1143,20 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                 value(Word::atom(atom::TRUE))
             }
             Some(t) if t == p.pid => value(Word::atom(atom::TRUE)),
+            // A process that traps exits hears of the missing one as of any
+            // other exit, by message; only one that does not gets the error.
+            Some(t) if p.sig.trap_exit => {
+                let msg = p.heap.tuple(
+                    0,
+                    &[
+                        Word::atom(atom::EXIT_TAG),
+                        Word::pid(t),
+                        Word::atom(atom::NOPROC),
+                    ],
+                );
+                p.rx.mailbox.push_back(msg);
+                value(Word::atom(atom::TRUE))
+            }
             Some(_) => NativeResult::Error(Exception::error(Word::atom(atom::NOPROC))),
             None => badarg(),
         },
