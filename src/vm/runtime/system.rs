@@ -170,19 +170,6 @@ pub(crate) fn system_flag(vm: &mut Vm, flag: Word, value: Word) -> NativeResult 
     }
 }
 
-/// What `erlang:statistics/1` needs beyond the live processes: the
-/// reductions of those gone (so the total never falls when one exits), and
-/// each counter's value at its last reading (erl's "since the last call" is
-/// one per VM, not per process).
-#[derive(Debug, Default)]
-pub(crate) struct Stats {
-    pub(crate) dead_reductions: u64,
-    last_wall_ms: u64,
-    last_runtime_ms: u64,
-    last_reductions: u64,
-    last_exact_reductions: u64,
-}
-
 /// CPU time of the whole OS process in milliseconds (user plus system, as
 /// erl's `runtime`), from `/proc/self/stat` where there is one; elsewhere
 /// the wall clock stands in.

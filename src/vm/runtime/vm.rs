@@ -91,7 +91,7 @@ pub struct Vm {
     /// Set by `erlang:halt/0,1`: the VM stops with this status.
     pub halted: Option<i32>,
     /// What `erlang:statistics/1` keeps between calls.
-    pub(crate) stats: crate::vm::runtime::system::Stats,
+    pub(crate) stats: Stats,
     /// Receive timeouts and message timers.
     pub(crate) timers: crate::vm::runtime::timers::Timers,
     /// The VM's environment variables (copied from the process's at start).
@@ -1082,4 +1082,17 @@ fn apply_failure(vm: &Vm, h: &mut Area, reason: Word) -> Exception {
         reason,
         trace: h.cons(0, frame, Word::NIL),
     }
+}
+
+/// What `erlang:statistics/1` needs beyond the live processes: the
+/// reductions of those gone (so the total never falls when one exits), and
+/// each counter's value at its last reading (erl's "since the last call" is
+/// one per VM, not per process).
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    pub(crate) dead_reductions: u64,
+    pub(crate) last_wall_ms: u64,
+    pub(crate) last_runtime_ms: u64,
+    pub(crate) last_reductions: u64,
+    pub(crate) last_exact_reductions: u64,
 }
