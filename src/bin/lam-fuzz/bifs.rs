@@ -375,6 +375,12 @@ pub fn run(opts: &Opts, lam: &Path) -> Result<Summary, String> {
         } else if (!e_canon.is_empty() && e_canon == l_canon)
             || (call.big_map && (same_characters(e_raw, l_raw) || listed(HASH_SHAPED, &key)))
         {
+            // erl places an atom, pid, reference or fun inside a key by its
+            // index in erl's own tables, which no other VM can reproduce:
+            // with one in the arguments, the large-map order may differ.
+            if has_vm_numbered(&call.args) {
+                continue;
+            }
             MAP_ORDER
         } else {
             &key
@@ -394,6 +400,26 @@ pub fn run(opts: &Opts, lam: &Path) -> Result<Summary, String> {
 /// follow the shape of erl's hash trie: with such a map in the arguments,
 /// a difference is the large-map cause too.
 const HASH_SHAPED: &[&str] = &["erts_debug:flat_size"];
+
+/// Whether printed terms hold an atom, pid, port, reference or fun: terms
+/// whose place in a large map erl derives from its own table indices.
+/// Letters after a digit are a float's exponent, not an atom.
+fn has_vm_numbered(text: &str) -> bool {
+    if ["#Ref", "#Fun", "#Port", "<0.", "'"]
+        .iter()
+        .any(|m| text.contains(m))
+    {
+        return true;
+    }
+    let mut prev = ' ';
+    for c in text.chars() {
+        if c.is_ascii_lowercase() && !prev.is_ascii_alphanumeric() && prev != '.' && prev != '_' {
+            return true;
+        }
+        prev = c;
+    }
+    false
+}
 
 /// The key of mismatches that only the order of a large map explains.
 const MAP_ORDER: &str = "order-of-maps-over-32-keys";
@@ -417,5 +443,18 @@ fn outcome_kind(printed: &str) -> &str {
         "{ok,_}"
     } else {
         printed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_vm_numbered;
+
+    #[test]
+    fn atoms_pids_and_funs_are_told_from_numbers() {
+        assert!(has_vm_numbered("[#{all => infinity}, [], #{1 => 0}]"));
+        assert!(has_vm_numbered("[<0.5.0>]"));
+        assert!(has_vm_numbered("['Ab c']"));
+        assert!(!has_vm_numbered("[#{1 => 2.5e-7, 3 => <<1,2>>}, [1.0e10]]"));
     }
 }

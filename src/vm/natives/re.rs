@@ -71,7 +71,8 @@ fn parse_opts(c: &Ctx, list: Word) -> Option<Opts> {
     for it in items {
         if let Some(t) = v.tuple(it) {
             let t: Vec<Word> = t.iter().map(|&x| Word(x)).collect();
-            let key = atom_name(c, t[0]);
+            // `{}` is no option (and has no first element to name one).
+            let key = atom_name(c, *t.first()?);
             match (t.len(), key.as_deref()) {
                 (3, Some("capture")) => {
                     o.capture = Some((t[1], t[2]));
