@@ -12,7 +12,7 @@ erl -noshell -eval '
   ok = file:write_file("'"$out"'/apps.hrl",
          io_lib:format("-define(KERNEL, ~p).~n-define(STDLIB, ~p).~n", [K, S])),
   halt().'
-cp scripts/system/*.erl "$out"; cp /tmp/sys/hello.erl "$out" 2>/dev/null || true
+cp scripts/system/*.erl "$out"
 (cd "$out" && erlc *.erl)
 BINDIR=$(dirname "$(erl -noshell -eval 'io:format("~s", [code:priv_dir(erts)]), halt().')")/bin
 export BINDIR
