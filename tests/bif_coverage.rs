@@ -39,15 +39,11 @@ const NOT_NATIVE: &[(&str, &str)] = &[
     ("erlang:delete_module/", "code loading is LAM's loader"),
     ("erlang:purge_module/", "code loading is LAM's loader"),
     ("erlang:prepare_loading/", "code loading is LAM's loader"),
-    ("erlang:finish_loading/", "code loading is LAM's loader"),
-    ("erlang:has_prepared", "code loading is LAM's loader"),
     ("erlang:check_", "code loading is LAM's loader"),
     (
         "erlang:finish_after_on_load/",
         "code loading is LAM's loader",
     ),
-    ("erlang:pre_loaded/", "code loading is LAM's loader"),
-    ("erlang:dt_", "dynamic tracing"),
     ("erlang:set_cpu_topology/", "VM configuration"),
     ("erlang:suspend_process/", "debugging"),
     ("erlang:resume_process/", "debugging"),
@@ -61,7 +57,6 @@ const NOT_NATIVE: &[(&str, &str)] = &[
         "internal to the BEAM's signal handling",
     ),
     ("persistent_term:info/", "VM introspection: not yet"),
-    ("persistent_term:get/0", "not yet"),
 ];
 
 #[test]

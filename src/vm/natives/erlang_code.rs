@@ -22,6 +22,41 @@ pub const NATIVES: &[Native] = &[
     Native::heap("erlang", "function_exported", 3, function_exported_3),
     Native::heap("erlang", "is_builtin", 3, is_builtin_3),
     Native::heap("erlang", "loaded", 0, loaded_0),
+    Native::heap("erlang", "pre_loaded", 0, pre_loaded_0),
+    Native::heap(
+        "erlang",
+        "has_prepared_code_on_load",
+        1,
+        has_prepared_code_on_load_1,
+    ),
+];
+
+/// The modules erts 13 (OTP 25) has compiled into the emulator, in the
+/// order `erlang:pre_loaded/0` lists them. LAM loads these from erts's
+/// `ebin` like any other module, but OTP's code server treats them as
+/// preloaded (sticky, never loaded from a file) and asks for this list.
+const PRE_LOADED: &[&str] = &[
+    "persistent_term",
+    "counters",
+    "atomics",
+    "erts_dirty_process_signal_handler",
+    "erts_literal_area_collector",
+    "erl_tracer",
+    "erts_internal",
+    "erlang",
+    "erl_prim_loader",
+    "prim_zip",
+    "prim_net",
+    "prim_socket",
+    "socket_registry",
+    "zlib",
+    "prim_file",
+    "prim_inet",
+    "prim_eval",
+    "prim_buffer",
+    "init",
+    "erl_init",
+    "erts_code_purger",
 ];
 
 /// `erlang:get_module_info/1,2`, which every module's `module_info/0,1`
@@ -279,4 +314,22 @@ fn is_builtin_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
 fn loaded_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
     let ms: Vec<Word> = c.code.loaded().into_iter().map(Word::atom).collect();
     Value(list_of(c.heap, &ms))
+}
+
+fn pre_loaded_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
+    let ms: Vec<Word> = PRE_LOADED
+        .iter()
+        .map(|m| Word::atom(c.atoms.intern(m)))
+        .collect();
+    Value(list_of(c.heap, &ms))
+}
+
+/// Whether prepared code (a reference from `prepare_loading/2`) has an
+/// `on_load` function to run: LAM runs none, so never.
+fn has_prepared_code_on_load_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    if a[0].is_boxed() && c.view().header(a[0]).header_kind() == kind::REF {
+        boolean(false)
+    } else {
+        badarg()
+    }
 }

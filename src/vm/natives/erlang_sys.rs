@@ -21,6 +21,13 @@ use NativeResult::Value;
 
 /// The `erlang` system natives.
 pub const NATIVES: &[Native] = &[
+    Native::heap("erlang", "dt_spread_tag", 1, dt_spread_tag_1),
+    Native::heap("erlang", "dt_restore_tag", 1, dt_restore_tag_1),
+    Native::heap("erlang", "dt_get_tag", 0, dt_undefined),
+    Native::heap("erlang", "dt_get_tag_data", 0, dt_undefined),
+    Native::heap("erlang", "dt_put_tag", 1, dt_undefined),
+    Native::heap("erlang", "dt_prepend_vm_tag_data", 1, dt_same),
+    Native::heap("erlang", "dt_append_vm_tag_data", 1, dt_same),
     Native::heap("erlang", "node", 0, node_0),
     Native::heap("erlang", "node", 1, node_1),
     Native::heap("erlang", "system_time", 0, system_time_0),
@@ -701,4 +708,33 @@ mod md5_tests {
             );
         }
     }
+}
+
+// Dynamic trace tags, as an emulator built without dynamic tracing (erl's
+// usual build) answers: there is never a tag, and spreading one is a no-op
+// that OTP's `file` and `file_io_server` call around each request.
+
+fn dt_spread_tag_1(_c: &mut Ctx, a: &[Word]) -> NativeResult {
+    if a[0] == Word::atom(atom::TRUE) || a[0] == Word::atom(atom::FALSE) {
+        boolean(true)
+    } else {
+        badarg()
+    }
+}
+
+/// Takes back what `dt_spread_tag/1` returned, which is always `true`.
+fn dt_restore_tag_1(_c: &mut Ctx, a: &[Word]) -> NativeResult {
+    if a[0] == Word::atom(atom::TRUE) {
+        boolean(true)
+    } else {
+        badarg()
+    }
+}
+
+fn dt_undefined(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
+    Value(Word::atom(atom::UNDEFINED))
+}
+
+fn dt_same(_c: &mut Ctx, a: &[Word]) -> NativeResult {
+    Value(a[0])
 }

@@ -11,7 +11,27 @@ use NativeResult::Value;
 pub const NATIVES: &[Native] = &[
     Native::heap("erts_internal", "map_next", 3, map_next_3),
     Native::heap("erts_internal", "cmp_term", 2, cmp_term_2),
+    Native::heap("erts_internal", "is_system_process", 1, is_system_process_1),
+    Native::heap(
+        "erts_internal",
+        "scheduler_wall_time",
+        1,
+        scheduler_wall_time_1,
+    ),
 ];
+
+/// `system_flag(scheduler_wall_time, Bool)` and OTP's `kernel_refc`
+/// (which counts who asked for it) call this to switch the measurement on
+/// or off; the answer is whether it was on. LAM does not measure it, so it
+/// never was.
+fn scheduler_wall_time_1(_c: &mut Ctx, a: &[Word]) -> NativeResult {
+    if a[0] != Word::atom(crate::vm::term::atoms::atom::TRUE)
+        && a[0] != Word::atom(crate::vm::term::atoms::atom::FALSE)
+    {
+        return badarg();
+    }
+    Value(Word::atom(crate::vm::term::atoms::atom::FALSE))
+}
 
 /// maps:next/1: the rest of the iteration at once, `{K, V, {K2, V2, ...
 /// none}}`, as erl gives it for a map of up to 32 keys (and, lacking a
@@ -42,4 +62,15 @@ fn map_next_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
 fn cmp_term_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let o = compare::cmp(&c.view(), c.atoms, a[0], a[1], true);
     Value(Word::small(o as i64).expect("-1, 0 or 1"))
+}
+
+/// Whether a process is one of the emulator's own (the BEAM's literal
+/// collector, code purger helpers...), which `init:stop/0` leaves alone:
+/// LAM has none, every process runs a program's or OTP's code.
+fn is_system_process_1(_c: &mut Ctx, a: &[Word]) -> NativeResult {
+    if a[0].as_pid().is_some() {
+        Value(Word::atom(crate::vm::term::atoms::atom::FALSE))
+    } else {
+        badarg()
+    }
 }

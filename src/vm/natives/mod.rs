@@ -23,6 +23,7 @@ pub mod erts_debug;
 pub mod erts_internal;
 pub mod ets;
 pub mod ext;
+pub mod file;
 pub mod helpers;
 pub mod lam;
 pub mod lists;
@@ -32,6 +33,7 @@ pub mod math;
 pub mod net_kernel;
 pub mod nif;
 pub mod os;
+pub mod prim_file;
 pub mod process;
 pub mod re;
 pub mod resource;
@@ -53,6 +55,7 @@ pub static TABLES: &[&[Native]] = &[
     code::NATIVES,
     erts_internal::NATIVES,
     ets::NATIVES,
+    file::NATIVES,
     lam::NATIVES,
     lists::NATIVES,
     maps::NATIVES,
@@ -60,6 +63,7 @@ pub static TABLES: &[&[Native]] = &[
     matchspec::NATIVES,
     net_kernel::NATIVES,
     os::NATIVES,
+    prim_file::NATIVES,
     process::NATIVES,
     re::NATIVES,
     string::NATIVES,

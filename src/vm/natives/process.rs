@@ -11,6 +11,7 @@ pub const NATIVES: &[Native] = &[
     Native::host("erlang", "halt", 0, HostOp::Halt),
     Native::host("erlang", "halt", 1, HostOp::Halt),
     Native::host("erlang", "halt", 2, HostOp::Halt),
+    Native::host("persistent_term", "get", 0, HostOp::PersistentGet),
     Native::host("persistent_term", "get", 1, HostOp::PersistentGet),
     Native::host("io", "printable_range", 0, HostOp::PrintableRange),
     Native::host("application_controller", "get_env", 2, HostOp::AppGetEnv),
@@ -73,4 +74,11 @@ pub const NATIVES: &[Native] = &[
     Native::host("erlang", "garbage_collect", 0, HostOp::CollectSelf),
     Native::host("erts_internal", "garbage_collect", 1, HostOp::CollectSelf),
     Native::host("erlang", "garbage_collect", 1, HostOp::GarbageCollect),
+    Native::host(
+        "erts_internal",
+        "prepare_loading",
+        2,
+        HostOp::PrepareLoading,
+    ),
+    Native::host("erlang", "finish_loading", 1, HostOp::FinishLoading),
 ];

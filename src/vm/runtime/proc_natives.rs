@@ -1018,6 +1018,20 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         (HostOp::Halt, 1) => halt(vm, a[0]),
         // erlang:halt/2
         (HostOp::Halt, 2) => halt(vm, a[0]),
+        // persistent_term:get/0: every key and value, as `{Key, Value}`.
+        (HostOp::PersistentGet, 0) => {
+            let all = Term::list(
+                vm.persistent
+                    .iter()
+                    .map(|(k, v)| Term::Tuple(vec![k.clone(), v.clone()]))
+                    .collect(),
+            );
+            let (code, atoms) = (&vm.modules, &vm.atoms);
+            value(
+                p.heap
+                    .from_term_with(0, &all, atoms, &|c| lambda_of(code, atoms, c)),
+            )
+        }
         // persistent_term:get/1
         (HostOp::PersistentGet, 1) => persistent_get(vm, p, a[0], None),
         // erl's default (`+pc latin1`): what ~p prints as a string.
@@ -1367,6 +1381,10 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         // erlang:statistics/1
         (HostOp::Statistics, 1) => crate::vm::runtime::system::statistics(vm, p, a[0]),
         // erlang:system_flag/2
+        // erts_internal:prepare_loading/2
+        (HostOp::PrepareLoading, 2) => prepare_loading(vm, p, a[0], a[1]),
+        // erlang:finish_loading/1
+        (HostOp::FinishLoading, 1) => finish_loading(vm, p, a[0]),
         (HostOp::SystemFlag, 2) => crate::vm::runtime::system::system_flag(vm, a[0], a[1]),
         // A collection at the caller's next check, where the live
         // registers are known (the call that follows, at the latest).
@@ -1389,4 +1407,66 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         (HostOp::EtsRequestAll, 0) => crate::vm::runtime::ets_owner::request_all(vm, p),
         _ => badarg(),
     }
+}
+
+/// `erts_internal:prepare_loading(Module, Beam)`: the module translated,
+/// named by a new reference, or `{error, badfile}` when the bytes are not
+/// a module of that name LAM can translate.
+fn prepare_loading(vm: &mut Vm, p: &mut Proc, module: Word, code: Word) -> NativeResult {
+    let Some(name) = module.as_atom() else {
+        return badarg();
+    };
+    let view = View {
+        heap: &p.heap,
+        literals: &vm.literals,
+    };
+    let Some((bytes, 8)) = view.bits(code).map(|(b, u)| (b.to_vec(), u)) else {
+        return badarg();
+    };
+    let translated = crate::beam::read(&bytes)
+        .ok()
+        .filter(|beam| **beam.name() == *vm.atoms.name(name))
+        .and_then(|beam| crate::translate::translate(&beam).ok());
+    let Some(t) = translated else {
+        let t = Term::Tuple(vec![Term::atom("error"), Term::atom("badfile")]);
+        return value(p.heap.from_term(0, &t, &vm.atoms));
+    };
+    let r = vm.make_ref(&mut p.heap);
+    let id = ref_id(
+        &View {
+            heap: &p.heap,
+            literals: &vm.literals,
+        },
+        r,
+    )
+    .expect("a reference");
+    vm.prepared.insert(id, t.module);
+    value(r)
+}
+
+/// `erlang:finish_loading(Prepared)`: links the prepared modules. A module
+/// LAM has loaded already stays as it is (no code replacement yet).
+fn finish_loading(vm: &mut Vm, p: &mut Proc, list: Word) -> NativeResult {
+    let view = View {
+        heap: &p.heap,
+        literals: &vm.literals,
+    };
+    let Some(items) = list_items(&view, list) else {
+        return badarg();
+    };
+    let Some(ids) = items
+        .iter()
+        .map(|&r| ref_id(&view, r).filter(|id| vm.prepared.contains_key(id)))
+        .collect::<Option<Vec<u64>>>()
+    else {
+        return badarg();
+    };
+    for id in ids {
+        let m = vm.prepared.remove(&id).expect("checked");
+        let name = vm.atoms.intern(m.name());
+        if !vm.by_name.contains_key(&name) {
+            vm.add(m);
+        }
+    }
+    value(Word::atom(atom::OK))
 }

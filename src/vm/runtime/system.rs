@@ -166,6 +166,17 @@ pub(crate) fn system_flag(vm: &mut Vm, flag: Word, value: Word) -> NativeResult 
             }
             _ => badarg(),
         },
+        // The old value; the new one a pid, `logger` or `undefined`.
+        Some("system_logger") => {
+            let ok = value.as_pid().is_some()
+                || value
+                    .as_atom()
+                    .is_some_and(|a| matches!(&*vm.atoms.name(a), "logger" | "undefined"));
+            if !ok {
+                return badarg();
+            }
+            NativeResult::Value(std::mem::replace(&mut vm.system_logger, value))
+        }
         _ => badarg(),
     }
 }

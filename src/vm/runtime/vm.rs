@@ -100,6 +100,14 @@ pub struct Vm {
     pub(crate) debug: crate::vm::native::DebugFlags,
     /// The ETS tables.
     pub(crate) ets: Arc<crate::vm::ops::ets::Tables>,
+    /// `system_flag(system_logger, _)`: the process the emulator's own
+    /// reports are for (a pid), `logger` (the registered name, erl's
+    /// default) or `undefined`. Kept for OTP's `logger_proxy`; LAM's
+    /// reports still go through its group leader.
+    pub(crate) system_logger: Word,
+    /// Modules translated by `erlang:prepare_loading/2`, by the number of
+    /// the reference that names them, until `finish_loading/1`.
+    pub(crate) prepared: HashMap<u64, crate::lam::Module>,
 }
 
 /// What erl's boot leaves in `persistent_term` that library code reads:
@@ -176,8 +184,10 @@ impl Vm {
     pub(crate) fn bare(code_path: Vec<std::path::PathBuf>) -> Vm {
         let env = crate::vm::native::Env::from_process();
         let debug = crate::vm::native::DebugFlags::from_env(&env);
+        let atoms = Arc::new(Atoms::new());
+        let system_logger = Word::atom(atoms.intern("logger"));
         Vm {
-            atoms: Arc::new(Atoms::new()),
+            atoms,
             modules: Vec::new(),
             by_name: HashMap::new(),
             literals: Vec::new(),
@@ -212,6 +222,8 @@ impl Vm {
             env: Arc::new(env),
             debug,
             ets: Default::default(),
+            system_logger,
+            prepared: HashMap::new(),
         }
     }
 
@@ -262,6 +274,11 @@ impl Vm {
     /// What `module:function/arity` is: a native, code, or nothing.
     pub fn resolve(&mut self, module: u32, function: u32, arity: u32) -> Option<Callee> {
         let (mn, fname) = (self.atoms.name(module), self.atoms.name(function));
+        if self.debug.otp_system
+            && let Some(callee) = self.resolve_otp_system(&mn, &fname, module, function, arity)
+        {
+            return Some(callee);
+        }
         if let Some((_, _, to)) = REDIRECTS
             .iter()
             .find(|(m, f, _)| *m == &*mn && *f == &*fname)
@@ -287,6 +304,29 @@ impl Vm {
         {
             eprintln!("lam: {mn}:{fname}/{arity} runs as OTP code, not as a native");
         }
+        Some(Callee::Code(id, entry))
+    }
+
+    /// The experiment `LAM_OTP_SYSTEM` (`docs/system-plan.md`): OTP's own
+    /// logger and application controller instead of LAM's stand-ins, and
+    /// the port BIFs as a module `lam_port_shim` from the code path.
+    fn resolve_otp_system(
+        &mut self,
+        mn: &str,
+        fname: &str,
+        module: u32,
+        function: u32,
+        arity: u32,
+    ) -> Option<Callee> {
+        let target = match (mn, fname) {
+            ("logger" | "application_controller", _) => module,
+            ("erlang", "open_port" | "port_command" | "port_control" | "port_close") => {
+                self.atoms.intern("lam_port_shim")
+            }
+            _ => return None,
+        };
+        let id = self.module(target)?;
+        let entry = *self.modules[id as usize].exports.get(&(function, arity))?;
         Some(Callee::Code(id, entry))
     }
 
