@@ -220,6 +220,7 @@ pub enum HostOp {
     EtsRequestAll,
     PrepareLoading,
     FinishLoading,
+    HasPreparedCodeOnLoad,
 }
 
 /// How a native runs.

@@ -23,12 +23,6 @@ pub const NATIVES: &[Native] = &[
     Native::heap("erlang", "is_builtin", 3, is_builtin_3),
     Native::heap("erlang", "loaded", 0, loaded_0),
     Native::heap("erlang", "pre_loaded", 0, pre_loaded_0),
-    Native::heap(
-        "erlang",
-        "has_prepared_code_on_load",
-        1,
-        has_prepared_code_on_load_1,
-    ),
 ];
 
 /// The modules erts 13 (OTP 25) has compiled into the emulator, in the
@@ -322,14 +316,4 @@ fn pre_loaded_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
         .map(|m| Word::atom(c.atoms.intern(m)))
         .collect();
     Value(list_of(c.heap, &ms))
-}
-
-/// Whether prepared code (a reference from `prepare_loading/2`) has an
-/// `on_load` function to run: LAM runs none, so never.
-fn has_prepared_code_on_load_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    if a[0].is_boxed() && c.view().header(a[0]).header_kind() == kind::REF {
-        boolean(false)
-    } else {
-        badarg()
-    }
 }

@@ -136,13 +136,19 @@ const LN_2: f64 = std::f64::consts::LN_2;
 const TINY: f64 = 3.725290298461914e-9; // 2^-28
 const HUGE: f64 = 268435456.0; // 2^28
 
+/// The high 32 bits of a double: C's libm tests its ranges on them alone,
+/// so `x > 2^28` there means above 2^28 by more than the low word.
+fn high(x: f64) -> u64 {
+    x.to_bits() >> 32
+}
+
 fn asinh(x: f64) -> f64 {
     let ax = x.abs();
     let w = if !ax.is_finite() || ax < TINY {
         return x;
-    } else if ax > HUGE {
+    } else if high(ax) > high(HUGE) {
         ax.ln() + LN_2
-    } else if ax > 2.0 {
+    } else if high(ax) > high(2.0) {
         (2.0 * ax + 1.0 / ((x * x + 1.0).sqrt() + ax)).ln()
     } else {
         let t = x * x;
@@ -156,7 +162,7 @@ fn acosh(x: f64) -> f64 {
         f64::NAN
     } else if x >= HUGE {
         if x.is_infinite() { x } else { x.ln() + LN_2 }
-    } else if x > 2.0 {
+    } else if high(x) > high(2.0) {
         (2.0 * x - 1.0 / (x + (x * x - 1.0).sqrt())).ln()
     } else {
         let t = x - 1.0;

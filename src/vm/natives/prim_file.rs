@@ -104,7 +104,8 @@ fn name2native_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 /// Native bytes back to a file name (a list of characters); bytes that
-/// are not UTF-8 under a UTF-8 encoding are `{error, invalid}`.
+/// are not UTF-8 under a UTF-8 encoding are `{error, warning}`: erl's
+/// default handling of such names (`+fnuw`) is to warn and leave them out.
 fn native2name_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let Some(b) = binary_bytes(c, a[0]) else {
         return badarg();
@@ -113,7 +114,7 @@ fn native2name_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
         match std::str::from_utf8(&b) {
             Ok(s) => s.chars().map(u32::from).collect(),
             Err(_) => {
-                let t = Term::Tuple(vec![Term::atom("error"), Term::atom("invalid")]);
+                let t = Term::Tuple(vec![Term::atom("error"), Term::atom("warning")]);
                 return Value(c.from_term(&t));
             }
         }

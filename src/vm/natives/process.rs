@@ -81,4 +81,10 @@ pub const NATIVES: &[Native] = &[
         HostOp::PrepareLoading,
     ),
     Native::host("erlang", "finish_loading", 1, HostOp::FinishLoading),
+    Native::host(
+        "erlang",
+        "has_prepared_code_on_load",
+        1,
+        HostOp::HasPreparedCodeOnLoad,
+    ),
 ];

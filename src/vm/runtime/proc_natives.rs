@@ -1385,6 +1385,18 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         (HostOp::PrepareLoading, 2) => prepare_loading(vm, p, a[0], a[1]),
         // erlang:finish_loading/1
         (HostOp::FinishLoading, 1) => finish_loading(vm, p, a[0]),
+        // erlang:has_prepared_code_on_load/1: LAM runs no on_load, so a
+        // prepared module never has one; anything else is badarg.
+        (HostOp::HasPreparedCodeOnLoad, 1) => {
+            let view = View {
+                heap: &p.heap,
+                literals: &vm.literals,
+            };
+            match ref_id(&view, a[0]) {
+                Some(id) if vm.prepared.contains_key(&id) => value(Word::atom(atom::FALSE)),
+                _ => badarg(),
+            }
+        }
         (HostOp::SystemFlag, 2) => crate::vm::runtime::system::system_flag(vm, a[0], a[1]),
         // A collection at the caller's next check, where the live
         // registers are known (the call that follows, at the latest).
