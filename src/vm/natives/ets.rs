@@ -290,8 +290,7 @@ fn insert(c: &mut Ctx, a: &[Word], new: bool) -> NativeResult {
 
 /// The key `k` (in the caller's heap) as table `tr` looks it up (call
 /// it with no guard of the table held).
-fn key_of(c: &Ctx, tr: &TableRef, k: Word) -> (Key, u32) {
-    let ty = read(tr).ty;
+fn key_of(c: &Ctx, ty: Type, k: Word) -> (Key, u32) {
     let v = c.view();
     (Key::for_type(&v, c.atoms, k, ty), key_hash(&v, c.atoms, k))
 }
@@ -312,8 +311,8 @@ fn lookup_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         Ok(t) => t,
         Err(e) => return e,
     };
-    let (k, h) = key_of(c, &tr, a[1]);
     let g = read(&tr);
+    let (k, h) = key_of(c, g.ty, a[1]);
     if matches!(g.ty, Type::Set | Type::OrderedSet) {
         let l = match g.find_first(&k, h) {
             Some(o) => {
@@ -336,8 +335,8 @@ fn lookup_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let Some(pos) = a[2].as_small().filter(|p| *p >= 1).map(|p| p as usize) else {
         return badarg();
     };
-    let (k, h) = key_of(c, &tr, a[1]);
     let g = read(&tr);
+    let (k, h) = key_of(c, g.ty, a[1]);
     let found = g.find(&k, h);
     if found.is_empty() {
         drop(g);
@@ -363,8 +362,9 @@ fn member_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         Ok(t) => t,
         Err(e) => return e,
     };
-    let (k, h) = key_of(c, &tr, a[1]);
-    boolean(read(&tr).has(&k, h))
+    let g = read(&tr);
+    let (k, h) = key_of(c, g.ty, a[1]);
+    boolean(g.has(&k, h))
 }
 
 fn delete_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
@@ -382,8 +382,9 @@ fn delete_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         Ok(t) => t,
         Err(e) => return e,
     };
-    let (k, h) = key_of(c, &tr, a[1]);
-    write(&tr).remove_key(&k, h);
+    let mut g = write(&tr);
+    let (k, h) = key_of(c, g.ty, a[1]);
+    g.remove_key(&k, h);
     boolean(true)
 }
 
@@ -436,8 +437,10 @@ fn take_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         Ok(t) => t,
         Err(e) => return e,
     };
-    let (k, h) = key_of(c, &tr, a[1]);
-    let gone = write(&tr).remove_key(&k, h);
+    let mut g = write(&tr);
+    let (k, h) = key_of(c, g.ty, a[1]);
+    let gone = g.remove_key(&k, h);
+    drop(g);
     let refs: Vec<&Obj> = gone.iter().collect();
     Value(object_list(c, &refs))
 }
@@ -509,8 +512,8 @@ fn update_counter(c: &mut Ctx, a: &[Word], default: Option<Word>) -> NativeResul
     {
         return badarg();
     }
-    let (k, h) = key_of(c, &tr, a[1]);
     let mut g = write(&tr);
+    let (k, h) = key_of(c, g.ty, a[1]);
     // The object, copied to the caller's heap to be changed there.
     let copy = match g.find(&k, h).first() {
         Some(o) => o.term.copy_out(c.heap),
@@ -609,8 +612,8 @@ fn update_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
             None => return badarg(),
         },
     };
-    let (k, h) = key_of(c, &tr, a[1]);
     let mut g = write(&tr);
+    let (k, h) = key_of(c, g.ty, a[1]);
     let copy = match g.find(&k, h).first() {
         Some(o) => o.term.copy_out(c.heap),
         None => return boolean(false),
@@ -683,8 +686,8 @@ fn step(c: &mut Ctx, a: &[Word], back: bool) -> NativeResult {
         Ok(t) => t,
         Err(e) => return e,
     };
-    let (k, h) = key_of(c, &tr, a[1]);
     let g = read(&tr);
+    let (k, h) = key_of(c, g.ty, a[1]);
     let o = match &g.store {
         Store::Tree(t) if back => t.range((Unbounded, Excluded(&k))).next_back().map(|x| x.1),
         Store::Tree(t) => t.range((Excluded(&k), Unbounded)).next().map(|x| x.1),

@@ -129,6 +129,33 @@ fn big_digits<'a>(v: &View<'a>, w: Word) -> Option<(std::borrow::Cow<'a, [u64]>,
     Some((words.into(), neg))
 }
 
+/// A bitstring into `hash`, as `phash2` and the internal hash both take
+/// it: its whole bytes as a block, then the bits of a partial last byte.
+fn hash_bits(v: &View, term: Word, hash: u32) -> u32 {
+    let (bytes, bits, last) = bin_parts(v, term).unwrap_or((&[], 0, 0));
+    let con = hconst(13).wrapping_add(hash);
+    if bytes.is_empty() && bits == 0 {
+        return con;
+    }
+    let h = block_hash(bytes, con);
+    if bits > 0 {
+        mix2(h, bits, last, hconst(15))
+    } else {
+        h
+    }
+}
+
+/// A bignum into `hash`, as `phash2` and the internal hash both take it:
+/// its 64-bit digits from the least significant, the sign in the constant.
+fn hash_big(v: &View, term: Word, mut hash: u32) -> u32 {
+    let (digits, neg) = big_digits(v, term).unwrap_or_default();
+    let con = if neg { hconst(10) } else { hconst(11) };
+    for d in digits.iter() {
+        hash = mix2(hash, *d as u32, (*d >> 32) as u32, con);
+    }
+    hash
+}
+
 /// The BEAM's tagged word for an immediate of this VM (64-bit layout:
 /// small integers `i << 4 | 0xF`, atoms `index << 6 | 0xB`, `[]` `0x3B`,
 /// local pids `data << 4 | 0x3`). Atoms keep this VM's table index, as
@@ -298,29 +325,8 @@ fn internal_boxed(v: &View, term: Word, mut hash: u32, stack: &mut Vec<Job>) -> 
             hash = mix2(hash, idx.as_small().unwrap_or(0) as u32, 0, hconst(21));
             stack.extend((4..=n).rev().map(|i| Job::Term(v.at(p, i))));
         }
-        kind::HEAP_BIN | kind::REFC_BIN | kind::WRITABLE_BIN => {
-            let (bytes, bits, last) = bin_parts(v, term).unwrap_or((&[], 0, 0));
-            let con = hconst(13).wrapping_add(hash);
-            if bytes.is_empty() && bits == 0 {
-                hash = con;
-            } else {
-                hash = block_hash(bytes, con);
-                if bits > 0 {
-                    hash = mix2(hash, bits, last, hconst(15));
-                }
-            }
-        }
-        kind::BIG_POS | kind::BIG_NEG => {
-            let con = if hdr.header_kind() == kind::BIG_NEG {
-                hconst(10)
-            } else {
-                hconst(11)
-            };
-            let (digits, _) = big_digits(v, term).unwrap_or_default();
-            for d in digits.iter() {
-                hash = mix2(hash, *d as u32, (*d >> 32) as u32, con);
-            }
-        }
+        kind::HEAP_BIN | kind::REFC_BIN | kind::WRITABLE_BIN => hash = hash_bits(v, term, hash),
+        kind::BIG_POS | kind::BIG_NEG => hash = hash_big(v, term, hash),
         kind::REF => {
             let ids = ref_ids(v.at(p, 1).0);
             hash = mix2(hash, ids[0], 0, hconst(7));
@@ -487,24 +493,9 @@ pub fn phash2(v: &View, atoms: &Atoms, funs: FunIdentity, w: Word) -> u32 {
                             }
                         }
                         kind::HEAP_BIN | kind::REFC_BIN | kind::WRITABLE_BIN => {
-                            let (bytes, bits, last) = bin_parts(v, term).unwrap_or((&[], 0, 0));
-                            let con = hconst(13).wrapping_add(hash);
-                            if bytes.is_empty() && bits == 0 {
-                                hash = con;
-                            } else {
-                                hash = block_hash(bytes, con);
-                                if bits > 0 {
-                                    hash = mix2(hash, bits, last, hconst(15));
-                                }
-                            }
+                            hash = hash_bits(v, term, hash);
                         }
-                        kind::BIG_POS | kind::BIG_NEG => {
-                            let (digits, neg) = big_digits(v, term).unwrap_or_default();
-                            let con = if neg { hconst(10) } else { hconst(11) };
-                            for d in digits.iter() {
-                                hash = mix2(hash, *d as u32, (*d >> 32) as u32, con);
-                            }
-                        }
+                        kind::BIG_POS | kind::BIG_NEG => hash = hash_big(v, term, hash),
                         kind::REF => {
                             hash = mix2(hash, ref_ids(v.at(p, 1).0)[0], 0, hconst(7));
                         }
