@@ -33,6 +33,7 @@ pub mod math;
 pub mod net_kernel;
 pub mod nif;
 pub mod os;
+pub mod prim_buffer;
 pub mod prim_file;
 pub mod process;
 pub mod re;
@@ -64,6 +65,7 @@ pub static TABLES: &[&[Native]] = &[
     net_kernel::NATIVES,
     os::NATIVES,
     prim_file::NATIVES,
+    prim_buffer::NATIVES,
     process::NATIVES,
     re::NATIVES,
     string::NATIVES,

@@ -13,7 +13,7 @@ use crate::vm::term::word::Word;
 use NativeResult::Value;
 
 /// The NIF libraries LAM has natives for, by base name.
-const LIBRARIES: &[&str] = &["crypto", "zlib"];
+const LIBRARIES: &[&str] = &["crypto", "zlib", "prim_file", "prim_buffer"];
 
 /// The `erlang:load_nif/2` native.
 pub const NATIVES: &[Native] = &[Native::heap("erlang", "load_nif", 2, load_nif_2)];

@@ -110,6 +110,24 @@ pub(crate) fn set_owner(c: &Ctx, w: Word, owner: u64) -> bool {
     true
 }
 
+/// Frees the resource `w` names now (a file closed): later uses find no
+/// entry, which [`released`] tells apart from a term that never was one.
+pub(crate) fn release(c: &Ctx, w: Word) {
+    let Some(id) = number(c, w) else { return };
+    let mut t = table();
+    if let Some(e) = t.entries.remove(&id)
+        && let Some(ids) = t.by_owner.get_mut(&e.owner)
+    {
+        ids.retain(|i| *i != id);
+    }
+}
+
+/// Whether `w` is a reference of the resources' range whose entry is gone
+/// (released, or its owner exited).
+pub(crate) fn released(c: &Ctx, w: Word) -> bool {
+    number(c, w).is_some_and(|id| !table().entries.contains_key(&id))
+}
+
 /// Frees every resource process `pid` owns: it has exited.
 pub fn process_exited(pid: u64) {
     let mut t = table();
