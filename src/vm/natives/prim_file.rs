@@ -42,7 +42,13 @@ pub const NATIVES: &[Native] = &[
     Native::heap("prim_file", "open_nif", 2, open_nif_2).nif(),
     Native::heap("prim_file", "close_nif", 1, close_nif_1).nif(),
     Native::heap("prim_file", "delayed_close_nif", 1, delayed_close_nif_1).nif(),
-    Native::heap("prim_file", "file_desc_to_ref_nif", 1, file_desc_to_ref_nif_1).nif(),
+    Native::heap(
+        "prim_file",
+        "file_desc_to_ref_nif",
+        1,
+        file_desc_to_ref_nif_1,
+    )
+    .nif(),
     Native::heap("prim_file", "read_nif", 2, read_nif_2).nif(),
     Native::heap("prim_file", "write_nif", 2, write_nif_2).nif(),
     Native::heap("prim_file", "pread_nif", 3, pread_nif_3).nif(),
@@ -53,7 +59,13 @@ pub const NATIVES: &[Native] = &[
     Native::heap("prim_file", "allocate_nif", 3, allocate_nif_3).nif(),
     Native::heap("prim_file", "advise_nif", 4, advise_nif_4).nif(),
     Native::heap("prim_file", "get_handle_nif", 1, get_handle_nif_1).nif(),
-    Native::heap("prim_file", "read_handle_info_nif", 1, read_handle_info_nif_1).nif(),
+    Native::heap(
+        "prim_file",
+        "read_handle_info_nif",
+        1,
+        read_handle_info_nif_1,
+    )
+    .nif(),
     Native::heap(
         "prim_file",
         "ipread_s32bu_p32bu_nif",
@@ -80,11 +92,47 @@ pub const NATIVES: &[Native] = &[
 /// (Linux numbering).
 fn errno_name(n: i32) -> &'static str {
     const NAMES: &[&str] = &[
-        "unknown", "eperm", "enoent", "esrch", "eintr", "eio", "enxio", "e2big", "enoexec",
-        "ebadf", "echild", "eagain", "enomem", "eacces", "efault", "enotblk", "ebusy", "eexist",
-        "exdev", "enodev", "enotdir", "eisdir", "einval", "enfile", "emfile", "enotty",
-        "etxtbsy", "efbig", "enospc", "espipe", "erofs", "emlink", "epipe", "edom", "erange",
-        "edeadlk", "enametoolong", "enolck", "enosys", "enotempty", "eloop",
+        "unknown",
+        "eperm",
+        "enoent",
+        "esrch",
+        "eintr",
+        "eio",
+        "enxio",
+        "e2big",
+        "enoexec",
+        "ebadf",
+        "echild",
+        "eagain",
+        "enomem",
+        "eacces",
+        "efault",
+        "enotblk",
+        "ebusy",
+        "eexist",
+        "exdev",
+        "enodev",
+        "enotdir",
+        "eisdir",
+        "einval",
+        "enfile",
+        "emfile",
+        "enotty",
+        "etxtbsy",
+        "efbig",
+        "enospc",
+        "espipe",
+        "erofs",
+        "emlink",
+        "epipe",
+        "edom",
+        "erange",
+        "edeadlk",
+        "enametoolong",
+        "enolck",
+        "enosys",
+        "enotempty",
+        "eloop",
     ];
     match n {
         0..=40 => NAMES[n as usize],
@@ -157,14 +205,18 @@ fn int64(c: &Ctx, w: Word) -> Result<Option<i64>, ()> {
     }
     match number(&c.view(), w) {
         None => Err(()),
-        Some(_) => Ok(crate::vm::natives::helpers::integer_of(c, w)
-            .and_then(|b| i64::try_from(b).ok())),
+        Some(_) => {
+            Ok(crate::vm::natives::helpers::integer_of(c, w).and_then(|b| i64::try_from(b).ok()))
+        }
     }
 }
 
 /// An integer argument that must fit a C `int` (badarg otherwise).
 fn int32(c: &Ctx, w: Word) -> Option<i32> {
-    int64(c, w).ok().flatten().and_then(|i| i32::try_from(i).ok())
+    int64(c, w)
+        .ok()
+        .flatten()
+        .and_then(|i| i32::try_from(i).ok())
 }
 
 /// A path argument: a binary whose bytes end in one or more NULs and hold
@@ -625,7 +677,7 @@ fn read_up_to(
     let mut out: Vec<u8> = Vec::new();
     let mut got = 0u64;
     while got < size {
-        let want = (size - got).min(1 << 20).max(1) as usize;
+        let want = (size - got).min(1 << 20) as usize;
         let len = out.len();
         if out.try_reserve(want).is_err() {
             return Err(std::io::Error::from_raw_os_error(ENOMEM));
@@ -793,9 +845,13 @@ fn allocate_nif_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         let Some(end) = o.checked_add(l) else {
             return error_errno(c, EFBIG);
         };
-        let r = f
-            .metadata()
-            .and_then(|m| if m.len() < end { f.set_len(end) } else { Ok(()) });
+        let r = f.metadata().and_then(|m| {
+            if m.len() < end {
+                f.set_len(end)
+            } else {
+                Ok(())
+            }
+        });
         done(c, r)
     })
 }
@@ -860,7 +916,9 @@ fn ipread_s32bu_p32bu_nif_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         if i64::from(size) > max {
             return Value(atom(c, "eof"));
         }
-        let data = match read_up_to(u64::from(size), |buf, got| f.read_at(buf, u64::from(at) + got)) {
+        let data = match read_up_to(u64::from(size), |buf, got| {
+            f.read_at(buf, u64::from(at) + got)
+        }) {
             Ok(d) => d,
             Err(e) => return error(c, &e),
         };
@@ -942,7 +1000,10 @@ fn set_owner_nif_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
 /// is the system's), as erl's `utime(2)` does. std sets times on an open
 /// file, so the file is opened for that (without blocking, for a FIFO).
 fn set_time_nif_4(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let times: Option<Vec<i64>> = a[1..4].iter().map(|w| int64(c, *w).ok().flatten()).collect();
+    let times: Option<Vec<i64>> = a[1..4]
+        .iter()
+        .map(|w| int64(c, *w).ok().flatten())
+        .collect();
     let Some(times) = times else {
         return badarg();
     };
