@@ -1228,10 +1228,14 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         (HostOp::GroupLeader, 2) => match (a[0].as_pid(), a[1].as_pid()) {
             (Some(_), Some(t)) if vm.busy(t, p) => NativeResult::Retry,
             (Some(gl), Some(t)) => {
+                // The process whose leader changes must be alive (erl: badarg
+                // otherwise); the new leader need not be.
                 if t == p.pid {
                     p.group_leader = gl;
                 } else if let Some(o) = vm.procs.get_mut(&t) {
                     o.group_leader = gl;
+                } else {
+                    return badarg();
                 }
                 value(Word::atom(atom::TRUE))
             }
