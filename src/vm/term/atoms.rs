@@ -90,6 +90,19 @@ impl Atoms {
         self.inner.read().expect("atom table lock").names[index as usize].clone()
     }
 
+    /// The order of two atoms (by their text, as term order has it), under
+    /// one read of the table and without copying either name: term
+    /// comparison and sorted-map lookups ask this often.
+    pub fn cmp(&self, a: u32, b: u32) -> std::cmp::Ordering {
+        if a == b {
+            return std::cmp::Ordering::Equal;
+        }
+        let t = self.inner.read().expect("atom table lock");
+        t.names[a as usize]
+            .as_bytes()
+            .cmp(t.names[b as usize].as_bytes())
+    }
+
     /// The index of an existing atom (as `list_to_existing_atom` needs).
     pub fn existing(&self, name: &str) -> Option<u32> {
         self.inner

@@ -286,7 +286,7 @@ fn one(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool, todo: &mut Vec<St
             cmp_num(&x, &y)
         }
         1 => match (a.as_atom(), b.as_atom()) {
-            (Some(x), Some(y)) => atoms.name(x).as_bytes().cmp(atoms.name(y).as_bytes()),
+            (Some(x), Some(y)) => atoms.cmp(x, y),
             _ => Ordering::Equal,
         },
         5 => a.as_pid().cmp(&b.as_pid()),

@@ -79,6 +79,15 @@ pub fn get(v: &View, atoms: &Atoms, m: Word, key: Word) -> Option<Word> {
     match v.header(m).header_kind() {
         kind::MAP => {
             let (keys, values) = flat_parts(v, m);
+            // An immediate key (atom, small integer, pid) is exactly equal
+            // only to itself: a scan of at most 32 words beats a binary
+            // search whose steps compare atoms by their text.
+            if key.is_immediate() {
+                return keys
+                    .iter()
+                    .position(|k| *k == key.0)
+                    .map(|i| Word(values[i]));
+            }
             keys.binary_search_by(|k| compare::cmp(v, atoms, Word(*k), key, true))
                 .ok()
                 .map(|i| Word(values[i]))
