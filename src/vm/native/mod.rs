@@ -221,6 +221,15 @@ pub enum HostOp {
     PrepareLoading,
     FinishLoading,
     HasPreparedCodeOnLoad,
+    OpenPort,
+    PortCommand,
+    PortClose,
+    PortConnect,
+    PortInfo,
+    PortControl,
+    Ports,
+    PortGetData,
+    PortSetData,
 }
 
 /// How a native runs.

@@ -1,0 +1,1151 @@
+//! Ports: `open_port/2` and the rest of the port BIFs, over file
+//! descriptors (`{fd, In, Out}`) and child processes (`{spawn, Cmd}`,
+//! `{spawn_executable, Path}`).
+//!
+//! A port is an entry of the VM's port table, connected to (owned by) one
+//! process and linked like a process. Its input comes from a reader thread
+//! per port (a blocking `read` on the descriptor or the child's standard
+//! output) that puts raw events in the table's [`Inbox`]; the scheduler
+//! takes them between slices, as it fires timers, and turns them into
+//! messages (`{Port, {data, D}}`, `{Port, eof}`, `{Port, {exit_status,
+//! N}}`) framed by the port's options (`stream`, `{line, N}`, `{packet,
+//! N}`). Output to descriptor 1 goes through the VM's output buffer, so it
+//! stays in order with what the group leader prints; output to a child
+//! goes through a writer thread, so a child that does not read never
+//! blocks the VM.
+//!
+//! Links and monitors name a port by its number with [`PORT_LINK`] set,
+//! in the same lists as processes (`exec::proc::Links`).
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
+
+use crate::vm::exec::proc::{PORT_LINK, Proc};
+use crate::vm::native::{NativeResult, badarg};
+use crate::vm::runtime::vm::{AliasMode, Vm, is, ref_id};
+use crate::vm::term::atoms::atom;
+use crate::vm::term::heap::{Area, View};
+use crate::vm::term::list::{list_items, list_of};
+use crate::vm::term::word::Word;
+
+/// The number of the first port a program opens: erl's boot has used
+/// 0 to 4 (the forker, standard error and standard input), so a
+/// program's first port prints as `#Port<0.5>` there too.
+const FIRST_PORT: u64 = 5;
+
+/// How much a reader takes from a descriptor at once.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// What a reader thread saw, for the scheduler to turn into messages.
+#[derive(Debug)]
+enum Event {
+    Data(Vec<u8>),
+    /// The child ended with this status (after all its output).
+    Exit(i32),
+    Eof,
+}
+
+/// Where reader threads leave their events, and how they wake a sleeping
+/// scheduler.
+#[derive(Default)]
+pub(crate) struct Inbox {
+    events: Mutex<Vec<(u64, Event)>>,
+    /// Set when `events` has something: the scheduler looks at no lock
+    /// until then.
+    pending: AtomicBool,
+    /// Reader threads that may still deliver: while there are any, the VM
+    /// is not idle for good.
+    live: AtomicUsize,
+    /// The sleeping schedulers' condition variable, while a run goes on.
+    waker: Mutex<Option<Arc<Condvar>>>,
+}
+
+impl Inbox {
+    fn push(&self, port: u64, e: Event) {
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((port, e));
+        self.pending.store(true, Ordering::Release);
+        if let Some(w) = &*self.waker.lock().unwrap_or_else(|e| e.into_inner()) {
+            w.notify_all();
+        }
+    }
+
+    fn take(&self) -> Vec<(u64, Event)> {
+        if !self.pending.swap(false, Ordering::Acquire) {
+            return Vec::new();
+        }
+        std::mem::take(&mut *self.events.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// How a port frames its input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Framing {
+    Stream,
+    /// Lines of at most this many bytes (`{line, N}`).
+    Line(usize),
+    /// Messages with a big-endian length header of 1, 2 or 4 bytes.
+    Packet(usize),
+}
+
+/// The options of `open_port/2` that shape the port's traffic.
+#[derive(Debug, Clone)]
+struct Opts {
+    binary: bool,
+    eof: bool,
+    exit_status: bool,
+    framing: Framing,
+    input: bool,
+    output: bool,
+    stderr_to_stdout: bool,
+    args: Option<Vec<String>>,
+    arg0: Option<String>,
+    env: Vec<(String, Option<String>)>,
+    cd: Option<String>,
+}
+
+/// Where output goes.
+enum Sink {
+    /// Standard output, through the VM's output buffer.
+    Stdout,
+    Stderr,
+    File(std::fs::File),
+    /// A child's standard input, through its writer thread.
+    Child(mpsc::Sender<Vec<u8>>),
+    None,
+}
+
+/// One open port.
+pub(crate) struct Port {
+    name: String,
+    /// The connected process.
+    owner: u64,
+    /// Linked processes.
+    links: Vec<u64>,
+    /// Monitors: (reference number, monitoring process).
+    monitors: Vec<(u64, u64)>,
+    opts: Opts,
+    sink: Sink,
+    os_pid: Option<u32>,
+    /// Input bytes not yet framed (a partial line or packet).
+    pending: Vec<u8>,
+    /// Bytes read and written, for `port_info/2`.
+    input: u64,
+    output: u64,
+    /// `port_set_data/2`: an immediate, or a term in an area of its own.
+    data: (Area, Word),
+}
+
+/// The port table.
+pub(crate) struct Ports {
+    table: BTreeMap<u64, Port>,
+    next: u64,
+    pub(crate) inbox: Arc<Inbox>,
+}
+
+impl Default for Ports {
+    fn default() -> Ports {
+        Ports {
+            table: BTreeMap::new(),
+            next: FIRST_PORT,
+            inbox: Arc::default(),
+        }
+    }
+}
+
+impl Ports {
+    /// Whether a reader may still deliver input (so the VM is not idle
+    /// for good while it waits).
+    pub(crate) fn live_readers(&self) -> bool {
+        self.inbox.live.load(Ordering::Acquire) > 0
+    }
+
+    /// Lets reader threads wake the schedulers sleeping on `c`.
+    pub(crate) fn set_waker(&self, c: Option<Arc<Condvar>>) {
+        *self.inbox.waker.lock().unwrap_or_else(|e| e.into_inner()) = c;
+    }
+
+    /// Whether events wait to be taken.
+    pub(crate) fn has_events(&self) -> bool {
+        self.inbox.pending.load(Ordering::Acquire)
+    }
+}
+
+/// The word of a link or monitor target: a port when [`PORT_LINK`] is set.
+fn port_of_link(id: u64) -> Option<u64> {
+    (id & PORT_LINK != 0).then_some(id & !PORT_LINK)
+}
+
+/// An option error as `erts_internal:open_port/2` reports it.
+enum OpenError {
+    /// An option is bad: `badarg` with cause `badopt`.
+    Badopt,
+    /// The program could not start: a POSIX error atom.
+    Posix(&'static str),
+}
+
+fn text(v: &View, w: Word, atoms: &crate::vm::term::atoms::Atoms) -> Option<String> {
+    if let Some(a) = w.as_atom() {
+        return Some(atoms.name(a).to_string());
+    }
+    if let Some((b, 8)) = v.bits(w) {
+        return String::from_utf8(b.to_vec()).ok();
+    }
+    crate::vm::term::list::string_of(v, w)
+}
+
+fn parse_opts(vm: &Vm, v: &View, w: Word) -> Result<Opts, OpenError> {
+    let mut o = Opts {
+        binary: false,
+        eof: false,
+        exit_status: false,
+        framing: Framing::Stream,
+        input: true,
+        output: true,
+        stderr_to_stdout: false,
+        args: None,
+        arg0: None,
+        env: Vec::new(),
+        cd: None,
+    };
+    let items = list_items(v, w).ok_or(OpenError::Badopt)?;
+    let (mut only_in, mut only_out) = (false, false);
+    for it in items {
+        if let Some(a) = it.as_atom() {
+            match &*vm.atoms.name(a) {
+                "binary" => o.binary = true,
+                "eof" => o.eof = true,
+                "exit_status" => o.exit_status = true,
+                "stream" => o.framing = Framing::Stream,
+                "in" => only_in = true,
+                "out" => only_out = true,
+                "stderr_to_stdout" => o.stderr_to_stdout = true,
+                "use_stdio" | "hide" | "overlapped_io" | "nouse_stdio" => {}
+                _ => return Err(OpenError::Badopt),
+            }
+            continue;
+        }
+        let Some([k, x]) = v.tuple(it) else {
+            return Err(OpenError::Badopt);
+        };
+        let (k, x) = (Word(*k), Word(*x));
+        let key = k.as_atom().map(|a| vm.atoms.name(a).to_string());
+        match key.as_deref() {
+            Some("line") => match x.as_small() {
+                Some(n) if n > 0 => o.framing = Framing::Line(n as usize),
+                _ => return Err(OpenError::Badopt),
+            },
+            Some("packet") => match x.as_small() {
+                Some(n @ (1 | 2 | 4)) => o.framing = Framing::Packet(n as usize),
+                _ => return Err(OpenError::Badopt),
+            },
+            Some("args") => {
+                let l = list_items(v, x).ok_or(OpenError::Badopt)?;
+                let args = l
+                    .into_iter()
+                    .map(|a| text(v, a, &vm.atoms))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or(OpenError::Badopt)?;
+                o.args = Some(args);
+            }
+            Some("arg0") => o.arg0 = Some(text(v, x, &vm.atoms).ok_or(OpenError::Badopt)?),
+            Some("cd") => o.cd = Some(text(v, x, &vm.atoms).ok_or(OpenError::Badopt)?),
+            Some("env") => {
+                for e in list_items(v, x).ok_or(OpenError::Badopt)? {
+                    let Some([n, val]) = v.tuple(e) else {
+                        return Err(OpenError::Badopt);
+                    };
+                    let name = text(v, Word(*n), &vm.atoms).ok_or(OpenError::Badopt)?;
+                    let val = if Word(*val) == Word::atom(atom::FALSE) {
+                        None
+                    } else {
+                        Some(text(v, Word(*val), &vm.atoms).ok_or(OpenError::Badopt)?)
+                    };
+                    o.env.push((name, val));
+                }
+            }
+            Some("parallelism" | "busy_limits_port" | "busy_limits_msgq") => {}
+            _ => return Err(OpenError::Badopt),
+        }
+    }
+    if only_in && !only_out {
+        o.output = false;
+    }
+    if only_out && !only_in {
+        o.input = false;
+    }
+    Ok(o)
+}
+
+/// Reads `r` to its end in a thread of its own, handing each chunk to the
+/// inbox; then, for a child, waits for it and hands over its status.
+fn spawn_reader(
+    inbox: Arc<Inbox>,
+    port: u64,
+    mut r: Box<dyn Read + Send>,
+    child: Option<std::process::Child>,
+) {
+    inbox.live.fetch_add(1, Ordering::AcqRel);
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => inbox.push(port, Event::Data(buf[..n].to_vec())),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        if let Some(mut c) = child {
+            use std::os::unix::process::ExitStatusExt;
+            let status = match c.wait() {
+                Ok(s) => s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0)),
+                Err(_) => 0,
+            };
+            inbox.push(port, Event::Exit(status));
+        }
+        inbox.push(port, Event::Eof);
+        inbox.live.fetch_sub(1, Ordering::AcqRel);
+    });
+}
+
+/// Writes what the port is given to a child's standard input, in order,
+/// until the port closes (and the child's input with it).
+fn spawn_writer(mut w: std::process::ChildStdin) -> mpsc::Sender<Vec<u8>> {
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        while let Ok(b) = rx.recv() {
+            if w.write_all(&b).is_err() {
+                break;
+            }
+        }
+    });
+    tx
+}
+
+fn posix_of(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "enoent",
+        std::io::ErrorKind::PermissionDenied => "eacces",
+        _ => match e.raw_os_error() {
+            Some(8) => "enoexec",
+            Some(20) => "enotdir",
+            Some(24) => "emfile",
+            _ => "einval",
+        },
+    }
+}
+
+/// Starts a child for `{spawn, Cmd}` (through `/bin/sh -c "exec Cmd"`, as
+/// erl does) or `{spawn_executable, Path}`.
+fn start_child(
+    program: &str,
+    shell: bool,
+    o: &Opts,
+) -> Result<(std::process::Child, Box<dyn Read + Send>), OpenError> {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let mut cmd = if shell {
+        let mut c = Command::new("/bin/sh");
+        c.arg0("sh").arg("-c").arg(format!("exec {program}"));
+        c
+    } else {
+        let mut c = Command::new(program);
+        if let Some(args) = &o.args {
+            c.args(args);
+        }
+        if let Some(a0) = &o.arg0 {
+            c.arg0(a0);
+        }
+        c
+    };
+    for (k, v) in &o.env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    if let Some(d) = &o.cd {
+        cmd.current_dir(d);
+    }
+    cmd.stdin(Stdio::piped());
+    let reader: Option<std::io::PipeReader>;
+    if o.stderr_to_stdout {
+        let (r, w) = std::io::pipe().map_err(|e| OpenError::Posix(posix_of(&e)))?;
+        let w2 = w.try_clone().map_err(|e| OpenError::Posix(posix_of(&e)))?;
+        cmd.stdout(w).stderr(w2);
+        reader = Some(r);
+    } else {
+        cmd.stdout(Stdio::piped());
+        reader = None;
+    }
+    let mut child = cmd.spawn().map_err(|e| OpenError::Posix(posix_of(&e)))?;
+    // The command drops its copies of the pipe's write end, so the reader
+    // sees end of file when the child (and what it started) is done.
+    drop(cmd);
+    let out: Box<dyn Read + Send> = match reader {
+        Some(r) => Box::new(r),
+        None => Box::new(child.stdout.take().expect("piped")),
+    };
+    Ok((child, out))
+}
+
+impl Vm {
+    /// `erts_internal:open_port/2`: a port, or the atom `erlang:open_port/2`
+    /// raises (`badarg`, `badopt`, a POSIX error).
+    pub(crate) fn open_port(&mut self, p: &mut Proc, a: &[Word]) -> NativeResult {
+        let v = View {
+            heap: &p.heap,
+            literals: &self.literals,
+        };
+        let fail = |vm: &Vm, what: &str| NativeResult::Value(Word::atom(vm.atoms.intern(what)));
+        let opts = match parse_opts(self, &v, a[1]) {
+            Ok(o) => o,
+            Err(_) => return fail(self, "badopt"),
+        };
+        enum Kind {
+            Fd(i64, i64),
+            Spawn(String, bool),
+        }
+        let kind = match v.tuple(a[0]) {
+            Some([k, x]) => {
+                let key = Word(*k).as_atom().map(|k| self.atoms.name(k).to_string());
+                match key.as_deref() {
+                    Some("spawn") => text(&v, Word(*x), &self.atoms).map(|c| Kind::Spawn(c, true)),
+                    Some("spawn_executable") => {
+                        text(&v, Word(*x), &self.atoms).map(|c| Kind::Spawn(c, false))
+                    }
+                    _ => None,
+                }
+            }
+            Some([k, i, o]) if Word(*k) == Word::atom(self.atoms.intern("fd")) => {
+                match (Word(*i).as_small(), Word(*o).as_small()) {
+                    (Some(i), Some(o))
+                        if (0..1 << 31).contains(&i) && (0..1 << 31).contains(&o) =>
+                    {
+                        Some(Kind::Fd(i, o))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let Some(kind) = kind else {
+            return fail(self, "badarg");
+        };
+        let id = self.ports.next;
+        let (name, sink, os_pid) = match &kind {
+            Kind::Fd(i, o) => {
+                let sink = if !opts.output {
+                    Sink::None
+                } else {
+                    match o {
+                        1 => Sink::Stdout,
+                        2 => Sink::Stderr,
+                        n => match std::fs::OpenOptions::new()
+                            .write(true)
+                            .open(format!("/dev/fd/{n}"))
+                        {
+                            Ok(f) => Sink::File(f),
+                            Err(_) => return fail(self, "badarg"),
+                        },
+                    }
+                };
+                if opts.input {
+                    let r: Box<dyn Read + Send> = if *i == 0 {
+                        Box::new(std::io::stdin())
+                    } else {
+                        match std::fs::File::open(format!("/dev/fd/{i}")) {
+                            Ok(f) => Box::new(f),
+                            Err(_) => return fail(self, "badarg"),
+                        }
+                    };
+                    spawn_reader(self.ports.inbox.clone(), id, r, None);
+                }
+                (format!("{i}/{o}"), sink, None)
+            }
+            Kind::Spawn(prog, shell) => {
+                if prog.is_empty() {
+                    return fail(self, "badarg");
+                }
+                match start_child(prog, *shell, &opts) {
+                    Ok((mut child, out)) => {
+                        let os_pid = child.id();
+                        let stdin = child.stdin.take().expect("piped");
+                        let sink = Sink::Child(spawn_writer(stdin));
+                        spawn_reader(self.ports.inbox.clone(), id, out, Some(child));
+                        (prog.clone(), sink, Some(os_pid))
+                    }
+                    Err(OpenError::Posix(e)) => {
+                        // erl spends a port number on a program that fails to start.
+                        self.ports.next += 1;
+                        return fail(self, e);
+                    }
+                    Err(OpenError::Badopt) => return fail(self, "badopt"),
+                }
+            }
+        };
+        self.ports.next += 1;
+        self.ports.table.insert(
+            id,
+            Port {
+                name,
+                owner: p.pid,
+                links: vec![p.pid],
+                monitors: Vec::new(),
+                opts,
+                sink,
+                os_pid,
+                pending: Vec::new(),
+                input: 0,
+                output: 0,
+                data: (Area::default(), Word::atom(atom::UNDEFINED)),
+            },
+        );
+        p.sig.links.push(PORT_LINK | id);
+        NativeResult::Value(Word::port(id))
+    }
+
+    /// The port a word names, if it is open (a registered name included).
+    fn open_port_of(&self, w: Word) -> Option<u64> {
+        let id = w.as_port().or_else(|| {
+            // A registered name may name a port only through `register/2`,
+            // which LAM keeps for processes: no port has a name.
+            None
+        })?;
+        self.ports.table.contains_key(&id).then_some(id)
+    }
+
+    /// Writes `bytes` to port `id` (framed as its options say).
+    fn port_write(&mut self, id: u64, bytes: Vec<u8>) {
+        let Some(port) = self.ports.table.get_mut(&id) else {
+            return;
+        };
+        let bytes = match port.opts.framing {
+            Framing::Packet(n) => {
+                let len = (bytes.len() as u64).to_be_bytes();
+                let mut b = len[8 - n..].to_vec();
+                b.extend(bytes);
+                b
+            }
+            _ => bytes,
+        };
+        port.output += bytes.len() as u64;
+        match &mut port.sink {
+            Sink::Stdout => self.write_bytes(&bytes),
+            Sink::Stderr => {
+                let mut e = std::io::stderr().lock();
+                let _ = e.write_all(&bytes);
+                let _ = e.flush();
+            }
+            Sink::File(f) => {
+                let _ = f.write_all(&bytes);
+            }
+            Sink::Child(tx) => {
+                let _ = tx.send(bytes);
+            }
+            Sink::None => {}
+        }
+    }
+
+    /// `erts_internal:port_command/3`: `true`, `false` (busy, with
+    /// `nosuspend`: never), or the atom `erlang:port_command` raises.
+    pub(crate) fn port_command(&mut self, p: &mut Proc, a: &[Word]) -> NativeResult {
+        let v = View {
+            heap: &p.heap,
+            literals: &self.literals,
+        };
+        let Some(opts) = list_items(&v, a[2]) else {
+            return NativeResult::Value(Word::atom(self.atoms.intern("badopt")));
+        };
+        for o in opts {
+            let ok = o
+                .as_atom()
+                .is_some_and(|x| matches!(&*self.atoms.name(x), "force" | "nosuspend"));
+            if !ok {
+                return NativeResult::Value(Word::atom(self.atoms.intern("badopt")));
+            }
+        }
+        let Some(bytes) = crate::vm::natives::bits::iodata_bytes(&v, a[1]) else {
+            return NativeResult::Value(Word::atom(atom::BADARG));
+        };
+        let Some(id) = self.open_port_of(a[0]) else {
+            return NativeResult::Value(Word::atom(atom::BADARG));
+        };
+        if matches!(self.ports.table[&id].sink, Sink::None) {
+            return NativeResult::Value(Word::atom(atom::BADARG));
+        }
+        self.port_write(id, bytes);
+        NativeResult::Value(Word::atom(atom::TRUE))
+    }
+
+    /// `erts_internal:port_close/1`.
+    pub(crate) fn port_close(&mut self, p: &mut Proc, a: &[Word]) -> NativeResult {
+        let Some(id) = self.open_port_of(a[0]) else {
+            return NativeResult::Value(Word::atom(atom::BADARG));
+        };
+        self.close_port(&mut Some(p), id, None);
+        NativeResult::Value(Word::atom(atom::TRUE))
+    }
+
+    /// `erts_internal:port_connect/2`: the new owner is linked too.
+    pub(crate) fn port_connect(&mut self, p: &mut Proc, a: &[Word]) -> NativeResult {
+        let (Some(id), Some(to)) = (self.open_port_of(a[0]), a[1].as_pid()) else {
+            return NativeResult::Value(Word::atom(atom::BADARG));
+        };
+        if self.busy(to, p) {
+            return NativeResult::Retry;
+        }
+        if !(to == p.pid || self.procs.contains_key(&to)) {
+            return NativeResult::Value(Word::atom(atom::BADARG));
+        }
+        self.connect(&mut Some(p), id, to, true);
+        NativeResult::Value(Word::atom(atom::TRUE))
+    }
+
+    /// Makes `to` the port's owner; `port_connect/2` links it too, a
+    /// `{connect, Pid}` message does not.
+    fn connect(&mut self, running: &mut Option<&mut Proc>, id: u64, to: u64, link: bool) {
+        let Some(port) = self.ports.table.get_mut(&id) else {
+            return;
+        };
+        port.owner = to;
+        if link && !port.links.contains(&to) {
+            port.links.push(to);
+            self.with_proc(running, to, |t| t.sig.links.push(PORT_LINK | id));
+        }
+    }
+
+    /// `erlang:ports/0`.
+    pub(crate) fn ports_list(&mut self, p: &mut Proc) -> NativeResult {
+        let ids: Vec<Word> = self.ports.table.keys().map(|i| Word::port(*i)).collect();
+        NativeResult::Value(list_of(&mut p.heap, &ids))
+    }
+
+    /// `erts_internal:port_info/1,2`: a list of items, one item, `undefined`
+    /// for a closed port, or `badarg`/`badtype` for erlang.erl to raise.
+    pub(crate) fn port_info(&mut self, p: &mut Proc, a: &[Word]) -> NativeResult {
+        const ALL: [&str; 7] = [
+            "name",
+            "links",
+            "id",
+            "connected",
+            "input",
+            "output",
+            "os_pid",
+        ];
+        let port_word = a[0];
+        if port_word.as_port().is_none() {
+            return NativeResult::Value(Word::atom(atom::BADARG));
+        }
+        let item = match a.get(1) {
+            None => None,
+            Some(w) => match w.as_atom().map(|x| self.atoms.name(x).to_string()) {
+                Some(s) => Some(s),
+                None => return NativeResult::Value(Word::atom(atom::BADARG)),
+            },
+        };
+        let known = [
+            "name",
+            "links",
+            "id",
+            "connected",
+            "input",
+            "output",
+            "os_pid",
+            "registered_name",
+            "monitors",
+            "monitored_by",
+            "memory",
+            "queue_size",
+            "locking",
+            "parallelism",
+        ];
+        if let Some(i) = &item
+            && !known.contains(&i.as_str())
+        {
+            return NativeResult::Value(Word::atom(atom::BADARG));
+        }
+        let Some(id) = self.open_port_of(port_word) else {
+            return NativeResult::Value(Word::atom(atom::UNDEFINED));
+        };
+        let build = |vm: &mut Vm, heap: &mut Area, key: &str| -> Option<Word> {
+            let port = &vm.ports.table[&id];
+            let small = |n: u64| Word::small(n as i64).expect("a count");
+            let val = match key {
+                "name" => {
+                    let chars: Vec<Word> = port.name.chars().map(|c| small(c as u64)).collect();
+                    list_of(heap, &chars)
+                }
+                "links" => {
+                    let l: Vec<Word> = port.links.iter().rev().map(|x| Word::pid(*x)).collect();
+                    list_of(heap, &l)
+                }
+                "id" => small(id << 3),
+                "connected" => Word::pid(port.owner),
+                "input" => small(port.input),
+                "output" => small(port.output),
+                "os_pid" => match port.os_pid {
+                    Some(n) => small(u64::from(n)),
+                    None => Word::atom(atom::UNDEFINED),
+                },
+                "registered_name" => return None,
+                "monitors" => Word::NIL,
+                "monitored_by" => {
+                    let l: Vec<Word> = port.monitors.iter().map(|(_, x)| Word::pid(*x)).collect();
+                    list_of(heap, &l)
+                }
+                "memory" => small(40),
+                "queue_size" => small(0),
+                "locking" => Word::atom(vm.atoms.intern("port_level")),
+                "parallelism" => Word::atom(atom::FALSE),
+                _ => return None,
+            };
+            let k = Word::atom(vm.atoms.intern(key));
+            Some(heap.tuple(0, &[k, val]))
+        };
+        let out = match item {
+            // A port has no registered name: `[]`, as erl answers.
+            Some(k) => build(self, &mut p.heap, &k).unwrap_or(Word::NIL),
+            None => {
+                let items: Vec<Word> = ALL
+                    .iter()
+                    .filter_map(|k| build(self, &mut p.heap, k))
+                    .collect();
+                list_of(&mut p.heap, &items)
+            }
+        };
+        NativeResult::Value(out)
+    }
+
+    /// `erlang:port_get_data/1`.
+    pub(crate) fn port_get_data(&mut self, p: &mut Proc, a: &[Word]) -> NativeResult {
+        let Some(id) = self.open_port_of(a[0]) else {
+            return badarg();
+        };
+        let (area, w) = &self.ports.table[&id].data;
+        let v = View {
+            heap: area,
+            literals: &self.literals,
+        };
+        NativeResult::Value(v.copy_into(*w, &mut p.heap))
+    }
+
+    /// `erlang:port_set_data/2`.
+    pub(crate) fn port_set_data(&mut self, p: &mut Proc, a: &[Word]) -> NativeResult {
+        let Some(id) = self.open_port_of(a[0]) else {
+            return badarg();
+        };
+        let v = View {
+            heap: &p.heap,
+            literals: &self.literals,
+        };
+        let mut area = Area::default();
+        let w = v.copy_into(a[1], &mut area);
+        self.ports.table.get_mut(&id).expect("open").data = (area, w);
+        NativeResult::Value(Word::atom(atom::TRUE))
+    }
+
+    /// `monitor(port, Port)`: a `'DOWN'` message when it closes (at once,
+    /// with `noproc`, if it is not open).
+    pub(crate) fn monitor_port(&mut self, p: &mut Proc, target: Word) -> NativeResult {
+        let r = self.make_ref(&mut p.heap);
+        let rid = ref_id(
+            &View {
+                heap: &p.heap,
+                literals: &self.literals,
+            },
+            r,
+        )
+        .expect("a reference");
+        match self.open_port_of(target) {
+            Some(id) => {
+                self.ports
+                    .table
+                    .get_mut(&id)
+                    .expect("open")
+                    .monitors
+                    .push((rid, p.pid));
+                p.sig.monitoring.push((rid, PORT_LINK | id));
+            }
+            None => {
+                let msg = p.heap.tuple(
+                    0,
+                    &[
+                        Word::atom(atom::DOWN),
+                        r,
+                        Word::atom(self.atoms.intern("port")),
+                        target,
+                        Word::atom(atom::NOPROC),
+                    ],
+                );
+                p.rx.mailbox.push_back(msg);
+            }
+        }
+        NativeResult::Value(r)
+    }
+
+    /// Forgets monitor `rid` of a port (`demonitor/1,2`).
+    pub(crate) fn demonitor_port(&mut self, target: u64, rid: u64) -> bool {
+        match port_of_link(target).and_then(|id| self.ports.table.get_mut(&id)) {
+            Some(port) => {
+                port.monitors.retain(|(r, _)| *r != rid);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `link(Port)`.
+    pub(crate) fn link_port(&mut self, p: &mut Proc, port: u64) -> NativeResult {
+        match self.ports.table.get_mut(&port) {
+            Some(pt) => {
+                if !pt.links.contains(&p.pid) {
+                    pt.links.push(p.pid);
+                    p.sig.links.push(PORT_LINK | port);
+                }
+            }
+            None if p.sig.trap_exit => {
+                let msg = p.heap.tuple(
+                    0,
+                    &[
+                        Word::atom(atom::EXIT_TAG),
+                        Word::port(port),
+                        Word::atom(atom::NOPROC),
+                    ],
+                );
+                p.rx.mailbox.push_back(msg);
+            }
+            None => {
+                return NativeResult::Error(crate::vm::term::exception::Exception::error(
+                    Word::atom(atom::NOPROC),
+                ));
+            }
+        }
+        NativeResult::Value(Word::atom(atom::TRUE))
+    }
+
+    /// `unlink(Port)`.
+    pub(crate) fn unlink_port(&mut self, p: &mut Proc, port: u64) -> NativeResult {
+        p.sig.links.retain(|x| *x != PORT_LINK | port);
+        if let Some(pt) = self.ports.table.get_mut(&port) {
+            pt.links.retain(|x| *x != p.pid);
+        }
+        NativeResult::Value(Word::atom(atom::TRUE))
+    }
+
+    /// `Port ! Msg` from `from`: `{Pid, {command, Data}}`, `{Pid, close}`,
+    /// `{Pid, {connect, NewPid}}`. Anything else, or a `Pid` that is not
+    /// the port's owner, sends the owner an exit signal `badsig` from the
+    /// port, which stays open (as on the BEAM); a message to a closed port
+    /// is dropped.
+    pub(crate) fn send_to_port(&mut self, from: &mut Proc, port: u64, msg: Word) {
+        if !self.ports.table.contains_key(&port) {
+            return;
+        }
+        let owner = self.ports.table[&port].owner;
+        let v = View {
+            heap: &from.heap,
+            literals: &self.literals,
+        };
+        let badsig = Word::atom(self.atoms.intern("badsig"));
+        let Some([pid, what]) = v.tuple(msg) else {
+            return self.port_badsig(&mut Some(from), port, badsig);
+        };
+        let (pid, what) = (Word(*pid), Word(*what));
+        if pid.as_pid() != Some(owner) {
+            return self.port_badsig(&mut Some(from), port, badsig);
+        }
+        if what == Word::atom(self.atoms.intern("close")) {
+            self.close_port(&mut Some(from), port, None);
+            let tag = Word::atom(self.atoms.intern("closed"));
+            self.signal(&mut Some(from), owner, |heap| {
+                heap.tuple(0, &[Word::port(port), tag])
+            });
+            return;
+        }
+        match v.tuple(what) {
+            Some([k, d]) if Word(*k) == Word::atom(self.atoms.intern("command")) => {
+                match crate::vm::natives::bits::iodata_bytes(&v, Word(*d)) {
+                    Some(b) if !matches!(self.ports.table[&port].sink, Sink::None) => {
+                        self.port_write(port, b)
+                    }
+                    _ => self.port_badsig(&mut Some(from), port, badsig),
+                }
+            }
+            Some([k, np]) if Word(*k) == Word::atom(self.atoms.intern("connect")) => {
+                match Word(*np).as_pid() {
+                    Some(np) => {
+                        let mut running = Some(&mut *from);
+                        self.connect(&mut running, port, np, false);
+                        let tag = Word::atom(self.atoms.intern("connected"));
+                        self.signal(&mut running, owner, |heap| {
+                            heap.tuple(0, &[Word::port(port), tag])
+                        });
+                    }
+                    None => self.port_badsig(&mut Some(from), port, badsig),
+                }
+            }
+            _ => self.port_badsig(&mut Some(from), port, badsig),
+        }
+    }
+
+    /// The port's owner gets the exit signal `reason` from it (it stays
+    /// linked): a message if it traps exits, else its end.
+    fn port_badsig(&mut self, running: &mut Option<&mut Proc>, id: u64, reason: Word) {
+        let owner = self.ports.table[&id].owner;
+        let Some(trapping) = self.with_proc(running, owner, |o| o.sig.trap_exit) else {
+            return;
+        };
+        if trapping {
+            self.signal(running, owner, |heap| {
+                heap.tuple(0, &[Word::atom(atom::EXIT_TAG), Word::port(id), reason])
+            });
+        } else if let Some(run) = running.as_deref_mut().filter(|x| x.pid == owner) {
+            run.pending_exit = Some(reason);
+        } else if let Some(mut o) = self.procs.remove(&owner) {
+            self.unready(owner);
+            self.exit_signals_to(&mut o, reason, running.as_deref_mut());
+            self.ended_by_signal(o, reason);
+        }
+    }
+
+    /// Closes port `id`: its links hear `{'EXIT', Port, Reason}` (`normal`
+    /// when `reason` is `None`; only processes that trap exits see a
+    /// normal one), its monitors `'DOWN'`, and its input stops.
+    pub(crate) fn close_port(
+        &mut self,
+        running: &mut Option<&mut Proc>,
+        id: u64,
+        reason: Option<Word>,
+    ) {
+        let Some(port) = self.ports.table.remove(&id) else {
+            return;
+        };
+        let reason = reason.unwrap_or(Word::atom(atom::NORMAL));
+        let area = Area::default();
+        let literals = self.literals.clone();
+        let view = View {
+            heap: &area,
+            literals: &literals,
+        };
+        self.port_gone(running, id, &port, &view, reason);
+    }
+
+    /// What a closed port leaves behind: exit signals to its links and
+    /// `'DOWN'` to its monitors, with `reason` (read through `view`).
+    fn port_gone(
+        &mut self,
+        running: &mut Option<&mut Proc>,
+        id: u64,
+        port: &Port,
+        view: &View,
+        reason: Word,
+    ) {
+        let from = PORT_LINK | id;
+        for &to in &port.links {
+            if self.running.contains_key(&to) && !is(running, to) {
+                let mut area = Area::default();
+                let r = view.copy_into(reason, &mut area);
+                self.defer(
+                    to,
+                    crate::vm::runtime::vm::Deferred::LinkExit(from, area, r),
+                );
+            } else {
+                self.link_exit(running, to, from, view, reason);
+            }
+        }
+        let port_atom = Word::atom(self.atoms.intern("port"));
+        for &(rid, watcher) in &port.monitors {
+            self.with_proc(running, watcher, |w| {
+                w.sig.monitoring.retain(|(x, _)| *x != rid)
+            });
+            if self
+                .aliases
+                .get(&rid)
+                .is_some_and(|(_, m)| *m != AliasMode::Explicit)
+            {
+                self.aliases.remove(&rid);
+            }
+            self.signal(running, watcher, |heap| {
+                let r = heap.reference(0, rid);
+                let reason = view.copy_into(reason, heap);
+                heap.tuple(
+                    0,
+                    &[Word::atom(atom::DOWN), r, port_atom, Word::port(id), reason],
+                )
+            });
+        }
+    }
+
+    /// The exit signal of linked process `p` (ended with `reason`, read
+    /// through `view`) reaches port `id`: the owner's end closes it with
+    /// that reason, another's only when it is not `normal`.
+    pub(crate) fn port_exit_signal(
+        &mut self,
+        running: &mut Option<&mut Proc>,
+        id: u64,
+        pid: u64,
+        view: &View,
+        reason: Word,
+    ) {
+        let Some(port) = self.ports.table.get_mut(&id) else {
+            return;
+        };
+        port.links.retain(|x| *x != pid);
+        port.monitors.retain(|(_, x)| *x != pid);
+        if port.owner != pid && reason == Word::atom(atom::NORMAL) {
+            return;
+        }
+        let port = self.ports.table.remove(&id).expect("open");
+        self.port_gone(running, id, &port, view, reason);
+    }
+
+    /// Turns what the reader threads saw into messages to the ports'
+    /// owners (called by the scheduler between slices).
+    pub(crate) fn port_events(&mut self) {
+        for (id, e) in self.ports.inbox.take() {
+            let Some(port) = self.ports.table.get_mut(&id) else {
+                continue;
+            };
+            match e {
+                Event::Data(b) => {
+                    port.input += b.len() as u64;
+                    let msgs = frame(port, b, false);
+                    self.send_data(id, msgs);
+                }
+                Event::Exit(status) => {
+                    if port.opts.exit_status {
+                        let owner = port.owner;
+                        let tag = Word::atom(self.atoms.intern("exit_status"));
+                        self.deliver(owner, |heap, _| {
+                            let s = Word::small(i64::from(status)).expect("a status");
+                            let inner = heap.tuple(0, &[tag, s]);
+                            heap.tuple(0, &[Word::port(id), inner])
+                        });
+                    }
+                }
+                Event::Eof => {
+                    let msgs = frame(port, Vec::new(), true);
+                    let (owner, eof) = (port.owner, port.opts.eof);
+                    self.send_data(id, msgs);
+                    if eof {
+                        let tag = Word::atom(self.atoms.intern("eof"));
+                        self.deliver(owner, |heap, _| heap.tuple(0, &[Word::port(id), tag]));
+                    } else {
+                        self.close_port(&mut None, id, None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends `{Port, {data, D}}` for each framed piece.
+    fn send_data(&mut self, id: u64, msgs: Vec<Piece>) {
+        let Some(port) = self.ports.table.get(&id) else {
+            return;
+        };
+        let (owner, binary) = (port.owner, port.opts.binary);
+        let data = Word::atom(self.atoms.intern("data"));
+        let (eol, noeol) = (
+            Word::atom(self.atoms.intern("eol")),
+            Word::atom(self.atoms.intern("noeol")),
+        );
+        for m in msgs {
+            self.deliver(owner, |heap, _| {
+                let bytes = |heap: &mut Area, b: &[u8]| {
+                    if binary {
+                        heap.bitstring(0, b, 8)
+                    } else {
+                        let l: Vec<Word> = b
+                            .iter()
+                            .map(|x| Word::small(i64::from(*x)).expect("a byte"))
+                            .collect();
+                        list_of(heap, &l)
+                    }
+                };
+                let d = match &m {
+                    Piece::Raw(b) => bytes(heap, b),
+                    Piece::Line(b, full) => {
+                        let d = bytes(heap, b);
+                        heap.tuple(0, &[if *full { eol } else { noeol }, d])
+                    }
+                };
+                let inner = heap.tuple(0, &[data, d]);
+                heap.tuple(0, &[Word::port(id), inner])
+            });
+        }
+    }
+}
+
+/// One message's worth of input.
+enum Piece {
+    Raw(Vec<u8>),
+    /// A line (without its newline) and whether it was complete (`eol`).
+    Line(Vec<u8>, bool),
+}
+
+/// Cuts input into the pieces the port's framing sends; at end of input
+/// (`end`), a partial line goes as `noeol` and a partial packet is dropped.
+fn frame(port: &mut Port, b: Vec<u8>, end: bool) -> Vec<Piece> {
+    match port.opts.framing {
+        Framing::Stream => {
+            if b.is_empty() {
+                Vec::new()
+            } else {
+                vec![Piece::Raw(b)]
+            }
+        }
+        Framing::Line(n) => {
+            port.pending.extend(b);
+            let mut out = Vec::new();
+            let mut start = 0;
+            let buf = std::mem::take(&mut port.pending);
+            loop {
+                let rest = &buf[start..];
+                match rest.iter().position(|c| *c == b'\n') {
+                    Some(i) if i <= n => {
+                        out.push(Piece::Line(rest[..i].to_vec(), true));
+                        start += i + 1;
+                    }
+                    _ if rest.len() > n => {
+                        out.push(Piece::Line(rest[..n].to_vec(), false));
+                        start += n;
+                    }
+                    _ => break,
+                }
+            }
+            let rest = &buf[start..];
+            if end && !rest.is_empty() {
+                out.push(Piece::Line(rest.to_vec(), false));
+            } else if !end {
+                port.pending = rest.to_vec();
+            }
+            out
+        }
+        Framing::Packet(h) => {
+            port.pending.extend(b);
+            let mut out = Vec::new();
+            let mut start = 0;
+            let buf = std::mem::take(&mut port.pending);
+            while buf.len() - start >= h {
+                let len = buf[start..start + h]
+                    .iter()
+                    .fold(0usize, |a, x| (a << 8) | usize::from(*x));
+                if buf.len() - start - h < len {
+                    break;
+                }
+                out.push(Piece::Raw(buf[start + h..start + h + len].to_vec()));
+                start += h + len;
+            }
+            if !end {
+                port.pending = buf[start..].to_vec();
+            }
+            out
+        }
+    }
+}
