@@ -914,20 +914,51 @@ impl Vm {
         }
     }
 
+    /// `exit(Port, Reason)`: the port ends of any reason, `normal`
+    /// included, whoever sends it (`kill` as `killed`), as erl's does; a
+    /// linked process's end is another matter ([`Vm::port_exit_signal`]).
+    pub(crate) fn exit_port(&mut self, p: &mut Proc, id: u64, reason: Word) -> NativeResult {
+        if self.ports.table.contains_key(&id) {
+            let reason = if reason == Word::atom(atom::KILL) {
+                Word::atom(atom::KILLED)
+            } else {
+                reason
+            };
+            let mut area = Area::default();
+            let r = View {
+                heap: &p.heap,
+                literals: &self.literals,
+            }
+            .copy_into(reason, &mut area);
+            self.close_port_with(&mut Some(p), id, (area, r));
+        }
+        NativeResult::Value(Word::atom(atom::TRUE))
+    }
+
     /// Closes port `id`: its links hear `{'EXIT', Port, Reason}` (`normal`
-    /// when `reason` is `None`; only processes that trap exits see a
-    /// normal one), its monitors `'DOWN'`, and its input stops.
+    /// when `reason` is `None`, else an atom; only processes that trap
+    /// exits see a normal one), its monitors `'DOWN'`, and its input stops.
     pub(crate) fn close_port(
         &mut self,
         running: &mut Option<&mut Proc>,
         id: u64,
         reason: Option<Word>,
     ) {
+        let reason = reason.unwrap_or(Word::atom(atom::NORMAL));
+        debug_assert!(reason.is_immediate());
+        self.close_port_with(running, id, (Area::default(), reason));
+    }
+
+    /// [`Vm::close_port`] with a reason in an area of its own.
+    fn close_port_with(
+        &mut self,
+        running: &mut Option<&mut Proc>,
+        id: u64,
+        (area, reason): (Area, Word),
+    ) {
         let Some(port) = self.ports.table.remove(&id) else {
             return;
         };
-        let reason = reason.unwrap_or(Word::atom(atom::NORMAL));
-        let area = Area::default();
         let literals = self.literals.clone();
         let view = View {
             heap: &area,
@@ -1015,7 +1046,7 @@ impl Vm {
             match e {
                 Event::Data(b) => {
                     port.input += b.len() as u64;
-                    let msgs = frame(port, b, false);
+                    let msgs = frame(port.opts.framing, &mut port.pending, b, false);
                     self.send_data(id, msgs);
                 }
                 Event::Exit(status) => {
@@ -1030,7 +1061,7 @@ impl Vm {
                     }
                 }
                 Event::Eof => {
-                    let msgs = frame(port, Vec::new(), true);
+                    let msgs = frame(port.opts.framing, &mut port.pending, Vec::new(), true);
                     let (owner, eof) = (port.owner, port.opts.eof);
                     self.send_data(id, msgs);
                     if eof {
@@ -1083,6 +1114,7 @@ impl Vm {
 }
 
 /// One message's worth of input.
+#[derive(Debug, PartialEq)]
 enum Piece {
     Raw(Vec<u8>),
     /// A line (without its newline) and whether it was complete (`eol`).
@@ -1091,8 +1123,8 @@ enum Piece {
 
 /// Cuts input into the pieces the port's framing sends; at end of input
 /// (`end`), a partial line goes as `noeol` and a partial packet is dropped.
-fn frame(port: &mut Port, b: Vec<u8>, end: bool) -> Vec<Piece> {
-    match port.opts.framing {
+fn frame(framing: Framing, pending: &mut Vec<u8>, b: Vec<u8>, end: bool) -> Vec<Piece> {
+    match framing {
         Framing::Stream => {
             if b.is_empty() {
                 Vec::new()
@@ -1101,10 +1133,10 @@ fn frame(port: &mut Port, b: Vec<u8>, end: bool) -> Vec<Piece> {
             }
         }
         Framing::Line(n) => {
-            port.pending.extend(b);
+            pending.extend(b);
             let mut out = Vec::new();
             let mut start = 0;
-            let buf = std::mem::take(&mut port.pending);
+            let buf = std::mem::take(pending);
             loop {
                 let rest = &buf[start..];
                 match rest.iter().position(|c| *c == b'\n') {
@@ -1123,15 +1155,15 @@ fn frame(port: &mut Port, b: Vec<u8>, end: bool) -> Vec<Piece> {
             if end && !rest.is_empty() {
                 out.push(Piece::Line(rest.to_vec(), false));
             } else if !end {
-                port.pending = rest.to_vec();
+                *pending = rest.to_vec();
             }
             out
         }
         Framing::Packet(h) => {
-            port.pending.extend(b);
+            pending.extend(b);
             let mut out = Vec::new();
             let mut start = 0;
-            let buf = std::mem::take(&mut port.pending);
+            let buf = std::mem::take(pending);
             while buf.len() - start >= h {
                 let len = buf[start..start + h]
                     .iter()
@@ -1143,9 +1175,45 @@ fn frame(port: &mut Port, b: Vec<u8>, end: bool) -> Vec<Piece> {
                 start += h + len;
             }
             if !end {
-                port.pending = buf[start..].to_vec();
+                *pending = buf[start..].to_vec();
             }
             out
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(s: &str, full: bool) -> Piece {
+        Piece::Line(s.as_bytes().to_vec(), full)
+    }
+
+    #[test]
+    fn lines_are_cut_at_newlines_and_at_the_limit() {
+        let mut pending = Vec::new();
+        let f = Framing::Line(4);
+        let got = frame(f, &mut pending, b"abcdefghij\nxy".to_vec(), false);
+        assert_eq!(
+            got,
+            [line("abcd", false), line("efgh", false), line("ij", true)]
+        );
+        assert_eq!(pending, b"xy");
+        let got = frame(f, &mut pending, b"z\n\nabcd\nq".to_vec(), false);
+        assert_eq!(got, [line("xyz", true), line("", true), line("abcd", true)]);
+        assert_eq!(frame(f, &mut pending, Vec::new(), true), [line("q", false)]);
+    }
+
+    #[test]
+    fn packets_wait_for_their_whole_length() {
+        let mut pending = Vec::new();
+        let f = Framing::Packet(2);
+        assert_eq!(frame(f, &mut pending, vec![0, 3, b'a'], false), []);
+        let got = frame(f, &mut pending, vec![b'b', b'c', 0, 0, 0], false);
+        assert_eq!(got, [Piece::Raw(b"abc".to_vec()), Piece::Raw(vec![])]);
+        assert_eq!(pending, [0]);
+        // A partial packet at the end of input is dropped.
+        assert_eq!(frame(f, &mut pending, Vec::new(), true), []);
     }
 }

@@ -1279,6 +1279,9 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         // erlang:garbage_collect/2
         (HostOp::GarbageCollect, 2) => garbage_collect(vm, p, a[0], a[1]),
         // erlang:exit/2
+        (HostOp::Exit, 2) if a[0].as_port().is_some() => {
+            vm.exit_port(p, a[0].as_port().expect("a port"), a[1])
+        }
         (HostOp::Exit, 2) => {
             let Some(t) = pid_of(vm, a[0]) else {
                 return badarg();

@@ -311,8 +311,7 @@ impl Vm {
     }
 
     /// The experiment `LAM_OTP_SYSTEM` (`docs/system-plan.md`): OTP's own
-    /// logger and application controller instead of LAM's stand-ins, and
-    /// the port BIFs as a module `lam_port_shim` from the code path.
+    /// logger and application controller instead of LAM's stand-ins.
     fn resolve_otp_system(
         &mut self,
         mn: &str,
@@ -323,9 +322,6 @@ impl Vm {
     ) -> Option<Callee> {
         let target = match (mn, fname) {
             ("logger" | "application_controller", _) => module,
-            ("erlang", "open_port" | "port_command" | "port_control" | "port_close") => {
-                self.atoms.intern("lam_port_shim")
-            }
             _ => return None,
         };
         let id = self.module(target)?;
