@@ -373,16 +373,15 @@ fn start_child(
         cmd.current_dir(d);
     }
     cmd.stdin(Stdio::piped());
-    let reader: Option<std::io::PipeReader>;
-    if o.stderr_to_stdout {
+    let reader = if o.stderr_to_stdout {
         let (r, w) = std::io::pipe().map_err(|e| OpenError::Posix(posix_of(&e)))?;
         let w2 = w.try_clone().map_err(|e| OpenError::Posix(posix_of(&e)))?;
         cmd.stdout(w).stderr(w2);
-        reader = Some(r);
+        Some(r)
     } else {
         cmd.stdout(Stdio::piped());
-        reader = None;
-    }
+        None
+    };
     let mut child = cmd.spawn().map_err(|e| OpenError::Posix(posix_of(&e)))?;
     // The command drops its copies of the pipe's write end, so the reader
     // sees end of file when the child (and what it started) is done.
@@ -510,13 +509,10 @@ impl Vm {
         NativeResult::Value(Word::port(id))
     }
 
-    /// The port a word names, if it is open (a registered name included).
+    /// The port a word names, if it is open. (`register/2` takes only
+    /// processes on LAM: no port has a name.)
     fn open_port_of(&self, w: Word) -> Option<u64> {
-        let id = w.as_port().or_else(|| {
-            // A registered name may name a port only through `register/2`,
-            // which LAM keeps for processes: no port has a name.
-            None
-        })?;
+        let id = w.as_port()?;
         self.ports.table.contains_key(&id).then_some(id)
     }
 
