@@ -108,8 +108,8 @@ pub struct Vm {
     /// Modules translated by `erlang:prepare_loading/2`, by the number of
     /// the reference that names them, until `finish_loading/1`.
     pub(crate) prepared: HashMap<u64, crate::lam::Module>,
-    /// The port table (`runtime::ports`).
-    pub(crate) ports: crate::vm::runtime::ports::Ports,
+    /// The port table (`runtime::port_table`, `runtime::ports`).
+    pub(crate) ports: crate::vm::runtime::port_table::Ports,
 }
 
 /// What erl's boot leaves in `persistent_term` that library code reads:
