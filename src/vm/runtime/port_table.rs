@@ -22,6 +22,14 @@ pub(crate) const FIRST_PORT: u64 = 5;
 /// How much a reader takes from a descriptor at once.
 pub(crate) const READ_CHUNK: usize = 64 * 1024;
 
+/// How many bytes of input may wait, read but not delivered, before the
+/// readers pause.
+const QUEUED_MAX: usize = 1 << 20;
+
+/// How many messages a port's owner may have waiting before its port's
+/// input waits instead (flow control, as erl's busy message queue).
+pub(crate) const MAILBOX_MAX: usize = 4096;
+
 /// What a reader thread saw, for the scheduler to turn into messages.
 #[derive(Debug)]
 pub(crate) enum Event {
@@ -42,6 +50,10 @@ pub(crate) struct Inbox {
     /// Reader threads that may still deliver: while there are any, the VM
     /// is not idle for good.
     live: AtomicUsize,
+    /// Bytes read but not yet delivered as messages: a reader waits while
+    /// there are more than [`QUEUED_MAX`], so input faster than its
+    /// consumer is not all read into the heap of a process.
+    queued: AtomicUsize,
     /// The sleeping schedulers' condition variable, while a run goes on.
     waker: Mutex<Option<Arc<Condvar>>>,
 }
@@ -56,6 +68,20 @@ impl Inbox {
         if let Some(w) = &*self.waker.lock().unwrap_or_else(|e| e.into_inner()) {
             w.notify_all();
         }
+    }
+
+    /// Puts back events that could not be delivered yet, before any that
+    /// came since.
+    pub(crate) fn put_back(&self, mut back: Vec<(u64, Event)>) {
+        let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        back.append(&mut events);
+        *events = back;
+        self.pending.store(true, Ordering::Release);
+    }
+
+    /// Notes that `n` bytes of input went out as messages.
+    pub(crate) fn delivered(&self, n: usize) {
+        self.queued.fetch_sub(n, Ordering::AcqRel);
     }
 
     pub(crate) fn take(&self) -> Vec<(u64, Event)> {
@@ -279,7 +305,13 @@ pub(crate) fn spawn_reader(
         loop {
             match r.read(&mut buf) {
                 Ok(0) => break,
-                Ok(n) => inbox.push(port, Event::Data(buf[..n].to_vec())),
+                Ok(n) => {
+                    inbox.queued.fetch_add(n, Ordering::AcqRel);
+                    inbox.push(port, Event::Data(buf[..n].to_vec()));
+                    while inbox.queued.load(Ordering::Acquire) > QUEUED_MAX {
+                        std::thread::sleep(std::time::Duration::from_micros(500));
+                    }
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(_) => break,
             }

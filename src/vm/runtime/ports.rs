@@ -22,8 +22,8 @@ use std::io::{Read, Write};
 use crate::vm::exec::proc::{PORT_LINK, Proc};
 use crate::vm::native::{NativeResult, badarg};
 use crate::vm::runtime::port_table::{
-    Event, Framing, OpenError, Piece, Port, Sink, frame, parse_opts, port_of_link, spawn_reader,
-    spawn_writer, start_child, text,
+    Event, Framing, MAILBOX_MAX, OpenError, Piece, Port, Sink, frame, parse_opts, port_of_link,
+    spawn_reader, spawn_writer, start_child, text,
 };
 use crate::vm::runtime::vm::{AliasMode, Vm, is, ref_id};
 use crate::vm::term::atoms::atom;
@@ -673,12 +673,31 @@ impl Vm {
     /// Turns what the reader threads saw into messages to the ports'
     /// owners (called by the scheduler between slices).
     pub(crate) fn port_events(&mut self) {
-        for (id, e) in self.ports.inbox.take() {
+        let mut events = self.ports.inbox.take().into_iter();
+        while let Some((id, e)) = events.next() {
             let Some(port) = self.ports.table.get_mut(&id) else {
+                if let Event::Data(b) = &e {
+                    self.ports.inbox.delivered(b.len());
+                }
                 continue;
             };
+            // An owner that has many messages waiting gets no more input
+            // until it has taken some: the rest waits, and so do the readers.
+            let owner = port.owner;
+            let waiting = match self.procs.get(&owner) {
+                Some(o) => o.rx.mailbox.len(),
+                // Running on another scheduler: what reached it meanwhile.
+                None => self.running.get(&owner).map_or(0, Vec::len),
+            };
+            if matches!(e, Event::Data(_)) && waiting > MAILBOX_MAX {
+                let mut back = vec![(id, e)];
+                back.extend(events);
+                self.ports.inbox.put_back(back);
+                return;
+            }
             match e {
                 Event::Data(b) => {
+                    self.ports.inbox.delivered(b.len());
                     port.input += b.len() as u64;
                     let msgs = frame(port.opts.framing, &mut port.pending, b, false);
                     self.send_data(id, msgs);
