@@ -92,7 +92,10 @@ impl Vm {
                         },
                     }
                 };
-                if opts.input {
+                // Descriptors 1 and 2 are the VM's outputs: reopening one
+                // through /dev/fd could read what is written to it (a pipe's
+                // other end), so a port on them reads nothing.
+                if opts.input && !matches!(i, 1 | 2) {
                     let r: Box<dyn Read + Send> = if *i == 0 {
                         Box::new(std::io::stdin())
                     } else {
@@ -273,8 +276,15 @@ impl Vm {
             "os_pid",
         ];
         let port_word = a[0];
+        // erl's checks, in its order: a name (no port has one on LAM) is
+        // `undefined`; then anything but a port is `badarg` alone and
+        // `badtype` with an item; then an unknown item is `badarg`.
+        if port_word.as_atom().is_some() {
+            return NativeResult::Value(Word::atom(atom::UNDEFINED));
+        }
         if port_word.as_port().is_none() {
-            return NativeResult::Value(Word::atom(atom::BADARG));
+            let e = if a.len() == 1 { "badarg" } else { "badtype" };
+            return NativeResult::Value(Word::atom(self.atoms.intern(e)));
         }
         let item = match a.get(1) {
             None => None,
