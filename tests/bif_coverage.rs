@@ -22,8 +22,6 @@ const MODULES: &[&str] = &[
 /// BIFs left out on purpose, by prefix, with the reason.
 const NOT_NATIVE: &[(&str, &str)] = &[
     ("erlang:dist_", "distribution: LAM runs one node"),
-    ("erlang:port_", "ports: no ports on LAM"),
-    ("erlang:open_port/", "ports: no ports on LAM"),
     ("erlang:trace", "tracing"),
     ("erlang:seq_trace", "tracing"),
     ("erlang:system_monitor", "VM introspection"),
@@ -51,7 +49,6 @@ const NOT_NATIVE: &[(&str, &str)] = &[
     ("erlang:spawn_request", "not yet"),
     ("os:set_signal/", "signals"),
     ("erlang:decode_packet/", "packet parsing: not yet"),
-    ("erlang:list_to_port/", "no ports on LAM"),
     (
         "erlang:exit_signal/",
         "internal to the BEAM's signal handling",

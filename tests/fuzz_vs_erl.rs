@@ -18,7 +18,10 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 /// BIF-fuzzer keys (`module:function/arity`, or a cause) that still differ.
-const BIF_GAPS: &[(&str, &str)] = &[];
+const BIF_GAPS: &[(&str, &str)] = &[(
+    "erts_debug:size_shared/1",
+    "a flat map whose keys come from a literal keeps its key tuple in the literal area on erl, which size_shared does not count (#{used => X}: 4 words on erl, 6 on LAM); the port natives changed seed 1's calls so that one shows",
+)];
 
 /// Program-fuzzer keys (`feature:NAME`, or a cause: `erl-died`,
 /// `order-of-maps-over-32-keys`) that still differ.

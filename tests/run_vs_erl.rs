@@ -7,6 +7,11 @@
 //! Every program runs twice on LAM, on one scheduler thread and on two: the
 //! output must not depend on it (the process fixtures are written so that it
 //! does not depend on scheduling under erl either).
+//!
+//! A fixture `NAME.erl` with a sibling `fixtures/NAME.stdin` gets that file
+//! as standard input on both sides; erl then runs with `-noinput`
+//! (through `ERL_FLAGS`), so that its `user` process does not read the
+//! input before the program's own `open_port({fd, 0, 1}, ...)` does.
 
 mod common;
 
@@ -69,17 +74,28 @@ fn compare_programs(fixtures: &std::path::Path, only: Option<&[&str]>, scheduler
     let mut gaps_passing = Vec::new();
     let limit = std::time::Duration::from_secs(60);
     for m in &modules {
-        let erl = common::output_within(
-            Command::new("escript").arg(&script).arg(fixtures).arg(m),
-            limit,
-        )
-        .unwrap_or_else(|| panic!("{m}: erl ran for more than {limit:?}"));
+        let stdin_file = common::root().join("fixtures").join(format!("{m}.stdin"));
+        let stdin = || {
+            if stdin_file.exists() {
+                std::process::Stdio::from(std::fs::File::open(&stdin_file).unwrap())
+            } else {
+                std::process::Stdio::inherit()
+            }
+        };
+        let mut erl_cmd = Command::new("escript");
+        erl_cmd.arg(&script).arg(fixtures).arg(m).stdin(stdin());
+        if stdin_file.exists() {
+            erl_cmd.env("ERL_FLAGS", "-noinput");
+        }
+        let erl = common::output_within(&mut erl_cmd, limit)
+            .unwrap_or_else(|| panic!("{m}: erl ran for more than {limit:?}"));
         for n in schedulers {
             let Some(lam) = common::output_within(
                 Command::new(env!("CARGO_BIN_EXE_lam-translate"))
                     .arg("run")
                     .arg(format!("--schedulers={n}"))
-                    .arg(fixtures.join(format!("{m}.beam"))),
+                    .arg(fixtures.join(format!("{m}.beam")))
+                    .stdin(stdin()),
                 limit,
             ) else {
                 failures.push(format!(

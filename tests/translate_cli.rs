@@ -195,7 +195,7 @@ fn report_classifies_each_kind_of_call() {
             "port/0",
             "erlang:open_port/2",
             "call",
-            unless_native("erlang", "open_port", 2, "port"),
+            unless_native("erts_internal", "open_port", 2, "port"),
             "open_port(",
         ),
         (

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The experiment of docs/system-plan.md: boots OTP's own kernel and stdlib
 # applications on LAM (LAM_OTP_SYSTEM=1), with a stand-in init and
-# erl_prim_loader in the probe and a stand-in for ports (lam_port_shim).
+# erl_prim_loader in the probe; OTP's user and standard_error use LAM's fd
+# ports.
 # Usage: scripts/system/run.sh [boot_probe|real_init_probe]  (from the repository root)
 set -e
 probe=${1:-boot_probe}

@@ -47,9 +47,10 @@ impl Status {
     }
 }
 
-/// The BIFs that work on ports: LAM has none, so without a native these
-/// cannot run, even where erlang.erl wraps them in Erlang code (its
-/// `port_command/2` calls `erts_internal:port_command/3`).
+/// The BIFs that work on ports: without LAM's port table (the natives
+/// `erts_internal:open_port/2` and the rest) these cannot run, even where
+/// erlang.erl wraps them in Erlang code (its `port_command/2` calls
+/// `erts_internal:port_command/3`).
 fn is_port_bif(module: &str, function: &str) -> bool {
     const PORT_BIFS: &[&str] = &[
         "open_port",
@@ -108,7 +109,9 @@ impl<'a> Universe<'a> {
                 return Status::Native;
             }
         }
-        if is_port_bif(module, function) {
+        if is_port_bif(module, function)
+            && self.registry.get("erts_internal", "open_port", 2).is_none()
+        {
             return Status::Port;
         }
         let Some(m) = self.modules.get(module) else {
@@ -153,8 +156,10 @@ mod tests {
         assert_eq!(r("m", "hash_nif", 2, Via::Call), Status::Undefined);
         assert_eq!(r("m", "nope", 0, Via::Call), Status::Undefined);
         assert_eq!(r("nowhere", "f", 0, Via::Call), Status::Unresolved);
-        let port = if registry().get("erlang", "open_port", 2).is_some() {
-            Status::Native
+        // With ports, erlang:open_port/2 is erlang.erl's code (which is
+        // not in this universe).
+        let port = if registry().get("erts_internal", "open_port", 2).is_some() {
+            Status::Unresolved
         } else {
             Status::Port
         };

@@ -25,10 +25,23 @@ pub(crate) struct Handler {
     pub(crate) stack: usize,
 }
 
+/// Set in a link or monitor target that is a port (its number below):
+/// ports and processes share the lists of [`Links`].
+pub(crate) const PORT_LINK: u64 = 1 << 40;
+
+/// The pid or port a link target names.
+pub(crate) fn link_word(id: u64) -> Word {
+    if id & PORT_LINK != 0 {
+        Word::port(id & !PORT_LINK)
+    } else {
+        Word::pid(id)
+    }
+}
+
 /// A process's links and monitors: what its end and exit signals touch.
 #[derive(Default)]
 pub struct Links {
-    /// Linked processes.
+    /// Linked processes and ports (see [`PORT_LINK`]).
     pub links: Vec<u64>,
     /// Processes monitoring this one: (reference, monitoring pid).
     pub monitored_by: Vec<(Word, u64)>,
@@ -36,7 +49,8 @@ pub struct Links {
     /// `{Name, Node}`), the item their `'DOWN'` message names instead of
     /// the pid (kept as a name and an atom: nothing to collect).
     pub monitored_as: Vec<(u64, u32)>,
-    /// Monitors this process holds: (reference number, monitored pid).
+    /// Monitors this process holds: (reference number, monitored pid or
+    /// port, see [`PORT_LINK`]).
     pub monitoring: Vec<(u64, u64)>,
     /// Whether exit signals arrive as messages.
     pub trap_exit: bool,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::term::Term;
 use crate::vm::code::loader::Loaded;
 use crate::vm::exec::proc::Proc;
+use crate::vm::natives::erlang_code::PRE_LOADED;
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::heap::View;
 use crate::vm::term::list::{list_items, list_of};
@@ -61,7 +62,10 @@ pub(crate) fn stack_trace(
         let Some((f, a)) = loaded.function_at(pc) else {
             continue;
         };
-        let loc = match loaded.lam.location(pc) {
+        // erl's preloaded modules carry no line table: their frames have
+        // no location there.
+        let preloaded = PRE_LOADED.contains(&&*atoms.name(loaded.name));
+        let loc = match loaded.lam.location(pc).filter(|_| !preloaded) {
             Some((file, line)) => {
                 let file_term = proc.heap.from_term(0, &Term::string(file), atoms);
                 let fpair = proc.heap.tuple(0, &[Word::atom(atom::FILE), file_term]);

@@ -105,9 +105,7 @@ pub struct DebugFlags {
     /// `LAM_DEBUG_UNDEF`: report each call of an undefined function.
     pub undef: bool,
     /// `LAM_OTP_SYSTEM` (an experiment, `docs/system-plan.md`): OTP's own
-    /// `logger` and `application_controller` run instead of LAM's stand-ins,
-    /// and the port BIFs go to a module `lam_port_shim` when the code path
-    /// has one.
+    /// `logger` and `application_controller` run instead of LAM's stand-ins.
     pub otp_system: bool,
 }
 
@@ -221,6 +219,15 @@ pub enum HostOp {
     PrepareLoading,
     FinishLoading,
     HasPreparedCodeOnLoad,
+    OpenPort,
+    PortCommand,
+    PortClose,
+    PortConnect,
+    PortInfo,
+    PortControl,
+    Ports,
+    PortGetData,
+    PortSetData,
 }
 
 /// How a native runs.

@@ -562,6 +562,12 @@ fn append_in_place(c: &mut Ctx, a: &[Word]) -> Option<Word> {
     })
 }
 
+/// The bytes of iodata (a binary, or a deep list of bytes and binaries).
+pub(crate) fn iodata_bytes(v: &View, w: Word) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    chars_of(v, w, &mut out).then_some(out)
+}
+
 fn chars_of(v: &View, w: Word, out: &mut Vec<u8>) -> bool {
     let out = std::cell::RefCell::new(out);
     walk_chardata(

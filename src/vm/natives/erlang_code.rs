@@ -29,7 +29,7 @@ pub const NATIVES: &[Native] = &[
 /// order `erlang:pre_loaded/0` lists them. LAM loads these from erts's
 /// `ebin` like any other module, but OTP's code server treats them as
 /// preloaded (sticky, never loaded from a file) and asks for this list.
-const PRE_LOADED: &[&str] = &[
+pub(crate) const PRE_LOADED: &[&str] = &[
     "persistent_term",
     "counters",
     "atomics",

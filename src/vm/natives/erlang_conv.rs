@@ -79,6 +79,8 @@ pub const NATIVES: &[Native] = &[
     Native::heap("erlang", "iolist_to_iovec", 1, iolist_to_iovec_1),
     Native::heap("erlang", "pid_to_list", 1, pid_to_list_1),
     Native::heap("erlang", "list_to_pid", 1, list_to_pid_1),
+    Native::heap("erlang", "port_to_list", 1, port_to_list_1),
+    Native::heap("erlang", "list_to_port", 1, list_to_port_1),
     Native::heap("erlang", "ref_to_list", 1, ref_to_list_1),
     Native::heap("erlang", "list_to_ref", 1, list_to_ref_1),
 ];
@@ -877,6 +879,36 @@ fn list_to_pid_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
 }
 
+fn port_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match a[0].as_port() {
+        Some(id) => Value(string_list(c, &format!("#Port<0.{id}>"))),
+        None => badarg(),
+    }
+}
+
+fn list_to_port_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match string_of(&c.view(), a[0]).and_then(|s| parse_port(&s)) {
+        Some(id) => Value(Word::port(id)),
+        None => badarg(),
+    }
+}
+
+/// `"#Port<0.N>"` as `list_to_port/1` reads it: N decimal digits (leading
+/// zeros allowed) of at most 28 bits.
+fn parse_port(s: &str) -> Option<u64> {
+    let n = s.strip_prefix("#Port<0.")?.strip_suffix('>')?;
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = n.trim_start_matches('0');
+    let id = if n.is_empty() {
+        0
+    } else {
+        n.parse::<u64>().ok()?
+    };
+    (id <= crate::vm::term::word::MAX_PORT).then_some(id)
+}
+
 fn ref_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let v = c.view();
     if !a[0].is_boxed() || v.header(a[0]).header_kind() != kind::REF {
@@ -935,6 +967,9 @@ mod tests {
         assert_eq!(parse_pid("<0.42.1>"), Some(42 + (1 << 15)));
         assert_eq!(pid_text(42 + (3 << 15)), "<0.42.3>");
         assert_eq!(parse_pid("<1.42.0>"), None);
+        assert_eq!(parse_port("#Port<0.0002>"), Some(2));
+        assert_eq!(parse_port("#Port<0.268435456>"), None);
+        assert_eq!(parse_port("#Port<0.+2>"), None);
         assert_eq!(parse_pid("<0.99999.0>"), None);
     }
 }

@@ -80,7 +80,6 @@ pub const NATIVES: &[Native] = &[
     Native::heap("erlang", "md5_update", 2, md5_update_2),
     Native::heap("erlang", "md5_final", 1, md5_final_1),
     Native::heap("erlang", "bump_reductions", 1, bump_reductions_1),
-    Native::heap("erlang", "ports", 0, ports_0),
     Native::heap("erlang", "display", 1, display_1),
     Native::heap("erlang", "display_nl", 0, display_nl_0),
     Native::heap("erlang", "display_string", 1, display_string_1),
@@ -616,10 +615,6 @@ fn bump_reductions_1(_c: &mut Ctx, a: &[Word]) -> NativeResult {
         Some(n) if n >= 0 => boolean(true),
         _ => badarg(),
     }
-}
-
-fn ports_0(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
-    Value(Word::NIL)
 }
 
 fn display_1(c: &mut Ctx, a: &[Word]) -> NativeResult {

@@ -18,7 +18,7 @@ use crate::vm::native::Ctx;
 use crate::vm::term::compare::{Num, number};
 use crate::vm::term::list::list_of;
 use crate::vm::term::maps;
-use crate::vm::term::word::{Word, kind, ref_ids, ref_of_ids};
+use crate::vm::term::word::{MAX_PORT, Word, kind, ref_ids, ref_of_ids};
 
 /// The node every local pid and reference names.
 const NODE: &str = "nonode@nohost";
@@ -82,6 +82,14 @@ pub(crate) fn encode(c: &Ctx, root: Word, minor: u8) -> (Vec<u8>, Vec<(usize, us
         }
         if let Some(id) = w.as_pid() {
             pid(&mut out, id, minor);
+            continue;
+        }
+        if let Some(id) = w.as_port() {
+            // NEW_PORT_EXT, as erl 25 writes a port whose number fits 32 bits.
+            out.push(89);
+            encode_atom(&mut out, NODE, minor);
+            out.extend((id as u32).to_be_bytes());
+            out.extend(0u32.to_be_bytes());
             continue;
         }
         if w.is_list() {
@@ -529,6 +537,25 @@ fn leaf(c: &mut Ctx, r: &mut Reader<'_>, tag: u8, safe: bool) -> Option<Word> {
                 return None;
             }
             Word::pid(u64::from(id) | u64::from(serial) << 15)
+        }
+        // PORT_EXT, NEW_PORT_EXT, V4_PORT_EXT: a port of this node only.
+        102 | 89 | 120 => {
+            let t = r.u8("node").ok()?;
+            let node = atom(c, r, t, false)?.as_atom()?;
+            let id = if tag == 120 {
+                r.u64("port id").ok()?
+            } else {
+                u64::from(r.u32("port id").ok()?)
+            };
+            if tag == 102 {
+                r.u8("creation").ok()?;
+            } else {
+                r.u32("creation").ok()?;
+            }
+            if &*c.atoms.name(node) != NODE || id > MAX_PORT {
+                return None;
+            }
+            Word::port(id)
         }
         114 | 90 => {
             let n = r.u16("reference length").ok()? as usize;

@@ -71,7 +71,7 @@ pub fn test(v: &View, atoms: &Atoms, op: TestOp, a: &[Word]) -> bool {
         IsAtom => x.as_atom().is_some(),
         IsPid => x.as_pid().is_some(),
         IsReference => is_kind(x, &[kind::REF]),
-        IsPort => false,
+        IsPort => x.as_port().is_some(),
         IsNil => x == Word::NIL,
         IsBinary => v.bits(x).is_some_and(|(_, last)| last == 8),
         IsBitstring => v.bits(x).is_some(),

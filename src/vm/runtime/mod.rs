@@ -2,6 +2,8 @@
 //! timers, the scheduler and its run queues, boot.
 
 pub(crate) mod ets_owner;
+pub(crate) mod port_table;
+pub(crate) mod ports;
 pub mod proc_natives;
 pub(crate) mod runq;
 pub(crate) mod sched;

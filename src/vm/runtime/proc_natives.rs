@@ -185,7 +185,7 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
                 .sig
                 .links
                 .iter()
-                .map(|x| Word::pid(*x))
+                .map(|x| crate::vm::exec::proc::link_word(*x))
                 .collect::<Vec<_>>());
             list_of(&mut p.heap, &l)
         }
@@ -681,6 +681,9 @@ pub(crate) fn value(w: Word) -> NativeResult {
 
 /// `monitor(process, PidOrName)`.
 pub(crate) fn monitor(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
+    if a[0] == Word::atom(vm.atoms.intern("port")) && a[1].as_port().is_some() {
+        return vm.monitor_port(p, a[1]);
+    }
     if a[0] != Word::atom(atom::PROCESS) {
         return badarg();
     }
@@ -976,7 +979,9 @@ pub(crate) fn demonitor(
     let found = p.sig.monitoring.iter().position(|(x, _)| *x == id);
     if let Some(i) = found {
         let (_, target) = p.sig.monitoring.swap_remove(i);
-        if let Some(other) = vm.procs.get_mut(&target) {
+        if !vm.demonitor_port(target, id)
+            && let Some(other) = vm.procs.get_mut(&target)
+        {
             let ov = View {
                 heap: &other.heap,
                 literals: &vm.literals,
@@ -1147,6 +1152,31 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             demonitor(vm, p, a[0], (flush, info))
         }
         // erlang:link/1
+        (HostOp::Link, 1) if a[0].as_port().is_some() => {
+            vm.link_port(p, a[0].as_port().expect("a port"))
+        }
+        (HostOp::Unlink, 1) if a[0].as_port().is_some() => {
+            vm.unlink_port(p, a[0].as_port().expect("a port"))
+        }
+        // erts_internal:open_port/2
+        (HostOp::OpenPort, 2) => vm.open_port(p, a),
+        // erts_internal:port_command/3
+        (HostOp::PortCommand, 3) => vm.port_command(p, a),
+        // erts_internal:port_close/1
+        (HostOp::PortClose, 1) => vm.port_close(p, a),
+        // erts_internal:port_connect/2
+        (HostOp::PortConnect, 2) => vm.port_connect(p, a),
+        // erts_internal:port_info/1,2
+        (HostOp::PortInfo, _) => vm.port_info(p, a),
+        // erts_internal:port_control/3 and port_call/3: no port of LAM's
+        // has a driver that answers them.
+        (HostOp::PortControl, 3) => value(Word::atom(atom::BADARG)),
+        // erlang:ports/0
+        (HostOp::Ports, 0) => vm.ports_list(p),
+        // erlang:port_get_data/1
+        (HostOp::PortGetData, 1) => vm.port_get_data(p, a),
+        // erlang:port_set_data/2
+        (HostOp::PortSetData, 2) => vm.port_set_data(p, a),
         (HostOp::Link, 1) => match a[0].as_pid() {
             Some(t) if vm.busy(t, p) => NativeResult::Retry,
             Some(t) if vm.procs.contains_key(&t) => {
@@ -1253,6 +1283,9 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         // erlang:garbage_collect/2
         (HostOp::GarbageCollect, 2) => garbage_collect(vm, p, a[0], a[1]),
         // erlang:exit/2
+        (HostOp::Exit, 2) if a[0].as_port().is_some() => {
+            vm.exit_port(p, a[0].as_port().expect("a port"), a[1])
+        }
         (HostOp::Exit, 2) => {
             let Some(t) = pid_of(vm, a[0]) else {
                 return badarg();

@@ -18,7 +18,7 @@
 //! A process running on one scheduler can be sent signals by another:
 //! those are kept with it ([`Deferred`]) and applied when its slice ends.
 
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
 use crate::vm::exec::Lock;
@@ -35,7 +35,9 @@ use crate::vm::term::word::Word;
 /// idle one.
 pub(crate) struct Sched {
     vm: Mutex<Vm>,
-    wake: Condvar,
+    /// Shared with the ports' reader threads, which wake a sleeping
+    /// scheduler when input arrives.
+    wake: Arc<Condvar>,
     /// Where schedulers taken offline sleep: apart, so that waking an idle
     /// one never wakes one that would go back to sleep.
     offline: Condvar,
@@ -86,9 +88,11 @@ impl Vm {
         self.run_queues = vec![RunQueue::default(); n];
         self.run_queues[0] = queued;
         let vm = std::mem::replace(self, Vm::bare(Vec::new()));
+        let wake = Arc::new(Condvar::new());
+        vm.ports.set_waker(Some(wake.clone()));
         let sched = Sched {
             vm: Mutex::new(vm),
-            wake: Condvar::new(),
+            wake,
             offline: Condvar::new(),
         };
         std::thread::scope(|s| {
@@ -114,6 +118,7 @@ impl Vm {
             w.drain_group_leader();
         });
         *self = sched.vm.into_inner().unwrap_or_else(|e| e.into_inner());
+        self.ports.set_waker(None);
         self.run_queues.truncate(1);
         self.current = 0;
         let ended = self.ended.take();
@@ -251,12 +256,27 @@ impl<'w> Worker<'w, Sched> {
             if !vm.timers.is_empty() {
                 vm.fire_timers(Instant::now());
             }
+            if vm.ports.has_events() {
+                vm.port_events();
+            }
             let Some(pid) = vm.next_runnable(self.id) else {
                 // Nothing to run here: wait for the earliest timer, for
                 // another scheduler's slice to make work, or (neither
                 // possible) stop: no process can run again.
                 let others_run = !vm.running.is_empty();
-                match vm.timers.next_deadline() {
+                // A reader thread wakes this one when input arrives; the
+                // bound covers a wake-up that came between looking at the
+                // inbox and falling asleep (the readers do not take the
+                // VM's lock).
+                let ports_bound = vm
+                    .ports
+                    .live_readers()
+                    .then(|| Instant::now() + std::time::Duration::from_millis(5));
+                let deadline = match (vm.timers.next_deadline(), ports_bound) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                match deadline {
                     Some(deadline) => {
                         let now = Instant::now();
                         if deadline > now {

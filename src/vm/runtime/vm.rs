@@ -10,7 +10,7 @@ use crate::vm::code::kinds::SpawnKind;
 use crate::vm::code::loader::{self, Callee, Loaded};
 use crate::vm::code::path::{self, CodePath};
 use crate::vm::exec::calls::fun_callee;
-use crate::vm::exec::proc::{Priority, Proc};
+use crate::vm::exec::proc::{PORT_LINK, Priority, Proc, link_word};
 use crate::vm::exec::trace::stack_trace;
 use crate::vm::native::Fun;
 use crate::vm::natives::registry;
@@ -108,6 +108,8 @@ pub struct Vm {
     /// Modules translated by `erlang:prepare_loading/2`, by the number of
     /// the reference that names them, until `finish_loading/1`.
     pub(crate) prepared: HashMap<u64, crate::lam::Module>,
+    /// The port table (`runtime::port_table`, `runtime::ports`).
+    pub(crate) ports: crate::vm::runtime::port_table::Ports,
 }
 
 /// What erl's boot leaves in `persistent_term` that library code reads:
@@ -224,6 +226,7 @@ impl Vm {
             ets: Default::default(),
             system_logger,
             prepared: HashMap::new(),
+            ports: Default::default(),
         }
     }
 
@@ -308,8 +311,7 @@ impl Vm {
     }
 
     /// The experiment `LAM_OTP_SYSTEM` (`docs/system-plan.md`): OTP's own
-    /// logger and application controller instead of LAM's stand-ins, and
-    /// the port BIFs as a module `lam_port_shim` from the code path.
+    /// logger and application controller instead of LAM's stand-ins.
     fn resolve_otp_system(
         &mut self,
         mn: &str,
@@ -320,9 +322,6 @@ impl Vm {
     ) -> Option<Callee> {
         let target = match (mn, fname) {
             ("logger" | "application_controller", _) => module,
-            ("erlang", "open_port" | "port_command" | "port_control" | "port_close") => {
-                self.atoms.intern("lam_port_shim")
-            }
             _ => return None,
         };
         let id = self.module(target)?;
@@ -407,6 +406,19 @@ impl Vm {
             let _ = so.write_all(&self.out[start..]);
             let _ = so.flush();
             self.out.clear();
+        }
+    }
+
+    /// Writes bytes to standard output (or the output buffer), in order
+    /// with [`Vm::write_out`]: a port on descriptor 1 writes here.
+    pub(crate) fn write_bytes(&mut self, bytes: &[u8]) {
+        if self.stream_stdout {
+            use std::io::Write;
+            let mut so = std::io::stdout().lock();
+            let _ = so.write_all(bytes);
+            let _ = so.flush();
+        } else {
+            self.out.extend_from_slice(bytes);
         }
     }
 
@@ -579,6 +591,10 @@ impl Vm {
             });
         }
         for linked in std::mem::take(&mut p.sig.links) {
+            if linked & PORT_LINK != 0 {
+                self.port_exit_signal(&mut running, linked & !PORT_LINK, p.pid, &view, reason);
+                continue;
+            }
             if self.running.contains_key(&linked) && !is(&running, linked) {
                 let mut area = Area::default();
                 let reason = view.copy_into(reason, &mut area);
@@ -609,7 +625,7 @@ impl Vm {
         if trapping {
             self.signal(running, to, |heap| {
                 let reason = view.copy_into(reason, heap);
-                heap.tuple(0, &[Word::atom(atom::EXIT_TAG), Word::pid(from), reason])
+                heap.tuple(0, &[Word::atom(atom::EXIT_TAG), link_word(from), reason])
             });
         } else if reason != Word::atom(atom::NORMAL) {
             if let Some(run) = running.as_deref_mut().filter(|x| x.pid == to) {
@@ -804,6 +820,10 @@ impl Vm {
             heap: &from.heap,
             literals: &self.literals,
         };
+        if let Some(port) = to.as_port() {
+            self.send_to_port(from, port, msg);
+            return Ok(());
+        }
         let pid = match (to.as_pid(), to.as_atom(), ref_id(&view, to)) {
             (Some(p), _, _) => p,
             (_, Some(name), _) => match self.registry.get(&name) {

@@ -74,6 +74,9 @@ fn rank(v: &View, w: Word) -> u8 {
     if w.as_pid().is_some() {
         return 5;
     }
+    if w.as_port().is_some() {
+        return 4;
+    }
     if w == Word::NIL {
         return 8;
     }
@@ -290,6 +293,7 @@ fn one(v: &View, atoms: &Atoms, a: Word, b: Word, exact: bool, todo: &mut Vec<St
             _ => Ordering::Equal,
         },
         5 => a.as_pid().cmp(&b.as_pid()),
+        4 => a.as_port().cmp(&b.as_port()),
         // References compare by their numbers, wherever their copies live.
         2 => v.at(a.ptr(), 1).0.cmp(&v.at(b.ptr(), 1).0),
         6 => {

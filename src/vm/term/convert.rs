@@ -6,7 +6,7 @@ use crate::term::{Closure, Term};
 use crate::vm::term::atoms::Atoms;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::maps;
-use crate::vm::term::word::{Word, kind};
+use crate::vm::term::word::{MAX_PORT, Word, kind};
 use num_bigint::{BigInt, Sign};
 
 /// What a local fun is in the external representation, which the term
@@ -134,6 +134,7 @@ impl Area {
                 }
                 None => Word::atom(atoms.intern("undefined")),
             },
+            Term::Port { id, .. } if *id <= MAX_PORT => Word::port(*id),
             Term::Port { .. } => Word::atom(atoms.intern("undefined")),
         }
     }
@@ -162,6 +163,13 @@ impl View<'_> {
                 node: "nonode@nohost".into(),
                 id: (id & 0x7fff) as u32,
                 serial: (id >> 15) as u32,
+                creation: 0,
+            };
+        }
+        if let Some(id) = w.as_port() {
+            return Term::Port {
+                node: "nonode@nohost".into(),
+                id,
                 creation: 0,
             };
         }

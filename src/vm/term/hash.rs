@@ -158,7 +158,7 @@ fn hash_big(v: &View, term: Word, mut hash: u32) -> u32 {
 
 /// The BEAM's tagged word for an immediate of this VM (64-bit layout:
 /// small integers `i << 4 | 0xF`, atoms `index << 6 | 0xB`, `[]` `0x3B`,
-/// local pids `data << 4 | 0x3`). Atoms keep this VM's table index, as
+/// local pids `data << 4 | 0x3`, local ports `data << 4 | 0x7`). Atoms keep this VM's table index, as
 /// the BEAM's hash keeps its own: the hash is not portable between VMs.
 fn beam_immediate(w: Word) -> u64 {
     if let Some(i) = w.as_small() {
@@ -167,6 +167,8 @@ fn beam_immediate(w: Word) -> u64 {
         ((a as u64) << 6) | 0xb
     } else if let Some(p) = w.as_pid() {
         (p << 4) | 0x3
+    } else if let Some(p) = w.as_port() {
+        (p << 4) | 0x7
     } else if w == Word::NIL {
         0x3b
     } else {
@@ -440,6 +442,8 @@ pub fn phash2(v: &View, atoms: &Atoms, funs: FunIdentity, w: Word) -> u32 {
                     };
                 } else if let Some(p) = term.as_pid() {
                     hash = mix2(hash, (p & 0x7fff) as u32, 0, hconst(5));
+                } else if let Some(p) = term.as_port() {
+                    hash = mix2(hash, p as u32, (p >> 32) as u32, hconst(6));
                 } else if term.is_boxed() {
                     let hdr = v.header(term);
                     let p = term.ptr();
@@ -606,6 +610,8 @@ pub fn phash(v: &View, atoms: &Atoms, funs: FunIdentity, w: Word) -> u32 {
                     hash = hash.wrapping_mul(f(3)).wrapping_add(1);
                 } else if let Some(p) = t.as_pid() {
                     hash = step(hash, (p & 0x7fff) as u32, f(5)).wrapping_mul(f(6));
+                } else if let Some(p) = t.as_port() {
+                    hash = step(hash, p as u32, f(9)).wrapping_mul(f(10));
                 } else if t.is_boxed() {
                     let hdr = v.header(t);
                     let p = t.ptr();

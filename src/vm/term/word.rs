@@ -17,6 +17,13 @@ const IMM_ATOM: u64 = 0b0111;
 const IMM_PID: u64 = 0b1011;
 const IMM_SPECIAL: u64 = 0b1111;
 
+/// A port is a special immediate with the top bit set: the other specials
+/// (`[]`, no value, `try` markers of any realistic depth) never reach it.
+const PORT_BIT: u64 = 1 << 63;
+
+/// The largest port number: 28 bits, as erl's `list_to_port/1` accepts.
+pub const MAX_PORT: u64 = (1 << 28) - 1;
+
 /// Where an object lives: area 0 is the owning process's heap, area
 /// `1 + M` the literal area of module `M`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -99,6 +106,18 @@ impl Word {
     #[inline]
     pub fn as_pid(self) -> Option<u64> {
         (self.0 & 0xf == IMM_PID).then_some(self.0 >> 4)
+    }
+
+    /// A local port identifier (`id` at most [`MAX_PORT`]).
+    #[inline]
+    pub fn port(id: u64) -> Word {
+        Word(PORT_BIT | (id << 4) | IMM_SPECIAL)
+    }
+
+    /// The number of a local port.
+    #[inline]
+    pub fn as_port(self) -> Option<u64> {
+        (self.0 & (PORT_BIT | 0xf) == PORT_BIT | IMM_SPECIAL).then_some((self.0 & !PORT_BIT) >> 4)
     }
 
     /// A `true`/`false` atom.
@@ -235,6 +254,10 @@ mod tests {
         assert_eq!(Word::pid(9).as_pid(), Some(9));
         assert!(Word::NIL.is_immediate() && Word::NONE.is_immediate());
         assert_ne!(Word::NIL, Word::NONE);
+        assert_eq!(Word::port(MAX_PORT).as_port(), Some(MAX_PORT));
+        assert_eq!(Word::NIL.as_port(), None);
+        assert_eq!(Word::pid(3).as_port(), None);
+        assert!(Word::port(0).is_immediate());
     }
 
     #[test]
