@@ -246,6 +246,7 @@ impl<L: Lock> Worker<'_, L> {
             env: &self.env,
             pid: proc.pid,
             ets: &self.ets,
+            backtrace_depth: &self.backtrace_depth,
         };
         f(&mut ctx, args)
     }

@@ -71,6 +71,13 @@ pub const NATIVES: &[Native] = &[
     Native::host("erlang", "system_info", 1, HostOp::SystemInfo),
     Native::host("erlang", "statistics", 1, HostOp::Statistics),
     Native::host("erlang", "system_flag", 2, HostOp::SystemFlag),
+    Native::host("erlang", "trace_info", 2, HostOp::TraceInfo),
+    Native::host(
+        "erts_internal",
+        "erase_persistent_terms",
+        0,
+        HostOp::ErasePersistentTerms,
+    ),
     Native::host("erlang", "garbage_collect", 0, HostOp::CollectSelf),
     Native::host("erts_internal", "garbage_collect", 1, HostOp::CollectSelf),
     Native::host("erlang", "garbage_collect", 1, HostOp::GarbageCollect),

@@ -1397,7 +1397,11 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                 _ => badarg(),
             }
         }
-        (HostOp::SystemFlag, 2) => crate::vm::runtime::system::system_flag(vm, a[0], a[1]),
+        (HostOp::SystemFlag, 2) => crate::vm::runtime::system::system_flag(vm, p, a[0], a[1]),
+        // erlang:trace_info/2
+        (HostOp::TraceInfo, 2) => crate::vm::runtime::system::trace_info(vm, p, a[0], a[1]),
+        // erts_internal:erase_persistent_terms/0
+        (HostOp::ErasePersistentTerms, 0) => crate::vm::runtime::system::erase_persistent_terms(vm),
         // A collection at the caller's next check, where the live
         // registers are known (the call that follows, at the latest).
         // erlang:garbage_collect/0, erts_internal:garbage_collect/1

@@ -105,6 +105,9 @@ pub struct Vm {
     /// default) or `undefined`. Kept for OTP's `logger_proxy`; LAM's
     /// reports still go through its group leader.
     pub(crate) system_logger: Word,
+    /// The system flags `system_flag/2` sets (`backtrace_depth` and the
+    /// ones only reported).
+    pub(crate) sys: crate::vm::runtime::system::SysFlags,
     /// Modules translated by `erlang:prepare_loading/2`, by the number of
     /// the reference that names them, until `finish_loading/1`.
     pub(crate) prepared: HashMap<u64, crate::lam::Module>,
@@ -223,6 +226,7 @@ impl Vm {
             debug,
             ets: Default::default(),
             system_logger,
+            sys: Default::default(),
             prepared: HashMap::new(),
         }
     }
@@ -988,7 +992,11 @@ impl Vm {
     }
 
     pub(crate) fn trace(&self, proc: &mut Proc, module: u32, pc: u32) -> Word {
-        stack_trace(&self.atoms, &self.modules, proc, module, pc)
+        let depth = self
+            .sys
+            .backtrace_depth
+            .load(std::sync::atomic::Ordering::Relaxed);
+        stack_trace(&self.atoms, &self.modules, proc, module, pc, depth)
     }
 
     /// What calling the external fun `mo:f/a` enters.
