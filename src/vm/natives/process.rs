@@ -19,7 +19,7 @@ pub const NATIVES: &[Native] = &[
     Native::host("persistent_term", "get", 2, HostOp::PersistentGet),
     Native::host("persistent_term", "put", 2, HostOp::PersistentPut),
     Native::host("persistent_term", "erase", 1, HostOp::PersistentErase),
-    Native::host("lam", "put_chars", 2, HostOp::PutChars),
+    Native::host("lam", "put_chars", 3, HostOp::PutChars),
     Native::host("lam", "exit_report", 1, HostOp::ExitReport),
     Native::host("erlang", "spawn", 1, HostOp::Spawn),
     Native::host("erlang", "spawn", 3, HostOp::Spawn),

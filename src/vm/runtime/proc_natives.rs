@@ -1066,20 +1066,38 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             vm.persistent.retain(|(x, _)| !x.cmp_exact(&k).is_eq());
             value(Word::boolean(vm.persistent.len() < before))
         }
-        // lam:put_chars/2
-        (HostOp::PutChars, 2) => {
-            let unicode = a[0] != Word::atom(vm.atoms.intern("latin1"));
+        // lam:put_chars/3: Encoding (the request's), Chars, the device's
+        // encoding. A unicode device takes a unicode request's binary as
+        // it is, as erl's `user` does, valid UTF-8 or not; a latin1
+        // request's characters must be bytes.
+        (HostOp::PutChars, 3) => {
+            let latin1 = Word::atom(vm.atoms.intern("latin1"));
+            let unicode = a[0] != latin1;
+            let device_unicode = a[2] != latin1;
             let view = View {
                 heap: &p.heap,
                 literals: &vm.literals,
             };
+            let whole = match view.bits(a[1]) {
+                Some((b, 8)) => Some(b),
+                Some(([], _)) => Some(&[][..]),
+                _ => None,
+            };
+            if unicode
+                && device_unicode
+                && let Some(bytes) = whole
+            {
+                let bytes = bytes.to_vec();
+                vm.write_bytes(&bytes);
+                return value(Word::atom(atom::OK));
+            }
             let mut chars = Vec::new();
             match chardata(&view, a[1], unicode, &mut chars) {
-                Some(()) => {
-                    vm.write_out(&chars);
+                Some(()) if unicode || chars.iter().all(|&c| c < 256) => {
+                    vm.write_out(&chars, device_unicode);
                     value(Word::atom(atom::OK))
                 }
-                None => badarg(),
+                _ => badarg(),
             }
         }
         // lam:exit_report/1

@@ -82,9 +82,6 @@ pub struct Vm {
     /// Whether output goes to standard output as it is produced (else it
     /// stays in `out`).
     pub stream_stdout: bool,
-    /// Whether standard output takes UTF-8 (else latin-1 bytes, as under
-    /// `erl -noshell`).
-    pub unicode_out: bool,
     pub(crate) group_leader: Option<u32>,
     /// `persistent_term`: keys and values, kept in external form.
     pub(crate) persistent: Vec<(Term, Term)>,
@@ -111,6 +108,21 @@ pub struct Vm {
     /// Modules translated by `erlang:prepare_loading/2`, by the number of
     /// the reference that names them, until `finish_loading/1`.
     pub(crate) prepared: HashMap<u64, crate::lam::Module>,
+}
+
+/// Characters as UTF-8, or as latin-1 bytes: a latin-1 device shows other
+/// characters as escapes (`\x{3A9}`), as erl's `user` does.
+fn encode_chars(chars: &[u32], unicode: bool, out: &mut Vec<u8>) {
+    for &c in chars {
+        match char::from_u32(c) {
+            Some(ch) if unicode => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+            }
+            _ if c > 255 => out.extend_from_slice(format!("\\x{{{c:X}}}").as_bytes()),
+            _ => out.push(c as u8),
+        }
+    }
 }
 
 /// What erl's boot leaves in `persistent_term` that library code reads:
@@ -215,8 +227,6 @@ impl Vm {
             idle: 0,
             out: Vec::new(),
             stream_stdout: false,
-            // erl -noshell's standard I/O is latin-1 whatever the locale.
-            unicode_out: false,
             group_leader: None,
             persistent: boot_persistent_terms(),
             halted: None,
@@ -400,33 +410,30 @@ impl Vm {
     }
 
     /// Writes characters to standard output (or the output buffer).
-    pub(crate) fn write_out(&mut self, chars: &[u32]) {
-        let start = self.out.len();
-        let mut out = std::mem::take(&mut self.out);
-        self.encode_out(chars, &mut out);
-        self.out = out;
+    /// Writes `chars` to standard output, as UTF-8 or as latin-1 bytes
+    /// (the group leader's encoding, `io:setopts/1`).
+    pub(crate) fn write_out(&mut self, chars: &[u32], unicode: bool) {
+        let mut bytes = Vec::with_capacity(chars.len());
+        encode_chars(chars, unicode, &mut bytes);
+        self.write_bytes(&bytes);
+    }
+
+    /// Writes `bytes` to standard output.
+    pub(crate) fn write_bytes(&mut self, bytes: &[u8]) {
         if self.stream_stdout {
             use std::io::Write;
             let mut so = std::io::stdout().lock();
-            let _ = so.write_all(&self.out[start..]);
+            let _ = so.write_all(bytes);
             let _ = so.flush();
-            self.out.clear();
+        } else {
+            self.out.extend_from_slice(bytes);
         }
     }
 
-    /// Characters as standard output takes them: UTF-8, or latin-1 bytes.
+    /// Characters as standard output takes them at start: latin-1 bytes,
+    /// as under `erl -noshell`.
     pub(crate) fn encode_out(&self, chars: &[u32], out: &mut Vec<u8>) {
-        for &c in chars {
-            match char::from_u32(c) {
-                Some(ch) if self.unicode_out => {
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                }
-                // A latin-1 device shows other characters as escapes, as erl's does.
-                _ if c > 255 => out.extend_from_slice(format!("\\x{{{c:X}}}").as_bytes()),
-                _ => out.push(c as u8),
-            }
-        }
+        encode_chars(chars, false, out);
     }
 
     /// The group leader's pid, once started.
