@@ -131,9 +131,11 @@ impl<'w, L: Lock> Worker<'w, L> {
         xs[..proc.x.len()].copy_from_slice(&proc.x);
         proc.live_x = 0;
         let outcome = self.run_slice_in(proc, &mut xs);
-        // Only a yielding process has live registers: its call's arguments.
+        // Only a yielding process has live registers (its call's
+        // arguments), and a hibernating one (`erlang:hibernate/3`'s): a
+        // receive's wait has none, and sets none.
         let live = match outcome {
-            Outcome::Yield => proc.live_x,
+            Outcome::Yield | Outcome::Wait => proc.live_x,
             _ => 0,
         };
         proc.x.clear();

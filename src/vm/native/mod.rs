@@ -218,6 +218,7 @@ pub enum HostOp {
     Statistics,
     SystemFlag,
     TraceInfo,
+    Hibernate,
     ErasePersistentTerms,
     CollectSelf,
     EtsGiveAway,

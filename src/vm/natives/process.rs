@@ -72,6 +72,8 @@ pub const NATIVES: &[Native] = &[
     Native::host("erlang", "statistics", 1, HostOp::Statistics),
     Native::host("erlang", "system_flag", 2, HostOp::SystemFlag),
     Native::host("erlang", "trace_info", 2, HostOp::TraceInfo),
+    // Carried out by the run loop (`exec::calls`), which owns the stack.
+    Native::host("erlang", "hibernate", 3, HostOp::Hibernate),
     Native::host(
         "erts_internal",
         "erase_persistent_terms",
