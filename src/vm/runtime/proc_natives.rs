@@ -235,15 +235,21 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
             let (m, f, a) = if &*name == "initial_call" {
                 of!(|q: &Proc| q.initial_call)
             } else {
-                let (mid, pc) = if is_self {
-                    (p.mid, p.pc)
+                let (mid, pc, hibernating) = if is_self {
+                    (p.mid, p.pc, false)
                 } else {
                     let q = other(vm, target)?;
-                    (q.mid, q.pc)
+                    (q.mid, q.pc, q.rx.waiting && q.st.calls.is_empty())
                 };
                 let loaded = vm.modules.get(mid as usize)?;
-                let (f, a) = loaded.function_at(pc)?;
-                (loaded.name, f, a)
+                if hibernating && calls_hibernate(vm, loaded, pc) {
+                    // Where erl shows a hibernating process.
+                    let hibernate = vm.atoms.intern("hibernate");
+                    (atom::ERLANG, hibernate, 3)
+                } else {
+                    let (f, a) = loaded.function_at(pc)?;
+                    (loaded.name, f, a)
+                }
             };
             if m == 0 && f == 0 {
                 return Some(Word::atom(atom::UNDEFINED));
@@ -736,6 +742,27 @@ pub(crate) fn spawn_native(vm: &mut Vm, p: &mut Proc, a: &[Word], kind: SpawnKin
 
 /// The characters of chardata: code points in (nested) lists, and binaries
 /// (UTF-8 when `unicode`, else latin-1).
+/// Whether instruction `pc` of `loaded` calls `erlang:hibernate/3`: a
+/// process waiting there is hibernating.
+fn calls_hibernate(vm: &Vm, loaded: &crate::vm::code::loader::Loaded, pc: u32) -> bool {
+    use crate::vm::code::loader::{Ins, Target};
+    match loaded.code.get(pc as usize) {
+        Some(
+            Ins::Call {
+                target: Target::Import(i),
+                ..
+            }
+            | Ins::TailCall {
+                target: Target::Import(i),
+                ..
+            },
+        ) => loaded.imports.get(*i as usize).is_some_and(|&(m, f, a)| {
+            m == atom::ERLANG && a == 3 && &*vm.atoms.name(f) == "hibernate"
+        }),
+        _ => false,
+    }
+}
+
 pub(crate) fn chardata(v: &View, w: Word, unicode: bool, out: &mut Vec<u32>) -> Option<()> {
     let out = std::cell::RefCell::new(out);
     crate::vm::natives::bits::walk_chardata(
