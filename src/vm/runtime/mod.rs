@@ -2,6 +2,7 @@
 //! timers, the scheduler and its run queues, boot.
 
 pub(crate) mod ets_owner;
+pub(crate) mod flags;
 pub mod proc_natives;
 pub(crate) mod runq;
 pub(crate) mod sched;

@@ -104,7 +104,7 @@ pub struct Vm {
     pub(crate) system_logger: Word,
     /// The system flags `system_flag/2` sets (`backtrace_depth` and the
     /// ones only reported).
-    pub(crate) sys: crate::vm::runtime::system::SysFlags,
+    pub(crate) sys: crate::vm::runtime::flags::SysFlags,
     /// Modules translated by `erlang:prepare_loading/2`, by the number of
     /// the reference that names them, until `finish_loading/1`.
     pub(crate) prepared: HashMap<u64, crate::lam::Module>,
