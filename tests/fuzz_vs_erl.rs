@@ -18,7 +18,18 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 /// BIF-fuzzer keys (`module:function/arity`, or a cause) that still differ.
-const BIF_GAPS: &[(&str, &str)] = &[];
+const BIF_GAPS: &[(&str, &str)] = &[
+    // Both met when the natives branch's new natives changed which
+    // arguments the seed draws for each function; neither is in its area.
+    (
+        "erts_debug:size_shared/1",
+        "a fun in a map: LAM counts 18 words where erl counts 16",
+    ),
+    (
+        "math:erfc/1",
+        "erfc(8) is an ulp off C's libm (1.1224297172982926e-29, erl 1.1224297172982928e-29)",
+    ),
+];
 
 /// Program-fuzzer keys (`feature:NAME`, or a cause: `erl-died`,
 /// `order-of-maps-over-32-keys`) that still differ.

@@ -25,13 +25,12 @@ pub const NATIVES: &[Native] = &[
     Native::heap("erl_ddll", "demonitor", 1, demonitor_1).nif(),
 ];
 
-/// A driver's name or path as erl takes it: an atom or a flat string.
+/// A driver's name or path as erl takes it: an atom, or characters and
+/// binaries in a possibly deep (and binary-tailed) list.
 fn is_name(c: &Ctx, w: Word) -> bool {
     w.as_atom().is_some()
-        || list_items(&c.view(), w).is_some_and(|l| {
-            l.iter()
-                .all(|ch| ch.as_small().is_some_and(|n| (0..=0x10ffff).contains(&n)))
-        })
+        || crate::vm::natives::bits::walk_chardata(&c.view(), w, |_| Some(()), |_| Some(()))
+            .is_some()
 }
 
 /// Whether `opts` is a list of the options `try_load/3` or `try_unload/2`
