@@ -22,14 +22,14 @@ const MODULES: &[&str] = &[
 /// BIFs left out on purpose, by prefix, with the reason.
 const NOT_NATIVE: &[(&str, &str)] = &[
     ("erlang:dist_", "distribution: LAM runs one node"),
-    ("erlang:trace", "tracing"),
+    ("erlang:trace/", "tracing"),
+    ("erlang:trace_pattern/", "tracing"),
+    ("erlang:trace_delivered/", "tracing"),
     ("erlang:seq_trace", "tracing"),
     ("erlang:system_monitor", "VM introspection"),
     ("erlang:system_profile", "VM introspection"),
     ("erlang:erase_persistent", "internal to persistent_term"),
     ("erlang:setnode/", "distribution"),
-    ("erlang:monitor_node/", "distribution"),
-    ("erlang:nodes/", "distribution"),
     ("erlang:dmonitor", "distribution"),
     ("erlang:dunlink", "distribution"),
     ("erlang:call_on_load", "code loading is LAM's loader"),
@@ -45,9 +45,6 @@ const NOT_NATIVE: &[(&str, &str)] = &[
     ("erlang:set_cpu_topology/", "VM configuration"),
     ("erlang:suspend_process/", "debugging"),
     ("erlang:resume_process/", "debugging"),
-    ("erlang:hibernate/", "not yet"),
-    ("erlang:spawn_request", "not yet"),
-    ("os:set_signal/", "signals"),
     ("erlang:decode_packet/", "packet parsing: not yet"),
     (
         "erlang:exit_signal/",

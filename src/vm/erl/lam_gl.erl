@@ -1,5 +1,9 @@
 %% The group leader of LAM processes: answers the Erlang I/O protocol and
-%% writes output to standard output through the native lam:put_chars/2.
+%% writes output to standard output through the native lam:put_chars/3.
+%% Like erl's `user` under -noshell (OTP 25), it starts as a latin1 device
+%% whatever the locale; io:setopts/1 changes its encoding and read mode,
+%% which io:getopts/0 reports. Its options live in the process dictionary
+%% (`encoding`, `binary`), so request/1 stays a function of the request.
 %% It also prints the error report of a process that died of an uncaught
 %% exception ({lam_error_report, Pid, Reason} from the scheduler), in the
 %% form erl's default logger handler gives the emulator's report, and
@@ -26,24 +30,64 @@ loop() ->
             loop()
     end.
 
-request({put_chars, Encoding, Chars}) ->
+request({put_chars, Encoding, Chars}) when Encoding =:= unicode; Encoding =:= latin1 ->
     put_chars(Encoding, Chars);
-request({put_chars, Encoding, Module, Function, Args}) ->
-    try apply(Module, Function, Args) of
-        Chars -> put_chars(Encoding, Chars)
-    catch
-        _:_ -> {error, {Module, Function}}
+request({put_chars, Encoding, Module, Function, Args})
+  when Encoding =:= unicode; Encoding =:= latin1 ->
+    case catch apply(Module, Function, Args) of
+        Chars when is_list(Chars); is_binary(Chars) -> put_chars(Encoding, Chars);
+        _ -> {error, put_chars}
     end;
+request({put_chars, Chars}) ->
+    put_chars(latin1, Chars);
+request({put_chars, Module, Function, Args}) ->
+    request({put_chars, latin1, Module, Function, Args});
 request({requests, Requests}) ->
     requests(Requests, ok);
 request(getopts) ->
-    [{binary, false}, {encoding, latin1}];
-request({setopts, _}) ->
-    ok;
+    [{binary, option(binary)}, {encoding, option(encoding)}];
+request({setopts, Opts}) when is_list(Opts) ->
+    setopts(Opts);
 request({get_geometry, _}) ->
     {error, enotsup};
-request(_) ->
-    {error, request}.
+request(Other) ->
+    {error, {request, Other}}.
+
+option(binary) ->
+    get(binary) =:= true;
+option(encoding) ->
+    case get(encoding) of
+        undefined -> latin1;
+        Encoding -> Encoding
+    end.
+
+%% Options as erl's user takes them: `binary`, `list`, `latin1` and
+%% `unicode` stand for their pairs; the first setting of each counts; any
+%% other option makes the whole request fail.
+setopts(Opts) ->
+    case catch [normal_opt(O) || O <- Opts] of
+        Pairs when is_list(Pairs) ->
+            case lists:keyfind(encoding, 1, Pairs) of
+                {encoding, latin1} -> put(encoding, latin1);
+                {encoding, _} -> put(encoding, unicode);
+                false -> ok
+            end,
+            case lists:keyfind(binary, 1, Pairs) of
+                {binary, B} when is_boolean(B) -> put(binary, B);
+                _ -> ok
+            end,
+            ok;
+        _ ->
+            {error, enotsup}
+    end.
+
+normal_opt(binary) -> {binary, true};
+normal_opt(list) -> {binary, false};
+normal_opt(latin1) -> {encoding, latin1};
+normal_opt(unicode) -> {encoding, unicode};
+normal_opt({binary, _} = O) -> O;
+normal_opt({encoding, E} = O) when E =:= latin1; E =:= unicode; E =:= utf8 -> O;
+normal_opt(_) -> throw(enotsup).
 
 error_report(Pid, Reason) ->
     Us = os:system_time(microsecond),
@@ -62,7 +106,7 @@ requests([R | Rs], _) ->
     end.
 
 put_chars(Encoding, Chars) ->
-    try lam:put_chars(Encoding, Chars) of
+    try lam:put_chars(Encoding, Chars, option(encoding)) of
         ok -> ok
     catch
         _:_ -> {error, put_chars}

@@ -18,7 +18,7 @@ use crate::vm::native::{Ctx, HostOp, NativeFn, NativeResult};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
-use crate::vm::term::list::list_of;
+use crate::vm::term::list::{list_items, list_of};
 use crate::vm::term::word::{Word, kind};
 
 /// Whether the slice's reductions are spent, so that the call about to be
@@ -246,6 +246,7 @@ impl<L: Lock> Worker<'_, L> {
             env: &self.env,
             pid: proc.pid,
             ets: &self.ets,
+            backtrace_depth: &self.backtrace_depth,
         };
         f(&mut ctx, args)
     }
@@ -376,10 +377,48 @@ impl<L: Lock> Worker<'_, L> {
                 }
                 return Ok(Flow::Enter(to_mod, entry));
             }
+            Callee::Host(HostOp::Hibernate) => return self.hibernate(proc, xs, (mid, pc)),
             Callee::Host(op) => self.host(proc, (mid, pc), op, &xs[..arity]),
             Callee::Native(f) => self.run_native(proc, f, &xs[..arity]),
         };
         self.native_result(proc, xs, (mid, pc), r, tail)
+    }
+
+    /// `erlang:hibernate(M, F, A)` (its arguments in x0..x2), at
+    /// instruction `pc` of `mid`: the stack goes (so no handler of the
+    /// caller's remains, and `M:F(A)` returning ends the process), then
+    /// the process waits for a message, its three registers kept, and runs
+    /// this call again when one comes; with one there, it calls `M:F(A)`.
+    #[cold]
+    #[inline(never)]
+    fn hibernate(
+        &mut self,
+        proc: &mut Proc,
+        xs: &mut Regs,
+        at: (u32, u32),
+    ) -> Result<Flow, Exception> {
+        let (m, f, a) = (xs[0], xs[1], xs[2]);
+        let view = View {
+            heap: &proc.heap,
+            literals: &self.literals,
+        };
+        let args = match (m.as_atom(), f.as_atom(), list_items(&view, a)) {
+            (Some(_), Some(_), Some(args)) => args,
+            _ => return Err(Exception::badarg()),
+        };
+        let st = &mut proc.st;
+        st.stack.clear();
+        st.frames.clear();
+        st.calls.clear();
+        st.handlers.clear();
+        st.y_base = 0;
+        // Compacted at its next check, as erl shrinks a hibernating heap.
+        proc.request_gc();
+        if proc.rx.mailbox.is_empty() {
+            proc.live_x = 3;
+            return Ok(Flow::Wait(at.1));
+        }
+        self.native_result(proc, xs, at, NativeResult::Apply(m, f, args), true)
     }
 
     /// What a native's result does to a call: its value in x0, then on (or

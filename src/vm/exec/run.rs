@@ -33,6 +33,8 @@ pub(crate) struct Worker<'w, L: Lock> {
     pub(crate) env: Arc<Env>,
     /// The VM's ETS tables, for natives.
     pub(crate) ets: Arc<crate::vm::ops::ets::Tables>,
+    /// `system_flag(backtrace_depth, N)`: how long stack traces are.
+    pub(crate) backtrace_depth: Arc<std::sync::atomic::AtomicUsize>,
     /// `LAM_DEBUG_PROCS` was set when the VM started.
     pub(crate) debug_procs: bool,
     /// The register file: a running process's `x` registers live here,
@@ -53,6 +55,7 @@ impl<'w, L: Lock> Worker<'w, L> {
             literals: literals.to_vec(),
             env: vm.env().clone(),
             ets: vm.ets().clone(),
+            backtrace_depth: vm.backtrace_depth().clone(),
             debug_procs: vm.debug().procs,
             xfile: Some(Regs::boxed()),
         }
@@ -114,7 +117,10 @@ impl<'w, L: Lock> Worker<'w, L> {
     }
 
     pub(crate) fn trace(&self, proc: &mut Proc, module: u32, pc: u32) -> Word {
-        stack_trace(&self.atoms, &self.modules, proc, module, pc)
+        let depth = self
+            .backtrace_depth
+            .load(std::sync::atomic::Ordering::Relaxed);
+        stack_trace(&self.atoms, &self.modules, proc, module, pc, depth)
     }
 
     /// Runs `proc` from where it stopped until it yields, waits or ends,
@@ -125,9 +131,11 @@ impl<'w, L: Lock> Worker<'w, L> {
         xs[..proc.x.len()].copy_from_slice(&proc.x);
         proc.live_x = 0;
         let outcome = self.run_slice_in(proc, &mut xs);
-        // Only a yielding process has live registers: its call's arguments.
+        // Only a yielding process has live registers (its call's
+        // arguments), and a hibernating one (`erlang:hibernate/3`'s): a
+        // receive's wait has none, and sets none.
         let live = match outcome {
-            Outcome::Yield => proc.live_x,
+            Outcome::Yield | Outcome::Wait => proc.live_x,
             _ => 0,
         };
         proc.x.clear();

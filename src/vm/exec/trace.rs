@@ -12,29 +12,40 @@ use crate::vm::term::list::{list_items, list_of};
 use crate::vm::term::word::Word;
 
 /// The stack trace at `pc` of `module`, as Erlang shows it:
-/// `[{M, F, A, [{file, F}, {line, L}]}]`, at most eight entries.
+/// `[{M, F, A, [{file, F}, {line, L}]}]`, at most `depth` entries (a
+/// failing BIF's own frame among them) and at least one, as erl's
+/// `backtrace_depth` bounds them.
 pub(crate) fn stack_trace(
     atoms: &Atoms,
     modules: &[Arc<Loaded>],
     proc: &mut Proc,
     module: u32,
     pc: u32,
+    depth: usize,
 ) -> Word {
     let mut entries = if std::mem::take(&mut proc.raising.drop_current) {
         vec![]
     } else {
         vec![(module, pc)]
     };
-    entries.extend(
-        proc.st
-            .calls
-            .iter()
-            .rev()
-            .map(|r| (r.module, r.pc.saturating_sub(1))),
-    );
-    entries.truncate(8);
-    let mut list = Word::NIL;
+    // A return address repeated in a row (a body recursion) is one frame,
+    // as erl records only the first of equal consecutive ones.
     let bif = proc.raising.bif_frame.take();
+    let depth = depth.max(1);
+    let keep = if bif.is_some() { depth - 1 } else { depth };
+    let mut last = None;
+    for r in proc.st.calls.iter().rev() {
+        if entries.len() >= keep {
+            break;
+        }
+        let ret = (r.module, r.pc.saturating_sub(1));
+        if last != Some(ret) {
+            entries.push(ret);
+            last = Some(ret);
+        }
+    }
+    entries.truncate(keep);
+    let mut list = Word::NIL;
     let clause_args = proc.raising.clause_args.take();
     let error_info = proc.raising.error_info.take();
     // A map is a failing native's own error_info (a cause with the module):
@@ -111,7 +122,7 @@ pub(crate) fn stack_trace(
     } else if let Some((m, f, args, true)) = bif {
         // A failing BIF is the top frame, with its arguments and the
         // module that explains the error (OTP 24+ error_info).
-        let explainer = if m == atom::ERLANG {
+        let explainer = if m == atom::ERLANG || &*atoms.name(m) == "erts_internal" {
             "erl_erts_errors"
         } else {
             "erl_stdlib_errors"

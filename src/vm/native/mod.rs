@@ -36,6 +36,8 @@ pub struct Ctx<'a> {
     pub pid: u64,
     /// The VM's ETS tables.
     pub ets: &'a crate::vm::ops::ets::Tables,
+    /// `system_flag(backtrace_depth, N)`, which `raise/3` honours too.
+    pub backtrace_depth: &'a std::sync::atomic::AtomicUsize,
 }
 
 /// The VM's own copy of the operating system's environment, shared by all
@@ -213,6 +215,9 @@ pub enum HostOp {
     SystemInfo,
     Statistics,
     SystemFlag,
+    TraceInfo,
+    Hibernate,
+    ErasePersistentTerms,
     CollectSelf,
     EtsGiveAway,
     EtsRequestAll,

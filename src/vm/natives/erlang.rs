@@ -602,11 +602,22 @@ fn raise_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         _ => return Value(Word::atom(atom::BADARG)),
     };
     match raised_trace(c, a[2]) {
-        Some(trace) => Err_(Exception {
-            class,
-            reason: a[1],
-            trace,
-        }),
+        Some(trace) => {
+            // Cut to the VM's `backtrace_depth`, as erl does.
+            let depth = c.backtrace_depth.load(std::sync::atomic::Ordering::Relaxed);
+            let v = c.view();
+            let items = list_items(&v, trace).unwrap_or_default();
+            let trace = if items.len() > depth.max(1) {
+                list_of(c.heap, &items[..depth.max(1)])
+            } else {
+                trace
+            };
+            Err_(Exception {
+                class,
+                reason: a[1],
+                trace,
+            })
+        }
         // So does a stack trace erl would not have made.
         None => Value(Word::atom(atom::BADARG)),
     }

@@ -30,6 +30,17 @@ pub const NATIVES: &[Native] = &[
     Native::heap("erlang", "dt_append_vm_tag_data", 1, dt_same),
     Native::heap("erlang", "node", 0, node_0),
     Native::heap("erlang", "node", 1, node_1),
+    Native::heap("erlang", "nodes", 0, nodes_0),
+    Native::heap("erlang", "nodes", 1, nodes_1),
+    Native::heap("erlang", "nodes", 2, nodes_2),
+    Native::heap("erlang", "monitor_node", 2, monitor_node_2),
+    Native::heap("erlang", "monitor_node", 3, monitor_node_3),
+    Native::heap(
+        "erlang",
+        "spawn_request_abandon",
+        1,
+        spawn_request_abandon_1,
+    ),
     Native::heap("erlang", "system_time", 0, system_time_0),
     Native::heap("erlang", "system_time", 1, system_time_1),
     Native::heap("erlang", "monotonic_time", 0, monotonic_time_0),
@@ -732,4 +743,124 @@ fn dt_undefined(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
 
 fn dt_same(_c: &mut Ctx, a: &[Word]) -> NativeResult {
     Value(a[0])
+}
+
+/// The kinds of node `nodes/1` takes, and whether this node is among them:
+/// a node without distribution is `this` and `known` to itself and connected
+/// to nothing. `None` for an argument erl refuses.
+fn node_kinds(c: &Ctx, arg: Word) -> Option<bool> {
+    let kind = |w: Word| match c.atoms.name(w.as_atom()?).as_ref() {
+        "this" | "known" => Some(true),
+        "visible" | "hidden" | "connected" => Some(false),
+        _ => None,
+    };
+    if arg.as_atom().is_some() {
+        return kind(arg);
+    }
+    let items = list_items(&c.view(), arg)?;
+    items
+        .into_iter()
+        .try_fold(false, |any, w| Some(kind(w)? || any))
+}
+
+/// `nodes()`: the visible nodes, none.
+fn nodes_0(_c: &mut Ctx, _a: &[Word]) -> NativeResult {
+    Value(Word::NIL)
+}
+
+/// `nodes(Arg)`: `[]`, or `[nonode@nohost]` when `this` or `known` is asked.
+fn nodes_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match node_kinds(c, a[0]) {
+        Some(true) => Value(c.heap.cons(0, Word::atom(atom::NONODE), Word::NIL)),
+        Some(false) => Value(Word::NIL),
+        None => badarg(),
+    }
+}
+
+/// `nodes(Arg, InfoOpts)`: as `nodes/1`, each node with the information
+/// asked for (`connection_id`: none without a connection; `node_type`:
+/// `this`).
+fn nodes_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let v = c.view();
+    let Some(opts) = v.map_pairs(a[1]) else {
+        return badarg();
+    };
+    let mut keys = Vec::new();
+    let mut vals = Vec::new();
+    for (k, w) in opts {
+        let on = match w.as_atom() {
+            Some(atom::TRUE) => true,
+            Some(atom::FALSE) => false,
+            _ => return badarg(),
+        };
+        let value = match k.as_atom().map(|k| c.atoms.name(k)).as_deref() {
+            Some("connection_id") => atom::UNDEFINED,
+            Some("node_type") => c.atoms.intern("this"),
+            _ => return badarg(),
+        };
+        if on {
+            keys.push(k);
+            vals.push(Word::atom(value));
+        }
+    }
+    match node_kinds(c, a[0]) {
+        Some(true) => {
+            let info = c.heap.map(0, &keys, &vals);
+            let entry = c.heap.tuple(0, &[Word::atom(atom::NONODE), info]);
+            Value(c.heap.cons(0, entry, Word::NIL))
+        }
+        Some(false) => Value(Word::NIL),
+        None => badarg(),
+    }
+}
+
+/// `monitor_node(Node, Flag)`: this node is always up (no message ever
+/// comes); any other needs distribution, which is not started: `notalive`.
+fn monitor_node_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    monitor_node(c, a[0], a[1])
+}
+
+fn monitor_node(c: &mut Ctx, node: Word, flag: Word) -> NativeResult {
+    if node.as_atom().is_none() {
+        return badarg();
+    }
+    if node != Word::atom(atom::NONODE) {
+        let notalive = Word::atom(c.atoms.intern("notalive"));
+        return NativeResult::Error(crate::vm::term::exception::Exception::error(notalive));
+    }
+    match flag.as_atom() {
+        Some(atom::TRUE | atom::FALSE) => Value(Word::atom(atom::TRUE)),
+        _ => badarg(),
+    }
+}
+
+/// `monitor_node(Node, Flag, Options)`: the one option is
+/// `allow_passive_connect`.
+fn monitor_node_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let v = c.view();
+    let ok = list_items(&v, a[2]).is_some_and(|opts| {
+        opts.iter().all(|o| {
+            o.as_atom()
+                .is_some_and(|o| &*c.atoms.name(o) == "allow_passive_connect")
+        })
+    });
+    if !ok {
+        return crate::vm::natives::helpers::badarg_info(c, "erl_erts_errors", Some("badopt"));
+    }
+    monitor_node(c, a[0], a[1])
+}
+
+/// `spawn_request_abandon(ReqId)`: LAM answers a spawn request at once, so
+/// none is ever pending to abandon.
+fn spawn_request_abandon_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    if crate::vm::ops::test::test(
+        &c.view(),
+        c.atoms,
+        crate::vm::ops::test::TestOp::IsReference,
+        &[a[0]],
+    ) {
+        Value(Word::atom(atom::FALSE))
+    } else {
+        badarg()
+    }
 }

@@ -1,6 +1,7 @@
 //! The `erts_internal` functions OTP's own modules call.
 
 use crate::vm::native::{Ctx, Native, NativeResult, badarg};
+use crate::vm::term::atoms::atom;
 use crate::vm::term::compare;
 use crate::vm::term::maps;
 use crate::vm::term::word::Word;
@@ -18,7 +19,17 @@ pub const NATIVES: &[Native] = &[
         1,
         scheduler_wall_time_1,
     ),
+    Native::heap("erts_internal", "system_check", 1, system_check_1),
 ];
+
+/// `erts_internal:system_check(schedulers)`: erl has every scheduler check
+/// in and answers `ok`; LAM's are always responsive to the VM's lock.
+fn system_check_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    match a[0].as_atom() {
+        Some(x) if &*c.atoms.name(x) == "schedulers" => Value(Word::atom(atom::OK)),
+        _ => badarg(),
+    }
+}
 
 /// `system_flag(scheduler_wall_time, Bool)` and OTP's `kernel_refc`
 /// (which counts who asked for it) call this to switch the measurement on

@@ -47,3 +47,23 @@ pub(crate) fn maps_get(c: &mut Ctx, m: Word, k: Word) -> NativeResult {
         None => error(c.heap.tuple(0, &[Word::atom(atom::BADKEY), k])),
     }
 }
+
+/// `badarg` whose `error_info` names the module that explains it and,
+/// when given, the cause: the map rides in the exception's trace slot until
+/// the run loop moves it to the failing BIF's frame.
+pub(crate) fn badarg_info(c: &mut Ctx, module: &str, cause: Option<&str>) -> NativeResult {
+    let mut keys = vec![];
+    let mut vals = vec![];
+    if let Some(cause) = cause {
+        keys.push(Word::atom(c.atoms.intern("cause")));
+        vals.push(Word::atom(c.atoms.intern(cause)));
+    }
+    keys.push(Word::atom(c.atoms.intern("module")));
+    vals.push(Word::atom(c.atoms.intern(module)));
+    let map = c.heap.map(0, &keys, &vals);
+    NativeResult::Error(crate::vm::term::exception::Exception {
+        class: atom::ERROR,
+        reason: Word::atom(atom::BADARG),
+        trace: map,
+    })
+}

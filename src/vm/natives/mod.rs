@@ -15,10 +15,12 @@ pub mod binary;
 pub mod bits;
 pub mod code;
 pub mod crypto;
+pub mod erl_ddll;
 pub mod erlang;
 pub mod erlang_code;
 pub mod erlang_conv;
 pub mod erlang_sys;
+pub mod error_logger;
 pub mod erts_debug;
 pub mod erts_internal;
 pub mod ets;
@@ -52,6 +54,8 @@ pub static TABLES: &[&[Native]] = &[
     erlang_conv::NATIVES,
     erlang_sys::NATIVES,
     erts_debug::NATIVES,
+    erl_ddll::NATIVES,
+    error_logger::NATIVES,
     binary::NATIVES,
     code::NATIVES,
     erts_internal::NATIVES,

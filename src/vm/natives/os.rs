@@ -2,7 +2,7 @@
 //! VM's own copy, [`Env`](crate::vm::native::Env)).
 
 use crate::vm::native::{Ctx, Native, NativeResult, badarg, boolean};
-use crate::vm::natives::helpers::{int_word, string_list};
+use crate::vm::natives::helpers::{badarg_info, int_word, string_list};
 use crate::vm::natives::sys::{in_unit, monotonic_ns, system_ns, timestamp};
 use crate::vm::term::list::list_of;
 use crate::vm::term::word::Word;
@@ -21,7 +21,26 @@ pub const NATIVES: &[Native] = &[
     Native::heap("os", "env", 0, env_0),
     Native::heap("os", "putenv", 2, putenv_2),
     Native::heap("os", "unsetenv", 1, unsetenv_1),
+    Native::heap("os", "set_signal", 2, set_signal_2),
 ];
+
+/// `os:set_signal(Signal, Option)`: the signals erl lets a program handle,
+/// ignore or leave to their default. Accepted and `ok`; LAM does not yet
+/// deliver signals to `erl_signal_server` (`docs/system-plan.md`, step 8).
+fn set_signal_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    const SIGNALS: &[&str] = &[
+        "sighup", "sigquit", "sigabrt", "sigalrm", "sigterm", "sigusr1", "sigusr2", "sigchld",
+        "sigstop", "sigtstp",
+    ];
+    let name = |w: Word| w.as_atom().map(|x| c.atoms.name(x));
+    if !name(a[0]).is_some_and(|s| SIGNALS.contains(&&*s)) {
+        return badarg_info(c, "erl_kernel_errors", None);
+    }
+    if !name(a[1]).is_some_and(|o| matches!(&*o, "ignore" | "default" | "handle")) {
+        return badarg_info(c, "erl_kernel_errors", Some("badopt"));
+    }
+    Value(Word::atom(crate::vm::term::atoms::atom::OK))
+}
 
 /// The text of a (possibly deep) list of characters: what the environment
 /// functions take for names and values (binaries are not taken).

@@ -4,6 +4,7 @@
 pub(crate) mod ets_owner;
 pub(crate) mod port_table;
 pub(crate) mod ports;
+pub(crate) mod flags;
 pub mod proc_natives;
 pub(crate) mod runq;
 pub(crate) mod sched;

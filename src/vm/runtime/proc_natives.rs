@@ -235,15 +235,21 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
             let (m, f, a) = if &*name == "initial_call" {
                 of!(|q: &Proc| q.initial_call)
             } else {
-                let (mid, pc) = if is_self {
-                    (p.mid, p.pc)
+                let (mid, pc, hibernating) = if is_self {
+                    (p.mid, p.pc, false)
                 } else {
                     let q = other(vm, target)?;
-                    (q.mid, q.pc)
+                    (q.mid, q.pc, q.rx.waiting && q.st.calls.is_empty())
                 };
                 let loaded = vm.modules.get(mid as usize)?;
-                let (f, a) = loaded.function_at(pc)?;
-                (loaded.name, f, a)
+                if hibernating && calls_hibernate(vm, loaded, pc) {
+                    // Where erl shows a hibernating process.
+                    let hibernate = vm.atoms.intern("hibernate");
+                    (atom::ERLANG, hibernate, 3)
+                } else {
+                    let (f, a) = loaded.function_at(pc)?;
+                    (loaded.name, f, a)
+                }
             };
             if m == 0 && f == 0 {
                 return Some(Word::atom(atom::UNDEFINED));
@@ -739,6 +745,27 @@ pub(crate) fn spawn_native(vm: &mut Vm, p: &mut Proc, a: &[Word], kind: SpawnKin
 
 /// The characters of chardata: code points in (nested) lists, and binaries
 /// (UTF-8 when `unicode`, else latin-1).
+/// Whether instruction `pc` of `loaded` calls `erlang:hibernate/3`: a
+/// process waiting there is hibernating.
+fn calls_hibernate(vm: &Vm, loaded: &crate::vm::code::loader::Loaded, pc: u32) -> bool {
+    use crate::vm::code::loader::{Ins, Target};
+    match loaded.code.get(pc as usize) {
+        Some(
+            Ins::Call {
+                target: Target::Import(i),
+                ..
+            }
+            | Ins::TailCall {
+                target: Target::Import(i),
+                ..
+            },
+        ) => loaded.imports.get(*i as usize).is_some_and(|&(m, f, a)| {
+            m == atom::ERLANG && a == 3 && &*vm.atoms.name(f) == "hibernate"
+        }),
+        _ => false,
+    }
+}
+
 pub(crate) fn chardata(v: &View, w: Word, unicode: bool, out: &mut Vec<u32>) -> Option<()> {
     let out = std::cell::RefCell::new(out);
     crate::vm::natives::bits::walk_chardata(
@@ -1071,20 +1098,38 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             vm.persistent.retain(|(x, _)| !x.cmp_exact(&k).is_eq());
             value(Word::boolean(vm.persistent.len() < before))
         }
-        // lam:put_chars/2
-        (HostOp::PutChars, 2) => {
-            let unicode = a[0] != Word::atom(vm.atoms.intern("latin1"));
+        // lam:put_chars/3: Encoding (the request's), Chars, the device's
+        // encoding. A unicode device takes a unicode request's binary as
+        // it is, as erl's `user` does, valid UTF-8 or not; a latin1
+        // request's characters must be bytes.
+        (HostOp::PutChars, 3) => {
+            let latin1 = Word::atom(vm.atoms.intern("latin1"));
+            let unicode = a[0] != latin1;
+            let device_unicode = a[2] != latin1;
             let view = View {
                 heap: &p.heap,
                 literals: &vm.literals,
             };
+            let whole = match view.bits(a[1]) {
+                Some((b, 8)) => Some(b),
+                Some(([], _)) => Some(&[][..]),
+                _ => None,
+            };
+            if unicode
+                && device_unicode
+                && let Some(bytes) = whole
+            {
+                let bytes = bytes.to_vec();
+                vm.write_bytes(&bytes);
+                return value(Word::atom(atom::OK));
+            }
             let mut chars = Vec::new();
             match chardata(&view, a[1], unicode, &mut chars) {
-                Some(()) => {
-                    vm.write_out(&chars);
+                Some(()) if unicode || chars.iter().all(|&c| c < 256) => {
+                    vm.write_out(&chars, device_unicode);
                     value(Word::atom(atom::OK))
                 }
-                None => badarg(),
+                _ => badarg(),
             }
         }
         // lam:exit_report/1
@@ -1434,7 +1479,11 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                 _ => badarg(),
             }
         }
-        (HostOp::SystemFlag, 2) => crate::vm::runtime::system::system_flag(vm, a[0], a[1]),
+        (HostOp::SystemFlag, 2) => crate::vm::runtime::system::system_flag(vm, p, a[0], a[1]),
+        // erlang:trace_info/2
+        (HostOp::TraceInfo, 2) => crate::vm::runtime::system::trace_info(vm, p, a[0], a[1]),
+        // erts_internal:erase_persistent_terms/0
+        (HostOp::ErasePersistentTerms, 0) => crate::vm::runtime::system::erase_persistent_terms(vm),
         // A collection at the caller's next check, where the live
         // registers are known (the call that follows, at the latest).
         // erlang:garbage_collect/0, erts_internal:garbage_collect/1

@@ -33,6 +33,10 @@ impl Shared for Vm {
         self.debug
     }
 
+    fn backtrace_depth(&self) -> &Arc<std::sync::atomic::AtomicUsize> {
+        &self.sys.backtrace_depth
+    }
+
     fn code(&self) -> (&[Arc<Loaded>], &[Arc<Area>]) {
         (&self.modules, &self.literals)
     }

@@ -82,9 +82,6 @@ pub struct Vm {
     /// Whether output goes to standard output as it is produced (else it
     /// stays in `out`).
     pub stream_stdout: bool,
-    /// Whether standard output takes UTF-8 (else latin-1 bytes, as under
-    /// `erl -noshell`).
-    pub unicode_out: bool,
     pub(crate) group_leader: Option<u32>,
     /// `persistent_term`: keys and values, kept in external form.
     pub(crate) persistent: Vec<(Term, Term)>,
@@ -105,11 +102,29 @@ pub struct Vm {
     /// default) or `undefined`. Kept for OTP's `logger_proxy`; LAM's
     /// reports still go through its group leader.
     pub(crate) system_logger: Word,
+    /// The system flags `system_flag/2` sets (`backtrace_depth` and the
+    /// ones only reported).
+    pub(crate) sys: crate::vm::runtime::flags::SysFlags,
     /// Modules translated by `erlang:prepare_loading/2`, by the number of
     /// the reference that names them, until `finish_loading/1`.
     pub(crate) prepared: HashMap<u64, crate::lam::Module>,
     /// The port table (`runtime::port_table`, `runtime::ports`).
     pub(crate) ports: crate::vm::runtime::port_table::Ports,
+}
+
+/// Characters as UTF-8, or as latin-1 bytes: a latin-1 device shows other
+/// characters as escapes (`\x{3A9}`), as erl's `user` does.
+fn encode_chars(chars: &[u32], unicode: bool, out: &mut Vec<u8>) {
+    for &c in chars {
+        match char::from_u32(c) {
+            Some(ch) if unicode => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+            }
+            _ if c > 255 => out.extend_from_slice(format!("\\x{{{c:X}}}").as_bytes()),
+            _ => out.push(c as u8),
+        }
+    }
 }
 
 /// What erl's boot leaves in `persistent_term` that library code reads:
@@ -214,8 +229,6 @@ impl Vm {
             idle: 0,
             out: Vec::new(),
             stream_stdout: false,
-            // erl -noshell's standard I/O is latin-1 whatever the locale.
-            unicode_out: false,
             group_leader: None,
             persistent: boot_persistent_terms(),
             halted: None,
@@ -225,6 +238,7 @@ impl Vm {
             debug,
             ets: Default::default(),
             system_logger,
+            sys: Default::default(),
             prepared: HashMap::new(),
             ports: Default::default(),
         }
@@ -394,24 +408,23 @@ impl Vm {
         pid
     }
 
-    /// Writes characters to standard output (or the output buffer).
-    pub(crate) fn write_out(&mut self, chars: &[u32]) {
-        let start = self.out.len();
-        let mut out = std::mem::take(&mut self.out);
-        self.encode_out(chars, &mut out);
-        self.out = out;
-        if self.stream_stdout {
-            use std::io::Write;
-            let mut so = std::io::stdout().lock();
-            let _ = so.write_all(&self.out[start..]);
-            let _ = so.flush();
-            self.out.clear();
-        }
+    /// Writes `chars` to standard output, as UTF-8 or as latin-1 bytes
+    /// (the group leader's encoding, `io:setopts/1`).
+    pub(crate) fn write_out(&mut self, chars: &[u32], unicode: bool) {
+        let mut bytes = Vec::with_capacity(chars.len());
+        encode_chars(chars, unicode, &mut bytes);
+        self.write_bytes(&bytes);
     }
 
-    /// Writes bytes to standard output (or the output buffer), in order
-    /// with [`Vm::write_out`]: a port on descriptor 1 writes here.
+    /// Writes `bytes` to standard output (or the output buffer): the group
+    /// leader and a port on descriptor 1 both write here, so their output
+    /// stays in order. Nothing is written once the VM has halted: erl
+    /// stops at `halt/1`, and what other processes were about to print
+    /// (another scheduler's crash report, say) never appears.
     pub(crate) fn write_bytes(&mut self, bytes: &[u8]) {
+        if self.halted.is_some() {
+            return;
+        }
         if self.stream_stdout {
             use std::io::Write;
             let mut so = std::io::stdout().lock();
@@ -422,19 +435,10 @@ impl Vm {
         }
     }
 
-    /// Characters as standard output takes them: UTF-8, or latin-1 bytes.
+    /// Characters as standard output takes them at start: latin-1 bytes,
+    /// as under `erl -noshell`.
     pub(crate) fn encode_out(&self, chars: &[u32], out: &mut Vec<u8>) {
-        for &c in chars {
-            match char::from_u32(c) {
-                Some(ch) if self.unicode_out => {
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                }
-                // A latin-1 device shows other characters as escapes, as erl's does.
-                _ if c > 255 => out.extend_from_slice(format!("\\x{{{c:X}}}").as_bytes()),
-                _ => out.push(c as u8),
-            }
-        }
+        encode_chars(chars, false, out);
     }
 
     /// The group leader's pid, once started.
@@ -1008,7 +1012,11 @@ impl Vm {
     }
 
     pub(crate) fn trace(&self, proc: &mut Proc, module: u32, pc: u32) -> Word {
-        stack_trace(&self.atoms, &self.modules, proc, module, pc)
+        let depth = self
+            .sys
+            .backtrace_depth
+            .load(std::sync::atomic::Ordering::Relaxed);
+        stack_trace(&self.atoms, &self.modules, proc, module, pc, depth)
     }
 
     /// What calling the external fun `mo:f/a` enters.
