@@ -104,11 +104,6 @@ pub struct DebugFlags {
     pub procs: bool,
     /// `LAM_DEBUG_UNDEF`: report each call of an undefined function.
     pub undef: bool,
-    /// `LAM_OTP_SYSTEM` (an experiment, `docs/system-plan.md`): OTP's own
-    /// `logger` and `application_controller` run instead of LAM's stand-ins,
-    /// and the port BIFs go to a module `lam_port_shim` when the code path
-    /// has one.
-    pub otp_system: bool,
 }
 
 impl DebugFlags {
@@ -117,7 +112,6 @@ impl DebugFlags {
         DebugFlags {
             procs: env.get("LAM_DEBUG_PROCS").is_some(),
             undef: env.get("LAM_DEBUG_UNDEF").is_some(),
-            otp_system: env.get("LAM_OTP_SYSTEM").is_some(),
         }
     }
 }
@@ -177,6 +171,10 @@ pub enum HostOp {
     PrintableRange,
     AppGetEnv,
     SetLoggerConfig,
+    SystemStarted,
+    SystemUp,
+    LoadedFiles,
+    PortWrite,
     PersistentPut,
     PersistentErase,
     PutChars,
