@@ -143,17 +143,10 @@ impl Vm {
         if self.system_stopping {
             return true;
         }
-        let Some(init) = self
-            .atoms
-            .existing("init")
-            .and_then(|n| self.registry.get(&n).copied())
-        else {
-            return false;
-        };
-        self.system_stopping = true;
-        let stop = Word::atom(self.atoms.intern("stop"));
-        self.deliver(init, |heap, _| heap.tuple(0, &[stop, stop]));
-        true
+        // lam_system:stop/0 lets the reports sent so far reach the
+        // logger's handlers (as erl's output is flushed), then stops.
+        self.system_stopping = self.spawn_system("lam_system", "stop", None).is_some();
+        self.system_stopping
     }
 
     /// Whether `pid` waits for the system (it stays off the run queues).
@@ -178,8 +171,15 @@ impl Vm {
     fn start_init(&mut self) -> Option<()> {
         let root = self.otp_root()?;
         let args = self.boot_args(&root)?;
-        let (init, boot) = (self.atoms.intern("init"), self.atoms.intern("boot"));
-        let Some(Callee::Code(m, entry)) = self.resolve(init, boot, 1) else {
+        let list = Term::list(args.into_iter().map(Term::Binary).collect());
+        self.spawn_system("init", "boot", Some(&list)).map(|_| ())
+    }
+
+    /// Starts `module:function()` (or with one argument) in a new process
+    /// of the system's, with the group leader as its group leader.
+    fn spawn_system(&mut self, module: &str, function: &str, arg: Option<&Term>) -> Option<u64> {
+        let (m, f) = (self.atoms.intern(module), self.atoms.intern(function));
+        let Some(Callee::Code(m, entry)) = self.resolve(m, f, u32::from(arg.is_some())) else {
             return None;
         };
         let gl = self.start_group_leader();
@@ -188,19 +188,15 @@ impl Vm {
         self.next_pid += 1;
         p.group_leader = gl;
         p.system = true;
-        p.initial_call = (
-            self.atoms.intern("otp_ring0"),
-            self.atoms.intern("start"),
-            2,
-        );
-        let list = Term::list(args.into_iter().map(Term::Binary).collect());
-        let w = p.heap.from_term(0, &list, &self.atoms);
-        p.x.push(w);
+        if let Some(arg) = arg {
+            let w = p.heap.from_term(0, arg, &self.atoms);
+            p.x.push(w);
+        }
         (p.mid, p.pc, p.rx.wake_pc) = (m, entry, u32::MAX);
         let pid = p.pid;
         self.procs.insert(pid, p);
         self.ready(pid);
-        Some(())
+        Some(pid)
     }
 
     /// The OTP installation the code path reaches (its `lib` directory
@@ -255,11 +251,43 @@ impl Vm {
             s("lam_system"),
             s("started"),
         ];
+        // The VM's code path beyond OTP's libraries (the program's
+        // directories, Elixir's): the code server's too, as `erl -pa`.
+        let pa = self.code_path_beyond(root);
+        if !pa.is_empty() {
+            args.push(s("-pa"));
+            args.extend(pa.iter().map(|d| path(d)));
+        }
         if !self.plain_args.is_empty() {
             args.push(s("-extra"));
             args.extend(self.plain_args.iter().map(|a| s(a)));
         }
         Some(args)
+    }
+
+    /// The directories of the VM's code path outside OTP's `root`, each
+    /// library root as its applications' `ebin` directories.
+    fn code_path_beyond(&self, root: &Path) -> Vec<PathBuf> {
+        let mut dirs = Vec::new();
+        for d in self.code_path.dirs() {
+            if d.starts_with(root) {
+                continue;
+            }
+            let mut ebins: Vec<PathBuf> = std::fs::read_dir(d)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path().join("ebin"))
+                .filter(|p| p.is_dir())
+                .collect();
+            ebins.sort();
+            if ebins.is_empty() {
+                dirs.push(d.clone());
+            } else {
+                dirs.extend(ebins);
+            }
+        }
+        dirs
     }
 
     /// Where the VM loaded each module it read from a file itself, for
