@@ -60,6 +60,7 @@ pub fn run_program(
 ) -> Result<Ended, String> {
     let mut vm = Vm::new(code_path);
     vm.stream_stdout = true;
+    vm.plain_args = args.to_vec();
     if let Some(n) = options.schedulers {
         vm.schedulers = n.max(1);
     }
@@ -93,7 +94,9 @@ pub fn run_program(
     if options.until_idle && vm.halted.is_none() {
         vm.schedule(None);
     }
-    if let Some(status) = vm.halted {
+    if let Some(status) = vm.halted
+        && !vm.root_crashed
+    {
         return Ok(Ended::Status(status));
     }
     let root = vm.last_heap.take().unwrap_or_default();

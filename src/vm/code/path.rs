@@ -11,6 +11,7 @@ use crate::lam::module::Module;
 #[derive(Debug, Default)]
 pub struct CodePath {
     index: HashMap<String, PathBuf>,
+    dirs: Vec<PathBuf>,
 }
 
 impl CodePath {
@@ -45,7 +46,12 @@ impl CodePath {
                 }
             }
         }
-        CodePath { index }
+        CodePath { index, dirs }
+    }
+
+    /// The directories, in order.
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
     }
 
     /// The file of a module, if any directory holds it.

@@ -9,17 +9,31 @@
 -module(lam_logger).
 -export([macro_log/3, macro_log/4, macro_log/5]).
 
+%% A call site linked here before OTP's system booted goes to OTP's logger
+%% once it runs (the VM links new call sites there directly).
 macro_log(Location, Level, StringOrReport) ->
-    log(Location, Level, StringOrReport, #{}).
+    case lam:system_up() of
+        true -> logger:macro_log(Location, Level, StringOrReport);
+        false -> log(Location, Level, StringOrReport, #{})
+    end.
 
-macro_log(Location, Level, StringOrReport, Meta)
-  when is_map(Meta), not is_function(StringOrReport) ->
-    log(Location, Level, StringOrReport, Meta);
-macro_log(Location, Level, FunOrFormat, Args) ->
-    log(Location, Level, {FunOrFormat, Args}, #{}).
+macro_log(Location, Level, A, B) ->
+    case lam:system_up() of
+        true -> logger:macro_log(Location, Level, A, B);
+        false -> macro_log_here(Location, Level, A, B)
+    end.
 
 macro_log(Location, Level, FunOrFormat, Args, Meta) ->
-    log(Location, Level, {FunOrFormat, Args}, Meta).
+    case lam:system_up() of
+        true -> logger:macro_log(Location, Level, FunOrFormat, Args, Meta);
+        false -> log(Location, Level, {FunOrFormat, Args}, Meta)
+    end.
+
+macro_log_here(Location, Level, StringOrReport, Meta)
+  when is_map(Meta), not is_function(StringOrReport) ->
+    log(Location, Level, StringOrReport, Meta);
+macro_log_here(Location, Level, FunOrFormat, Args) ->
+    log(Location, Level, {FunOrFormat, Args}, #{}).
 
 log(Location, Level, {Fun, FunArgs}, Meta) when is_function(Fun, 1) ->
     case Fun(FunArgs) of
@@ -34,7 +48,11 @@ log(Location, Level, Msg, CallMeta) ->
     case default_handler_filters(Event) of
         stop -> ok;
         Passed ->
-            Config = #{legacy_header => true, single_line => false},
+            %% The time offset and depth the formatter would read from
+            %% the application environment, which is empty before the
+            %% system boots (reading it would boot it).
+            Config = #{legacy_header => true, single_line => false,
+                       time_offset => "", depth => unlimited},
             io:put_chars(user, logger_formatter:format(Passed, Config))
     end.
 

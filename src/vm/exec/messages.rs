@@ -11,6 +11,7 @@ use crate::vm::exec::proc::{Proc, Regs};
 use crate::vm::exec::regs::{dst_src, read, write};
 use crate::vm::exec::run::Worker;
 use crate::vm::exec::{Lock, Shared};
+use crate::vm::native::{HostOp, NativeResult};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;
 use crate::vm::term::word::Word;
@@ -29,14 +30,21 @@ impl<L: Lock> Worker<'_, L> {
     /// `send`: x1 to x0, and x1 is the value.
     pub(super) fn send(&mut self, proc: &mut Proc, xs: &mut Regs) -> Result<Flow, Exception> {
         let (to, msg) = (xs[0], xs[1]);
-        if let Err(e) = self.with_vm(|vm| vm.send(proc, to, msg)) {
-            // `!` fails as erlang:send/2 does, with its frame.
-            let send = self.atoms.intern("send");
-            self.note_bif(proc, atom::ERLANG, send, &[to, msg]);
-            return Err(e);
+        // As erlang:send/2 (which waits, the first time a system name is
+        // sent to, for OTP's system to boot).
+        match self.with_vm(|vm| vm.host(proc, HostOp::Send, &[to, msg])) {
+            NativeResult::Retry => Ok(Flow::Retry),
+            NativeResult::Error(e) => {
+                // `!` fails as erlang:send/2 does, with its frame.
+                let send = self.atoms.intern("send");
+                self.note_bif(proc, atom::ERLANG, send, &[to, msg]);
+                Err(e)
+            }
+            _ => {
+                xs[0] = msg;
+                Ok(Flow::Next)
+            }
         }
-        xs[0] = msg;
-        Ok(Flow::Next)
     }
 
     /// The message at the save pointer into `d`, or to `l` if there is none.

@@ -199,6 +199,10 @@ pub struct Proc {
     pub raising: Raising,
     /// An exit signal that arrived while the process was running.
     pub(crate) pending_exit: Option<Word>,
+    /// Whether it is part of OTP's system (`init` and what it spawns,
+    /// transitively): such a process never waits for the system to boot,
+    /// which it is doing (`runtime/boot.rs`).
+    pub(crate) system: bool,
     /// An exception the process dies of before its first instruction (a
     /// spawned function that is undefined or takes arguments).
     pub(crate) pending_failure: Option<Exception>,
@@ -367,6 +371,7 @@ impl Default for Proc {
             reductions: 0,
             blocked_on: None,
             pending_exit: None,
+            system: false,
             pending_failure: None,
             priority: Priority::Normal,
         }

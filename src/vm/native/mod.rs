@@ -106,9 +106,6 @@ pub struct DebugFlags {
     pub procs: bool,
     /// `LAM_DEBUG_UNDEF`: report each call of an undefined function.
     pub undef: bool,
-    /// `LAM_OTP_SYSTEM` (an experiment, `docs/system-plan.md`): OTP's own
-    /// `logger` and `application_controller` run instead of LAM's stand-ins.
-    pub otp_system: bool,
 }
 
 impl DebugFlags {
@@ -117,7 +114,6 @@ impl DebugFlags {
         DebugFlags {
             procs: env.get("LAM_DEBUG_PROCS").is_some(),
             undef: env.get("LAM_DEBUG_UNDEF").is_some(),
-            otp_system: env.get("LAM_OTP_SYSTEM").is_some(),
         }
     }
 }
@@ -177,6 +173,9 @@ pub enum HostOp {
     PrintableRange,
     AppGetEnv,
     SetLoggerConfig,
+    SystemStarted,
+    SystemUp,
+    LoadedFiles,
     PersistentPut,
     PersistentErase,
     PutChars,

@@ -20,7 +20,51 @@ pub const NATIVES: &[Native] = &[
         scheduler_wall_time_1,
     ),
     Native::heap("erts_internal", "system_check", 1, system_check_1),
+    Native::heap("erts_internal", "beamfile_chunk", 2, beamfile_chunk_2),
+    Native::heap(
+        "erts_internal",
+        "beamfile_module_md5",
+        1,
+        beamfile_module_md5_1,
+    ),
 ];
+
+
+/// The contents of chunk `Id` (a four-character string) of a `.beam` in a
+/// binary, `undefined` if it has none (erl_features reads `Meta` before
+/// it lets code load); badarg for what is no `.beam`.
+fn beamfile_chunk_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let Some(bytes) = crate::vm::natives::bits::binary_bytes(c, a[0]) else {
+        return badarg();
+    };
+    let Some(id) = crate::vm::term::list::string_of(&c.view(), a[1]).filter(|s| s.len() == 4)
+    else {
+        return badarg();
+    };
+    let Ok(chunks) = crate::beam::container::chunks(&bytes) else {
+        return badarg();
+    };
+    match chunks.iter().find(|ch| ch.id[..] == *id.as_bytes()) {
+        Some(ch) => {
+            let data = ch.data.to_vec();
+            Value(crate::vm::natives::bits::binary_word(c, &data))
+        }
+        None => Value(Word::atom(crate::vm::term::atoms::atom::UNDEFINED)),
+    }
+}
+
+/// The MD5 erl gives the module in a `.beam` binary (`undefined` for a
+/// binary that is no `.beam`).
+fn beamfile_module_md5_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    let Some(bytes) = crate::vm::natives::bits::binary_bytes(c, a[0]) else {
+        return badarg();
+    };
+    match crate::beam::container::module_md5(&bytes) {
+        Ok(md5) => Value(crate::vm::natives::bits::binary_word(c, &md5)),
+        Err(_) => Value(Word::atom(crate::vm::term::atoms::atom::UNDEFINED)),
+    }
+}
+
 
 /// `erts_internal:system_check(schedulers)`: erl has every scheduler check
 /// in and answers `ok`; LAM's are always responsive to the VM's lock.

@@ -1,6 +1,7 @@
 //! Layer 7, runtime: the process table, registry, aliases, signals, spawn,
 //! timers, the scheduler and its run queues, boot.
 
+pub(crate) mod boot;
 pub(crate) mod ets_owner;
 pub(crate) mod port_table;
 pub(crate) mod ports;

@@ -1043,6 +1043,12 @@ pub(crate) fn demonitor(
 /// (`natives::process`); this is where they touch the process table, the
 /// registry, timers and the rest of what processes share.
 pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeResult {
+    if !vm.system_up()
+        && let Some(name) = system_name_needed(vm, p, op, a)
+        && vm.waits_for_system(p, name)
+    {
+        return NativeResult::Retry;
+    }
     match (op, a.len()) {
         // erlang:halt/0
         (HostOp::Halt, 0) => halt(vm, Word::small(0).expect("0")),
@@ -1069,11 +1075,33 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         // erl's default (`+pc latin1`): what ~p prints as a string.
         // io:printable_range/0
         (HostOp::PrintableRange, 0) => value(Word::atom(vm.atoms.intern("latin1"))),
-        // No application is loaded: every environment variable is unset.
+        // The application controller's table needs the system: it boots,
+        // then this call goes to OTP's code. (No OTP to boot: no application
+        // is loaded, every environment variable is unset.)
         // application_controller:get_env/2
+        (HostOp::AppGetEnv, 2) if vm.wait_for_system(p) => NativeResult::Retry,
+        (HostOp::AppGetEnv, 2) if vm.stand_ins_aside() => {
+            stand_aside(vm, "application_controller", "get_env", a)
+        }
         (HostOp::AppGetEnv, 2) => value(Word::atom(atom::UNDEFINED)),
-        // logger:set_primary_config/2
+        // logger:set_primary_config/2 (a process that is not the system's
+        // waits for the boot to end before it changes the configuration)
+        (HostOp::SetLoggerConfig, 2) if vm.stand_ins_aside() && vm.wait_for_system(p) => {
+            NativeResult::Retry
+        }
+        (HostOp::SetLoggerConfig, 2) if vm.stand_ins_aside() => {
+            stand_aside(vm, "logger", "set_primary_config", a)
+        }
         (HostOp::SetLoggerConfig, 2) => set_logger_level(vm, a[0], a[1]),
+        // lam:system_started/0
+        (HostOp::SystemStarted, 0) => {
+            vm.system_started();
+            value(Word::atom(atom::OK))
+        }
+        // lam:system_up/0
+        (HostOp::SystemUp, 0) => value(crate::vm::runtime::boot::up_word(vm)),
+        // lam:loaded_files/0
+        (HostOp::LoadedFiles, 0) => value(vm.loaded_files(&mut p.heap)),
         // persistent_term:get/2
         (HostOp::PersistentGet, 2) => persistent_get(vm, p, a[0], Some(a[1])),
         // persistent_term:put/2
@@ -1568,3 +1596,35 @@ fn finish_loading(vm: &mut Vm, p: &mut Proc, list: Word) -> NativeResult {
     }
     value(Word::atom(atom::OK))
 }
+
+/// The registered name a host native needs, if it names one: the target
+/// of a send, `whereis/1`, `register/2`, a monitor.
+fn system_name_needed(vm: &Vm, p: &Proc, op: HostOp, a: &[Word]) -> Option<u32> {
+    let named = |w: Word| {
+        w.as_atom().or_else(|| {
+            let view = View {
+                heap: &p.heap,
+                literals: &vm.literals,
+            };
+            match view.tuple(w)? {
+                &[name, node] if Word(node) == Word::atom(atom::NONODE) => Word(name).as_atom(),
+                _ => None,
+            }
+        })
+    };
+    match (op, a.len()) {
+        (HostOp::Send, 2 | 3) | (HostOp::Whereis, 1) | (HostOp::Register, 2) => named(a[0]),
+        (HostOp::Monitor, 2 | 3) if a[0] == Word::atom(atom::PROCESS) => named(a[1]),
+        _ => None,
+    }
+}
+
+/// A call linked to one of LAM's stand-ins before OTP's system ran, made
+/// once it runs: OTP's own function answers (`Vm::resolve` no longer
+/// links the stand-in).
+fn stand_aside(vm: &mut Vm, module: &str, function: &str, a: &[Word]) -> NativeResult {
+    let m = Word::atom(vm.atoms.intern(module));
+    let f = Word::atom(vm.atoms.intern(function));
+    NativeResult::Apply(m, f, a.to_vec())
+}
+

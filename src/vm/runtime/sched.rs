@@ -187,11 +187,16 @@ impl Vm {
         let (reason, result) = match outcome {
             Outcome::Yield | Outcome::Wait => {
                 let blocked = p.blocked_on.take();
+                let for_system = self.waiting_for_system(pid);
                 match blocked.and_then(|t| self.running.get_mut(&t)) {
                     // It waits, off the run queues, for the process it acts
                     // on to finish its slice.
                     Some(signals) => {
                         signals.push(Deferred::Waiter(pid));
+                        self.procs.insert(pid, p);
+                    }
+                    // It waits, off the run queues, for the system to boot.
+                    None if for_system => {
                         self.procs.insert(pid, p);
                     }
                     None => self.park(p, matches!(outcome, Outcome::Wait)),
@@ -227,10 +232,12 @@ impl Vm {
         crate::vm::natives::resource::process_exited(pid);
         self.stats.dead_reductions += p.total_reductions + u64::from(p.reductions);
         if Some(pid) == self.root {
+            // Its own crash, not the system's stop, ends the run.
+            self.root_crashed = result.is_err() && self.halted.is_none();
             self.last_heap = Some(p);
             self.ended = Some(result);
         }
-        if self.ended.is_some() || self.halted.is_some() {
+        if self.halted.is_some() || self.ended.is_some() && !self.stop_system() {
             self.stopped = true;
         }
     }

@@ -110,6 +110,17 @@ pub struct Vm {
     pub(crate) prepared: HashMap<u64, crate::lam::Module>,
     /// The port table (`runtime::port_table`, `runtime::ports`).
     pub(crate) ports: crate::vm::runtime::port_table::Ports,
+    /// OTP's system: off until first needed (`runtime/boot.rs`).
+    pub(crate) system: System,
+    /// The file each module the VM read itself came from, by name.
+    pub(crate) files: HashMap<u32, std::path::PathBuf>,
+    /// The program's arguments, which `init:get_plain_arguments/0` gives.
+    pub plain_args: Vec<String>,
+    /// Whether the run's first process died of its own exception (not of
+    /// the system's stop, which ends it too).
+    pub root_crashed: bool,
+    /// Whether the VM has asked `init` to stop the system.
+    pub(crate) system_stopping: bool,
 }
 
 /// Characters as UTF-8, or as latin-1 bytes: a latin-1 device shows other
@@ -144,9 +155,31 @@ const GROUP_LEADER_BEAM: &[u8] = include_bytes!("../erl/lam_gl.beam");
 /// Logger's macros on LAM (source: `src/vm/erl/lam_logger.erl`).
 const LOGGER_BEAM: &[u8] = include_bytes!("../erl/lam_logger.beam");
 
+/// The hooks of OTP's system boot (source: `src/vm/erl/lam_system.erl`).
+const SYSTEM_BEAM: &[u8] = include_bytes!("../erl/lam_system.beam");
+
 /// OTP functions that run as our own Erlang code instead: what they need
 /// (logger's process and tables) is not there in LAM's minimal boot.
-const REDIRECTS: &[(&str, &str, &str)] = &[("logger", "macro_log", "lam_logger")];
+const REDIRECTS: &[(&str, &str, &str)] = &[
+    ("logger", "macro_log", "lam_logger"),
+    // The code server learns of the modules the VM loaded on its own.
+    ("init", "fetch_loaded", "lam_system"),
+];
+
+/// Where OTP's system is.
+#[derive(Debug, Default)]
+pub(crate) enum System {
+    /// Not booted: LAM's stand-ins answer.
+    #[default]
+    Off,
+    /// `init` is booting it; these processes wait for it.
+    Booting(Vec<u64>),
+    /// Kernel and stdlib run: OTP's code answers.
+    Up,
+    /// It cannot boot here (no OTP root on the code path, no `init`): the
+    /// stand-ins keep answering.
+    Unavailable,
+}
 
 /// A signal that reached a process while it ran on another scheduler
 /// (its heap is that scheduler's until the slice ends). It is kept, in
@@ -195,6 +228,7 @@ impl Vm {
         };
         vm.group_leader = Some(vm.add(embedded(GROUP_LEADER_BEAM)));
         vm.add(embedded(LOGGER_BEAM));
+        vm.add(embedded(SYSTEM_BEAM));
         vm
     }
 
@@ -241,6 +275,11 @@ impl Vm {
             sys: Default::default(),
             prepared: HashMap::new(),
             ports: Default::default(),
+            system: Default::default(),
+            files: HashMap::new(),
+            plain_args: Vec::new(),
+            root_crashed: false,
+            system_stopping: false,
         }
     }
 
@@ -257,6 +296,10 @@ impl Vm {
         match path::read_module(&path) {
             Ok((m, md5)) => {
                 let id = self.add(m);
+                if self.system_up() {
+                    self.tell_code_server(name, &path);
+                }
+                self.files.insert(name, path);
                 if let Some(loaded) = Arc::get_mut(&mut self.modules[id as usize]) {
                     loaded.md5 = md5;
                 }
@@ -291,10 +334,10 @@ impl Vm {
     /// What `module:function/arity` is: a native, code, or nothing.
     pub fn resolve(&mut self, module: u32, function: u32, arity: u32) -> Option<Callee> {
         let (mn, fname) = (self.atoms.name(module), self.atoms.name(function));
-        if self.debug.otp_system
-            && let Some(callee) = self.resolve_otp_system(&mn, &fname, module, function, arity)
-        {
-            return Some(callee);
+        if self.stand_in_aside(&mn, &fname) {
+            let id = self.module(module)?;
+            let entry = *self.modules[id as usize].exports.get(&(function, arity))?;
+            return Some(Callee::Code(id, entry));
         }
         if let Some((_, _, to)) = REDIRECTS
             .iter()
@@ -321,25 +364,6 @@ impl Vm {
         {
             eprintln!("lam: {mn}:{fname}/{arity} runs as OTP code, not as a native");
         }
-        Some(Callee::Code(id, entry))
-    }
-
-    /// The experiment `LAM_OTP_SYSTEM` (`docs/system-plan.md`): OTP's own
-    /// logger and application controller instead of LAM's stand-ins.
-    fn resolve_otp_system(
-        &mut self,
-        mn: &str,
-        fname: &str,
-        module: u32,
-        function: u32,
-        arity: u32,
-    ) -> Option<Callee> {
-        let target = match (mn, fname) {
-            ("logger" | "application_controller", _) => module,
-            _ => return None,
-        };
-        let id = self.module(target)?;
-        let entry = *self.modules[id as usize].exports.get(&(function, arity))?;
         Some(Callee::Code(id, entry))
     }
 
@@ -450,6 +474,9 @@ impl Vm {
     /// Has the group leader print the emulator's error report for `p`,
     /// which died of an uncaught exception with `reason`.
     pub(crate) fn error_report(&mut self, p: &Proc, reason: Word) {
+        if self.report_to_logger(p, reason) {
+            return;
+        }
         self.tell_group_leader("lam_error_report", p, reason);
     }
 
@@ -887,6 +914,7 @@ impl Vm {
         child.pid = self.next_pid;
         self.next_pid += 1;
         child.group_leader = parent.group_leader;
+        child.system = parent.system;
         let view = View {
             heap: &parent.heap,
             literals: &self.literals,
