@@ -9,9 +9,10 @@
 //! does not depend on scheduling under erl either).
 //!
 //! A fixture `NAME.erl` with a sibling `fixtures/NAME.stdin` gets that file
-//! as standard input on both sides; erl then runs with `-noinput`
+//! as standard input on both sides. When the fixture opens descriptor 0
+//! itself (`open_port({fd, 0, 1}, ...)`), erl runs with `-noinput`
 //! (through `ERL_FLAGS`), so that its `user` process does not read the
-//! input before the program's own `open_port({fd, 0, 1}, ...)` does.
+//! input first; a fixture that reads through `io` needs that `user`.
 
 mod common;
 
@@ -84,7 +85,10 @@ fn compare_programs(fixtures: &std::path::Path, only: Option<&[&str]>, scheduler
         };
         let mut erl_cmd = Command::new("escript");
         erl_cmd.arg(&script).arg(fixtures).arg(m).stdin(stdin());
-        if stdin_file.exists() {
+        let source =
+            std::fs::read_to_string(common::root().join("fixtures").join(format!("{m}.erl")))
+                .unwrap_or_default();
+        if stdin_file.exists() && (source.contains("{fd, 0") || source.contains("{fd,0")) {
             erl_cmd.env("ERL_FLAGS", "-noinput");
         }
         let erl = common::output_within(&mut erl_cmd, limit)

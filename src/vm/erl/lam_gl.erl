@@ -15,9 +15,16 @@
 
 loop() ->
     receive
-        {io_request, From, ReplyAs, Request} ->
-            From ! {io_reply, ReplyAs, request(Request)},
-            loop();
+        {io_request, From, ReplyAs, Request} = Msg ->
+            case reads(Request) of
+                true ->
+                    User = start_user(),
+                    User ! Msg,
+                    relay(User);
+                false ->
+                    From ! {io_reply, ReplyAs, request(Request)},
+                    loop()
+            end;
         {lam_error_report, Pid, Reason} ->
             _ = put_chars(unicode, error_report(Pid, Reason)),
             loop();
@@ -29,6 +36,50 @@ loop() ->
         _ ->
             loop()
     end.
+
+%% Standard input is read by OTP's own `user` (user.erl, as erl -noshell
+%% runs it: an fd port on descriptors 0 and 1), started on the first
+%% request that reads: a program that never reads leaves standard input
+%% alone. From then on every request goes to it, so output stays in order,
+%% and it takes the name `user`; this process keeps the reports.
+reads({get_line, _}) -> true;
+reads({get_line, _, _}) -> true;
+reads({get_chars, _, _}) -> true;
+reads({get_chars, _, _, _}) -> true;
+reads({get_until, _, _, _}) -> true;
+reads({get_until, _, _, _, _, _}) -> true;
+reads({get_password, _}) -> true;
+reads(get_password) -> true;
+reads({requests, Rs}) when is_list(Rs) -> lists:any(fun reads/1, Rs);
+reads(_) -> false.
+
+start_user() ->
+    Opts = [{binary, option(binary)}, {encoding, option(encoding)}],
+    catch unregister(user),
+    User = user:start(),
+    %% If `user` dies (as erl's can), requests must fail as they do on erl,
+    %% where it is the group leader itself: this process goes with it.
+    link(User),
+    Ref = make_ref(),
+    User ! {io_request, self(), Ref, {setopts, Opts}},
+    receive {io_reply, Ref, _} -> ok end,
+    User.
+
+relay(User) ->
+    receive
+        {io_request, _, _, _} = Msg ->
+            User ! Msg;
+        {lam_error_report, Pid, Reason} ->
+            User ! {io_request, self(), report,
+                    {put_chars, unicode, error_report(Pid, Reason)}};
+        {lam_exit_value, Pid, Reason} ->
+            _ = (catch lam:exit_report(
+                         io_lib:format("Error in process ~p with exit value:~n~p~n",
+                                       [Pid, Reason])));
+        _ ->
+            ok
+    end,
+    relay(User).
 
 request({put_chars, Encoding, Chars}) when Encoding =:= unicode; Encoding =:= latin1 ->
     put_chars(Encoding, Chars);

@@ -29,7 +29,6 @@ pub const NATIVES: &[Native] = &[
     ),
 ];
 
-
 /// The contents of chunk `Id` (a four-character string) of a `.beam` in a
 /// binary, `undefined` if it has none (erl_features reads `Meta` before
 /// it lets code load); badarg for what is no `.beam`.
@@ -64,7 +63,6 @@ fn beamfile_module_md5_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
         Err(_) => Value(Word::atom(crate::vm::term::atoms::atom::UNDEFINED)),
     }
 }
-
 
 /// `erts_internal:system_check(schedulers)`: erl has every scheduler check
 /// in and answers `ok`; LAM's are always responsive to the VM's lock.

@@ -3,9 +3,9 @@
 
 pub(crate) mod boot;
 pub(crate) mod ets_owner;
+pub(crate) mod flags;
 pub(crate) mod port_table;
 pub(crate) mod ports;
-pub(crate) mod flags;
 pub mod proc_natives;
 pub(crate) mod runq;
 pub(crate) mod sched;

@@ -1627,4 +1627,3 @@ fn stand_aside(vm: &mut Vm, module: &str, function: &str, a: &[Word]) -> NativeR
     let f = Word::atom(vm.atoms.intern(function));
     NativeResult::Apply(m, f, a.to_vec())
 }
-
