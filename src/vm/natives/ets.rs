@@ -9,7 +9,7 @@ use num_bigint::BigInt;
 
 use crate::vm::native::{Ctx, HostOp, Native, NativeResult, badarg, boolean, small};
 use crate::vm::ops::ets::{
-    Access, Key, New, Obj, Store, Stored, Table, TableRef, Type, key_hash, read, ref_word,
+    Access, Key, NewObj, Obj, Store, Stored, Table, TableRef, Type, key_hash, read, ref_word,
     tid_word, write,
 };
 use crate::vm::ops::matchspec::MatchSpec;
@@ -276,7 +276,7 @@ fn insert(c: &mut Ctx, a: &[Word], new: bool) -> NativeResult {
         if elems.len() < keypos {
             return badarg();
         }
-        let o = New::new(&v, c.atoms, a[1], keypos, ty);
+        let o = NewObj::new(&v, c.atoms, a[1], keypos, ty);
         if new && g.has(&o.key, o.hash) {
             return boolean(false);
         }
@@ -286,9 +286,9 @@ fn insert(c: &mut Ctx, a: &[Word], new: bool) -> NativeResult {
     let Some(items) = objects(c, a[1], keypos) else {
         return badarg();
     };
-    let objs: Vec<New> = items
+    let objs: Vec<NewObj> = items
         .iter()
-        .map(|o| New::new(&v, c.atoms, *o, keypos, ty))
+        .map(|o| NewObj::new(&v, c.atoms, *o, keypos, ty))
         .collect();
     if new && objs.iter().any(|o| g.has(&o.key, o.hash)) {
         return boolean(false);
@@ -421,7 +421,7 @@ fn delete_object_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         return badarg();
     }
     let ty = read(&tr).ty;
-    let obj = New::new(&v, c.atoms, a[1], keypos, ty);
+    let obj = NewObj::new(&v, c.atoms, a[1], keypos, ty);
     let mut g = write(&tr);
     let found = g.find(&obj.key, obj.hash);
     let matching = found.iter().filter(|o| g.same_object(o, &v, &obj)).count();
@@ -601,7 +601,7 @@ fn update_counter(c: &mut Ctx, a: &[Word], default: Option<Word>) -> NativeResul
     }
     let updated = c.heap.tuple(0, &elems);
     let v = c.view();
-    let obj = New::new(&v, c.atoms, updated, keypos, ty);
+    let obj = NewObj::new(&v, c.atoms, updated, keypos, ty);
     if g.has(&k, h) {
         g.replace(&k, h, &v, obj);
     } else {
@@ -666,7 +666,7 @@ fn update_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
     let updated = c.heap.tuple(0, &elems);
     let v = c.view();
-    let obj = New::new(&v, c.atoms, updated, keypos, ty);
+    let obj = NewObj::new(&v, c.atoms, updated, keypos, ty);
     g.replace(&k, h, &v, obj);
     boolean(true)
 }
@@ -1442,7 +1442,7 @@ fn select_replace_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         if elems.len() < keypos {
             continue;
         }
-        let obj = New::new(&v, atoms, r, keypos, ty);
+        let obj = NewObj::new(&v, atoms, r, keypos, ty);
         // The key may not change (erl refuses such specifications).
         if !obj.key.same(&o.key) {
             continue;

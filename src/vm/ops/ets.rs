@@ -4,9 +4,9 @@
 //! registry's lock is held only to find a table or to add, rename or drop one.
 //!
 //! Objects are copied in whole (literals too: a module may be purged while
-//! the table lives) into an area of their own, and copied out on reading.
-//! Keys are also kept in an owned form ([`Key`]) that orders and compares
-//! without the atom table or a heap.
+//! the table lives) into the table's [`Arena`], one area for all its
+//! objects, and copied out on reading. Keys are also kept in an owned form
+//! ([`Key`]) that orders and compares without the atom table or a heap.
 //!
 //! `set`, `bag` and `duplicate_bag` tables keep erl's linear hash table
 //! (`erl_db_hash.c`) slot for slot, so that every walk of one (`first/next`,
@@ -90,7 +90,8 @@ impl Access {
     }
 }
 
-/// A term kept outside any heap: its own area, read with `literals` empty.
+/// A term kept outside any heap and any table (an heir's data, a gift):
+/// its own area, read with `literals` empty.
 #[derive(Debug, Clone)]
 pub struct Stored {
     /// The words (and binaries) of the term.
@@ -608,7 +609,7 @@ pub fn key_hash(v: &View, atoms: &Atoms, w: Word) -> u32 {
 /// itself, still where the caller has it (copied in under the table's
 /// write lock, into the table's [`Arena`]).
 #[derive(Debug)]
-pub struct New {
+pub struct NewObj {
     /// Its key, owned.
     pub key: Key,
     /// The hash of its key.
@@ -617,12 +618,12 @@ pub struct New {
     pub term: Word,
 }
 
-impl New {
+impl NewObj {
     /// The object tuple `w` (read through `v`) keyed at `keypos`
     /// (1-based) for a table of type `ty`.
-    pub fn new(v: &View, atoms: &Atoms, w: Word, keypos: usize, ty: Type) -> New {
+    pub fn new(v: &View, atoms: &Atoms, w: Word, keypos: usize, ty: Type) -> NewObj {
         let k = Word(v.tuple(w).expect("a tuple")[keypos - 1]);
-        New {
+        NewObj {
             key: Key::for_type(v, atoms, k, ty),
             hash: key_hash(v, atoms, k),
             term: w,
@@ -1111,7 +1112,7 @@ impl Table {
 
     /// Whether object `o` is exactly equal (`=:=`) to `n`'s tuple (read
     /// through `v`), as a bag compares.
-    pub fn same_object(&self, o: &Obj, v: &View, n: &New) -> bool {
+    pub fn same_object(&self, o: &Obj, v: &View, n: &NewObj) -> bool {
         // Keys first: the quick test.
         o.hash == n.hash
             && o.key.same(&n.key)
@@ -1146,9 +1147,18 @@ impl Table {
     }
 
     /// Copies the live objects to a fresh arena once the garbage
-    /// outweighs them (and [`COMPACT_MIN`]).
+    /// outweighs them (and [`COMPACT_MIN`]); drops the arena of an empty
+    /// table. Called before a change, never after one: objects a removal
+    /// gives back are read from the arena after it.
     fn tidy(&mut self) {
         let a = &self.arena;
+        if a.garbage == 0 {
+            return;
+        }
+        if self.size() == 0 {
+            self.arena = Arena::default();
+            return;
+        }
         if a.garbage < COMPACT_MIN || a.garbage < a.live {
             return;
         }
@@ -1171,7 +1181,7 @@ impl Table {
 
     /// Makes `o` hold `n`'s tuple (read through `v`) instead, in place
     /// when the words fit.
-    fn rewrite(arena: &mut Arena, o: &mut Obj, v: &View, n: New) {
+    fn rewrite(arena: &mut Arena, o: &mut Obj, v: &View, n: NewObj) {
         if !arena.overwrite(o.root, v, n.term) {
             arena.forget(o.size);
             let (root, size) = arena.put(v, n.term);
@@ -1185,25 +1195,22 @@ impl Table {
     /// Inserts `n` (its tuple read through `v`): replaces the object of
     /// its key (set), adds it unless the same object is there (bag), or
     /// adds it (duplicate bag).
-    pub fn insert(&mut self, v: &View, n: New) {
+    pub fn insert(&mut self, v: &View, n: NewObj) {
         self.tidy();
         let fixed = self.fixed();
         let ty = self.ty;
         if let Store::Tree(t) = &mut self.store {
-            match t.get_mut(&n.key) {
-                Some(o) => Table::rewrite(&mut self.arena, o, v, n),
-                None => {
+            use std::collections::btree_map::Entry as At;
+            match t.entry(n.key.clone()) {
+                At::Occupied(mut o) => Table::rewrite(&mut self.arena, o.get_mut(), v, n),
+                At::Vacant(place) => {
                     let (root, size) = self.arena.put(v, n.term);
-                    let key = n.key.clone();
-                    t.insert(
-                        key,
-                        Obj {
-                            key: n.key,
-                            hash: n.hash,
-                            size,
-                            root,
-                        },
-                    );
+                    place.insert(Obj {
+                        key: n.key,
+                        hash: n.hash,
+                        size,
+                        root,
+                    });
                 }
             }
             return;
@@ -1287,6 +1294,7 @@ impl Table {
     /// Removes the objects of key `k`, returning them in chain order
     /// (their words stay readable until the next insert or replace).
     pub fn remove_key(&mut self, k: &Key, h: u32) -> Vec<Obj> {
+        self.tidy();
         let fixed = self.fixed();
         let gone = match &mut self.store {
             Store::Tree(t) => t.remove(k).into_iter().collect(),
@@ -1311,6 +1319,7 @@ impl Table {
     /// objects; all of them, in walk order for a hash table), returning
     /// how many went.
     pub fn remove_where(&mut self, mut pred: impl FnMut(&View, &Obj) -> bool) -> usize {
+        self.tidy();
         let fixed = self.fixed();
         let arena = &mut self.arena;
         let v = arena.view();
@@ -1348,7 +1357,7 @@ impl Table {
 
     /// Replaces the object of key `k` (hash `h`) by `n` (its tuple read
     /// through `v`) in place (set and ordered_set).
-    pub fn replace(&mut self, k: &Key, h: u32, v: &View, n: New) {
+    pub fn replace(&mut self, k: &Key, h: u32, v: &View, n: NewObj) {
         self.tidy();
         let o = match &mut self.store {
             Store::Tree(t) => t.get_mut(k),
