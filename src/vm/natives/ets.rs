@@ -9,8 +9,8 @@ use num_bigint::BigInt;
 
 use crate::vm::native::{Ctx, HostOp, Native, NativeResult, badarg, boolean, small};
 use crate::vm::ops::ets::{
-    Access, Key, NewObj, Obj, Store, Stored, Table, TableRef, Type, key_hash, read, ref_word,
-    tid_word, write,
+    Access, Key, NewObj, Obj, Store, Stored, TabId, Table, TableRef, Type, key_hash, read,
+    ref_word, tid_word, write,
 };
 use crate::vm::ops::matchspec::MatchSpec;
 use crate::vm::term::atoms::atom;
@@ -99,7 +99,9 @@ enum Need {
 /// The table `t` names, if the caller may use it so: else the error
 /// (`id`: no such table, `access`: not allowed).
 fn open(c: &mut Ctx, t: Word, need: Need) -> Result<TableRef, NativeResult> {
-    let tr = find(c, t)?;
+    let Some(tr) = c.ets.resolve(&c.view(), t) else {
+        return Err(fail(c, "id"));
+    };
     let denied = denied(c, &read(&tr), need);
     match denied {
         Some(cause) => Err(fail(c, cause)),
@@ -107,14 +109,8 @@ fn open(c: &mut Ctx, t: Word, need: Need) -> Result<TableRef, NativeResult> {
     }
 }
 
-/// The table `t` names, whoever may use it (else the `id` error): for
-/// the natives that check access under the one guard they take
-/// ([`denied`]), rather than lock the table twice.
-fn find(c: &mut Ctx, t: Word) -> Result<TableRef, NativeResult> {
-    c.ets.resolve(&c.view(), t).ok_or_else(|| fail(c, "id"))
-}
-
-/// Why the caller may not use table `g` so, if it may not.
+/// Why the caller may not use table `g` so, if it may not (`lookup` and
+/// `insert` ask under the one guard they take, not locking twice).
 fn denied(c: &Ctx, g: &Table, need: Need) -> Option<&'static str> {
     if g.deleted {
         return Some("id");
@@ -260,11 +256,18 @@ fn insert_new_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn insert(c: &mut Ctx, a: &[Word], new: bool) -> NativeResult {
-    let tr = match find(c, a[0]) {
-        Ok(t) => t,
-        Err(e) => return e,
+    let Some(t) = TabId::of(&c.view(), a[0]) else {
+        return fail(c, "id");
     };
-    let mut g = write(&tr);
+    let ets = c.ets;
+    ets.with(t, |tr| match tr {
+        Some(tr) => insert_into(c, tr, a, new),
+        None => fail(c, "id"),
+    })
+}
+
+fn insert_into(c: &mut Ctx, tr: &TableRef, a: &[Word], new: bool) -> NativeResult {
+    let mut g = write(tr);
     if let Some(cause) = denied(c, &g, Need::Write) {
         drop(g);
         return fail(c, cause);
@@ -325,11 +328,18 @@ fn object_list(c: &mut Ctx, t: &Table, objs: &[&Obj]) -> Word {
 }
 
 fn lookup_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let tr = match find(c, a[0]) {
-        Ok(t) => t,
-        Err(e) => return e,
+    let Some(t) = TabId::of(&c.view(), a[0]) else {
+        return fail(c, "id");
     };
-    let g = read(&tr);
+    let ets = c.ets;
+    ets.with(t, |tr| match tr {
+        Some(tr) => lookup_in(c, tr, a),
+        None => fail(c, "id"),
+    })
+}
+
+fn lookup_in(c: &mut Ctx, tr: &TableRef, a: &[Word]) -> NativeResult {
+    let g = read(tr);
     if let Some(cause) = denied(c, &g, Need::Read) {
         drop(g);
         return fail(c, cause);

@@ -1641,23 +1641,56 @@ impl Tables {
     }
 }
 
-impl Tables {
-    /// The table a table identifier (read through `v`) names: a named
-    /// table's atom or any table's reference.
-    pub fn resolve(&self, v: &View, w: Word) -> Option<TableRef> {
+/// What a table identifier names a table by.
+#[derive(Debug, Clone, Copy)]
+pub enum TabId {
+    /// A named table's atom.
+    Name(u32),
+    /// A table's reference number.
+    Id(u64),
+}
+
+impl TabId {
+    /// How identifier `w` (read through `v`) names a table, if it can.
+    pub fn of(v: &View, w: Word) -> Option<TabId> {
         if let Some(a) = w.as_atom() {
-            return self.by_name(a);
+            return Some(TabId::Name(a));
         }
         if w.is_boxed() {
             let h = v.header(w);
             if h.header_kind() == kind::REF && h.header_arity() == 1 {
                 let id = v.at(w.ptr(), 1).0;
                 if id >= REF_BASE {
-                    return self.by_id(id);
+                    return Some(TabId::Id(id));
                 }
             }
         }
         None
+    }
+}
+
+impl Tables {
+    /// The table a table identifier (read through `v`) names: a named
+    /// table's atom or any table's reference.
+    pub fn resolve(&self, v: &View, w: Word) -> Option<TableRef> {
+        match TabId::of(v, w)? {
+            TabId::Name(a) => self.by_name(a),
+            TabId::Id(id) => self.by_id(id),
+        }
+    }
+
+    /// Runs `f` on the table `t` names (`None`: no such table) under this
+    /// thread's registry lock, without taking a handle of the table: the
+    /// hot path of `lookup` and `insert`, spared an atomic increment and
+    /// decrement. `f` must not use the registry (`Tables`) itself; it may
+    /// lock the table (the registry-then-table order every path keeps).
+    pub fn with<R>(&self, t: TabId, f: impl FnOnce(Option<&TableRef>) -> R) -> R {
+        let r = self.reg();
+        let id = match t {
+            TabId::Id(id) => Some(id),
+            TabId::Name(a) => r.by_name.get(&a).copied(),
+        };
+        f(id.and_then(|id| r.by_id.get(&id)))
     }
 }
 
