@@ -1157,6 +1157,12 @@ impl Table {
         }
         if self.size() == 0 {
             self.arena = Arena::default();
+            if let Store::Hash(h) = &mut self.store {
+                // Every entry is free: the slots stay as they are (erl's
+                // table keeps its size), the entries go.
+                h.entries = Vec::new();
+                h.free = END;
+            }
             return;
         }
         if a.garbage < COMPACT_MIN || a.garbage < a.live {
