@@ -9,8 +9,8 @@ use num_bigint::BigInt;
 
 use crate::vm::native::{Ctx, HostOp, Native, NativeResult, badarg, boolean, small};
 use crate::vm::ops::ets::{
-    Access, Key, Obj, Store, Stored, Table, TableRef, Type, key_hash, read, ref_word, tid_word,
-    write,
+    Access, Key, NewObj, Obj, Store, Stored, TabId, Table, TableRef, Type, key_hash, read,
+    ref_word, tid_word, write,
 };
 use crate::vm::ops::matchspec::MatchSpec;
 use crate::vm::term::atoms::atom;
@@ -102,25 +102,25 @@ fn open(c: &mut Ctx, t: Word, need: Need) -> Result<TableRef, NativeResult> {
     let Some(tr) = c.ets.resolve(&c.view(), t) else {
         return Err(fail(c, "id"));
     };
-    let ok = {
-        let g = read(&tr);
-        if g.deleted {
-            None
-        } else {
-            Some(
-                g.owner == c.pid
-                    || matches!(
-                        (g.access, need),
-                        (Access::Public, _) | (Access::Protected, Need::Read)
-                    ),
-            )
-        }
-    };
-    match ok {
-        None => Err(fail(c, "id")),
-        Some(false) => Err(fail(c, "access")),
-        Some(true) => Ok(tr),
+    let denied = denied(c, &read(&tr), need);
+    match denied {
+        Some(cause) => Err(fail(c, cause)),
+        None => Ok(tr),
     }
+}
+
+/// Why the caller may not use table `g` so, if it may not (`lookup` and
+/// `insert` ask under the one guard they take, not locking twice).
+fn denied(c: &Ctx, g: &Table, need: Need) -> Option<&'static str> {
+    if g.deleted {
+        return Some("id");
+    }
+    let ok = g.owner == c.pid
+        || matches!(
+            (g.access, need),
+            (Access::Public, _) | (Access::Protected, Need::Read)
+        );
+    (!ok).then_some("access")
 }
 
 fn atom_named(c: &Ctx, w: Word, name: &str) -> bool {
@@ -154,6 +154,7 @@ fn new_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         decentralized_counters: false,
         fixes: Vec::new(),
         store: Table::empty_store(Type::Set, 1),
+        arena: Default::default(),
         deleted: false,
     };
     let mut decentralized = None;
@@ -255,34 +256,54 @@ fn insert_new_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn insert(c: &mut Ctx, a: &[Word], new: bool) -> NativeResult {
-    let tr = match open(c, a[0], Need::Write) {
-        Ok(t) => t,
-        Err(e) => return e,
+    let Some(t) = TabId::of(&c.view(), a[0]) else {
+        return fail(c, "id");
     };
-    let (keypos, ty) = {
-        let g = read(&tr);
-        (g.keypos, g.ty)
-    };
+    let ets = c.ets;
+    ets.with(t, |tr| match tr {
+        Some(tr) => insert_into(c, tr, a, new),
+        None => fail(c, "id"),
+    })
+}
+
+fn insert_into(c: &mut Ctx, tr: &TableRef, a: &[Word], new: bool) -> NativeResult {
+    let mut g = write(tr);
+    if let Some(cause) = denied(c, &g, Need::Write) {
+        drop(g);
+        return fail(c, cause);
+    }
+    let (keypos, ty) = (g.keypos, g.ty);
+    let v = c.view();
+    // One object, the usual call: no list of them.
+    if let Some(elems) = v.tuple(a[1]) {
+        if elems.len() < keypos {
+            return badarg();
+        }
+        let o = NewObj::new(&v, c.atoms, a[1], keypos, ty);
+        if new && g.has(&o.key, o.hash) {
+            return boolean(false);
+        }
+        g.insert(&v, o);
+        return boolean(true);
+    }
     let Some(items) = objects(c, a[1], keypos) else {
         return badarg();
     };
-    let v = c.view();
-    let objs: Vec<Obj> = items
+    let objs: Vec<NewObj> = items
         .iter()
-        .map(|o| Obj::new(&v, c.atoms, *o, keypos, ty))
+        .map(|o| NewObj::new(&v, c.atoms, *o, keypos, ty))
         .collect();
-    let mut g = write(&tr);
     if new && objs.iter().any(|o| g.has(&o.key, o.hash)) {
         return boolean(false);
     }
     if g.ty == Type::Bag {
         // erl puts a list into a bag from its end.
         for o in objs.into_iter().rev() {
-            g.insert(o);
+            g.insert(&v, o);
         }
     } else {
         for o in objs {
-            g.insert(o);
+            g.insert(&v, o);
         }
     }
     boolean(true)
@@ -297,26 +318,37 @@ fn key_of(c: &Ctx, ty: Type, k: Word) -> (Key, u32) {
 
 /// Objects copied out as a list, in the order erl builds it: the chain
 /// reversed (a bag's objects come out in insertion order).
-fn object_list(c: &mut Ctx, objs: &[&Obj]) -> Word {
+fn object_list(c: &mut Ctx, t: &Table, objs: &[&Obj]) -> Word {
     let mut l = Word::NIL;
     for o in objs {
-        let w = o.term.copy_out(c.heap);
+        let w = t.copy_out(o, c.heap);
         l = c.heap.cons(0, w, l);
     }
     l
 }
 
 fn lookup_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let tr = match open(c, a[0], Need::Read) {
-        Ok(t) => t,
-        Err(e) => return e,
+    let Some(t) = TabId::of(&c.view(), a[0]) else {
+        return fail(c, "id");
     };
-    let g = read(&tr);
+    let ets = c.ets;
+    ets.with(t, |tr| match tr {
+        Some(tr) => lookup_in(c, tr, a),
+        None => fail(c, "id"),
+    })
+}
+
+fn lookup_in(c: &mut Ctx, tr: &TableRef, a: &[Word]) -> NativeResult {
+    let g = read(tr);
+    if let Some(cause) = denied(c, &g, Need::Read) {
+        drop(g);
+        return fail(c, cause);
+    }
     let (k, h) = key_of(c, g.ty, a[1]);
     if matches!(g.ty, Type::Set | Type::OrderedSet) {
         let l = match g.find_first(&k, h) {
             Some(o) => {
-                let w = o.term.copy_out(c.heap);
+                let w = g.copy_out(o, c.heap);
                 c.heap.cons(0, w, Word::NIL)
             }
             None => Word::NIL,
@@ -324,7 +356,7 @@ fn lookup_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         return Value(l);
     }
     let found = g.find(&k, h);
-    Value(object_list(c, &found))
+    Value(object_list(c, &g, &found))
 }
 
 fn lookup_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
@@ -342,10 +374,10 @@ fn lookup_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         drop(g);
         return fail(c, "badkey");
     }
-    if found.iter().any(|o| o.elems().len() < pos) {
+    if found.iter().any(|o| g.elems(o).len() < pos) {
         return badarg();
     }
-    let elem = |c: &mut Ctx, o: &Obj| o.view().copy_into(Word(o.elems()[pos - 1]), c.heap);
+    let elem = |c: &mut Ctx, o: &Obj| g.view().copy_into(Word(g.elems(o)[pos - 1]), c.heap);
     if g.ty == Type::Set || g.ty == Type::OrderedSet {
         return Value(elem(c, found[0]));
     }
@@ -399,10 +431,10 @@ fn delete_object_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         return badarg();
     }
     let ty = read(&tr).ty;
-    let obj = Obj::new(&v, c.atoms, a[1], keypos, ty);
+    let obj = NewObj::new(&v, c.atoms, a[1], keypos, ty);
     let mut g = write(&tr);
     let found = g.find(&obj.key, obj.hash);
-    let matching = found.iter().filter(|o| o.same(&obj)).count();
+    let matching = found.iter().filter(|o| g.same_object(o, &v, &obj)).count();
     if matching == 0 {
         return boolean(true);
     }
@@ -411,8 +443,13 @@ fn delete_object_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         g.remove_key(&obj.key, obj.hash);
     } else {
         let mut left = if ty == Type::Bag { 1 } else { usize::MAX };
-        g.remove_where(|o| {
-            if left > 0 && o.hash == obj.hash && o.same(&obj) {
+        let probe = Key::exact(&v, obj.term);
+        g.remove_where(|av, o| {
+            if left > 0
+                && o.hash == obj.hash
+                && o.key.same(&obj.key)
+                && Key::exact(av, o.root).same(&probe)
+            {
                 left -= 1;
                 true
             } else {
@@ -440,9 +477,10 @@ fn take_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let mut g = write(&tr);
     let (k, h) = key_of(c, g.ty, a[1]);
     let gone = g.remove_key(&k, h);
-    drop(g);
+    // Copied out before the lock goes: a writer's insert may compact the
+    // arena the removed objects' words are in.
     let refs: Vec<&Obj> = gone.iter().collect();
-    Value(object_list(c, &refs))
+    Value(object_list(c, &g, &refs))
 }
 
 /// An integer read through the caller's view.
@@ -515,8 +553,8 @@ fn update_counter(c: &mut Ctx, a: &[Word], default: Option<Word>) -> NativeResul
     let mut g = write(&tr);
     let (k, h) = key_of(c, g.ty, a[1]);
     // The object, copied to the caller's heap to be changed there.
-    let copy = match g.find(&k, h).first() {
-        Some(o) => o.term.copy_out(c.heap),
+    let copy = match g.find_first(&k, h) {
+        Some(o) => g.copy_out(o, c.heap),
         None => match default {
             None => {
                 drop(g);
@@ -572,11 +610,12 @@ fn update_counter(c: &mut Ctx, a: &[Word], default: Option<Word>) -> NativeResul
         results.push(w);
     }
     let updated = c.heap.tuple(0, &elems);
-    let obj = Obj::new(&c.view(), c.atoms, updated, keypos, ty);
+    let v = c.view();
+    let obj = NewObj::new(&v, c.atoms, updated, keypos, ty);
     if g.has(&k, h) {
-        g.replace(&k, h, obj);
+        g.replace(&k, h, &v, obj);
     } else {
-        g.insert(obj);
+        g.insert(&v, obj);
     }
     drop(g);
     Value(if many {
@@ -614,8 +653,8 @@ fn update_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     };
     let mut g = write(&tr);
     let (k, h) = key_of(c, g.ty, a[1]);
-    let copy = match g.find(&k, h).first() {
-        Some(o) => o.term.copy_out(c.heap),
+    let copy = match g.find_first(&k, h) {
+        Some(o) => g.copy_out(o, c.heap),
         None => return boolean(false),
     };
     let mut elems: Vec<Word> = c
@@ -636,14 +675,15 @@ fn update_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         elems[pos - 1] = x;
     }
     let updated = c.heap.tuple(0, &elems);
-    let obj = Obj::new(&c.view(), c.atoms, updated, keypos, ty);
-    g.replace(&k, h, obj);
+    let v = c.view();
+    let obj = NewObj::new(&v, c.atoms, updated, keypos, ty);
+    g.replace(&k, h, &v, obj);
     boolean(true)
 }
 
 /// The key of `o`, copied out.
-fn key_out(c: &mut Ctx, o: &Obj, keypos: usize) -> Word {
-    o.view().copy_into(Word(o.elems()[keypos - 1]), c.heap)
+fn key_out(c: &mut Ctx, t: &Table, o: &Obj) -> Word {
+    t.view().copy_into(Word(t.elems(o)[t.keypos - 1]), c.heap)
 }
 
 fn first_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
@@ -664,10 +704,10 @@ fn edge(c: &mut Ctx, a: &[Word], last: bool) -> NativeResult {
         Store::Tree(t) if last => t.values().next_back(),
         Store::Tree(t) => t.values().next(),
         // A hash table's last is its first, as in erl.
-        Store::Hash(h) => h.slots_from(0).flat_map(|i| &h.slots[i]).next(),
+        Store::Hash(h) => h.slots_from(0).flat_map(|i| h.chain(i)).next(),
     };
     Value(match o {
-        Some(o) => key_out(c, o, g.keypos),
+        Some(o) => key_out(c, &g, o),
         None => eot(c),
     })
 }
@@ -693,24 +733,20 @@ fn step(c: &mut Ctx, a: &[Word], back: bool) -> NativeResult {
         Store::Tree(t) => t.range((Excluded(&k), Unbounded)).next().map(|x| x.1),
         Store::Hash(t) => {
             let ix = t.slot_of(h);
-            let Some(i) = t.slots[ix]
-                .iter()
-                .position(|o| o.hash == h && o.key.same(&k))
-            else {
+            let mut chain = t.chain(ix).skip_while(|o| !(o.hash == h && o.key.same(&k)));
+            if chain.next().is_none() {
                 drop(g);
                 return badarg();
-            };
-            let rest = t.slots[ix][i..]
-                .iter()
-                .find(|o| !(o.hash == h && o.key.same(&k)));
+            }
+            let rest = chain.find(|o| !(o.hash == h && o.key.same(&k)));
             rest.or_else(|| {
                 t.next_slot(ix)
-                    .and_then(|n| t.slots_from(n).flat_map(|i| &t.slots[i]).next())
+                    .and_then(|n| t.slots_from(n).flat_map(|i| t.chain(i)).next())
             })
         }
     };
     Value(match o {
-        Some(o) => key_out(c, o, g.keypos),
+        Some(o) => key_out(c, &g, o),
         None => eot(c),
     })
 }
@@ -727,8 +763,8 @@ fn slot_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     match &g.store {
         Store::Hash(t) => {
             if i < t.slots.len() {
-                let objs: Vec<&Obj> = t.slots[i].iter().collect();
-                Value(object_list(c, &objs))
+                let objs: Vec<&Obj> = t.chain(i).collect();
+                Value(object_list(c, &g, &objs))
             } else if i == t.slots.len() {
                 Value(eot(c))
             } else {
@@ -738,7 +774,7 @@ fn slot_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         Store::Tree(t) => {
             if i < t.len() {
                 let o = t.values().nth(i).expect("in range");
-                Value(object_list(c, &[o]))
+                Value(object_list(c, &g, &[o]))
             } else if i == t.len() {
                 Value(eot(c))
             } else {
@@ -754,11 +790,7 @@ fn memory_words(t: &Table) -> usize {
         Type::OrderedSet => 153,
         _ => 305,
     };
-    base + t
-        .walk()
-        .iter()
-        .map(|o| o.term.area.words.len() + 4)
-        .sum::<usize>()
+    base + t.walk().iter().map(|o| o.size() + 4).sum::<usize>()
 }
 
 const INFO_ITEMS: &[&str] = &[
@@ -1014,8 +1046,8 @@ fn visit(c: &mut Ctx, t: &Table, ms: &MatchSpec, from_slot: usize) -> Vec<(Word,
                 _ => h.slots_from(from_slot).collect(),
             };
             for ix in slots {
-                for o in &h.slots[ix] {
-                    if let Some(r) = ms.run(&o.view(), o.term.root, c.heap, atoms, pid) {
+                for o in h.chain(ix) {
+                    if let Some(r) = ms.run(&t.view(), o.root, c.heap, atoms, pid) {
                         out.push((r, ix));
                     }
                 }
@@ -1023,7 +1055,7 @@ fn visit(c: &mut Ctx, t: &Table, ms: &MatchSpec, from_slot: usize) -> Vec<(Word,
         }
         Store::Tree(tr) => {
             for o in tr.values() {
-                if let Some(r) = ms.run(&o.view(), o.term.root, c.heap, atoms, pid) {
+                if let Some(r) = ms.run(&t.view(), o.root, c.heap, atoms, pid) {
                     out.push((r, 0));
                 }
             }
@@ -1136,8 +1168,8 @@ fn hash_chunk(
     };
     if let Some(slots) = bound {
         for ix in slots {
-            for o in &h.slots[ix] {
-                if let Some(r) = ms.run(&o.view(), o.term.root, c.heap, atoms, pid) {
+            for o in h.chain(ix) {
+                if let Some(r) = ms.run(&t.view(), o.root, c.heap, atoms, pid) {
                     list.push(r);
                     got += 1;
                 }
@@ -1146,8 +1178,8 @@ fn hash_chunk(
         next = None;
     } else if let Some(mut ix) = slot.filter(|_| !(chunk > 0 && got >= chunk)) {
         loop {
-            for o in &h.slots[ix] {
-                if let Some(r) = ms.run(&o.view(), o.term.root, c.heap, atoms, pid) {
+            for o in h.chain(ix) {
+                if let Some(r) = ms.run(&t.view(), o.root, c.heap, atoms, pid) {
                     list.push(r);
                     got += 1;
                 }
@@ -1282,7 +1314,7 @@ fn tree_chunk(
             more = true;
             break;
         }
-        if let Some(r) = spec.run(&o.view(), o.term.root, c.heap, atoms, pid) {
+        if let Some(r) = spec.run(&t.view(), o.root, c.heap, atoms, pid) {
             got.push(r);
         }
         last = Some(o);
@@ -1295,7 +1327,7 @@ fn tree_chunk(
         let e = eot(c);
         return Value(c.heap.tuple(0, &[l, e]));
     }
-    let key = key_out(c, last.expect("an object"), t.keypos);
+    let key = key_out(c, t, last.expect("an object"));
     let at = c.heap.tuple(0, &[key]);
     let k = continuation(c, tid, at, chunk, ms, &[], reverse);
     Value(c.heap.tuple(0, &[l, k]))
@@ -1384,9 +1416,8 @@ fn internal_select_delete_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     };
     let (atoms, pid) = (c.atoms, c.pid);
     let heap = &mut *c.heap;
-    let n = write(&tr).remove_where(|o| {
-        spec.run(&o.view(), o.term.root, heap, atoms, pid) == Some(Word::boolean(true))
-    });
+    let n = write(&tr)
+        .remove_where(|v, o| spec.run(v, o.root, heap, atoms, pid) == Some(Word::boolean(true)));
     Value(small(n))
 }
 
@@ -1411,7 +1442,7 @@ fn select_replace_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     // The replacements, found first, then made: (old key, hash, new object).
     let mut new = Vec::new();
     for o in g.walk() {
-        let Some(r) = spec.run(&o.view(), o.term.root, c.heap, atoms, pid) else {
+        let Some(r) = spec.run(&g.view(), o.root, c.heap, atoms, pid) else {
             continue;
         };
         let v = c.view();
@@ -1421,7 +1452,7 @@ fn select_replace_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         if elems.len() < keypos {
             continue;
         }
-        let obj = Obj::new(&v, atoms, r, keypos, ty);
+        let obj = NewObj::new(&v, atoms, r, keypos, ty);
         // The key may not change (erl refuses such specifications).
         if !obj.key.same(&o.key) {
             continue;
@@ -1429,8 +1460,9 @@ fn select_replace_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         new.push((o.key.clone(), o.hash, obj));
     }
     let n = new.len();
+    let v = c.view();
     for (k, h, obj) in new {
-        g.replace(&k, h, obj);
+        g.replace(&k, h, &v, obj);
     }
     Value(small(n))
 }

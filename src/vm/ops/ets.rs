@@ -4,9 +4,9 @@
 //! registry's lock is held only to find a table or to add, rename or drop one.
 //!
 //! Objects are copied in whole (literals too: a module may be purged while
-//! the table lives) into an area of their own, and copied out on reading.
-//! Keys are also kept in an owned form ([`Key`]) that orders and compares
-//! without the atom table or a heap.
+//! the table lives) into the table's [`Arena`], one area for all its
+//! objects, and copied out on reading. Keys are also kept in an owned form
+//! ([`Key`]) that orders and compares without the atom table or a heap.
 //!
 //! `set`, `bag` and `duplicate_bag` tables keep erl's linear hash table
 //! (`erl_db_hash.c`) slot for slot, so that every walk of one (`first/next`,
@@ -21,7 +21,7 @@
 //! `BTreeMap` in term order.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering as AtOrd};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -30,6 +30,7 @@ use num_bigint::BigInt;
 use crate::vm::term::atoms::Atoms;
 use crate::vm::term::compare::{Num, number};
 use crate::vm::term::heap::{Area, View};
+use crate::vm::term::idmap::IdMap;
 use crate::vm::term::word::{Word, kind};
 
 /// Slots a hash table starts with (and never shrinks below).
@@ -89,7 +90,8 @@ impl Access {
     }
 }
 
-/// A term kept outside any heap: its own area, read with `literals` empty.
+/// A term kept outside any heap and any table (an heir's data, a gift):
+/// its own area, read with `literals` empty.
 #[derive(Debug, Clone)]
 pub struct Stored {
     /// The words (and binaries) of the term.
@@ -252,6 +254,9 @@ pub enum Key {
     /// Any other key of a hash table, which needs `=:=` alone: the term
     /// flattened into words (one allocation, not one per element).
     Exact(Box<[u64]>),
+    /// A hash table's key that is an immediate other than a small integer
+    /// (an atom, a pid, `[]`): its word (no allocation).
+    Imm(u64),
 }
 
 /// A marker in [`Key::Exact`]'s words: a header word, never an immediate.
@@ -331,6 +336,9 @@ impl Key {
     pub fn exact(v: &View, w: Word) -> Key {
         if let Some(i) = w.as_small() {
             return Key::Int(i);
+        }
+        if w.is_immediate() {
+            return Key::Imm(w.0);
         }
         let mut out = Vec::new();
         flatten(v, w, &mut out);
@@ -419,7 +427,7 @@ impl Key {
             Key::Nil => 8,
             Key::List(..) => 9,
             Key::Bits(..) => 10,
-            Key::Exact(_) => 11,
+            Key::Exact(_) | Key::Imm(_) => 11,
         }
     }
 
@@ -447,6 +455,7 @@ impl Key {
             }
             (Key::Bits(a, la), Key::Bits(b, lb)) => a == b && la == lb,
             (Key::Exact(a), Key::Exact(b)) => a == b,
+            (Key::Imm(a), Key::Imm(b)) => a == b,
             _ => false,
         }
     }
@@ -509,6 +518,7 @@ impl Ord for Key {
             (Key::Ref(a), Key::Ref(b)) | (Key::Fun(a), Key::Fun(b)) => a.cmp(b),
             (Key::Pid(a), Key::Pid(b)) => a.cmp(b),
             (Key::Exact(a), Key::Exact(b)) => a.cmp(b),
+            (Key::Imm(a), Key::Imm(b)) => a.cmp(b),
             (Key::Tuple(a), Key::Tuple(b)) => a.len().cmp(&b.len()).then_with(|| cmp_seq(a, b)),
             (Key::Map(a), Key::Map(b)) => a.len().cmp(&b.len()).then_with(|| {
                 for ((k1, _), (k2, _)) in a.iter().zip(b) {
@@ -595,53 +605,190 @@ pub fn key_hash(v: &View, atoms: &Atoms, w: Word) -> u32 {
     }
 }
 
-/// An object of a table.
+/// An object on its way into a table: its key and hash, and the term
+/// itself, still where the caller has it (copied in under the table's
+/// write lock, into the table's [`Arena`]).
+#[derive(Debug)]
+pub struct NewObj {
+    /// Its key, owned.
+    pub key: Key,
+    /// The hash of its key.
+    pub hash: u32,
+    /// The tuple, read through the caller's view.
+    pub term: Word,
+}
+
+impl NewObj {
+    /// The object tuple `w` (read through `v`) keyed at `keypos`
+    /// (1-based) for a table of type `ty`.
+    pub fn new(v: &View, atoms: &Atoms, w: Word, keypos: usize, ty: Type) -> NewObj {
+        let k = Word(v.tuple(w).expect("a tuple")[keypos - 1]);
+        NewObj {
+            key: Key::for_type(v, atoms, k, ty),
+            hash: key_hash(v, atoms, k),
+            term: w,
+        }
+    }
+}
+
+/// An object of a table. Its words are in the table's [`Arena`]: read
+/// them through [`Table::view`] (valid until the table's next insert or
+/// replace, which may compact the arena).
 #[derive(Debug)]
 pub struct Obj {
     /// Its key, owned.
     pub key: Key,
     /// The hash of its key (hash tables).
     pub hash: u32,
-    /// The object itself.
-    pub term: Stored,
+    /// Its weight in the arena (see [`Arena`]); 0 marks a free entry.
+    size: u32,
+    /// The object, in the arena.
+    pub root: Word,
 }
 
 impl Obj {
-    /// An object from tuple `w` (read through `v`) keyed at `keypos`
-    /// (1-based) for a table of type `ty`.
-    pub fn new(v: &View, atoms: &Atoms, w: Word, keypos: usize, ty: Type) -> Obj {
-        let k = Word(v.tuple(w).expect("a tuple")[keypos - 1]);
+    /// What a free entry of a hash table holds.
+    fn vacant() -> Obj {
         Obj {
-            key: Key::for_type(v, atoms, k, ty),
-            hash: key_hash(v, atoms, k),
-            term: Stored::new(v, w),
+            key: Key::Nil,
+            hash: 0,
+            size: 0,
+            root: Word::NIL,
         }
     }
 
-    /// A view of the object.
-    pub fn view(&self) -> View<'_> {
-        self.term.view()
-    }
-
-    /// Its elements.
-    pub fn elems(&self) -> &[u64] {
-        self.view().tuple(self.term.root).expect("a tuple")
-    }
-
-    /// Whether it is exactly equal to `other` (`=:=`), as a bag compares.
-    pub fn same(&self, other: &Obj) -> bool {
-        // Keys first: the quick test.
-        self.key.same(&other.key)
-            && Key::exact(&self.view(), self.term.root)
-                .same(&Key::exact(&other.view(), other.term.root))
+    /// Its weight in the arena: words, with off-heap binaries counted as
+    /// words of their bytes.
+    pub fn size(&self) -> usize {
+        self.size as usize
     }
 }
 
-/// A linear hash table, slot for slot erl's.
+/// Where a table's objects live: one area for all of them, so that an
+/// insert allocates nothing of its own (the area grows by doubling) and
+/// dropping a table frees a few blocks, not one per object. Removed and
+/// replaced objects leave garbage, weighed in words (a large binary by
+/// its bytes); once it outweighs the live objects (and some minimum) the
+/// next insert copies the live ones to a fresh area.
+#[derive(Debug, Default)]
+pub struct Arena {
+    area: Area,
+    live: usize,
+    garbage: usize,
+}
+
+/// Garbage below this weight is never worth a compaction.
+const COMPACT_MIN: usize = 1 << 16;
+
+/// The elements of `w` if it is a tuple of immediates (the usual object:
+/// copied in and out in one step).
+fn flat_tuple<'a>(v: &View<'a>, w: Word) -> Option<&'a [u64]> {
+    v.tuple(w)
+        .filter(|elems| elems.iter().all(|e| Word(*e).is_immediate()))
+}
+
+impl Arena {
+    /// A view of the objects.
+    pub fn view(&self) -> View<'_> {
+        View {
+            heap: &self.area,
+            literals: &[],
+        }
+    }
+
+    fn mark(&self) -> (usize, usize) {
+        (self.area.words.len(), self.area.offheap_bytes)
+    }
+
+    fn weight_since(&self, (words, bytes): (usize, usize)) -> usize {
+        self.area.words.len() - words + (self.area.offheap_bytes - bytes).div_ceil(8)
+    }
+
+    /// Copies `w` (read through `v`, literals included) in whole: its root
+    /// and weight.
+    fn put(&mut self, v: &View, w: Word) -> (Word, u32) {
+        let before = self.mark();
+        let root = if let Some(elems) = flat_tuple(v, w) {
+            let at = self.area.words.len();
+            self.area
+                .words
+                .push(Word::header(kind::TUPLE, elems.len()).0);
+            self.area.words.extend_from_slice(elems);
+            Word::boxed(crate::vm::term::word::Ptr {
+                area: 0,
+                offset: at,
+            })
+        } else {
+            deep_copy(v, w, &mut self.area)
+        };
+        let size = self.weight_since(before);
+        self.live += size;
+        (root, size.min(u32::MAX as usize) as u32)
+    }
+
+    /// An object was removed or replaced: its words are garbage now.
+    fn forget(&mut self, size: u32) {
+        self.live = self.live.saturating_sub(size as usize);
+        self.garbage += size as usize;
+    }
+
+    /// Writes `w` (read through `v`) over the object at `root` when both
+    /// are tuples of immediates of one size: a set's overwrite or a
+    /// counter's update then makes no garbage.
+    fn overwrite(&mut self, root: Word, v: &View, w: Word) -> bool {
+        let Some(new) = flat_tuple(v, w) else {
+            return false;
+        };
+        let at = root.ptr().offset;
+        let old = Word(self.area.words[at]);
+        if old.header_kind() != kind::TUPLE || old.header_arity() != new.len() {
+            return false;
+        }
+        let slot = &mut self.area.words[at + 1..at + 1 + new.len()];
+        if !slot.iter().all(|e| Word(*e).is_immediate()) {
+            return false;
+        }
+        slot.copy_from_slice(new);
+        true
+    }
+
+    /// A copy of the object at `root` on `heap` (area 0 of a process).
+    pub fn copy_out(&self, root: Word, heap: &mut Area) -> Word {
+        let v = self.view();
+        if let Some(elems) = flat_tuple(&v, root) {
+            let at = heap.words.len();
+            heap.words.push(Word::header(kind::TUPLE, elems.len()).0);
+            heap.words.extend_from_slice(elems);
+            return Word::boxed(crate::vm::term::word::Ptr {
+                area: 0,
+                offset: at,
+            });
+        }
+        v.copy_into(root, heap)
+    }
+}
+
+/// Ends a hash chain (and the free list).
+const END: u32 = u32::MAX;
+
+/// An object in a hash chain.
+#[derive(Debug)]
+struct Entry {
+    /// The next entry of its chain (or of the free list).
+    next: u32,
+    obj: Obj,
+}
+
+/// A linear hash table, slot for slot erl's. Its chains are linked lists
+/// through one vector of entries (free ones reused), so a slot is one
+/// word and a lookup touches the slot and then the entry.
 #[derive(Debug)]
 pub struct HashTab {
-    /// The active slots' chains, head first.
-    pub slots: Vec<Vec<Obj>>,
+    /// The active slots: each its chain's head entry ([`END`]: empty).
+    pub slots: Vec<u32>,
+    entries: Vec<Entry>,
+    /// The first free entry.
+    free: u32,
     szm: usize,
     /// Slots allocated (a whole number of segments): erl shrinks only
     /// while two or more segments past the first are allocated.
@@ -657,7 +804,9 @@ pub struct HashTab {
 impl Default for HashTab {
     fn default() -> Self {
         HashTab {
-            slots: (0..FIRST_SLOTS).map(|_| Vec::new()).collect(),
+            slots: vec![END; FIRST_SLOTS],
+            entries: Vec::new(),
+            free: END,
             szm: FIRST_SLOTS - 1,
             nslots: FIRST_SLOTS,
             nitems: 0,
@@ -670,7 +819,30 @@ impl Default for HashTab {
 /// `DB_HASH_LOCK_CNT`).
 pub const STRIPES: usize = 64;
 
+/// The objects of one hash chain, head first.
+pub struct Chain<'a> {
+    entries: &'a [Entry],
+    at: u32,
+}
+
+impl<'a> Iterator for Chain<'a> {
+    type Item = &'a Obj;
+    fn next(&mut self) -> Option<&'a Obj> {
+        let e = self.entries.get(self.at as usize)?;
+        self.at = e.next;
+        Some(&e.obj)
+    }
+}
+
 impl HashTab {
+    /// The objects of slot `ix`, head first.
+    pub fn chain(&self, ix: usize) -> Chain<'_> {
+        Chain {
+            entries: &self.entries,
+            at: self.slots[ix],
+        }
+    }
+
     /// The slot a walk visits after `ix` (erl's `next_slot`), if any.
     pub fn next_slot(&self, ix: usize) -> Option<usize> {
         let n = ix + self.stripes;
@@ -696,6 +868,66 @@ impl HashTab {
         }
     }
 
+    /// Every live object (in no particular order), to be moved.
+    fn objs_mut(&mut self) -> impl Iterator<Item = &mut Obj> {
+        self.entries
+            .iter_mut()
+            .map(|e| &mut e.obj)
+            .filter(|o| o.size > 0)
+    }
+
+    /// A new entry holding `obj`, linked to nothing.
+    fn alloc(&mut self, obj: Obj) -> u32 {
+        if self.free != END {
+            let i = self.free;
+            let e = &mut self.entries[i as usize];
+            self.free = e.next;
+            *e = Entry { next: END, obj };
+            return i;
+        }
+        self.entries.push(Entry { next: END, obj });
+        (self.entries.len() - 1) as u32
+    }
+
+    /// Frees entry `i` (already unlinked), giving back its object.
+    fn release(&mut self, i: u32) -> Obj {
+        let e = &mut self.entries[i as usize];
+        let obj = std::mem::replace(&mut e.obj, Obj::vacant());
+        e.next = self.free;
+        self.free = i;
+        obj
+    }
+
+    /// Appends entry `i` to the list `(head, tail)`.
+    fn link(&mut self, head: &mut u32, tail: &mut u32, i: u32) {
+        self.entries[i as usize].next = END;
+        if *tail == END {
+            *head = i;
+        } else {
+            self.entries[*tail as usize].next = i;
+        }
+        *tail = i;
+    }
+
+    /// Unlinks from slot `ix` the entries for which `pred` holds, keeping
+    /// the others in order: the unlinked ones, in chain order.
+    fn unlink_where(&mut self, ix: usize, mut pred: impl FnMut(&Obj) -> bool) -> Vec<u32> {
+        let mut gone = Vec::new();
+        let (mut head, mut tail) = (END, END);
+        let mut at = self.slots[ix];
+        while at != END {
+            let next = self.entries[at as usize].next;
+            if pred(&self.entries[at as usize].obj) {
+                gone.push(at);
+            } else {
+                self.link(&mut head, &mut tail, at);
+            }
+            at = next;
+        }
+        self.slots[ix] = head;
+        gone
+    }
+
     /// One more slot: splits the chain of the slot it takes from.
     fn grow(&mut self) {
         let nactive = self.slots.len();
@@ -709,28 +941,39 @@ impl HashTab {
             0
         };
         let szm = self.szm;
-        // A stable split in place: chains are short, and most lose nothing.
-        let chain = &mut self.slots[from];
-        let mut go = Vec::new();
-        let mut i = 0;
-        while i < chain.len() {
-            if chain[i].hash as usize & szm != from {
-                go.push(chain.remove(i));
+        // A stable split: each entry goes to the end of its side.
+        let (mut keep, mut keep_tail) = (END, END);
+        let (mut go, mut go_tail) = (END, END);
+        let mut at = self.slots[from];
+        while at != END {
+            let e = &self.entries[at as usize];
+            let next = e.next;
+            if e.obj.hash as usize & szm != from {
+                self.link(&mut go, &mut go_tail, at);
             } else {
-                i += 1;
+                self.link(&mut keep, &mut keep_tail, at);
             }
+            at = next;
         }
+        self.slots[from] = keep;
         self.slots.push(go);
     }
 
     /// One fewer slot: the top chain goes before the chain it joins.
     fn shrink(&mut self) {
-        let src = self.slots.len() - 1;
         let low = self.szm >> 1;
-        let dst = src & low;
-        let mut moved = self.slots.pop().unwrap_or_default();
-        moved.append(&mut self.slots[dst]);
-        self.slots[dst] = moved;
+        let Some(moved) = self.slots.pop() else {
+            return;
+        };
+        let dst = self.slots.len() & low;
+        if moved != END {
+            let mut tail = moved;
+            while self.entries[tail as usize].next != END {
+                tail = self.entries[tail as usize].next;
+            }
+            self.entries[tail as usize].next = self.slots[dst];
+            self.slots[dst] = moved;
+        }
         if dst == 0 {
             self.szm = low;
         }
@@ -775,7 +1018,7 @@ impl HashTab {
     }
 }
 
-/// A table's objects.
+/// A table's objects (their words in the table's [`Arena`]).
 #[derive(Debug)]
 pub enum Store {
     /// `set`, `bag`, `duplicate_bag`.
@@ -815,6 +1058,8 @@ pub struct Table {
     pub fixes: Vec<(u64, usize)>,
     /// The objects.
     pub store: Store,
+    /// Their words.
+    pub arena: Arena,
     /// Set once deleted: a process that found the table before it went
     /// sees it gone.
     pub deleted: bool,
@@ -850,10 +1095,34 @@ impl Table {
         if self.write_concurrency { STRIPES } else { 1 }
     }
 
+    /// A view of its objects (`Obj::root`).
+    pub fn view(&self) -> View<'_> {
+        self.arena.view()
+    }
+
+    /// A copy of object `o` on `heap` (area 0 of a process).
+    pub fn copy_out(&self, o: &Obj, heap: &mut Area) -> Word {
+        self.arena.copy_out(o.root, heap)
+    }
+
+    /// The elements of object `o`.
+    pub fn elems(&self, o: &Obj) -> &[u64] {
+        self.view().tuple(o.root).expect("a tuple")
+    }
+
+    /// Whether object `o` is exactly equal (`=:=`) to `n`'s tuple (read
+    /// through `v`), as a bag compares.
+    pub fn same_object(&self, o: &Obj, v: &View, n: &NewObj) -> bool {
+        // Keys first: the quick test.
+        o.hash == n.hash
+            && o.key.same(&n.key)
+            && Key::exact(&self.view(), o.root).same(&Key::exact(v, n.term))
+    }
+
     /// Every object, in the order erl walks the table (`first/next`).
     pub fn walk(&self) -> Vec<&Obj> {
         match &self.store {
-            Store::Hash(h) => h.slots_from(0).flat_map(|i| &h.slots[i]).collect(),
+            Store::Hash(h) => h.slots_from(0).flat_map(|i| h.chain(i)).collect(),
             Store::Tree(t) => t.values().collect(),
         }
     }
@@ -861,9 +1130,7 @@ impl Table {
     /// The first object of key `k` (hash `h`).
     pub fn find_first(&self, k: &Key, h: u32) -> Option<&Obj> {
         match &self.store {
-            Store::Hash(t) => t.slots[t.slot_of(h)]
-                .iter()
-                .find(|o| o.hash == h && o.key.same(k)),
+            Store::Hash(t) => t.chain(t.slot_of(h)).find(|o| o.hash == h && o.key.same(k)),
             Store::Tree(t) => t.get(k),
         }
     }
@@ -871,128 +1138,252 @@ impl Table {
     /// The objects of key `k` (hash `h`), in the order they are chained.
     pub fn find(&self, k: &Key, h: u32) -> Vec<&Obj> {
         match &self.store {
-            Store::Hash(t) => t.slots[t.slot_of(h)]
-                .iter()
+            Store::Hash(t) => t
+                .chain(t.slot_of(h))
                 .filter(|o| o.hash == h && o.key.same(k))
                 .collect(),
             Store::Tree(t) => t.get(k).into_iter().collect(),
         }
     }
 
-    /// Inserts `obj`: replaces the object of its key (set), adds it unless
-    /// the same object is there (bag), or adds it (duplicate bag).
-    pub fn insert(&mut self, obj: Obj) {
+    /// Copies the live objects to a fresh arena once the garbage
+    /// outweighs them (and [`COMPACT_MIN`]); drops the arena of an empty
+    /// table. Called before a change, never after one: objects a removal
+    /// gives back are read from the arena after it.
+    fn tidy(&mut self) {
+        let a = &self.arena;
+        if a.garbage == 0 {
+            return;
+        }
+        if self.size() == 0 {
+            self.arena = Arena::default();
+            if let Store::Hash(h) = &mut self.store {
+                // Every entry is free: the slots stay as they are (erl's
+                // table keeps its size), the entries go.
+                h.entries = Vec::new();
+                h.free = END;
+            }
+            return;
+        }
+        if a.garbage < COMPACT_MIN || a.garbage < a.live {
+            return;
+        }
+        let old = std::mem::take(&mut self.arena);
+        let v = old.view();
+        let mut fresh = Arena::default();
+        let mut carry = |o: &mut Obj| {
+            let before = fresh.mark();
+            o.root = v.copy_into(o.root, &mut fresh.area);
+            let size = fresh.weight_since(before);
+            fresh.live += size;
+            o.size = size.clamp(1, u32::MAX as usize) as u32;
+        };
+        match &mut self.store {
+            Store::Hash(h) => h.objs_mut().for_each(&mut carry),
+            Store::Tree(t) => t.values_mut().for_each(&mut carry),
+        }
+        self.arena = fresh;
+    }
+
+    /// Makes `o` hold `n`'s tuple (read through `v`) instead, in place
+    /// when the words fit.
+    fn rewrite(arena: &mut Arena, o: &mut Obj, v: &View, n: NewObj) {
+        if !arena.overwrite(o.root, v, n.term) {
+            arena.forget(o.size);
+            let (root, size) = arena.put(v, n.term);
+            o.root = root;
+            o.size = size;
+        }
+        o.key = n.key;
+        o.hash = n.hash;
+    }
+
+    /// Inserts `n` (its tuple read through `v`): replaces the object of
+    /// its key (set), adds it unless the same object is there (bag), or
+    /// adds it (duplicate bag).
+    pub fn insert(&mut self, v: &View, n: NewObj) {
+        self.tidy();
         let fixed = self.fixed();
         let ty = self.ty;
-        match &mut self.store {
-            Store::Tree(t) => {
-                t.insert(obj.key.clone(), obj);
+        if let Store::Tree(t) = &mut self.store {
+            use std::collections::btree_map::Entry as At;
+            match t.entry(n.key.clone()) {
+                At::Occupied(mut o) => Table::rewrite(&mut self.arena, o.get_mut(), v, n),
+                At::Vacant(place) => {
+                    let (root, size) = self.arena.put(v, n.term);
+                    place.insert(Obj {
+                        key: n.key,
+                        hash: n.hash,
+                        size,
+                        root,
+                    });
+                }
             }
-            Store::Hash(t) => {
-                let ix = t.slot_of(obj.hash);
-                let chain = &mut t.slots[ix];
-                let first = chain
-                    .iter()
-                    .position(|o| o.hash == obj.hash && o.key.same(&obj.key));
-                match (first, ty) {
-                    (None, _) => chain.push(obj),
-                    (Some(i), Type::Set) => {
-                        chain[i] = obj;
-                        return;
-                    }
-                    (Some(i), Type::Bag) => {
-                        let dup = chain[i..]
-                            .iter()
-                            .take_while(|o| o.hash == obj.hash && o.key.same(&obj.key))
-                            .any(|o| o.same(&obj));
-                        if dup {
+            return;
+        }
+        let Store::Hash(t) = &mut self.store else {
+            return;
+        };
+        let ix = t.slot_of(n.hash);
+        // The first entry of the key (and the one before it), and the last.
+        let (mut before, mut first, mut last) = (END, END, END);
+        let mut at = t.slots[ix];
+        while at != END {
+            let e = &t.entries[at as usize];
+            if first == END && e.obj.hash == n.hash && e.obj.key.same(&n.key) {
+                first = at;
+                before = last;
+                if ty == Type::Set {
+                    break;
+                }
+            }
+            last = at;
+            at = e.next;
+        }
+        if first != END {
+            match ty {
+                Type::Set => {
+                    let o = &mut t.entries[first as usize].obj;
+                    Table::rewrite(&mut self.arena, o, v, n);
+                    return;
+                }
+                Type::Bag => {
+                    let view = self.arena.view();
+                    let probe = Key::exact(v, n.term);
+                    let mut at = first;
+                    while at != END {
+                        let e = &t.entries[at as usize];
+                        if !(e.obj.hash == n.hash && e.obj.key.same(&n.key)) {
+                            break;
+                        }
+                        if Key::exact(&view, e.obj.root).same(&probe) {
                             return;
                         }
-                        chain.insert(i, obj);
+                        at = e.next;
                     }
-                    (Some(i), _) => chain.insert(i, obj),
                 }
-                t.nitems += 1;
-                t.after_insert(fixed);
+                _ => {}
             }
         }
+        let (root, size) = self.arena.put(v, n.term);
+        let i = t.alloc(Obj {
+            key: n.key,
+            hash: n.hash,
+            size,
+            root,
+        });
+        if first == END {
+            // A new key: the end of the chain.
+            if last == END {
+                t.slots[ix] = i;
+            } else {
+                t.entries[last as usize].next = i;
+            }
+        } else {
+            // Another object of a key in a bag: before the others.
+            t.entries[i as usize].next = first;
+            if before == END {
+                t.slots[ix] = i;
+            } else {
+                t.entries[before as usize].next = i;
+            }
+        }
+        t.nitems += 1;
+        t.after_insert(fixed);
     }
 
     /// Whether key `k` has an object.
     pub fn has(&self, k: &Key, h: u32) -> bool {
-        match &self.store {
-            Store::Hash(t) => t.slots[t.slot_of(h)]
-                .iter()
-                .any(|o| o.hash == h && o.key.same(k)),
-            Store::Tree(t) => t.contains_key(k),
-        }
+        self.find_first(k, h).is_some()
     }
 
-    /// Removes the objects of key `k`, returning them in chain order.
+    /// Removes the objects of key `k`, returning them in chain order
+    /// (their words stay readable until the next insert or replace).
     pub fn remove_key(&mut self, k: &Key, h: u32) -> Vec<Obj> {
+        self.tidy();
         let fixed = self.fixed();
-        match &mut self.store {
+        let gone = match &mut self.store {
             Store::Tree(t) => t.remove(k).into_iter().collect(),
             Store::Hash(t) => {
                 let ix = t.slot_of(h);
-                let chain = std::mem::take(&mut t.slots[ix]);
-                let (gone, keep): (Vec<Obj>, Vec<Obj>) = chain
-                    .into_iter()
-                    .partition(|o| o.hash == h && o.key.same(k));
-                t.slots[ix] = keep;
+                let gone = t.unlink_where(ix, |o| o.hash == h && o.key.same(k));
+                let gone: Vec<Obj> = gone.into_iter().map(|i| t.release(i)).collect();
                 if !gone.is_empty() {
                     t.nitems -= gone.len();
                     t.after_delete(fixed);
                 }
                 gone
             }
+        };
+        for o in &gone {
+            self.arena.forget(o.size);
         }
+        gone
     }
 
-    /// Removes the objects for which `pred` holds (all of them, in walk
-    /// order for a hash table), returning how many went.
-    pub fn remove_where(&mut self, mut pred: impl FnMut(&Obj) -> bool) -> usize {
+    /// Removes the objects for which `pred` holds (given a view of the
+    /// objects; all of them, in walk order for a hash table), returning
+    /// how many went.
+    pub fn remove_where(&mut self, mut pred: impl FnMut(&View, &Obj) -> bool) -> usize {
+        self.tidy();
         let fixed = self.fixed();
-        match &mut self.store {
+        let arena = &mut self.arena;
+        let v = arena.view();
+        let mut sizes = Vec::new();
+        let n = match &mut self.store {
             Store::Tree(t) => {
-                let before = t.len();
-                t.retain(|_, o| !pred(o));
-                before - t.len()
+                t.retain(|_, o| {
+                    let go = pred(&v, o);
+                    if go {
+                        sizes.push(o.size);
+                    }
+                    !go
+                });
+                sizes.len()
             }
             Store::Hash(t) => {
-                let mut n = 0;
-                for chain in &mut t.slots {
-                    let before = chain.len();
-                    chain.retain(|o| !pred(o));
-                    n += before - chain.len();
+                let order: Vec<usize> = t.slots_from(0).collect();
+                for ix in order {
+                    for i in t.unlink_where(ix, |o| pred(&v, o)) {
+                        sizes.push(t.release(i).size);
+                    }
                 }
-                if n > 0 {
-                    t.nitems -= n;
+                if !sizes.is_empty() {
+                    t.nitems -= sizes.len();
                     t.after_delete(fixed);
                 }
-                n
+                sizes.len()
             }
+        };
+        for s in sizes {
+            arena.forget(s);
         }
+        n
     }
 
-    /// Replaces the object of key `k` (hash `h`) in place (set and ordered_set).
-    pub fn replace(&mut self, k: &Key, h: u32, obj: Obj) {
-        match &mut self.store {
-            Store::Tree(t) => {
-                // Keep the key as it was: 1 and 1.0 are one key here.
-                if let Some(o) = t.get_mut(k) {
-                    *o = obj;
-                }
-            }
+    /// Replaces the object of key `k` (hash `h`) by `n` (its tuple read
+    /// through `v`) in place (set and ordered_set).
+    pub fn replace(&mut self, k: &Key, h: u32, v: &View, n: NewObj) {
+        self.tidy();
+        let o = match &mut self.store {
+            Store::Tree(t) => t.get_mut(k),
             Store::Hash(t) => {
-                let ix = t.slot_of(h);
-                if let Some(o) = t.slots[ix]
-                    .iter_mut()
-                    .find(|o| o.hash == h && o.key.same(k))
-                {
-                    *o = obj;
+                let mut at = t.slots[t.slot_of(h)];
+                loop {
+                    if at == END {
+                        break None;
+                    }
+                    let e = &t.entries[at as usize];
+                    if e.obj.hash == h && e.obj.key.same(k) {
+                        break Some(&mut t.entries[at as usize].obj);
+                    }
+                    at = e.next;
                 }
             }
+        };
+        if let Some(o) = o {
+            // A tree keeps its key as it was: 1 and 1.0 are one key there.
+            Table::rewrite(&mut self.arena, o, v, n);
         }
     }
 
@@ -1000,6 +1391,7 @@ impl Table {
     pub fn clear(&mut self) -> usize {
         let n = self.size();
         self.store = Table::empty_store(self.ty, self.stripes());
+        self.arena = Arena::default();
         n
     }
 }
@@ -1095,8 +1487,8 @@ pub fn write(t: &TableRef) -> WriteGuard<'_> {
 
 #[derive(Debug, Default)]
 struct Reg {
-    by_id: HashMap<u64, TableRef>,
-    by_name: HashMap<u32, u64>,
+    by_id: IdMap<u64, TableRef>,
+    by_name: IdMap<u32, u64>,
     /// Ids in creation order (`ets:all/0`).
     order: Vec<u64>,
 }
@@ -1195,6 +1587,7 @@ impl Tables {
         }
         g.deleted = true;
         g.store = Table::empty_store(g.ty, 1);
+        g.arena = Arena::default();
         drop(g);
         Some(t)
     }
@@ -1254,23 +1647,56 @@ impl Tables {
     }
 }
 
-impl Tables {
-    /// The table a table identifier (read through `v`) names: a named
-    /// table's atom or any table's reference.
-    pub fn resolve(&self, v: &View, w: Word) -> Option<TableRef> {
+/// What a table identifier names a table by.
+#[derive(Debug, Clone, Copy)]
+pub enum TabId {
+    /// A named table's atom.
+    Name(u32),
+    /// A table's reference number.
+    Id(u64),
+}
+
+impl TabId {
+    /// How identifier `w` (read through `v`) names a table, if it can.
+    pub fn of(v: &View, w: Word) -> Option<TabId> {
         if let Some(a) = w.as_atom() {
-            return self.by_name(a);
+            return Some(TabId::Name(a));
         }
         if w.is_boxed() {
             let h = v.header(w);
             if h.header_kind() == kind::REF && h.header_arity() == 1 {
                 let id = v.at(w.ptr(), 1).0;
                 if id >= REF_BASE {
-                    return self.by_id(id);
+                    return Some(TabId::Id(id));
                 }
             }
         }
         None
+    }
+}
+
+impl Tables {
+    /// The table a table identifier (read through `v`) names: a named
+    /// table's atom or any table's reference.
+    pub fn resolve(&self, v: &View, w: Word) -> Option<TableRef> {
+        match TabId::of(v, w)? {
+            TabId::Name(a) => self.by_name(a),
+            TabId::Id(id) => self.by_id(id),
+        }
+    }
+
+    /// Runs `f` on the table `t` names (`None`: no such table) under this
+    /// thread's registry lock, without taking a handle of the table: the
+    /// hot path of `lookup` and `insert`, spared an atomic increment and
+    /// decrement. `f` must not use the registry (`Tables`) itself; it may
+    /// lock the table (the registry-then-table order every path keeps).
+    pub fn with<R>(&self, t: TabId, f: impl FnOnce(Option<&TableRef>) -> R) -> R {
+        let r = self.reg();
+        let id = match t {
+            TabId::Id(id) => Some(id),
+            TabId::Name(a) => r.by_name.get(&a).copied(),
+        };
+        f(id.and_then(|id| r.by_id.get(&id)))
     }
 }
 
