@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::term::Term;
 use crate::vm::code::loader::Callee;
 use crate::vm::exec::proc::Proc;
-use crate::vm::ops::ets::{self, Obj};
+use crate::vm::ops::ets::{self, NewObj};
 use crate::vm::runtime::vm::{System, Vm};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::heap::{Area, View};
@@ -323,8 +323,8 @@ impl Vm {
         };
         let mut table = ets::write(&t);
         let (keypos, ty) = (table.keypos, table.ty);
-        let obj = Obj::new(&view, &self.atoms, w, keypos, ty);
-        table.insert(obj);
+        let obj = NewObj::new(&view, &self.atoms, w, keypos, ty);
+        table.insert(&view, obj);
     }
 
     /// The emulator's report of a process that died of an exception, for
