@@ -250,8 +250,14 @@ impl<'w> Worker<'w, Sched> {
         let mut vm = sched.lock(self.id);
         while !vm.stopped {
             if self.id >= vm.schedulers_online {
-                // Offline: no one signals a scheduler coming back online,
-                // so it looks again now and then.
+                // Offline. The work it leaves queued (the process whose
+                // slice it just ended, say) is for an idle scheduler that
+                // is online: wake one, or it may sleep on with work queued.
+                if vm.idle > 0 && vm.queued() > 0 {
+                    sched.wake.notify_one();
+                }
+                // No one signals a scheduler coming back online, so it
+                // looks again now and then.
                 vm = sched
                     .offline
                     .wait_timeout(vm, std::time::Duration::from_millis(10))
