@@ -18,18 +18,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 /// BIF-fuzzer keys (`module:function/arity`, or a cause) that still differ.
-const BIF_GAPS: &[(&str, &str)] = &[
-    // Met when new natives changed which arguments the fixed seeds draw for
-    // each function.
-    (
-        "erts_debug:size_shared/1",
-        "maps: a flat map whose keys come from a literal keeps its key tuple in the literal area on erl, which size_shared does not count (#{used => X}: 4 words on erl, 6 on LAM); a fun in a map: LAM counts 18 words where erl counts 16",
-    ),
-    (
-        "math:erfc/1",
-        "erfc(8) is an ulp off C's libm (1.1224297172982926e-29, erl 1.1224297172982928e-29)",
-    ),
-];
+const BIF_GAPS: &[(&str, &str)] = &[];
 
 /// Program-fuzzer keys (`feature:NAME`, or a cause: `erl-died`,
 /// `order-of-maps-over-32-keys`) that still differ.

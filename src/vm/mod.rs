@@ -90,8 +90,15 @@ pub fn run_program(
         None => return Err(format!("{module} exports none of main/1, main/0, start/0")),
     };
     let f = vm.atoms.intern(function);
+    // A main/1 follows `erl -noshell -run M main Args` (the Benchmarks
+    // Game's convention): erl runs it in a process that traps exits, and
+    // the system stays up after it returns until the program halts. So
+    // here: trapping, and on until no process can run (not with OTP's
+    // system up, whose processes never go idle: `init:stop` ends it).
+    let run_style = call_args.len() == 1;
+    vm.root_trap_exit = run_style;
     let r = vm.run_main(m, f, &call_args);
-    if options.until_idle && vm.halted.is_none() {
+    if (options.until_idle || run_style && !vm.system_up()) && vm.halted.is_none() {
         vm.schedule(None);
     }
     if let Some(status) = vm.halted

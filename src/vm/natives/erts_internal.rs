@@ -31,7 +31,7 @@ pub const NATIVES: &[Native] = &[
 
 /// The contents of chunk `Id` (a four-character string) of a `.beam` in a
 /// binary, `undefined` if it has none (erl_features reads `Meta` before
-/// it lets code load); badarg for what is no `.beam`.
+/// it lets code load), and for a binary that is no `.beam`.
 fn beamfile_chunk_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let Some(bytes) = crate::vm::natives::bits::binary_bytes(c, a[0]) else {
         return badarg();
@@ -40,8 +40,9 @@ fn beamfile_chunk_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     else {
         return badarg();
     };
+    // A binary that is no `.beam` has no chunk either (erl: `undefined`).
     let Ok(chunks) = crate::beam::container::chunks(&bytes) else {
-        return badarg();
+        return Value(Word::atom(crate::vm::term::atoms::atom::UNDEFINED));
     };
     match chunks.iter().find(|ch| ch.id[..] == *id.as_bytes()) {
         Some(ch) => {

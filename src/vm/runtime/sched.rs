@@ -119,7 +119,12 @@ impl Vm {
         });
         *self = sched.vm.into_inner().unwrap_or_else(|e| e.into_inner());
         self.ports.set_waker(None);
-        self.run_queues.truncate(1);
+        // Processes still queued on the other schedulers' queues stay
+        // runnable (an `--until-idle` run goes on with them).
+        let mut rest: Vec<RunQueue> = self.run_queues.drain(1..).collect();
+        for q in &mut rest {
+            self.run_queues[0].append(q);
+        }
         self.current = 0;
         let ended = self.ended.take();
         until.map(|_| {

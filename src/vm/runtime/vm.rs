@@ -121,6 +121,9 @@ pub struct Vm {
     pub root_crashed: bool,
     /// Whether the VM has asked `init` to stop the system.
     pub(crate) system_stopping: bool,
+    /// Whether `run_main`'s process traps exits (a main/1, run as
+    /// `erl -run` runs it).
+    pub root_trap_exit: bool,
 }
 
 /// Characters as UTF-8, or as latin-1 bytes: a latin-1 device shows other
@@ -280,6 +283,7 @@ impl Vm {
             plain_args: Vec::new(),
             root_crashed: false,
             system_stopping: false,
+            root_trap_exit: false,
         }
     }
 
@@ -381,6 +385,7 @@ impl Vm {
         root.pid = self.next_pid;
         self.next_pid += 1;
         root.group_leader = gl;
+        root.sig.trap_exit = self.root_trap_exit;
         let n = args.len();
         for a in args {
             let w = root.heap.from_term(0, a, &self.atoms);
