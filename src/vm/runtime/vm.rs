@@ -167,6 +167,8 @@ const REDIRECTS: &[(&str, &str, &str)] = &[
     ("logger", "macro_log", "lam_logger"),
     // The code server learns of the modules the VM loaded on its own.
     ("init", "fetch_loaded", "lam_system"),
+    // A BIF on erl; here Erlang code over spawn_opt (no distribution).
+    ("erlang", "spawn_request", "lam_system"),
 ];
 
 /// Where OTP's system is.
