@@ -266,7 +266,8 @@ impl Vm {
     /// `erts_internal:port_info/1,2`: a list of items, one item, `undefined`
     /// for a closed port, or `badarg`/`badtype` for erlang.erl to raise.
     pub(crate) fn port_info(&mut self, p: &mut Proc, a: &[Word]) -> NativeResult {
-        const ALL: [&str; 7] = [
+        // Every item `port_info/2` takes; `port_info/1` gives the first seven.
+        const KNOWN: [&str; 14] = [
             "name",
             "links",
             "id",
@@ -274,7 +275,15 @@ impl Vm {
             "input",
             "output",
             "os_pid",
+            "registered_name",
+            "monitors",
+            "monitored_by",
+            "memory",
+            "queue_size",
+            "locking",
+            "parallelism",
         ];
+        const ALL: &[&str] = KNOWN.split_at(7).0;
         let port_word = a[0];
         // erl's checks, in its order: a name (no port has one on LAM) is
         // `undefined`; then anything but a port is `badarg` alone and
@@ -293,24 +302,8 @@ impl Vm {
                 None => return NativeResult::Value(Word::atom(atom::BADARG)),
             },
         };
-        let known = [
-            "name",
-            "links",
-            "id",
-            "connected",
-            "input",
-            "output",
-            "os_pid",
-            "registered_name",
-            "monitors",
-            "monitored_by",
-            "memory",
-            "queue_size",
-            "locking",
-            "parallelism",
-        ];
         if let Some(i) = &item
-            && !known.contains(&i.as_str())
+            && !KNOWN.contains(&i.as_str())
         {
             return NativeResult::Value(Word::atom(atom::BADARG));
         }

@@ -1542,11 +1542,7 @@ fn prepare_loading(vm: &mut Vm, p: &mut Proc, module: Word, code: Word) -> Nativ
     let Some(name) = module.as_atom() else {
         return badarg();
     };
-    let view = View {
-        heap: &p.heap,
-        literals: &vm.literals,
-    };
-    let Some((bytes, 8)) = view.bits(code).map(|(b, u)| (b.to_vec(), u)) else {
+    let Some((bytes, 8)) = view(vm, p).bits(code).map(|(b, u)| (b.to_vec(), u)) else {
         return badarg();
     };
     let translated = crate::beam::read(&bytes)
@@ -1558,14 +1554,7 @@ fn prepare_loading(vm: &mut Vm, p: &mut Proc, module: Word, code: Word) -> Nativ
         return value(p.heap.from_term(0, &t, &vm.atoms));
     };
     let r = vm.make_ref(&mut p.heap);
-    let id = ref_id(
-        &View {
-            heap: &p.heap,
-            literals: &vm.literals,
-        },
-        r,
-    )
-    .expect("a reference");
+    let id = ref_id(&view(vm, p), r).expect("a reference");
     vm.prepared.insert(id, t.module);
     value(r)
 }
@@ -1573,16 +1562,13 @@ fn prepare_loading(vm: &mut Vm, p: &mut Proc, module: Word, code: Word) -> Nativ
 /// `erlang:finish_loading(Prepared)`: links the prepared modules. A module
 /// LAM has loaded already stays as it is (no code replacement yet).
 fn finish_loading(vm: &mut Vm, p: &mut Proc, list: Word) -> NativeResult {
-    let view = View {
-        heap: &p.heap,
-        literals: &vm.literals,
-    };
-    let Some(items) = list_items(&view, list) else {
+    let v = view(vm, p);
+    let Some(items) = list_items(&v, list) else {
         return badarg();
     };
     let Some(ids) = items
         .iter()
-        .map(|&r| ref_id(&view, r).filter(|id| vm.prepared.contains_key(id)))
+        .map(|&r| ref_id(&v, r).filter(|id| vm.prepared.contains_key(id)))
         .collect::<Option<Vec<u64>>>()
     else {
         return badarg();
