@@ -196,8 +196,7 @@ impl Vm {
     }
 
     /// What erlexec passes `init` for `erl -noshell`, and what LAM adds:
-    /// `-mode minimal` (kernel without the services that need sockets:
-    /// `inet_db`, distribution), `-nouser` (LAM's group leader stays
+    /// `-nouser` (LAM's group leader stays
     /// `user`), `-boot no_dot_erlang` (no `.erlang` read, as under
     /// `escript`), the hook that ends the wait, and the program's
     /// arguments after `-extra`, as `init:get_plain_arguments/0` gives them.
@@ -228,8 +227,6 @@ impl Vm {
             s("--"),
             s("-noshell"),
             s("-nouser"),
-            s("-mode"),
-            s("minimal"),
             s("-boot"),
             s("no_dot_erlang"),
             s("-s"),

@@ -916,6 +916,9 @@ fn flag_value(vm: &Vm, pid: u64, f: u32) -> Word {
 /// `process_flag(Flag, Value)`: the flag's old value; badarg for a flag
 /// or value erl refuses.
 fn process_flag(vm: &mut Vm, p: &mut Proc, f: Word, v: Word) -> NativeResult {
+    if let Some(r) = monitor_nodes(vm, p, f, v) {
+        return r;
+    }
     let Some(fa) = f.as_atom() else {
         return badarg();
     };
@@ -977,6 +980,57 @@ fn process_flag(vm: &mut Vm, p: &mut Proc, f: Word, v: Word) -> NativeResult {
         }
         _ => badarg(),
     }
+}
+
+/// `process_flag(monitor_nodes, On)` and `process_flag({monitor_nodes,
+/// OptionMap}, On)`, which `net_kernel:monitor_nodes/1,2` call: how many
+/// subscriptions the process held before. A node without distribution
+/// never sees a node go up or down, so a subscription is only counted.
+/// None when `f` is another flag.
+fn monitor_nodes(vm: &mut Vm, p: &mut Proc, f: Word, v: Word) -> Option<NativeResult> {
+    let key = vm.atoms.intern("monitor_nodes");
+    let view = View {
+        heap: &p.heap,
+        literals: &vm.literals,
+    };
+    // The options come as net_kernel:monitor_nodes/2 makes them: a map.
+    let opts_ok = match view.tuple(f) {
+        Some(&[tag, opts]) if Word(tag).as_atom() == Some(key) => {
+            view.map_pairs(Word(opts)).is_some_and(|pairs| {
+                pairs.iter().all(|&(k, v)| {
+                    let name = |w: Word| w.as_atom().map(|a| vm.atoms.name(a));
+                    match name(k).as_deref() {
+                        Some("node_type") => name(v)
+                            .is_some_and(|t| ["visible", "hidden", "all"].contains(&&*t)),
+                        Some("nodedown_reason" | "connection_id" | "list") => {
+                            v.as_atom().is_some_and(|b| b == atom::TRUE || b == atom::FALSE)
+                        }
+                        _ => false,
+                    }
+                })
+            })
+        }
+        _ if f.as_atom() == Some(key) => true,
+        _ => return None,
+    };
+    let on = match v.as_atom() {
+        Some(atom::TRUE) => true,
+        Some(atom::FALSE) => false,
+        _ => return Some(badarg()),
+    };
+    if !opts_ok {
+        return Some(badarg());
+    }
+    let set = vm.proc_flags.entry(p.pid).or_default();
+    let old = set
+        .iter()
+        .find(|(x, _)| *x == key)
+        .and_then(|(_, w)| w.as_small())
+        .unwrap_or(0);
+    let new = if on { old + 1 } else { (old - 1).max(0) };
+    set.retain(|(x, _)| *x != key);
+    set.push((key, Word::small(new).expect("a count")));
+    Some(value(Word::small(old).expect("a count")))
 }
 
 /// `demonitor(R, Options)`: true, or with `info` whether the monitor was
