@@ -291,6 +291,9 @@ fn report_command(args: &ReportArgs) -> ExitCode {
         lam_translate::report::analyze_file(input)
     });
     let r = lam_translate::report::build(modules, &code_path);
+    // A file that could not be read is a failure of the report, said on
+    // standard error too (the report itself names each one).
+    let unread = r.totals.modules - r.totals.modules_translated;
     let text = match args.format {
         ReportFormat::Text => r.text(),
         ReportFormat::Json => r.json() + "\n",
@@ -303,7 +306,14 @@ fn report_command(args: &ReportArgs) -> ExitCode {
             .map_err(|e| lam_translate::Error::io(Path::new("-"), &e)),
     };
     match written {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) if unread == 0 => ExitCode::SUCCESS,
+        Ok(()) => {
+            eprintln!(
+                "lam-translate: {unread} of {} files could not be read or translated (see the report)",
+                r.totals.modules
+            );
+            ExitCode::FAILURE
+        }
         Err(e) => {
             report(e);
             ExitCode::FAILURE

@@ -132,3 +132,85 @@ fn error_kinds() {
     let e = beam::read_file(Path::new("/nonexistent.beam")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Io);
 }
+
+/// A form of `n` empty chunks.
+fn empty_chunks(n: usize) -> Vec<u8> {
+    let mut body = b"BEAM".to_vec();
+    for _ in 0..n {
+        body.extend_from_slice(b"Zzzz\0\0\0\0");
+    }
+    let mut out = b"FOR1".to_vec();
+    out.extend((body.len() as u32).to_be_bytes());
+    out.extend(body);
+    out
+}
+
+#[test]
+fn chunk_bombs_are_refused_with_a_place() {
+    // 100k empty chunks, plain: refused at the chunk past the cap.
+    let p = write_temp("chunks.beam", &empty_chunks(100_000));
+    let out = lam(&["dis", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("chunks.beam"), "{err}");
+    assert!(err.contains("more than 4096 chunks"), "{err}");
+    let at = 12 + 4096 * 8;
+    assert!(err.contains(&format!("at 0x{at:x}")), "{err}");
+    // The same, 10M chunks gzip-compressed (80 MB inflated, past the
+    // size one thread inflates without the permit).
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&empty_chunks(10_000_000)).unwrap();
+    let p = write_temp("chunks_gz.beam", &gz.finish().unwrap());
+    let out = lam(&["dis", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("chunks_gz.beam"), "{err}");
+    assert!(err.contains("more than 4096 chunks"), "{err}");
+}
+
+#[test]
+fn large_inflations_take_turns_and_nest() {
+    use lam_translate::beam::container::inflate;
+    use std::io::Write;
+    let big = vec![0u8; 70 << 20];
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    z.write_all(&big).unwrap();
+    let z = z.finish().unwrap();
+    let outer = inflate(flate2::read::ZlibDecoder::new(&z[..]), 80 << 20).unwrap();
+    assert_eq!(outer.len(), big.len());
+    assert!(
+        outer.permit.is_some(),
+        "past 64 MiB an inflation holds the permit"
+    );
+    // Nested on the same thread (a compressed literal table inside a
+    // compressed beam): goes on under the outer permit, no deadlock.
+    let inner = inflate(flate2::read::ZlibDecoder::new(&z[..]), 80 << 20).unwrap();
+    assert!(inner.permit.is_none());
+    // Another thread waits for the permit until the first is dropped.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let z2 = z.clone();
+    let t = std::thread::spawn(move || {
+        let other = inflate(flate2::read::ZlibDecoder::new(&z2[..]), 80 << 20).unwrap();
+        tx.send(other.permit.is_some()).unwrap();
+    });
+    assert!(
+        rx.recv_timeout(std::time::Duration::from_millis(300))
+            .is_err()
+    );
+    drop(inner);
+    drop(outer);
+    assert!(rx.recv_timeout(std::time::Duration::from_secs(60)).unwrap());
+    t.join().unwrap();
+}
+
+#[test]
+fn report_fails_on_unreadable_files() {
+    let p = write_temp("unreadable.beam", b"not a beam");
+    let out = lam(&["report", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("unreadable.beam: not translated"), "{text}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 of 1 files could not be read"), "{err}");
+}

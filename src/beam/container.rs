@@ -26,11 +26,86 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])
 }
 
+/// The most chunks a file may have. A BEAM file has about a dozen; a
+/// file of millions of empty chunks is a bomb (each costs far more memory
+/// in the chunk table than its eight bytes in the file).
+pub const MAX_CHUNKS: usize = 4096;
+
+/// Inflated bytes one thread may hold without a permit. Past it, an
+/// inflation takes the one process-wide permit for large inflations, so
+/// that N threads reading compressed bombs at once hold at most
+/// N x this plus one large output, not N x `MAX_BEAM_SIZE`.
+const FREE_INFLATION: usize = 64 << 20;
+
+static LARGE_INFLATION: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+thread_local! {
+    /// Whether this thread holds the large-inflation permit (an inflation
+    /// nested in one that holds it, such as a compressed literal table
+    /// of a compressed beam, goes on under it).
+    static HOLDS_LARGE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The permit to hold more than [`FREE_INFLATION`] inflated bytes; held
+/// as long as the bytes are.
+pub struct Permit(#[allow(dead_code)] std::sync::MutexGuard<'static, ()>);
+
+impl Permit {
+    /// Waits for the permit; None when this thread holds it already.
+    fn acquire() -> Option<Permit> {
+        if HOLDS_LARGE.with(|h| h.get()) {
+            return None;
+        }
+        let guard = LARGE_INFLATION
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        HOLDS_LARGE.with(|h| h.set(true));
+        Some(Permit(guard))
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        HOLDS_LARGE.with(|h| h.set(false));
+    }
+}
+
+/// Inflated bytes, with the permit that lets them be large.
+pub struct Inflated {
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// Dropped with the bytes.
+    pub permit: Option<Permit>,
+}
+
+impl std::ops::Deref for Inflated {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// Reads `r` to its end, at most `limit` bytes (one more shows that there
+/// were more), taking the large-inflation permit past [`FREE_INFLATION`].
+pub fn inflate(mut r: impl Read, limit: usize) -> std::io::Result<Inflated> {
+    let mut out = Inflated {
+        bytes: Vec::new(),
+        permit: None,
+    };
+    let first = (&mut r)
+        .take(FREE_INFLATION.min(limit + 1) as u64)
+        .read_to_end(&mut out.bytes)?;
+    if first == FREE_INFLATION && limit >= FREE_INFLATION {
+        out.permit = Permit::acquire();
+        r.take((limit + 1 - FREE_INFLATION) as u64)
+            .read_to_end(&mut out.bytes)?;
+    }
+    Ok(out)
+}
+
 /// Undoes whole-file gzip compression.
-pub fn gunzip(bytes: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut d = flate2::read::GzDecoder::new(bytes).take(MAX_BEAM_SIZE as u64 + 1);
-    d.read_to_end(&mut out)
+pub fn gunzip(bytes: &[u8]) -> Result<Inflated> {
+    let out = inflate(flate2::read::GzDecoder::new(bytes), MAX_BEAM_SIZE)
         .map_err(|e| Error::at(0, ErrorKind::Invalid, format!("bad gzip data: {e}")))?;
     if out.len() > MAX_BEAM_SIZE {
         bail!(
@@ -101,6 +176,13 @@ pub fn chunks(bytes: &[u8]) -> Result<Vec<RawChunk<'_>>> {
         // The last chunk may lack its padding.
         let pad = pad.min(r.remaining());
         r.bytes(pad, "chunk padding")?;
+        if out.len() == MAX_CHUNKS {
+            bail!(
+                at,
+                Unsupported,
+                "more than {MAX_CHUNKS} chunks (a BEAM file has a few dozen at most)"
+            );
+        }
         out.push(RawChunk { id, offset, data });
     }
     Ok(out)
@@ -202,7 +284,7 @@ mod tests {
         enc.write_all(&f).unwrap();
         let gz = enc.finish().unwrap();
         assert!(is_gzip(&gz));
-        assert_eq!(gunzip(&gz).unwrap(), f);
+        assert_eq!(gunzip(&gz).unwrap().bytes, f);
         assert!(gunzip(&gz[..gz.len() / 2]).is_err());
     }
 }

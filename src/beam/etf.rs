@@ -5,12 +5,12 @@
 //! is allocated, and nesting is bounded, so hostile input cannot make the
 //! decoder allocate without limit or overflow the stack.
 
-use std::io::Read;
 use std::sync::Arc;
 
 use num_bigint::{BigInt, Sign};
 
 use crate::bail;
+use crate::beam::container::{Inflated, inflate};
 use crate::beam::reader::Reader;
 use crate::error::{Error, ErrorKind, Result};
 use crate::term::{Atom, Closure, Term};
@@ -78,10 +78,8 @@ pub fn decode_versioned(r: &mut Reader<'_>) -> Result<Term> {
 }
 
 /// Inflates zlib data that must produce exactly `size` bytes.
-pub fn inflate_exact(data: &[u8], size: usize, at: usize) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(size.min(data.len().saturating_mul(64)).min(1 << 24));
-    let mut z = flate2::read::ZlibDecoder::new(data).take(size as u64 + 1);
-    z.read_to_end(&mut out)
+pub fn inflate_exact(data: &[u8], size: usize, at: usize) -> Result<Inflated> {
+    let out = inflate(flate2::read::ZlibDecoder::new(data), size)
         .map_err(|e| Error::at(at, ErrorKind::Invalid, format!("bad zlib data: {e}")))?;
     if out.len() != size {
         bail!(
