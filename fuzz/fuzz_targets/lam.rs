@@ -6,6 +6,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Ok(m) = lam_translate::lam::binary::decode(data) {
         if m.validate().is_ok() {
+            let _ = lam_translate::lam::verify::verify(&m);
             let _ = lam_translate::lam::text::print(&m);
         }
     }

@@ -230,12 +230,15 @@ pub fn translate(beam: &BeamModule) -> Result<Translation> {
     let info = module_info(beam);
     t.m.module_info = Some(t.m.literal(info));
     let module = t.m;
-    module.validate().map_err(|e| {
-        Error::new(
-            ErrorKind::Invalid,
-            format!("translation produced an invalid module: {e}"),
-        )
-    })?;
+    module
+        .validate()
+        .and_then(|()| crate::lam::verify::verify(&module))
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Invalid,
+                format!("translation produced an invalid module: {e}"),
+            )
+        })?;
     Ok(Translation {
         module,
         unsupported: t.unsupported,

@@ -103,6 +103,7 @@ pub fn isa_markdown() -> String {
         );
         let _ = writeln!(s, "```\n{}\n```", example(info.op));
     }
+    s.push_str(include_str!("isa_verify.md"));
     s.push_str("\n## The fate of every BEAM opcode\n\n| # | BEAM opcode | fate | LAM instructions or reason |\n|---:|---|---|---|\n");
     for o in OPS {
         let (what, detail) = match fate(o.op) {

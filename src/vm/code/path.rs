@@ -1,5 +1,5 @@
 //! The code path: where modules come from, and reading one into a
-//! validated LAM module.
+//! validated and verified LAM module.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -66,6 +66,12 @@ pub fn read_module(path: &Path) -> Result<(Module, Option<[u8; 16]>)> {
     let (m, md5) = if path.extension().is_some_and(|e| e == "lam") {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e))?;
         let m = crate::lam::binary::decode(&bytes).map_err(|e| e.in_file(path))?;
+        // A translation was verified as it was made; a file was not.
+        m.validate()
+            .and_then(|()| crate::lam::verify::verify(&m))
+            .map_err(|e| {
+                Error::new(ErrorKind::Invalid, format!("invalid LAM module: {e}")).in_file(path)
+            })?;
         (m, None)
     } else {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e))?;
@@ -76,8 +82,5 @@ pub fn read_module(path: &Path) -> Result<(Module, Option<[u8; 16]>)> {
             .module;
         (m, Some(md5))
     };
-    m.validate().map_err(|e| {
-        Error::new(ErrorKind::Invalid, format!("invalid LAM module: {e}")).in_file(path)
-    })?;
     Ok((m, md5))
 }
