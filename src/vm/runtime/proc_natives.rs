@@ -10,6 +10,7 @@ use crate::vm::code::kinds::SpawnKind;
 use crate::vm::exec::proc::{Priority, Proc};
 use crate::vm::native::HostOp;
 use crate::vm::native::{NativeResult, badarg, closure_of, lambda_of};
+use crate::vm::runtime::reload;
 use crate::vm::runtime::timers::{Dest, Pending};
 use crate::vm::runtime::vm::{AliasMode, Vm, pid_of, ref_id};
 use crate::vm::term::atoms::atom;
@@ -1000,11 +1001,12 @@ fn monitor_nodes(vm: &mut Vm, p: &mut Proc, f: Word, v: Word) -> Option<NativeRe
                 pairs.iter().all(|&(k, v)| {
                     let name = |w: Word| w.as_atom().map(|a| vm.atoms.name(a));
                     match name(k).as_deref() {
-                        Some("node_type") => name(v)
-                            .is_some_and(|t| ["visible", "hidden", "all"].contains(&&*t)),
-                        Some("nodedown_reason" | "connection_id" | "list") => {
-                            v.as_atom().is_some_and(|b| b == atom::TRUE || b == atom::FALSE)
+                        Some("node_type") => {
+                            name(v).is_some_and(|t| ["visible", "hidden", "all"].contains(&&*t))
                         }
+                        Some("nodedown_reason" | "connection_id" | "list") => v
+                            .as_atom()
+                            .is_some_and(|b| b == atom::TRUE || b == atom::FALSE),
                         _ => false,
                     }
                 })
@@ -1561,6 +1563,16 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                 _ => badarg(),
             }
         }
+        // erlang:delete_module/1
+        (HostOp::DeleteModule, 1) => reload::delete_module(vm, p, a[0]),
+        // erlang:check_old_code/1
+        (HostOp::CheckOldCode, 1) => reload::check_old_code(vm, a[0]),
+        // erts_internal:purge_module/2
+        (HostOp::PurgeModule, 2) => reload::purge_module(vm, a[0], a[1]),
+        // erts_internal:check_process_code/1
+        (HostOp::CheckProcessCode, 1) => reload::check_own_code(vm, p, a[0]),
+        // erts_internal:request_system_task/3,4
+        (HostOp::RequestSystemTask, 3 | 4) => reload::request_system_task(vm, p, a),
         (HostOp::SystemFlag, 2) => crate::vm::runtime::system::system_flag(vm, p, a[0], a[1]),
         // erlang:trace_info/2
         (HostOp::TraceInfo, 2) => crate::vm::runtime::system::trace_info(vm, p, a[0], a[1]),
@@ -1613,8 +1625,9 @@ fn prepare_loading(vm: &mut Vm, p: &mut Proc, module: Word, code: Word) -> Nativ
     value(r)
 }
 
-/// `erlang:finish_loading(Prepared)`: links the prepared modules. A module
-/// LAM has loaded already stays as it is (no code replacement yet).
+/// `erlang:finish_loading(Prepared)`: the prepared modules become current,
+/// the code they replace old; none loads, and the answer is
+/// `{not_purged, Modules}`, when some of them have old code still.
 fn finish_loading(vm: &mut Vm, p: &mut Proc, list: Word) -> NativeResult {
     let v = view(vm, p);
     let Some(items) = list_items(&v, list) else {
@@ -1627,12 +1640,23 @@ fn finish_loading(vm: &mut Vm, p: &mut Proc, list: Word) -> NativeResult {
     else {
         return badarg();
     };
+    let names: Vec<u32> = ids
+        .iter()
+        .map(|id| vm.atoms.intern(vm.prepared[id].name()))
+        .collect();
+    let blocked: Vec<Word> = names
+        .iter()
+        .filter(|&&n| vm.has_old_code(n))
+        .map(|&n| Word::atom(n))
+        .collect();
+    if !blocked.is_empty() {
+        let list = list_of(&mut p.heap, &blocked);
+        let tag = Word::atom(vm.atoms.intern("not_purged"));
+        return value(p.heap.tuple(0, &[tag, list]));
+    }
     for id in ids {
         let m = vm.prepared.remove(&id).expect("checked");
-        let name = vm.atoms.intern(m.name());
-        if !vm.by_name.contains_key(&name) {
-            vm.add(m);
-        }
+        vm.install(m).expect("no old code: checked");
     }
     value(Word::atom(atom::OK))
 }
