@@ -413,6 +413,8 @@ pub struct Loaded {
     pub exports: HashMap<(u32, u32), u32>,
     /// Lambdas: entry, arity (with captured values), captured count, old uniq.
     pub lambdas: Vec<(u32, u32, u32, u32)>,
+    /// The lambda that runs the module's `-on_load` function, if it has one.
+    pub on_load: Option<u32>,
     /// The LAM module (function table and line table, for stack traces).
     pub lam: Module,
     /// Local atom index → global atom.
@@ -429,6 +431,9 @@ pub const OLD: u8 = 1;
 /// [`Loaded::state`]: purged code. It stays in memory (module ids and
 /// literal areas are never reused), but no name reaches it.
 pub const GONE: u8 = 2;
+/// [`Loaded::state`]: code loaded with an `-on_load` function that has not
+/// yet succeeded (`erlang:finish_after_on_load/2` makes it current).
+pub const PENDING: u8 = 3;
 
 impl Loaded {
     /// Whether this is the current code of its module.
@@ -918,7 +923,7 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
         .filter(|f| f.exported)
         .map(|f| ((globals[f.name as usize], f.arity), f.entry))
         .collect();
-    let lambdas = m
+    let mut lambdas: Vec<(u32, u32, u32, u32)> = m
         .lambdas
         .iter()
         .map(|l| {
@@ -926,6 +931,12 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
             (f.entry, f.arity, l.num_free, l.old_uniq)
         })
         .collect();
+    // The on_load function as one more lambda, so that
+    // `erlang:call_on_load_function/1` can apply it as a fun.
+    let on_load = m.on_load.map(|f| {
+        lambdas.push((m.functions[f as usize].entry, 0, 0, 0));
+        (lambdas.len() - 1) as u32
+    });
     let loaded = Loaded {
         id,
         name: globals[0],
@@ -936,6 +947,7 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
         imports,
         exports,
         lambdas,
+        on_load,
         lam: m,
         atoms: globals,
         md5: None,

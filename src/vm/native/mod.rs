@@ -228,6 +228,8 @@ pub enum HostOp {
     PurgeModule,
     CheckProcessCode,
     RequestSystemTask,
+    CallOnLoad,
+    FinishAfterOnLoad,
     OpenPort,
     PortCommand,
     PortClose,

@@ -131,4 +131,11 @@ pub const NATIVES: &[Native] = &[
         4,
         HostOp::RequestSystemTask,
     ),
+    Native::host("erlang", "call_on_load_function", 1, HostOp::CallOnLoad),
+    Native::host(
+        "erlang",
+        "finish_after_on_load",
+        2,
+        HostOp::FinishAfterOnLoad,
+    ),
 ];

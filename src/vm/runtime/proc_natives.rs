@@ -1551,18 +1551,26 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         (HostOp::PrepareLoading, 2) => prepare_loading(vm, p, a[0], a[1]),
         // erlang:finish_loading/1
         (HostOp::FinishLoading, 1) => finish_loading(vm, p, a[0]),
-        // erlang:has_prepared_code_on_load/1: LAM runs no on_load, so a
-        // prepared module never has one; anything else is badarg.
+        // erlang:has_prepared_code_on_load/1 (badarg for anything but a
+        // prepared module)
         (HostOp::HasPreparedCodeOnLoad, 1) => {
             let view = View {
                 heap: &p.heap,
                 literals: &vm.literals,
             };
-            match ref_id(&view, a[0]) {
-                Some(id) if vm.prepared.contains_key(&id) => value(Word::atom(atom::FALSE)),
-                _ => badarg(),
+            match ref_id(&view, a[0]).and_then(|id| vm.prepared.get(&id)) {
+                Some(m) => value(Word::atom(if m.on_load.is_some() {
+                    atom::TRUE
+                } else {
+                    atom::FALSE
+                })),
+                None => badarg(),
             }
         }
+        // erlang:call_on_load_function/1
+        (HostOp::CallOnLoad, 1) => reload::call_on_load_function(vm, p, a[0]),
+        // erlang:finish_after_on_load/2
+        (HostOp::FinishAfterOnLoad, 2) => reload::finish_after_on_load(vm, a[0], a[1]),
         // erlang:delete_module/1
         (HostOp::DeleteModule, 1) => reload::delete_module(vm, p, a[0]),
         // erlang:check_old_code/1
@@ -1654,11 +1662,21 @@ fn finish_loading(vm: &mut Vm, p: &mut Proc, list: Word) -> NativeResult {
         let tag = Word::atom(vm.atoms.intern("not_purged"));
         return value(p.heap.tuple(0, &[tag, list]));
     }
-    for id in ids {
+    let mut on_load = Vec::new();
+    for (id, name) in ids.into_iter().zip(names) {
         let m = vm.prepared.remove(&id).expect("checked");
+        if m.on_load.is_some() {
+            on_load.push(Word::atom(name));
+        }
         vm.install(m).expect("no old code: checked");
     }
-    value(Word::atom(atom::OK))
+    if on_load.is_empty() {
+        return value(Word::atom(atom::OK));
+    }
+    // The loader runs their on_load functions, then finishes.
+    let list = list_of(&mut p.heap, &on_load);
+    let tag = Word::atom(vm.atoms.intern("on_load"));
+    value(p.heap.tuple(0, &[tag, list]))
 }
 
 /// The registered name a host native needs, if it names one: the target

@@ -11,13 +11,13 @@
 //! replacement".
 
 use crate::term::Term;
-use crate::vm::code::loader::{GONE, OLD};
+use crate::vm::code::loader::{CURRENT, GONE, OLD, PENDING};
 use crate::vm::exec::proc::Proc;
 use crate::vm::native::{NativeResult, badarg};
 use crate::vm::runtime::proc_natives::{value, view};
 use crate::vm::runtime::vm::Vm;
 use crate::vm::term::atoms::atom;
-use crate::vm::term::word::Word;
+use crate::vm::term::word::{Word, kind};
 
 use std::sync::atomic::Ordering;
 
@@ -44,6 +44,21 @@ impl Vm {
         let name = self.atoms.intern(m.name());
         if self.old.contains_key(&name) {
             return None;
+        }
+        if m.on_load.is_some() {
+            // Its on_load function runs first (`call_on_load_function/1`,
+            // then `finish_after_on_load/2`); until then the code it would
+            // replace stays current.
+            let id = self.link(m);
+            self.modules[id as usize]
+                .state
+                .store(PENDING, Ordering::Relaxed);
+            if let Some(earlier) = self.on_load.insert(name, id) {
+                self.modules[earlier as usize]
+                    .state
+                    .store(GONE, Ordering::Relaxed);
+            }
+            return Some(id);
         }
         self.make_old(name);
         // Not read from the code path: which file it came from is the
@@ -106,7 +121,8 @@ pub(crate) fn check_old_code(vm: &Vm, m: Word) -> NativeResult {
 /// `erts_internal:purge_module(Module, Op)`, the steps of
 /// `erts_code_purger`'s purge: `prepare` (is there old code to purge?),
 /// `complete` (drop it), `abort` (keep it: a soft purge found a process
-/// running it). `prepare_on_load` finds nothing: LAM runs no on_load code.
+/// running it). `prepare_on_load` finds nothing: code whose on_load
+/// function failed is dropped at once (`finish_after_on_load/2`).
 pub(crate) fn purge_module(vm: &mut Vm, m: Word, op: Word) -> NativeResult {
     let (Some(name), Some(op)) = (m.as_atom(), op.as_atom()) else {
         return badarg();
@@ -222,4 +238,54 @@ impl Vm {
             Term::list(vec![Term::string(text)]),
         );
     }
+}
+
+/// `erlang:call_on_load_function(Module)`: runs the `-on_load` function of
+/// the module's code waiting for it, in the caller (as a fun of it).
+pub(crate) fn call_on_load_function(vm: &mut Vm, p: &mut Proc, m: Word) -> NativeResult {
+    let Some(&id) = m.as_atom().and_then(|name| vm.on_load.get(&name)) else {
+        return badarg();
+    };
+    let Some(idx) = vm.modules[id as usize].on_load else {
+        return badarg();
+    };
+    let words = [
+        Word::small(i64::from(id)).expect("id"),
+        Word::small(i64::from(idx)).expect("index"),
+        Word::small(0).expect("arity"),
+    ];
+    let fun = p.heap.boxed(0, kind::FUN, &words);
+    NativeResult::Apply(fun, Word::NONE, Vec::new())
+}
+
+/// `erlang:finish_after_on_load(Module, Keep)`: the code whose on_load
+/// function has run becomes current (the code it replaces old), or, when
+/// it failed (`Keep` false), is dropped.
+pub(crate) fn finish_after_on_load(vm: &mut Vm, m: Word, keep: Word) -> NativeResult {
+    let keep = match keep.as_atom() {
+        Some(atom::TRUE) => true,
+        Some(atom::FALSE) => false,
+        _ => return badarg(),
+    };
+    let Some(name) = m.as_atom().filter(|n| vm.on_load.contains_key(n)) else {
+        return badarg();
+    };
+    let id = vm.on_load.remove(&name).expect("checked");
+    if !keep {
+        vm.modules[id as usize].state.store(GONE, Ordering::Relaxed);
+        return value(Word::atom(atom::TRUE));
+    }
+    if let Some(old) = vm.old.remove(&name) {
+        vm.modules[old as usize]
+            .state
+            .store(GONE, Ordering::Relaxed);
+    }
+    vm.make_old(name);
+    vm.files.remove(&name);
+    vm.modules[id as usize]
+        .state
+        .store(CURRENT, Ordering::Relaxed);
+    vm.by_name.insert(name, id);
+    vm.known.insert(name);
+    value(Word::atom(atom::TRUE))
 }
