@@ -14,12 +14,16 @@ use crate::term::Term;
 use crate::vm::code::loader::{CURRENT, GONE, OLD, PENDING};
 use crate::vm::exec::proc::Proc;
 use crate::vm::native::{NativeResult, badarg};
-use crate::vm::runtime::proc_natives::{value, view};
 use crate::vm::runtime::vm::Vm;
 use crate::vm::term::atoms::atom;
+use crate::vm::term::heap::View;
 use crate::vm::term::word::{Word, kind};
 
 use std::sync::atomic::Ordering;
+
+fn value(w: Word) -> NativeResult {
+    NativeResult::Value(w)
+}
 
 impl Vm {
     /// Makes the current code of module `name` old: no name reaches it
@@ -168,7 +172,11 @@ pub(crate) fn request_system_task(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> Nati
     let (Some(requester), Some(target)) = (requester, a[0].as_pid()) else {
         return badarg();
     };
-    let request = view(vm, p).tuple(a[2]).map(|t| t.to_vec());
+    let view = View {
+        heap: &p.heap,
+        literals: &vm.literals,
+    };
+    let request = view.tuple(a[2]).map(|t| t.to_vec());
     let Some(&[kind, req_id, arg]) = request.as_deref() else {
         return badarg();
     };
