@@ -267,6 +267,7 @@ impl<L: Lock> Worker<'_, L> {
     }
 
     /// What import `i` of `m` resolves to (resolving it the first time).
+    #[inline]
     pub(super) fn import(
         &mut self,
         proc: &mut Proc,
@@ -284,6 +285,20 @@ impl<L: Lock> Worker<'_, L> {
             }
             return Ok(c);
         }
+        self.resolve_import(proc, xs, m, i)
+    }
+
+    /// Resolves import `i` of `m` the first time (or again, after the code
+    /// it reached was replaced), out of line: the call path stays small.
+    #[cold]
+    #[inline(never)]
+    fn resolve_import(
+        &mut self,
+        proc: &mut Proc,
+        xs: &Regs,
+        m: &Arc<Loaded>,
+        i: u32,
+    ) -> Result<Callee, Exception> {
         let (mo, f, a) = m.imports[i as usize];
         let resolved = self.with_vm(|vm| {
             let c = vm.resolve(mo, f, a)?;
