@@ -179,7 +179,13 @@ pub fn translate(beam: &BeamModule) -> Result<Translation> {
         .collect();
     let mut entry_fn = HashMap::new();
     let mut functions_full = 0;
+    // The function the compiler marked with the `on_load` instruction (OTP
+    // keeps no `on_load` attribute in the `.beam`).
+    let mut on_load_fn = None;
     for f in &funs {
+        if f.code.iter().any(|i| i.op == Op::OnLoad) {
+            on_load_fn = Some(t.m.functions.len() as u32);
+        }
         let start = t.m.code.len() as u32;
         let before = t.unsupported.len();
         for ins in f.code {
@@ -226,7 +232,7 @@ pub fn translate(beam: &BeamModule) -> Result<Translation> {
             old_uniq: l.old_uniq,
         });
     }
-    t.m.on_load = on_load(beam, &t.m);
+    t.m.on_load = on_load_fn.or_else(|| on_load(beam, &t.m));
     let info = module_info(beam);
     t.m.module_info = Some(t.m.literal(info));
     let module = t.m;

@@ -4,6 +4,7 @@
 //! module's own literal area; imports resolved on first call.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::lam::isa::{FLOAT_REG_BASE, LamOp, Operand, X_REGS};
@@ -395,12 +396,25 @@ pub struct Loaded {
     pub code: Vec<Ins>,
     /// Imports as global atoms (module, function, arity).
     pub imports: Vec<(u32, u32, u32)>,
-    /// Imports once resolved.
+    /// Imports resolved to a native, once resolved (natives never change).
     pub resolved: Vec<OnceLock<Callee>>,
+    /// Imports resolved to code: `(module id + 1) << 32 | entry`, 0 while
+    /// unresolved. Unlike a native, the code an import reaches changes
+    /// when its module is replaced or deleted: the VM clears the slots
+    /// that reach the code made old (`Loaded::forget`), so the next call
+    /// resolves to the current code, as an erl call through the export
+    /// table does.
+    pub code_imports: Vec<AtomicU64>,
+    /// Which version of its module this is ([`CURRENT`], [`OLD`], or
+    /// [`GONE`] once purged): what natives that name a module by its name
+    /// (`module_loaded/1`, `function_exported/3`, `module_info`) see.
+    pub state: AtomicU8,
     /// Exported functions: (name, arity) → entry.
     pub exports: HashMap<(u32, u32), u32>,
     /// Lambdas: entry, arity (with captured values), captured count, old uniq.
     pub lambdas: Vec<(u32, u32, u32, u32)>,
+    /// The lambda that runs the module's `-on_load` function, if it has one.
+    pub on_load: Option<u32>,
     /// The LAM module (function table and line table, for stack traces).
     pub lam: Module,
     /// Local atom index → global atom.
@@ -409,7 +423,58 @@ pub struct Loaded {
     pub md5: Option<[u8; 16]>,
 }
 
+/// [`Loaded::state`]: the module's current code.
+pub const CURRENT: u8 = 0;
+/// [`Loaded::state`]: old code, replaced or deleted but not yet purged
+/// (processes running it go on running it).
+pub const OLD: u8 = 1;
+/// [`Loaded::state`]: purged code. It stays in memory (module ids and
+/// literal areas are never reused), but no name reaches it.
+pub const GONE: u8 = 2;
+/// [`Loaded::state`]: code loaded with an `-on_load` function that has not
+/// yet succeeded (`erlang:finish_after_on_load/2` makes it current).
+pub const PENDING: u8 = 3;
+
 impl Loaded {
+    /// Whether this is the current code of its module.
+    pub fn is_current(&self) -> bool {
+        self.state.load(Ordering::Relaxed) == CURRENT
+    }
+
+    /// What import `i` resolved to, if it has been.
+    #[inline]
+    pub fn import(&self, i: u32) -> Option<Callee> {
+        let s = self.code_imports[i as usize].load(Ordering::Acquire);
+        if s != 0 {
+            return Some(Callee::Code((s >> 32) as u32 - 1, s as u32));
+        }
+        self.resolved[i as usize].get().copied()
+    }
+
+    /// Records what import `i` resolved to. Called under the VM's lock,
+    /// so that it cannot record code that a load made old meanwhile.
+    pub fn set_import(&self, i: u32, c: Callee) {
+        match c {
+            Callee::Code(id, entry) => self.code_imports[i as usize].store(
+                (u64::from(id) + 1) << 32 | u64::from(entry),
+                Ordering::Release,
+            ),
+            _ => {
+                let _ = self.resolved[i as usize].set(c);
+            }
+        }
+    }
+
+    /// Clears the imports that reach module `id` (code made old).
+    pub fn forget(&self, id: u32) {
+        for slot in &self.code_imports {
+            let s = slot.load(Ordering::Relaxed);
+            if s != 0 && (s >> 32) as u32 == id + 1 {
+                slot.store(0, Ordering::Release);
+            }
+        }
+    }
+
     /// The function containing `pc`, as (name atom, arity).
     pub fn function_at(&self, pc: u32) -> Option<(u32, u32)> {
         self.lam
@@ -858,7 +923,7 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
         .filter(|f| f.exported)
         .map(|f| ((globals[f.name as usize], f.arity), f.entry))
         .collect();
-    let lambdas = m
+    let mut lambdas: Vec<(u32, u32, u32, u32)> = m
         .lambdas
         .iter()
         .map(|l| {
@@ -866,14 +931,23 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
             (f.entry, f.arity, l.num_free, l.old_uniq)
         })
         .collect();
+    // The on_load function as one more lambda, so that
+    // `erlang:call_on_load_function/1` can apply it as a fun.
+    let on_load = m.on_load.map(|f| {
+        lambdas.push((m.functions[f as usize].entry, 0, 0, 0));
+        (lambdas.len() - 1) as u32
+    });
     let loaded = Loaded {
         id,
         name: globals[0],
         code,
         resolved: (0..imports.len()).map(|_| OnceLock::new()).collect(),
+        code_imports: (0..imports.len()).map(|_| AtomicU64::new(0)).collect(),
+        state: AtomicU8::new(CURRENT),
         imports,
         exports,
         lambdas,
+        on_load,
         lam: m,
         atoms: globals,
         md5: None,
@@ -884,22 +958,32 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
 /// The loaded modules, indexed by id, as natives see them.
 impl CodeInfo for Vec<Arc<Loaded>> {
     fn loaded(&self) -> Vec<u32> {
-        self.iter().map(|m| m.name).collect()
+        // Current and old code, as erl lists them, each module once.
+        let mut names: Vec<u32> = Vec::new();
+        for m in self
+            .iter()
+            .filter(|m| m.state.load(Ordering::Relaxed) != GONE)
+        {
+            if !names.contains(&m.name) {
+                names.push(m.name);
+            }
+        }
+        names
     }
 
     fn is_loaded(&self, module: u32) -> bool {
-        self.iter().any(|m| m.name == module)
+        self.iter().any(|m| m.name == module && m.is_current())
     }
 
     fn exports(&self, module: u32) -> Option<Vec<(u32, u32)>> {
-        let m = self.iter().find(|m| m.name == module)?;
+        let m = self.iter().find(|m| m.name == module && m.is_current())?;
         let mut es: Vec<(u32, u32)> = m.exports.keys().copied().collect();
         es.sort_by_key(|e| m.exports[e]);
         Some(es)
     }
 
     fn functions(&self, module: u32) -> Option<Vec<(u32, u32)>> {
-        let m = self.iter().find(|m| m.name == module)?;
+        let m = self.iter().find(|m| m.name == module && m.is_current())?;
         Some(
             m.lam
                 .functions
@@ -910,7 +994,7 @@ impl CodeInfo for Vec<Arc<Loaded>> {
     }
 
     fn module_info(&self, module: u32) -> Option<crate::term::Term> {
-        let m = self.iter().find(|m| m.name == module)?;
+        let m = self.iter().find(|m| m.name == module && m.is_current())?;
         m.lam
             .module_info
             .and_then(|l| m.lam.literals.get(l as usize))
@@ -918,12 +1002,15 @@ impl CodeInfo for Vec<Arc<Loaded>> {
     }
 
     fn is_exported(&self, module: u32, function: u32, arity: u32) -> bool {
-        self.iter()
-            .any(|m| m.name == module && m.exports.contains_key(&(function, arity)))
+        self.iter().any(|m| {
+            m.name == module && m.is_current() && m.exports.contains_key(&(function, arity))
+        })
     }
 
     fn module_id(&self, module: u32) -> Option<u32> {
-        self.iter().find(|m| m.name == module).map(|m| m.id)
+        self.iter()
+            .find(|m| m.name == module && m.is_current())
+            .map(|m| m.id)
     }
 
     fn md5(&self, id: u32) -> Option<[u8; 16]> {

@@ -6,9 +6,10 @@
 //! noted, a retry, or an apply).
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use crate::vm::code::kinds::FunKind;
-use crate::vm::code::loader::{Callee, Dst, Loaded, NOFAIL, Src, Target};
+use crate::vm::code::loader::{Callee, Dst, GONE, Loaded, NOFAIL, Src, Target};
 use crate::vm::exec::flow::{Flow, fail_or};
 use crate::vm::exec::proc::{BUDGET, Proc, Regs, Ret};
 use crate::vm::exec::regs::{read, write};
@@ -266,6 +267,7 @@ impl<L: Lock> Worker<'_, L> {
     }
 
     /// What import `i` of `m` resolves to (resolving it the first time).
+    #[inline]
     pub(super) fn import(
         &mut self,
         proc: &mut Proc,
@@ -273,22 +275,38 @@ impl<L: Lock> Worker<'_, L> {
         m: &Arc<Loaded>,
         i: u32,
     ) -> Result<Callee, Exception> {
-        if let Some(c) = m.resolved[i as usize].get() {
+        if let Some(c) = m.import(i) {
             // Resolved by another scheduler, perhaps to a module it loaded
             // since this one last took the lock.
             if let Callee::Code(id, _) = c
-                && *id as usize >= self.modules.len()
+                && id as usize >= self.modules.len()
             {
                 self.catch_up();
             }
-            return Ok(*c);
+            return Ok(c);
         }
+        self.resolve_import(proc, xs, m, i)
+    }
+
+    /// Resolves import `i` of `m` the first time (or again, after the code
+    /// it reached was replaced), out of line: the call path stays small.
+    #[cold]
+    #[inline(never)]
+    fn resolve_import(
+        &mut self,
+        proc: &mut Proc,
+        xs: &Regs,
+        m: &Arc<Loaded>,
+        i: u32,
+    ) -> Result<Callee, Exception> {
         let (mo, f, a) = m.imports[i as usize];
-        match self.resolve(mo, f, a) {
-            Some(c) => {
-                let _ = m.resolved[i as usize].set(c);
-                Ok(c)
-            }
+        let resolved = self.with_vm(|vm| {
+            let c = vm.resolve(mo, f, a)?;
+            m.set_import(i, c);
+            Some(c)
+        });
+        match resolved {
+            Some(c) => Ok(c),
             None => Err(self.undef(proc, mo, f, &xs[..a as usize])),
         }
     }
@@ -484,6 +502,13 @@ pub(crate) fn fun_callee(
             let mid = view.at(p, 1).as_small().unwrap_or(0) as usize;
             let idx = view.at(p, 2).as_small().unwrap_or(0) as usize;
             let (entry, arity, nfree, _) = modules[mid].lambdas[idx];
+            if modules[mid].state.load(Ordering::Relaxed) == GONE {
+                // Its code was purged: erl's error handler finds no such
+                // function (a lambda is never exported), and so here.
+                let m = &modules[mid];
+                let f = m.function_at(entry).map_or(atom::UNDEFINED, |(f, _)| f);
+                return Ok(Err((m.name, f, n as u32)));
+            }
             if (arity - nfree) as usize != n {
                 let args = list_of(heap, xs.args(n));
                 let inner = heap.tuple(0, &[fun, args]);

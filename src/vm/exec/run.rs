@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::vm::code::loader::{Callee, Dst, Ins, Loaded, NOFAIL, Src, Target};
+use crate::vm::code::loader::{Dst, Ins, Loaded, NOFAIL, Src, Target};
 use crate::vm::exec::flow::Flow;
 use crate::vm::exec::proc::{BUDGET, Frame, Outcome, Proc, Regs, Ret, handler_marker};
 use crate::vm::exec::regs::dst_src;
@@ -90,10 +90,6 @@ impl<'w, L: Lock> Worker<'w, L> {
         let r = f(&mut vm);
         self.sync(&vm);
         r
-    }
-
-    pub(crate) fn resolve(&mut self, module: u32, function: u32, arity: u32) -> Option<Callee> {
-        self.with_vm(|vm| vm.resolve(module, function, arity))
     }
 
     pub(crate) fn undef(

@@ -110,4 +110,32 @@ pub const NATIVES: &[Native] = &[
         1,
         HostOp::HasPreparedCodeOnLoad,
     ),
+    Native::host("erlang", "delete_module", 1, HostOp::DeleteModule),
+    Native::host("erlang", "check_old_code", 1, HostOp::CheckOldCode),
+    Native::host("erts_internal", "purge_module", 2, HostOp::PurgeModule),
+    Native::host(
+        "erts_internal",
+        "check_process_code",
+        1,
+        HostOp::CheckProcessCode,
+    ),
+    Native::host(
+        "erts_internal",
+        "request_system_task",
+        3,
+        HostOp::RequestSystemTask,
+    ),
+    Native::host(
+        "erts_internal",
+        "request_system_task",
+        4,
+        HostOp::RequestSystemTask,
+    ),
+    Native::host("erlang", "call_on_load_function", 1, HostOp::CallOnLoad),
+    Native::host(
+        "erlang",
+        "finish_after_on_load",
+        2,
+        HostOp::FinishAfterOnLoad,
+    ),
 ];

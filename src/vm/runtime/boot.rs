@@ -79,6 +79,12 @@ impl Vm {
     /// yet): `name` is one of the system's, not registered, and `p` is not
     /// part of the system.
     pub(crate) fn waits_for_system(&mut self, p: &mut Proc, name: u32) -> bool {
+        // The code purger is the emulator's, not the system's: it starts
+        // alone (erl starts it before `init`).
+        if &*self.atoms.name(name) == "erts_code_purger" {
+            self.start_code_purger();
+            return false;
+        }
         if matches!(self.system, System::Up | System::Unavailable)
             || p.system
             || self.registry.contains_key(&name)
@@ -155,6 +161,7 @@ impl Vm {
     /// as its group leader (LAM's group leader stays `user`).
     fn start_init(&mut self) -> Option<()> {
         let root = self.otp_root()?;
+        self.start_code_purger();
         let args = self.boot_args(&root)?;
         let list = Term::list(args.into_iter().map(Term::Binary).collect());
         self.spawn_system("init", "boot", Some(&list)).map(|_| ())
@@ -162,7 +169,12 @@ impl Vm {
 
     /// Starts `module:function()` (or with one argument) in a new process
     /// of the system's, with the group leader as its group leader.
-    fn spawn_system(&mut self, module: &str, function: &str, arg: Option<&Term>) -> Option<u64> {
+    pub(crate) fn spawn_system(
+        &mut self,
+        module: &str,
+        function: &str,
+        arg: Option<&Term>,
+    ) -> Option<u64> {
         let (m, f) = (self.atoms.intern(module), self.atoms.intern(function));
         let Some(Callee::Code(m, entry)) = self.resolve(m, f, u32::from(arg.is_some())) else {
             return None;
@@ -329,17 +341,28 @@ impl Vm {
     /// `system_flag(system_logger, _)`, as erts sends it), so that the
     /// logger's configuration applies to it as under erl.
     pub(crate) fn report_to_logger(&mut self, p: &Proc, reason: Word) -> bool {
+        let view = View {
+            heap: &p.heap,
+            literals: &self.literals,
+        };
+        let reason = view.to_term(reason, &self.atoms);
+        self.log_to_logger(
+            p,
+            Term::string("Error in process ~p with exit value:~n~p~n"),
+            Term::list(vec![pid_term(p.pid), reason]),
+        )
+    }
+
+    /// An error of the emulator's own about process `p`, `Format` and
+    /// `Args` as `io:format/2` takes them, for OTP's logger (false when
+    /// the system does not run).
+    pub(crate) fn log_to_logger(&mut self, p: &Proc, format: Term, args: Term) -> bool {
         let Some(to) = self.system_logger.as_pid() else {
             return false;
         };
         if !self.system_up() || !self.procs.contains_key(&to) && !self.running.contains_key(&to) {
             return false;
         }
-        let view = View {
-            heap: &p.heap,
-            literals: &self.literals,
-        };
-        let reason = view.to_term(reason, &self.atoms);
         let pid = pid_term(p.pid);
         let us = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -357,13 +380,7 @@ impl Vm {
             (atom("pid"), pid.clone()),
             (atom("time"), Term::Int(us)),
         ]);
-        let msg = Term::Tuple(vec![
-            atom("log"),
-            atom("error"),
-            Term::string("Error in process ~p with exit value:~n~p~n"),
-            Term::list(vec![pid, reason]),
-            meta,
-        ]);
+        let msg = Term::Tuple(vec![atom("log"), atom("error"), format, args, meta]);
         let atoms = self.atoms.clone();
         self.deliver(to, |heap, _| heap.from_term(0, &msg, &atoms));
         true

@@ -7,6 +7,7 @@ pub(crate) mod flags;
 pub(crate) mod port_table;
 pub(crate) mod ports;
 pub mod proc_natives;
+pub(crate) mod reload;
 pub(crate) mod runq;
 pub(crate) mod sched;
 pub mod shared;

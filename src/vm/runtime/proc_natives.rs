@@ -10,6 +10,7 @@ use crate::vm::code::kinds::SpawnKind;
 use crate::vm::exec::proc::{Priority, Proc};
 use crate::vm::native::HostOp;
 use crate::vm::native::{NativeResult, badarg, closure_of, lambda_of};
+use crate::vm::runtime::reload;
 use crate::vm::runtime::timers::{Dest, Pending};
 use crate::vm::runtime::vm::{AliasMode, Vm, pid_of, ref_id};
 use crate::vm::term::atoms::atom;
@@ -1550,18 +1551,36 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         (HostOp::PrepareLoading, 2) => prepare_loading(vm, p, a[0], a[1]),
         // erlang:finish_loading/1
         (HostOp::FinishLoading, 1) => finish_loading(vm, p, a[0]),
-        // erlang:has_prepared_code_on_load/1: LAM runs no on_load, so a
-        // prepared module never has one; anything else is badarg.
+        // erlang:has_prepared_code_on_load/1 (badarg for anything but a
+        // prepared module)
         (HostOp::HasPreparedCodeOnLoad, 1) => {
             let view = View {
                 heap: &p.heap,
                 literals: &vm.literals,
             };
-            match ref_id(&view, a[0]) {
-                Some(id) if vm.prepared.contains_key(&id) => value(Word::atom(atom::FALSE)),
-                _ => badarg(),
+            match ref_id(&view, a[0]).and_then(|id| vm.prepared.get(&id)) {
+                Some(m) => value(Word::atom(if m.on_load.is_some() {
+                    atom::TRUE
+                } else {
+                    atom::FALSE
+                })),
+                None => badarg(),
             }
         }
+        // erlang:call_on_load_function/1
+        (HostOp::CallOnLoad, 1) => reload::call_on_load_function(vm, p, a[0]),
+        // erlang:finish_after_on_load/2
+        (HostOp::FinishAfterOnLoad, 2) => reload::finish_after_on_load(vm, a[0], a[1]),
+        // erlang:delete_module/1
+        (HostOp::DeleteModule, 1) => reload::delete_module(vm, p, a[0]),
+        // erlang:check_old_code/1
+        (HostOp::CheckOldCode, 1) => reload::check_old_code(vm, a[0]),
+        // erts_internal:purge_module/2
+        (HostOp::PurgeModule, 2) => reload::purge_module(vm, a[0], a[1]),
+        // erts_internal:check_process_code/1
+        (HostOp::CheckProcessCode, 1) => reload::check_own_code(vm, p, a[0]),
+        // erts_internal:request_system_task/3,4
+        (HostOp::RequestSystemTask, 3 | 4) => reload::request_system_task(vm, p, a),
         (HostOp::SystemFlag, 2) => crate::vm::runtime::system::system_flag(vm, p, a[0], a[1]),
         // erlang:trace_info/2
         (HostOp::TraceInfo, 2) => crate::vm::runtime::system::trace_info(vm, p, a[0], a[1]),
@@ -1614,8 +1633,9 @@ fn prepare_loading(vm: &mut Vm, p: &mut Proc, module: Word, code: Word) -> Nativ
     value(r)
 }
 
-/// `erlang:finish_loading(Prepared)`: links the prepared modules. A module
-/// LAM has loaded already stays as it is (no code replacement yet).
+/// `erlang:finish_loading(Prepared)`: the prepared modules become current,
+/// the code they replace old; none loads, and the answer is
+/// `{not_purged, Modules}`, when some of them have old code still.
 fn finish_loading(vm: &mut Vm, p: &mut Proc, list: Word) -> NativeResult {
     let v = view(vm, p);
     let Some(items) = list_items(&v, list) else {
@@ -1628,14 +1648,35 @@ fn finish_loading(vm: &mut Vm, p: &mut Proc, list: Word) -> NativeResult {
     else {
         return badarg();
     };
-    for id in ids {
-        let m = vm.prepared.remove(&id).expect("checked");
-        let name = vm.atoms.intern(m.name());
-        if !vm.by_name.contains_key(&name) {
-            vm.add(m);
-        }
+    let names: Vec<u32> = ids
+        .iter()
+        .map(|id| vm.atoms.intern(vm.prepared[id].name()))
+        .collect();
+    let blocked: Vec<Word> = names
+        .iter()
+        .filter(|&&n| vm.has_old_code(n))
+        .map(|&n| Word::atom(n))
+        .collect();
+    if !blocked.is_empty() {
+        let list = list_of(&mut p.heap, &blocked);
+        let tag = Word::atom(vm.atoms.intern("not_purged"));
+        return value(p.heap.tuple(0, &[tag, list]));
     }
-    value(Word::atom(atom::OK))
+    let mut on_load = Vec::new();
+    for (id, name) in ids.into_iter().zip(names) {
+        let m = vm.prepared.remove(&id).expect("checked");
+        if m.on_load.is_some() {
+            on_load.push(Word::atom(name));
+        }
+        vm.install(m).expect("no old code: checked");
+    }
+    if on_load.is_empty() {
+        return value(Word::atom(atom::OK));
+    }
+    // The loader runs their on_load functions, then finishes.
+    let list = list_of(&mut p.heap, &on_load);
+    let tag = Word::atom(vm.atoms.intern("on_load"));
+    value(p.heap.tuple(0, &[tag, list]))
 }
 
 /// The registered name a host native needs, if it names one: the target

@@ -29,7 +29,15 @@ pub struct Vm {
     pub atoms: Arc<Atoms>,
     /// Loaded modules, by id.
     pub modules: Vec<Arc<Loaded>>,
+    /// The current code of each module, by name.
     pub(crate) by_name: HashMap<u32, u32>,
+    /// The old code of modules replaced or deleted and not yet purged.
+    pub(crate) old: HashMap<u32, u32>,
+    /// Every module name ever loaded (erl's module table keeps an entry
+    /// for each: `delete_module/1` answers `true` for one with no code).
+    pub(crate) known: std::collections::HashSet<u32>,
+    /// Code loaded with an `-on_load` function not yet run, by name.
+    pub(crate) on_load: HashMap<u32, u32>,
     /// Literal areas: area `i + 1` is `literals[i]`, module `i`'s literals.
     pub literals: Vec<Arc<Area>>,
     pub(crate) code_path: CodePath,
@@ -246,6 +254,9 @@ impl Vm {
             atoms,
             modules: Vec::new(),
             by_name: HashMap::new(),
+            old: HashMap::new(),
+            known: Default::default(),
+            on_load: HashMap::new(),
             literals: Vec::new(),
             code_path: CodePath::new(code_path),
             failed: HashMap::new(),
@@ -324,9 +335,17 @@ impl Vm {
     /// On an `x` register out of range, which validation rejects: the run
     /// loop reads registers unchecked.
     pub fn add(&mut self, m: crate::lam::Module) -> u32 {
+        let id = self.link(m);
+        let name = self.modules[id as usize].name;
+        self.by_name.insert(name, id);
+        self.known.insert(name);
+        id
+    }
+
+    /// Links a module under a new id, which no name reaches yet.
+    pub(crate) fn link(&mut self, m: crate::lam::Module) -> u32 {
         let id = self.modules.len() as u32;
         let (loaded, area) = loader::link(m, id, &self.atoms, registry());
-        self.by_name.insert(loaded.name, id);
         self.modules.push(Arc::new(loaded));
         self.literals.push(Arc::new(area));
         id
