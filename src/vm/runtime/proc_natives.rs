@@ -1000,11 +1000,12 @@ fn monitor_nodes(vm: &mut Vm, p: &mut Proc, f: Word, v: Word) -> Option<NativeRe
                 pairs.iter().all(|&(k, v)| {
                     let name = |w: Word| w.as_atom().map(|a| vm.atoms.name(a));
                     match name(k).as_deref() {
-                        Some("node_type") => name(v)
-                            .is_some_and(|t| ["visible", "hidden", "all"].contains(&&*t)),
-                        Some("nodedown_reason" | "connection_id" | "list") => {
-                            v.as_atom().is_some_and(|b| b == atom::TRUE || b == atom::FALSE)
+                        Some("node_type") => {
+                            name(v).is_some_and(|t| ["visible", "hidden", "all"].contains(&&*t))
                         }
+                        Some("nodedown_reason" | "connection_id" | "list") => v
+                            .as_atom()
+                            .is_some_and(|b| b == atom::TRUE || b == atom::FALSE),
                         _ => false,
                     }
                 })
