@@ -18,19 +18,12 @@ fn compile_elixir_fixtures() -> PathBuf {
     let out = std::env::temp_dir().join(format!("lam-fixtures-elixir-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).expect("temporary directory");
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(common::root().join("fixtures"))
-        .expect("fixtures directory")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ex"))
-        .collect();
-    sources.sort();
     common::run(
         Command::new("elixirc")
             .arg("--ignore-module-conflict")
             .arg("-o")
             .arg(&out)
-            .args(&sources),
+            .args(common::fixture_sources("ex")),
     );
     out
 }

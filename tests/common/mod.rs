@@ -101,19 +101,24 @@ pub fn compile_fixtures_with(tag: &str, options: &[&str]) -> PathBuf {
     let out = std::env::temp_dir().join(format!("lam-fixtures-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).expect("temporary directory");
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
-        .expect("fixtures directory")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "erl"))
-        .collect();
-    sources.sort();
     run(Command::new("erlc")
         .args(options)
         .arg("-o")
         .arg(&out)
-        .args(&sources));
+        .args(fixture_sources("erl")));
     out
+}
+
+/// Every `fixtures/*.EXT`, sorted.
+pub fn fixture_sources(ext: &str) -> Vec<PathBuf> {
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
+        .expect("fixtures directory")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
+    sources.sort();
+    sources
 }
 
 /// Compiles one fixture, `fixtures/NAME.erl`, with `erlc` into a fresh
