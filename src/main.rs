@@ -50,7 +50,9 @@ struct RunArgs {
     /// Add a directory to the code path (like erl -pa; -pa works too).
     #[arg(long = "pa", value_name = "DIR")]
     pa: Vec<PathBuf>,
-    /// Call this function instead: MODULE:FUNCTION.
+    /// Call this function instead: MODULE:FUNCTION, or as Elixir writes
+    /// it, Module.function (meaning 'Elixir.Module':function); /0 or /1
+    /// may follow.
     #[arg(long)]
     entry: Option<String>,
     /// Scheduler threads that run processes (default: one per core).
@@ -375,6 +377,44 @@ fn dis_command(args: &DisArgs) -> ExitCode {
     }
 }
 
+/// An entry point as Erlang or Elixir users write it: `mod:fun`,
+/// `'Elixir.App':fun` (the quotes are the shell's or Erlang's), or Elixir's
+/// `App.Module.fun` (`Elixir.App.Module:fun`) and `:mod.fun` (an Erlang
+/// module); each may end in `/0` or `/1`. The module, the function and the
+/// arity if given.
+fn parse_entry(e: &str) -> Option<(String, String, Option<u32>)> {
+    let (e, arity) = match e.rsplit_once('/') {
+        Some((e, a)) => (e, Some(a.parse::<u32>().ok().filter(|a| *a <= 1)?)),
+        None => (e, None),
+    };
+    let (module, function) = match e.split_once(':').filter(|(m, _)| !m.is_empty()) {
+        Some((m, f)) => {
+            let m = m
+                .strip_prefix('\'')
+                .and_then(|m| m.strip_suffix('\''))
+                .unwrap_or(m);
+            (m.to_string(), f)
+        }
+        None => {
+            let (m, f) = e.rsplit_once('.')?;
+            let m = match m.strip_prefix(':') {
+                Some(erlang) => erlang.to_string(),
+                None if m.starts_with("Elixir.") => m.to_string(),
+                None => format!("Elixir.{m}"),
+            };
+            (m, f)
+        }
+    };
+    let function = function
+        .strip_prefix('\'')
+        .and_then(|f| f.strip_suffix('\''))
+        .unwrap_or(function);
+    if module.is_empty() || function.is_empty() || module.ends_with('.') {
+        return None;
+    }
+    Some((module, function.to_string(), arity))
+}
+
 fn run_command(args: &RunArgs) -> ExitCode {
     let first = &args.files[0];
     let mut module = first
@@ -382,14 +422,19 @@ fn run_command(args: &RunArgs) -> ExitCode {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut entry = None;
+    let mut entry_arity = None;
     if let Some(e) = &args.entry {
-        match e.split_once(':') {
-            Some((m, f)) => {
-                module = m.to_string();
-                entry = Some(f.to_string());
+        match parse_entry(e) {
+            Some((m, f, a)) => {
+                module = m;
+                entry = Some(f);
+                entry_arity = a;
             }
             None => {
-                eprintln!("lam-translate: --entry takes MODULE:FUNCTION");
+                eprintln!(
+                    "lam-translate: --entry takes MODULE:FUNCTION (Erlang) or \
+                     Module.function (Elixir), either with an optional /ARITY (0 or 1)"
+                );
                 return ExitCode::from(2);
             }
         }
@@ -415,6 +460,7 @@ fn run_command(args: &RunArgs) -> ExitCode {
     let options = lam_translate::vm::RunOptions {
         schedulers: args.schedulers.map(usize::from),
         until_idle: args.until_idle,
+        entry_arity,
     };
     match lam_translate::vm::run_program(path, &module, entry.as_deref(), &args.args, &options) {
         Ok(lam_translate::vm::Ended::Status(0)) => ExitCode::SUCCESS,

@@ -53,22 +53,10 @@ const OLD_STYLE: &[&str] = &[
 ];
 
 fn compare_programs(fixtures: &std::path::Path, only: Option<&[&str]>, schedulers: &[usize]) {
-    let mut modules: Vec<String> = std::fs::read_dir(fixtures)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "beam"))
-        .filter_map(|p| {
-            let m = lam_translate::beam::read_file(&p).ok()?;
-            let main = m
-                .exports
-                .iter()
-                .any(|e| e.arity == 0 && m.atom(e.function).is_some_and(|f| &**f == "main"));
-            main.then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
-        })
+    let modules: Vec<String> = common::main_modules(fixtures)
+        .into_iter()
         .filter(|m| only.is_none_or(|o| o.contains(&m.as_str())))
         .collect();
-    modules.sort();
     assert!(modules.len() >= 6, "found only {modules:?}");
     let script = common::root().join("erl/run.escript");
     let mut failures = Vec::new();
@@ -93,36 +81,24 @@ fn compare_programs(fixtures: &std::path::Path, only: Option<&[&str]>, scheduler
         }
         let erl = common::output_within(&mut erl_cmd, limit)
             .unwrap_or_else(|| panic!("{m}: erl ran for more than {limit:?}"));
-        for n in schedulers {
-            let Some(lam) = common::output_within(
-                Command::new(env!("CARGO_BIN_EXE_lam-translate"))
-                    .arg("run")
+        let differ = common::differences(
+            m,
+            &erl,
+            schedulers,
+            |n| {
+                let mut lam = Command::new(env!("CARGO_BIN_EXE_lam-translate"));
+                lam.arg("run")
                     .arg(format!("--schedulers={n}"))
                     .arg(fixtures.join(format!("{m}.beam")))
-                    .stdin(stdin()),
-                limit,
-            ) else {
-                failures.push(format!(
-                    "{m} (schedulers {n}): LAM ran for more than {limit:?} (killed)"
-                ));
-                continue;
-            };
-            let same = common::normalize_output(&erl.stdout)
-                == common::normalize_output(&lam.stdout)
-                && erl.status.code() == lam.status.code();
-            let gap = KNOWN_GAPS.iter().find(|(g, _)| g == m);
-            match (same, gap) {
-                (true, Some(_)) => gaps_passing.push(m.clone()),
-                (false, None) => failures.push(format!(
-                    "{m} (schedulers {n}): erl exit {:?}, lam exit {:?}\n--- erl\n{}--- lam\n{}{}",
-                    erl.status.code(),
-                    lam.status.code(),
-                    String::from_utf8_lossy(&erl.stdout),
-                    String::from_utf8_lossy(&lam.stdout),
-                    String::from_utf8_lossy(&lam.stderr)
-                )),
-                _ => {}
-            }
+                    .stdin(stdin());
+                lam
+            },
+            limit,
+        );
+        match (differ.is_empty(), KNOWN_GAPS.iter().any(|(g, _)| g == m)) {
+            (true, true) => gaps_passing.push(m.clone()),
+            (false, false) => failures.extend(differ),
+            _ => {}
         }
     }
     println!(

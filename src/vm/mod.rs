@@ -46,6 +46,9 @@ pub struct RunOptions {
     pub schedulers: Option<usize>,
     /// Run on after the entry function returns, until no process can run.
     pub until_idle: bool,
+    /// The entry function's arity when the command line gave it (`/0`,
+    /// `/1`); else main/1 is preferred to main/0.
+    pub entry_arity: Option<u32>,
 }
 
 /// Runs a program as `lam-translate run` does: `module:main(Args)` (args as
@@ -76,7 +79,8 @@ pub fn run_program(
             .is_some_and(|f| exports.contains_key(&(f, a)))
     };
     let (function, call_args): (&str, Vec<Term>) = match entry {
-        Some(f) if has(&vm, f, 1) => (
+        Some(f) if options.entry_arity == Some(0) => (f, vec![]),
+        Some(f) if options.entry_arity == Some(1) || has(&vm, f, 1) => (
             f,
             vec![Term::list(args.iter().map(|a| Term::string(a)).collect())],
         ),
@@ -95,7 +99,30 @@ pub fn run_program(
     // the system stays up after it returns until the program halts. So
     // here: trapping, and on until no process can run (not with OTP's
     // system up, whose processes never go idle: `init:stop` ends it).
-    let run_style = call_args.len() == 1;
+    let mut run_style = call_args.len() == 1;
+    let (mut m, mut f, mut call_args) = (m, f, call_args);
+    // An Elixir module runs as the `elixir` command runs it
+    // (`lam_system:elixir/3`), its main/1 given the arguments as binaries,
+    // as an Elixir escript's.
+    if module.starts_with("Elixir.") && {
+        let cli = vm.atoms.intern("Elixir.Kernel.CLI");
+        vm.module(cli).is_some()
+    } {
+        if run_style {
+            call_args = vec![Term::list(
+                args.iter()
+                    .map(|a| Term::Binary(a.as_bytes().to_vec()))
+                    .collect(),
+            )];
+        }
+        call_args = vec![
+            Term::atom(module),
+            Term::atom(function),
+            Term::list(call_args),
+        ];
+        (m, f) = (vm.atoms.intern("lam_system"), vm.atoms.intern("elixir"));
+        run_style = false;
+    }
     vm.root_trap_exit = run_style;
     let r = vm.run_main(m, f, &call_args);
     if (options.until_idle || run_style && !vm.system_up()) && vm.halted.is_none() {

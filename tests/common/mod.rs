@@ -101,19 +101,24 @@ pub fn compile_fixtures_with(tag: &str, options: &[&str]) -> PathBuf {
     let out = std::env::temp_dir().join(format!("lam-fixtures-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).expect("temporary directory");
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
-        .expect("fixtures directory")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "erl"))
-        .collect();
-    sources.sort();
     run(Command::new("erlc")
         .args(options)
         .arg("-o")
         .arg(&out)
-        .args(&sources));
+        .args(fixture_sources("erl")));
     out
+}
+
+/// Every `fixtures/*.EXT`, sorted.
+pub fn fixture_sources(ext: &str) -> Vec<PathBuf> {
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
+        .expect("fixtures directory")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
+    sources.sort();
+    sources
 }
 
 /// Compiles one fixture, `fixtures/NAME.erl`, with `erlc` into a fresh
@@ -127,6 +132,63 @@ pub fn compile_fixture(name: &str) -> PathBuf {
         .arg(&out)
         .arg(root().join("fixtures").join(format!("{name}.erl"))));
     out
+}
+
+/// Every module in `dir` that exports `main/0` (by the `.beam` file's
+/// stem), sorted.
+pub fn main_modules(dir: &Path) -> Vec<String> {
+    let mut modules: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "beam"))
+        .filter_map(|p| {
+            let m = lam_translate::beam::read_file(&p).ok()?;
+            let main = m
+                .exports
+                .iter()
+                .any(|e| e.arity == 0 && m.atom(e.function).is_some_and(|f| &**f == "main"));
+            main.then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
+        })
+        .collect();
+    modules.sort();
+    modules
+}
+
+/// One program's run under the reference VM and under LAM on each
+/// scheduler count: `lam(n)` is LAM's command for `n` schedulers. The
+/// runs that differ from the reference (after [`normalize_output`]) in
+/// standard output or exit status, each described for the failure
+/// message; an empty list when all match.
+pub fn differences(
+    name: &str,
+    reference: &std::process::Output,
+    schedulers: &[usize],
+    mut lam: impl FnMut(usize) -> Command,
+    limit: std::time::Duration,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    for &n in schedulers {
+        let Some(out) = output_within(&mut lam(n), limit) else {
+            failures.push(format!(
+                "{name} (schedulers {n}): LAM ran for more than {limit:?} (killed)"
+            ));
+            continue;
+        };
+        let same = normalize_output(&reference.stdout) == normalize_output(&out.stdout)
+            && reference.status.code() == out.status.code();
+        if !same {
+            failures.push(format!(
+                "{name} (schedulers {n}): reference exit {:?}, lam exit {:?}\n--- reference\n{}--- lam\n{}{}",
+                reference.status.code(),
+                out.status.code(),
+                String::from_utf8_lossy(&reference.stdout),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    failures
 }
 
 /// Runs a command with a time limit: its output, or `None` (after killing
@@ -188,9 +250,10 @@ pub fn output_within(
 }
 
 /// Output with what legitimately differs between two VMs made equal: the
-/// time in logger report headers (`=ERROR REPORT==== <time> ===`), pid
+/// time in logger report headers (`=ERROR REPORT==== <time> ===`) and at
+/// the start of Elixir's Logger lines (`<time> [info] ...`), pid
 /// numbers (`<0.N.0>`: each VM numbers its own processes), reference
-/// numbers (`#Ref<0.N.N.N>`, likewise), and the heap size, stack size and
+/// numbers (`#Ref<0.N.N.N>`, `#Reference<0.N.N.N>`, likewise), and the heap size, stack size and
 /// reduction count in a crash report (each VM counts its own words and
 /// reductions).
 pub fn normalize_output(out: &[u8]) -> String {
@@ -202,6 +265,13 @@ pub fn normalize_output(out: &[u8]) -> String {
             let head = &body[..body.find(" REPORT==== ").expect("checked") + 12];
             result.push_str(head);
             result.push_str("<time> ===");
+            result.push_str(&line[body.len()..]);
+            continue;
+        }
+        // Elixir's Logger starts a line with the time (`12:34:56.789 [info]`).
+        if let Some(rest) = elixir_log_time(body) {
+            result.push_str("<time> [");
+            result.push_str(rest);
             result.push_str(&line[body.len()..]);
             continue;
         }
@@ -235,12 +305,30 @@ pub fn normalize_output(out: &[u8]) -> String {
     normalize_refs(&result)
 }
 
-/// `#Ref<0.A.B.C>` as `#Ref<0.N.N.N>`.
+/// What follows `HH:MM:SS.mmm [` at the start of a line of Elixir's
+/// Logger, if the line starts so.
+fn elixir_log_time(line: &str) -> Option<&str> {
+    let b = line.as_bytes();
+    let shape = b"00:00:00.000 [";
+    let timed = b.len() > shape.len()
+        && shape.iter().zip(b).all(|(s, c)| match s {
+            b'0' => c.is_ascii_digit(),
+            _ => s == c,
+        });
+    timed.then(|| &line[shape.len()..])
+}
+
+/// `#Ref<0.A.B.C>` as `#Ref<0.N.N.N>`, and Elixir's `#Reference<0.A.B.C>`
+/// as `#Reference<0.N.N.N>`.
 fn normalize_refs(text: &str) -> String {
+    normalize_ref_prefix(&normalize_ref_prefix(text, "#Ref<0."), "#Reference<0.")
+}
+
+fn normalize_ref_prefix(text: &str, prefix: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(i) = rest.find("#Ref<0.") {
-        let after = &rest[i + 7..];
+    while let Some(i) = rest.find(prefix) {
+        let after = &rest[i + prefix.len()..];
         let end = after.find('>').unwrap_or(0);
         let numbers: Vec<&str> = after[..end].split('.').collect();
         let is_ref = end > 0
@@ -250,10 +338,11 @@ fn normalize_refs(text: &str) -> String {
                 .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
         if is_ref {
             out.push_str(&rest[..i]);
-            out.push_str("#Ref<0.N.N.N>");
+            out.push_str(prefix);
+            out.push_str("N.N.N>");
             rest = &after[end + 1..];
         } else {
-            out.push_str(&rest[..i + 7]);
+            out.push_str(&rest[..i + prefix.len()]);
             rest = after;
         }
     }

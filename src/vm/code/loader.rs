@@ -99,7 +99,13 @@ pub enum Ins {
         kind: SelectKind,
         src: Src,
         fail: u32,
+        /// The values and their labels; sorted by word when `sorted`.
         table: Box<[(Word, u32)]>,
+        /// Every value is an immediate (an atom, a small integer), so the
+        /// table is sorted by its words and searched by halving: a large
+        /// table (OTP's `unicode_util` has thousands of values) costs a
+        /// few comparisons, not one per value.
+        sorted: bool,
     },
     /// Calls `target` with `arity` arguments in x registers.
     Call { arity: u32, target: Target },
@@ -719,7 +725,7 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
             },
             LamOp::Select => {
                 let pairs = list(&a[3]);
-                let table = pairs
+                let mut table: Vec<(Word, u32)> = pairs
                     .chunks(2)
                     .map(|p| {
                         let Src::C(w) = src(&p[0]) else {
@@ -728,11 +734,19 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
                         (w, label(&p[1]))
                     })
                     .collect();
+                let sorted = table.iter().all(|(w, _)| !w.is_boxed());
+                if sorted {
+                    // A stable sort keeps the first of equal values first,
+                    // the one a scan would find.
+                    table.sort_by_key(|(w, _)| w.0);
+                    table.dedup_by_key(|(w, _)| w.0);
+                }
                 Ins::Select {
                     kind: select_kind(&a[0]),
                     src: src(&a[1]),
                     fail: label(&a[2]),
-                    table,
+                    table: table.into(),
+                    sorted,
                 }
             }
             LamOp::Call => Ins::Call {

@@ -7,10 +7,11 @@
 %% the code server knows every loaded module and its file. stop/0 ends a
 %% run whose first process has ended. spawn_request/1..5 (erpc's and rpc's
 %% way to run a call in a new process) run here as erl's BIF behaves on a
-%% node without distribution.
+%% node without distribution. elixir/3 runs an Elixir program as the
+%% `elixir` command runs one.
 %% Compiled with erlc; src/vm/erl/lam_system.beam is embedded in the VM.
 -module(lam_system).
--export([started/0, fetch_loaded/0, stop/0]).
+-export([started/0, fetch_loaded/0, stop/0, elixir/3]).
 -compile({no_auto_import, [spawn_request/1, spawn_request/2, spawn_request/3,
                             spawn_request/4, spawn_request/5]}).
 -export([spawn_request/1, spawn_request/2, spawn_request/3, spawn_request/4,
@@ -27,6 +28,23 @@ stop() ->
     _ = (catch sys:get_state(logger_proxy, 1000)),
     _ = (catch logger_std_h:filesync(default)),
     init:stop().
+
+%% An Elixir program's first process: what `elixir -e 'M.F()'` does
+%% around the call (elixir:start_cli/0), so that the program finds what
+%% Elixir code counts on: the elixir application started (standard I/O in
+%% unicode, its configuration table, the code server for Code.eval_string),
+%% Logger's application with its handler, and the end of Kernel.CLI.run/1
+%% (at_exit callbacks, Logger flushed, System.halt/1, an exception printed
+%% as Elixir prints it). The first of these boots OTP's system.
+elixir(M, F, Args) ->
+    {ok, _} = application:ensure_all_started(elixir),
+    _ = case code:ensure_loaded('Elixir.Logger') of
+            {module, _} -> application:start(logger);
+            {error, _} -> ok
+        end,
+    'Elixir.System':argv([unicode:characters_to_binary(A)
+                          || A <- init:get_plain_arguments()]),
+    'Elixir.Kernel.CLI':run(fun(_) -> apply(M, F, Args) end).
 
 fetch_loaded() ->
     init ! {self(), fetch_loaded},

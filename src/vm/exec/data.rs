@@ -70,7 +70,7 @@ impl<L: Lock> Worker<'_, L> {
         kind: SelectKind,
         src: Src,
         fail: u32,
-        table: &[(Word, u32)],
+        (table, sorted): (&[(Word, u32)], bool),
     ) -> Result<Flow, Exception> {
         let v = read(proc, xs, src);
         let view = View {
@@ -84,6 +84,13 @@ impl<L: Lock> Worker<'_, L> {
             },
             SelectKind::Value => v,
         };
+        if sorted {
+            // Only an immediate equals an immediate exactly.
+            let hit = (!key.is_boxed())
+                .then(|| table.binary_search_by_key(&key.0, |(w, _)| w.0).ok())
+                .flatten();
+            return Ok(Flow::Goto(hit.map_or(fail, |i| table[i].1)));
+        }
         let hit = table
             .iter()
             .find(|(w, _)| compare::exact_eq(&view, &self.atoms, *w, key));

@@ -163,9 +163,12 @@ impl<L: Lock> Worker<'_, L> {
     pub(super) fn note_bif(&self, proc: &mut Proc, m: u32, f: u32, args: &[Word]) {
         let name = self.atoms.name(f);
         if m == atom::ERLANG && &*name == "error" && args.len() >= 2 {
-            // error/2,3: the arguments given replace the caller's arity,
-            // and error/3's error_info option joins its location.
-            proc.raising.clause_args = Some(args[1]);
+            // error/2,3: the arguments given replace the caller's arity
+            // (`none` keeps it: Elixir's `raise`), and error/3's
+            // error_info option joins its location.
+            if args[1].as_atom() != self.atoms.existing("none") {
+                proc.raising.clause_args = Some(args[1]);
+            }
             let view = View {
                 heap: &proc.heap,
                 literals: &self.literals,

@@ -688,7 +688,8 @@ impl<'w, L: Lock> Worker<'w, L> {
                 src,
                 fail,
                 table,
-            } => self.select(proc, xs, *kind, *src, *fail, table),
+                sorted,
+            } => self.select(proc, xs, *kind, *src, *fail, (table, *sorted)),
             Ins::MakeTuple { dst, elems } => self.make_tuple(proc, xs, *dst, elems),
             Ins::GetElement { tuple, index, dst } => {
                 self.get_element(proc, xs, *tuple, *index, *dst)

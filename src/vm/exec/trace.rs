@@ -62,8 +62,14 @@ pub(crate) fn stack_trace(
             .map_size(*w)
             .is_some()
     };
+    // A native with no frame of its own (binary construction) explains
+    // its failure in its caller's frame, as the BEAM's instruction does.
     let (error_info, bif_info) = match error_info {
         Some(m) if is_map(&m) && matches!(bif, Some((_, _, _, true))) => (None, Some(m)),
+        Some(m) if is_map(&m) && bif.is_none() => {
+            let key = Word::atom(atoms.intern("error_info"));
+            (Some(proc.heap.tuple(0, &[key, m])), None)
+        }
         Some(m) if is_map(&m) => (None, None),
         other => (other, None),
     };

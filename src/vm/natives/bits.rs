@@ -330,28 +330,67 @@ pub(crate) fn create_bin(c: &mut Ctx, a: &[Word]) -> NativeResult {
         return Value(w);
     }
     let mut out = Bits::default();
-    if !build_segments(c, &a[1..], &mut out) {
-        return badarg();
+    if let Err((index, ty, error, value)) = build_segments(c, &a[1..], &mut out) {
+        return bs_fail(c, index, ty, error, value);
     }
     Value(new_bitstring(c, &out.bytes, out.len))
 }
 
+/// badarg as the BEAM raises it for a segment it cannot build: no frame
+/// of its own, the caller's frame carrying `error_info` with the cause
+/// `{Segment, Type, Error, Value}` that `erl_erts_errors:format_bs_fail`
+/// explains ("segment 2 of type 'binary': expected a binary but got: a").
+fn bs_fail(c: &mut Ctx, index: Word, ty: Word, error: &str, value: Word) -> NativeResult {
+    let error = Word::atom(c.atoms.intern(error));
+    let cause = c.heap.tuple(0, &[index, ty, error, value]);
+    let keys = [
+        Word::atom(c.atoms.intern("cause")),
+        Word::atom(c.atoms.intern("function")),
+        Word::atom(c.atoms.intern("module")),
+    ];
+    let values = [
+        cause,
+        Word::atom(c.atoms.intern("format_bs_fail")),
+        Word::atom(c.atoms.intern("erl_erts_errors")),
+    ];
+    let map = c.heap.map(0, &keys, &values);
+    NativeResult::Error(crate::vm::term::exception::Exception {
+        class: atom::ERROR,
+        reason: Word::atom(atom::BADARG),
+        trace: map,
+    })
+}
+
+/// Why a segment cannot be built: the BEAM's error atom (`type`, `size`,
+/// `short`, `unit`, `invalid`) and the value it is about.
+type SegFail = (&'static str, Word);
+
 /// Appends the segments `[Type, Index, SegUnit, Flags, Src, Size]*` to
-/// `out`; false when a segment is malformed (badarg).
-fn build_segments(c: &Ctx, segs: &[Word], out: &mut Bits) -> bool {
+/// `out`; on a segment that cannot be built, its index and type and why.
+fn build_segments(
+    c: &Ctx,
+    segs: &[Word],
+    out: &mut Bits,
+) -> Result<(), (Word, Word, &'static str, Word)> {
     for seg in segs.chunks(6) {
-        let [ty, _index, unit, fl, src, size] = seg else {
-            return false;
+        let [ty_word, index, unit, fl, src, size] = seg else {
+            return Err((Word::NIL, Word::NIL, "type", Word::NIL));
         };
-        let Some(ty) = ty.as_atom() else {
-            return false;
+        let Some(ty) = ty_word.as_atom() else {
+            return Err((*index, *ty_word, "type", *src));
         };
         let unit = unit.as_small().unwrap_or(1).max(1) as usize;
-        if !build_segment(c, ty, unit, flag_list(c, *fl), *src, *size, out) {
-            return false;
+        if let Err((error, value)) = build_segment(c, ty, unit, flag_list(c, *fl), *src, *size, out)
+        {
+            // The BEAM names an `append` segment `binary` too.
+            let shown = match ty {
+                atom::APPEND | atom::PRIVATE_APPEND => Word::atom(atom::BINARY),
+                _ => *ty_word,
+            };
+            return Err((*index, shown, error, value));
         }
     }
-    true
+    Ok(())
 }
 
 /// Appends one segment: `ty` an atom (`integer`, `binary`, `utf8`, ...),
@@ -364,7 +403,7 @@ fn build_segment(
     src: Word,
     size: Word,
     out: &mut Bits,
-) -> bool {
+) -> Result<(), SegFail> {
     let v = View {
         heap: c.heap,
         literals: c.literals,
@@ -377,13 +416,13 @@ fn build_segment(
                 .filter(|s| *s >= 0)
                 .map(|s| s as usize * unit)
             else {
-                return false;
+                return Err(("size", *size));
             };
             match number(&v, *src) {
                 Some(Num::Small(i)) if bits <= 64 => out.push_u64(i as u64, bits, f & LITTLE != 0),
                 Some(Num::Small(i)) => out.push_uint(&BigInt::from(i), bits, f & LITTLE != 0),
                 Some(Num::Big(b)) => out.push_uint(&b, bits, f & LITTLE != 0),
-                _ => return false,
+                _ => return Err(("type", *src)),
             }
         }
         atom::FLOAT => {
@@ -397,25 +436,25 @@ fn build_segment(
                 })
                 .filter(|x| x.is_finite())
             else {
-                return false;
+                return Err(("type", *src));
             };
             let Some(bits) = size.as_small().map(|s| s as usize * unit) else {
-                return false;
+                return Err(("size", *size));
             };
             let raw: u64 = match bits {
                 64 => x.to_bits(),
                 32 => (x as f32).to_bits() as u64,
                 16 => half_bits(x).into(),
-                _ => return false,
+                _ => return Err(("invalid", *size)),
             };
             out.push_u64(raw, bits, f & LITTLE != 0);
         }
         atom::BINARY | atom::APPEND | atom::PRIVATE_APPEND | atom::STRING => {
             let Some((bytes, len)) = bitstring(&v, *src) else {
-                return false;
+                return Err(("type", *src));
             };
             if ty == atom::BINARY && *size == Word::atom(atom::ALL) && f & SIZE_ALL == 0 {
-                return false;
+                return Err(("size", *size));
             }
             let bits = if *size == Word::atom(atom::ALL)
                 || ty == atom::APPEND
@@ -427,13 +466,15 @@ fn build_segment(
             } else {
                 match size.as_small() {
                     Some(s) if s >= 0 => s as usize * unit,
-                    _ => return false,
+                    _ => return Err(("size", *size)),
                 }
             };
-            if bits > len
-                || (ty == atom::BINARY && *size == Word::atom(atom::ALL) && len % unit != 0)
-            {
-                return false;
+            let whole = *size == Word::atom(atom::ALL) || ty != atom::BINARY && ty != atom::STRING;
+            if whole && ty != atom::STRING && len % unit != 0 {
+                return Err(("unit", *src));
+            }
+            if bits > len {
+                return Err(("short", *src));
             }
             out.push_bits(bytes, 0, bits);
         }
@@ -444,15 +485,15 @@ fn build_segment(
                 _ => 32,
             };
             let Some(cp) = src.as_small().filter(|c| *c >= 0) else {
-                return false;
+                return Err(("type", *src));
             };
             if !encode_utf(cp as u32, width, f & LITTLE != 0, out) {
-                return false;
+                return Err(("type", *src));
             }
         }
-        _ => return false,
+        _ => return Err(("type", *src)),
     }
-    true
+    Ok(())
 }
 
 /// Walks chardata or iodata (nested lists of integers and binaries) in
@@ -531,7 +572,7 @@ fn append_in_place(c: &mut Ctx, a: &[Word]) -> Option<Word> {
             bytes: buf,
             len: acc_len,
         };
-        let ok = build_segments(c, &a[7..], &mut out) && out.len.is_multiple_of(8);
+        let ok = build_segments(c, &a[7..], &mut out).is_ok() && out.len.is_multiple_of(8);
         if !ok {
             out.bytes.truncate(acc_len / 8);
         }
@@ -541,7 +582,7 @@ fn append_in_place(c: &mut Ctx, a: &[Word]) -> Option<Word> {
     }
     // The rest, built apart.
     let mut rest = Bits::default();
-    if !build_segments(c, &a[7..], &mut rest) || rest.len % 8 != 0 {
+    if build_segments(c, &a[7..], &mut rest).is_err() || rest.len % 8 != 0 {
         return None;
     }
     let v = View {
@@ -666,7 +707,7 @@ pub(crate) fn put(
 ) -> NativeResult {
     let mut seg = Bits::default();
     // The old instructions' sizes are taken as given: `all` included.
-    if !build_segment(c, ty, unit, flags | SIZE_ALL, src, size, &mut seg) {
+    if build_segment(c, ty, unit, flags | SIZE_ALL, src, size, &mut seg).is_err() {
         return badarg();
     }
     let Some((w, at)) = *c.building else {

@@ -45,7 +45,9 @@ pub const NATIVES: &[Native] = &[
     Native::heap("lam", "bs_ensure_at_least", 3, bs_ensure_at_least_3),
     Native::heap("lam", "bs_ensure_exactly", 2, bs_ensure_exactly_2),
     Native::heap("lam", "bs_match_bits", 3, bs_match_bits_3),
-    Native::heap("lam", "bs_create_bin", 0, bs_create_bin).variadic(),
+    Native::heap("lam", "bs_create_bin", 0, bs_create_bin)
+        .variadic()
+        .raises(),
     Native::heap("lam", "bs_init_writable", 1, bs_init_writable_1),
     Native::heap("lam", "bs_init", 2, bs_init_2),
     Native::heap("lam", "bs_init_bits", 2, bs_init_bits_2),

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use crate::vm::native::{Native, Registry};
 
+pub mod atomics;
 pub mod binary;
 pub mod bits;
 pub mod code;
@@ -56,6 +57,7 @@ pub static TABLES: &[&[Native]] = &[
     erts_debug::NATIVES,
     erl_ddll::NATIVES,
     error_logger::NATIVES,
+    atomics::NATIVES,
     binary::NATIVES,
     code::NATIVES,
     erts_internal::NATIVES,
@@ -133,6 +135,6 @@ mod tests {
             .filter(|n| n.is_raising())
             .map(|n| format!("{}:{}/{}", n.module, n.name, n.arity))
             .collect();
-        assert_eq!(raising.len(), 10, "{raising:?}");
+        assert_eq!(raising.len(), 11, "{raising:?}");
     }
 }

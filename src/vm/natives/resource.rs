@@ -61,6 +61,22 @@ pub(crate) fn make_kept(c: &mut Ctx, state: Box<dyn Any + Send>) -> Word {
     make_with(c, state, true)
 }
 
+/// Like [`make`], for a resource no process owns: it lives as long as
+/// the VM (atomics, which outlive the process that made them).
+pub(crate) fn make_unowned(c: &mut Ctx, state: Box<dyn Any + Send>) -> Word {
+    static NEXT: AtomicU64 = AtomicU64::new(FIRST | 1 << 62);
+    let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    table().entries.insert(
+        id,
+        Entry {
+            owner: 0,
+            slot: Arc::new(Mutex::new(state)),
+            kept: false,
+        },
+    );
+    c.heap.reference(0, id)
+}
+
 fn make_with(c: &mut Ctx, state: Box<dyn Any + Send>, kept: bool) -> Word {
     static NEXT: AtomicU64 = AtomicU64::new(FIRST);
     let id = NEXT.fetch_add(1, Ordering::Relaxed);
