@@ -21,7 +21,6 @@ pub const NATIVES: &[Native] = &[
     ),
     Native::heap("erts_internal", "system_check", 1, system_check_1),
     Native::heap("erts_internal", "beamfile_chunk", 2, beamfile_chunk_2),
-    Native::heap("erts_internal", "purge_module", 2, purge_module_2),
     Native::heap(
         "erts_internal",
         "beamfile_module_md5",
@@ -29,21 +28,6 @@ pub const NATIVES: &[Native] = &[
         beamfile_module_md5_1,
     ),
 ];
-
-/// The code purger's step (`erts_code_purger`, which `code:purge/1` and
-/// `soft_purge/1` ask): LAM keeps no old code, since a module is never
-/// replaced or deleted, so `prepare` finds nothing to purge (`false`) and
-/// the purger answers at once; the later steps are never asked.
-fn purge_module_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let op = a[1].as_atom().map(|o| c.atoms.name(o));
-    match op.as_deref() {
-        _ if a[0].as_atom().is_none() => badarg(),
-        Some("prepare" | "prepare_on_load" | "abort" | "complete") => {
-            Value(Word::atom(atom::FALSE))
-        }
-        _ => badarg(),
-    }
-}
 
 /// The contents of chunk `Id` (a four-character string) of a `.beam` in a
 /// binary, `undefined` if it has none (erl_features reads `Meta` before

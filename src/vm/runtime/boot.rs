@@ -163,9 +163,6 @@ impl Vm {
         let root = self.otp_root()?;
         self.start_code_purger();
         let args = self.boot_args(&root)?;
-        // The emulator starts the code purger before init (code:purge/1
-        // asks it; Elixir's compiler purges the modules it evaluates).
-        self.spawn_system("erts_code_purger", "start", None)?;
         let list = Term::list(args.into_iter().map(Term::Binary).collect());
         self.spawn_system("init", "boot", Some(&list)).map(|_| ())
     }
