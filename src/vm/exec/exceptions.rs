@@ -163,9 +163,11 @@ impl<L: Lock> Worker<'_, L> {
     pub(super) fn note_bif(&self, proc: &mut Proc, m: u32, f: u32, args: &[Word]) {
         let name = self.atoms.name(f);
         if m == atom::ERLANG && &*name == "error" && args.len() >= 2 {
-            // error/2,3: the arguments given replace the caller's arity,
-            // and error/3's error_info option joins its location.
-            proc.raising.clause_args = Some(args[1]);
+            // error/2,3: the arguments given replace the caller's arity
+            // (`none` keeps it: Elixir's raise passes none), and error/3's
+            // error_info option joins its location.
+            let none = Word::atom(self.atoms.intern("none"));
+            proc.raising.clause_args = (args[1] != none).then_some(args[1]);
             let view = View {
                 heap: &proc.heap,
                 literals: &self.literals,
