@@ -40,6 +40,42 @@ enum Command {
     /// Run a program: main/1 of the first module with the arguments as
     /// strings (like escript), else main/0, else start/0.
     Run(RunArgs),
+    /// Run precompiled ExUnit test modules (from `elixirc`) with ExUnit's
+    /// own runner and formatter, as `mix test` does; exits with status 2
+    /// when a test fails.
+    Test(TestArgs),
+}
+
+#[derive(Args)]
+struct TestArgs {
+    /// Test modules' .beam files, or directories holding them (every
+    /// module there that defines `__ex_unit__/0`).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Add a directory to the code path (like erl -pa; -pa works too).
+    #[arg(long = "pa", value_name = "DIR")]
+    pa: Vec<PathBuf>,
+    /// The seed that orders tests (0: in the order they are defined).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// How many async test modules run at once.
+    #[arg(long, value_name = "N")]
+    max_cases: Option<u32>,
+    /// Leave out tests with this tag (`slow`, or `tag:value`); repeatable.
+    #[arg(long, value_name = "TAG")]
+    exclude: Vec<String>,
+    /// Run tests with this tag even if excluded; repeatable.
+    #[arg(long, value_name = "TAG")]
+    include: Vec<String>,
+    /// Run only tests with this tag; repeatable.
+    #[arg(long, value_name = "TAG")]
+    only: Vec<String>,
+    /// Print each test's name and time as it runs.
+    #[arg(long)]
+    trace: bool,
+    /// Scheduler threads that run processes (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    schedulers: Option<u16>,
 }
 
 #[derive(Args)]
@@ -137,6 +173,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(argv);
     match cli.command {
         Some(Command::Run(args)) => run_command(&args),
+        Some(Command::Test(args)) => test_command(&args),
         Some(Command::Translate(args)) => translate_command(&args),
         Some(Command::Report(args)) => report_command(&args),
         Some(Command::Dis(args)) => dis_command(&args),
@@ -415,6 +452,101 @@ fn parse_entry(e: &str) -> Option<(String, String, Option<u32>)> {
     Some((module, function.to_string(), arity))
 }
 
+/// The test modules among `paths` (files, or directories searched one
+/// level deep), by module name: ExUnit's runner gets them in name order.
+fn test_modules(paths: &[PathBuf]) -> Result<Vec<(String, PathBuf)>, String> {
+    let mut beams = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let entries = std::fs::read_dir(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            beams.extend(
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|f| f.extension().is_some_and(|x| x == "beam")),
+            );
+        } else {
+            beams.push(p.clone());
+        }
+    }
+    let mut found = Vec::new();
+    for b in beams {
+        let m = lam_translate::beam::read_file(&b).map_err(|e| e.to_string())?;
+        let is_test = m
+            .exports
+            .iter()
+            .any(|e| e.arity == 0 && m.atom(e.function).is_some_and(|f| &**f == "__ex_unit__"));
+        if is_test {
+            let name = m.name().to_string();
+            let dir = b.parent().filter(|d| !d.as_os_str().is_empty());
+            found.push((name, dir.unwrap_or(Path::new(".")).to_path_buf()));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+fn test_command(args: &TestArgs) -> ExitCode {
+    let modules = match test_modules(&args.paths) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("lam-translate: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut path: Vec<PathBuf> = args.pa.clone();
+    for (_, dir) in &modules {
+        if !path.contains(dir) {
+            path.push(dir.clone());
+        }
+    }
+    match files::otp_lib_dir() {
+        Ok(d) => path.push(d),
+        Err(e) => {
+            report(e);
+            return ExitCode::FAILURE;
+        }
+    }
+    path.extend(files::elixir_lib_dir());
+    let mut runner_args = Vec::new();
+    if let Some(s) = args.seed {
+        runner_args.push(format!("seed={s}"));
+    }
+    if let Some(n) = args.max_cases {
+        runner_args.push(format!("max_cases={n}"));
+    }
+    if args.trace {
+        runner_args.push("trace=true".into());
+    }
+    for (kind, tags) in [
+        ("include", &args.include),
+        ("exclude", &args.exclude),
+        ("only", &args.only),
+    ] {
+        runner_args.extend(tags.iter().map(|t| format!("{kind}={t}")));
+    }
+    runner_args.extend(modules.iter().map(|(m, _)| format!("module={m}")));
+    let options = lam_translate::vm::RunOptions {
+        schedulers: args.schedulers.map(usize::from),
+        until_idle: false,
+        entry_arity: None,
+        embedded: vec![lam_translate::vm::EXUNIT_RUNNER],
+    };
+    match lam_translate::vm::run_program(path, "lam_exunit", None, &runner_args, &options) {
+        Ok(lam_translate::vm::Ended::Status(0)) => ExitCode::SUCCESS,
+        Ok(lam_translate::vm::Ended::Status(s)) => ExitCode::from(s.clamp(1, 255) as u8),
+        Ok(lam_translate::vm::Ended::Crashed { report, .. }) => {
+            use std::io::Write;
+            let _ = std::io::stderr().write_all(&report);
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("lam-translate: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn run_command(args: &RunArgs) -> ExitCode {
     let first = &args.files[0];
     let mut module = first
@@ -461,6 +593,7 @@ fn run_command(args: &RunArgs) -> ExitCode {
         schedulers: args.schedulers.map(usize::from),
         until_idle: args.until_idle,
         entry_arity,
+        embedded: Vec::new(),
     };
     match lam_translate::vm::run_program(path, &module, entry.as_deref(), &args.args, &options) {
         Ok(lam_translate::vm::Ended::Status(0)) => ExitCode::SUCCESS,

@@ -86,7 +86,7 @@ pub const FAIL_KINDS: &[&str] = &[
     "unsupported",
 ];
 /// Kinds of `recv_mark`.
-pub const MARK_KINDS: &[&str] = &["reserve", "bind", "use", "clear"];
+pub const MARK_KINDS: &[&str] = &["reserve", "bind", "use", "clear", "timeout"];
 /// Kinds of `spawn`.
 pub const SPAWN_KINDS: &[&str] = &["spawn", "spawn_link", "spawn_monitor"];
 
@@ -127,7 +127,7 @@ macro_rules! for_each_lam_op {
             NextMessage "next_message" [Label] "advance the save pointer; pc := L";
             RemoveMessage "remove_message" [] "take the current message out of the mailbox; reset the save pointer";
             Wait "wait" [Label, Src] "sleep until a message arrives (pc := L) or S ms pass (fall through)";
-            RecvMark "recv_mark" [Kind(MARK_KINDS), Dst, Src] "receive markers: reserve D, bind D to ref S, use D, clear D";
+            RecvMark "recv_mark" [Kind(MARK_KINDS), Dst, Src] "receive markers: reserve D, bind D to ref S, use D, clear D; timeout: a receive ended without a message, the next scans from the start";
             Send "send" [] "send x[1] to x[0]; x[0] := x[1]";
             Spawn "spawn" [Kind(SPAWN_KINDS), Num] "x[0] := new process running x[0..N) as erlang:K/N would";
             SelfPid "self" [Dst] "D := this process's pid";

@@ -93,7 +93,7 @@ pub fn fate(op: Op) -> Fate {
         Op::Return => t(&[O::Return]),
         Op::Send => t(&[O::Send]),
         Op::RemoveMessage => t(&[O::RemoveMessage]),
-        Timeout => Fate::Erased("wait resets the save pointer itself when its timer fires"),
+        Timeout => t(&[O::RecvMark]),
         LoopRec => t(&[O::PeekMessage]),
         LoopRecEnd => t(&[O::NextMessage]),
         Op::Wait | WaitTimeout => t(&[O::Wait]),
@@ -487,7 +487,6 @@ impl Translator<'_> {
             }
             Op::IntCodeEnd
             | Op::TestHeap
-            | Op::Timeout
             | Op::Fclearerror
             | Op::Fcheckerror
             | Op::OnLoad
@@ -876,6 +875,12 @@ impl Translator<'_> {
                     .flat_map(|k| [k, L::Discard])
                     .collect();
                 self.emit(O::GetMap, vec![self.label(&g[0]), s, L::List(pairs.into())]);
+            }
+            // `after 0` reaches it with the save pointer past the messages
+            // it scanned; a timer that fired has reset it already.
+            Op::Timeout => {
+                let k = kind(isa::MARK_KINDS, "timeout");
+                self.emit(O::RecvMark, vec![k, L::X(0), L::Nil]);
             }
             Op::RecvMarkerReserve
             | Op::RecvMarkerBind

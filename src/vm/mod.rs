@@ -49,7 +49,14 @@ pub struct RunOptions {
     /// The entry function's arity when the command line gave it (`/0`,
     /// `/1`); else main/1 is preferred to main/0.
     pub entry_arity: Option<u32>,
+    /// Compiled modules (`.beam` bytes) to load before the program, such
+    /// as [`EXUNIT_RUNNER`].
+    pub embedded: Vec<&'static [u8]>,
 }
+
+/// The module `lam_exunit` that `lam-translate test` runs: ExUnit's runner
+/// over precompiled test modules (source: `src/vm/erl/lam_exunit.erl`).
+pub const EXUNIT_RUNNER: &[u8] = include_bytes!("erl/lam_exunit.beam");
 
 /// Runs a program as `lam-translate run` does: `module:main(Args)` (args as
 /// strings) if exported, else `main/0`, else `start/0`, with output streamed
@@ -66,6 +73,11 @@ pub fn run_program(
     vm.plain_args = args.to_vec();
     if let Some(n) = options.schedulers {
         vm.schedulers = n.max(1);
+    }
+    for bytes in &options.embedded {
+        let beam = crate::beam::read(bytes).map_err(|e| e.to_string())?;
+        let lam = crate::translate::translate(&beam).map_err(|e| e.to_string())?;
+        vm.add(lam.module);
     }
     let m = vm.atoms.intern(module);
     let mid = vm.module(m).ok_or_else(|| match vm.load_error(m) {

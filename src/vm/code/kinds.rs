@@ -43,6 +43,7 @@ crate::vm::ops::kinds::kinds! {
     Bind = "bind",
     Use = "use",
     Clear = "clear",
+    Timeout = "timeout",
 }
 
 crate::vm::ops::kinds::kinds! {

@@ -137,6 +137,9 @@ impl<L: Lock> Worker<'_, L> {
                     proc.rx.save = (mark as usize).min(proc.rx.mailbox.len());
                 }
             }
+            // A receive left by its `after 0` (no timer fired to reset it):
+            // the next receive scans the mailbox from the start.
+            MarkKind::Timeout => proc.rx.save = 0,
             MarkKind::Bind | MarkKind::Clear => {}
         }
         Ok(Flow::Next)

@@ -5,7 +5,8 @@
 //!
 //! The native files import nothing of each other: what several share is in
 //! `helpers`, `bits` (binaries, and the machinery of the `lam:bs_*`
-//! natives) and `sys` (the clocks), which import no native file.
+//! natives), `sys` (the clocks) and `signals` (OS signals), which import no
+//! native file.
 
 use std::sync::OnceLock;
 
@@ -41,6 +42,7 @@ pub mod prim_file;
 pub mod process;
 pub mod re;
 pub mod resource;
+pub mod signals;
 pub mod string;
 pub mod sys;
 pub mod unicode;

@@ -25,20 +25,21 @@ pub const NATIVES: &[Native] = &[
 ];
 
 /// `os:set_signal(Signal, Option)`: the signals erl lets a program handle,
-/// ignore or leave to their default. Accepted and `ok`; LAM does not yet
-/// deliver signals to `erl_signal_server` (`docs/system-plan.md`, step 8).
+/// ignore or leave to their default (`natives/signals.rs`); a handled one
+/// goes to `erl_signal_server` as `{notify, Signal}`.
 fn set_signal_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    const SIGNALS: &[&str] = &[
-        "sighup", "sigquit", "sigabrt", "sigalrm", "sigterm", "sigusr1", "sigusr2", "sigchld",
-        "sigstop", "sigtstp",
-    ];
+    use crate::vm::natives::signals::{self, Disposition, SIGNALS};
     let name = |w: Word| w.as_atom().map(|x| c.atoms.name(x));
-    if !name(a[0]).is_some_and(|s| SIGNALS.contains(&&*s)) {
+    let Some(sig) = name(a[0]).filter(|s| SIGNALS.iter().any(|(n, _)| *n == &**s)) else {
         return badarg_info(c, "erl_kernel_errors", None);
-    }
-    if !name(a[1]).is_some_and(|o| matches!(&*o, "ignore" | "default" | "handle")) {
-        return badarg_info(c, "erl_kernel_errors", Some("badopt"));
-    }
+    };
+    let d = match name(a[1]).as_deref() {
+        Some("handle") => Disposition::Handle,
+        Some("ignore") => Disposition::Ignore,
+        Some("default") => Disposition::Default,
+        _ => return badarg_info(c, "erl_kernel_errors", Some("badopt")),
+    };
+    signals::set(&sig, d);
     Value(Word::atom(crate::vm::term::atoms::atom::OK))
 }
 

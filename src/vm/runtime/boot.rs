@@ -405,3 +405,32 @@ pub(crate) fn up_word(vm: &Vm) -> Word {
         atom::FALSE
     })
 }
+
+impl Vm {
+    /// Hands the handled OS signals that arrived to `erl_signal_server`,
+    /// as `{notify, Signal}` (what the emulator sends, a gen_event
+    /// notification). Before the system is up there is no server, and a
+    /// SIGTERM does what erl's default handler does with it: the VM stops
+    /// cleanly (status 0); the others are dropped, as the emulator drops
+    /// them when no process has the name.
+    pub(crate) fn os_signals(&mut self) {
+        for name in crate::vm::natives::signals::take() {
+            let server = self
+                .atoms
+                .existing("erl_signal_server")
+                .and_then(|n| self.registry.get(&n).copied());
+            match server {
+                Some(pid) => {
+                    let notify = Word::atom(self.atoms.intern("notify"));
+                    let sig = Word::atom(self.atoms.intern(name));
+                    self.deliver(pid, |heap, _| heap.tuple(0, &[notify, sig]));
+                }
+                None if name == "sigterm" => {
+                    self.halted.get_or_insert(0);
+                    self.stopped = true;
+                }
+                None => {}
+            }
+        }
+    }
+}

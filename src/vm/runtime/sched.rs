@@ -24,6 +24,7 @@ use std::time::Instant;
 use crate::vm::exec::Lock;
 use crate::vm::exec::proc::{Outcome, Proc};
 use crate::vm::exec::run::Worker;
+use crate::vm::natives::signals;
 use crate::vm::runtime::runq::{Level, RunQueue};
 use crate::vm::runtime::vm::{Deferred, Vm};
 use crate::vm::term::atoms::atom;
@@ -90,6 +91,8 @@ impl Vm {
         let vm = std::mem::replace(self, Vm::bare(Vec::new()));
         let wake = Arc::new(Condvar::new());
         vm.ports.set_waker(Some(wake.clone()));
+        signals::install_defaults();
+        signals::set_waker(Some(wake.clone()));
         let sched = Sched {
             vm: Mutex::new(vm),
             wake,
@@ -119,6 +122,7 @@ impl Vm {
         });
         *self = sched.vm.into_inner().unwrap_or_else(|e| e.into_inner());
         self.ports.set_waker(None);
+        signals::set_waker(None);
         // Processes still queued on the other schedulers' queues stay
         // runnable (an `--until-idle` run goes on with them).
         let mut rest: Vec<RunQueue> = self.run_queues.drain(1..).collect();
@@ -277,18 +281,22 @@ impl<'w> Worker<'w, Sched> {
             if vm.ports.has_events() {
                 vm.port_events();
             }
+            if signals::arrived_any() {
+                vm.os_signals();
+                if vm.stopped {
+                    continue;
+                }
+            }
             let Some(pid) = vm.next_runnable(self.id) else {
                 // Nothing to run here: wait for the earliest timer, for
                 // another scheduler's slice to make work, or (neither
                 // possible) stop: no process can run again.
                 let others_run = !vm.running.is_empty();
-                // A reader thread wakes this one when input arrives; the
-                // bound covers a wake-up that came between looking at the
-                // inbox and falling asleep (the readers do not take the
-                // VM's lock).
-                let ports_bound = vm
-                    .ports
-                    .live_readers()
+                // A reader thread wakes this one when input arrives (or a
+                // signal the program handles); the bound covers a wake-up
+                // that came between looking at the inbox and falling
+                // asleep (the readers do not take the VM's lock).
+                let ports_bound = (vm.ports.live_readers() || signals::awaited())
                     .then(|| Instant::now() + std::time::Duration::from_millis(5));
                 let deadline = match (vm.timers.next_deadline(), ports_bound) {
                     (Some(a), Some(b)) => Some(a.min(b)),
