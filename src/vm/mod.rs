@@ -46,6 +46,9 @@ pub struct RunOptions {
     pub schedulers: Option<usize>,
     /// Run on after the entry function returns, until no process can run.
     pub until_idle: bool,
+    /// Flags for OTP's `init` (`-config File`, `-App Key Value`): the
+    /// system boots with them before the entry function runs.
+    pub boot_flags: Vec<String>,
 }
 
 /// Runs a program as `lam-translate run` does: `module:main(Args)` (args as
@@ -61,6 +64,10 @@ pub fn run_program(
     let mut vm = Vm::new(code_path);
     vm.stream_stdout = true;
     vm.plain_args = args.to_vec();
+    if !options.boot_flags.is_empty() && !vm.can_boot() {
+        return Err("erl flags (-config, -App Key Value) need OTP's system, and the code path reaches no OTP installation to boot it from".into());
+    }
+    vm.boot_flags = options.boot_flags.clone();
     if let Some(n) = options.schedulers {
         vm.schedulers = n.max(1);
     }

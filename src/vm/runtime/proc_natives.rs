@@ -860,6 +860,20 @@ pub(crate) fn set_logger_level(vm: &mut Vm, key: Word, level: Word) -> NativeRes
     value(Word::atom(atom::OK))
 }
 
+/// `halt/1,2`: a string status is erl's "halt with a slogan" (what `init`
+/// does when kernel cannot start, a bad `-config` file among the causes):
+/// the slogan goes to standard error and the status is 1. erl then writes
+/// a crash dump, which LAM has none of.
+fn halt_with(vm: &mut Vm, p: &Proc, status: Word) -> NativeResult {
+    if status.as_small().is_none()
+        && let Some(slogan) = crate::vm::term::list::string_of(&view(vm, p), status)
+    {
+        use std::io::Write;
+        let _ = write!(std::io::stderr().lock(), "{slogan}\r\n");
+    }
+    halt(vm, status)
+}
+
 pub(crate) fn halt(vm: &mut Vm, status: Word) -> NativeResult {
     vm.halted = Some(match status.as_small() {
         Some(s) => s as i32,
@@ -1000,11 +1014,12 @@ fn monitor_nodes(vm: &mut Vm, p: &mut Proc, f: Word, v: Word) -> Option<NativeRe
                 pairs.iter().all(|&(k, v)| {
                     let name = |w: Word| w.as_atom().map(|a| vm.atoms.name(a));
                     match name(k).as_deref() {
-                        Some("node_type") => name(v)
-                            .is_some_and(|t| ["visible", "hidden", "all"].contains(&&*t)),
-                        Some("nodedown_reason" | "connection_id" | "list") => {
-                            v.as_atom().is_some_and(|b| b == atom::TRUE || b == atom::FALSE)
+                        Some("node_type") => {
+                            name(v).is_some_and(|t| ["visible", "hidden", "all"].contains(&&*t))
                         }
+                        Some("nodedown_reason" | "connection_id" | "list") => v
+                            .as_atom()
+                            .is_some_and(|b| b == atom::TRUE || b == atom::FALSE),
                         _ => false,
                     }
                 })
@@ -1107,9 +1122,9 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         // erlang:halt/0
         (HostOp::Halt, 0) => halt(vm, Word::small(0).expect("0")),
         // erlang:halt/1
-        (HostOp::Halt, 1) => halt(vm, a[0]),
+        (HostOp::Halt, 1) => halt_with(vm, p, a[0]),
         // erlang:halt/2
-        (HostOp::Halt, 2) => halt(vm, a[0]),
+        (HostOp::Halt, 2) => halt_with(vm, p, a[0]),
         // persistent_term:get/0: every key and value, as `{Key, Value}`.
         (HostOp::PersistentGet, 0) => {
             let all = Term::list(

@@ -116,6 +116,10 @@ pub struct Vm {
     pub(crate) files: HashMap<u32, std::path::PathBuf>,
     /// The program's arguments, which `init:get_plain_arguments/0` gives.
     pub plain_args: Vec<String>,
+    /// Flags for OTP's `init` from the command line (`-config F`, `-App
+    /// Key Value`, ...): given any, the system boots before the entry
+    /// function runs, as erl applies them before it runs a program.
+    pub boot_flags: Vec<String>,
     /// Whether the run's first process died of its own exception (not of
     /// the system's stop, which ends it too).
     pub root_crashed: bool,
@@ -283,6 +287,7 @@ impl Vm {
             system: Default::default(),
             files: HashMap::new(),
             plain_args: Vec::new(),
+            boot_flags: Vec::new(),
             root_crashed: false,
             system_stopping: false,
             root_trap_exit: false,
@@ -410,8 +415,13 @@ impl Vm {
             }
         }
         let root_pid = root.pid;
+        // With flags for the system (an application's environment), the
+        // program starts once the system has applied them.
+        let waits = !self.boot_flags.is_empty() && self.wait_for_system(&mut root);
         self.procs.insert(root_pid, root);
-        self.ready(root_pid);
+        if !waits {
+            self.ready(root_pid);
+        }
         self.schedule(Some(root_pid))
             .expect("the root process finishes")
     }
