@@ -229,6 +229,7 @@ pub enum HostOp {
     PortConnect,
     PortInfo,
     PortControl,
+    PortCall,
     Ports,
     PortGetData,
     PortSetData,

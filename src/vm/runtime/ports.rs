@@ -21,6 +21,7 @@ use std::io::{Read, Write};
 
 use crate::vm::exec::proc::{PORT_LINK, Proc};
 use crate::vm::native::{NativeResult, badarg};
+use crate::vm::runtime::inet_drv;
 use crate::vm::runtime::port_table::{
     Event, Framing, MAILBOX_MAX, OpenError, Piece, Port, Sink, frame, parse_opts, port_of_link,
     spawn_reader, spawn_writer, start_child, text,
@@ -47,6 +48,7 @@ impl Vm {
         enum Kind {
             Fd(i64, i64),
             Spawn(String, bool),
+            Driver(String),
         }
         let kind = match v.tuple(a[0]) {
             Some([k, x]) => {
@@ -56,6 +58,9 @@ impl Vm {
                     Some("spawn_executable") => {
                         text(&v, Word(*x), &self.atoms).map(|c| Kind::Spawn(c, false))
                     }
+                    Some("spawn_driver") => text(&v, Word(*x), &self.atoms)
+                        .filter(|d| inet_drv::is_driver(d))
+                        .map(Kind::Driver),
                     _ => None,
                 }
             }
@@ -76,6 +81,7 @@ impl Vm {
         };
         let id = self.ports.next;
         let (name, sink, os_pid) = match &kind {
+            Kind::Driver(d) => (d.clone(), Sink::None, None),
             Kind::Fd(i, o) => {
                 let sink = if !opts.output {
                     Sink::None
@@ -144,6 +150,7 @@ impl Vm {
                 input: 0,
                 output: 0,
                 data: (Area::default(), Word::atom(atom::UNDEFINED)),
+                inet: matches!(kind, Kind::Driver(_)).then(inet_drv::Inet::default),
             },
         );
         p.sig.links.push(PORT_LINK | id);

@@ -1310,9 +1310,10 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         (HostOp::PortConnect, 2) => vm.port_connect(p, a),
         // erts_internal:port_info/1,2
         (HostOp::PortInfo, _) => vm.port_info(p, a),
-        // erts_internal:port_control/3 and port_call/3: no port of LAM's
-        // has a driver that answers them.
-        (HostOp::PortControl, 3) => value(Word::atom(atom::BADARG)),
+        // erts_internal:port_control/3 (runtime/inet_drv.rs)
+        (HostOp::PortControl, 3) => vm.port_control(p, a),
+        // erts_internal:port_call/3: no driver of LAM's answers it.
+        (HostOp::PortCall, 3) => value(Word::atom(atom::BADARG)),
         // erlang:ports/0
         (HostOp::Ports, 0) => vm.ports_list(p),
         // erlang:port_get_data/1
@@ -1670,6 +1671,22 @@ fn system_name_needed(vm: &Vm, p: &Proc, op: HostOp, a: &[Word]) -> Option<u32> 
     match (op, a.len()) {
         (HostOp::Send, 2 | 3) | (HostOp::Whereis, 1) | (HostOp::Register, 2) => named(a[0]),
         (HostOp::Monitor, 2 | 3) if a[0] == Word::atom(atom::PROCESS) => named(a[1]),
+        // An inet driver port: what is done with one (the host name, then
+        // the resolver's configuration for `net_adm:localhost/0`) is
+        // `inet_db`'s, which the system starts.
+        (HostOp::OpenPort, 2) => {
+            let view = View {
+                heap: &p.heap,
+                literals: &vm.literals,
+            };
+            let driver = match view.tuple(a[0])? {
+                &[k, name] if Word(k).as_atom() == vm.atoms.existing("spawn_driver") => {
+                    crate::vm::term::list::string_of(&view, Word(name))
+                }
+                _ => None,
+            }?;
+            crate::vm::runtime::inet_drv::is_driver(&driver).then(|| vm.atoms.intern("inet_db"))
+        }
         _ => None,
     }
 }
