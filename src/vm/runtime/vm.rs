@@ -128,6 +128,14 @@ pub struct Vm {
     /// Whether `run_main`'s process traps exits (a main/1, run as
     /// `erl -run` runs it).
     pub root_trap_exit: bool,
+    /// Processes spawned by one whose slice has not ended yet: they join
+    /// a run queue when that slice ends (`spawned`, by parent), as on erl,
+    /// where a child waits in its parent's run queue while the parent goes
+    /// on. So a parent that spawns, then registers, sends to or writes for
+    /// the child has done so before the child runs, on any number of
+    /// schedulers (no idle one takes the child first).
+    pub(crate) held: IdMap<u64, ()>,
+    pub(crate) spawned: IdMap<u64, Vec<u64>>,
 }
 
 /// Characters as UTF-8, or as latin-1 bytes: a latin-1 device shows other
@@ -291,6 +299,8 @@ impl Vm {
             root_crashed: false,
             system_stopping: false,
             root_trap_exit: false,
+            held: IdMap::default(),
+            spawned: IdMap::default(),
         }
     }
 
@@ -753,8 +763,26 @@ impl Vm {
     /// Makes `pid` runnable, on the run queue of the scheduler holding the
     /// lock, behind the processes of its priority.
     pub(crate) fn ready(&mut self, pid: u64) {
+        if !self.held.is_empty() && self.held.contains_key(&pid) {
+            // It is queued when its parent's slice ends.
+            return;
+        }
         let p = self.priority_of(pid);
         self.run_queue().push_back(pid, p);
+    }
+
+    /// The slice of `parent` has ended: the processes it spawned in it
+    /// join the run queue, in the order spawned.
+    pub(crate) fn release_spawned(&mut self, parent: u64) {
+        if self.spawned.is_empty() {
+            return;
+        }
+        for pid in self.spawned.remove(&parent).unwrap_or_default() {
+            self.held.remove(&pid);
+            if self.procs.contains_key(&pid) {
+                self.ready(pid);
+            }
+        }
     }
 
     /// The priority of a process in the table (normal for one that is not).
@@ -1016,7 +1044,8 @@ impl Vm {
         child.rx.wake_pc = u32::MAX;
         let pid = child.pid;
         self.procs.insert(pid, child);
-        self.ready(pid);
+        self.held.insert(pid, ());
+        self.spawned.entry(parent.pid).or_default().push(pid);
         Ok(pid)
     }
 
