@@ -12,14 +12,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::vm::exec::proc::Proc;
-use crate::vm::native::NativeResult;
-use crate::vm::runtime::vm::Vm;
-use crate::vm::term::atoms::atom;
-use crate::vm::term::heap::View;
-use crate::vm::term::list::list_of;
-use crate::vm::term::word::Word;
-
 /// The number inet_drv adds to every request code (it refuses a request
 /// without it as an unknown one).
 const BASE: i64 = 0x3F1A300;
@@ -67,7 +59,7 @@ fn host_name() -> Option<Vec<u8>> {
 impl Inet {
     /// The reply to request `code` with `data`: `Ok(answer)` or
     /// `Err(error name)`.
-    fn control(&mut self, code: i64, data: &[u8]) -> Result<Vec<u8>, &'static str> {
+    pub(crate) fn control(&mut self, code: i64, data: &[u8]) -> Result<Vec<u8>, &'static str> {
         let Some(req) = code.checked_sub(BASE).filter(|r| (0..256).contains(r)) else {
             return Err("exbadport");
         };
@@ -136,41 +128,6 @@ impl Inet {
             }
             _ => Err("enotsup"),
         }
-    }
-}
-
-impl Vm {
-    /// `erts_internal:port_control/3` (and `port_call/3`, which no driver
-    /// here answers): a byte list, or `badarg` for erlang.erl to raise.
-    pub(crate) fn port_control(&mut self, p: &mut Proc, a: &[Word]) -> NativeResult {
-        let badarg = NativeResult::Value(Word::atom(atom::BADARG));
-        let v = View {
-            heap: &p.heap,
-            literals: &self.literals,
-        };
-        let Some(data) = crate::vm::natives::bits::iodata_bytes(&v, a[2]) else {
-            return badarg;
-        };
-        let (Some(id), Some(code)) = (a[0].as_port(), a[1].as_small()) else {
-            return badarg;
-        };
-        let Some(inet) = self
-            .ports
-            .table
-            .get_mut(&id)
-            .and_then(|port| port.inet.as_mut())
-        else {
-            return badarg;
-        };
-        let reply = match inet.control(code, &data) {
-            Ok(answer) => [1].into_iter().chain(answer).collect::<Vec<u8>>(),
-            Err(name) => [0].into_iter().chain(name.bytes()).collect(),
-        };
-        let bytes: Vec<Word> = reply
-            .into_iter()
-            .filter_map(|b| Word::small(i64::from(b)))
-            .collect();
-        NativeResult::Value(list_of(&mut p.heap, &bytes))
     }
 }
 

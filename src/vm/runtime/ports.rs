@@ -775,3 +775,38 @@ impl Vm {
         }
     }
 }
+
+impl Vm {
+    /// `erts_internal:port_control/3`: the driver's reply as a byte list
+    /// (`runtime/inet_drv.rs`), or `badarg` for erlang.erl to raise.
+    pub(crate) fn port_control(&mut self, p: &mut Proc, a: &[Word]) -> NativeResult {
+        let refused = NativeResult::Value(Word::atom(atom::BADARG));
+        let v = View {
+            heap: &p.heap,
+            literals: &self.literals,
+        };
+        let Some(data) = crate::vm::natives::bits::iodata_bytes(&v, a[2]) else {
+            return refused;
+        };
+        let (Some(id), Some(code)) = (a[0].as_port(), a[1].as_small()) else {
+            return refused;
+        };
+        let Some(inet) = self
+            .ports
+            .table
+            .get_mut(&id)
+            .and_then(|port| port.inet.as_mut())
+        else {
+            return refused;
+        };
+        let reply = match inet.control(code, &data) {
+            Ok(answer) => [1].into_iter().chain(answer).collect::<Vec<u8>>(),
+            Err(name) => [0].into_iter().chain(name.bytes()).collect(),
+        };
+        let bytes: Vec<Word> = reply
+            .into_iter()
+            .filter_map(|b| Word::small(i64::from(b)))
+            .collect();
+        NativeResult::Value(list_of(&mut p.heap, &bytes))
+    }
+}
