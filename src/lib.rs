@@ -6,6 +6,7 @@
 
 pub mod beam;
 pub mod dis;
+pub mod erl_flags;
 pub mod erlfmt;
 pub mod error;
 pub mod files;

@@ -95,6 +95,20 @@ struct RunArgs {
     /// `--schedulers 1` runs processes in an order fixed by the program.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     schedulers: Option<u16>,
+    /// Boot OTP's system with this configuration file (like erl -config;
+    /// `.config` may be left off; -config works too). Repeatable: later
+    /// files override earlier ones.
+    #[arg(long = "config", value_name = "FILE")]
+    config: Vec<PathBuf>,
+    /// Set an application's environment variable (like erl's
+    /// `-App Key Value`; Value is an Erlang term). Repeatable.
+    #[arg(long = "app-env", num_args = 3, value_names = ["APP", "KEY", "VALUE"], allow_hyphen_values = true)]
+    app_env: Vec<String>,
+    /// More erl flags, as one string split like ERL_FLAGS (`-config F`,
+    /// `-App Key Value`, `-pa Dir`, other flags for init). ERL_AFLAGS,
+    /// ERL_FLAGS and ERL_ZFLAGS are read too, in erl's order.
+    #[arg(long = "erl-flags", value_name = "FLAGS", allow_hyphen_values = true)]
+    erl_flags: Vec<String>,
     /// Keep running after the entry function returns, until no process
     /// can run anymore (by default the VM stops when it returns, like
     /// `erl -s M F -s init stop`).
@@ -168,8 +182,16 @@ enum DisFormat {
 }
 
 fn main() -> ExitCode {
-    // erl spells the code-path flag -pa; clap wants --pa.
-    let argv = std::env::args_os().map(|a| if a == "-pa" { "--pa".into() } else { a });
+    // erl spells -pa and -config with one dash; clap wants two. (Not
+    // after `--`: those are the program's.)
+    let mut rest = false;
+    let argv = std::env::args_os().map(|a| {
+        rest |= a == "--";
+        match a.to_str() {
+            Some("-pa" | "-config") if !rest => format!("-{}", a.to_string_lossy()).into(),
+            _ => a,
+        }
+    });
     let cli = Cli::parse_from(argv);
     match cli.command {
         Some(Command::Run(args)) => run_command(&args),
@@ -531,6 +553,7 @@ fn test_command(args: &TestArgs) -> ExitCode {
         until_idle: false,
         entry_arity: None,
         embedded: vec![lam_translate::vm::EXUNIT_RUNNER],
+        boot_flags: Vec::new(),
     };
     match lam_translate::vm::run_program(path, "lam_exunit", None, &runner_args, &options) {
         Ok(lam_translate::vm::Ended::Status(0)) => ExitCode::SUCCESS,
@@ -571,7 +594,26 @@ fn run_command(args: &RunArgs) -> ExitCode {
             }
         }
     }
-    let mut path: Vec<PathBuf> = args.pa.clone();
+    // What erlexec would read, in its order: ERL_AFLAGS, the command
+    // line, ERL_FLAGS, ERL_ZFLAGS.
+    let mut flags = lam_translate::erl_flags::Flags::default();
+    flags.add_env("ERL_AFLAGS");
+    for c in &args.config {
+        flags.add(&["-config".into(), c.to_string_lossy().into_owned()]);
+    }
+    for e in args.app_env.chunks(3) {
+        flags.add(&[format!("-{}", e[0]), e[1].clone(), e[2].clone()]);
+    }
+    for f in &args.erl_flags {
+        flags.add(&lam_translate::erl_flags::split(f));
+    }
+    flags.add_env("ERL_FLAGS");
+    flags.add_env("ERL_ZFLAGS");
+    for f in &flags.ignored {
+        eprintln!("lam-translate: warning: erl flag {f} is not supported here; ignored");
+    }
+    let mut path: Vec<PathBuf> = flags.pa.clone();
+    path.extend(args.pa.iter().cloned());
     for f in &args.files {
         let dir = f
             .parent()
@@ -589,11 +631,13 @@ fn run_command(args: &RunArgs) -> ExitCode {
         }
     }
     path.extend(files::elixir_lib_dir());
+    path.extend(flags.pz.iter().cloned());
     let options = lam_translate::vm::RunOptions {
         schedulers: args.schedulers.map(usize::from),
         until_idle: args.until_idle,
         entry_arity,
         embedded: Vec::new(),
+        boot_flags: flags.init,
     };
     match lam_translate::vm::run_program(path, &module, entry.as_deref(), &args.args, &options) {
         Ok(lam_translate::vm::Ended::Status(0)) => ExitCode::SUCCESS,

@@ -13,6 +13,11 @@
 //! itself (`open_port({fd, 0, 1}, ...)`), erl runs with `-noinput`
 //! (through `ERL_FLAGS`), so that its `user` process does not read the
 //! input first; a fixture that reads through `io` needs that `user`.
+//!
+//! A sibling `fixtures/NAME.config` is the run's configuration file (`erl
+//! -config`, `lam-translate run --config`), and `fixtures/NAME.flags` holds
+//! erl flags (`-App Key Value`) that both get through `ERL_FLAGS`. erl
+//! writes no crash dump for such a run (a bad configuration file stops it).
 
 mod common;
 
@@ -76,9 +81,21 @@ fn compare_programs(fixtures: &std::path::Path, only: Option<&[&str]>, scheduler
         let source =
             std::fs::read_to_string(common::root().join("fixtures").join(format!("{m}.erl")))
                 .unwrap_or_default();
+        let mut erl_flags = Vec::new();
         if stdin_file.exists() && (source.contains("{fd, 0") || source.contains("{fd,0")) {
-            erl_cmd.env("ERL_FLAGS", "-noinput");
+            erl_flags.push("-noinput".to_string());
         }
+        let config = common::root().join("fixtures").join(format!("{m}.config"));
+        if config.exists() {
+            erl_flags.push(format!("-config '{}'", config.display()));
+            erl_cmd.env("ERL_CRASH_DUMP_SECONDS", "0");
+        }
+        let flags =
+            std::fs::read_to_string(common::root().join("fixtures").join(format!("{m}.flags")))
+                .map(|f| f.trim().to_string())
+                .unwrap_or_default();
+        erl_flags.push(flags.clone());
+        erl_cmd.env("ERL_FLAGS", erl_flags.join(" ").trim());
         let erl = common::output_within(&mut erl_cmd, limit)
             .unwrap_or_else(|| panic!("{m}: erl ran for more than {limit:?}"));
         let differ = common::differences(
@@ -90,7 +107,11 @@ fn compare_programs(fixtures: &std::path::Path, only: Option<&[&str]>, scheduler
                 lam.arg("run")
                     .arg(format!("--schedulers={n}"))
                     .arg(fixtures.join(format!("{m}.beam")))
-                    .stdin(stdin());
+                    .stdin(stdin())
+                    .env("ERL_FLAGS", &flags);
+                if config.exists() {
+                    lam.arg("--config").arg(&config);
+                }
                 lam
             },
             limit,

@@ -52,6 +52,9 @@ pub struct RunOptions {
     /// Compiled modules (`.beam` bytes) to load before the program, such
     /// as [`EXUNIT_RUNNER`].
     pub embedded: Vec<&'static [u8]>,
+    /// Flags for OTP's `init` (`-config File`, `-App Key Value`): the
+    /// system boots with them before the entry function runs.
+    pub boot_flags: Vec<String>,
 }
 
 /// The module `lam_exunit` that `lam-translate test` runs: ExUnit's runner
@@ -71,6 +74,10 @@ pub fn run_program(
     let mut vm = Vm::new(code_path);
     vm.stream_stdout = true;
     vm.plain_args = args.to_vec();
+    if !options.boot_flags.is_empty() && !vm.can_boot() {
+        return Err("erl flags (-config, -App Key Value) need OTP's system, and the code path reaches no OTP installation to boot it from".into());
+    }
+    vm.boot_flags = options.boot_flags.clone();
     if let Some(n) = options.schedulers {
         vm.schedulers = n.max(1);
     }

@@ -236,6 +236,7 @@ pub enum HostOp {
     PortConnect,
     PortInfo,
     PortControl,
+    PortCall,
     Ports,
     PortGetData,
     PortSetData,

@@ -100,7 +100,7 @@ pub const NATIVES: &[Native] = &[
     Native::host("erts_internal", "port_info", 1, HostOp::PortInfo),
     Native::host("erts_internal", "port_info", 2, HostOp::PortInfo),
     Native::host("erts_internal", "port_control", 3, HostOp::PortControl),
-    Native::host("erts_internal", "port_call", 3, HostOp::PortControl),
+    Native::host("erts_internal", "port_call", 3, HostOp::PortCall),
     Native::host("erlang", "ports", 0, HostOp::Ports),
     Native::host("erlang", "port_get_data", 1, HostOp::PortGetData),
     Native::host("erlang", "port_set_data", 2, HostOp::PortSetData),

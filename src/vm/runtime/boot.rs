@@ -196,6 +196,12 @@ impl Vm {
         Some(pid)
     }
 
+    /// Whether OTP's system can boot here (the code path reaches an OTP
+    /// installation).
+    pub fn can_boot(&self) -> bool {
+        self.otp_root().is_some()
+    }
+
     /// The OTP installation the code path reaches (its `lib` directory
     /// is on it): the root with `bin/no_dot_erlang.boot`.
     fn otp_root(&self) -> Option<PathBuf> {
@@ -241,10 +247,9 @@ impl Vm {
             s("-nouser"),
             s("-boot"),
             s("no_dot_erlang"),
-            s("-s"),
-            s("lam_system"),
-            s("started"),
         ];
+        args.extend(self.boot_flags.iter().map(|f| s(f)));
+        args.extend([s("-s"), s("lam_system"), s("started")]);
         // The VM's code path beyond OTP's libraries (the program's
         // directories, Elixir's): the code server's too, as `erl -pa`.
         let pa = self.code_path_beyond(root);

@@ -4,6 +4,7 @@
 pub(crate) mod boot;
 pub(crate) mod ets_owner;
 pub(crate) mod flags;
+pub(crate) mod inet_drv;
 pub(crate) mod port_table;
 pub(crate) mod ports;
 pub mod proc_natives;

@@ -148,6 +148,8 @@ pub(crate) struct Port {
     pub(crate) output: u64,
     /// `port_set_data/2`: an immediate, or a term in an area of its own.
     pub(crate) data: (Area, Word),
+    /// A driver port's state (`{spawn_driver, "udp_inet"}`).
+    pub(crate) inet: Option<crate::vm::runtime::inet_drv::Inet>,
 }
 
 /// The port table.

@@ -21,6 +21,7 @@ use std::io::{Read, Write};
 
 use crate::vm::exec::proc::{PORT_LINK, Proc};
 use crate::vm::native::{NativeResult, badarg};
+use crate::vm::runtime::inet_drv;
 use crate::vm::runtime::port_table::{
     Event, Framing, MAILBOX_MAX, OpenError, Piece, Port, Sink, frame, parse_opts, port_of_link,
     spawn_reader, spawn_writer, start_child, text,
@@ -47,6 +48,7 @@ impl Vm {
         enum Kind {
             Fd(i64, i64),
             Spawn(String, bool),
+            Driver(String),
         }
         let kind = match v.tuple(a[0]) {
             Some([k, x]) => {
@@ -56,6 +58,9 @@ impl Vm {
                     Some("spawn_executable") => {
                         text(&v, Word(*x), &self.atoms).map(|c| Kind::Spawn(c, false))
                     }
+                    Some("spawn_driver") => text(&v, Word(*x), &self.atoms)
+                        .filter(|d| inet_drv::is_driver(d))
+                        .map(Kind::Driver),
                     _ => None,
                 }
             }
@@ -76,6 +81,7 @@ impl Vm {
         };
         let id = self.ports.next;
         let (name, sink, os_pid) = match &kind {
+            Kind::Driver(d) => (d.clone(), Sink::None, None),
             Kind::Fd(i, o) => {
                 let sink = if !opts.output {
                     Sink::None
@@ -144,6 +150,7 @@ impl Vm {
                 input: 0,
                 output: 0,
                 data: (Area::default(), Word::atom(atom::UNDEFINED)),
+                inet: matches!(kind, Kind::Driver(_)).then(inet_drv::Inet::default),
             },
         );
         p.sig.links.push(PORT_LINK | id);
@@ -766,5 +773,40 @@ impl Vm {
                 heap.tuple(0, &[Word::port(id), inner])
             });
         }
+    }
+}
+
+impl Vm {
+    /// `erts_internal:port_control/3`: the driver's reply as a byte list
+    /// (`runtime/inet_drv.rs`), or `badarg` for erlang.erl to raise.
+    pub(crate) fn port_control(&mut self, p: &mut Proc, a: &[Word]) -> NativeResult {
+        let refused = NativeResult::Value(Word::atom(atom::BADARG));
+        let v = View {
+            heap: &p.heap,
+            literals: &self.literals,
+        };
+        let Some(data) = crate::vm::natives::bits::iodata_bytes(&v, a[2]) else {
+            return refused;
+        };
+        let (Some(id), Some(code)) = (a[0].as_port(), a[1].as_small()) else {
+            return refused;
+        };
+        let Some(inet) = self
+            .ports
+            .table
+            .get_mut(&id)
+            .and_then(|port| port.inet.as_mut())
+        else {
+            return refused;
+        };
+        let reply = match inet.control(code, &data) {
+            Ok(answer) => [1].into_iter().chain(answer).collect::<Vec<u8>>(),
+            Err(name) => [0].into_iter().chain(name.bytes()).collect(),
+        };
+        let bytes: Vec<Word> = reply
+            .into_iter()
+            .filter_map(|b| Word::small(i64::from(b)))
+            .collect();
+        NativeResult::Value(list_of(&mut p.heap, &bytes))
     }
 }

@@ -861,6 +861,20 @@ pub(crate) fn set_logger_level(vm: &mut Vm, key: Word, level: Word) -> NativeRes
     value(Word::atom(atom::OK))
 }
 
+/// `halt/1,2`: a string status is erl's "halt with a slogan" (what `init`
+/// does when kernel cannot start, a bad `-config` file among the causes):
+/// the slogan goes to standard error and the status is 1. erl then writes
+/// a crash dump, which LAM has none of.
+fn halt_with(vm: &mut Vm, p: &Proc, status: Word) -> NativeResult {
+    if status.as_small().is_none()
+        && let Some(slogan) = crate::vm::term::list::string_of(&view(vm, p), status)
+    {
+        use std::io::Write;
+        let _ = write!(std::io::stderr().lock(), "{slogan}\r\n");
+    }
+    halt(vm, status)
+}
+
 pub(crate) fn halt(vm: &mut Vm, status: Word) -> NativeResult {
     vm.halted = Some(match status.as_small() {
         Some(s) => s as i32,
@@ -1109,9 +1123,9 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         // erlang:halt/0
         (HostOp::Halt, 0) => halt(vm, Word::small(0).expect("0")),
         // erlang:halt/1
-        (HostOp::Halt, 1) => halt(vm, a[0]),
+        (HostOp::Halt, 1) => halt_with(vm, p, a[0]),
         // erlang:halt/2
-        (HostOp::Halt, 2) => halt(vm, a[0]),
+        (HostOp::Halt, 2) => halt_with(vm, p, a[0]),
         // persistent_term:get/0: every key and value, as `{Key, Value}`.
         (HostOp::PersistentGet, 0) => {
             let all = Term::list(
@@ -1297,9 +1311,10 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         (HostOp::PortConnect, 2) => vm.port_connect(p, a),
         // erts_internal:port_info/1,2
         (HostOp::PortInfo, _) => vm.port_info(p, a),
-        // erts_internal:port_control/3 and port_call/3: no port of LAM's
-        // has a driver that answers them.
-        (HostOp::PortControl, 3) => value(Word::atom(atom::BADARG)),
+        // erts_internal:port_control/3 (runtime/inet_drv.rs)
+        (HostOp::PortControl, 3) => vm.port_control(p, a),
+        // erts_internal:port_call/3: no driver of LAM's answers it.
+        (HostOp::PortCall, 3) => value(Word::atom(atom::BADARG)),
         // erlang:ports/0
         (HostOp::Ports, 0) => vm.ports_list(p),
         // erlang:port_get_data/1
@@ -1697,6 +1712,22 @@ fn system_name_needed(vm: &Vm, p: &Proc, op: HostOp, a: &[Word]) -> Option<u32> 
     match (op, a.len()) {
         (HostOp::Send, 2 | 3) | (HostOp::Whereis, 1) | (HostOp::Register, 2) => named(a[0]),
         (HostOp::Monitor, 2 | 3) if a[0] == Word::atom(atom::PROCESS) => named(a[1]),
+        // An inet driver port: what is done with one (the host name, then
+        // the resolver's configuration for `net_adm:localhost/0`) is
+        // `inet_db`'s, which the system starts.
+        (HostOp::OpenPort, 2) => {
+            let view = View {
+                heap: &p.heap,
+                literals: &vm.literals,
+            };
+            let driver = match view.tuple(a[0])? {
+                &[k, name] if Word(k).as_atom() == vm.atoms.existing("spawn_driver") => {
+                    crate::vm::term::list::string_of(&view, Word(name))
+                }
+                _ => None,
+            }?;
+            crate::vm::runtime::inet_drv::is_driver(&driver).then(|| vm.atoms.intern("inet_db"))
+        }
         _ => None,
     }
 }

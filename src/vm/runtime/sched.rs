@@ -197,6 +197,13 @@ impl Vm {
             Outcome::Yield | Outcome::Wait => {
                 let blocked = p.blocked_on.take();
                 let for_system = self.waiting_for_system(pid);
+                // A slice that ends for a retry (the process acted on is
+                // running elsewhere, or the system boots) goes on, as erl
+                // sees it, when the instruction runs again: what it spawned
+                // stays held until then.
+                if blocked.is_none() && !for_system {
+                    self.release_spawned(pid);
+                }
                 match blocked.and_then(|t| self.running.get_mut(&t)) {
                     // It waits, off the run queues, for the process it acts
                     // on to finish its slice.
@@ -234,6 +241,7 @@ impl Vm {
                 (reason, Err(e))
             }
         };
+        self.release_spawned(pid);
         // The processes waiting for it can act now (on a process gone).
         deferred.retain(|d| matches!(d, Deferred::Waiter(_)));
         self.apply_deferred(pid, deferred);

@@ -124,6 +124,10 @@ pub struct Vm {
     pub(crate) files: HashMap<u32, std::path::PathBuf>,
     /// The program's arguments, which `init:get_plain_arguments/0` gives.
     pub plain_args: Vec<String>,
+    /// Flags for OTP's `init` from the command line (`-config F`, `-App
+    /// Key Value`, ...): given any, the system boots before the entry
+    /// function runs, as erl applies them before it runs a program.
+    pub boot_flags: Vec<String>,
     /// Whether the run's first process died of its own exception (not of
     /// the system's stop, which ends it too).
     pub root_crashed: bool,
@@ -132,6 +136,14 @@ pub struct Vm {
     /// Whether `run_main`'s process traps exits (a main/1, run as
     /// `erl -run` runs it).
     pub root_trap_exit: bool,
+    /// Processes spawned by one whose slice has not ended yet: they join
+    /// a run queue when that slice ends (`spawned`, by parent), as on erl,
+    /// where a child waits in its parent's run queue while the parent goes
+    /// on. So a parent that spawns, then registers, sends to or writes for
+    /// the child has done so before the child runs, on any number of
+    /// schedulers (no idle one takes the child first).
+    pub(crate) held: IdMap<u64, ()>,
+    pub(crate) spawned: IdMap<u64, Vec<u64>>,
 }
 
 /// Characters as UTF-8, or as latin-1 bytes: a latin-1 device shows other
@@ -294,9 +306,12 @@ impl Vm {
             system: Default::default(),
             files: HashMap::new(),
             plain_args: Vec::new(),
+            boot_flags: Vec::new(),
             root_crashed: false,
             system_stopping: false,
             root_trap_exit: false,
+            held: IdMap::default(),
+            spawned: IdMap::default(),
         }
     }
 
@@ -429,8 +444,13 @@ impl Vm {
             }
         }
         let root_pid = root.pid;
+        // With flags for the system (an application's environment), the
+        // program starts once the system has applied them.
+        let waits = !self.boot_flags.is_empty() && self.wait_for_system(&mut root);
         self.procs.insert(root_pid, root);
-        self.ready(root_pid);
+        if !waits {
+            self.ready(root_pid);
+        }
         self.schedule(Some(root_pid))
             .expect("the root process finishes")
     }
@@ -762,8 +782,26 @@ impl Vm {
     /// Makes `pid` runnable, on the run queue of the scheduler holding the
     /// lock, behind the processes of its priority.
     pub(crate) fn ready(&mut self, pid: u64) {
+        if !self.held.is_empty() && self.held.contains_key(&pid) {
+            // It is queued when its parent's slice ends.
+            return;
+        }
         let p = self.priority_of(pid);
         self.run_queue().push_back(pid, p);
+    }
+
+    /// The slice of `parent` has ended: the processes it spawned in it
+    /// join the run queue, in the order spawned.
+    pub(crate) fn release_spawned(&mut self, parent: u64) {
+        if self.spawned.is_empty() {
+            return;
+        }
+        for pid in self.spawned.remove(&parent).unwrap_or_default() {
+            self.held.remove(&pid);
+            if self.procs.contains_key(&pid) {
+                self.ready(pid);
+            }
+        }
     }
 
     /// The priority of a process in the table (normal for one that is not).
@@ -1025,7 +1063,8 @@ impl Vm {
         child.rx.wake_pc = u32::MAX;
         let pid = child.pid;
         self.procs.insert(pid, child);
-        self.ready(pid);
+        self.held.insert(pid, ());
+        self.spawned.entry(parent.pid).or_default().push(pid);
         Ok(pid)
     }
 
