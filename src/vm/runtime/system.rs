@@ -784,6 +784,6 @@ pub(crate) fn trace_info(vm: &mut Vm, p: &mut Proc, what: Word, item: Word) -> N
 /// except that what erl's `erl_features` would read back from `init` at
 /// its next use is put back at once (LAM has no `init` to ask).
 pub(crate) fn erase_persistent_terms(vm: &mut Vm) -> NativeResult {
-    vm.persistent = crate::vm::runtime::vm::boot_persistent_terms();
+    vm.persistent = crate::vm::runtime::vm::boot_persistent_terms(&vm.atoms);
     NativeResult::Value(Word::atom(atom::TRUE))
 }
