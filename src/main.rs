@@ -57,6 +57,10 @@ struct RunArgs {
     /// `--schedulers 1` runs processes in an order fixed by the program.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     schedulers: Option<u16>,
+    /// The most atoms the program may make (like erl +t; default
+    /// 1048576): past it, list_to_atom and the like raise system_limit.
+    #[arg(long, value_name = "N")]
+    max_atoms: Option<usize>,
     /// Keep running after the entry function returns, until no process
     /// can run anymore (by default the VM stops when it returns, like
     /// `erl -s M F -s init stop`).
@@ -405,6 +409,7 @@ fn run_command(args: &RunArgs) -> ExitCode {
     let options = lam_translate::vm::RunOptions {
         schedulers: args.schedulers.map(usize::from),
         until_idle: args.until_idle,
+        max_atoms: args.max_atoms,
     };
     match lam_translate::vm::run_program(path, &module, entry.as_deref(), &args.args, &options) {
         Ok(lam_translate::vm::Ended::Status(0)) => ExitCode::SUCCESS,

@@ -46,6 +46,8 @@ pub struct RunOptions {
     pub schedulers: Option<usize>,
     /// Run on after the entry function returns, until no process can run.
     pub until_idle: bool,
+    /// The most atoms the program may make (erl's `+t`; default 1,048,576).
+    pub max_atoms: Option<usize>,
 }
 
 /// Runs a program as `lam-translate run` does: `module:main(Args)` (args as
@@ -63,6 +65,9 @@ pub fn run_program(
     vm.plain_args = args.to_vec();
     if let Some(n) = options.schedulers {
         vm.schedulers = n.max(1);
+    }
+    if let Some(n) = options.max_atoms {
+        vm.atoms.set_limit(n);
     }
     let m = vm.atoms.intern(module);
     let mid = vm.module(m).ok_or_else(|| match vm.load_error(m) {

@@ -10,7 +10,7 @@
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
-use crate::vm::native::{Ctx, NativeResult, badarg};
+use crate::vm::native::{Ctx, NativeResult, badarg, error};
 use crate::vm::natives::helpers::int_word;
 use crate::vm::term::atoms::atom;
 use crate::vm::term::bits::{
@@ -331,7 +331,11 @@ pub(crate) fn create_bin(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
     let mut out = Bits::default();
     if !build_segments(c, &a[1..], &mut out) {
-        return badarg();
+        return if out.too_large {
+            error(Word::atom(atom::SYSTEM_LIMIT))
+        } else {
+            badarg()
+        };
     }
     Value(new_bitstring(c, &out.bytes, out.len))
 }
@@ -372,15 +376,26 @@ fn build_segment(
     let (src, size) = (&src, &size);
     match ty {
         atom::INTEGER => {
-            let Some(bits) = size
-                .as_small()
-                .filter(|s| *s >= 0)
-                .map(|s| s as usize * unit)
-            else {
+            // A size that is no small integer (2^59 bits and up), or that
+            // times its unit overflows, is erl's system_limit; so is one
+            // whose bytes cannot be had.
+            let bits = match size.as_small() {
+                Some(s) if s >= 0 => (s as usize).checked_mul(unit),
+                _ if matches!(number(&v, *size), Some(Num::Big(b)) if b.sign() == num_bigint::Sign::Plus) => {
+                    None
+                }
+                _ => return false,
+            };
+            let Some(bits) = bits.filter(|b| out.bytes.try_reserve(b.div_ceil(8)).is_ok()) else {
+                out.too_large = true;
                 return false;
             };
             match number(&v, *src) {
                 Some(Num::Small(i)) if bits <= 64 => out.push_u64(i as u64, bits, f & LITTLE != 0),
+                Some(Num::Small(i)) if f & LITTLE == 0 => {
+                    out.push_fill(i < 0, bits - 64);
+                    out.push_u64(i as u64, 64, false);
+                }
                 Some(Num::Small(i)) => out.push_uint(&BigInt::from(i), bits, f & LITTLE != 0),
                 Some(Num::Big(b)) => out.push_uint(&b, bits, f & LITTLE != 0),
                 _ => return false,
@@ -530,6 +545,7 @@ fn append_in_place(c: &mut Ctx, a: &[Word]) -> Option<Word> {
         let mut out = Bits {
             bytes: buf,
             len: acc_len,
+            too_large: false,
         };
         let ok = build_segments(c, &a[7..], &mut out) && out.len.is_multiple_of(8);
         if !ok {

@@ -10,8 +10,8 @@ use crate::vm::code::kinds::SpawnKind;
 use crate::vm::exec::proc::{Priority, Proc};
 use crate::vm::native::HostOp;
 use crate::vm::native::{NativeResult, badarg};
-use crate::vm::runtime::timers::{Dest, Pending};
 use crate::vm::ops::ets::Key;
+use crate::vm::runtime::timers::{Dest, Pending};
 use crate::vm::runtime::vm::{AliasMode, Persistent, Vm, pid_of, ref_id};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;
@@ -989,11 +989,12 @@ fn monitor_nodes(vm: &mut Vm, p: &mut Proc, f: Word, v: Word) -> Option<NativeRe
                 pairs.iter().all(|&(k, v)| {
                     let name = |w: Word| w.as_atom().map(|a| vm.atoms.name(a));
                     match name(k).as_deref() {
-                        Some("node_type") => name(v)
-                            .is_some_and(|t| ["visible", "hidden", "all"].contains(&&*t)),
-                        Some("nodedown_reason" | "connection_id" | "list") => {
-                            v.as_atom().is_some_and(|b| b == atom::TRUE || b == atom::FALSE)
+                        Some("node_type") => {
+                            name(v).is_some_and(|t| ["visible", "hidden", "all"].contains(&&*t))
                         }
+                        Some("nodedown_reason" | "connection_id" | "list") => v
+                            .as_atom()
+                            .is_some_and(|b| b == atom::TRUE || b == atom::FALSE),
                         _ => false,
                     }
                 })

@@ -150,7 +150,7 @@ pub(crate) fn system_info(vm: &mut Vm, p: &mut Proc, item: Word) -> NativeResult
             "process_count" => int(vm.procs.len() + vm.running.len()),
             "process_limit" => int(262_144),
             "atom_count" => int(vm.atoms.len()),
-            "atom_limit" => int(1_048_576),
+            "atom_limit" => int(vm.atoms.limit()),
             "port_count" => int(0),
             "port_limit" => int(65_536),
             "ets_limit" => int(8192),

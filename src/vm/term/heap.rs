@@ -8,6 +8,10 @@ use num_bigint::{BigInt, Sign};
 
 use crate::vm::term::word::{Ptr, Word, kind};
 
+/// The most elements a tuple holds (erl's limit: its arity field is 24
+/// bits); natives that would build a larger one raise `badarg`, as erl's do.
+pub const MAX_TUPLE: usize = (1 << 24) - 1;
+
 /// Binaries longer than this live off the heap, shared by reference count.
 pub const HEAP_BINARY_MAX: usize = 64;
 
