@@ -109,6 +109,10 @@ struct RunArgs {
     /// ERL_FLAGS and ERL_ZFLAGS are read too, in erl's order.
     #[arg(long = "erl-flags", value_name = "FLAGS", allow_hyphen_values = true)]
     erl_flags: Vec<String>,
+    /// The most atoms the program may make (like erl +t; default
+    /// 1048576): past it, list_to_atom and the like raise system_limit.
+    #[arg(long, value_name = "N")]
+    max_atoms: Option<usize>,
     /// Keep running after the entry function returns, until no process
     /// can run anymore (by default the VM stops when it returns, like
     /// `erl -s M F -s init stop`).
@@ -554,6 +558,7 @@ fn test_command(args: &TestArgs) -> ExitCode {
         entry_arity: None,
         embedded: vec![lam_translate::vm::EXUNIT_RUNNER],
         boot_flags: Vec::new(),
+        max_atoms: None,
     };
     match lam_translate::vm::run_program(path, "lam_exunit", None, &runner_args, &options) {
         Ok(lam_translate::vm::Ended::Status(0)) => ExitCode::SUCCESS,
@@ -638,6 +643,7 @@ fn run_command(args: &RunArgs) -> ExitCode {
         entry_arity,
         embedded: Vec::new(),
         boot_flags: flags.init,
+        max_atoms: args.max_atoms,
     };
     match lam_translate::vm::run_program(path, &module, entry.as_deref(), &args.args, &options) {
         Ok(lam_translate::vm::Ended::Status(0)) => ExitCode::SUCCESS,

@@ -55,6 +55,8 @@ pub struct RunOptions {
     /// Flags for OTP's `init` (`-config File`, `-App Key Value`): the
     /// system boots with them before the entry function runs.
     pub boot_flags: Vec<String>,
+    /// The most atoms the program may make (erl's `+t`; default 1,048,576).
+    pub max_atoms: Option<usize>,
 }
 
 /// The module `lam_exunit` that `lam-translate test` runs: ExUnit's runner
@@ -85,6 +87,9 @@ pub fn run_program(
         let beam = crate::beam::read(bytes).map_err(|e| e.to_string())?;
         let lam = crate::translate::translate(&beam).map_err(|e| e.to_string())?;
         vm.add(lam.module);
+    }
+    if let Some(n) = options.max_atoms {
+        vm.atoms.set_limit(n);
     }
     let m = vm.atoms.intern(module);
     let mid = vm.module(m).ok_or_else(|| match vm.load_error(m) {

@@ -331,6 +331,9 @@ pub(crate) fn create_bin(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
     let mut out = Bits::default();
     if let Err((index, ty, error, value)) = build_segments(c, &a[1..], &mut out) {
+        if out.too_large {
+            return crate::vm::native::error(Word::atom(atom::SYSTEM_LIMIT));
+        }
         return bs_fail(c, index, ty, error, value);
     }
     Value(new_bitstring(c, &out.bytes, out.len))
@@ -411,15 +414,26 @@ fn build_segment(
     let (src, size) = (&src, &size);
     match ty {
         atom::INTEGER => {
-            let Some(bits) = size
-                .as_small()
-                .filter(|s| *s >= 0)
-                .map(|s| s as usize * unit)
-            else {
+            // A size that is no small integer (2^59 bits and up), or that
+            // times its unit overflows, is erl's system_limit; so is one
+            // whose bytes cannot be had.
+            let bits = match size.as_small() {
+                Some(s) if s >= 0 => (s as usize).checked_mul(unit),
+                _ if matches!(number(&v, *size), Some(Num::Big(b)) if b.sign() == num_bigint::Sign::Plus) => {
+                    None
+                }
+                _ => return Err(("size", *size)),
+            };
+            let Some(bits) = bits.filter(|b| out.bytes.try_reserve(b.div_ceil(8)).is_ok()) else {
+                out.too_large = true;
                 return Err(("size", *size));
             };
             match number(&v, *src) {
                 Some(Num::Small(i)) if bits <= 64 => out.push_u64(i as u64, bits, f & LITTLE != 0),
+                Some(Num::Small(i)) if f & LITTLE == 0 => {
+                    out.push_fill(i < 0, bits - 64);
+                    out.push_u64(i as u64, 64, false);
+                }
                 Some(Num::Small(i)) => out.push_uint(&BigInt::from(i), bits, f & LITTLE != 0),
                 Some(Num::Big(b)) => out.push_uint(&b, bits, f & LITTLE != 0),
                 _ => return Err(("type", *src)),
@@ -571,6 +585,7 @@ fn append_in_place(c: &mut Ctx, a: &[Word]) -> Option<Word> {
         let mut out = Bits {
             bytes: buf,
             len: acc_len,
+            too_large: false,
         };
         let ok = build_segments(c, &a[7..], &mut out).is_ok() && out.len.is_multiple_of(8);
         if !ok {

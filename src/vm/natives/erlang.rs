@@ -16,7 +16,7 @@ use crate::vm::term::bits::bitstring;
 use crate::vm::term::compare::{self, Num, number};
 use crate::vm::term::exception::Exception;
 use crate::vm::term::hash;
-use crate::vm::term::heap::View;
+use crate::vm::term::heap::{MAX_TUPLE, View};
 use crate::vm::term::list::{list_items, list_of};
 use crate::vm::term::maps;
 use crate::vm::term::word::Word;
@@ -183,7 +183,7 @@ fn make_tuple3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let (Some(n), Some(inits)) = (a[0].as_small(), list_items(&v, a[2])) else {
         return badarg();
     };
-    if n < 0 {
+    if n < 0 || n as usize > MAX_TUPLE {
         return badarg();
     }
     let mut elems = vec![a[1]; n as usize];
@@ -494,7 +494,9 @@ fn is_map_key_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 
 fn make_tuple_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     match a[0].as_small() {
-        Some(n) if n >= 0 => Value(c.heap.tuple(0, &vec![a[1]; n as usize])),
+        Some(n) if n >= 0 && n as usize <= MAX_TUPLE => {
+            Value(c.heap.tuple(0, &vec![a[1]; n as usize]))
+        }
         _ => badarg(),
     }
 }
@@ -511,8 +513,8 @@ fn tuple_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 
 fn list_to_tuple_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     match list_items(&c.view(), a[0]) {
-        Some(items) => Value(c.heap.tuple(0, &items)),
-        None => badarg(),
+        Some(items) if items.len() <= MAX_TUPLE => Value(c.heap.tuple(0, &items)),
+        _ => badarg(),
     }
 }
 
@@ -740,13 +742,12 @@ fn get_keys_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
 
 fn append_element_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     match c.view().tuple(a[0]) {
-        Some(t) if t.len() >= (1 << 24) - 1 => error(Word::atom(c.atoms.intern("system_limit"))),
-        Some(t) => {
+        Some(t) if t.len() < MAX_TUPLE => {
             let mut e: Vec<Word> = t.iter().map(|w| Word(*w)).collect();
             e.push(a[1]);
             Value(c.heap.tuple(0, &e))
         }
-        None => badarg(),
+        _ => badarg(),
     }
 }
 
@@ -763,6 +764,7 @@ fn delete_element_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 
 fn insert_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     match (a[0].as_small(), c.view().tuple(a[1])) {
+        // No limit here: erl's insert_element makes a tuple one past it.
         (Some(i), Some(t)) if i >= 1 && (i as usize) <= t.len() + 1 => {
             let mut e: Vec<Word> = t.iter().map(|w| Word(*w)).collect();
             e.insert(i as usize - 1, a[2]);

@@ -10,6 +10,7 @@ use crate::vm::native::{Ctx, Native, NativeResult, badarg, error, small};
 use crate::vm::natives::bits::{binary_bytes, binary_word, part, slice, to_bytes};
 use crate::vm::natives::helpers::string_list;
 use crate::vm::ops::arith::to_big;
+use crate::vm::term::atoms::atom;
 use crate::vm::term::bits::bitstring;
 use crate::vm::term::compare::{Num, number};
 use crate::vm::term::convert::ref_number;
@@ -472,12 +473,16 @@ fn list_to_atom_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
 }
 
-/// An atom of this name; `system_limit` beyond 255 characters, as on the BEAM.
+/// An atom of this name; `system_limit` beyond 255 characters, as on the
+/// BEAM, and when the atom table is full.
 fn new_atom(c: &mut Ctx, name: &str) -> NativeResult {
     if name.chars().count() > 255 {
-        return error(Word::atom(c.atoms.intern("system_limit")));
+        return error(Word::atom(atom::SYSTEM_LIMIT));
     }
-    Value(Word::atom(c.atoms.intern(name)))
+    match c.atoms.try_intern(name) {
+        Some(a) => Value(Word::atom(a)),
+        None => error(Word::atom(atom::SYSTEM_LIMIT)),
+    }
 }
 
 fn integer_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {

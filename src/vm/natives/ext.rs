@@ -424,10 +424,11 @@ fn atom(c: &mut Ctx, r: &mut Reader<'_>, tag: u8, safe: bool) -> Option<Word> {
     if text.chars().count() > 255 {
         return None;
     }
+    // Past the atom table's limit the term is refused (badarg).
     let a = if safe {
         c.atoms.existing(&text)?
     } else {
-        c.atoms.intern(&text)
+        c.atoms.try_intern(&text)?
     };
     Some(Word::atom(a))
 }

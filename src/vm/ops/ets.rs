@@ -160,71 +160,20 @@ impl Stored {
     }
 }
 
-/// Copies `w` into `dst` whole, whatever area it lives in.
+/// Copies `w` into `dst` whole, whatever area it lives in (breadth first
+/// past a few hundred levels, so any depth copies).
 fn deep_copy(v: &View, w: Word, dst: &mut Area) -> Word {
-    if w.is_immediate() {
-        return w;
-    }
-    if w.is_list() {
-        // Along the tail without recursion: lists may be long.
-        let mut heads = Vec::new();
-        let mut cur = w;
-        while cur.is_list() {
-            let (h, t) = v.cons(cur);
-            heads.push(h);
-            cur = t;
-        }
-        let mut acc = deep_copy(v, cur, dst);
-        for h in heads.into_iter().rev() {
-            let h = deep_copy(v, h, dst);
-            acc = dst.cons(0, h, acc);
-        }
-        return acc;
-    }
-    let p = w.ptr();
-    let h = v.at(p, 0);
-    match h.header_kind() {
-        kind::TUPLE | kind::MAP | kind::HMAP | kind::HNODE | kind::FUN | kind::EXPORT => {
-            // The object first, its fields filled in as they are copied
-            // (each after it).
-            let n = h.header_arity();
-            let at = dst.words.len();
-            dst.words.push(h.0);
-            dst.words.resize(at + 1 + n, Word::NIL.0);
-            for i in 1..=n {
-                let e = deep_copy(v, v.at(p, i), dst);
-                dst.words[at + i] = e.0;
-            }
-            Word::boxed(crate::vm::term::word::Ptr {
-                area: 0,
-                offset: at,
-            })
-        }
-        kind::HEAP_BIN | kind::REFC_BIN | kind::WRITABLE_BIN => {
-            let (bytes, last) = v.bits(w).unwrap_or((&[], 8));
-            dst.bitstring(0, bytes, last)
-        }
-        _ => {
-            // Raw words: floats, bignums, references.
-            let n = match h.header_kind() {
-                kind::FLOAT => 1,
-                _ => h.header_arity(),
-            };
-            let at = dst.words.len();
-            let area = v.area(p);
-            dst.words
-                .extend_from_slice(&area.words[p.offset..p.offset + 1 + n]);
-            Word::boxed(crate::vm::term::word::Ptr {
-                area: 0,
-                offset: at,
-            })
-        }
-    }
+    v.copy_whole(w, dst)
 }
 
 /// A key in an owned form. Its order ([`Ord`]) is Erlang's term order,
 /// where `1 == 1.0` (an `ordered_set`'s notion of the same key); [`Key::same`]
 /// is `=:=` (a hash table's).
+///
+/// A compound key is one flat [`Key::Seq`] of tokens, never a tree: a key
+/// nested a million deep is built, compared and dropped without recursion.
+/// Each term's tokens are prefix-free and ordered as the terms are, so
+/// comparing two sequences token by token is comparing the terms.
 #[derive(Debug, Clone)]
 pub enum Key {
     /// A small or 64-bit integer.
@@ -233,24 +182,31 @@ pub enum Key {
     Big(BigInt),
     /// A float.
     Float(f64),
+    /// A float inside a map key, where every integer sorts before it.
+    KeyFloat(f64),
     /// An atom, by its text (atoms order by text).
     Atom(Arc<str>),
     /// A reference, by its words.
     Ref(Vec<u64>),
     /// A fun, by its words (funs as keys are rare; identity is enough).
     Fun(Vec<u64>),
+    /// A local port, by its word.
+    Port(u64),
     /// A local pid.
     Pid(u64),
-    /// A tuple.
-    Tuple(Vec<Key>),
-    /// A map: its pairs in key order.
-    Map(Vec<(Key, Key)>),
+    /// In a [`Key::Seq`]: a tuple of this many elements, which follow.
+    Tuple(usize),
+    /// In a [`Key::Seq`]: a map of this many pairs, its keys in map key
+    /// order then its values.
+    Map(usize),
     /// `[]`.
     Nil,
-    /// A list: its elements and its tail (`Nil` when proper).
-    List(Vec<Key>, Box<Key>),
+    /// In a [`Key::Seq`]: a cons cell, its head and tail following.
+    Cons,
     /// A bitstring: bytes, bits in the last byte.
     Bits(Vec<u8>, u8),
+    /// A tuple, map or list: its tokens, depth first.
+    Seq(Box<[Key]>),
     /// Any other key of a hash table, which needs `=:=` alone: the term
     /// flattened into words (one allocation, not one per element).
     Exact(Box<[u64]>),
@@ -267,19 +223,20 @@ fn mark(kind: u8, n: usize) -> u64 {
 /// Marks a cons cell in [`Key::Exact`] (no object has this kind).
 const CONS: u8 = 63;
 
-/// `w` flattened into `out`: equal words for exactly equal terms.
+/// `w` flattened into `out`: equal words for exactly equal terms. Depth
+/// first with a stack of its own, so any depth flattens.
 fn flatten(v: &View, w: Word, out: &mut Vec<u64>) {
-    let mut cur = w;
-    loop {
+    let mut todo = vec![w];
+    while let Some(cur) = todo.pop() {
         if cur.is_immediate() {
             out.push(cur.0);
-            return;
+            continue;
         }
         if cur.is_list() {
             let (h, t) = v.cons(cur);
             out.push(mark(CONS, 0));
-            flatten(v, h, out);
-            cur = t;
+            todo.push(t);
+            todo.push(h);
             continue;
         }
         if let Some((bytes, last)) = v.bits(cur) {
@@ -290,23 +247,23 @@ fn flatten(v: &View, w: Word, out: &mut Vec<u64>) {
                 b[..chunk.len()].copy_from_slice(chunk);
                 out.push(u64::from_le_bytes(b));
             }
-            return;
+            continue;
         }
         if let Some(f) = v.float(cur) {
             // 0.0 =:= -0.0 in OTP 25.
             out.push(mark(kind::FLOAT, 1));
             out.push(if f == 0.0 { 0 } else { f.to_bits() });
-            return;
+            continue;
         }
         if let Some(pairs) = v.map_pairs(cur) {
             // Flat maps keep their keys in order, hashed ones in trie
             // order: the same for the same keys either way.
             out.push(mark(kind::MAP, pairs.len()));
-            for (k, x) in pairs {
-                flatten(v, k, out);
-                flatten(v, x, out);
+            for (k, x) in pairs.into_iter().rev() {
+                todo.push(x);
+                todo.push(k);
             }
-            return;
+            continue;
         }
         let p = cur.ptr();
         let h = v.header(cur);
@@ -314,18 +271,9 @@ fn flatten(v: &View, w: Word, out: &mut Vec<u64>) {
         out.push(h.0);
         match h.header_kind() {
             kind::TUPLE | kind::FUN | kind::EXPORT => {
-                if n == 0 {
-                    return;
-                }
-                for i in 1..n {
-                    flatten(v, v.at(p, i), out);
-                }
-                cur = v.at(p, n);
+                todo.extend((1..=n).rev().map(|i| v.at(p, i)));
             }
-            _ => {
-                out.extend_from_slice(&v.area(p).words[p.offset + 1..p.offset + 1 + n]);
-                return;
-            }
+            _ => out.extend_from_slice(&v.area(p).words[p.offset + 1..p.offset + 1 + n]),
         }
     }
 }
@@ -355,6 +303,39 @@ impl Key {
 
     /// The key of term `w`, read through `v`.
     pub fn of(v: &View, atoms: &Atoms, w: Word) -> Key {
+        let compound = w.is_list() || v.tuple(w).is_some() || v.map_size(w).is_some();
+        if !compound {
+            return Key::leaf(v, atoms, w, false);
+        }
+        // Depth first with a stack of its own: (term, inside a map key).
+        let mut seq = Vec::new();
+        let mut todo = vec![(w, false)];
+        while let Some((cur, exact)) = todo.pop() {
+            if cur.is_list() {
+                let (h, t) = v.cons(cur);
+                seq.push(Key::Cons);
+                todo.push((t, exact));
+                todo.push((h, exact));
+            } else if let Some(elems) = v.tuple(cur) {
+                seq.push(Key::Tuple(elems.len()));
+                todo.extend(elems.iter().rev().map(|e| (Word(*e), exact)));
+            } else if let Some(mut pairs) = v.map_pairs(cur) {
+                if v.header(cur).header_kind() == kind::HMAP {
+                    pairs.sort_by(|a, b| crate::vm::term::compare::cmp(v, atoms, a.0, b.0, true));
+                }
+                seq.push(Key::Map(pairs.len()));
+                todo.extend(pairs.iter().rev().map(|(_, x)| (*x, exact)));
+                todo.extend(pairs.iter().rev().map(|(k, _)| (*k, true)));
+            } else {
+                seq.push(Key::leaf(v, atoms, cur, exact));
+            }
+        }
+        Key::Seq(seq.into_boxed_slice())
+    }
+
+    /// The key of a term that is no tuple, map or cons cell; `exact` inside
+    /// a map key.
+    fn leaf(v: &View, atoms: &Atoms, w: Word, exact: bool) -> Key {
         if let Some(i) = w.as_small() {
             return Key::Int(i);
         }
@@ -367,35 +348,15 @@ impl Key {
         if w == Word::NIL {
             return Key::Nil;
         }
-        if w.is_list() {
-            let mut elems = Vec::new();
-            let mut cur = w;
-            while cur.is_list() {
-                let (h, t) = v.cons(cur);
-                elems.push(Key::of(v, atoms, h));
-                cur = t;
-            }
-            return Key::List(elems, Box::new(Key::of(v, atoms, cur)));
-        }
         if !w.is_boxed() {
-            return Key::Fun(vec![w.0]);
-        }
-        if let Some(elems) = v.tuple(w) {
-            return Key::Tuple(elems.iter().map(|e| Key::of(v, atoms, Word(*e))).collect());
+            return Key::Port(w.0);
         }
         if let Some((bytes, last)) = v.bits(w) {
             return Key::Bits(bytes.to_vec(), last);
         }
-        if let Some(pairs) = v.map_pairs(w) {
-            let mut pairs: Vec<(Key, Key)> = pairs
-                .into_iter()
-                .map(|(k, x)| (Key::of(v, atoms, k), Key::of(v, atoms, x)))
-                .collect();
-            pairs.sort_by(|a, b| map_key_order(&a.0, &b.0));
-            return Key::Map(pairs);
-        }
         match number(v, w) {
             Some(Num::Small(i)) => return Key::Int(i),
+            Some(Num::Float(f)) if exact => return Key::KeyFloat(f),
             Some(Num::Float(f)) => return Key::Float(f),
             Some(Num::Big(b)) => {
                 return match i64::try_from(&b) {
@@ -417,16 +378,18 @@ impl Key {
 
     fn rank(&self) -> u8 {
         match self {
-            Key::Int(_) | Key::Big(_) | Key::Float(_) => 0,
+            Key::Int(_) | Key::Big(_) | Key::Float(_) | Key::KeyFloat(_) => 0,
             Key::Atom(_) => 1,
             Key::Ref(_) => 2,
             Key::Fun(_) => 3,
+            Key::Port(_) => 4,
             Key::Pid(_) => 5,
             Key::Tuple(_) => 6,
             Key::Map(_) => 7,
             Key::Nil => 8,
-            Key::List(..) => 9,
+            Key::Cons => 9,
             Key::Bits(..) => 10,
+            Key::Seq(s) => s.first().map_or(8, Key::rank),
             Key::Exact(_) | Key::Imm(_) => 11,
         }
     }
@@ -436,38 +399,20 @@ impl Key {
         match (self, o) {
             (Key::Int(a), Key::Int(b)) => a == b,
             (Key::Big(a), Key::Big(b)) => a == b,
-            (Key::Float(a), Key::Float(b)) => a == b,
+            (Key::Float(a), Key::Float(b)) | (Key::KeyFloat(a), Key::KeyFloat(b)) => a == b,
             (Key::Atom(a), Key::Atom(b)) => a == b,
             (Key::Ref(a), Key::Ref(b)) | (Key::Fun(a), Key::Fun(b)) => a == b,
-            (Key::Pid(a), Key::Pid(b)) => a == b,
-            (Key::Tuple(a), Key::Tuple(b)) => {
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
-            }
-            (Key::Map(a), Key::Map(b)) => {
-                a.len() == b.len()
-                    && a.iter()
-                        .zip(b)
-                        .all(|((k1, v1), (k2, v2))| k1.same(k2) && v1.same(v2))
-            }
-            (Key::Nil, Key::Nil) => true,
-            (Key::List(a, ta), Key::List(b, tb)) => {
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y)) && ta.same(tb)
+            (Key::Port(a), Key::Port(b)) | (Key::Pid(a), Key::Pid(b)) => a == b,
+            (Key::Tuple(a), Key::Tuple(b)) | (Key::Map(a), Key::Map(b)) => a == b,
+            (Key::Nil, Key::Nil) | (Key::Cons, Key::Cons) => true,
+            (Key::Seq(a), Key::Seq(b)) => {
+                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.same(y))
             }
             (Key::Bits(a, la), Key::Bits(b, lb)) => a == b && la == lb,
             (Key::Exact(a), Key::Exact(b)) => a == b,
             (Key::Imm(a), Key::Imm(b)) => a == b,
             _ => false,
         }
-    }
-}
-
-/// Map key order: every integer before every float, else term order.
-fn map_key_order(a: &Key, b: &Key) -> Ordering {
-    let int = |k: &Key| matches!(k, Key::Int(_) | Key::Big(_));
-    match (a, b) {
-        (Key::Float(_), y) if int(y) => Ordering::Greater,
-        (x, Key::Float(_)) if int(x) => Ordering::Less,
-        _ => a.cmp(b),
     }
 }
 
@@ -486,10 +431,15 @@ fn cmp_float_big(f: f64, b: &BigInt) -> Ordering {
 fn cmp_num(a: &Key, b: &Key) -> Ordering {
     match (a, b) {
         (Key::Int(x), Key::Int(y)) => x.cmp(y),
-        (Key::Float(x), Key::Float(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+        (Key::Float(x) | Key::KeyFloat(x), Key::Float(y) | Key::KeyFloat(y)) => {
+            x.partial_cmp(y).unwrap_or(Ordering::Equal)
+        }
         (Key::Big(x), Key::Big(y)) => x.cmp(y),
         (Key::Int(x), Key::Big(y)) => BigInt::from(*x).cmp(y),
         (Key::Big(x), Key::Int(y)) => x.cmp(&BigInt::from(*y)),
+        // Map key order: every integer before every float.
+        (Key::KeyFloat(_), _) => Ordering::Greater,
+        (_, Key::KeyFloat(_)) => Ordering::Less,
         (Key::Float(f), Key::Int(i)) => cmp_float_big(*f, &BigInt::from(*i)),
         (Key::Float(f), Key::Big(i)) => cmp_float_big(*f, i),
         (Key::Int(_) | Key::Big(_), Key::Float(_)) => cmp_num(b, a).reverse(),
@@ -497,18 +447,26 @@ fn cmp_num(a: &Key, b: &Key) -> Ordering {
     }
 }
 
-fn cmp_seq(a: &[Key], b: &[Key]) -> Ordering {
-    for (x, y) in a.iter().zip(b) {
-        match x.cmp(y) {
-            Ordering::Equal => {}
-            o => return o,
-        }
+/// The tokens of a key: a compound key's own, a plain key alone.
+fn tokens(k: &Key) -> &[Key] {
+    match k {
+        Key::Seq(s) => s,
+        _ => std::slice::from_ref(k),
     }
-    a.len().cmp(&b.len())
 }
 
 impl Ord for Key {
     fn cmp(&self, o: &Key) -> Ordering {
+        if matches!(self, Key::Seq(_)) || matches!(o, Key::Seq(_)) {
+            let (a, b) = (tokens(self), tokens(o));
+            for (x, y) in a.iter().zip(b) {
+                match x.cmp(y) {
+                    Ordering::Equal => {}
+                    d => return d,
+                }
+            }
+            return a.len().cmp(&b.len());
+        }
         let (ra, rb) = (self.rank(), o.rank());
         if ra != rb {
             return ra.cmp(&rb);
@@ -516,47 +474,11 @@ impl Ord for Key {
         match (self, o) {
             (Key::Atom(a), Key::Atom(b)) => a.cmp(b),
             (Key::Ref(a), Key::Ref(b)) | (Key::Fun(a), Key::Fun(b)) => a.cmp(b),
-            (Key::Pid(a), Key::Pid(b)) => a.cmp(b),
+            (Key::Port(a), Key::Port(b)) | (Key::Pid(a), Key::Pid(b)) => a.cmp(b),
             (Key::Exact(a), Key::Exact(b)) => a.cmp(b),
             (Key::Imm(a), Key::Imm(b)) => a.cmp(b),
-            (Key::Tuple(a), Key::Tuple(b)) => a.len().cmp(&b.len()).then_with(|| cmp_seq(a, b)),
-            (Key::Map(a), Key::Map(b)) => a.len().cmp(&b.len()).then_with(|| {
-                for ((k1, _), (k2, _)) in a.iter().zip(b) {
-                    match map_key_order(k1, k2) {
-                        Ordering::Equal => {}
-                        o => return o,
-                    }
-                }
-                for ((_, v1), (_, v2)) in a.iter().zip(b) {
-                    match v1.cmp(v2) {
-                        Ordering::Equal => {}
-                        o => return o,
-                    }
-                }
-                Ordering::Equal
-            }),
-            (Key::Nil, Key::Nil) => Ordering::Equal,
-            (Key::List(a, ta), Key::List(b, tb)) => {
-                for (x, y) in a.iter().zip(b) {
-                    match x.cmp(y) {
-                        Ordering::Equal => {}
-                        o => return o,
-                    }
-                }
-                // One ran out first: compare what follows in each, its
-                // tail for the shorter.
-                match a.len().cmp(&b.len()) {
-                    Ordering::Equal => ta.cmp(tb),
-                    Ordering::Less => {
-                        let rest = Key::List(b[a.len()..].to_vec(), tb.clone());
-                        ta.as_ref().cmp(&rest)
-                    }
-                    Ordering::Greater => {
-                        let rest = Key::List(a[b.len()..].to_vec(), ta.clone());
-                        rest.cmp(tb.as_ref())
-                    }
-                }
-            }
+            (Key::Tuple(a), Key::Tuple(b)) | (Key::Map(a), Key::Map(b)) => a.cmp(b),
+            (Key::Nil, Key::Nil) | (Key::Cons, Key::Cons) => Ordering::Equal,
             (Key::Bits(a, la), Key::Bits(b, lb)) => {
                 let bits = |v: &Vec<u8>, l: u8| v.len() * 8 - 8 + l as usize;
                 let (na, nb) = (bits(a, *la), bits(b, *lb));

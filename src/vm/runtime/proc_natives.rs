@@ -9,10 +9,11 @@ use crate::term::Term;
 use crate::vm::code::kinds::SpawnKind;
 use crate::vm::exec::proc::{Priority, Proc};
 use crate::vm::native::HostOp;
-use crate::vm::native::{NativeResult, badarg, closure_of, lambda_of};
+use crate::vm::native::{NativeResult, badarg};
+use crate::vm::ops::ets::Key;
 use crate::vm::runtime::reload;
 use crate::vm::runtime::timers::{Dest, Pending};
-use crate::vm::runtime::vm::{AliasMode, Vm, pid_of, ref_id};
+use crate::vm::runtime::vm::{AliasMode, Persistent, Vm, pid_of, ref_id};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
@@ -801,25 +802,11 @@ pub(crate) fn persistent_get(
         heap: &p.heap,
         literals: &vm.literals,
     };
-    let k = stored(vm, &view, key);
-    match vm.persistent.iter().find(|(x, _)| x.cmp_exact(&k).is_eq()) {
-        Some((_, v)) => {
-            let v = v.clone();
-            let (code, atoms) = (&vm.modules, &vm.atoms);
-            value(
-                p.heap
-                    .from_term_with(0, &v, atoms, &|c| lambda_of(code, atoms, c)),
-            )
-        }
+    let k = Key::exact(&view, key);
+    match vm.persistent.iter().find(|e| e.key.same(&k)) {
+        Some(e) => value(e.copy_out(&mut p.heap, false)),
         None => default.map_or_else(badarg, value),
     }
-}
-
-/// A term as `persistent_term` keeps it: external, funs included. Their
-/// creator is left out (pid 0) so that equal funs are equal keys.
-fn stored(vm: &Vm, view: &View, w: Word) -> Term {
-    let (code, atoms) = (&vm.modules, &vm.atoms);
-    view.to_term_with(w, atoms, &|id, index| closure_of(code, atoms, 0, id, index))
 }
 
 /// `logger:set_primary_config(level, Level)` without a logger process
@@ -850,14 +837,16 @@ pub(crate) fn set_logger_level(vm: &mut Vm, key: Word, level: Word) -> NativeRes
     if key != Word::atom(vm.atoms.intern("level")) {
         return badarg();
     }
-    let config = Term::atom("logger_config");
-    vm.persistent.retain(
-        |(k, _)| !matches!(k, Term::Tuple(t) if t.len() == 2 && t[0].cmp_exact(&config).is_eq()),
+    let entry = Persistent::of_terms(
+        &vm.atoms,
+        &Term::Tuple(vec![
+            Term::atom("logger_config"),
+            Term::atom("$primary_config$"),
+        ]),
+        &Term::Int(number),
     );
-    vm.persistent.push((
-        Term::Tuple(vec![config, Term::atom("$primary_config$")]),
-        Term::Int(number),
-    ));
+    vm.persistent.retain(|e| !e.key.same(&entry.key));
+    vm.persistent.push(entry);
     value(Word::atom(atom::OK))
 }
 
@@ -1128,17 +1117,12 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         (HostOp::Halt, 2) => halt_with(vm, p, a[0]),
         // persistent_term:get/0: every key and value, as `{Key, Value}`.
         (HostOp::PersistentGet, 0) => {
-            let all = Term::list(
-                vm.persistent
-                    .iter()
-                    .map(|(k, v)| Term::Tuple(vec![k.clone(), v.clone()]))
-                    .collect(),
-            );
-            let (code, atoms) = (&vm.modules, &vm.atoms);
-            value(
-                p.heap
-                    .from_term_with(0, &all, atoms, &|c| lambda_of(code, atoms, c)),
-            )
+            let pairs: Vec<Word> = vm
+                .persistent
+                .iter()
+                .map(|e| e.copy_out(&mut p.heap, true))
+                .collect();
+            value(list_of(&mut p.heap, &pairs))
         }
         // persistent_term:get/1
         (HostOp::PersistentGet, 1) => persistent_get(vm, p, a[0], None),
@@ -1180,9 +1164,9 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                 heap: &p.heap,
                 literals: &vm.literals,
             };
-            let (k, v) = (stored(vm, &view, a[0]), stored(vm, &view, a[1]));
-            vm.persistent.retain(|(x, _)| !x.cmp_exact(&k).is_eq());
-            vm.persistent.push((k, v));
+            let entry = Persistent::new(&view, a[0], a[1]);
+            vm.persistent.retain(|e| !e.key.same(&entry.key));
+            vm.persistent.push(entry);
             value(Word::atom(atom::OK))
         }
         // persistent_term:erase/1
@@ -1191,9 +1175,9 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                 heap: &p.heap,
                 literals: &vm.literals,
             };
-            let k = stored(vm, &view, a[0]);
+            let k = Key::exact(&view, a[0]);
             let before = vm.persistent.len();
-            vm.persistent.retain(|(x, _)| !x.cmp_exact(&k).is_eq());
+            vm.persistent.retain(|e| !e.key.same(&k));
             value(Word::boolean(vm.persistent.len() < before))
         }
         // lam:put_chars/3: Encoding (the request's), Chars, the device's

@@ -150,7 +150,7 @@ pub(crate) fn system_info(vm: &mut Vm, p: &mut Proc, item: Word) -> NativeResult
             "process_count" => int(vm.procs.len() + vm.running.len()),
             "process_limit" => int(262_144),
             "atom_count" => int(vm.atoms.len()),
-            "atom_limit" => int(1_048_576),
+            "atom_limit" => int(vm.atoms.limit()),
             "port_count" => int(0),
             "port_limit" => int(65_536),
             "ets_limit" => int(8192),
@@ -784,6 +784,6 @@ pub(crate) fn trace_info(vm: &mut Vm, p: &mut Proc, what: Word, item: Word) -> N
 /// except that what erl's `erl_features` would read back from `init` at
 /// its next use is put back at once (LAM has no `init` to ask).
 pub(crate) fn erase_persistent_terms(vm: &mut Vm) -> NativeResult {
-    vm.persistent = crate::vm::runtime::vm::boot_persistent_terms();
+    vm.persistent = crate::vm::runtime::vm::boot_persistent_terms(&vm.atoms);
     NativeResult::Value(Word::atom(atom::TRUE))
 }

@@ -14,6 +14,7 @@ use crate::vm::exec::proc::{PORT_LINK, Priority, Proc, link_word};
 use crate::vm::exec::trace::stack_trace;
 use crate::vm::native::Fun;
 use crate::vm::natives::registry;
+use crate::vm::ops::ets::Key;
 use crate::vm::ops::test::{TestOp, test};
 use crate::vm::runtime::runq::RunQueue;
 use crate::vm::term::atoms::{Atoms, atom};
@@ -91,8 +92,8 @@ pub struct Vm {
     /// stays in `out`).
     pub stream_stdout: bool,
     pub(crate) group_leader: Option<u32>,
-    /// `persistent_term`: keys and values, kept in external form.
-    pub(crate) persistent: Vec<(Term, Term)>,
+    /// `persistent_term`: keys and values, each pair in an area of its own.
+    pub(crate) persistent: Vec<Persistent>,
     /// Set by `erlang:halt/0,1`: the VM stops with this status.
     pub halted: Option<i32>,
     /// What `erlang:statistics/1` keeps between calls.
@@ -163,13 +164,68 @@ fn encode_chars(chars: &[u32], unicode: bool, out: &mut Vec<u8>) {
 
 /// What erl's boot leaves in `persistent_term` that library code reads:
 /// no optional language features enabled (OTP 25's default).
-pub(crate) fn boot_persistent_terms() -> Vec<(Term, Term)> {
+pub(crate) fn boot_persistent_terms(atoms: &Atoms) -> Vec<Persistent> {
     let key = |k: &str| Term::Tuple(vec![Term::atom("erl_features"), Term::atom(k)]);
     vec![
-        (key("init_done"), Term::atom("true")),
-        (key("enabled_features"), Term::Nil),
-        (key("keywords"), Term::Nil),
+        Persistent::of_terms(atoms, &key("init_done"), &Term::atom("true")),
+        Persistent::of_terms(atoms, &key("enabled_features"), &Term::Nil),
+        Persistent::of_terms(atoms, &key("keywords"), &Term::Nil),
     ]
+}
+
+/// A persistent term: its key and value copied whole (literals too) into
+/// an area of its own, so a term of any depth is stored, found and copied
+/// out without recursion, and outlives the code it came from.
+#[derive(Debug, Clone)]
+pub(crate) struct Persistent {
+    /// The key, for `=:=`.
+    pub(crate) key: Key,
+    /// Where `pair` lives.
+    area: Area,
+    /// `{Key, Value}`.
+    pair: Word,
+}
+
+impl Persistent {
+    /// The pair `key`, `value`, read through `v`.
+    pub(crate) fn new(v: &View, key: Word, value: Word) -> Persistent {
+        let mut area = Area::default();
+        let (k, x) = (v.copy_whole(key, &mut area), v.copy_whole(value, &mut area));
+        let pair = area.tuple(0, &[k, x]);
+        Persistent {
+            key: Key::exact(v, key),
+            area,
+            pair,
+        }
+    }
+
+    /// The pair `key`, `value` given in external form.
+    pub(crate) fn of_terms(atoms: &Atoms, key: &Term, value: &Term) -> Persistent {
+        let mut scratch = Area::default();
+        let (k, x) = (
+            scratch.from_term(0, key, atoms),
+            scratch.from_term(0, value, atoms),
+        );
+        let v = View {
+            heap: &scratch,
+            literals: &[],
+        };
+        Persistent::new(&v, k, x)
+    }
+
+    /// A copy on `heap` of `{Key, Value}` (`whole`) or of the value.
+    pub(crate) fn copy_out(&self, heap: &mut Area, whole: bool) -> Word {
+        let v = View {
+            heap: &self.area,
+            literals: &[],
+        };
+        let w = if whole {
+            self.pair
+        } else {
+            v.at(self.pair.ptr(), 2)
+        };
+        v.copy_into(w, heap)
+    }
 }
 
 /// The group leader's compiled Erlang code (source: `src/vm/erl/lam_gl.erl`).
@@ -262,6 +318,7 @@ impl Vm {
         let debug = crate::vm::native::DebugFlags::from_env(&env);
         let atoms = Arc::new(Atoms::new());
         let system_logger = Word::atom(atoms.intern("logger"));
+        let persistent = boot_persistent_terms(&atoms);
         Vm {
             atoms,
             modules: Vec::new(),
@@ -292,7 +349,7 @@ impl Vm {
             out: Vec::new(),
             stream_stdout: false,
             group_leader: None,
-            persistent: boot_persistent_terms(),
+            persistent,
             halted: None,
             stats: Default::default(),
             timers: Default::default(),

@@ -4,7 +4,12 @@
 //! testing for `true` or `badarg` is a compare against a constant.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
+
+/// How many atoms the table holds at most unless told otherwise: erl's
+/// default (`+t`).
+pub const DEFAULT_LIMIT: usize = 1 << 20;
 
 macro_rules! predefined {
     ($( $konst:ident = $name:literal ),* $(,)?) => {
@@ -42,6 +47,9 @@ predefined! {
 #[derive(Debug)]
 pub struct Atoms {
     inner: RwLock<Inner>,
+    /// The most atoms a program may make ([`Atoms::try_intern`]); the VM's
+    /// own atoms and those of the code it loads are always made.
+    limit: AtomicUsize,
 }
 
 #[derive(Debug, Default)]
@@ -61,6 +69,7 @@ impl Atoms {
     pub fn new() -> Atoms {
         let t = Atoms {
             inner: RwLock::new(Inner::default()),
+            limit: AtomicUsize::new(DEFAULT_LIMIT),
         };
         for (i, name) in PREDEFINED.iter().enumerate() {
             let got = t.intern(name);
@@ -83,6 +92,30 @@ impl Atoms {
         w.names.push(name.clone());
         w.index.insert(name, i);
         i
+    }
+
+    /// The index of an atom a program asks for (`list_to_atom`,
+    /// `binary_to_term`, ...), adding it if it is new and the table is
+    /// below its limit; `None` past the limit, which those natives raise
+    /// as `system_limit` (erl stops the whole VM there instead).
+    pub fn try_intern(&self, name: &str) -> Option<u32> {
+        if let Some(i) = self.existing(name) {
+            return Some(i);
+        }
+        if self.len() >= self.limit() {
+            return None;
+        }
+        Some(self.intern(name))
+    }
+
+    /// The most atoms a program may make.
+    pub fn limit(&self) -> usize {
+        self.limit.load(Ordering::Relaxed)
+    }
+
+    /// Sets [`Atoms::limit`] (`lam-translate run --max-atoms`).
+    pub fn set_limit(&self, n: usize) {
+        self.limit.store(n, Ordering::Relaxed);
     }
 
     /// An atom's name.
@@ -138,5 +171,15 @@ mod tests {
         assert_eq!(n as usize, PREDEFINED.len());
         assert_eq!(t.intern("brand_new"), n);
         assert_eq!(t.existing("nope"), None);
+    }
+
+    #[test]
+    fn a_program_makes_no_atom_past_the_limit() {
+        let t = Atoms::new();
+        t.set_limit(t.len() + 1);
+        assert!(t.try_intern("first").is_some());
+        assert_eq!(t.try_intern("second"), None);
+        assert_eq!(t.try_intern("first"), t.existing("first"));
+        assert_eq!(t.try_intern("true"), Some(atom::TRUE));
     }
 }

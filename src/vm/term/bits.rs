@@ -72,9 +72,28 @@ pub struct Bits {
     pub bytes: Vec<u8>,
     /// The length in bits.
     pub len: usize,
+    /// Set when building failed on a size past erl's limit or for want of
+    /// memory: `system_limit`, where other failures are `badarg`.
+    pub too_large: bool,
 }
 
 impl Bits {
+    /// Appends `n` bits, all ones or all zeros, without a buffer of them
+    /// (a huge field of a small integer is mostly its sign).
+    pub fn push_fill(&mut self, ones: bool, mut n: usize) {
+        let byte = if ones { 0xff } else { 0 };
+        while n > 0 && !self.len.is_multiple_of(8) {
+            self.push_bits(&[byte], 0, 1);
+            n -= 1;
+        }
+        self.bytes.truncate(self.len / 8);
+        self.bytes.resize(self.len / 8 + n / 8, byte);
+        self.len += n / 8 * 8;
+        if !n.is_multiple_of(8) {
+            self.push_bits(&[byte], 0, n % 8);
+        }
+    }
+
     /// Appends `n` bits of `src` starting at bit `start`.
     pub fn push_bits(&mut self, src: &[u8], start: usize, n: usize) {
         if self.len.is_multiple_of(8) && start.is_multiple_of(8) {

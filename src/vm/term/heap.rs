@@ -8,6 +8,10 @@ use num_bigint::{BigInt, Sign};
 
 use crate::vm::term::word::{Ptr, Word, kind};
 
+/// The most elements a tuple holds (erl's limit: its arity field is 24
+/// bits); natives that would build a larger one raise `badarg`, as erl's do.
+pub const MAX_TUPLE: usize = (1 << 24) - 1;
+
 /// Binaries longer than this live off the heap, shared by reference count.
 pub const HEAP_BINARY_MAX: usize = 64;
 
@@ -366,31 +370,44 @@ impl View<'_> {
     /// Copies a term into `dst` (area 0 of another process): what sending a
     /// message does. Literal-area pointers are kept: literals are shared.
     pub fn copy_into(&self, w: Word, dst: &mut Area) -> Word {
-        self.copy_at(w, dst, 0)
+        self.copy_at(w, dst, 0, false)
     }
 
-    /// [`Self::copy_into`] at nesting `depth`: by recursion, the quickest
-    /// for the usual message, up to [`COPY_DEEP`] levels, then breadth first.
-    fn copy_at(&self, w: Word, dst: &mut Area, depth: usize) -> Word {
-        if w.is_immediate() || w.ptr().area != 0 {
+    /// Copies a term into `dst` whole, literals too: what a store that
+    /// outlives the code (an ETS table, a persistent term) keeps.
+    pub fn copy_whole(&self, w: Word, dst: &mut Area) -> Word {
+        self.copy_at(w, dst, 0, true)
+    }
+
+    /// Whether the copy leaves `w` where it is: an immediate, or a literal
+    /// when literals are shared.
+    fn stays(w: Word, all: bool) -> bool {
+        w.is_immediate() || (!all && w.ptr().area != 0)
+    }
+
+    /// [`Self::copy_into`] (or with `all` [`Self::copy_whole`]) at nesting
+    /// `depth`: by recursion, the quickest for the usual message, up to
+    /// [`COPY_DEEP`] levels, then breadth first.
+    fn copy_at(&self, w: Word, dst: &mut Area, depth: usize, all: bool) -> Word {
+        if Self::stays(w, all) {
             return w;
         }
         if depth > COPY_DEEP {
-            return self.copy_breadth_first(w, dst);
+            return self.copy_breadth_first(w, dst, all);
         }
         if w.is_list() {
             // Lists are copied iteratively along the tail, so long lists do
             // not recurse deeply.
             let mut cells = Vec::new();
             let mut cur = w;
-            while cur.is_list() && cur.ptr().area == 0 {
+            while cur.is_list() && !Self::stays(cur, all) {
                 let (h, t) = self.cons(cur);
                 cells.push(h);
                 cur = t;
             }
-            let mut acc = self.copy_at(cur, dst, depth + 1);
+            let mut acc = self.copy_at(cur, dst, depth + 1, all);
             for h in cells.into_iter().rev() {
-                let h = self.copy_at(h, dst, depth + 1);
+                let h = self.copy_at(h, dst, depth + 1, all);
                 acc = dst.cons(0, h, acc);
             }
             return acc;
@@ -399,27 +416,27 @@ impl View<'_> {
         let h = self.at(p, 0);
         if holds_terms(h.header_kind()) {
             let size = object_words(h);
-            let src = &self.heap.words[p.offset..p.offset + 1 + size];
+            let src = &self.area(p).words[p.offset..p.offset + 1 + size];
             let elems: Vec<Word> = src[1..]
                 .iter()
-                .map(|&x| self.copy_at(Word(x), dst, depth + 1))
+                .map(|&x| self.copy_at(Word(x), dst, depth + 1, all))
                 .collect();
             let at = dst.here(0);
             dst.words.push(h.0);
             dst.words.extend(elems.iter().map(|w| w.0));
             Word::boxed(at)
         } else {
-            self.copy_shallow(w, dst)
+            self.copy_shallow(w, dst, all)
         }
     }
 
-    /// [`Self::copy_into`] breadth first, as the collector copies: each
+    /// [`Self::copy_at`] breadth first, as the collector copies: each
     /// object is copied with its fields still pointing here, then the
     /// copies are scanned in order and their fields copied in turn, so no
     /// term is deep enough to overflow the native stack.
-    fn copy_breadth_first(&self, w: Word, dst: &mut Area) -> Word {
+    fn copy_breadth_first(&self, w: Word, dst: &mut Area, all: bool) -> Word {
         let start = dst.words.len();
-        let root = self.copy_shallow(w, dst);
+        let root = self.copy_shallow(w, dst, all);
         let mut scan = start;
         while scan < dst.words.len() {
             let x = Word(dst.words[scan]);
@@ -436,7 +453,7 @@ impl View<'_> {
                 (scan..scan + 2, scan + 2)
             };
             for i in fields {
-                let moved = self.copy_shallow(Word(dst.words[i]), dst);
+                let moved = self.copy_shallow(Word(dst.words[i]), dst, all);
                 dst.words[i] = moved.0;
             }
             scan = next;
@@ -444,10 +461,10 @@ impl View<'_> {
         root
     }
 
-    /// One object of this heap copied to the end of `dst`, its fields as
-    /// they are (see [`Self::copy_into`]).
-    fn copy_shallow(&self, w: Word, dst: &mut Area) -> Word {
-        if w.is_immediate() || w.ptr().area != 0 {
+    /// One object copied to the end of `dst`, its fields as they are (see
+    /// [`Self::copy_at`]).
+    fn copy_shallow(&self, w: Word, dst: &mut Area, all: bool) -> Word {
+        if Self::stays(w, all) {
             return w;
         }
         if w.is_list() {
@@ -455,9 +472,10 @@ impl View<'_> {
             return dst.cons(0, h, t);
         }
         let p = w.ptr();
+        let area = self.area(p);
         let h = self.at(p, 0);
         let size = object_words(h);
-        let src = &self.heap.words[p.offset..p.offset + 1 + size];
+        let src = &area.words[p.offset..p.offset + 1 + size];
         if h.header_kind() == kind::WRITABLE_BIN {
             // Another process gets an ordinary binary: buffers are never shared.
             let (bytes, _) = self.bits(w).expect("a binary");
@@ -465,7 +483,7 @@ impl View<'_> {
             dst.bitstring(0, &bytes, 8)
         } else if h.header_kind() == kind::REFC_BIN {
             // A sub-binary goes as one too: the bytes are shared, not copied.
-            let idx = dst.share(&self.heap.offheap[src[1] as usize]);
+            let idx = dst.share(&area.offheap[src[1] as usize]);
             let at = dst.here(0);
             dst.words.extend([src[0], idx, src[2], src[3]]);
             Word::boxed(at)
