@@ -13,6 +13,7 @@
 //! application starts, lives in `persistent_term`), so an array lives as
 //! long as the VM.
 
+use num_bigint::BigInt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -51,19 +52,36 @@ struct Cells {
 /// A new array of `n` zeros (badarg unless `n` is a positive integer the
 /// machine can hold).
 fn make(c: &mut Ctx, n: Word, signed: bool) -> NativeResult {
-    let Some(n) = n.as_small().filter(|n| (1..1 << 40).contains(n)) else {
+    // A size erl cannot allocate is its system_limit (erl stops the whole
+    // VM for some it tries); past 2^40 cells LAM does not try.
+    let Some(n) = integer_of(c, n).filter(|n| *n >= BigInt::from(1)) else {
         return badarg();
     };
-    let cells = (0..n).map(|_| AtomicU64::new(0)).collect();
-    let state = Arc::new(Cells { signed, cells });
+    let Some(n) = u64::try_from(&n).ok().filter(|n| *n <= 1 << 40) else {
+        return crate::vm::native::error(Word::atom(atom::SYSTEM_LIMIT));
+    };
+    let mut cells = Vec::new();
+    if cells.try_reserve_exact(n as usize).is_err() {
+        return crate::vm::native::error(Word::atom(atom::SYSTEM_LIMIT));
+    }
+    cells.extend((0..n).map(|_| AtomicU64::new(0)));
+    let state = Arc::new(Cells {
+        signed,
+        cells: cells.into_boxed_slice(),
+    });
     Value(resource::make_unowned(c, Box::new(state)))
 }
 
+/// `erts_internal:atomics_new(Arity, EncodedOptions)`: the options are
+/// bits of a word (bit 0: signed), the rest ignored as erl does.
 fn atomics_new_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match a[1].as_small() {
-        Some(s @ (0 | 1)) => make(c, a[0], s == 1),
-        _ => badarg(),
-    }
+    let Some(opts) = integer_of(c, a[1]).filter(|o| *o >= BigInt::from(0)) else {
+        return badarg();
+    };
+    let Ok(opts) = u64::try_from(&opts) else {
+        return crate::vm::native::error(Word::atom(atom::SYSTEM_LIMIT));
+    };
+    make(c, a[0], opts & 1 == 1)
 }
 
 fn counters_new_1(c: &mut Ctx, a: &[Word]) -> NativeResult {

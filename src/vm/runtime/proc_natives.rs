@@ -1575,7 +1575,7 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         // erlang:check_old_code/1
         (HostOp::CheckOldCode, 1) => reload::check_old_code(vm, a[0]),
         // erts_internal:purge_module/2
-        (HostOp::PurgeModule, 2) => reload::purge_module(vm, a[0], a[1]),
+        (HostOp::PurgeModule, 2) => reload::purge_module(vm, p, a[0], a[1]),
         // erts_internal:check_process_code/1
         (HostOp::CheckProcessCode, 1) => reload::check_own_code(vm, p, a[0]),
         // erts_internal:request_system_task/3,4

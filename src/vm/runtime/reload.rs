@@ -127,7 +127,17 @@ pub(crate) fn check_old_code(vm: &Vm, m: Word) -> NativeResult {
 /// `complete` (drop it), `abort` (keep it: a soft purge found a process
 /// running it). `prepare_on_load` finds nothing: code whose on_load
 /// function failed is dropped at once (`finish_after_on_load/2`).
-pub(crate) fn purge_module(vm: &mut Vm, m: Word, op: Word) -> NativeResult {
+pub(crate) fn purge_module(vm: &mut Vm, p: &Proc, m: Word, op: Word) -> NativeResult {
+    // Only the code purger may purge: anyone else gets erl's notsup.
+    let purger = vm
+        .atoms
+        .existing("erts_code_purger")
+        .and_then(|n| vm.registry.get(&n).copied());
+    if purger != Some(p.pid) {
+        return NativeResult::Error(crate::vm::term::exception::Exception::error(Word::atom(
+            vm.atoms.intern("notsup"),
+        )));
+    }
     let (Some(name), Some(op)) = (m.as_atom(), op.as_atom()) else {
         return badarg();
     };

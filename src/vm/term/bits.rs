@@ -86,6 +86,10 @@ impl Bits {
             self.push_bits(&[byte], 0, 1);
             n -= 1;
         }
+        // Still inside a byte: its bits are all there is to keep.
+        if n == 0 {
+            return;
+        }
         self.bytes.truncate(self.len / 8);
         self.bytes.resize(self.len / 8 + n / 8, byte);
         self.len += n / 8 * 8;
