@@ -28,6 +28,9 @@ loop() ->
         {lam_error_report, Pid, Reason} ->
             _ = put_chars(unicode, error_report(Pid, Reason)),
             loop();
+        {lam_log, Format, Args} ->
+            _ = put_chars(unicode, log_report(Format, Args)),
+            loop();
         {lam_exit_value, Pid, Reason} ->
             _ = (catch lam:exit_report(
                          io_lib:format("Error in process ~p with exit value:~n~p~n",
@@ -72,6 +75,9 @@ relay(User) ->
         {lam_error_report, Pid, Reason} ->
             User ! {io_request, self(), report,
                     {put_chars, unicode, error_report(Pid, Reason)}};
+        {lam_log, Format, Args} ->
+            User ! {io_request, self(), report,
+                    {put_chars, unicode, log_report(Format, Args)}};
         {lam_exit_value, Pid, Reason} ->
             _ = (catch lam:exit_report(
                          io_lib:format("Error in process ~p with exit value:~n~p~n",
@@ -141,13 +147,18 @@ normal_opt({encoding, E} = O) when E =:= latin1; E =:= unicode; E =:= utf8 -> O;
 normal_opt(_) -> throw(enotsup).
 
 error_report(Pid, Reason) ->
+    log_report("Error in process ~p with exit value:~n~p~n", [Pid, Reason]).
+
+%% An error report of the emulator's, as erl's default handler prints it
+%% before OTP's logger runs.
+log_report(Format, Args) ->
     Us = os:system_time(microsecond),
     {{Y, Mo, D}, {H, Mi, S}} = calendar:system_time_to_local_time(Us div 1000000, second),
     Months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
     [io_lib:format("=ERROR REPORT==== ~w-~s-~w::~2..0w:~2..0w:~2..0w.~6..0w ===~n",
                    [D, element(Mo, Months), Y, H, Mi, S, Us rem 1000000]),
-     io_lib:format("Error in process ~p with exit value:~n~p~n~n", [Pid, Reason])].
+     io_lib:format(Format, Args), "\n"].
 
 requests([], Last) -> Last;
 requests([R | Rs], _) ->

@@ -92,6 +92,18 @@ impl<L: Lock> Worker<'_, L> {
         // Room for twice the survivors before the next collection: collecting
         // costs what survives, so this keeps it at half a word per word allocated.
         proc.gc_limit = (survivors * 3).max(1 << 16);
+        // max_heap_size is checked where erl checks it, after a collection,
+        // over heap and stack: killed at once (as exit(self(), kill)); the
+        // runtime reports it when the slice ends.
+        let total = survivors + proc.st.stack.len();
+        if proc.max_heap.size > 0 && total as u64 > proc.max_heap.size {
+            if proc.max_heap.error_logger {
+                proc.max_heap_reached = Some(total);
+            }
+            if proc.max_heap.kill {
+                proc.pending_exit = Some(Word::atom(crate::vm::term::atoms::atom::KILLED));
+            }
+        }
         if proc.min_heap > 0 {
             proc.set_min_heap(proc.min_heap as usize);
         }

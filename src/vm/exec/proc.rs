@@ -186,6 +186,13 @@ pub struct Proc {
     pub(crate) gc_limit: usize,
     /// The least room the heap keeps, in words (`min_heap_size`, at most 2^24).
     pub(crate) min_heap: u32,
+    /// `max_heap_size`: the most words heap and stack may hold after a
+    /// collection (0: no limit), whether the process is then killed, and
+    /// whether the emulator reports it.
+    pub(crate) max_heap: MaxHeap,
+    /// The words heap and stack held after a collection that found them
+    /// past `max_heap`, for the runtime to report when the slice ends.
+    pub(crate) max_heap_reached: Option<usize>,
     /// The process dictionary.
     pub dict: crate::vm::term::pdict::Dict,
     /// The binary that old-style construction (`bs_init` and `bs_put_*`)
@@ -361,6 +368,8 @@ impl Default for Proc {
             building: None,
             gc_limit: 1 << 16,
             min_heap: 0,
+            max_heap: MaxHeap::default(),
+            max_heap_reached: None,
             pid: 0,
             mid: 0,
             pc: 0,
@@ -374,6 +383,27 @@ impl Default for Proc {
             system: false,
             pending_failure: None,
             priority: Priority::Normal,
+        }
+    }
+}
+
+/// A process's `max_heap_size` setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaxHeap {
+    /// Words (0: no limit).
+    pub size: u64,
+    /// Whether reaching it kills the process.
+    pub kill: bool,
+    /// Whether reaching it is reported (to the logger).
+    pub error_logger: bool,
+}
+
+impl Default for MaxHeap {
+    fn default() -> MaxHeap {
+        MaxHeap {
+            size: 0,
+            kill: true,
+            error_logger: true,
         }
     }
 }

@@ -392,6 +392,62 @@ impl Vm {
     }
 }
 
+impl Vm {
+    /// An error report of the emulator's own (`erts_send_error_term_to_logger`):
+    /// to OTP's logger once the system runs; before, printed by the group
+    /// leader as erl's default handler prints it.
+    pub(crate) fn emulator_error(&mut self, p: &Proc, format: &str, args: Term) {
+        if self.log_to_logger(p, Term::string(format), args.clone()) {
+            return;
+        }
+        let Some(gl) = self.group_leader_pid() else {
+            return;
+        };
+        let msg = Term::Tuple(vec![Term::atom("lam_log"), Term::string(format), args]);
+        let atoms = self.atoms.clone();
+        self.deliver(gl, |heap, _| heap.from_term(0, &msg, &atoms));
+    }
+
+    /// The report of a process whose heap and stack outgrew its
+    /// `max_heap_size` (`total` words after a collection), in erl's words;
+    /// the sizes are LAM's (one heap, no old generation).
+    pub(crate) fn max_heap_report(&mut self, p: &Proc, total: usize) {
+        let b = |v: bool| Term::atom(if v { "true" } else { "false" });
+        let int = |n: usize| Term::Int(n as i64);
+        let heap = p.heap.len();
+        let gc_info = [
+            ("old_heap_block_size", 0),
+            ("heap_block_size", p.heap_words()),
+            ("mbuf_size", 0),
+            ("recent_size", heap),
+            ("stack_size", p.st.stack.len()),
+            ("old_heap_size", 0),
+            ("heap_size", heap),
+            ("bin_vheap_size", p.heap.offheap_bytes / 8),
+            ("bin_vheap_block_size", 46_422),
+            ("bin_old_vheap_size", 0),
+            ("bin_old_vheap_block_size", 46_422),
+        ]
+        .into_iter()
+        .map(|(k, v)| Term::Tuple(vec![Term::atom(k), int(v)]))
+        .collect();
+        let args = Term::list(vec![
+            pid_term(p.pid),
+            int(p.max_heap.size as usize),
+            int(total),
+            b(p.max_heap.kill),
+            b(p.max_heap.error_logger),
+            int(p.rx.mailbox.len()),
+            Term::list(gc_info),
+        ]);
+        self.emulator_error(
+            p,
+            "     Process:            ~p ~n     Context:            maximum heap size reached~n     Max Heap Size:      ~p~n     Total Heap Size:    ~p~n     Kill:               ~p~n     Error Logger:       ~p~n     Message Queue Len:  ~p~n     GC Info:            ~p~n",
+            args,
+        );
+    }
+}
+
 /// A local pid as a term.
 fn pid_term(pid: u64) -> Term {
     Term::Pid {

@@ -22,8 +22,8 @@ pub(crate) struct SysFlags {
     pub(crate) fullsweep_after: u64,
     pub(crate) min_heap_size: u64,
     pub(crate) min_bin_vheap_size: u64,
-    /// Size in words (0: no limit), kill, error_logger.
-    pub(crate) max_heap: (u64, bool, bool),
+    /// What a new process gets as its `max_heap_size`.
+    pub(crate) max_heap: crate::vm::exec::proc::MaxHeap,
     /// Processes that blocked multi-scheduling, each with its count.
     pub(crate) blockers: Vec<(u64, u32)>,
     pub(crate) normal_blockers: Vec<(u64, u32)>,
@@ -40,7 +40,7 @@ impl Default for SysFlags {
             fullsweep_after: 65_535,
             min_heap_size: 233,
             min_bin_vheap_size: 46_422,
-            max_heap: (0, true, true),
+            max_heap: Default::default(),
             blockers: Vec::new(),
             normal_blockers: Vec::new(),
             outstanding_system_requests_limit: 4,

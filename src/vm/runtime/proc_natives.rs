@@ -12,6 +12,7 @@ use crate::vm::native::HostOp;
 use crate::vm::native::{NativeResult, badarg};
 use crate::vm::ops::ets::Key;
 use crate::vm::runtime::reload;
+use crate::vm::runtime::system;
 use crate::vm::runtime::timers::{Dest, Pending};
 use crate::vm::runtime::vm::{AliasMode, Persistent, Vm, pid_of, ref_id};
 use crate::vm::term::atoms::atom;
@@ -232,6 +233,10 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
         "trap_exit" => Word::boolean(of!(|q: &Proc| q.sig.trap_exit)),
         "group_leader" => Word::pid(of!(|q: &Proc| q.group_leader)),
         "priority" => Word::atom(vm.atoms.intern(of!(|q: &Proc| q.priority).name())),
+        "max_heap_size" => {
+            let m = system::max_heap_map(of!(|q: &Proc| q.max_heap));
+            p.heap.from_term(0, &m, &vm.atoms)
+        }
         "error_handler" => Word::atom(vm.atoms.intern("error_handler")),
         "initial_call" | "current_function" => {
             let (m, f, a) = if &*name == "initial_call" {
@@ -452,6 +457,13 @@ pub(crate) fn spawn_opt(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
         .iter()
         .find(|(k, _)| k == "min_heap_size")
         .and_then(|(_, v)| v.as_small());
+    let max_heap = match opts.iter().rev().find(|(k, _)| k == "max_heap_size") {
+        Some((_, v)) => match system::max_heap(vm, p, *v, vm.sys.max_heap) {
+            Some(m) => Some(m),
+            None => return badarg(),
+        },
+        None => None,
+    };
     let kind = if monitor {
         SpawnKind::SpawnMonitor
     } else if link {
@@ -477,6 +489,9 @@ pub(crate) fn spawn_opt(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     }
     if let (Some(words), Some(q)) = (min_heap, child.and_then(|pid| vm.procs.get_mut(&pid))) {
         q.set_min_heap(usize::try_from(words).unwrap_or(0));
+    }
+    if let (Some(m), Some(q)) = (max_heap, child.and_then(|pid| vm.procs.get_mut(&pid))) {
+        q.max_heap = m;
     }
     if link
         && monitor
@@ -896,8 +911,6 @@ fn flag_spec(name: &str, v: Word, atoms: &crate::vm::term::atoms::Atoms) -> Opti
         // erl rounds these up to one of its heap sizes; LAM keeps the value.
         "min_heap_size" => (small(233), int_in(0, i64::MAX)),
         "min_bin_vheap_size" => (small(46_422), int_in(0, i64::MAX)),
-        // Kept as the size alone; the old value is given back as erl's map.
-        "max_heap_size" => (small(0), int_in(0, i64::MAX)),
         "error_handler" => (atom_w("error_handler"), v.as_atom().is_some()),
         _ => return None,
     })
@@ -943,23 +956,13 @@ fn process_flag(vm: &mut Vm, p: &mut Proc, f: Word, v: Word) -> NativeResult {
         let old = std::mem::replace(&mut p.priority, new);
         return value(Word::atom(vm.atoms.intern(old.name())));
     }
-    let max_heap = &*name == "max_heap_size";
-    // max_heap_size takes a size or a map with one.
-    let v = match v.is_boxed() && max_heap {
-        true => {
-            let view = View {
-                heap: &p.heap,
-                literals: &vm.literals,
-            };
-            let size = Word::atom(vm.atoms.intern("size"));
-            match crate::vm::term::maps::get(&view, &vm.atoms, v, size) {
-                Some(s) => s,
-                None if crate::vm::term::maps::is_map(&view, v) => Word::small(0).expect("0"),
-                None => return badarg(),
-            }
-        }
-        false => v,
-    };
+    if &*name == "max_heap_size" {
+        let Some(new) = system::max_heap(vm, p, v, p.max_heap) else {
+            return badarg();
+        };
+        let old = std::mem::replace(&mut p.max_heap, new);
+        return value(p.heap.from_term(0, &system::max_heap_map(old), &vm.atoms));
+    }
     match flag_spec(&name, v, &vm.atoms) {
         Some((_, true)) => {
             let old = flag_value(vm, p.pid, fa);
@@ -968,17 +971,6 @@ fn process_flag(vm: &mut Vm, p: &mut Proc, f: Word, v: Word) -> NativeResult {
             set.push((fa, v));
             if &*name == "min_heap_size" {
                 p.set_min_heap(v.as_small().map_or(0, |n| n as usize));
-            }
-            if max_heap {
-                let key = |n: &str| Word::atom(vm.atoms.intern(n));
-                // Atoms order by name: these keys are in map key order.
-                let pairs = [
-                    (key("error_logger"), Word::atom(atom::TRUE)),
-                    (key("kill"), Word::atom(atom::TRUE)),
-                    (key("size"), old),
-                ];
-                let map = crate::vm::term::maps::build(&mut p.heap, &vm.literals, 0, &pairs);
-                return value(map);
             }
             value(old)
         }

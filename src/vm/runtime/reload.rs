@@ -247,14 +247,9 @@ impl Vm {
         Some(pid)
     }
 
-    /// An error report of the emulator's own (`erts_send_error_to_logger`):
-    /// to OTP's logger once the system runs; before, nowhere.
+    /// An error report of the emulator's own text.
     fn emulator_report(&mut self, p: &Proc, text: &str) {
-        self.log_to_logger(
-            p,
-            Term::string("~s~n"),
-            Term::list(vec![Term::string(text)]),
-        );
+        self.emulator_error(p, "~s~n", Term::list(vec![Term::string(text)]));
     }
 }
 

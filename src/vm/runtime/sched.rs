@@ -192,6 +192,9 @@ impl Vm {
     /// the process the run waits for, ends the run.
     fn finish(&mut self, mut p: Box<Proc>, outcome: Outcome) {
         let pid = p.pid;
+        if let Some(total) = p.max_heap_reached.take() {
+            self.max_heap_report(&p, total);
+        }
         let mut deferred = self.running.remove(&pid).unwrap_or_default();
         let (reason, result) = match outcome {
             Outcome::Yield | Outcome::Wait => {

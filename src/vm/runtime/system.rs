@@ -12,7 +12,7 @@
 use std::sync::atomic::Ordering;
 
 use crate::term::Term;
-use crate::vm::exec::proc::Proc;
+use crate::vm::exec::proc::{MaxHeap, Proc};
 use crate::vm::native::{NativeResult, badarg};
 use crate::vm::runtime::vm::Vm;
 use crate::vm::term::atoms::atom;
@@ -189,7 +189,7 @@ pub(crate) fn system_info(vm: &mut Vm, p: &mut Proc, item: Word) -> NativeResult
             ),
             "max_heap_size" => max_heap_map(vm.sys.max_heap),
             "garbage_collection" => Term::list(vec![
-                pair("max_heap_size", int(vm.sys.max_heap.0 as usize)),
+                pair("max_heap_size", int(vm.sys.max_heap.size as usize)),
                 pair(
                     "min_bin_vheap_size",
                     int(vm.sys.min_bin_vheap_size as usize),
@@ -339,12 +339,13 @@ fn cpu_topology(n: usize) -> Term {
     ])])
 }
 
-fn max_heap_map((size, kill, logger): (u64, bool, bool)) -> Term {
+/// A `max_heap_size` setting as erl gives it.
+pub(crate) fn max_heap_map(m: MaxHeap) -> Term {
     let b = |v: bool| Term::atom(if v { "true" } else { "false" });
     Term::Map(vec![
-        (Term::atom("error_logger"), b(logger)),
-        (Term::atom("kill"), b(kill)),
-        (Term::atom("size"), Term::Int(size as i64)),
+        (Term::atom("error_logger"), b(m.error_logger)),
+        (Term::atom("kill"), b(m.kill)),
+        (Term::atom("size"), Term::Int(m.size as i64)),
     ])
 }
 
@@ -475,7 +476,7 @@ pub(crate) fn system_flag(vm: &mut Vm, p: &mut Proc, flag: Word, value: Word) ->
                 None => return badarg(),
             }
         }
-        Some("max_heap_size") => match max_heap(vm, p, value) {
+        Some("max_heap_size") => match max_heap(vm, p, value, vm.sys.max_heap) {
             Some(new) => {
                 let old = std::mem::replace(&mut vm.sys.max_heap, new);
                 p.heap.from_term(0, &max_heap_map(old), &vm.atoms)
@@ -592,11 +593,11 @@ pub(crate) fn system_flag(vm: &mut Vm, p: &mut Proc, flag: Word, value: Word) ->
     NativeResult::Value(old)
 }
 
-/// The new `max_heap_size` setting: a size, which keeps the flags, or a
-/// map with `size` and optionally `kill` and `error_logger`. A size is 0
-/// (no limit) or at least the minimum heap size.
-fn max_heap(vm: &Vm, p: &Proc, value: Word) -> Option<(u64, bool, bool)> {
-    let (mut size, mut kill, mut logger) = (None, vm.sys.max_heap.1, vm.sys.max_heap.2);
+/// The new `max_heap_size` setting over `old`: a size, which keeps the
+/// flags, or a map with `size` and optionally `kill` and `error_logger`. A
+/// size is 0 (no limit) or at least the minimum heap size.
+pub(crate) fn max_heap(vm: &Vm, p: &Proc, value: Word, old: MaxHeap) -> Option<MaxHeap> {
+    let (mut size, mut kill, mut logger) = (None, old.kill, old.error_logger);
     let v = View {
         heap: &p.heap,
         literals: &vm.literals,
@@ -619,7 +620,11 @@ fn max_heap(vm: &Vm, p: &Proc, value: Word) -> Option<(u64, bool, bool)> {
         }
     }
     let size = size?;
-    (size == 0 || size >= vm.sys.min_heap_size).then_some((size, kill, logger))
+    (size == 0 || size >= vm.sys.min_heap_size).then_some(MaxHeap {
+        size,
+        kill,
+        error_logger: logger,
+    })
 }
 
 /// CPU time of the whole OS process in milliseconds (user plus system, as

@@ -1032,6 +1032,7 @@ impl Vm {
         args: &[Word],
     ) -> Result<u64, Exception> {
         let mut child = Box::new(Proc::default());
+        child.max_heap = self.sys.max_heap;
         child.pid = self.next_pid;
         self.next_pid += 1;
         child.group_leader = parent.group_leader;
