@@ -81,8 +81,13 @@ struct TestArgs {
 #[derive(Args)]
 struct RunArgs {
     /// .beam or .lam files; the first one's module is the program.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "project")]
     files: Vec<PathBuf>,
+    /// A mix or rebar3 project: its `_build/PROFILE/lib/*/ebin` go on the
+    /// code path (PROFILE: $MIX_ENV or dev for mix, default for rebar3).
+    /// With no FILE, --entry names the program.
+    #[arg(long, value_name = "DIR")]
+    project: Option<PathBuf>,
     /// Add a directory to the code path (like erl -pa; -pa works too).
     #[arg(long = "pa", value_name = "DIR")]
     pa: Vec<PathBuf>,
@@ -575,10 +580,65 @@ fn test_command(args: &TestArgs) -> ExitCode {
     }
 }
 
+/// The `ebin` directories of a mix or rebar3 project's build.
+fn project_ebins(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let build = dir.join("_build");
+    let mut profiles: Vec<PathBuf> = std::fs::read_dir(&build)
+        .map_err(|e| {
+            format!(
+                "{}: {e} (build the project first: mix compile, or rebar3 compile)",
+                build.display()
+            )
+        })?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("lib").is_dir())
+        .collect();
+    profiles.sort();
+    let wanted = std::env::var("MIX_ENV").unwrap_or_else(|_| "dev".into());
+    let profile = [wanted.as_str(), "default"]
+        .iter()
+        .map(|p| build.join(p))
+        .find(|p| profiles.contains(p))
+        .or_else(|| (profiles.len() == 1).then(|| profiles[0].clone()))
+        .ok_or_else(|| {
+            format!(
+                "{}: no build profile to choose ({} found; set MIX_ENV)",
+                build.display(),
+                profiles.len()
+            )
+        })?;
+    let mut ebins: Vec<PathBuf> = std::fs::read_dir(profile.join("lib"))
+        .map_err(|e| format!("{}: {e}", profile.display()))?
+        .flatten()
+        .map(|e| e.path().join("ebin"))
+        .filter(|p| p.is_dir())
+        .collect();
+    ebins.sort();
+    Ok(ebins)
+}
+
 fn run_command(args: &RunArgs) -> ExitCode {
-    let first = &args.files[0];
-    let mut module = first
-        .file_stem()
+    // A file that is not there is named, not looked for as a module.
+    for f in &args.files {
+        if !f.is_file() {
+            let why = if f.is_dir() {
+                "is a directory, not a .beam or .lam file"
+            } else {
+                "no such file"
+            };
+            eprintln!("lam-translate: {}: {why}", f.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    if args.files.is_empty() && args.entry.is_none() {
+        eprintln!("lam-translate: --project without a FILE needs --entry");
+        return ExitCode::from(2);
+    }
+    let mut module = args
+        .files
+        .first()
+        .and_then(|f| f.file_stem())
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut entry = None;
@@ -619,6 +679,15 @@ fn run_command(args: &RunArgs) -> ExitCode {
     }
     let mut path: Vec<PathBuf> = flags.pa.clone();
     path.extend(args.pa.iter().cloned());
+    if let Some(dir) = &args.project {
+        match project_ebins(dir) {
+            Ok(ebins) => path.extend(ebins),
+            Err(e) => {
+                eprintln!("lam-translate: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     for f in &args.files {
         let dir = f
             .parent()

@@ -90,3 +90,91 @@ fn elixir_and_erlang_entry_forms() {
         );
     }
 }
+
+/// A mix project built by mix, run with `--project` and no file, prints
+/// what `mix run` prints; a rebar3-style layout (`_build/default`) is
+/// found too; a missing file or a directory is named, not looked up as a
+/// module.
+#[test]
+fn projects_and_file_problems() {
+    let d = scratch("project");
+    common::run(
+        Command::new("mix")
+            .args(["new", "demo", "--module", "Demo"])
+            .current_dir(&d),
+    );
+    let app = d.join("demo");
+    std::fs::write(
+        app.join("lib/demo.ex"),
+        "defmodule Demo do\n\
+         def main do\n\
+         s = \"the cat and the hat\"\n\
+         IO.puts(\"words: #{inspect(Demo.Words.count(s))}\")\n\
+         end\n\
+         end\n\
+         defmodule Demo.Words do\n\
+         def count(s), do: s |> String.split() |> Enum.frequencies()\n\
+         end\n",
+    )
+    .unwrap();
+    common::run(Command::new("mix").arg("compile").current_dir(&app));
+    let want = common::run(
+        Command::new("mix")
+            .args(["run", "-e", "Demo.main()"])
+            .current_dir(&app),
+    );
+    let lam = |args: &[&str], dir: &std::path::Path| {
+        common::output_within(
+            Command::new(env!("CARGO_BIN_EXE_lam-translate"))
+                .arg("run")
+                .args(args)
+                .current_dir(dir),
+            std::time::Duration::from_secs(60),
+        )
+        .expect("lam-translate finishes")
+    };
+    let out = lam(&["--project", ".", "--entry", "Demo.main"], &app);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{out:?}");
+    assert!(want.contains("\"the\" => 2"), "{want}");
+
+    // rebar3's layout: _build/default/lib/APP/ebin.
+    let r = d.join("rebar");
+    let ebin = r.join("_build/default/lib/app/ebin");
+    std::fs::create_dir_all(&ebin).unwrap();
+    std::fs::write(
+        d.join("app_main.erl"),
+        "-module(app_main).\n-export([main/0]).\nmain() -> io:format(\"rebar ok~n\").\n",
+    )
+    .unwrap();
+    common::run(
+        Command::new("erlc")
+            .arg("-o")
+            .arg(&ebin)
+            .arg(d.join("app_main.erl")),
+    );
+    let out = lam(&["--project", ".", "--entry", "app_main:main"], &r);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "rebar ok\n",
+        "{out:?}"
+    );
+
+    let out = lam(&["--project", ".", "--entry", "x:main"], &d);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("_build"),
+        "{out:?}"
+    );
+    let out = lam(&["missing.beam"], &d);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("missing.beam: no such file"),
+        "{out:?}"
+    );
+    let out = lam(&["demo"], &d);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("demo: is a directory"),
+        "{out:?}"
+    );
+}
