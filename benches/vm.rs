@@ -48,19 +48,39 @@ fn main() {
         .collect();
     modules.sort();
     modules.dedup();
-    for file in modules
-        .iter()
-        .map(|m| src.join(format!("{m}.erl")))
-        .chain([common::root().join("erl/bench_tc.erl")])
-    {
-        common::run(Command::new("erlc").arg("-o").arg(&out).arg(file));
+    // Erlang programs (`.erl`) and Elixir ones (`.ex`, each with a module
+    // named as its file, such as `defmodule :bench_ex_enum`): erl times
+    // the Elixir ones with Elixir's libraries on its path, as `elixir`
+    // runs them.
+    let elixir = lam_translate::files::elixir_lib_dir();
+    for m in &modules {
+        let ex = src.join(format!("{m}.ex"));
+        if ex.exists() {
+            common::run(Command::new("elixirc").arg("-o").arg(&out).arg(ex));
+        } else {
+            common::run(
+                Command::new("erlc")
+                    .arg("-o")
+                    .arg(&out)
+                    .arg(src.join(format!("{m}.erl"))),
+            );
+        }
     }
-    let erl_out = common::run(
-        Command::new("escript")
-            .arg(common::root().join("erl/bench_run.escript"))
+    common::run(
+        Command::new("erlc")
+            .arg("-o")
             .arg(&out)
-            .args(&modules),
+            .arg(common::root().join("erl/bench_tc.erl")),
     );
+    let mut escript = Command::new("escript");
+    escript
+        .arg(common::root().join("erl/bench_run.escript"))
+        .arg(&out)
+        .args(&modules);
+    if let Some(e) = &elixir {
+        escript.env("ERL_LIBS", e);
+    }
+    let erl_out = common::run(&mut escript);
     let erl: HashMap<&str, (u64, &str)> = erl_out
         .lines()
         .filter_map(|l| {
@@ -68,7 +88,8 @@ fn main() {
             Some((p.next()?, (p.next()?.parse().ok()?, p.next()?)))
         })
         .collect();
-    let path = vec![out.clone(), common::otp_lib_dir()];
+    let mut path = vec![out.clone(), common::otp_lib_dir()];
+    path.extend(elixir);
     let baseline = std::env::var_os("LAM_BENCH_BASELINE").map(PathBuf::from);
     if let Some(b) = &baseline {
         println!("baseline: {}", b.display());
