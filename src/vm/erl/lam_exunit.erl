@@ -11,6 +11,10 @@
 
 main(Args) ->
     {Opts, Mods} = parse(Args, [], [], []),
+    %% As `elixir` and `mix test` start them: Elixir, then Logger (for
+    %% capture_log and the tests' log output).
+    {ok, _} = application:ensure_all_started(elixir),
+    {ok, _} = application:ensure_all_started(logger),
     _ = 'Elixir.ExUnit':start([{autorun, false} | Opts]),
     lists:foreach(fun add/1, Mods),
     #{failures := Failures} = 'Elixir.ExUnit':run(),
