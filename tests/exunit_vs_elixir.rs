@@ -10,12 +10,22 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Compiles every `*_test.exs` of `fixtures/exunit` into a fresh directory.
+/// Compiles `fixtures/exunit/support/*.ex` (what the tests' doctests read,
+/// compiled first as mix compiles lib/ before test/), then every
+/// `*_test.exs` of `fixtures/exunit`, into a fresh directory.
 fn compile_tests() -> PathBuf {
     let out = std::env::temp_dir().join(format!("lam-exunit-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).expect("temporary directory");
     let dir = common::root().join("fixtures/exunit");
+    let mut support: Vec<PathBuf> = std::fs::read_dir(dir.join("support"))
+        .expect("fixtures/exunit/support")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ex"))
+        .collect();
+    support.sort();
+    common::run(Command::new("elixirc").arg("-o").arg(&out).args(&support));
     let mut sources: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("fixtures/exunit")
         .flatten()
@@ -26,6 +36,8 @@ fn compile_tests() -> PathBuf {
     common::run(
         Command::new("elixirc")
             .arg("--ignore-module-conflict")
+            .arg("-pa")
+            .arg(&out)
             .arg("-o")
             .arg(&out)
             .args(&sources),
