@@ -531,14 +531,9 @@ fn test_command(args: &TestArgs) -> ExitCode {
             path.push(dir.clone());
         }
     }
-    match files::otp_lib_dir() {
-        Ok(d) => path.push(d),
-        Err(e) => {
-            report(e);
-            return ExitCode::FAILURE;
-        }
+    if !add_installed(&mut path) {
+        return ExitCode::FAILURE;
     }
-    path.extend(files::elixir_lib_dir());
     let mut runner_args = Vec::new();
     if let Some(s) = args.seed {
         runner_args.push(format!("seed={s}"));
@@ -565,19 +560,13 @@ fn test_command(args: &TestArgs) -> ExitCode {
         boot_flags: Vec::new(),
         max_atoms: None,
     };
-    match lam_translate::vm::run_program(path, "lam_exunit", None, &runner_args, &options) {
-        Ok(lam_translate::vm::Ended::Status(0)) => ExitCode::SUCCESS,
-        Ok(lam_translate::vm::Ended::Status(s)) => ExitCode::from(s.clamp(1, 255) as u8),
-        Ok(lam_translate::vm::Ended::Crashed { report, .. }) => {
-            use std::io::Write;
-            let _ = std::io::stderr().write_all(&report);
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("lam-translate: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code(lam_translate::vm::run_program(
+        path,
+        "lam_exunit",
+        None,
+        &runner_args,
+        &options,
+    ))
 }
 
 /// The `ebin` directories of a mix or rebar3 project's build.
@@ -697,14 +686,9 @@ fn run_command(args: &RunArgs) -> ExitCode {
             path.push(dir.to_path_buf());
         }
     }
-    match files::otp_lib_dir() {
-        Ok(d) => path.push(d),
-        Err(e) => {
-            report(e);
-            return ExitCode::FAILURE;
-        }
+    if !add_installed(&mut path) {
+        return ExitCode::FAILURE;
     }
-    path.extend(files::elixir_lib_dir());
     path.extend(flags.pz.iter().cloned());
     let options = lam_translate::vm::RunOptions {
         schedulers: args.schedulers.map(usize::from),
@@ -714,7 +698,19 @@ fn run_command(args: &RunArgs) -> ExitCode {
         boot_flags: flags.init,
         max_atoms: args.max_atoms,
     };
-    match lam_translate::vm::run_program(path, &module, entry.as_deref(), &args.args, &options) {
+    exit_code(lam_translate::vm::run_program(
+        path,
+        &module,
+        entry.as_deref(),
+        &args.args,
+        &options,
+    ))
+}
+
+/// The exit status of a run: the program's, or 1 with its crash report or
+/// the VM's error on standard error.
+fn exit_code(ended: Result<lam_translate::vm::Ended, String>) -> ExitCode {
+    match ended {
         Ok(lam_translate::vm::Ended::Status(0)) => ExitCode::SUCCESS,
         Ok(lam_translate::vm::Ended::Status(s)) => ExitCode::from(s.clamp(1, 255) as u8),
         Ok(lam_translate::vm::Ended::Crashed { report, .. }) => {
@@ -727,4 +723,18 @@ fn run_command(args: &RunArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Adds the installed OTP's and Elixir's libraries to a program's code
+/// path; false (reported) when no OTP is installed.
+fn add_installed(path: &mut Vec<PathBuf>) -> bool {
+    match files::otp_lib_dir() {
+        Ok(d) => path.push(d),
+        Err(e) => {
+            report(e);
+            return false;
+        }
+    }
+    path.extend(files::elixir_lib_dir());
+    true
 }

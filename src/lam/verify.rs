@@ -555,8 +555,7 @@ L8:
     return
 ";
         check(&format!("{code}{G}"), 10).unwrap();
-        // A failure block shared by paths with frames of 3 and of 1 slot,
-        // reading a slot both have.
+        // A return reached with a frame and without: rejected.
         let code = "    fail function_clause, []
     allocate 3, 1
     test is_nil, L6, [x0]
@@ -567,6 +566,8 @@ L6:
     return
 ";
         rejects(&format!("{code}{G}"), 7, "paths with different frames meet");
+        // A failure block shared by paths with frames of 3 and of 1 slot,
+        // reading a slot both have: accepted.
         let code = "    fail function_clause, []
     allocate 3, 1
     test is_nil, L7, [x0]
