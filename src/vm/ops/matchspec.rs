@@ -1845,38 +1845,4 @@ mod tests {
         assert_eq!(keys("[{{{k,'$1'},v},[],[x]}]", 1), None);
         assert_eq!(keys("[{{#{},v},[],[x]}]", 1), None);
     }
-
-    /// Timing, not a check: `cargo test --release --lib matchspec_speed -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn matchspec_speed() {
-        let atoms = Atoms::new();
-        let mut table = Area::default();
-        let objs: Vec<Word> = (0..1_000_000)
-            .map(|i| build(&mut table, &atoms, &format!("{{k{},{i},[a,b]}}", i % 1000)))
-            .collect();
-        let src = View {
-            heap: &table,
-            literals: &[],
-        };
-        for text in [
-            "[{{'$1','$2','_'},[{'>','$2',500000}],['$1']}]",
-            "[{'_',[],['$_']}]",
-            "[{{'_','$1',['$2'|'_']},[{'andalso',{is_integer,'$1'},{'=:=',{'rem','$1',7},0}}],[{{'$2','$1'}}]}]",
-            "[{{k1,'_','_'},[],[true]}]",
-        ] {
-            let ms = compile(&atoms, text);
-            let mut heap = Area::default();
-            let t = std::time::Instant::now();
-            let n = objs
-                .iter()
-                .filter(|o| ms.run(&src, **o, &mut heap, &atoms, 1).is_some())
-                .count();
-            println!(
-                "{text}: {n} of 1M in {:?}, {} heap words",
-                t.elapsed(),
-                heap.len()
-            );
-        }
-    }
 }
