@@ -85,6 +85,15 @@ const MAX_NESTING: usize = 8;
 /// Reads the tag and the raw integer value of one non-extended operand.
 /// `signed` applies to the multi-byte form only, as in the BEAM loader.
 pub fn tag_and_int(r: &mut Reader<'_>, signed: bool) -> Result<(u8, Int)> {
+    tag_and_int_in(r, signed, false)
+}
+
+/// `in_prefix`: reading the length prefix of a large operand. That prefix
+/// never needs a prefix of its own (it would count 2^64 bytes), and
+/// allowing one let a run of 0xff bytes recurse once per byte until the
+/// native stack overflowed (found by the `compact` fuzz target).
+fn tag_and_int_in(r: &mut Reader<'_>, signed: bool, in_prefix: bool) -> Result<(u8, Int)> {
+    let at = r.offset();
     let b = r.u8("operand")?;
     let t = b & 7;
     if b & 0x08 == 0 {
@@ -94,10 +103,17 @@ pub fn tag_and_int(r: &mut Reader<'_>, signed: bool) -> Result<(u8, Int)> {
         let lo = r.u8("operand low byte")? as i64;
         return Ok((t, Int::Small((((b & 0xe0) as i64) << 3) | lo)));
     }
+    if in_prefix && b >> 5 == 7 {
+        bail!(
+            at,
+            Invalid,
+            "the length prefix of a large operand has a length prefix"
+        );
+    }
     let at = r.offset();
     let len = match b >> 5 {
         7 => {
-            let (lt, l) = tag_and_int(r, false)?;
+            let (lt, l) = tag_and_int_in(r, false, true)?;
             match (lt, l) {
                 (tag::U, Int::Small(l)) if l >= 0 => (l as usize).saturating_add(9),
                 _ => bail!(at, Invalid, "bad length prefix of a large operand"),
@@ -369,6 +385,13 @@ mod tests {
             one(&[0x57, 0x03, 0x20]).unwrap(),
             Operand::Typed(Box::new(Operand::X(0)), 2)
         );
+    }
+
+    #[test]
+    fn nested_length_prefixes_are_refused() {
+        let bytes = vec![0xf8u8; 200_000];
+        let e = one(&bytes).unwrap_err().to_string();
+        assert!(e.contains("length prefix"), "{e}");
     }
 
     #[test]
