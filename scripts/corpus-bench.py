@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time the public benchmark corpus on erl, LAM and AtomVM side by side.
 
-usage: scripts/corpus-bench.py [-o OUTDIR] [-k KIND] [ID ...]
+usage: scripts/corpus-bench.py [-o OUTDIR] [-k KIND] [-r] [ID ...]
 
 For each program of the corpus manifest (all of them, or the IDs given, or
 those of one kind with -k: bg, main, run, eval) this runs, one right after
@@ -20,7 +20,16 @@ compare.sh reads (so `compare.sh OUTDIR/erl OUTDIR/lam` works on them), and
 table.md: one row per program, then the geometric means of LAM/erl and
 AtomVM/erl over identical outputs of programs taking at least MIN_SECONDS
 on erl, and the programs above 5x. table.md is rewritten after every
-program, so a run cut short still leaves a table of what it measured.
+program, so a run cut short still leaves a table of what it measured; -r
+runs nothing and writes table.md again from what OUTDIR holds.
+
+Verdicts: same (erl's output to the byte), DIFF, rc=N (exit code), timeout;
+for AtomVM also layout (the same but for erl's ~p line breaks, which
+AtomVM's io_lib does not make: counted in its mean) and no-halt (erl's
+whole output, then stuck at the limit because the program's halt/0 from a
+spawned process is missing on AtomVM: not counted). A time-out's time is
+only a lower bound, so a mean over the programs that finished flatters
+the slower VM.
 
 Environment:
   CORPUS_DIR   the assembled corpus (default /tmp/corpus)
@@ -38,8 +47,10 @@ Environment:
 """
 
 import hashlib
+import collections
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -137,14 +148,14 @@ wait(N0) ->
 """
 
 
-def run_avm(corpus, outdir, prog, atomvm, atomvm_lib, timeout, erl_md5):
+def run_avm(corpus, outdir, prog, atomvm, atomvm_lib, timeout):
     pid = prog["id"]
     build = os.path.join(corpus, "_build", pid)
     wrapdir = os.path.join(build, "avmwrap")
     os.makedirs(wrapdir, exist_ok=True)
     src = avm_wrapper(prog)
     if src is None:
-        return None
+        return False
     with open(os.path.join(wrapdir, "avm_bench_wrap.erl"), "w") as f:
         f.write(src)
     c = subprocess.run(
@@ -153,7 +164,7 @@ def run_avm(corpus, outdir, prog, atomvm, atomvm_lib, timeout, erl_md5):
         stderr=subprocess.DEVNULL,
     )
     if c.returncode != 0:
-        return None
+        return False
     # The wrapper goes first: AtomVM starts the first module exporting start/0.
     beams = sorted(
         os.path.join(build, b) for b in os.listdir(build) if b.endswith(".beam")
@@ -182,28 +193,67 @@ def run_avm(corpus, outdir, prog, atomvm, atomvm_lib, timeout, erl_md5):
     md5 = hashlib.md5(data).hexdigest()
     with open(os.path.join(outdir, "times.tsv"), "a") as f:
         f.write(f"{pid}\t{rc}\t{secs:.3f}\t{len(data)}\t{md5}\n")
-    # AtomVM has no erlang:halt nor init:stop (it warns that it cannot resolve
-    # them when it loads the module): a program that halts itself crashes
-    # there with undef instead, after its work. Such a run counts as a
-    # normal end when its output is all there, i.e. erl's to the byte.
-    if rc not in (0, 124) and md5 == erl_md5:
-        with open(os.path.join(outdir, pid + ".err"), errors="replace") as f:
-            err = f.read()
-        if "erlang:halt/" in err or "init:stop/" in err:
-            rc = 0
-    return rc, round(secs, 3), md5, None
+    return True
 
 
-def verdict(erl, other):
-    """same / DIFF / rc=N / '-' (not run), as compare.sh says it."""
-    if other is None:
-        return "-"
-    rc, _, md5 = other[:3]
-    if rc != 0:
-        return "timeout" if rc == 124 else f"rc={rc}"
-    if erl is None or erl[0] != 0 or erl[2] != md5:
-        return "DIFF"
-    return "same"
+Result = collections.namedtuple("Result", "rc secs md5 verdict")
+
+
+def read_bytes(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def judge(outdir, side, pid, rc, md5, erl):
+    """same / DIFF / rc=N / timeout, as compare.sh says it, and for AtomVM
+    two more: layout and no-halt."""
+    err = read_bytes(os.path.join(outdir, side, pid + ".err"))
+    complete = erl is not None and erl.rc == 0 and md5 == erl.md5
+    # AtomVM has no erlang:halt nor init:stop (it says it cannot resolve them
+    # when it loads the module): a program that halts itself crashes there
+    # with undef after its work, or, halting from a process of its own, leaves
+    # the others waiting until the time limit. A crash after the whole output
+    # (erl's to the byte) is the halt; a time-out after it is told apart.
+    halts = side == "avm" and (b"erlang:halt/" in err or b"init:stop/" in err)
+    if rc == 124:
+        return "no-halt" if halts and complete else "timeout"
+    if rc != 0 and not (halts and complete):
+        return f"rc={rc}"
+    if complete:
+        return "same"
+    # AtomVM's ~p does not break lines at erl's 80 columns: the wrapper's
+    # printing of a main/run result then differs only by erl's line breaks.
+    if side == "avm" and erl is not None and erl.rc == 0:
+        ours = read_bytes(os.path.join(outdir, side, pid + ".out"))
+        theirs = read_bytes(os.path.join(outdir, "erl", pid + ".out"))
+        if ours and re.sub(rb"\n +", b"", theirs) == ours:
+            return "layout"
+    return "DIFF"
+
+
+def load(outdir, pid, with_avm):
+    """erl's, LAM's and AtomVM's results for pid, from OUTDIR's times.tsv files."""
+
+    def side(name, erl):
+        r = times_line(os.path.join(outdir, name, "times.tsv"), pid)
+        if r is None:
+            return None
+        rc, secs, md5, _ = r
+        return Result(rc, secs, md5, judge(outdir, name, pid, rc, md5, erl) if erl is not False else None)
+
+    erl = side("erl", False)
+    return pid, erl, side("lam", erl), side("avm", erl) if with_avm else None
+
+
+def verdict(r):
+    return "-" if r is None else r.verdict
+
+
+# Verdicts whose times count in the means: the program did the same work.
+COUNTED = {"LAM": ("same",), "AtomVM": ("same", "layout")}
 
 
 def geomean(xs):
@@ -211,13 +261,13 @@ def geomean(xs):
 
 
 def fmt_secs(r):
-    return "-" if r is None else f"{r[1]:.2f}"
+    return "-" if r is None else f"{r.secs:.2f}"
 
 
 def fmt_ratio(erl, r):
-    if erl is None or r is None or erl[1] <= 0:
+    if erl is None or r is None or erl.secs <= 0:
         return "-"
-    return f"{r[1] / erl[1]:.2f}x"
+    return f"{r.secs / erl.secs:.2f}x"
 
 
 def write_table(path, results, with_avm, min_secs, note):
@@ -227,14 +277,14 @@ def write_table(path, results, with_avm, min_secs, note):
         "|---|---|---|---|---|" + ("---|---|---|" if with_avm else ""),
     ]
     for pid, erl, lam, avm in results:
-        row = f"| {pid} | {fmt_secs(erl)} | {fmt_secs(lam)} | {fmt_ratio(erl, lam)} | {verdict(erl, lam)} |"
+        row = f"| {pid} | {fmt_secs(erl)} | {fmt_secs(lam)} | {fmt_ratio(erl, lam)} | {verdict(lam)} |"
         if with_avm:
-            row += f" {fmt_secs(avm)} | {fmt_ratio(erl, avm)} | {verdict(erl, avm)} |"
+            row += f" {fmt_secs(avm)} | {fmt_ratio(erl, avm)} | {verdict(avm)} |"
         lines.append(row)
 
     def summary(name, idx):
-        long = [r for r in results if r[1] is not None and r[1][0] == 0 and r[1][1] >= min_secs]
-        same = [r for r in long if verdict(r[1], r[idx]) == "same"]
+        long = [r for r in results if r[1] is not None and r[1].rc == 0 and r[1].secs >= min_secs]
+        same = [r for r in long if verdict(r[idx]) in COUNTED[name]]
         ratios = [(r[0], r[idx][1] / r[1][1]) for r in same]
         g = geomean([x for _, x in ratios])
         above = sorted(((p, x) for p, x in ratios if x > CEILING), key=lambda t: -t[1])
@@ -244,13 +294,10 @@ def write_table(path, results, with_avm, min_secs, note):
             + f"; {len(above)} above {CEILING:g}x"
             + (": " + ", ".join(f"{p} {x:.1f}x" for p, x in above) if above else "")
         ]
-        every = [r for r in results if verdict(r[1], r[idx]) == "same"]
+        counts = collections.Counter(verdict(r[idx]) for r in results)
         out.append(
-            f"  (all {len(results)} programs: {len(every)} same"
-            + "".join(
-                f", {sum(1 for r in results if verdict(r[1], r[idx]) == v)} {v}"
-                for v in sorted({verdict(r[1], r[idx]) for r in results} - {"same"})
-            )
+            f"  (all {len(results)} programs: "
+            + ", ".join(f"{n} {v}" for v, n in counts.most_common())
             + ")"
         )
         return out, {r[0] for r in same}
@@ -263,8 +310,8 @@ def write_table(path, results, with_avm, min_secs, note):
         lines += avm_lines
         both = [r for r in results if r[0] in lam_same & avm_same]
         if both:
-            gl = geomean([r[2][1] / r[1][1] for r in both])
-            ga = geomean([r[3][1] / r[1][1] for r in both])
+            gl = geomean([r[2].secs / r[1].secs for r in both])
+            ga = geomean([r[3].secs / r[1].secs for r in both])
             lines.append(
                 f"- on the {len(both)} programs where both give erl's output: LAM/erl {gl:.2f}x, AtomVM/erl {ga:.2f}x"
             )
@@ -276,14 +323,17 @@ def write_table(path, results, with_avm, min_secs, note):
 
 def main():
     args = sys.argv[1:]
-    outdir, kind = "/tmp/corpus-bench", None
+    outdir, kind, report_only = "/tmp/corpus-bench", None, False
     while args and args[0].startswith("-"):
         if args[0] == "-o" and len(args) > 1:
             outdir, args = args[1], args[2:]
         elif args[0] == "-k" and len(args) > 1:
             kind, args = args[1], args[2:]
+        elif args[0] == "-r":
+            report_only, args = True, args[1:]
         else:
-            die("usage: corpus-bench.py [-o OUTDIR] [-k KIND] [ID ...]")
+            die("usage: corpus-bench.py [-o OUTDIR] [-k KIND] [-r] [ID ...]")
+    outdir = os.path.abspath(outdir)
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     corpus = os.path.abspath(os.environ.get("CORPUS_DIR", "/tmp/corpus"))
     lam = os.path.abspath(os.environ.get("LAM", os.path.join(here, "target/release/lam-translate")))
@@ -294,6 +344,29 @@ def main():
         min_secs = float(os.environ.get("MIN_SECONDS", "0.5"))
     except ValueError:
         die("TIMEOUT, ATOMVM_TIMEOUT and MIN_SECONDS must be numbers")
+
+    progs = read_manifest(corpus)
+    known = {p["id"] for p in progs}
+    unknown = [a for a in args if a not in known]
+    if unknown:
+        die("not in the manifest: " + " ".join(unknown))
+    if args:
+        progs = [p for p in progs if p["id"] in args]
+    if kind:
+        progs = [p for p in progs if p["kind"] == kind]
+    table = os.path.join(outdir, "table.md")
+
+    if report_only:
+        with_avm = os.path.isfile(os.path.join(outdir, "avm", "times.tsv"))
+        erl_tsv = os.path.join(outdir, "erl", "times.tsv")
+        results = [load(outdir, p["id"], with_avm) for p in progs if times_line(erl_tsv, p["id"])]
+        if not results:
+            die(f"no results in {outdir}")
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(erl_tsv)))
+        write_table(table, results, with_avm, min_secs, f"{len(results)} programs, run of {when}")
+        print(f"table: {table}")
+        return
+
     for script in ("run_erl.sh", "run_lam.sh"):
         if not os.access(os.path.join(corpus, script), os.X_OK):
             die(f"{corpus}/{script} missing: set CORPUS_DIR to an assembled corpus")
@@ -308,23 +381,12 @@ def main():
         atomvm_lib = os.path.abspath(os.environ.get("ATOMVM_LIB", default_lib))
         if not os.path.isfile(atomvm_lib):
             die(f"AtomVM's library not found: {atomvm_lib} (set ATOMVM_LIB)")
-
-    progs = read_manifest(corpus)
-    known = {p["id"] for p in progs}
-    unknown = [a for a in args if a not in known]
-    if unknown:
-        die("not in the manifest: " + " ".join(unknown))
-    if args:
-        progs = [p for p in progs if p["id"] in args]
-    if kind:
-        progs = [p for p in progs if p["kind"] == kind]
     if not progs:
         die("no program selected")
     if not os.path.isdir(os.path.join(corpus, "_build", progs[0]["id"])):
         die(f"{corpus}/_build is not there: run run_erl.sh once first, it compiles the programs")
 
-    os.makedirs(outdir, exist_ok=True)
-    dirs = {side: os.path.join(os.path.abspath(outdir), side) for side in ("erl", "lam", "avm")}
+    dirs = {side: os.path.join(outdir, side) for side in ("erl", "lam", "avm")}
     for side, d in dirs.items():
         if side == "avm" and not atomvm:
             continue
@@ -335,26 +397,24 @@ def main():
     env = dict(os.environ, TIMEOUT=f"{timeout:g}", LAM=lam, ERLC="true")
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results, lam_lines = [], []
-    table = os.path.join(outdir, "table.md")
-    print(f"{'program':<22} {'erl':>7} {'lam':>7} {'ratio':>7}" + ("  atomvm   ratio" if atomvm else ""))
+    print(f"{'program':<22} {'erl':>7} {'lam':>7} {'ratio':>7}" + (" " * 9 + "atomvm   ratio" if atomvm else ""))
     for i, prog in enumerate(progs):
         pid = prog["id"]
-        erl = run_script(corpus, "run_erl.sh", dirs["erl"], pid, env)
+        run_script(corpus, "run_erl.sh", dirs["erl"], pid, env)
         lam_r = run_script(corpus, "run_lam.sh", dirs["lam"], pid, env)
         # run_lam.sh starts its times.tsv afresh on every call: keep the whole run's.
         if lam_r is not None:
             lam_lines.append(lam_r[3])
         with open(os.path.join(dirs["lam"], "times.tsv"), "w") as f:
             f.write(HEADER + "".join(lam_lines))
-        avm = (
-            run_avm(corpus, dirs["avm"], prog, atomvm, atomvm_lib, avm_timeout, erl and erl[2])
-            if atomvm
-            else None
-        )
-        results.append((pid, erl, lam_r, avm))
-        line = f"{pid:<22} {fmt_secs(erl):>7} {fmt_secs(lam_r):>7} {fmt_ratio(erl, lam_r):>7} {verdict(erl, lam_r):<7}"
         if atomvm:
-            line += f" {fmt_secs(avm):>7} {fmt_ratio(erl, avm):>7} {verdict(erl, avm)}"
+            run_avm(corpus, dirs["avm"], prog, atomvm, atomvm_lib, avm_timeout)
+        r = load(outdir, pid, bool(atomvm))
+        results.append(r)
+        _, erl, lam_res, avm = r
+        line = f"{pid:<22} {fmt_secs(erl):>7} {fmt_secs(lam_res):>7} {fmt_ratio(erl, lam_res):>7} {verdict(lam_res):<7}"
+        if atomvm:
+            line += f" {fmt_secs(avm):>7} {fmt_ratio(erl, avm):>7} {verdict(avm)}"
         print(line, flush=True)
         done = "complete" if i + 1 == len(progs) else f"partial, {i + 1} of {len(progs)} programs"
         write_table(table, results, bool(atomvm), min_secs, f"run started {started}, {done}")
