@@ -128,7 +128,7 @@ fn main() {
             *schedulers,
         );
         let (lam, result) = match timed {
-            Ok(Term::Tuple(t)) if t.len() == 2 => {
+            Ok(Term::Tuple(ref t)) if t.len() == 2 => {
                 let us = match t[0] {
                     Term::Int(us) => us.max(0) as u64,
                     _ => 0,

@@ -23,21 +23,57 @@ pub fn write_p(out: &mut String, t: &Term) {
     write_term(out, t, true);
 }
 
-fn write_seq(out: &mut String, items: &[Term], readable: bool) {
-    for (i, x) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+/// What is left to write of a term, on a stack of its own, so that a term
+/// of any depth prints without recursion.
+enum Job<'a> {
+    /// A whole term.
+    Term(&'a Term),
+    /// Fixed text.
+    Text(&'static str),
+    /// Sequence items after the first, each preceded by a comma.
+    Rest(&'a [Term]),
+}
+
+/// Pushes the jobs that write `items` separated by commas (the first on top).
+fn push_seq<'a>(jobs: &mut Vec<Job<'a>>, items: &'a [Term]) {
+    if let Some((first, rest)) = items.split_first() {
+        jobs.push(Job::Rest(rest));
+        jobs.push(Job::Term(first));
+    }
+}
+
+/// Pops the next term to write, writing fixed text and commas on the way.
+fn next_term<'a>(jobs: &mut Vec<Job<'a>>, text: &mut dyn FnMut(&str)) -> Option<&'a Term> {
+    loop {
+        match jobs.pop()? {
+            Job::Term(t) => return Some(t),
+            Job::Text(s) => text(s),
+            Job::Rest(items) => {
+                if let Some((first, rest)) = items.split_first() {
+                    text(",");
+                    jobs.push(Job::Rest(rest));
+                    return Some(first);
+                }
+            }
         }
-        write_term(out, x, readable);
     }
 }
 
 /// The one writer behind `~w` and [`p`]: `readable` turns on strings.
 fn write_term(out: &mut String, t: &Term, readable: bool) {
+    let mut jobs = vec![Job::Term(t)];
+    while let Some(t) = next_term(&mut jobs, &mut |s| out.push_str(s)) {
+        write_level(out, t, readable, &mut jobs);
+    }
+}
+
+/// Writes what `t` has at its own level, and pushes the jobs for its
+/// subterms.
+fn write_level<'a>(out: &mut String, t: &'a Term, readable: bool, jobs: &mut Vec<Job<'a>>) {
     match t {
         Term::List(items, tail)
             if readable
-                && **tail == Term::Nil
+                && matches!(**tail, Term::Nil)
                 && items
                     .iter()
                     .all(|x| matches!(x, Term::Int(c) if printable(*c))) =>
@@ -70,29 +106,22 @@ fn write_term(out: &mut String, t: &Term, readable: bool) {
         Term::Nil => out.push_str("[]"),
         Term::List(items, tail) => {
             out.push('[');
-            write_seq(out, items, readable);
-            if **tail != Term::Nil {
-                out.push('|');
-                write_term(out, tail, readable);
+            jobs.push(Job::Text("]"));
+            if !matches!(**tail, Term::Nil) {
+                jobs.push(Job::Term(tail));
+                jobs.push(Job::Text("|"));
             }
-            out.push(']');
+            push_seq(jobs, items);
         }
         Term::Tuple(items) => {
             out.push('{');
-            write_seq(out, items, readable);
-            out.push('}');
+            jobs.push(Job::Text("}"));
+            push_seq(jobs, items);
         }
         Term::Map(pairs) => {
             out.push_str("#{");
-            for (i, (k, v)) in Term::sorted_map(pairs).into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_term(out, k, readable);
-                out.push_str(" => ");
-                write_term(out, v, readable);
-            }
-            out.push('}');
+            jobs.push(Job::Text("}"));
+            push_pairs(jobs, pairs, " => ");
         }
         Term::Binary(b) => write_bits(out, b, 8),
         Term::Bits(b, n) => write_bits(out, b, *n),
@@ -124,6 +153,20 @@ fn write_term(out: &mut String, t: &Term, readable: bool) {
             out.push_str("#Fun<");
             out.push_str(&c.module);
             let _ = write!(out, ".{}.{}>", c.old_index, c.old_uniq);
+        }
+    }
+}
+
+/// Pushes the jobs that write a map's pairs in key order, `K => V`
+/// separated by commas (the first on top).
+fn push_pairs<'a>(jobs: &mut Vec<Job<'a>>, pairs: &'a [(Term, Term)], arrow: &'static str) {
+    let sorted = Term::sorted_map(pairs);
+    for (i, (k, v)) in sorted.into_iter().enumerate().rev() {
+        jobs.push(Job::Term(v));
+        jobs.push(Job::Text(arrow));
+        jobs.push(Job::Term(k));
+        if i > 0 {
+            jobs.push(Job::Text(","));
         }
     }
 }
@@ -287,14 +330,14 @@ pub fn display(t: &Term) -> Vec<u8> {
 }
 
 fn write_display(out: &mut Vec<u8>, t: &Term) {
-    let seq = |out: &mut Vec<u8>, items: &[Term]| {
-        for (i, x) in items.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write_display(out, x);
-        }
-    };
+    let mut jobs = vec![Job::Term(t)];
+    while let Some(t) = next_term(&mut jobs, &mut |s| out.extend_from_slice(s.as_bytes())) {
+        display_level(out, t, &mut jobs);
+    }
+}
+
+/// [`write_level`] for `erlang:display/1`.
+fn display_level<'a>(out: &mut Vec<u8>, t: &'a Term, jobs: &mut Vec<Job<'a>>) {
     match t {
         Term::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
         Term::Big(b) => out.extend_from_slice(b.to_string().as_bytes()),
@@ -308,7 +351,9 @@ fn write_display(out: &mut Vec<u8>, t: &Term) {
         }
         Term::Atom(a) => display_atom(out, a),
         Term::Nil => out.extend_from_slice(b"[]"),
-        Term::List(items, tail) if **tail == Term::Nil && items.iter().all(display_char) => {
+        Term::List(items, tail)
+            if matches!(**tail, Term::Nil) && items.iter().all(display_char) =>
+        {
             out.push(b'"');
             for x in items {
                 let Term::Int(c) = x else { continue };
@@ -322,29 +367,22 @@ fn write_display(out: &mut Vec<u8>, t: &Term) {
         }
         Term::List(items, tail) => {
             out.push(b'[');
-            seq(out, items);
-            if **tail != Term::Nil {
-                out.push(b'|');
-                write_display(out, tail);
+            jobs.push(Job::Text("]"));
+            if !matches!(**tail, Term::Nil) {
+                jobs.push(Job::Term(tail));
+                jobs.push(Job::Text("|"));
             }
-            out.push(b']');
+            push_seq(jobs, items);
         }
         Term::Tuple(items) => {
             out.push(b'{');
-            seq(out, items);
-            out.push(b'}');
+            jobs.push(Job::Text("}"));
+            push_seq(jobs, items);
         }
         Term::Map(pairs) => {
             out.extend_from_slice(b"#{");
-            for (i, (k, v)) in Term::sorted_map(pairs).into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_display(out, k);
-                out.extend_from_slice(b"=>");
-                write_display(out, v);
-            }
-            out.push(b'}');
+            jobs.push(Job::Text("}"));
+            push_pairs(jobs, pairs, "=>");
         }
         Term::Binary(b) if !b.is_empty() && b.iter().all(|c| (b' '..=b'~').contains(c)) => {
             out.extend_from_slice(b"<<\"");

@@ -118,6 +118,14 @@ struct RunArgs {
     /// 1048576): past it, list_to_atom and the like raise system_limit.
     #[arg(long, value_name = "N")]
     max_atoms: Option<usize>,
+    /// Stop the run (exit 1, with an error) once all processes together
+    /// have spent N reductions.
+    #[arg(long, value_name = "N")]
+    max_reductions: Option<u64>,
+    /// Stop the run (exit 1, with an error) after SECONDS of wall-clock
+    /// time.
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
     /// Keep running after the entry function returns, until no process
     /// can run anymore (by default the VM stops when it returns, like
     /// `erl -s M F -s init stop`).
@@ -559,6 +567,8 @@ fn test_command(args: &TestArgs) -> ExitCode {
         embedded: vec![lam_translate::vm::EXUNIT_RUNNER],
         boot_flags: Vec::new(),
         max_atoms: None,
+        max_reductions: None,
+        timeout: None,
     };
     exit_code(lam_translate::vm::run_program(
         path,
@@ -697,6 +707,10 @@ fn run_command(args: &RunArgs) -> ExitCode {
         embedded: Vec::new(),
         boot_flags: flags.init,
         max_atoms: args.max_atoms,
+        max_reductions: args.max_reductions,
+        timeout: args
+            .timeout
+            .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok()),
     };
     exit_code(lam_translate::vm::run_program(
         path,

@@ -80,3 +80,21 @@ fn an_exit_of_the_entry_function_is_reported_too() {
         common::normalize_output(want.as_bytes())
     );
 }
+
+#[test]
+fn an_exit_value_200000_deep_is_reported_whole() {
+    // LAM's report walks the term with stacks of its own; erl's logger
+    // drops a report this deep, so the reference is its `~p` of the value.
+    let dir = common::compile_fixtures("crash-deep");
+    let want = common::run(Command::new("erl").args([
+        "-noshell",
+        "-eval",
+        "io:format(\"Error in process ~p with exit value:~n~p~n\", \
+         [list_to_pid(\"<0.2.0>\"), \
+         lists:foldl(fun(_, A) -> [A] end, [], lists:seq(1, 200000))]), halt().",
+    ]));
+    assert_eq!(
+        common::normalize_output(lam_report(&dir, "deep_exit").as_bytes()),
+        common::normalize_output(want.as_bytes())
+    );
+}

@@ -889,7 +889,7 @@ mod tests {
         f.extend(((body.len() + 4) as u32).to_be_bytes());
         f.extend(&body);
         match dec(&f).unwrap() {
-            Term::Fun(c) => {
+            Term::Fun(ref c) => {
                 assert_eq!((c.arity, c.index, c.old_index, c.old_uniq), (1, 3, 3, 9));
                 assert_eq!(c.free, vec![Term::Int(42)]);
             }

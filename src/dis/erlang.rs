@@ -160,7 +160,7 @@ impl Cx<'_> {
             Operand::UBig(n) => Term::Big((**n).clone()),
             Operand::I(i) => pair("integer", int(i)),
             Operand::Alloc(_) => match self.raw(o) {
-                Term::Tuple(mut v) => v.pop().expect("pair"),
+                Term::Tuple(ref mut v) => v.pop().expect("pair"),
                 other => other,
             },
             _ => self.raw(o),
@@ -210,7 +210,7 @@ impl Cx<'_> {
 
     fn bif_name(&self, i: &Instr, o: &Operand) -> Result<Term> {
         match self.import(i, o)? {
-            Term::Tuple(mut v) => Ok(v.swap_remove(2)),
+            Term::Tuple(ref mut v) => Ok(v.swap_remove(2)),
             _ => unreachable!("import returns a tuple"),
         }
     }

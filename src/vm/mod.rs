@@ -57,6 +57,10 @@ pub struct RunOptions {
     pub boot_flags: Vec<String>,
     /// The most atoms the program may make (erl's `+t`; default 1,048,576).
     pub max_atoms: Option<usize>,
+    /// The most reductions the run may spend in all (see `Vm::max_reductions`).
+    pub max_reductions: Option<u64>,
+    /// The most wall-clock time the run may take.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// The module `lam_exunit` that `lam-translate test` runs: ExUnit's runner
@@ -91,6 +95,8 @@ pub fn run_program(
     if let Some(n) = options.max_atoms {
         vm.atoms.set_limit(n);
     }
+    vm.max_reductions = options.max_reductions;
+    vm.deadline = options.timeout.map(|t| std::time::Instant::now() + t);
     let m = vm.atoms.intern(module);
     let mid = vm.module(m).ok_or_else(|| match vm.load_error(m) {
         Some(e) => e.to_string(),
@@ -149,6 +155,9 @@ pub fn run_program(
     }
     vm.root_trap_exit = run_style;
     let r = vm.run_main(m, f, &call_args);
+    if let Some(why) = vm.over_budget.take() {
+        return Err(format!("{why}: stopped"));
+    }
     if (options.until_idle || run_style && !vm.system_up()) && vm.halted.is_none() {
         vm.schedule(None);
     }

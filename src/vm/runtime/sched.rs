@@ -379,8 +379,10 @@ impl<'w> Worker<'w, Sched> {
         self.sync(&vm);
         drop(vm);
         let outcome = self.run_slice(&mut p);
+        let spent = u64::from(p.reductions);
         let mut vm = self.sched.lock(self.id);
         vm.finish(p, outcome);
+        vm.charge(spent);
         vm
     }
 }

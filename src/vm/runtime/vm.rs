@@ -137,6 +137,17 @@ pub struct Vm {
     /// Whether `run_main`'s process traps exits (a main/1, run as
     /// `erl -run` runs it).
     pub root_trap_exit: bool,
+    /// For embedders and fuzzing: the most reductions all processes
+    /// together may spend; past it the run stops with
+    /// [`Vm::over_budget`] set.
+    pub max_reductions: Option<u64>,
+    /// For embedders and fuzzing: the wall-clock time past which the run
+    /// stops with [`Vm::over_budget`] set (checked after each slice).
+    pub deadline: Option<std::time::Instant>,
+    /// Reductions spent by all processes so far (slices ended).
+    pub spent_reductions: u64,
+    /// Why the run was stopped early by a budget, if it was.
+    pub over_budget: Option<String>,
     /// Processes spawned by one whose slice has not ended yet: they join
     /// a run queue when that slice ends (`spawned`, by parent), as on erl,
     /// where a child waits in its parent's run queue while the parent goes
@@ -367,6 +378,10 @@ impl Vm {
             root_crashed: false,
             system_stopping: false,
             root_trap_exit: false,
+            max_reductions: None,
+            deadline: None,
+            spent_reductions: 0,
+            over_budget: None,
             held: IdMap::default(),
             spawned: IdMap::default(),
         }
@@ -508,8 +523,40 @@ impl Vm {
         if !waits {
             self.ready(root_pid);
         }
-        self.schedule(Some(root_pid))
-            .expect("the root process finishes")
+        match self.schedule(Some(root_pid)) {
+            Some(r) => r,
+            // Stopped by a budget before the root ended: the caller reads
+            // `over_budget`; the exception only says the run was cut.
+            None => Err(Exception {
+                class: atom::EXIT,
+                reason: Word::atom(self.atoms.intern("budget")),
+                trace: Word::NIL,
+            }),
+        }
+    }
+
+    /// Counts a slice's reductions against the run's budgets, and stops
+    /// the run when one is spent.
+    pub(crate) fn charge(&mut self, reductions: u64) {
+        self.spent_reductions += reductions;
+        if self.over_budget.is_some() {
+            return;
+        }
+        if let Some(max) = self.max_reductions
+            && self.spent_reductions >= max
+        {
+            self.over_budget = Some(format!(
+                "the run spent its budget of {max} reductions ({} spent)",
+                self.spent_reductions
+            ));
+        } else if let Some(d) = self.deadline
+            && std::time::Instant::now() >= d
+        {
+            self.over_budget = Some("the run passed its deadline".to_string());
+        }
+        if self.over_budget.is_some() {
+            self.stopped = true;
+        }
     }
 
     /// Starts the group leader process (once) and returns its pid.

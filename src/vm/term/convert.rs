@@ -52,6 +52,45 @@ impl Area {
     /// [`Area::from_term`], with local funs made through `funs`. A fun it
     /// cannot make, and a reference of another node, become `undefined`.
     pub fn from_term_with(&mut self, area: u32, t: &Term, atoms: &Atoms, funs: FunsIn) -> Word {
+        // Depth first over an explicit stack, as a term may be as deep as
+        // a program made it: each frame is a source term and the words of
+        // the subterms built so far (`Term::child_count` order: a list's
+        // items then its tail, a map's pairs interleaved, a fun's creator
+        // then its free variables).
+        let mut stack: Vec<(&Term, Vec<Word>)> = Vec::new();
+        let mut next = t;
+        loop {
+            let kids = next.child_count();
+            if kids > 0 {
+                stack.push((next, Vec::with_capacity(kids)));
+                next = next.child(0);
+                continue;
+            }
+            let mut value = self.build(area, next, Vec::new(), atoms, funs);
+            loop {
+                let Some((src, built)) = stack.last_mut() else {
+                    return value;
+                };
+                built.push(value);
+                if built.len() < src.child_count() {
+                    next = src.child(built.len());
+                    break;
+                }
+                let (src, built) = stack.pop().expect("a frame");
+                value = self.build(area, src, built, atoms, funs);
+            }
+        }
+    }
+
+    /// The word for `t`, whose subterms are already `kids`.
+    fn build(
+        &mut self,
+        area: u32,
+        t: &Term,
+        mut kids: Vec<Word>,
+        atoms: &Atoms,
+        funs: FunsIn,
+    ) -> Word {
         match t {
             Term::Int(i) => {
                 Word::small(*i).unwrap_or_else(|| self.integer(area, &BigInt::from(*i)))
@@ -60,42 +99,30 @@ impl Area {
             Term::Float(f) => self.float(area, *f),
             Term::Atom(a) => Word::atom(atoms.intern(a)),
             Term::Nil => Word::NIL,
-            Term::List(items, tail) => {
-                let mut acc = self.from_term_with(area, tail, atoms, funs);
-                for x in items.iter().rev() {
-                    let h = self.from_term_with(area, x, atoms, funs);
+            Term::List(..) => {
+                let mut acc = kids.pop().unwrap_or(Word::NIL);
+                for h in kids.into_iter().rev() {
                     acc = self.cons(area, h, acc);
                 }
                 acc
             }
-            Term::Tuple(items) => {
-                let elems: Vec<Word> = items
-                    .iter()
-                    .map(|x| self.from_term_with(area, x, atoms, funs))
-                    .collect();
-                self.tuple(area, &elems)
-            }
+            Term::Tuple(_) => self.tuple(area, &kids),
             Term::Map(pairs) => {
-                let sorted = Term::sorted_map(pairs);
-                let keys: Vec<Word> = sorted
-                    .iter()
-                    .map(|(k, _)| self.from_term_with(area, k, atoms, funs))
-                    .collect();
-                let values: Vec<Word> = sorted
-                    .iter()
-                    .map(|(_, v)| self.from_term_with(area, v, atoms, funs))
-                    .collect();
+                let mut order: Vec<usize> = (0..pairs.len()).collect();
+                order.sort_by(|&a, &b| pairs[a].0.cmp_exact(&pairs[b].0));
+                let keys: Vec<Word> = order.iter().map(|&i| kids[2 * i]).collect();
+                let values: Vec<Word> = order.iter().map(|&i| kids[2 * i + 1]).collect();
                 if keys.len() <= maps::FLAT_MAX {
                     return self.map(area, &keys, &values);
                 }
                 // Hashes come from copies in a scratch heap: this area may
                 // be a literal area no `View` can read yet.
                 let mut scratch = Area::default();
-                let items = sorted
+                let items = order
                     .iter()
                     .zip(keys.iter().zip(&values))
-                    .map(|((k, _), (kw, vw))| {
-                        let w = scratch.from_term_with(0, k, atoms, funs);
+                    .map(|(&i, (kw, vw))| {
+                        let w = scratch.from_term_with(0, &pairs[i].0, atoms, funs);
                         let v = View {
                             heap: &scratch,
                             literals: &[],
@@ -127,9 +154,8 @@ impl Area {
                         Word::small(i64::from(index)).expect("a lambda index"),
                         Word::small(i64::from(c.arity)).expect("an arity"),
                     ];
-                    for x in &c.free {
-                        words.push(self.from_term_with(area, x, atoms, funs));
-                    }
+                    // The first is the creator, which a fun word has not.
+                    words.extend(kids.into_iter().skip(1));
                     self.boxed(area, kind::FUN, &words)
                 }
                 None => Word::atom(atoms.intern("undefined")),
@@ -138,6 +164,55 @@ impl Area {
             Term::Port { .. } => Word::atom(atoms.intern("undefined")),
         }
     }
+}
+
+/// A compound term of the external representation being built from words:
+/// its shape, the words of its subterms, and the subterms built so far.
+struct Frame {
+    shape: Shape,
+    kids: Vec<Word>,
+    built: Vec<Term>,
+}
+
+enum Shape {
+    /// Items then the tail.
+    List,
+    Tuple,
+    /// Keys and values interleaved.
+    Map,
+    /// The free variables of this closure.
+    Fun(Closure),
+}
+
+impl Shape {
+    fn assemble(self, mut built: Vec<Term>) -> Term {
+        match self {
+            Shape::List => {
+                let tail = built.pop().unwrap_or(Term::Nil);
+                Term::List(built, Box::new(tail))
+            }
+            Shape::Tuple => Term::Tuple(built),
+            Shape::Map => {
+                let mut it = built.into_iter();
+                let mut pairs = Vec::with_capacity(it.len() / 2);
+                while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                    pairs.push((k, v));
+                }
+                Term::Map(pairs)
+            }
+            Shape::Fun(mut c) => {
+                c.free = built;
+                Term::Fun(Box::new(c))
+            }
+        }
+    }
+}
+
+/// A word seen by [`View::to_term_with`]: a term with nothing below it, or
+/// a compound one and the words of its subterms.
+enum Opened {
+    Leaf(Term),
+    Node(Shape, Vec<Word>),
 }
 
 impl View<'_> {
@@ -149,54 +224,86 @@ impl View<'_> {
 
     /// [`View::to_term`], with local funs described through `funs`.
     pub fn to_term_with(&self, w: Word, atoms: &Atoms, funs: FunsOut) -> Term {
+        // Depth first over an explicit stack (see `Area::from_term_with`).
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut next = w;
+        loop {
+            let mut value = match self.open(next, atoms, funs) {
+                Opened::Leaf(t) => t,
+                Opened::Node(shape, kids) if kids.is_empty() => shape.assemble(Vec::new()),
+                Opened::Node(shape, kids) => {
+                    next = kids[0];
+                    stack.push(Frame {
+                        shape,
+                        built: Vec::with_capacity(kids.len()),
+                        kids,
+                    });
+                    continue;
+                }
+            };
+            loop {
+                let Some(top) = stack.last_mut() else {
+                    return value;
+                };
+                top.built.push(value);
+                if top.built.len() < top.kids.len() {
+                    next = top.kids[top.built.len()];
+                    break;
+                }
+                let f = stack.pop().expect("a frame");
+                value = f.shape.assemble(f.built);
+            }
+        }
+    }
+
+    /// What `w` is at its own level.
+    fn open(&self, w: Word, atoms: &Atoms, funs: FunsOut) -> Opened {
+        let leaf = Opened::Leaf;
         if let Some(i) = w.as_small() {
-            return Term::Int(i);
+            return leaf(Term::Int(i));
         }
         if let Some(a) = w.as_atom() {
-            return Term::Atom(atoms.name(a));
+            return leaf(Term::Atom(atoms.name(a)));
         }
         if w == Word::NIL {
-            return Term::Nil;
+            return leaf(Term::Nil);
         }
         if let Some(id) = w.as_pid() {
-            return Term::Pid {
+            return leaf(Term::Pid {
                 node: "nonode@nohost".into(),
                 id: (id & 0x7fff) as u32,
                 serial: (id >> 15) as u32,
                 creation: 0,
-            };
+            });
         }
         if let Some(id) = w.as_port() {
-            return Term::Port {
+            return leaf(Term::Port {
                 node: "nonode@nohost".into(),
                 id,
                 creation: 0,
-            };
+            });
         }
         if w.is_list() {
-            let mut items = Vec::new();
+            let mut kids = Vec::new();
             let mut cur = w;
             while cur.is_list() {
                 let (h, t) = self.cons(cur);
-                items.push(self.to_term_with(h, atoms, funs));
+                kids.push(h);
                 cur = t;
             }
-            return Term::List(items, Box::new(self.to_term_with(cur, atoms, funs)));
+            kids.push(cur);
+            return Opened::Node(Shape::List, kids);
         }
         if !w.is_boxed() {
-            return Term::atom("<bad word>");
+            return leaf(Term::atom("<bad word>"));
         }
         let p = w.ptr();
         let h = self.at(p, 0);
         let n = h.header_arity();
         let area = self.area(p);
         match h.header_kind() {
-            kind::TUPLE => Term::Tuple(
-                (1..=n)
-                    .map(|i| self.to_term_with(self.at(p, i), atoms, funs))
-                    .collect(),
-            ),
-            kind::FLOAT => Term::Float(f64::from_bits(self.at(p, 1).0)),
+            kind::TUPLE => Opened::Node(Shape::Tuple, (1..=n).map(|i| self.at(p, i)).collect()),
+            kind::FLOAT => leaf(Term::Float(f64::from_bits(self.at(p, 1).0))),
             k @ (kind::BIG_POS | kind::BIG_NEG) => {
                 let digits = &area.words[p.offset + 1..p.offset + 1 + n];
                 let mag = BigInt::from_slice(
@@ -206,64 +313,53 @@ impl View<'_> {
                         .flat_map(|d| [*d as u32, (*d >> 32) as u32])
                         .collect::<Vec<_>>(),
                 );
-                Term::int(if k == kind::BIG_NEG { -mag } else { mag })
+                leaf(Term::int(if k == kind::BIG_NEG { -mag } else { mag }))
             }
             kind::HEAP_BIN | kind::REFC_BIN | kind::WRITABLE_BIN => {
                 let (bytes, last) = self.bits(w).expect("a binary");
-                if last == 8 || bytes.is_empty() {
+                leaf(if last == 8 || bytes.is_empty() {
                     Term::Binary(bytes.to_vec())
                 } else {
                     Term::Bits(bytes.to_vec(), last)
-                }
+                })
             }
-            kind::HMAP => Term::Map(
+            kind::HMAP => Opened::Node(
+                Shape::Map,
                 maps::entries(self, atoms, w)
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|(k, x)| {
-                        (
-                            self.to_term_with(k, atoms, funs),
-                            self.to_term_with(x, atoms, funs),
-                        )
-                    })
+                    .flat_map(|(k, x)| [k, x])
                     .collect(),
             ),
             kind::MAP => {
                 let half = n / 2;
-                Term::Map(
+                Opened::Node(
+                    Shape::Map,
                     (1..=half)
-                        .map(|i| {
-                            (
-                                self.to_term_with(self.at(p, i), atoms, funs),
-                                self.to_term_with(self.at(p, half + i), atoms, funs),
-                            )
-                        })
+                        .flat_map(|i| [self.at(p, i), self.at(p, half + i)])
                         .collect(),
                 )
             }
-            kind::EXPORT => Term::Export {
+            kind::EXPORT => leaf(Term::Export {
                 module: atoms.name(self.at(p, 1).as_atom().unwrap_or(0)),
                 function: atoms.name(self.at(p, 2).as_atom().unwrap_or(0)),
                 arity: self.at(p, 3).as_small().unwrap_or(0) as u8,
-            },
-            kind::REF => Term::Ref {
+            }),
+            kind::REF => leaf(Term::Ref {
                 node: "nonode@nohost".into(),
                 creation: 0,
                 ids: ref_words(self.at(p, 1).0),
-            },
+            }),
             kind::FUN => {
                 let number = |i| self.at(p, i).as_small().unwrap_or(0) as u32;
                 match funs(number(1), number(2)) {
-                    Some(mut c) => {
-                        c.free = (4..=n)
-                            .map(|i| self.to_term_with(self.at(p, i), atoms, funs))
-                            .collect();
-                        Term::Fun(Box::new(c))
+                    Some(c) => {
+                        Opened::Node(Shape::Fun(c), (4..=n).map(|i| self.at(p, i)).collect())
                     }
-                    None => Term::atom("<internal>"),
+                    None => leaf(Term::atom("<internal>")),
                 }
             }
-            _ => Term::atom("<internal>"),
+            _ => leaf(Term::atom("<internal>")),
         }
     }
 }
