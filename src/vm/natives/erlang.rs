@@ -84,7 +84,7 @@ pub const NATIVES: &[Native] = &[
     Native::heap("erlang", "list_to_tuple", 1, list_to_tuple_1),
     Native::heap("erlang", "hd", 1, hd_1),
     Native::heap("erlang", "tl", 1, tl_1),
-    Native::heap("erlang", "length", 1, length_1),
+    Native::heap("erlang", "length", 1, super::lists::length_1),
     Native::heap("erlang", "++", 2, plus_plus_2),
     Native::heap("erlang", "--", 2, minus_minus_2),
     Native::heap("erlang", "error", 1, error_1).raises(),
@@ -531,13 +531,6 @@ fn tl_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
         Value(c.view().cons(a[0]).1)
     } else {
         badarg()
-    }
-}
-
-fn length_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match list_items(&c.view(), a[0]) {
-        Some(items) => Value(small(items.len())),
-        None => badarg(),
     }
 }
 
