@@ -6,7 +6,9 @@
 use num_bigint::BigInt;
 
 use crate::term::Term;
-use crate::vm::native::{Ctx, Native, NativeResult, badarg, error, small};
+use crate::vm::native::{
+    BYTES_PER_REDUCTION, CELLS_PER_REDUCTION, Ctx, Native, NativeResult, badarg, error, small,
+};
 use crate::vm::natives::bits::{binary_bytes, binary_word, part, slice, to_bytes};
 use crate::vm::natives::helpers::string_list;
 use crate::vm::ops::arith::to_big;
@@ -381,7 +383,10 @@ fn encoded(c: &mut Ctx, t: Word, opts: Word) -> Option<Encoded> {
 
 fn term_to_binary(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
     match encoded(c, t, opts) {
-        Some((bytes, _)) => Value(binary_word(c, &bytes)),
+        Some((bytes, _)) => {
+            c.charge(bytes.len(), BYTES_PER_REDUCTION);
+            Value(binary_word(c, &bytes))
+        }
         None => badarg(),
     }
 }
@@ -394,6 +399,7 @@ fn term_to_iovec(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
     let Some((bytes, parts)) = encoded(c, t, opts) else {
         return badarg();
     };
+    c.charge(bytes.len(), BYTES_PER_REDUCTION);
     let Some(parts) = parts else {
         return Value(binary_word(c, &bytes));
     };
@@ -420,6 +426,7 @@ fn binary_to_term(c: &mut Ctx, b: Word, opts: Word) -> NativeResult {
     let Some(bytes) = binary_bytes(c, b) else {
         return badarg();
     };
+    c.charge(bytes.len(), BYTES_PER_REDUCTION);
     let (mut safe, mut used) = (false, false);
     let Some(opts) = list_items(&c.view(), opts) else {
         return badarg();
@@ -519,6 +526,7 @@ fn binary_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
                 .iter()
                 .map(|b| Word::small(*b as i64).expect("byte"))
                 .collect();
+            c.charge(items.len(), CELLS_PER_REDUCTION);
             Value(list_of(c.heap, &items))
         }
         _ => badarg(),
@@ -543,6 +551,7 @@ fn binary_to_list_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         .iter()
         .map(|b| Word::small(*b as i64).expect("byte"))
         .collect();
+    c.charge(items.len(), CELLS_PER_REDUCTION);
     Value(list_of(c.heap, &items))
 }
 
@@ -550,21 +559,30 @@ fn list_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     if !(a[0].is_list() || a[0] == Word::NIL) {
         return badarg();
     }
-    match to_bytes(c, a[0]) {
+    match iolist_bytes(c, a[0]) {
         Some(b) => Value(c.heap.bitstring(0, &b, 8)),
         None => badarg(),
     }
 }
 
+/// The bytes of an iolist, charged as if each were a cell walked (bytes
+/// of a binary in it cost less on erl: the charge errs high, which only
+/// ends the slice sooner).
+fn iolist_bytes(c: &mut Ctx, l: Word) -> Option<Vec<u8>> {
+    let b = to_bytes(c, l)?;
+    c.charge(b.len(), CELLS_PER_REDUCTION);
+    Some(b)
+}
+
 fn iolist_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match to_bytes(c, a[0]) {
+    match iolist_bytes(c, a[0]) {
         Some(b) => Value(c.heap.bitstring(0, &b, 8)),
         None => badarg(),
     }
 }
 
 fn iolist_size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match to_bytes(c, a[0]) {
+    match iolist_bytes(c, a[0]) {
         Some(b) => Value(Word::small(b.len() as i64).expect("size")),
         None => badarg(),
     }
