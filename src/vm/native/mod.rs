@@ -70,6 +70,8 @@ pub struct Trap {
     pub words: Vec<Word>,
     /// A count it keeps (cells seen, say).
     pub count: usize,
+    /// Whatever else it keeps that holds no term (bytes written so far).
+    pub state: Option<Box<dyn std::any::Any + Send>>,
 }
 
 impl Trap {
@@ -213,13 +215,36 @@ impl Ctx<'_> {
         words: Vec<Word>,
         count: usize,
     ) -> NativeResult {
-        *self.reductions = (*self.reductions).max(BUDGET);
-        *self.trap = Some(Trap {
+        self.save(Trap {
             native,
             args: args.to_vec(),
             words,
             count,
-        });
+            state: None,
+        })
+    }
+
+    /// As [`Ctx::trap`], keeping `state` too (which holds no term).
+    pub fn trap_state(
+        &mut self,
+        native: &'static str,
+        args: &[Word],
+        words: Vec<Word>,
+        state: Box<dyn std::any::Any + Send>,
+    ) -> NativeResult {
+        self.save(Trap {
+            native,
+            args: args.to_vec(),
+            words,
+            count: 0,
+            state: Some(state),
+        })
+    }
+
+    fn save(&mut self, t: Trap) -> NativeResult {
+        // The slice ends here: the process yields.
+        *self.reductions = (*self.reductions).max(BUDGET);
+        *self.trap = Some(t);
         NativeResult::Retry
     }
 

@@ -364,6 +364,39 @@ type Encoded = (Vec<u8>, Option<Vec<(usize, usize)>>);
 fn encoded(c: &mut Ctx, t: Word, opts: Word) -> Option<Encoded> {
     let (level, minor) = encoding_options(c, opts, false)?;
     let (bytes, parts) = crate::vm::natives::ext::encode(c, t, minor);
+    Some(compressed(bytes, parts, level))
+}
+
+/// [`encoded`] for `native` on `args`, a slice's worth at a time: `Err`
+/// is the `Retry` of a call that yields before the end (a long term), to
+/// go on where it stopped when it is made again.
+fn encoded_in_slices(
+    c: &mut Ctx,
+    native: &'static str,
+    args: &[Word],
+    (t, opts): (Word, Word),
+) -> Result<Option<Encoded>, NativeResult> {
+    use crate::vm::natives::ext::Encoder;
+    let Some((level, minor)) = encoding_options(c, opts, false) else {
+        return Ok(None);
+    };
+    let saved = c.resume(native, args).and_then(|tr| {
+        let enc = tr.state?.downcast::<Encoder>().ok()?;
+        Some((*enc, tr.words))
+    });
+    let (mut enc, mut todo) = saved.unwrap_or_else(|| (Encoder::new(minor), vec![t]));
+    let steps = enc.run(c, &mut todo, c.room(CELLS_PER_REDUCTION));
+    c.charge(steps, CELLS_PER_REDUCTION);
+    if !todo.is_empty() {
+        return Err(c.trap_state(native, args, todo, Box::new(enc)));
+    }
+    let (bytes, parts) = enc.finish();
+    Ok(Some(compressed(bytes, parts, level)))
+}
+
+/// An encoding, compressed at zlib level `level` (0: not) when that makes
+/// it smaller.
+fn compressed(bytes: Vec<u8>, parts: Vec<(usize, usize)>, level: u32) -> Encoded {
     if level > 0 {
         use std::io::Write;
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level));
@@ -374,20 +407,18 @@ fn encoded(c: &mut Ctx, t: Word, opts: Word) -> Option<Encoded> {
             let mut out = vec![131, 80];
             out.extend((bytes.len() as u32 - 1).to_be_bytes());
             out.extend(packed);
-            return Some((out, None));
+            return (out, None);
         }
-        return Some((bytes, None));
+        return (bytes, None);
     }
-    Some((bytes, Some(parts)))
+    (bytes, Some(parts))
 }
 
-fn term_to_binary(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
-    match encoded(c, t, opts) {
-        Some((bytes, _)) => {
-            c.charge(bytes.len(), BYTES_PER_REDUCTION);
-            Value(binary_word(c, &bytes))
-        }
-        None => badarg(),
+fn term_to_binary(c: &mut Ctx, native: &'static str, a: &[Word], opts: Word) -> NativeResult {
+    match encoded_in_slices(c, native, a, (a[0], opts)) {
+        Ok(Some((bytes, _))) => Value(binary_word(c, &bytes)),
+        Ok(None) => badarg(),
+        Err(r) => r,
     }
 }
 
@@ -840,11 +871,11 @@ fn binary_part_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn term_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    term_to_binary(c, a[0], Word::NIL)
+    term_to_binary(c, "erlang:term_to_binary/1", a, Word::NIL)
 }
 
 fn term_to_binary_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    term_to_binary(c, a[0], a[1])
+    term_to_binary(c, "erlang:term_to_binary/2", a, a[1])
 }
 
 fn term_to_iovec_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
