@@ -23,10 +23,22 @@ use crate::vm::term::word::{MAX_PORT, Word, kind, ref_ids, ref_of_ids};
 /// The node every local pid and reference names.
 const NODE: &str = "nonode@nohost";
 
-/// Marks, on the stack of what is left to write, that the word under it is
-/// the offset where a fun starts, whose size is written once its captured
-/// values are (no term is this word).
-const FUN_END: Word = Word::NONE;
+/// Marks, on the stack of what is left to write, a step that is no term
+/// (no term is this word): under it is the kind, [`FUN_END`] or
+/// [`LIST_REST`], and under that its word.
+const MARK: Word = Word::NONE;
+
+/// The size of the fun that starts at this offset, written once its
+/// captured values are.
+const FUN_END: i64 = 0;
+
+/// The elements of a list from this cell on (its tail is already below):
+/// a long list is written a cell at a time, not expanded on the stack.
+const LIST_REST: i64 = 1;
+
+/// List cells counted (before a list is written) for the cost of one
+/// step: counting is a small part of writing.
+const CELLS_COUNTED_PER_STEP: usize = 8;
 
 /// An encoding under way, which may stop after some steps and go on later
 /// (`term_to_binary` yields so on a long term): the bytes so far, the
@@ -111,8 +123,18 @@ fn encode_steps(
     while steps < budget {
         let Some(w) = todo.pop() else { break };
         steps += 1;
-        if w == FUN_END {
-            let at = todo.pop().and_then(Word::as_small).unwrap_or(0) as usize;
+        if w == MARK {
+            let kind = todo.pop().and_then(Word::as_small);
+            let Some(under) = todo.pop() else { break };
+            if kind == Some(LIST_REST) {
+                let (h, t) = v.cons(under);
+                if t.is_list() {
+                    todo.extend([t, Word::small(LIST_REST).expect("a kind"), MARK]);
+                }
+                todo.push(h);
+                continue;
+            }
+            let at = under.as_small().unwrap_or(0) as usize;
             let size = (out.len() - at) as u32;
             out[at..at + 4].copy_from_slice(&size.to_be_bytes());
             continue;
@@ -142,26 +164,31 @@ fn encode_steps(
             continue;
         }
         if w.is_list() {
-            let mut items = Vec::new();
-            let mut cur = w;
+            // Counted first: the length comes before the elements.
+            let byte = |x: Word| x.as_small().is_some_and(|i| (0..=255).contains(&i));
+            let (mut n, mut bytes, mut cur) = (0usize, true, w);
             while cur.is_list() {
                 let (h, t) = v.cons(cur);
-                items.push(h);
+                bytes = bytes && byte(h);
+                n += 1;
                 cur = t;
             }
-            let byte = |x: &Word| x.as_small().is_some_and(|i| (0..=255).contains(&i));
-            if cur == Word::NIL && items.len() < 65536 && items.iter().all(byte) {
+            steps += n / CELLS_COUNTED_PER_STEP;
+            if cur == Word::NIL && n < 65536 && bytes {
                 // A string: STRING_EXT, as erl writes a list of bytes.
                 out.push(107);
-                out.extend((items.len() as u16).to_be_bytes());
-                out.extend(items.iter().map(|x| x.as_small().unwrap_or(0) as u8));
+                out.extend((n as u16).to_be_bytes());
+                let mut cur = w;
+                while cur.is_list() {
+                    let (h, t) = v.cons(cur);
+                    out.push(h.as_small().unwrap_or(0) as u8);
+                    cur = t;
+                }
                 continue;
             }
             out.push(108);
-            out.extend((items.len() as u32).to_be_bytes());
-            steps += items.len();
-            todo.push(cur);
-            todo.extend(items.into_iter().rev());
+            out.extend((n as u32).to_be_bytes());
+            todo.extend([cur, w, Word::small(LIST_REST).expect("a kind"), MARK]);
             continue;
         }
         if !w.is_boxed() {
@@ -262,8 +289,11 @@ fn encode_steps(
                 // LAM does not keep a fun's creator: the encoding process
                 // stands in (as `fun_info(F, pid)` answers).
                 pid(out, c.pid, minor);
-                todo.push(Word::small(at as i64).expect("an offset"));
-                todo.push(FUN_END);
+                todo.extend([
+                    Word::small(at as i64).expect("an offset"),
+                    Word::small(FUN_END).expect("a kind"),
+                    MARK,
+                ]);
                 todo.extend((0..l.free as usize).rev().map(|k| v.at(p, 4 + k)));
             }
             _ => encode_atom(out, "undefined", minor),
