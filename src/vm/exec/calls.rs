@@ -137,8 +137,11 @@ impl<L: Lock> Worker<'_, L> {
         n: usize,
         fun: Src,
     ) -> Result<Option<Callee>, Exception> {
-        let live = match fun {
-            Src::X(r) => n.max(r as usize + 1),
+        let live = match (kind, fun) {
+            // `apply`'s module and function follow its arguments, in x(n)
+            // and x(n + 1): both are kept when the process yields here.
+            (FunKind::Apply, _) => n + 2,
+            (_, Src::X(r)) => n.max(r as usize + 1),
             _ => n,
         };
         if spent(proc, live) {
