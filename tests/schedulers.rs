@@ -65,3 +65,36 @@ fn priorities_order_processes_on_one_scheduler_as_on_erl() {
         String::from_utf8_lossy(&erl.stdout)
     );
 }
+
+/// Natives that yield mid-call (`length/1`, `lists:reverse/2`, ...) give
+/// erl's results wherever they stop: `fixtures/fair_natives.erl` runs with
+/// slices of 1 and of 3 reductions (`LAM_DEBUG_SLICE`), so each of its
+/// calls on a long list stops every 16 or 48 cells, and on every length
+/// up to 70 the stops fall at every offset; its ticker phases hold too.
+#[test]
+fn natives_that_yield_give_erls_results_at_every_stop() {
+    let dir = common::compile_fixture("fair_natives");
+    let limit = Duration::from_secs(120);
+    let erl = common::output_within(
+        Command::new("escript")
+            .arg(common::root().join("erl/run.escript"))
+            .arg(&dir)
+            .arg("fair_natives"),
+        limit,
+    )
+    .expect("erl finishes");
+    let differ = common::differences(
+        "fair_natives",
+        &erl,
+        &[1, 3],
+        |slice| {
+            let mut lam = Command::new(env!("CARGO_BIN_EXE_lam-translate"));
+            lam.args(["run", "--schedulers", "1"])
+                .arg(dir.join("fair_natives.beam"))
+                .env("LAM_DEBUG_SLICE", slice.to_string());
+            lam
+        },
+        limit,
+    );
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}

@@ -137,8 +137,11 @@ impl<L: Lock> Worker<'_, L> {
         n: usize,
         fun: Src,
     ) -> Result<Option<Callee>, Exception> {
-        let live = match fun {
-            Src::X(r) => n.max(r as usize + 1),
+        let live = match (kind, fun) {
+            // `apply`'s module and function follow its arguments, in x(n)
+            // and x(n + 1): both are kept when the process yields here.
+            (FunKind::Apply, _) => n + 2,
+            (_, Src::X(r)) => n.max(r as usize + 1),
             _ => n,
         };
         if spent(proc, live) {
@@ -186,6 +189,22 @@ impl<L: Lock> Worker<'_, L> {
             Callee::Host(op) => self.host(proc, (m.id, pc), op, vals),
             Callee::Code(..) => return fail_or(fail, Exception::badarg()),
         };
+        self.bif_flow(proc, xs, m, (import, fail), vals, r, d)
+    }
+
+    /// Where a `bif` instruction goes after its native returned `r`: on,
+    /// with the value in `d`, or as [`Self::bif_result`] says.
+    #[allow(clippy::too_many_arguments)] // the instruction's operands
+    pub(crate) fn bif_flow(
+        &mut self,
+        proc: &mut Proc,
+        xs: &mut Regs,
+        m: &Loaded,
+        (import, fail): (u32, u32),
+        vals: &[Word],
+        r: NativeResult,
+        d: Dst,
+    ) -> Result<Flow, Exception> {
         match self.bif_result(proc, m, (import, fail), vals, r) {
             Ok(v) => write(proc, xs, d, v),
             Err(flow) => return flow,
@@ -248,6 +267,8 @@ impl<L: Lock> Worker<'_, L> {
             pid: proc.pid,
             ets: &self.ets,
             backtrace_depth: &self.backtrace_depth,
+            reductions: &mut proc.reductions,
+            trap: &mut proc.trap,
         };
         f(&mut ctx, args)
     }

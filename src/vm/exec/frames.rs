@@ -65,6 +65,12 @@ impl<L: Lock> Worker<'_, L> {
         let mut mailbox: Vec<Word> = proc.rx.mailbox.iter().copied().collect();
         let mut monitors: Vec<Word> = proc.sig.monitored_by.iter().map(|(r, _)| *r).collect();
         let mut building: Vec<Word> = proc.building.iter().map(|(w, _)| *w).collect();
+        // A native that yielded mid-call keeps its arguments and partial
+        // result here, not in registers.
+        let [trap_args, trap_words]: [&mut [Word]; 2] = match proc.trap.as_mut() {
+            Some(t) => t.roots(),
+            None => [&mut [], &mut []],
+        };
         let survivors = collect_into(
             &mut proc.heap,
             &mut [
@@ -74,6 +80,8 @@ impl<L: Lock> Worker<'_, L> {
                 &mut mailbox,
                 &mut monitors,
                 &mut building,
+                trap_args,
+                trap_words,
             ],
             &mut proc.spare,
         );

@@ -161,8 +161,12 @@ pub struct Proc {
     /// Where the process continues: module and instruction.
     pub(crate) mid: u32,
     pub(crate) pc: u32,
-    /// Reductions (calls) made in this slice: it yields at `BUDGET`.
+    /// Reductions made in this slice (calls, and what natives charge for
+    /// their work): it yields at `BUDGET`.
     pub(crate) reductions: u32,
+    /// The saved state of a native call that yielded mid-work, until the
+    /// call is made again (its words are GC roots).
+    pub(crate) trap: Option<crate::vm::native::Trap>,
     /// Reductions (calls) over the process's life, for `process_info`.
     pub(crate) total_reductions: u64,
     /// The process whose slice must end before this one's retried
@@ -333,8 +337,8 @@ pub(crate) enum Outcome {
     Failed(Exception),
 }
 
-/// Reductions (calls) a process may make before it yields.
-pub(crate) const BUDGET: u32 = 4000;
+/// Reductions (calls, and natives' work) a process may make before it yields.
+pub(crate) use crate::vm::native::BUDGET;
 
 impl Default for Proc {
     fn default() -> Self {
@@ -378,6 +382,7 @@ impl Default for Proc {
             sig: Links::default(),
             group_leader: 0,
             reductions: 0,
+            trap: None,
             blocked_on: None,
             pending_exit: None,
             system: false,

@@ -37,6 +37,9 @@ pub(crate) struct Worker<'w, L: Lock> {
     pub(crate) backtrace_depth: Arc<std::sync::atomic::AtomicUsize>,
     /// `LAM_DEBUG_PROCS` was set when the VM started.
     pub(crate) debug_procs: bool,
+    /// The reductions a slice starts with: 0, or more to shorten slices
+    /// (`LAM_DEBUG_SLICE`).
+    pub(crate) slice_start: u32,
     /// The register file: a running process's `x` registers live here,
     /// lent to the run loop for its slice; an idle process keeps only the
     /// few that are live (`Proc::x`), so it costs a few hundred bytes, not
@@ -57,6 +60,7 @@ impl<'w, L: Lock> Worker<'w, L> {
             ets: vm.ets().clone(),
             backtrace_depth: vm.backtrace_depth().clone(),
             debug_procs: vm.debug().procs,
+            slice_start: vm.debug().slice.map_or(0, |n| BUDGET - n),
             xfile: Some(Regs::boxed()),
         }
     }
@@ -143,8 +147,8 @@ impl<'w, L: Lock> Worker<'w, L> {
     /// Runs `proc`'s slice with its registers in `xs`.
     pub(crate) fn run_slice_in(&mut self, proc: &mut Proc, xs: &mut Regs) -> Outcome {
         let (mut mid, mut pc) = (proc.mid, proc.pc);
-        proc.total_reductions += u64::from(proc.reductions);
-        proc.reductions = 0;
+        proc.total_reductions += u64::from(proc.reductions.saturating_sub(self.slice_start));
+        proc.reductions = self.slice_start;
         if let Some(e) = proc.pending_failure.take() {
             return Outcome::Failed(e);
         }
@@ -231,6 +235,8 @@ impl<'w, L: Lock> Worker<'w, L> {
                         pc = $to;
                     }};
                 }
+                // What a native the loop ran itself did, when it gave no value.
+                let mut native_flow = None;
                 match &code[pc as usize] {
                     Ins::Move { src, dst } => {
                         wr!(*dst, rd!(*src));
@@ -283,14 +289,14 @@ impl<'w, L: Lock> Worker<'w, L> {
                         continue;
                     }
                     // A native's success and its jump to a fail label are done
-                    // here; an exception goes to `step`, which calls the native
-                    // again to raise it (a failing native changes nothing).
+                    // here; anything else (an exception, or a native that
+                    // yields mid-work) goes where `step` would send it.
                     Ins::Native {
                         native: f,
+                        import,
                         fail,
                         args,
                         dst: d,
-                        ..
                     } if args.len() <= 16 => {
                         let mut vals = [Word::NIL; 16];
                         for (v, s) in vals.iter_mut().zip(args.iter()) {
@@ -306,7 +312,11 @@ impl<'w, L: Lock> Worker<'w, L> {
                                 pc = *fail;
                                 continue;
                             }
-                            _ => {}
+                            r => {
+                                let vals = &vals[..args.len()];
+                                let at = (*import, *fail);
+                                native_flow = Some(self.bif_flow(proc, xs, &m, at, vals, r, *d));
+                            }
                         }
                     }
                     Ins::BsMatch {
@@ -564,7 +574,10 @@ impl<'w, L: Lock> Worker<'w, L> {
                     }
                     _ => {}
                 }
-                let step = self.step(proc, xs, &m, pc);
+                let step = match native_flow {
+                    Some(flow) => flow,
+                    None => self.step(proc, xs, &m, pc),
+                };
                 // An exit signal the process sent itself, the only kind that can
                 // arrive while it runs (only `step` sends any), takes effect now.
                 if let Some(end) = proc.exit_signal() {

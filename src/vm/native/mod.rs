@@ -38,6 +38,47 @@ pub struct Ctx<'a> {
     pub ets: &'a crate::vm::ops::ets::Tables,
     /// `system_flag(backtrace_depth, N)`, which `raise/3` honours too.
     pub backtrace_depth: &'a std::sync::atomic::AtomicUsize,
+    /// Reductions spent in the calling process's slice, the call's own
+    /// included: a native adds what its work costs ([`Ctx::charge`]).
+    pub reductions: &'a mut u32,
+    /// What a native that yielded mid-call saved for its next call
+    /// ([`Ctx::resume`], [`Ctx::trap`]).
+    pub trap: &'a mut Option<Trap>,
+}
+
+/// Reductions in a process's slice: it yields at the first call past them.
+pub const BUDGET: u32 = 4000;
+
+/// List cells a native walks (or builds) for one reduction, the BEAM's
+/// rate for its trapping list BIFs (`length/1`, `lists:reverse/2`).
+pub const CELLS_PER_REDUCTION: usize = 16;
+
+/// Bytes a native copies, encodes or decodes for one reduction.
+pub const BYTES_PER_REDUCTION: usize = 256;
+
+/// The state of a native call that yielded before its work was done (the
+/// BEAM's trapping BIFs): kept by the process until the call is made
+/// again, its words GC roots (a collection may run while it waits).
+#[derive(Debug, Default)]
+pub struct Trap {
+    /// The native that saved it.
+    native: &'static str,
+    /// The arguments it was called with: the call made again must be the
+    /// same one (a collection moves these as it moves the registers).
+    args: Vec<Word>,
+    /// Terms the native keeps: where it stopped, its partial result.
+    pub words: Vec<Word>,
+    /// A count it keeps (cells seen, say).
+    pub count: usize,
+    /// Whatever else it keeps that holds no term (bytes written so far).
+    pub state: Option<Box<dyn std::any::Any + Send>>,
+}
+
+impl Trap {
+    /// Its words, for a collection to move: the arguments and the terms kept.
+    pub fn roots(&mut self) -> [&mut [Word]; 2] {
+        [&mut self.args, &mut self.words]
+    }
 }
 
 /// The VM's own copy of the operating system's environment, shared by all
@@ -106,6 +147,11 @@ pub struct DebugFlags {
     pub procs: bool,
     /// `LAM_DEBUG_UNDEF`: report each call of an undefined function.
     pub undef: bool,
+    /// `LAM_DEBUG_SLICE=N`: slices of N reductions (1 to [`BUDGET`])
+    /// instead of [`BUDGET`], so that tests can stop long natives at every
+    /// point where they may yield. (A process's reduction count then
+    /// includes the part of each slice it never had.)
+    pub slice: Option<u32>,
 }
 
 impl DebugFlags {
@@ -114,6 +160,10 @@ impl DebugFlags {
         DebugFlags {
             procs: env.get("LAM_DEBUG_PROCS").is_some(),
             undef: env.get("LAM_DEBUG_UNDEF").is_some(),
+            slice: env
+                .get("LAM_DEBUG_SLICE")
+                .and_then(|n| n.parse::<u32>().ok())
+                .map(|n| n.clamp(1, BUDGET)),
         }
     }
 }
@@ -135,6 +185,69 @@ impl Ctx<'_> {
         })
     }
 
+    /// Charges `units` of work at `per` units a reduction (rounded up): a
+    /// long native ends its process's slice sooner, as on the BEAM.
+    pub fn charge(&mut self, units: usize, per: usize) {
+        let r = u32::try_from(units.div_ceil(per.max(1))).unwrap_or(u32::MAX);
+        *self.reductions = self.reductions.saturating_add(r);
+    }
+
+    /// How many units of work at `per` a reduction fit in what is left of
+    /// the slice: at least `per`, so that every call makes progress.
+    pub fn room(&self, per: usize) -> usize {
+        BUDGET.saturating_sub(*self.reductions).max(1) as usize * per
+    }
+
+    /// The state `native` saved when it last yielded, if this call is that
+    /// one made again (the same arguments); any other saved state is stale
+    /// and dropped.
+    pub fn resume(&mut self, native: &'static str, args: &[Word]) -> Option<Trap> {
+        let t = self.trap.take()?;
+        (t.native == native && t.args == args).then_some(t)
+    }
+
+    /// Yields in the middle of `native`'s work on `args`: `words` and
+    /// `count` are kept for the call made again next slice ([`Ctx::resume`]).
+    pub fn trap(
+        &mut self,
+        native: &'static str,
+        args: &[Word],
+        words: Vec<Word>,
+        count: usize,
+    ) -> NativeResult {
+        self.save(Trap {
+            native,
+            args: args.to_vec(),
+            words,
+            count,
+            state: None,
+        })
+    }
+
+    /// As [`Ctx::trap`], keeping `state` too (which holds no term).
+    pub fn trap_state(
+        &mut self,
+        native: &'static str,
+        args: &[Word],
+        words: Vec<Word>,
+        state: Box<dyn std::any::Any + Send>,
+    ) -> NativeResult {
+        self.save(Trap {
+            native,
+            args: args.to_vec(),
+            words,
+            count: 0,
+            state: Some(state),
+        })
+    }
+
+    fn save(&mut self, t: Trap) -> NativeResult {
+        // The slice ends here: the process yields.
+        *self.reductions = (*self.reductions).max(BUDGET);
+        *self.trap = Some(t);
+        NativeResult::Retry
+    }
+
     /// A term of the external representation on the heap, local funs
     /// included (a fun whose lambda is not loaded becomes `undefined`).
     pub fn from_term(&mut self, t: &Term) -> Word {
@@ -152,8 +265,10 @@ pub enum NativeResult {
     Error(Exception),
     /// "Call module:function with these arguments" (`apply`).
     Apply(Word, Word, Vec<Word>),
-    /// "Not yet": the process it acts on is running on another scheduler;
-    /// the caller yields and makes the call again in its next slice.
+    /// "Not yet": the process it acts on is running on another scheduler,
+    /// or the native has used up the slice and saved where it stopped
+    /// ([`Ctx::trap`]); the caller yields and makes the call again in its
+    /// next slice.
     Retry,
 }
 

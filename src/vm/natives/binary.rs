@@ -6,7 +6,7 @@
 //! `{lam_cp, [Pattern]}`: the BEAM's is an opaque reference, and only these
 //! functions look inside.
 
-use crate::vm::native::{Ctx, Native, NativeResult, badarg, small};
+use crate::vm::native::{BYTES_PER_REDUCTION, Ctx, Native, NativeResult, badarg, small};
 use crate::vm::natives::bits::{binary_bytes, binary_word, part, part_range, slice, to_bytes};
 use crate::vm::term::heap::referenced_bytes;
 use crate::vm::term::list::list_of;
@@ -318,7 +318,10 @@ fn last_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 
 fn copy_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     match binary_bytes(c, a[0]) {
-        Some(b) => Value(binary_word(c, &b)),
+        Some(b) => {
+            c.charge(b.len(), BYTES_PER_REDUCTION);
+            Value(binary_word(c, &b))
+        }
         None => badarg(),
     }
 }
@@ -329,6 +332,7 @@ fn copy_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
             if n >= 0 && b.len().checked_mul(n as usize).is_some_and(|t| t < 1 << 40) =>
         {
             let r = b.repeat(n as usize);
+            c.charge(r.len(), BYTES_PER_REDUCTION);
             Value(binary_word(c, &r))
         }
         _ => badarg(),

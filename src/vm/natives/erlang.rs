@@ -7,7 +7,9 @@ use std::cmp::Ordering;
 use num_bigint::BigInt;
 use num_traits::Zero;
 
-use crate::vm::native::{Ctx, Native, NativeResult, badarg, boolean, error, small};
+use crate::vm::native::{
+    CELLS_PER_REDUCTION, Ctx, Native, NativeResult, badarg, boolean, error, small,
+};
 use crate::vm::natives::helpers::{badmap, integer_of, maps_get};
 use crate::vm::ops::arith::{ArithOp, arith, to_big, to_f64};
 use crate::vm::ops::test::{TestOp, test};
@@ -84,7 +86,7 @@ pub const NATIVES: &[Native] = &[
     Native::heap("erlang", "list_to_tuple", 1, list_to_tuple_1),
     Native::heap("erlang", "hd", 1, hd_1),
     Native::heap("erlang", "tl", 1, tl_1),
-    Native::heap("erlang", "length", 1, length_1),
+    Native::heap("erlang", "length", 1, super::lists::length_1),
     Native::heap("erlang", "++", 2, plus_plus_2),
     Native::heap("erlang", "--", 2, minus_minus_2),
     Native::heap("erlang", "error", 1, error_1).raises(),
@@ -176,6 +178,18 @@ fn portable_hash(
 ) -> u64 {
     let funs = |mid: u32, idx: u32| c.code.lambda(mid, idx).map(|l| (l.module, idx, l.uniq));
     u64::from(hash(&c.view(), c.atoms, &funs, term))
+}
+
+/// Charges for a walk over every word of `term` (a hash of it), at the
+/// rate of list cells.
+fn charge_walk(c: &mut Ctx, term: Word) {
+    if term.is_list() || term.is_boxed() {
+        let words = super::erts_debug::flat_words(&c.view(), term);
+        c.charge(
+            usize::try_from(words).unwrap_or(usize::MAX),
+            CELLS_PER_REDUCTION,
+        );
+    }
 }
 
 fn make_tuple3(c: &mut Ctx, a: &[Word]) -> NativeResult {
@@ -534,15 +548,10 @@ fn tl_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
 }
 
-fn length_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match list_items(&c.view(), a[0]) {
-        Some(items) => Value(small(items.len())),
-        None => badarg(),
-    }
-}
-
 fn plus_plus_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match list_items(&c.view(), a[0]) {
+    let items = list_items(&c.view(), a[0]);
+    c.charge(items.as_ref().map_or(0, Vec::len), CELLS_PER_REDUCTION);
+    match items {
         Some(items) => Value(
             items
                 .iter()
@@ -558,14 +567,18 @@ fn minus_minus_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let (Some(mut xs), Some(ys)) = (list_items(&v, a[0]), list_items(&v, a[1])) else {
         return badarg();
     };
+    // Every comparison made is work charged for, as is every cell.
+    let mut work = xs.len() + ys.len();
     for y in ys {
-        if let Some(i) = xs
+        let at = xs
             .iter()
-            .position(|x| compare::exact_eq(&v, c.atoms, *x, y))
-        {
+            .position(|x| compare::exact_eq(&v, c.atoms, *x, y));
+        work = work.saturating_add(at.map_or(xs.len(), |i| i + 1));
+        if let Some(i) = at {
             xs.remove(i);
         }
     }
+    c.charge(work, CELLS_PER_REDUCTION);
     Value(list_of(c.heap, &xs))
 }
 
@@ -783,6 +796,7 @@ fn phash_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn phash2_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    charge_walk(c, a[0]);
     let h = portable_hash(c, a[0], hash::phash2);
     Value(Word::small((h & ((1 << 27) - 1)) as i64).expect("hash"))
 }
@@ -791,6 +805,7 @@ fn phash2_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let Some(range) = hash_range(a[1]) else {
         return badarg();
     };
+    charge_walk(c, a[0]);
     let h = portable_hash(c, a[0], hash::phash2);
     Value(Word::small((h % range) as i64).expect("hash"))
 }

@@ -6,7 +6,9 @@
 use num_bigint::BigInt;
 
 use crate::term::Term;
-use crate::vm::native::{Ctx, Native, NativeResult, badarg, error, small};
+use crate::vm::native::{
+    BYTES_PER_REDUCTION, CELLS_PER_REDUCTION, Ctx, Native, NativeResult, badarg, error, small,
+};
 use crate::vm::natives::bits::{binary_bytes, binary_word, part, slice, to_bytes};
 use crate::vm::natives::helpers::string_list;
 use crate::vm::ops::arith::to_big;
@@ -362,6 +364,39 @@ type Encoded = (Vec<u8>, Option<Vec<(usize, usize)>>);
 fn encoded(c: &mut Ctx, t: Word, opts: Word) -> Option<Encoded> {
     let (level, minor) = encoding_options(c, opts, false)?;
     let (bytes, parts) = crate::vm::natives::ext::encode(c, t, minor);
+    Some(compressed(bytes, parts, level))
+}
+
+/// [`encoded`] for `native` on `args`, a slice's worth at a time: `Err`
+/// is the `Retry` of a call that yields before the end (a long term), to
+/// go on where it stopped when it is made again.
+fn encoded_in_slices(
+    c: &mut Ctx,
+    native: &'static str,
+    args: &[Word],
+    (t, opts): (Word, Word),
+) -> Result<Option<Encoded>, NativeResult> {
+    use crate::vm::natives::ext::Encoder;
+    let Some((level, minor)) = encoding_options(c, opts, false) else {
+        return Ok(None);
+    };
+    let saved = c.resume(native, args).and_then(|tr| {
+        let enc = tr.state?.downcast::<Encoder>().ok()?;
+        Some((*enc, tr.words))
+    });
+    let (mut enc, mut todo) = saved.unwrap_or_else(|| (Encoder::new(minor), vec![t]));
+    let steps = enc.run(c, &mut todo, c.room(CELLS_PER_REDUCTION));
+    c.charge(steps, CELLS_PER_REDUCTION);
+    if !todo.is_empty() {
+        return Err(c.trap_state(native, args, todo, Box::new(enc)));
+    }
+    let (bytes, parts) = enc.finish();
+    Ok(Some(compressed(bytes, parts, level)))
+}
+
+/// An encoding, compressed at zlib level `level` (0: not) when that makes
+/// it smaller.
+fn compressed(bytes: Vec<u8>, parts: Vec<(usize, usize)>, level: u32) -> Encoded {
     if level > 0 {
         use std::io::Write;
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level));
@@ -372,17 +407,18 @@ fn encoded(c: &mut Ctx, t: Word, opts: Word) -> Option<Encoded> {
             let mut out = vec![131, 80];
             out.extend((bytes.len() as u32 - 1).to_be_bytes());
             out.extend(packed);
-            return Some((out, None));
+            return (out, None);
         }
-        return Some((bytes, None));
+        return (bytes, None);
     }
-    Some((bytes, Some(parts)))
+    (bytes, Some(parts))
 }
 
-fn term_to_binary(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
-    match encoded(c, t, opts) {
-        Some((bytes, _)) => Value(binary_word(c, &bytes)),
-        None => badarg(),
+fn term_to_binary(c: &mut Ctx, native: &'static str, a: &[Word], opts: Word) -> NativeResult {
+    match encoded_in_slices(c, native, a, (a[0], opts)) {
+        Ok(Some((bytes, _))) => Value(binary_word(c, &bytes)),
+        Ok(None) => badarg(),
+        Err(r) => r,
     }
 }
 
@@ -394,6 +430,7 @@ fn term_to_iovec(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
     let Some((bytes, parts)) = encoded(c, t, opts) else {
         return badarg();
     };
+    c.charge(bytes.len(), BYTES_PER_REDUCTION);
     let Some(parts) = parts else {
         return Value(binary_word(c, &bytes));
     };
@@ -420,6 +457,7 @@ fn binary_to_term(c: &mut Ctx, b: Word, opts: Word) -> NativeResult {
     let Some(bytes) = binary_bytes(c, b) else {
         return badarg();
     };
+    c.charge(bytes.len(), BYTES_PER_REDUCTION);
     let (mut safe, mut used) = (false, false);
     let Some(opts) = list_items(&c.view(), opts) else {
         return badarg();
@@ -519,6 +557,7 @@ fn binary_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
                 .iter()
                 .map(|b| Word::small(*b as i64).expect("byte"))
                 .collect();
+            c.charge(items.len(), CELLS_PER_REDUCTION);
             Value(list_of(c.heap, &items))
         }
         _ => badarg(),
@@ -543,6 +582,7 @@ fn binary_to_list_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         .iter()
         .map(|b| Word::small(*b as i64).expect("byte"))
         .collect();
+    c.charge(items.len(), CELLS_PER_REDUCTION);
     Value(list_of(c.heap, &items))
 }
 
@@ -550,21 +590,30 @@ fn list_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     if !(a[0].is_list() || a[0] == Word::NIL) {
         return badarg();
     }
-    match to_bytes(c, a[0]) {
+    match iolist_bytes(c, a[0]) {
         Some(b) => Value(c.heap.bitstring(0, &b, 8)),
         None => badarg(),
     }
 }
 
+/// The bytes of an iolist, charged as if each were a cell walked (bytes
+/// of a binary in it cost less on erl: the charge errs high, which only
+/// ends the slice sooner).
+fn iolist_bytes(c: &mut Ctx, l: Word) -> Option<Vec<u8>> {
+    let b = to_bytes(c, l)?;
+    c.charge(b.len(), CELLS_PER_REDUCTION);
+    Some(b)
+}
+
 fn iolist_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match to_bytes(c, a[0]) {
+    match iolist_bytes(c, a[0]) {
         Some(b) => Value(c.heap.bitstring(0, &b, 8)),
         None => badarg(),
     }
 }
 
 fn iolist_size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match to_bytes(c, a[0]) {
+    match iolist_bytes(c, a[0]) {
         Some(b) => Value(Word::small(b.len() as i64).expect("size")),
         None => badarg(),
     }
@@ -822,11 +871,11 @@ fn binary_part_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn term_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    term_to_binary(c, a[0], Word::NIL)
+    term_to_binary(c, "erlang:term_to_binary/1", a, Word::NIL)
 }
 
 fn term_to_binary_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    term_to_binary(c, a[0], a[1])
+    term_to_binary(c, "erlang:term_to_binary/2", a, a[1])
 }
 
 fn term_to_iovec_1(c: &mut Ctx, a: &[Word]) -> NativeResult {

@@ -23,11 +23,31 @@ use crate::vm::term::word::{MAX_PORT, Word, kind, ref_ids, ref_of_ids};
 /// The node every local pid and reference names.
 const NODE: &str = "nonode@nohost";
 
-/// What is left to write: a term, or the size of the fun that starts at
-/// this offset, once its captured values are written.
-enum Todo {
-    Term(Word),
-    FunEnd(usize),
+/// Marks, on the stack of what is left to write, a step that is no term
+/// (no term is this word): under it is the kind, [`FUN_END`] or
+/// [`LIST_REST`], and under that its word.
+const MARK: Word = Word::NONE;
+
+/// The size of the fun that starts at this offset, written once its
+/// captured values are.
+const FUN_END: i64 = 0;
+
+/// The elements of a list from this cell on (its tail is already below):
+/// a long list is written a cell at a time, not expanded on the stack.
+const LIST_REST: i64 = 1;
+
+/// List cells counted (before a list is written) for the cost of one
+/// step: counting is a small part of writing.
+const CELLS_COUNTED_PER_STEP: usize = 8;
+
+/// An encoding under way, which may stop after some steps and go on later
+/// (`term_to_binary` yields so on a long term): the bytes so far, the
+/// binaries' spans, and the stack of what is left to write, kept apart
+/// since its words are terms, which a collection may move meanwhile.
+pub(crate) struct Encoder {
+    out: Vec<u8>,
+    parts: Vec<(usize, usize)>,
+    minor: u8,
 }
 
 fn int(out: &mut Vec<u8>, i: i64) {
@@ -55,25 +75,76 @@ fn pid(out: &mut Vec<u8>, id: u64, minor: u8) {
 /// `term_to_iovec` gives those as parts of their own, as erl gives the
 /// binaries it keeps off the heap.
 pub(crate) fn encode(c: &Ctx, root: Word, minor: u8) -> (Vec<u8>, Vec<(usize, usize)>) {
+    let mut e = Encoder::new(minor);
+    e.run(c, &mut vec![root], usize::MAX);
+    e.finish()
+}
+
+impl Encoder {
+    /// An encoding with minor version `minor` (see [`encode`]), of the
+    /// term the caller puts on its stack.
+    pub(crate) fn new(minor: u8) -> Encoder {
+        Encoder {
+            out: vec![VERSION],
+            parts: Vec::new(),
+            minor,
+        }
+    }
+
+    /// The bytes and the spans of the binaries over 64 bytes.
+    pub(crate) fn finish(self) -> (Vec<u8>, Vec<(usize, usize)>) {
+        (self.out, self.parts)
+    }
+
+    /// Writes what is on `todo` until it is empty or about `budget` steps
+    /// (a term, or a list cell) are done: the steps done.
+    pub(crate) fn run(&mut self, c: &Ctx, todo: &mut Vec<Word>, budget: usize) -> usize {
+        let (mut out, mut parts, minor) = (
+            std::mem::take(&mut self.out),
+            std::mem::take(&mut self.parts),
+            self.minor,
+        );
+        let steps = encode_steps(c, &mut out, &mut parts, minor, todo, budget);
+        (self.out, self.parts) = (out, parts);
+        steps
+    }
+}
+
+fn encode_steps(
+    c: &Ctx,
+    out: &mut Vec<u8>,
+    parts: &mut Vec<(usize, usize)>,
+    minor: u8,
+    todo: &mut Vec<Word>,
+    budget: usize,
+) -> usize {
     let v = c.view();
-    let mut out = vec![VERSION];
-    let mut parts = Vec::new();
-    let mut todo = vec![Todo::Term(root)];
-    while let Some(t) = todo.pop() {
-        let w = match t {
-            Todo::Term(w) => w,
-            Todo::FunEnd(at) => {
-                let size = (out.len() - at) as u32;
-                out[at..at + 4].copy_from_slice(&size.to_be_bytes());
+    let mut steps = 0;
+    while steps < budget {
+        let Some(w) = todo.pop() else { break };
+        steps += 1;
+        if w == MARK {
+            let kind = todo.pop().and_then(Word::as_small);
+            let Some(under) = todo.pop() else { break };
+            if kind == Some(LIST_REST) {
+                let (h, t) = v.cons(under);
+                if t.is_list() {
+                    todo.extend([t, Word::small(LIST_REST).expect("a kind"), MARK]);
+                }
+                todo.push(h);
                 continue;
             }
-        };
+            let at = under.as_small().unwrap_or(0) as usize;
+            let size = (out.len() - at) as u32;
+            out[at..at + 4].copy_from_slice(&size.to_be_bytes());
+            continue;
+        }
         if let Some(i) = w.as_small() {
-            int(&mut out, i);
+            int(out, i);
             continue;
         }
         if let Some(a) = w.as_atom() {
-            encode_atom(&mut out, &c.atoms.name(a), minor);
+            encode_atom(out, &c.atoms.name(a), minor);
             continue;
         }
         if w == Word::NIL {
@@ -81,42 +152,48 @@ pub(crate) fn encode(c: &Ctx, root: Word, minor: u8) -> (Vec<u8>, Vec<(usize, us
             continue;
         }
         if let Some(id) = w.as_pid() {
-            pid(&mut out, id, minor);
+            pid(out, id, minor);
             continue;
         }
         if let Some(id) = w.as_port() {
             // NEW_PORT_EXT, as erl 25 writes a port whose number fits 32 bits.
             out.push(89);
-            encode_atom(&mut out, NODE, minor);
+            encode_atom(out, NODE, minor);
             out.extend((id as u32).to_be_bytes());
             out.extend(0u32.to_be_bytes());
             continue;
         }
         if w.is_list() {
-            let mut items = Vec::new();
-            let mut cur = w;
+            // Counted first: the length comes before the elements.
+            let byte = |x: Word| x.as_small().is_some_and(|i| (0..=255).contains(&i));
+            let (mut n, mut bytes, mut cur) = (0usize, true, w);
             while cur.is_list() {
                 let (h, t) = v.cons(cur);
-                items.push(h);
+                bytes = bytes && byte(h);
+                n += 1;
                 cur = t;
             }
-            let byte = |x: &Word| x.as_small().is_some_and(|i| (0..=255).contains(&i));
-            if cur == Word::NIL && items.len() < 65536 && items.iter().all(byte) {
+            steps += n / CELLS_COUNTED_PER_STEP;
+            if cur == Word::NIL && n < 65536 && bytes {
                 // A string: STRING_EXT, as erl writes a list of bytes.
                 out.push(107);
-                out.extend((items.len() as u16).to_be_bytes());
-                out.extend(items.iter().map(|x| x.as_small().unwrap_or(0) as u8));
+                out.extend((n as u16).to_be_bytes());
+                let mut cur = w;
+                while cur.is_list() {
+                    let (h, t) = v.cons(cur);
+                    out.push(h.as_small().unwrap_or(0) as u8);
+                    cur = t;
+                }
                 continue;
             }
             out.push(108);
-            out.extend((items.len() as u32).to_be_bytes());
-            todo.push(Todo::Term(cur));
-            todo.extend(items.into_iter().rev().map(Todo::Term));
+            out.extend((n as u32).to_be_bytes());
+            todo.extend([cur, w, Word::small(LIST_REST).expect("a kind"), MARK]);
             continue;
         }
         if !w.is_boxed() {
             // No other immediate reaches a program.
-            encode_atom(&mut out, "undefined", minor);
+            encode_atom(out, "undefined", minor);
             continue;
         }
         let p = w.ptr();
@@ -130,19 +207,19 @@ pub(crate) fn encode(c: &Ctx, root: Word, minor: u8) -> (Vec<u8>, Vec<(usize, us
                     out.push(105);
                     out.extend((n as u32).to_be_bytes());
                 }
-                todo.extend((1..=n).rev().map(|i| Todo::Term(v.at(p, i))));
+                todo.extend((1..=n).rev().map(|i| v.at(p, i)));
             }
             kind::FLOAT if minor == 0 => {
-                crate::beam::etf::encode_float_text(&mut out, f64::from_bits(v.at(p, 1).0))
+                crate::beam::etf::encode_float_text(out, f64::from_bits(v.at(p, 1).0))
             }
             kind::FLOAT => {
                 out.push(70);
                 out.extend(v.at(p, 1).0.to_be_bytes());
             }
             kind::BIG_POS | kind::BIG_NEG => match number(&v, w) {
-                Some(Num::Big(b)) => encode_big(&mut out, &b),
-                Some(Num::Small(i)) => int(&mut out, i),
-                _ => encode_atom(&mut out, "undefined", minor),
+                Some(Num::Big(b)) => encode_big(out, &b),
+                Some(Num::Small(i)) => int(out, i),
+                _ => encode_atom(out, "undefined", minor),
             },
             kind::HEAP_BIN | kind::REFC_BIN | kind::WRITABLE_BIN => {
                 let (bytes, last) = v.bits(w).unwrap_or((&[], 8));
@@ -170,29 +247,21 @@ pub(crate) fn encode(c: &Ctx, root: Word, minor: u8) -> (Vec<u8>, Vec<(usize, us
                 out.push(116);
                 out.extend((pairs.len() as u32).to_be_bytes());
                 for (k, x) in pairs.into_iter().rev() {
-                    todo.push(Todo::Term(x));
-                    todo.push(Todo::Term(k));
+                    todo.push(x);
+                    todo.push(k);
                 }
             }
             kind::EXPORT => {
                 out.push(113);
-                encode_atom(
-                    &mut out,
-                    &c.atoms.name(v.at(p, 1).as_atom().unwrap_or(0)),
-                    minor,
-                );
-                encode_atom(
-                    &mut out,
-                    &c.atoms.name(v.at(p, 2).as_atom().unwrap_or(0)),
-                    minor,
-                );
-                int(&mut out, v.at(p, 3).as_small().unwrap_or(0));
+                encode_atom(out, &c.atoms.name(v.at(p, 1).as_atom().unwrap_or(0)), minor);
+                encode_atom(out, &c.atoms.name(v.at(p, 2).as_atom().unwrap_or(0)), minor);
+                int(out, v.at(p, 3).as_small().unwrap_or(0));
             }
             kind::REF => {
                 let ids = ref_ids(v.at(p, 1).0);
                 out.push(90);
                 out.extend((ids.len() as u16).to_be_bytes());
-                encode_atom(&mut out, NODE, minor);
+                encode_atom(out, NODE, minor);
                 out.extend(0u32.to_be_bytes());
                 for i in ids {
                     out.extend(i.to_be_bytes());
@@ -204,7 +273,7 @@ pub(crate) fn encode(c: &Ctx, root: Word, minor: u8) -> (Vec<u8>, Vec<(usize, us
                     v.at(p, 2).as_small().unwrap_or(0) as u32,
                 );
                 let Some(l) = c.code.lambda(mid, idx) else {
-                    encode_atom(&mut out, "undefined", minor);
+                    encode_atom(out, "undefined", minor);
                     continue;
                 };
                 out.push(112);
@@ -214,23 +283,23 @@ pub(crate) fn encode(c: &Ctx, root: Word, minor: u8) -> (Vec<u8>, Vec<(usize, us
                 out.extend(c.code.md5(mid).unwrap_or([0; 16]));
                 out.extend(idx.to_be_bytes());
                 out.extend(l.free.to_be_bytes());
-                encode_atom(&mut out, &c.atoms.name(l.module), minor);
-                int(&mut out, idx.into());
-                int(&mut out, l.uniq.into());
+                encode_atom(out, &c.atoms.name(l.module), minor);
+                int(out, idx.into());
+                int(out, l.uniq.into());
                 // LAM does not keep a fun's creator: the encoding process
                 // stands in (as `fun_info(F, pid)` answers).
-                pid(&mut out, c.pid, minor);
-                todo.push(Todo::FunEnd(at));
-                todo.extend(
-                    (0..l.free as usize)
-                        .rev()
-                        .map(|k| Todo::Term(v.at(p, 4 + k))),
-                );
+                pid(out, c.pid, minor);
+                todo.extend([
+                    Word::small(at as i64).expect("an offset"),
+                    Word::small(FUN_END).expect("a kind"),
+                    MARK,
+                ]);
+                todo.extend((0..l.free as usize).rev().map(|k| v.at(p, 4 + k)));
             }
-            _ => encode_atom(&mut out, "undefined", minor),
+            _ => encode_atom(out, "undefined", minor),
         }
     }
-    (out, parts)
+    steps
 }
 
 /// A container being decoded: how many values it takes, and where in the

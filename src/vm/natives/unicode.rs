@@ -11,7 +11,7 @@
 //! built from the input's own list cells and binaries. Any element that is
 //! not chardata at all is badarg, before anything is converted.
 
-use crate::vm::native::{Ctx, Native, NativeResult, badarg, boolean};
+use crate::vm::native::{CELLS_PER_REDUCTION, Ctx, Native, NativeResult, badarg, boolean};
 use crate::vm::natives::bits::slice;
 use crate::vm::term::heap::View;
 use crate::vm::term::word::{Word, kind};
@@ -106,6 +106,8 @@ fn convert(c: &mut Ctx, subject: Word, latin1: bool, output: Output) -> NativeRe
     }
     let mut st = State::default();
     let failed = build(&v, subject, latin1, &mut st);
+    // Each byte out is a cell or a character walked.
+    c.charge(st.out.len(), CELLS_PER_REDUCTION);
     let converted = match output {
         Output::Binary => c.heap.bitstring(0, &st.out, 8),
         Output::List => {
