@@ -470,3 +470,35 @@ impl Default for MaxHeap {
 pub(crate) fn handler_marker(depth: usize) -> Word {
     Word((((depth as u64) + 2) << 4) | 0xf)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_exits_and_exception_words_are_collected_as_roots() {
+        let mut p = Proc::default();
+        let t = |p: &mut Proc, n: i64| p.heap.tuple(0, &[Word::small(n).unwrap()]);
+        // Garbage first, so the collection moves every one of them.
+        t(&mut p, 0);
+        let (a, b, c) = (t(&mut p, 1), t(&mut p, 2), t(&mut p, 3));
+        p.raising.clause_args = Some(a);
+        p.raising.error_info = Some(b);
+        p.pending_exit = Some(c);
+        let mut words = p.pending_words();
+        assert_eq!(words, [a, b, c]);
+        let mut spare = Vec::new();
+        let mut roots = [Word::NIL];
+        gc::major_into(&mut p.heap, &mut [&mut roots, &mut words], &mut spare);
+        p.set_pending_words(&words);
+        assert_ne!(p.pending_exit, Some(c), "the collection moved it");
+        let v = crate::vm::term::heap::View {
+            heap: &p.heap,
+            literals: &[],
+        };
+        let elem = |w: Option<Word>| Word(v.tuple(w.unwrap()).unwrap()[0]).as_small();
+        assert_eq!(elem(p.raising.clause_args), Some(1));
+        assert_eq!(elem(p.raising.error_info), Some(2));
+        assert_eq!(elem(p.pending_exit), Some(3));
+    }
+}
