@@ -6,7 +6,7 @@ use crate::vm::exec::flow::Flow;
 use crate::vm::exec::proc::{FILE, Frame, Proc, Regs};
 use crate::vm::exec::run::Worker;
 use crate::vm::term::exception::Exception;
-use crate::vm::term::heap::collect_into;
+use crate::vm::term::gc;
 use crate::vm::term::word::Word;
 
 impl<L: Lock> Worker<'_, L> {
@@ -65,13 +65,16 @@ impl<L: Lock> Worker<'_, L> {
         let mut mailbox: Vec<Word> = proc.rx.mailbox.iter().copied().collect();
         let mut monitors: Vec<Word> = proc.sig.monitored_by.iter().map(|(r, _)| *r).collect();
         let mut building: Vec<Word> = proc.building.iter().map(|(w, _)| *w).collect();
+        // Words held outside the heap while an exception or an exit signal is
+        // on its way (they outlive a collection at the next check).
+        let mut pending = proc.pending_words();
         // A native that yielded mid-call keeps its arguments and partial
         // result here, not in registers.
         let [trap_args, trap_words]: [&mut [Word]; 2] = match proc.trap.as_mut() {
             Some(t) => t.roots(),
             None => [&mut [], &mut []],
         };
-        let survivors = collect_into(
+        let done = gc::collect(
             &mut proc.heap,
             &mut [
                 xs,
@@ -82,12 +85,15 @@ impl<L: Lock> Worker<'_, L> {
                 &mut building,
                 trap_args,
                 trap_words,
+                &mut pending,
             ],
             &mut proc.spare,
+            &mut proc.gc,
         );
         if let (Some(b), Some(w)) = (proc.building.as_mut(), building.first()) {
             b.0 = *w;
         }
+        proc.set_pending_words(&pending);
         // Only a large heap keeps its old space: an idle process stays small.
         if proc.spare.capacity() < 1 << 16 {
             proc.spare = Vec::new();
@@ -97,13 +103,15 @@ impl<L: Lock> Worker<'_, L> {
             proc.sig.monitored_by[i].0 = r;
         }
         proc.dict.set_words(&dict);
-        // Room for twice the survivors before the next collection: collecting
-        // costs what survives, so this keeps it at half a word per word allocated.
-        proc.gc_limit = (survivors * 3).max(1 << 16);
+        proc.gc_limit = if gc::stress() {
+            0
+        } else {
+            done.live + done.young_room
+        };
         // max_heap_size is checked where erl checks it, after a collection,
-        // over heap and stack: killed at once (as exit(self(), kill)); the
-        // runtime reports it when the slice ends.
-        let total = survivors + proc.st.stack.len();
+        // over both generations and the stack: killed at once (as
+        // exit(self(), kill)); the runtime reports it when the slice ends.
+        let total = done.live + proc.st.stack.len();
         if proc.max_heap.size > 0 && total as u64 > proc.max_heap.size {
             if proc.max_heap.error_logger {
                 proc.max_heap_reached = Some(total);

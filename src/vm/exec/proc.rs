@@ -4,6 +4,7 @@
 
 use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;
+use crate::vm::term::gc;
 use crate::vm::term::heap::Area;
 use crate::vm::term::word::Word;
 
@@ -188,6 +189,8 @@ pub struct Proc {
     /// Heap size that triggers the next collection (0: collect at the next
     /// check, as `garbage_collect/0,1` asks).
     pub(crate) gc_limit: usize,
+    /// When the next collection is major (`fullsweep_after` among it).
+    pub(crate) gc: gc::Policy,
     /// The least room the heap keeps, in words (`min_heap_size`, at most 2^24).
     pub(crate) min_heap: u32,
     /// `max_heap_size`: the most words heap and stack may hold after a
@@ -281,15 +284,69 @@ impl Proc {
         self.heap.len() > self.gc_limit || self.heap.offheap_bytes > self.gc_limit * 8
     }
 
-    /// The heap's size as `process_info` gives it: the room it has, as the
-    /// BEAM gives the size of the heap block it allocated.
+    /// The young generation's size as `process_info` gives it
+    /// (`heap_size`): the room it has, as the BEAM gives the size of the
+    /// heap block it allocated.
     pub(crate) fn heap_words(&self) -> usize {
+        self.heap.words.capacity() - self.heap.gens.old_words
+    }
+
+    /// Both generations' size (`total_heap_size`).
+    pub(crate) fn total_heap_words(&self) -> usize {
         self.heap.words.capacity()
     }
 
-    /// Asks for a collection at the next check (at a call or allocation).
+    /// Asks for a major collection at the next check (at a call or
+    /// allocation).
     pub(crate) fn request_gc(&mut self) {
+        self.request_gc_of(true);
+    }
+
+    /// Asks for a collection at the next check, major or minor (as
+    /// `garbage_collect/2`'s `{type, minor}` does).
+    pub(crate) fn request_gc_of(&mut self, major: bool) {
         self.gc_limit = 0;
+        self.gc.major_wanted |= major;
+    }
+
+    /// The words the process holds off the heap and the stack while an
+    /// exception or an exit signal is on its way: roots of a collection,
+    /// given back by [`Self::set_pending_words`].
+    pub(crate) fn pending_words(&self) -> Vec<Word> {
+        let r = &self.raising;
+        let mut out = Vec::new();
+        if let Some((_, _, args, _)) = r.bif_frame {
+            out.push(args);
+        }
+        out.extend(r.clause_args);
+        out.extend(r.error_info);
+        out.extend(self.pending_exit);
+        if let Some(e) = &self.pending_failure {
+            out.extend([e.reason, e.trace]);
+        }
+        out
+    }
+
+    /// Puts back what [`Self::pending_words`] gave, moved by a collection.
+    pub(crate) fn set_pending_words(&mut self, words: &[Word]) {
+        let mut it = words.iter().copied();
+        let mut next = || it.next().expect("as many words as were taken");
+        if let Some((_, _, args, _)) = &mut self.raising.bif_frame {
+            *args = next();
+        }
+        if let Some(w) = &mut self.raising.clause_args {
+            *w = next();
+        }
+        if let Some(w) = &mut self.raising.error_info {
+            *w = next();
+        }
+        if let Some(w) = &mut self.pending_exit {
+            *w = next();
+        }
+        if let Some(e) = &mut self.pending_failure {
+            e.reason = next();
+            e.trace = next();
+        }
     }
 
     /// Gives the heap room for at least `words` (`min_heap_size`), now and
@@ -370,7 +427,8 @@ impl Default for Proc {
             spare: Vec::new(),
             dict: Default::default(),
             building: None,
-            gc_limit: 1 << 16,
+            gc_limit: if gc::stress() { 0 } else { gc::MIN_YOUNG },
+            gc: gc::Policy::default(),
             min_heap: 0,
             max_heap: MaxHeap::default(),
             max_heap_reached: None,
@@ -416,4 +474,36 @@ impl Default for MaxHeap {
 /// The marker a `try` leaves in its frame slot (a special immediate).
 pub(crate) fn handler_marker(depth: usize) -> Word {
     Word((((depth as u64) + 2) << 4) | 0xf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_exits_and_exception_words_are_collected_as_roots() {
+        let mut p = Proc::default();
+        let t = |p: &mut Proc, n: i64| p.heap.tuple(0, &[Word::small(n).unwrap()]);
+        // Garbage first, so the collection moves every one of them.
+        t(&mut p, 0);
+        let (a, b, c) = (t(&mut p, 1), t(&mut p, 2), t(&mut p, 3));
+        p.raising.clause_args = Some(a);
+        p.raising.error_info = Some(b);
+        p.pending_exit = Some(c);
+        let mut words = p.pending_words();
+        assert_eq!(words, [a, b, c]);
+        let mut spare = Vec::new();
+        let mut roots = [Word::NIL];
+        gc::major_into(&mut p.heap, &mut [&mut roots, &mut words], &mut spare);
+        p.set_pending_words(&words);
+        assert_ne!(p.pending_exit, Some(c), "the collection moved it");
+        let v = crate::vm::term::heap::View {
+            heap: &p.heap,
+            literals: &[],
+        };
+        let elem = |w: Option<Word>| Word(v.tuple(w.unwrap()).unwrap()[0]).as_small();
+        assert_eq!(elem(p.raising.clause_args), Some(1));
+        assert_eq!(elem(p.raising.error_info), Some(2));
+        assert_eq!(elem(p.pending_exit), Some(3));
+    }
 }

@@ -205,7 +205,8 @@ fn bs_save_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let pos = Word::small(m.pos as i64).expect("position");
     let old = c.view().tuple(saves).map(|t| t.len()).unwrap_or(0);
     if slot < old {
-        // The tuple is the context's own: write in place.
+        // The tuple is the context's own: write in place (a small
+        // integer, which no collector follows: no barrier).
         c.heap.words[saves.ptr().offset + 1 + slot] = pos.0;
     } else {
         let mut elems: Vec<Word> = c
@@ -218,7 +219,8 @@ fn bs_save_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         elems.resize(slot + 1, Word::NIL);
         elems[slot] = pos;
         let t = c.heap.tuple(0, &elems);
-        c.heap.words[m.ptr.offset + 4] = t.0;
+        // A pointer into an object that may be old: through the barrier.
+        c.heap.set_field(m.ptr.offset, 4, t);
     }
     Value(Word::atom(atom::OK))
 }

@@ -410,22 +410,25 @@ impl Vm {
 
     /// The report of a process whose heap and stack outgrew its
     /// `max_heap_size` (`total` words after a collection), in erl's words;
-    /// the sizes are LAM's (one heap, no old generation).
+    /// the sizes are LAM's (the old generation is the prefix of the heap's
+    /// block, so it has no block of its own).
     pub(crate) fn max_heap_report(&mut self, p: &Proc, total: usize) {
         let b = |v: bool| Term::atom(if v { "true" } else { "false" });
         let int = |n: usize| Term::Int(n as i64);
-        let heap = p.heap.len();
+        let g = &p.heap.gens;
+        let old = g.old_words.min(p.heap.len());
+        let young = p.heap.len() - old;
         let gc_info = [
-            ("old_heap_block_size", 0),
+            ("old_heap_block_size", old),
             ("heap_block_size", p.heap_words()),
             ("mbuf_size", 0),
-            ("recent_size", heap),
+            ("recent_size", young),
             ("stack_size", p.st.stack.len()),
-            ("old_heap_size", 0),
-            ("heap_size", heap),
+            ("old_heap_size", old),
+            ("heap_size", young),
             ("bin_vheap_size", p.heap.offheap_bytes / 8),
             ("bin_vheap_block_size", 46_422),
-            ("bin_old_vheap_size", 0),
+            ("bin_old_vheap_size", g.old_bin_bytes / 8),
             ("bin_old_vheap_block_size", 46_422),
         ]
         .into_iter()

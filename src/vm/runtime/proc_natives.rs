@@ -212,7 +212,24 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
         } else {
             "runnable"
         })),
-        "heap_size" | "total_heap_size" => small(of!(|q: &Proc| q.heap_words())),
+        "heap_size" => small(of!(|q: &Proc| q.heap_words())),
+        "total_heap_size" => small(of!(|q: &Proc| q.total_heap_words())),
+        "garbage_collection" => {
+            let (max_heap, min_heap, fullsweep_after, minor_gcs) =
+                of!(|q: &Proc| (q.max_heap, q.min_heap, q.gc.fullsweep_after, q.gc.minor_gcs));
+            // erl rounds min_heap_size up to one of its heap sizes; LAM keeps it.
+            let min_heap = if min_heap == 0 { 233 } else { min_heap as i64 };
+            let int = |n: i64| crate::term::Term::Int(n);
+            let pair = |k: &str, v| crate::term::Term::Tuple(vec![crate::term::Term::atom(k), v]);
+            let t = crate::term::Term::list(vec![
+                pair("max_heap_size", system::max_heap_map(max_heap)),
+                pair("min_bin_vheap_size", int(46_422)),
+                pair("min_heap_size", int(min_heap)),
+                pair("fullsweep_after", int(fullsweep_after as i64)),
+                pair("minor_gcs", int(minor_gcs as i64)),
+            ]);
+            p.heap.from_term(0, &t, &vm.atoms)
+        }
         "stack_size" => small(of!(|q: &Proc| q.st.calls.len())),
         "memory" => small(of!(process_bytes)),
         "reductions" => {
@@ -457,6 +474,11 @@ pub(crate) fn spawn_opt(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
         .iter()
         .find(|(k, _)| k == "min_heap_size")
         .and_then(|(_, v)| v.as_small());
+    let fullsweep_after = opts
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "fullsweep_after")
+        .and_then(|(_, v)| v.as_small());
     let max_heap = match opts.iter().rev().find(|(k, _)| k == "max_heap_size") {
         Some((_, v)) => match system::max_heap(vm, p, *v, vm.sys.max_heap) {
             Some(m) => Some(m),
@@ -492,6 +514,12 @@ pub(crate) fn spawn_opt(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     }
     if let (Some(m), Some(q)) = (max_heap, child.and_then(|pid| vm.procs.get_mut(&pid))) {
         q.max_heap = m;
+    }
+    if let (Some(n), Some(q)) = (
+        fullsweep_after,
+        child.and_then(|pid| vm.procs.get_mut(&pid)),
+    ) {
+        q.gc.fullsweep_after = n as u64;
     }
     if link
         && monitor
@@ -581,6 +609,7 @@ fn garbage_collect(vm: &mut Vm, p: &mut Proc, pid: Word, opts: Word) -> NativeRe
         return badarg();
     };
     let mut request = None;
+    let mut major = true;
     for o in items {
         let Some((k, x)) = view(vm, p)
             .tuple(o)
@@ -592,7 +621,7 @@ fn garbage_collect(vm: &mut Vm, p: &mut Proc, pid: Word, opts: Word) -> NativeRe
         let name = |w: Word| w.as_atom().map(|a| vm.atoms.name(a));
         match (name(k).as_deref(), name(x).as_deref()) {
             (Some("async"), _) => request = Some(x),
-            (Some("type"), Some("major" | "minor")) => {}
+            (Some("type"), Some(t @ ("major" | "minor"))) => major = t == "major",
             _ => return badarg(),
         }
     }
@@ -601,10 +630,10 @@ fn garbage_collect(vm: &mut Vm, p: &mut Proc, pid: Word, opts: Word) -> NativeRe
     }
     // Collected at its next check (the caller's or the other process's).
     let alive = if t == p.pid {
-        p.request_gc();
+        p.request_gc_of(major);
         true
     } else if let Some(q) = vm.procs.get_mut(&t) {
-        q.request_gc();
+        q.request_gc_of(major);
         true
     } else {
         false
@@ -962,6 +991,13 @@ fn process_flag(vm: &mut Vm, p: &mut Proc, f: Word, v: Word) -> NativeResult {
         };
         let old = std::mem::replace(&mut p.max_heap, new);
         return value(p.heap.from_term(0, &system::max_heap_map(old), &vm.atoms));
+    }
+    if &*name == "fullsweep_after" {
+        let Some(n) = v.as_small().filter(|n| *n >= 0) else {
+            return badarg();
+        };
+        let old = std::mem::replace(&mut p.gc.fullsweep_after, n as u64);
+        return value(Word::small(old as i64).expect("a count"));
     }
     match flag_spec(&name, v, &vm.atoms) {
         Some((_, true)) => {
@@ -1589,7 +1625,7 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             if n == 1 && !matches!(kind.as_deref(), Some("major" | "minor")) {
                 return badarg();
             }
-            p.request_gc();
+            p.request_gc_of(kind.as_deref() != Some("minor"));
             Value(Word::atom(atom::TRUE))
         }
         // ets:give_away/3

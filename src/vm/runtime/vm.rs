@@ -1080,6 +1080,7 @@ impl Vm {
     ) -> Result<u64, Exception> {
         let mut child = Box::new(Proc::default());
         child.max_heap = self.sys.max_heap;
+        child.gc.fullsweep_after = self.sys.fullsweep_after;
         child.pid = self.next_pid;
         self.next_pid += 1;
         child.group_leader = parent.group_leader;

@@ -33,6 +33,30 @@ pub struct Area {
     /// the view that ends at the buffer's end grows the buffer in place (the
     /// BEAM's rule), so earlier views still see their own prefix.
     pub writable: Vec<Vec<u8>>,
+    /// Where a process heap's generations lie (all young in other areas).
+    pub gens: Gens,
+}
+
+/// The generations of a process heap (design in `docs/vm.md`, collector in
+/// `term/gc.rs`): `words[..old_words]` is the old generation, which a minor
+/// collection leaves where it is, and the rest is young.
+#[derive(Debug, Default, Clone)]
+pub struct Gens {
+    /// Words of the old generation, the prefix of `words`.
+    pub old_words: usize,
+    /// `words[old_words..aged]` survived a collection already: the next
+    /// minor collection promotes what of it is still live.
+    pub aged: usize,
+    /// `offheap[..old_bins]` are the binaries old objects may refer to;
+    /// a minor collection keeps them and their indices.
+    pub old_bins: usize,
+    /// `writable[..old_writable]`, likewise.
+    pub old_writable: usize,
+    /// Bytes of `offheap[..old_bins]`.
+    pub old_bin_bytes: usize,
+    /// Old objects written to since they were promoted, which may point
+    /// at young ones (the write barrier [`Area::set_field`] records them).
+    pub remembered: Vec<usize>,
 }
 
 /// Read access to a heap and the literal areas its terms may point into.
@@ -196,7 +220,7 @@ fn words_as_bytes(w: &[u64]) -> &[u8] {
 /// How deep [`View::copy_into`] recurses before it copies breadth first.
 const COPY_DEEP: usize = 256;
 
-fn object_words(h: Word) -> usize {
+pub(crate) fn object_words(h: Word) -> usize {
     // The number of words an object takes after its header.
     match h.header_kind() {
         kind::FLOAT => 1,
@@ -209,7 +233,7 @@ fn object_words(h: Word) -> usize {
 
 /// Whether the words after the header hold terms (which the collector and
 /// the copier must follow) rather than raw data.
-fn holds_terms(k: u8) -> bool {
+pub(crate) fn holds_terms(k: u8) -> bool {
     matches!(
         k,
         kind::TUPLE
@@ -231,6 +255,25 @@ impl Area {
     /// Whether nothing was allocated.
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
+    }
+
+    /// Writes term `w` into field `i` (0 is the header) of the object at
+    /// `obj`, after it was made: the write barrier. An old object that is
+    /// given a pointer to a young one is remembered, so that a minor
+    /// collection, which reads no other old object, finds the young one.
+    /// Every write into an existing object goes through here unless it
+    /// writes no pointer (an immediate, raw bytes).
+    #[inline]
+    pub fn set_field(&mut self, obj: usize, i: usize, w: Word) {
+        self.words[obj + i] = w.0;
+        if obj < self.gens.old_words
+            && !w.is_immediate()
+            && w.ptr().area == 0
+            && w.ptr().offset >= self.gens.old_words
+            && self.gens.remembered.last() != Some(&obj)
+        {
+            self.gens.remembered.push(obj);
+        }
     }
 
     #[inline]
@@ -559,9 +602,7 @@ pub fn collect_into(heap: &mut Area, roots: &mut [&mut [Word]], spare: &mut Vec<
     words.reserve(old.words.len() / 2 + 16);
     let mut new = Area {
         words,
-        offheap: Vec::new(),
-        offheap_bytes: 0,
-        writable: Vec::new(),
+        ..Area::default()
     };
     let mut moved_bins: Vec<Option<u64>> = vec![None; old.offheap.len() + old.writable.len()];
     for set in roots.iter_mut() {

@@ -7,6 +7,7 @@ pub mod bits;
 pub mod compare;
 pub mod convert;
 pub mod exception;
+pub mod gc;
 pub mod hash;
 pub mod heap;
 pub mod idmap;
