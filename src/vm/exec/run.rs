@@ -441,9 +441,16 @@ impl<'w, L: Lock> Worker<'w, L> {
                         dst,
                         ..
                     } => {
-                        if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small())
+                        let (va, vb) = (rd!(*a), rd!(*b));
+                        if let (Some(x), Some(y)) = (va.as_small(), vb.as_small())
                             && let Some(w) = Word::small(x + y)
                         {
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
+                        }
+                        if let Some(f) = fast::float_arith(&view!(), ArithOp::Add, va, vb) {
+                            let w = proc.heap.float(0, f);
                             wr!(*dst, w);
                             pc += 1;
                             continue;
@@ -455,22 +462,30 @@ impl<'w, L: Lock> Worker<'w, L> {
                         dst,
                         ..
                     } => {
-                        if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small())
+                        let (va, vb) = (rd!(*a), rd!(*b));
+                        if let (Some(x), Some(y)) = (va.as_small(), vb.as_small())
                             && let Some(w) = Word::small(x - y)
                         {
                             wr!(*dst, w);
                             pc += 1;
                             continue;
                         }
+                        if let Some(f) = fast::float_arith(&view!(), ArithOp::Sub, va, vb) {
+                            let w = proc.heap.float(0, f);
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
+                        }
                     }
                     Ins::Arith {
-                        op: k @ (ArithOp::Mul | ArithOp::IDiv | ArithOp::Rem),
+                        op: k @ (ArithOp::Mul | ArithOp::IDiv | ArithOp::Rem | ArithOp::Div),
                         lhs: a,
                         rhs: b,
                         dst,
                         ..
                     } => {
-                        if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
+                        let (va, vb) = (rd!(*a), rd!(*b));
+                        if let (Some(x), Some(y)) = (va.as_small(), vb.as_small()) {
                             let r = match *k {
                                 ArithOp::Mul => x.checked_mul(y),
                                 ArithOp::IDiv if y != 0 => Some(x / y),
@@ -483,6 +498,12 @@ impl<'w, L: Lock> Worker<'w, L> {
                                 continue;
                             }
                         }
+                        if let Some(f) = fast::float_arith(&view!(), *k, va, vb) {
+                            let w = proc.heap.float(0, f);
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
+                        }
                     }
                     // Tests and comparisons on the common shapes (`fast.rs`);
                     // anything else goes to `step`.
@@ -491,7 +512,12 @@ impl<'w, L: Lock> Worker<'w, L> {
                         lhs: a,
                         rhs: b,
                     } => {
-                        if let Some(pass) = fast::compare(&view!(), TestOp::Lt, rd!(*a), rd!(*b)) {
+                        let (x, y) = (rd!(*a), rd!(*b));
+                        if let (Some(p), Some(q)) = (x.as_small(), y.as_small()) {
+                            pc = if p < q { pc + 1 } else { *fail };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Lt, x, y) {
                             pc = if pass { pc + 1 } else { *fail };
                             continue;
                         }
@@ -501,7 +527,12 @@ impl<'w, L: Lock> Worker<'w, L> {
                         lhs: a,
                         rhs: b,
                     } => {
-                        if let Some(pass) = fast::compare(&view!(), TestOp::Ge, rd!(*a), rd!(*b)) {
+                        let (x, y) = (rd!(*a), rd!(*b));
+                        if let (Some(p), Some(q)) = (x.as_small(), y.as_small()) {
+                            pc = if p >= q { pc + 1 } else { *fail };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Ge, x, y) {
                             pc = if pass { pc + 1 } else { *fail };
                             continue;
                         }
@@ -518,6 +549,11 @@ impl<'w, L: Lock> Worker<'w, L> {
                             pc += 1;
                             continue;
                         }
+                        // Two different immediates differ exactly.
+                        if x.is_immediate() && y.is_immediate() {
+                            pc = *fail;
+                            continue;
+                        }
                         if let Some(pass) = fast::compare(&view!(), TestOp::EqExact, x, y) {
                             pc = if pass { pc + 1 } else { *fail };
                             continue;
@@ -531,6 +567,11 @@ impl<'w, L: Lock> Worker<'w, L> {
                         let (x, y) = (rd!(*a), rd!(*b));
                         if x == y {
                             pc = *fail;
+                            continue;
+                        }
+                        // Two different immediates differ exactly.
+                        if x.is_immediate() && y.is_immediate() {
+                            pc += 1;
                             continue;
                         }
                         if let Some(pass) = fast::compare(&view!(), TestOp::NeExact, x, y) {
