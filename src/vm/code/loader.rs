@@ -50,6 +50,60 @@ pub enum Target {
     Import(u32),
 }
 
+/// A BIF common in guards that the run loop does without calling its
+/// native when the arguments have the usual shape (`exec/fast.rs`); the
+/// native still does the rest: errors, long lists, hash maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuardBif {
+    /// `element/2`.
+    Element,
+    /// `tuple_size/1`.
+    TupleSize,
+    /// `hd/1`.
+    Hd,
+    /// `tl/1`.
+    Tl,
+    /// `length/1`.
+    Length,
+    /// `map_get/2`.
+    MapGet,
+    /// `is_map_key/2`.
+    IsMapKey,
+    /// A comparison as a value (`=:=`, `<`, ...): `true` when the test holds.
+    Cmp(TestOp),
+    /// A comparison as a value with its operands swapped (`>` is `<`
+    /// swapped, `=<` is `>=` swapped).
+    CmpSwapped(TestOp),
+}
+
+impl GuardBif {
+    /// The guard BIF `erlang:name/arity` is, if the run loop knows it.
+    pub fn of(module: &str, name: &str, arity: u32) -> Option<GuardBif> {
+        use GuardBif::*;
+        if module != "erlang" {
+            return None;
+        }
+        Some(match (name, arity) {
+            ("element", 2) => Element,
+            ("tuple_size", 1) => TupleSize,
+            ("hd", 1) => Hd,
+            ("tl", 1) => Tl,
+            ("length", 1) => Length,
+            ("map_get", 2) => MapGet,
+            ("is_map_key", 2) => IsMapKey,
+            ("=:=", 2) => Cmp(TestOp::EqExact),
+            ("=/=", 2) => Cmp(TestOp::NeExact),
+            ("==", 2) => Cmp(TestOp::Eq),
+            ("/=", 2) => Cmp(TestOp::Ne),
+            ("<", 2) => Cmp(TestOp::Lt),
+            (">=", 2) => Cmp(TestOp::Ge),
+            (">", 2) => CmpSwapped(TestOp::Lt),
+            ("=<", 2) => CmpSwapped(TestOp::Ge),
+            _ => return None,
+        })
+    }
+}
+
 /// "No label": the instruction raises instead of jumping.
 pub const NOFAIL: u32 = u32::MAX;
 
@@ -129,13 +183,16 @@ pub enum Ins {
         dst: Dst,
     },
     /// A `bif` whose import is a heap-only native, resolved at link time:
-    /// the function, the import (for error reports), fail label, arguments.
+    /// the function, the import (for error reports), fail label,
+    /// arguments, and which guard BIF it is when the run loop does that
+    /// one itself on the common shapes.
     Native {
         native: crate::vm::native::NativeFn,
         import: u32,
         fail: u32,
         args: Box<[Src]>,
         dst: Dst,
+        guard: Option<GuardBif>,
     },
     /// Arithmetic (`op`) on `lhs` and `rhs` into `dst`.
     Arith {
@@ -796,10 +853,12 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
                         });
                         continue;
                     }
+                    let (mo, fu, ar) = import_name(&a[0]);
                     code.push(Ins::Native {
                         native: f,
                         import: i,
                         fail: label(&a[1]),
+                        guard: GuardBif::of(mo, fu, ar).filter(|_| args.len() == ar as usize),
                         args,
                         dst: dst(&a[3]),
                     });

@@ -9,6 +9,7 @@ pub mod calls;
 mod compare;
 mod data;
 mod exceptions;
+mod fast;
 mod floats;
 mod flow;
 mod frames;

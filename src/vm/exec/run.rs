@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::vm::code::loader::{Dst, Ins, Loaded, NOFAIL, Src, Target};
+use crate::vm::exec::fast;
 use crate::vm::exec::flow::Flow;
 use crate::vm::exec::proc::{BUDGET, Frame, Outcome, Proc, Regs, Ret, handler_marker};
 use crate::vm::exec::regs::dst_src;
@@ -15,7 +16,7 @@ use crate::vm::ops::test::TestOp;
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
-use crate::vm::term::word::{Word, kind};
+use crate::vm::term::word::{Ptr, Word, kind};
 
 /// One scheduler's view of the VM while it runs a process's slice: the
 /// code (modules and literal areas only ever get added, so a scheduler
@@ -203,6 +204,15 @@ impl<'w, L: Lock> Worker<'w, L> {
                         !proc.needs_gc()
                     };
                 }
+                // The heap and literals, to look into a term.
+                macro_rules! view {
+                    () => {
+                        View {
+                            heap: &proc.heap,
+                            literals: &self.literals,
+                        }
+                    };
+                }
                 // Whether a call may go ahead here; else the call instruction
                 // goes to `step`, which yields or collects first.
                 macro_rules! can_call {
@@ -297,7 +307,18 @@ impl<'w, L: Lock> Worker<'w, L> {
                         fail,
                         args,
                         dst: d,
+                        guard,
+                        ..
                     } if args.len() <= 16 => {
+                        if let Some(g) = guard {
+                            let a = rd!(args[0]);
+                            let b = args.get(1).map_or(Word::NIL, |s| rd!(*s));
+                            if let Some(v) = fast::guard_bif(&view!(), *g, a, b) {
+                                wr!(*d, v);
+                                pc += 1;
+                                continue;
+                            }
+                        }
                         let mut vals = [Word::NIL; 16];
                         for (v, s) in vals.iter_mut().zip(args.iter()) {
                             *v = rd!(*s);
@@ -402,6 +423,20 @@ impl<'w, L: Lock> Worker<'w, L> {
                         pc += 1;
                         continue;
                     }
+                    // Other sources: a small integer, or a float in a y
+                    // register or the literal area (a float constant).
+                    Ins::FLoad { src, dst: d } => {
+                        let w = rd!(*src);
+                        let f = match w.as_small() {
+                            Some(i) => Some(i as f64),
+                            None => view!().float(w),
+                        };
+                        if let Some(f) = f {
+                            xs[*d as usize] = Word(f.to_bits());
+                            pc += 1;
+                            continue;
+                        }
+                    }
                     Ins::FStore {
                         src: s,
                         dst: Dst::X(d),
@@ -417,9 +452,16 @@ impl<'w, L: Lock> Worker<'w, L> {
                         dst,
                         ..
                     } => {
-                        if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small())
+                        let (va, vb) = (rd!(*a), rd!(*b));
+                        if let (Some(x), Some(y)) = (va.as_small(), vb.as_small())
                             && let Some(w) = Word::small(x + y)
                         {
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
+                        }
+                        if let Some(f) = fast::float_arith(&view!(), ArithOp::Add, va, vb) {
+                            let w = proc.heap.float(0, f);
                             wr!(*dst, w);
                             pc += 1;
                             continue;
@@ -431,22 +473,30 @@ impl<'w, L: Lock> Worker<'w, L> {
                         dst,
                         ..
                     } => {
-                        if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small())
+                        let (va, vb) = (rd!(*a), rd!(*b));
+                        if let (Some(x), Some(y)) = (va.as_small(), vb.as_small())
                             && let Some(w) = Word::small(x - y)
                         {
                             wr!(*dst, w);
                             pc += 1;
                             continue;
                         }
+                        if let Some(f) = fast::float_arith(&view!(), ArithOp::Sub, va, vb) {
+                            let w = proc.heap.float(0, f);
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
+                        }
                     }
                     Ins::Arith {
-                        op: k @ (ArithOp::Mul | ArithOp::IDiv | ArithOp::Rem),
+                        op: k @ (ArithOp::Mul | ArithOp::IDiv | ArithOp::Rem | ArithOp::Div),
                         lhs: a,
                         rhs: b,
                         dst,
                         ..
                     } => {
-                        if let (Some(x), Some(y)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
+                        let (va, vb) = (rd!(*a), rd!(*b));
+                        if let (Some(x), Some(y)) = (va.as_small(), vb.as_small()) {
                             let r = match *k {
                                 ArithOp::Mul => x.checked_mul(y),
                                 ArithOp::IDiv if y != 0 => Some(x / y),
@@ -459,14 +509,27 @@ impl<'w, L: Lock> Worker<'w, L> {
                                 continue;
                             }
                         }
+                        if let Some(f) = fast::float_arith(&view!(), *k, va, vb) {
+                            let w = proc.heap.float(0, f);
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
+                        }
                     }
+                    // Tests and comparisons on the common shapes (`fast.rs`);
+                    // anything else goes to `step`.
                     Ins::Lt {
                         fail,
                         lhs: a,
                         rhs: b,
                     } => {
-                        if let (Some(p), Some(q)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
+                        let (x, y) = (rd!(*a), rd!(*b));
+                        if let (Some(p), Some(q)) = (x.as_small(), y.as_small()) {
                             pc = if p < q { pc + 1 } else { *fail };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Lt, x, y) {
+                            pc = if pass { pc + 1 } else { *fail };
                             continue;
                         }
                     }
@@ -475,21 +538,35 @@ impl<'w, L: Lock> Worker<'w, L> {
                         lhs: a,
                         rhs: b,
                     } => {
-                        if let (Some(p), Some(q)) = (rd!(*a).as_small(), rd!(*b).as_small()) {
+                        let (x, y) = (rd!(*a), rd!(*b));
+                        if let (Some(p), Some(q)) = (x.as_small(), y.as_small()) {
                             pc = if p >= q { pc + 1 } else { *fail };
                             continue;
                         }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Ge, x, y) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
                     }
-                    // Small integers, atoms, nil and pids are equal exactly when
-                    // their words are.
                     Ins::EqExact {
                         fail,
                         lhs: a,
                         rhs: b,
                     } => {
                         let (x, y) = (rd!(*a), rd!(*b));
+                        // Small integers, atoms, nil and pids are equal exactly
+                        // when their words are.
+                        if x == y {
+                            pc += 1;
+                            continue;
+                        }
+                        // Two different immediates differ exactly.
                         if x.is_immediate() && y.is_immediate() {
-                            pc = if x == y { pc + 1 } else { *fail };
+                            pc = *fail;
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::EqExact, x, y) {
+                            pc = if pass { pc + 1 } else { *fail };
                             continue;
                         }
                     }
@@ -499,8 +576,28 @@ impl<'w, L: Lock> Worker<'w, L> {
                         rhs: b,
                     } => {
                         let (x, y) = (rd!(*a), rd!(*b));
+                        if x == y {
+                            pc = *fail;
+                            continue;
+                        }
+                        // Two different immediates differ exactly.
                         if x.is_immediate() && y.is_immediate() {
-                            pc = if x != y { pc + 1 } else { *fail };
+                            pc += 1;
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::NeExact, x, y) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::Test2 {
+                        op,
+                        fail,
+                        lhs: a,
+                        rhs: b,
+                    } => {
+                        if let Some(pass) = fast::compare(&view!(), *op, rd!(*a), rd!(*b)) {
+                            pc = if pass { pc + 1 } else { *fail };
                             continue;
                         }
                     }
@@ -524,18 +621,62 @@ impl<'w, L: Lock> Worker<'w, L> {
                         fail,
                         arg: a,
                     } => {
-                        let x = rd!(*a);
-                        let pass = match *k {
-                            TestOp::IsNonemptyList => Some(x.is_list()),
-                            TestOp::IsNil => Some(x == Word::NIL),
-                            TestOp::IsList => Some(x.is_list() || x == Word::NIL),
-                            TestOp::IsAtom => Some(x.as_atom().is_some()),
-                            _ => None,
-                        };
-                        if let Some(pass) = pass {
+                        if let Some(pass) = fast::test1(&view!(), *k, rd!(*a)) {
                             pc = if pass { pc + 1 } else { *fail };
                             continue;
                         }
+                    }
+                    Ins::Test { op, fail, args } if args.len() <= 3 => {
+                        let mut vals = [Word::NIL; 3];
+                        for (v, s) in vals.iter_mut().zip(args.iter()) {
+                            *v = rd!(*s);
+                        }
+                        if let Some(pass) = fast::test(&view!(), *op, &vals) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::Select {
+                        kind: k,
+                        src,
+                        fail,
+                        table,
+                        sorted,
+                    } => {
+                        if let Some(to) =
+                            fast::select(&view!(), *k, rd!(*src), *fail, table, *sorted)
+                        {
+                            pc = to;
+                            continue;
+                        }
+                    }
+                    Ins::GetElement { tuple, index, dst } => {
+                        if let Some(v) = fast::element(&view!(), rd!(*tuple), *index as usize) {
+                            wr!(*dst, v);
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    // Straight onto the heap (`step`'s body gathers the
+                    // elements first).
+                    Ins::MakeTuple { dst, elems } => {
+                        let at = proc.heap.words.len();
+                        proc.heap
+                            .words
+                            .push(Word::header(kind::TUPLE, elems.len()).0);
+                        for s in elems.iter() {
+                            let v = rd!(*s);
+                            proc.heap.words.push(v.0);
+                        }
+                        wr!(
+                            *dst,
+                            Word::boxed(Ptr {
+                                area: 0,
+                                offset: at
+                            })
+                        );
+                        pc += 1;
+                        continue;
                     }
                     Ins::Allocate { slots: n, .. } if heap_ok!() => {
                         let start = proc.st.stack.len();
@@ -774,6 +915,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                 fail,
                 args,
                 dst,
+                ..
             } => self.bif(proc, xs, at, Some(*native), (*import, *fail), args, *dst),
             // binaries.rs
             Ins::BsMatch {

@@ -21,7 +21,7 @@ use crate::vm::term::hash;
 use crate::vm::term::heap::{MAX_TUPLE, View};
 use crate::vm::term::list::{list_items, list_of};
 use crate::vm::term::maps;
-use crate::vm::term::word::Word;
+use crate::vm::term::word::{Ptr, Word};
 
 use NativeResult::{Error as Err_, Value};
 
@@ -549,17 +549,41 @@ fn tl_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn plus_plus_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let items = list_items(&c.view(), a[0]);
-    c.charge(items.as_ref().map_or(0, Vec::len), CELLS_PER_REDUCTION);
-    match items {
-        Some(items) => Value(
-            items
-                .iter()
-                .rev()
-                .fold(a[1], |acc, h| c.heap.cons(0, *h, acc)),
-        ),
-        None => badarg(),
+    // Counted (and checked proper) first, then copied as one run of cells,
+    // each pointing at the next: no vector of the elements on the side.
+    let mut n = 0;
+    let mut l = a[0];
+    while l.is_list() {
+        n += 1;
+        l = c.view().cons(l).1;
     }
+    c.charge(n, CELLS_PER_REDUCTION);
+    if l != Word::NIL {
+        return badarg();
+    }
+    if n == 0 {
+        return Value(a[1]);
+    }
+    let base = c.heap.words.len();
+    c.heap.words.reserve(2 * n);
+    let mut l = a[0];
+    for i in 1..=n {
+        let (h, t) = c.view().cons(l);
+        let next = if i == n {
+            a[1]
+        } else {
+            Word::list(Ptr {
+                area: 0,
+                offset: base + 2 * i,
+            })
+        };
+        c.heap.words.extend([h.0, next.0]);
+        l = t;
+    }
+    Value(Word::list(Ptr {
+        area: 0,
+        offset: base,
+    }))
 }
 
 fn minus_minus_2(c: &mut Ctx, a: &[Word]) -> NativeResult {

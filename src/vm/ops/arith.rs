@@ -10,7 +10,7 @@ use crate::vm::term::atoms::atom;
 use crate::vm::term::compare::{Num, big_to_f64, number};
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
-use crate::vm::term::word::Word;
+use crate::vm::term::word::{Word, kind};
 use ArithOp::*;
 
 crate::vm::ops::kinds::kinds! {
@@ -123,6 +123,15 @@ pub fn arith(
             return Ok(w);
         }
     }
+    // Integers of up to 127 bits (smalls whose result outgrows a small,
+    // bignums of one or two words) in `i128`: no `BigInt`, no allocation
+    // but the result's own.
+    let view = View { heap, literals };
+    if let (Some(x), Some(y)) = (int128(&view, a), int128(&view, b))
+        && let Some(r) = int128_op(op, x, y)
+    {
+        return Ok(put_int128(heap, r));
+    }
     let view = View { heap, literals };
     // Floats (and floats mixed with small integers) without building `Num`s.
     if op.on_floats() {
@@ -154,6 +163,65 @@ pub fn arith(
     }
     let (bx, by) = (to_big(&x).expect("integer"), to_big(&y).expect("integer"));
     arith_big(heap, op, bx, by)
+}
+
+/// An integer of at most two 64-bit words as an `i128`, if it fits.
+#[inline]
+fn int128(v: &View, w: Word) -> Option<i128> {
+    if let Some(i) = w.as_small() {
+        return Some(i.into());
+    }
+    if !w.is_boxed() {
+        return None;
+    }
+    let h = v.header(w);
+    let negative = match h.header_kind() {
+        kind::BIG_POS => false,
+        kind::BIG_NEG => true,
+        _ => return None,
+    };
+    let p = w.ptr();
+    let mag = match h.header_arity() {
+        1 => u128::from(v.at(p, 1).0),
+        2 => u128::from(v.at(p, 1).0) | (u128::from(v.at(p, 2).0) << 64),
+        _ => return None,
+    };
+    let m = i128::try_from(mag).ok()?;
+    Some(if negative { -m } else { m })
+}
+
+/// `x op y` for the integer ops `i128` does exactly; `None` on overflow,
+/// division by zero (the slow path raises) and the other ops.
+#[inline]
+fn int128_op(op: ArithOp, x: i128, y: i128) -> Option<i128> {
+    match op {
+        Add => x.checked_add(y),
+        Sub => x.checked_sub(y),
+        Mul => x.checked_mul(y),
+        // Both truncate towards zero, as `div` and `rem` do.
+        IDiv => x.checked_div(y),
+        Rem => x.checked_rem(y),
+        Band => Some(x & y),
+        Bor => Some(x | y),
+        Bxor => Some(x ^ y),
+        _ => None,
+    }
+}
+
+/// An `i128` as a term: a small integer, or a bignum of the fewest words
+/// (as `Area::integer` writes one).
+fn put_int128(heap: &mut Area, r: i128) -> Word {
+    if let Some(w) = i64::try_from(r).ok().and_then(Word::small) {
+        return w;
+    }
+    let mag = r.unsigned_abs();
+    let k = if r < 0 { kind::BIG_NEG } else { kind::BIG_POS };
+    let (lo, hi) = (Word(mag as u64), Word((mag >> 64) as u64));
+    if hi.0 == 0 {
+        heap.boxed(0, k, &[lo])
+    } else {
+        heap.boxed(0, k, &[lo, hi])
+    }
 }
 
 /// The most bits an integer may have, as on the BEAM: 2^19 - 1 digits of

@@ -218,6 +218,16 @@ pub fn read_small(
     if bits > 64 || (little && !bits.is_multiple_of(8)) {
         return None;
     }
+    // An unsigned byte or big-endian 16-bit word on a byte boundary: most
+    // fields, read without the general shifting and masking.
+    if start.is_multiple_of(8) && !signed && !little {
+        let i = start / 8;
+        match bits {
+            8 => return Some(bytes[i].into()),
+            16 => return Some(u16::from_be_bytes([bytes[i], bytes[i + 1]]).into()),
+            _ => {}
+        }
+    }
     if bits == 0 {
         return Some(0);
     }
