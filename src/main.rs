@@ -219,7 +219,8 @@ fn report(err: impl miette::Diagnostic + Send + Sync + 'static) {
 /// Runs `f` over `items` in parallel, showing a progress bar on a terminal.
 fn with_progress<T: Sync, R: Send>(what: &str, items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let done = AtomicUsize::new(0);
-    let show = std::io::stderr().is_terminal() && items.len() > 1;
+    // The bar is drawn by a thread, which WASI does not have.
+    let show = !cfg!(target_os = "wasi") && std::io::stderr().is_terminal() && items.len() > 1;
     let finished = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|s| {
         if show {

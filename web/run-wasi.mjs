@@ -1,0 +1,54 @@
+#!/usr/bin/env -S node --no-turbo-fast-api-calls --no-warnings
+// Runs lam-translate's WebAssembly build under node's WASI, with the
+// arguments given:  node web/run-wasi.mjs run prog.beam
+//
+// The module sees the current directory (as itself and as ".") and OTP's
+// and Elixir's library directories, read from where erl and elixir are
+// installed, so that `run` finds the OTP modules it translates; the
+// environment passes through. `--no-turbo-fast-api-calls`: node 20's fast
+// path for some WASI calls crashed the process (a V8 bug), so the shebang
+// turns it off; run it the same way when calling node by hand.
+// LAM_WASM names another module (a bundle made by `lam-translate bundle`).
+import { readFileSync, existsSync, realpathSync } from "node:fs";
+import { WASI } from "node:wasi";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const wasmPath =
+  process.env.LAM_WASM ??
+  [
+    join(here, "lam-translate.wasm"),
+    join(here, "../target/wasm32-wasip1/wasm/lam-translate.wasm"),
+  ].find(existsSync);
+if (!wasmPath) {
+  console.error(
+    "no lam-translate.wasm: build it with\n  cargo build --profile wasm --target wasm32-wasip1 --bin lam-translate",
+  );
+  process.exit(2);
+}
+
+const cwd = process.cwd();
+const preopens = { ".": cwd, [cwd]: cwd };
+const env = { ...process.env, PWD: cwd };
+for (const root of ["/usr/lib/erlang", process.env.LAM_OTP_ROOT].filter(Boolean)) {
+  if (existsSync(join(root, "lib"))) {
+    const real = realpathSync(root);
+    preopens[real] = real;
+    env.LAM_OTP_ROOT = real;
+  }
+}
+for (const lib of ["/usr/lib/elixir"]) {
+  if (existsSync(lib)) preopens[lib] = lib;
+}
+
+const wasi = new WASI({
+  version: "preview1",
+  args: ["lam-translate", ...process.argv.slice(2)],
+  env,
+  preopens,
+  returnOnExit: true,
+});
+const module = await WebAssembly.compile(readFileSync(wasmPath));
+const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+process.exitCode = wasi.start(instance);
