@@ -8,8 +8,12 @@
 // environment passes through. `--no-turbo-fast-api-calls`: node 20's fast
 // path for some WASI calls crashed the process (a V8 bug), so the shebang
 // turns it off; run it the same way when calling node by hand.
-// LAM_WASM names another module (a bundle made by `lam-translate bundle`).
-import { readFileSync, existsSync, realpathSync } from "node:fs";
+// LAM_WASM names another module; a bundle made by `lam-translate bundle`
+// carries its program and OTP modules, and its arguments are the program's.
+import {
+  readFileSync, existsSync, realpathSync, mkdtempSync, mkdirSync, writeFileSync, rmSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { WASI } from "node:wasi";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,27 +32,67 @@ if (!wasmPath) {
   process.exit(2);
 }
 
+const module = await WebAssembly.compile(readFileSync(wasmPath));
 const cwd = process.cwd();
 const preopens = { ".": cwd, [cwd]: cwd };
 const env = { ...process.env, PWD: cwd };
-for (const root of ["/usr/lib/erlang", process.env.LAM_OTP_ROOT].filter(Boolean)) {
-  if (existsSync(join(root, "lib"))) {
-    const real = realpathSync(root);
-    preopens[real] = real;
-    env.LAM_OTP_ROOT = real;
+let args = process.argv.slice(2);
+const bundle = WebAssembly.Module.customSections(module, "lam-bundle")[0];
+if (bundle) {
+  // A bundle (lam-translate bundle): its files go to a directory of their
+  // own, the module's whole OTP tree, and the program runs from it.
+  const dir = mkdtempSync(join(tmpdir(), "lam-bundle-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const { entry, files } = unpack(new Uint8Array(bundle));
+  for (const [name, bytes] of files) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), bytes);
+  }
+  preopens["/lam-bundle"] = dir;
+  env.LAM_OTP_ROOT = "/lam-bundle";
+  const file = [...files.keys()].find((n) => n.startsWith(`app/${entry}.`));
+  args = ["run", `/lam-bundle/${file}`, "--", ...args];
+} else {
+  for (const root of ["/usr/lib/erlang", process.env.LAM_OTP_ROOT].filter(Boolean)) {
+    if (existsSync(join(root, "lib"))) {
+      const real = realpathSync(root);
+      preopens[real] = real;
+      env.LAM_OTP_ROOT = real;
+    }
+  }
+  for (const lib of ["/usr/lib/elixir"]) {
+    if (existsSync(lib)) preopens[lib] = lib;
   }
 }
-for (const lib of ["/usr/lib/elixir"]) {
-  if (existsSync(lib)) preopens[lib] = lib;
+
+/// The bundle's files (src/bundle.rs writes them): a magic line, then
+/// entries of a length-prefixed name and length-prefixed bytes.
+function unpack(b) {
+  const magic = new TextEncoder().encode("LAMBUNDLE1\n");
+  if (!magic.every((x, i) => b[i] === x)) throw new Error("not a LAM bundle");
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const text = new TextDecoder();
+  const files = new Map();
+  let entry = null;
+  for (let at = magic.length; at < b.length; ) {
+    const n = view.getUint32(at, true);
+    const name = text.decode(b.subarray(at + 4, at + 4 + n));
+    at += 4 + n;
+    const size = view.getUint32(at, true);
+    const bytes = b.subarray(at + 4, at + 4 + size);
+    at += 4 + size;
+    if (name === "entry") entry = text.decode(bytes);
+    else files.set(name, bytes);
+  }
+  return { entry, files };
 }
 
 const wasi = new WASI({
   version: "preview1",
-  args: ["lam-translate", ...process.argv.slice(2)],
+  args: ["lam-translate", ...args],
   env,
   preopens,
   returnOnExit: true,
 });
-const module = await WebAssembly.compile(readFileSync(wasmPath));
 const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
 process.exitCode = wasi.start(instance);
