@@ -1,8 +1,10 @@
 //! One `.wasm` per application (`lam-translate bundle`): the WebAssembly
 //! build of the VM with a custom section, `lam-bundle`, that holds the
-//! application's modules and the OTP modules they reach, translated to LAM,
-//! laid out as an OTP tree (`lib/APP/ebin/*.lam`, the `.app` files, the boot
-//! file), so that the program runs with no OTP installation. A WASI module
+//! application's modules (`app/*.beam`, kept as compiled: the VM translates
+//! them as it loads them, as `run` does, and `report` can read them) and
+//! the OTP modules they reach, translated to LAM and laid out as an OTP
+//! tree (`lib/APP/ebin/*.lam`, the `.app` files, the boot file), so that
+//! the program runs with no OTP installation. A WASI module
 //! cannot read its own bytes, so the host unpacks the section into a
 //! directory it gives the module (`web/run-wasi.mjs` does; `docs/wasm.md`).
 //!
@@ -134,8 +136,7 @@ pub fn bundle(vm: &[u8], files: &[PathBuf], libs: &[PathBuf], otp_root: &Path) -
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         todo.extend(reached(&bytes, &installed).map_err(|e| e.in_file(f))?);
-        let (out, ext) = translated(&bytes);
-        entries.insert(format!("app/{stem}.{ext}"), out);
+        entries.insert(format!("app/{stem}.beam"), bytes);
         entry.get_or_insert_with(|| stem.clone());
         own.insert(stem);
     }

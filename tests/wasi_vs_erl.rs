@@ -208,11 +208,9 @@ fn bundles_run_without_otp_and_print_what_erl_prints() {
         );
         let empty = dir.join("empty");
         std::fs::create_dir_all(&empty).unwrap();
-        let erl = common::output_within(
-            Command::new("escript").arg(&script).arg(&dir).arg(m),
-            limit,
-        )
-        .unwrap_or_else(|| panic!("{m}: erl ran for more than {limit:?}"));
+        let erl =
+            common::output_within(Command::new("escript").arg(&script).arg(&dir).arg(m), limit)
+                .unwrap_or_else(|| panic!("{m}: erl ran for more than {limit:?}"));
         failures.extend(common::differences(
             m,
             &erl,

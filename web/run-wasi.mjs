@@ -14,6 +14,7 @@ import {
   readFileSync, existsSync, realpathSync, mkdtempSync, mkdirSync, writeFileSync, rmSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
+import { unpack } from "./wasi-shim.mjs";
 import { WASI } from "node:wasi";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,28 +64,6 @@ if (bundle) {
   for (const lib of ["/usr/lib/elixir"]) {
     if (existsSync(lib)) preopens[lib] = lib;
   }
-}
-
-/// The bundle's files (src/bundle.rs writes them): a magic line, then
-/// entries of a length-prefixed name and length-prefixed bytes.
-function unpack(b) {
-  const magic = new TextEncoder().encode("LAMBUNDLE1\n");
-  if (!magic.every((x, i) => b[i] === x)) throw new Error("not a LAM bundle");
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const text = new TextDecoder();
-  const files = new Map();
-  let entry = null;
-  for (let at = magic.length; at < b.length; ) {
-    const n = view.getUint32(at, true);
-    const name = text.decode(b.subarray(at + 4, at + 4 + n));
-    at += 4 + n;
-    const size = view.getUint32(at, true);
-    const bytes = b.subarray(at + 4, at + 4 + size);
-    at += 4 + size;
-    if (name === "entry") entry = text.decode(bytes);
-    else files.set(name, bytes);
-  }
-  return { entry, files };
 }
 
 const wasi = new WASI({
