@@ -39,11 +39,11 @@ const FIXTURES: &[&str] = &[
     "proc_monitors",
     "ets_tables",
     "files_io",
-    "files_fs",
+    "files_raw",
+    "system_file",
+    "system_timer",
     "io_stdin",
     "closures",
-    "zlib_api",
-    "ports_spawn",
     "re_usage",
 ];
 
@@ -225,4 +225,158 @@ fn bundles_run_without_otp_and_print_what_erl_prints() {
         ));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The browser page (`web/index.html`) in Debian's chromium, headless:
+/// served from a small HTTP server here, with `lam.wasm` bundled from
+/// `web/examples`, it runs an example at once (`?example=NAME&post=1`) and
+/// posts the text it shows as output, which must be what erl prints.
+#[test]
+fn the_page_runs_examples_in_chromium_as_erl_does() {
+    let found = Command::new("chromium")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "chromium is not installed: the page's test needs it (.ci/setup installs it)"
+    );
+    let wasm = wasm_module();
+    let site = std::env::temp_dir().join(format!("lam-web-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&site);
+    std::fs::create_dir_all(&site).unwrap();
+    let examples: Vec<PathBuf> = ["hello", "ring", "bignum"]
+        .iter()
+        .map(|m| common::root().join(format!("web/examples/{m}.erl")))
+        .collect();
+    common::run(Command::new("erlc").arg("-o").arg(&site).args(&examples));
+    let beams: Vec<PathBuf> = ["hello", "ring", "bignum"]
+        .iter()
+        .map(|m| site.join(format!("{m}.beam")))
+        .collect();
+    let made = Command::new(env!("CARGO_BIN_EXE_lam-translate"))
+        .arg("bundle")
+        .args(&beams)
+        .arg("-o")
+        .arg(site.join("lam.wasm"))
+        .arg("--vm")
+        .arg(wasm)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let (port, results) = serve(site.clone());
+    let script = common::root().join("erl/run.escript");
+    for m in ["hello", "bignum"] {
+        let erl = common::run(Command::new("escript").arg(&script).arg(&site).arg(m));
+        let profile = site.join(format!("chromium-{m}"));
+        let mut chromium = Command::new("chromium")
+            .args([
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(format!(
+                "http://127.0.0.1:{port}/index.html?example={m}&post=1"
+            ))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("chromium");
+        let posted = results.recv_timeout(std::time::Duration::from_secs(180));
+        let _ = chromium.kill();
+        let _ = chromium.wait();
+        let posted = posted.unwrap_or_else(|_| panic!("{m}: the page posted no result"));
+        let shown: serde_json::Value = serde_json::from_str(&posted).unwrap();
+        assert_eq!(
+            shown["output"].as_str(),
+            Some(erl.as_str()),
+            "{m}: the page showed something else than erl printed: {posted}"
+        );
+        assert!(
+            shown["report"]
+                .as_str()
+                .is_some_and(|r| r.contains("functions")),
+            "{m}: no compatibility report: {posted}"
+        );
+        assert!(
+            shown["stats"].as_str().is_some_and(|s| s.contains("bytes")),
+            "{m}: no size shown: {posted}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&site);
+}
+
+/// Serves the page's files (from `web/`, and `lam.wasm` from `site`) on a
+/// free port of 127.0.0.1, forever, in a thread; what the page posts to
+/// `/result` comes out of the channel.
+fn serve(site: PathBuf) -> (u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let mut r = BufReader::new(conn);
+            let mut line = String::new();
+            if r.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut length = 0;
+            loop {
+                let mut h = String::new();
+                if r.read_line(&mut h).is_err() || h.trim().is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = h.split_once(':')
+                    && k.eq_ignore_ascii_case("content-length")
+                {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = r.read_exact(&mut body);
+            let path = line.split_whitespace().nth(1).unwrap_or("/");
+            let path = path
+                .split('?')
+                .next()
+                .unwrap_or("/")
+                .trim_start_matches('/');
+            let (status, kind, content) = if line.starts_with("POST") && path == "result" {
+                let _ = tx.send(String::from_utf8_lossy(&body).into_owned());
+                ("200 OK", "text/plain", Vec::new())
+            } else {
+                let file = match path {
+                    "lam.wasm" => site.join("lam.wasm"),
+                    "index.html" | "app.mjs" | "wasi-shim.mjs" => {
+                        common::root().join("web").join(path)
+                    }
+                    _ => PathBuf::new(),
+                };
+                let kind = match file.extension().and_then(|e| e.to_str()) {
+                    Some("html") => "text/html",
+                    Some("mjs") => "text/javascript",
+                    Some("wasm") => "application/wasm",
+                    _ => "application/octet-stream",
+                };
+                match std::fs::read(&file) {
+                    Ok(c) => ("200 OK", kind, c),
+                    Err(_) => ("404 Not Found", "text/plain", Vec::new()),
+                }
+            };
+            let mut conn = r.into_inner();
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                content.len()
+            );
+            let _ = conn.write_all(&content);
+        }
+    });
+    (port, rx)
 }

@@ -2,7 +2,8 @@
 // Runs lam-translate's WebAssembly build under node's WASI, with the
 // arguments given:  node web/run-wasi.mjs run prog.beam
 //
-// The module sees the current directory (as itself and as ".") and OTP's
+// The module sees the current directory (as itself and as "."), the
+// temporary directory, and OTP's
 // and Elixir's library directories, read from where erl and elixir are
 // installed, so that `run` finds the OTP modules it translates; the
 // environment passes through. `--no-turbo-fast-api-calls`: node 20's fast
@@ -35,7 +36,8 @@ if (!wasmPath) {
 
 const module = await WebAssembly.compile(readFileSync(wasmPath));
 const cwd = process.cwd();
-const preopens = { ".": cwd, [cwd]: cwd };
+// The temporary directory too, where programs write scratch files.
+const preopens = { ".": cwd, [cwd]: cwd, [tmpdir()]: tmpdir() };
 const env = { ...process.env, PWD: cwd };
 let args = process.argv.slice(2);
 const bundle = WebAssembly.Module.customSections(module, "lam-bundle")[0];

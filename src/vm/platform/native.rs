@@ -130,6 +130,13 @@ pub(crate) fn os_pid() -> u32 {
     std::process::id()
 }
 
+/// The machine's host name, as `gethostname(2)` gives it.
+pub(crate) fn host_name() -> Option<Vec<u8>> {
+    let name = std::fs::read("/proc/sys/kernel/hostname").ok()?;
+    let name = name.strip_suffix(b"\n").unwrap_or(&name);
+    (!name.is_empty()).then(|| name.to_vec())
+}
+
 // ------------------------------------------------------ child processes
 
 /// A child's program: `program` itself, or with `shell` the command line

@@ -51,11 +51,6 @@ pub(crate) fn stat(m: &Metadata) -> Stat {
     } else {
         ("other", 0)
     };
-    let mode = if m.permissions().readonly() {
-        mode & !0o222
-    } else {
-        mode
-    };
     let mtime = seconds(m.modified());
     Stat {
         size: m.len(),
@@ -228,6 +223,11 @@ pub(crate) fn ids() -> (u32, u32, u32, u32, Vec<u32>) {
 /// the only process there is.
 pub(crate) fn os_pid() -> u32 {
     1
+}
+
+/// WASI has no host name; OTP's kernel needs one to start (`inet_db`).
+pub(crate) fn host_name() -> Option<Vec<u8>> {
+    Some(b"localhost".to_vec())
 }
 
 // ------------------------------------------------------ child processes
