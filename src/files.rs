@@ -48,7 +48,16 @@ fn run(cmd: &mut Command) -> Option<String> {
 /// A program on the PATH, with symbolic links resolved.
 fn on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
+    // std's WASI has no `split_paths` (it panics); the list is Unix's.
+    #[cfg(target_os = "wasi")]
+    let dirs: Vec<PathBuf> = path
+        .to_string_lossy()
+        .split(':')
+        .map(PathBuf::from)
+        .collect();
+    #[cfg(not(target_os = "wasi"))]
+    let dirs = std::env::split_paths(&path);
+    dirs.into_iter()
         .map(|d| d.join(name))
         .find(|p| p.is_file())
         .and_then(|p| p.canonicalize().ok())

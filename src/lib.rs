@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod beam;
+pub mod bundle;
 pub mod dis;
 pub mod erl_flags;
 pub mod erlfmt;

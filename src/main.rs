@@ -35,6 +35,10 @@ enum Command {
     /// Print a compatibility report for files, directories, or (by default)
     /// the installed OTP and Elixir.
     Report(ReportArgs),
+    /// Write one .wasm holding the WebAssembly build of the VM, the
+    /// program's modules and the OTP modules they reach, translated: it
+    /// runs under node (web/run-wasi.mjs) with no OTP installation.
+    Bundle(BundleArgs),
     /// Print the disassembly of .beam files.
     Dis(DisArgs),
     /// Run a program: main/1 of the first module with the arguments as
@@ -182,6 +186,21 @@ enum ReportFormat {
 }
 
 #[derive(Args)]
+struct BundleArgs {
+    /// The program's .beam files; the first one's module is the program.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// The .wasm to write.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: PathBuf,
+    /// The WebAssembly build of lam-translate (default: $LAM_WASM, else
+    /// target/wasm32-wasip1/wasm/lam-translate.wasm beside this program's
+    /// target directory).
+    #[arg(long = "vm", value_name = "WASM")]
+    vm: Option<PathBuf>,
+}
+
+#[derive(Args)]
 struct DisArgs {
     /// Output format: `text` for people, `erlang` for exactly what
     /// OTP's beam_disasm:file/1 returns (one ~w term per line).
@@ -216,6 +235,7 @@ fn main() -> ExitCode {
         Some(Command::Translate(args)) => translate_command(&args),
         Some(Command::Report(args)) => report_command(&args),
         Some(Command::Dis(args)) => dis_command(&args),
+        Some(Command::Bundle(args)) => bundle_command(&args),
         None => translate_command(&cli.translate),
     }
 }
@@ -227,7 +247,8 @@ fn report(err: impl miette::Diagnostic + Send + Sync + 'static) {
 /// Runs `f` over `items` in parallel, showing a progress bar on a terminal.
 fn with_progress<T: Sync, R: Send>(what: &str, items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let done = AtomicUsize::new(0);
-    let show = std::io::stderr().is_terminal() && items.len() > 1;
+    // The bar is drawn by a thread, which WASI does not have.
+    let show = !cfg!(target_os = "wasi") && std::io::stderr().is_terminal() && items.len() > 1;
     let finished = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|s| {
         if show {
@@ -391,6 +412,58 @@ fn report_command(args: &ReportArgs) -> ExitCode {
                 r.totals.modules
             );
             ExitCode::FAILURE
+        }
+        Err(e) => {
+            report(e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn bundle_command(args: &BundleArgs) -> ExitCode {
+    let vm = args
+        .vm
+        .clone()
+        .or_else(|| std::env::var_os("LAM_WASM").map(PathBuf::from))
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            let target = exe.parent()?.parent()?;
+            Some(target.join("wasm32-wasip1/wasm/lam-translate.wasm"))
+        });
+    let Some(vm) = vm else {
+        eprintln!("lam-translate: give the WebAssembly build of the VM with --vm");
+        return ExitCode::from(2);
+    };
+    let bytes = match std::fs::read(&vm) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!(
+                "lam-translate: {}: {e} (build it with cargo build --profile wasm \
+                 --target wasm32-wasip1 --bin lam-translate, or give it with --vm)",
+                vm.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut libs = Vec::new();
+    if !add_installed(&mut libs) {
+        return ExitCode::FAILURE;
+    }
+    let root = libs[0].parent().map(Path::to_path_buf).unwrap_or_default();
+    match lam_translate::bundle::bundle(&bytes, &args.files, &libs, &root) {
+        Ok(b) => {
+            if let Err(e) = std::fs::write(&args.output, &b.wasm) {
+                eprintln!("lam-translate: {}: {e}", args.output.display());
+                return ExitCode::FAILURE;
+            }
+            eprintln!(
+                "{}: {} bytes ({} modules, {} bytes of them)",
+                args.output.display(),
+                b.wasm.len(),
+                b.modules,
+                b.payload
+            );
+            ExitCode::SUCCESS
         }
         Err(e) => {
             report(e);

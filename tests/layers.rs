@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// The layers, bottom first.
 const LAYERS: &[&str] = &[
-    "re", "term", "ops", "native", "code", "natives", "exec", "runtime",
+    "platform", "re", "term", "ops", "native", "code", "natives", "exec", "runtime",
 ];
 
 /// A file of the VM, as `layer/module` (`layer/mod` for a layer's `mod.rs`).

@@ -11,6 +11,7 @@ pub mod exec;
 pub mod native;
 pub mod natives;
 pub mod ops;
+pub mod platform;
 pub mod re;
 pub mod runtime;
 pub mod term;

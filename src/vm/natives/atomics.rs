@@ -234,7 +234,7 @@ fn counters_info_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
         return badarg();
     };
     let n = cells.cells.len();
-    let schedulers = std::thread::available_parallelism().map_or(1, usize::from);
+    let schedulers = crate::vm::platform::processors();
     let memory = 32 + 64 * n.div_ceil(8) * (schedulers + 1);
     let values = [int_word(c, memory as i128), int_word(c, n as i128)];
     Value(info_map(c, &["memory", "size"], &values))

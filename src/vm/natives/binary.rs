@@ -329,7 +329,10 @@ fn copy_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 fn copy_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     match (binary_bytes(c, a[0]), a[1].as_small()) {
         (Some(b), Some(n))
-            if n >= 0 && b.len().checked_mul(n as usize).is_some_and(|t| t < 1 << 40) =>
+            if n >= 0
+                && b.len()
+                    .checked_mul(n as usize)
+                    .is_some_and(|t| (t as u64) < 1 << 40) =>
         {
             let r = b.repeat(n as usize);
             c.charge(r.len(), BYTES_PER_REDUCTION);

@@ -92,7 +92,7 @@ fn perf_counter_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
 }
 
 fn getpid_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
-    Value(string_list(c, &std::process::id().to_string()))
+    Value(string_list(c, &crate::vm::platform::os_pid().to_string()))
 }
 
 fn getenv_1(c: &mut Ctx, a: &[Word]) -> NativeResult {

@@ -12,8 +12,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
@@ -23,6 +21,7 @@ use crate::vm::native::{Ctx, Native, NativeResult, badarg, boolean};
 use crate::vm::natives::bits::{binary_bytes, binary_word};
 use crate::vm::natives::file::utf8_locale;
 use crate::vm::natives::resource;
+use crate::vm::platform::{self, OsStrExt};
 use crate::vm::term::compare::number;
 use crate::vm::term::list::{list_of, string_of};
 use crate::vm::term::word::Word;
@@ -148,7 +147,7 @@ fn errno_name(n: i32) -> &'static str {
 /// The POSIX name of an I/O error; one without an OS number (std's own
 /// checks) is `einval`.
 fn posix(e: &std::io::Error) -> &'static str {
-    match e.raw_os_error() {
+    match platform::errno(e) {
         Some(n) => errno_name(n),
         None if e.kind() == std::io::ErrorKind::OutOfMemory => "enomem",
         None => "einval",
@@ -372,8 +371,8 @@ fn list_dir_nif_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 
 // ------------------------------------------------------ file information
 
-/// The process's user and group ids, from `/proc/self/status` (std has no
-/// `getuid`): real and effective uid and gid, and the supplementary groups.
+/// The process's user and group ids: real and effective uid and gid, and
+/// the supplementary groups.
 struct Ids {
     ruid: u32,
     euid: u32,
@@ -385,25 +384,13 @@ struct Ids {
 fn ids() -> &'static Ids {
     static IDS: OnceLock<Ids> = OnceLock::new();
     IDS.get_or_init(|| {
-        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        let field = |name: &str| -> Vec<u32> {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .map(|rest| {
-                    rest.split_whitespace()
-                        .filter_map(|x| x.parse().ok())
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let (uid, gid) = (field("Uid:"), field("Gid:"));
+        let (ruid, euid, rgid, egid, groups) = platform::ids();
         Ids {
-            ruid: uid.first().copied().unwrap_or(0),
-            euid: uid.get(1).copied().unwrap_or(0),
-            rgid: gid.first().copied().unwrap_or(0),
-            egid: gid.get(1).copied().unwrap_or(0),
-            groups: field("Groups:"),
+            ruid,
+            euid,
+            rgid,
+            egid,
+            groups,
         }
     })
 }
@@ -420,15 +407,15 @@ fn access_name(r: bool, w: bool) -> &'static str {
 
 /// What `access(2)` answers for reading and writing a path, which erl's
 /// `read_info` asks: by the real ids, the superuser may do both.
-fn path_access(m: &std::fs::Metadata) -> &'static str {
+fn path_access(m: &platform::Stat) -> &'static str {
     let ids = ids();
     if ids.ruid == 0 {
         return access_name(true, true);
     }
-    let mode = m.mode();
-    let bits = if m.uid() == ids.ruid {
+    let mode = m.mode;
+    let bits = if m.uid == ids.ruid {
         mode >> 6
-    } else if m.gid() == ids.rgid || ids.groups.contains(&m.gid()) {
+    } else if m.gid == ids.rgid || ids.groups.contains(&m.gid) {
         mode >> 3
     } else {
         mode
@@ -438,12 +425,12 @@ fn path_access(m: &std::fs::Metadata) -> &'static str {
 
 /// What erl's `read_handle_info` says of an open file: the mode bits of
 /// the class the effective ids fall in, the superuser included.
-fn handle_access(m: &std::fs::Metadata) -> &'static str {
+fn handle_access(m: &platform::Stat) -> &'static str {
     let ids = ids();
-    let mode = m.mode();
-    let bits = if m.uid() == ids.euid {
+    let mode = m.mode;
+    let bits = if m.uid == ids.euid {
         mode >> 6
-    } else if m.gid() == ids.egid {
+    } else if m.gid == ids.egid {
         mode >> 3
     } else {
         mode
@@ -454,40 +441,25 @@ fn handle_access(m: &std::fs::Metadata) -> &'static str {
 /// `#file_info{}` with times in POSIX seconds (OTP's `prim_file` converts
 /// them): size, type, access, atime, mtime, ctime, mode, links,
 /// major_device, minor_device, inode, uid, gid.
-fn file_info(c: &mut Ctx, m: &std::fs::Metadata, access: &str) -> NativeResult {
-    let ft = m.file_type();
-    let kind = {
-        use std::os::unix::fs::FileTypeExt;
-        if ft.is_block_device() || ft.is_char_device() {
-            "device"
-        } else if ft.is_dir() {
-            "directory"
-        } else if ft.is_file() {
-            "regular"
-        } else if ft.is_symlink() {
-            "symlink"
-        } else {
-            "other"
-        }
-    };
+fn file_info(c: &mut Ctx, m: &platform::Stat, access: &str) -> NativeResult {
     let int = |v: i64| Term::Int(v);
     // erl makes the numbers with `enif_make_uint`: 32 bits.
     let uint = |v: u64| Term::Int(i64::from(v as u32));
     let t = Term::Tuple(vec![
         Term::atom("file_info"),
-        Term::Int(m.size() as i64),
-        Term::atom(kind),
+        Term::Int(m.size as i64),
+        Term::atom(m.kind),
         Term::atom(access),
-        int(m.atime()),
-        int(m.mtime()),
-        int(m.ctime()),
-        uint(u64::from(m.mode())),
-        uint(m.nlink()),
-        uint(m.dev()),
-        uint(m.rdev()),
-        uint(m.ino()),
-        uint(u64::from(m.uid())),
-        uint(u64::from(m.gid())),
+        int(m.atime),
+        int(m.mtime),
+        int(m.ctime),
+        uint(u64::from(m.mode)),
+        uint(m.nlink),
+        uint(m.dev),
+        uint(m.rdev),
+        uint(m.ino),
+        uint(u64::from(m.uid)),
+        uint(u64::from(m.gid)),
     ]);
     Value(c.from_term(&t))
 }
@@ -503,7 +475,10 @@ fn read_info_nif_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
             std::fs::symlink_metadata(&path)
         };
         match meta {
-            Ok(m) => file_info(c, &m, path_access(&m)),
+            Ok(m) => {
+                let m = platform::stat(&m);
+                file_info(c, &m, path_access(&m))
+            }
             Err(e) => error(c, &e),
         }
     })
@@ -534,9 +509,6 @@ impl Modes {
     };
 }
 
-/// Linux's `O_SYNC`, which std's options do not name.
-const O_SYNC: i32 = 0o4010000;
-
 /// Opens `path` as erl's `efile_open` does: read and write as asked (read
 /// when neither is), created with mode 0666 (less the umask) when written,
 /// truncated when only written, and a directory refused with `eisdir`
@@ -562,11 +534,11 @@ fn open_file(path: &std::path::Path, mut m: Modes) -> std::io::Result<File> {
         o.create_new(true);
     }
     if m.sync {
-        o.custom_flags(O_SYNC);
+        platform::sync_writes(&mut o);
     }
     let f = o.open(path)?;
     if !m.skip_type_check && f.metadata().is_ok_and(|md| md.is_dir()) {
-        return Err(std::io::Error::from_raw_os_error(EISDIR));
+        return Err(platform::os_error(EISDIR));
     }
     Ok(f)
 }
@@ -680,7 +652,7 @@ fn read_up_to(
         let want = (size - got).min(1 << 20) as usize;
         let len = out.len();
         if out.try_reserve(want).is_err() {
-            return Err(std::io::Error::from_raw_os_error(ENOMEM));
+            return Err(platform::os_error(ENOMEM));
         }
         out.resize(len + want, 0);
         let n = loop {
@@ -755,7 +727,9 @@ fn pread_nif_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         if off < 0 || size < 0 {
             return error_errno(c, EINVAL);
         }
-        let r = read_up_to(size as u64, |buf, got| f.read_at(buf, off as u64 + got));
+        let r = read_up_to(size as u64, |buf, got| {
+            platform::read_at(f, buf, off as u64 + got)
+        });
         data_or_eof(c, r)
     })
 }
@@ -768,7 +742,7 @@ fn pwrite_nif_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         };
         match off {
             Some(off) if off >= 0 => {
-                let r = f.write_all_at(&bytes, off as u64);
+                let r = platform::write_all_at(f, &bytes, off as u64);
                 done(c, r)
             }
             _ => error_errno(c, EINVAL),
@@ -883,7 +857,10 @@ fn get_handle_nif_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 
 fn read_handle_info_nif_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     with_handle(c, a[0], |c, f| match f.metadata() {
-        Ok(m) => file_info(c, &m, handle_access(&m)),
+        Ok(m) => {
+            let m = platform::stat(&m);
+            file_info(c, &m, handle_access(&m))
+        }
         Err(e) => error(c, &e),
     })
 }
@@ -904,7 +881,7 @@ fn ipread_s32bu_p32bu_nif_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         if off < 0 || max >= 1 << 31 {
             return error_errno(c, EINVAL);
         }
-        let ptr = match read_up_to(8, |buf, got| f.read_at(buf, off as u64 + got)) {
+        let ptr = match read_up_to(8, |buf, got| platform::read_at(f, buf, off as u64 + got)) {
             Ok(p) => p,
             Err(e) => return error(c, &e),
         };
@@ -917,7 +894,7 @@ fn ipread_s32bu_p32bu_nif_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
             return Value(atom(c, "eof"));
         }
         let data = match read_up_to(u64::from(size), |buf, got| {
-            f.read_at(buf, u64::from(at) + got)
+            platform::read_at(f, buf, u64::from(at) + got)
         }) {
             Ok(d) => d,
             Err(e) => return error(c, &e),
@@ -948,7 +925,7 @@ fn make_soft_link_nif_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let (Some(from), Some(to)) = (path_arg(c, a[0]), path_arg(c, a[1])) else {
         return error_errno(c, EINVAL);
     };
-    let r = std::os::unix::fs::symlink(from, to);
+    let r = platform::symlink(&from, &to);
     done(c, r)
 }
 
@@ -960,7 +937,7 @@ fn rename_nif_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     };
     match std::fs::rename(&from, to) {
         Ok(()) => Value(atom(c, "ok")),
-        Err(e) if e.raw_os_error() == Some(ENOTEMPTY) => error_errno(c, EEXIST),
+        Err(e) if platform::errno(&e) == Some(ENOTEMPTY) => error_errno(c, EEXIST),
         Err(_) if from.as_os_str() == "/" => error_errno(c, EINVAL),
         Err(e) => error(c, &e),
     }
@@ -978,7 +955,7 @@ fn set_permissions_nif_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     };
     with_path(c, a[0], |c, path| {
         let mode = mode & 0o6777;
-        let set = |m: u32| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(m));
+        let set = |m: u32| platform::set_mode(&path, m);
         let r = set(mode).or_else(|_| set(mode & 0o777));
         done(c, r)
     })
@@ -991,7 +968,7 @@ fn set_owner_nif_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     };
     with_path(c, a[0], |c, path| {
         let id = |v: i32| (v != -1).then_some(v as u32);
-        let r = std::os::unix::fs::chown(path, id(uid), id(gid));
+        let r = platform::chown(&path, id(uid), id(gid));
         done(c, r)
     })
 }
@@ -1018,17 +995,9 @@ fn set_time_nif_4(c: &mut Ctx, a: &[Word]) -> NativeResult {
         let (Some(atime), Some(mtime)) = (at(times[0]), at(times[1])) else {
             return error_errno(c, EINVAL);
         };
-        const O_NONBLOCK: i32 = 0o4000;
-        let f = OpenOptions::new()
-            .read(true)
-            .custom_flags(O_NONBLOCK)
+        let f = platform::nonblocking(OpenOptions::new().read(true))
             .open(&path)
-            .or_else(|_| {
-                OpenOptions::new()
-                    .write(true)
-                    .custom_flags(O_NONBLOCK)
-                    .open(&path)
-            });
+            .or_else(|_| platform::nonblocking(OpenOptions::new().write(true)).open(&path));
         let r = f.and_then(|f| {
             f.set_times(
                 std::fs::FileTimes::new()
@@ -1061,7 +1030,7 @@ fn make_dir_nif_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 fn del_file_nif_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     with_path(c, a[0], |c, path| match std::fs::remove_file(path) {
         Ok(()) => Value(atom(c, "ok")),
-        Err(e) if e.raw_os_error() == Some(EISDIR) => error_errno(c, EPERM),
+        Err(e) if platform::errno(&e) == Some(EISDIR) => error_errno(c, EPERM),
         Err(e) => error(c, &e),
     })
 }
@@ -1072,14 +1041,13 @@ fn del_dir_nif_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     with_path(c, a[0], |c, path| match std::fs::remove_dir(&path) {
         Ok(()) => Value(atom(c, "ok")),
         Err(e) => {
-            let mut n = e.raw_os_error().unwrap_or(EINVAL);
+            let mut n = platform::errno(&e).unwrap_or(EINVAL);
             if n == ENOTEMPTY {
                 n = EEXIST;
             }
             if n == EEXIST
                 && let (Ok(p), Ok(cwd)) = (std::fs::metadata(&path), std::fs::metadata("."))
-                && p.ino() == cwd.ino()
-                && p.dev() == cwd.dev()
+                && platform::same_file(&p, &cwd)
             {
                 n = EINVAL;
             }

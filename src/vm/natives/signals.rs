@@ -3,9 +3,10 @@
 //! signal becomes the message `{notify, Signal}` to `erl_signal_server`
 //! (the runtime sends it between slices, `runtime/boot.rs`).
 //!
-//! The crate `signal-hook` owns the OS side (the crate forbids `unsafe`):
-//! its handler only writes to a pipe, and a thread of ours reads the
-//! signals from it, sets a bit per handled signal and wakes a sleeping
+//! The platform layer owns the OS side (natively the crate `signal-hook`,
+//! as the crate forbids `unsafe`; WASI has no signals): its handler only
+//! writes to a pipe, and a thread of its reads the signals from it and calls
+//! [`arrived`], which sets a bit per handled signal and wakes a sleeping
 //! scheduler; the schedulers look at the bits between slices. Once a signal
 //! has been given a handler it keeps it: `ignore` then drops what arrives
 //! and `default` does what the OS would have (`emulate_default_handler`).
@@ -16,8 +17,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
-use signal_hook::consts::signal as sig;
-use signal_hook::iterator::{Handle, Signals};
+use crate::vm::platform::{self, SignalWatch, signal as sig};
 
 /// The signals `os:set_signal/2` takes, by name (OTP 25's list).
 pub(crate) const SIGNALS: [(&str, i32); 10] = [
@@ -57,23 +57,14 @@ static WAKER: Mutex<Option<Arc<Condvar>>> = Mutex::new(None);
 
 /// The watcher thread's handle, to give it more signals; started with
 /// erl's own disposition at start, SIGTERM handled (it stops the system).
-fn watcher() -> Option<&'static Handle> {
-    static HANDLE: OnceLock<Option<Handle>> = OnceLock::new();
-    HANDLE
+fn watcher() -> Option<&'static SignalWatch> {
+    static WATCH: OnceLock<Option<SignalWatch>> = OnceLock::new();
+    WATCH
         .get_or_init(|| {
-            let mut signals = Signals::new([sig::SIGTERM]).ok()?;
-            let handle = signals.handle();
-            std::thread::Builder::new()
-                .name("lam-signals".into())
-                .spawn(move || {
-                    for s in signals.forever() {
-                        arrived(s);
-                    }
-                })
-                .ok()?;
+            let watch = SignalWatch::start(sig::SIGTERM, arrived)?;
             DISPOSITION[index_of(sig::SIGTERM)?]
                 .store(Disposition::Handle as u8, Ordering::Release);
-            Some(handle)
+            Some(watch)
         })
         .as_ref()
 }
@@ -94,7 +85,7 @@ fn arrived(s: i32) {
             }
         }
         x if x == Disposition::Default as u8 => {
-            let _ = signal_hook::low_level::emulate_default_handler(s);
+            platform::default_action(s);
         }
         _ => {}
     }
@@ -112,8 +103,7 @@ pub(crate) fn set(name: &str, d: Disposition) {
     if fresh && d == Disposition::Default {
         return;
     }
-    let catchable = !signal_hook::consts::FORBIDDEN.contains(&SIGNALS[i].1);
-    if !catchable || fresh && handle.add_signal(SIGNALS[i].1).is_err() {
+    if fresh && !handle.add(SIGNALS[i].1) {
         return;
     }
     DISPOSITION[i].store(d as u8, Ordering::Release);

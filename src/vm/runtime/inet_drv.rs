@@ -51,9 +51,7 @@ pub(crate) fn is_driver(name: &str) -> bool {
 
 /// The machine's host name, as `gethostname(2)` gives it.
 fn host_name() -> Option<Vec<u8>> {
-    let name = std::fs::read("/proc/sys/kernel/hostname").ok()?;
-    let name = name.strip_suffix(b"\n").unwrap_or(&name);
-    (!name.is_empty()).then(|| name.to_vec())
+    crate::vm::platform::host_name()
 }
 
 impl Inet {

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 
 use crate::vm::exec::proc::PORT_LINK;
+use crate::vm::platform;
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::list::list_items;
@@ -302,7 +303,7 @@ pub(crate) fn spawn_reader(
     child: Option<std::process::Child>,
 ) {
     inbox.live.fetch_add(1, Ordering::AcqRel);
-    std::thread::spawn(move || {
+    platform::background("lam-port-reader", move || {
         let mut buf = vec![0u8; READ_CHUNK];
         loop {
             match r.read(&mut buf) {
@@ -310,7 +311,9 @@ pub(crate) fn spawn_reader(
                 Ok(n) => {
                     inbox.queued.fetch_add(n, Ordering::AcqRel);
                     inbox.push(port, Event::Data(buf[..n].to_vec()));
-                    while inbox.queued.load(Ordering::Acquire) > QUEUED_MAX {
+                    // Without threads the reader runs to its end first:
+                    // no one would take the input it waits on.
+                    while platform::THREADS && inbox.queued.load(Ordering::Acquire) > QUEUED_MAX {
                         std::thread::sleep(std::time::Duration::from_micros(500));
                     }
                 }
@@ -319,9 +322,8 @@ pub(crate) fn spawn_reader(
             }
         }
         if let Some(mut c) = child {
-            use std::os::unix::process::ExitStatusExt;
             let status = match c.wait() {
-                Ok(s) => s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0)),
+                Ok(s) => platform::exit_status(s),
                 Err(_) => 0,
             };
             inbox.push(port, Event::Exit(status));
@@ -333,9 +335,9 @@ pub(crate) fn spawn_reader(
 
 /// Writes what the port is given to a child's standard input, in order,
 /// until the port closes (and the child's input with it).
-pub(crate) fn spawn_writer(mut w: std::process::ChildStdin) -> mpsc::Sender<Vec<u8>> {
+pub(crate) fn spawn_writer(mut w: impl Write + Send + 'static) -> mpsc::Sender<Vec<u8>> {
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
-    std::thread::spawn(move || {
+    platform::background("lam-port-writer", move || {
         while let Ok(b) = rx.recv() {
             if w.write_all(&b).is_err() {
                 break;
@@ -364,23 +366,11 @@ pub(crate) fn start_child(
     program: &str,
     shell: bool,
     o: &Opts,
-) -> Result<(std::process::Child, Box<dyn Read + Send>), OpenError> {
-    use std::os::unix::process::CommandExt;
-    use std::process::{Command, Stdio};
-    let mut cmd = if shell {
-        let mut c = Command::new("/bin/sh");
-        c.arg0("sh").arg("-c").arg(format!("exec {program}"));
-        c
-    } else {
-        let mut c = Command::new(program);
-        if let Some(args) = &o.args {
-            c.args(args);
-        }
-        if let Some(a0) = &o.arg0 {
-            c.arg0(a0);
-        }
-        c
-    };
+) -> Result<platform::Started, OpenError> {
+    let mut cmd = platform::command(program, shell, o.arg0.as_deref());
+    if !shell && let Some(args) = &o.args {
+        cmd.args(args);
+    }
     for (k, v) in &o.env {
         match v {
             Some(v) => cmd.env(k, v),
@@ -390,25 +380,7 @@ pub(crate) fn start_child(
     if let Some(d) = &o.cd {
         cmd.current_dir(d);
     }
-    cmd.stdin(Stdio::piped());
-    let reader = if o.stderr_to_stdout {
-        let (r, w) = std::io::pipe().map_err(|e| OpenError::Posix(posix_of(&e)))?;
-        let w2 = w.try_clone().map_err(|e| OpenError::Posix(posix_of(&e)))?;
-        cmd.stdout(w).stderr(w2);
-        Some(r)
-    } else {
-        cmd.stdout(Stdio::piped());
-        None
-    };
-    let mut child = cmd.spawn().map_err(|e| OpenError::Posix(posix_of(&e)))?;
-    // The command drops its copies of the pipe's write end, so the reader
-    // sees end of file when the child (and what it started) is done.
-    drop(cmd);
-    let out: Box<dyn Read + Send> = match reader {
-        Some(r) => Box::new(r),
-        None => Box::new(child.stdout.take().expect("piped")),
-    };
-    Ok((child, out))
+    platform::spawn(cmd, o.stderr_to_stdout).map_err(|e| OpenError::Posix(posix_of(&e)))
 }
 
 /// One message's worth of input.

@@ -119,9 +119,8 @@ impl Vm {
                     return fail(self, "badarg");
                 }
                 match start_child(prog, *shell, &opts) {
-                    Ok((mut child, out)) => {
+                    Ok((child, stdin, out)) => {
                         let os_pid = child.id();
-                        let stdin = child.stdin.take().expect("piped");
                         let sink = Sink::Child(spawn_writer(stdin));
                         spawn_reader(self.ports.inbox.clone(), id, out, Some(child));
                         (prog.clone(), sink, Some(os_pid))

@@ -25,6 +25,7 @@ use crate::vm::exec::Lock;
 use crate::vm::exec::proc::{Outcome, Proc};
 use crate::vm::exec::run::Worker;
 use crate::vm::natives::signals;
+use crate::vm::platform;
 use crate::vm::runtime::runq::{Level, RunQueue};
 use crate::vm::runtime::vm::{Deferred, Vm};
 use crate::vm::term::atoms::atom;
@@ -77,7 +78,13 @@ impl Vm {
     /// Runs processes until `until` finishes (its result) or, with `None`,
     /// until none can run, on `self.schedulers` threads.
     pub(crate) fn schedule(&mut self, until: Option<u64>) -> Option<Result<Word, Exception>> {
-        let n = self.schedulers.max(1);
+        // Without threads one scheduler runs all (`--schedulers` asks for
+        // more in vain, as erl's `+S` beyond its limit).
+        let n = if platform::THREADS {
+            self.schedulers.max(1)
+        } else {
+            1
+        };
         self.schedulers_online = n;
         self.root = until;
         self.ended = None;

@@ -92,7 +92,7 @@ pub(crate) fn system_info(vm: &mut Vm, p: &mut Proc, item: Word) -> NativeResult
     let int = |n: usize| Term::Int(n as i64);
     let atom = |a: &str| Term::atom(a);
     let pair = |k: &str, v: Term| Term::Tuple(vec![Term::atom(k), v]);
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cpus = crate::vm::platform::processors();
     let term = if let Some(a) = item.as_atom() {
         let online = vm.schedulers_online;
         let name = vm.atoms.name(a);
@@ -518,7 +518,7 @@ pub(crate) fn system_flag(vm: &mut Vm, p: &mut Proc, flag: Word, value: Word) ->
             if value_name != Some("undefined") && !value.is_list() && value != Word::NIL {
                 return badarg();
             }
-            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let cpus = crate::vm::platform::processors();
             p.heap.from_term(0, &cpu_topology(cpus), &vm.atoms)
         }
         Some("scheduler_bind_type") => match value_name {

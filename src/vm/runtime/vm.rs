@@ -344,7 +344,7 @@ impl Vm {
             running: IdMap::default(),
             run_queues: vec![RunQueue::default()],
             current: 0,
-            schedulers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            schedulers: crate::vm::platform::processors(),
             schedulers_online: 0,
             next_pid: 1,
             next_ref: 1,
