@@ -214,3 +214,17 @@ fn report_fails_on_unreadable_files() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("1 of 1 files could not be read"), "{err}");
 }
+
+/// Inputs the cargo-fuzz targets once crashed on, kept in fuzz/regressions:
+/// a `put_tuple` whose arity (from the file) was reserved up front and
+/// aborted the process; now the translation fails with a diagnostic.
+#[test]
+fn fuzz_regressions_fail_cleanly() {
+    let p = common::root().join("fuzz/regressions/translate-put-tuple-arity.beam");
+    let dir = std::env::temp_dir().join(format!("lam-bad-input-out-{}", std::process::id()));
+    let out = lam(&[p.to_str().unwrap(), "-o", dir.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("translate-put-tuple-arity.beam"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

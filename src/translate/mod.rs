@@ -752,7 +752,9 @@ impl Translator<'_> {
                 if n == 0 {
                     self.emit(O::MakeTuple, vec![d, L::List(Box::new([]))]);
                 } else {
-                    self.pending_tuple = Some((d, n, Vec::with_capacity(n)));
+                    // n comes from the file: the puts that follow grow the vector, so a
+                    // corrupt arity cannot reserve memory it never fills.
+                    self.pending_tuple = Some((d, n, Vec::with_capacity(n.min(64))));
                 }
             }
             Op::Put => {
