@@ -215,16 +215,31 @@ fn report_fails_on_unreadable_files() {
     assert!(err.contains("1 of 1 files could not be read"), "{err}");
 }
 
-/// Inputs the cargo-fuzz targets once crashed on, kept in fuzz/regressions:
-/// a `put_tuple` whose arity (from the file) was reserved up front and
-/// aborted the process; now the translation fails with a diagnostic.
+/// Inputs the translate fuzz target once crashed on, kept in
+/// fuzz/regressions: sizes from the file (a `put_tuple` arity, a fun's
+/// free-variable count) reserved up front aborted the process; now the
+/// translation fails with a diagnostic that names the file.
 #[test]
 fn fuzz_regressions_fail_cleanly() {
-    let p = common::root().join("fuzz/regressions/translate-put-tuple-arity.beam");
-    let dir = std::env::temp_dir().join(format!("lam-bad-input-out-{}", std::process::id()));
-    let out = lam(&[p.to_str().unwrap(), "-o", dir.to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("translate-put-tuple-arity.beam"), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
+    let dir = common::root().join("fuzz/regressions");
+    let out_dir = std::env::temp_dir().join(format!("lam-bad-input-out-{}", std::process::id()));
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if !(name.starts_with("translate-") && name.ends_with(".beam")) {
+            continue;
+        }
+        seen += 1;
+        let out = lam(&[p.to_str().unwrap(), "-o", out_dir.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains(&name), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert!(
+        seen >= 2,
+        "the regression inputs are missing from {}",
+        dir.display()
+    );
 }

@@ -804,6 +804,15 @@ impl Translator<'_> {
                     .lambdas
                     .get(idx as usize)
                     .map_or(0, |l| l.num_free);
+                // The count comes from the file's FunT chunk: a fun's free
+                // variables sit in x registers, so more than there are is a
+                // corrupt module, not something to reserve for.
+                if nfree > crate::lam::isa::X_REGS {
+                    return Err(self.bad(
+                        ins,
+                        "make_fun2 of a fun with more free variables than x registers",
+                    ));
+                }
                 let free = (0..nfree).map(|i| L::X(i as u16)).collect();
                 self.emit(O::MakeFun, vec![L::Num(idx), L::X(0), L::List(free)]);
             }
