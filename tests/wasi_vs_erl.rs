@@ -76,6 +76,24 @@ pub fn wasm_module() -> &'static Path {
 }
 
 /// node, or a failure that says it is missing.
+/// `lam-translate bundle BEAMS -o OUT --vm WASM`, which must succeed.
+fn bundle(beams: &[PathBuf], out: &Path, wasm: &Path) {
+    let made = Command::new(env!("CARGO_BIN_EXE_lam-translate"))
+        .arg("bundle")
+        .args(beams)
+        .arg("-o")
+        .arg(out)
+        .arg("--vm")
+        .arg(wasm)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "bundle {beams:?}: {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+}
+
 fn node() -> Command {
     let found = Command::new("node")
         .arg("--version")
@@ -192,20 +210,7 @@ fn bundles_run_without_otp_and_print_what_erl_prints() {
     for m in ["hello", "proc_gen_server", "json_like"] {
         let dir = common::compile_fixture(m);
         let out = dir.join(format!("{m}.wasm"));
-        let made = Command::new(env!("CARGO_BIN_EXE_lam-translate"))
-            .arg("bundle")
-            .arg(dir.join(format!("{m}.beam")))
-            .arg("-o")
-            .arg(&out)
-            .arg("--vm")
-            .arg(wasm)
-            .output()
-            .unwrap();
-        assert!(
-            made.status.success(),
-            "bundle {m}: {}",
-            String::from_utf8_lossy(&made.stderr)
-        );
+        bundle(&[dir.join(format!("{m}.beam"))], &out, wasm);
         let empty = dir.join("empty");
         std::fs::create_dir_all(&empty).unwrap();
         let erl =
@@ -254,20 +259,7 @@ fn the_page_runs_examples_in_chromium_as_erl_does() {
         .iter()
         .map(|m| site.join(format!("{m}.beam")))
         .collect();
-    let made = Command::new(env!("CARGO_BIN_EXE_lam-translate"))
-        .arg("bundle")
-        .args(&beams)
-        .arg("-o")
-        .arg(site.join("lam.wasm"))
-        .arg("--vm")
-        .arg(wasm)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    bundle(&beams, &site.join("lam.wasm"), wasm);
     let (port, results) = serve(site.clone());
     let script = common::root().join("erl/run.escript");
     for m in ["hello", "bignum"] {
