@@ -568,11 +568,13 @@ impl<'a> Side<'a> {
     }
 }
 
-impl Clone for Term {
-    fn clone(&self) -> Term {
-        // Terms under construction: each source and the copies of its
-        // subterms made so far.
-        let mut stack: Vec<(&Term, Vec<Term>)> = Vec::new();
+impl Term {
+    /// Builds a value bottom-up over the term without recursion (a term may
+    /// be as deep as a program made it): `make` gets each subterm with the
+    /// values already made of its children, in `child_count` order.
+    pub fn fold_up<T>(&self, mut make: impl FnMut(&Term, Vec<T>) -> T) -> T {
+        // Each frame: a source term and the values of its children so far.
+        let mut stack: Vec<(&Term, Vec<T>)> = Vec::new();
         let mut next = self;
         loop {
             let n = next.child_count();
@@ -581,7 +583,7 @@ impl Clone for Term {
                 next = next.child(0);
                 continue;
             }
-            let mut value = next.rebuild(Vec::new());
+            let mut value = make(next, Vec::new());
             loop {
                 let Some((src, kids)) = stack.last_mut() else {
                     return value;
@@ -592,9 +594,15 @@ impl Clone for Term {
                     break;
                 }
                 let (src, kids) = stack.pop().expect("a frame");
-                value = src.rebuild(kids);
+                value = make(src, kids);
             }
         }
+    }
+}
+
+impl Clone for Term {
+    fn clone(&self) -> Term {
+        self.fold_up(Term::rebuild)
     }
 }
 

@@ -52,34 +52,10 @@ impl Area {
     /// [`Area::from_term`], with local funs made through `funs`. A fun it
     /// cannot make, and a reference of another node, become `undefined`.
     pub fn from_term_with(&mut self, area: u32, t: &Term, atoms: &Atoms, funs: FunsIn) -> Word {
-        // Depth first over an explicit stack, as a term may be as deep as
-        // a program made it: each frame is a source term and the words of
-        // the subterms built so far (`Term::child_count` order: a list's
-        // items then its tail, a map's pairs interleaved, a fun's creator
-        // then its free variables).
-        let mut stack: Vec<(&Term, Vec<Word>)> = Vec::new();
-        let mut next = t;
-        loop {
-            let kids = next.child_count();
-            if kids > 0 {
-                stack.push((next, Vec::with_capacity(kids)));
-                next = next.child(0);
-                continue;
-            }
-            let mut value = self.build(area, next, Vec::new(), atoms, funs);
-            loop {
-                let Some((src, built)) = stack.last_mut() else {
-                    return value;
-                };
-                built.push(value);
-                if built.len() < src.child_count() {
-                    next = src.child(built.len());
-                    break;
-                }
-                let (src, built) = stack.pop().expect("a frame");
-                value = self.build(area, src, built, atoms, funs);
-            }
-        }
+        // Bottom-up without recursion; the children come in
+        // `Term::child_count` order (a list's items then its tail, a map's
+        // pairs interleaved, a fun's creator then its free variables).
+        t.fold_up(|src, built| self.build(area, src, built, atoms, funs))
     }
 
     /// The word for `t`, whose subterms are already `kids`.
