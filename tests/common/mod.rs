@@ -98,14 +98,25 @@ pub fn compile_fixtures(tag: &str) -> PathBuf {
 
 /// [`compile_fixtures`] with extra `erlc` options (`+no_bs_create_bin`, ...).
 pub fn compile_fixtures_with(tag: &str, options: &[&str]) -> PathBuf {
-    let out = std::env::temp_dir().join(format!("lam-fixtures-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
+    let out = fresh_dir(&format!("lam-fixtures-{tag}"));
     std::fs::create_dir_all(&out).expect("temporary directory");
     run(Command::new("erlc")
         .args(options)
         .arg("-o")
         .arg(&out)
         .args(fixture_sources("erl")));
+    out
+}
+
+/// An empty temporary directory whose name no other call in any test
+/// process shares: tests of one binary run on parallel threads, and two of
+/// them compiling the same fixture into one directory would delete each
+/// other's files.
+fn fresh_dir(prefix: &str) -> PathBuf {
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let out = std::env::temp_dir().join(format!("{prefix}-{}-{call}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
     out
 }
 
@@ -124,8 +135,7 @@ pub fn fixture_sources(ext: &str) -> Vec<PathBuf> {
 /// Compiles one fixture, `fixtures/NAME.erl`, with `erlc` into a fresh
 /// directory and returns the directory.
 pub fn compile_fixture(name: &str) -> PathBuf {
-    let out = std::env::temp_dir().join(format!("lam-fixture-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
+    let out = fresh_dir(&format!("lam-fixture-{name}"));
     std::fs::create_dir_all(&out).expect("temporary directory");
     run(Command::new("erlc")
         .arg("-o")
