@@ -365,12 +365,17 @@ impl Translator<'_> {
             B::Atom(0) => L::Nil,
             B::Atom(k) => L::Atom(k - 1),
             B::I(Int::Small(v)) => L::Int(*v),
-            B::I(Int::Big(b)) => L::Literal(self.m.literal(Term::Big((**b).clone()))),
+            // A file may spell a small value in a bignum's encoding; as
+            // `Term::Big` it would encode as a bignum, decode as a small
+            // integer, and the .lam would not round-trip.
+            B::I(Int::Big(b)) | B::UBig(b) => match i64::try_from(&**b) {
+                Ok(v) => L::Int(v),
+                Err(_) => L::Literal(self.m.literal(Term::Big((**b).clone()))),
+            },
             B::U(n) => match i64::try_from(*n) {
                 Ok(v) => L::Int(v),
                 Err(_) => L::Literal(self.m.literal(Term::Big((*n).into()))),
             },
-            B::UBig(b) => L::Literal(self.m.literal(Term::Big((**b).clone()))),
             B::Char(c) => L::Int(*c as i64),
             B::Float(f) => L::Literal(self.m.literal(Term::Float(*f))),
             B::Literal(k) => L::Literal(*k),
