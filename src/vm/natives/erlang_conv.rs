@@ -453,11 +453,8 @@ fn term_to_iovec(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
 /// `binary_to_term/1,2`: the first term in the binary (bytes after it are
 /// ignored, as erl does); with `used`, `{Term, BytesUsed}`; with `safe`,
 /// badarg rather than create an atom.
-fn binary_to_term(c: &mut Ctx, b: Word, opts: Word) -> NativeResult {
-    let Some(bytes) = binary_bytes(c, b) else {
-        return badarg();
-    };
-    c.charge(bytes.len(), BYTES_PER_REDUCTION);
+fn binary_to_term(c: &mut Ctx, native: &'static str, a: &[Word], opts: Word) -> NativeResult {
+    use crate::vm::natives::ext::{Decoded, Decoder};
     let (mut safe, mut used) = (false, false);
     let Some(opts) = list_items(&c.view(), opts) else {
         return badarg();
@@ -469,9 +466,41 @@ fn binary_to_term(c: &mut Ctx, b: Word, opts: Word) -> NativeResult {
             _ => return badarg(),
         }
     }
-    let Some((w, n)) = crate::vm::natives::ext::decode(c, &bytes, safe) else {
-        return badarg();
+    let saved = c.resume(native, a).and_then(|t| {
+        let dec = t.state?.downcast::<Decoder>().ok()?;
+        Some((*dec, t.words))
+    });
+    let (mut dec, mut vals) = match saved {
+        Some(s) => s,
+        None => {
+            let Some(bytes) = binary_bytes(c, a[0]) else {
+                return badarg();
+            };
+            match Decoder::new(bytes, safe) {
+                Ok(dec) => (dec, Vec::new()),
+                Err(bytes) => {
+                    c.charge(bytes.len(), BYTES_PER_REDUCTION);
+                    return match crate::vm::natives::ext::decode(c, &bytes, safe) {
+                        Some((w, n)) => with_used(c, w, n, used),
+                        None => badarg(),
+                    };
+                }
+            }
+        }
     };
+    let mut steps = 0;
+    let budget = c.room(CELLS_PER_REDUCTION);
+    let done = dec.run(c, &mut vals, budget, &mut steps);
+    c.charge(steps, CELLS_PER_REDUCTION);
+    match done {
+        Decoded::Done(w, n) => with_used(c, w, n, used),
+        Decoded::Refused => badarg(),
+        Decoded::Paused => c.trap_state(native, a, vals, Box::new(dec)),
+    }
+}
+
+/// A decoded term, or with `used` `{Term, BytesUsed}`.
+fn with_used(c: &mut Ctx, w: Word, n: usize, used: bool) -> NativeResult {
     if used {
         let n = Word::small(n as i64).expect("a size");
         return Value(c.heap.tuple(0, &[w, n]));
@@ -1022,11 +1051,11 @@ fn external_size_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn binary_to_term_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    binary_to_term(c, a[0], Word::NIL)
+    binary_to_term(c, "erlang:binary_to_term/1", a, Word::NIL)
 }
 
 fn binary_to_term_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    binary_to_term(c, a[0], a[1])
+    binary_to_term(c, "erlang:binary_to_term/2", a, a[1])
 }
 
 fn iolist_to_iovec_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
