@@ -136,15 +136,16 @@ impl<L: Lock> Worker<'_, L> {
         if proc.min_heap > 0 {
             proc.set_min_heap(proc.min_heap as usize);
         }
-        // The young room is reserved now, where a refusal can be taken,
-        // rather than by the vector doubling as code allocates (which
-        // aborts the VM when refused), with some slack for what the
+        // A large heap's young room is reserved now, where a refusal can
+        // be taken, rather than by the vector doubling as code allocates
+        // (which aborts the VM when refused), with some slack for what the
         // instructions up to the next check allocate.
         let room = done.live + done.young_room + GC_SLACK;
         let heap = &mut proc.heap.words;
-        if heap
-            .try_reserve_exact(room.saturating_sub(heap.len()))
-            .is_err()
+        if room >= gc::LARGE_HEAP
+            && heap
+                .try_reserve_exact(room.saturating_sub(heap.len()))
+                .is_err()
         {
             return self.out_of_memory(proc, room * 8);
         }

@@ -36,6 +36,13 @@ pub const MIN_YOUNG: usize = 1 << 16;
 /// The least budget, in words, of the old generation.
 const MIN_OLD: usize = 1 << 16;
 
+/// Words from which a heap's collections reserve with `try_reserve` what
+/// they copy into, and the young room they grant (`exec/frames.rs`), so
+/// that a refusal ends the process rather than the VM. Smaller heaps grow
+/// their buffers as they fill (at most 8 MB at a time), which keeps a
+/// small or hibernating process's heap small.
+pub const LARGE_HEAP: usize = 1 << 20;
+
 /// erl's default `fullsweep_after`.
 pub const FULLSWEEP_AFTER: u64 = 65_535;
 
@@ -89,7 +96,8 @@ pub struct Collected {
 /// Collects `heap`, minor or major as `policy` says, with `roots`; `spare`
 /// is a buffer kept between collections (see [`collect_into`]).
 ///
-/// Everything the collection copies into is reserved first, with
+/// For a heap of [`LARGE_HEAP`] words or more, everything the collection
+/// copies into is reserved first, with
 /// `try_reserve`: when the allocator refuses, the heap is left as it was
 /// and the refusal returned, for the process alone to die of it (a
 /// collection that ran out midway would abort the VM).
@@ -113,9 +121,11 @@ pub fn collect(
         || g.old_bin_bytes > policy.old_bin_limit;
     let mut promoted = Vec::new();
     spare.clear();
-    let (young, old) = copy_room(heap, major);
-    spare.try_reserve_exact(young)?;
-    promoted.try_reserve_exact(old)?;
+    if heap.words.len() >= LARGE_HEAP {
+        let (young, old) = copy_room(heap, major);
+        spare.try_reserve_exact(young)?;
+        promoted.try_reserve_exact(old)?;
+    }
     let young_live = if major {
         let live = major_into(heap, roots, spare);
         policy.minor_gcs = 0;
