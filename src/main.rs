@@ -126,6 +126,11 @@ struct RunArgs {
     /// have spent N reductions.
     #[arg(long, value_name = "N")]
     max_reductions: Option<u64>,
+    /// A memory budget for all processes together, in bytes (suffixes
+    /// K, M, G, T: 512M, 4G): a process that would pass it exits with
+    /// reason out_of_memory and the others go on.
+    #[arg(long, value_name = "BYTES", value_parser = parse_max_memory)]
+    max_memory: Option<usize>,
     /// Stop the run (exit 1, with an error) after SECONDS of wall-clock
     /// time.
     #[arg(long, value_name = "SECONDS")]
@@ -531,6 +536,11 @@ fn dis_command(args: &DisArgs) -> ExitCode {
 /// `App.Module.fun` (`Elixir.App.Module:fun`) and `:mod.fun` (an Erlang
 /// module); each may end in `/0` or `/1`. The module, the function and the
 /// arity if given.
+fn parse_max_memory(s: &str) -> Result<usize, String> {
+    lam_translate::vm::parse_size(s)
+        .ok_or_else(|| format!("{s:?} is not a size in bytes (4096, 512M, 4G)"))
+}
+
 fn parse_entry(e: &str) -> Option<(String, String, Option<u32>)> {
     let (e, arity) = match e.rsplit_once('/') {
         Some((e, a)) => (e, Some(a.parse::<u32>().ok().filter(|a| *a <= 1)?)),
@@ -641,6 +651,7 @@ fn test_command(args: &TestArgs) -> ExitCode {
         boot_flags: Vec::new(),
         max_atoms: None,
         max_reductions: None,
+        max_memory: None,
         timeout: None,
     };
     exit_code(lam_translate::vm::run_program(
@@ -781,6 +792,7 @@ fn run_command(args: &RunArgs) -> ExitCode {
         boot_flags: flags.init,
         max_atoms: args.max_atoms,
         max_reductions: args.max_reductions,
+        max_memory: args.max_memory,
         timeout: args
             .timeout
             .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok()),

@@ -18,6 +18,7 @@ pub mod term;
 
 pub use exec::proc::Proc;
 pub use runtime::vm::Vm;
+pub use term::memory::parse_size;
 pub use term::{Area, Atoms, Exception, View, Word};
 
 /// How a program run by [`run_program`] ended.
@@ -60,6 +61,9 @@ pub struct RunOptions {
     pub max_atoms: Option<usize>,
     /// The most reductions the run may spend in all (see `Vm::max_reductions`).
     pub max_reductions: Option<u64>,
+    /// The memory budget of all processes together, in bytes (see
+    /// `Vm::memory`).
+    pub max_memory: Option<usize>,
     /// The most wall-clock time the run may take.
     pub timeout: Option<std::time::Duration>,
 }
@@ -97,6 +101,7 @@ pub fn run_program(
         vm.atoms.set_limit(n);
     }
     vm.max_reductions = options.max_reductions;
+    vm.memory.set_limit(options.max_memory);
     vm.deadline = options.timeout.map(|t| std::time::Instant::now() + t);
     let m = vm.atoms.intern(module);
     let mid = vm.module(m).ok_or_else(|| match vm.load_error(m) {

@@ -269,6 +269,7 @@ impl<L: Lock> Worker<'_, L> {
             backtrace_depth: &self.backtrace_depth,
             reductions: &mut proc.reductions,
             trap: &mut proc.trap,
+            memory: &self.memory,
         };
         f(&mut ctx, args)
     }

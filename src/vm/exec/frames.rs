@@ -5,6 +5,7 @@ use crate::vm::exec::Lock;
 use crate::vm::exec::flow::Flow;
 use crate::vm::exec::proc::{FILE, Frame, Proc, Regs};
 use crate::vm::exec::run::Worker;
+use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;
 use crate::vm::term::gc;
 use crate::vm::term::word::Word;
@@ -60,6 +61,13 @@ impl<L: Lock> Worker<'_, L> {
     }
 
     pub(super) fn gc(&self, proc: &mut Proc, xs: &mut Regs, live: usize) {
+        // The memory budget first: the copy may need as much room as the
+        // heap holds, on top of what the process holds already.
+        let copy = gc::copy_words(&proc.heap, &proc.gc).saturating_sub(proc.spare.capacity());
+        let asked = proc.footprint() + copy * 8;
+        if !proc.account.set(&self.memory, asked) {
+            return self.out_of_memory(proc, asked);
+        }
         let xs = &mut xs[..live.min(FILE)];
         let mut dict: Vec<Word> = proc.dict.words();
         let mut mailbox: Vec<Word> = proc.rx.mailbox.iter().copied().collect();
@@ -90,6 +98,11 @@ impl<L: Lock> Worker<'_, L> {
             &mut proc.spare,
             &mut proc.gc,
         );
+        // Refused, the collection left everything as it was: the words
+        // taken out above are unchanged.
+        let Ok(done) = done else {
+            return self.out_of_memory(proc, copy * 8);
+        };
         if let (Some(b), Some(w)) = (proc.building.as_mut(), building.first()) {
             b.0 = *w;
         }
@@ -123,5 +136,48 @@ impl<L: Lock> Worker<'_, L> {
         if proc.min_heap > 0 {
             proc.set_min_heap(proc.min_heap as usize);
         }
+        // A large heap's young room is reserved now, where a refusal can
+        // be taken, rather than by the vector doubling as code allocates
+        // (which aborts the VM when refused), with some slack for what the
+        // instructions up to the next check allocate.
+        let room = done.live + done.young_room + GC_SLACK;
+        let heap = &mut proc.heap.words;
+        if room >= gc::LARGE_HEAP
+            && heap
+                .try_reserve_exact(room.saturating_sub(heap.len()))
+                .is_err()
+        {
+            return self.out_of_memory(proc, room * 8);
+        }
+        let holds = proc.footprint();
+        if !proc.account.set(&self.memory, holds) {
+            self.out_of_memory(proc, holds);
+        }
+    }
+
+    /// Ends `proc`, which asked for `bytes` past the memory budget or the
+    /// allocator's means: it exits with reason `out_of_memory` as if
+    /// killed (no `catch` or `trap_exit` saves it), and the VM goes on.
+    #[cold]
+    fn out_of_memory(&self, proc: &mut Proc, bytes: usize) {
+        proc.pending_exit = Some(Word::atom(atom::OUT_OF_MEMORY));
+        // No collection before it exits, which would only ask again.
+        proc.gc_limit = usize::MAX;
+        match self.memory.limit() {
+            Some(limit) if !self.memory.fits(0) => eprintln!(
+                "lam: process <0.{}.0> exits with out_of_memory: holding {bytes} bytes would pass the budget of {limit} bytes",
+                proc.pid,
+            ),
+            _ => eprintln!(
+                "lam: process <0.{}.0> exits with out_of_memory: the allocator refused {bytes} bytes",
+                proc.pid
+            ),
+        }
     }
 }
+
+/// Words of heap room reserved past a collection's limit, for what the
+/// instructions up to the next check allocate (a check comes at every
+/// call and frame allocation; natives that build terms of a size the
+/// program chooses reserve room themselves, `Ctx::reserve_words`).
+const GC_SLACK: usize = 1 << 14;

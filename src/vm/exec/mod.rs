@@ -47,6 +47,8 @@ pub trait Shared {
     fn debug(&self) -> DebugFlags;
     /// How many frames a stack trace keeps (`system_flag(backtrace_depth, N)`).
     fn backtrace_depth(&self) -> &Arc<std::sync::atomic::AtomicUsize>;
+    /// The VM's memory budget.
+    fn memory(&self) -> &Arc<crate::vm::term::memory::Memory>;
     /// The loaded modules and their literal areas (only ever appended to).
     fn code(&self) -> (&[Arc<Loaded>], &[Arc<Area>]);
     /// What `module:function/arity` is (loading the module if needed).

@@ -200,6 +200,9 @@ pub struct Proc {
     /// The words heap and stack held after a collection that found them
     /// past `max_heap`, for the runtime to report when the slice ends.
     pub(crate) max_heap_reached: Option<usize>,
+    /// The bytes it holds, counted in the VM's memory budget at each
+    /// collection (given back when the process is dropped).
+    pub(crate) account: crate::vm::term::memory::Account,
     /// The process dictionary.
     pub dict: crate::vm::term::pdict::Dict,
     /// The binary that old-style construction (`bs_init` and `bs_put_*`)
@@ -376,6 +379,22 @@ impl Proc {
         self.pc += 1;
     }
 
+    /// The bytes the process holds for the memory budget: its heap's and
+    /// stack's room, its binary buffers, and its share of the large
+    /// binaries it refers to (a binary's size over its references, so a
+    /// binary sent to many processes counts once in all).
+    pub(crate) fn footprint(&self) -> usize {
+        let h = &self.heap;
+        let words = h.words.capacity() + self.spare.capacity() + self.st.stack.capacity();
+        let writable: usize = h.writable.iter().map(|b| b.capacity()).sum();
+        let shared: usize = h
+            .offheap
+            .iter()
+            .map(|b| b.len() / std::sync::Arc::strong_count(b).max(1))
+            .sum();
+        words * 8 + writable + shared
+    }
+
     /// Room reserved for frames, for memory accounting.
     pub(crate) fn frames_capacity(&self) -> usize {
         self.st.frames.capacity()
@@ -432,6 +451,7 @@ impl Default for Proc {
             min_heap: 0,
             max_heap: MaxHeap::default(),
             max_heap_reached: None,
+            account: Default::default(),
             pid: 0,
             mid: 0,
             pc: 0,

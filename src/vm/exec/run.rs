@@ -36,6 +36,8 @@ pub(crate) struct Worker<'w, L: Lock> {
     pub(crate) ets: Arc<crate::vm::ops::ets::Tables>,
     /// `system_flag(backtrace_depth, N)`: how long stack traces are.
     pub(crate) backtrace_depth: Arc<std::sync::atomic::AtomicUsize>,
+    /// The VM's memory budget, which collections and natives count in.
+    pub(crate) memory: Arc<crate::vm::term::memory::Memory>,
     /// `LAM_DEBUG_PROCS` was set when the VM started.
     pub(crate) debug_procs: bool,
     /// The reductions a slice starts with: 0, or more to shorten slices
@@ -60,6 +62,7 @@ impl<'w, L: Lock> Worker<'w, L> {
             env: vm.env().clone(),
             ets: vm.ets().clone(),
             backtrace_depth: vm.backtrace_depth().clone(),
+            memory: vm.memory().clone(),
             debug_procs: vm.debug().procs,
             slice_start: vm.debug().slice.map_or(0, |n| BUDGET - n),
             xfile: Some(Regs::boxed()),

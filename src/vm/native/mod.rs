@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::term::{Closure, Term};
-use crate::vm::term::atoms::Atoms;
+use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::pdict::Dict;
@@ -44,6 +44,10 @@ pub struct Ctx<'a> {
     /// What a native that yielded mid-call saved for its next call
     /// ([`Ctx::resume`], [`Ctx::trap`]).
     pub trap: &'a mut Option<Trap>,
+    /// The VM's memory budget: a native that builds something of a size
+    /// the program chose asks it first ([`Ctx::reserve_words`],
+    /// [`Ctx::byte_buffer`]).
+    pub memory: &'a crate::vm::term::memory::Memory,
 }
 
 /// Reductions in a process's slice: it yields at the first call past them.
@@ -246,6 +250,48 @@ impl Ctx<'_> {
         *self.reductions = (*self.reductions).max(BUDGET);
         *self.trap = Some(t);
         NativeResult::Retry
+    }
+
+    /// Room on the heap for `words` more words, or the native's end when
+    /// the memory budget or the allocator refuses it (see
+    /// [`Ctx::out_of_memory`]).
+    pub fn reserve_words(&mut self, words: usize) -> Result<(), NativeResult> {
+        let bytes = words.saturating_mul(8);
+        if !self.memory.fits(bytes) || self.heap.words.try_reserve(words).is_err() {
+            return Err(self.out_of_memory(bytes));
+        }
+        Ok(())
+    }
+
+    /// An empty buffer with room for `bytes`, or the native's end when the
+    /// memory budget or the allocator refuses it.
+    pub fn byte_buffer(&self, bytes: usize) -> Result<Vec<u8>, NativeResult> {
+        let mut v = Vec::new();
+        if !self.memory.fits(bytes) || v.try_reserve_exact(bytes).is_err() {
+            return Err(self.out_of_memory(bytes));
+        }
+        Ok(v)
+    }
+
+    /// The end of a native that needs `bytes` more than the memory budget
+    /// or the allocator gives: the process exits with reason
+    /// `out_of_memory` (an `exit` exception, as `exit(out_of_memory)`
+    /// raises, so a `catch` may take it), where erl stops the whole VM.
+    #[cold]
+    pub fn out_of_memory(&self, bytes: usize) -> NativeResult {
+        eprintln!(
+            "lam: process <0.{}.0> exits with out_of_memory: a native asked for {bytes} bytes{}",
+            self.pid,
+            match self.memory.limit() {
+                Some(l) => format!(" (budget {l} bytes, {} in use)", self.memory.used()),
+                None => String::new(),
+            }
+        );
+        NativeResult::Error(Exception {
+            class: atom::EXIT,
+            reason: Word::atom(atom::OUT_OF_MEMORY),
+            trace: Word::NONE,
+        })
     }
 
     /// A term of the external representation on the heap, local funs

@@ -334,7 +334,13 @@ fn copy_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
                     .checked_mul(n as usize)
                     .is_some_and(|t| (t as u64) < 1 << 40) =>
         {
-            let r = b.repeat(n as usize);
+            let mut r = match c.byte_buffer(b.len() * n as usize) {
+                Ok(r) => r,
+                Err(e) => return e,
+            };
+            for _ in 0..n {
+                r.extend_from_slice(&b);
+            }
             c.charge(r.len(), BYTES_PER_REDUCTION);
             Value(binary_word(c, &r))
         }

@@ -180,18 +180,6 @@ fn portable_hash(
     u64::from(hash(&c.view(), c.atoms, &funs, term))
 }
 
-/// Charges for a walk over every word of `term` (a hash of it), at the
-/// rate of list cells.
-fn charge_walk(c: &mut Ctx, term: Word) {
-    if term.is_list() || term.is_boxed() {
-        let words = super::erts_debug::flat_words(&c.view(), term);
-        c.charge(
-            usize::try_from(words).unwrap_or(usize::MAX),
-            CELLS_PER_REDUCTION,
-        );
-    }
-}
-
 fn make_tuple3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let v = c.view();
     let (Some(n), Some(inits)) = (a[0].as_small(), list_items(&v, a[2])) else {
@@ -820,18 +808,46 @@ fn phash_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn phash2_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    charge_walk(c, a[0]);
-    let h = portable_hash(c, a[0], hash::phash2);
-    Value(Word::small((h & ((1 << 27) - 1)) as i64).expect("hash"))
+    match phash2_in_slices(c, "erlang:phash2/1", a) {
+        Ok(h) => Value(Word::small((h & ((1 << 27) - 1)) as i64).expect("hash")),
+        Err(r) => r,
+    }
 }
 
 fn phash2_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let Some(range) = hash_range(a[1]) else {
         return badarg();
     };
-    charge_walk(c, a[0]);
-    let h = portable_hash(c, a[0], hash::phash2);
-    Value(Word::small((h % range) as i64).expect("hash"))
+    match phash2_in_slices(c, "erlang:phash2/2", a) {
+        Ok(h) => Value(Word::small((u64::from(h) % range) as i64).expect("hash")),
+        Err(r) => r,
+    }
+}
+
+/// `phash2` of `args[0]` for `native`, a slice's worth of terms and list
+/// cells at a time: `Err` is the `Retry` of a call that yields with the
+/// hash's stack saved (its terms GC roots), to go on when made again.
+fn phash2_in_slices(c: &mut Ctx, native: &'static str, args: &[Word]) -> Result<u32, NativeResult> {
+    let saved = c.resume(native, args).and_then(|t| {
+        let mut p = t.state?.downcast::<hash::Phash2>().ok()?;
+        p.put_words(&t.words);
+        Some(*p)
+    });
+    let mut p = saved.unwrap_or_else(|| hash::Phash2::new(args[0]));
+    let budget = c.room(CELLS_PER_REDUCTION);
+    let mut steps = 0;
+    let done = {
+        let funs = |mid: u32, idx: u32| c.code.lambda(mid, idx).map(|l| (l.module, idx, l.uniq));
+        p.run(&c.view(), c.atoms, &funs, budget, &mut steps)
+    };
+    c.charge(steps, CELLS_PER_REDUCTION);
+    match done {
+        Some(h) => Ok(h),
+        None => {
+            let words = p.take_words();
+            Err(c.trap_state(native, args, words, Box::new(p)))
+        }
+    }
 }
 
 fn nif_error_1(_c: &mut Ctx, a: &[Word]) -> NativeResult {

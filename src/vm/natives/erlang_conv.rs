@@ -9,7 +9,7 @@ use crate::term::Term;
 use crate::vm::native::{
     BYTES_PER_REDUCTION, CELLS_PER_REDUCTION, Ctx, Native, NativeResult, badarg, error, small,
 };
-use crate::vm::natives::bits::{binary_bytes, binary_word, part, slice, to_bytes};
+use crate::vm::natives::bits::{binary_bytes, binary_word, part, slice};
 use crate::vm::natives::helpers::string_list;
 use crate::vm::ops::arith::to_big;
 use crate::vm::term::atoms::atom;
@@ -453,11 +453,8 @@ fn term_to_iovec(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
 /// `binary_to_term/1,2`: the first term in the binary (bytes after it are
 /// ignored, as erl does); with `used`, `{Term, BytesUsed}`; with `safe`,
 /// badarg rather than create an atom.
-fn binary_to_term(c: &mut Ctx, b: Word, opts: Word) -> NativeResult {
-    let Some(bytes) = binary_bytes(c, b) else {
-        return badarg();
-    };
-    c.charge(bytes.len(), BYTES_PER_REDUCTION);
+fn binary_to_term(c: &mut Ctx, native: &'static str, a: &[Word], opts: Word) -> NativeResult {
+    use crate::vm::natives::ext::{Decoded, Decoder};
     let (mut safe, mut used) = (false, false);
     let Some(opts) = list_items(&c.view(), opts) else {
         return badarg();
@@ -469,9 +466,41 @@ fn binary_to_term(c: &mut Ctx, b: Word, opts: Word) -> NativeResult {
             _ => return badarg(),
         }
     }
-    let Some((w, n)) = crate::vm::natives::ext::decode(c, &bytes, safe) else {
-        return badarg();
+    let saved = c.resume(native, a).and_then(|t| {
+        let dec = t.state?.downcast::<Decoder>().ok()?;
+        Some((*dec, t.words))
+    });
+    let (mut dec, mut vals) = match saved {
+        Some(s) => s,
+        None => {
+            let Some(bytes) = binary_bytes(c, a[0]) else {
+                return badarg();
+            };
+            match Decoder::new(bytes, safe) {
+                Ok(dec) => (dec, Vec::new()),
+                Err(bytes) => {
+                    c.charge(bytes.len(), BYTES_PER_REDUCTION);
+                    return match crate::vm::natives::ext::decode(c, &bytes, safe) {
+                        Some((w, n)) => with_used(c, w, n, used),
+                        None => badarg(),
+                    };
+                }
+            }
+        }
     };
+    let mut steps = 0;
+    let budget = c.room(CELLS_PER_REDUCTION);
+    let done = dec.run(c, &mut vals, budget, &mut steps);
+    c.charge(steps, CELLS_PER_REDUCTION);
+    match done {
+        Decoded::Done(w, n) => with_used(c, w, n, used),
+        Decoded::Refused => badarg(),
+        Decoded::Paused => c.trap_state(native, a, vals, Box::new(dec)),
+    }
+}
+
+/// A decoded term, or with `used` `{Term, BytesUsed}`.
+fn with_used(c: &mut Ctx, w: Word, n: usize, used: bool) -> NativeResult {
     if used {
         let n = Word::small(n as i64).expect("a size");
         return Value(c.heap.tuple(0, &[w, n]));
@@ -547,18 +576,10 @@ fn float_to_list_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn binary_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let v = View {
-        heap: c.heap,
-        literals: c.literals,
-    };
-    match v.bits(a[0]) {
+    match c.view().bits(a[0]) {
         Some((bytes, 8)) => {
-            let items: Vec<Word> = bytes
-                .iter()
-                .map(|b| Word::small(*b as i64).expect("byte"))
-                .collect();
-            c.charge(items.len(), CELLS_PER_REDUCTION);
-            Value(list_of(c.heap, &items))
+            let n = bytes.len();
+            list_in_slices(c, "erlang:binary_to_list/1", a, 0, n)
         }
         _ => badarg(),
     }
@@ -570,7 +591,7 @@ fn binary_to_list_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         literals: c.literals,
     };
     // A bitstring's whole bytes, from Start to Stop, at least one, as on erl.
-    let (Some((bytes, bits)), Some(from), Some(to)) =
+    let (Some((_, bits)), Some(from), Some(to)) =
         (bitstring(&v, a[0]), a[1].as_small(), a[2].as_small())
     else {
         return badarg();
@@ -578,44 +599,170 @@ fn binary_to_list_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     if from < 1 || to < from || to as usize > bits / 8 {
         return badarg();
     }
-    let items: Vec<Word> = bytes[from as usize - 1..to as usize]
-        .iter()
-        .map(|b| Word::small(*b as i64).expect("byte"))
-        .collect();
-    c.charge(items.len(), CELLS_PER_REDUCTION);
-    Value(list_of(c.heap, &items))
+    list_in_slices(
+        c,
+        "erlang:binary_to_list/3",
+        a,
+        from as usize - 1,
+        to as usize,
+    )
+}
+
+/// The list of bytes `from..to` of the bitstring `args[0]`, for `native`,
+/// built from its end a slice's worth at a time: a call that yields keeps
+/// the list so far and where it stopped, and goes on when made again.
+fn list_in_slices(
+    c: &mut Ctx,
+    native: &'static str,
+    args: &[Word],
+    from: usize,
+    to: usize,
+) -> NativeResult {
+    let (mut acc, mut end) = match c.resume(native, args) {
+        Some(t) => (t.words[0], t.count),
+        None => {
+            // Two words a byte: asked of the budget as a whole up front.
+            if !c.memory.fits((to - from).saturating_mul(16)) {
+                return c.out_of_memory((to - from).saturating_mul(16));
+            }
+            (Word::NIL, to)
+        }
+    };
+    let n = (end - from).min(c.room(CELLS_PER_REDUCTION));
+    if let Err(r) = c.reserve_words(2 * n) {
+        return r;
+    }
+    let chunk = match bitstring(&c.view(), args[0]) {
+        Some((bytes, _)) => bytes[end - n..end].to_vec(),
+        None => return badarg(),
+    };
+    for b in chunk.into_iter().rev() {
+        acc = c.heap.cons(0, small(b as usize), acc);
+    }
+    end -= n;
+    c.charge(n, CELLS_PER_REDUCTION);
+    if end > from {
+        return c.trap(native, args, vec![acc], end);
+    }
+    Value(acc)
 }
 
 fn list_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     if !(a[0].is_list() || a[0] == Word::NIL) {
         return badarg();
     }
-    match iolist_bytes(c, a[0]) {
-        Some(b) => Value(c.heap.bitstring(0, &b, 8)),
-        None => badarg(),
+    match iodata_in_slices(c, "erlang:list_to_binary/1", a, true) {
+        Ok(Some((_, b))) => Value(c.heap.bitstring(0, &b, 8)),
+        Ok(None) => badarg(),
+        Err(r) => r,
     }
 }
 
-/// The bytes of an iolist, charged as if each were a cell walked (bytes
-/// of a binary in it cost less on erl: the charge errs high, which only
-/// ends the slice sooner).
-fn iolist_bytes(c: &mut Ctx, l: Word) -> Option<Vec<u8>> {
-    let b = to_bytes(c, l)?;
-    c.charge(b.len(), CELLS_PER_REDUCTION);
-    Some(b)
+/// Where a walk over iodata stands between two slices (see
+/// [`iodata_in_slices`]); the stack of terms still to walk is the trap's
+/// words, so a collection moves them.
+struct IoWalk {
+    /// For each term on the stack, whether it is a list element (where an
+    /// integer is a byte; a whole term or a tail may not be one).
+    element: Vec<bool>,
+    /// The bytes counted by the first pass.
+    size: usize,
+    /// The bytes, in the second pass: room for `size` is asked of the
+    /// memory budget before it starts, so a huge iolist (a list repeating
+    /// one large binary) ends its process, not the VM.
+    out: Option<Vec<u8>>,
+}
+
+/// The size of the iodata `args[0]` and, with `fill`, its bytes, for
+/// `native`: two passes (count, then copy into room of that size), each
+/// a slice's worth at a time, a term walked a cell and a binary's bytes
+/// copied 16 to a cell. `Ok(None)`: it is not iodata.
+fn iodata_in_slices(
+    c: &mut Ctx,
+    native: &'static str,
+    args: &[Word],
+    fill: bool,
+) -> Result<Option<(usize, Vec<u8>)>, NativeResult> {
+    let saved = c.resume(native, args).and_then(|t| {
+        let walk = t.state?.downcast::<IoWalk>().ok()?;
+        Some((*walk, t.words))
+    });
+    let fresh = || IoWalk {
+        element: vec![false],
+        size: 0,
+        out: None,
+    };
+    let (mut walk, mut stack) = saved.unwrap_or_else(|| (fresh(), vec![args[0]]));
+    let room = c.room(CELLS_PER_REDUCTION);
+    let mut cells = 0;
+    loop {
+        while let Some(w) = stack.pop() {
+            let element = walk.element.pop().unwrap_or(false);
+            if cells >= room {
+                stack.push(w);
+                walk.element.push(element);
+                c.charge(cells, CELLS_PER_REDUCTION);
+                return Err(c.trap_state(native, args, stack, Box::new(walk)));
+            }
+            cells += 1;
+            if let Some(i) = w.as_small() {
+                let Ok(byte) = u8::try_from(i) else {
+                    return Ok(None);
+                };
+                if !element {
+                    return Ok(None);
+                }
+                match walk.out.as_mut() {
+                    Some(out) => out.push(byte),
+                    None => walk.size += 1,
+                }
+            } else if w == Word::NIL {
+            } else if w.is_list() {
+                let (h, t) = c.view().cons(w);
+                stack.extend([t, h]);
+                walk.element.extend([false, true]);
+            } else {
+                let v = c.view();
+                match v.bits(w) {
+                    Some((bytes, 8)) => match walk.out.as_mut() {
+                        Some(out) => {
+                            out.extend_from_slice(bytes);
+                            cells += bytes.len() / 16;
+                        }
+                        None => walk.size += bytes.len(),
+                    },
+                    Some(([], _)) => {}
+                    _ => return Ok(None),
+                }
+            }
+        }
+        if !fill || walk.out.is_some() {
+            break;
+        }
+        match c.byte_buffer(walk.size) {
+            Ok(out) => walk.out = Some(out),
+            Err(r) => return Err(r),
+        }
+        stack = vec![args[0]];
+        walk.element = vec![false];
+    }
+    c.charge(cells, CELLS_PER_REDUCTION);
+    Ok(Some((walk.size, walk.out.unwrap_or_default())))
 }
 
 fn iolist_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match iolist_bytes(c, a[0]) {
-        Some(b) => Value(c.heap.bitstring(0, &b, 8)),
-        None => badarg(),
+    match iodata_in_slices(c, "erlang:iolist_to_binary/1", a, true) {
+        Ok(Some((_, b))) => Value(c.heap.bitstring(0, &b, 8)),
+        Ok(None) => badarg(),
+        Err(r) => r,
     }
 }
 
 fn iolist_size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match iolist_bytes(c, a[0]) {
-        Some(b) => Value(Word::small(b.len() as i64).expect("size")),
-        None => badarg(),
+    match iodata_in_slices(c, "erlang:iolist_size/1", a, false) {
+        Ok(Some((n, _))) => Value(c.heap.integer(0, &BigInt::from(n))),
+        Ok(None) => badarg(),
+        Err(r) => r,
     }
 }
 
@@ -904,11 +1051,11 @@ fn external_size_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn binary_to_term_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    binary_to_term(c, a[0], Word::NIL)
+    binary_to_term(c, "erlang:binary_to_term/1", a, Word::NIL)
 }
 
 fn binary_to_term_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    binary_to_term(c, a[0], a[1])
+    binary_to_term(c, "erlang:binary_to_term/2", a, a[1])
 }
 
 fn iolist_to_iovec_1(c: &mut Ctx, a: &[Word]) -> NativeResult {

@@ -43,11 +43,6 @@ fn flat_size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     NativeResult::Value(int_word(c, size as i128))
 }
 
-/// The words of `term` on a BEAM heap, shared subterms counted each time.
-pub(crate) fn flat_words(v: &View, term: Word) -> u64 {
-    size(v, term, false)
-}
-
 /// `erts_debug:size_shared/1`: the same count with each shared subterm
 /// counted once, and, as the BEAM counts it, nothing outside the process
 /// heap (literals are free: `size_shared(true)` and a constant list are 0).

@@ -349,10 +349,90 @@ pub(crate) fn decode(c: &mut Ctx, bytes: &[u8], safe: bool) -> Option<(Word, usi
     Some((w, r.offset()))
 }
 
+/// `binary_to_term` of an uncompressed encoding a budget of tags at a
+/// time, for a native that yields between two slices: where it stopped
+/// and the containers open; the values decoded so far are the caller's
+/// (the trap's words, which a collection moves).
+pub(crate) struct Decoder {
+    bytes: Vec<u8>,
+    at: usize,
+    frames: Vec<Frame>,
+    safe: bool,
+}
+
+/// How a run of a [`Decoder`] ended.
+pub(crate) enum Decoded {
+    /// The term and the bytes it took.
+    Done(Word, usize),
+    /// What erl refuses.
+    Refused,
+    /// The budget ran out first.
+    Paused,
+}
+
+impl Decoder {
+    /// A decoder of `bytes`, or the bytes back when they are for
+    /// [`decode`] at once (compressed: the inflated bytes hold a permit
+    /// of this thread's; or not an encoding at all).
+    pub(crate) fn new(bytes: Vec<u8>, safe: bool) -> Result<Decoder, Vec<u8>> {
+        if bytes.first() != Some(&VERSION) || bytes.get(1) == Some(&80) {
+            return Err(bytes);
+        }
+        Ok(Decoder {
+            bytes,
+            at: 1,
+            frames: Vec::new(),
+            safe,
+        })
+    }
+
+    /// Decodes until done, refused, or `steps` (one a tag) reaches `budget`.
+    pub(crate) fn run(
+        &mut self,
+        c: &mut Ctx,
+        vals: &mut Vec<Word>,
+        budget: usize,
+        steps: &mut usize,
+    ) -> Decoded {
+        let Decoder {
+            bytes,
+            at,
+            frames,
+            safe,
+        } = self;
+        let mut r = Reader::new(bytes.get(*at..).unwrap_or_default(), *at);
+        let out = term_steps(c, &mut r, *safe, frames, vals, budget, steps);
+        *at = r.offset();
+        match out {
+            None => Decoded::Refused,
+            Some(None) => Decoded::Paused,
+            Some(Some(w)) => Decoded::Done(w, *at),
+        }
+    }
+}
+
 fn term(c: &mut Ctx, r: &mut Reader<'_>, safe: bool) -> Option<Word> {
-    let mut frames: Vec<Frame> = Vec::new();
-    let mut vals: Vec<Word> = Vec::new();
+    let (mut frames, mut vals) = (Vec::new(), Vec::new());
+    term_steps(c, r, safe, &mut frames, &mut vals, usize::MAX, &mut 0)?
+}
+
+/// The term at `r`, with the containers open and the values decoded so
+/// far: `None` for what erl refuses, `Some(None)` when `steps` reached
+/// `budget` first (at the start of a tag, to go on from there).
+fn term_steps(
+    c: &mut Ctx,
+    r: &mut Reader<'_>,
+    safe: bool,
+    frames: &mut Vec<Frame>,
+    vals: &mut Vec<Word>,
+    budget: usize,
+    steps: &mut usize,
+) -> Option<Option<Word>> {
     loop {
+        if *steps >= budget {
+            return Some(None);
+        }
+        *steps += 1;
         let at = r.offset();
         let tag = r.u8("tag").ok()?;
         let mut value = match tag {
@@ -391,7 +471,7 @@ fn term(c: &mut Ctx, r: &mut Reader<'_>, safe: bool) -> Option<Word> {
                     frames.push(f);
                     continue;
                 }
-                finish(c, r, f, &mut vals)?
+                finish(c, r, f, vals)?
             }
             _ => leaf(c, r, tag, safe)?,
         };
@@ -399,14 +479,14 @@ fn term(c: &mut Ctx, r: &mut Reader<'_>, safe: bool) -> Option<Word> {
         loop {
             vals.push(value);
             let Some(top) = frames.last() else {
-                return (vals.len() == 1).then(|| vals[0]);
+                return (vals.len() == 1).then(|| Some(vals[0]));
             };
             let (n, start) = top.wants();
             if vals.len() - start < n {
                 break;
             }
             let f = frames.pop()?;
-            value = finish(c, r, f, &mut vals)?;
+            value = finish(c, r, f, vals)?;
         }
     }
 }

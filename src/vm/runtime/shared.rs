@@ -37,6 +37,10 @@ impl Shared for Vm {
         &self.sys.backtrace_depth
     }
 
+    fn memory(&self) -> &Arc<crate::vm::term::memory::Memory> {
+        &self.memory
+    }
+
     fn code(&self) -> (&[Arc<Loaded>], &[Arc<Area>]) {
         (&self.modules, &self.literals)
     }

@@ -144,6 +144,10 @@ pub struct Vm {
     /// For embedders and fuzzing: the wall-clock time past which the run
     /// stops with [`Vm::over_budget`] set (checked after each slice).
     pub deadline: Option<std::time::Instant>,
+    /// For embedders: the VM-wide memory budget (`Memory::set_limit`;
+    /// `run --max-memory BYTES`). A process whose collection or native
+    /// would pass it exits with reason `out_of_memory`; the others go on.
+    pub memory: Arc<crate::vm::term::memory::Memory>,
     /// Reductions spent by all processes so far (slices ended).
     pub spent_reductions: u64,
     /// Why the run was stopped early by a budget, if it was.
@@ -380,6 +384,7 @@ impl Vm {
             root_trap_exit: false,
             max_reductions: None,
             deadline: None,
+            memory: Default::default(),
             spent_reductions: 0,
             over_budget: None,
             held: IdMap::default(),

@@ -40,7 +40,7 @@ predefined! {
     INTEGER = "integer", FLOAT = "float", BINARY = "binary", APPEND = "append",
     PRIVATE_APPEND = "private_append", STRING = "string", UTF8 = "utf8", UTF16 = "utf16",
     UTF32 = "utf32", LITTLE = "little", SIGNED = "signed", NATIVE = "native",
-    SYSTEM_LIMIT = "system_limit",
+    SYSTEM_LIMIT = "system_limit", OUT_OF_MEMORY = "out_of_memory",
 }
 
 /// The atom table.

@@ -22,6 +22,7 @@
 //! `fullsweep_after` minor ones, and when the program asks
 //! (`erlang:garbage_collect/0,1,2`, hibernation).
 
+use std::collections::TryReserveError;
 use std::sync::Arc;
 
 use crate::vm::term::heap::{Area, Gens, collect_into, holds_terms, object_words};
@@ -34,6 +35,13 @@ pub const MIN_YOUNG: usize = 1 << 16;
 
 /// The least budget, in words, of the old generation.
 const MIN_OLD: usize = 1 << 16;
+
+/// Words from which a heap's collections reserve with `try_reserve` what
+/// they copy into, and the young room they grant (`exec/frames.rs`), so
+/// that a refusal ends the process rather than the VM. Smaller heaps grow
+/// their buffers as they fill (at most 8 MB at a time), which keeps a
+/// small or hibernating process's heap small.
+pub const LARGE_HEAP: usize = 1 << 20;
 
 /// erl's default `fullsweep_after`.
 pub const FULLSWEEP_AFTER: u64 = 65_535;
@@ -87,12 +95,18 @@ pub struct Collected {
 
 /// Collects `heap`, minor or major as `policy` says, with `roots`; `spare`
 /// is a buffer kept between collections (see [`collect_into`]).
+///
+/// For a heap of [`LARGE_HEAP`] words or more, everything the collection
+/// copies into is reserved first, with
+/// `try_reserve`: when the allocator refuses, the heap is left as it was
+/// and the refusal returned, for the process alone to die of it (a
+/// collection that ran out midway would abort the VM).
 pub fn collect(
     heap: &mut Area,
     roots: &mut [&mut [Word]],
     spare: &mut Vec<u64>,
     policy: &mut Policy,
-) -> Collected {
+) -> Result<Collected, TryReserveError> {
     let g = &heap.gens;
     // Under stress, a major collection at least every 16th time, so that a
     // root missed to old data (which only a major collection moves) shows.
@@ -105,6 +119,13 @@ pub fn collect(
         || policy.minor_gcs >= fullsweep_after
         || g.old_words > policy.old_limit
         || g.old_bin_bytes > policy.old_bin_limit;
+    let mut promoted = Vec::new();
+    spare.clear();
+    if heap.words.len() >= LARGE_HEAP {
+        let (young, old) = copy_room(heap, major);
+        spare.try_reserve_exact(young)?;
+        promoted.try_reserve_exact(old)?;
+    }
     let young_live = if major {
         let live = major_into(heap, roots, spare);
         policy.minor_gcs = 0;
@@ -116,18 +137,42 @@ pub fn collect(
         0
     } else {
         policy.minor_gcs += 1;
-        minor(heap, roots, spare)
+        minor_with(heap, roots, spare, promoted)
     };
     // Room for twice the young survivors (a minor collection costs what
     // survives), and at least the old generation's size, so that short-lived
     // data has time to die before it is promoted: the bigger the young room,
     // the less garbage reaches the old generation and its major collections.
     let young_room = (3 * young_live).max(heap.gens.old_words).max(MIN_YOUNG);
-    Collected {
+    Ok(Collected {
         major,
         live: heap.words.len(),
         young_room,
+    })
+}
+
+/// The words a collection of `heap` copies at most, into the young
+/// buffer and into the promoted one (everything, for a major one).
+fn copy_room(heap: &Area, major: bool) -> (usize, usize) {
+    let end = heap.words.len();
+    if major {
+        return (end, 0);
     }
+    let old = heap.gens.old_words.min(end);
+    let aged = heap.gens.aged.clamp(old, end);
+    (end - aged, aged - old)
+}
+
+/// The words the next collection of `heap` under `policy` may copy: the
+/// room it asks for on top of the heap.
+pub fn copy_words(heap: &Area, policy: &Policy) -> usize {
+    let g = &heap.gens;
+    let major = policy.major_wanted
+        || policy.minor_gcs >= policy.fullsweep_after
+        || g.old_words > policy.old_limit
+        || g.old_bin_bytes > policy.old_bin_limit;
+    let (young, old) = copy_room(heap, major);
+    young + old
 }
 
 /// A major collection: everything live is copied and becomes old. Returns
@@ -297,6 +342,17 @@ fn fields_of(first: Word, at: usize) -> (std::ops::Range<usize>, usize) {
 /// A minor collection (see the module's comment). Returns the words of
 /// young survivors.
 pub fn minor(heap: &mut Area, roots: &mut [&mut [Word]], spare: &mut Vec<u64>) -> usize {
+    minor_with(heap, roots, spare, Vec::new())
+}
+
+/// [`minor`], copying promoted objects into `promoted` (room reserved by
+/// [`collect`]).
+fn minor_with(
+    heap: &mut Area,
+    roots: &mut [&mut [Word]],
+    spare: &mut Vec<u64>,
+    promoted: Vec<u64>,
+) -> usize {
     let end = heap.words.len();
     let g = std::mem::take(&mut heap.gens);
     let old = g.old_words.min(end);
@@ -311,7 +367,7 @@ pub fn minor(heap: &mut Area, roots: &mut [&mut [Word]], spare: &mut Vec<u64>) -
         old,
         aged,
         end,
-        promoted: Vec::new(),
+        promoted,
         young,
         bins: vec![0; young_bins + heap.writable.len() - old_writable],
         old_bins,
@@ -698,14 +754,16 @@ mod tests {
         let kinds: Vec<bool> = (0..6)
             .map(|_| {
                 garbage(&mut heap, &atoms, 10);
-                collect(&mut heap, &mut [&mut roots], &mut spare, &mut policy).major
+                collect(&mut heap, &mut [&mut roots], &mut spare, &mut policy)
+                    .expect("room")
+                    .major
             })
             .collect();
         if !stress() {
             assert_eq!(kinds, [false, false, true, false, false, true]);
         }
         policy.major_wanted = true;
-        let c = collect(&mut heap, &mut [&mut roots], &mut spare, &mut policy);
+        let c = collect(&mut heap, &mut [&mut roots], &mut spare, &mut policy).expect("room");
         assert!(c.major && !policy.major_wanted);
         assert_eq!(c.live, heap.words.len());
         assert!(c.young_room >= MIN_YOUNG);

@@ -354,6 +354,7 @@ fn internal_boxed(v: &View, term: Word, mut hash: u32, stack: &mut Vec<Job>) -> 
 pub type FunIdentity<'f> = &'f dyn Fn(u32, u32) -> Option<(u32, u32, u32)>;
 
 /// Jobs on the explicit stack of [`phash2`].
+#[derive(Debug)]
 enum Job2 {
     Term(Word),
     /// A map's pairs are done: the saved hash and pair sum come back.
@@ -364,159 +365,233 @@ enum Job2 {
 
 /// The BEAM's `make_hash2`, behind `erlang:phash2/1,2`.
 pub fn phash2(v: &View, atoms: &Atoms, funs: FunIdentity, w: Word) -> u32 {
-    let mut hash: u32 = 0;
-    let mut xor_pairs: u32 = 0;
-    let mut stack: Vec<Job2> = Vec::new();
-    let mut job = Job2::Term(w);
-    loop {
-        match job {
-            Job2::MapTail(saved_hash, saved_xor) => {
-                hash = mix2(saved_hash, xor_pairs, 0, hconst(19));
-                xor_pairs = saved_xor;
+    let mut p = Phash2::new(w);
+    let done = p.run(v, atoms, funs, usize::MAX, &mut 0);
+    done.expect("no budget to run out")
+}
+
+/// [`phash2`] a budget of steps at a time, for a native that yields
+/// between two slices: its stack of jobs, whose terms a collection must
+/// move in between ([`Phash2::take_words`], [`Phash2::put_words`]).
+#[derive(Debug)]
+pub struct Phash2 {
+    hash: u32,
+    xor_pairs: u32,
+    stack: Vec<Job2>,
+}
+
+impl Phash2 {
+    /// The hash of `w`, not yet begun.
+    pub fn new(w: Word) -> Phash2 {
+        Phash2 {
+            hash: 0,
+            xor_pairs: 0,
+            stack: vec![Job2::Term(w)],
+        }
+    }
+
+    /// The terms still to hash, taken out (for the collector to move
+    /// while the hash waits); [`Phash2::put_words`] puts them back.
+    pub fn take_words(&mut self) -> Vec<Word> {
+        let mut out = Vec::new();
+        for j in &mut self.stack {
+            if let Job2::Term(w) = j {
+                out.push(std::mem::replace(w, Word::NIL));
             }
-            Job2::MapPair => {
-                xor_pairs ^= hash;
-                hash = 0;
+        }
+        out
+    }
+
+    /// Puts back what [`Phash2::take_words`] took, in the same order.
+    pub fn put_words(&mut self, words: &[Word]) {
+        let mut it = words.iter();
+        for j in &mut self.stack {
+            if let Job2::Term(w) = j
+                && let Some(x) = it.next()
+            {
+                *w = *x;
             }
-            Job2::Term(mut term) => loop {
-                // Each pass hashes one term; lists and tuples go on with
-                // their first element, the rest waiting on the stack.
-                if term.is_list() {
-                    let mut c = 0;
-                    let mut sh = 0u32;
-                    let mut cell = term;
-                    loop {
-                        let (hd, tl) = v.cons(cell);
-                        let Some(b @ 0..=255) = hd.as_small() else {
-                            break;
-                        };
-                        sh = (sh << 8).wrapping_add(b as u32);
-                        if c == 3 {
-                            hash = mix2(hash, sh, 0, hconst(4));
-                            c = 0;
-                            sh = 0;
-                        } else {
-                            c += 1;
-                        }
-                        term = tl;
-                        if !tl.is_list() {
-                            break;
-                        }
-                        cell = tl;
-                    }
-                    if c > 0 {
-                        hash = mix2(hash, sh, 0, hconst(4));
-                    }
-                    if term.is_list() {
-                        let (hd, tl) = v.cons(term);
-                        stack.push(Job2::Term(tl));
-                        term = hd;
-                    }
-                    continue;
+        }
+    }
+
+    /// Hashes until done (the hash) or until `steps` (a term or a list
+    /// cell each) reaches `budget` (`None`: call again to go on).
+    pub fn run(
+        &mut self,
+        v: &View,
+        atoms: &Atoms,
+        funs: FunIdentity,
+        budget: usize,
+        steps: &mut usize,
+    ) -> Option<u32> {
+        let Phash2 {
+            hash,
+            xor_pairs,
+            stack,
+        } = self;
+        loop {
+            if *steps >= budget && !stack.is_empty() {
+                return None;
+            }
+            let Some(job) = stack.pop() else {
+                return Some(*hash);
+            };
+            *steps += 1;
+            match job {
+                Job2::MapTail(saved_hash, saved_xor) => {
+                    *hash = mix2(saved_hash, *xor_pairs, 0, hconst(19));
+                    *xor_pairs = saved_xor;
                 }
-                if let Some(i) = term.as_small() {
-                    if (-(1 << 27)..1 << 27).contains(&i) {
-                        let y = i as i32;
-                        if y < 0 {
-                            hash = mix2(hash, y.wrapping_neg() as u32, 0, HCONST);
-                        }
-                        hash = mix2(hash, y as u32, 0, HCONST);
-                    } else {
-                        let d = i.unsigned_abs();
-                        let con = if i < 0 { hconst(10) } else { hconst(11) };
-                        hash = mix2(hash, d as u32, (d >> 32) as u32, con);
-                    }
-                } else if let Some(a) = term.as_atom() {
-                    let h = atom_text_hash(&atoms.name(a));
-                    hash = if hash == 0 {
-                        h
-                    } else {
-                        mix2(hash, h, 0, hconst(3))
-                    };
-                } else if term == Word::NIL {
-                    hash = if hash == 0 {
-                        3_468_870_702
-                    } else {
-                        // NIL_DEF, the BEAM's tag number for [].
-                        mix2(hash, 2, 0, hconst(2))
-                    };
-                } else if let Some(p) = term.as_pid() {
-                    hash = mix2(hash, (p & 0x7fff) as u32, 0, hconst(5));
-                } else if let Some(p) = term.as_port() {
-                    hash = mix2(hash, p as u32, (p >> 32) as u32, hconst(6));
-                } else if term.is_boxed() {
-                    let hdr = v.header(term);
-                    let p = term.ptr();
-                    match hdr.header_kind() {
-                        kind::TUPLE => {
-                            let elems = v.tuple(term).unwrap_or(&[]);
-                            hash = mix2(hash, elems.len() as u32, 0, hconst(9));
-                            if let Some((first, rest)) = elems.split_first() {
-                                stack.extend(rest.iter().rev().map(|e| Job2::Term(Word(*e))));
-                                term = Word(*first);
-                                continue;
+                Job2::MapPair => {
+                    *xor_pairs ^= *hash;
+                    *hash = 0;
+                }
+                Job2::Term(mut term) => 'term: loop {
+                    // Each pass hashes one term; lists and tuples go on with
+                    // their first element, the rest waiting on the stack.
+                    if term.is_list() {
+                        let mut c = 0;
+                        let mut sh = 0u32;
+                        let mut cell = term;
+                        loop {
+                            let (hd, tl) = v.cons(cell);
+                            let Some(b @ 0..=255) = hd.as_small() else {
+                                break;
+                            };
+                            *steps += 1;
+                            sh = (sh << 8).wrapping_add(b as u32);
+                            if c == 3 {
+                                *hash = mix2(*hash, sh, 0, hconst(4));
+                                c = 0;
+                                sh = 0;
+                                // Between two groups of four bytes a list of
+                                // bytes may stop: the rest of it, hashed as
+                                // a term of its own later, goes on alike.
+                                if *steps >= budget && tl.is_list() {
+                                    stack.push(Job2::Term(tl));
+                                    break 'term;
+                                }
+                            } else {
+                                c += 1;
                             }
+                            term = tl;
+                            if !tl.is_list() {
+                                break;
+                            }
+                            cell = tl;
                         }
-                        kind::MAP | kind::HMAP => {
-                            let pairs = v.map_pairs(term).unwrap_or_default();
-                            hash = mix2(hash, pairs.len() as u32, 0, hconst(16));
-                            if !pairs.is_empty() {
-                                stack.push(Job2::MapTail(hash, xor_pairs));
-                                hash = 0;
-                                xor_pairs = 0;
-                                for (k, x) in pairs.into_iter().rev() {
-                                    stack.push(Job2::MapPair);
-                                    stack.push(Job2::Term(x));
-                                    stack.push(Job2::Term(k));
+                        if c > 0 {
+                            *hash = mix2(*hash, sh, 0, hconst(4));
+                        }
+                        if term.is_list() {
+                            let (hd, tl) = v.cons(term);
+                            stack.push(Job2::Term(tl));
+                            term = hd;
+                        }
+                        continue;
+                    }
+                    if let Some(i) = term.as_small() {
+                        if (-(1 << 27)..1 << 27).contains(&i) {
+                            let y = i as i32;
+                            if y < 0 {
+                                *hash = mix2(*hash, y.wrapping_neg() as u32, 0, HCONST);
+                            }
+                            *hash = mix2(*hash, y as u32, 0, HCONST);
+                        } else {
+                            let d = i.unsigned_abs();
+                            let con = if i < 0 { hconst(10) } else { hconst(11) };
+                            *hash = mix2(*hash, d as u32, (d >> 32) as u32, con);
+                        }
+                    } else if let Some(a) = term.as_atom() {
+                        let h = atom_text_hash(&atoms.name(a));
+                        *hash = if *hash == 0 {
+                            h
+                        } else {
+                            mix2(*hash, h, 0, hconst(3))
+                        };
+                    } else if term == Word::NIL {
+                        *hash = if *hash == 0 {
+                            3_468_870_702
+                        } else {
+                            // NIL_DEF, the BEAM's tag number for [].
+                            mix2(*hash, 2, 0, hconst(2))
+                        };
+                    } else if let Some(p) = term.as_pid() {
+                        *hash = mix2(*hash, (p & 0x7fff) as u32, 0, hconst(5));
+                    } else if let Some(p) = term.as_port() {
+                        *hash = mix2(*hash, p as u32, (p >> 32) as u32, hconst(6));
+                    } else if term.is_boxed() {
+                        let hdr = v.header(term);
+                        let p = term.ptr();
+                        match hdr.header_kind() {
+                            kind::TUPLE => {
+                                let elems = v.tuple(term).unwrap_or(&[]);
+                                *hash = mix2(*hash, elems.len() as u32, 0, hconst(9));
+                                if let Some((first, rest)) = elems.split_first() {
+                                    stack.extend(rest.iter().rev().map(|e| Job2::Term(Word(*e))));
+                                    term = Word(*first);
+                                    continue;
                                 }
                             }
-                        }
-                        kind::EXPORT => {
-                            let m = atom_text_hash(&atoms.name(v.at(p, 1).as_atom().unwrap_or(0)));
-                            let f = atom_text_hash(&atoms.name(v.at(p, 2).as_atom().unwrap_or(0)));
-                            let a = v.at(p, 3).as_small().unwrap_or(0) as u32;
-                            hash = mix2(hash, a, m, HCONST);
-                            hash = mix2(hash, f, 0, hconst(14));
-                        }
-                        kind::FUN => {
-                            let n = hdr.header_arity();
-                            let free = n.saturating_sub(3);
-                            let (mid, idx) = (
-                                v.at(p, 1).as_small().unwrap_or(0) as u32,
-                                v.at(p, 2).as_small().unwrap_or(0) as u32,
-                            );
-                            let (module, old_index, old_uniq) =
-                                funs(mid, idx).unwrap_or((0, idx, 0));
-                            let m = atom_text_hash(&atoms.name(module));
-                            hash = mix2(hash, free as u32, m, HCONST);
-                            hash = mix2(hash, old_index, old_uniq, HCONST);
-                            if free > 0 {
-                                stack.extend((5..=n).rev().map(|i| Job2::Term(v.at(p, i))));
-                                term = v.at(p, 4);
-                                continue;
+                            kind::MAP | kind::HMAP => {
+                                let pairs = v.map_pairs(term).unwrap_or_default();
+                                *hash = mix2(*hash, pairs.len() as u32, 0, hconst(16));
+                                if !pairs.is_empty() {
+                                    stack.push(Job2::MapTail(*hash, *xor_pairs));
+                                    *hash = 0;
+                                    *xor_pairs = 0;
+                                    for (k, x) in pairs.into_iter().rev() {
+                                        stack.push(Job2::MapPair);
+                                        stack.push(Job2::Term(x));
+                                        stack.push(Job2::Term(k));
+                                    }
+                                }
                             }
+                            kind::EXPORT => {
+                                let m =
+                                    atom_text_hash(&atoms.name(v.at(p, 1).as_atom().unwrap_or(0)));
+                                let f =
+                                    atom_text_hash(&atoms.name(v.at(p, 2).as_atom().unwrap_or(0)));
+                                let a = v.at(p, 3).as_small().unwrap_or(0) as u32;
+                                *hash = mix2(*hash, a, m, HCONST);
+                                *hash = mix2(*hash, f, 0, hconst(14));
+                            }
+                            kind::FUN => {
+                                let n = hdr.header_arity();
+                                let free = n.saturating_sub(3);
+                                let (mid, idx) = (
+                                    v.at(p, 1).as_small().unwrap_or(0) as u32,
+                                    v.at(p, 2).as_small().unwrap_or(0) as u32,
+                                );
+                                let (module, old_index, old_uniq) =
+                                    funs(mid, idx).unwrap_or((0, idx, 0));
+                                let m = atom_text_hash(&atoms.name(module));
+                                *hash = mix2(*hash, free as u32, m, HCONST);
+                                *hash = mix2(*hash, old_index, old_uniq, HCONST);
+                                if free > 0 {
+                                    stack.extend((5..=n).rev().map(|i| Job2::Term(v.at(p, i))));
+                                    term = v.at(p, 4);
+                                    continue;
+                                }
+                            }
+                            kind::HEAP_BIN | kind::REFC_BIN | kind::WRITABLE_BIN => {
+                                *hash = hash_bits(v, term, *hash);
+                            }
+                            kind::BIG_POS | kind::BIG_NEG => *hash = hash_big(v, term, *hash),
+                            kind::REF => {
+                                *hash = mix2(*hash, ref_ids(v.at(p, 1).0)[0], 0, hconst(7));
+                            }
+                            kind::FLOAT => {
+                                let f = f64::from_bits(v.at(p, 1).0);
+                                let bits = if f == 0.0 { 0 } else { f.to_bits() };
+                                *hash = mix2(*hash, (bits >> 32) as u32, bits as u32, hconst(12));
+                            }
+                            _ => {}
                         }
-                        kind::HEAP_BIN | kind::REFC_BIN | kind::WRITABLE_BIN => {
-                            hash = hash_bits(v, term, hash);
-                        }
-                        kind::BIG_POS | kind::BIG_NEG => hash = hash_big(v, term, hash),
-                        kind::REF => {
-                            hash = mix2(hash, ref_ids(v.at(p, 1).0)[0], 0, hconst(7));
-                        }
-                        kind::FLOAT => {
-                            let f = f64::from_bits(v.at(p, 1).0);
-                            let bits = if f == 0.0 { 0 } else { f.to_bits() };
-                            hash = mix2(hash, (bits >> 32) as u32, bits as u32, hconst(12));
-                        }
-                        _ => {}
                     }
-                }
-                break;
-            },
-        }
-        match stack.pop() {
-            Some(j) => job = j,
-            None => return hash,
+                    break;
+                },
+            }
         }
     }
 }

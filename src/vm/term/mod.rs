@@ -13,6 +13,7 @@ pub mod heap;
 pub mod idmap;
 pub mod list;
 pub mod maps;
+pub mod memory;
 pub mod pdict;
 pub mod word;
 

@@ -1,0 +1,71 @@
+//! The VM-wide memory budget: processes that allocate past
+//! `run --max-memory` or past what the allocator gives (`ulimit -v`) exit
+//! with `out_of_memory` alone, and the VM goes on. erl stops the whole VM
+//! in these scenarios ("eheap_alloc: Cannot allocate N bytes"), so the
+//! checks are LAM's own: every such process's DOWN reason names the cause,
+//! and what runs beside them finishes as it would anyway.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+/// Runs `fixtures/memory_budget.erl` with `lam-translate run` under
+/// `bash -c`, with `limit` (a shell command) before it and `flags` after.
+fn run(limit: &str, flags: &str) -> std::process::Output {
+    let dir = common::compile_fixture("memory_budget");
+    let lam = env!("CARGO_BIN_EXE_lam-translate");
+    let beam = dir.join("memory_budget.beam");
+    common::output_within(
+        Command::new("bash").arg("-c").arg(format!(
+            "{limit} exec '{lam}' run '{}' --entry memory_budget:start {flags}",
+            beam.display()
+        )),
+        Duration::from_secs(300),
+    )
+    .expect("the run ends")
+}
+
+fn check(out: &std::process::Output) {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{err}");
+    let lines: Vec<&str> = text.lines().collect();
+    // What the guilty processes died of, then what went on beside them.
+    for what in ["heap", "list_to_binary", "iolist_to_binary", "binary_copy"] {
+        let line = format!("{what}: out_of_memory");
+        assert!(
+            lines.contains(&line.as_str()),
+            "no {line:?} in\n{text}\n{err}"
+        );
+    }
+    for line in [
+        "iolist_size 1099511627776",
+        "caught {'EXIT',out_of_memory}",
+        "server 500500",
+        "survived",
+    ] {
+        assert!(lines.contains(&line), "no {line:?} in\n{text}\n{err}");
+    }
+    assert!(err.contains("exits with out_of_memory"), "{err}");
+}
+
+#[test]
+fn processes_past_the_memory_budget_exit_alone() {
+    let out = run("", "--max-memory 1G");
+    check(&out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("budget of 1073741824 bytes"));
+}
+
+#[test]
+fn processes_the_allocator_refuses_exit_alone() {
+    check(&run("ulimit -v 4000000;", ""));
+}
+
+#[test]
+fn a_bad_memory_budget_is_a_clear_error() {
+    let out = run("", "--max-memory 12Q");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not a size in bytes"), "{err}");
+}
