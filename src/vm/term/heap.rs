@@ -181,6 +181,7 @@ impl<'a> View<'a> {
     }
 
     /// The bytes and the number of bits in the last byte (1..=8), if `w` is a bitstring.
+    #[inline]
     pub fn bits(&self, w: Word) -> Option<(&'a [u8], u8)> {
         if !w.is_boxed() {
             return None;
