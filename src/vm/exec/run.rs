@@ -610,7 +610,10 @@ impl<'w, L: Lock> Worker<'w, L> {
                         lhs: a,
                         rhs: b,
                     } => {
-                        if let Some(pass) = fast::compare(&view!(), *op, rd!(*a), rd!(*b)) {
+                        // `fast::test`, not `compare`: `test_arity` (every
+                        // clause on a tuple) is a `Test2` too.
+                        let vals = [rd!(*a), rd!(*b), Word::NIL];
+                        if let Some(pass) = fast::test(&view!(), *op, &vals) {
                             pc = if pass { pc + 1 } else { *fail };
                             continue;
                         }
