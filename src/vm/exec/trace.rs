@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use crate::term::Term;
 use crate::vm::code::loader::Loaded;
 use crate::vm::exec::proc::Proc;
 use crate::vm::natives::erlang_code::PRE_LOADED;
@@ -84,7 +83,16 @@ pub(crate) fn stack_trace(
         let preloaded = PRE_LOADED.contains(&&*atoms.name(loaded.name));
         let loc = match loaded.lam.location(pc).filter(|_| !preloaded) {
             Some((file, line)) => {
-                let file_term = proc.heap.from_term(0, &Term::string(file), atoms);
+                // Consed straight onto the heap: through a `Term` it cost
+                // an allocation per character, at every exception
+                // (`try ets:update_counter(..) catch error:badarg -> ..`
+                // raises once per new key).
+                let mut file_term = Word::NIL;
+                for ch in file.chars().rev() {
+                    file_term = proc
+                        .heap
+                        .cons(0, Word::small(ch as i64).expect("char"), file_term);
+                }
                 let fpair = proc.heap.tuple(0, &[Word::atom(atom::FILE), file_term]);
                 let lpair = proc.heap.tuple(
                     0,

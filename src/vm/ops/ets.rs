@@ -1283,6 +1283,23 @@ impl Table {
         n
     }
 
+    /// Adds `incr` to element `pos` (1-based) of the object of key `k`
+    /// (hash `h`) in place, when that element and the sum are small
+    /// integers: the new value. `None` changes nothing (no such object,
+    /// no such element, or a value the caller must handle in full).
+    /// Objects are copied out on every read, so no reader sees the write.
+    pub fn bump_small(&mut self, k: &Key, h: u32, pos: usize, incr: i64) -> Option<Word> {
+        let at = self.find_first(k, h)?.root.ptr().offset;
+        let words = &mut self.arena.area.words;
+        let head = Word(words[at]);
+        if head.header_kind() != kind::TUPLE || pos == 0 || pos > head.header_arity() {
+            return None;
+        }
+        let new = Word::small(Word(words[at + pos]).as_small()?.checked_add(incr)?)?;
+        words[at + pos] = new.0;
+        Some(new)
+    }
+
     /// Replaces the object of key `k` (hash `h`) by `n` (its tuple read
     /// through `v`) in place (set and ordered_set).
     pub fn replace(&mut self, k: &Key, h: u32, v: &View, n: NewObj) {
