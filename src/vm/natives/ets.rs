@@ -503,7 +503,9 @@ fn counter_ops(c: &Ctx, w: Word, keypos: usize) -> Option<(Vec<CounterOp>, bool)
             return Some((keypos + 1, i, None));
         }
         let t = v.tuple(w)?;
-        let pos = Word(t[0]).as_small().filter(|p| *p >= 1)? as usize;
+        // A position below 1 is past the object, as erl's `position`.
+        let pos = usize::try_from(Word(t[0]).as_small()?).unwrap_or(0);
+        let pos = if pos == 0 { usize::MAX } else { pos };
         match t.len() {
             2 => Some((pos, int_of(c, Word(t[1]))?, None)),
             4 => Some((
