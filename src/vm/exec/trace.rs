@@ -7,7 +7,7 @@ use crate::vm::exec::proc::Proc;
 use crate::vm::natives::erlang_code::PRE_LOADED;
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::heap::View;
-use crate::vm::term::list::{list_items, list_of};
+use crate::vm::term::list::{list_items, list_of, string_list};
 use crate::vm::term::word::Word;
 
 /// The stack trace at `pc` of `module`, as Erlang shows it:
@@ -83,16 +83,7 @@ pub(crate) fn stack_trace(
         let preloaded = PRE_LOADED.contains(&&*atoms.name(loaded.name));
         let loc = match loaded.lam.location(pc).filter(|_| !preloaded) {
             Some((file, line)) => {
-                // Consed straight onto the heap: through a `Term` it cost
-                // an allocation per character, at every exception
-                // (`try ets:update_counter(..) catch error:badarg -> ..`
-                // raises once per new key).
-                let mut file_term = Word::NIL;
-                for ch in file.chars().rev() {
-                    file_term = proc
-                        .heap
-                        .cons(0, Word::small(ch as i64).expect("char"), file_term);
-                }
+                let file_term = string_list(&mut proc.heap, file);
                 let fpair = proc.heap.tuple(0, &[Word::atom(atom::FILE), file_term]);
                 let lpair = proc.heap.tuple(
                     0,
