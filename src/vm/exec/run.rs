@@ -11,7 +11,7 @@ use crate::vm::exec::regs::dst_src;
 use crate::vm::exec::trace::stack_trace;
 use crate::vm::exec::{Lock, Shared};
 use crate::vm::native::{Env, NativeResult};
-use crate::vm::ops::arith::{ArithOp, float_op};
+use crate::vm::ops::arith::{ArithOp, float_op, shift_small};
 use crate::vm::ops::test::TestOp;
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::exception::Exception;
@@ -492,7 +492,16 @@ impl<'w, L: Lock> Worker<'w, L> {
                         }
                     }
                     Ins::Arith {
-                        op: k @ (ArithOp::Mul | ArithOp::IDiv | ArithOp::Rem | ArithOp::Div),
+                        op:
+                            k @ (ArithOp::Mul
+                            | ArithOp::IDiv
+                            | ArithOp::Rem
+                            | ArithOp::Div
+                            | ArithOp::Band
+                            | ArithOp::Bor
+                            | ArithOp::Bxor
+                            | ArithOp::Bsl
+                            | ArithOp::Bsr),
                         lhs: a,
                         rhs: b,
                         dst,
@@ -504,6 +513,11 @@ impl<'w, L: Lock> Worker<'w, L> {
                                 ArithOp::Mul => x.checked_mul(y),
                                 ArithOp::IDiv if y != 0 => Some(x / y),
                                 ArithOp::Rem if y != 0 => Some(x % y),
+                                ArithOp::Band => Some(x & y),
+                                ArithOp::Bor => Some(x | y),
+                                ArithOp::Bxor => Some(x ^ y),
+                                ArithOp::Bsl => shift_small(x, y),
+                                ArithOp::Bsr => shift_small(x, -y),
                                 _ => None,
                             };
                             if let Some(w) = r.and_then(Word::small) {
@@ -599,7 +613,10 @@ impl<'w, L: Lock> Worker<'w, L> {
                         lhs: a,
                         rhs: b,
                     } => {
-                        if let Some(pass) = fast::compare(&view!(), *op, rd!(*a), rd!(*b)) {
+                        // `fast::test`, not `compare`: `test_arity` (every
+                        // clause on a tuple) is a `Test2` too.
+                        let vals = [rd!(*a), rd!(*b), Word::NIL];
+                        if let Some(pass) = fast::test(&view!(), *op, &vals) {
                             pc = if pass { pc + 1 } else { *fail };
                             continue;
                         }

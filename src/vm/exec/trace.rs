@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 
-use crate::term::Term;
 use crate::vm::code::loader::Loaded;
 use crate::vm::exec::proc::Proc;
 use crate::vm::natives::erlang_code::PRE_LOADED;
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::heap::View;
-use crate::vm::term::list::{list_items, list_of};
+use crate::vm::term::list::{list_items, list_of, string_list};
 use crate::vm::term::word::Word;
 
 /// The stack trace at `pc` of `module`, as Erlang shows it:
@@ -84,7 +83,7 @@ pub(crate) fn stack_trace(
         let preloaded = PRE_LOADED.contains(&&*atoms.name(loaded.name));
         let loc = match loaded.lam.location(pc).filter(|_| !preloaded) {
             Some((file, line)) => {
-                let file_term = proc.heap.from_term(0, &Term::string(file), atoms);
+                let file_term = string_list(&mut proc.heap, file);
                 let fpair = proc.heap.tuple(0, &[Word::atom(atom::FILE), file_term]);
                 let lpair = proc.heap.tuple(
                     0,

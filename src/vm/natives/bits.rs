@@ -102,6 +102,18 @@ pub(crate) fn slice(c: &mut Ctx, bin: Word, bin_len: usize, start: usize, len: u
         }
     }
     let (bytes, _) = c.view().bits(bin).expect("a bitstring");
+    if start.is_multiple_of(8) && len.div_ceil(8) <= HEAP_BINARY_MAX {
+        // A small slice on a byte (a key cut out of a larger binary, as
+        // counting substrings does at every step): through a buffer on the
+        // stack rather than a `Vec` of its own.
+        let n = len.div_ceil(8);
+        let mut buf = [0u8; HEAP_BINARY_MAX];
+        buf[..n].copy_from_slice(&bytes[start / 8..start / 8 + n]);
+        if !len.is_multiple_of(8) {
+            buf[n - 1] &= 0xffu8 << (8 - len % 8);
+        }
+        return new_bitstring(c, &buf[..n], len);
+    }
     let sub = extract(bytes, start, len);
     new_bitstring(c, &sub, len)
 }

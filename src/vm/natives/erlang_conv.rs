@@ -139,8 +139,7 @@ pub(crate) fn float_to_list(c: &mut Ctx, w: Word, opts: Word) -> NativeResult {
         }
         s
     };
-    let t = Term::string(&text);
-    Value(c.heap.from_term(0, &t, c.atoms))
+    Value(crate::vm::term::list::string_list(c.heap, &text))
 }
 
 /// `f` with `d` decimals as erl writes it (`sys_double_to_chars_fast`),
@@ -526,8 +525,8 @@ fn pid_text(id: u64) -> String {
 fn atom_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     match a[0].as_atom() {
         Some(x) => {
-            let t = Term::string(&c.atoms.name(x));
-            Value(c.heap.from_term(0, &t, c.atoms))
+            let name = c.atoms.name(x);
+            Value(crate::vm::term::list::string_list(c.heap, &name))
         }
         None => badarg(),
     }
@@ -555,8 +554,11 @@ fn new_atom(c: &mut Ctx, name: &str) -> NativeResult {
 fn integer_to_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     match number(&c.view(), a[0]) {
         Some(n @ (Num::Small(_) | Num::Big(_))) => {
-            let t = Term::string(&to_big(&n).expect("int").to_string());
-            Value(c.heap.from_term(0, &t, c.atoms))
+            let text = match n {
+                Num::Small(i) => i.to_string(),
+                _ => to_big(&n).expect("int").to_string(),
+            };
+            Value(crate::vm::term::list::string_list(c.heap, &text))
         }
         _ => badarg(),
     }

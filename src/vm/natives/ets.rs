@@ -503,7 +503,9 @@ fn counter_ops(c: &Ctx, w: Word, keypos: usize) -> Option<(Vec<CounterOp>, bool)
             return Some((keypos + 1, i, None));
         }
         let t = v.tuple(w)?;
-        let pos = Word(t[0]).as_small().filter(|p| *p >= 1)? as usize;
+        // A position below 1 is past the object, as erl's `position`.
+        let pos = usize::try_from(Word(t[0]).as_small()?).unwrap_or(0);
+        let pos = if pos == 0 { usize::MAX } else { pos };
         match t.len() {
             2 => Some((pos, int_of(c, Word(t[1]))?, None)),
             4 => Some((
@@ -520,6 +522,22 @@ fn counter_ops(c: &Ctx, w: Word, keypos: usize) -> Option<(Vec<CounterOp>, bool)
     let items = list_items(&v, w)?;
     let ops = items.into_iter().map(one).collect::<Option<Vec<_>>>()?;
     Some((ops, true))
+}
+
+/// `update_counter`'s op `w` when it is a small increment (`Incr` or
+/// `{Pos, Incr}`) of an element other than the key: its position and
+/// increment.
+fn simple_counter_op(c: &Ctx, w: Word, keypos: usize) -> Option<(usize, i64)> {
+    if let Some(i) = w.as_small() {
+        return Some((keypos + 1, i));
+    }
+    match c.view().tuple(w)? {
+        [p, i] => {
+            let pos = Word(*p).as_small().filter(|p| *p >= 1)? as usize;
+            (pos != keypos).then_some((pos, Word(*i).as_small()?))
+        }
+        _ => None,
+    }
 }
 
 fn update_counter_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
@@ -542,8 +560,16 @@ fn update_counter(c: &mut Ctx, a: &[Word], default: Option<Word>) -> NativeResul
     if !matches!(ty, Type::Set | Type::OrderedSet) {
         return fail(c, "table_type");
     }
-    let Some((ops, many)) = counter_ops(c, a[2], keypos) else {
-        return badarg();
+    // The usual counter, a small increment of one element, needs no
+    // `BigInt` and no copy of the object: it is done in place when the
+    // element is a small integer (`Table::bump_small`).
+    let simple = simple_counter_op(c, a[2], keypos);
+    let parsed = match simple {
+        Some(_) => None,
+        None => match counter_ops(c, a[2], keypos) {
+            Some(p) => Some(p),
+            None => return badarg(),
+        },
     };
     if let Some(d) = default
         && c.view().tuple(d).is_none_or(|e| e.len() < keypos)
@@ -552,6 +578,15 @@ fn update_counter(c: &mut Ctx, a: &[Word], default: Option<Word>) -> NativeResul
     }
     let mut g = write(&tr);
     let (k, h) = key_of(c, g.ty, a[1]);
+    if let Some((pos, incr)) = simple
+        && let Some(w) = g.bump_small(&k, h, pos, incr)
+    {
+        return Value(w);
+    }
+    let (ops, many) = parsed.unwrap_or_else(|| {
+        let (pos, incr) = simple.expect("a simple op");
+        (vec![(pos, BigInt::from(incr), None)], false)
+    });
     // The object, copied to the caller's heap to be changed there.
     let copy = match g.find_first(&k, h) {
         Some(o) => g.copy_out(o, c.heap),

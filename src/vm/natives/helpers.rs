@@ -3,7 +3,6 @@
 
 use num_bigint::BigInt;
 
-use crate::term::Term;
 use crate::vm::native::{Ctx, NativeResult, error};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::maps;
@@ -26,8 +25,7 @@ pub(crate) fn integer_of(c: &Ctx, w: Word) -> Option<BigInt> {
 
 /// A string (list of code points) on the heap.
 pub(crate) fn string_list(c: &mut Ctx, s: &str) -> Word {
-    let t = Term::string(s);
-    c.heap.from_term(0, &t, c.atoms)
+    crate::vm::term::list::string_list(c.heap, s)
 }
 
 /// Raises `{badmap, M}`.

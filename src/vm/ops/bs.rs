@@ -18,6 +18,9 @@ pub enum BsOp {
     Position,
     /// `bs_test_unit/2` with this unit.
     TestUnit(u8),
+    /// `bs_test_tail/2` with this many bits left (the `<<>>` clause of a
+    /// match loop asks it once per step).
+    TestTail(u32),
     /// `bs_get_integer/4` of this many bits (1 to 64), with these flags.
     GetInt(u8, u8),
 }
@@ -30,6 +33,7 @@ impl BsOp {
         Some(match (name, constants.len()) {
             ("bs_start_match", 0) => BsOp::StartMatch,
             ("bs_get_position", 0) => BsOp::Position,
+            ("bs_test_tail", 1) => BsOp::TestTail(u32::try_from(small(0)?).ok()?),
             ("bs_test_unit", 1) => BsOp::TestUnit(u8::try_from(small(0)?).ok().filter(|u| *u > 0)?),
             ("bs_get_integer", 3) => {
                 let bits = small(0)?.checked_mul(small(1)?)?;
@@ -50,6 +54,7 @@ impl BsOp {
         match self {
             BsOp::StartMatch | BsOp::Position => ([ctx; 4], 1),
             BsOp::TestUnit(u) => ([ctx, s(u.into()), ctx, ctx], 2),
+            BsOp::TestTail(n) => ([ctx, s(n.into()), ctx, ctx], 2),
             BsOp::GetInt(bits, f) => ([ctx, s(bits.into()), s(1), s(f.into())], 4),
         }
     }
@@ -72,13 +77,24 @@ pub fn fast(
         BsOp::Position => Ok(Word::small(pos as i64)?),
         BsOp::TestUnit(u) if (len - pos).is_multiple_of(u as usize) => Ok(Word::atom(atom::OK)),
         BsOp::TestUnit(_) => Err(()),
+        BsOp::TestTail(n) if len - pos == n as usize => Ok(Word::atom(atom::OK)),
+        BsOp::TestTail(_) => Err(()),
         BsOp::GetInt(bits, _) if pos + bits as usize > len => Err(()),
         BsOp::GetInt(bits, f) => {
             let v = View { heap, literals };
             let (bytes, _) = v.bits(m.bin)?;
-            let f = i64::from(f);
-            let x = read_small(bytes, pos, bits.into(), f & LITTLE != 0, f & SIGNED != 0)?;
-            let x = Word::small(i64::try_from(x).ok()?)?;
+            let x = if f == 0 && (pos | bits as usize).is_multiple_of(8) {
+                // Whole unsigned big-endian bytes, most fields: no shifting
+                // or masking, and no `i128`.
+                let field = bytes.get(pos / 8..(pos + bits as usize) / 8)?;
+                let u = field.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+                i64::try_from(u).ok()?
+            } else {
+                let f = i64::from(f);
+                let x = read_small(bytes, pos, bits.into(), f & LITTLE != 0, f & SIGNED != 0)?;
+                i64::try_from(x).ok()?
+            };
+            let x = Word::small(x)?;
             set_pos(heap, &m, pos + bits as usize);
             Ok(x)
         }

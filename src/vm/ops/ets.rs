@@ -223,6 +223,17 @@ fn mark(kind: u8, n: usize) -> u64 {
 /// Marks a cons cell in [`Key::Exact`] (no object has this kind).
 const CONS: u8 = 63;
 
+/// A bitstring's words in a flattened key.
+fn flatten_bits(bytes: &[u8], last: u8, out: &mut Vec<u64>) {
+    out.push(mark(kind::HEAP_BIN, bytes.len()));
+    out.push(last as u64);
+    for chunk in bytes.chunks(8) {
+        let mut b = [0u8; 8];
+        b[..chunk.len()].copy_from_slice(chunk);
+        out.push(u64::from_le_bytes(b));
+    }
+}
+
 /// `w` flattened into `out`: equal words for exactly equal terms. Depth
 /// first with a stack of its own, so any depth flattens.
 fn flatten(v: &View, w: Word, out: &mut Vec<u64>) {
@@ -240,13 +251,7 @@ fn flatten(v: &View, w: Word, out: &mut Vec<u64>) {
             continue;
         }
         if let Some((bytes, last)) = v.bits(cur) {
-            out.push(mark(kind::HEAP_BIN, bytes.len()));
-            out.push(last as u64);
-            for chunk in bytes.chunks(8) {
-                let mut b = [0u8; 8];
-                b[..chunk.len()].copy_from_slice(chunk);
-                out.push(u64::from_le_bytes(b));
-            }
+            flatten_bits(bytes, last, out);
             continue;
         }
         if let Some(f) = v.float(cur) {
@@ -287,6 +292,13 @@ impl Key {
         }
         if w.is_immediate() {
             return Key::Imm(w.0);
+        }
+        // A binary key (counting substrings, say) in one allocation of
+        // the right size, with no stack.
+        if let Some((bytes, last)) = v.bits(w) {
+            let mut out = Vec::with_capacity(2 + bytes.len().div_ceil(8));
+            flatten_bits(bytes, last, &mut out);
+            return Key::Exact(out.into_boxed_slice());
         }
         let mut out = Vec::new();
         flatten(v, w, &mut out);
@@ -1281,6 +1293,23 @@ impl Table {
             arena.forget(s);
         }
         n
+    }
+
+    /// Adds `incr` to element `pos` (1-based) of the object of key `k`
+    /// (hash `h`) in place, when that element and the sum are small
+    /// integers: the new value. `None` changes nothing (no such object,
+    /// no such element, or a value the caller must handle in full).
+    /// Objects are copied out on every read, so no reader sees the write.
+    pub fn bump_small(&mut self, k: &Key, h: u32, pos: usize, incr: i64) -> Option<Word> {
+        let at = self.find_first(k, h)?.root.ptr().offset;
+        let words = &mut self.arena.area.words;
+        let head = Word(words[at]);
+        if head.header_kind() != kind::TUPLE || pos == 0 || pos > head.header_arity() {
+            return None;
+        }
+        let new = Word::small(Word(words[at + pos]).as_small()?.checked_add(incr)?)?;
+        words[at + pos] = new.0;
+        Some(new)
     }
 
     /// Replaces the object of key `k` (hash `h`) by `n` (its tuple read

@@ -134,7 +134,7 @@ impl<'a> View<'a> {
     }
 
     /// The area an object lives in.
-    #[inline]
+    #[inline(always)]
     pub fn area(&self, p: Ptr) -> &'a Area {
         if p.area == 0 {
             self.heap
@@ -143,8 +143,11 @@ impl<'a> View<'a> {
         }
     }
 
-    /// The word at a pointer plus an offset.
-    #[inline]
+    /// The word at a pointer plus an offset. Always inlined, as are
+    /// `area`, `header` and `float`: the run loop is too large for the
+    /// compiler to inline them by itself, and a call per element or float
+    /// read showed in profiles of float and tuple code (pseudoknot).
+    #[inline(always)]
     pub fn at(&self, p: Ptr, i: usize) -> Word {
         Word(self.area(p).words[p.offset + i])
     }
@@ -157,7 +160,7 @@ impl<'a> View<'a> {
     }
 
     /// The header of a boxed object.
-    #[inline]
+    #[inline(always)]
     pub fn header(&self, w: Word) -> Word {
         self.at(w.ptr(), 0)
     }
@@ -175,12 +178,14 @@ impl<'a> View<'a> {
     }
 
     /// The value of a float, if `w` is one.
+    #[inline(always)]
     pub fn float(&self, w: Word) -> Option<f64> {
         (w.is_boxed() && self.header(w).header_kind() == kind::FLOAT)
             .then(|| f64::from_bits(self.at(w.ptr(), 1).0))
     }
 
     /// The bytes and the number of bits in the last byte (1..=8), if `w` is a bitstring.
+    #[inline]
     pub fn bits(&self, w: Word) -> Option<(&'a [u8], u8)> {
         if !w.is_boxed() {
             return None;

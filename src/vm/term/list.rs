@@ -11,6 +11,19 @@ pub fn list_of(heap: &mut Area, items: &[Word]) -> Word {
         .fold(Word::NIL, |acc, w| heap.cons(0, *w, acc))
 }
 
+/// The code points of `s` as a list on a heap (a string), consed from the
+/// end: no `Term` in between, which cost an allocation per character in
+/// `atom_to_list/1`, `integer_to_list/1` and every stack trace's file name.
+pub fn string_list(heap: &mut Area, s: &str) -> Word {
+    s.chars().rev().fold(Word::NIL, |acc, ch| {
+        heap.cons(
+            0,
+            Word::small(i64::from(u32::from(ch))).expect("a code point"),
+            acc,
+        )
+    })
+}
+
 /// The elements of a proper list, or `None` for an improper one.
 pub fn list_items(v: &View, mut l: Word) -> Option<Vec<Word>> {
     let mut out = Vec::new();
