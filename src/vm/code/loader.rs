@@ -284,6 +284,9 @@ pub enum Ins {
     Move2 { s1: Src, d1: Dst, s2: Src, d2: Dst },
     /// `deallocate` then `return`.
     DeallocReturn,
+    /// `move` then `return`, or (with `dealloc`) `move`, `deallocate`,
+    /// `return`: how nearly every function hands back its result.
+    MoveReturn { src: Src, dst: Dst, dealloc: bool },
     /// `call_fun` then `deallocate`, `return`: a tail call (as the BEAM's
     /// loader makes it, so the caller's frame is gone from stack traces
     /// there too).
@@ -295,6 +298,15 @@ pub enum Ins {
         to: u32,
         src: Src,
         dst: Dst,
+    },
+    /// `move`, `move`, `deallocate`, then a local `tail_call` (the last
+    /// call of a function with a frame).
+    Move2DeallocTail {
+        to: u32,
+        s1: Src,
+        d1: Dst,
+        s2: Src,
+        d2: Dst,
     },
     /// `move`, `move`, then a local `call` or `tail_call`.
     Move2Call {
@@ -358,16 +370,24 @@ const _: () = assert!(std::mem::size_of::<Ins>() <= 56);
 /// the line table and return addresses stay valid. Going forward, the
 /// instructions after `i` are still the originals when `i` is fused.
 fn fuse(code: &mut [Ins]) {
-    fn local_call(code: &[Ins], i: usize) -> Option<(bool, u32)> {
+    // Whether a local call (tail, frame popped first, target) starts at `i`.
+    fn local_call(code: &[Ins], i: usize) -> Option<(bool, bool, u32)> {
         match code.get(i) {
             Some(Ins::Call {
                 target: Target::Local(l),
                 ..
-            }) => Some((false, *l)),
+            }) => Some((false, false, *l)),
             Some(Ins::TailCall {
                 target: Target::Local(l),
                 ..
-            }) => Some((true, *l)),
+            }) => Some((true, false, *l)),
+            Some(Ins::Deallocate) => match code.get(i + 1) {
+                Some(Ins::TailCall {
+                    target: Target::Local(l),
+                    ..
+                }) => Some((true, true, *l)),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -375,7 +395,14 @@ fn fuse(code: &mut [Ins]) {
         let fused = match (&code[i], code.get(i + 1)) {
             (Ins::Move { src: s1, dst: d1 }, Some(Ins::Move { src: s2, dst: d2 })) => {
                 match local_call(code, i + 2) {
-                    Some((tail, to)) => Ins::Move2Call {
+                    Some((true, true, to)) => Ins::Move2DeallocTail {
+                        to,
+                        s1: *s1,
+                        d1: *d1,
+                        s2: *s2,
+                        d2: *d2,
+                    },
+                    Some((tail, _, to)) => Ins::Move2Call {
                         tail,
                         to,
                         s1: *s1,
@@ -391,14 +418,27 @@ fn fuse(code: &mut [Ins]) {
                     },
                 }
             }
-            (Ins::Move { src: s, dst: d }, _) => match local_call(code, i + 1) {
-                Some((tail, to)) => Ins::MoveCall {
+            (Ins::Move { src: s, dst: d }, next) => match local_call(code, i + 1) {
+                Some((tail, false, to)) => Ins::MoveCall {
                     tail,
                     to,
                     src: *s,
                     dst: *d,
                 },
-                None => continue,
+                Some((_, true, _)) => continue,
+                None => match (next, code.get(i + 2)) {
+                    (Some(Ins::Return), _) => Ins::MoveReturn {
+                        src: *s,
+                        dst: *d,
+                        dealloc: false,
+                    },
+                    (Some(Ins::Deallocate), Some(Ins::Return)) => Ins::MoveReturn {
+                        src: *s,
+                        dst: *d,
+                        dealloc: true,
+                    },
+                    _ => continue,
+                },
             },
             (Ins::Deallocate, Some(Ins::Return)) => Ins::DeallocReturn,
             (

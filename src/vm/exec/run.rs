@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::vm::code::kinds::FunKind;
 use crate::vm::code::loader::{Dst, Ins, Loaded, NOFAIL, Src, Target};
 use crate::vm::exec::fast;
 use crate::vm::exec::flow::Flow;
@@ -220,6 +221,25 @@ impl<'w, L: Lock> Worker<'w, L> {
                         proc.reductions < BUDGET && heap_ok!()
                     };
                 }
+                // The value of `w` if it is a float on the process's heap
+                // (float code compares those most: `fast::compare`, out of
+                // line, costs a call and more).
+                macro_rules! heap_float {
+                    ($w:expr) => {{
+                        let w: Word = $w;
+                        if w.is_boxed() && w.ptr().area == 0 {
+                            let o = w.ptr().offset;
+                            match proc.heap.words.get(o..o + 2) {
+                                Some(&[h, f]) if Word(h) == Word::header(kind::FLOAT, 1) => {
+                                    Some(f64::from_bits(f))
+                                }
+                                _ => None,
+                            }
+                        } else {
+                            None
+                        }
+                    }};
+                }
                 // The head and tail of the list cell `l` into `h` and `t`.
                 macro_rules! split {
                     ($l:expr, $h:expr, $t:expr) => {{
@@ -285,6 +305,29 @@ impl<'w, L: Lock> Worker<'w, L> {
                         }
                         continue;
                     }
+                    // (The instruction after the moves is the `deallocate`.)
+                    Ins::Move2DeallocTail { to, s1, d1, s2, d2 } => {
+                        wr!(*d1, rd!(*s1));
+                        wr!(*d2, rd!(*s2));
+                        pc += 2;
+                        if can_call!() {
+                            proc.pop_frame();
+                            call_local!(true, *to);
+                        }
+                        continue;
+                    }
+                    Ins::MoveReturn { src, dst, dealloc } if !proc.st.calls.is_empty() => {
+                        wr!(*dst, rd!(*src));
+                        if *dealloc {
+                            proc.pop_frame();
+                        }
+                        let r = proc.st.calls.pop().expect("checked");
+                        pc = r.pc;
+                        if r.module != mid {
+                            switch!(r.module);
+                        }
+                        continue;
+                    }
                     Ins::DeallocReturn if !proc.st.calls.is_empty() => {
                         proc.pop_frame();
                         let r = proc.st.calls.pop().expect("checked");
@@ -298,6 +341,41 @@ impl<'w, L: Lock> Worker<'w, L> {
                         pc = *l;
                         continue;
                     }
+                    // A local fun of code loaded here, of the right arity (what
+                    // `call_fun`'s body does, without its round trip); the rest,
+                    // and a process that must yield, go to `step`.
+                    Ins::CallFun {
+                        kind: FunKind::Fun,
+                        arity,
+                        fun,
+                        tail,
+                    } => {
+                        match self.fast_call_fun(proc, xs, (mid, pc), *arity, *fun, *tail, false) {
+                            Ok((to_mod, entry)) => {
+                                pc = entry;
+                                if to_mod != mid {
+                                    switch!(to_mod);
+                                }
+                                continue;
+                            }
+                            Err(at) => pc = at,
+                        }
+                    }
+                    // The same, then `deallocate` and `return`: a tail call.
+                    Ins::CallFunLast {
+                        kind: FunKind::Fun,
+                        arity,
+                        fun,
+                    } => match self.fast_call_fun(proc, xs, (mid, pc), *arity, *fun, true, true) {
+                        Ok((to_mod, entry)) => {
+                            pc = entry;
+                            if to_mod != mid {
+                                switch!(to_mod);
+                            }
+                            continue;
+                        }
+                        Err(at) => pc = at,
+                    },
                     // A native's success and its jump to a fail label are done
                     // here; anything else (an exception, or a native that
                     // yields mid-work) goes where `step` would send it.
@@ -528,6 +606,10 @@ impl<'w, L: Lock> Worker<'w, L> {
                             pc = if p < q { pc + 1 } else { *fail };
                             continue;
                         }
+                        if let (Some(p), Some(q)) = (heap_float!(x), heap_float!(y)) {
+                            pc = if p < q { pc + 1 } else { *fail };
+                            continue;
+                        }
                         if let Some(pass) = fast::compare(&view!(), TestOp::Lt, x, y) {
                             pc = if pass { pc + 1 } else { *fail };
                             continue;
@@ -540,6 +622,10 @@ impl<'w, L: Lock> Worker<'w, L> {
                     } => {
                         let (x, y) = (rd!(*a), rd!(*b));
                         if let (Some(p), Some(q)) = (x.as_small(), y.as_small()) {
+                            pc = if p >= q { pc + 1 } else { *fail };
+                            continue;
+                        }
+                        if let (Some(p), Some(q)) = (heap_float!(x), heap_float!(y)) {
                             pc = if p >= q { pc + 1 } else { *fail };
                             continue;
                         }
@@ -856,6 +942,8 @@ impl<'w, L: Lock> Worker<'w, L> {
             Ins::Deallocate => self.deallocate(proc),
             Ins::Trim { slots } => self.trim(proc, *slots),
             Ins::DeallocReturn => self.dealloc_return(proc),
+            // (the move of a fused move and return: the return that follows returns)
+            Ins::MoveReturn { src, dst, .. } => self.mov(proc, xs, *src, *dst),
             // compare.rs
             Ins::Test { op, fail, args } => self.test(proc, xs, *op, *fail, args),
             Ins::Test1 { op, fail, arg } => self.test1(proc, xs, *op, *fail, *arg),
@@ -890,7 +978,8 @@ impl<'w, L: Lock> Worker<'w, L> {
             Ins::Call { arity, target } => self.call(proc, xs, at, *arity, *target, false),
             Ins::TailCall { arity, target } => self.call(proc, xs, at, *arity, *target, true),
             Ins::MoveCall { src, dst, .. } => self.mov(proc, xs, *src, *dst),
-            Ins::Move2Call { s1, d1, s2, d2, .. } => {
+            Ins::Move2Call { s1, d1, s2, d2, .. }
+            | Ins::Move2DeallocTail { s1, d1, s2, d2, .. } => {
                 self.move2(proc, xs, pc, [(*s1, *d1), (*s2, *d2)])
             }
             Ins::CallFun {
