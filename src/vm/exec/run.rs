@@ -265,6 +265,23 @@ impl<'w, L: Lock> Worker<'w, L> {
                         pc = $to;
                     }};
                 }
+                // Returns to the newest return address; with none left, the
+                // process's first function has returned: it is done (as
+                // `Flow::Return` below).
+                macro_rules! ret {
+                    () => {{
+                        match proc.st.calls.pop() {
+                            Some(r) => {
+                                pc = r.pc;
+                                if r.module != mid {
+                                    switch!(r.module);
+                                }
+                                continue;
+                            }
+                            None => return Outcome::Done(xs[0]),
+                        }
+                    }};
+                }
                 // What a native the loop ran itself did, when it gave no value.
                 let mut native_flow = None;
                 match &code[pc as usize] {
@@ -316,26 +333,16 @@ impl<'w, L: Lock> Worker<'w, L> {
                         }
                         continue;
                     }
-                    Ins::MoveReturn { src, dst, dealloc } if !proc.st.calls.is_empty() => {
+                    Ins::MoveReturn { src, dst, dealloc } => {
                         wr!(*dst, rd!(*src));
                         if *dealloc {
                             proc.pop_frame();
                         }
-                        let r = proc.st.calls.pop().expect("checked");
-                        pc = r.pc;
-                        if r.module != mid {
-                            switch!(r.module);
-                        }
-                        continue;
+                        ret!();
                     }
-                    Ins::DeallocReturn if !proc.st.calls.is_empty() => {
+                    Ins::DeallocReturn => {
                         proc.pop_frame();
-                        let r = proc.st.calls.pop().expect("checked");
-                        pc = r.pc;
-                        if r.module != mid {
-                            switch!(r.module);
-                        }
-                        continue;
+                        ret!();
                     }
                     Ins::Jump(l) => {
                         pc = *l;
@@ -767,7 +774,11 @@ impl<'w, L: Lock> Worker<'w, L> {
                     Ins::Allocate { slots: n, .. } if heap_ok!() => {
                         let start = proc.st.stack.len();
                         proc.st.stack.resize(start + *n as usize, Word::NIL);
-                        proc.st.frames.push(Frame { start, base: start });
+                        proc.st.frames.push(Frame {
+                            start,
+                            base: start,
+                            prev_base: proc.st.y_base,
+                        });
                         proc.st.y_base = start;
                         pc += 1;
                         continue;
@@ -791,14 +802,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                         call_local!(true, *l);
                         continue;
                     }
-                    Ins::Return if !proc.st.calls.is_empty() => {
-                        let r = proc.st.calls.pop().expect("checked");
-                        pc = r.pc;
-                        if r.module != mid {
-                            switch!(r.module);
-                        }
-                        continue;
-                    }
+                    Ins::Return => ret!(),
                     _ => {}
                 }
                 let step = match native_flow {
