@@ -391,8 +391,23 @@ fn fuse(code: &mut [Ins]) {
             _ => None,
         }
     }
+    // Whether the moves from `i` are an odd run of three or more that ends
+    // in `deallocate`, `tail_call`: then the run's first move is best left
+    // alone, so that its last two fuse with the call (pairs from the start
+    // would leave one move, the `deallocate` and the call to three
+    // dispatches).
+    fn odd_run_to_dealloc_tail(code: &[Ins], i: usize) -> bool {
+        let run = code[i..]
+            .iter()
+            .take_while(|c| matches!(c, Ins::Move { .. }))
+            .count();
+        run >= 3 && run % 2 == 1 && matches!(local_call(code, i + run), Some((true, true, _)))
+    }
     for i in 0..code.len() {
         let fused = match (&code[i], code.get(i + 1)) {
+            (Ins::Move { .. }, Some(Ins::Move { .. })) if odd_run_to_dealloc_tail(code, i) => {
+                continue;
+            }
             (Ins::Move { src: s1, dst: d1 }, Some(Ins::Move { src: s2, dst: d2 })) => {
                 match local_call(code, i + 2) {
                     Some((true, true, to)) => Ins::Move2DeallocTail {
