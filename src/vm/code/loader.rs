@@ -333,6 +333,25 @@ pub enum Ins {
         rhs: Src,
         dst: Dst,
     },
+    /// `arith add` of a small integer constant (`rhs`, a small integer
+    /// word): `N + 1`.
+    AddI {
+        fail: u32,
+        lhs: Src,
+        rhs: Word,
+        dst: Dst,
+    },
+    /// `arith sub` of a small integer constant: `N - 1`.
+    SubI {
+        fail: u32,
+        lhs: Src,
+        rhs: Word,
+        dst: Dst,
+    },
+    /// `test lt` against a small integer constant: `N < 2`.
+    LtI { fail: u32, lhs: Src, rhs: Word },
+    /// `test ge` against a small integer constant.
+    GeI { fail: u32, lhs: Src, rhs: Word },
     /// `test lt`.
     Lt { fail: u32, lhs: Src, rhs: Src },
     /// `test ge`.
@@ -403,8 +422,56 @@ fn fuse(code: &mut [Ins]) {
             .count();
         run >= 3 && run % 2 == 1 && matches!(local_call(code, i + run), Some((true, true, _)))
     }
+    // A small integer constant operand, whose value the loop takes from
+    // the word with no test.
+    fn small(s: &Src) -> Option<Word> {
+        match s {
+            Src::C(w) if w.as_small().is_some() => Some(*w),
+            _ => None,
+        }
+    }
     for i in 0..code.len() {
         let fused = match (&code[i], code.get(i + 1)) {
+            // Not fusions: operands of the commonest shape get a variant of
+            // their own (one operand fewer to decode).
+            (
+                &Ins::Add {
+                    fail,
+                    lhs,
+                    rhs,
+                    dst,
+                },
+                _,
+            ) if small(&rhs).is_some() => Ins::AddI {
+                fail,
+                lhs,
+                rhs: small(&rhs).expect("checked"),
+                dst,
+            },
+            (
+                &Ins::Sub {
+                    fail,
+                    lhs,
+                    rhs,
+                    dst,
+                },
+                _,
+            ) if small(&rhs).is_some() => Ins::SubI {
+                fail,
+                lhs,
+                rhs: small(&rhs).expect("checked"),
+                dst,
+            },
+            (&Ins::Lt { fail, lhs, rhs }, _) if small(&rhs).is_some() => Ins::LtI {
+                fail,
+                lhs,
+                rhs: small(&rhs).expect("checked"),
+            },
+            (&Ins::Ge { fail, lhs, rhs }, _) if small(&rhs).is_some() => Ins::GeI {
+                fail,
+                lhs,
+                rhs: small(&rhs).expect("checked"),
+            },
             (Ins::Move { .. }, Some(Ins::Move { .. })) if odd_run_to_dealloc_tail(code, i) => {
                 continue;
             }

@@ -531,6 +531,57 @@ impl<'w, L: Lock> Worker<'w, L> {
                         pc += 1;
                         continue;
                     }
+                    // (`rhs` is a small integer: its value is the word shifted.)
+                    Ins::AddI { lhs, rhs, dst, .. } => {
+                        let v = rd!(*lhs);
+                        if let Some(x) = v.as_small()
+                            && let Some(w) = Word::small(x + ((rhs.0 as i64) >> 4))
+                        {
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    Ins::SubI { lhs, rhs, dst, .. } => {
+                        let v = rd!(*lhs);
+                        if let Some(x) = v.as_small()
+                            && let Some(w) = Word::small(x - ((rhs.0 as i64) >> 4))
+                        {
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    Ins::LtI { fail, lhs, rhs } => {
+                        let v = rd!(*lhs);
+                        if let Some(p) = v.as_small() {
+                            pc = if p < (rhs.0 as i64) >> 4 {
+                                pc + 1
+                            } else {
+                                *fail
+                            };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Lt, v, *rhs) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::GeI { fail, lhs, rhs } => {
+                        let v = rd!(*lhs);
+                        if let Some(p) = v.as_small() {
+                            pc = if p >= (rhs.0 as i64) >> 4 {
+                                pc + 1
+                            } else {
+                                *fail
+                            };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Ge, v, *rhs) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
                     Ins::Add {
                         lhs: a,
                         rhs: b,
@@ -956,6 +1007,8 @@ impl<'w, L: Lock> Worker<'w, L> {
             }
             Ins::Test2 { op, fail, lhs, rhs } => self.test2(proc, xs, *op, *fail, *lhs, *rhs),
             Ins::Lt { fail, lhs, rhs } => self.test2(proc, xs, T::Lt, *fail, *lhs, *rhs),
+            Ins::LtI { fail, lhs, rhs } => self.test2(proc, xs, T::Lt, *fail, *lhs, Src::C(*rhs)),
+            Ins::GeI { fail, lhs, rhs } => self.test2(proc, xs, T::Ge, *fail, *lhs, Src::C(*rhs)),
             Ins::Ge { fail, lhs, rhs } => self.test2(proc, xs, T::Ge, *fail, *lhs, *rhs),
             Ins::EqExact { fail, lhs, rhs } => self.test2(proc, xs, T::EqExact, *fail, *lhs, *rhs),
             Ins::NeExact { fail, lhs, rhs } => self.test2(proc, xs, T::NeExact, *fail, *lhs, *rhs),
@@ -972,6 +1025,18 @@ impl<'w, L: Lock> Worker<'w, L> {
                 rhs,
                 dst,
             } => self.arith(proc, xs, A::Add, *fail, *lhs, *rhs, *dst),
+            Ins::AddI {
+                fail,
+                lhs,
+                rhs,
+                dst,
+            } => self.arith(proc, xs, A::Add, *fail, *lhs, Src::C(*rhs), *dst),
+            Ins::SubI {
+                fail,
+                lhs,
+                rhs,
+                dst,
+            } => self.arith(proc, xs, A::Sub, *fail, *lhs, Src::C(*rhs), *dst),
             Ins::Sub {
                 fail,
                 lhs,
