@@ -175,8 +175,6 @@ impl<'a> View<'a> {
     }
 
     /// The value of a float, if `w` is one.
-    // Inline: float code compares through it (`exec::fast::compare`).
-    #[inline]
     pub fn float(&self, w: Word) -> Option<f64> {
         (w.is_boxed() && self.header(w).header_kind() == kind::FLOAT)
             .then(|| f64::from_bits(self.at(w.ptr(), 1).0))
