@@ -284,6 +284,9 @@ pub enum Ins {
     Move2 { s1: Src, d1: Dst, s2: Src, d2: Dst },
     /// `deallocate` then `return`.
     DeallocReturn,
+    /// `move` then `return`, or (with `dealloc`) `move`, `deallocate`,
+    /// `return`: how nearly every function hands back its result.
+    MoveReturn { src: Src, dst: Dst, dealloc: bool },
     /// `call_fun` then `deallocate`, `return`: a tail call (as the BEAM's
     /// loader makes it, so the caller's frame is gone from stack traces
     /// there too).
@@ -295,6 +298,15 @@ pub enum Ins {
         to: u32,
         src: Src,
         dst: Dst,
+    },
+    /// `move`, `move`, `deallocate`, then a local `tail_call` (the last
+    /// call of a function with a frame).
+    Move2DeallocTail {
+        to: u32,
+        s1: Src,
+        d1: Dst,
+        s2: Src,
+        d2: Dst,
     },
     /// `move`, `move`, then a local `call` or `tail_call`.
     Move2Call {
@@ -321,6 +333,25 @@ pub enum Ins {
         rhs: Src,
         dst: Dst,
     },
+    /// `arith add` of a small integer constant (`rhs`, a small integer
+    /// word): `N + 1`.
+    AddI {
+        fail: u32,
+        lhs: Src,
+        rhs: Word,
+        dst: Dst,
+    },
+    /// `arith sub` of a small integer constant: `N - 1`.
+    SubI {
+        fail: u32,
+        lhs: Src,
+        rhs: Word,
+        dst: Dst,
+    },
+    /// `test lt` against a small integer constant: `N < 2`.
+    LtI { fail: u32, lhs: Src, rhs: Word },
+    /// `test ge` against a small integer constant.
+    GeI { fail: u32, lhs: Src, rhs: Word },
     /// `test lt`.
     Lt { fail: u32, lhs: Src, rhs: Src },
     /// `test ge`.
@@ -358,24 +389,102 @@ const _: () = assert!(std::mem::size_of::<Ins>() <= 56);
 /// the line table and return addresses stay valid. Going forward, the
 /// instructions after `i` are still the originals when `i` is fused.
 fn fuse(code: &mut [Ins]) {
-    fn local_call(code: &[Ins], i: usize) -> Option<(bool, u32)> {
+    // Whether a local call (tail, frame popped first, target) starts at `i`.
+    fn local_call(code: &[Ins], i: usize) -> Option<(bool, bool, u32)> {
         match code.get(i) {
             Some(Ins::Call {
                 target: Target::Local(l),
                 ..
-            }) => Some((false, *l)),
+            }) => Some((false, false, *l)),
             Some(Ins::TailCall {
                 target: Target::Local(l),
                 ..
-            }) => Some((true, *l)),
+            }) => Some((true, false, *l)),
+            Some(Ins::Deallocate) => match code.get(i + 1) {
+                Some(Ins::TailCall {
+                    target: Target::Local(l),
+                    ..
+                }) => Some((true, true, *l)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    // Whether the moves from `i` are an odd run of three or more that ends
+    // in `deallocate`, `tail_call`: then the run's first move is best left
+    // alone, so that its last two fuse with the call (pairs from the start
+    // would leave one move, the `deallocate` and the call to three
+    // dispatches).
+    fn odd_run_to_dealloc_tail(code: &[Ins], i: usize) -> bool {
+        let run = code[i..]
+            .iter()
+            .take_while(|c| matches!(c, Ins::Move { .. }))
+            .count();
+        run >= 3 && run % 2 == 1 && matches!(local_call(code, i + run), Some((true, true, _)))
+    }
+    // A small integer constant operand, whose value the loop takes from
+    // the word with no test.
+    fn small(s: &Src) -> Option<Word> {
+        match s {
+            Src::C(w) if w.as_small().is_some() => Some(*w),
             _ => None,
         }
     }
     for i in 0..code.len() {
         let fused = match (&code[i], code.get(i + 1)) {
+            // Not fusions: operands of the commonest shape get a variant of
+            // their own (one operand fewer to decode).
+            (
+                &Ins::Add {
+                    fail,
+                    lhs,
+                    rhs,
+                    dst,
+                },
+                _,
+            ) if small(&rhs).is_some() => Ins::AddI {
+                fail,
+                lhs,
+                rhs: small(&rhs).expect("checked"),
+                dst,
+            },
+            (
+                &Ins::Sub {
+                    fail,
+                    lhs,
+                    rhs,
+                    dst,
+                },
+                _,
+            ) if small(&rhs).is_some() => Ins::SubI {
+                fail,
+                lhs,
+                rhs: small(&rhs).expect("checked"),
+                dst,
+            },
+            (&Ins::Lt { fail, lhs, rhs }, _) if small(&rhs).is_some() => Ins::LtI {
+                fail,
+                lhs,
+                rhs: small(&rhs).expect("checked"),
+            },
+            (&Ins::Ge { fail, lhs, rhs }, _) if small(&rhs).is_some() => Ins::GeI {
+                fail,
+                lhs,
+                rhs: small(&rhs).expect("checked"),
+            },
+            (Ins::Move { .. }, Some(Ins::Move { .. })) if odd_run_to_dealloc_tail(code, i) => {
+                continue;
+            }
             (Ins::Move { src: s1, dst: d1 }, Some(Ins::Move { src: s2, dst: d2 })) => {
                 match local_call(code, i + 2) {
-                    Some((tail, to)) => Ins::Move2Call {
+                    Some((true, true, to)) => Ins::Move2DeallocTail {
+                        to,
+                        s1: *s1,
+                        d1: *d1,
+                        s2: *s2,
+                        d2: *d2,
+                    },
+                    Some((tail, _, to)) => Ins::Move2Call {
                         tail,
                         to,
                         s1: *s1,
@@ -391,14 +500,27 @@ fn fuse(code: &mut [Ins]) {
                     },
                 }
             }
-            (Ins::Move { src: s, dst: d }, _) => match local_call(code, i + 1) {
-                Some((tail, to)) => Ins::MoveCall {
+            (Ins::Move { src: s, dst: d }, next) => match local_call(code, i + 1) {
+                Some((tail, false, to)) => Ins::MoveCall {
                     tail,
                     to,
                     src: *s,
                     dst: *d,
                 },
-                None => continue,
+                Some((_, true, _)) => continue,
+                None => match (next, code.get(i + 2)) {
+                    (Some(Ins::Return), _) => Ins::MoveReturn {
+                        src: *s,
+                        dst: *d,
+                        dealloc: false,
+                    },
+                    (Some(Ins::Deallocate), Some(Ins::Return)) => Ins::MoveReturn {
+                        src: *s,
+                        dst: *d,
+                        dealloc: true,
+                    },
+                    _ => continue,
+                },
             },
             (Ins::Deallocate, Some(Ins::Return)) => Ins::DeallocReturn,
             (

@@ -100,6 +100,71 @@ impl<L: Lock> Worker<'_, L> {
         self.enter(proc, xs, (m.id, pc), callee, n, tail)
     }
 
+    /// The run loop's `call_fun` (`CallFun`, or `CallFunLast` with
+    /// `last`) at instruction `pc` of `mid`, when it is the plain case: a
+    /// local fun of code that is loaded here and not purged, of the right
+    /// arity, with reductions left. Its free variables go after the
+    /// arguments, the reduction is counted and the return address pushed
+    /// (or the frame popped, for a tail call); gives the module and entry
+    /// to go to. `Err(pc)` for anything else, which `call_fun` handles
+    /// (errors, exports, catching up, yielding).
+    // Out of line: in the loop it made the other calls' paths slower (and
+    // `pc` comes back, so the loop need not keep it across the call).
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)] // the instruction's operands
+    pub(super) fn fast_call_fun(
+        &self,
+        proc: &mut Proc,
+        xs: &mut Regs,
+        (mid, pc): (u32, u32),
+        n: u32,
+        fun: Src,
+        tail: bool,
+        last: bool,
+    ) -> Result<(u32, u32), u32> {
+        if proc.reductions >= BUDGET {
+            return Err(pc);
+        }
+        let n = n as usize;
+        let fun = read(proc, xs, fun);
+        if !fun.is_boxed() || fun.ptr().area as usize > self.literals.len() {
+            return Err(pc);
+        }
+        let v = View {
+            heap: &proc.heap,
+            literals: &self.literals,
+        };
+        let p = fun.ptr();
+        if v.at(p, 0).header_kind() != kind::FUN {
+            return Err(pc);
+        }
+        let (Some(to), Some(idx)) = (v.at(p, 1).as_small(), v.at(p, 2).as_small()) else {
+            return Err(pc);
+        };
+        let Some(m) = self.modules.get(to as usize) else {
+            return Err(pc);
+        };
+        let Some(&(entry, arity, nfree, _)) = m.lambdas.get(idx as usize) else {
+            return Err(pc);
+        };
+        if arity.wrapping_sub(nfree) as usize != n || m.state.load(Ordering::Relaxed) == GONE {
+            return Err(pc);
+        }
+        for k in 0..nfree as usize {
+            xs[n + k] = v.at(p, 4 + k);
+        }
+        proc.reductions += 1;
+        if last {
+            proc.pop_frame();
+        } else if !tail {
+            proc.st.calls.push(Ret {
+                module: mid,
+                pc: pc + 1,
+            });
+        }
+        Ok((to as u32, entry))
+    }
+
     /// `call_fun`, `deallocate`, `return` (fused): a tail call when it
     /// enters code.
     #[inline]

@@ -24,7 +24,11 @@ impl<L: Lock> Worker<'_, L> {
         self.gc_check(proc, xs, live as usize);
         let start = proc.st.stack.len();
         proc.st.stack.resize(start + n as usize, Word::NIL);
-        proc.st.frames.push(Frame { start, base: start });
+        proc.st.frames.push(Frame {
+            start,
+            base: start,
+            prev_base: proc.st.y_base,
+        });
         proc.st.y_base = start;
         Ok(Flow::Next)
     }

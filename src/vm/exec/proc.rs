@@ -9,8 +9,13 @@ use crate::vm::term::heap::Area;
 use crate::vm::term::word::Word;
 
 pub(crate) struct Frame {
+    /// Where its slots start in the stack.
     pub(crate) start: usize,
+    /// Where its `y[0]` is (past the slots `trim` dropped).
     pub(crate) base: usize,
+    /// The frame below's `base` (kept here so that popping a frame does
+    /// not look at the one below).
+    pub(crate) prev_base: usize,
 }
 
 pub(crate) struct Ret {
@@ -367,7 +372,7 @@ impl Proc {
     pub(crate) fn pop_frame(&mut self) {
         let f = self.st.frames.pop().expect("a frame");
         self.st.stack.truncate(f.start);
-        self.st.y_base = self.st.frames.last().map_or(0, |f| f.base);
+        self.st.y_base = f.prev_base;
     }
 
     /// Ends the receive it waits in by its timeout.

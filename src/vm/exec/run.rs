@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::vm::code::kinds::FunKind;
 use crate::vm::code::loader::{Dst, Ins, Loaded, NOFAIL, Src, Target};
 use crate::vm::exec::fast;
 use crate::vm::exec::flow::Flow;
@@ -223,6 +224,25 @@ impl<'w, L: Lock> Worker<'w, L> {
                         proc.reductions < BUDGET && heap_ok!()
                     };
                 }
+                // The value of `w` if it is a float on the process's heap
+                // (float code compares those most: `fast::compare`, out of
+                // line, costs a call and more).
+                macro_rules! heap_float {
+                    ($w:expr) => {{
+                        let w: Word = $w;
+                        if w.is_boxed() && w.ptr().area == 0 {
+                            let o = w.ptr().offset;
+                            match proc.heap.words.get(o..o + 2) {
+                                Some(&[h, f]) if Word(h) == Word::header(kind::FLOAT, 1) => {
+                                    Some(f64::from_bits(f))
+                                }
+                                _ => None,
+                            }
+                        } else {
+                            None
+                        }
+                    }};
+                }
                 // The head and tail of the list cell `l` into `h` and `t`.
                 macro_rules! split {
                     ($l:expr, $h:expr, $t:expr) => {{
@@ -246,6 +266,23 @@ impl<'w, L: Lock> Worker<'w, L> {
                             });
                         }
                         pc = $to;
+                    }};
+                }
+                // Returns to the newest return address; with none left, the
+                // process's first function has returned: it is done (as
+                // `Flow::Return` below).
+                macro_rules! ret {
+                    () => {{
+                        match proc.st.calls.pop() {
+                            Some(r) => {
+                                pc = r.pc;
+                                if r.module != mid {
+                                    switch!(r.module);
+                                }
+                                continue;
+                            }
+                            None => return Outcome::Done(xs[0]),
+                        }
                     }};
                 }
                 // What a native the loop ran itself did, when it gave no value.
@@ -288,19 +325,67 @@ impl<'w, L: Lock> Worker<'w, L> {
                         }
                         continue;
                     }
-                    Ins::DeallocReturn if !proc.st.calls.is_empty() => {
-                        proc.pop_frame();
-                        let r = proc.st.calls.pop().expect("checked");
-                        pc = r.pc;
-                        if r.module != mid {
-                            switch!(r.module);
+                    // (The instruction after the moves is the `deallocate`.)
+                    Ins::Move2DeallocTail { to, s1, d1, s2, d2 } => {
+                        wr!(*d1, rd!(*s1));
+                        wr!(*d2, rd!(*s2));
+                        pc += 2;
+                        if can_call!() {
+                            proc.pop_frame();
+                            call_local!(true, *to);
                         }
                         continue;
+                    }
+                    Ins::MoveReturn { src, dst, dealloc } => {
+                        wr!(*dst, rd!(*src));
+                        if *dealloc {
+                            proc.pop_frame();
+                        }
+                        ret!();
+                    }
+                    Ins::DeallocReturn => {
+                        proc.pop_frame();
+                        ret!();
                     }
                     Ins::Jump(l) => {
                         pc = *l;
                         continue;
                     }
+                    // A local fun of code loaded here, of the right arity (what
+                    // `call_fun`'s body does, without its round trip); the rest,
+                    // and a process that must yield, go to `step`.
+                    Ins::CallFun {
+                        kind: FunKind::Fun,
+                        arity,
+                        fun,
+                        tail,
+                    } => {
+                        match self.fast_call_fun(proc, xs, (mid, pc), *arity, *fun, *tail, false) {
+                            Ok((to_mod, entry)) => {
+                                pc = entry;
+                                if to_mod != mid {
+                                    switch!(to_mod);
+                                }
+                                continue;
+                            }
+                            Err(at) => pc = at,
+                        }
+                    }
+                    // The same, then `deallocate` and `return`: a tail call.
+                    Ins::CallFunLast {
+                        kind: FunKind::Fun,
+                        arity,
+                        fun,
+                    } => match self.fast_call_fun(proc, xs, (mid, pc), *arity, *fun, true, true) {
+                        Ok((to_mod, entry)) => {
+                            pc = entry;
+                            if to_mod != mid {
+                                switch!(to_mod);
+                            }
+                            continue;
+                        }
+                        Err(at) => pc = at,
+                    },
                     // A native's success and its jump to a fail label are done
                     // here; anything else (an exception, or a native that
                     // yields mid-work) goes where `step` would send it.
@@ -449,6 +534,57 @@ impl<'w, L: Lock> Worker<'w, L> {
                         pc += 1;
                         continue;
                     }
+                    // (`rhs` is a small integer: its value is the word shifted.)
+                    Ins::AddI { lhs, rhs, dst, .. } => {
+                        let v = rd!(*lhs);
+                        if let Some(x) = v.as_small()
+                            && let Some(w) = Word::small(x + ((rhs.0 as i64) >> 4))
+                        {
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    Ins::SubI { lhs, rhs, dst, .. } => {
+                        let v = rd!(*lhs);
+                        if let Some(x) = v.as_small()
+                            && let Some(w) = Word::small(x - ((rhs.0 as i64) >> 4))
+                        {
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    Ins::LtI { fail, lhs, rhs } => {
+                        let v = rd!(*lhs);
+                        if let Some(p) = v.as_small() {
+                            pc = if p < (rhs.0 as i64) >> 4 {
+                                pc + 1
+                            } else {
+                                *fail
+                            };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Lt, v, *rhs) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::GeI { fail, lhs, rhs } => {
+                        let v = rd!(*lhs);
+                        if let Some(p) = v.as_small() {
+                            pc = if p >= (rhs.0 as i64) >> 4 {
+                                pc + 1
+                            } else {
+                                *fail
+                            };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Ge, v, *rhs) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
                     Ins::Add {
                         lhs: a,
                         rhs: b,
@@ -545,6 +681,10 @@ impl<'w, L: Lock> Worker<'w, L> {
                             pc = if p < q { pc + 1 } else { *fail };
                             continue;
                         }
+                        if let (Some(p), Some(q)) = (heap_float!(x), heap_float!(y)) {
+                            pc = if p < q { pc + 1 } else { *fail };
+                            continue;
+                        }
                         if let Some(pass) = fast::compare(&view!(), TestOp::Lt, x, y) {
                             pc = if pass { pc + 1 } else { *fail };
                             continue;
@@ -557,6 +697,10 @@ impl<'w, L: Lock> Worker<'w, L> {
                     } => {
                         let (x, y) = (rd!(*a), rd!(*b));
                         if let (Some(p), Some(q)) = (x.as_small(), y.as_small()) {
+                            pc = if p >= q { pc + 1 } else { *fail };
+                            continue;
+                        }
+                        if let (Some(p), Some(q)) = (heap_float!(x), heap_float!(y)) {
                             pc = if p >= q { pc + 1 } else { *fail };
                             continue;
                         }
@@ -701,7 +845,11 @@ impl<'w, L: Lock> Worker<'w, L> {
                     Ins::Allocate { slots: n, .. } if heap_ok!() => {
                         let start = proc.st.stack.len();
                         proc.st.stack.resize(start + *n as usize, Word::NIL);
-                        proc.st.frames.push(Frame { start, base: start });
+                        proc.st.frames.push(Frame {
+                            start,
+                            base: start,
+                            prev_base: proc.st.y_base,
+                        });
                         proc.st.y_base = start;
                         pc += 1;
                         continue;
@@ -725,14 +873,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                         call_local!(true, *l);
                         continue;
                     }
-                    Ins::Return if !proc.st.calls.is_empty() => {
-                        let r = proc.st.calls.pop().expect("checked");
-                        pc = r.pc;
-                        if r.module != mid {
-                            switch!(r.module);
-                        }
-                        continue;
-                    }
+                    Ins::Return => ret!(),
                     _ => {}
                 }
                 let step = match native_flow {
@@ -876,6 +1017,8 @@ impl<'w, L: Lock> Worker<'w, L> {
             Ins::Deallocate => self.deallocate(proc),
             Ins::Trim { slots } => self.trim(proc, *slots),
             Ins::DeallocReturn => self.dealloc_return(proc),
+            // (the move of a fused move and return: the return that follows returns)
+            Ins::MoveReturn { src, dst, .. } => self.mov(proc, xs, *src, *dst),
             // compare.rs
             Ins::Test { op, fail, args } => self.test(proc, xs, *op, *fail, args),
             Ins::Test1 { op, fail, arg } => self.test1(proc, xs, *op, *fail, *arg),
@@ -884,6 +1027,8 @@ impl<'w, L: Lock> Worker<'w, L> {
             }
             Ins::Test2 { op, fail, lhs, rhs } => self.test2(proc, xs, *op, *fail, *lhs, *rhs),
             Ins::Lt { fail, lhs, rhs } => self.test2(proc, xs, T::Lt, *fail, *lhs, *rhs),
+            Ins::LtI { fail, lhs, rhs } => self.test2(proc, xs, T::Lt, *fail, *lhs, Src::C(*rhs)),
+            Ins::GeI { fail, lhs, rhs } => self.test2(proc, xs, T::Ge, *fail, *lhs, Src::C(*rhs)),
             Ins::Ge { fail, lhs, rhs } => self.test2(proc, xs, T::Ge, *fail, *lhs, *rhs),
             Ins::EqExact { fail, lhs, rhs } => self.test2(proc, xs, T::EqExact, *fail, *lhs, *rhs),
             Ins::NeExact { fail, lhs, rhs } => self.test2(proc, xs, T::NeExact, *fail, *lhs, *rhs),
@@ -900,6 +1045,18 @@ impl<'w, L: Lock> Worker<'w, L> {
                 rhs,
                 dst,
             } => self.arith(proc, xs, A::Add, *fail, *lhs, *rhs, *dst),
+            Ins::AddI {
+                fail,
+                lhs,
+                rhs,
+                dst,
+            } => self.arith(proc, xs, A::Add, *fail, *lhs, Src::C(*rhs), *dst),
+            Ins::SubI {
+                fail,
+                lhs,
+                rhs,
+                dst,
+            } => self.arith(proc, xs, A::Sub, *fail, *lhs, Src::C(*rhs), *dst),
             Ins::Sub {
                 fail,
                 lhs,
@@ -910,7 +1067,8 @@ impl<'w, L: Lock> Worker<'w, L> {
             Ins::Call { arity, target } => self.call(proc, xs, at, *arity, *target, false),
             Ins::TailCall { arity, target } => self.call(proc, xs, at, *arity, *target, true),
             Ins::MoveCall { src, dst, .. } => self.mov(proc, xs, *src, *dst),
-            Ins::Move2Call { s1, d1, s2, d2, .. } => {
+            Ins::Move2Call { s1, d1, s2, d2, .. }
+            | Ins::Move2DeallocTail { s1, d1, s2, d2, .. } => {
                 self.move2(proc, xs, pc, [(*s1, *d1), (*s2, *d2)])
             }
             Ins::CallFun {
