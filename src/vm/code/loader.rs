@@ -979,8 +979,12 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
                 label: label(&a[0]),
                 dst: dst(&a[1]),
             },
+            // It charges its own reduction (`next_message`).
             LamOp::NextMessage => Ins::NextMessage {
-                label: label(&a[0]),
+                label: match a[0] {
+                    Operand::Label(l) => l,
+                    _ => NOFAIL,
+                },
             },
             LamOp::RemoveMessage => Ins::RemoveMessage,
             LamOp::Wait => Ins::Wait {

@@ -760,6 +760,11 @@ impl<'w, L: Lock> Worker<'w, L> {
                         (proc.mid, proc.pc) = (mid, pc);
                         return Outcome::Yield;
                     }
+                    Ok(Flow::YieldAt(to)) => {
+                        proc.live_x = crate::lam::isa::X_REGS as usize;
+                        (proc.mid, proc.pc) = (mid, to);
+                        return Outcome::Yield;
+                    }
                     Ok(Flow::Retry) => {
                         // Any register may be live at a BIF instruction.
                         proc.live_x = crate::lam::isa::X_REGS as usize;
