@@ -987,8 +987,15 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
                 },
             },
             LamOp::RemoveMessage => Ins::RemoveMessage,
+            // A wait ends its slice wherever it goes, so its label needs no
+            // trampoline, and must not have one: the runtime moves a parked
+            // process's pc there when a message comes, and a crash report
+            // or a stack trace of that process reads the function from it.
             LamOp::Wait => Ins::Wait {
-                label: label(&a[0]),
+                label: match a[0] {
+                    Operand::Label(l) => l,
+                    _ => NOFAIL,
+                },
                 timeout: src(&a[1]),
             },
             LamOp::RecvMark => Ins::RecvMark {
