@@ -274,3 +274,73 @@ fn fuzz_round_trip_regressions_round_trip() {
         dir.display()
     );
 }
+
+/// Inputs the `run` fuzz target once crashed or hung on, kept in
+/// fuzz/regressions, run under budgets as the target runs them. Those
+/// that read an `x` register no path wrote (in a new process, the word
+/// another process left in the scheduler's register file: arithmetic then
+/// followed it past the heap's end) are refused by the verifier, which
+/// names the function and the instruction; the loops that make no call
+/// (`run-loop-*`: a `jump` to itself, a `test` whose fail label is
+/// itself) are stopped by the reduction budget, and by the deadline.
+#[test]
+fn run_fuzz_regressions_end_cleanly() {
+    let dir = common::root().join("fuzz/regressions");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if !(name.starts_with("run-") && name.ends_with(".lam")) {
+            continue;
+        }
+        seen += 1;
+        let file = p.to_str().unwrap();
+        let budgets: [&[&str]; 2] = [
+            &["--max-reductions", "200000", "--timeout", "60"],
+            &["--timeout", "1"],
+        ];
+        for budget in budgets {
+            let mut args = vec!["run", file, "--schedulers", "1"];
+            args.extend_from_slice(budget);
+            let out = run_guarded(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{name} {budget:?}: {err}");
+            assert!(!err.contains("panicked"), "{name}: {err}");
+            if name.starts_with("run-loop-") {
+                let why = if budget[0] == "--timeout" {
+                    "passed its deadline"
+                } else {
+                    "spent its budget of 200000 reductions"
+                };
+                assert!(err.contains(why), "{name} {budget:?}: {err}");
+            } else {
+                assert!(err.contains(&name), "{name}: {err}");
+                assert!(err.contains("invalid LAM module: instruction"), "{err}");
+            }
+        }
+    }
+    assert!(
+        seen >= 6,
+        "the regression inputs are missing from {}",
+        dir.display()
+    );
+}
+
+/// Runs the CLI; a run that has not ended after two minutes (its budgets
+/// should have ended it long before) is killed and reported as a hang.
+fn run_guarded(args: &[&str]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lam-translate"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..1200 {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    panic!("lam-translate {args:?} hung past its budgets");
+}

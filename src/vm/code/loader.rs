@@ -131,6 +131,10 @@ pub enum Ins {
     Trim { slots: u32 },
     /// Jumps to a label.
     Jump(u32),
+    /// Jumps back to a label, charging a reduction (a trampoline after the
+    /// module's code that every backward edge goes through): the process
+    /// yields here when its slice is spent.
+    LoopJump(u32),
     /// A test (`op`) of any number of arguments: falls through when it
     /// holds, else jumps to `fail`.
     Test {
@@ -235,13 +239,22 @@ pub enum Ins {
     },
     /// Installs a handler at `label`, marked in y register `slot`.
     Try { slot: Dst, label: u32 },
-    /// Removes the handler marked in `slot`.
-    TryEnd { slot: Dst },
+    /// Removes the handler marked in `slot`; `landing`: this is its try's
+    /// landing pad (`lam::verify::try_landings`), where ordinary control
+    /// flow, which the compiler knew never arrives, finds x1..x3 emptied.
+    TryEnd { slot: Dst, landing: bool },
     /// Removes the handler marked in `slot`, and turns an exception caught
     /// by it into `catch`'s value.
     CatchEnd { slot: Dst },
-    /// Raises an exception of `class`, `reason` and `trace`.
-    Raise { class: Src, reason: Src, trace: Src },
+    /// Raises an exception of `class`, `reason` and `trace`; a class that
+    /// is none goes on with badarg in x0 when `goes_on`
+    /// (`lam::verify::raise_goes_on`), else raises badarg.
+    Raise {
+        class: Src,
+        reason: Src,
+        trace: Src,
+        goes_on: bool,
+    },
     /// Raises an error of `kind` (`badmatch`, ...) with `value`.
     Fail { kind: FailKind, value: Src },
     /// The process's pid into a register.
@@ -724,7 +737,25 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
             _ => Dst::Discard,
         }
     };
+    // Every edge back to an earlier instruction (or the same one) goes
+    // through a trampoline after the module's code, which charges a
+    // reduction (`Ins::LoopJump`): any loop that makes no call still ends
+    // its slice, so the scheduler, `Vm::max_reductions` and `Vm::deadline`
+    // get their turn. Forward edges and calls (charged already) are left
+    // alone, so straight-line code pays nothing. The trampolines, one per
+    // target, in order.
+    let here = std::cell::Cell::new(0u32);
+    let loops: std::cell::RefCell<(HashMap<u32, u32>, Vec<u32>)> = Default::default();
+    let first_loop = m.code.len() as u32;
     let label = |o: &Operand| match o {
+        Operand::Label(l) if *l <= here.get() => {
+            let mut b = loops.borrow_mut();
+            let (map, order) = &mut *b;
+            *map.entry(*l).or_insert_with(|| {
+                order.push(*l);
+                first_loop + order.len() as u32 - 1
+            })
+        }
         Operand::Label(l) => *l,
         _ => NOFAIL,
     };
@@ -753,7 +784,8 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
     };
     let target = |o: &Operand| match o {
         Operand::Import(i) => Target::Import(*i),
-        o => Target::Local(label(o)),
+        Operand::Label(l) => Target::Local(*l),
+        _ => Target::Local(NOFAIL),
     };
     let fr = |o: &Operand| match o {
         Operand::X(r) if *r >= FLOAT_REG_BASE => Some(*r),
@@ -785,8 +817,11 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
     };
     let mut heap_natives: Vec<Option<Option<crate::vm::native::NativeFn>>> =
         vec![None; m.imports.len()];
+    let targets = crate::lam::verify::branch_targets(&m);
+    let landings = crate::lam::verify::try_landings(&m);
     let mut code = Vec::with_capacity(m.code.len());
-    for ins in &m.code {
+    for (pc, ins) in m.code.iter().enumerate() {
+        here.set(pc as u32);
         let a = m.args(ins);
         let e = match ins.op {
             LamOp::Move => match (fr(&a[0]), fr(&a[1])) {
@@ -1045,12 +1080,16 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
                 slot: dst(&a[0]),
                 label: label(&a[1]),
             },
-            LamOp::TryEnd => Ins::TryEnd { slot: dst(&a[0]) },
+            LamOp::TryEnd => Ins::TryEnd {
+                slot: dst(&a[0]),
+                landing: landings[pc],
+            },
             LamOp::CatchEnd => Ins::CatchEnd { slot: dst(&a[0]) },
             LamOp::Raise => Ins::Raise {
                 class: src(&a[0]),
                 reason: src(&a[1]),
                 trace: src(&a[2]),
+                goes_on: crate::lam::verify::raise_goes_on(&m, &targets, pc as u32),
             },
             LamOp::Fail => Ins::Fail {
                 kind: fail_kind(&a[0]),
@@ -1062,12 +1101,23 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
                 label: label(&a[0]),
                 dst: dst(&a[1]),
             },
+            // It charges its own reduction (`next_message`).
             LamOp::NextMessage => Ins::NextMessage {
-                label: label(&a[0]),
+                label: match a[0] {
+                    Operand::Label(l) => l,
+                    _ => NOFAIL,
+                },
             },
             LamOp::RemoveMessage => Ins::RemoveMessage,
+            // A wait ends its slice wherever it goes, so its label needs no
+            // trampoline, and must not have one: the runtime moves a parked
+            // process's pc there when a message comes, and a crash report
+            // or a stack trace of that process reads the function from it.
             LamOp::Wait => Ins::Wait {
-                label: label(&a[0]),
+                label: match a[0] {
+                    Operand::Label(l) => l,
+                    _ => NOFAIL,
+                },
                 timeout: src(&a[1]),
             },
             LamOp::RecvMark => Ins::RecvMark {
@@ -1081,6 +1131,7 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
         };
         code.push(e);
     }
+    code.extend(loops.into_inner().1.into_iter().map(Ins::LoopJump));
     // A NIF stub runs its native however it is reached (a local call, a
     // local fun, an export), as loading the NIF library replaces the
     // stub's code on the BEAM: its entry becomes a tail call of the native

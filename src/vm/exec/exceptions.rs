@@ -39,17 +39,27 @@ impl<L: Lock> Worker<'_, L> {
         Ok(Flow::Next)
     }
 
-    /// `try_end`: the handler marked in `y` is gone.
+    /// `try_end`: the handler marked in `y` is gone (`landing`: this is
+    /// its landing pad).
     pub(super) fn try_end(
         &self,
         proc: &mut Proc,
         xs: &mut Regs,
         y: Dst,
+        landing: bool,
     ) -> Result<Flow, Exception> {
         // At a landing pad the handler is already gone.
         let live = proc.st.handlers.len().checked_sub(1).map(handler_marker);
         if live == Some(read(proc, xs, dst_src(y))) {
             proc.st.handlers.pop();
+            // Ordinary control flow at the landing pad (after a call that
+            // returned where the compiler knew it cannot): the pad reads an
+            // exception from x1..x3, which hold nothing it could follow.
+            if landing {
+                for r in 1..4 {
+                    xs[r] = Word::NIL;
+                }
+            }
         }
         write(proc, xs, y, Word::NIL);
         Ok(Flow::Next)
@@ -63,7 +73,7 @@ impl<L: Lock> Worker<'_, L> {
         xs: &mut Regs,
         y: Dst,
     ) -> Result<Flow, Exception> {
-        self.try_end(proc, xs, y)?;
+        self.try_end(proc, xs, y, false)?;
         if xs[0] == Word::NONE {
             xs[0] = self.catch_value(proc, xs);
         }
@@ -92,12 +102,14 @@ impl<L: Lock> Worker<'_, L> {
     }
 
     /// `raise`: class, reason and a trace (raw, as a handler got it, or
-    /// any); a class that is none raises nothing and leaves badarg in x0.
+    /// any); a class that is none raises nothing and leaves badarg in x0
+    /// (`goes_on`), or raises badarg where the raise ends its block.
     pub(super) fn raise(
         &self,
         proc: &mut Proc,
         xs: &mut Regs,
         (c, r, t): (Src, Src, Src),
+        goes_on: bool,
     ) -> Result<Flow, Exception> {
         let (class, reason, trace) = (read(proc, xs, c), read(proc, xs, r), read(proc, xs, t));
         let view = View {
@@ -122,10 +134,13 @@ impl<L: Lock> Worker<'_, L> {
                 reason,
                 trace,
             }),
-            _ => {
+            _ if goes_on => {
                 xs[0] = Word::atom(atom::BADARG);
                 Ok(Flow::Next)
             }
+            // The raise ends its block: what follows was not verified as
+            // its continuation.
+            _ => Err(Exception::badarg()),
         }
     }
 

@@ -19,6 +19,9 @@ pub(crate) enum Flow {
     Return,
     /// End the slice; the process runs on from here when next scheduled.
     Yield,
+    /// End the slice (it is spent), every register kept; the process runs
+    /// on from this instruction of the module when next scheduled.
+    YieldAt(u32),
     /// Wait for a message, resuming here when one comes.
     Wait(u32),
 }

@@ -72,6 +72,13 @@ impl<L: Lock> Worker<'_, L> {
         if !proc.account.set(&self.memory, asked) {
             return self.out_of_memory(proc, asked);
         }
+        // The dead registers would point into the heap this collection
+        // replaces: emptied, so that no word that could be followed is
+        // left behind (the verifier has code read none of them anyway).
+        let term_regs = crate::lam::isa::FLOAT_REG_BASE as usize;
+        if live < term_regs {
+            xs[..term_regs][live..].fill(Word::NIL);
+        }
         let xs = &mut xs[..live.min(FILE)];
         let mut dict: Vec<Word> = proc.dict.words();
         let mut mailbox: Vec<Word> = proc.rx.mailbox.iter().copied().collect();

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::vm::code::kinds::{MarkKind, SpawnKind};
 use crate::vm::code::loader::{Dst, Src};
 use crate::vm::exec::flow::Flow;
-use crate::vm::exec::proc::{Proc, Regs};
+use crate::vm::exec::proc::{BUDGET, Proc, Regs};
 use crate::vm::exec::regs::{dst_src, read, write};
 use crate::vm::exec::run::Worker;
 use crate::vm::exec::{Lock, Shared};
@@ -62,8 +62,16 @@ impl<L: Lock> Worker<'_, L> {
         Ok(Flow::Next)
     }
 
+    /// `next_message`: on to the next message. A receive loop's back edge,
+    /// so it costs a reduction, here rather than through a trampoline
+    /// (`Ins::LoopJump`) as other back edges: a selective receive passes
+    /// over each message with one dispatch fewer.
     pub(super) fn next_message(&self, proc: &mut Proc, l: u32) -> Result<Flow, Exception> {
         proc.rx.save += 1;
+        proc.reductions += 1;
+        if proc.reductions >= BUDGET {
+            return Ok(Flow::YieldAt(l));
+        }
         Ok(Flow::Goto(l))
     }
 

@@ -386,6 +386,20 @@ impl<'w, L: Lock> Worker<'w, L> {
                         }
                         Err(at) => pc = at,
                     },
+                    // A loop's back edge: one reduction; a spent slice ends
+                    // here, every register kept (which are live is not known
+                    // here; a parked process is never collected, so the
+                    // words stay as they are until it runs again).
+                    Ins::LoopJump(l) => {
+                        pc = *l;
+                        proc.reductions += 1;
+                        if proc.reductions < BUDGET {
+                            continue;
+                        }
+                        proc.live_x = crate::lam::isa::X_REGS as usize;
+                        (proc.mid, proc.pc) = (mid, pc);
+                        return Outcome::Yield;
+                    }
                     // A native's success and its jump to a fail label are done
                     // here; anything else (an exception, or a native that
                     // yields mid-work) goes where `step` would send it.
@@ -907,6 +921,11 @@ impl<'w, L: Lock> Worker<'w, L> {
                         (proc.mid, proc.pc) = (mid, pc);
                         return Outcome::Yield;
                     }
+                    Ok(Flow::YieldAt(to)) => {
+                        proc.live_x = crate::lam::isa::X_REGS as usize;
+                        (proc.mid, proc.pc) = (mid, to);
+                        return Outcome::Yield;
+                    }
                     Ok(Flow::Retry) => {
                         // Any register may be live at a BIF instruction.
                         proc.live_x = crate::lam::isa::X_REGS as usize;
@@ -997,7 +1016,7 @@ impl<'w, L: Lock> Worker<'w, L> {
             Ins::Move { src, dst } => self.mov(proc, xs, *src, *dst),
             Ins::Move2 { s1, d1, s2, d2 } => self.move2(proc, xs, pc, [(*s1, *d1), (*s2, *d2)]),
             Ins::Swap { a, b } => self.swap(proc, xs, *a, *b),
-            Ins::Jump(l) => Ok(Flow::Goto(*l)),
+            Ins::Jump(l) | Ins::LoopJump(l) => Ok(Flow::Goto(*l)),
             Ins::Select {
                 kind,
                 src,
@@ -1126,13 +1145,14 @@ impl<'w, L: Lock> Worker<'w, L> {
             Ins::GetMap { fail, src, pairs } => self.get_map(proc, xs, *fail, *src, pairs),
             // exceptions.rs
             Ins::Try { slot, label } => self.try_(proc, xs, m, *slot, *label),
-            Ins::TryEnd { slot } => self.try_end(proc, xs, *slot),
+            Ins::TryEnd { slot, landing } => self.try_end(proc, xs, *slot, *landing),
             Ins::CatchEnd { slot } => self.catch_end(proc, xs, *slot),
             Ins::Raise {
                 class,
                 reason,
                 trace,
-            } => self.raise(proc, xs, (*class, *reason, *trace)),
+                goes_on,
+            } => self.raise(proc, xs, (*class, *reason, *trace), *goes_on),
             Ins::Fail { kind, value } => self.fail(proc, xs, at, *kind, *value),
             // messages.rs
             Ins::SelfPid(d) => self.self_pid(proc, xs, *d),
