@@ -12,7 +12,7 @@
 
 use crate::vm::term::atoms::Atoms;
 use crate::vm::term::heap::View;
-use crate::vm::term::word::{Word, kind, ref_ids};
+use crate::vm::term::word::{Ptr, Word, kind, ref_ids};
 
 /// The golden ratio, and its multiples by 2..=22 (mod 2^32): the constants
 /// that tell kinds of data apart in the Jenkins-mixed hashes.
@@ -353,6 +353,35 @@ fn internal_boxed(v: &View, term: Word, mut hash: u32, stack: &mut Vec<Job>) -> 
 /// old index and old unique number (from the code that made it).
 pub type FunIdentity<'f> = &'f dyn Fn(u32, u32) -> Option<(u32, u32, u32)>;
 
+/// An export's module and function name hashes and its arity: what both
+/// `phash` and `phash2` mix, each in its own way.
+fn export_parts(v: &View, atoms: &Atoms, p: Ptr) -> (u32, u32, u32) {
+    let name = |i| atom_text_hash(&atoms.name(v.at(p, i).as_atom().unwrap_or(0)));
+    (name(1), name(2), v.at(p, 3).as_small().unwrap_or(0) as u32)
+}
+
+/// A fun's free-variable count, its module's name hash, and the index and
+/// uniq the BEAM would see (from `funs`): what both hashes mix.
+fn fun_parts(
+    v: &View,
+    atoms: &Atoms,
+    funs: FunIdentity,
+    p: Ptr,
+    n: usize,
+) -> (usize, u32, u32, u32) {
+    let (mid, idx) = (
+        v.at(p, 1).as_small().unwrap_or(0) as u32,
+        v.at(p, 2).as_small().unwrap_or(0) as u32,
+    );
+    let (module, old_index, old_uniq) = funs(mid, idx).unwrap_or((0, idx, 0));
+    (
+        n.saturating_sub(3),
+        atom_text_hash(&atoms.name(module)),
+        old_index,
+        old_uniq,
+    )
+}
+
 /// Jobs on the explicit stack of [`phash2`].
 #[derive(Debug)]
 enum Job2 {
@@ -548,24 +577,14 @@ impl Phash2 {
                                 }
                             }
                             kind::EXPORT => {
-                                let m =
-                                    atom_text_hash(&atoms.name(v.at(p, 1).as_atom().unwrap_or(0)));
-                                let f =
-                                    atom_text_hash(&atoms.name(v.at(p, 2).as_atom().unwrap_or(0)));
-                                let a = v.at(p, 3).as_small().unwrap_or(0) as u32;
+                                let (m, f, a) = export_parts(v, atoms, p);
                                 *hash = mix2(*hash, a, m, HCONST);
                                 *hash = mix2(*hash, f, 0, hconst(14));
                             }
                             kind::FUN => {
                                 let n = hdr.header_arity();
-                                let free = n.saturating_sub(3);
-                                let (mid, idx) = (
-                                    v.at(p, 1).as_small().unwrap_or(0) as u32,
-                                    v.at(p, 2).as_small().unwrap_or(0) as u32,
-                                );
-                                let (module, old_index, old_uniq) =
-                                    funs(mid, idx).unwrap_or((0, idx, 0));
-                                let m = atom_text_hash(&atoms.name(module));
+                                let (free, m, old_index, old_uniq) =
+                                    fun_parts(v, atoms, funs, p, n);
                                 *hash = mix2(*hash, free as u32, m, HCONST);
                                 *hash = mix2(*hash, old_index, old_uniq, HCONST);
                                 if free > 0 {
@@ -704,27 +723,16 @@ pub fn phash(v: &View, atoms: &Atoms, funs: FunIdentity, w: Word) -> u32 {
                                 .wrapping_add(h2);
                         }
                         kind::EXPORT => {
-                            let m = atom_text_hash(&atoms.name(v.at(p, 1).as_atom().unwrap_or(0)));
-                            let fun =
-                                atom_text_hash(&atoms.name(v.at(p, 2).as_atom().unwrap_or(0)));
-                            let a = v.at(p, 3).as_small().unwrap_or(0) as u32;
+                            let (m, fun, a) = export_parts(v, atoms, p);
                             hash = hash.wrapping_mul(f(11)).wrapping_add(a);
                             hash = hash.wrapping_mul(f(1)).wrapping_add(m);
                             hash = hash.wrapping_mul(f(1)).wrapping_add(fun);
                         }
                         kind::FUN => {
                             let n = hdr.header_arity();
-                            let free = n.saturating_sub(3);
-                            let (mid, idx) = (
-                                v.at(p, 1).as_small().unwrap_or(0) as u32,
-                                v.at(p, 2).as_small().unwrap_or(0) as u32,
-                            );
-                            let (module, old_index, old_uniq) =
-                                funs(mid, idx).unwrap_or((0, idx, 0));
+                            let (free, m, old_index, old_uniq) = fun_parts(v, atoms, funs, p, n);
                             hash = hash.wrapping_mul(f(10)).wrapping_add(free as u32);
-                            hash = hash
-                                .wrapping_mul(f(1))
-                                .wrapping_add(atom_text_hash(&atoms.name(module)));
+                            hash = hash.wrapping_mul(f(1)).wrapping_add(m);
                             hash = hash.wrapping_mul(f(2)).wrapping_add(old_index);
                             hash = hash.wrapping_mul(f(2)).wrapping_add(old_uniq);
                             stack.extend((4..=n).rev().map(|i| Job1::Term(v.at(p, i))));
