@@ -221,27 +221,14 @@ fn report_fails_on_unreadable_files() {
 /// translation fails with a diagnostic that names the file.
 #[test]
 fn fuzz_regressions_fail_cleanly() {
-    let dir = common::root().join("fuzz/regressions");
     let out_dir = std::env::temp_dir().join(format!("lam-bad-input-out-{}", std::process::id()));
-    let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let p = entry.unwrap().path();
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if !(name.starts_with("translate-") && name.ends_with(".beam")) {
-            continue;
-        }
-        seen += 1;
+    for (p, name) in regressions("translate-", ".beam", 2) {
         let out = lam(&[p.to_str().unwrap(), "-o", out_dir.to_str().unwrap()]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{name}: {err}");
         assert!(err.contains(&name), "{err}");
         assert!(!err.contains("panicked"), "{err}");
     }
-    assert!(
-        seen >= 2,
-        "the regression inputs are missing from {}",
-        dir.display()
-    );
 }
 
 /// Inputs on which the translate fuzz target's round-trip assertion once
@@ -253,26 +240,13 @@ fn fuzz_regressions_fail_cleanly() {
 #[test]
 fn fuzz_round_trip_regressions_round_trip() {
     use lam_translate::lam::binary;
-    let dir = common::root().join("fuzz/regressions");
-    let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let p = entry.unwrap().path();
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if !(name.starts_with("roundtrip-") && name.ends_with(".beam")) {
-            continue;
-        }
-        seen += 1;
+    for (p, name) in regressions("roundtrip-", ".beam", 1) {
         let m = lam_translate::beam::read(&std::fs::read(&p).unwrap()).unwrap();
         let t = lam_translate::translate::translate(&m).unwrap();
         let bin = binary::encode(&t.module);
         let back = binary::decode(&bin).unwrap();
         assert!(binary::encode(&back) == bin, "{name}");
     }
-    assert!(
-        seen >= 1,
-        "the regression inputs are missing from {}",
-        dir.display()
-    );
 }
 
 /// Inputs the `run` fuzz target once crashed or hung on, kept in
@@ -285,15 +259,7 @@ fn fuzz_round_trip_regressions_round_trip() {
 /// itself) are stopped by the reduction budget, and by the deadline.
 #[test]
 fn run_fuzz_regressions_end_cleanly() {
-    let dir = common::root().join("fuzz/regressions");
-    let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let p = entry.unwrap().path();
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if !(name.starts_with("run-") && name.ends_with(".lam")) {
-            continue;
-        }
-        seen += 1;
+    for (p, name) in regressions("run-", ".lam", 6) {
         let file = p.to_str().unwrap();
         let budgets: [&[&str]; 2] = [
             &["--max-reductions", "200000", "--timeout", "60"],
@@ -319,11 +285,6 @@ fn run_fuzz_regressions_end_cleanly() {
             }
         }
     }
-    assert!(
-        seen >= 6,
-        "the regression inputs are missing from {}",
-        dir.display()
-    );
 }
 
 /// Runs the CLI; a run that has not ended after two minutes (its budgets
@@ -343,4 +304,25 @@ fn run_guarded(args: &[&str]) -> std::process::Output {
     }
     child.kill().unwrap();
     panic!("lam-translate {args:?} hung past its budgets");
+}
+
+/// The inputs kept in fuzz/regressions whose names start with `prefix`
+/// and end with `ext`, with their names; fewer than `at_least` means the
+/// directory lost some, which fails the test that asked.
+fn regressions(prefix: &str, ext: &str, at_least: usize) -> Vec<(std::path::PathBuf, String)> {
+    let dir = common::root().join("fuzz/regressions");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with(prefix) && name.ends_with(ext) {
+            found.push((p, name));
+        }
+    }
+    assert!(
+        found.len() >= at_least,
+        "the regression inputs {prefix}*{ext} are missing from {}",
+        dir.display()
+    );
+    found
 }
