@@ -94,15 +94,20 @@ fn bundle(beams: &[PathBuf], out: &Path, wasm: &Path) {
     );
 }
 
-fn node() -> Command {
-    let found = Command::new("node")
+/// Fails the test, never skips it, when `tool --version` does not run.
+fn require(tool: &str, why: &str) {
+    let found = Command::new(tool)
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
     assert!(
         found,
-        "node is not installed: the WASI tests need node >= 20 (.ci/setup installs it)"
+        "{tool} is not installed: {why} (.ci/setup installs it)"
     );
+}
+
+fn node() -> Command {
+    require("node", "the WASI tests need node >= 20");
     let mut c = Command::new("node");
     c.arg("--no-turbo-fast-api-calls")
         .arg("--no-warnings")
@@ -238,14 +243,7 @@ fn bundles_run_without_otp_and_print_what_erl_prints() {
 /// posts the text it shows as output, which must be what erl prints.
 #[test]
 fn the_page_runs_examples_in_chromium_as_erl_does() {
-    let found = Command::new("chromium")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "chromium is not installed: the page's test needs it (.ci/setup installs it)"
-    );
+    require("chromium", "the page's test needs it");
     let wasm = wasm_module();
     let site = std::env::temp_dir().join(format!("lam-web-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&site);
