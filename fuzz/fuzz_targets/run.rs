@@ -1,6 +1,6 @@
 //! Mutated `.lam` modules that pass the validator and the verifier are
 //! run: the verifier's contract is that such a module never panics or
-//! corrupts the VM. Each run has a budget of 20,000 reductions and 50
+//! corrupts the VM. Each run has a budget of 20,000 reductions and 20
 //! milliseconds, on one scheduler, so a module that loops forever ends
 //! too. The budget is small because the seeds are whole test programs:
 //! at 200,000 reductions and two seconds, mutants that sleep or loop held
@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
         let mut vm = Vm::new(Vec::new());
         vm.schedulers = 1;
         vm.max_reductions = Some(20_000);
-        vm.deadline = Some(Instant::now() + Duration::from_millis(50));
+        vm.deadline = Some(Instant::now() + Duration::from_millis(20));
         vm.add(m.clone());
         let (module, function) = (vm.atoms.intern(&name), vm.atoms.intern(&entry));
         let _ = vm.run_main(module, function, &[]);
