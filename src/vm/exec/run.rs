@@ -442,25 +442,10 @@ impl<'w, L: Lock> Worker<'w, L> {
                             }
                         }
                     }
-                    Ins::BsMatch {
-                        op,
-                        fail,
-                        ctx: s,
-                        dst: d,
-                        ..
-                    } => {
-                        match crate::vm::ops::bs::fast(*op, &mut proc.heap, &self.literals, rd!(*s))
-                        {
-                            Some(Ok(v)) => {
-                                wr!(*d, v);
-                                pc += 1;
-                                continue;
-                            }
-                            Some(Err(())) if *fail != NOFAIL => {
-                                pc = *fail;
-                                continue;
-                            }
-                            _ => {}
+                    Ins::BsMatch { .. } => {
+                        if let Some(to) = self.bs_run(proc, xs, code, pc) {
+                            pc = to;
+                            continue;
                         }
                     }
                     Ins::Cons {
