@@ -53,11 +53,7 @@ impl<L: Lock> Worker<'_, L> {
         let mut done = 0;
         while done < RUN_MAX {
             let Some(&Ins::BsMatch {
-                op,
-                fail,
-                ctx,
-                dst,
-                ..
+                op, fail, ctx, dst, ..
             }) = code.get(pc as usize)
             else {
                 break;
