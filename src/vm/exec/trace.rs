@@ -8,7 +8,7 @@ use crate::vm::natives::erlang_code::PRE_LOADED;
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::list::{list_items, list_of, string_list};
-use crate::vm::term::word::Word;
+use crate::vm::term::word::{Ptr, Word, kind};
 
 /// The mark of a trace not built yet: a tuple `{lam, LAZY, Bif, ClauseArgs,
 /// ErrorInfo, Frame...}` on the heap, where each frame is a module and pc in
@@ -38,7 +38,6 @@ pub(crate) fn stack_trace(
 /// What [`stack_trace`] is made from, kept on the heap (see [`LAZY`]): the
 /// frames' return addresses and what the raise noted in `proc.raising`.
 pub(crate) fn snapshot(proc: &mut Proc, module: u32, pc: u32, depth: usize) -> Word {
-    let mut elems = vec![Word::atom(atom::LAM), Word::small(LAZY).expect("small")];
     let frame = |m: u32, pc: u32| Word::small((i64::from(m) << 32) | i64::from(pc)).expect("frame");
     let drop_current = std::mem::take(&mut proc.raising.drop_current);
     let bif = proc.raising.bif_frame.take();
@@ -51,34 +50,55 @@ pub(crate) fn snapshot(proc: &mut Proc, module: u32, pc: u32, depth: usize) -> W
         }
         None => Word::NIL,
     };
-    let some = |heap: &mut crate::vm::term::heap::Area, w: Option<Word>| match w {
+    let some = |heap: &mut Area, w: Option<Word>| match w {
         Some(w) => heap.cons(0, w, Word::NIL),
         None => Word::NIL,
     };
     let clause_args = some(&mut proc.heap, clause_args);
     let error_info = some(&mut proc.heap, error_info);
-    elems.extend([bif, clause_args, error_info]);
-    let frames = elems.len();
+    // Straight onto the heap, the arity written last: a raise that a
+    // handler catches costs no allocation of the host's.
+    let words = &mut proc.heap.words;
+    let at = words.len();
+    words.push(0);
+    for w in [
+        Word::atom(atom::LAM),
+        Word::small(LAZY).expect("small"),
+        bif,
+        clause_args,
+        error_info,
+    ] {
+        words.push(w.0);
+    }
+    let mut frames = 0;
     if !drop_current {
-        elems.push(frame(module, pc));
+        words.push(frame(module, pc).0);
+        frames += 1;
     }
     // A return address repeated in a row (a body recursion) is one frame,
     // as erl records only the first of equal consecutive ones.
     let depth = depth.max(1);
-    let keep = frames + if bif != Word::NIL { depth - 1 } else { depth };
+    let keep = if bif != Word::NIL { depth - 1 } else { depth };
     let mut last = None;
     for r in proc.st.calls.iter().rev() {
-        if elems.len() >= keep {
+        if frames >= keep {
             break;
         }
         let ret = (r.module, r.pc.saturating_sub(1));
         if last != Some(ret) {
-            elems.push(frame(ret.0, ret.1));
+            words.push(frame(ret.0, ret.1).0);
+            frames += 1;
             last = Some(ret);
         }
     }
-    elems.truncate(keep);
-    proc.heap.tuple(0, &elems)
+    // (`keep` is 0 when the BIF's frame is the only one.)
+    let len = 5 + frames.min(keep);
+    words.truncate(at + 1 + len);
+    words[at] = Word::header(kind::TUPLE, len).0;
+    Word::boxed(Ptr {
+        area: 0,
+        offset: at,
+    })
 }
 
 /// The stack trace `w` stands for: the Erlang term, made from a
