@@ -380,6 +380,9 @@ pub enum Ins {
         head: Dst,
         tail: Dst,
     },
+    /// `lam:build_stacktrace/1`: the stack trace of the raw trace in
+    /// `raw`, built if the raise left it for later.
+    BuildStacktrace { raw: Src, dst: Dst },
     /// A `bif` of a matching native with constant operands (see `BsOp`):
     /// the op, the import, fail label, the match context, destination,
     /// and the native that does what the run loop leaves.
@@ -1011,6 +1014,15 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
                         continue;
                     }
                     let (mo, fu, ar) = import_name(&a[0]);
+                    // The trace a raise left to build later (`exec::trace`):
+                    // the run loop has the code to build it, the native not.
+                    if (mo, fu, ar) == ("lam", "build_stacktrace", 1) && args.len() == 1 {
+                        code.push(Ins::BuildStacktrace {
+                            raw: args[0],
+                            dst: dst(&a[3]),
+                        });
+                        continue;
+                    }
                     code.push(Ins::Native {
                         native: f,
                         import: i,

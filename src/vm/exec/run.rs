@@ -9,7 +9,7 @@ use crate::vm::exec::fast;
 use crate::vm::exec::flow::Flow;
 use crate::vm::exec::proc::{BUDGET, Frame, Outcome, Proc, Regs, Ret, handler_marker};
 use crate::vm::exec::regs::dst_src;
-use crate::vm::exec::trace::stack_trace;
+use crate::vm::exec::trace::{materialize, snapshot};
 use crate::vm::exec::{Lock, Shared};
 use crate::vm::native::{Env, NativeResult};
 use crate::vm::ops::arith::{ArithOp, float_op, shift_small};
@@ -49,6 +49,10 @@ pub(crate) struct Worker<'w, L: Lock> {
     /// few that are live (`Proc::x`), so it costs a few hundred bytes, not
     /// 16 KB. Taken out while a slice runs.
     pub(crate) xfile: Option<Box<Regs>>,
+    /// `(module, function, arity)` of natives that raised, with whether
+    /// raising is their purpose and whether each is a NIF
+    /// (`Worker::native_kind`).
+    pub(crate) native_kinds: std::cell::RefCell<crate::vm::exec::exceptions::NativeKinds>,
 }
 
 impl<'w, L: Lock> Worker<'w, L> {
@@ -67,6 +71,7 @@ impl<'w, L: Lock> Worker<'w, L> {
             debug_procs: vm.debug().procs,
             slice_start: vm.debug().slice.map_or(0, |n| BUDGET - n),
             xfile: Some(Regs::boxed()),
+            native_kinds: Default::default(),
         }
     }
 
@@ -121,11 +126,19 @@ impl<'w, L: Lock> Worker<'w, L> {
         w.is_boxed() && v.map_size(w).is_some()
     }
 
+    /// The stack trace of a raise at `pc` of `module`, not built yet
+    /// (`trace::snapshot`): [`Worker::materialize`] builds it when
+    /// something reads it.
     pub(crate) fn trace(&self, proc: &mut Proc, module: u32, pc: u32) -> Word {
         let depth = self
             .backtrace_depth
             .load(std::sync::atomic::Ordering::Relaxed);
-        stack_trace(&self.atoms, &self.modules, proc, module, pc, depth)
+        snapshot(proc, module, pc, depth)
+    }
+
+    /// The stack trace `w` stands for, built if it was not yet.
+    pub(crate) fn materialize(&self, proc: &mut Proc, w: Word) -> Word {
+        materialize(&self.atoms, &self.modules, &mut proc.heap, w)
     }
 
     /// Runs `proc` from where it stopped until it yields, waits or ends,
@@ -442,25 +455,10 @@ impl<'w, L: Lock> Worker<'w, L> {
                             }
                         }
                     }
-                    Ins::BsMatch {
-                        op,
-                        fail,
-                        ctx: s,
-                        dst: d,
-                        ..
-                    } => {
-                        match crate::vm::ops::bs::fast(*op, &mut proc.heap, &self.literals, rd!(*s))
-                        {
-                            Some(Ok(v)) => {
-                                wr!(*d, v);
-                                pc += 1;
-                                continue;
-                            }
-                            Some(Err(())) if *fail != NOFAIL => {
-                                pc = *fail;
-                                continue;
-                            }
-                            _ => {}
+                    Ins::BsMatch { .. } => {
+                        if let Some(to) = self.bs_run(proc, xs, code, pc) {
+                            pc = to;
+                            continue;
                         }
                     }
                     Ins::Cons {
@@ -947,6 +945,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                             e.trace = self.trace(proc, mid, pc);
                         }
                         if self.debug_procs {
+                            e.trace = self.materialize(proc, e.trace);
                             let v = View {
                                 heap: &proc.heap,
                                 literals: &self.literals,
@@ -960,6 +959,9 @@ impl<'w, L: Lock> Worker<'w, L> {
                             );
                         }
                         let Some(h) = proc.st.handlers.pop() else {
+                            // The process ends: its exit reason and crash
+                            // report show the trace.
+                            e.trace = self.materialize(proc, e.trace);
                             return Outcome::Failed(e);
                         };
                         proc.st.calls.truncate(h.calls);
@@ -1025,6 +1027,8 @@ impl<'w, L: Lock> Worker<'w, L> {
                 sorted,
             } => self.select(proc, xs, *kind, *src, *fail, (table, *sorted)),
             Ins::MakeTuple { dst, elems } => self.make_tuple(proc, xs, *dst, elems),
+            // exceptions.rs
+            Ins::BuildStacktrace { raw, dst } => self.build_stacktrace(proc, xs, *raw, *dst),
             Ins::GetElement { tuple, index, dst } => {
                 self.get_element(proc, xs, *tuple, *index, *dst)
             }

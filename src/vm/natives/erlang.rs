@@ -628,7 +628,14 @@ fn raise_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         // An invalid class raises nothing: raise/3 returns badarg.
         _ => return Value(Word::atom(atom::BADARG)),
     };
-    match raised_trace(c, a[2]) {
+    // An empty trace, which the compiler gives a `throw` whose trace no
+    // handler reads: nothing to check or cut.
+    let given = if a[2] == Word::NIL {
+        Some(Word::NIL)
+    } else {
+        raised_trace(c, a[2])
+    };
+    match given {
         Some(trace) => {
             // Cut to the VM's `backtrace_depth`, as erl does.
             let depth = c.backtrace_depth.load(std::sync::atomic::Ordering::Relaxed);
