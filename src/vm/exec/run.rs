@@ -599,6 +599,48 @@ impl<'w, L: Lock> Worker<'w, L> {
                             continue;
                         }
                     }
+                    Ins::Element {
+                        index, tuple, dst, ..
+                    } => {
+                        if let Some(i) = rd!(*index).as_small()
+                            && i >= 1
+                            && let Some(v) = fast::element(&view!(), rd!(*tuple), (i - 1) as usize)
+                        {
+                            wr!(*dst, v);
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    Ins::GtI { fail, lhs, rhs } => {
+                        let v = rd!(*lhs);
+                        if let Some(p) = v.as_small() {
+                            pc = if p > (rhs.0 as i64) >> 4 {
+                                pc + 1
+                            } else {
+                                *fail
+                            };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Lt, *rhs, v) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::LeI { fail, lhs, rhs } => {
+                        let v = rd!(*lhs);
+                        if let Some(p) = v.as_small() {
+                            pc = if p <= (rhs.0 as i64) >> 4 {
+                                pc + 1
+                            } else {
+                                *fail
+                            };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Ge, *rhs, v) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
                     Ins::Add {
                         lhs: a,
                         rhs: b,
@@ -1048,6 +1090,24 @@ impl<'w, L: Lock> Worker<'w, L> {
             Ins::Lt { fail, lhs, rhs } => self.test2(proc, xs, T::Lt, *fail, *lhs, *rhs),
             Ins::LtI { fail, lhs, rhs } => self.test2(proc, xs, T::Lt, *fail, *lhs, Src::C(*rhs)),
             Ins::GeI { fail, lhs, rhs } => self.test2(proc, xs, T::Ge, *fail, *lhs, Src::C(*rhs)),
+            Ins::Element {
+                dst,
+                fail,
+                import,
+                index,
+                tuple,
+                native,
+            } => self.bif(
+                proc,
+                xs,
+                at,
+                Some(*native),
+                (*import, *fail),
+                &[*index, *tuple],
+                *dst,
+            ),
+            Ins::GtI { fail, lhs, rhs } => self.test2(proc, xs, T::Lt, *fail, Src::C(*rhs), *lhs),
+            Ins::LeI { fail, lhs, rhs } => self.test2(proc, xs, T::Ge, *fail, Src::C(*rhs), *lhs),
             Ins::Ge { fail, lhs, rhs } => self.test2(proc, xs, T::Ge, *fail, *lhs, *rhs),
             Ins::EqExact { fail, lhs, rhs } => self.test2(proc, xs, T::EqExact, *fail, *lhs, *rhs),
             Ins::NeExact { fail, lhs, rhs } => self.test2(proc, xs, T::NeExact, *fail, *lhs, *rhs),
