@@ -225,14 +225,21 @@ impl<'w, L: Lock> Worker<'w, L> {
                     };
                 }
                 // The value of `w` if it is a float on the process's heap
-                // (float code compares those most: `fast::compare`, out of
+                // or a literal (float code compares those most, a literal
+                // bound such as `X > 4.0` too: `fast::compare`, out of
                 // line, costs a call and more).
                 macro_rules! heap_float {
                     ($w:expr) => {{
                         let w: Word = $w;
-                        if w.is_boxed() && w.ptr().area == 0 {
-                            let o = w.ptr().offset;
-                            match proc.heap.words.get(o..o + 2) {
+                        if w.is_boxed() {
+                            let p = w.ptr();
+                            let o = p.offset;
+                            let words = if p.area == 0 {
+                                &proc.heap.words
+                            } else {
+                                &self.literals[p.area as usize - 1].words
+                            };
+                            match words.get(o..o + 2) {
                                 Some(&[h, f]) if Word(h) == Word::header(kind::FLOAT, 1) => {
                                     Some(f64::from_bits(f))
                                 }
