@@ -238,14 +238,21 @@ impl<'w, L: Lock> Worker<'w, L> {
                     };
                 }
                 // The value of `w` if it is a float on the process's heap
-                // (float code compares those most: `fast::compare`, out of
+                // or a literal (float code compares those most, a literal
+                // bound such as `X > 4.0` too: `fast::compare`, out of
                 // line, costs a call and more).
                 macro_rules! heap_float {
                     ($w:expr) => {{
                         let w: Word = $w;
-                        if w.is_boxed() && w.ptr().area == 0 {
-                            let o = w.ptr().offset;
-                            match proc.heap.words.get(o..o + 2) {
+                        if w.is_boxed() {
+                            let p = w.ptr();
+                            let o = p.offset;
+                            let words = if p.area == 0 {
+                                &proc.heap.words
+                            } else {
+                                &self.literals[p.area as usize - 1].words
+                            };
+                            match words.get(o..o + 2) {
                                 Some(&[h, f]) if Word(h) == Word::header(kind::FLOAT, 1) => {
                                     Some(f64::from_bits(f))
                                 }
@@ -593,6 +600,48 @@ impl<'w, L: Lock> Worker<'w, L> {
                             continue;
                         }
                         if let Some(pass) = fast::compare(&view!(), TestOp::Ge, v, *rhs) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::Element {
+                        index, tuple, dst, ..
+                    } => {
+                        if let Some(i) = rd!(*index).as_small()
+                            && i >= 1
+                            && let Some(v) = fast::element(&view!(), rd!(*tuple), (i - 1) as usize)
+                        {
+                            wr!(*dst, v);
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    Ins::GtI { fail, lhs, rhs } => {
+                        let v = rd!(*lhs);
+                        if let Some(p) = v.as_small() {
+                            pc = if p > (rhs.0 as i64) >> 4 {
+                                pc + 1
+                            } else {
+                                *fail
+                            };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Lt, *rhs, v) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::LeI { fail, lhs, rhs } => {
+                        let v = rd!(*lhs);
+                        if let Some(p) = v.as_small() {
+                            pc = if p <= (rhs.0 as i64) >> 4 {
+                                pc + 1
+                            } else {
+                                *fail
+                            };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Ge, *rhs, v) {
                             pc = if pass { pc + 1 } else { *fail };
                             continue;
                         }
@@ -1052,6 +1101,24 @@ impl<'w, L: Lock> Worker<'w, L> {
             Ins::Lt { fail, lhs, rhs } => self.test2(proc, xs, T::Lt, *fail, *lhs, *rhs),
             Ins::LtI { fail, lhs, rhs } => self.test2(proc, xs, T::Lt, *fail, *lhs, Src::C(*rhs)),
             Ins::GeI { fail, lhs, rhs } => self.test2(proc, xs, T::Ge, *fail, *lhs, Src::C(*rhs)),
+            Ins::Element {
+                dst,
+                fail,
+                import,
+                index,
+                tuple,
+                native,
+            } => self.bif(
+                proc,
+                xs,
+                at,
+                Some(*native),
+                (*import, *fail),
+                &[*index, *tuple],
+                *dst,
+            ),
+            Ins::GtI { fail, lhs, rhs } => self.test2(proc, xs, T::Lt, *fail, Src::C(*rhs), *lhs),
+            Ins::LeI { fail, lhs, rhs } => self.test2(proc, xs, T::Ge, *fail, Src::C(*rhs), *lhs),
             Ins::Ge { fail, lhs, rhs } => self.test2(proc, xs, T::Ge, *fail, *lhs, *rhs),
             Ins::EqExact { fail, lhs, rhs } => self.test2(proc, xs, T::EqExact, *fail, *lhs, *rhs),
             Ins::NeExact { fail, lhs, rhs } => self.test2(proc, xs, T::NeExact, *fail, *lhs, *rhs),
