@@ -537,6 +537,9 @@ fn tl_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn plus_plus_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    if let Some(t) = c.resume(APPEND, a) {
+        return append_from_end(c, a, t.words);
+    }
     // Counted (and checked proper) first, then copied as one run of cells,
     // each pointing at the next: no vector of the elements on the side.
     let mut n = 0;
@@ -551,6 +554,16 @@ fn plus_plus_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
     if n == 0 {
         return Value(a[1]);
+    }
+    if n > c.room(CELLS_PER_REDUCTION) {
+        // Longer than the slice has room for: the elements are gathered,
+        // then consed onto the right list from the end (never a cell
+        // made earlier written again), a slice's worth a call.
+        let Some(mut items) = list_items(&c.view(), a[0]) else {
+            return badarg();
+        };
+        items.push(a[1]);
+        return append_from_end(c, a, items);
     }
     if let Err(r) = c.reserve_words(n.saturating_mul(2)) {
         return r;
@@ -581,6 +594,28 @@ fn plus_plus_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 /// yields with what is left of the left list and the right list's cell
 /// it is at as the trap's words, and where that element's scan stopped
 /// as its state.
+/// `++` as its trap names it.
+const APPEND: &str = "erlang:++/2";
+
+/// `++` on a long list, a slice at a time: `words` are the elements still
+/// to cons, then the list built so far (the trap's words when it yields).
+fn append_from_end(c: &mut Ctx, a: &[Word], mut words: Vec<Word>) -> NativeResult {
+    let mut acc = words.pop().unwrap_or(Word::NIL);
+    let k = words.len().min(c.room(CELLS_PER_REDUCTION));
+    if let Err(r) = c.reserve_words(k.saturating_mul(2)) {
+        return r;
+    }
+    for h in words.drain(words.len() - k..).rev() {
+        acc = c.heap.cons(0, h, acc);
+    }
+    c.charge(k, CELLS_PER_REDUCTION);
+    if words.is_empty() {
+        return Value(acc);
+    }
+    words.push(acc);
+    c.trap(APPEND, a, words, 0)
+}
+
 fn minus_minus_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     const NATIVE: &str = "erlang:--/2";
     let saved = c.resume(NATIVE, a).map(|t| {

@@ -128,25 +128,47 @@ pub fn refused(memory: &Memory, pid: u64, what: &str, bytes: usize) -> Exception
 /// that a term sharing much (a list of a thousand references to one big
 /// tuple) is not walked further than it could be copied.
 pub fn copy_bytes(v: &View, w: Word, whole: bool, cap: usize) -> Option<usize> {
-    // A stack, not recursion: the term may be deep.
-    let mut todo = vec![w];
-    let mut bytes = 0usize;
-    while let Some(w) = todo.pop() {
+    // A stack, not recursion: the term may be deep. Its first entries are
+    // in place, so the usual message or object (a few tuples and cells)
+    // is sized with no allocation.
+    let mut near = [Word::NIL; 32];
+    let (mut n, mut far) = (0, Vec::new());
+    let push = |w: Word, near: &mut [Word; 32], n: &mut usize, far: &mut Vec<Word>| {
         if w.is_immediate() || (!whole && w.ptr().area != 0) {
-            continue;
+            return;
         }
+        if *n < near.len() {
+            near[*n] = w;
+            *n += 1;
+        } else {
+            far.push(w);
+        }
+    };
+    push(w, &mut near, &mut n, &mut far);
+    let mut bytes = 0usize;
+    loop {
+        let w = match far.pop() {
+            Some(w) => w,
+            None if n > 0 => {
+                n -= 1;
+                near[n]
+            }
+            None => break,
+        };
         if w.is_list() {
             let (h, t) = v.cons(w);
             bytes += 16;
-            todo.push(t);
-            todo.push(h);
+            push(t, &mut near, &mut n, &mut far);
+            push(h, &mut near, &mut n, &mut far);
         } else {
             let h = v.header(w);
             let size = object_words(h);
             bytes += (1 + size) * 8;
             if holds_terms(h.header_kind()) {
                 let p = w.ptr();
-                todo.extend((1..=size).map(|i| v.at(p, i)));
+                for i in 1..=size {
+                    push(v.at(p, i), &mut near, &mut n, &mut far);
+                }
             } else if h.header_kind() == kind::WRITABLE_BIN {
                 bytes += v.bits(w).map_or(0, |(b, _)| b.len()) + 32;
             }
