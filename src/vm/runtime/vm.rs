@@ -1108,10 +1108,11 @@ impl Vm {
         // receives it, and it may never do so): past the budget or refused
         // by the allocator it is the sender that stops, before the copy.
         let asked = match self.procs.get_mut(&pid) {
-            Some(r) => self.memory.room_for_copy(&view, msg, false, &mut r.heap),
+            Some(r) => self
+                .memory
+                .room_for_copy(&view, msg, false, Some(&mut r.heap)),
             None if self.running.contains_key(&pid) => {
-                self.memory
-                    .room_for_copy(&view, msg, false, &mut Area::default())
+                self.memory.room_for_copy(&view, msg, false, None)
             }
             None => Ok(0),
         };

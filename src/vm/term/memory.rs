@@ -66,20 +66,25 @@ impl Memory {
     /// `dst` has room for it, which it then has: the check before a copy
     /// the program sized (a message, a persistent term), so that the
     /// copy's growth never aborts the VM. The bytes `dst` grew by, or
-    /// what it would have asked for when refused.
+    /// what it would have asked for when refused. Without `dst` (a copy
+    /// into an area not made yet), only the budget is asked.
     pub fn room_for_copy(
         &self,
         v: &View,
         w: Word,
         whole: bool,
-        dst: &mut Area,
+        dst: Option<&mut Area>,
     ) -> Result<usize, usize> {
         if w.is_immediate() {
             return Ok(0);
         }
         let left = self.left();
         let bytes = copy_bytes(v, w, whole, left).ok_or(left.saturating_add(1))?;
-        self.grow(&mut dst.words, bytes / 8)
+        match dst {
+            Some(dst) => self.grow(&mut dst.words, bytes / 8),
+            None if self.fits(bytes) => Ok(0),
+            None => Err(bytes),
+        }
     }
 
     /// Room in `v` for `extra` more elements, grown as the vector grows
