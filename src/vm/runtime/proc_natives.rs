@@ -20,6 +20,7 @@ use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::list::{list_items, list_of};
 use crate::vm::term::maps;
+use crate::vm::term::memory::refused;
 use crate::vm::term::word::Word;
 
 use NativeResult::Value;
@@ -1192,9 +1193,22 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                 heap: &p.heap,
                 literals: &vm.literals,
             };
-            let entry = Persistent::new(&view, a[0], a[1]);
+            // Refused, the process that put the term stops, as a native
+            // that asks for too much does.
+            let entry = match Persistent::within(&vm.memory, &view, a[0], a[1]) {
+                Ok(e) => e,
+                Err(bytes) => {
+                    return NativeResult::Error(refused(
+                        &vm.memory,
+                        p.pid,
+                        "persistent_term:put/2",
+                        bytes,
+                    ));
+                }
+            };
             vm.persistent.retain(|e| !e.key.same(&entry.key));
             vm.persistent.push(entry);
+            vm.charge_persistent();
             value(Word::atom(atom::OK))
         }
         // persistent_term:erase/1
@@ -1206,6 +1220,7 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             let k = Key::exact(&view, a[0]);
             let before = vm.persistent.len();
             vm.persistent.retain(|e| !e.key.same(&k));
+            vm.charge_persistent();
             value(Word::boolean(vm.persistent.len() < before))
         }
         // lam:put_chars/3: Encoding (the request's), Chars, the device's
