@@ -33,11 +33,11 @@ pub(crate) fn stack_trace(
     let depth = depth.max(1);
     let keep = if bif.is_some() { depth - 1 } else { depth };
     let mut last = None;
-    for r in proc.st.calls.iter().rev() {
+    for (module, pc) in proc.st.returns().rev() {
         if entries.len() >= keep {
             break;
         }
-        let ret = (r.module, r.pc.saturating_sub(1));
+        let ret = (module, pc.saturating_sub(1));
         if last != Some(ret) {
             entries.push(ret);
             last = Some(ret);
