@@ -137,7 +137,9 @@ pub struct Stack {
 // no value, 2 a `try` marker ([`handler_marker`]), 3 a return address, 4
 // a frame link. A collection leaves immediates alone, so none of them is
 // ever taken for a pointer; none sets bit 63 (a port).
-const SPECIAL_KIND: u64 = 0xff;
+/// (Bit 63 is in the mask: a port's number fills the bits above its low
+/// four, so a port can have any next four.)
+const SPECIAL_KIND: u64 = (1 << 63) | 0xff;
 const RET_KIND: u64 = 0x3f;
 const LINK_KIND: u64 = 0x4f;
 const MARKER_KIND: u64 = 0x2f;
@@ -647,6 +649,10 @@ mod tests {
         assert_eq!(as_ret(words[1]), None);
         assert_eq!(as_ret(words[2]), None);
         assert_eq!(as_ret(Word::NIL), None);
+        // A port whose number ends in 3 has a return address's low byte.
+        let port = Word::port(3);
+        assert_eq!(port.0 & 0xff, ret_word(0, 0).0 & 0xff);
+        assert_eq!(as_ret(port), None);
     }
 
     #[test]
