@@ -1,20 +1,101 @@
 //! Binary matching: a `bif` of a matching native with constant operands,
-//! which the run loop does itself when it can (`ops::bs::fast`); here, the
-//! native does it.
+//! which the run loop does itself when it can (`bs_run`, a run of them on
+//! one context at a time); here too, the native does what that leaves.
 
 use std::sync::Arc;
 
-use crate::vm::code::loader::{Dst, Loaded, Src};
+use crate::vm::code::loader::{Dst, Ins, Loaded, NOFAIL, Src};
 use crate::vm::exec::Lock;
 use crate::vm::exec::flow::Flow;
 use crate::vm::exec::proc::{Proc, Regs};
 use crate::vm::exec::regs::{read, write};
 use crate::vm::exec::run::Worker;
 use crate::vm::native::NativeFn;
-use crate::vm::ops::bs::BsOp;
+use crate::vm::ops::bs::{BsOp, on};
+use crate::vm::term::bits::{ctx_on, set_pos};
 use crate::vm::term::exception::Exception;
+use crate::vm::term::heap::View;
+
+/// The most `BsMatch` instructions one `bs_run` does: a run whose fail
+/// labels lead back into it must still come back to the loop, which
+/// counts reductions.
+const RUN_MAX: usize = 64;
 
 impl<L: Lock> Worker<'_, L> {
+    /// The `BsMatch` instructions from `pc` on, while they act on the same
+    /// match context and the fast cases cover them: the context is decoded
+    /// once (position, length, and the binary's bytes when a field is
+    /// read) and its position written back once, where each instruction
+    /// alone read the context and resolved the binary again. Gives the pc
+    /// to go on at, or `None` when not even the first instruction was done
+    /// (the native does it).
+    // Out of line: the loop's registers stay as they are for the others.
+    #[inline(never)]
+    pub(super) fn bs_run(
+        &self,
+        proc: &mut Proc,
+        xs: &mut Regs,
+        code: &[Ins],
+        mut pc: u32,
+    ) -> Option<u32> {
+        let Ins::BsMatch { ctx: src, .. } = code[pc as usize] else {
+            return None;
+        };
+        let w = read(proc, xs, src);
+        let m = ctx_on(&proc.heap, w)?;
+        let (heap, st) = (&proc.heap, &mut proc.st);
+        let view = View {
+            heap,
+            literals: &self.literals,
+        };
+        let mut bytes = None;
+        let mut pos = m.pos;
+        let mut done = 0;
+        while done < RUN_MAX {
+            let Some(&Ins::BsMatch {
+                op, fail, ctx, dst, ..
+            }) = code.get(pc as usize)
+            else {
+                break;
+            };
+            if ctx != src {
+                break;
+            }
+            let r = on(op, w, pos, m.len, || {
+                if bytes.is_none() {
+                    bytes = Some(view.bits(m.bin)?.0);
+                }
+                bytes
+            });
+            done += 1;
+            match r {
+                Some(Ok((v, p))) => {
+                    pos = p;
+                    pc += 1;
+                    match dst {
+                        Dst::X(r) => xs[r as usize] = v,
+                        Dst::Y(r) => st.stack[st.y_base + r as usize] = v,
+                        Dst::Discard => {}
+                    }
+                    // The context's register now holds something else:
+                    // what follows reads that.
+                    if v != w && crate::vm::exec::regs::dst_src(dst) == src {
+                        break;
+                    }
+                }
+                Some(Err(())) if fail != NOFAIL => pc = fail,
+                _ => {
+                    done -= 1;
+                    break;
+                }
+            }
+        }
+        if pos != m.pos {
+            set_pos(&mut proc.heap, &m, pos);
+        }
+        (done > 0).then_some(pc)
+    }
+
     #[allow(clippy::too_many_arguments)] // the instruction's operands
     pub(super) fn bs_match(
         &mut self,

@@ -69,8 +69,7 @@ impl<L: Lock> Worker<'_, L> {
         if let (Err(_), Target::Import(i)) = (&r, t) {
             // A failing native leaves its argument registers as they were.
             let (mo, fu, _) = m.imports[i as usize];
-            let args = xs[..n].to_vec();
-            self.note_bif(proc, mo, fu, &args);
+            self.note_bif(proc, mo, fu, &xs[..n]);
             // A NIF runs as the code of its function: a tail call of it
             // has left the caller, which no frame shows (a BIF's does).
             if tail && matches!(proc.raising.bif_frame, Some((.., false))) {

@@ -17,6 +17,14 @@ use crate::vm::term::heap::View;
 use crate::vm::term::list::{list_items, list_of};
 use crate::vm::term::word::Word;
 
+/// How many natives [`Worker::native_kind`] remembers: the few a program
+/// raises through; past them, the registry answers.
+pub(crate) const NATIVE_KINDS: usize = 32;
+
+/// `(module, function, arity)` of natives that raised, with whether raising
+/// is their purpose and whether each is a NIF.
+pub(crate) type NativeKinds = Vec<((u32, u32, u32), (bool, bool))>;
+
 impl<L: Lock> Worker<'_, L> {
     /// `try`: a handler at label `l` of module `m`, marked in `y`.
     pub(super) fn try_(
@@ -93,11 +101,35 @@ impl<L: Lock> Worker<'_, L> {
         match class.as_atom() {
             Some(atom::THROW) => reason,
             Some(atom::ERROR) => {
+                let trace = self.materialize(proc, trace);
                 let inner = proc.heap.tuple(0, &[reason, trace]);
                 proc.heap.tuple(0, &[Word::atom(atom::EXIT_TAG), inner])
             }
             _ => proc.heap.tuple(0, &[Word::atom(atom::EXIT_TAG), reason]),
         }
+    }
+
+    /// `lam:build_stacktrace/1`: the stack trace of the raw trace a
+    /// handler got, built now if the raise left it for later.
+    pub(super) fn build_stacktrace(
+        &self,
+        proc: &mut Proc,
+        xs: &mut Regs,
+        raw: Src,
+        d: Dst,
+    ) -> Result<Flow, Exception> {
+        let raw = read(proc, xs, raw);
+        let view = View {
+            heap: &proc.heap,
+            literals: &self.literals,
+        };
+        let trace = match view.tuple(raw) {
+            Some([_, _, t]) => Word(*t),
+            _ => Word::NIL,
+        };
+        let trace = self.materialize(proc, trace);
+        write(proc, xs, d, trace);
+        Ok(Flow::Next)
     }
 
     /// `raise`: class, reason and a trace (raw, as a handler got it, or
@@ -175,8 +207,7 @@ impl<L: Lock> Worker<'_, L> {
     /// Records `m:f(args)` as the failing BIF of the exception being raised,
     /// unless it is one of the BIFs whose job is to raise.
     pub(super) fn note_bif(&self, proc: &mut Proc, m: u32, f: u32, args: &[Word]) {
-        let name = self.atoms.name(f);
-        if m == atom::ERLANG && &*name == "error" && args.len() >= 2 {
+        if m == atom::ERLANG && f == atom::ERROR && args.len() >= 2 {
             // error/2,3: the arguments given replace the caller's arity
             // (`none` keeps it: Elixir's `raise`), and error/3's
             // error_info option joins its location.
@@ -194,16 +225,34 @@ impl<L: Lock> Worker<'_, L> {
             });
             return;
         }
+        let (raising, nif) = self.native_kind(m, f, args.len() as u32);
         // Raising is what these are for: no frame of their own (exit/2,
         // which signals another process, fails like any BIF).
-        let module = self.atoms.name(m);
-        let native = registry().get(&module, &name, args.len() as u32);
-        if native.is_some_and(|n| n.is_raising()) {
+        if raising {
             return;
         }
         // A NIF's frame has no error_info: erl has none to explain it.
-        let bif = !native.is_some_and(|n| n.is_nif());
         let args = list_of(&mut proc.heap, args);
-        proc.raising.bif_frame = Some((m, f, args, bif));
+        proc.raising.bif_frame = Some((m, f, args, !nif));
+    }
+
+    /// Whether the native `m:f/arity` is one whose purpose is to raise, and
+    /// whether it is a NIF, remembered per scheduler: a loop that throws
+    /// asks at every raise, and the registry is keyed by names.
+    fn native_kind(&self, m: u32, f: u32, arity: u32) -> (bool, bool) {
+        let key = (m, f, arity);
+        let mut known = self.native_kinds.borrow_mut();
+        if let Some((_, kind)) = known.iter().find(|(k, _)| *k == key) {
+            return *kind;
+        }
+        let native = registry().get(&self.atoms.name(m), &self.atoms.name(f), arity);
+        let kind = (
+            native.is_some_and(|n| n.is_raising()),
+            native.is_some_and(|n| n.is_nif()),
+        );
+        if known.len() < NATIVE_KINDS {
+            known.push((key, kind));
+        }
+        kind
     }
 }

@@ -9,7 +9,7 @@ use crate::vm::exec::fast;
 use crate::vm::exec::flow::Flow;
 use crate::vm::exec::proc::{BUDGET, Outcome, Proc, Regs, handler_marker};
 use crate::vm::exec::regs::dst_src;
-use crate::vm::exec::trace::stack_trace;
+use crate::vm::exec::trace::{materialize, snapshot};
 use crate::vm::exec::{Lock, Shared};
 use crate::vm::native::{Env, NativeResult};
 use crate::vm::ops::arith::{ArithOp, float_op, shift_small};
@@ -49,6 +49,10 @@ pub(crate) struct Worker<'w, L: Lock> {
     /// few that are live (`Proc::x`), so it costs a few hundred bytes, not
     /// 16 KB. Taken out while a slice runs.
     pub(crate) xfile: Option<Box<Regs>>,
+    /// `(module, function, arity)` of natives that raised, with whether
+    /// raising is their purpose and whether each is a NIF
+    /// (`Worker::native_kind`).
+    pub(crate) native_kinds: std::cell::RefCell<crate::vm::exec::exceptions::NativeKinds>,
 }
 
 impl<'w, L: Lock> Worker<'w, L> {
@@ -67,6 +71,7 @@ impl<'w, L: Lock> Worker<'w, L> {
             debug_procs: vm.debug().procs,
             slice_start: vm.debug().slice.map_or(0, |n| BUDGET - n),
             xfile: Some(Regs::boxed()),
+            native_kinds: Default::default(),
         }
     }
 
@@ -121,11 +126,19 @@ impl<'w, L: Lock> Worker<'w, L> {
         w.is_boxed() && v.map_size(w).is_some()
     }
 
+    /// The stack trace of a raise at `pc` of `module`, not built yet
+    /// (`trace::snapshot`): [`Worker::materialize`] builds it when
+    /// something reads it.
     pub(crate) fn trace(&self, proc: &mut Proc, module: u32, pc: u32) -> Word {
         let depth = self
             .backtrace_depth
             .load(std::sync::atomic::Ordering::Relaxed);
-        stack_trace(&self.atoms, &self.modules, proc, module, pc, depth)
+        snapshot(proc, module, pc, depth)
+    }
+
+    /// The stack trace `w` stands for, built if it was not yet.
+    pub(crate) fn materialize(&self, proc: &mut Proc, w: Word) -> Word {
+        materialize(&self.atoms, &self.modules, &mut proc.heap, w)
     }
 
     /// Runs `proc` from where it stopped until it yields, waits or ends,
@@ -225,14 +238,21 @@ impl<'w, L: Lock> Worker<'w, L> {
                     };
                 }
                 // The value of `w` if it is a float on the process's heap
-                // (float code compares those most: `fast::compare`, out of
+                // or a literal (float code compares those most, a literal
+                // bound such as `X > 4.0` too: `fast::compare`, out of
                 // line, costs a call and more).
                 macro_rules! heap_float {
                     ($w:expr) => {{
                         let w: Word = $w;
-                        if w.is_boxed() && w.ptr().area == 0 {
-                            let o = w.ptr().offset;
-                            match proc.heap.words.get(o..o + 2) {
+                        if w.is_boxed() {
+                            let p = w.ptr();
+                            let o = p.offset;
+                            let words = if p.area == 0 {
+                                &proc.heap.words
+                            } else {
+                                &self.literals[p.area as usize - 1].words
+                            };
+                            match words.get(o..o + 2) {
                                 Some(&[h, f]) if Word(h) == Word::header(kind::FLOAT, 1) => {
                                     Some(f64::from_bits(f))
                                 }
@@ -439,25 +459,10 @@ impl<'w, L: Lock> Worker<'w, L> {
                             }
                         }
                     }
-                    Ins::BsMatch {
-                        op,
-                        fail,
-                        ctx: s,
-                        dst: d,
-                        ..
-                    } => {
-                        match crate::vm::ops::bs::fast(*op, &mut proc.heap, &self.literals, rd!(*s))
-                        {
-                            Some(Ok(v)) => {
-                                wr!(*d, v);
-                                pc += 1;
-                                continue;
-                            }
-                            Some(Err(())) if *fail != NOFAIL => {
-                                pc = *fail;
-                                continue;
-                            }
-                            _ => {}
+                    Ins::BsMatch { .. } => {
+                        if let Some(to) = self.bs_run(proc, xs, code, pc) {
+                            pc = to;
+                            continue;
                         }
                     }
                     Ins::Cons {
@@ -591,6 +596,48 @@ impl<'w, L: Lock> Worker<'w, L> {
                             continue;
                         }
                         if let Some(pass) = fast::compare(&view!(), TestOp::Ge, v, *rhs) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::Element {
+                        index, tuple, dst, ..
+                    } => {
+                        if let Some(i) = rd!(*index).as_small()
+                            && i >= 1
+                            && let Some(v) = fast::element(&view!(), rd!(*tuple), (i - 1) as usize)
+                        {
+                            wr!(*dst, v);
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    Ins::GtI { fail, lhs, rhs } => {
+                        let v = rd!(*lhs);
+                        if let Some(p) = v.as_small() {
+                            pc = if p > (rhs.0 as i64) >> 4 {
+                                pc + 1
+                            } else {
+                                *fail
+                            };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Lt, *rhs, v) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::LeI { fail, lhs, rhs } => {
+                        let v = rd!(*lhs);
+                        if let Some(p) = v.as_small() {
+                            pc = if p <= (rhs.0 as i64) >> 4 {
+                                pc + 1
+                            } else {
+                                *fail
+                            };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Ge, *rhs, v) {
                             pc = if pass { pc + 1 } else { *fail };
                             continue;
                         }
@@ -936,6 +983,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                             e.trace = self.trace(proc, mid, pc);
                         }
                         if self.debug_procs {
+                            e.trace = self.materialize(proc, e.trace);
                             let v = View {
                                 heap: &proc.heap,
                                 literals: &self.literals,
@@ -949,6 +997,9 @@ impl<'w, L: Lock> Worker<'w, L> {
                             );
                         }
                         let Some(h) = proc.st.handlers.pop() else {
+                            // The process ends: its exit reason and crash
+                            // report show the trace.
+                            e.trace = self.materialize(proc, e.trace);
                             return Outcome::Failed(e);
                         };
                         proc.st.stack.truncate(h.stack);
@@ -1012,6 +1063,8 @@ impl<'w, L: Lock> Worker<'w, L> {
                 sorted,
             } => self.select(proc, xs, *kind, *src, *fail, (table, *sorted)),
             Ins::MakeTuple { dst, elems } => self.make_tuple(proc, xs, *dst, elems),
+            // exceptions.rs
+            Ins::BuildStacktrace { raw, dst } => self.build_stacktrace(proc, xs, *raw, *dst),
             Ins::GetElement { tuple, index, dst } => {
                 self.get_element(proc, xs, *tuple, *index, *dst)
             }
@@ -1035,6 +1088,24 @@ impl<'w, L: Lock> Worker<'w, L> {
             Ins::Lt { fail, lhs, rhs } => self.test2(proc, xs, T::Lt, *fail, *lhs, *rhs),
             Ins::LtI { fail, lhs, rhs } => self.test2(proc, xs, T::Lt, *fail, *lhs, Src::C(*rhs)),
             Ins::GeI { fail, lhs, rhs } => self.test2(proc, xs, T::Ge, *fail, *lhs, Src::C(*rhs)),
+            Ins::Element {
+                dst,
+                fail,
+                import,
+                index,
+                tuple,
+                native,
+            } => self.bif(
+                proc,
+                xs,
+                at,
+                Some(*native),
+                (*import, *fail),
+                &[*index, *tuple],
+                *dst,
+            ),
+            Ins::GtI { fail, lhs, rhs } => self.test2(proc, xs, T::Lt, *fail, Src::C(*rhs), *lhs),
+            Ins::LeI { fail, lhs, rhs } => self.test2(proc, xs, T::Ge, *fail, Src::C(*rhs), *lhs),
             Ins::Ge { fail, lhs, rhs } => self.test2(proc, xs, T::Ge, *fail, *lhs, *rhs),
             Ins::EqExact { fail, lhs, rhs } => self.test2(proc, xs, T::EqExact, *fail, *lhs, *rhs),
             Ins::NeExact { fail, lhs, rhs } => self.test2(proc, xs, T::NeExact, *fail, *lhs, *rhs),

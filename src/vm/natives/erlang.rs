@@ -442,10 +442,28 @@ fn element_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 fn setelement_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let v = c.view();
     match (a[0].as_small(), v.tuple(a[1])) {
+        // The copy goes straight onto the heap (header and all, from
+        // whichever area holds the tuple), with no vector in between:
+        // `array:set` does this at every step (orbit's tables).
         (Some(i), Some(t)) if i >= 1 && (i as usize) <= t.len() => {
-            let mut elems: Vec<Word> = t.iter().map(|w| Word(*w)).collect();
-            elems[i as usize - 1] = a[2];
-            Value(c.heap.tuple(0, &elems))
+            let n = t.len();
+            let from = a[1].ptr();
+            let to = c.heap.words.len();
+            if from.area == 0 {
+                c.heap
+                    .words
+                    .extend_from_within(from.offset..from.offset + 1 + n);
+            } else {
+                let lit = &c.literals[from.area as usize - 1].words;
+                c.heap
+                    .words
+                    .extend_from_slice(&lit[from.offset..from.offset + 1 + n]);
+            }
+            c.heap.words[to + i as usize] = a[2].0;
+            Value(Word::boxed(crate::vm::term::word::Ptr {
+                area: 0,
+                offset: to,
+            }))
         }
         _ => badarg(),
     }
@@ -628,7 +646,14 @@ fn raise_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         // An invalid class raises nothing: raise/3 returns badarg.
         _ => return Value(Word::atom(atom::BADARG)),
     };
-    match raised_trace(c, a[2]) {
+    // An empty trace, which the compiler gives a `throw` whose trace no
+    // handler reads: nothing to check or cut.
+    let given = if a[2] == Word::NIL {
+        Some(Word::NIL)
+    } else {
+        raised_trace(c, a[2])
+    };
+    match given {
         Some(trace) => {
             // Cut to the VM's `backtrace_depth`, as erl does.
             let depth = c.backtrace_depth.load(std::sync::atomic::Ordering::Relaxed);

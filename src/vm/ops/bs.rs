@@ -2,8 +2,7 @@
 //! per field, run in the loop itself when their operands are constants.
 
 use crate::vm::term::atoms::atom;
-use crate::vm::term::bits::{LITTLE, SIGNED, ctx_on, read_small, resolve_native, set_pos};
-use crate::vm::term::heap::{Area, View};
+use crate::vm::term::bits::{LITTLE, SIGNED, read_small, resolve_native};
 use crate::vm::term::word::Word;
 
 /// A matching native with constant operands, which the loader gives an
@@ -60,43 +59,49 @@ impl BsOp {
     }
 }
 
-/// `op` on the match context `w`, if it is one: `Some(Ok(value))`,
-/// `Some(Err(()))` when the field does not match, `None` for the native to
-/// decide (a fresh match, a value too big for a small, a bad argument).
-#[inline]
-pub fn fast(
+/// `op` at bit `pos` of a bitstring of `len` bits whose bytes `bytes`
+/// gives (asked only by the ops that read a field), on the match context
+/// `ctx`: `Some(Ok((value, new position)))`, `Some(Err(()))` when the field
+/// does not match, `None` for the native to decide (a value too big for a
+/// small). The run loop decodes a context once for a run of these
+/// (`Worker::bs_run`).
+#[inline(always)]
+pub fn on<'a>(
     op: BsOp,
-    heap: &mut Area,
-    literals: &[std::sync::Arc<Area>],
-    w: Word,
-) -> Option<Result<Word, ()>> {
-    let m = ctx_on(heap, w)?;
-    let (pos, len) = (m.pos, m.len);
+    ctx: Word,
+    pos: usize,
+    len: usize,
+    bytes: impl FnOnce() -> Option<&'a [u8]>,
+) -> Option<Result<(Word, usize), ()>> {
     Some(match op {
-        BsOp::StartMatch => Ok(w),
-        BsOp::Position => Ok(Word::small(pos as i64)?),
-        BsOp::TestUnit(u) if (len - pos).is_multiple_of(u as usize) => Ok(Word::atom(atom::OK)),
+        BsOp::StartMatch => Ok((ctx, pos)),
+        BsOp::Position => Ok((Word::small(pos as i64)?, pos)),
+        BsOp::TestUnit(u) if (len - pos).is_multiple_of(u as usize) => {
+            Ok((Word::atom(atom::OK), pos))
+        }
         BsOp::TestUnit(_) => Err(()),
-        BsOp::TestTail(n) if len - pos == n as usize => Ok(Word::atom(atom::OK)),
+        BsOp::TestTail(n) if len - pos == n as usize => Ok((Word::atom(atom::OK), pos)),
         BsOp::TestTail(_) => Err(()),
         BsOp::GetInt(bits, _) if pos + bits as usize > len => Err(()),
         BsOp::GetInt(bits, f) => {
-            let v = View { heap, literals };
-            let (bytes, _) = v.bits(m.bin)?;
+            let bytes = bytes()?;
+            let end = pos + bits as usize;
             let x = if f == 0 && (pos | bits as usize).is_multiple_of(8) {
                 // Whole unsigned big-endian bytes, most fields: no shifting
                 // or masking, and no `i128`.
-                let field = bytes.get(pos / 8..(pos + bits as usize) / 8)?;
-                let u = field.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+                let field = bytes.get(pos / 8..end / 8)?;
+                let u = match *field {
+                    [b] => u64::from(b),
+                    [b0, b1] => u64::from(u16::from_be_bytes([b0, b1])),
+                    _ => field.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)),
+                };
                 i64::try_from(u).ok()?
             } else {
                 let f = i64::from(f);
                 let x = read_small(bytes, pos, bits.into(), f & LITTLE != 0, f & SIGNED != 0)?;
                 i64::try_from(x).ok()?
             };
-            let x = Word::small(x)?;
-            set_pos(heap, &m, pos + bits as usize);
-            Ok(x)
+            Ok((Word::small(x)?, end))
         }
     })
 }

@@ -315,16 +315,22 @@ pub(crate) enum AliasMode {
 impl Vm {
     /// A VM that loads modules from these directories.
     pub fn new(code_path: Vec<std::path::PathBuf>) -> Vm {
+        // Translated once per OS process: tests, fuzzers and embedders make
+        // many VMs, and reading and translating these three took most of
+        // the time a short run needs.
+        static EMBEDDED: std::sync::OnceLock<[crate::lam::Module; 3]> = std::sync::OnceLock::new();
+        let [group_leader, logger, system] = EMBEDDED.get_or_init(|| {
+            [GROUP_LEADER_BEAM, LOGGER_BEAM, SYSTEM_BEAM].map(|bytes| {
+                let beam = crate::beam::read(bytes).expect("an embedded module reads");
+                crate::translate::translate(&beam)
+                    .expect("an embedded module translates")
+                    .module
+            })
+        });
         let mut vm = Vm::bare(code_path);
-        let embedded = |bytes| {
-            let beam = crate::beam::read(bytes).expect("an embedded module reads");
-            crate::translate::translate(&beam)
-                .expect("an embedded module translates")
-                .module
-        };
-        vm.group_leader = Some(vm.add(embedded(GROUP_LEADER_BEAM)));
-        vm.add(embedded(LOGGER_BEAM));
-        vm.add(embedded(SYSTEM_BEAM));
+        vm.group_leader = Some(vm.add(group_leader.clone()));
+        vm.add(logger.clone());
+        vm.add(system.clone());
         vm
     }
 
