@@ -198,11 +198,10 @@ impl Stack {
     /// A frame of `n` slots (`allocate`), each `[]`.
     #[inline(always)]
     pub(crate) fn push_frame(&mut self, n: usize) {
-        let at = self.stack.len();
-        let link = frame_link(self.y_base);
-        self.stack.resize(at + 1 + n, Word::NIL);
-        self.stack[at] = link;
-        self.y_base = at + 1;
+        self.stack.push(frame_link(self.y_base));
+        let base = self.stack.len();
+        self.stack.resize(base + n, Word::NIL);
+        self.y_base = base;
     }
 
     /// Drops the current frame (`deallocate`): it is the top of the stack
