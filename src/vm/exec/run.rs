@@ -7,7 +7,7 @@ use crate::vm::code::kinds::FunKind;
 use crate::vm::code::loader::{Dst, Ins, Loaded, NOFAIL, Src, Target};
 use crate::vm::exec::fast;
 use crate::vm::exec::flow::Flow;
-use crate::vm::exec::proc::{BUDGET, Frame, Outcome, Proc, Regs, Ret, handler_marker};
+use crate::vm::exec::proc::{BUDGET, Outcome, Proc, Regs, handler_marker};
 use crate::vm::exec::regs::dst_src;
 use crate::vm::exec::trace::{materialize, snapshot};
 use crate::vm::exec::{Lock, Shared};
@@ -280,10 +280,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                     ($tail:expr, $to:expr) => {{
                         proc.reductions += 1;
                         if !$tail {
-                            proc.st.calls.push(Ret {
-                                module: mid,
-                                pc: pc + 1,
-                            });
+                            proc.st.push_ret(mid, pc + 1);
                         }
                         pc = $to;
                     }};
@@ -293,11 +290,11 @@ impl<'w, L: Lock> Worker<'w, L> {
                 // `Flow::Return` below).
                 macro_rules! ret {
                     () => {{
-                        match proc.st.calls.pop() {
-                            Some(r) => {
-                                pc = r.pc;
-                                if r.module != mid {
-                                    switch!(r.module);
+                        match proc.st.pop_ret() {
+                            Some((to_mod, to)) => {
+                                pc = to;
+                                if to_mod != mid {
+                                    switch!(to_mod);
                                 }
                                 continue;
                             }
@@ -495,8 +492,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                         continue;
                     }
                     Ins::Trim { slots: n } => {
-                        proc.st.frames.last_mut().expect("a frame").base += *n as usize;
-                        proc.st.y_base += *n as usize;
+                        proc.st.trim(*n as usize);
                         pc += 1;
                         continue;
                     }
@@ -904,14 +900,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                         continue;
                     }
                     Ins::Allocate { slots: n, .. } if heap_ok!() => {
-                        let start = proc.st.stack.len();
-                        proc.st.stack.resize(start + *n as usize, Word::NIL);
-                        proc.st.frames.push(Frame {
-                            start,
-                            base: start,
-                            prev_base: proc.st.y_base,
-                        });
-                        proc.st.y_base = start;
+                        proc.st.push_frame(*n as usize);
                         pc += 1;
                         continue;
                     }
@@ -955,11 +944,11 @@ impl<'w, L: Lock> Worker<'w, L> {
                             switch!(to_mod);
                         }
                     }
-                    Ok(Flow::Return) => match proc.st.calls.pop() {
-                        Some(r) => {
-                            pc = r.pc;
-                            if r.module != mid {
-                                switch!(r.module);
+                    Ok(Flow::Return) => match proc.st.pop_ret() {
+                        Some((to_mod, to)) => {
+                            pc = to;
+                            if to_mod != mid {
+                                switch!(to_mod);
                             }
                         }
                         None => return Outcome::Done(xs[0]),
@@ -1013,10 +1002,8 @@ impl<'w, L: Lock> Worker<'w, L> {
                             e.trace = self.materialize(proc, e.trace);
                             return Outcome::Failed(e);
                         };
-                        proc.st.calls.truncate(h.calls);
-                        proc.st.frames.truncate(h.frames);
-                        proc.st.y_base = proc.st.frames.last().map_or(0, |f| f.base);
                         proc.st.stack.truncate(h.stack);
+                        proc.st.y_base = h.y_base;
                         // The slot no longer marks a live handler: try_end/catch_end
                         // at the landing pad must not remove another one.
                         if let Some(slot) = proc

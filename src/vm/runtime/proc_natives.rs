@@ -231,7 +231,7 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
             ]);
             p.heap.from_term(0, &t, &vm.atoms)
         }
-        "stack_size" => small(of!(|q: &Proc| q.st.calls.len())),
+        "stack_size" => small(of!(|q: &Proc| q.st.stack.len())),
         "memory" => small(of!(process_bytes)),
         "reductions" => {
             let r = of!(|q: &Proc| q.total_reductions + u64::from(q.reductions));
@@ -264,7 +264,7 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
                     (p.mid, p.pc, false)
                 } else {
                     let q = other(vm, target)?;
-                    (q.mid, q.pc, q.rx.waiting && q.st.calls.is_empty())
+                    (q.mid, q.pc, q.rx.waiting && q.st.stack.is_empty())
                 };
                 let loaded = vm.modules.get(mid as usize)?;
                 if hibernating && calls_hibernate(vm, loaded, pc) {
@@ -283,8 +283,8 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
             p.heap.tuple(0, &t)
         }
         "current_stacktrace" => {
-            let (top, calls) = if is_self {
-                ((p.mid, p.pc), &p.st.calls)
+            let (top, st) = if is_self {
+                ((p.mid, p.pc), &p.st)
             } else {
                 let q = other(vm, target)?;
                 // One waiting in a receive is where the receive starts (the
@@ -294,15 +294,11 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
                 } else {
                     q.pc
                 };
-                ((q.mid, pc), &q.st.calls)
+                ((q.mid, pc), &q.st)
             };
             let frames: Vec<(u32, u32)> = std::iter::once(top)
-                .chain(
-                    calls
-                        .iter()
-                        .rev()
-                        .map(|r| (r.module, r.pc.saturating_sub(1))),
-                )
+                .chain(st.returns().rev().map(|(m, pc)| (m, pc.saturating_sub(1))))
+                .take(8)
                 .collect();
             let mut entries = Vec::new();
             for (mid, pc) in frames.into_iter().take(8) {
@@ -592,8 +588,7 @@ pub fn process_bytes(q: &Proc) -> usize {
         + q.spare.capacity();
     std::mem::size_of::<Proc>()
         + 8 * words
-        + std::mem::size_of::<crate::vm::exec::proc::Ret>() * q.st.calls.capacity()
-        + 16 * (q.frames_capacity() + q.sig.links.capacity() + q.sig.monitored_by.capacity())
+        + 16 * (q.sig.links.capacity() + q.sig.monitored_by.capacity())
         // Its slot in the process table.
         + 32
 }
