@@ -21,10 +21,6 @@ use crate::vm::term::word::Word;
 /// raises through; past them, the registry answers.
 pub(crate) const NATIVE_KINDS: usize = 32;
 
-/// `(module, function, arity)` of natives that raised, with whether raising
-/// is their purpose and whether each is a NIF.
-pub(crate) type NativeKinds = Vec<((u32, u32, u32), (bool, bool))>;
-
 impl<L: Lock> Worker<'_, L> {
     /// `try`: a handler at label `l` of module `m`, marked in `y`.
     pub(super) fn try_(

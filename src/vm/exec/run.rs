@@ -52,8 +52,14 @@ pub(crate) struct Worker<'w, L: Lock> {
     /// `(module, function, arity)` of natives that raised, with whether
     /// raising is their purpose and whether each is a NIF
     /// (`Worker::native_kind`).
-    pub(crate) native_kinds: std::cell::RefCell<crate::vm::exec::exceptions::NativeKinds>,
+    pub(crate) native_kinds: std::cell::RefCell<NativeKinds>,
 }
+
+/// `(module, function, arity)` of natives that raised, with whether raising
+/// is their purpose and whether each is a NIF. Defined here, not in
+/// `exceptions` where it is used: the worker holds it, and `exceptions`
+/// builds on `run`, not the other way.
+pub(crate) type NativeKinds = Vec<((u32, u32, u32), (bool, bool))>;
 
 impl<'w, L: Lock> Worker<'w, L> {
     pub(crate) fn new(sched: &'w L, id: usize, vm: &L::Shared) -> Worker<'w, L> {
