@@ -41,3 +41,17 @@ fn a_timeout_stops_a_loop_that_never_ends() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("passed its deadline"), "{err}");
 }
+
+/// An idle VM waits for its next timer; the run's deadline bounds that
+/// wait too (it slept through `--timeout` until the timer fired: an hour
+/// here, and the `run` fuzz target's runs slowed to a few hundred a second).
+#[test]
+fn a_timeout_stops_a_wait_on_a_long_timer() {
+    let start = std::time::Instant::now();
+    let out = run("sleep_long", &["--timeout", "0.5"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("passed its deadline"), "{err}");
+    // Not a timing assertion on speed: the other bound is an hour.
+    assert!(start.elapsed() < Duration::from_secs(100), "{err}");
+}

@@ -316,10 +316,21 @@ impl<'w> Worker<'w, Sched> {
                 // asleep (the readers do not take the VM's lock).
                 let ports_bound = (vm.ports.live_readers() || signals::awaited())
                     .then(|| Instant::now() + std::time::Duration::from_millis(5));
-                let deadline = match (vm.timers.next_deadline(), ports_bound) {
+                let mut deadline = match (vm.timers.next_deadline(), ports_bound) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 };
+                // The run's own deadline bounds a wait that has an end
+                // (a run where nothing can happen again ends at once).
+                if let Some(end) = vm.deadline
+                    && (deadline.is_some() || others_run)
+                {
+                    if Instant::now() >= end {
+                        vm.charge(0);
+                        continue;
+                    }
+                    deadline = Some(deadline.map_or(end, |d| d.min(end)));
+                }
                 match deadline {
                     Some(deadline) => {
                         let now = Instant::now();
