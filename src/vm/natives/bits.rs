@@ -341,14 +341,44 @@ pub(crate) fn create_bin(c: &mut Ctx, a: &[Word]) -> NativeResult {
     if let Some(w) = append_in_place(c, a) {
         return Value(w);
     }
-    let mut out = Bits::default();
-    if let Err((index, ty, error, value)) = build_segments(c, &a[1..], &mut out) {
-        if out.too_large {
-            return crate::vm::native::error(Word::atom(atom::SYSTEM_LIMIT));
+    with_scratch(|out| {
+        if let Err((index, ty, error, value)) = build_segments(c, &a[1..], out) {
+            if out.too_large {
+                return crate::vm::native::error(Word::atom(atom::SYSTEM_LIMIT));
+            }
+            return bs_fail(c, index, ty, error, value);
         }
-        return bs_fail(c, index, ty, error, value);
+        Value(new_bitstring(c, &out.bytes, out.len))
+    })
+}
+
+thread_local! {
+    /// The bytes `bs_create_bin` builds before they are copied onto the
+    /// heap: one buffer per scheduler thread, reused, because a `Vec` of
+    /// each binary's own (grown a segment at a time, then freed) was a
+    /// third of the cost of building a small one.
+    static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// A buffer this large is let go after use rather than kept, so that one
+/// huge binary does not hold its memory for the thread's life.
+const SCRATCH_KEEP: usize = 64 * 1024;
+
+/// Runs `f` on an empty [`Bits`] whose bytes are the thread's scratch
+/// buffer. Taken out of its cell for the call, so a nested use (none
+/// today) would just start a buffer of its own.
+fn with_scratch<R>(f: impl FnOnce(&mut Bits) -> R) -> R {
+    let mut out = Bits {
+        bytes: SCRATCH.take(),
+        len: 0,
+        too_large: false,
+    };
+    let r = f(&mut out);
+    if out.bytes.capacity() <= SCRATCH_KEEP {
+        out.bytes.clear();
+        SCRATCH.set(out.bytes);
     }
-    Value(new_bitstring(c, &out.bytes, out.len))
+    r
 }
 
 /// badarg as the BEAM raises it for a segment it cannot build: no frame
@@ -608,25 +638,26 @@ fn append_in_place(c: &mut Ctx, a: &[Word]) -> Option<Word> {
         return ok.then(|| c.heap.writable_view(idx, size));
     }
     // The rest, built apart.
-    let mut rest = Bits::default();
-    if build_segments(c, &a[7..], &mut rest).is_err() || rest.len % 8 != 0 {
-        return None;
-    }
-    let v = View {
-        heap: c.heap,
-        literals: c.literals,
-    };
-    Some(match latest {
-        Some(idx) => {
-            c.heap.writable[idx].extend_from_slice(&rest.bytes);
-            let size = c.heap.writable[idx].len();
-            c.heap.writable_view(idx, size)
+    with_scratch(|rest| {
+        if build_segments(c, &a[7..], rest).is_err() || rest.len % 8 != 0 {
+            return None;
         }
-        None => {
-            let mut bytes = bitstring(&v, acc)?.0.to_vec();
-            bytes.extend_from_slice(&rest.bytes);
-            c.heap.writable(&bytes)
-        }
+        let v = View {
+            heap: c.heap,
+            literals: c.literals,
+        };
+        Some(match latest {
+            Some(idx) => {
+                c.heap.writable[idx].extend_from_slice(&rest.bytes);
+                let size = c.heap.writable[idx].len();
+                c.heap.writable_view(idx, size)
+            }
+            None => {
+                let mut bytes = bitstring(&v, acc)?.0.to_vec();
+                bytes.extend_from_slice(&rest.bytes);
+                c.heap.writable(&bytes)
+            }
+        })
     })
 }
 
