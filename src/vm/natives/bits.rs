@@ -341,6 +341,9 @@ pub(crate) fn create_bin(c: &mut Ctx, a: &[Word]) -> NativeResult {
     if let Some(w) = append_in_place(c, a) {
         return Value(w);
     }
+    if let Some(w) = create_small(c, &a[1..]) {
+        return Value(w);
+    }
     with_scratch(|out| {
         if let Err((index, ty, error, value)) = build_segments(c, &a[1..], out) {
             if out.too_large {
@@ -350,6 +353,75 @@ pub(crate) fn create_bin(c: &mut Ctx, a: &[Word]) -> NativeResult {
         }
         Value(new_bitstring(c, &out.bytes, out.len))
     })
+}
+
+/// The common small build, `<<X:8, Y:32/little, Bin/binary, "abc">>`:
+/// whole-byte integers of at most 64 bits, whole binaries and strings, with a total that fits
+/// a heap binary, straight onto the heap from a buffer on the stack.
+/// Anything else (another type, a bit-sized field, a bignum, a bad
+/// segment, a larger result) is `None`, before any effect, for the general
+/// path to build or to report.
+fn create_small(c: &mut Ctx, segs: &[Word]) -> Option<Word> {
+    let mut buf = [0u8; HEAP_BINARY_MAX];
+    let mut n = 0;
+    for seg in segs.chunks(6) {
+        let [ty, _, unit, fl, src, size] = seg else {
+            return None;
+        };
+        let f = if *fl == Word::NIL {
+            0
+        } else {
+            flag_list(c, *fl)
+        };
+        match ty.as_atom()? {
+            atom::INTEGER => {
+                let unit = unit.as_small()?.max(1);
+                let bits = size.as_small().filter(|s| (0..=64).contains(s))? * unit;
+                let i = src.as_small()?;
+                if bits > 64 || bits % 8 != 0 {
+                    return None;
+                }
+                let k = bits as usize / 8;
+                let dst = buf.get_mut(n..n + k)?;
+                // The low `k` bytes of `i`, two's complement, in the order
+                // the segment asks for.
+                if f & LITTLE != 0 {
+                    dst.copy_from_slice(&i.to_le_bytes()[..k]);
+                } else {
+                    dst.copy_from_slice(&i.to_be_bytes()[8 - k..]);
+                }
+                n += k;
+            }
+            atom::BINARY if *size == Word::atom(atom::ALL) && f & SIZE_ALL != 0 => {
+                let v = View {
+                    heap: c.heap,
+                    literals: c.literals,
+                };
+                let (bytes, len) = bitstring(&v, *src)?;
+                let unit = unit.as_small()?.max(1) as usize;
+                if len % 8 != 0 || len % unit != 0 {
+                    return None;
+                }
+                buf.get_mut(n..n + bytes.len())?.copy_from_slice(bytes);
+                n += bytes.len();
+            }
+            atom::STRING => {
+                let v = View {
+                    heap: c.heap,
+                    literals: c.literals,
+                };
+                let (bytes, len) = bitstring(&v, *src)?;
+                let k = size.as_small().filter(|k| *k >= 0)? as usize;
+                if k * 8 > len {
+                    return None;
+                }
+                buf.get_mut(n..n + k)?.copy_from_slice(&bytes[..k]);
+                n += k;
+            }
+            _ => return None,
+        }
+    }
+    Some(c.heap.bitstring(0, &buf[..n], 8))
 }
 
 thread_local! {
