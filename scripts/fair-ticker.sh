@@ -22,7 +22,8 @@ lam=${1:-$root/target/release/lam-translate}
 hogs=("$@")
 [ ${#hogs[@]} -gt 0 ] || hogs=(reverse:200000 term_to_binary:5000000
     binary_to_term:2000000 phash2:5000000 list_to_binary:5000000
-    iolist_to_binary:5000000 iolist_size:5000000 binary_to_list:5000000)
+    iolist_to_binary:5000000 iolist_size:5000000 binary_to_list:5000000
+    binary_copy:5000000 append:5000000 subtract:5000000)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

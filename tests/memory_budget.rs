@@ -32,7 +32,15 @@ fn check(out: &std::process::Output) {
     assert_eq!(out.status.code(), Some(0), "{text}\n{err}");
     let lines: Vec<&str> = text.lines().collect();
     // What the guilty processes died of, then what went on beside them.
-    for what in ["heap", "list_to_binary", "iolist_to_binary", "binary_copy"] {
+    for what in [
+        "heap",
+        "list_to_binary",
+        "iolist_to_binary",
+        "binary_copy",
+        "ets",
+        "persistent_term",
+        "messages",
+    ] {
         let line = format!("{what}: out_of_memory");
         assert!(
             lines.contains(&line.as_str()),
@@ -42,6 +50,7 @@ fn check(out: &std::process::Output) {
     for line in [
         "iolist_size 1099511627776",
         "caught {'EXIT',out_of_memory}",
+        "erased true",
         "server 500500",
         "survived",
     ] {

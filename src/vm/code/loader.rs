@@ -114,9 +114,14 @@ pub const NOFAIL: u32 = u32::MAX;
 /// instead); `label` any other jump target; `import` an index into the
 /// module's imports; `arity` a call's number of arguments; `live` the
 /// number of live x registers. Fields keep the order (and types) they had
-/// as tuple fields, so the enum's layout does not change.
+/// as tuple fields, so the enum's layout does not change. The tag is a
+/// byte of its own (`repr(u8)`): with a niche in the first field's tag
+/// instead, each dispatch first decoded it (a subtraction, a conditional
+/// move and a range check before the jump); a variant's fields are then
+/// laid out in their declared order, so a small field goes first.
 #[derive(Debug, Clone)]
 #[allow(missing_docs)] // fields: by the names above and each variant's line
+#[repr(u8)]
 pub enum Ins {
     /// Copies `src` into `dst`.
     Move { src: Src, dst: Dst },
@@ -250,10 +255,10 @@ pub enum Ins {
     /// is none goes on with badarg in x0 when `goes_on`
     /// (`lam::verify::raise_goes_on`), else raises badarg.
     Raise {
+        goes_on: bool,
         class: Src,
         reason: Src,
         trace: Src,
-        goes_on: bool,
     },
     /// Raises an error of `kind` (`badmatch`, ...) with `value`.
     Fail { kind: FailKind, value: Src },
@@ -365,6 +370,24 @@ pub enum Ins {
     LtI { fail: u32, lhs: Src, rhs: Word },
     /// `test ge` against a small integer constant.
     GeI { fail: u32, lhs: Src, rhs: Word },
+    /// `element/2` (a `bif` of the heap-only native `native`, import
+    /// `import`): element `index` of `tuple` into `dst`, the one guard
+    /// BIF that loops over tuples run on every step (`element(I, Row)`).
+    /// `dst` first: the tag is a byte, so a small field fits beside it.
+    Element {
+        dst: Dst,
+        fail: u32,
+        import: u32,
+        index: Src,
+        tuple: Src,
+        native: crate::vm::native::NativeFn,
+    },
+    /// `test lt` of a small integer constant against `lhs`, operands
+    /// swapped: passes when `lhs > rhs` (`when N > 0`).
+    GtI { fail: u32, lhs: Src, rhs: Word },
+    /// `test ge` of a small integer constant against `lhs`, operands
+    /// swapped: passes when `lhs =< rhs`.
+    LeI { fail: u32, lhs: Src, rhs: Word },
     /// `test lt`.
     Lt { fail: u32, lhs: Src, rhs: Src },
     /// `test ge`.
@@ -487,6 +510,17 @@ fn fuse(code: &mut [Ins]) {
                 fail,
                 lhs,
                 rhs: small(&rhs).expect("checked"),
+            },
+            // The compiler writes `N > 0` as `0 < N`: the constant first.
+            (&Ins::Lt { fail, lhs, rhs }, _) if small(&lhs).is_some() => Ins::GtI {
+                fail,
+                lhs: rhs,
+                rhs: small(&lhs).expect("checked"),
+            },
+            (&Ins::Ge { fail, lhs, rhs }, _) if small(&lhs).is_some() => Ins::LeI {
+                fail,
+                lhs: rhs,
+                rhs: small(&lhs).expect("checked"),
             },
             (Ins::Move { .. }, Some(Ins::Move { .. })) if odd_run_to_dealloc_tail(code, i) => {
                 continue;
@@ -1020,6 +1054,19 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
                         code.push(Ins::BuildStacktrace {
                             raw: args[0],
                             dst: dst(&a[3]),
+                        });
+                        continue;
+                    }
+                    if let (Some(GuardBif::Element), [index, tuple]) =
+                        (GuardBif::of(mo, fu, ar), &args[..])
+                    {
+                        code.push(Ins::Element {
+                            dst: dst(&a[3]),
+                            fail: label(&a[1]),
+                            import: i,
+                            index: *index,
+                            tuple: *tuple,
+                            native: f,
                         });
                         continue;
                     }

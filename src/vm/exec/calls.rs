@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use crate::vm::code::kinds::FunKind;
 use crate::vm::code::loader::{Callee, Dst, GONE, Loaded, NOFAIL, Src, Target};
 use crate::vm::exec::flow::{Flow, fail_or};
-use crate::vm::exec::proc::{BUDGET, Proc, Regs, Ret};
+use crate::vm::exec::proc::{BUDGET, Proc, Regs};
 use crate::vm::exec::regs::{read, write};
 use crate::vm::exec::run::Worker;
 use crate::vm::exec::{Lock, Shared};
@@ -156,10 +156,7 @@ impl<L: Lock> Worker<'_, L> {
         if last {
             proc.pop_frame();
         } else if !tail {
-            proc.st.calls.push(Ret {
-                module: mid,
-                pc: pc + 1,
-            });
+            proc.st.push_ret(mid, pc + 1);
         }
         Ok((to as u32, entry))
     }
@@ -474,10 +471,7 @@ impl<L: Lock> Worker<'_, L> {
         let r = match callee {
             Callee::Code(to_mod, entry) => {
                 if !tail {
-                    proc.st.calls.push(Ret {
-                        module: mid,
-                        pc: pc + 1,
-                    });
+                    proc.st.push_ret(mid, pc + 1);
                 }
                 return Ok(Flow::Enter(to_mod, entry));
             }
@@ -510,12 +504,7 @@ impl<L: Lock> Worker<'_, L> {
             (Some(_), Some(_), Some(args)) => args,
             _ => return Err(Exception::badarg()),
         };
-        let st = &mut proc.st;
-        st.stack.clear();
-        st.frames.clear();
-        st.calls.clear();
-        st.handlers.clear();
-        st.y_base = 0;
+        proc.st.clear();
         // Compacted at its next check, as erl shrinks a hibernating heap.
         proc.request_gc();
         if proc.rx.mailbox.is_empty() {

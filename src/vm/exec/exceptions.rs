@@ -39,9 +39,8 @@ impl<L: Lock> Worker<'_, L> {
         proc.st.handlers.push(Handler {
             module: m.id,
             label: l,
-            calls: proc.st.calls.len(),
-            frames: proc.st.frames.len(),
             stack: proc.st.stack.len(),
+            y_base: proc.st.y_base,
         });
         write(proc, xs, y, handler_marker(depth));
         Ok(Flow::Next)

@@ -3,7 +3,7 @@
 
 use crate::vm::exec::Lock;
 use crate::vm::exec::flow::Flow;
-use crate::vm::exec::proc::{FILE, Frame, Proc, Regs};
+use crate::vm::exec::proc::{FILE, Proc, Regs};
 use crate::vm::exec::run::Worker;
 use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;
@@ -22,14 +22,7 @@ impl<L: Lock> Worker<'_, L> {
         live: u32,
     ) -> Result<Flow, Exception> {
         self.gc_check(proc, xs, live as usize);
-        let start = proc.st.stack.len();
-        proc.st.stack.resize(start + n as usize, Word::NIL);
-        proc.st.frames.push(Frame {
-            start,
-            base: start,
-            prev_base: proc.st.y_base,
-        });
-        proc.st.y_base = start;
+        proc.st.push_frame(n as usize);
         Ok(Flow::Next)
     }
 
@@ -49,8 +42,7 @@ impl<L: Lock> Worker<'_, L> {
     /// Drops the frame's first `n` slots.
     #[inline]
     pub(super) fn trim(&self, proc: &mut Proc, n: u32) -> Result<Flow, Exception> {
-        proc.st.frames.last_mut().expect("a frame").base += n as usize;
-        proc.st.y_base += n as usize;
+        proc.st.trim(n as usize);
         Ok(Flow::Next)
     }
 

@@ -8,27 +8,15 @@ use crate::vm::term::gc;
 use crate::vm::term::heap::Area;
 use crate::vm::term::word::Word;
 
-pub(crate) struct Frame {
-    /// Where its slots start in the stack.
-    pub(crate) start: usize,
-    /// Where its `y[0]` is (past the slots `trim` dropped).
-    pub(crate) base: usize,
-    /// The frame below's `base` (kept here so that popping a frame does
-    /// not look at the one below).
-    pub(crate) prev_base: usize,
-}
-
-pub(crate) struct Ret {
-    pub(crate) module: u32,
-    pub(crate) pc: u32,
-}
-
+/// An exception handler (`try`, `catch`): where it lands, and the stack
+/// as it was when it was set up, which an exception cuts back to.
 pub(crate) struct Handler {
     pub(crate) module: u32,
     pub(crate) label: u32,
-    pub(crate) calls: usize,
-    pub(crate) frames: usize,
+    /// The stack's length (less what a `trim` in its frame dropped since).
     pub(crate) stack: usize,
+    /// Its frame's `y[0]`.
+    pub(crate) y_base: usize,
 }
 
 /// Set in a link or monitor target that is a port (its number below):
@@ -127,18 +115,134 @@ pub struct Mailbox {
     pub wait_epoch: u64,
 }
 
-/// The stack: frames of y slots, return addresses and exception handlers.
+/// The stack: one vector of words holding the frames' y slots, the links
+/// between frames and the return addresses, so that a call, a frame's
+/// allocation and their undoing are a few moves of its end (layout in
+/// `docs/vm.md`, "The stack"). Exception handlers are kept apart.
 pub struct Stack {
-    /// The `y` slots of every frame, and the markers `try` leaves in them.
+    /// Return addresses ([`ret_word`]), frames (a link word,
+    /// [`frame_link`], then the y slots) and the markers `try` leaves in y
+    /// slots, oldest first. Every word here is a term or a special
+    /// immediate, so a collection takes them all as roots.
     pub(crate) stack: Vec<Word>,
-    /// Where each frame's slots start.
-    pub(crate) frames: Vec<Frame>,
-    /// Return addresses, newest last.
-    pub(crate) calls: Vec<Ret>,
     /// Exception handlers (`try`, `catch`), newest last.
     pub(crate) handlers: Vec<Handler>,
-    /// Where the current frame's `y[0]` is in `stack` (cached from `frames`).
+    /// Where the current frame's `y[0]` is in `stack`, just past its link
+    /// word (0 with no frame).
     pub(crate) y_base: usize,
+}
+
+// Return addresses and frame links are special immediates (low four
+// bits `1111`, as `[]`), told apart by the next four bits: 0 is `[]`, 1
+// no value, 2 a `try` marker ([`handler_marker`]), 3 a return address, 4
+// a frame link. A collection leaves immediates alone, so none of them is
+// ever taken for a pointer; none sets bit 63 (a port).
+/// (Bit 63 is in the mask: a port's number fills the bits above its low
+/// four, so a port can have any next four.)
+const SPECIAL_KIND: u64 = (1 << 63) | 0xff;
+const RET_KIND: u64 = 0x3f;
+const LINK_KIND: u64 = 0x4f;
+const MARKER_KIND: u64 = 0x2f;
+/// A return address keeps its instruction in bits 31..63 and its module
+/// in 8..31 (module ids stay below 2^17: a term pointer has no more bits
+/// for the literal area of one).
+const RET_PC_SHIFT: u32 = 31;
+const RET_MODULE_MASK: u64 = (1 << 23) - 1;
+/// A link word keeps the frame below's `y[0]` in bits 8..64.
+const LINK_SHIFT: u32 = 8;
+
+/// The word a call pushes: where its callee returns to.
+#[inline(always)]
+pub(crate) fn ret_word(module: u32, pc: u32) -> Word {
+    Word(((pc as u64) << RET_PC_SHIFT) | ((module as u64 & RET_MODULE_MASK) << 8) | RET_KIND)
+}
+
+/// The module and instruction of a return address word.
+#[inline(always)]
+pub(crate) fn as_ret(w: Word) -> Option<(u32, u32)> {
+    (w.0 & SPECIAL_KIND == RET_KIND).then(|| decode_ret(w))
+}
+
+#[inline(always)]
+fn decode_ret(w: Word) -> (u32, u32) {
+    (
+        ((w.0 >> 8) & RET_MODULE_MASK) as u32,
+        (w.0 >> RET_PC_SHIFT) as u32,
+    )
+}
+
+/// The word a frame starts with: the frame below's `y[0]`, restored
+/// when this one goes.
+#[inline(always)]
+fn frame_link(y_base: usize) -> Word {
+    Word(((y_base as u64) << LINK_SHIFT) | LINK_KIND)
+}
+
+impl Stack {
+    /// Pushes a call's return address: `pc` of `module`.
+    #[inline(always)]
+    pub(crate) fn push_ret(&mut self, module: u32, pc: u32) {
+        self.stack.push(ret_word(module, pc));
+    }
+
+    /// Pops the newest return address; `None` when the stack is empty
+    /// (the process's first function returned). The verifier keeps
+    /// frames balanced, so at a return the top word is a return address.
+    #[inline(always)]
+    pub(crate) fn pop_ret(&mut self) -> Option<(u32, u32)> {
+        let w = self.stack.pop()?;
+        debug_assert!(as_ret(w).is_some(), "a return address on top");
+        Some(decode_ret(w))
+    }
+
+    /// A frame of `n` slots (`allocate`), each `[]`.
+    #[inline(always)]
+    pub(crate) fn push_frame(&mut self, n: usize) {
+        self.stack.push(frame_link(self.y_base));
+        let base = self.stack.len();
+        self.stack.resize(base + n, Word::NIL);
+        self.y_base = base;
+    }
+
+    /// Drops the current frame (`deallocate`): it is the top of the stack
+    /// (a frame's code runs with what it called returned).
+    #[inline(always)]
+    pub(crate) fn pop_frame(&mut self) {
+        let at = self.y_base - 1;
+        let link = self.stack[at].0;
+        debug_assert_eq!(link & SPECIAL_KIND, LINK_KIND, "a frame's link");
+        self.stack.truncate(at);
+        self.y_base = (link >> LINK_SHIFT) as usize;
+    }
+
+    /// Drops the current frame's first `n` slots (`trim`): the rest move
+    /// down over them (a frame has at most `Y_REGS` slots), and the
+    /// handlers set up in the frame forget them too.
+    #[inline(always)]
+    pub(crate) fn trim(&mut self, n: usize) {
+        let (base, len) = (self.y_base, self.stack.len());
+        let n = n.min(len - base);
+        self.stack.copy_within(base + n..len, base);
+        self.stack.truncate(len - n);
+        for h in self.handlers.iter_mut().rev() {
+            if h.y_base != base {
+                break;
+            }
+            h.stack -= n;
+        }
+    }
+
+    /// The return addresses (module, instruction), oldest first.
+    pub(crate) fn returns(&self) -> impl DoubleEndedIterator<Item = (u32, u32)> + '_ {
+        self.stack.iter().filter_map(|w| as_ret(*w))
+    }
+
+    /// Empties the stack (and its handlers).
+    pub(crate) fn clear(&mut self) {
+        self.stack.clear();
+        self.handlers.clear();
+        self.y_base = 0;
+    }
 }
 
 /// What the exception being raised reports in its stack trace.
@@ -370,9 +474,7 @@ impl Proc {
     /// Drops the current stack frame (`deallocate`).
     #[inline(always)]
     pub(crate) fn pop_frame(&mut self) {
-        let f = self.st.frames.pop().expect("a frame");
-        self.st.stack.truncate(f.start);
-        self.st.y_base = f.prev_base;
+        self.st.pop_frame();
     }
 
     /// Ends the receive it waits in by its timeout.
@@ -398,11 +500,6 @@ impl Proc {
             .map(|b| b.len() / std::sync::Arc::strong_count(b).max(1))
             .sum();
         words * 8 + writable + shared
-    }
-
-    /// Room reserved for frames, for memory accounting.
-    pub(crate) fn frames_capacity(&self) -> usize {
-        self.st.frames.capacity()
     }
 }
 
@@ -432,8 +529,6 @@ impl Default for Proc {
             },
             st: Stack {
                 stack: Vec::new(),
-                frames: Vec::new(),
-                calls: Vec::new(),
                 handlers: Vec::new(),
                 y_base: 0,
             },
@@ -498,12 +593,66 @@ impl Default for MaxHeap {
 
 /// The marker a `try` leaves in its frame slot (a special immediate).
 pub(crate) fn handler_marker(depth: usize) -> Word {
-    Word((((depth as u64) + 2) << 4) | 0xf)
+    Word(((depth as u64) << 8) | MARKER_KIND)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frames_and_return_addresses_share_one_stack() {
+        let mut st = Proc::default().st;
+        st.push_ret(7, 1_000_000);
+        st.push_frame(3);
+        let base = st.y_base;
+        assert_eq!(base, 2, "past the return address and the link");
+        st.stack[base + 2] = Word::small(42).unwrap();
+        st.push_ret(1, 2);
+        st.push_frame(0);
+        st.pop_frame();
+        assert_eq!(st.returns().collect::<Vec<_>>(), [(7, 1_000_000), (1, 2)]);
+        assert_eq!(st.pop_ret(), Some((1, 2)));
+        assert_eq!(st.y_base, base, "the frame below is current again");
+        // A trim moves the slots that stay down over the dropped ones, and
+        // a handler set up in the frame forgets them too.
+        st.handlers.push(Handler {
+            module: 0,
+            label: 0,
+            stack: st.stack.len(),
+            y_base: base,
+        });
+        st.trim(2);
+        assert_eq!(st.y_base, base);
+        assert_eq!(st.stack[base], Word::small(42).unwrap());
+        assert_eq!(st.handlers[0].stack, st.stack.len());
+        st.pop_frame();
+        assert_eq!(st.pop_ret(), Some((7, 1_000_000)));
+        assert_eq!((st.pop_ret(), st.y_base), (None, 0));
+    }
+
+    #[test]
+    fn stack_words_are_immediates_no_term_is_taken_for() {
+        let words = [
+            ret_word(5, u32::MAX),
+            frame_link(1 << 40),
+            handler_marker(3),
+        ];
+        for w in words {
+            assert!(w.is_immediate());
+            assert_eq!(w.as_port(), None);
+            assert_ne!(w, Word::NIL);
+            assert_ne!(w, Word::NONE);
+        }
+        assert_eq!(as_ret(words[0]), Some((5, u32::MAX)));
+        assert_eq!(as_ret(words[1]), None);
+        assert_eq!(as_ret(words[2]), None);
+        assert_eq!(as_ret(Word::NIL), None);
+        // A port whose number ends in 3 has a return address's low byte.
+        let port = Word::port(3);
+        assert_eq!(port.0 & 0xff, ret_word(0, 0).0 & 0xff);
+        assert_eq!(as_ret(port), None);
+    }
 
     #[test]
     fn pending_exits_and_exception_words_are_collected_as_roots() {

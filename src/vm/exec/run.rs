@@ -7,7 +7,7 @@ use crate::vm::code::kinds::FunKind;
 use crate::vm::code::loader::{Dst, Ins, Loaded, NOFAIL, Src, Target};
 use crate::vm::exec::fast;
 use crate::vm::exec::flow::Flow;
-use crate::vm::exec::proc::{BUDGET, Frame, Outcome, Proc, Regs, Ret, handler_marker};
+use crate::vm::exec::proc::{BUDGET, Outcome, Proc, Regs, handler_marker};
 use crate::vm::exec::regs::dst_src;
 use crate::vm::exec::trace::{materialize, snapshot};
 use crate::vm::exec::{Lock, Shared};
@@ -238,14 +238,21 @@ impl<'w, L: Lock> Worker<'w, L> {
                     };
                 }
                 // The value of `w` if it is a float on the process's heap
-                // (float code compares those most: `fast::compare`, out of
+                // or a literal (float code compares those most, a literal
+                // bound such as `X > 4.0` too: `fast::compare`, out of
                 // line, costs a call and more).
                 macro_rules! heap_float {
                     ($w:expr) => {{
                         let w: Word = $w;
-                        if w.is_boxed() && w.ptr().area == 0 {
-                            let o = w.ptr().offset;
-                            match proc.heap.words.get(o..o + 2) {
+                        if w.is_boxed() {
+                            let p = w.ptr();
+                            let o = p.offset;
+                            let words = if p.area == 0 {
+                                &proc.heap.words
+                            } else {
+                                &self.literals[p.area as usize - 1].words
+                            };
+                            match words.get(o..o + 2) {
                                 Some(&[h, f]) if Word(h) == Word::header(kind::FLOAT, 1) => {
                                     Some(f64::from_bits(f))
                                 }
@@ -273,10 +280,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                     ($tail:expr, $to:expr) => {{
                         proc.reductions += 1;
                         if !$tail {
-                            proc.st.calls.push(Ret {
-                                module: mid,
-                                pc: pc + 1,
-                            });
+                            proc.st.push_ret(mid, pc + 1);
                         }
                         pc = $to;
                     }};
@@ -286,11 +290,11 @@ impl<'w, L: Lock> Worker<'w, L> {
                 // `Flow::Return` below).
                 macro_rules! ret {
                     () => {{
-                        match proc.st.calls.pop() {
-                            Some(r) => {
-                                pc = r.pc;
-                                if r.module != mid {
-                                    switch!(r.module);
+                        match proc.st.pop_ret() {
+                            Some((to_mod, to)) => {
+                                pc = to;
+                                if to_mod != mid {
+                                    switch!(to_mod);
                                 }
                                 continue;
                             }
@@ -488,8 +492,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                         continue;
                     }
                     Ins::Trim { slots: n } => {
-                        proc.st.frames.last_mut().expect("a frame").base += *n as usize;
-                        proc.st.y_base += *n as usize;
+                        proc.st.trim(*n as usize);
                         pc += 1;
                         continue;
                     }
@@ -593,6 +596,48 @@ impl<'w, L: Lock> Worker<'w, L> {
                             continue;
                         }
                         if let Some(pass) = fast::compare(&view!(), TestOp::Ge, v, *rhs) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::Element {
+                        index, tuple, dst, ..
+                    } => {
+                        if let Some(i) = rd!(*index).as_small()
+                            && i >= 1
+                            && let Some(v) = fast::element(&view!(), rd!(*tuple), (i - 1) as usize)
+                        {
+                            wr!(*dst, v);
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    Ins::GtI { fail, lhs, rhs } => {
+                        let v = rd!(*lhs);
+                        if let Some(p) = v.as_small() {
+                            pc = if p > (rhs.0 as i64) >> 4 {
+                                pc + 1
+                            } else {
+                                *fail
+                            };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Lt, *rhs, v) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::LeI { fail, lhs, rhs } => {
+                        let v = rd!(*lhs);
+                        if let Some(p) = v.as_small() {
+                            pc = if p <= (rhs.0 as i64) >> 4 {
+                                pc + 1
+                            } else {
+                                *fail
+                            };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Ge, *rhs, v) {
                             pc = if pass { pc + 1 } else { *fail };
                             continue;
                         }
@@ -855,14 +900,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                         continue;
                     }
                     Ins::Allocate { slots: n, .. } if heap_ok!() => {
-                        let start = proc.st.stack.len();
-                        proc.st.stack.resize(start + *n as usize, Word::NIL);
-                        proc.st.frames.push(Frame {
-                            start,
-                            base: start,
-                            prev_base: proc.st.y_base,
-                        });
-                        proc.st.y_base = start;
+                        proc.st.push_frame(*n as usize);
                         pc += 1;
                         continue;
                     }
@@ -906,11 +944,11 @@ impl<'w, L: Lock> Worker<'w, L> {
                             switch!(to_mod);
                         }
                     }
-                    Ok(Flow::Return) => match proc.st.calls.pop() {
-                        Some(r) => {
-                            pc = r.pc;
-                            if r.module != mid {
-                                switch!(r.module);
+                    Ok(Flow::Return) => match proc.st.pop_ret() {
+                        Some((to_mod, to)) => {
+                            pc = to;
+                            if to_mod != mid {
+                                switch!(to_mod);
                             }
                         }
                         None => return Outcome::Done(xs[0]),
@@ -964,10 +1002,8 @@ impl<'w, L: Lock> Worker<'w, L> {
                             e.trace = self.materialize(proc, e.trace);
                             return Outcome::Failed(e);
                         };
-                        proc.st.calls.truncate(h.calls);
-                        proc.st.frames.truncate(h.frames);
-                        proc.st.y_base = proc.st.frames.last().map_or(0, |f| f.base);
                         proc.st.stack.truncate(h.stack);
+                        proc.st.y_base = h.y_base;
                         // The slot no longer marks a live handler: try_end/catch_end
                         // at the landing pad must not remove another one.
                         if let Some(slot) = proc
@@ -1052,6 +1088,24 @@ impl<'w, L: Lock> Worker<'w, L> {
             Ins::Lt { fail, lhs, rhs } => self.test2(proc, xs, T::Lt, *fail, *lhs, *rhs),
             Ins::LtI { fail, lhs, rhs } => self.test2(proc, xs, T::Lt, *fail, *lhs, Src::C(*rhs)),
             Ins::GeI { fail, lhs, rhs } => self.test2(proc, xs, T::Ge, *fail, *lhs, Src::C(*rhs)),
+            Ins::Element {
+                dst,
+                fail,
+                import,
+                index,
+                tuple,
+                native,
+            } => self.bif(
+                proc,
+                xs,
+                at,
+                Some(*native),
+                (*import, *fail),
+                &[*index, *tuple],
+                *dst,
+            ),
+            Ins::GtI { fail, lhs, rhs } => self.test2(proc, xs, T::Lt, *fail, Src::C(*rhs), *lhs),
+            Ins::LeI { fail, lhs, rhs } => self.test2(proc, xs, T::Ge, *fail, Src::C(*rhs), *lhs),
             Ins::Ge { fail, lhs, rhs } => self.test2(proc, xs, T::Ge, *fail, *lhs, *rhs),
             Ins::EqExact { fail, lhs, rhs } => self.test2(proc, xs, T::EqExact, *fail, *lhs, *rhs),
             Ins::NeExact { fail, lhs, rhs } => self.test2(proc, xs, T::NeExact, *fail, *lhs, *rhs),

@@ -80,11 +80,11 @@ pub(crate) fn snapshot(proc: &mut Proc, module: u32, pc: u32, depth: usize) -> W
     let depth = depth.max(1);
     let keep = if bif != Word::NIL { depth - 1 } else { depth };
     let mut last = None;
-    for r in proc.st.calls.iter().rev() {
+    for (module, pc) in proc.st.returns().rev() {
         if frames >= keep {
             break;
         }
-        let ret = (r.module, r.pc.saturating_sub(1));
+        let ret = (module, pc.saturating_sub(1));
         if last != Some(ret) {
             words.push(frame(ret.0, ret.1).0);
             frames += 1;

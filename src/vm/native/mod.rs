@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::term::{Closure, Term};
-use crate::vm::term::atoms::{Atoms, atom};
+use crate::vm::term::atoms::Atoms;
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::pdict::Dict;
@@ -47,7 +47,7 @@ pub struct Ctx<'a> {
     /// The VM's memory budget: a native that builds something of a size
     /// the program chose asks it first ([`Ctx::reserve_words`],
     /// [`Ctx::byte_buffer`]).
-    pub memory: &'a crate::vm::term::memory::Memory,
+    pub memory: &'a std::sync::Arc<crate::vm::term::memory::Memory>,
 }
 
 /// Reductions in a process's slice: it yields at the first call past them.
@@ -279,19 +279,12 @@ impl Ctx<'_> {
     /// raises, so a `catch` may take it), where erl stops the whole VM.
     #[cold]
     pub fn out_of_memory(&self, bytes: usize) -> NativeResult {
-        eprintln!(
-            "lam: process <0.{}.0> exits with out_of_memory: a native asked for {bytes} bytes{}",
+        NativeResult::Error(crate::vm::term::memory::refused(
+            self.memory,
             self.pid,
-            match self.memory.limit() {
-                Some(l) => format!(" (budget {l} bytes, {} in use)", self.memory.used()),
-                None => String::new(),
-            }
-        );
-        NativeResult::Error(Exception {
-            class: atom::EXIT,
-            reason: Word::atom(atom::OUT_OF_MEMORY),
-            trace: Word::NONE,
-        })
+            "a native",
+            bytes,
+        ))
     }
 
     /// A term of the external representation on the heap, local funs

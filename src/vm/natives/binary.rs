@@ -326,26 +326,49 @@ fn copy_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
 }
 
+/// `binary:copy/2` copies a slice's worth of bytes a call (the BEAM's
+/// yields too): the bytes so far are the trap's state, in a buffer of the
+/// whole size asked of the memory budget at the first call.
 fn copy_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    match (binary_bytes(c, a[0]), a[1].as_small()) {
-        (Some(b), Some(n))
-            if n >= 0
-                && b.len()
-                    .checked_mul(n as usize)
-                    .is_some_and(|t| (t as u64) < 1 << 40) =>
-        {
-            let mut r = match c.byte_buffer(b.len() * n as usize) {
-                Ok(r) => r,
-                Err(e) => return e,
-            };
-            for _ in 0..n {
-                r.extend_from_slice(&b);
-            }
-            c.charge(r.len(), BYTES_PER_REDUCTION);
-            Value(binary_word(c, &r))
+    const NATIVE: &str = "binary:copy/2";
+    let len = match c.view().bits(a[0]) {
+        Some((b, 8)) => b.len(),
+        Some(([], _)) => 0,
+        _ => return badarg(),
+    };
+    let total = match a[1].as_small() {
+        Some(n) if n >= 0 => len
+            .checked_mul(n as usize)
+            .filter(|t| (*t as u64) < 1 << 40),
+        _ => None,
+    };
+    let Some(total) = total else {
+        return badarg();
+    };
+    let saved = c
+        .resume(NATIVE, a)
+        .and_then(|t| t.state?.downcast::<Vec<u8>>().ok());
+    let mut r = match saved {
+        Some(r) => *r,
+        None => match c.byte_buffer(total) {
+            Ok(r) => r,
+            Err(e) => return e,
+        },
+    };
+    let start = r.len();
+    let upto = total.min(start.saturating_add(c.room(BYTES_PER_REDUCTION)));
+    if let Some((b, _)) = c.view().bits(a[0]) {
+        while r.len() < upto {
+            let at = r.len() % len;
+            let take = (len - at).min(upto - r.len());
+            r.extend_from_slice(&b[at..at + take]);
         }
-        _ => badarg(),
     }
+    c.charge(upto - start, BYTES_PER_REDUCTION);
+    if r.len() < total {
+        return c.trap_state(NATIVE, a, Vec::new(), Box::new(r));
+    }
+    Value(binary_word(c, &r))
 }
 
 fn part_2(c: &mut Ctx, a: &[Word]) -> NativeResult {

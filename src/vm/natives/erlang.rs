@@ -442,10 +442,28 @@ fn element_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 fn setelement_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let v = c.view();
     match (a[0].as_small(), v.tuple(a[1])) {
+        // The copy goes straight onto the heap (header and all, from
+        // whichever area holds the tuple), with no vector in between:
+        // `array:set` does this at every step (orbit's tables).
         (Some(i), Some(t)) if i >= 1 && (i as usize) <= t.len() => {
-            let mut elems: Vec<Word> = t.iter().map(|w| Word(*w)).collect();
-            elems[i as usize - 1] = a[2];
-            Value(c.heap.tuple(0, &elems))
+            let n = t.len();
+            let from = a[1].ptr();
+            let to = c.heap.words.len();
+            if from.area == 0 {
+                c.heap
+                    .words
+                    .extend_from_within(from.offset..from.offset + 1 + n);
+            } else {
+                let lit = &c.literals[from.area as usize - 1].words;
+                c.heap
+                    .words
+                    .extend_from_slice(&lit[from.offset..from.offset + 1 + n]);
+            }
+            c.heap.words[to + i as usize] = a[2].0;
+            Value(Word::boxed(crate::vm::term::word::Ptr {
+                area: 0,
+                offset: to,
+            }))
         }
         _ => badarg(),
     }
@@ -537,6 +555,9 @@ fn tl_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn plus_plus_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    if let Some(t) = c.resume(APPEND, a) {
+        return append_from_end(c, a, t.words);
+    }
     // Counted (and checked proper) first, then copied as one run of cells,
     // each pointing at the next: no vector of the elements on the side.
     let mut n = 0;
@@ -552,8 +573,20 @@ fn plus_plus_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     if n == 0 {
         return Value(a[1]);
     }
+    if n > c.room(CELLS_PER_REDUCTION) {
+        // Longer than the slice has room for: the elements are gathered,
+        // then consed onto the right list from the end (never a cell
+        // made earlier written again), a slice's worth a call.
+        let Some(mut items) = list_items(&c.view(), a[0]) else {
+            return badarg();
+        };
+        items.push(a[1]);
+        return append_from_end(c, a, items);
+    }
+    if let Err(r) = c.reserve_words(n.saturating_mul(2)) {
+        return r;
+    }
     let base = c.heap.words.len();
-    c.heap.words.reserve(2 * n);
     let mut l = a[0];
     for i in 1..=n {
         let (h, t) = c.view().cons(l);
@@ -574,23 +607,94 @@ fn plus_plus_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }))
 }
 
+/// `--` removes, for each element of the right list in turn, its first
+/// occurrence in the left one, a slice's worth of comparisons a call: it
+/// yields with what is left of the left list and the right list's cell
+/// it is at as the trap's words, and where that element's scan stopped
+/// as its state.
+/// `++` as its trap names it.
+const APPEND: &str = "erlang:++/2";
+
+/// `++` on a long list, a slice at a time: `words` are the elements still
+/// to cons, then the list built so far (the trap's words when it yields).
+fn append_from_end(c: &mut Ctx, a: &[Word], mut words: Vec<Word>) -> NativeResult {
+    let mut acc = words.pop().unwrap_or(Word::NIL);
+    let k = words.len().min(c.room(CELLS_PER_REDUCTION));
+    if let Err(r) = c.reserve_words(k.saturating_mul(2)) {
+        return r;
+    }
+    for h in words.drain(words.len() - k..).rev() {
+        acc = c.heap.cons(0, h, acc);
+    }
+    c.charge(k, CELLS_PER_REDUCTION);
+    if words.is_empty() {
+        return Value(acc);
+    }
+    words.push(acc);
+    c.trap(APPEND, a, words, 0)
+}
+
 fn minus_minus_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let v = c.view();
-    let (Some(mut xs), Some(ys)) = (list_items(&v, a[0]), list_items(&v, a[1])) else {
-        return badarg();
-    };
+    const NATIVE: &str = "erlang:--/2";
+    let saved = c.resume(NATIVE, a).map(|t| {
+        let from = t
+            .state
+            .and_then(|s| s.downcast::<usize>().ok())
+            .map_or(0, |b| *b);
+        (t.words, from)
+    });
     // Every comparison made is work charged for, as is every cell.
-    let mut work = xs.len() + ys.len();
-    for y in ys {
-        let at = xs
-            .iter()
-            .position(|x| compare::exact_eq(&v, c.atoms, *x, y));
-        work = work.saturating_add(at.map_or(xs.len(), |i| i + 1));
-        if let Some(i) = at {
-            xs.remove(i);
+    let (mut xs, mut cursor, mut from, mut work) = match saved {
+        Some((mut words, from)) => {
+            let cursor = words.pop().unwrap_or(Word::NIL);
+            (words, cursor, from, 0)
+        }
+        None => {
+            let v = c.view();
+            let (Some(xs), Some(ys)) = (list_items(&v, a[0]), list_items(&v, a[1])) else {
+                return badarg();
+            };
+            let work = xs.len() + ys.len();
+            (xs, a[1], 0, work)
+        }
+    };
+    let room = c.room(CELLS_PER_REDUCTION);
+    let v = c.view();
+    while cursor.is_list() {
+        let (y, rest) = v.cons(cursor);
+        let mut at = from;
+        let found = loop {
+            if at == xs.len() {
+                break false;
+            }
+            if compare::exact_eq(&v, c.atoms, xs[at], y) {
+                break true;
+            }
+            work += 1;
+            at += 1;
+            if work >= room && at < xs.len() {
+                // The slice is used up in the middle of this element's scan.
+                c.charge(work, CELLS_PER_REDUCTION);
+                xs.push(cursor);
+                return c.trap_state(NATIVE, a, xs, Box::new(at));
+            }
+        };
+        work += 1;
+        if found {
+            xs.remove(at);
+        }
+        cursor = rest;
+        from = 0;
+        if cursor.is_list() && work >= room {
+            c.charge(work, CELLS_PER_REDUCTION);
+            xs.push(cursor);
+            return c.trap_state(NATIVE, a, xs, Box::new(0usize));
         }
     }
     c.charge(work, CELLS_PER_REDUCTION);
+    if let Err(r) = c.reserve_words(xs.len().saturating_mul(2)) {
+        return r;
+    }
     Value(list_of(c.heap, &xs))
 }
 

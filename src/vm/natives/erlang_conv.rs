@@ -360,10 +360,13 @@ type Encoded = (Vec<u8>, Option<Vec<(usize, usize)>>);
 /// The encoding of `t` with options `opts`: its bytes, and where the large
 /// binaries in them lie (`None` when compression was asked for, whether
 /// or not it paid), or `None` for bad options.
-fn encoded(c: &mut Ctx, t: Word, opts: Word) -> Option<Encoded> {
-    let (level, minor) = encoding_options(c, opts, false)?;
-    let (bytes, parts) = crate::vm::natives::ext::encode(c, t, minor);
-    Some(compressed(bytes, parts, level))
+fn encoded(c: &mut Ctx, t: Word, opts: Word) -> Result<Option<Encoded>, NativeResult> {
+    let Some((level, minor)) = encoding_options(c, opts, false) else {
+        return Ok(None);
+    };
+    let (bytes, parts) =
+        crate::vm::natives::ext::encode(c, t, minor).map_err(|b| c.out_of_memory(b))?;
+    Ok(Some(compressed(bytes, parts, level)))
 }
 
 /// [`encoded`] for `native` on `args`, a slice's worth at a time: `Err`
@@ -386,6 +389,9 @@ fn encoded_in_slices(
     let (mut enc, mut todo) = saved.unwrap_or_else(|| (Encoder::new(minor), vec![t]));
     let steps = enc.run(c, &mut todo, c.room(CELLS_PER_REDUCTION));
     c.charge(steps, CELLS_PER_REDUCTION);
+    if let Some(bytes) = enc.refused {
+        return Err(c.out_of_memory(bytes));
+    }
     if !todo.is_empty() {
         return Err(c.trap_state(native, args, todo, Box::new(enc)));
     }
@@ -426,8 +432,10 @@ fn term_to_binary(c: &mut Ctx, native: &'static str, a: &[Word], opts: Word) -> 
 /// copy them. With compression asked for, it is one binary, not in a list
 /// (as erl gives it, compressed or not).
 fn term_to_iovec(c: &mut Ctx, t: Word, opts: Word) -> NativeResult {
-    let Some((bytes, parts)) = encoded(c, t, opts) else {
-        return badarg();
+    let (bytes, parts) = match encoded(c, t, opts) {
+        Ok(Some(e)) => e,
+        Ok(None) => return badarg(),
+        Err(r) => return r,
     };
     c.charge(bytes.len(), BYTES_PER_REDUCTION);
     let Some(parts) = parts else {
@@ -1076,7 +1084,10 @@ fn term_to_iovec_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 /// The size of `t`'s encoding with minor version `minor` (never
 /// compressed), without building the binary.
 fn external_size(c: &mut Ctx, t: Word, minor: u8) -> NativeResult {
-    Value(small(crate::vm::natives::ext::encode(c, t, minor).0.len()))
+    match crate::vm::natives::ext::encode(c, t, minor) {
+        Ok((bytes, _)) => Value(small(bytes.len())),
+        Err(b) => c.out_of_memory(b),
+    }
 }
 
 fn external_size_1(c: &mut Ctx, a: &[Word]) -> NativeResult {

@@ -283,12 +283,21 @@ fn insert_into(c: &mut Ctx, tr: &TableRef, a: &[Word], new: bool) -> NativeResul
         if new && g.has(&o.key, o.hash) {
             return boolean(false);
         }
+        if let Err(bytes) = g.room_for(c.memory, &v, &a[1..2]) {
+            drop(g);
+            return c.out_of_memory(bytes);
+        }
         g.insert(&v, o);
+        g.charge(c.memory);
         return boolean(true);
     }
     let Some(items) = objects(c, a[1], keypos) else {
         return badarg();
     };
+    if let Err(bytes) = g.room_for(c.memory, &v, &items) {
+        drop(g);
+        return c.out_of_memory(bytes);
+    }
     let objs: Vec<NewObj> = items
         .iter()
         .map(|o| NewObj::new(&v, c.atoms, *o, keypos, ty))
@@ -306,6 +315,7 @@ fn insert_into(c: &mut Ctx, tr: &TableRef, a: &[Word], new: bool) -> NativeResul
             g.insert(&v, o);
         }
     }
+    g.charge(c.memory);
     boolean(true)
 }
 

@@ -48,7 +48,19 @@ pub(crate) struct Encoder {
     out: Vec<u8>,
     parts: Vec<(usize, usize)>,
     minor: u8,
+    /// The bytes the memory budget or the allocator refused the output,
+    /// if it did: the encoding stopped there.
+    pub(crate) refused: Option<usize>,
 }
+
+/// An encoding's bytes and the (offset, length) of its large binaries.
+pub(crate) type Encoding = (Vec<u8>, Vec<(usize, usize)>);
+
+/// Room the output keeps ahead of a step (an atom is at most 1,023 bytes):
+/// asked of the memory budget and the allocator, with a binary's bytes
+/// asked for before they are written, so the output's growth never
+/// aborts the VM.
+const OUT_SLACK: usize = 1 << 16;
 
 fn int(out: &mut Vec<u8>, i: i64) {
     if (0..=255).contains(&i) {
@@ -74,10 +86,14 @@ fn pid(out: &mut Vec<u8>, id: u64, minor: u8) {
 /// the (offset, length) of the bytes of each binary over 64 bytes:
 /// `term_to_iovec` gives those as parts of their own, as erl gives the
 /// binaries it keeps off the heap.
-pub(crate) fn encode(c: &Ctx, root: Word, minor: u8) -> (Vec<u8>, Vec<(usize, usize)>) {
+/// `Err`: the bytes refused ([`Encoder::refused`]).
+pub(crate) fn encode(c: &Ctx, root: Word, minor: u8) -> Result<Encoding, usize> {
     let mut e = Encoder::new(minor);
     e.run(c, &mut vec![root], usize::MAX);
-    e.finish()
+    match e.refused {
+        Some(bytes) => Err(bytes),
+        None => Ok(e.finish()),
+    }
 }
 
 impl Encoder {
@@ -88,6 +104,7 @@ impl Encoder {
             out: vec![VERSION],
             parts: Vec::new(),
             minor,
+            refused: None,
         }
     }
 
@@ -104,8 +121,8 @@ impl Encoder {
             std::mem::take(&mut self.parts),
             self.minor,
         );
-        let steps = encode_steps(c, &mut out, &mut parts, minor, todo, budget);
-        (self.out, self.parts) = (out, parts);
+        let (steps, refused) = encode_steps(c, &mut out, &mut parts, minor, todo, budget);
+        (self.out, self.parts, self.refused) = (out, parts, refused);
         steps
     }
 }
@@ -117,11 +134,19 @@ fn encode_steps(
     minor: u8,
     todo: &mut Vec<Word>,
     budget: usize,
-) -> usize {
+) -> (usize, Option<usize>) {
     let v = c.view();
     let mut steps = 0;
     while steps < budget {
         let Some(w) = todo.pop() else { break };
+        // A binary asks for its bytes, anything else for the slack.
+        let ahead = v.bits(w).map_or(OUT_SLACK, |(b, _)| b.len() + 16);
+        if out.capacity() - out.len() < ahead
+            && let Err(bytes) = c.memory.grow(out, ahead.max(OUT_SLACK))
+        {
+            todo.push(w);
+            return (steps, Some(bytes));
+        }
         steps += 1;
         if w == MARK {
             let kind = todo.pop().and_then(Word::as_small);
@@ -299,7 +324,7 @@ fn encode_steps(
             _ => encode_atom(out, "undefined", minor),
         }
     }
-    steps
+    (steps, None)
 }
 
 /// A container being decoded: how many values it takes, and where in the

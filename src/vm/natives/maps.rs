@@ -153,6 +153,10 @@ fn from_list_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
             _ => return badarg(),
         }
     }
+    // A map takes no more than four words a pair (trie nodes included).
+    if let Err(r) = c.reserve_words(kv.len().saturating_mul(4)) {
+        return r;
+    }
     from_pairs(c, &kv)
 }
 
@@ -164,6 +168,10 @@ fn merge_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         Ok(e) => e,
         Err(r) => return r,
     };
+    let n = maps::size(&c.view(), a[0]).unwrap_or(0) + kv.len();
+    if let Err(r) = c.reserve_words(n.saturating_mul(4)) {
+        return r;
+    }
     match maps::put(c.heap, c.literals, c.atoms, a[0], &kv, false) {
         Ok(w) => Value(w),
         Err(e) => Err_(e),

@@ -108,13 +108,29 @@ fn convert(c: &mut Ctx, subject: Word, latin1: bool, output: Output) -> NativeRe
     let failed = build(&v, subject, latin1, &mut st);
     // Each byte out is a cell or a character walked.
     c.charge(st.out.len(), CELLS_PER_REDUCTION);
+    // The result's room is asked of the memory budget and the allocator
+    // first: the input may be a few references to one huge binary.
     let converted = match output {
-        Output::Binary => c.heap.bitstring(0, &st.out, 8),
+        Output::Binary => {
+            if let Err(r) = c.byte_buffer(st.out.len()) {
+                return r;
+            }
+            c.heap.bitstring(0, &st.out, 8)
+        }
         Output::List => {
-            let chars: Vec<Word> = String::from_utf8_lossy(&st.out)
-                .chars()
-                .map(|ch| Word::small(i64::from(u32::from(ch))).expect("a character"))
-                .collect();
+            let text = String::from_utf8_lossy(&st.out);
+            let n = text.chars().count();
+            let mut chars: Vec<Word> = Vec::new();
+            if chars.try_reserve_exact(n).is_err() {
+                return c.out_of_memory(n.saturating_mul(8));
+            }
+            if let Err(r) = c.reserve_words(n.saturating_mul(2)) {
+                return r;
+            }
+            chars.extend(
+                text.chars()
+                    .map(|ch| Word::small(i64::from(u32::from(ch))).expect("a character")),
+            );
             crate::vm::term::list::list_of(c.heap, &chars)
         }
     };

@@ -31,6 +31,7 @@ use crate::vm::term::atoms::Atoms;
 use crate::vm::term::compare::{Num, number};
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::idmap::IdMap;
+use crate::vm::term::memory::{Account, Memory, copy_bytes};
 use crate::vm::term::word::{Word, kind};
 
 /// Slots a hash table starts with (and never shrinks below).
@@ -609,6 +610,9 @@ pub struct Arena {
     area: Area,
     live: usize,
     garbage: usize,
+    /// What the table holds, in the VM's memory budget (set after each
+    /// insert, given back with the arena).
+    account: Account,
 }
 
 /// Garbage below this weight is never worth a compaction.
@@ -1117,6 +1121,43 @@ impl Table {
             Store::Tree(t) => t.values_mut().for_each(&mut carry),
         }
         self.arena = fresh;
+    }
+
+    /// Room for copies of `objs` (read through `v`), or the bytes the
+    /// memory budget or the allocator refused: asked before an insert, so
+    /// that a process filling a table without bound is stopped (the
+    /// caller raises `out_of_memory`) before the table's growth aborts
+    /// the VM.
+    pub fn room_for(&mut self, memory: &Memory, v: &View, objs: &[Word]) -> Result<(), usize> {
+        let mut bytes = 0usize;
+        for o in objs {
+            bytes += match flat_tuple(v, *o) {
+                Some(elems) => (1 + elems.len()) * 8,
+                None => {
+                    let cap = memory.left().saturating_sub(bytes);
+                    copy_bytes(v, *o, true, cap).ok_or(bytes.saturating_add(cap))?
+                }
+            };
+        }
+        if let Store::Hash(h) = &mut self.store {
+            memory.grow(&mut h.entries, objs.len())?;
+        }
+        memory.grow(&mut self.arena.area.words, bytes / 8)?;
+        Ok(())
+    }
+
+    /// Counts what the table holds now in `memory`: its arena and its
+    /// hash table's entries and slots.
+    pub fn charge(&mut self, memory: &Arc<Memory>) {
+        let store = match &self.store {
+            Store::Hash(h) => {
+                h.entries.capacity() * std::mem::size_of::<Entry>() + h.slots.capacity() * 4
+            }
+            Store::Tree(t) => t.len() * std::mem::size_of::<Obj>() * 2,
+        };
+        let a = &mut self.arena;
+        let bytes = a.area.words.capacity() * 8 + a.area.offheap_bytes + store;
+        a.account.set(memory, bytes);
     }
 
     /// Makes `o` hold `n`'s tuple (read through `v`) instead, in place

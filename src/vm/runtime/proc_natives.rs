@@ -20,6 +20,7 @@ use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::list::{list_items, list_of};
 use crate::vm::term::maps;
+use crate::vm::term::memory::refused;
 use crate::vm::term::word::Word;
 
 use NativeResult::Value;
@@ -230,7 +231,7 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
             ]);
             p.heap.from_term(0, &t, &vm.atoms)
         }
-        "stack_size" => small(of!(|q: &Proc| q.st.calls.len())),
+        "stack_size" => small(of!(|q: &Proc| q.st.stack.len())),
         "memory" => small(of!(process_bytes)),
         "reductions" => {
             let r = of!(|q: &Proc| q.total_reductions + u64::from(q.reductions));
@@ -263,7 +264,7 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
                     (p.mid, p.pc, false)
                 } else {
                     let q = other(vm, target)?;
-                    (q.mid, q.pc, q.rx.waiting && q.st.calls.is_empty())
+                    (q.mid, q.pc, q.rx.waiting && q.st.stack.is_empty())
                 };
                 let loaded = vm.modules.get(mid as usize)?;
                 if hibernating && calls_hibernate(vm, loaded, pc) {
@@ -282,8 +283,8 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
             p.heap.tuple(0, &t)
         }
         "current_stacktrace" => {
-            let (top, calls) = if is_self {
-                ((p.mid, p.pc), &p.st.calls)
+            let (top, st) = if is_self {
+                ((p.mid, p.pc), &p.st)
             } else {
                 let q = other(vm, target)?;
                 // One waiting in a receive is where the receive starts (the
@@ -293,15 +294,11 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
                 } else {
                     q.pc
                 };
-                ((q.mid, pc), &q.st.calls)
+                ((q.mid, pc), &q.st)
             };
             let frames: Vec<(u32, u32)> = std::iter::once(top)
-                .chain(
-                    calls
-                        .iter()
-                        .rev()
-                        .map(|r| (r.module, r.pc.saturating_sub(1))),
-                )
+                .chain(st.returns().rev().map(|(m, pc)| (m, pc.saturating_sub(1))))
+                .take(8)
                 .collect();
             let mut entries = Vec::new();
             for (mid, pc) in frames.into_iter().take(8) {
@@ -591,8 +588,7 @@ pub fn process_bytes(q: &Proc) -> usize {
         + q.spare.capacity();
     std::mem::size_of::<Proc>()
         + 8 * words
-        + std::mem::size_of::<crate::vm::exec::proc::Ret>() * q.st.calls.capacity()
-        + 16 * (q.frames_capacity() + q.sig.links.capacity() + q.sig.monitored_by.capacity())
+        + 16 * (q.sig.links.capacity() + q.sig.monitored_by.capacity())
         // Its slot in the process table.
         + 32
 }
@@ -1192,9 +1188,22 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                 heap: &p.heap,
                 literals: &vm.literals,
             };
-            let entry = Persistent::new(&view, a[0], a[1]);
+            // Refused, the process that put the term stops, as a native
+            // that asks for too much does.
+            let entry = match Persistent::within(&vm.memory, &view, a[0], a[1]) {
+                Ok(e) => e,
+                Err(bytes) => {
+                    return NativeResult::Error(refused(
+                        &vm.memory,
+                        p.pid,
+                        "persistent_term:put/2",
+                        bytes,
+                    ));
+                }
+            };
             vm.persistent.retain(|e| !e.key.same(&entry.key));
             vm.persistent.push(entry);
+            vm.charge_persistent();
             value(Word::atom(atom::OK))
         }
         // persistent_term:erase/1
@@ -1206,6 +1215,7 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
             let k = Key::exact(&view, a[0]);
             let before = vm.persistent.len();
             vm.persistent.retain(|e| !e.key.same(&k));
+            vm.charge_persistent();
             value(Word::boolean(vm.persistent.len() < before))
         }
         // lam:put_chars/3: Encoding (the request's), Chars, the device's

@@ -83,7 +83,7 @@ impl Vm {
         let Some(&id) = self.old.get(&name) else {
             return false;
         };
-        p.mid == id || p.st.calls.iter().any(|r| r.module == id)
+        p.mid == id || p.st.returns().any(|(m, _)| m == id)
     }
 }
 

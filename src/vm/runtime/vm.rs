@@ -22,6 +22,7 @@ use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::idmap::IdMap;
 use crate::vm::term::list::list_of;
+use crate::vm::term::memory::{Memory, copy_bytes, refused};
 use crate::vm::term::word::{Word, kind};
 
 /// The VM: atoms, loaded modules and their literal areas, the code path.
@@ -94,6 +95,8 @@ pub struct Vm {
     pub(crate) group_leader: Option<u32>,
     /// `persistent_term`: keys and values, each pair in an area of its own.
     pub(crate) persistent: Vec<Persistent>,
+    /// What `persistent` holds, in the memory budget ([`Vm::charge_persistent`]).
+    pub(crate) persistent_held: crate::vm::term::memory::Account,
     /// Set by `erlang:halt/0,1`: the VM stops with this status.
     pub halted: Option<i32>,
     /// What `erlang:statistics/1` keeps between calls.
@@ -204,7 +207,11 @@ pub(crate) struct Persistent {
 impl Persistent {
     /// The pair `key`, `value`, read through `v`.
     pub(crate) fn new(v: &View, key: Word, value: Word) -> Persistent {
-        let mut area = Area::default();
+        Persistent::new_in(Area::default(), v, key, value)
+    }
+
+    /// [`Persistent::new`] in `area` (empty, perhaps with room reserved).
+    fn new_in(mut area: Area, v: &View, key: Word, value: Word) -> Persistent {
         let (k, x) = (v.copy_whole(key, &mut area), v.copy_whole(value, &mut area));
         let pair = area.tuple(0, &[k, x]);
         Persistent {
@@ -212,6 +219,30 @@ impl Persistent {
             area,
             pair,
         }
+    }
+
+    /// [`Persistent::new`] when the copy fits in `memory` and the
+    /// allocator gives it room; else the bytes refused.
+    pub(crate) fn within(
+        memory: &Memory,
+        v: &View,
+        key: Word,
+        value: Word,
+    ) -> Result<Persistent, usize> {
+        let bytes = [key, value].iter().try_fold(32usize, |sum, w| {
+            let cap = memory.left().saturating_sub(sum);
+            copy_bytes(v, *w, true, cap)
+                .map(|b| sum + b)
+                .ok_or(sum.saturating_add(cap))
+        })?;
+        let mut area = Area::default();
+        memory.grow(&mut area.words, bytes / 8)?;
+        Ok(Persistent::new_in(area, v, key, value))
+    }
+
+    /// The bytes its area holds.
+    pub(crate) fn bytes(&self) -> usize {
+        self.area.words.capacity() * 8 + self.area.offheap_bytes
     }
 
     /// The pair `key`, `value` given in external form.
@@ -391,6 +422,7 @@ impl Vm {
             max_reductions: None,
             deadline: None,
             memory: Default::default(),
+            persistent_held: Default::default(),
             spent_reductions: 0,
             over_budget: None,
             held: IdMap::default(),
@@ -1009,6 +1041,13 @@ impl Vm {
         }
     }
 
+    /// Counts what the persistent terms hold in the memory budget, after
+    /// a change.
+    pub(crate) fn charge_persistent(&mut self) {
+        let bytes = self.persistent.iter().map(Persistent::bytes).sum();
+        self.persistent_held.set(&self.memory, bytes);
+    }
+
     /// Puts a message already in the receiver's heap into its mailbox, and
     /// wakes it if it waits.
     pub(crate) fn enqueue(&mut self, to: u64, msg: Word) {
@@ -1071,6 +1110,19 @@ impl Vm {
             from.rx.mailbox.push_back(msg);
             return Ok(());
         }
+        // The copy counts to the receiver (its heap holds it until it
+        // receives it, and it may never do so): past the budget or refused
+        // by the allocator it is the sender that stops, before the copy.
+        let asked = match self.procs.get_mut(&pid) {
+            Some(r) => self
+                .memory
+                .room_for_copy(&view, msg, false, Some(&mut r.heap)),
+            None if self.running.contains_key(&pid) => {
+                self.memory.room_for_copy(&view, msg, false, None)
+            }
+            None => Ok(0),
+        };
+        let bytes = asked.map_err(|b| refused(&self.memory, from.pid, "a message", b))?;
         self.deliver(pid, |heap, literals| {
             View {
                 heap: &from.heap,
@@ -1078,6 +1130,10 @@ impl Vm {
             }
             .copy_into(msg, heap)
         });
+        if let Some(r) = self.procs.get_mut(&pid).filter(|_| bytes > 0) {
+            let held = r.account.bytes().saturating_add(bytes);
+            r.account.set(&self.memory, held);
+        }
         Ok(())
     }
 

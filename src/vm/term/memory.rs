@@ -7,6 +7,11 @@ use std::collections::TryReserveError;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::vm::term::atoms::atom;
+use crate::vm::term::exception::Exception;
+use crate::vm::term::heap::{Area, View, holds_terms, object_words};
+use crate::vm::term::word::{Word, kind};
+
 /// The bytes counted against the budget, and the budget.
 #[derive(Debug, Default)]
 pub struct Memory {
@@ -49,6 +54,153 @@ impl Memory {
         self.limit()
             .is_none_or(|l| self.used().saturating_add(extra) <= l)
     }
+
+    /// The bytes still free under the budget (all of them without one).
+    pub fn left(&self) -> usize {
+        self.limit()
+            .map_or(usize::MAX, |l| l.saturating_sub(self.used()))
+    }
+
+    /// Whether a copy of `w` (read through `v`; `whole`: literals too, as
+    /// a store that outlives the code keeps it) fits in the budget and
+    /// `dst` has room for it, which it then has: the check before a copy
+    /// the program sized (a message, a persistent term), so that the
+    /// copy's growth never aborts the VM. The bytes `dst` grew by, or
+    /// what it would have asked for when refused. Without `dst` (a copy
+    /// into an area not made yet), only the budget is asked.
+    pub fn room_for_copy(
+        &self,
+        v: &View,
+        w: Word,
+        whole: bool,
+        dst: Option<&mut Area>,
+    ) -> Result<usize, usize> {
+        if w.is_immediate() {
+            return Ok(0);
+        }
+        let left = self.left();
+        let bytes = copy_bytes(v, w, whole, left).ok_or(left.saturating_add(1))?;
+        match dst {
+            Some(dst) => self.grow(&mut dst.words, bytes / 8),
+            None if self.fits(bytes) => Ok(0),
+            None => Err(bytes),
+        }
+    }
+
+    /// Room in `v` for `extra` more elements, grown as the vector grows
+    /// itself (doubling) when the budget holds that growth and the
+    /// allocator gives it: the bytes it grew by, or those refused.
+    pub fn grow<T>(&self, v: &mut Vec<T>, extra: usize) -> Result<usize, usize> {
+        let before = v.capacity();
+        let need = v.len().saturating_add(extra);
+        if need <= before {
+            return Ok(0);
+        }
+        let asked = need.max(before.saturating_mul(2)) - before;
+        let bytes = asked.saturating_mul(std::mem::size_of::<T>());
+        if !self.fits(bytes) || v.try_reserve(extra).is_err() {
+            return Err(bytes);
+        }
+        Ok((v.capacity() - before) * std::mem::size_of::<T>())
+    }
+}
+
+/// The `exit:out_of_memory` exception of process `pid`, refused `bytes`
+/// by `memory` (or by the allocator) for `what`, with the line on standard
+/// error that says so: what a process that asked for too much dies of,
+/// unless a `catch` takes it.
+#[cold]
+pub fn refused(memory: &Memory, pid: u64, what: &str, bytes: usize) -> Exception {
+    eprintln!(
+        "lam: process <0.{pid}.0> exits with out_of_memory: {what} asked for {bytes} bytes{}",
+        match memory.limit() {
+            Some(l) => format!(" (budget {l} bytes, {} in use)", memory.used()),
+            None => String::new(),
+        }
+    );
+    Exception {
+        class: atom::EXIT,
+        reason: Word::atom(atom::OUT_OF_MEMORY),
+        trace: Word::NONE,
+    }
+}
+
+/// The bytes a copy of `w` (read through `v`) takes in another area, laid
+/// out as `View::copy_into` lays it (or with `whole` `copy_whole`, literals
+/// copied too): its words, and the bytes of the binaries it makes anew (a
+/// process's writable binary becomes an ordinary one); shared subterms
+/// count each time, as the copy repeats them. `None` once past `cap`, so
+/// that a term sharing much (a list of a thousand references to one big
+/// tuple) is not walked further than it could be copied.
+pub fn copy_bytes(v: &View, w: Word, whole: bool, cap: usize) -> Option<usize> {
+    let stays = |w: Word| w.is_immediate() || (!whole && w.ptr().area != 0);
+    if stays(w) {
+        return Some(0);
+    }
+    // The usual message, one tuple of immediates and literals (`{token,
+    // N, Pid}`), is sized without setting up the walk, which cost a ring of
+    // processes 5% of its instructions.
+    if !w.is_list() {
+        let h = v.header(w);
+        let size = object_words(h);
+        if holds_terms(h.header_kind()) && size <= 16 {
+            let p = w.ptr();
+            if (1..=size).all(|i| stays(v.at(p, i))) {
+                let bytes = (1 + size) * 8;
+                return (bytes <= cap).then_some(bytes);
+            }
+        }
+    }
+    // A stack, not recursion: the term may be deep. Its first entries are
+    // in place, so the usual message or object (a few tuples and cells)
+    // is sized with no allocation.
+    let mut near = [Word::NIL; 32];
+    let (mut n, mut far) = (0, Vec::new());
+    let push = |w: Word, near: &mut [Word; 32], n: &mut usize, far: &mut Vec<Word>| {
+        if w.is_immediate() || (!whole && w.ptr().area != 0) {
+            return;
+        }
+        if *n < near.len() {
+            near[*n] = w;
+            *n += 1;
+        } else {
+            far.push(w);
+        }
+    };
+    push(w, &mut near, &mut n, &mut far);
+    let mut bytes = 0usize;
+    loop {
+        let w = match far.pop() {
+            Some(w) => w,
+            None if n > 0 => {
+                n -= 1;
+                near[n]
+            }
+            None => break,
+        };
+        if w.is_list() {
+            let (h, t) = v.cons(w);
+            bytes += 16;
+            push(t, &mut near, &mut n, &mut far);
+            push(h, &mut near, &mut n, &mut far);
+        } else {
+            let h = v.header(w);
+            let size = object_words(h);
+            bytes += (1 + size) * 8;
+            if holds_terms(h.header_kind()) {
+                let p = w.ptr();
+                for i in 1..=size {
+                    push(v.at(p, i), &mut near, &mut n, &mut far);
+                }
+            } else if h.header_kind() == kind::WRITABLE_BIN {
+                bytes += v.bits(w).map_or(0, |(b, _)| b.len()) + 32;
+            }
+        }
+        if bytes > cap {
+            return None;
+        }
+    }
+    Some(bytes)
 }
 
 /// What one process holds, counted in its [`Memory`]: given back when the
