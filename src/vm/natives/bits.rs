@@ -341,14 +341,116 @@ pub(crate) fn create_bin(c: &mut Ctx, a: &[Word]) -> NativeResult {
     if let Some(w) = append_in_place(c, a) {
         return Value(w);
     }
-    let mut out = Bits::default();
-    if let Err((index, ty, error, value)) = build_segments(c, &a[1..], &mut out) {
-        if out.too_large {
-            return crate::vm::native::error(Word::atom(atom::SYSTEM_LIMIT));
-        }
-        return bs_fail(c, index, ty, error, value);
+    if let Some(w) = create_small(c, &a[1..]) {
+        return Value(w);
     }
-    Value(new_bitstring(c, &out.bytes, out.len))
+    with_scratch(|out| {
+        if let Err((index, ty, error, value)) = build_segments(c, &a[1..], out) {
+            if out.too_large {
+                return crate::vm::native::error(Word::atom(atom::SYSTEM_LIMIT));
+            }
+            return bs_fail(c, index, ty, error, value);
+        }
+        Value(new_bitstring(c, &out.bytes, out.len))
+    })
+}
+
+/// The common small build, `<<X:8, Y:32/little, Bin/binary, "abc">>`:
+/// whole-byte integers of at most 64 bits, whole binaries and strings, with a total that fits
+/// a heap binary, straight onto the heap from a buffer on the stack.
+/// Anything else (another type, a bit-sized field, a bignum, a bad
+/// segment, a larger result) is `None`, before any effect, for the general
+/// path to build or to report.
+fn create_small(c: &mut Ctx, segs: &[Word]) -> Option<Word> {
+    let mut buf = [0u8; HEAP_BINARY_MAX];
+    let mut n = 0;
+    for seg in segs.chunks(6) {
+        let [ty, _, unit, fl, src, size] = seg else {
+            return None;
+        };
+        let f = if *fl == Word::NIL {
+            0
+        } else {
+            flag_list(c, *fl)
+        };
+        match ty.as_atom()? {
+            atom::INTEGER => {
+                let unit = unit.as_small()?.max(1);
+                let bits = size.as_small().filter(|s| (0..=64).contains(s))? * unit;
+                let i = src.as_small()?;
+                if bits > 64 || bits % 8 != 0 {
+                    return None;
+                }
+                let k = bits as usize / 8;
+                let dst = buf.get_mut(n..n + k)?;
+                // The low `k` bytes of `i`, two's complement, in the order
+                // the segment asks for.
+                if f & LITTLE != 0 {
+                    dst.copy_from_slice(&i.to_le_bytes()[..k]);
+                } else {
+                    dst.copy_from_slice(&i.to_be_bytes()[8 - k..]);
+                }
+                n += k;
+            }
+            atom::BINARY if *size == Word::atom(atom::ALL) && f & SIZE_ALL != 0 => {
+                let v = View {
+                    heap: c.heap,
+                    literals: c.literals,
+                };
+                let (bytes, len) = bitstring(&v, *src)?;
+                let unit = unit.as_small()?.max(1) as usize;
+                if len % 8 != 0 || len % unit != 0 {
+                    return None;
+                }
+                buf.get_mut(n..n + bytes.len())?.copy_from_slice(bytes);
+                n += bytes.len();
+            }
+            atom::STRING => {
+                let v = View {
+                    heap: c.heap,
+                    literals: c.literals,
+                };
+                let (bytes, len) = bitstring(&v, *src)?;
+                let k = size.as_small().filter(|k| *k >= 0)? as usize;
+                if k * 8 > len {
+                    return None;
+                }
+                buf.get_mut(n..n + k)?.copy_from_slice(&bytes[..k]);
+                n += k;
+            }
+            _ => return None,
+        }
+    }
+    Some(c.heap.bitstring(0, &buf[..n], 8))
+}
+
+thread_local! {
+    /// The bytes `bs_create_bin` builds before they are copied onto the
+    /// heap: one buffer per scheduler thread, reused, because a `Vec` of
+    /// each binary's own (grown a segment at a time, then freed) was a
+    /// third of the cost of building a small one.
+    static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// A buffer this large is let go after use rather than kept, so that one
+/// huge binary does not hold its memory for the thread's life.
+const SCRATCH_KEEP: usize = 64 * 1024;
+
+/// Runs `f` on an empty [`Bits`] whose bytes are the thread's scratch
+/// buffer. Taken out of its cell for the call, so a nested use (none
+/// today) would just start a buffer of its own.
+fn with_scratch<R>(f: impl FnOnce(&mut Bits) -> R) -> R {
+    let mut out = Bits {
+        bytes: SCRATCH.take(),
+        len: 0,
+        too_large: false,
+    };
+    let r = f(&mut out);
+    if out.bytes.capacity() <= SCRATCH_KEEP {
+        out.bytes.clear();
+        SCRATCH.set(out.bytes);
+    }
+    r
 }
 
 /// badarg as the BEAM raises it for a segment it cannot build: no frame
@@ -608,25 +710,26 @@ fn append_in_place(c: &mut Ctx, a: &[Word]) -> Option<Word> {
         return ok.then(|| c.heap.writable_view(idx, size));
     }
     // The rest, built apart.
-    let mut rest = Bits::default();
-    if build_segments(c, &a[7..], &mut rest).is_err() || rest.len % 8 != 0 {
-        return None;
-    }
-    let v = View {
-        heap: c.heap,
-        literals: c.literals,
-    };
-    Some(match latest {
-        Some(idx) => {
-            c.heap.writable[idx].extend_from_slice(&rest.bytes);
-            let size = c.heap.writable[idx].len();
-            c.heap.writable_view(idx, size)
+    with_scratch(|rest| {
+        if build_segments(c, &a[7..], rest).is_err() || rest.len % 8 != 0 {
+            return None;
         }
-        None => {
-            let mut bytes = bitstring(&v, acc)?.0.to_vec();
-            bytes.extend_from_slice(&rest.bytes);
-            c.heap.writable(&bytes)
-        }
+        let v = View {
+            heap: c.heap,
+            literals: c.literals,
+        };
+        Some(match latest {
+            Some(idx) => {
+                c.heap.writable[idx].extend_from_slice(&rest.bytes);
+                let size = c.heap.writable[idx].len();
+                c.heap.writable_view(idx, size)
+            }
+            None => {
+                let mut bytes = bitstring(&v, acc)?.0.to_vec();
+                bytes.extend_from_slice(&rest.bytes);
+                c.heap.writable(&bytes)
+            }
+        })
     })
 }
 

@@ -16,7 +16,7 @@ use crate::vm::term::atoms::atom;
 use crate::vm::term::bits::bitstring;
 use crate::vm::term::compare::{Num, number};
 use crate::vm::term::convert::ref_number;
-use crate::vm::term::heap::View;
+use crate::vm::term::heap::{HEAP_BINARY_MAX, View};
 use crate::vm::term::list::{list_items, list_of, string_of};
 use crate::vm::term::word::{Word, kind};
 
@@ -661,11 +661,49 @@ fn list_to_binary_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
     if !(a[0].is_list() || a[0] == Word::NIL) {
         return badarg();
     }
+    if let Some(w) = flat_bytes_to_binary(c, a[0]) {
+        return Value(w);
+    }
     match iodata_in_slices(c, "erlang:list_to_binary/1", a, true) {
         Ok(Some((_, b))) => Value(c.heap.bitstring(0, &b, 8)),
         Ok(None) => badarg(),
         Err(r) => r,
     }
+}
+
+/// `list_to_binary` of a short flat list of bytes and binaries whose
+/// result fits a heap binary: one pass into a buffer on the stack, where
+/// the general walk (two passes, a stack of terms, a `Vec` of bytes) cost
+/// thousands of machine instructions for a few bytes. `None`, before any
+/// effect, for anything else, and while a walk of the general path is
+/// under way (its saved state is that path's to take up or drop).
+fn flat_bytes_to_binary(c: &mut Ctx, list: Word) -> Option<Word> {
+    if c.trap.is_some() {
+        return None;
+    }
+    let mut buf = [0u8; HEAP_BINARY_MAX];
+    let (mut n, mut cells, mut cur) = (0, 0, list);
+    let v = c.view();
+    while cur.is_list() {
+        let (h, t) = v.cons(cur);
+        if let Some(i) = h.as_small() {
+            *buf.get_mut(n)? = u8::try_from(i).ok()?;
+            n += 1;
+        } else {
+            let (bytes, 8) = v.bits(h)? else {
+                return None;
+            };
+            buf.get_mut(n..n + bytes.len())?.copy_from_slice(bytes);
+            n += bytes.len();
+        }
+        cells += 1;
+        cur = t;
+    }
+    if cur != Word::NIL {
+        return None;
+    }
+    c.charge(cells * 2, CELLS_PER_REDUCTION);
+    Some(c.heap.bitstring(0, &buf[..n], 8))
 }
 
 /// Where a walk over iodata stands between two slices (see
