@@ -84,13 +84,16 @@ fn term(r: &mut Rng, depth: usize) -> Term {
 }
 
 fn operand(r: &mut Rng, m: &Module, shape: Shape, code_len: u32) -> Operand {
-    let src = |r: &mut Rng| match r.below(6) {
+    let constant = |r: &mut Rng| match r.below(4) {
+        0 => Operand::Nil,
+        1 => Operand::Atom(r.below(m.atoms.len()) as u32),
+        2 => Operand::Int(r.next() as i64 >> r.below(64)),
+        _ => Operand::Literal(r.below(m.literals.len()) as u32),
+    };
+    let src = |r: &mut Rng| match r.below(3) {
         0 => Operand::X(r.below(2048) as u16),
         1 => Operand::Y(r.below(1024) as u16),
-        2 => Operand::Nil,
-        3 => Operand::Atom(r.below(m.atoms.len()) as u32),
-        4 => Operand::Int(r.next() as i64 >> r.below(64)),
-        _ => Operand::Literal(r.below(m.literals.len()) as u32),
+        _ => constant(r),
     };
     let label = |r: &mut Rng| Operand::Label(r.below(code_len as usize) as u32);
     let dst = |r: &mut Rng| match r.below(3) {
@@ -98,14 +101,15 @@ fn operand(r: &mut Rng, m: &Module, shape: Shape, code_len: u32) -> Operand {
         1 => Operand::Y(r.below(1024) as u16),
         _ => Operand::Discard,
     };
-    let pairs = |r: &mut Rng, second: &dyn Fn(&mut Rng) -> Operand| {
-        let mut v = Vec::new();
-        for _ in 0..r.below(4) {
-            v.push(src(r));
-            v.push(second(r));
-        }
-        Operand::List(v.into())
-    };
+    let pairs =
+        |r: &mut Rng, first: &dyn Fn(&mut Rng) -> Operand, second: &dyn Fn(&mut Rng) -> Operand| {
+            let mut v = Vec::new();
+            for _ in 0..r.below(4) {
+                v.push(first(r));
+                v.push(second(r));
+            }
+            Operand::List(v.into())
+        };
     match shape {
         Shape::Src => src(r),
         Shape::Dst => dst(r),
@@ -115,9 +119,10 @@ fn operand(r: &mut Rng, m: &Module, shape: Shape, code_len: u32) -> Operand {
         Shape::Target if r.chance(50) => label(r),
         Shape::Target | Shape::Import => Operand::Import(r.below(m.imports.len()) as u32),
         Shape::Srcs => Operand::List((0..r.below(5)).map(|_| src(r)).collect()),
-        Shape::SrcLabels => pairs(r, &label),
-        Shape::SrcSrcs => pairs(r, &src),
-        Shape::SrcDsts => pairs(r, &dst),
+        // select's values are constants (the validator's rule).
+        Shape::SrcLabels => pairs(r, &constant, &label),
+        Shape::SrcSrcs => pairs(r, &src, &src),
+        Shape::SrcDsts => pairs(r, &src, &dst),
     }
 }
 

@@ -311,6 +311,13 @@ impl Module {
                 };
                 let items = list(o, 2)?;
                 for pair in items.chunks(2) {
+                    // The loader builds select's jump table from the
+                    // values, in all code: unreachable code, which the
+                    // verifier does not walk, too.
+                    if shape == Shape::SrcLabels && matches!(pair[0], Operand::X(_) | Operand::Y(_))
+                    {
+                        return Err("a select value must be a constant, not a register".into());
+                    }
                     self.check(Shape::Src, &pair[0])?;
                     if pair[1] == Operand::NoLabel {
                         return Err("a jump table entry needs a label".into());
