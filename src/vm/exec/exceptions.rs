@@ -86,14 +86,7 @@ impl<L: Lock> Worker<'_, L> {
     /// `catch`'s value for the exception in x1..x3.
     fn catch_value(&self, proc: &mut Proc, xs: &Regs) -> Word {
         let (class, reason, raw) = (xs[1], xs[2], xs[3]);
-        let view = View {
-            heap: &proc.heap,
-            literals: &self.literals,
-        };
-        let trace = match view.tuple(raw) {
-            Some([_, _, t]) => Word(*t),
-            _ => Word::NIL,
-        };
+        let trace = self.raw_trace(proc, raw);
         match class.as_atom() {
             Some(atom::THROW) => reason,
             Some(atom::ERROR) => {
@@ -102,6 +95,19 @@ impl<L: Lock> Worker<'_, L> {
                 proc.heap.tuple(0, &[Word::atom(atom::EXIT_TAG), inner])
             }
             _ => proc.heap.tuple(0, &[Word::atom(atom::EXIT_TAG), reason]),
+        }
+    }
+
+    /// The trace slot of a handler's raw `{Class, Reason, Trace}` (`[]`
+    /// when it is not one): still a snapshot if the raise left it unbuilt.
+    fn raw_trace(&self, proc: &Proc, raw: Word) -> Word {
+        let view = View {
+            heap: &proc.heap,
+            literals: &self.literals,
+        };
+        match view.tuple(raw) {
+            Some([_, _, t]) => Word(*t),
+            _ => Word::NIL,
         }
     }
 
@@ -115,14 +121,7 @@ impl<L: Lock> Worker<'_, L> {
         d: Dst,
     ) -> Result<Flow, Exception> {
         let raw = read(proc, xs, raw);
-        let view = View {
-            heap: &proc.heap,
-            literals: &self.literals,
-        };
-        let trace = match view.tuple(raw) {
-            Some([_, _, t]) => Word(*t),
-            _ => Word::NIL,
-        };
+        let trace = self.raw_trace(proc, raw);
         let trace = self.materialize(proc, trace);
         write(proc, xs, d, trace);
         Ok(Flow::Next)

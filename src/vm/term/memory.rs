@@ -157,7 +157,7 @@ pub fn copy_bytes(v: &View, w: Word, whole: bool, cap: usize) -> Option<usize> {
     let mut near = [Word::NIL; 32];
     let (mut n, mut far) = (0, Vec::new());
     let push = |w: Word, near: &mut [Word; 32], n: &mut usize, far: &mut Vec<Word>| {
-        if w.is_immediate() || (!whole && w.ptr().area != 0) {
+        if stays(w) {
             return;
         }
         if *n < near.len() {
