@@ -256,7 +256,10 @@ fn fuzz_round_trip_regressions_round_trip() {
 /// followed it past the heap's end) are refused by the verifier, which
 /// names the function and the instruction; the loops that make no call
 /// (`run-loop-*`: a `jump` to itself, a `test` whose fail label is
-/// itself) are stopped by the reduction budget, and by the deadline.
+/// itself), and a loop of few calls that each build a 34 MB binary
+/// (`run-loop-big-binary`: a build costs reductions by its size, or the
+/// slice, and so the budgets' checks, came after 500 of them, 47 s), are
+/// stopped by the reduction budget, and by the deadline.
 #[test]
 fn run_fuzz_regressions_end_cleanly() {
     for (p, name) in regressions("run-", ".lam", 6) {

@@ -10,7 +10,7 @@
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
-use crate::vm::native::{Ctx, NativeResult, badarg};
+use crate::vm::native::{BYTES_PER_REDUCTION, Ctx, NativeResult, badarg};
 use crate::vm::natives::helpers::int_word;
 use crate::vm::term::atoms::atom;
 use crate::vm::term::bits::{
@@ -351,6 +351,9 @@ pub(crate) fn create_bin(c: &mut Ctx, a: &[Word]) -> NativeResult {
             }
             return bs_fail(c, index, ty, error, value);
         }
+        // A large build costs its size, so that a loop of them ends its
+        // slice (and a run's deadline or reduction budget stops it).
+        c.charge(out.bytes.len(), BYTES_PER_REDUCTION);
         Value(new_bitstring(c, &out.bytes, out.len))
     })
 }
@@ -706,6 +709,7 @@ fn append_in_place(c: &mut Ctx, a: &[Word]) -> Option<Word> {
             out.bytes.truncate(acc_len / 8);
         }
         let size = out.bytes.len();
+        c.charge(size - acc_len / 8, BYTES_PER_REDUCTION);
         c.heap.writable[idx] = out.bytes;
         return ok.then(|| c.heap.writable_view(idx, size));
     }
@@ -714,6 +718,8 @@ fn append_in_place(c: &mut Ctx, a: &[Word]) -> Option<Word> {
         if build_segments(c, &a[7..], rest).is_err() || rest.len % 8 != 0 {
             return None;
         }
+        let copied = rest.bytes.len() + if latest.is_some() { 0 } else { acc_len / 8 };
+        c.charge(copied, BYTES_PER_REDUCTION);
         let v = View {
             heap: c.heap,
             literals: c.literals,
