@@ -50,11 +50,16 @@ pub struct Links {
     pub trap_exit: bool,
 }
 
-/// How many registers a register file has: the `x` registers, then the
-/// float registers from `FLOAT_REG_BASE` (the loader keeps every register
-/// number below `X_REGS`).
-pub(crate) const FILE: usize = crate::lam::isa::X_REGS as usize;
+/// How many registers a register file has: room for every register number
+/// an operand can hold (a `u16`), of which the loader uses those below
+/// `X_REGS` (the `x` registers, then the float registers from
+/// `FLOAT_REG_BASE`). An index taken from a `u16` operand is then in bounds
+/// as it is, so reading a register costs no masking and no check: the run
+/// loop reads a few registers per instruction (512 KB per scheduler, where
+/// a file of `X_REGS` was 16 KB).
+pub(crate) const FILE: usize = 1 << 16;
 const _: () = assert!(FILE.is_power_of_two());
+const _: () = assert!(crate::lam::isa::X_REGS as usize <= FILE);
 const _: () = assert!((crate::lam::isa::FLOAT_REG_BASE as usize) < FILE);
 
 /// A register file: a fixed number of registers, indexed modulo their
@@ -64,7 +69,7 @@ const _: () = assert!((crate::lam::isa::FLOAT_REG_BASE as usize) < FILE);
 pub(crate) struct Regs([Word; FILE]);
 
 impl Regs {
-    /// A register file of `NIL`s, on the heap (16 KB).
+    /// A register file of `NIL`s, on the heap.
     pub(crate) fn boxed() -> Box<Regs> {
         Box::new(Regs([Word::NIL; FILE]))
     }
@@ -198,10 +203,30 @@ impl Stack {
     /// A frame of `n` slots (`allocate`), each `[]`.
     #[inline(always)]
     pub(crate) fn push_frame(&mut self, n: usize) {
-        self.stack.push(frame_link(self.y_base));
-        let base = self.stack.len();
-        self.stack.resize(base + n, Word::NIL);
-        self.y_base = base;
+        let link = frame_link(self.y_base);
+        let nil = Word::NIL;
+        // Most frames are small: the copy of an array of constant length
+        // is one room check and a few stores, where `resize` was a call
+        // (out of line) with a loop, after the link's own push.
+        match n {
+            0 => self.stack.push(link),
+            1 => self.stack.extend_from_slice(&[link, nil]),
+            2 => self.stack.extend_from_slice(&[link, nil, nil]),
+            3 => self.stack.extend_from_slice(&[link, nil, nil, nil]),
+            4 => self.stack.extend_from_slice(&[link, nil, nil, nil, nil]),
+            5 => self
+                .stack
+                .extend_from_slice(&[link, nil, nil, nil, nil, nil]),
+            6 => self
+                .stack
+                .extend_from_slice(&[link, nil, nil, nil, nil, nil, nil]),
+            _ => {
+                self.stack.push(link);
+                let len = self.stack.len();
+                self.stack.resize(len + n, nil);
+            }
+        }
+        self.y_base = self.stack.len() - n;
     }
 
     /// Drops the current frame (`deallocate`): it is the top of the stack
@@ -285,7 +310,7 @@ pub struct Proc {
     /// The `x` registers that are live while the process is not running:
     /// the arguments it starts or resumes with. While it runs, its
     /// registers are its scheduler's register file ([`Regs`]), lent to it
-    /// for the slice, so an idle process costs a few words, not 16 KB.
+    /// for the slice, so an idle process costs a few words, not a file.
     pub(crate) x: Vec<Word>,
     /// How many `x` registers are live when the process yields.
     pub(crate) live_x: usize,
@@ -629,6 +654,32 @@ mod tests {
         st.pop_frame();
         assert_eq!(st.pop_ret(), Some((7, 1_000_000)));
         assert_eq!((st.pop_ret(), st.y_base), (None, 0));
+    }
+
+    #[test]
+    fn frames_of_every_size_hold_their_slots_and_pop_back() {
+        // `push_frame` has a path per small size and one for the rest.
+        let mut st = Proc::default().st;
+        st.push_ret(0, 1);
+        let mut bases = vec![];
+        for n in 0..10 {
+            let (len, below) = (st.stack.len(), st.y_base);
+            st.push_frame(n);
+            assert_eq!(st.y_base, len + 1, "y[0] just past the link");
+            assert_eq!(st.stack.len(), len + 1 + n, "{n} slots");
+            assert!(st.stack[st.y_base..].iter().all(|w| *w == Word::NIL));
+            // A word in each slot, to see it go with its frame.
+            for (i, slot) in st.stack[st.y_base..].iter_mut().enumerate() {
+                *slot = Word::small(i as i64).unwrap();
+            }
+            bases.push((len, below));
+        }
+        for n in (0..10).rev() {
+            st.pop_frame();
+            assert_eq!((st.stack.len(), st.y_base), bases[n]);
+        }
+        assert_eq!(st.pop_ret(), Some((0, 1)));
+        assert!(st.stack.is_empty());
     }
 
     #[test]

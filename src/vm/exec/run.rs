@@ -47,7 +47,7 @@ pub(crate) struct Worker<'w, L: Lock> {
     /// The register file: a running process's `x` registers live here,
     /// lent to the run loop for its slice; an idle process keeps only the
     /// few that are live (`Proc::x`), so it costs a few hundred bytes, not
-    /// 16 KB. Taken out while a slice runs.
+    /// a register file (`proc::FILE` words). Taken out while a slice runs.
     pub(crate) xfile: Option<Box<Regs>>,
     /// `(module, function, arity)` of natives that raised, with whether
     /// raising is their purpose and whether each is a NIF
@@ -930,7 +930,41 @@ impl<'w, L: Lock> Worker<'w, L> {
                         continue;
                     }
                     Ins::Return => ret!(),
-                    _ => {}
+                    // Every variant is named (no `_`): the match is then
+                    // exhaustive, and the dispatch jumps through its table
+                    // without first checking that the tag is in its range.
+                    // These go to `step` (some only when a guard above
+                    // failed); a new variant without an arm of its own
+                    // belongs here.
+                    Ins::Allocate { .. }
+                    | Ins::Call { .. }
+                    | Ins::TailCall { .. }
+                    | Ins::CallFun { .. }
+                    | Ins::CallFunLast { .. }
+                    | Ins::Native { .. }
+                    | Ins::SplitList { .. }
+                    | Ins::FStore { .. }
+                    | Ins::Arith { .. }
+                    | Ins::Test { .. }
+                    | Ins::Bif { .. }
+                    | Ins::FNeg { .. }
+                    | Ins::PutMap { .. }
+                    | Ins::GetMap { .. }
+                    | Ins::MakeFun { .. }
+                    | Ins::BuildStacktrace { .. }
+                    | Ins::Try { .. }
+                    | Ins::TryEnd { .. }
+                    | Ins::CatchEnd { .. }
+                    | Ins::Raise { .. }
+                    | Ins::Fail { .. }
+                    | Ins::SelfPid(_)
+                    | Ins::Send
+                    | Ins::PeekMessage { .. }
+                    | Ins::NextMessage { .. }
+                    | Ins::RemoveMessage
+                    | Ins::Wait { .. }
+                    | Ins::RecvMark { .. }
+                    | Ins::Spawn { .. } => {}
                 }
                 let step = match native_flow {
                     Some(flow) => flow,
