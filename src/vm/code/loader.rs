@@ -396,6 +396,25 @@ pub enum Ins {
     EqExact { fail: u32, lhs: Src, rhs: Src },
     /// `test ne_exact`.
     NeExact { fail: u32, lhs: Src, rhs: Src },
+    /// `arith add` or `sub` (`op`) of a small integer constant, then a
+    /// local call (or `tail_call`, with `tail`) to `to`: `len(N + 1, T)`.
+    ArithICall {
+        op: ArithOp,
+        tail: bool,
+        dst: Dst,
+        to: u32,
+        fail: u32,
+        lhs: Src,
+        rhs: Word,
+    },
+    /// Two `test`s of one argument of the same `op` and `fail` label, on
+    /// `a` then `b` (`when is_integer(A), is_integer(B)`).
+    Test1Pair {
+        op: TestOp,
+        fail: u32,
+        a: Src,
+        b: Src,
+    },
     /// `test is_nonempty_list` then `split_list` of the same list (fused).
     ListSplit {
         fail: u32,
@@ -469,8 +488,54 @@ fn fuse(code: &mut [Ins]) {
             _ => None,
         }
     }
+    // The local call or tail call at `i` an `add` or `sub` of a small
+    // constant just before it fuses with (not one after `deallocate`).
+    fn call_after_arith(code: &[Ins], i: usize) -> Option<(bool, u32)> {
+        match local_call(code, i)? {
+            (tail, false, to) => Some((tail, to)),
+            (_, true, _) => None,
+        }
+    }
     for i in 0..code.len() {
         let fused = match (&code[i], code.get(i + 1)) {
+            // `len(N + 1, T)`: the argument's arithmetic, then the call.
+            (
+                &Ins::Add {
+                    fail,
+                    lhs,
+                    rhs,
+                    dst,
+                }
+                | &Ins::Sub {
+                    fail,
+                    lhs,
+                    rhs,
+                    dst,
+                },
+                _,
+            ) if small(&rhs).is_some() && call_after_arith(code, i + 1).is_some() => {
+                let (tail, to) = call_after_arith(code, i + 1).expect("checked");
+                Ins::ArithICall {
+                    op: match code[i] {
+                        Ins::Add { .. } => ArithOp::Add,
+                        _ => ArithOp::Sub,
+                    },
+                    tail,
+                    dst,
+                    to,
+                    fail,
+                    lhs,
+                    rhs: small(&rhs).expect("checked"),
+                }
+            }
+            (
+                &Ins::Test1 { op, fail, arg: a },
+                Some(&Ins::Test1 {
+                    op: op2,
+                    fail: fail2,
+                    arg: b,
+                }),
+            ) if op == op2 && fail == fail2 => Ins::Test1Pair { op, fail, a, b },
             // Not fusions: operands of the commonest shape get a variant of
             // their own (one operand fewer to decode).
             (

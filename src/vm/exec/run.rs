@@ -930,6 +930,42 @@ impl<'w, L: Lock> Worker<'w, L> {
                         continue;
                     }
                     Ins::Return => ret!(),
+                    // Fused runs (`loader::fuse`). Each leaves `pc` at the
+                    // instruction it could not do itself (a call that must
+                    // yield or collect first, arithmetic beyond small
+                    // integers or that raises), which then runs as it would
+                    // have unfused.
+                    Ins::ArithICall {
+                        op,
+                        tail,
+                        dst,
+                        to,
+                        lhs,
+                        rhs,
+                        ..
+                    } => {
+                        let c = (rhs.0 as i64) >> 4;
+                        if let Some(x) = rd!(*lhs).as_small()
+                            && let Some(w) =
+                                Word::small(if *op == ArithOp::Add { x + c } else { x - c })
+                        {
+                            wr!(*dst, w);
+                            pc += 1;
+                            if can_call!() {
+                                call_local!(*tail, *to);
+                            }
+                            continue;
+                        }
+                    }
+                    Ins::Test1Pair { op, fail, a, b } => {
+                        if let (Some(p), Some(q)) = (
+                            fast::test1(&view!(), *op, rd!(*a)),
+                            fast::test1(&view!(), *op, rd!(*b)),
+                        ) {
+                            pc = if p && q { pc + 2 } else { *fail };
+                            continue;
+                        }
+                    }
                     // Every variant is named (no `_`): the match is then
                     // exhaustive, and the dispatch jumps through its table
                     // without first checking that the tag is in its range.
@@ -1198,6 +1234,23 @@ impl<'w, L: Lock> Worker<'w, L> {
                 self.call_fun_last(proc, xs, at, *kind, *arity, *fun)
             }
             Ins::Return => Ok(Flow::Return),
+            // (The arithmetic of a fused arithmetic and call: the call that
+            // follows makes the call.)
+            Ins::ArithICall {
+                op,
+                fail,
+                lhs,
+                rhs,
+                dst,
+                ..
+            } => self.arith(proc, xs, *op, *fail, *lhs, Src::C(*rhs), *dst),
+            Ins::Test1Pair { op, fail, a, b } => match self.test1(proc, xs, *op, *fail, *a)? {
+                Flow::Next => match self.test1(proc, xs, *op, *fail, *b)? {
+                    Flow::Next => Ok(Flow::Goto(pc + 2)),
+                    f => Ok(f),
+                },
+                f => Ok(f),
+            },
             Ins::Bif {
                 import,
                 fail,
