@@ -8,7 +8,8 @@
 # Each HOG:SIZE names a hog of fixtures/fair_natives.erl (reverse, length,
 # member, keyfind, term_to_binary, binary_to_term, phash2, binary_copy,
 # list_to_binary, iolist_to_binary, iolist_size, binary_to_list, append,
-# subtract, characters_to_binary, characters_to_list) and its list length;
+# subtract, characters_to_binary, characters_to_list,
+# binary_to_term_compressed) and its list length;
 # the default is the two of issue 16 (reverse:200000 and
 # term_to_binary:5000000) and the other natives that yield mid-call, on
 # lists of millions. For each it prints the worst lateness over
@@ -23,7 +24,9 @@ hogs=("$@")
 [ ${#hogs[@]} -gt 0 ] || hogs=(reverse:200000 term_to_binary:5000000
     binary_to_term:2000000 phash2:5000000 list_to_binary:5000000
     iolist_to_binary:5000000 iolist_size:5000000 binary_to_list:5000000
-    binary_copy:5000000 append:5000000 subtract:5000000)
+    binary_copy:5000000 append:5000000 subtract:5000000
+    characters_to_binary:2000000 characters_to_list:2000000
+    binary_to_term_compressed:2000000)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -38,6 +38,8 @@ fn check(out: &std::process::Output) {
         "iolist_to_binary",
         "binary_copy",
         "ets",
+        "ets_update_counter",
+        "ets_update_element",
         "persistent_term",
         "messages",
     ] {

@@ -484,17 +484,20 @@ fn binary_to_term(c: &mut Ctx, native: &'static str, a: &[Word], opts: Word) -> 
                 return badarg();
             };
             match Decoder::new(bytes, safe) {
-                Ok(dec) => (dec, Vec::new()),
-                Err(bytes) => {
-                    c.charge(bytes.len(), BYTES_PER_REDUCTION);
-                    return match crate::vm::natives::ext::decode(c, &bytes, safe) {
-                        Some((w, n)) => with_used(c, w, n, used),
-                        None => badarg(),
-                    };
-                }
+                Some(dec) => (dec, Vec::new()),
+                None => return badarg(),
             }
         }
     };
+    let mut made = 0;
+    let inflated = dec.inflate(c, c.room(BYTES_PER_REDUCTION), &mut made);
+    c.charge(made, BYTES_PER_REDUCTION);
+    match inflated {
+        Err(r) => return r,
+        Ok(None) => return badarg(),
+        Ok(Some(false)) => return c.trap_state(native, a, vals, Box::new(dec)),
+        Ok(Some(true)) => {}
+    }
     let mut steps = 0;
     let budget = c.room(CELLS_PER_REDUCTION);
     let done = dec.run(c, &mut vals, budget, &mut steps);

@@ -656,12 +656,19 @@ fn update_counter(c: &mut Ctx, a: &[Word], default: Option<Word>) -> NativeResul
     }
     let updated = c.heap.tuple(0, &elems);
     let v = c.view();
+    // A default object (or a counter grown into a bignum) is a copy into
+    // the table the program sized: asked of the budget as an insert is.
+    if let Err(bytes) = g.room_for(c.memory, &v, &[updated]) {
+        drop(g);
+        return c.out_of_memory(bytes);
+    }
     let obj = NewObj::new(&v, c.atoms, updated, keypos, ty);
     if g.has(&k, h) {
         g.replace(&k, h, &v, obj);
     } else {
         g.insert(&v, obj);
     }
+    g.charge(c.memory);
     drop(g);
     Value(if many {
         list_of(c.heap, &results)
@@ -721,8 +728,13 @@ fn update_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
     let updated = c.heap.tuple(0, &elems);
     let v = c.view();
+    if let Err(bytes) = g.room_for(c.memory, &v, &[updated]) {
+        drop(g);
+        return c.out_of_memory(bytes);
+    }
     let obj = NewObj::new(&v, c.atoms, updated, keypos, ty);
     g.replace(&k, h, &v, obj);
+    g.charge(c.memory);
     boolean(true)
 }
 
@@ -1506,9 +1518,15 @@ fn select_replace_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
     let n = new.len();
     let v = c.view();
+    let objs: Vec<Word> = new.iter().map(|(_, _, o)| o.term).collect();
+    if let Err(bytes) = g.room_for(c.memory, &v, &objs) {
+        drop(g);
+        return c.out_of_memory(bytes);
+    }
     for (k, h, obj) in new {
         g.replace(&k, h, &v, obj);
     }
+    g.charge(c.memory);
     Value(small(n))
 }
 

@@ -12,9 +12,9 @@
 
 use num_bigint::{BigInt, Sign};
 
-use crate::beam::etf::{MAX_INFLATED, VERSION, encode_atom, encode_big, inflate_exact};
+use crate::beam::etf::{MAX_INFLATED, VERSION, encode_atom, encode_big};
 use crate::beam::reader::Reader;
-use crate::vm::native::Ctx;
+use crate::vm::native::{Ctx, NativeResult};
 use crate::vm::term::compare::{Num, number};
 use crate::vm::term::list::list_of;
 use crate::vm::term::maps;
@@ -351,39 +351,36 @@ impl Frame {
     }
 }
 
-/// `binary_to_term` of `bytes`: the term and how many bytes it took, or
-/// `None` for what erl refuses (or LAM cannot represent). With `safe`, an
-/// atom that does not exist yet is refused.
-pub(crate) fn decode(c: &mut Ctx, bytes: &[u8], safe: bool) -> Option<(Word, usize)> {
-    let mut r = Reader::new(bytes, 0);
-    if r.u8("version").ok()? != VERSION {
-        return None;
-    }
-    if r.peek() == Some(80) {
-        r.u8("tag").ok()?;
-        let size = r.u32("uncompressed size").ok()? as usize;
-        if size > MAX_INFLATED {
-            return None;
-        }
-        let data = inflate_exact(r.rest(), size, 0).ok()?;
-        let mut inner = Reader::new(&data, 0);
-        let w = term(c, &mut inner, safe)?;
-        return inner.is_empty().then_some((w, bytes.len()));
-    }
-    let w = term(c, &mut r, safe)?;
-    Some((w, r.offset()))
-}
-
-/// `binary_to_term` of an uncompressed encoding a budget of tags at a
-/// time, for a native that yields between two slices: where it stopped
-/// and the containers open; the values decoded so far are the caller's
-/// (the trap's words, which a collection moves).
+/// `binary_to_term` a budget of tags at a time, for a native that yields
+/// between two slices: where it stopped and the containers open; the
+/// values decoded so far are the caller's (the trap's words, which a
+/// collection moves). A compressed encoding is inflated first, a budget of
+/// bytes at a time ([`Decoder::inflate`]).
 pub(crate) struct Decoder {
     bytes: Vec<u8>,
     at: usize,
     frames: Vec<Frame>,
     safe: bool,
+    /// A compressed encoding being inflated (`bytes` is the encoding).
+    inflating: Option<Inflating>,
+    /// For a compressed encoding, once inflated (`bytes` are the inflated
+    /// ones, which the term must take all of): the encoding's bytes up to
+    /// the end of its zlib data.
+    whole: Option<usize>,
 }
+
+/// A compressed encoding's inflation under way.
+struct Inflating {
+    z: flate2::Decompress,
+    /// The bytes inflated so far, in room asked for the whole size.
+    out: Vec<u8>,
+    /// The size its header gives, which the inflated bytes must have.
+    size: usize,
+}
+
+/// Where a compressed encoding's zlib data starts: after the version, the
+/// tag and the inflated size.
+const COMPRESSED_DATA: usize = 6;
 
 /// How a run of a [`Decoder`] ended.
 pub(crate) enum Decoded {
@@ -396,19 +393,93 @@ pub(crate) enum Decoded {
 }
 
 impl Decoder {
-    /// A decoder of `bytes`, or the bytes back when they are for
-    /// [`decode`] at once (compressed: the inflated bytes hold a permit
-    /// of this thread's; or not an encoding at all).
-    pub(crate) fn new(bytes: Vec<u8>, safe: bool) -> Result<Decoder, Vec<u8>> {
-        if bytes.first() != Some(&VERSION) || bytes.get(1) == Some(&80) {
-            return Err(bytes);
+    /// A decoder of `bytes`, or `None` when they are not an encoding at all.
+    pub(crate) fn new(bytes: Vec<u8>, safe: bool) -> Option<Decoder> {
+        if bytes.first() != Some(&VERSION) {
+            return None;
         }
-        Ok(Decoder {
+        let mut inflating = None;
+        if bytes.get(1) == Some(&80) {
+            let size = bytes.get(2..COMPRESSED_DATA)?;
+            let size = u32::from_be_bytes(size.try_into().ok()?) as usize;
+            if size > MAX_INFLATED {
+                return None;
+            }
+            inflating = Some(Inflating {
+                z: flate2::Decompress::new(true),
+                out: Vec::new(),
+                size,
+            });
+        }
+        Some(Decoder {
             bytes,
             at: 1,
             frames: Vec::new(),
             safe,
+            inflating,
+            whole: None,
         })
+    }
+
+    /// Inflates a compressed encoding until it is done, refused (bad zlib
+    /// data, or not of the size its header gives), or `made` (bytes
+    /// inflated) reaches `budget`: `Some(true)` when the decoding may
+    /// start, `Some(false)` when the budget ran out first, `None` when
+    /// refused. Nothing to do for an uncompressed one. The inflated bytes'
+    /// room is asked of the memory budget at the first call (where a
+    /// module's compressed chunks take the large-inflation permit, which
+    /// stays with its thread while a process may go on on another).
+    pub(crate) fn inflate(
+        &mut self,
+        c: &Ctx,
+        budget: usize,
+        made: &mut usize,
+    ) -> Result<Option<bool>, NativeResult> {
+        let Some(inf) = &mut self.inflating else {
+            return Ok(Some(true));
+        };
+        if inf.out.capacity() == 0 {
+            // One byte more than the size shows data that inflates to more.
+            inf.out = c.byte_buffer(inf.size + 1)?;
+        }
+        loop {
+            if *made >= budget {
+                return Ok(Some(false));
+            }
+            let len = inf.out.len();
+            let want = (budget - *made).min(inf.size + 1 - len);
+            if want == 0 {
+                return Ok(None);
+            }
+            inf.out.resize(len + want, 0);
+            let (before_in, before_out) = (inf.z.total_in(), inf.z.total_out());
+            let input = COMPRESSED_DATA as u64 + before_in;
+            let input = self.bytes.get(input as usize..).unwrap_or_default();
+            let status =
+                inf.z
+                    .decompress(input, &mut inf.out[len..], flate2::FlushDecompress::None);
+            let took = (inf.z.total_in() - before_in) as usize;
+            let produced = (inf.z.total_out() - before_out) as usize;
+            inf.out.truncate(len + produced);
+            *made += produced;
+            match status {
+                Err(_) => return Ok(None),
+                Ok(flate2::Status::StreamEnd) => {
+                    if inf.out.len() != inf.size {
+                        return Ok(None);
+                    }
+                    // `used` counts the encoding up to the zlib data's end.
+                    self.whole = Some(COMPRESSED_DATA + inf.z.total_in() as usize);
+                    self.bytes = std::mem::take(&mut inf.out);
+                    self.at = 0;
+                    self.inflating = None;
+                    return Ok(Some(true));
+                }
+                // Data cut short: no progress with room to make it in.
+                Ok(_) if took == 0 && produced == 0 => return Ok(None),
+                Ok(_) => {}
+            }
+        }
     }
 
     /// Decodes until done, refused, or `steps` (one a tag) reaches `budget`.
@@ -424,21 +495,21 @@ impl Decoder {
             at,
             frames,
             safe,
+            whole,
+            ..
         } = self;
         let mut r = Reader::new(bytes.get(*at..).unwrap_or_default(), *at);
         let out = term_steps(c, &mut r, *safe, frames, vals, budget, steps);
         *at = r.offset();
-        match out {
-            None => Decoded::Refused,
-            Some(None) => Decoded::Paused,
-            Some(Some(w)) => Decoded::Done(w, *at),
+        match (out, *whole) {
+            (None, _) => Decoded::Refused,
+            (Some(None), _) => Decoded::Paused,
+            (Some(Some(w)), None) => Decoded::Done(w, *at),
+            // The inflated bytes hold one term and nothing after it.
+            (Some(Some(w)), Some(n)) if *at == bytes.len() => Decoded::Done(w, n),
+            (Some(Some(_)), Some(_)) => Decoded::Refused,
         }
     }
-}
-
-fn term(c: &mut Ctx, r: &mut Reader<'_>, safe: bool) -> Option<Word> {
-    let (mut frames, mut vals) = (Vec::new(), Vec::new());
-    term_steps(c, r, safe, &mut frames, &mut vals, usize::MAX, &mut 0)?
 }
 
 /// The term at `r`, with the containers open and the values decoded so

@@ -11,7 +11,9 @@
 //! built from the input's own list cells and binaries. Any element that is
 //! not chardata at all is badarg, before anything is converted.
 
-use crate::vm::native::{CELLS_PER_REDUCTION, Ctx, Native, NativeResult, badarg, boolean};
+use crate::vm::native::{
+    CELLS_PER_REDUCTION, Ctx, Native, NativeResult, Trap, badarg, boolean, small,
+};
 use crate::vm::natives::bits::slice;
 use crate::vm::term::heap::View;
 use crate::vm::term::word::{Word, kind};
@@ -26,13 +28,23 @@ pub const NATIVES: &[Native] = &[
 ];
 
 fn characters_to_list_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    const NATIVE: &str = "unicode:characters_to_list/2";
+    if let Some(t) = c.resume(NATIVE, a) {
+        return convert(c, NATIVE, a, t);
+    }
     let Some(latin1) = encoding(c, a[1]) else {
         return to_otp(c, "characters_to_list_int", a);
     };
-    convert(c, a[0], latin1, Output::List)
+    start(c, NATIVE, a, a[0], latin1, Output::List)
 }
 
 fn characters_to_binary_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
+    const NATIVE: &str = "unicode:characters_to_binary/2";
+    // A call made again goes on first: the checks below walk the whole
+    // input, which a call that yielded has done already.
+    if let Some(t) = c.resume(NATIVE, a) {
+        return convert(c, NATIVE, a, t);
+    }
     let Some(latin1) = encoding(c, a[1]) else {
         return to_otp(c, "characters_to_binary_int", a);
     };
@@ -49,7 +61,7 @@ fn characters_to_binary_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
             return Value(subject);
         }
     }
-    convert(c, subject, latin1, Output::Binary)
+    start(c, NATIVE, a, subject, latin1, Output::Binary)
 }
 
 /// Whether a binary is all ASCII; false for anything else (erts's answer,
@@ -91,61 +103,208 @@ enum Rest {
     Cons(Box<Rest>, Word),
 }
 
-/// The conversion so far: UTF-8 bytes out, and the start of a UTF-8
-/// sequence a binary ended in the middle of, which the next binary may end.
+/// The conversion so far: UTF-8 bytes out (`chars` characters), and the
+/// start of a UTF-8 sequence a binary ended in the middle of, which the
+/// next binary may end.
 #[derive(Default)]
 struct State {
     out: Vec<u8>,
+    chars: usize,
     leftover: Vec<u8>,
 }
 
-fn convert(c: &mut Ctx, subject: Word, latin1: bool, output: Output) -> NativeResult {
-    let v = c.view();
-    if !is_chardata(&v, subject) {
-        return badarg();
+/// What a conversion does, in order, each a walk that may stop when the
+/// slice runs out and go on in the next (the BEAM's conversions trap too).
+enum Phase {
+    /// Checking that the input is chardata at all (badarg before anything
+    /// is converted): the trap's words are the terms left to check.
+    Check,
+    /// Converting: the trap's words are the tails of the lists entered and,
+    /// on top, the term it is at (`bin_at`: a byte of the binary it is,
+    /// or heads, in the middle of).
+    Build { bin_at: Option<usize> },
+    /// Consing the characters from the end (`end`, a byte of `out`): the
+    /// trap's words are the list so far and, for `{error | incomplete,
+    /// Converted, Rest}`, the tag and the rest.
+    List { end: usize },
+}
+
+/// A conversion kept between the slices of a call that yields.
+struct Conv {
+    phase: Phase,
+    latin1: bool,
+    output: Output,
+    st: State,
+}
+
+fn start(
+    c: &mut Ctx,
+    native: &'static str,
+    a: &[Word],
+    subject: Word,
+    latin1: bool,
+    output: Output,
+) -> NativeResult {
+    let conv = Conv {
+        phase: Phase::Check,
+        latin1,
+        output,
+        st: State::default(),
+    };
+    run(c, native, a, conv, vec![subject])
+}
+
+/// Goes on with the conversion a call that yielded saved.
+fn convert(c: &mut Ctx, native: &'static str, a: &[Word], t: Trap) -> NativeResult {
+    match t.state.and_then(|s| s.downcast::<Conv>().ok()) {
+        Some(conv) => run(c, native, a, *conv, t.words),
+        None => badarg(),
     }
-    let mut st = State::default();
-    let failed = build(&v, subject, latin1, &mut st);
-    // Each byte out is a cell or a character walked.
-    c.charge(st.out.len(), CELLS_PER_REDUCTION);
-    // The result's room is asked of the memory budget and the allocator
-    // first: the input may be a few references to one huge binary.
-    let converted = match output {
-        Output::Binary => {
-            if let Err(r) = c.byte_buffer(st.out.len()) {
-                return r;
+}
+
+/// Runs the conversion's phases until it is done or the slice runs out
+/// (then it yields, keeping `words` and `conv`). A step is a list cell, a
+/// byte of a binary converted, or a character consed.
+fn run(
+    c: &mut Ctx,
+    native: &'static str,
+    a: &[Word],
+    mut conv: Conv,
+    mut words: Vec<Word>,
+) -> NativeResult {
+    let budget = c.room(CELLS_PER_REDUCTION);
+    let mut steps = 0;
+    let done = loop {
+        match conv.phase {
+            Phase::Check => {
+                match check(&c.view(), &mut words, budget, &mut steps) {
+                    None => break false,
+                    Some(false) => {
+                        c.charge(steps, CELLS_PER_REDUCTION);
+                        return badarg();
+                    }
+                    Some(true) => {}
+                }
+                words.push(a[0]);
+                if let Output::Binary = conv.output {
+                    // The subject, a binary alone in a list taken out.
+                    let v = c.view();
+                    if let Some((h, Word::NIL)) = cell(&v, a[0])
+                        && whole_bytes(&v, h).is_some()
+                    {
+                        words[0] = h;
+                    }
+                }
+                conv.phase = Phase::Build { bin_at: None };
             }
-            c.heap.bitstring(0, &st.out, 8)
-        }
-        Output::List => {
-            let text = String::from_utf8_lossy(&st.out);
-            let n = text.chars().count();
-            let mut chars: Vec<Word> = Vec::new();
-            if chars.try_reserve_exact(n).is_err() {
-                return c.out_of_memory(n.saturating_mul(8));
+            Phase::Build { ref mut bin_at } => {
+                let v = c.view();
+                let Some(failed) = build(
+                    &v,
+                    &mut words,
+                    bin_at,
+                    conv.latin1,
+                    &mut conv.st,
+                    budget,
+                    &mut steps,
+                ) else {
+                    break false;
+                };
+                let tail = match finish(c, &conv.st, failed) {
+                    Ok(tail) => tail,
+                    Err(r) => return r,
+                };
+                match conv.output {
+                    Output::Binary => {
+                        c.charge(steps, CELLS_PER_REDUCTION);
+                        // The result's room is asked of the memory budget and
+                        // the allocator first: the input may be a few
+                        // references to one huge binary.
+                        if let Err(r) = c.byte_buffer(conv.st.out.len()) {
+                            return r;
+                        }
+                        let converted = c.heap.bitstring(0, &conv.st.out, 8);
+                        return Value(wrapped(c, converted, &tail));
+                    }
+                    Output::List => {
+                        // Two words a character: asked of the budget as a
+                        // whole up front, each slice's cells as they come.
+                        let bytes = conv.st.chars.saturating_mul(16);
+                        if !c.memory.fits(bytes) {
+                            return c.out_of_memory(bytes);
+                        }
+                        words = vec![Word::NIL];
+                        words.extend(tail);
+                        conv.phase = Phase::List {
+                            end: conv.st.out.len(),
+                        };
+                    }
+                }
             }
-            if let Err(r) = c.reserve_words(n.saturating_mul(2)) {
-                return r;
+            Phase::List { ref mut end } => {
+                let n = budget.saturating_sub(steps).max(1);
+                if let Err(r) = c.reserve_words(2 * n.min(conv.st.chars)) {
+                    return r;
+                }
+                let out = &conv.st.out;
+                let mut acc = words[0];
+                let mut k = 0;
+                while *end > 0 && k < n {
+                    // `out` is UTF-8 made by this conversion: a character
+                    // starts at the first byte back that continues none.
+                    let mut at = *end - 1;
+                    while at > 0 && out[at] & 0xc0 == 0x80 {
+                        at -= 1;
+                    }
+                    let ch = std::str::from_utf8(&out[at..*end])
+                        .ok()
+                        .and_then(|s| s.chars().next())
+                        .map_or(0, u32::from);
+                    acc = c.heap.cons(0, small(ch as usize), acc);
+                    *end = at;
+                    k += 1;
+                }
+                conv.st.chars -= k.min(conv.st.chars);
+                steps += k;
+                words[0] = acc;
+                if *end > 0 {
+                    break false;
+                }
+                break true;
             }
-            chars.extend(
-                text.chars()
-                    .map(|ch| Word::small(i64::from(u32::from(ch))).expect("a character")),
-            );
-            crate::vm::term::list::list_of(c.heap, &chars)
         }
     };
+    c.charge(steps, CELLS_PER_REDUCTION);
+    if !done {
+        return c.trap_state(native, a, words, Box::new(conv));
+    }
+    Value(wrapped(c, words[0], &words[1..]))
+}
+
+/// The result: the converted term, or `{Tag, Converted, Rest}` when the
+/// conversion stopped short (`tail` is then the tag and the rest).
+fn wrapped(c: &mut Ctx, converted: Word, tail: &[Word]) -> Word {
+    match *tail {
+        [tag, rest] => c.heap.tuple(0, &[tag, converted, rest]),
+        _ => converted,
+    }
+}
+
+/// The tag and rest of a conversion that stopped short (none when all of
+/// it went), built as soon as the walk ends: from then on they are terms
+/// a collection moves.
+fn finish(c: &mut Ctx, st: &State, failed: Option<Rest>) -> Result<Vec<Word>, NativeResult> {
     let leftover = (!st.leftover.is_empty()).then(|| c.heap.bitstring(0, &st.leftover, 8));
     let tag = |c: &mut Ctx, name: &str| Word::atom(c.atoms.intern(name));
-    match (failed, leftover) {
-        (None, None) => Value(converted),
+    Ok(match (failed, leftover) {
+        (None, None) => Vec::new(),
         (Some(rest), leftover) => {
             let mut rest = make_rest(c, rest);
             if let Some(l) = leftover {
                 let tail = c.heap.cons(0, rest, Word::NIL);
                 rest = c.heap.cons(0, l, tail);
             }
-            let error = tag(c, "error");
-            Value(c.heap.tuple(0, &[error, converted, rest]))
+            vec![tag(c, "error"), rest]
         }
         (None, Some(l)) => {
             let t = if cut_short(&st.leftover) {
@@ -153,9 +312,9 @@ fn convert(c: &mut Ctx, subject: Word, latin1: bool, output: Output) -> NativeRe
             } else {
                 tag(c, "error")
             };
-            Value(c.heap.tuple(0, &[t, converted, l]))
+            vec![t, l]
         }
-    }
+    })
 }
 
 fn make_rest(c: &mut Ctx, r: Rest) -> Word {
@@ -192,19 +351,18 @@ fn whole_bytes<'a>(v: &View<'a>, w: Word) -> Option<&'a [u8]> {
     }
 }
 
-/// Whether `w` is chardata as erts checks it before converting: binaries
-/// of whole bytes and small integers in (nested, possibly binary-tailed)
-/// lists.
-fn is_chardata(v: &View, w: Word) -> bool {
-    if w == Word::NIL || whole_bytes(v, w).is_some() {
-        return true;
-    }
-    if !w.is_list() {
-        return false;
-    }
-    let mut stack = vec![w];
+/// Whether the terms on `stack` are chardata as erts checks it before
+/// converting: binaries of whole bytes and small integers in (nested,
+/// possibly binary-tailed) lists. `None` when `steps` (a list cell each)
+/// reached `budget` first: `stack` then holds what is left to check.
+fn check(v: &View, stack: &mut Vec<Word>, budget: usize, steps: &mut usize) -> Option<bool> {
     while let Some(mut l) = stack.pop() {
         while let Some((h, t)) = cell(v, l) {
+            if *steps >= budget {
+                stack.push(l);
+                return None;
+            }
+            *steps += 1;
             let ok = is_integer(v, h)
                 || h == Word::NIL
                 || whole_bytes(v, h).is_some()
@@ -213,71 +371,99 @@ fn is_chardata(v: &View, w: Word) -> bool {
                     true
                 });
             if !ok {
-                return false;
+                return Some(false);
             }
             l = t;
         }
         if l != Word::NIL && whole_bytes(v, l).is_none() {
-            return false;
+            return Some(false);
         }
     }
-    true
+    Some(true)
 }
 
-/// Converts `w` (checked chardata) onto `st`: `None` when all of it went,
-/// else where it stopped.
-fn build(v: &View, w: Word, latin1: bool, st: &mut State) -> Option<Rest> {
-    if w == Word::NIL {
-        return None;
-    }
-    if !w.is_list() {
-        return build_binary(v, w, latin1, st);
-    }
-    // The tails of the lists entered, innermost last, as erts keeps them:
-    // a rest is wrapped in them, each as a cell [Rest | Tail].
-    let mut stack = vec![w];
+/// Converts the (checked chardata) terms on `stack` onto `st`: `Some(None)`
+/// when all of it went, `Some(Some(rest))` where it stopped, and `None`
+/// when `steps` reached `budget` first (a list cell, or a byte of a
+/// binary, a step). The stack holds the tails of the lists entered, as
+/// erts keeps them (a rest is wrapped in them, each as a cell [Rest |
+/// Tail]), and on top the term the walk is at; when it stopped in the
+/// middle of a binary, `bin_at` is where: in that term, or in its head
+/// when it is a list cell.
+fn build(
+    v: &View,
+    stack: &mut Vec<Word>,
+    bin_at: &mut Option<usize>,
+    latin1: bool,
+    st: &mut State,
+    budget: usize,
+    steps: &mut usize,
+) -> Option<Option<Rest>> {
     let wrap = |mut r: Rest, stack: &mut Vec<Word>| {
         while let Some(t) = stack.pop() {
             r = Rest::Cons(Box::new(r), t);
         }
-        Some(r)
+        Some(Some(r))
     };
     while let Some(mut l) = stack.pop() {
-        'list: while let Some((mut h, mut t)) = cell(v, l) {
-            loop {
-                if is_integer(v, h) {
-                    if !st.leftover.is_empty() {
-                        // A character cannot end a binary's UTF-8 sequence.
-                        return wrap(Rest::Term(l), &mut stack);
-                    }
-                    if !h.as_small().is_some_and(|x| push_char(st, x, latin1)) {
-                        return wrap(Rest::Term(l), &mut stack);
-                    }
-                    l = t;
-                } else if h == Word::NIL {
-                    l = t;
-                } else if h.is_list() {
-                    stack.push(t);
-                    l = h;
-                    continue 'list;
-                } else if let Some(r) = build_binary(v, h, latin1, st) {
-                    return wrap(Rest::Cons(Box::new(r), t), &mut stack);
-                } else {
-                    l = t;
-                }
-                match cell(v, l) {
-                    Some(cell) => (h, t) = cell,
-                    None => break 'list,
+        if let (Some(from), Some((h, t))) = (*bin_at, cell(v, l)) {
+            *bin_at = None;
+            match build_binary(v, h, from, latin1, st, budget, steps) {
+                Bin::Done => l = t,
+                Bin::Rest(r) => return wrap(Rest::Cons(Box::new(r), t), stack),
+                Bin::Paused(i) => {
+                    *bin_at = Some(i);
+                    stack.push(l);
+                    return None;
                 }
             }
         }
-        if l != Word::NIL
-            && let Some(r) = build_binary(v, l, latin1, st)
-        {
-            return wrap(r, &mut stack);
+        while let Some((h, t)) = cell(v, l) {
+            if *steps >= budget {
+                stack.push(l);
+                return None;
+            }
+            *steps += 1;
+            if is_integer(v, h) {
+                // A character cannot end a binary's UTF-8 sequence.
+                if !st.leftover.is_empty()
+                    || !h.as_small().is_some_and(|x| push_char(st, x, latin1))
+                {
+                    return wrap(Rest::Term(l), stack);
+                }
+                l = t;
+            } else if h == Word::NIL {
+                l = t;
+            } else if h.is_list() {
+                stack.push(t);
+                l = h;
+            } else {
+                match build_binary(v, h, 0, latin1, st, budget, steps) {
+                    Bin::Done => l = t,
+                    Bin::Rest(r) => return wrap(Rest::Cons(Box::new(r), t), stack),
+                    Bin::Paused(i) => {
+                        *bin_at = Some(i);
+                        stack.push(l);
+                        return None;
+                    }
+                }
+            }
+        }
+        if l != Word::NIL {
+            // A binary: the whole subject, or a list's tail.
+            let from = bin_at.take().unwrap_or(0);
+            match build_binary(v, l, from, latin1, st, budget, steps) {
+                Bin::Done => {}
+                Bin::Rest(r) => return wrap(r, stack),
+                Bin::Paused(i) => {
+                    *bin_at = Some(i);
+                    stack.push(l);
+                    return None;
+                }
+            }
         }
     }
-    None
+    Some(None)
 }
 
 /// Appends character `x` as UTF-8; false when it is none (or, for latin-1
@@ -293,58 +479,92 @@ fn push_char(st: &mut State, x: i64, latin1: bool) -> bool {
             let mut buf = [0u8; 4];
             st.out
                 .extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+            st.chars += 1;
             true
         }
         None => false,
     }
 }
 
-/// Converts a binary (latin-1 bytes or UTF-8) onto `st`; where it stopped
-/// if it holds what is not UTF-8.
-fn build_binary(v: &View, bin: Word, latin1: bool, st: &mut State) -> Option<Rest> {
+/// How converting (part of) a binary went.
+enum Bin {
+    /// All of it went.
+    Done,
+    /// It holds what is not UTF-8 (or is no binary of whole bytes).
+    Rest(Rest),
+    /// The budget ran out at this byte.
+    Paused(usize),
+}
+
+/// Converts a binary (latin-1 bytes or UTF-8) onto `st` from byte `from`
+/// on, a byte a step.
+fn build_binary(
+    v: &View,
+    bin: Word,
+    from: usize,
+    latin1: bool,
+    st: &mut State,
+    budget: usize,
+    steps: &mut usize,
+) -> Bin {
     let Some(bytes) = whole_bytes(v, bin) else {
-        return Some(Rest::Term(bin));
+        return Bin::Rest(Rest::Term(bin));
     };
+    let room = budget.saturating_sub(*steps);
     if latin1 {
-        for &b in bytes {
+        let to = bytes.len().min(from.saturating_add(room));
+        for &b in &bytes[from..to] {
             push_char(st, i64::from(b), true);
         }
-        return None;
+        *steps += to - from;
+        return if to < bytes.len() {
+            Bin::Paused(to)
+        } else {
+            Bin::Done
+        };
     }
-    let mut i = 0;
-    if !st.leftover.is_empty() {
+    let mut i = from;
+    if from == 0 && !st.leftover.is_empty() {
         let need = sequence_len(st.leftover[0]).unwrap_or(1);
         let missing = need - st.leftover.len();
         if bytes.len() < missing {
             st.leftover.extend_from_slice(bytes);
-            return None;
+            return Bin::Done;
         }
         let mut seq = st.leftover.clone();
         seq.extend_from_slice(&bytes[..missing]);
         if !valid_sequence(&seq) {
             // The sequence is bad: this binary is the rest (the bytes
             // before it stay pending too).
-            return Some(Rest::From(bin, 0));
+            return Bin::Rest(Rest::From(bin, 0));
         }
         st.out.extend_from_slice(&seq);
+        st.chars += 1;
         st.leftover.clear();
         i = missing;
     }
+    let stop = i.saturating_add(room);
     while i < bytes.len() {
+        if i >= stop {
+            *steps += i - from;
+            return Bin::Paused(i);
+        }
         let Some(n) = sequence_len(bytes[i]) else {
-            return Some(Rest::From(bin, i));
+            return Bin::Rest(Rest::From(bin, i));
         };
         if bytes.len() - i < n {
             st.leftover.extend_from_slice(&bytes[i..]);
             break;
         }
         if !valid_sequence(&bytes[i..i + n]) {
-            return Some(Rest::From(bin, i));
+            return Bin::Rest(Rest::From(bin, i));
         }
         st.out.extend_from_slice(&bytes[i..i + n]);
+        st.chars += 1;
         i += n;
     }
-    None
+    *steps += bytes.len() - from;
+    Bin::Done
 }
 
 /// The length of the UTF-8 sequence a byte starts, if it can start one.

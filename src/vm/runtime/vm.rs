@@ -22,7 +22,7 @@ use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::idmap::IdMap;
 use crate::vm::term::list::list_of;
-use crate::vm::term::memory::{Memory, copy_bytes, refused};
+use crate::vm::term::memory::{Account, Memory, copy_bytes, refused};
 use crate::vm::term::word::{Word, kind};
 
 /// The VM: atoms, loaded modules and their literal areas, the code path.
@@ -316,8 +316,9 @@ pub(crate) enum System {
 /// process_info) do not defer: they wait for the slice to end (see
 /// `NativeResult::Retry`), so that their answer is the process's.
 pub(crate) enum Deferred {
-    /// A message, in an area of its own.
-    Message(Area, Word),
+    /// A message, in an area of its own, whose bytes count against the
+    /// memory budget until it is copied into the receiver's heap.
+    Message(Area, Word, Account),
     /// The process it monitored ended: the monitor's reference number.
     MonitorGone(u64),
     /// A linked process (`from`) ended with a reason (in its own area).
@@ -905,7 +906,9 @@ impl Vm {
         } else if self.running.contains_key(&to) {
             let mut area = Area::default();
             let msg = build(&mut area, &self.literals);
-            self.defer(to, Deferred::Message(area, msg));
+            let mut held = Account::default();
+            held.set(&self.memory, area.words.capacity() * 8 + area.offheap_bytes);
+            self.defer(to, Deferred::Message(area, msg, held));
         }
     }
 
@@ -997,13 +1000,27 @@ impl Vm {
         let literals = self.literals.clone();
         for d in signals {
             match d {
-                Deferred::Message(area, msg) => self.deliver(pid, |heap, _| {
-                    View {
-                        heap: &area,
-                        literals: &literals,
+                Deferred::Message(area, msg, held) => {
+                    // The copy into the heap counts to the receiver, as a
+                    // message to a process not running does (until its
+                    // next collection counts it again).
+                    let before = self.procs.get(&pid).map(|r| r.heap.words.capacity());
+                    self.deliver(pid, |heap, _| {
+                        View {
+                            heap: &area,
+                            literals: &literals,
+                        }
+                        .copy_into(msg, heap)
+                    });
+                    drop(held);
+                    if let (Some(r), Some(before)) = (self.procs.get_mut(&pid), before) {
+                        let grew = r.heap.words.capacity().saturating_sub(before) * 8;
+                        if grew > 0 {
+                            let held = r.account.bytes().saturating_add(grew);
+                            r.account.set(&self.memory, held);
+                        }
                     }
-                    .copy_into(msg, heap)
-                }),
+                }
                 Deferred::Waiter(w) => {
                     if self.procs.contains_key(&w) {
                         let p = self.priority_of(w);
