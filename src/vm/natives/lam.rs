@@ -189,7 +189,10 @@ fn bs_get_position_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 
 fn bs_set_position_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     match (ctx(c, a[0]), a[1].as_small()) {
-        (Some(m), Some(p)) => {
+        // The translator passes only positions `bs_get_position` gave, but
+        // a hand-written or corrupted module can pass any integer: one
+        // past the end made every later read compute a negative length.
+        (Some(m), Some(p)) if (0..=m.len as i64).contains(&p) => {
             set_pos(c.heap, &m, p as usize);
             Value(Word::atom(atom::OK))
         }
@@ -236,7 +239,7 @@ fn bs_restore_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         .and_then(|t| t.get(slot))
         .and_then(|w| Word(*w).as_small());
     match saved {
-        Some(p) => {
+        Some(p) if (0..=m.len as i64).contains(&p) => {
             set_pos(c.heap, &m, p as usize);
             Value(Word::atom(atom::OK))
         }
@@ -245,7 +248,7 @@ fn bs_restore_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
             set_pos(c.heap, &m, 0);
             Value(Word::atom(atom::OK))
         }
-        None => badarg(),
+        _ => badarg(),
     }
 }
 
