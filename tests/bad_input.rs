@@ -263,7 +263,8 @@ fn fuzz_round_trip_regressions_round_trip() {
 /// verify and run into a native the translator never calls that way
 /// (`run-crash-*`: `bs_set_position` to a position past the binary's end,
 /// after which reading the rest computed a negative length, and the
-/// allocation of 2^61 bytes aborted the VM) fail in the guilty process
+/// allocation of 2^61 bytes aborted the VM; `bs_save` to slot 10^12,
+/// which grew the saves tuple to that size) fail in the guilty process
 /// with badarg.
 #[test]
 fn run_fuzz_regressions_end_cleanly() {

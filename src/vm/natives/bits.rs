@@ -25,17 +25,23 @@ use NativeResult::Value;
 
 /// Where `bs_save`/`bs_restore` keep slot `w` in a context's saved
 /// positions: the atom `start` is 0 (and so is -1, taken as another name
-/// for it), slot `i` is `i + 1`.
+/// for it), slot `i` is `i + 1`. Slots past `MAX_SAVE_SLOTS` are refused
+/// (badarg): the compiler numbers a context's slots from 0 and uses a
+/// handful, and `bs_save` grows the saves tuple to the slot it is given,
+/// so a module written by hand asked for a tuple of 10^12 elements.
 pub(crate) fn save_slot(c: &Ctx, w: Word) -> Option<usize> {
     if let Some(a) = w.as_atom() {
         return (&*c.atoms.name(a) == "start").then_some(0);
     }
     match w.as_small()? {
         -1 => Some(0),
-        i if i >= 0 => usize::try_from(i).ok()?.checked_add(1),
+        i if (0..MAX_SAVE_SLOTS as i64).contains(&i) => Some(i as usize + 1),
         _ => None,
     }
 }
+
+/// The most save slots a match context can have (`save_slot`).
+const MAX_SAVE_SLOTS: usize = 65_536;
 
 pub(crate) fn ctx(c: &Ctx, w: Word) -> Option<Match> {
     ctx_on(c.heap, w)
