@@ -42,6 +42,8 @@ fn check(out: &std::process::Output) {
         "ets",
         "ets_update_counter",
         "ets_update_element",
+        "ets_select_const",
+        "ets_select_object",
         "persistent_term",
         "send_after",
         "start_timer",
