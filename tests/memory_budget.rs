@@ -11,14 +11,16 @@ use std::process::Command;
 use std::time::Duration;
 
 /// Runs `fixtures/memory_budget.erl` with `lam-translate run` under
-/// `bash -c`, with `limit` (a shell command) before it and `flags` after.
+/// `bash -c`, with `limit` (a shell command) before it and `flags` after,
+/// on two schedulers (whatever the machine's cores), so that messages to
+/// a process running on the other one take their own path.
 fn run(limit: &str, flags: &str) -> std::process::Output {
     let dir = common::compile_fixture("memory_budget");
     let lam = env!("CARGO_BIN_EXE_lam-translate");
     let beam = dir.join("memory_budget.beam");
     common::output_within(
         Command::new("bash").arg("-c").arg(format!(
-            "{limit} exec '{lam}' run '{}' --entry memory_budget:start {flags}",
+            "{limit} exec '{lam}' run '{}' --entry memory_budget:start --schedulers 2 {flags}",
             beam.display()
         )),
         Duration::from_secs(300),
@@ -40,8 +42,13 @@ fn check(out: &std::process::Output) {
         "ets",
         "ets_update_counter",
         "ets_update_element",
+        "ets_select_const",
+        "ets_select_object",
         "persistent_term",
+        "send_after",
+        "start_timer",
         "messages",
+        "messages_running",
     ] {
         let line = format!("{what}: out_of_memory");
         assert!(

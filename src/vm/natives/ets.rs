@@ -1083,10 +1083,16 @@ fn compile(c: &Ctx, ms: Word) -> Option<MatchSpec> {
 /// Runs `ms` on every object a select would visit, in erl's order (for a
 /// hash table, only the slots of the keys every clause binds): the
 /// results, in the order visited, and for a hash table the slot after
-/// each object's (for chunking).
-fn visit(c: &mut Ctx, t: &Table, ms: &MatchSpec, from_slot: usize) -> Vec<(Word, usize)> {
+/// each object's (for chunking); or the native's end when the memory
+/// budget or the allocator refuses a result's copy.
+fn visit(
+    c: &mut Ctx,
+    t: &Table,
+    ms: &MatchSpec,
+    from_slot: usize,
+) -> Result<Vec<(Word, usize)>, NativeResult> {
     let mut out = Vec::new();
-    let (atoms, pid) = (c.atoms, c.pid);
+    let atoms = c.atoms;
     match &t.store {
         Store::Hash(h) => {
             let slots: Vec<usize> = match ms.bound_keys(t.keypos) {
@@ -1104,7 +1110,7 @@ fn visit(c: &mut Ctx, t: &Table, ms: &MatchSpec, from_slot: usize) -> Vec<(Word,
             };
             for ix in slots {
                 for o in h.chain(ix) {
-                    if let Some(r) = ms.run(&t.view(), o.root, c.heap, atoms, pid) {
+                    if let Some(r) = run_ms(c, t, ms, o)? {
                         out.push((r, ix));
                     }
                 }
@@ -1112,13 +1118,25 @@ fn visit(c: &mut Ctx, t: &Table, ms: &MatchSpec, from_slot: usize) -> Vec<(Word,
         }
         Store::Tree(tr) => {
             for o in tr.values() {
-                if let Some(r) = ms.run(&t.view(), o.root, c.heap, atoms, pid) {
+                if let Some(r) = run_ms(c, t, ms, o)? {
                     out.push((r, 0));
                 }
             }
         }
     }
-    out
+    Ok(out)
+}
+
+/// `ms` run on object `o` of `t`, its result on the caller's heap: the
+/// copies a result makes there (`'$_'`, `{const, T}`) ask the memory
+/// budget first, since a select makes one for each object it keeps.
+fn run_ms(c: &mut Ctx, t: &Table, ms: &MatchSpec, o: &Obj) -> Result<Option<Word>, NativeResult> {
+    // An object's weight (its words, and its large binaries' bytes, which
+    // a copy shares) bounds what a copy of any part of it takes; it
+    // saturates at u32::MAX, no bound then.
+    let bytes = (o.size() < u32::MAX as usize).then_some(o.size() * 8);
+    ms.run_within(&t.view(), o.root, c.heap, c.atoms, c.pid, c.memory, bytes)
+        .map_err(|bytes| c.out_of_memory(bytes))
 }
 
 fn select_all(c: &mut Ctx, tab: Word, ms: Word, reverse: bool) -> NativeResult {
@@ -1130,7 +1148,10 @@ fn select_all(c: &mut Ctx, tab: Word, ms: Word, reverse: bool) -> NativeResult {
         return badarg();
     };
     let g = read(&tr);
-    let found = visit(c, &g, &spec, 0);
+    let found = match visit(c, &g, &spec, 0) {
+        Ok(found) => found,
+        Err(e) => return e,
+    };
     let words: Vec<Word> = found.into_iter().map(|(w, _)| w).collect();
     Value(match (&g.store, reverse) {
         // A hash table's results come consed up: last visited first.
@@ -1185,10 +1206,15 @@ fn select_reverse_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
 /// as a continued select, whose leftovers come out in another order).
 const ITERATIONS: usize = 1000;
 
+/// A chunk of a select (head first), the leftovers (head first), and the
+/// hash slot to go on from (`None`: the end).
+type Chunk = (Vec<Word>, Vec<Word>, Option<usize>);
+
 /// A chunked select over a hash table from `slot`, with the results
 /// `rest` carried over (head first): erl's traversal, to the letter, so
 /// chunks split where erl's do. Returns the chunk (head first), the
-/// leftovers and the slot to go on from (`None`: the end).
+/// leftovers and the slot to go on from (`None`: the end), or the
+/// native's end (not a hash table, or a result's copy refused).
 fn hash_chunk(
     c: &mut Ctx,
     t: &Table,
@@ -1197,11 +1223,11 @@ fn hash_chunk(
     slot: Option<usize>,
     mut rest: Vec<Word>,
     first: bool,
-) -> Option<(Vec<Word>, Vec<Word>, Option<usize>)> {
+) -> Result<Chunk, NativeResult> {
     let Store::Hash(h) = &t.store else {
-        return None;
+        return Err(badarg());
     };
-    let (atoms, pid) = (c.atoms, c.pid);
+    let atoms = c.atoms;
     // The match list, head first (erl conses each result on).
     let mut list = rest.split_off(0);
     list.reverse();
@@ -1226,7 +1252,7 @@ fn hash_chunk(
     if let Some(slots) = bound {
         for ix in slots {
             for o in h.chain(ix) {
-                if let Some(r) = ms.run(&t.view(), o.root, c.heap, atoms, pid) {
+                if let Some(r) = run_ms(c, t, ms, o)? {
                     list.push(r);
                     got += 1;
                 }
@@ -1236,7 +1262,7 @@ fn hash_chunk(
     } else if let Some(mut ix) = slot.filter(|_| !(chunk > 0 && got >= chunk)) {
         loop {
             for o in h.chain(ix) {
-                if let Some(r) = ms.run(&t.view(), o.root, c.heap, atoms, pid) {
+                if let Some(r) = run_ms(c, t, ms, o)? {
                     list.push(r);
                     got += 1;
                 }
@@ -1269,9 +1295,9 @@ fn hash_chunk(
             rest.reverse();
         }
         // `rest` is kept head first.
-        return Some((list, rest, next));
+        return Ok((list, rest, next));
     }
-    Some((list, Vec::new(), next))
+    Ok((list, Vec::new(), next))
 }
 
 /// A select continuation of LAM's own: `{Tab, Where, Chunk, MS, Rest,
@@ -1310,8 +1336,10 @@ fn select_chunk(c: &mut Ctx, tab: Word, ms: Word, chunk: Word, reverse: bool) ->
         if g.size() == 0 {
             return Value(eot(c));
         }
-        let (list, rest, next) =
-            hash_chunk(c, &g, &spec, chunk, Some(0), Vec::new(), true).expect("a hash table");
+        let (list, rest, next) = match hash_chunk(c, &g, &spec, chunk, Some(0), Vec::new(), true) {
+            Ok(found) => found,
+            Err(e) => return e,
+        };
         return hash_result(c, tid, list, rest, next, chunk, ms, reverse);
     }
     tree_chunk(c, &g, tid, &spec, ms, chunk, None, reverse)
@@ -1356,7 +1384,6 @@ fn tree_chunk(
     let Store::Tree(tree) = &t.store else {
         return badarg();
     };
-    let (atoms, pid) = (c.atoms, c.pid);
     let mut got: Vec<Word> = Vec::new();
     let mut last: Option<&Obj> = None;
     let range: Box<dyn Iterator<Item = (&Key, &Obj)>> = match (&after, reverse) {
@@ -1371,8 +1398,10 @@ fn tree_chunk(
             more = true;
             break;
         }
-        if let Some(r) = spec.run(&t.view(), o.root, c.heap, atoms, pid) {
-            got.push(r);
+        match run_ms(c, t, spec, o) {
+            Ok(Some(r)) => got.push(r),
+            Ok(None) => {}
+            Err(e) => return e,
         }
         last = Some(o);
     }
@@ -1432,8 +1461,11 @@ fn select_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
             // visit order.
             let mut visit_order = rest;
             visit_order.reverse();
-            let (list, rest, next) =
-                hash_chunk(c, &g, &spec, chunk, slot, visit_order, false).expect("a hash table");
+            let (list, rest, next) = match hash_chunk(c, &g, &spec, chunk, slot, visit_order, false)
+            {
+                Ok(found) => found,
+                Err(e) => return e,
+            };
             hash_result(c, tab, list, rest, next, chunk, ms, reverse)
         }
         Store::Tree(_) => {
@@ -1456,7 +1488,11 @@ fn select_count_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         return badarg();
     };
     let g = read(&tr);
-    let n = visit(c, &g, &spec, 0)
+    let found = match visit(c, &g, &spec, 0) {
+        Ok(found) => found,
+        Err(e) => return e,
+    };
+    let n = found
         .iter()
         .filter(|(w, _)| *w == Word::boolean(true))
         .count();

@@ -49,9 +49,10 @@ fn match_spec_test_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         heap: &own,
         literals: c.literals,
     };
-    let (result, flags) = ms
-        .run_full(&src, obj, c.heap, c.atoms, c.pid)
-        .unwrap_or((Word::boolean(false), Vec::new()));
+    let (result, flags) = match ms.run_full(&src, obj, c.heap, c.atoms, c.pid, Some(c.memory)) {
+        Ok(r) => r.unwrap_or((Word::boolean(false), Vec::new())),
+        Err(bytes) => return c.out_of_memory(bytes),
+    };
     let flags: Vec<Word> = flags
         .iter()
         .map(|f| {

@@ -20,7 +20,7 @@ use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::list::{list_items, list_of};
 use crate::vm::term::maps;
-use crate::vm::term::memory::refused;
+use crate::vm::term::memory::{Account, copy_bytes, refused};
 use crate::vm::term::word::Word;
 
 use NativeResult::Value;
@@ -69,8 +69,23 @@ pub(crate) fn start(vm: &mut Vm, p: &mut Proc, a: &[Word], wrap: bool) -> Native
     };
     let r = vm.make_ref(&mut p.heap);
     let id = ref_id(&view(vm, p), r).expect("a reference");
-    let mut area = Area::default();
     let v = view(vm, p);
+    // The timer keeps a copy of the message (in `{timeout, Ref, Msg}` for
+    // start_timer) until it fires: a store the program sizes, asked of the
+    // budget and given room with `try_reserve` before the copy, as a
+    // message is; the caller is refused.
+    let left = vm.memory.left();
+    let sized = copy_bytes(&v, a[2], false, left).and_then(|b| match wrap {
+        true => copy_bytes(&v, r, false, left.saturating_sub(b)).map(|rb| b + rb + 32),
+        false => Some(b),
+    });
+    let mut area = Area::default();
+    if let Err(bytes) = sized
+        .ok_or(left.saturating_add(1))
+        .and_then(|b| vm.memory.grow(&mut area.words, b / 8))
+    {
+        return NativeResult::Error(refused(&vm.memory, p.pid, "a timer", bytes));
+    }
     let msg = v.copy_into(a[2], &mut area);
     let msg = if wrap {
         let rc = v.copy_into(r, &mut area);
@@ -85,12 +100,21 @@ pub(crate) fn start(vm: &mut Vm, p: &mut Proc, a: &[Word], wrap: bool) -> Native
     } else {
         Instant::now() + Duration::from_millis(t as u64)
     };
+    // A timer aimed at a process already gone is cancelled at once.
+    let gone =
+        |pid: u64| pid != p.pid && !vm.procs.contains_key(&pid) && !vm.running.contains_key(&pid);
+    if matches!(to, Dest::Pid(pid) if gone(pid)) {
+        return Value(r);
+    }
+    let mut held = Account::default();
+    held.set(&vm.memory, area.words.capacity() * 8 + area.offheap_bytes);
     vm.timers.message(
         id,
         Pending {
             to,
             msg,
             area,
+            held,
             deadline,
         },
     );

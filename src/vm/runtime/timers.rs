@@ -6,13 +6,16 @@
 //! since completed is recognised as stale and dropped instead of being
 //! searched for and removed. A message timer owns its message in a small
 //! area of its own until it fires, when the message is copied into the
-//! receiver's heap like any other.
+//! receiver's heap like any other. The area counts against the memory
+//! budget until then; a timer whose receiver is a process that ends is
+//! cancelled, as erl cancels it, so its copy is not kept for nobody.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::time::Instant;
 
 use crate::vm::term::heap::Area;
+use crate::vm::term::memory::Account;
 use crate::vm::term::word::Word;
 
 /// Where a timer's message goes.
@@ -33,6 +36,9 @@ pub struct Pending {
     pub msg: Word,
     /// The area holding the message.
     pub area: Area,
+    /// The area's bytes, counted against the memory budget until the
+    /// timer fires (the copy is then the receiver's) or is cancelled.
+    pub held: Account,
     /// When it fires.
     pub deadline: Instant,
 }
@@ -58,6 +64,9 @@ pub struct Timers {
     events: HashMap<u64, Event>,
     /// Message timers by reference number.
     pending: HashMap<u64, Pending>,
+    /// The message timers aimed at each process (by pid), cancelled when
+    /// it ends.
+    by_pid: HashMap<u64, Vec<u64>>,
     next: u64,
 }
 
@@ -77,13 +86,38 @@ impl Timers {
     /// A message timer, known by its reference number.
     pub fn message(&mut self, reference: u64, p: Pending) {
         let at = p.deadline;
+        if let Dest::Pid(pid) = p.to {
+            self.by_pid.entry(pid).or_default().push(reference);
+        }
         self.pending.insert(reference, p);
         self.push(at, Event::Message(reference));
     }
 
     /// Cancels a message timer: its message and deadline, if it had not fired.
     pub fn cancel(&mut self, reference: u64) -> Option<Pending> {
-        self.pending.remove(&reference)
+        let p = self.pending.remove(&reference)?;
+        self.forget(&p, reference);
+        Some(p)
+    }
+
+    /// Cancels every message timer aimed at process `pid`, which ended.
+    pub fn cancel_for(&mut self, pid: u64) {
+        for r in self.by_pid.remove(&pid).unwrap_or_default() {
+            self.pending.remove(&r);
+        }
+    }
+
+    /// Takes timer `reference` (no longer pending) off its receiver's list.
+    fn forget(&mut self, p: &Pending, reference: u64) {
+        let Dest::Pid(pid) = p.to else {
+            return;
+        };
+        if let Some(refs) = self.by_pid.get_mut(&pid) {
+            refs.retain(|r| *r != reference);
+            if refs.is_empty() {
+                self.by_pid.remove(&pid);
+            }
+        }
     }
 
     /// When a message timer fires, if it is pending.
@@ -111,7 +145,10 @@ impl Timers {
             self.queue.pop();
             match self.events.remove(&seq) {
                 Some(Event::Message(r)) => match self.pending.remove(&r) {
-                    Some(p) => return Some((Event::Message(r), Some(p))),
+                    Some(p) => {
+                        self.forget(&p, r);
+                        return Some((Event::Message(r), Some(p)));
+                    }
                     None => continue,
                 },
                 Some(e) => return Some((e, None)),
@@ -135,6 +172,7 @@ mod tests {
             to: Dest::Pid(1),
             msg: Word::NIL,
             area: Area::default(),
+            held: Account::default(),
             deadline: now + Duration::from_millis(ms),
         };
         t.message(7, p(30));
@@ -154,5 +192,30 @@ mod tests {
         ));
         assert!(t.pop_due(later).is_none());
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn a_process_that_ends_takes_its_timers_along() {
+        let mut t = Timers::default();
+        let now = Instant::now();
+        let p = |to| Pending {
+            to,
+            msg: Word::NIL,
+            area: Area::default(),
+            held: Account::default(),
+            deadline: now,
+        };
+        t.message(1, p(Dest::Pid(5)));
+        t.message(2, p(Dest::Pid(6)));
+        t.message(3, p(Dest::Pid(5)));
+        t.message(4, p(Dest::Name(5)));
+        assert!(t.cancel(3).is_some());
+        t.cancel_for(5);
+        assert!(t.deadline_of(1).is_none());
+        assert!(t.deadline_of(2).is_some());
+        assert!(t.deadline_of(4).is_some(), "a name is not a process");
+        let due: Vec<_> = std::iter::from_fn(|| t.pop_due(now)).collect();
+        assert_eq!(due.len(), 2);
+        assert!(t.by_pid.is_empty());
     }
 }

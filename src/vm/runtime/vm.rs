@@ -726,13 +726,7 @@ impl Vm {
                         Dest::Name(n) => self.registry.get(&n).copied(),
                     };
                     let Some(to) = to else { continue };
-                    self.deliver(to, |heap, literals| {
-                        View {
-                            heap: &t.area,
-                            literals,
-                        }
-                        .copy_into(t.msg, heap)
-                    });
+                    self.deliver_area(to, t.area, t.msg, t.held);
                 }
                 (Event::Message(_), None) => {}
             }
@@ -769,6 +763,9 @@ impl Vm {
         let from = Word::pid(p.pid);
         // Its ETS tables go to their heirs or are deleted (runtime::ets_owner).
         self.ets_owner_exit(p.pid, &mut running);
+        // As erl does: a timer aimed at a process that is gone would only
+        // keep its copy (and its share of the memory budget) for nobody.
+        self.timers.cancel_for(p.pid);
         self.registry.retain(|_, v| *v != p.pid);
         self.proc_flags.remove(&p.pid);
         // A cheap copy (a vector of Arcs) so that p's heap can be read while
@@ -912,6 +909,63 @@ impl Vm {
         }
     }
 
+    /// Delivers a message already copied into an area of its own (`held`
+    /// counts it against the memory budget): a timer's, or one that waited
+    /// for its receiver's slice to end. For a receiver in the table, the
+    /// copy into its heap counts to it instead (until its next collection
+    /// counts it again), as a message to a process not running does; one
+    /// running on another scheduler gets the area itself when its slice
+    /// ends.
+    pub(crate) fn deliver_area(&mut self, to: u64, area: Area, msg: Word, held: Account) {
+        if self.running.contains_key(&to) {
+            self.defer(to, Deferred::Message(area, msg, held));
+            return;
+        }
+        let literals = self.literals.clone();
+        let Some(r) = self.procs.get_mut(&to) else {
+            return;
+        };
+        let before = r.heap.words.capacity();
+        // The budget was asked when the area was made; only the allocator
+        // can refuse the heap's growth now, and the vector's own doubling
+        // would abort the VM when it does.
+        let words = area.words.len();
+        if r.heap.words.try_reserve(words).is_err() {
+            drop(area);
+            drop(held);
+            return self.heap_refused(to, words * 8);
+        }
+        let msg = View {
+            heap: &area,
+            literals: &literals,
+        }
+        .copy_into(msg, &mut r.heap);
+        drop(held);
+        let grew = r.heap.words.capacity().saturating_sub(before) * 8;
+        if grew > 0 {
+            let held = r.account.bytes().saturating_add(grew);
+            r.account.set(&self.memory, held);
+        }
+        self.enqueue(to, msg);
+    }
+
+    /// Ends process `pid` (in the table), whose heap the allocator refused
+    /// `bytes` more for a message already sent to it: it exits with reason
+    /// `out_of_memory`, as a process whose heap outgrows the memory at a
+    /// collection does, rather than losing the message or the VM.
+    #[cold]
+    fn heap_refused(&mut self, pid: u64, bytes: usize) {
+        eprintln!(
+            "lam: process <0.{pid}.0> exits with out_of_memory: the allocator refused {bytes} bytes for a message to it"
+        );
+        if let Some(mut p) = self.procs.remove(&pid) {
+            self.unready(pid);
+            let reason = Word::atom(atom::OUT_OF_MEMORY);
+            self.exit_signals_to(&mut p, reason, None);
+            self.ended_by_signal(p, reason);
+        }
+    }
+
     /// Keeps a signal for a process running on another scheduler.
     pub(crate) fn defer(&mut self, to: u64, d: Deferred) {
         if let Some(q) = self.running.get_mut(&to) {
@@ -1000,27 +1054,7 @@ impl Vm {
         let literals = self.literals.clone();
         for d in signals {
             match d {
-                Deferred::Message(area, msg, held) => {
-                    // The copy into the heap counts to the receiver, as a
-                    // message to a process not running does (until its
-                    // next collection counts it again).
-                    let before = self.procs.get(&pid).map(|r| r.heap.words.capacity());
-                    self.deliver(pid, |heap, _| {
-                        View {
-                            heap: &area,
-                            literals: &literals,
-                        }
-                        .copy_into(msg, heap)
-                    });
-                    drop(held);
-                    if let (Some(r), Some(before)) = (self.procs.get_mut(&pid), before) {
-                        let grew = r.heap.words.capacity().saturating_sub(before) * 8;
-                        if grew > 0 {
-                            let held = r.account.bytes().saturating_add(grew);
-                            r.account.set(&self.memory, held);
-                        }
-                    }
-                }
+                Deferred::Message(area, msg, held) => self.deliver_area(pid, area, msg, held),
                 Deferred::Waiter(w) => {
                     if self.procs.contains_key(&w) {
                         let p = self.priority_of(w);
@@ -1130,16 +1164,27 @@ impl Vm {
         // The copy counts to the receiver (its heap holds it until it
         // receives it, and it may never do so): past the budget or refused
         // by the allocator it is the sender that stops, before the copy.
+        let refuse = |m: &Memory, b| refused(m, from.pid, "a message", b);
+        if self.running.contains_key(&pid) {
+            // It waits in an area of its own, given its room first (the
+            // vector's doubling would abort when the allocator refuses).
+            let mut area = Area::default();
+            self.memory
+                .room_for_copy(&view, msg, false, Some(&mut area))
+                .map_err(|b| refuse(&self.memory, b))?;
+            let msg = view.copy_into(msg, &mut area);
+            let mut held = Account::default();
+            held.set(&self.memory, area.words.capacity() * 8 + area.offheap_bytes);
+            self.defer(pid, Deferred::Message(area, msg, held));
+            return Ok(());
+        }
         let asked = match self.procs.get_mut(&pid) {
             Some(r) => self
                 .memory
                 .room_for_copy(&view, msg, false, Some(&mut r.heap)),
-            None if self.running.contains_key(&pid) => {
-                self.memory.room_for_copy(&view, msg, false, None)
-            }
             None => Ok(0),
         };
-        let bytes = asked.map_err(|b| refused(&self.memory, from.pid, "a message", b))?;
+        let bytes = asked.map_err(|b| refuse(&self.memory, b))?;
         self.deliver(pid, |heap, literals| {
             View {
                 heap: &from.heap,
