@@ -415,6 +415,18 @@ pub enum Ins {
         a: Src,
         b: Src,
     },
+    /// `test lt` whose fail label is `move ret, x0`, `return` (or just
+    /// `return`: `ret` is then `x0`), and when `pass_ret`, whose next
+    /// instruction is `return` too: a clause that ends in a comparison
+    /// (`max/2`, tak's `Y < X` and its last clause). Tag, `pass_ret`
+    /// and `fail` share the first word.
+    LtRet {
+        pass_ret: bool,
+        fail: u32,
+        lhs: Src,
+        rhs: Src,
+        ret: Src,
+    },
     /// `test is_nonempty_list` then `split_list` of the same list (fused).
     ListSplit {
         fail: u32,
@@ -494,6 +506,27 @@ fn fuse(code: &mut [Ins]) {
         match local_call(code, i)? {
             (tail, false, to) => Some((tail, to)),
             (_, true, _) => None,
+        }
+    }
+    // What the instructions at `at` return, when they are `move S, x0`,
+    // `return` (`S`) or `return` (`x0`); either may be fused already.
+    fn returns(code: &[Ins], at: u32) -> Option<Src> {
+        let at = at as usize;
+        match (code.get(at)?, code.get(at + 1)) {
+            (Ins::Return, _) => Some(Src::X(0)),
+            (
+                Ins::Move {
+                    src,
+                    dst: Dst::X(0),
+                }
+                | Ins::MoveReturn {
+                    src,
+                    dst: Dst::X(0),
+                    dealloc: false,
+                },
+                Some(Ins::Return),
+            ) => Some(*src),
+            _ => None,
         }
     }
     for i in 0..code.len() {
@@ -586,6 +619,13 @@ fn fuse(code: &mut [Ins]) {
                 fail,
                 lhs: rhs,
                 rhs: small(&lhs).expect("checked"),
+            },
+            (&Ins::Lt { fail, lhs, rhs }, next) if returns(code, fail).is_some() => Ins::LtRet {
+                pass_ret: matches!(next, Some(Ins::Return)),
+                fail,
+                lhs,
+                rhs,
+                ret: returns(code, fail).expect("checked"),
             },
             (Ins::Move { .. }, Some(Ins::Move { .. })) if odd_run_to_dealloc_tail(code, i) => {
                 continue;
