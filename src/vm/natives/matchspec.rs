@@ -49,7 +49,8 @@ fn match_spec_test_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
         heap: &own,
         literals: c.literals,
     };
-    let (result, flags) = match ms.run_full(&src, obj, c.heap, c.atoms, c.pid, Some(c.memory)) {
+    let (result, flags) = match ms.run_full(&src, obj, c.heap, c.atoms, c.pid, Some(c.memory), None)
+    {
         Ok(r) => r.unwrap_or((Word::boolean(false), Vec::new())),
         Err(bytes) => return c.out_of_memory(bytes),
     };

@@ -23,7 +23,7 @@ use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::compare::{self, Num, big_to_f64, cmp_num, number};
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::maps;
-use crate::vm::term::memory::{Memory, copy_bytes};
+use crate::vm::term::memory::Memory;
 use crate::vm::term::word::{Word, kind};
 
 /// A compiled match specification. It owns copies of its constants, so it
@@ -1137,12 +1137,10 @@ impl Run<'_, '_> {
                 Val::Src(_) => self.obj_bytes,
                 _ => Some(self.ms.consts.words.len() * 8 + self.ms.consts.offheap_bytes),
             };
-            let left = m.left();
             let room = match whole.filter(|b| *b < SIZED_WITHOUT_WALK) {
-                Some(b) => Ok(b),
-                None => copy_bytes(&v, w, false, left).ok_or(left.saturating_add(1)),
-            }
-            .and_then(|b| m.grow(&mut self.heap.words, b / 8));
+                Some(b) => m.grow(&mut self.heap.words, b / 8),
+                None => m.room_for_copy(&v, w, false, Some(&mut *self.heap)),
+            };
             if let Err(bytes) = room {
                 self.refused = Some(bytes);
                 return Word::NIL;
@@ -1585,7 +1583,7 @@ impl MatchSpec {
         atoms: &Atoms,
         pid: u64,
     ) -> Option<Word> {
-        self.run_full(src, obj, heap, atoms, pid, None)
+        self.run_full(src, obj, heap, atoms, pid, None, None)
             .ok()
             .flatten()
             .map(|(w, _)| w)
@@ -1607,28 +1605,16 @@ impl MatchSpec {
         memory: &Memory,
         obj_bytes: Option<usize>,
     ) -> Result<Option<Word>, usize> {
-        let r = self.run_with(src, obj, heap, atoms, pid, Some(memory), obj_bytes)?;
+        let r = self.run_full(src, obj, heap, atoms, pid, Some(memory), obj_bytes)?;
         Ok(r.map(|(w, _)| w))
     }
 
     /// [`MatchSpec::run`] for a tracing specification too: for tracing,
     /// the result is the message (`true` unless the body sets one with
-    /// `{message, M}`), with the flags the body sets. With `memory`, as
-    /// [`MatchSpec::run_within`].
-    pub fn run_full(
-        &self,
-        src: &View,
-        obj: Word,
-        heap: &mut Area,
-        atoms: &Atoms,
-        pid: u64,
-        memory: Option<&Memory>,
-    ) -> Result<Option<(Word, Vec<TraceFlag>)>, usize> {
-        self.run_with(src, obj, heap, atoms, pid, memory, None)
-    }
-
+    /// `{message, M}`), with the flags the body sets. With `memory` (and
+    /// `obj_bytes`), as [`MatchSpec::run_within`].
     #[allow(clippy::too_many_arguments)]
-    fn run_with(
+    pub fn run_full(
         &self,
         src: &View,
         obj: Word,

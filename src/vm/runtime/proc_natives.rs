@@ -106,8 +106,7 @@ pub(crate) fn start(vm: &mut Vm, p: &mut Proc, a: &[Word], wrap: bool) -> Native
     if matches!(to, Dest::Pid(pid) if gone(pid)) {
         return Value(r);
     }
-    let mut held = Account::default();
-    held.set(&vm.memory, area.words.capacity() * 8 + area.offheap_bytes);
+    let held = Account::of_area(&vm.memory, &area);
     vm.timers.message(
         id,
         Pending {

@@ -903,8 +903,7 @@ impl Vm {
         } else if self.running.contains_key(&to) {
             let mut area = Area::default();
             let msg = build(&mut area, &self.literals);
-            let mut held = Account::default();
-            held.set(&self.memory, area.words.capacity() * 8 + area.offheap_bytes);
+            let held = Account::of_area(&self.memory, &area);
             self.defer(to, Deferred::Message(area, msg, held));
         }
     }
@@ -1173,8 +1172,7 @@ impl Vm {
                 .room_for_copy(&view, msg, false, Some(&mut area))
                 .map_err(|b| refuse(&self.memory, b))?;
             let msg = view.copy_into(msg, &mut area);
-            let mut held = Account::default();
-            held.set(&self.memory, area.words.capacity() * 8 + area.offheap_bytes);
+            let held = Account::of_area(&self.memory, &area);
             self.defer(pid, Deferred::Message(area, msg, held));
             return Ok(());
         }

@@ -212,6 +212,16 @@ pub struct Account {
 }
 
 impl Account {
+    /// An account of what `area` holds (its words' room and the large
+    /// binaries it references), counted in `memory`: for a copy kept apart
+    /// from every heap until it is delivered (a timer's message, or one
+    /// waiting for its receiver's slice to end).
+    pub fn of_area(memory: &Arc<Memory>, area: &Area) -> Account {
+        let mut held = Account::default();
+        held.set(memory, area.words.capacity() * 8 + area.offheap_bytes);
+        held
+    }
+
     /// Counts `bytes` (instead of what was counted before) in `memory`;
     /// whether the budget still holds.
     pub fn set(&mut self, memory: &Arc<Memory>, bytes: usize) -> bool {
