@@ -69,7 +69,13 @@ const _: () = assert!((crate::lam::isa::FLOAT_REG_BASE as usize) < FILE);
 pub(crate) struct Regs([Word; FILE]);
 
 impl Regs {
-    /// A register file of `NIL`s, on the heap.
+    /// A register file of `NIL`s, on the heap. Never inlined: `Box::new`
+    /// builds the 512 KB array on the stack first, and a caller it was
+    /// inlined into (`Worker::run_slice`, hence `Sched::slice`) probed
+    /// those 128 pages of stack on every slice, taken or not: 5x the time
+    /// of a message ring, where slices are a few instructions long.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn boxed() -> Box<Regs> {
         Box::new(Regs([Word::NIL; FILE]))
     }
