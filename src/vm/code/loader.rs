@@ -407,6 +407,16 @@ pub enum Ins {
         lhs: Src,
         rhs: Word,
     },
+    /// A `select` on values that are all small integers close together
+    /// (clauses on `0`, `1`, ...): `src`'s label is `labels[src - base]`,
+    /// a hole or anything else going to `fail` (an integer of no table
+    /// equals a value that is not a small integer exactly).
+    SelectInt {
+        src: Src,
+        fail: u32,
+        base: i64,
+        labels: Box<[u32]>,
+    },
     /// Two `test`s of one argument of the same `op` and `fail` label, on
     /// `a` then `b` (`when is_integer(A), is_integer(B)`).
     Test1Pair {
@@ -529,6 +539,23 @@ fn fuse(code: &mut [Ins]) {
             _ => None,
         }
     }
+    // A `select` table of small integers as the smallest value and the
+    // labels from there, when they span at most `INT_TABLE` values (the
+    // first of equal values wins, as in a scan).
+    fn int_table(table: &[(Word, u32)]) -> Option<(i64, Vec<Option<u32>>)> {
+        const INT_TABLE: i64 = 64;
+        let ints: Option<Vec<i64>> = table.iter().map(|(w, _)| w.as_small()).collect();
+        let ints = ints?;
+        let (lo, hi) = (*ints.iter().min()?, *ints.iter().max()?);
+        if hi - lo >= INT_TABLE {
+            return None;
+        }
+        let mut labels = vec![None; (hi - lo + 1) as usize];
+        for (i, (_, l)) in ints.iter().zip(table) {
+            labels[(i - lo) as usize].get_or_insert(*l);
+        }
+        Some((lo, labels))
+    }
     for i in 0..code.len() {
         let fused = match (&code[i], code.get(i + 1)) {
             // `len(N + 1, T)`: the argument's arithmetic, then the call.
@@ -569,6 +596,25 @@ fn fuse(code: &mut [Ins]) {
                     arg: b,
                 }),
             ) if op == op2 && fail == fail2 => Ins::Test1Pair { op, fail, a, b },
+            // Not a fusion: a table of small integers becomes a jump table.
+            (
+                Ins::Select {
+                    kind: SelectKind::Value,
+                    src,
+                    fail,
+                    table,
+                    ..
+                },
+                _,
+            ) if int_table(table).is_some() => {
+                let (base, labels) = int_table(table).expect("checked");
+                Ins::SelectInt {
+                    src: *src,
+                    fail: *fail,
+                    base,
+                    labels: labels.into_iter().map(|l| l.unwrap_or(*fail)).collect(),
+                }
+            }
             // Not fusions: operands of the commonest shape get a variant of
             // their own (one operand fewer to decode).
             (

@@ -193,6 +193,16 @@ pub(crate) fn select(
     )
 }
 
+/// `SelectInt`'s label for `x`: `labels[x - base]` for a small integer
+/// in the table's span, else `fail`.
+#[inline(always)]
+pub(crate) fn select_int(x: Word, base: i64, labels: &[u32], fail: u32) -> u32 {
+    x.as_small()
+        .and_then(|i| labels.get(i.wrapping_sub(base) as usize))
+        .copied()
+        .unwrap_or(fail)
+}
+
 /// Element `i` (from 0) of tuple `t`.
 #[inline(always)]
 pub(crate) fn element(v: &View, t: Word, i: usize) -> Option<Word> {

@@ -877,6 +877,15 @@ impl<'w, L: Lock> Worker<'w, L> {
                             continue;
                         }
                     }
+                    Ins::SelectInt {
+                        src,
+                        fail,
+                        base,
+                        labels,
+                    } => {
+                        pc = fast::select_int(rd!(*src), *base, labels, *fail);
+                        continue;
+                    }
                     Ins::GetElement { tuple, index, dst } => {
                         if let Some(v) = fast::element(&view!(), rd!(*tuple), *index as usize) {
                             wr!(*dst, v);
@@ -1170,6 +1179,17 @@ impl<'w, L: Lock> Worker<'w, L> {
                 table,
                 sorted,
             } => self.select(proc, xs, *kind, *src, *fail, (table, *sorted)),
+            Ins::SelectInt {
+                src,
+                fail,
+                base,
+                labels,
+            } => Ok(Flow::Goto(fast::select_int(
+                crate::vm::exec::regs::read(proc, xs, *src),
+                *base,
+                labels,
+                *fail,
+            ))),
             Ins::MakeTuple { dst, elems } => self.make_tuple(proc, xs, *dst, elems),
             // exceptions.rs
             Ins::BuildStacktrace { raw, dst } => self.build_stacktrace(proc, xs, *raw, *dst),
