@@ -49,6 +49,13 @@ fn check(out: &std::process::Output) {
         "start_timer",
         "messages",
         "messages_running",
+        "down_reason",
+        "exit_trapped",
+        "exit_linked",
+        "exit_running",
+        "ets_lookup",
+        "ets_lookup_element",
+        "persistent_term_get",
     ] {
         let line = format!("{what}: out_of_memory");
         assert!(
@@ -60,6 +67,11 @@ fn check(out: &std::process::Output) {
         "iolist_size 1099511627776",
         "caught {'EXIT',out_of_memory}",
         "erased true",
+        "spawn_args {'EXIT',out_of_memory}",
+        "spawn_fun {'EXIT',out_of_memory}",
+        "exit_signal {'EXIT',out_of_memory}",
+        "send_after_gone true",
+        "start_timer_gone true",
         "server 500500",
         "survived",
     ] {

@@ -328,13 +328,30 @@ fn key_of(c: &Ctx, ty: Type, k: Word) -> (Key, u32) {
 
 /// Objects copied out as a list, in the order erl builds it: the chain
 /// reversed (a bag's objects come out in insertion order).
-fn object_list(c: &mut Ctx, t: &Table, objs: &[&Obj]) -> Word {
+fn object_list(c: &mut Ctx, t: &Table, objs: &[&Obj]) -> NativeResult {
+    if let Err(e) = room_for(c, objs) {
+        return e;
+    }
     let mut l = Word::NIL;
     for o in objs {
         let w = t.copy_out(o, c.heap);
         l = c.heap.cons(0, w, l);
     }
-    l
+    Value(l)
+}
+
+/// Room on the caller's heap for copies of `objs` (or of parts of them)
+/// and a list cell each, asked before copying (`Ctx::reserve_words`): a
+/// size the program chose (an object of a gigabyte, a bag's objects under
+/// one key, looked up again and again), where the heap's own doubling
+/// would abort the VM when the allocator refuses. An object's weight in
+/// its table bounds its copy (it is stored without sharing), so nothing
+/// is walked to size it.
+fn room_for(c: &mut Ctx, objs: &[&Obj]) -> Result<(), NativeResult> {
+    let words = objs
+        .iter()
+        .fold(0usize, |n, o| n.saturating_add(o.size()).saturating_add(2));
+    c.reserve_words(words)
 }
 
 fn lookup_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
@@ -358,6 +375,9 @@ fn lookup_in(c: &mut Ctx, tr: &TableRef, a: &[Word]) -> NativeResult {
     if matches!(g.ty, Type::Set | Type::OrderedSet) {
         let l = match g.find_first(&k, h) {
             Some(o) => {
+                if let Err(e) = room_for(c, &[o]) {
+                    return e;
+                }
                 let w = g.copy_out(o, c.heap);
                 c.heap.cons(0, w, Word::NIL)
             }
@@ -366,7 +386,7 @@ fn lookup_in(c: &mut Ctx, tr: &TableRef, a: &[Word]) -> NativeResult {
         return Value(l);
     }
     let found = g.find(&k, h);
-    Value(object_list(c, &g, &found))
+    object_list(c, &g, &found)
 }
 
 fn lookup_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
@@ -386,6 +406,9 @@ fn lookup_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     }
     if found.iter().any(|o| g.elems(o).len() < pos) {
         return badarg();
+    }
+    if let Err(e) = room_for(c, &found) {
+        return e;
     }
     let elem = |c: &mut Ctx, o: &Obj| g.view().copy_into(Word(g.elems(o)[pos - 1]), c.heap);
     if g.ty == Type::Set || g.ty == Type::OrderedSet {
@@ -490,7 +513,7 @@ fn take_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
     // Copied out before the lock goes: a writer's insert may compact the
     // arena the removed objects' words are in.
     let refs: Vec<&Obj> = gone.iter().collect();
-    Value(object_list(c, &g, &refs))
+    object_list(c, &g, &refs)
 }
 
 /// An integer read through the caller's view.
@@ -599,7 +622,10 @@ fn update_counter(c: &mut Ctx, a: &[Word], default: Option<Word>) -> NativeResul
     });
     // The object, copied to the caller's heap to be changed there.
     let copy = match g.find_first(&k, h) {
-        Some(o) => g.copy_out(o, c.heap),
+        Some(o) => match room_for(c, &[o]) {
+            Ok(()) => g.copy_out(o, c.heap),
+            Err(e) => return e,
+        },
         None => match default {
             None => {
                 drop(g);
@@ -706,7 +732,10 @@ fn update_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
     let mut g = write(&tr);
     let (k, h) = key_of(c, g.ty, a[1]);
     let copy = match g.find_first(&k, h) {
-        Some(o) => g.copy_out(o, c.heap),
+        Some(o) => match room_for(c, &[o]) {
+            Ok(()) => g.copy_out(o, c.heap),
+            Err(e) => return e,
+        },
         None => return boolean(false),
     };
     let mut elems: Vec<Word> = c
@@ -739,8 +768,9 @@ fn update_element_3(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 /// The key of `o`, copied out.
-fn key_out(c: &mut Ctx, t: &Table, o: &Obj) -> Word {
-    t.view().copy_into(Word(t.elems(o)[t.keypos - 1]), c.heap)
+fn key_out(c: &mut Ctx, t: &Table, o: &Obj) -> Result<Word, NativeResult> {
+    room_for(c, &[o])?;
+    Ok(t.view().copy_into(Word(t.elems(o)[t.keypos - 1]), c.heap))
 }
 
 fn first_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
@@ -763,10 +793,11 @@ fn edge(c: &mut Ctx, a: &[Word], last: bool) -> NativeResult {
         // A hash table's last is its first, as in erl.
         Store::Hash(h) => h.slots_from(0).flat_map(|i| h.chain(i)).next(),
     };
-    Value(match o {
-        Some(o) => key_out(c, &g, o),
-        None => eot(c),
-    })
+    match o.map(|o| key_out(c, &g, o)) {
+        Some(Ok(k)) => Value(k),
+        Some(Err(e)) => e,
+        None => Value(eot(c)),
+    }
 }
 
 fn next_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
@@ -802,10 +833,11 @@ fn step(c: &mut Ctx, a: &[Word], back: bool) -> NativeResult {
             })
         }
     };
-    Value(match o {
-        Some(o) => key_out(c, &g, o),
-        None => eot(c),
-    })
+    match o.map(|o| key_out(c, &g, o)) {
+        Some(Ok(k)) => Value(k),
+        Some(Err(e)) => e,
+        None => Value(eot(c)),
+    }
 }
 
 fn slot_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
@@ -821,7 +853,7 @@ fn slot_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         Store::Hash(t) => {
             if i < t.slots.len() {
                 let objs: Vec<&Obj> = t.chain(i).collect();
-                Value(object_list(c, &g, &objs))
+                object_list(c, &g, &objs)
             } else if i == t.slots.len() {
                 Value(eot(c))
             } else {
@@ -831,7 +863,7 @@ fn slot_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         Store::Tree(t) => {
             if i < t.len() {
                 let o = t.values().nth(i).expect("in range");
-                Value(object_list(c, &g, &[o]))
+                object_list(c, &g, &[o])
             } else if i == t.len() {
                 Value(eot(c))
             } else {
@@ -1413,7 +1445,10 @@ fn tree_chunk(
         let e = eot(c);
         return Value(c.heap.tuple(0, &[l, e]));
     }
-    let key = key_out(c, t, last.expect("an object"));
+    let key = match key_out(c, t, last.expect("an object")) {
+        Ok(k) => k,
+        Err(e) => return e,
+    };
     let at = c.heap.tuple(0, &[key]);
     let k = continuation(c, tid, at, chunk, ms, &[], reverse);
     Value(c.heap.tuple(0, &[l, k]))

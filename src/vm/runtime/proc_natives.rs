@@ -68,6 +68,14 @@ pub(crate) fn start(vm: &mut Vm, p: &mut Proc, a: &[Word], wrap: bool) -> Native
         _ => return badarg(),
     };
     let r = vm.make_ref(&mut p.heap);
+    // A timer aimed at a process already gone is cancelled at once, before
+    // its message is sized or copied: erl gives the reference whatever
+    // the message's size.
+    let gone =
+        |pid: u64| pid != p.pid && !vm.procs.contains_key(&pid) && !vm.running.contains_key(&pid);
+    if matches!(to, Dest::Pid(pid) if gone(pid)) {
+        return Value(r);
+    }
     let id = ref_id(&view(vm, p), r).expect("a reference");
     let v = view(vm, p);
     // The timer keeps a copy of the message (in `{timeout, Ref, Msg}` for
@@ -100,12 +108,6 @@ pub(crate) fn start(vm: &mut Vm, p: &mut Proc, a: &[Word], wrap: bool) -> Native
     } else {
         Instant::now() + Duration::from_millis(t as u64)
     };
-    // A timer aimed at a process already gone is cancelled at once.
-    let gone =
-        |pid: u64| pid != p.pid && !vm.procs.contains_key(&pid) && !vm.running.contains_key(&pid);
-    if matches!(to, Dest::Pid(pid) if gone(pid)) {
-        return Value(r);
-    }
     let held = Account::of_area(&vm.memory, &area);
     vm.timers.message(
         id,
@@ -867,7 +869,10 @@ pub(crate) fn persistent_get(
     };
     let k = Key::exact(&view, key);
     match vm.persistent.iter().find(|e| e.key.same(&k)) {
-        Some(e) => value(e.copy_out(&mut p.heap, false)),
+        Some(e) => match e.copy_out(&vm.memory, &mut p.heap, false) {
+            Ok(w) => value(w),
+            Err(b) => NativeResult::Error(refused(&vm.memory, p.pid, "persistent_term:get", b)),
+        },
         None => default.map_or_else(badarg, value),
     }
 }
@@ -1164,12 +1169,15 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
         (HostOp::Halt, 2) => halt_with(vm, p, a[0]),
         // persistent_term:get/0: every key and value, as `{Key, Value}`.
         (HostOp::PersistentGet, 0) => {
-            let pairs: Vec<Word> = vm
+            let pairs: Result<Vec<Word>, usize> = vm
                 .persistent
                 .iter()
-                .map(|e| e.copy_out(&mut p.heap, true))
+                .map(|e| e.copy_out(&vm.memory, &mut p.heap, true))
                 .collect();
-            value(list_of(&mut p.heap, &pairs))
+            match pairs {
+                Ok(pairs) => value(list_of(&mut p.heap, &pairs)),
+                Err(b) => NativeResult::Error(refused(&vm.memory, p.pid, "persistent_term:get", b)),
+            }
         }
         // persistent_term:get/1
         (HostOp::PersistentGet, 1) => persistent_get(vm, p, a[0], None),
@@ -1501,6 +1509,27 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                     reason
                 });
                 return value(Word::atom(atom::TRUE));
+            }
+            // The reason is copied into the target's heap (in a message, or
+            // as what it dies of): a size the program chose, asked before
+            // the signal acts, and the caller refused, as `!` refuses.
+            if !kill && let Some(target) = vm.procs.get_mut(&t) {
+                let view = View {
+                    heap: &p.heap,
+                    literals: &vm.literals,
+                };
+                let m = &vm.memory;
+                match m
+                    .copy_words(&view, reason)
+                    .and_then(|n| m.grow(&mut target.heap.words, n.saturating_add(8)))
+                {
+                    Err(b) => return NativeResult::Error(refused(m, p.pid, "an exit signal", b)),
+                    Ok(grew) if grew > 0 => {
+                        let held = target.account.bytes().saturating_add(grew);
+                        target.account.set(m, held);
+                    }
+                    Ok(_) => {}
+                }
             }
             let trapping = vm.procs.get(&t).is_some_and(|o| o.sig.trap_exit);
             if trapping && !kill {

@@ -259,8 +259,17 @@ impl Persistent {
         Persistent::new(&v, k, x)
     }
 
-    /// A copy on `heap` of `{Key, Value}` (`whole`) or of the value.
-    pub(crate) fn copy_out(&self, heap: &mut Area, whole: bool) -> Word {
+    /// A copy on `heap` of `{Key, Value}` (`whole`) or of the value, given
+    /// room first (the area's words bound it: it was copied in without
+    /// sharing), or the bytes `memory` or the allocator refused: in erl a
+    /// `get` shares the stored term, in LAM it copies, again at each call.
+    pub(crate) fn copy_out(
+        &self,
+        memory: &Memory,
+        heap: &mut Area,
+        whole: bool,
+    ) -> Result<Word, usize> {
+        memory.grow(&mut heap.words, self.area.words.len())?;
         let v = View {
             heap: &self.area,
             literals: &[],
@@ -270,7 +279,7 @@ impl Persistent {
         } else {
             v.at(self.pair.ptr(), 2)
         };
-        v.copy_into(w, heap)
+        Ok(v.copy_into(w, heap))
     }
 }
 
@@ -326,7 +335,16 @@ pub(crate) enum Deferred {
     /// A process waits for this one's slice to end, to act on it: it runs
     /// next.
     Waiter(u64),
+    /// A signal's copy (an exit reason) was refused this many bytes by
+    /// the memory budget or the allocator: it exits with `out_of_memory`.
+    Refused(u64),
 }
+
+/// Words of heap room asked beyond an exit reason's copy for what a
+/// signal builds around it (a `'DOWN'` tuple, its reference and
+/// `{Name, Node}`): the signal's allocations after the copy then never
+/// grow the heap by the vector's doubling.
+const SIGNAL_WORDS: usize = 16;
 
 /// Whether `pid` is the process `running` (the caller's, out of the table).
 pub(crate) fn is(running: &Option<&mut Proc>, pid: u64) -> bool {
@@ -689,12 +707,22 @@ impl Vm {
             return;
         };
         let tag = Word::atom(self.atoms.intern(tag));
+        let memory = self.memory.clone();
         self.deliver(gl, |heap, literals| {
-            let reason = View {
+            let v = View {
                 heap: &p.heap,
                 literals,
-            }
-            .copy_into(reason, heap);
+            };
+            // The group leader serves every process and must not die of
+            // one's reason: a reason its heap (or the budget) has no room
+            // for is reported as `out_of_memory`.
+            let reason = match memory
+                .copy_words(&v, reason)
+                .and_then(|n| memory.grow(&mut heap.words, n.saturating_add(8)))
+            {
+                Ok(_) => v.copy_into(reason, heap),
+                Err(_) => Word::atom(atom::OUT_OF_MEMORY),
+            };
             heap.tuple(0, &[tag, Word::pid(p.pid), reason])
         });
     }
@@ -768,6 +796,9 @@ impl Vm {
         self.timers.cancel_for(p.pid);
         self.registry.retain(|_, v| *v != p.pid);
         self.proc_flags.remove(&p.pid);
+        // Its heap goes with it: the copies of its reason that its watchers
+        // get count in its place (a reason of half the budget reaches one).
+        p.account = Account::default();
         // A cheap copy (a vector of Arcs) so that p's heap can be read while
         // other processes' heaps are written.
         let literals = self.literals.clone();
@@ -775,6 +806,8 @@ impl Vm {
             heap: &p.heap,
             literals: &literals,
         };
+        // Sized once for all of them (a small reason without a walk).
+        let words = self.memory.copy_words(&view, reason);
         for (r, watcher) in std::mem::take(&mut p.sig.monitored_by) {
             if let Some(id) = ref_id(&view, r) {
                 if self
@@ -794,7 +827,7 @@ impl Vm {
             let by_name = ref_id(&view, r)
                 .and_then(|id| p.sig.monitored_as.iter().find(|(x, _)| *x == id))
                 .map(|(_, name)| *name);
-            self.signal(&mut running, watcher, |heap| {
+            self.signal_within(&mut running, watcher, words, |heap| {
                 let (r, reason) = (view.copy_into(r, heap), view.copy_into(reason, heap));
                 let item = match by_name {
                     Some(name) => heap.tuple(0, &[Word::atom(name), Word::atom(atom::NONODE)]),
@@ -819,8 +852,13 @@ impl Vm {
             }
             if self.running.contains_key(&linked) && !is(&running, linked) {
                 let mut area = Area::default();
-                let reason = view.copy_into(reason, &mut area);
-                self.defer(linked, Deferred::LinkExit(p.pid, area, reason));
+                match words.and_then(|w| self.memory.grow(&mut area.words, w)) {
+                    Ok(_) => {
+                        let reason = view.copy_into(reason, &mut area);
+                        self.defer(linked, Deferred::LinkExit(p.pid, area, reason));
+                    }
+                    Err(b) => self.defer(linked, Deferred::Refused(b as u64)),
+                }
             } else {
                 self.link_exit(&mut running, linked, p.pid, &view, reason);
             }
@@ -845,17 +883,31 @@ impl Vm {
             return;
         };
         if trapping {
-            self.signal(running, to, |heap| {
+            let words = self.memory.copy_words(view, reason);
+            self.signal_within(running, to, words, |heap| {
                 let reason = view.copy_into(reason, heap);
                 heap.tuple(0, &[Word::atom(atom::EXIT_TAG), link_word(from), reason])
             });
         } else if reason != Word::atom(atom::NORMAL) {
+            // It dies of the reason, or of `out_of_memory` when its heap
+            // cannot hold a copy of it.
+            let memory = self.memory.clone();
+            let copy = |p: &mut Proc| match memory
+                .copy_words(view, reason)
+                .and_then(|w| memory.grow(&mut p.heap.words, w))
+            {
+                Ok(_) => view.copy_into(reason, &mut p.heap),
+                Err(b) => {
+                    refused_line(p.pid, b, "its exit reason");
+                    Word::atom(atom::OUT_OF_MEMORY)
+                }
+            };
             if let Some(run) = running.as_deref_mut().filter(|x| x.pid == to) {
                 // The running process dies at its next instruction.
-                run.pending_exit = Some(view.copy_into(reason, &mut run.heap));
+                run.pending_exit = Some(copy(run));
             } else if let Some(mut l) = self.procs.remove(&to) {
                 self.unready(to);
-                let reason = view.copy_into(reason, &mut l.heap);
+                let reason = copy(&mut l);
                 self.exit_signals_to(&mut l, reason, running.as_deref_mut());
                 self.ended_by_signal(l, reason);
             }
@@ -888,6 +940,62 @@ impl Vm {
             run.rx.mailbox.push_back(msg);
         } else {
             self.deliver(to, |heap, _| build(heap));
+        }
+    }
+
+    /// As [`Vm::signal`], for a message holding a copy from a process that
+    /// ended (an exit reason) of `words` words (or the bytes the budget
+    /// refused it). The heap (or area) is given room for it and the
+    /// message around it first, and the room counts to the receiver. Its
+    /// sender is gone and cannot pay, so a refusal ends the **receiver**
+    /// with `out_of_memory`, as a message too large for its heap does
+    /// ([`Vm::deliver_area`]); the VM never aborts on it.
+    pub(crate) fn signal_within(
+        &mut self,
+        running: &mut Option<&mut Proc>,
+        to: u64,
+        words: Result<usize, usize>,
+        build: impl FnOnce(&mut Area) -> Word,
+    ) {
+        let words = words.map(|w| w.saturating_add(SIGNAL_WORDS));
+        let memory = self.memory.clone();
+        let room = |p: &mut Proc| -> Result<(), usize> {
+            let grew = words.and_then(|w| memory.grow(&mut p.heap.words, w))?;
+            if grew > 0 {
+                let held = p.account.bytes().saturating_add(grew);
+                p.account.set(&memory, held);
+            }
+            Ok(())
+        };
+        if let Some(run) = running.as_deref_mut().filter(|x| x.pid == to) {
+            match room(run) {
+                Ok(()) => {
+                    let msg = build(&mut run.heap);
+                    run.rx.mailbox.push_back(msg);
+                }
+                Err(b) => {
+                    refused_line(to, b, "a signal to it");
+                    run.pending_exit = Some(Word::atom(atom::OUT_OF_MEMORY));
+                }
+            }
+        } else if let Some(r) = self.procs.get_mut(&to) {
+            match room(r) {
+                Ok(()) => {
+                    let msg = build(&mut r.heap);
+                    self.enqueue(to, msg);
+                }
+                Err(b) => self.receiver_refused(running, to, b, "a signal to it"),
+            }
+        } else if self.running.contains_key(&to) {
+            let mut area = Area::default();
+            match words.and_then(|w| memory.grow(&mut area.words, w)) {
+                Ok(_) => {
+                    let msg = build(&mut area);
+                    let held = Account::of_area(&memory, &area);
+                    self.defer(to, Deferred::Message(area, msg, held));
+                }
+                Err(b) => self.defer(to, Deferred::Refused(b as u64)),
+            }
         }
     }
 
@@ -932,7 +1040,7 @@ impl Vm {
         if r.heap.words.try_reserve(words).is_err() {
             drop(area);
             drop(held);
-            return self.heap_refused(to, words * 8);
+            return self.receiver_refused(&mut None, to, words * 8, "a message to it");
         }
         let msg = View {
             heap: &area,
@@ -948,19 +1056,24 @@ impl Vm {
         self.enqueue(to, msg);
     }
 
-    /// Ends process `pid` (in the table), whose heap the allocator refused
-    /// `bytes` more for a message already sent to it: it exits with reason
+    /// Ends process `pid` (in the table), whose heap the budget or the
+    /// allocator refused `bytes` more for `what` (a message already sent
+    /// to it, a signal of a process gone): it exits with reason
     /// `out_of_memory`, as a process whose heap outgrows the memory at a
     /// collection does, rather than losing the message or the VM.
     #[cold]
-    fn heap_refused(&mut self, pid: u64, bytes: usize) {
-        eprintln!(
-            "lam: process <0.{pid}.0> exits with out_of_memory: the allocator refused {bytes} bytes for a message to it"
-        );
+    fn receiver_refused(
+        &mut self,
+        running: &mut Option<&mut Proc>,
+        pid: u64,
+        bytes: usize,
+        what: &str,
+    ) {
+        refused_line(pid, bytes, what);
         if let Some(mut p) = self.procs.remove(&pid) {
             self.unready(pid);
             let reason = Word::atom(atom::OUT_OF_MEMORY);
-            self.exit_signals_to(&mut p, reason, None);
+            self.exit_signals_to(&mut p, reason, running.as_deref_mut());
             self.ended_by_signal(p, reason);
         }
     }
@@ -1064,6 +1177,9 @@ impl Vm {
                     if let Some(w) = self.procs.get_mut(&pid) {
                         w.sig.monitoring.retain(|(x, _)| *x != id);
                     }
+                }
+                Deferred::Refused(bytes) => {
+                    self.receiver_refused(&mut None, pid, bytes as usize, "a signal to it")
                 }
                 Deferred::LinkExit(from, area, reason) => {
                     let view = View {
@@ -1216,10 +1332,26 @@ impl Vm {
             heap: &parent.heap,
             literals: &self.literals,
         };
+        // The arguments and the fun are sizes the program chose: the child's
+        // heap is given room for each copy first (the vector's doubling
+        // aborts when the allocator refuses), and the spawner, which asked
+        // for them, is refused. What the copies hold counts to the child.
+        let memory = self.memory.clone();
+        let copy = |child: &mut Proc, w: Word| -> Result<Word, Exception> {
+            let grew = memory
+                .copy_words(&view, w)
+                .and_then(|n| memory.grow(&mut child.heap.words, n))
+                .map_err(|b| refused(&memory, parent.pid, "a spawn's arguments", b))?;
+            if grew > 0 {
+                let held = child.account.bytes().saturating_add(grew);
+                child.account.set(&memory, held);
+            }
+            Ok(view.copy_into(w, &mut child.heap))
+        };
         let copied: Vec<Word> = args
             .iter()
-            .map(|a| view.copy_into(*a, &mut child.heap))
-            .collect();
+            .map(|a| copy(&mut child, *a))
+            .collect::<Result<_, _>>()?;
         child.x = copied;
         let callee = match (fun, mfa) {
             (Some(f), _) => {
@@ -1240,7 +1372,7 @@ impl Vm {
                 if !is_fun && !tuple_fun {
                     return Err(Exception::badarg());
                 }
-                let f = view.copy_into(f, &mut child.heap);
+                let f = copy(&mut child, f)?;
                 if !is_fun {
                     let h = &mut child.heap;
                     let reason = h.tuple(0, &[Word::atom(atom::BADFUN), f]);
@@ -1447,6 +1579,15 @@ impl Vm {
         self.exit_signals_to(&mut p, reason, Some(from));
         self.ended_by_signal(p, reason);
     }
+}
+
+/// The line on standard error for process `pid`, ended with
+/// `out_of_memory` because `bytes` more for `what` were refused.
+#[cold]
+fn refused_line(pid: u64, bytes: usize, what: &str) {
+    eprintln!(
+        "lam: process <0.{pid}.0> exits with out_of_memory: {bytes} bytes for {what} were refused"
+    );
 }
 
 /// The number of reference `r`, if it is one.

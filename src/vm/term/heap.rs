@@ -445,33 +445,44 @@ impl View<'_> {
         }
         if w.is_list() {
             // Lists are copied iteratively along the tail, so long lists do
-            // not recurse deeply.
-            let mut cells = Vec::new();
+            // not recurse deeply, and front to back, each cell's tail
+            // written when the next cell is made: a vector of the heads
+            // would be the one allocation of the copy that the budget
+            // never sized (a 1 MB one aborted the VM at the allocator's
+            // limit, the copy's own room already granted).
+            let mut first = None;
+            let mut last_tail: Option<usize> = None;
             let mut cur = w;
             while cur.is_list() && !Self::stays(cur, all) {
                 let (h, t) = self.cons(cur);
-                cells.push(h);
+                let h = self.copy_at(h, dst, depth + 1, all);
+                let cell = dst.cons(0, h, Word::NIL);
+                match last_tail {
+                    Some(i) => dst.words[i] = cell.0,
+                    None => first = Some(cell),
+                }
+                last_tail = Some(cell.ptr().offset + 1);
                 cur = t;
             }
-            let mut acc = self.copy_at(cur, dst, depth + 1, all);
-            for h in cells.into_iter().rev() {
-                let h = self.copy_at(h, dst, depth + 1, all);
-                acc = dst.cons(0, h, acc);
+            let tail = self.copy_at(cur, dst, depth + 1, all);
+            if let Some(i) = last_tail {
+                dst.words[i] = tail.0;
             }
-            return acc;
+            return first.unwrap_or(tail);
         }
         let p = w.ptr();
         let h = self.at(p, 0);
         if holds_terms(h.header_kind()) {
             let size = object_words(h);
             let src = &self.area(p).words[p.offset..p.offset + 1 + size];
-            let elems: Vec<Word> = src[1..]
-                .iter()
-                .map(|&x| self.copy_at(Word(x), dst, depth + 1, all))
-                .collect();
+            // The object first, its fields filled in as they are copied
+            // (no vector of them beside the copy, as for lists).
             let at = dst.here(0);
             dst.words.push(h.0);
-            dst.words.extend(elems.iter().map(|w| w.0));
+            dst.words.resize(at.offset + 1 + size, Word::NIL.0);
+            for (i, &x) in src[1..].iter().enumerate() {
+                dst.words[at.offset + 1 + i] = self.copy_at(Word(x), dst, depth + 1, all).0;
+            }
             Word::boxed(at)
         } else {
             self.copy_shallow(w, dst, all)

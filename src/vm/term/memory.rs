@@ -87,6 +87,21 @@ impl Memory {
         }
     }
 
+    /// The words a copy of `w` (read through `v`, literals shared) takes,
+    /// or the bytes refused when it is larger than the budget left: the
+    /// size of a copy that something is built around (an exit signal's
+    /// tuple), given room with [`Memory::grow`] together. An immediate or
+    /// a small tuple of them is sized without a walk.
+    pub fn copy_words(&self, v: &View, w: Word) -> Result<usize, usize> {
+        if w.is_immediate() {
+            return Ok(0);
+        }
+        let left = self.left();
+        copy_bytes(v, w, false, left)
+            .map(|b| b / 8)
+            .ok_or(left.saturating_add(1))
+    }
+
     /// Room in `v` for `extra` more elements, grown as the vector grows
     /// itself (doubling) when the budget holds that growth and the
     /// allocator gives it: the bytes it grew by, or those refused.
