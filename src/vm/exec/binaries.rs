@@ -4,21 +4,22 @@
 
 use std::sync::Arc;
 
-use crate::vm::code::loader::{Dst, Ins, Loaded, NOFAIL, Src};
+use crate::vm::code::loader::{Dst, Ins, Loaded, NOFAIL, Src, Target};
 use crate::vm::exec::Lock;
 use crate::vm::exec::flow::Flow;
-use crate::vm::exec::proc::{Proc, Regs};
-use crate::vm::exec::regs::{read, write};
+use crate::vm::exec::proc::{BUDGET, Proc, Regs};
+use crate::vm::exec::regs::{dst_src, read, write};
 use crate::vm::exec::run::Worker;
 use crate::vm::native::NativeFn;
 use crate::vm::ops::bs::{BsOp, on};
 use crate::vm::term::bits::{ctx_on, set_pos};
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::View;
+use crate::vm::term::word::Word;
 
-/// The most `BsMatch` instructions one `bs_run` does: a run whose fail
-/// labels lead back into it must still come back to the loop, which
-/// counts reductions.
+/// The most instructions one `bs_run` does between two reductions: a run
+/// whose fail labels lead back into it must still come back to the loop,
+/// which counts reductions.
 const RUN_MAX: usize = 64;
 
 impl<L: Lock> Worker<'_, L> {
@@ -26,9 +27,14 @@ impl<L: Lock> Worker<'_, L> {
     /// match context and the fast cases cover them: the context is decoded
     /// once (position, length, and the binary's bytes when a field is
     /// read) and its position written back once, where each instruction
-    /// alone read the context and resolved the binary again. Gives the pc
-    /// to go on at, or `None` when not even the first instruction was done
-    /// (the native does it).
+    /// alone read the context and resolved the binary again. A match
+    /// loop's own step goes on here too: an `add` of small integers
+    /// (the sum of the fields read) and the local tail call back to a
+    /// `BsMatch` on the same context, which counts its reduction as the
+    /// loop's call does, so that a loop over a binary's fields stays in
+    /// here, where it was three dispatches and a decoding of the context
+    /// a field. Gives the pc to go on at, or `None` when not even the
+    /// first instruction was done (the native does it).
     // Out of line: the loop's registers stay as they are for the others.
     #[inline(never)]
     pub(super) fn bs_run(
@@ -43,7 +49,11 @@ impl<L: Lock> Worker<'_, L> {
         };
         let w = read(proc, xs, src);
         let m = ctx_on(&proc.heap, w)?;
-        let (heap, st) = (&proc.heap, &mut proc.st);
+        // Nothing in here allocates, so the heap's state at the start
+        // holds throughout: a call that would collect first is left to
+        // the loop.
+        let may_call = !proc.needs_gc();
+        let (heap, st, reductions) = (&proc.heap, &mut proc.st, &mut proc.reductions);
         let view = View {
             heap,
             literals: &self.literals,
@@ -51,25 +61,61 @@ impl<L: Lock> Worker<'_, L> {
         let mut bytes = None;
         let mut pos = m.pos;
         let mut done = 0;
-        while done < RUN_MAX {
-            let Some(&Ins::BsMatch {
-                op, fail, ctx, dst, ..
-            }) = code.get(pc as usize)
-            else {
-                break;
+        let mut steps = 0;
+        while steps < RUN_MAX {
+            steps += 1;
+            let (op, fail, dst) = match code.get(pc as usize) {
+                Some(&Ins::BsMatch {
+                    op, fail, ctx, dst, ..
+                }) if ctx == src => (op, fail, dst),
+                // Only once a field has been read: the run's first
+                // instruction is always a `BsMatch`.
+                Some(&Ins::Add { lhs, rhs, dst, .. })
+                    if dst_src(dst) != src && !matches!(dst, Dst::Discard) =>
+                {
+                    let rd = |s: Src| match s {
+                        Src::X(r) => xs[r as usize],
+                        Src::Y(r) => st.stack[st.y_base + r as usize],
+                        Src::C(w) => w,
+                    };
+                    let (Some(a), Some(b)) = (rd(lhs).as_small(), rd(rhs).as_small()) else {
+                        break;
+                    };
+                    let Some(v) = Word::small(a + b) else {
+                        break;
+                    };
+                    match dst {
+                        Dst::X(r) => xs[r as usize] = v,
+                        Dst::Y(r) => st.stack[st.y_base + r as usize] = v,
+                        Dst::Discard => {}
+                    }
+                    pc += 1;
+                    continue;
+                }
+                Some(&Ins::TailCall {
+                    target: Target::Local(to),
+                    ..
+                }) if may_call
+                    && *reductions < BUDGET
+                    && matches!(code.get(to as usize),
+                        Some(&Ins::BsMatch { ctx, .. }) if ctx == src) =>
+                {
+                    *reductions += 1;
+                    pc = to;
+                    steps = 0;
+                    continue;
+                }
+                _ => break,
             };
-            if ctx != src {
-                break;
-            }
             let r = on(op, w, pos, m.len, || {
                 if bytes.is_none() {
                     bytes = Some(view.bits(m.bin)?.0);
                 }
                 bytes
             });
-            done += 1;
             match r {
                 Some(Ok((v, p))) => {
+                    done += 1;
                     pos = p;
                     pc += 1;
                     match dst {
@@ -79,15 +125,15 @@ impl<L: Lock> Worker<'_, L> {
                     }
                     // The context's register now holds something else:
                     // what follows reads that.
-                    if v != w && crate::vm::exec::regs::dst_src(dst) == src {
+                    if v != w && dst_src(dst) == src {
                         break;
                     }
                 }
-                Some(Err(())) if fail != NOFAIL => pc = fail,
-                _ => {
-                    done -= 1;
-                    break;
+                Some(Err(())) if fail != NOFAIL => {
+                    done += 1;
+                    pc = fail;
                 }
+                _ => break,
             }
         }
         if pos != m.pos {
