@@ -373,17 +373,10 @@ fn lookup_in(c: &mut Ctx, tr: &TableRef, a: &[Word]) -> NativeResult {
     }
     let (k, h) = key_of(c, g.ty, a[1]);
     if matches!(g.ty, Type::Set | Type::OrderedSet) {
-        let l = match g.find_first(&k, h) {
-            Some(o) => {
-                if let Err(e) = room_for(c, &[o]) {
-                    return e;
-                }
-                let w = g.copy_out(o, c.heap);
-                c.heap.cons(0, w, Word::NIL)
-            }
-            None => Word::NIL,
+        return match g.find_first(&k, h) {
+            Some(o) => object_list(c, &g, &[o]),
+            None => Value(Word::NIL),
         };
-        return Value(l);
     }
     let found = g.find(&k, h);
     object_list(c, &g, &found)

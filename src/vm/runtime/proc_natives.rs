@@ -1524,11 +1524,7 @@ pub(crate) fn host(vm: &mut Vm, p: &mut Proc, op: HostOp, a: &[Word]) -> NativeR
                     .and_then(|n| m.grow(&mut target.heap.words, n.saturating_add(8)))
                 {
                     Err(b) => return NativeResult::Error(refused(m, p.pid, "an exit signal", b)),
-                    Ok(grew) if grew > 0 => {
-                        let held = target.account.bytes().saturating_add(grew);
-                        target.account.set(m, held);
-                    }
-                    Ok(_) => {}
+                    Ok(grew) => target.account.add(m, grew),
                 }
             }
             let trapping = vm.procs.get(&t).is_some_and(|o| o.sig.trap_exit);

@@ -892,16 +892,14 @@ impl Vm {
             // It dies of the reason, or of `out_of_memory` when its heap
             // cannot hold a copy of it.
             let memory = self.memory.clone();
-            let copy = |p: &mut Proc| match memory
-                .copy_words(view, reason)
-                .and_then(|w| memory.grow(&mut p.heap.words, w))
-            {
-                Ok(_) => view.copy_into(reason, &mut p.heap),
-                Err(b) => {
-                    refused_line(p.pid, b, "its exit reason");
-                    Word::atom(atom::OUT_OF_MEMORY)
-                }
-            };
+            let copy =
+                |p: &mut Proc| match memory.room_for_copy(view, reason, false, Some(&mut p.heap)) {
+                    Ok(_) => view.copy_into(reason, &mut p.heap),
+                    Err(b) => {
+                        refused_line(p.pid, b, "its exit reason");
+                        Word::atom(atom::OUT_OF_MEMORY)
+                    }
+                };
             if let Some(run) = running.as_deref_mut().filter(|x| x.pid == to) {
                 // The running process dies at its next instruction.
                 run.pending_exit = Some(copy(run));
@@ -961,10 +959,7 @@ impl Vm {
         let memory = self.memory.clone();
         let room = |p: &mut Proc| -> Result<(), usize> {
             let grew = words.and_then(|w| memory.grow(&mut p.heap.words, w))?;
-            if grew > 0 {
-                let held = p.account.bytes().saturating_add(grew);
-                p.account.set(&memory, held);
-            }
+            p.account.add(&memory, grew);
             Ok(())
         };
         if let Some(run) = running.as_deref_mut().filter(|x| x.pid == to) {
@@ -1049,10 +1044,7 @@ impl Vm {
         .copy_into(msg, &mut r.heap);
         drop(held);
         let grew = r.heap.words.capacity().saturating_sub(before) * 8;
-        if grew > 0 {
-            let held = r.account.bytes().saturating_add(grew);
-            r.account.set(&self.memory, held);
-        }
+        r.account.add(&self.memory, grew);
         self.enqueue(to, msg);
     }
 
@@ -1306,9 +1298,8 @@ impl Vm {
             }
             .copy_into(msg, heap)
         });
-        if let Some(r) = self.procs.get_mut(&pid).filter(|_| bytes > 0) {
-            let held = r.account.bytes().saturating_add(bytes);
-            r.account.set(&self.memory, held);
+        if let Some(r) = self.procs.get_mut(&pid) {
+            r.account.add(&self.memory, bytes);
         }
         Ok(())
     }
@@ -1339,13 +1330,9 @@ impl Vm {
         let memory = self.memory.clone();
         let copy = |child: &mut Proc, w: Word| -> Result<Word, Exception> {
             let grew = memory
-                .copy_words(&view, w)
-                .and_then(|n| memory.grow(&mut child.heap.words, n))
+                .room_for_copy(&view, w, false, Some(&mut child.heap))
                 .map_err(|b| refused(&memory, parent.pid, "a spawn's arguments", b))?;
-            if grew > 0 {
-                let held = child.account.bytes().saturating_add(grew);
-                child.account.set(&memory, held);
-            }
+            child.account.add(&memory, grew);
             Ok(view.copy_into(w, &mut child.heap))
         };
         let copied: Vec<Word> = args

@@ -259,6 +259,14 @@ impl Account {
         memory.limit().is_none_or(|l| used <= l)
     }
 
+    /// Counts `bytes` more in `memory` (a heap grew by them for a copy
+    /// put into it from outside: a message, a signal, spawn's arguments).
+    pub fn add(&mut self, memory: &Arc<Memory>, bytes: usize) {
+        if bytes > 0 {
+            self.set(memory, self.bytes.saturating_add(bytes));
+        }
+    }
+
     /// The bytes counted.
     pub fn bytes(&self) -> usize {
         self.bytes
