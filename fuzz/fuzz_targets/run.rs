@@ -4,7 +4,10 @@
 //! milliseconds, on one scheduler, so a module that loops forever ends
 //! too. The budget is small because the seeds are whole test programs:
 //! at 200,000 reductions and two seconds, mutants that sleep or loop held
-//! the rate under 2,000 runs a second.
+//! the rate under 2,000 runs a second. A memory budget of 64 MiB bounds
+//! what one native may copy within those reductions: a term of shared
+//! subterms (`X1 = {X0, X0}`, twenty times) is small on the heap and
+//! huge once a send flattens it, and copies check no deadline.
 #![no_main]
 
 use std::time::{Duration, Instant};
@@ -33,6 +36,7 @@ fuzz_target!(|data: &[u8]| {
         vm.schedulers = 1;
         vm.max_reductions = Some(20_000);
         vm.deadline = Some(Instant::now() + Duration::from_millis(20));
+        vm.memory.set_limit(Some(64 << 20));
         vm.add(m.clone());
         let (module, function) = (vm.atoms.intern(&name), vm.atoms.intern(&entry));
         let _ = vm.run_main(module, function, &[]);
