@@ -12,8 +12,8 @@
 
 use std::time::{Duration, Instant};
 
-use libfuzzer_sys::fuzz_target;
 use lam_translate::vm::Vm;
+use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(m) = lam_translate::lam::binary::decode(data) else {

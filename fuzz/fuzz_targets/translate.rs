@@ -6,8 +6,12 @@ use lam_translate::lam::{binary, text};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(m) = lam_translate::beam::read(data) else { return };
-    let Ok(t) = lam_translate::translate::translate(&m) else { return };
+    let Ok(m) = lam_translate::beam::read(data) else {
+        return;
+    };
+    let Ok(t) = lam_translate::translate::translate(&m) else {
+        return;
+    };
     t.module.validate().expect("translations validate");
     let bin = binary::encode(&t.module);
     let back = binary::decode(&bin).expect("our own encoding decodes");
