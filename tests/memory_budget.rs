@@ -56,6 +56,14 @@ fn check(out: &std::process::Output) {
         "ets_lookup",
         "ets_lookup_element",
         "persistent_term_get",
+        "port_command",
+        "port_message",
+        "port_set_data",
+        "port_exit",
+        "process_info_dictionary",
+        "process_info_messages",
+        "ets_give_away",
+        "ets_heir",
     ] {
         let line = format!("{what}: out_of_memory");
         assert!(

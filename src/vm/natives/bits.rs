@@ -751,6 +751,51 @@ pub(crate) fn iodata_bytes(v: &View, w: Word) -> Option<Vec<u8>> {
     chars_of(v, w, &mut out).then_some(out)
 }
 
+/// As [`iodata_bytes`], the buffer grown by `memory` (the budget and
+/// `try_reserve`, where the vector's own growth aborts when refused):
+/// `Err` with the bytes refused. One walk: a 1 TiB iolist cheap to build
+/// (a million references to one MiB) is refused at the growth that passes
+/// the limit, with nothing walked twice.
+pub(crate) fn iodata_bytes_within(
+    v: &View,
+    w: Word,
+    memory: &crate::vm::term::memory::Memory,
+) -> Result<Option<Vec<u8>>, usize> {
+    let out = std::cell::RefCell::new(Vec::new());
+    let refused = std::cell::Cell::new(None);
+    let room = |out: &mut Vec<u8>, n: usize| match memory.grow(out, n) {
+        Ok(_) => Some(()),
+        Err(b) => {
+            refused.set(Some(b));
+            None
+        }
+    };
+    let ok = walk_chardata(
+        v,
+        w,
+        |i| {
+            let b = u8::try_from(i).ok()?;
+            let mut out = out.borrow_mut();
+            if out.len() == out.capacity() {
+                room(&mut out, 1)?;
+            }
+            out.push(b);
+            Some(())
+        },
+        |b| {
+            let mut out = out.borrow_mut();
+            room(&mut out, b.len())?;
+            out.extend_from_slice(b);
+            Some(())
+        },
+    )
+    .is_some();
+    match refused.get() {
+        Some(b) => Err(b),
+        None => Ok(ok.then(|| out.into_inner())),
+    }
+}
+
 fn chars_of(v: &View, w: Word, out: &mut Vec<u8>) -> bool {
     let out = std::cell::RefCell::new(out);
     walk_chardata(

@@ -866,12 +866,19 @@ fn max_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn get_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
+    // A cell and a pair for each entry: as long as the program made it.
+    if let Err(r) = c.reserve_words(c.dict.len().saturating_mul(5)) {
+        return r;
+    }
     let d = c.dict.pairs();
     let ts: Vec<Word> = d.iter().map(|(k, v)| c.heap.tuple(0, &[*k, *v])).collect();
     Value(list_of(c.heap, &ts))
 }
 
 fn get_keys_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
+    if let Err(r) = c.reserve_words(c.dict.len().saturating_mul(2)) {
+        return r;
+    }
     let ks: Vec<Word> = c.dict.entries().map(|e| e.key).collect();
     Value(list_of(c.heap, &ks))
 }
@@ -1012,6 +1019,9 @@ fn get_keys_1(c: &mut Ctx, a: &[Word]) -> NativeResult {
 }
 
 fn erase_0(c: &mut Ctx, _a: &[Word]) -> NativeResult {
+    if let Err(r) = c.reserve_words(c.dict.len().saturating_mul(5)) {
+        return r;
+    }
     let d = c.dict.take();
     let ts: Vec<Word> = d.iter().map(|(k, v)| c.heap.tuple(0, &[*k, *v])).collect();
     Value(list_of(c.heap, &ts))

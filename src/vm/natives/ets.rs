@@ -193,7 +193,10 @@ fn new_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
             },
             ("heir", 2) if atom_named(c, items[1], "none") => t.heir = None,
             ("heir", 3) => match items[1].as_pid() {
-                Some(p) => t.heir = Some((p, Stored::new(&v, items[2]))),
+                Some(p) => match Stored::new_within(&v, items[2], c.memory) {
+                    Ok(d) => t.heir = Some((p, d)),
+                    Err(b) => return c.out_of_memory(b),
+                },
                 None => return badarg(),
             },
             ("read_concurrency", 2) => match flag(items[1]) {
@@ -1048,7 +1051,10 @@ fn setopts_2(c: &mut Ctx, a: &[Word]) -> NativeResult {
         match (tag.as_deref(), items.len()) {
             (Some("heir"), 2) if atom_named(c, items[1], "none") => g.heir = None,
             (Some("heir"), 3) => match items[1].as_pid() {
-                Some(p) => g.heir = Some((p, Stored::new(&v, items[2]))),
+                Some(p) => match Stored::new_within(&v, items[2], c.memory) {
+                    Ok(d) => g.heir = Some((p, d)),
+                    Err(b) => return c.out_of_memory(b),
+                },
                 None => return badarg(),
             },
             (Some("protection"), 2) => {

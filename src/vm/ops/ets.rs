@@ -132,6 +132,17 @@ impl Stored {
         Stored { area, root }
     }
 
+    /// As [`Stored::new`], given room first (the copy sized, walked no
+    /// further than `memory` has left), or the bytes `memory` or the
+    /// allocator refused: for a term the program sized (an heir's data, a
+    /// gift), which its caller pays for.
+    pub fn new_within(v: &View, w: Word, memory: &Memory) -> Result<Stored, usize> {
+        let mut area = Area::default();
+        memory.room_for_copy(v, w, true, Some(&mut area))?;
+        let root = deep_copy(v, w, &mut area);
+        Ok(Stored { area, root })
+    }
+
     /// A view of it.
     pub fn view(&self) -> View<'_> {
         View {

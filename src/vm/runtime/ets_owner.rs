@@ -6,12 +6,13 @@
 
 use crate::vm::exec::proc::Proc;
 use crate::vm::native::{NativeResult, badarg};
-use crate::vm::ops::ets::{Stored, read, tid_word, write};
-use crate::vm::runtime::vm::{Vm, is};
+use crate::vm::ops::ets::{Stored, read, write};
+use crate::vm::runtime::vm::{Deferred, Vm, is};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::list::list_of;
+use crate::vm::term::memory::{Account, refused};
 use crate::vm::term::word::Word;
 
 /// `badarg` with erl's `error_info` cause (see `natives::ets`).
@@ -36,23 +37,33 @@ fn alive(vm: &Vm, pid: u64) -> bool {
     vm.procs.contains_key(&pid) || vm.running.contains_key(&pid)
 }
 
-/// The message an heir or receiver gets, built on `heap`.
+/// The message an heir or receiver gets, `{'ETS-TRANSFER', Tab, From,
+/// Gift}`, in an area of its own given room first (`gift`'s words, which
+/// bound its copy, and the tuple and reference around it), or the bytes
+/// the budget or the allocator refused.
 fn transfer(
     vm: &Vm,
-    heap: &mut Area,
     tid: u64,
     named: Option<u32>,
     from: u64,
-    gift: &Stored,
-) -> Word {
+    gift: Option<&Stored>,
+) -> Result<Stored, usize> {
+    let mut area = Area::default();
+    let words = gift.map_or(0, |g| g.area.words.len()) + TRANSFER_WORDS;
+    vm.memory.grow(&mut area.words, words)?;
     let tab = match named {
         Some(name) => Word::atom(name),
-        None => crate::vm::ops::ets::ref_word(heap, tid),
+        None => crate::vm::ops::ets::ref_word(&mut area, tid),
     };
-    let g = gift.copy_out(heap);
+    let g = gift.map_or(Word::NIL, |g| g.copy_out(&mut area));
     let tag = Word::atom(vm.atoms.intern("ETS-TRANSFER"));
-    heap.tuple(0, &[tag, tab, Word::pid(from), g])
+    let root = area.tuple(0, &[tag, tab, Word::pid(from), g]);
+    Ok(Stored { area, root })
 }
+
+/// The words of a transfer message beside its gift: the tuple and a
+/// reference.
+const TRANSFER_WORDS: usize = 16;
 
 /// `ets:give_away(Tab, Pid, Gift)`.
 pub(crate) fn give_away(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
@@ -69,9 +80,9 @@ pub(crate) fn give_away(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     let Some(to) = a[1].as_pid() else {
         return badarg();
     };
-    let (owner, access) = {
+    let (owner, access, id, named) = {
         let g = read(&tr);
-        (g.owner, g.access)
+        (g.owner, g.access, g.id, g.named.then_some(g.name))
     };
     if owner != p.pid && access != crate::vm::ops::ets::Access::Public {
         return fail(vm, p, "access");
@@ -85,21 +96,32 @@ pub(crate) fn give_away(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     if !alive(vm, to) {
         return fail(vm, p, "dead_owner");
     }
-    let gift = Stored::new(&v, a[2]);
-    let (id, named) = {
-        let mut g = write(&tr);
-        g.owner = to;
-        (g.id, g.named.then_some(g.name))
+    // The gift is a size the program chose, copied twice (into the
+    // message, then the receiver's heap): the giver pays for both, as a
+    // sender pays for a message, before the table changes hands.
+    let refuse = |vm: &Vm, b| NativeResult::Error(refused(&vm.memory, p.pid, "ets:give_away/3", b));
+    let msg = match Stored::new_within(&v, a[2], &vm.memory)
+        .and_then(|gift| transfer(vm, id, named, p.pid, Some(&gift)))
+    {
+        Ok(m) => m,
+        Err(b) => return refuse(vm, b),
     };
-    let from = p.pid;
-    let vm_ref: &Vm = vm;
-    let msg_area = {
-        let mut area = Area::default();
-        let m = transfer(vm_ref, &mut area, id, named, from, &gift);
-        Stored { area, root: m }
-    };
-    let mut none: Option<&mut Proc> = None;
-    vm.signal(&mut none, to, |heap| msg_area.copy_out(heap));
+    if let Some(r) = vm.procs.get_mut(&to) {
+        match vm.memory.grow(&mut r.heap.words, msg.area.words.len()) {
+            Ok(grew) => r.account.add(&vm.memory, grew),
+            Err(b) => return refuse(vm, b),
+        }
+    }
+    write(&tr).owner = to;
+    if vm.procs.contains_key(&to) {
+        let mut none: Option<&mut Proc> = None;
+        vm.signal(&mut none, to, |heap| msg.copy_out(heap));
+    } else {
+        // Running on another scheduler: the message's area waits for its
+        // slice to end, as a message's does.
+        let held = Account::of_area(&vm.memory, &msg.area);
+        vm.defer(to, Deferred::Message(msg.area, msg.root, held));
+    }
     NativeResult::Value(Word::atom(atom::TRUE))
 }
 
@@ -146,18 +168,19 @@ impl Vm {
                 .filter(|h| *h != pid && (alive(vm, *h) || is(running, *h)));
             match heir {
                 Some(h) => {
-                    let msg_area = {
+                    let msg = {
                         let mut g = write(&tr);
                         g.owner = h;
-                        let mut area = Area::default();
-                        let gift = g.heir.as_ref().map(|(_, d)| d.clone()).unwrap_or_default();
-                        let tab = tid_word(&mut area, &g);
-                        let data = gift.copy_out(&mut area);
-                        let tag = Word::atom(vm.atoms.intern("ETS-TRANSFER"));
-                        let m = area.tuple(0, &[tag, tab, Word::pid(pid), data]);
-                        Stored { area, root: m }
+                        let (id, named) = (g.id, g.named.then_some(g.name));
+                        transfer(vm, id, named, pid, g.heir.as_ref().map(|(_, d)| d))
                     };
-                    vm.signal(running, h, |heap| msg_area.copy_out(heap));
+                    // The owner is gone and cannot pay: a refusal ends the
+                    // heir, as an exit reason too large for a watcher does.
+                    let words = msg.as_ref().map(|m| m.area.words.len()).map_err(|b| *b);
+                    vm.signal_within(running, h, words, |heap| match &msg {
+                        Ok(m) => m.copy_out(heap),
+                        Err(_) => Word::NIL,
+                    });
                 }
                 None => {
                     let id = read(&tr).id;

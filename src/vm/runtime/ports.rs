@@ -21,15 +21,18 @@ use std::io::{Read, Write};
 
 use crate::vm::exec::proc::{PORT_LINK, Proc};
 use crate::vm::native::{NativeResult, badarg};
+use crate::vm::natives::bits::iodata_bytes_within;
 use crate::vm::runtime::inet_drv;
 use crate::vm::runtime::port_table::{
     Event, Framing, MAILBOX_MAX, OpenError, Piece, Port, Sink, frame, parse_opts, port_of_link,
     spawn_reader, spawn_writer, start_child, text,
 };
-use crate::vm::runtime::vm::{AliasMode, Vm, is, ref_id};
+use crate::vm::runtime::vm::{AliasMode, Deferred, Vm, is, ref_id};
 use crate::vm::term::atoms::atom;
+use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::list::{list_items, list_of};
+use crate::vm::term::memory::refused;
 use crate::vm::term::word::Word;
 
 impl Vm {
@@ -213,8 +216,14 @@ impl Vm {
                 return NativeResult::Value(Word::atom(self.atoms.intern("badopt")));
             }
         }
-        let Some(bytes) = crate::vm::natives::bits::iodata_bytes(&v, a[1]) else {
-            return NativeResult::Value(Word::atom(atom::BADARG));
+        // The iodata is flattened into one buffer of a size the program
+        // chose: the caller pays for it, as for `iolist_to_binary/1`.
+        let bytes = match iodata_bytes_within(&v, a[1], &self.memory) {
+            Ok(Some(b)) => b,
+            Ok(None) => return NativeResult::Value(Word::atom(atom::BADARG)),
+            Err(b) => {
+                return NativeResult::Error(refused(&self.memory, p.pid, "a port command", b));
+            }
         };
         let Some(id) = self.open_port_of(a[0]) else {
             return NativeResult::Value(Word::atom(atom::BADARG));
@@ -375,6 +384,9 @@ impl Vm {
             heap: area,
             literals: &self.literals,
         };
+        if let Err(b) = self.memory.room_for_copy(&v, *w, false, Some(&mut p.heap)) {
+            return NativeResult::Error(refused(&self.memory, p.pid, "port_get_data/1", b));
+        }
         NativeResult::Value(v.copy_into(*w, &mut p.heap))
     }
 
@@ -388,6 +400,9 @@ impl Vm {
             literals: &self.literals,
         };
         let mut area = Area::default();
+        if let Err(b) = self.memory.room_for_copy(&v, a[1], false, Some(&mut area)) {
+            return NativeResult::Error(refused(&self.memory, p.pid, "port_set_data/2", b));
+        }
         let w = v.copy_into(a[1], &mut area);
         self.ports.table.get_mut(&id).expect("open").data = (area, w);
         NativeResult::Value(Word::atom(atom::TRUE))
@@ -486,9 +501,14 @@ impl Vm {
     /// the port's owner, sends the owner an exit signal `badsig` from the
     /// port, which stays open (as on the BEAM); a message to a closed port
     /// is dropped.
-    pub(crate) fn send_to_port(&mut self, from: &mut Proc, port: u64, msg: Word) {
+    pub(crate) fn send_to_port(
+        &mut self,
+        from: &mut Proc,
+        port: u64,
+        msg: Word,
+    ) -> Result<(), Exception> {
         if !self.ports.table.contains_key(&port) {
-            return;
+            return Ok(());
         }
         let owner = self.ports.table[&port].owner;
         let v = View {
@@ -497,11 +517,13 @@ impl Vm {
         };
         let badsig = Word::atom(self.atoms.intern("badsig"));
         let Some([pid, what]) = v.tuple(msg) else {
-            return self.port_badsig(&mut Some(from), port, badsig);
+            self.port_badsig(&mut Some(from), port, badsig);
+            return Ok(());
         };
         let (pid, what) = (Word(*pid), Word(*what));
         if pid.as_pid() != Some(owner) {
-            return self.port_badsig(&mut Some(from), port, badsig);
+            self.port_badsig(&mut Some(from), port, badsig);
+            return Ok(());
         }
         if what == Word::atom(self.atoms.intern("close")) {
             self.close_port(&mut Some(from), port, None);
@@ -509,14 +531,15 @@ impl Vm {
             self.signal(&mut Some(from), owner, |heap| {
                 heap.tuple(0, &[Word::port(port), tag])
             });
-            return;
+            return Ok(());
         }
         match v.tuple(what) {
             Some([k, d]) if Word(*k) == Word::atom(self.atoms.intern("command")) => {
-                match crate::vm::natives::bits::iodata_bytes(&v, Word(*d)) {
-                    Some(b) if !matches!(self.ports.table[&port].sink, Sink::None) => {
+                match iodata_bytes_within(&v, Word(*d), &self.memory) {
+                    Ok(Some(b)) if !matches!(self.ports.table[&port].sink, Sink::None) => {
                         self.port_write(port, b)
                     }
+                    Err(b) => return Err(refused(&self.memory, from.pid, "a port command", b)),
                     _ => self.port_badsig(&mut Some(from), port, badsig),
                 }
             }
@@ -535,6 +558,7 @@ impl Vm {
             }
             _ => self.port_badsig(&mut Some(from), port, badsig),
         }
+        Ok(())
     }
 
     /// The port's owner gets the exit signal `reason` from it (it stays
@@ -568,11 +592,19 @@ impl Vm {
                 reason
             };
             let mut area = Area::default();
-            let r = View {
+            let v = View {
                 heap: &p.heap,
                 literals: &self.literals,
+            };
+            // Copied again for each link and monitor (each asks for its
+            // own room); this copy the caller pays for, as a message.
+            if let Err(b) = self
+                .memory
+                .room_for_copy(&v, reason, false, Some(&mut area))
+            {
+                return NativeResult::Error(refused(&self.memory, p.pid, "an exit signal", b));
             }
-            .copy_into(reason, &mut area);
+            let r = v.copy_into(reason, &mut area);
             self.close_port_with(&mut Some(p), id, (area, r));
         }
         NativeResult::Value(Word::atom(atom::TRUE))
@@ -621,14 +653,21 @@ impl Vm {
         reason: Word,
     ) {
         let from = PORT_LINK | id;
+        // Sized once for every link and monitor; the port cannot pay, so a
+        // refusal ends the one whose heap or area is refused, as a dead
+        // process's reason does (`Vm::signal_within`).
+        let words = self.memory.copy_words(view, reason);
         for &to in &port.links {
             if self.running.contains_key(&to) && !is(running, to) {
                 let mut area = Area::default();
-                let r = view.copy_into(reason, &mut area);
-                self.defer(
-                    to,
-                    crate::vm::runtime::vm::Deferred::LinkExit(from, area, r),
-                );
+                let d = match words.and_then(|w| self.memory.grow(&mut area.words, w)) {
+                    Ok(_) => {
+                        let r = view.copy_into(reason, &mut area);
+                        Deferred::LinkExit(from, area, r)
+                    }
+                    Err(b) => Deferred::Refused(b as u64),
+                };
+                self.defer(to, d);
             } else {
                 self.link_exit(running, to, from, view, reason);
             }
@@ -645,7 +684,7 @@ impl Vm {
             {
                 self.aliases.remove(&rid);
             }
-            self.signal(running, watcher, |heap| {
+            self.signal_within(running, watcher, words, |heap| {
                 let r = heap.reference(0, rid);
                 let reason = view.copy_into(reason, heap);
                 heap.tuple(
@@ -749,7 +788,14 @@ impl Vm {
             Word::atom(self.atoms.intern("noeol")),
         );
         for m in msgs {
-            self.deliver(owner, |heap, _| {
+            // The owner's heap is given room first (a list is two words a
+            // byte, and a packet may be as long as its header says): the
+            // port cannot pay, so a refusal ends the owner.
+            let len = match &m {
+                Piece::Raw(b) | Piece::Line(b, _) => b.len(),
+            };
+            let words = if binary { 24 } else { 2 * len } + 16;
+            self.signal_within(&mut None, owner, Ok(words), |heap| {
                 let bytes = |heap: &mut Area, b: &[u8]| {
                     if binary {
                         heap.bitstring(0, b, 8)

@@ -364,6 +364,58 @@ pub(crate) fn info_item(vm: &mut Vm, p: &mut Proc, target: u64, item: u32) -> Op
     Some(p.heap.tuple(0, &[Word::atom(item), value]))
 }
 
+/// Room on the caller's heap for the items of `wanted` that a program
+/// sizes (`messages` and `dictionary`: copies of another process's terms,
+/// or a list as long as the caller's own), or the bytes the budget or the
+/// allocator refused: asked before any item is built, so that a refusal
+/// is the caller's `exit:out_of_memory` and never the vector's abort.
+fn info_room(vm: &Vm, p: &mut Proc, target: u64, wanted: &[u32]) -> Result<(), usize> {
+    let (msgs, dict) = (vm.atoms.intern("messages"), vm.atoms.intern("dictionary"));
+    if !wanted.iter().any(|i| *i == msgs || *i == dict) {
+        return Ok(());
+    }
+    let is_self = target == p.pid;
+    let q: &Proc = if is_self {
+        p
+    } else {
+        match other(vm, target) {
+            Some(q) => q,
+            None => return Ok(()),
+        }
+    };
+    let v = View {
+        heap: &q.heap,
+        literals: &vm.literals,
+    };
+    let left = vm.memory.left();
+    let mut bytes = 0usize;
+    let add = |w: Word, bytes: &mut usize| -> Result<(), usize> {
+        if !is_self {
+            let b = copy_bytes(&v, w, false, left.saturating_sub(*bytes))
+                .ok_or(left.saturating_add(1))?;
+            *bytes = bytes.saturating_add(b);
+        }
+        Ok(())
+    };
+    for &item in wanted {
+        if item == msgs {
+            bytes = bytes.saturating_add(q.rx.mailbox.len().saturating_mul(16));
+            for m in q.rx.mailbox.iter() {
+                add(*m, &mut bytes)?;
+            }
+        } else if item == dict {
+            bytes = bytes.saturating_add(q.dict.len().saturating_mul(40));
+            for e in q.dict.entries() {
+                add(e.key, &mut bytes)?;
+                add(e.value, &mut bytes)?;
+            }
+        }
+    }
+    // The `{Item, Value}` tuples and the list around them.
+    let words = bytes / 8 + 5 * wanted.len();
+    vm.memory.grow(&mut p.heap.words, words).map(|_| ())
+}
+
 pub(crate) fn process_info(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
     let Some(target) = a[0].as_pid() else {
         return badarg();
@@ -412,6 +464,9 @@ pub(crate) fn process_info(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResul
         .collect(),
         Some(w) if w.as_atom().is_some() => {
             let item = w.as_atom().expect("checked");
+            if let Err(b) = info_room(vm, p, target, &[item]) {
+                return NativeResult::Error(refused(&vm.memory, p.pid, "process_info", b));
+            }
             return match info_item(vm, p, target, item) {
                 // An unregistered process has `[]`, not `{registered_name, []}`.
                 Some(t) if &*vm.atoms.name(item) == "registered_name" => {
@@ -433,6 +488,9 @@ pub(crate) fn process_info(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResul
             }
         }
     };
+    if let Err(b) = info_room(vm, p, target, &wanted) {
+        return NativeResult::Error(refused(&vm.memory, p.pid, "process_info", b));
+    }
     let mut out = Vec::with_capacity(wanted.len());
     for item in wanted {
         match info_item(vm, p, target, item) {

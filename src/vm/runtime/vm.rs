@@ -1228,8 +1228,7 @@ impl Vm {
             literals: &self.literals,
         };
         if let Some(port) = to.as_port() {
-            self.send_to_port(from, port, msg);
-            return Ok(());
+            return self.send_to_port(from, port, msg);
         }
         let pid = match (to.as_pid(), to.as_atom(), ref_id(&view, to)) {
             (Some(p), _, _) => p,
