@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::vm::code::loader::{Dst, Ins, Loaded, NOFAIL, Src, Target};
 use crate::vm::exec::Lock;
 use crate::vm::exec::flow::Flow;
-use crate::vm::exec::proc::{BUDGET, Proc, Regs};
+use crate::vm::exec::proc::{BUDGET, Proc, Regs, Stack};
 use crate::vm::exec::regs::{dst_src, read, write};
 use crate::vm::exec::run::Worker;
 use crate::vm::native::NativeFn;
@@ -62,6 +62,9 @@ impl<L: Lock> Worker<'_, L> {
         let mut pos = m.pos;
         let mut done = 0;
         let mut steps = 0;
+        // The loop's body as met the first time through (`Body`), played
+        // back on each later step instead of decoding its instructions.
+        let mut body = Body::EMPTY;
         while steps < RUN_MAX {
             steps += 1;
             let (op, fail, dst) = match code.get(pc as usize) {
@@ -73,22 +76,11 @@ impl<L: Lock> Worker<'_, L> {
                 Some(&Ins::Add { lhs, rhs, dst, .. })
                     if dst_src(dst) != src && !matches!(dst, Dst::Discard) =>
                 {
-                    let rd = |s: Src| match s {
-                        Src::X(r) => xs[r as usize],
-                        Src::Y(r) => st.stack[st.y_base + r as usize],
-                        Src::C(w) => w,
-                    };
-                    let (Some(a), Some(b)) = (rd(lhs).as_small(), rd(rhs).as_small()) else {
+                    let Some(v) = add(xs, st, lhs, rhs) else {
                         break;
                     };
-                    let Some(v) = Word::small(a + b) else {
-                        break;
-                    };
-                    match dst {
-                        Dst::X(r) => xs[r as usize] = v,
-                        Dst::Y(r) => st.stack[st.y_base + r as usize] = v,
-                        Dst::Discard => {}
-                    }
+                    write_dst(xs, st, dst, v);
+                    body.record(Step::Add { lhs, rhs, dst, pc });
                     pc += 1;
                     continue;
                 }
@@ -101,8 +93,87 @@ impl<L: Lock> Worker<'_, L> {
                         Some(&Ins::BsMatch { ctx, .. }) if ctx == src) =>
                 {
                     *reductions += 1;
+                    if body.recording && body.head == to {
+                        body.ready = true;
+                        body.tail = pc;
+                    } else {
+                        body.head = to;
+                        body.len = 0;
+                        body.recording = true;
+                    }
                     pc = to;
                     steps = 0;
+                    // Played back while each step goes as it went the
+                    // first time and the slice lasts; anything else goes
+                    // on through the instructions from where it stopped.
+                    while body.ready {
+                        let mut out = None;
+                        for (i, step) in body.steps[..body.len].iter().enumerate() {
+                            match *step {
+                                Step::Match {
+                                    op,
+                                    fail,
+                                    dst,
+                                    pc: at,
+                                    ok,
+                                } => {
+                                    let r = on(op, w, pos, m.len, || {
+                                        if bytes.is_none() {
+                                            bytes = Some(view.bits(m.bin)?.0);
+                                        }
+                                        bytes
+                                    });
+                                    match r {
+                                        Some(Ok((v, p))) => {
+                                            done += 1;
+                                            pos = p;
+                                            write_dst(xs, st, dst, v);
+                                            if !ok {
+                                                out = Some((at + 1, i + 1));
+                                                break;
+                                            }
+                                        }
+                                        Some(Err(())) if fail != NOFAIL => {
+                                            done += 1;
+                                            if ok {
+                                                out = Some((fail, i + 1));
+                                                break;
+                                            }
+                                        }
+                                        _ => {
+                                            out = Some((at, i));
+                                            break;
+                                        }
+                                    }
+                                }
+                                Step::Add {
+                                    lhs,
+                                    rhs,
+                                    dst,
+                                    pc: at,
+                                } => {
+                                    let Some(v) = add(xs, st, lhs, rhs) else {
+                                        out = Some((at, i));
+                                        break;
+                                    };
+                                    write_dst(xs, st, dst, v);
+                                }
+                            }
+                        }
+                        // The tail call that closes the body, unless the
+                        // slice is spent or a step went otherwise.
+                        let out = out.or_else(|| {
+                            (!may_call || *reductions >= BUDGET).then_some((body.tail, body.len))
+                        });
+                        if let Some((next, n)) = out {
+                            pc = next;
+                            steps = n;
+                            body.ready = false;
+                            body.recording = false;
+                        } else {
+                            *reductions += 1;
+                        }
+                    }
                     continue;
                 }
                 _ => break,
@@ -118,19 +189,34 @@ impl<L: Lock> Worker<'_, L> {
                     done += 1;
                     pos = p;
                     pc += 1;
-                    match dst {
-                        Dst::X(r) => xs[r as usize] = v,
-                        Dst::Y(r) => st.stack[st.y_base + r as usize] = v,
-                        Dst::Discard => {}
-                    }
+                    write_dst(xs, st, dst, v);
                     // The context's register now holds something else:
                     // what follows reads that.
                     if v != w && dst_src(dst) == src {
                         break;
                     }
+                    body.record(Step::Match {
+                        op,
+                        fail,
+                        dst,
+                        pc: pc - 1,
+                        ok: true,
+                    });
                 }
                 Some(Err(())) if fail != NOFAIL => {
                     done += 1;
+                    // Played back, a step that fails here might not: one
+                    // that would then replace the context is left out.
+                    if dst_src(dst) == src && op != BsOp::StartMatch {
+                        body.recording = false;
+                    }
+                    body.record(Step::Match {
+                        op,
+                        fail,
+                        dst,
+                        pc,
+                        ok: false,
+                    });
                     pc = fail;
                 }
                 _ => break,
@@ -160,5 +246,93 @@ impl<L: Lock> Worker<'_, L> {
             Err(flow) => return flow,
         }
         Ok(Flow::Next)
+    }
+}
+
+/// The most steps of a loop body `bs_run` plays back.
+const BODY_MAX: usize = 16;
+
+/// One instruction of a match loop's body, decoded, with its pc: a
+/// `BsMatch` on the run's context and whether it matched (`ok`) or went to
+/// its fail label the first time through, or an `add` of small integers.
+#[derive(Clone, Copy)]
+enum Step {
+    Match {
+        op: BsOp,
+        fail: u32,
+        dst: Dst,
+        pc: u32,
+        ok: bool,
+    },
+    Add {
+        lhs: Src,
+        rhs: Src,
+        dst: Dst,
+        pc: u32,
+    },
+}
+
+/// A match loop's body: the instructions from `head`, a local tail call's
+/// target, to the tail call back to `head` (at `tail`), recorded as
+/// `bs_run` does them the first time through, fail labels taken included.
+/// The code never changes, so playing the steps back does what decoding
+/// them again would as long as each goes the way it went then: a field
+/// that matches where it failed (or the other way round), one that needs
+/// the native, or a sum that leaves the small integers, hands back to the
+/// instructions there.
+struct Body {
+    head: u32,
+    tail: u32,
+    steps: [Step; BODY_MAX],
+    len: usize,
+    recording: bool,
+    ready: bool,
+}
+
+impl Body {
+    const EMPTY: Body = Body {
+        head: 0,
+        tail: 0,
+        steps: [Step::Add {
+            lhs: Src::X(0),
+            rhs: Src::X(0),
+            dst: Dst::Discard,
+            pc: 0,
+        }; BODY_MAX],
+        len: 0,
+        recording: false,
+        ready: false,
+    };
+
+    fn record(&mut self, step: Step) {
+        if !self.recording {
+            return;
+        }
+        if self.len == BODY_MAX {
+            self.recording = false;
+            return;
+        }
+        self.steps[self.len] = step;
+        self.len += 1;
+    }
+}
+
+/// An `add` of two small integers whose sum is small, as `bs_run` does it.
+#[inline(always)]
+fn add(xs: &Regs, st: &Stack, lhs: Src, rhs: Src) -> Option<Word> {
+    let rd = |s: Src| match s {
+        Src::X(r) => xs[r as usize],
+        Src::Y(r) => st.stack[st.y_base + r as usize],
+        Src::C(w) => w,
+    };
+    Word::small(rd(lhs).as_small()? + rd(rhs).as_small()?)
+}
+
+#[inline(always)]
+fn write_dst(xs: &mut Regs, st: &mut Stack, dst: Dst, v: Word) {
+    match dst {
+        Dst::X(r) => xs[r as usize] = v,
+        Dst::Y(r) => st.stack[st.y_base + r as usize] = v,
+        Dst::Discard => {}
     }
 }

@@ -126,6 +126,9 @@ fn options(c: &Ctx, w: Word, len: usize, split: bool) -> Option<Options> {
 /// The leftmost match in `hay[from..to]`, the longest pattern winning at
 /// one position: (start, length).
 fn find(hay: &[u8], pats: &[Vec<u8>], from: usize, to: usize) -> Option<(usize, usize)> {
+    if let [p] = pats {
+        return find_one(hay, p, from, to);
+    }
     (from..to).find_map(|i| {
         pats.iter()
             .filter(|p| i + p.len() <= to && hay[i..i + p.len()] == p[..])
@@ -133,6 +136,23 @@ fn find(hay: &[u8], pats: &[Vec<u8>], from: usize, to: usize) -> Option<(usize, 
             .max()
             .map(|n| (i, n))
     })
+}
+
+/// `find` for one pattern (a line split on `<<"\n">>`, the usual case):
+/// a scan for its first byte, which the compiler keeps to a few machine
+/// instructions a byte, where comparing the whole pattern at every
+/// position was a call to `memcmp` a byte.
+fn find_one(hay: &[u8], p: &[u8], from: usize, to: usize) -> Option<(usize, usize)> {
+    let (&first, rest) = p.split_first()?;
+    let mut i = from;
+    while i + p.len() <= to {
+        i += hay[i..=to - p.len()].iter().position(|&b| b == first)?;
+        if hay[i + 1..i + p.len()] == *rest {
+            return Some((i, p.len()));
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Every non-overlapping match, left to right.
@@ -183,44 +203,57 @@ fn do_match(c: &mut Ctx, a: &[Word], all: bool) -> NativeResult {
 }
 
 fn split(c: &mut Ctx, a: &[Word]) -> NativeResult {
-    let Some(hay) = binary_bytes(c, a[0]) else {
-        return badarg();
-    };
-    let Some(o) = options(c, a.get(2).copied().unwrap_or(Word::NIL), hay.len(), true) else {
-        return badarg();
-    };
-    // Nothing to split: erl answers before it looks at the pattern.
-    if hay.is_empty() {
-        let parts = if o.trim || o.trim_all {
-            vec![]
-        } else {
-            vec![a[0]]
+    // The subject's bytes are read where they lie (no copy of a reader's
+    // whole buffer per line split off it); the parts are worked out as
+    // byte ranges first and made into slices once the borrow has ended.
+    let (parts, len, trim) = {
+        let v = c.view();
+        let hay: &[u8] = match v.bits(a[0]) {
+            Some((b, 8)) => b,
+            Some(([], _)) => &[],
+            _ => return badarg(),
         };
-        return Value(list_of(c.heap, &parts));
-    }
-    let Some(pats) = patterns(c, a[1]) else {
-        return badarg();
-    };
-    let mut found = find_all(&hay, &pats, o.scope);
-    if !o.global {
-        found.truncate(1);
-    }
-    // Parts as byte ranges, each then a slice of the subject (`bits::slice`).
-    let mut parts: Vec<(usize, usize)> = Vec::new();
-    let mut at = 0;
-    for (s, n) in found {
-        parts.push((at, s));
-        at = s + n;
-    }
-    parts.push((at, hay.len()));
-    if o.trim_all {
-        parts.retain(|(s, e)| s < e);
-    } else if o.trim {
-        while parts.last().is_some_and(|(s, e)| s == e) {
-            parts.pop();
+        let Some(o) = options(c, a.get(2).copied().unwrap_or(Word::NIL), hay.len(), true) else {
+            return badarg();
+        };
+        // Nothing to split: erl answers before it looks at the pattern.
+        if hay.is_empty() {
+            (None, 0, o.trim || o.trim_all)
+        } else {
+            let Some(pats) = patterns(c, a[1]) else {
+                return badarg();
+            };
+            // Without `global` only the first match counts: looking no
+            // further keeps a split of a long buffer's first line short.
+            let found = if o.global {
+                find_all(hay, &pats, o.scope)
+            } else {
+                find(hay, &pats, o.scope.0, o.scope.1).into_iter().collect()
+            };
+            // Parts as byte ranges, each then a slice of the subject
+            // (`bits::slice`).
+            let mut parts: Vec<(usize, usize)> = Vec::new();
+            let mut at = 0;
+            for (s, n) in found {
+                parts.push((at, s));
+                at = s + n;
+            }
+            parts.push((at, hay.len()));
+            if o.trim_all {
+                parts.retain(|(s, e)| s < e);
+            } else if o.trim {
+                while parts.last().is_some_and(|(s, e)| s == e) {
+                    parts.pop();
+                }
+            }
+            (Some(parts), hay.len(), false)
         }
-    }
-    let bits = hay.len() * 8;
+    };
+    let Some(parts) = parts else {
+        let parts = if trim { vec![] } else { vec![a[0]] };
+        return Value(list_of(c.heap, &parts));
+    };
+    let bits = len * 8;
     let words: Vec<Word> = parts
         .iter()
         .map(|(s, e)| slice(c, a[0], bits, s * 8, (e - s) * 8))
