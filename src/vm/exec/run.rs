@@ -336,9 +336,15 @@ impl<'w, L: Lock> Worker<'w, L> {
         // does not first load `m`'s vector: it is the start of the chain of
         // loads that each jump through the dispatch table waits on.
         let code: &[Ins] = &m.code;
+        // The slice's reductions, in a local that can stay in a register
+        // (`proc.reductions` was reached through a pointer kept on the
+        // stack); written back before anything else reads it: every exit,
+        // and the calls below that count reductions of their own.
+        let mut reds = proc.reductions;
         // Continues at `pc` in module `$to` (set `pc` first).
         macro_rules! switch {
             ($to:expr) => {{
+                proc.reductions = reds;
                 return (Stop::Switch($to), pc);
             }};
         }
@@ -387,7 +393,7 @@ impl<'w, L: Lock> Worker<'w, L> {
             // goes to `step`, which yields or collects first.
             macro_rules! can_call {
                 () => {
-                    proc.reductions < BUDGET && heap_ok!()
+                    reds < BUDGET && heap_ok!()
                 };
             }
             // The value of `w` if it is a float on the process's heap
@@ -431,7 +437,7 @@ impl<'w, L: Lock> Worker<'w, L> {
             // A local call (or tail call) from the call instruction at `pc`.
             macro_rules! call_local {
                 ($tail:expr, $to:expr) => {{
-                    proc.reductions += 1;
+                    reds += 1;
                     if !$tail {
                         proc.st.push_ret(mid, pc + 1);
                     }
@@ -451,7 +457,10 @@ impl<'w, L: Lock> Worker<'w, L> {
                             }
                             continue;
                         }
-                        None => return (Stop::End(Outcome::Done(xs[0])), pc),
+                        None => {
+                            proc.reductions = reds;
+                            return (Stop::End(Outcome::Done(xs[0])), pc);
+                        }
                     }
                 }};
             }
@@ -529,43 +538,54 @@ impl<'w, L: Lock> Worker<'w, L> {
                     arity,
                     fun,
                     tail,
-                } => match self.fast_call_fun(proc, xs, (mid, pc), *arity, *fun, *tail, false) {
-                    Ok((to_mod, entry)) => {
-                        pc = entry;
-                        if to_mod != mid {
-                            switch!(to_mod);
+                } => {
+                    proc.reductions = reds;
+                    let r = self.fast_call_fun(proc, xs, (mid, pc), *arity, *fun, *tail, false);
+                    reds = proc.reductions;
+                    match r {
+                        Ok((to_mod, entry)) => {
+                            pc = entry;
+                            if to_mod != mid {
+                                switch!(to_mod);
+                            }
+                            continue;
                         }
-                        continue;
+                        Err(at) => pc = at,
                     }
-                    Err(at) => pc = at,
-                },
+                }
                 // The same, then `deallocate` and `return`: a tail call.
                 Ins::CallFunLast {
                     kind: FunKind::Fun,
                     arity,
                     fun,
-                } => match self.fast_call_fun(proc, xs, (mid, pc), *arity, *fun, true, true) {
-                    Ok((to_mod, entry)) => {
-                        pc = entry;
-                        if to_mod != mid {
-                            switch!(to_mod);
+                } => {
+                    proc.reductions = reds;
+                    let r = self.fast_call_fun(proc, xs, (mid, pc), *arity, *fun, true, true);
+                    reds = proc.reductions;
+                    match r {
+                        Ok((to_mod, entry)) => {
+                            pc = entry;
+                            if to_mod != mid {
+                                switch!(to_mod);
+                            }
+                            continue;
                         }
-                        continue;
+                        Err(at) => pc = at,
                     }
-                    Err(at) => pc = at,
-                },
+                }
                 // A loop's back edge: one reduction; a spent slice ends
                 // here, every register kept (which are live is not known
                 // here; a parked process is never collected, so the
                 // words stay as they are until it runs again).
                 Ins::LoopJump(l) => {
                     pc = *l;
-                    proc.reductions += 1;
-                    if proc.reductions < BUDGET {
+                    reds += 1;
+                    if reds < BUDGET {
                         continue;
                     }
                     proc.live_x = crate::lam::isa::X_REGS as usize;
                     (proc.mid, proc.pc) = (mid, pc);
+                    proc.reductions = reds;
                     return (Stop::End(Outcome::Yield), pc);
                 }
                 // A native's success and its jump to a fail label are done
@@ -593,7 +613,10 @@ impl<'w, L: Lock> Worker<'w, L> {
                     for (v, s) in vals.iter_mut().zip(args.iter()) {
                         *v = rd!(*s);
                     }
-                    match self.run_native(proc, *f, &vals[..args.len()]) {
+                    proc.reductions = reds;
+                    let r = self.run_native(proc, *f, &vals[..args.len()]);
+                    reds = proc.reductions;
+                    match r {
                         NativeResult::Value(v) => {
                             wr!(*d, v);
                             pc += 1;
@@ -606,12 +629,22 @@ impl<'w, L: Lock> Worker<'w, L> {
                         r => {
                             let vals = &vals[..args.len()];
                             let at = (*import, *fail);
-                            native_flow = Some(self.bif_flow(proc, xs, m, at, vals, r, *d));
+                            native_flow = Some({
+                                proc.reductions = reds;
+                                let r = self.bif_flow(proc, xs, m, at, vals, r, *d);
+                                reds = proc.reductions;
+                                r
+                            });
                         }
                     }
                 }
                 Ins::BsMatch { .. } => {
-                    if let Some(to) = self.bs_run(proc, xs, code, pc) {
+                    if let Some(to) = {
+                        proc.reductions = reds;
+                        let r = self.bs_run(proc, xs, code, pc);
+                        reds = proc.reductions;
+                        r
+                    } {
                         pc = to;
                         continue;
                     }
@@ -1184,6 +1217,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                 | Ins::RecvMark { .. }
                 | Ins::Spawn { .. } => {}
             }
+            proc.reductions = reds;
             return (Stop::Step(native_flow), pc);
         }
     }
