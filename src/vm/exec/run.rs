@@ -57,9 +57,10 @@ pub(crate) struct Worker<'w, L: Lock> {
 
 /// Where [`Worker::run_fast`] stopped, with the instruction it stopped at.
 pub(crate) enum Stop {
-    /// The instruction goes to `step` (unless a native the loop ran
-    /// already gave its flow).
-    Step(Option<Result<Flow, Exception>>),
+    /// The flow of an instruction `step` ran (or a native the loop ran)
+    /// that does not go on in the loop: a call, return, yield, wait,
+    /// exception or self-sent exit signal.
+    Step(Result<Flow, Exception>),
     /// Control goes on in another module.
     Switch(u32),
     /// The slice ends.
@@ -205,14 +206,10 @@ impl<'w, L: Lock> Worker<'w, L> {
             loop {
                 let (stop, at) = self.run_fast(proc, xs, &m, mid, pc);
                 pc = at;
-                let native_flow = match stop {
+                let step = match stop {
                     Stop::Step(flow) => flow,
                     Stop::Switch(to) => switch!(to),
                     Stop::End(outcome) => return outcome,
-                };
-                let step = match native_flow {
-                    Some(flow) => flow,
-                    None => self.step(proc, xs, &m, pc),
                 };
                 // An exit signal the process sent itself, the only kind that can
                 // arrive while it runs (only `step` sends any), takes effect now.
@@ -1218,8 +1215,44 @@ impl<'w, L: Lock> Worker<'w, L> {
                 | Ins::Spawn { .. } => {}
             }
             proc.reductions = reds;
-            return (Stop::Step(native_flow), pc);
+            let flow = match native_flow {
+                Some(flow) => flow,
+                None => self.step_cold(proc, xs, m, pc),
+            };
+            reds = proc.reductions;
+            // An instruction that goes on in this module (a send, a
+            // receive's peek, a BIF) continues the loop here rather than
+            // leaving it and coming back: a message-passing program runs
+            // one such instruction every few.
+            if proc.pending_exit.is_none() {
+                match flow {
+                    Ok(Flow::Next) => {
+                        pc += 1;
+                        continue;
+                    }
+                    Ok(Flow::Goto(to)) => {
+                        pc = to;
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            return (Stop::Step(flow), pc);
         }
+    }
+
+    /// [`Worker::step`], from the loop of [`Worker::run_fast`]: marked
+    /// cold so that the loop's register allocation favours its own arms.
+    #[cold]
+    #[inline(never)]
+    fn step_cold(
+        &mut self,
+        proc: &mut Proc,
+        xs: &mut Regs,
+        m: &Arc<Loaded>,
+        pc: u32,
+    ) -> Result<Flow, Exception> {
+        self.step(proc, xs, m, pc)
     }
 
     /// Runs the instruction at `pc` of `m` that the loop does not run
