@@ -107,3 +107,29 @@ fn a_bad_memory_budget_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("is not a size in bytes"), "{err}");
 }
+
+/// A crash report to OTP's logger whose reason is small on the process's
+/// heap and gigabytes flattened names `out_of_memory` in its place, and
+/// the VM goes on (it aborted sizing the reason's copy).
+#[test]
+fn a_crash_report_of_a_huge_shared_reason_does_not_abort() {
+    let dir = common::compile_fixture("crash_report_huge");
+    let lam = env!("CARGO_BIN_EXE_lam-translate");
+    let beam = dir.join("crash_report_huge.beam");
+    for (limit, flags) in [("ulimit -v 4000000;", ""), ("", "--max-memory 1G")] {
+        let out = common::output_within(
+            Command::new("bash").arg("-c").arg(format!(
+                "{limit} exec '{lam}' run '{}' {flags}",
+                beam.display()
+            )),
+            Duration::from_secs(300),
+        )
+        .expect("the run ends");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{limit}{flags}\n{text}\n{err}");
+        let all = format!("{text}{err}");
+        assert!(all.contains("with exit value:\nout_of_memory"), "{all}");
+        assert!(text.lines().any(|l| l == "survived"), "{all}");
+    }
+}

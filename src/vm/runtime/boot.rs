@@ -8,13 +8,14 @@
 //! world) never pays for it. See `docs/vm.md`, "Boot".
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::term::Term;
 use crate::vm::code::loader::Callee;
 use crate::vm::exec::proc::Proc;
 use crate::vm::ops::ets::{self, NewObj};
 use crate::vm::runtime::vm::{System, Vm};
-use crate::vm::term::atoms::atom;
+use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::word::Word;
 
@@ -346,15 +347,23 @@ impl Vm {
     /// `system_flag(system_logger, _)`, as erts sends it), so that the
     /// logger's configuration applies to it as under erl.
     pub(crate) fn report_to_logger(&mut self, p: &Proc, reason: Word) -> bool {
-        let view = View {
-            heap: &p.heap,
-            literals: &self.literals,
-        };
-        let reason = view.to_term(reason, &self.atoms);
-        self.log_to_logger(
+        let memory = self.memory.clone();
+        self.log_to_logger_with(
             p,
             Term::string("Error in process ~p with exit value:~n~p~n"),
-            Term::list(vec![pid_term(p.pid), reason]),
+            |heap, literals, _| {
+                let v = View {
+                    heap: &p.heap,
+                    literals,
+                };
+                // Copied straight from the process's heap, sized first: a
+                // reason of shared subterms can be small there and
+                // gigabytes flattened, which the logger must not take
+                // the VM down for.
+                let reason = memory.copy_or_out_of_memory(&v, reason, heap);
+                let tail = heap.cons(0, reason, Word::NIL);
+                heap.cons(0, Word::pid(p.pid), tail)
+            },
         )
     }
 
@@ -362,6 +371,17 @@ impl Vm {
     /// `Args` as `io:format/2` takes them, for OTP's logger (false when
     /// the system does not run).
     pub(crate) fn log_to_logger(&mut self, p: &Proc, format: Term, args: Term) -> bool {
+        self.log_to_logger_with(p, format, |heap, _, atoms| heap.from_term(0, &args, atoms))
+    }
+
+    /// As [`Vm::log_to_logger`], with `Args` built on the message's heap
+    /// by `args`.
+    fn log_to_logger_with(
+        &mut self,
+        p: &Proc,
+        format: Term,
+        args: impl FnOnce(&mut Area, &[Arc<Area>], &Atoms) -> Word,
+    ) -> bool {
         let Some(to) = self.system_logger.as_pid() else {
             return false;
         };
@@ -382,12 +402,17 @@ impl Vm {
                 ]),
             ),
             (atom("gl"), pid_term(p.group_leader)),
-            (atom("pid"), pid.clone()),
+            (atom("pid"), pid),
             (atom("time"), Term::Int(us)),
         ]);
-        let msg = Term::Tuple(vec![atom("log"), atom("error"), format, args, meta]);
         let atoms = self.atoms.clone();
-        self.deliver(to, |heap, _| heap.from_term(0, &msg, &atoms));
+        self.deliver(to, |heap, literals| {
+            let args = args(heap, literals, &atoms);
+            let format = heap.from_term(0, &format, &atoms);
+            let meta = heap.from_term(0, &meta, &atoms);
+            let [log, error] = ["log", "error"].map(|a| Word::atom(atoms.intern(a)));
+            heap.tuple(0, &[log, error, format, args, meta])
+        });
         true
     }
 }

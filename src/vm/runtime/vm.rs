@@ -714,15 +714,8 @@ impl Vm {
                 literals,
             };
             // The group leader serves every process and must not die of
-            // one's reason: a reason its heap (or the budget) has no room
-            // for is reported as `out_of_memory`.
-            let reason = match memory
-                .copy_words(&v, reason)
-                .and_then(|n| memory.grow(&mut heap.words, n.saturating_add(8)))
-            {
-                Ok(_) => v.copy_into(reason, heap),
-                Err(_) => Word::atom(atom::OUT_OF_MEMORY),
-            };
+            // one's reason.
+            let reason = memory.copy_or_out_of_memory(&v, reason, heap);
             heap.tuple(0, &[tag, Word::pid(p.pid), reason])
         });
     }

@@ -102,6 +102,21 @@ impl Memory {
             .ok_or(left.saturating_add(1))
     }
 
+    /// A copy of `w` (read through `v`) on `dst`, or the atom
+    /// `out_of_memory` in its place when the budget or the allocator has
+    /// no room for it: for a term the VM sends on a process's behalf to
+    /// a process that serves every other (a crash report to the logger
+    /// or the group leader), which must not die of one process's term.
+    pub fn copy_or_out_of_memory(&self, v: &View, w: Word, dst: &mut Area) -> Word {
+        match self
+            .copy_words(v, w)
+            .and_then(|n| self.grow(&mut dst.words, n.saturating_add(8)))
+        {
+            Ok(_) => v.copy_into(w, dst),
+            Err(_) => Word::atom(atom::OUT_OF_MEMORY),
+        }
+    }
+
     /// Room in `v` for `extra` more elements, grown as the vector grows
     /// itself (doubling) when the budget holds that growth and the
     /// allocator gives it: the bytes it grew by, or those refused.
