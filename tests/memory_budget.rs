@@ -15,12 +15,21 @@ use std::time::Duration;
 /// on two schedulers (whatever the machine's cores), so that messages to
 /// a process running on the other one take their own path.
 fn run(limit: &str, flags: &str) -> std::process::Output {
-    let dir = common::compile_fixture("memory_budget");
+    run_fixture(
+        "memory_budget",
+        limit,
+        &format!("--entry memory_budget:start --schedulers 2 {flags}"),
+    )
+}
+
+/// Runs `fixtures/NAME.erl` as [`run`] does, with `flags` after it.
+fn run_fixture(name: &str, limit: &str, flags: &str) -> std::process::Output {
+    let dir = common::compile_fixture(name);
     let lam = env!("CARGO_BIN_EXE_lam-translate");
-    let beam = dir.join("memory_budget.beam");
+    let beam = dir.join(format!("{name}.beam"));
     common::output_within(
         Command::new("bash").arg("-c").arg(format!(
-            "{limit} exec '{lam}' run '{}' --entry memory_budget:start --schedulers 2 {flags}",
+            "{limit} exec '{lam}' run '{}' {flags}",
             beam.display()
         )),
         Duration::from_secs(300),
@@ -113,18 +122,8 @@ fn a_bad_memory_budget_is_a_clear_error() {
 /// the VM goes on (it aborted sizing the reason's copy).
 #[test]
 fn a_crash_report_of_a_huge_shared_reason_does_not_abort() {
-    let dir = common::compile_fixture("crash_report_huge");
-    let lam = env!("CARGO_BIN_EXE_lam-translate");
-    let beam = dir.join("crash_report_huge.beam");
     for (limit, flags) in [("ulimit -v 4000000;", ""), ("", "--max-memory 1G")] {
-        let out = common::output_within(
-            Command::new("bash").arg("-c").arg(format!(
-                "{limit} exec '{lam}' run '{}' {flags}",
-                beam.display()
-            )),
-            Duration::from_secs(300),
-        )
-        .expect("the run ends");
+        let out = run_fixture("crash_report_huge", limit, flags);
         let text = String::from_utf8_lossy(&out.stdout);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{limit}{flags}\n{text}\n{err}");
