@@ -74,7 +74,6 @@ impl<L: Lock> Worker<'_, L> {
         let xs = &mut xs[..live.min(FILE)];
         let mut dict: Vec<Word> = proc.dict.words();
         let mut mailbox: Vec<Word> = proc.rx.mailbox.iter().copied().collect();
-        let mut monitors: Vec<Word> = proc.sig.monitored_by.iter().map(|(r, _)| *r).collect();
         let mut building: Vec<Word> = proc.building.iter().map(|(w, _)| *w).collect();
         // Words held outside the heap while an exception or an exit signal is
         // on its way (they outlive a collection at the next check).
@@ -92,7 +91,6 @@ impl<L: Lock> Worker<'_, L> {
                 &mut proc.st.stack,
                 &mut dict,
                 &mut mailbox,
-                &mut monitors,
                 &mut building,
                 trap_args,
                 trap_words,
@@ -115,9 +113,6 @@ impl<L: Lock> Worker<'_, L> {
             proc.spare = Vec::new();
         }
         proc.rx.mailbox = mailbox.into();
-        for (i, r) in monitors.into_iter().enumerate() {
-            proc.sig.monitored_by[i].0 = r;
-        }
         proc.dict.set_words(&dict);
         proc.gc_limit = if gc::stress() {
             0

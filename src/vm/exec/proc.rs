@@ -37,8 +37,11 @@ pub(crate) fn link_word(id: u64) -> Word {
 pub struct Links {
     /// Linked processes and ports (see [`PORT_LINK`]).
     pub links: Vec<u64>,
-    /// Processes monitoring this one: (reference, monitoring pid).
-    pub monitored_by: Vec<(Word, u64)>,
+    /// Processes monitoring this one: (reference number, monitoring
+    /// pid). The number, not a copy of the reference on this heap: the
+    /// `'DOWN'` message makes the reference again, so a monitor costs
+    /// the monitored process no heap and its collections no root.
+    pub monitored_by: Vec<(u64, u64)>,
     /// For monitors set up by registered name: (reference number,
     /// `{Name, Node}`), the item their `'DOWN'` message names instead of
     /// the pid (kept as a name and an atom: nothing to collect).

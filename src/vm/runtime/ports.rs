@@ -384,10 +384,10 @@ impl Vm {
             heap: area,
             literals: &self.literals,
         };
-        if let Err(b) = self.memory.room_for_copy(&v, *w, false, Some(&mut p.heap)) {
-            return NativeResult::Error(refused(&self.memory, p.pid, "port_get_data/1", b));
+        match self.memory.copy_within(&v, *w, &mut p.heap) {
+            Ok((w, _)) => NativeResult::Value(w),
+            Err(b) => NativeResult::Error(refused(&self.memory, p.pid, "port_get_data/1", b)),
         }
-        NativeResult::Value(v.copy_into(*w, &mut p.heap))
     }
 
     /// `erlang:port_set_data/2`.
@@ -400,10 +400,12 @@ impl Vm {
             literals: &self.literals,
         };
         let mut area = Area::default();
-        if let Err(b) = self.memory.room_for_copy(&v, a[1], false, Some(&mut area)) {
-            return NativeResult::Error(refused(&self.memory, p.pid, "port_set_data/2", b));
-        }
-        let w = v.copy_into(a[1], &mut area);
+        let w = match self.memory.copy_within(&v, a[1], &mut area) {
+            Ok((w, _)) => w,
+            Err(b) => {
+                return NativeResult::Error(refused(&self.memory, p.pid, "port_set_data/2", b));
+            }
+        };
         self.ports.table.get_mut(&id).expect("open").data = (area, w);
         NativeResult::Value(Word::atom(atom::TRUE))
     }
@@ -598,13 +600,12 @@ impl Vm {
             };
             // Copied again for each link and monitor (each asks for its
             // own room); this copy the caller pays for, as a message.
-            if let Err(b) = self
-                .memory
-                .room_for_copy(&v, reason, false, Some(&mut area))
-            {
-                return NativeResult::Error(refused(&self.memory, p.pid, "an exit signal", b));
-            }
-            let r = v.copy_into(reason, &mut area);
+            let r = match self.memory.copy_within(&v, reason, &mut area) {
+                Ok((r, _)) => r,
+                Err(b) => {
+                    return NativeResult::Error(refused(&self.memory, p.pid, "an exit signal", b));
+                }
+            };
             self.close_port_with(&mut Some(p), id, (area, r));
         }
         NativeResult::Value(Word::atom(atom::TRUE))

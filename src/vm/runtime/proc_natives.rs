@@ -828,10 +828,18 @@ pub(crate) fn monitor(vm: &mut Vm, p: &mut Proc, a: &[Word]) -> NativeResult {
                 heap: &p.heap,
                 literals: &vm.literals,
             };
-            let target = vm.procs.get_mut(&t).expect("alive");
-            let rc = view.copy_into(r, &mut target.heap);
-            target.sig.monitored_by.push((rc, p.pid));
             let id = ref_id(&view, r).expect("a reference");
+            let target = vm.procs.get_mut(&t).expect("alive");
+            // A loop of monitors grows both lists, which the budget is
+            // asked for as the program's other growth is.
+            if let Err(b) = vm
+                .memory
+                .grow(&mut target.sig.monitored_by, 1)
+                .and_then(|_| vm.memory.grow(&mut p.sig.monitoring, 1))
+            {
+                return NativeResult::Error(refused(&vm.memory, p.pid, "a monitor", b));
+            }
+            target.sig.monitored_by.push((id, p.pid));
             if let Some(name) = a[1].as_atom() {
                 target.sig.monitored_as.push((id, name));
             }
@@ -1178,14 +1186,10 @@ pub(crate) fn demonitor(
         if !vm.demonitor_port(target, id)
             && let Some(other) = vm.procs.get_mut(&target)
         {
-            let ov = View {
-                heap: &other.heap,
-                literals: &vm.literals,
-            };
             other
                 .sig
                 .monitored_by
-                .retain(|(x, w)| !(*w == p.pid && ref_id(&ov, *x) == Some(id)));
+                .retain(|(x, w)| !(*w == p.pid && *x == id));
         }
     }
     if vm

@@ -801,27 +801,28 @@ impl Vm {
         };
         // Sized once for all of them (a small reason without a walk).
         let words = self.memory.copy_words(&view, reason);
-        for (r, watcher) in std::mem::take(&mut p.sig.monitored_by) {
-            if let Some(id) = ref_id(&view, r) {
-                if self
-                    .aliases
-                    .get(&id)
-                    .is_some_and(|(_, m)| *m != AliasMode::Explicit)
-                {
-                    self.aliases.remove(&id);
-                }
-                if self.running.contains_key(&watcher) && !is(&running, watcher) {
-                    self.defer(watcher, Deferred::MonitorGone(id));
-                }
-                self.with_proc(&mut running, watcher, |w| {
-                    w.sig.monitoring.retain(|(x, _)| *x != id)
-                });
+        for (id, watcher) in std::mem::take(&mut p.sig.monitored_by) {
+            if self
+                .aliases
+                .get(&id)
+                .is_some_and(|(_, m)| *m != AliasMode::Explicit)
+            {
+                self.aliases.remove(&id);
             }
-            let by_name = ref_id(&view, r)
-                .and_then(|id| p.sig.monitored_as.iter().find(|(x, _)| *x == id))
+            if self.running.contains_key(&watcher) && !is(&running, watcher) {
+                self.defer(watcher, Deferred::MonitorGone(id));
+            }
+            self.with_proc(&mut running, watcher, |w| {
+                w.sig.monitoring.retain(|(x, _)| *x != id)
+            });
+            let by_name = p
+                .sig
+                .monitored_as
+                .iter()
+                .find(|(x, _)| *x == id)
                 .map(|(_, name)| *name);
             self.signal_within(&mut running, watcher, words, |heap| {
-                let (r, reason) = (view.copy_into(r, heap), view.copy_into(reason, heap));
+                let (r, reason) = (heap.reference(0, id), view.copy_into(reason, heap));
                 let item = match by_name {
                     Some(name) => heap.tuple(0, &[Word::atom(name), Word::atom(atom::NONODE)]),
                     None => from,
@@ -885,14 +886,13 @@ impl Vm {
             // It dies of the reason, or of `out_of_memory` when its heap
             // cannot hold a copy of it.
             let memory = self.memory.clone();
-            let copy =
-                |p: &mut Proc| match memory.room_for_copy(view, reason, false, Some(&mut p.heap)) {
-                    Ok(_) => view.copy_into(reason, &mut p.heap),
-                    Err(b) => {
-                        refused_line(p.pid, b, "its exit reason");
-                        Word::atom(atom::OUT_OF_MEMORY)
-                    }
-                };
+            let copy = |p: &mut Proc| match memory.copy_within(view, reason, &mut p.heap) {
+                Ok((r, _)) => r,
+                Err(b) => {
+                    refused_line(p.pid, b, "its exit reason");
+                    Word::atom(atom::OUT_OF_MEMORY)
+                }
+            };
             if let Some(run) = running.as_deref_mut().filter(|x| x.pid == to) {
                 // The running process dies at its next instruction.
                 run.pending_exit = Some(copy(run));
@@ -1268,10 +1268,10 @@ impl Vm {
             // It waits in an area of its own, given its room first (the
             // vector's doubling would abort when the allocator refuses).
             let mut area = Area::default();
-            self.memory
-                .room_for_copy(&view, msg, false, Some(&mut area))
+            let (msg, _) = self
+                .memory
+                .copy_within(&view, msg, &mut area)
                 .map_err(|b| refuse(&self.memory, b))?;
-            let msg = view.copy_into(msg, &mut area);
             let held = Account::of_area(&self.memory, &area);
             self.defer(pid, Deferred::Message(area, msg, held));
             return Ok(());
@@ -1321,11 +1321,11 @@ impl Vm {
         // for them, is refused. What the copies hold counts to the child.
         let memory = self.memory.clone();
         let copy = |child: &mut Proc, w: Word| -> Result<Word, Exception> {
-            let grew = memory
-                .room_for_copy(&view, w, false, Some(&mut child.heap))
+            let (w, grew) = memory
+                .copy_within(&view, w, &mut child.heap)
                 .map_err(|b| refused(&memory, parent.pid, "a spawn's arguments", b))?;
             child.account.add(&memory, grew);
-            Ok(view.copy_into(w, &mut child.heap))
+            Ok(w)
         };
         let copied: Vec<Word> = args
             .iter()
@@ -1533,9 +1533,8 @@ impl Vm {
                         heap: &proc.heap,
                         literals: &self.literals,
                     };
-                    let rc = view.copy_into(r, &mut c.heap);
-                    c.sig.monitored_by.push((rc, proc.pid));
                     let id = ref_id(&view, r).expect("a reference");
+                    c.sig.monitored_by.push((id, proc.pid));
                     proc.sig.monitoring.push((id, pid));
                 }
                 Ok(proc.heap.tuple(0, &[Word::pid(pid), r]))

@@ -87,6 +87,14 @@ impl Memory {
         }
     }
 
+    /// A copy of `w` (read through `v`, literals shared) on `dst`, given
+    /// room first ([`Memory::room_for_copy`]): the copy and the bytes
+    /// `dst` grew by, or the bytes refused, `dst` unchanged.
+    pub fn copy_within(&self, v: &View, w: Word, dst: &mut Area) -> Result<(Word, usize), usize> {
+        let grew = self.room_for_copy(v, w, false, Some(dst))?;
+        Ok((v.copy_into(w, dst), grew))
+    }
+
     /// The words a copy of `w` (read through `v`, literals shared) takes,
     /// or the bytes refused when it is larger than the budget left: the
     /// size of a copy that something is built around (an exit signal's
