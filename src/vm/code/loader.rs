@@ -128,8 +128,10 @@ pub enum Ins {
     /// Exchanges the contents of two registers.
     Swap { a: Dst, b: Dst },
     /// Pushes a frame of `slots` y registers (`live` x registers are live,
-    /// for a collection).
-    Allocate { slots: u32, live: u32 },
+    /// for a collection), then skips the `skip` instructions after it:
+    /// `move [], y` stores into the new frame, which already holds `[]`
+    /// in every slot (see `fuse`).
+    Allocate { slots: u32, live: u32, skip: u32 },
     /// Pops the current frame.
     Deallocate,
     /// Drops the lowest `slots` y registers of the current frame.
@@ -556,8 +558,29 @@ fn fuse(code: &mut [Ins]) {
         }
         Some((lo, labels))
     }
+    // How many `move [], y` into a frame of `slots` follow `i` (the
+    // compiler's `init_yregs`, for slots a collection may see before
+    // they are written): a frame is pushed with `[]` in every slot, so
+    // `allocate` skips them (they stay in place for jumps that land on
+    // them).
+    fn nil_stores(code: &[Ins], i: usize, slots: u32) -> u32 {
+        code[i + 1..]
+            .iter()
+            .take_while(|c| {
+                matches!(c, Ins::Move { src: Src::C(w), dst: Dst::Y(y) }
+                    if *w == Word::NIL && u32::from(*y) < slots)
+            })
+            .count() as u32
+    }
     for i in 0..code.len() {
         let fused = match (&code[i], code.get(i + 1)) {
+            (&Ins::Allocate { slots, live, .. }, _) if nil_stores(code, i, slots) > 0 => {
+                Ins::Allocate {
+                    slots,
+                    live,
+                    skip: nil_stores(code, i, slots),
+                }
+            }
             // `len(N + 1, T)`: the argument's arithmetic, then the call.
             (
                 &Ins::Add {
@@ -1099,6 +1122,7 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
             LamOp::Allocate => Ins::Allocate {
                 slots: num(&a[0]),
                 live: num(&a[1]),
+                skip: 0,
             },
             LamOp::Deallocate => Ins::Deallocate,
             LamOp::Trim => Ins::Trim { slots: num(&a[0]) },

@@ -1087,9 +1087,9 @@ impl<'w, L: Lock> Worker<'w, L> {
                     pc += 1;
                     continue;
                 }
-                Ins::Allocate { slots: n, .. } if heap_ok!() => {
+                Ins::Allocate { slots: n, skip, .. } if heap_ok!() => {
                     proc.st.push_frame(*n as usize);
-                    pc += 1;
+                    pc += 1 + *skip;
                     continue;
                 }
                 Ins::Deallocate => {
@@ -1306,7 +1306,10 @@ impl<'w, L: Lock> Worker<'w, L> {
             Ins::SplitList { list, head, tail } => self.split_list(proc, xs, *list, *head, *tail),
             Ins::MakeFun { lambda, dst, free } => self.make_fun(proc, xs, m, *lambda, *dst, free),
             // frames.rs
-            Ins::Allocate { slots, live } => self.allocate(proc, xs, *slots, *live),
+            Ins::Allocate { slots, live, skip } => match self.allocate(proc, xs, *slots, *live)? {
+                Flow::Next if *skip > 0 => Ok(Flow::Goto(pc + 1 + *skip)),
+                f => Ok(f),
+            },
             Ins::Deallocate => self.deallocate(proc),
             Ins::Trim { slots } => self.trim(proc, *slots),
             Ins::DeallocReturn => self.dealloc_return(proc),
