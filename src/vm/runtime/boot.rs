@@ -410,8 +410,8 @@ impl Vm {
             let args = args(heap, literals, &atoms);
             let format = heap.from_term(0, &format, &atoms);
             let meta = heap.from_term(0, &meta, &atoms);
-            let [log, error] = ["log", "error"].map(|a| Word::atom(atoms.intern(a)));
-            heap.tuple(0, &[log, error, format, args, meta])
+            let log = Word::atom(atoms.intern("log"));
+            heap.tuple(0, &[log, Word::atom(atom::ERROR), format, args, meta])
         });
         true
     }
