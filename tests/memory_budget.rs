@@ -69,6 +69,7 @@ fn check(out: &std::process::Output) {
         "port_message",
         "port_set_data",
         "port_exit",
+        "port_packet",
         "process_info_dictionary",
         "process_info_messages",
         "ets_give_away",

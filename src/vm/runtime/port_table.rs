@@ -13,6 +13,7 @@ use crate::vm::platform;
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::list::list_items;
+use crate::vm::term::memory::Account;
 use crate::vm::term::word::Word;
 
 /// The number of the first port a program opens: erl's boot has used
@@ -144,6 +145,9 @@ pub(crate) struct Port {
     pub(crate) os_pid: Option<u32>,
     /// Input bytes not yet framed (a partial line or packet).
     pub(crate) pending: Vec<u8>,
+    /// `pending`'s room, counted in the VM's memory budget: a packet
+    /// header may announce 4 GB, and its bytes wait here until they came.
+    pub(crate) pending_held: Account,
     /// Bytes read and written, for `port_info/2`.
     pub(crate) input: u64,
     pub(crate) output: u64,
@@ -151,6 +155,8 @@ pub(crate) struct Port {
     pub(crate) data: (Area, Word),
     /// A driver port's state (`{spawn_driver, "udp_inet"}`).
     pub(crate) inet: Option<crate::vm::runtime::inet_drv::Inet>,
+    /// The thread reading the port's input, if any (held for its drop).
+    pub(crate) _reading: Option<Reading>,
 }
 
 /// The port table.
@@ -294,18 +300,42 @@ pub(crate) fn parse_opts(atoms: &Atoms, v: &View, w: Word) -> Result<Opts, OpenE
     Ok(o)
 }
 
+/// A port's hold on its reader thread: while the port is open the reader
+/// counts as live (the VM waits for its input); when the port is dropped
+/// the reader stops at its next read, closing its end of the pipe so that
+/// a child still writing gets `SIGPIPE`, as under erl, instead of being
+/// read forever for a port no one has.
+pub(crate) struct Reading {
+    open: Arc<AtomicBool>,
+    inbox: Arc<Inbox>,
+}
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        if self.open.swap(false, Ordering::AcqRel) {
+            self.inbox.live.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
 /// Reads `r` to its end in a thread of its own, handing each chunk to the
-/// inbox; then, for a child, waits for it and hands over its status.
+/// inbox; then, for a child, waits for it and hands over its status. The
+/// reading stops early when the port drops the handle returned.
 pub(crate) fn spawn_reader(
     inbox: Arc<Inbox>,
     port: u64,
     mut r: Box<dyn Read + Send>,
     child: Option<std::process::Child>,
-) {
+) -> Reading {
     inbox.live.fetch_add(1, Ordering::AcqRel);
+    let open = Arc::new(AtomicBool::new(true));
+    let handle = Reading {
+        open: open.clone(),
+        inbox: inbox.clone(),
+    };
     platform::background("lam-port-reader", move || {
         let mut buf = vec![0u8; READ_CHUNK];
-        loop {
+        while open.load(Ordering::Acquire) {
             match r.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
@@ -321,16 +351,21 @@ pub(crate) fn spawn_reader(
                 Err(_) => break,
             }
         }
-        if let Some(mut c) = child {
-            let status = match c.wait() {
-                Ok(s) => platform::exit_status(s),
-                Err(_) => 0,
-            };
-            inbox.push(port, Event::Exit(status));
+        drop(r);
+        let status = child.map(|mut c| match c.wait() {
+            Ok(s) => platform::exit_status(s),
+            Err(_) => 0,
+        });
+        // A port closed meanwhile wants neither, and no longer counts.
+        if open.swap(false, Ordering::AcqRel) {
+            if let Some(s) = status {
+                inbox.push(port, Event::Exit(s));
+            }
+            inbox.push(port, Event::Eof);
+            inbox.live.fetch_sub(1, Ordering::AcqRel);
         }
-        inbox.push(port, Event::Eof);
-        inbox.live.fetch_sub(1, Ordering::AcqRel);
     });
+    handle
 }
 
 /// Writes what the port is given to a child's standard input, in order,
@@ -393,22 +428,23 @@ pub(crate) enum Piece {
 
 /// Cuts input into the pieces the port's framing sends; at end of input
 /// (`end`), a partial line goes as `noeol` and a partial packet is dropped.
+/// `pending` keeps what is left in place: a packet of many megabytes
+/// comes in many reads, and copying the part already there at each read
+/// made its arrival quadratic.
 pub(crate) fn frame(framing: Framing, pending: &mut Vec<u8>, b: Vec<u8>, end: bool) -> Vec<Piece> {
-    match framing {
+    let mut out = Vec::new();
+    let start = match framing {
         Framing::Stream => {
-            if b.is_empty() {
-                Vec::new()
-            } else {
-                vec![Piece::Raw(b)]
+            if !b.is_empty() {
+                out.push(Piece::Raw(b));
             }
+            return out;
         }
         Framing::Line(n) => {
             pending.extend(b);
-            let mut out = Vec::new();
             let mut start = 0;
-            let buf = std::mem::take(pending);
             loop {
-                let rest = &buf[start..];
+                let rest = &pending[start..];
                 match rest.iter().position(|c| *c == b'\n') {
                     Some(i) if i <= n => {
                         out.push(Piece::Line(rest[..i].to_vec(), true));
@@ -421,35 +457,37 @@ pub(crate) fn frame(framing: Framing, pending: &mut Vec<u8>, b: Vec<u8>, end: bo
                     _ => break,
                 }
             }
-            let rest = &buf[start..];
-            if end && !rest.is_empty() {
-                out.push(Piece::Line(rest.to_vec(), false));
-            } else if !end {
-                *pending = rest.to_vec();
+            if end && start < pending.len() {
+                out.push(Piece::Line(pending[start..].to_vec(), false));
             }
-            out
+            start
         }
         Framing::Packet(h) => {
             pending.extend(b);
-            let mut out = Vec::new();
             let mut start = 0;
-            let buf = std::mem::take(pending);
-            while buf.len() - start >= h {
-                let len = buf[start..start + h]
+            while pending.len() - start >= h {
+                let len = pending[start..start + h]
                     .iter()
                     .fold(0usize, |a, x| (a << 8) | usize::from(*x));
-                if buf.len() - start - h < len {
+                if pending.len() - start - h < len {
                     break;
                 }
-                out.push(Piece::Raw(buf[start + h..start + h + len].to_vec()));
+                out.push(Piece::Raw(pending[start + h..start + h + len].to_vec()));
                 start += h + len;
             }
-            if !end {
-                *pending = buf[start..].to_vec();
-            }
-            out
+            start
+        }
+    };
+    if end {
+        *pending = Vec::new();
+    } else if start > 0 {
+        pending.drain(..start);
+        // The room a big packet took goes back once it is out.
+        if pending.capacity() > 4 * pending.len().max(1 << 16) {
+            pending.shrink_to_fit();
         }
     }
+    out
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;
 use crate::vm::term::heap::{Area, View};
 use crate::vm::term::list::{list_items, list_of};
-use crate::vm::term::memory::refused;
+use crate::vm::term::memory::{Account, refused};
 use crate::vm::term::word::Word;
 
 impl Vm {
@@ -83,6 +83,7 @@ impl Vm {
             return fail(self, "badarg");
         };
         let id = self.ports.next;
+        let mut reading = None;
         let (name, sink, os_pid) = match &kind {
             Kind::Driver(d) => (d.clone(), Sink::None, None),
             Kind::Fd(i, o) => {
@@ -113,7 +114,7 @@ impl Vm {
                             Err(_) => return fail(self, "badarg"),
                         }
                     };
-                    spawn_reader(self.ports.inbox.clone(), id, r, None);
+                    reading = Some(spawn_reader(self.ports.inbox.clone(), id, r, None));
                 }
                 (format!("{i}/{o}"), sink, None)
             }
@@ -125,7 +126,8 @@ impl Vm {
                     Ok((child, stdin, out)) => {
                         let os_pid = child.id();
                         let sink = Sink::Child(spawn_writer(stdin));
-                        spawn_reader(self.ports.inbox.clone(), id, out, Some(child));
+                        let r = spawn_reader(self.ports.inbox.clone(), id, out, Some(child));
+                        reading = Some(r);
                         (prog.clone(), sink, Some(os_pid))
                     }
                     Err(OpenError::Posix(e)) => {
@@ -149,10 +151,12 @@ impl Vm {
                 sink,
                 os_pid,
                 pending: Vec::new(),
+                pending_held: Account::default(),
                 input: 0,
                 output: 0,
                 data: (Area::default(), Word::atom(atom::UNDEFINED)),
                 inet: matches!(kind, Kind::Driver(_)).then(inet_drv::Inet::default),
+                _reading: reading,
             },
         );
         p.sig.links.push(PORT_LINK | id);
@@ -748,7 +752,22 @@ impl Vm {
                 Event::Data(b) => {
                     self.ports.inbox.delivered(b.len());
                     port.input += b.len() as u64;
+                    // A partial packet or line waits in `pending`, which
+                    // asks the budget first: the external program decides
+                    // how much it sends, and a refusal closes its port,
+                    // not the VM.
+                    if !matches!(port.opts.framing, Framing::Stream)
+                        && let Err(bytes) = self.memory.grow(&mut port.pending, b.len())
+                    {
+                        eprintln!(
+                            "lam: port #Port<0.{id}> closes with out_of_memory: its input buffer asked for {bytes} bytes"
+                        );
+                        let reason = Some(Word::atom(atom::OUT_OF_MEMORY));
+                        self.close_port(&mut None, id, reason);
+                        continue;
+                    }
                     let msgs = frame(port.opts.framing, &mut port.pending, b, false);
+                    port.pending_held.set(&self.memory, port.pending.capacity());
                     self.send_data(id, msgs);
                 }
                 Event::Exit(status) => {

@@ -1189,6 +1189,11 @@ impl Vm {
             };
             self.last_heap = Some(p);
             self.ended = Some(Err(e));
+            // As when it dies in its own slice: the run ends now, not when
+            // nothing else can happen (a timer it left would have held it).
+            if !self.stop_system() {
+                self.stopped = true;
+            }
         }
     }
 
