@@ -133,3 +133,16 @@ fn a_crash_report_of_a_huge_shared_reason_does_not_abort() {
         assert!(text.lines().any(|l| l == "survived"), "{all}");
     }
 }
+
+#[test]
+fn a_run_ends_when_a_port_refused_memory_kills_its_first_process() {
+    let out = run_fixture(
+        "port_packet_root",
+        "",
+        "--entry port_packet_root:main --max-memory 256M",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("closes with out_of_memory"), "{err}");
+    assert!(err.contains("with exit value:\nout_of_memory"), "{err}");
+}
