@@ -98,3 +98,22 @@ fn natives_that_yield_give_erls_results_at_every_stop() {
     );
     assert!(differ.is_empty(), "{}", differ.join("\n"));
 }
+
+/// A loop of products of two 200,000-bit integers, each one instruction,
+/// ends its slice at each product (it costs reductions by its operands'
+/// sizes), so a ticker on the same scheduler keeps its period. erl does not
+/// (its ticker is late by tens of seconds), so the check is LAM's own.
+#[test]
+fn bignum_products_leave_a_ticker_its_period() {
+    let dir = common::compile_fixture("fair_natives");
+    let out = common::output_within(
+        Command::new(env!("CARGO_BIN_EXE_lam-translate"))
+            .args(["run", "--schedulers", "1", "--entry", "fair_natives:bignum"])
+            .arg(dir.join("fair_natives.beam")),
+        Duration::from_secs(120),
+    )
+    .expect("the run ends");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(text, "bignum_mul: ok\n");
+}

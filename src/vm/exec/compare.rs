@@ -7,7 +7,7 @@ use crate::vm::exec::flow::{Flow, fail_or};
 use crate::vm::exec::proc::{Proc, Regs};
 use crate::vm::exec::regs::{read, write};
 use crate::vm::exec::run::Worker;
-use crate::vm::ops::arith::{ArithOp, arith};
+use crate::vm::ops::arith::{ArithOp, arith, big_reductions};
 use crate::vm::ops::test::{TestOp, test};
 use crate::vm::term::atoms::atom;
 use crate::vm::term::exception::Exception;
@@ -103,7 +103,16 @@ impl<L: Lock> Worker<'_, L> {
         d: Dst,
     ) -> Result<Flow, Exception> {
         let (va, vb) = (read(proc, xs, a), read(proc, xs, b));
-        match arith(&mut proc.heap, &self.literals, k, va, vb) {
+        let r = arith(&mut proc.heap, &self.literals, k, va, vb);
+        if va.is_boxed() || vb.is_boxed() || r.as_ref().is_ok_and(|v| v.is_boxed()) {
+            let v = View {
+                heap: &proc.heap,
+                literals: &self.literals,
+            };
+            let extra = big_reductions(&v, k, va, vb, r.as_ref().ok().copied());
+            proc.reductions = proc.reductions.saturating_add(extra);
+        }
+        match r {
             Ok(v) => write(proc, xs, d, v),
             Err(e) => {
                 if fail == NOFAIL {

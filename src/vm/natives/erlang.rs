@@ -11,7 +11,7 @@ use crate::vm::native::{
     CELLS_PER_REDUCTION, Ctx, Native, NativeResult, badarg, boolean, error, small,
 };
 use crate::vm::natives::helpers::{badmap, integer_of, maps_get};
-use crate::vm::ops::arith::{ArithOp, arith, to_big, to_f64};
+use crate::vm::ops::arith::{ArithOp, arith, big_reductions, to_big, to_f64};
 use crate::vm::ops::test::{TestOp, test};
 use crate::vm::term::atoms::{Atoms, atom};
 use crate::vm::term::bits::bitstring;
@@ -127,7 +127,10 @@ fn cmp_native(c: &mut Ctx, a: &[Word], f: fn(Ordering) -> bool) -> NativeResult 
 }
 
 fn arith_native(c: &mut Ctx, a: &[Word], op: ArithOp) -> NativeResult {
-    match arith(c.heap, c.literals, op, a[0], a[1]) {
+    let r = arith(c.heap, c.literals, op, a[0], a[1]);
+    let extra = big_reductions(&c.view(), op, a[0], a[1], r.as_ref().ok().copied());
+    c.charge(extra as usize, 1);
+    match r {
         Ok(w) => Value(w),
         Err(e) => Err_(e),
     }

@@ -160,6 +160,31 @@ pub fn arith(
     arith_big(heap, op, bx, by)
 }
 
+/// The reductions `a op b` costs beyond the one every instruction pays:
+/// by the words of its bignum operands and result (`r`, when it has one),
+/// with a product or quotient also by the product of its operands' sizes.
+/// A product of two million-bit integers takes milliseconds, and charged
+/// one reduction a loop of them held its scheduler for seconds.
+pub fn big_reductions(v: &View, op: ArithOp, a: Word, b: Word, r: Option<Word>) -> u32 {
+    let words = |w: Word| {
+        if !w.is_boxed() {
+            return 0;
+        }
+        let h = v.header(w);
+        match h.header_kind() {
+            kind::BIG_POS | kind::BIG_NEG => h.header_arity(),
+            _ => 0,
+        }
+    };
+    let (na, nb) = (words(a), words(b));
+    let linear = (na + nb + r.map_or(0, words)) / 16;
+    let product = match op {
+        Mul | IDiv | Rem => na.saturating_mul(nb) / 256,
+        _ => 0,
+    };
+    u32::try_from(linear.saturating_add(product)).unwrap_or(u32::MAX)
+}
+
 /// `x` shifted left by `s` bits (right when `s` is negative) when the
 /// result fits in an `i64`; `None` leaves it to the bignum path. Packing
 /// bytes into a word (`(H bsl 8) + L`) is common enough that going through
