@@ -139,7 +139,7 @@ fn a_run_ends_when_a_port_refused_memory_kills_its_first_process() {
     let out = run_fixture(
         "port_packet_root",
         "",
-        "--entry port_packet_root:main --max-memory 256M",
+        "--entry port_packet_root:start --max-memory 256M",
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_ne!(out.status.code(), Some(0), "{err}");
