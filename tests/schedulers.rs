@@ -117,3 +117,36 @@ fn bignum_products_leave_a_ticker_its_period() {
     assert!(out.status.success(), "{text}");
     assert_eq!(text, "bignum_mul: ok\n");
 }
+
+/// Runs of register moves fused with the call after them (`Ins::Moves`:
+/// a call, a trim and call, a deallocate and tail call) fall back to the
+/// instructions they fused when the slice runs out at the call:
+/// `fixtures/calls_nested.erl` gives erl's output with slices of 1 and 3
+/// reductions, so the fallback is taken at every call.
+#[test]
+fn fused_moves_and_calls_give_erls_results_at_every_stop() {
+    let dir = common::compile_fixture("calls_nested");
+    let limit = Duration::from_secs(120);
+    let erl = common::output_within(
+        Command::new("escript")
+            .arg(common::root().join("erl/run.escript"))
+            .arg(&dir)
+            .arg("calls_nested"),
+        limit,
+    )
+    .expect("erl finishes");
+    let differ = common::differences(
+        "calls_nested",
+        &erl,
+        &[1, 3],
+        |slice| {
+            let mut lam = Command::new(env!("CARGO_BIN_EXE_lam-translate"));
+            lam.args(["run", "--schedulers", "1"])
+                .arg(dir.join("calls_nested.beam"))
+                .env("LAM_DEBUG_SLICE", slice.to_string());
+            lam
+        },
+        limit,
+    );
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}

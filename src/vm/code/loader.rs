@@ -30,6 +30,69 @@ pub enum Src {
     C(Word),
 }
 
+/// An `x` (below `Reg::Y`) or `y` (`Reg::Y | n`) register in two bytes,
+/// for runs of moves packed into one instruction.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Reg(pub u16);
+
+impl Reg {
+    /// The bit that marks a `y` register.
+    pub const Y: u16 = 0x8000;
+
+    fn of_src(s: &Src) -> Option<Reg> {
+        match *s {
+            Src::X(r) if r < Reg::Y => Some(Reg(r)),
+            Src::Y(r) if r < Reg::Y => Some(Reg(Reg::Y | r)),
+            _ => None,
+        }
+    }
+
+    fn of_dst(d: &Dst) -> Option<Reg> {
+        match *d {
+            Dst::X(r) if r < Reg::Y => Some(Reg(r)),
+            Dst::Y(r) if r < Reg::Y => Some(Reg(Reg::Y | r)),
+            _ => None,
+        }
+    }
+
+    /// The register as an operand.
+    pub fn src(self) -> Src {
+        if self.0 < Reg::Y {
+            Src::X(self.0)
+        } else {
+            Src::Y(self.0 & !Reg::Y)
+        }
+    }
+
+    /// The register as a destination.
+    pub fn dst(self) -> Dst {
+        if self.0 < Reg::Y {
+            Dst::X(self.0)
+        } else {
+            Dst::Y(self.0 & !Reg::Y)
+        }
+    }
+}
+
+/// The most moves one `Ins::Moves` holds.
+pub const MOVES_MAX: usize = 8;
+
+/// What an `Ins::Moves` does after its moves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MovesThen {
+    /// The next instruction (not a local call).
+    Next,
+    /// A local `call`.
+    Call,
+    /// A local `tail_call`.
+    TailCall,
+    /// `deallocate`, then a local `tail_call`.
+    DeallocTailCall,
+    /// `trim`, then a local `call` (the frame's dead slots dropped before
+    /// the last call that keeps it).
+    TrimCall,
+}
+
 /// A destination, resolved.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Dst {
@@ -328,6 +391,20 @@ pub enum Ins {
         s2: Src,
         d2: Dst,
     },
+    /// A run of three to `MOVES_MAX` moves between registers (`regs`:
+    /// source and destination of each, see [`Reg`]), then (`then`)
+    /// nothing, or a local `call`, `tail_call` or `deallocate`, `tail_call`
+    /// to `to`: the argument shuffles around nested calls (tak's
+    /// `tak(tak(..), tak(..), tak(..))` moves five or six registers
+    /// between calls) in one dispatch.
+    Moves {
+        n: u8,
+        then: MovesThen,
+        /// The slots `MovesThen::TrimCall` trims.
+        trim: u16,
+        to: u32,
+        regs: [(Reg, Reg); MOVES_MAX],
+    },
     /// `move`, `move`, then a local `call` or `tail_call`.
     Move2Call {
         tail: bool,
@@ -572,8 +649,48 @@ fn fuse(code: &mut [Ins]) {
             })
             .count() as u32
     }
+    // The moves between registers from `i` (at most `MOVES_MAX`), and
+    // what follows them when they are all the moves there are.
+    #[allow(clippy::type_complexity)]
+    fn register_moves(code: &[Ins], i: usize) -> (Vec<(Reg, Reg)>, Option<(MovesThen, u16, u32)>) {
+        let moves: Vec<(Reg, Reg)> = code[i..]
+            .iter()
+            .map_while(|c| match c {
+                Ins::Move { src, dst } => Some((Reg::of_src(src)?, Reg::of_dst(dst)?)),
+                _ => None,
+            })
+            .take(MOVES_MAX)
+            .collect();
+        let after = i + moves.len();
+        let then = match (local_call(code, after), code.get(after)) {
+            (Some((false, _, to)), _) => Some((MovesThen::Call, 0, to)),
+            (Some((true, false, to)), _) => Some((MovesThen::TailCall, 0, to)),
+            (Some((true, true, to)), _) => Some((MovesThen::DeallocTailCall, 0, to)),
+            (None, Some(&Ins::Trim { slots })) => match local_call(code, after + 1) {
+                Some((false, _, to)) => u16::try_from(slots)
+                    .ok()
+                    .map(|t| (MovesThen::TrimCall, t, to)),
+                _ => None,
+            },
+            _ => None,
+        };
+        (moves, then)
+    }
     for i in 0..code.len() {
         let fused = match (&code[i], code.get(i + 1)) {
+            (Ins::Move { .. }, Some(Ins::Move { .. })) if register_moves(code, i).0.len() >= 3 => {
+                let (moves, then) = register_moves(code, i);
+                let mut regs = [(Reg::default(), Reg::default()); MOVES_MAX];
+                regs[..moves.len()].copy_from_slice(&moves);
+                let (then, trim, to) = then.unwrap_or((MovesThen::Next, 0, 0));
+                Ins::Moves {
+                    n: moves.len() as u8,
+                    then,
+                    trim,
+                    to,
+                    regs,
+                }
+            }
             (&Ins::Allocate { slots, live, .. }, _) if nil_stores(code, i, slots) > 0 => {
                 Ins::Allocate {
                     slots,

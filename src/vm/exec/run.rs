@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::vm::code::kinds::FunKind;
-use crate::vm::code::loader::{Dst, Ins, Loaded, NOFAIL, Src, Target};
+use crate::vm::code::loader::{Dst, Ins, Loaded, MovesThen, NOFAIL, Reg, Src, Target};
 use crate::vm::exec::fast;
 use crate::vm::exec::flow::Flow;
 use crate::vm::exec::proc::{BUDGET, Outcome, Proc, Regs, handler_marker};
@@ -509,6 +509,52 @@ impl<'w, L: Lock> Worker<'w, L> {
                     if can_call!() {
                         proc.pop_frame();
                         call_local!(true, *to);
+                    }
+                    continue;
+                }
+                Ins::Moves {
+                    n,
+                    then,
+                    trim,
+                    to,
+                    regs,
+                } => {
+                    for &(Reg(s), Reg(d)) in &regs[..*n as usize] {
+                        let v = if s < Reg::Y {
+                            xs[s as usize]
+                        } else {
+                            proc.st.stack[proc.st.y_base + (s & !Reg::Y) as usize]
+                        };
+                        if d < Reg::Y {
+                            xs[d as usize] = v;
+                        } else {
+                            let b = proc.st.y_base;
+                            proc.st.stack[b + (d & !Reg::Y) as usize] = v;
+                        }
+                    }
+                    pc += u32::from(*n);
+                    match then {
+                        MovesThen::Next => {}
+                        MovesThen::Call | MovesThen::TailCall => {
+                            if can_call!() {
+                                call_local!(*then == MovesThen::TailCall, *to);
+                            }
+                        }
+                        // (The instruction after the moves is the `deallocate`.)
+                        MovesThen::DeallocTailCall => {
+                            if can_call!() {
+                                proc.pop_frame();
+                                call_local!(true, *to);
+                            }
+                        }
+                        // (The `trim`, then the call.)
+                        MovesThen::TrimCall => {
+                            if can_call!() {
+                                proc.st.trim(*trim as usize);
+                                pc += 1;
+                                call_local!(false, *to);
+                            }
+                        }
                     }
                     continue;
                 }
@@ -1276,6 +1322,7 @@ impl<'w, L: Lock> Worker<'w, L> {
             // data.rs
             Ins::Move { src, dst } => self.mov(proc, xs, *src, *dst),
             Ins::Move2 { s1, d1, s2, d2 } => self.move2(proc, xs, pc, [(*s1, *d1), (*s2, *d2)]),
+            Ins::Moves { n, regs, .. } => self.moves(proc, xs, pc, &regs[..*n as usize]),
             Ins::Swap { a, b } => self.swap(proc, xs, *a, *b),
             Ins::Jump(l) | Ins::LoopJump(l) => Ok(Flow::Goto(*l)),
             Ins::Select {
