@@ -73,30 +73,7 @@ fn priorities_order_processes_on_one_scheduler_as_on_erl() {
 /// up to 70 the stops fall at every offset; its ticker phases hold too.
 #[test]
 fn natives_that_yield_give_erls_results_at_every_stop() {
-    let dir = common::compile_fixture("fair_natives");
-    let limit = Duration::from_secs(120);
-    let erl = common::output_within(
-        Command::new("escript")
-            .arg(common::root().join("erl/run.escript"))
-            .arg(&dir)
-            .arg("fair_natives"),
-        limit,
-    )
-    .expect("erl finishes");
-    let differ = common::differences(
-        "fair_natives",
-        &erl,
-        &[1, 3],
-        |slice| {
-            let mut lam = Command::new(env!("CARGO_BIN_EXE_lam-translate"));
-            lam.args(["run", "--schedulers", "1"])
-                .arg(dir.join("fair_natives.beam"))
-                .env("LAM_DEBUG_SLICE", slice.to_string());
-            lam
-        },
-        limit,
-    );
-    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    same_as_erl_at_slices_of_1_and_3("fair_natives");
 }
 
 /// A loop of products of two 200,000-bit integers, each one instruction,
@@ -125,24 +102,31 @@ fn bignum_products_leave_a_ticker_its_period() {
 /// reductions, so the fallback is taken at every call.
 #[test]
 fn fused_moves_and_calls_give_erls_results_at_every_stop() {
-    let dir = common::compile_fixture("calls_nested");
+    same_as_erl_at_slices_of_1_and_3("calls_nested");
+}
+
+/// Runs `fixtures/NAME.erl`'s `main/0` on erl, then on one LAM scheduler
+/// with slices of 1 and of 3 reductions (`LAM_DEBUG_SLICE`), and fails
+/// unless every LAM run prints what erl printed.
+fn same_as_erl_at_slices_of_1_and_3(name: &str) {
+    let dir = common::compile_fixture(name);
     let limit = Duration::from_secs(120);
     let erl = common::output_within(
         Command::new("escript")
             .arg(common::root().join("erl/run.escript"))
             .arg(&dir)
-            .arg("calls_nested"),
+            .arg(name),
         limit,
     )
     .expect("erl finishes");
     let differ = common::differences(
-        "calls_nested",
+        name,
         &erl,
         &[1, 3],
         |slice| {
             let mut lam = Command::new(env!("CARGO_BIN_EXE_lam-translate"));
             lam.args(["run", "--schedulers", "1"])
-                .arg(dir.join("calls_nested.beam"))
+                .arg(dir.join(format!("{name}.beam")))
                 .env("LAM_DEBUG_SLICE", slice.to_string());
             lam
         },

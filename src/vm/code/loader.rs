@@ -54,24 +54,6 @@ impl Reg {
             _ => None,
         }
     }
-
-    /// The register as an operand.
-    pub fn src(self) -> Src {
-        if self.0 < Reg::Y {
-            Src::X(self.0)
-        } else {
-            Src::Y(self.0 & !Reg::Y)
-        }
-    }
-
-    /// The register as a destination.
-    pub fn dst(self) -> Dst {
-        if self.0 < Reg::Y {
-            Dst::X(self.0)
-        } else {
-            Dst::Y(self.0 & !Reg::Y)
-        }
-    }
 }
 
 /// The most moves one `Ins::Moves` holds.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::vm::code::kinds::SelectKind;
-use crate::vm::code::loader::{Dst, Loaded, Reg, Src};
+use crate::vm::code::loader::{Dst, Loaded, Src};
 use crate::vm::exec::Lock;
 use crate::vm::exec::flow::Flow;
 use crate::vm::exec::proc::{Proc, Regs};
@@ -45,22 +45,6 @@ impl<L: Lock> Worker<'_, L> {
             write(proc, xs, d, v);
         }
         Ok(Flow::Goto(pc + 2))
-    }
-
-    /// The moves of an `Ins::Moves` (what follows them is the next
-    /// instructions').
-    pub(super) fn moves(
-        &self,
-        proc: &mut Proc,
-        xs: &mut Regs,
-        pc: u32,
-        regs: &[(Reg, Reg)],
-    ) -> Result<Flow, Exception> {
-        for &(s, d) in regs {
-            let v = read(proc, xs, s.src());
-            write(proc, xs, d.dst(), v);
-        }
-        Ok(Flow::Goto(pc + regs.len() as u32))
     }
 
     #[inline]

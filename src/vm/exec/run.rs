@@ -1310,7 +1310,11 @@ impl<'w, L: Lock> Worker<'w, L> {
             // data.rs
             Ins::Move { src, dst } => self.mov(proc, xs, *src, *dst),
             Ins::Move2 { s1, d1, s2, d2 } => self.move2(proc, xs, pc, [(*s1, *d1), (*s2, *d2)]),
-            Ins::Moves { n, regs, .. } => self.moves(proc, xs, pc, &regs[..*n as usize]),
+            // (What follows the moves is left to the instructions after them.)
+            Ins::Moves { n, regs, .. } => {
+                register_moves(proc, xs, &regs[..*n as usize]);
+                Ok(Flow::Goto(pc + u32::from(*n)))
+            }
             Ins::Swap { a, b } => self.swap(proc, xs, *a, *b),
             Ins::Jump(l) | Ins::LoopJump(l) => Ok(Flow::Goto(*l)),
             Ins::Select {
