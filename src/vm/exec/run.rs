@@ -1121,7 +1121,12 @@ impl<'w, L: Lock> Worker<'w, L> {
                     pc += 1;
                     continue;
                 }
-                Ins::Allocate { slots: n, skip, .. } if heap_ok!() => {
+                // No test of the heap: a frame is on the stack, and the
+                // call that follows collects if the heap is due (a
+                // collection here only came a few instructions sooner,
+                // and its test cost every frame; `step`'s `allocate`, for
+                // the step path, still collects).
+                Ins::Allocate { slots: n, skip, .. } => {
                     proc.st.push_frame(*n as usize);
                     pc += 1 + *skip;
                     continue;
@@ -1218,8 +1223,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                 // These go to `step` (some only when a guard above
                 // failed); a new variant without an arm of its own
                 // belongs here.
-                Ins::Allocate { .. }
-                | Ins::Call { .. }
+                Ins::Call { .. }
                 | Ins::TailCall { .. }
                 | Ins::CallFun { .. }
                 | Ins::CallFunLast { .. }
