@@ -1,6 +1,8 @@
 //! Run budgets for embedders and fuzzing: `run --max-reductions N` and
 //! `run --timeout S` stop a program that would run forever, with an error
-//! that names the budget, instead of running on.
+//! that names the budget, instead of running on. And the atom table's
+//! limit (`run --max-atoms N`, erl's `+t`): a program that fills the table
+//! gets `system_limit` and the VM goes on.
 
 mod common;
 
@@ -54,4 +56,71 @@ fn a_timeout_stops_a_wait_on_a_long_timer() {
     assert!(err.contains("passed its deadline"), "{err}");
     // Not a timing assertion on speed: the other bound is an hour.
     assert!(start.elapsed() < Duration::from_secs(100), "{err}");
+}
+
+/// A program that makes atoms until the table is full: on erl the whole VM
+/// stops (run live here, with erl's own table: a non-zero exit and "no
+/// more index entries in atom_tab"); on LAM the process that asked gets
+/// `system_limit` from `list_to_atom` and `binary_to_atom`, `badarg` from
+/// `binary_to_term`, another process gets the same, existing atoms are
+/// still found, and the run ends normally. With the default limit (erl's,
+/// read from erl) and with a small one.
+#[test]
+fn a_full_atom_table_fails_the_caller_not_the_vm() {
+    let dir = common::compile_fixture("atom_table_full");
+    let erl = common::output_within(
+        Command::new("erl")
+            .args(["-noshell", "-pa"])
+            .arg(&dir)
+            .args(["-eval", "atom_table_full:start(), halt()."])
+            // No crash dump: the message comes first either way.
+            .env("ERL_CRASH_DUMP_SECONDS", "0")
+            .current_dir(&dir),
+        Duration::from_secs(120),
+    )
+    .expect("erl ends");
+    // (erl says it on standard error, before its crash dump.)
+    let erl_said = String::from_utf8_lossy(&erl.stderr);
+    assert_ne!(erl.status.code(), Some(0), "{erl_said}");
+    assert!(
+        erl_said.contains("no more index entries in atom_tab"),
+        "{erl_said}"
+    );
+    let limit = common::output_within(
+        Command::new("erl").args([
+            "-noshell",
+            "-eval",
+            "io:format(\"~p\", [erlang:system_info(atom_limit)]), halt().",
+        ]),
+        Duration::from_secs(60),
+    )
+    .expect("erl ends");
+    let erl_limit = String::from_utf8_lossy(&limit.stdout).trim().to_string();
+    for (flags, shown) in [
+        (&[][..], erl_limit.as_str()),
+        (&["--max-atoms", "50000"][..], "50000"),
+    ] {
+        let out = common::output_within(
+            Command::new(env!("CARGO_BIN_EXE_lam-translate"))
+                .arg("run")
+                .args(flags)
+                .arg(dir.join("atom_table_full.beam"))
+                .args(["--entry", "atom_table_full:start"]),
+            Duration::from_secs(120),
+        )
+        .expect("the run ends");
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{flags:?}: {said}");
+        let want = format!(
+            "made new atoms: true\n\
+             list_to_atom: system_limit\n\
+             binary_to_atom: system_limit\n\
+             binary_to_term: badarg\n\
+             another process: system_limit\n\
+             existing atoms: {{ok,atom_0}}\n\
+             table full: true\n\
+             limit: {shown}\n"
+        );
+        assert_eq!(said, want, "{flags:?}");
+    }
 }
