@@ -172,11 +172,12 @@ pub enum Ins {
     Move { src: Src, dst: Dst },
     /// Exchanges the contents of two registers.
     Swap { a: Dst, b: Dst },
-    /// Pushes a frame of `slots` y registers (`live` x registers are live,
-    /// for a collection), then skips the `skip` instructions after it:
-    /// `move [], y` stores into the new frame, which already holds `[]`
-    /// in every slot (see `fuse`).
-    Allocate { slots: u32, live: u32, skip: u32 },
+    /// Pushes a frame of `slots` y registers, then skips the `skip`
+    /// instructions after it: `move [], y` stores into the new frame,
+    /// which already holds `[]` in every slot (see `fuse`). No collection
+    /// here (the LAM operand of live x registers is the verifier's): a
+    /// frame is on the stack, and the next call tests the heap.
+    Allocate { slots: u32, skip: u32 },
     /// Pops the current frame.
     Deallocate,
     /// Drops the lowest `slots` y registers of the current frame.
@@ -673,13 +674,10 @@ fn fuse(code: &mut [Ins]) {
                     regs,
                 }
             }
-            (&Ins::Allocate { slots, live, .. }, _) if nil_stores(code, i, slots) > 0 => {
-                Ins::Allocate {
-                    slots,
-                    live,
-                    skip: nil_stores(code, i, slots),
-                }
-            }
+            (&Ins::Allocate { slots, .. }, _) if nil_stores(code, i, slots) > 0 => Ins::Allocate {
+                slots,
+                skip: nil_stores(code, i, slots),
+            },
             // `len(N + 1, T)`: the argument's arithmetic, then the call.
             (
                 &Ins::Add {
@@ -1220,7 +1218,6 @@ pub fn link(m: Module, id: u32, atoms: &Atoms, natives: &Registry) -> (Loaded, A
             },
             LamOp::Allocate => Ins::Allocate {
                 slots: num(&a[0]),
-                live: num(&a[1]),
                 skip: 0,
             },
             LamOp::Deallocate => Ins::Deallocate,

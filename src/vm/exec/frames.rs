@@ -1,5 +1,5 @@
-//! Stack frames (`allocate`, `deallocate`, `trim`) and the collection that
-//! a frame's allocation or a call may start.
+//! Stack frames (`deallocate`, `trim`; the run loop pushes them itself)
+//! and the collection that a call may start.
 
 use crate::vm::exec::Lock;
 use crate::vm::exec::flow::Flow;
@@ -11,21 +11,6 @@ use crate::vm::term::gc;
 use crate::vm::term::word::Word;
 
 impl<L: Lock> Worker<'_, L> {
-    /// A frame of `n` slots (after a collection, if the heap is due one,
-    /// with `live` x registers).
-    #[inline]
-    pub(super) fn allocate(
-        &self,
-        proc: &mut Proc,
-        xs: &mut Regs,
-        n: u32,
-        live: u32,
-    ) -> Result<Flow, Exception> {
-        self.gc_check(proc, xs, live as usize);
-        proc.st.push_frame(n as usize);
-        Ok(Flow::Next)
-    }
-
     #[inline]
     pub(super) fn deallocate(&self, proc: &mut Proc) -> Result<Flow, Exception> {
         proc.pop_frame();

@@ -1124,9 +1124,8 @@ impl<'w, L: Lock> Worker<'w, L> {
                 // No test of the heap: a frame is on the stack, and the
                 // call that follows collects if the heap is due (a
                 // collection here only came a few instructions sooner,
-                // and its test cost every frame; `step`'s `allocate`, for
-                // the step path, still collects).
-                Ins::Allocate { slots: n, skip, .. } => {
+                // and its test cost every frame).
+                Ins::Allocate { slots: n, skip } => {
                     proc.st.push_frame(*n as usize);
                     pc += 1 + *skip;
                     continue;
@@ -1349,10 +1348,12 @@ impl<'w, L: Lock> Worker<'w, L> {
             Ins::SplitList { list, head, tail } => self.split_list(proc, xs, *list, *head, *tail),
             Ins::MakeFun { lambda, dst, free } => self.make_fun(proc, xs, m, *lambda, *dst, free),
             // frames.rs
-            Ins::Allocate { slots, live, skip } => match self.allocate(proc, xs, *slots, *live)? {
-                Flow::Next if *skip > 0 => Ok(Flow::Goto(pc + 1 + *skip)),
-                f => Ok(f),
-            },
+            // (The run loop does every `allocate` itself; `step` never
+            // sees one from there.)
+            Ins::Allocate { slots, skip } => {
+                proc.st.push_frame(*slots as usize);
+                Ok(Flow::Goto(pc + 1 + *skip))
+            }
             Ins::Deallocate => self.deallocate(proc),
             Ins::Trim { slots } => self.trim(proc, *slots),
             Ins::DeallocReturn => self.dealloc_return(proc),
