@@ -18,12 +18,25 @@ fn fixture_bytes(name: &str) -> Vec<u8> {
     std::fs::read(common::root().join("fixtures").join(name)).unwrap()
 }
 
-fn write_temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("lam-bad-input-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
+/// A file written for one test, in a directory of its own that goes
+/// with it.
+struct TempFile {
+    path: std::path::PathBuf,
+    _dir: common::TempDir,
+}
+
+impl std::ops::Deref for TempFile {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+fn write_temp(name: &str, bytes: &[u8]) -> TempFile {
+    let dir = common::TempDir::made("lam-bad-input");
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    TempFile { path, _dir: dir }
 }
 
 fn code_chunk_offset(bytes: &[u8]) -> usize {
@@ -221,7 +234,7 @@ fn report_fails_on_unreadable_files() {
 /// translation fails with a diagnostic that names the file.
 #[test]
 fn fuzz_regressions_fail_cleanly() {
-    let out_dir = std::env::temp_dir().join(format!("lam-bad-input-out-{}", std::process::id()));
+    let out_dir = common::TempDir::new("lam-bad-input-out");
     for (p, name) in regressions("translate-", ".beam", 2) {
         let out = lam(&[p.to_str().unwrap(), "-o", out_dir.to_str().unwrap()]);
         let err = String::from_utf8_lossy(&out.stderr);

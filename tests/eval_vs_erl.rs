@@ -38,7 +38,7 @@ fn compare_module(module: &str) {
             .arg(module)
             .args(&names),
     );
-    let mut code_path = vec![fixtures.clone(), common::otp_lib_dir()];
+    let mut code_path = vec![fixtures.to_path_buf(), common::otp_lib_dir()];
     code_path.dedup();
     let mut failures = Vec::new();
     // erl also prints error reports of crashed processes; keep the result lines.

@@ -13,10 +13,8 @@ use std::process::Command;
 /// Compiles `fixtures/exunit/support/*.ex` (what the tests' doctests read,
 /// compiled first as mix compiles lib/ before test/), then every
 /// `*_test.exs` of `fixtures/exunit`, into a fresh directory.
-fn compile_tests() -> PathBuf {
-    let out = std::env::temp_dir().join(format!("lam-exunit-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(&out).expect("temporary directory");
+fn compile_tests() -> common::TempDir {
+    let out = common::TempDir::made("lam-exunit");
     let dir = common::root().join("fixtures/exunit");
     let mut support: Vec<PathBuf> = std::fs::read_dir(dir.join("support"))
         .expect("fixtures/exunit/support")
@@ -155,6 +153,5 @@ fn exunit_suites_print_what_elixir_prints() {
     // One passing module given as a file: exit status 0, and the excluded
     // and skipped counts of a suite with none.
     diffs.extend(compare(&dir, Some(&["LamEx.PassingTest"]), ""));
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }

@@ -61,8 +61,7 @@ fn masked(out: &[u8]) -> Vec<String> {
 
 #[test]
 fn a_process_past_its_max_heap_size_is_reported_as_erl_reports_it() {
-    let dir = std::env::temp_dir().join(format!("lam-heap-report-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::made("lam-heap-report");
     std::fs::write(dir.join("heap_report.erl"), PROGRAM).unwrap();
     common::run(
         Command::new("erlc")

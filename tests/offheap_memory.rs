@@ -16,9 +16,7 @@ const BUDGET_KB: u64 = 300 * 1024;
 
 #[test]
 fn large_binaries_made_in_local_call_loops_are_collected() {
-    let dir = std::env::temp_dir().join(format!("lam-offheap-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::made("lam-offheap");
     common::run(
         Command::new("erlc")
             .arg("-o")
@@ -53,7 +51,6 @@ fn large_binaries_made_in_local_call_loops_are_collected() {
             "peak resident size {peak_kb} kB on {schedulers} schedulers, budget {BUDGET_KB} kB"
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Runs a command to its end (at most 60 s), polling its peak resident

@@ -10,9 +10,7 @@ use std::process::Command;
 
 #[test]
 fn re_results_are_erls() {
-    let out = std::env::temp_dir().join(format!("lam-re-diff-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(&out).expect("temporary directory");
+    let out = common::TempDir::made("lam-re-diff");
     let dir = common::root().join("tests/re");
     common::run(
         Command::new("erlc")

@@ -3,14 +3,10 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lam-run-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn scratch(name: &str) -> common::TempDir {
+    common::TempDir::made(&format!("lam-run-cli-{name}"))
 }
 
 fn run(beam: &std::path::Path, entry: &str) -> std::process::Output {

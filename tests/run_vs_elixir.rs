@@ -10,14 +10,11 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 /// Compiles every `fixtures/*.ex` with `elixirc` into a fresh directory.
-fn compile_elixir_fixtures() -> PathBuf {
-    let out = std::env::temp_dir().join(format!("lam-fixtures-elixir-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(&out).expect("temporary directory");
+fn compile_elixir_fixtures() -> common::TempDir {
+    let out = common::TempDir::made("lam-fixtures-elixir");
     common::run(
         Command::new("elixirc")
             .arg("--ignore-module-conflict")

@@ -12,11 +12,8 @@ fn lam(args: &[&std::ffi::OsStr]) -> std::process::Output {
         .unwrap()
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lam-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn scratch(name: &str) -> common::TempDir {
+    common::TempDir::made(&format!("lam-cli-{name}"))
 }
 
 #[test]
@@ -397,7 +394,8 @@ fn report_over_stdlib_shows_ets_without_natives_as_missing_natives() {
 fn report_text_and_markdown_of_the_fixture() {
     let compiled = common::compile_fixture("report_calls");
     // The application is named after the directory above ebin.
-    let ebin = scratch("report-snap").join("report_calls-1.0/ebin");
+    let snap = scratch("report-snap");
+    let ebin = snap.join("report_calls-1.0/ebin");
     std::fs::create_dir_all(&ebin).unwrap();
     std::fs::copy(
         compiled.join("report_calls.beam"),

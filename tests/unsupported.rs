@@ -71,8 +71,7 @@ fn unsupported_opcode_is_reported_with_its_place() {
 
 #[test]
 fn cli_reports_and_deny_unsupported_fails() {
-    let dir = std::env::temp_dir().join(format!("lam-unsupported-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::made("lam-unsupported");
     let bin = env!("CARGO_BIN_EXE_lam-translate");
     let input = common::root().join("fixtures/retired_opcode.beam");
     let out = Command::new(bin)

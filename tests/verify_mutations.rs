@@ -45,8 +45,7 @@ fn verified_mutants_never_panic() {
         Some(_) => 1,
         None => verified.len().div_ceil(120),
     };
-    let dir = std::env::temp_dir().join(format!("lam-verify-mutants-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::made("lam-verify-mutants");
     let file = dir.join("try_catch.lam");
     let (mut ran, mut killed) = (0, 0);
     for bytes in verified.iter().step_by(step) {

@@ -245,9 +245,7 @@ fn bundles_run_without_otp_and_print_what_erl_prints() {
 fn the_page_runs_examples_in_chromium_as_erl_does() {
     require("chromium", "the page's test needs it");
     let wasm = wasm_module();
-    let site = std::env::temp_dir().join(format!("lam-web-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&site);
-    std::fs::create_dir_all(&site).unwrap();
+    let site = common::TempDir::made("lam-web");
     let examples: Vec<PathBuf> = ["hello", "ring", "bignum"]
         .iter()
         .map(|m| common::root().join(format!("web/examples/{m}.erl")))
@@ -258,7 +256,7 @@ fn the_page_runs_examples_in_chromium_as_erl_does() {
         .map(|m| site.join(format!("{m}.beam")))
         .collect();
     bundle(&beams, &site.join("lam.wasm"), wasm);
-    let (port, results) = serve(site.clone());
+    let (port, results) = serve(site.to_path_buf());
     let script = common::root().join("erl/run.escript");
     for m in ["hello", "bignum"] {
         let erl = common::run(Command::new("escript").arg(&script).arg(&site).arg(m));
@@ -299,7 +297,6 @@ fn the_page_runs_examples_in_chromium_as_erl_does() {
             "{m}: no size shown: {posted}"
         );
     }
-    let _ = std::fs::remove_dir_all(&site);
 }
 
 /// Serves the page's files (from `web/`, and `lam.wasm` from `site`) on a

@@ -92,14 +92,13 @@ pub fn beam_disasm_time(files: &[PathBuf]) -> std::time::Duration {
 /// Compiles every `fixtures/*.erl` with `erlc` into a fresh directory and
 /// returns it: the differential tests run what this machine's compiler
 /// makes of the sources, not the `.beam` files kept for the reader's tests.
-pub fn compile_fixtures(tag: &str) -> PathBuf {
+pub fn compile_fixtures(tag: &str) -> TempDir {
     compile_fixtures_with(tag, &[])
 }
 
 /// [`compile_fixtures`] with extra `erlc` options (`+no_bs_create_bin`, ...).
-pub fn compile_fixtures_with(tag: &str, options: &[&str]) -> PathBuf {
-    let out = fresh_dir(&format!("lam-fixtures-{tag}"));
-    std::fs::create_dir_all(&out).expect("temporary directory");
+pub fn compile_fixtures_with(tag: &str, options: &[&str]) -> TempDir {
+    let out = TempDir::made(&format!("lam-fixtures-{tag}"));
     run(Command::new("erlc")
         .args(options)
         .arg("-o")
@@ -108,16 +107,60 @@ pub fn compile_fixtures_with(tag: &str, options: &[&str]) -> PathBuf {
     out
 }
 
-/// An empty temporary directory whose name no other call in any test
-/// process shares: tests of one binary run on parallel threads, and two of
-/// them compiling the same fixture into one directory would delete each
-/// other's files.
-fn fresh_dir(prefix: &str) -> PathBuf {
-    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let out = std::env::temp_dir().join(format!("{prefix}-{}-{call}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    out
+/// A temporary directory that goes when the test is done with it: seven
+/// runs of the suite had left 362 of them in /tmp.
+/// One a failing test leaves (its drop runs while the panic unwinds) is
+/// kept, and named on stderr, to look into.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// An empty directory whose name no other call in any test process
+    /// shares: tests of one binary run on parallel threads, and two of
+    /// them compiling the same fixture into one directory would delete
+    /// each other's files. It is not made yet.
+    pub fn new(prefix: &str) -> TempDir {
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let out = std::env::temp_dir().join(format!("{prefix}-{}-{call}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        TempDir(out)
+    }
+
+    /// The same, made.
+    pub fn made(prefix: &str) -> TempDir {
+        let d = TempDir::new(prefix);
+        std::fs::create_dir_all(&d.0).expect("temporary directory");
+        d
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TempDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("kept for the failure above: {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 /// Every `fixtures/*.EXT`, sorted.
@@ -134,9 +177,8 @@ pub fn fixture_sources(ext: &str) -> Vec<PathBuf> {
 
 /// Compiles one fixture, `fixtures/NAME.erl`, with `erlc` into a fresh
 /// directory and returns the directory.
-pub fn compile_fixture(name: &str) -> PathBuf {
-    let out = fresh_dir(&format!("lam-fixture-{name}"));
-    std::fs::create_dir_all(&out).expect("temporary directory");
+pub fn compile_fixture(name: &str) -> TempDir {
+    let out = TempDir::made(&format!("lam-fixture-{name}"));
     run(Command::new("erlc")
         .arg("-o")
         .arg(&out)
