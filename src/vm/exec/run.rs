@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::vm::code::kinds::FunKind;
-use crate::vm::code::loader::{Dst, Ins, Loaded, MovesThen, NOFAIL, Reg, Src, Target};
+use crate::vm::code::loader::{Callee, Dst, Ins, Loaded, MovesThen, NOFAIL, Reg, Src, Target};
 use crate::vm::exec::fast;
 use crate::vm::exec::flow::Flow;
 use crate::vm::exec::proc::{BUDGET, Outcome, Proc, Regs, handler_marker};
@@ -61,8 +61,6 @@ pub(crate) enum Stop {
     /// that does not go on in the loop: a call, return, yield, wait,
     /// exception or self-sent exit signal.
     Step(Result<Flow, Exception>),
-    /// Control goes on in another module.
-    Switch(u32),
     /// The slice ends.
     End(Outcome),
 }
@@ -192,10 +190,11 @@ impl<'w, L: Lock> Worker<'w, L> {
         if let Some(end) = proc.exit_signal() {
             return end;
         }
-        // One pass for each stretch of one module's code: control passing
-        // to another module (`switch!`) starts the next pass.
+        // One pass for each stretch of one module's code: control that
+        // `step` passes to another module (`switch!`) starts the next pass
+        // (`run_fast` passes it itself).
         'module: loop {
-            let m = self.modules[mid as usize].clone();
+            let mut m = self.modules[mid as usize].clone();
             // Continues at `pc` in module `$to` (set `pc` first).
             macro_rules! switch {
                 ($to:expr) => {{
@@ -204,11 +203,14 @@ impl<'w, L: Lock> Worker<'w, L> {
                 }};
             }
             loop {
-                let (stop, at) = self.run_fast(proc, xs, &m, mid, pc);
+                let (stop, at_mid, at) = self.run_fast(proc, xs, &m, mid, pc);
                 pc = at;
+                if at_mid != mid {
+                    mid = at_mid;
+                    m = self.modules[mid as usize].clone();
+                }
                 let step = match stop {
                     Stop::Step(flow) => flow,
-                    Stop::Switch(to) => switch!(to),
                     Stop::End(outcome) => return outcome,
                 };
                 // An exit signal the process sent itself, the only kind that can
@@ -313,968 +315,1008 @@ impl<'w, L: Lock> Worker<'w, L> {
         }
     }
 
-    /// The loop of `run_slice_in` over one module's code: the hottest
-    /// instructions run here, and it stops at the first one that needs
-    /// `step`, control passing to another module, or the slice's end,
-    /// with where it stopped.
-    // Its own function, out of line: with `step`, the exception path and
-    // the module switch outside it, fewer values are live across its
-    // back edge and the dispatch keeps them in registers.
+    /// The loop of `run_slice_in` over the code: the hottest instructions
+    /// run here, including local and remote calls and returns from one
+    /// module's code to another's, and it stops at the first instruction
+    /// that needs `step`, or at the slice's end, with the module and
+    /// instruction where it stopped.
+    // Its own function, out of line: with `step` and the exception path
+    // outside it, fewer values are live across its back edge and the
+    // dispatch keeps them in registers.
     #[inline(never)]
     fn run_fast(
         &mut self,
         proc: &mut Proc,
         xs: &mut Regs,
-        m: &Arc<Loaded>,
-        mid: u32,
+        first: &Arc<Loaded>,
+        mut mid: u32,
         mut pc: u32,
-    ) -> (Stop, u32) {
-        // The code being run, borrowed apart from `m` so that a dispatch
-        // does not first load `m`'s vector: it is the start of the chain of
-        // loads that each jump through the dispatch table waits on.
-        let code: &[Ins] = &m.code;
+    ) -> (Stop, u32, u32) {
         // The slice's reductions, in a local that can stay in a register
         // (`proc.reductions` was reached through a pointer kept on the
         // stack); written back before anything else reads it: every exit,
         // and the calls below that count reductions of their own.
         let mut reds = proc.reductions;
-        // Continues at `pc` in module `$to` (set `pc` first).
-        macro_rules! switch {
-            ($to:expr) => {{
-                proc.reductions = reds;
-                return (Stop::Switch($to), pc);
-            }};
-        }
+        // The module control passed to, once it left `first`'s code: a
+        // call to another module and its return stay in this function
+        // (leaving it for `run_slice_in` to switch and coming back cost
+        // about 55 instructions a switch, two for each call to another
+        // module), at the price of a count on the module's `Arc`.
+        let mut other: Option<Arc<Loaded>> = None;
         loop {
-            // The hottest instructions run here, without the round trip
-            // through `step` and its `Flow`; everything else goes to `step`.
-            macro_rules! rd {
-                ($s:expr) => {
-                    match $s {
-                        Src::X(r) => xs[r as usize],
-                        Src::Y(r) => proc.st.stack[proc.st.y_base + r as usize],
-                        Src::C(w) => w,
-                    }
-                };
-            }
-            macro_rules! wr {
-                ($d:expr, $v:expr) => {{
-                    let v = $v;
-                    match $d {
-                        Dst::X(r) => xs[r as usize] = v,
-                        Dst::Y(r) => {
-                            let b = proc.st.y_base;
-                            proc.st.stack[b + r as usize] = v
+            let m: &Arc<Loaded> = other.as_ref().unwrap_or(first);
+            // The code being run, borrowed apart from `m` so that a dispatch
+            // does not first load `m`'s vector: it is the start of the chain of
+            // loads that each jump through the dispatch table waits on.
+            let code: &[Ins] = &m.code;
+            let to = 'run: loop {
+                // Continues at `pc` in module `$to` (set `pc` first).
+                macro_rules! switch {
+                    ($to:expr) => {{
+                        break 'run $to;
+                    }};
+                }
+                // The hottest instructions run here, without the round trip
+                // through `step` and its `Flow`; everything else goes to `step`.
+                macro_rules! rd {
+                    ($s:expr) => {
+                        match $s {
+                            Src::X(r) => xs[r as usize],
+                            Src::Y(r) => proc.st.stack[proc.st.y_base + r as usize],
+                            Src::C(w) => w,
                         }
-                        Dst::Discard => {}
-                    }
-                }};
-            }
-            // Whether the heap needs no collection (`Proc::needs_gc`, the
-            // test `step`'s bodies collect on).
-            macro_rules! heap_ok {
-                () => {
-                    !proc.needs_gc()
-                };
-            }
-            // The heap and literals, to look into a term.
-            macro_rules! view {
-                () => {
-                    View {
-                        heap: &proc.heap,
-                        literals: &self.literals,
-                    }
-                };
-            }
-            // Whether a call may go ahead here; else the call instruction
-            // goes to `step`, which yields or collects first.
-            macro_rules! can_call {
-                () => {
-                    reds < BUDGET && heap_ok!()
-                };
-            }
-            // The value of `w` if it is a float on the process's heap
-            // or a literal (float code compares those most, a literal
-            // bound such as `X > 4.0` too: `fast::compare`, out of
-            // line, costs a call and more).
-            macro_rules! heap_float {
-                ($w:expr) => {{
-                    let w: Word = $w;
-                    if w.is_boxed() {
-                        let p = w.ptr();
-                        let o = p.offset;
-                        let words = if p.area == 0 {
-                            &proc.heap.words
-                        } else {
-                            &self.literals[p.area as usize - 1].words
-                        };
-                        match words.get(o..o + 2) {
-                            Some(&[h, f]) if Word(h) == Word::header(kind::FLOAT, 1) => {
-                                Some(f64::from_bits(f))
-                            }
-                            _ => None,
-                        }
-                    } else {
-                        None
-                    }
-                }};
-            }
-            // The head and tail of the list cell `l` into `h` and `t`.
-            macro_rules! split {
-                ($l:expr, $h:expr, $t:expr) => {{
-                    let (hv, tv) = View {
-                        heap: &proc.heap,
-                        literals: &self.literals,
-                    }
-                    .cons($l);
-                    wr!($h, hv);
-                    wr!($t, tv);
-                }};
-            }
-            // A local call (or tail call) from the call instruction at `pc`.
-            macro_rules! call_local {
-                ($tail:expr, $to:expr) => {{
-                    reds += 1;
-                    if !$tail {
-                        proc.st.push_ret(mid, pc + 1);
-                    }
-                    pc = $to;
-                }};
-            }
-            // Returns to the newest return address; with none left, the
-            // process's first function has returned: it is done (as
-            // `Flow::Return` below).
-            macro_rules! ret {
-                () => {{
-                    match proc.st.pop_ret() {
-                        Some((to_mod, to)) => {
-                            pc = to;
-                            if to_mod != mid {
-                                switch!(to_mod);
-                            }
-                            continue;
-                        }
-                        None => {
-                            proc.reductions = reds;
-                            return (Stop::End(Outcome::Done(xs[0])), pc);
-                        }
-                    }
-                }};
-            }
-            // What a native the loop ran itself did, when it gave no value.
-            let mut native_flow = None;
-            match &code[pc as usize] {
-                Ins::Move { src, dst } => {
-                    wr!(*dst, rd!(*src));
-                    pc += 1;
-                    continue;
-                }
-                Ins::Move2 { s1, d1, s2, d2 } => {
-                    wr!(*d1, rd!(*s1));
-                    wr!(*d2, rd!(*s2));
-                    pc += 2;
-                    continue;
-                }
-                // The call itself is the next instruction: when the process
-                // must yield or collect first, that instruction does it.
-                Ins::MoveCall { tail, to, src, dst } => {
-                    wr!(*dst, rd!(*src));
-                    pc += 1;
-                    if can_call!() {
-                        call_local!(*tail, *to);
-                    }
-                    continue;
-                }
-                Ins::Move2Call {
-                    tail,
-                    to,
-                    s1,
-                    d1,
-                    s2,
-                    d2,
-                } => {
-                    wr!(*d1, rd!(*s1));
-                    wr!(*d2, rd!(*s2));
-                    pc += 2;
-                    if can_call!() {
-                        call_local!(*tail, *to);
-                    }
-                    continue;
-                }
-                // (The instruction after the moves is the `deallocate`.)
-                Ins::Move2DeallocTail { to, s1, d1, s2, d2 } => {
-                    wr!(*d1, rd!(*s1));
-                    wr!(*d2, rd!(*s2));
-                    pc += 2;
-                    if can_call!() {
-                        proc.pop_frame();
-                        call_local!(true, *to);
-                    }
-                    continue;
-                }
-                Ins::Moves {
-                    n,
-                    then,
-                    trim,
-                    to,
-                    regs,
-                } => {
-                    register_moves(proc, xs, &regs[..*n as usize]);
-                    pc += u32::from(*n);
-                    match then {
-                        MovesThen::Next => {}
-                        MovesThen::Call | MovesThen::TailCall => {
-                            if can_call!() {
-                                call_local!(*then == MovesThen::TailCall, *to);
-                            }
-                        }
-                        // (The instruction after the moves is the `deallocate`.)
-                        MovesThen::DeallocTailCall => {
-                            if can_call!() {
-                                proc.pop_frame();
-                                call_local!(true, *to);
-                            }
-                        }
-                        // (The `trim`, then the call.)
-                        MovesThen::TrimCall => {
-                            if can_call!() {
-                                proc.st.trim(*trim as usize);
-                                pc += 1;
-                                call_local!(false, *to);
-                            }
-                        }
-                    }
-                    continue;
-                }
-                Ins::MoveReturn { src, dst, dealloc } => {
-                    wr!(*dst, rd!(*src));
-                    if *dealloc {
-                        proc.pop_frame();
-                    }
-                    ret!();
-                }
-                Ins::DeallocReturn => {
-                    proc.pop_frame();
-                    ret!();
-                }
-                Ins::Jump(l) => {
-                    pc = *l;
-                    continue;
-                }
-                // A local fun of code loaded here, of the right arity (what
-                // `call_fun`'s body does, without its round trip); the rest,
-                // and a process that must yield, go to `step`.
-                Ins::CallFun {
-                    kind: FunKind::Fun,
-                    arity,
-                    fun,
-                    tail,
-                } => {
-                    proc.reductions = reds;
-                    let r = self.fast_call_fun(proc, xs, (mid, pc), *arity, *fun, *tail, false);
-                    reds = proc.reductions;
-                    match r {
-                        Ok((to_mod, entry)) => {
-                            pc = entry;
-                            if to_mod != mid {
-                                switch!(to_mod);
-                            }
-                            continue;
-                        }
-                        Err(at) => pc = at,
-                    }
-                }
-                // The same, then `deallocate` and `return`: a tail call.
-                Ins::CallFunLast {
-                    kind: FunKind::Fun,
-                    arity,
-                    fun,
-                } => {
-                    proc.reductions = reds;
-                    let r = self.fast_call_fun(proc, xs, (mid, pc), *arity, *fun, true, true);
-                    reds = proc.reductions;
-                    match r {
-                        Ok((to_mod, entry)) => {
-                            pc = entry;
-                            if to_mod != mid {
-                                switch!(to_mod);
-                            }
-                            continue;
-                        }
-                        Err(at) => pc = at,
-                    }
-                }
-                // A loop's back edge: one reduction; a spent slice ends
-                // here, every register kept (which are live is not known
-                // here; a parked process is never collected, so the
-                // words stay as they are until it runs again).
-                Ins::LoopJump(l) => {
-                    pc = *l;
-                    reds += 1;
-                    if reds < BUDGET {
-                        continue;
-                    }
-                    proc.live_x = crate::lam::isa::X_REGS as usize;
-                    (proc.mid, proc.pc) = (mid, pc);
-                    proc.reductions = reds;
-                    return (Stop::End(Outcome::Yield), pc);
-                }
-                // A native's success and its jump to a fail label are done
-                // here; anything else (an exception, or a native that
-                // yields mid-work) goes where `step` would send it.
-                Ins::Native {
-                    native: f,
-                    import,
-                    fail,
-                    args,
-                    dst: d,
-                    guard,
-                    ..
-                } if args.len() <= 16 => {
-                    if let Some(g) = guard {
-                        let a = rd!(args[0]);
-                        let b = args.get(1).map_or(Word::NIL, |s| rd!(*s));
-                        if let Some(v) = fast::guard_bif(&view!(), *g, a, b) {
-                            wr!(*d, v);
-                            pc += 1;
-                            continue;
-                        }
-                    }
-                    let mut vals = [Word::NIL; 16];
-                    for (v, s) in vals.iter_mut().zip(args.iter()) {
-                        *v = rd!(*s);
-                    }
-                    proc.reductions = reds;
-                    let r = self.run_native(proc, *f, &vals[..args.len()]);
-                    reds = proc.reductions;
-                    match r {
-                        NativeResult::Value(v) => {
-                            wr!(*d, v);
-                            pc += 1;
-                            continue;
-                        }
-                        NativeResult::Error(_) if *fail != NOFAIL => {
-                            pc = *fail;
-                            continue;
-                        }
-                        r => {
-                            let vals = &vals[..args.len()];
-                            let at = (*import, *fail);
-                            native_flow = Some({
-                                proc.reductions = reds;
-                                let r = self.bif_flow(proc, xs, m, at, vals, r, *d);
-                                reds = proc.reductions;
-                                r
-                            });
-                        }
-                    }
-                }
-                Ins::BsMatch { .. } => {
-                    if let Some(to) = {
-                        proc.reductions = reds;
-                        let r = self.bs_run(proc, xs, code, pc);
-                        reds = proc.reductions;
-                        r
-                    } {
-                        pc = to;
-                        continue;
-                    }
-                }
-                Ins::Cons {
-                    head: h,
-                    tail: t,
-                    dst: d,
-                } => {
-                    let c = proc.heap.cons(0, rd!(*h), rd!(*t));
-                    wr!(*d, c);
-                    pc += 1;
-                    continue;
-                }
-                Ins::SplitList {
-                    list: s,
-                    head: h,
-                    tail: t,
-                } if rd!(*s).is_list() => {
-                    split!(rd!(*s), *h, *t);
-                    pc += 1;
-                    continue;
-                }
-                Ins::Swap { a, b } => {
-                    let (va, vb) = (rd!(dst_src(*a)), rd!(dst_src(*b)));
-                    wr!(*a, vb);
-                    wr!(*b, va);
-                    pc += 1;
-                    continue;
-                }
-                Ins::Trim { slots: n } => {
-                    proc.st.trim(*n as usize);
-                    pc += 1;
-                    continue;
-                }
-                Ins::FArith {
-                    op: k,
-                    lhs: a,
-                    rhs: b,
-                    dst: d,
-                    ..
-                } => {
-                    let (x, y) = (
-                        f64::from_bits(xs[*a as usize].0),
-                        f64::from_bits(xs[*b as usize].0),
-                    );
-                    if let Some(r) = float_op(*k, x, y) {
-                        xs[*d as usize] = Word(r.to_bits());
-                        pc += 1;
-                        continue;
-                    }
-                }
-                Ins::FLoad {
-                    src: Src::X(s),
-                    dst: d,
-                } if xs[*s as usize].is_boxed()
-                    && xs[*s as usize].ptr().area == 0
-                    && Word(proc.heap.words[xs[*s as usize].ptr().offset])
-                        == Word::header(kind::FLOAT, 1) =>
-                {
-                    let p = xs[*s as usize].ptr();
-                    xs[*d as usize] = Word(proc.heap.words[p.offset + 1]);
-                    pc += 1;
-                    continue;
-                }
-                // Other sources: a small integer, or a float in a y
-                // register or the literal area (a float constant).
-                Ins::FLoad { src, dst: d } => {
-                    let w = rd!(*src);
-                    let f = match w.as_small() {
-                        Some(i) => Some(i as f64),
-                        None => view!().float(w),
                     };
-                    if let Some(f) = f {
-                        xs[*d as usize] = Word(f.to_bits());
-                        pc += 1;
-                        continue;
-                    }
                 }
-                Ins::FStore {
-                    src: s,
-                    dst: Dst::X(d),
-                } => {
-                    let f = f64::from_bits(xs[*s as usize].0);
-                    xs[*d as usize] = proc.heap.float(0, f);
-                    pc += 1;
-                    continue;
-                }
-                // (`rhs` is a small integer: its value is the word shifted.)
-                Ins::AddI { lhs, rhs, dst, .. } => {
-                    let v = rd!(*lhs);
-                    if let Some(x) = v.as_small()
-                        && let Some(w) = Word::small(x + ((rhs.0 as i64) >> 4))
-                    {
-                        wr!(*dst, w);
-                        pc += 1;
-                        continue;
-                    }
-                }
-                Ins::SubI { lhs, rhs, dst, .. } => {
-                    let v = rd!(*lhs);
-                    if let Some(x) = v.as_small()
-                        && let Some(w) = Word::small(x - ((rhs.0 as i64) >> 4))
-                    {
-                        wr!(*dst, w);
-                        pc += 1;
-                        continue;
-                    }
-                }
-                Ins::LtI { fail, lhs, rhs } => {
-                    let v = rd!(*lhs);
-                    if let Some(p) = v.as_small() {
-                        pc = if p < (rhs.0 as i64) >> 4 {
-                            pc + 1
-                        } else {
-                            *fail
-                        };
-                        continue;
-                    }
-                    if let Some(pass) = fast::compare(&view!(), TestOp::Lt, v, *rhs) {
-                        pc = if pass { pc + 1 } else { *fail };
-                        continue;
-                    }
-                }
-                Ins::GeI { fail, lhs, rhs } => {
-                    let v = rd!(*lhs);
-                    if let Some(p) = v.as_small() {
-                        pc = if p >= (rhs.0 as i64) >> 4 {
-                            pc + 1
-                        } else {
-                            *fail
-                        };
-                        continue;
-                    }
-                    if let Some(pass) = fast::compare(&view!(), TestOp::Ge, v, *rhs) {
-                        pc = if pass { pc + 1 } else { *fail };
-                        continue;
-                    }
-                }
-                Ins::Element {
-                    index, tuple, dst, ..
-                } => {
-                    if let Some(i) = rd!(*index).as_small()
-                        && i >= 1
-                        && let Some(v) = fast::element(&view!(), rd!(*tuple), (i - 1) as usize)
-                    {
-                        wr!(*dst, v);
-                        pc += 1;
-                        continue;
-                    }
-                }
-                Ins::GtI { fail, lhs, rhs } => {
-                    let v = rd!(*lhs);
-                    if let Some(p) = v.as_small() {
-                        pc = if p > (rhs.0 as i64) >> 4 {
-                            pc + 1
-                        } else {
-                            *fail
-                        };
-                        continue;
-                    }
-                    if let Some(pass) = fast::compare(&view!(), TestOp::Lt, *rhs, v) {
-                        pc = if pass { pc + 1 } else { *fail };
-                        continue;
-                    }
-                }
-                Ins::LeI { fail, lhs, rhs } => {
-                    let v = rd!(*lhs);
-                    if let Some(p) = v.as_small() {
-                        pc = if p <= (rhs.0 as i64) >> 4 {
-                            pc + 1
-                        } else {
-                            *fail
-                        };
-                        continue;
-                    }
-                    if let Some(pass) = fast::compare(&view!(), TestOp::Ge, *rhs, v) {
-                        pc = if pass { pc + 1 } else { *fail };
-                        continue;
-                    }
-                }
-                Ins::Add {
-                    lhs: a,
-                    rhs: b,
-                    dst,
-                    ..
-                } => {
-                    let (va, vb) = (rd!(*a), rd!(*b));
-                    if let (Some(x), Some(y)) = (va.as_small(), vb.as_small())
-                        && let Some(w) = Word::small(x + y)
-                    {
-                        wr!(*dst, w);
-                        pc += 1;
-                        continue;
-                    }
-                    if let Some(f) = fast::float_arith(&view!(), ArithOp::Add, va, vb) {
-                        let w = proc.heap.float(0, f);
-                        wr!(*dst, w);
-                        pc += 1;
-                        continue;
-                    }
-                }
-                Ins::Sub {
-                    lhs: a,
-                    rhs: b,
-                    dst,
-                    ..
-                } => {
-                    let (va, vb) = (rd!(*a), rd!(*b));
-                    if let (Some(x), Some(y)) = (va.as_small(), vb.as_small())
-                        && let Some(w) = Word::small(x - y)
-                    {
-                        wr!(*dst, w);
-                        pc += 1;
-                        continue;
-                    }
-                    if let Some(f) = fast::float_arith(&view!(), ArithOp::Sub, va, vb) {
-                        let w = proc.heap.float(0, f);
-                        wr!(*dst, w);
-                        pc += 1;
-                        continue;
-                    }
-                }
-                Ins::Arith {
-                    op:
-                        k @ (ArithOp::Mul
-                        | ArithOp::IDiv
-                        | ArithOp::Rem
-                        | ArithOp::Div
-                        | ArithOp::Band
-                        | ArithOp::Bor
-                        | ArithOp::Bxor
-                        | ArithOp::Bsl
-                        | ArithOp::Bsr),
-                    lhs: a,
-                    rhs: b,
-                    dst,
-                    ..
-                } => {
-                    let (va, vb) = (rd!(*a), rd!(*b));
-                    if let (Some(x), Some(y)) = (va.as_small(), vb.as_small()) {
-                        let r = match *k {
-                            ArithOp::Mul => x.checked_mul(y),
-                            ArithOp::IDiv if y != 0 => Some(x / y),
-                            ArithOp::Rem if y != 0 => Some(x % y),
-                            ArithOp::Band => Some(x & y),
-                            ArithOp::Bor => Some(x | y),
-                            ArithOp::Bxor => Some(x ^ y),
-                            ArithOp::Bsl => shift_small(x, y),
-                            ArithOp::Bsr => shift_small(x, -y),
-                            _ => None,
-                        };
-                        if let Some(w) = r.and_then(Word::small) {
-                            wr!(*dst, w);
-                            pc += 1;
-                            continue;
+                macro_rules! wr {
+                    ($d:expr, $v:expr) => {{
+                        let v = $v;
+                        match $d {
+                            Dst::X(r) => xs[r as usize] = v,
+                            Dst::Y(r) => {
+                                let b = proc.st.y_base;
+                                proc.st.stack[b + r as usize] = v
+                            }
+                            Dst::Discard => {}
                         }
-                    }
-                    if let Some(f) = fast::float_arith(&view!(), *k, va, vb) {
-                        let w = proc.heap.float(0, f);
-                        wr!(*dst, w);
+                    }};
+                }
+                // Whether the heap needs no collection (`Proc::needs_gc`, the
+                // test `step`'s bodies collect on).
+                macro_rules! heap_ok {
+                    () => {
+                        !proc.needs_gc()
+                    };
+                }
+                // The heap and literals, to look into a term.
+                macro_rules! view {
+                    () => {
+                        View {
+                            heap: &proc.heap,
+                            literals: &self.literals,
+                        }
+                    };
+                }
+                // Whether a call may go ahead here; else the call instruction
+                // goes to `step`, which yields or collects first.
+                macro_rules! can_call {
+                    () => {
+                        reds < BUDGET && heap_ok!()
+                    };
+                }
+                // The value of `w` if it is a float on the process's heap
+                // or a literal (float code compares those most, a literal
+                // bound such as `X > 4.0` too: `fast::compare`, out of
+                // line, costs a call and more).
+                macro_rules! heap_float {
+                    ($w:expr) => {{
+                        let w: Word = $w;
+                        if w.is_boxed() {
+                            let p = w.ptr();
+                            let o = p.offset;
+                            let words = if p.area == 0 {
+                                &proc.heap.words
+                            } else {
+                                &self.literals[p.area as usize - 1].words
+                            };
+                            match words.get(o..o + 2) {
+                                Some(&[h, f]) if Word(h) == Word::header(kind::FLOAT, 1) => {
+                                    Some(f64::from_bits(f))
+                                }
+                                _ => None,
+                            }
+                        } else {
+                            None
+                        }
+                    }};
+                }
+                // The head and tail of the list cell `l` into `h` and `t`.
+                macro_rules! split {
+                    ($l:expr, $h:expr, $t:expr) => {{
+                        let (hv, tv) = View {
+                            heap: &proc.heap,
+                            literals: &self.literals,
+                        }
+                        .cons($l);
+                        wr!($h, hv);
+                        wr!($t, tv);
+                    }};
+                }
+                // A call (or tail call) from the call instruction at `pc` to
+                // `$to` in this module's code, or (a call through an import)
+                // in the module the caller then switches to.
+                macro_rules! call_local {
+                    ($tail:expr, $to:expr) => {{
+                        reds += 1;
+                        if !$tail {
+                            proc.st.push_ret(mid, pc + 1);
+                        }
+                        pc = $to;
+                    }};
+                }
+                // Returns to the newest return address; with none left, the
+                // process's first function has returned: it is done (as
+                // `Flow::Return` below).
+                macro_rules! ret {
+                    () => {{
+                        match proc.st.pop_ret() {
+                            Some((to_mod, to)) => {
+                                pc = to;
+                                if to_mod != mid {
+                                    switch!(to_mod);
+                                }
+                                continue;
+                            }
+                            None => {
+                                proc.reductions = reds;
+                                return (Stop::End(Outcome::Done(xs[0])), mid, pc);
+                            }
+                        }
+                    }};
+                }
+                // What a native the loop ran itself did, when it gave no value.
+                let mut native_flow = None;
+                match &code[pc as usize] {
+                    Ins::Move { src, dst } => {
+                        wr!(*dst, rd!(*src));
                         pc += 1;
                         continue;
                     }
-                }
-                // Tests and comparisons on the common shapes (`fast.rs`);
-                // anything else goes to `step`.
-                Ins::Lt {
-                    fail,
-                    lhs: a,
-                    rhs: b,
-                } => {
-                    let (x, y) = (rd!(*a), rd!(*b));
-                    if let (Some(p), Some(q)) = (x.as_small(), y.as_small()) {
-                        pc = if p < q { pc + 1 } else { *fail };
+                    Ins::Move2 { s1, d1, s2, d2 } => {
+                        wr!(*d1, rd!(*s1));
+                        wr!(*d2, rd!(*s2));
+                        pc += 2;
                         continue;
                     }
-                    if let (Some(p), Some(q)) = (heap_float!(x), heap_float!(y)) {
-                        pc = if p < q { pc + 1 } else { *fail };
-                        continue;
-                    }
-                    if let Some(pass) = fast::compare(&view!(), TestOp::Lt, x, y) {
-                        pc = if pass { pc + 1 } else { *fail };
-                        continue;
-                    }
-                }
-                Ins::Ge {
-                    fail,
-                    lhs: a,
-                    rhs: b,
-                } => {
-                    let (x, y) = (rd!(*a), rd!(*b));
-                    if let (Some(p), Some(q)) = (x.as_small(), y.as_small()) {
-                        pc = if p >= q { pc + 1 } else { *fail };
-                        continue;
-                    }
-                    if let (Some(p), Some(q)) = (heap_float!(x), heap_float!(y)) {
-                        pc = if p >= q { pc + 1 } else { *fail };
-                        continue;
-                    }
-                    if let Some(pass) = fast::compare(&view!(), TestOp::Ge, x, y) {
-                        pc = if pass { pc + 1 } else { *fail };
-                        continue;
-                    }
-                }
-                Ins::EqExact {
-                    fail,
-                    lhs: a,
-                    rhs: b,
-                } => {
-                    let (x, y) = (rd!(*a), rd!(*b));
-                    // Small integers, atoms, nil and pids are equal exactly
-                    // when their words are.
-                    if x == y {
-                        pc += 1;
-                        continue;
-                    }
-                    // Two different immediates differ exactly.
-                    if x.is_immediate() && y.is_immediate() {
-                        pc = *fail;
-                        continue;
-                    }
-                    if let Some(pass) = fast::compare(&view!(), TestOp::EqExact, x, y) {
-                        pc = if pass { pc + 1 } else { *fail };
-                        continue;
-                    }
-                }
-                Ins::NeExact {
-                    fail,
-                    lhs: a,
-                    rhs: b,
-                } => {
-                    let (x, y) = (rd!(*a), rd!(*b));
-                    if x == y {
-                        pc = *fail;
-                        continue;
-                    }
-                    // Two different immediates differ exactly.
-                    if x.is_immediate() && y.is_immediate() {
-                        pc += 1;
-                        continue;
-                    }
-                    if let Some(pass) = fast::compare(&view!(), TestOp::NeExact, x, y) {
-                        pc = if pass { pc + 1 } else { *fail };
-                        continue;
-                    }
-                }
-                Ins::Test2 {
-                    op,
-                    fail,
-                    lhs: a,
-                    rhs: b,
-                } => {
-                    // `fast::test`, not `compare`: `test_arity` (every
-                    // clause on a tuple) is a `Test2` too.
-                    let vals = [rd!(*a), rd!(*b), Word::NIL];
-                    if let Some(pass) = fast::test(&view!(), *op, &vals) {
-                        pc = if pass { pc + 1 } else { *fail };
-                        continue;
-                    }
-                }
-                Ins::ListSplit {
-                    fail,
-                    list: s,
-                    head: h,
-                    tail: t,
-                } => {
-                    let l = rd!(*s);
-                    if !l.is_list() {
-                        pc = *fail;
-                        continue;
-                    }
-                    split!(l, *h, *t);
-                    pc += 2;
-                    continue;
-                }
-                Ins::Test1 {
-                    op: k,
-                    fail,
-                    arg: a,
-                } => {
-                    if let Some(pass) = fast::test1(&view!(), *k, rd!(*a)) {
-                        pc = if pass { pc + 1 } else { *fail };
-                        continue;
-                    }
-                }
-                Ins::Test { op, fail, args } if args.len() <= 3 => {
-                    let mut vals = [Word::NIL; 3];
-                    for (v, s) in vals.iter_mut().zip(args.iter()) {
-                        *v = rd!(*s);
-                    }
-                    if let Some(pass) = fast::test(&view!(), *op, &vals) {
-                        pc = if pass { pc + 1 } else { *fail };
-                        continue;
-                    }
-                }
-                Ins::Select {
-                    kind: k,
-                    src,
-                    fail,
-                    table,
-                    sorted,
-                } => {
-                    if let Some(to) = fast::select(&view!(), *k, rd!(*src), *fail, table, *sorted) {
-                        pc = to;
-                        continue;
-                    }
-                }
-                Ins::SelectInt {
-                    src,
-                    fail,
-                    base,
-                    labels,
-                } => {
-                    pc = fast::select_int(rd!(*src), *base, labels, *fail);
-                    continue;
-                }
-                Ins::GetElement { tuple, index, dst } => {
-                    if let Some(v) = fast::element(&view!(), rd!(*tuple), *index as usize) {
-                        wr!(*dst, v);
-                        pc += 1;
-                        continue;
-                    }
-                }
-                // Straight onto the heap (`step`'s body gathers the
-                // elements first).
-                Ins::MakeTuple { dst, elems } => {
-                    let at = proc.heap.words.len();
-                    proc.heap
-                        .words
-                        .push(Word::header(kind::TUPLE, elems.len()).0);
-                    for s in elems.iter() {
-                        let v = rd!(*s);
-                        proc.heap.words.push(v.0);
-                    }
-                    wr!(
-                        *dst,
-                        Word::boxed(Ptr {
-                            area: 0,
-                            offset: at
-                        })
-                    );
-                    pc += 1;
-                    continue;
-                }
-                // No test of the heap: a frame is on the stack, and the
-                // call that follows collects if the heap is due (a
-                // collection here only came a few instructions sooner,
-                // and its test cost every frame).
-                Ins::Allocate { slots: n, skip } => {
-                    proc.st.push_frame(*n as usize);
-                    pc += 1 + *skip;
-                    continue;
-                }
-                Ins::Deallocate => {
-                    proc.pop_frame();
-                    pc += 1;
-                    continue;
-                }
-                Ins::Call {
-                    target: Target::Local(l),
-                    ..
-                } if can_call!() => {
-                    call_local!(false, *l);
-                    continue;
-                }
-                Ins::TailCall {
-                    target: Target::Local(l),
-                    ..
-                } if can_call!() => {
-                    call_local!(true, *l);
-                    continue;
-                }
-                Ins::Return => ret!(),
-                // Fused runs (`loader::fuse`). Each leaves `pc` at the
-                // instruction it could not do itself (a call that must
-                // yield or collect first, arithmetic beyond small
-                // integers or that raises), which then runs as it would
-                // have unfused.
-                Ins::ArithICall {
-                    op,
-                    tail,
-                    dst,
-                    to,
-                    lhs,
-                    rhs,
-                    ..
-                } => {
-                    let c = (rhs.0 as i64) >> 4;
-                    if let Some(x) = rd!(*lhs).as_small()
-                        && let Some(w) =
-                            Word::small(if *op == ArithOp::Add { x + c } else { x - c })
-                    {
-                        wr!(*dst, w);
+                    // The call itself is the next instruction: when the process
+                    // must yield or collect first, that instruction does it.
+                    Ins::MoveCall { tail, to, src, dst } => {
+                        wr!(*dst, rd!(*src));
                         pc += 1;
                         if can_call!() {
                             call_local!(*tail, *to);
                         }
                         continue;
                     }
-                }
-                // A clause that ends in a comparison: the test and the
-                // return are one dispatch on small integers; anything
-                // else goes to `step` as the `lt` it was.
-                Ins::LtRet {
-                    pass_ret,
-                    lhs,
-                    rhs,
-                    ret,
-                    ..
-                } => {
-                    if let (Some(p), Some(q)) = (rd!(*lhs).as_small(), rd!(*rhs).as_small()) {
-                        if p < q {
-                            if !*pass_ret {
-                                pc += 1;
-                                continue;
+                    Ins::Move2Call {
+                        tail,
+                        to,
+                        s1,
+                        d1,
+                        s2,
+                        d2,
+                    } => {
+                        wr!(*d1, rd!(*s1));
+                        wr!(*d2, rd!(*s2));
+                        pc += 2;
+                        if can_call!() {
+                            call_local!(*tail, *to);
+                        }
+                        continue;
+                    }
+                    // (The instruction after the moves is the `deallocate`.)
+                    Ins::Move2DeallocTail { to, s1, d1, s2, d2 } => {
+                        wr!(*d1, rd!(*s1));
+                        wr!(*d2, rd!(*s2));
+                        pc += 2;
+                        if can_call!() {
+                            proc.pop_frame();
+                            call_local!(true, *to);
+                        }
+                        continue;
+                    }
+                    Ins::Moves {
+                        n,
+                        then,
+                        trim,
+                        to,
+                        regs,
+                    } => {
+                        register_moves(proc, xs, &regs[..*n as usize]);
+                        pc += u32::from(*n);
+                        match then {
+                            MovesThen::Next => {}
+                            MovesThen::Call | MovesThen::TailCall => {
+                                if can_call!() {
+                                    call_local!(*then == MovesThen::TailCall, *to);
+                                }
                             }
-                        } else {
-                            xs[0] = rd!(*ret);
+                            // (The instruction after the moves is the `deallocate`.)
+                            MovesThen::DeallocTailCall => {
+                                if can_call!() {
+                                    proc.pop_frame();
+                                    call_local!(true, *to);
+                                }
+                            }
+                            // (The `trim`, then the call.)
+                            MovesThen::TrimCall => {
+                                if can_call!() {
+                                    proc.st.trim(*trim as usize);
+                                    pc += 1;
+                                    call_local!(false, *to);
+                                }
+                            }
+                        }
+                        continue;
+                    }
+                    Ins::MoveReturn { src, dst, dealloc } => {
+                        wr!(*dst, rd!(*src));
+                        if *dealloc {
+                            proc.pop_frame();
                         }
                         ret!();
                     }
-                }
-                Ins::Test1Pair { op, fail, a, b } => {
-                    let (x, y) = (rd!(*a), rd!(*b));
-                    // Integer guards on two small integers (smith's
-                    // `max/2`, every call) pass with no jump on the
-                    // kind of test.
-                    if *op == TestOp::IsInteger && x.as_small().is_some() && y.as_small().is_some()
-                    {
-                        pc += 2;
+                    Ins::DeallocReturn => {
+                        proc.pop_frame();
+                        ret!();
+                    }
+                    Ins::Jump(l) => {
+                        pc = *l;
                         continue;
                     }
-                    if let (Some(p), Some(q)) =
-                        (fast::test1(&view!(), *op, x), fast::test1(&view!(), *op, y))
-                    {
-                        pc = if p && q { pc + 2 } else { *fail };
-                        continue;
+                    // A local fun of code loaded here, of the right arity (what
+                    // `call_fun`'s body does, without its round trip); the rest,
+                    // and a process that must yield, go to `step`.
+                    Ins::CallFun {
+                        kind: FunKind::Fun,
+                        arity,
+                        fun,
+                        tail,
+                    } => {
+                        proc.reductions = reds;
+                        let r = self.fast_call_fun(proc, xs, (mid, pc), *arity, *fun, *tail, false);
+                        reds = proc.reductions;
+                        match r {
+                            Ok((to_mod, entry)) => {
+                                pc = entry;
+                                if to_mod != mid {
+                                    switch!(to_mod);
+                                }
+                                continue;
+                            }
+                            Err(at) => pc = at,
+                        }
                     }
-                }
-                // Every variant is named (no `_`): the match is then
-                // exhaustive, and the dispatch jumps through its table
-                // without first checking that the tag is in its range.
-                // These go to `step` (some only when a guard above
-                // failed); a new variant without an arm of its own
-                // belongs here.
-                Ins::Call { .. }
-                | Ins::TailCall { .. }
-                | Ins::CallFun { .. }
-                | Ins::CallFunLast { .. }
-                | Ins::Native { .. }
-                | Ins::SplitList { .. }
-                | Ins::FStore { .. }
-                | Ins::Arith { .. }
-                | Ins::Test { .. }
-                | Ins::Bif { .. }
-                | Ins::FNeg { .. }
-                | Ins::PutMap { .. }
-                | Ins::GetMap { .. }
-                | Ins::MakeFun { .. }
-                | Ins::BuildStacktrace { .. }
-                | Ins::Try { .. }
-                | Ins::TryEnd { .. }
-                | Ins::CatchEnd { .. }
-                | Ins::Raise { .. }
-                | Ins::Fail { .. }
-                | Ins::SelfPid(_)
-                | Ins::Send
-                | Ins::PeekMessage { .. }
-                | Ins::NextMessage { .. }
-                | Ins::RemoveMessage
-                | Ins::Wait { .. }
-                | Ins::RecvMark { .. }
-                | Ins::Spawn { .. } => {}
-            }
-            proc.reductions = reds;
-            let flow = match native_flow {
-                Some(flow) => flow,
-                None => self.step_cold(proc, xs, m, pc),
-            };
-            reds = proc.reductions;
-            // An instruction that goes on in this module (a send, a
-            // receive's peek, a BIF) continues the loop here rather than
-            // leaving it and coming back: a message-passing program runs
-            // one such instruction every few.
-            if proc.pending_exit.is_none() {
-                match flow {
-                    Ok(Flow::Next) => {
+                    // The same, then `deallocate` and `return`: a tail call.
+                    Ins::CallFunLast {
+                        kind: FunKind::Fun,
+                        arity,
+                        fun,
+                    } => {
+                        proc.reductions = reds;
+                        let r = self.fast_call_fun(proc, xs, (mid, pc), *arity, *fun, true, true);
+                        reds = proc.reductions;
+                        match r {
+                            Ok((to_mod, entry)) => {
+                                pc = entry;
+                                if to_mod != mid {
+                                    switch!(to_mod);
+                                }
+                                continue;
+                            }
+                            Err(at) => pc = at,
+                        }
+                    }
+                    // A loop's back edge: one reduction; a spent slice ends
+                    // here, every register kept (which are live is not known
+                    // here; a parked process is never collected, so the
+                    // words stay as they are until it runs again).
+                    Ins::LoopJump(l) => {
+                        pc = *l;
+                        reds += 1;
+                        if reds < BUDGET {
+                            continue;
+                        }
+                        proc.live_x = crate::lam::isa::X_REGS as usize;
+                        (proc.mid, proc.pc) = (mid, pc);
+                        proc.reductions = reds;
+                        return (Stop::End(Outcome::Yield), mid, pc);
+                    }
+                    // A native's success and its jump to a fail label are done
+                    // here; anything else (an exception, or a native that
+                    // yields mid-work) goes where `step` would send it.
+                    Ins::Native {
+                        native: f,
+                        import,
+                        fail,
+                        args,
+                        dst: d,
+                        guard,
+                        ..
+                    } if args.len() <= 16 => {
+                        if let Some(g) = guard {
+                            let a = rd!(args[0]);
+                            let b = args.get(1).map_or(Word::NIL, |s| rd!(*s));
+                            if let Some(v) = fast::guard_bif(&view!(), *g, a, b) {
+                                wr!(*d, v);
+                                pc += 1;
+                                continue;
+                            }
+                        }
+                        let mut vals = [Word::NIL; 16];
+                        for (v, s) in vals.iter_mut().zip(args.iter()) {
+                            *v = rd!(*s);
+                        }
+                        proc.reductions = reds;
+                        let r = self.run_native(proc, *f, &vals[..args.len()]);
+                        reds = proc.reductions;
+                        match r {
+                            NativeResult::Value(v) => {
+                                wr!(*d, v);
+                                pc += 1;
+                                continue;
+                            }
+                            NativeResult::Error(_) if *fail != NOFAIL => {
+                                pc = *fail;
+                                continue;
+                            }
+                            r => {
+                                let vals = &vals[..args.len()];
+                                let at = (*import, *fail);
+                                native_flow = Some({
+                                    proc.reductions = reds;
+                                    let r = self.bif_flow(proc, xs, m, at, vals, r, *d);
+                                    reds = proc.reductions;
+                                    r
+                                });
+                            }
+                        }
+                    }
+                    Ins::BsMatch { .. } => {
+                        if let Some(to) = {
+                            proc.reductions = reds;
+                            let r = self.bs_run(proc, xs, code, pc);
+                            reds = proc.reductions;
+                            r
+                        } {
+                            pc = to;
+                            continue;
+                        }
+                    }
+                    Ins::Cons {
+                        head: h,
+                        tail: t,
+                        dst: d,
+                    } => {
+                        let c = proc.heap.cons(0, rd!(*h), rd!(*t));
+                        wr!(*d, c);
                         pc += 1;
                         continue;
                     }
-                    Ok(Flow::Goto(to)) => {
-                        pc = to;
+                    Ins::SplitList {
+                        list: s,
+                        head: h,
+                        tail: t,
+                    } if rd!(*s).is_list() => {
+                        split!(rd!(*s), *h, *t);
+                        pc += 1;
                         continue;
                     }
-                    _ => {}
+                    Ins::Swap { a, b } => {
+                        let (va, vb) = (rd!(dst_src(*a)), rd!(dst_src(*b)));
+                        wr!(*a, vb);
+                        wr!(*b, va);
+                        pc += 1;
+                        continue;
+                    }
+                    Ins::Trim { slots: n } => {
+                        proc.st.trim(*n as usize);
+                        pc += 1;
+                        continue;
+                    }
+                    Ins::FArith {
+                        op: k,
+                        lhs: a,
+                        rhs: b,
+                        dst: d,
+                        ..
+                    } => {
+                        let (x, y) = (
+                            f64::from_bits(xs[*a as usize].0),
+                            f64::from_bits(xs[*b as usize].0),
+                        );
+                        if let Some(r) = float_op(*k, x, y) {
+                            xs[*d as usize] = Word(r.to_bits());
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    Ins::FLoad {
+                        src: Src::X(s),
+                        dst: d,
+                    } if xs[*s as usize].is_boxed()
+                        && xs[*s as usize].ptr().area == 0
+                        && Word(proc.heap.words[xs[*s as usize].ptr().offset])
+                            == Word::header(kind::FLOAT, 1) =>
+                    {
+                        let p = xs[*s as usize].ptr();
+                        xs[*d as usize] = Word(proc.heap.words[p.offset + 1]);
+                        pc += 1;
+                        continue;
+                    }
+                    // Other sources: a small integer, or a float in a y
+                    // register or the literal area (a float constant).
+                    Ins::FLoad { src, dst: d } => {
+                        let w = rd!(*src);
+                        let f = match w.as_small() {
+                            Some(i) => Some(i as f64),
+                            None => view!().float(w),
+                        };
+                        if let Some(f) = f {
+                            xs[*d as usize] = Word(f.to_bits());
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    Ins::FStore {
+                        src: s,
+                        dst: Dst::X(d),
+                    } => {
+                        let f = f64::from_bits(xs[*s as usize].0);
+                        xs[*d as usize] = proc.heap.float(0, f);
+                        pc += 1;
+                        continue;
+                    }
+                    // (`rhs` is a small integer: its value is the word shifted.)
+                    Ins::AddI { lhs, rhs, dst, .. } => {
+                        let v = rd!(*lhs);
+                        if let Some(x) = v.as_small()
+                            && let Some(w) = Word::small(x + ((rhs.0 as i64) >> 4))
+                        {
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    Ins::SubI { lhs, rhs, dst, .. } => {
+                        let v = rd!(*lhs);
+                        if let Some(x) = v.as_small()
+                            && let Some(w) = Word::small(x - ((rhs.0 as i64) >> 4))
+                        {
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    Ins::LtI { fail, lhs, rhs } => {
+                        let v = rd!(*lhs);
+                        if let Some(p) = v.as_small() {
+                            pc = if p < (rhs.0 as i64) >> 4 {
+                                pc + 1
+                            } else {
+                                *fail
+                            };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Lt, v, *rhs) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::GeI { fail, lhs, rhs } => {
+                        let v = rd!(*lhs);
+                        if let Some(p) = v.as_small() {
+                            pc = if p >= (rhs.0 as i64) >> 4 {
+                                pc + 1
+                            } else {
+                                *fail
+                            };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Ge, v, *rhs) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::Element {
+                        index, tuple, dst, ..
+                    } => {
+                        if let Some(i) = rd!(*index).as_small()
+                            && i >= 1
+                            && let Some(v) = fast::element(&view!(), rd!(*tuple), (i - 1) as usize)
+                        {
+                            wr!(*dst, v);
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    Ins::GtI { fail, lhs, rhs } => {
+                        let v = rd!(*lhs);
+                        if let Some(p) = v.as_small() {
+                            pc = if p > (rhs.0 as i64) >> 4 {
+                                pc + 1
+                            } else {
+                                *fail
+                            };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Lt, *rhs, v) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::LeI { fail, lhs, rhs } => {
+                        let v = rd!(*lhs);
+                        if let Some(p) = v.as_small() {
+                            pc = if p <= (rhs.0 as i64) >> 4 {
+                                pc + 1
+                            } else {
+                                *fail
+                            };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Ge, *rhs, v) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::Add {
+                        lhs: a,
+                        rhs: b,
+                        dst,
+                        ..
+                    } => {
+                        let (va, vb) = (rd!(*a), rd!(*b));
+                        if let (Some(x), Some(y)) = (va.as_small(), vb.as_small())
+                            && let Some(w) = Word::small(x + y)
+                        {
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
+                        }
+                        if let Some(f) = fast::float_arith(&view!(), ArithOp::Add, va, vb) {
+                            let w = proc.heap.float(0, f);
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    Ins::Sub {
+                        lhs: a,
+                        rhs: b,
+                        dst,
+                        ..
+                    } => {
+                        let (va, vb) = (rd!(*a), rd!(*b));
+                        if let (Some(x), Some(y)) = (va.as_small(), vb.as_small())
+                            && let Some(w) = Word::small(x - y)
+                        {
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
+                        }
+                        if let Some(f) = fast::float_arith(&view!(), ArithOp::Sub, va, vb) {
+                            let w = proc.heap.float(0, f);
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    Ins::Arith {
+                        op:
+                            k @ (ArithOp::Mul
+                            | ArithOp::IDiv
+                            | ArithOp::Rem
+                            | ArithOp::Div
+                            | ArithOp::Band
+                            | ArithOp::Bor
+                            | ArithOp::Bxor
+                            | ArithOp::Bsl
+                            | ArithOp::Bsr),
+                        lhs: a,
+                        rhs: b,
+                        dst,
+                        ..
+                    } => {
+                        let (va, vb) = (rd!(*a), rd!(*b));
+                        if let (Some(x), Some(y)) = (va.as_small(), vb.as_small()) {
+                            let r = match *k {
+                                ArithOp::Mul => x.checked_mul(y),
+                                ArithOp::IDiv if y != 0 => Some(x / y),
+                                ArithOp::Rem if y != 0 => Some(x % y),
+                                ArithOp::Band => Some(x & y),
+                                ArithOp::Bor => Some(x | y),
+                                ArithOp::Bxor => Some(x ^ y),
+                                ArithOp::Bsl => shift_small(x, y),
+                                ArithOp::Bsr => shift_small(x, -y),
+                                _ => None,
+                            };
+                            if let Some(w) = r.and_then(Word::small) {
+                                wr!(*dst, w);
+                                pc += 1;
+                                continue;
+                            }
+                        }
+                        if let Some(f) = fast::float_arith(&view!(), *k, va, vb) {
+                            let w = proc.heap.float(0, f);
+                            wr!(*dst, w);
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    // Tests and comparisons on the common shapes (`fast.rs`);
+                    // anything else goes to `step`.
+                    Ins::Lt {
+                        fail,
+                        lhs: a,
+                        rhs: b,
+                    } => {
+                        let (x, y) = (rd!(*a), rd!(*b));
+                        if let (Some(p), Some(q)) = (x.as_small(), y.as_small()) {
+                            pc = if p < q { pc + 1 } else { *fail };
+                            continue;
+                        }
+                        if let (Some(p), Some(q)) = (heap_float!(x), heap_float!(y)) {
+                            pc = if p < q { pc + 1 } else { *fail };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Lt, x, y) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::Ge {
+                        fail,
+                        lhs: a,
+                        rhs: b,
+                    } => {
+                        let (x, y) = (rd!(*a), rd!(*b));
+                        if let (Some(p), Some(q)) = (x.as_small(), y.as_small()) {
+                            pc = if p >= q { pc + 1 } else { *fail };
+                            continue;
+                        }
+                        if let (Some(p), Some(q)) = (heap_float!(x), heap_float!(y)) {
+                            pc = if p >= q { pc + 1 } else { *fail };
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::Ge, x, y) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::EqExact {
+                        fail,
+                        lhs: a,
+                        rhs: b,
+                    } => {
+                        let (x, y) = (rd!(*a), rd!(*b));
+                        // Small integers, atoms, nil and pids are equal exactly
+                        // when their words are.
+                        if x == y {
+                            pc += 1;
+                            continue;
+                        }
+                        // Two different immediates differ exactly.
+                        if x.is_immediate() && y.is_immediate() {
+                            pc = *fail;
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::EqExact, x, y) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::NeExact {
+                        fail,
+                        lhs: a,
+                        rhs: b,
+                    } => {
+                        let (x, y) = (rd!(*a), rd!(*b));
+                        if x == y {
+                            pc = *fail;
+                            continue;
+                        }
+                        // Two different immediates differ exactly.
+                        if x.is_immediate() && y.is_immediate() {
+                            pc += 1;
+                            continue;
+                        }
+                        if let Some(pass) = fast::compare(&view!(), TestOp::NeExact, x, y) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::Test2 {
+                        op,
+                        fail,
+                        lhs: a,
+                        rhs: b,
+                    } => {
+                        // `fast::test`, not `compare`: `test_arity` (every
+                        // clause on a tuple) is a `Test2` too.
+                        let vals = [rd!(*a), rd!(*b), Word::NIL];
+                        if let Some(pass) = fast::test(&view!(), *op, &vals) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::ListSplit {
+                        fail,
+                        list: s,
+                        head: h,
+                        tail: t,
+                    } => {
+                        let l = rd!(*s);
+                        if !l.is_list() {
+                            pc = *fail;
+                            continue;
+                        }
+                        split!(l, *h, *t);
+                        pc += 2;
+                        continue;
+                    }
+                    Ins::Test1 {
+                        op: k,
+                        fail,
+                        arg: a,
+                    } => {
+                        if let Some(pass) = fast::test1(&view!(), *k, rd!(*a)) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::Test { op, fail, args } if args.len() <= 3 => {
+                        let mut vals = [Word::NIL; 3];
+                        for (v, s) in vals.iter_mut().zip(args.iter()) {
+                            *v = rd!(*s);
+                        }
+                        if let Some(pass) = fast::test(&view!(), *op, &vals) {
+                            pc = if pass { pc + 1 } else { *fail };
+                            continue;
+                        }
+                    }
+                    Ins::Select {
+                        kind: k,
+                        src,
+                        fail,
+                        table,
+                        sorted,
+                    } => {
+                        if let Some(to) =
+                            fast::select(&view!(), *k, rd!(*src), *fail, table, *sorted)
+                        {
+                            pc = to;
+                            continue;
+                        }
+                    }
+                    Ins::SelectInt {
+                        src,
+                        fail,
+                        base,
+                        labels,
+                    } => {
+                        pc = fast::select_int(rd!(*src), *base, labels, *fail);
+                        continue;
+                    }
+                    Ins::GetElement { tuple, index, dst } => {
+                        if let Some(v) = fast::element(&view!(), rd!(*tuple), *index as usize) {
+                            wr!(*dst, v);
+                            pc += 1;
+                            continue;
+                        }
+                    }
+                    // Straight onto the heap (`step`'s body gathers the
+                    // elements first).
+                    Ins::MakeTuple { dst, elems } => {
+                        let at = proc.heap.words.len();
+                        proc.heap
+                            .words
+                            .push(Word::header(kind::TUPLE, elems.len()).0);
+                        for s in elems.iter() {
+                            let v = rd!(*s);
+                            proc.heap.words.push(v.0);
+                        }
+                        wr!(
+                            *dst,
+                            Word::boxed(Ptr {
+                                area: 0,
+                                offset: at
+                            })
+                        );
+                        pc += 1;
+                        continue;
+                    }
+                    // No test of the heap: a frame is on the stack, and the
+                    // call that follows collects if the heap is due (a
+                    // collection here only came a few instructions sooner,
+                    // and its test cost every frame).
+                    Ins::Allocate { slots: n, skip } => {
+                        proc.st.push_frame(*n as usize);
+                        pc += 1 + *skip;
+                        continue;
+                    }
+                    Ins::Deallocate => {
+                        proc.pop_frame();
+                        pc += 1;
+                        continue;
+                    }
+                    Ins::Call {
+                        target: Target::Local(l),
+                        ..
+                    } if can_call!() => {
+                        call_local!(false, *l);
+                        continue;
+                    }
+                    Ins::TailCall {
+                        target: Target::Local(l),
+                        ..
+                    } if can_call!() => {
+                        call_local!(true, *l);
+                        continue;
+                    }
+                    // A call to another module's code, its import resolved
+                    // already (`Loaded::import`): what `step`'s `call` and
+                    // `enter` do for it, without the round trip. Anything else
+                    // (a native, a first call that resolves, a module loaded
+                    // since this scheduler last caught up) goes to `step`.
+                    Ins::Call {
+                        target: Target::Import(i),
+                        ..
+                    }
+                    | Ins::TailCall {
+                        target: Target::Import(i),
+                        ..
+                    } if can_call!() => {
+                        if let Some(Callee::Code(to_mod, entry)) = m.import(*i)
+                            && (to_mod as usize) < self.modules.len()
+                        {
+                            call_local!(matches!(code[pc as usize], Ins::TailCall { .. }), entry);
+                            if to_mod != mid {
+                                switch!(to_mod);
+                            }
+                            continue;
+                        }
+                    }
+                    Ins::Return => ret!(),
+                    // Fused runs (`loader::fuse`). Each leaves `pc` at the
+                    // instruction it could not do itself (a call that must
+                    // yield or collect first, arithmetic beyond small
+                    // integers or that raises), which then runs as it would
+                    // have unfused.
+                    Ins::ArithICall {
+                        op,
+                        tail,
+                        dst,
+                        to,
+                        lhs,
+                        rhs,
+                        ..
+                    } => {
+                        let c = (rhs.0 as i64) >> 4;
+                        if let Some(x) = rd!(*lhs).as_small()
+                            && let Some(w) =
+                                Word::small(if *op == ArithOp::Add { x + c } else { x - c })
+                        {
+                            wr!(*dst, w);
+                            pc += 1;
+                            if can_call!() {
+                                call_local!(*tail, *to);
+                            }
+                            continue;
+                        }
+                    }
+                    // A clause that ends in a comparison: the test and the
+                    // return are one dispatch on small integers; anything
+                    // else goes to `step` as the `lt` it was.
+                    Ins::LtRet {
+                        pass_ret,
+                        lhs,
+                        rhs,
+                        ret,
+                        ..
+                    } => {
+                        if let (Some(p), Some(q)) = (rd!(*lhs).as_small(), rd!(*rhs).as_small()) {
+                            if p < q {
+                                if !*pass_ret {
+                                    pc += 1;
+                                    continue;
+                                }
+                            } else {
+                                xs[0] = rd!(*ret);
+                            }
+                            ret!();
+                        }
+                    }
+                    Ins::Test1Pair { op, fail, a, b } => {
+                        let (x, y) = (rd!(*a), rd!(*b));
+                        // Integer guards on two small integers (smith's
+                        // `max/2`, every call) pass with no jump on the
+                        // kind of test.
+                        if *op == TestOp::IsInteger
+                            && x.as_small().is_some()
+                            && y.as_small().is_some()
+                        {
+                            pc += 2;
+                            continue;
+                        }
+                        if let (Some(p), Some(q)) =
+                            (fast::test1(&view!(), *op, x), fast::test1(&view!(), *op, y))
+                        {
+                            pc = if p && q { pc + 2 } else { *fail };
+                            continue;
+                        }
+                    }
+                    // Every variant is named (no `_`): the match is then
+                    // exhaustive, and the dispatch jumps through its table
+                    // without first checking that the tag is in its range.
+                    // These go to `step` (some only when a guard above
+                    // failed); a new variant without an arm of its own
+                    // belongs here.
+                    Ins::Call { .. }
+                    | Ins::TailCall { .. }
+                    | Ins::CallFun { .. }
+                    | Ins::CallFunLast { .. }
+                    | Ins::Native { .. }
+                    | Ins::SplitList { .. }
+                    | Ins::FStore { .. }
+                    | Ins::Arith { .. }
+                    | Ins::Test { .. }
+                    | Ins::Bif { .. }
+                    | Ins::FNeg { .. }
+                    | Ins::PutMap { .. }
+                    | Ins::GetMap { .. }
+                    | Ins::MakeFun { .. }
+                    | Ins::BuildStacktrace { .. }
+                    | Ins::Try { .. }
+                    | Ins::TryEnd { .. }
+                    | Ins::CatchEnd { .. }
+                    | Ins::Raise { .. }
+                    | Ins::Fail { .. }
+                    | Ins::SelfPid(_)
+                    | Ins::Send
+                    | Ins::PeekMessage { .. }
+                    | Ins::NextMessage { .. }
+                    | Ins::RemoveMessage
+                    | Ins::Wait { .. }
+                    | Ins::RecvMark { .. }
+                    | Ins::Spawn { .. } => {}
                 }
-            }
-            return (Stop::Step(flow), pc);
+                proc.reductions = reds;
+                let flow = match native_flow {
+                    Some(flow) => flow,
+                    None => self.step_cold(proc, xs, m, pc),
+                };
+                reds = proc.reductions;
+                // An instruction that goes on in this module (a send, a
+                // receive's peek, a BIF) continues the loop here rather than
+                // leaving it and coming back: a message-passing program runs
+                // one such instruction every few.
+                if proc.pending_exit.is_none() {
+                    match flow {
+                        Ok(Flow::Next) => {
+                            pc += 1;
+                            continue;
+                        }
+                        Ok(Flow::Goto(to)) => {
+                            pc = to;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                }
+                return (Stop::Step(flow), mid, pc);
+            };
+            mid = to;
+            other = Some(self.modules[to as usize].clone());
         }
     }
 
