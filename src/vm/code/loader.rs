@@ -75,6 +75,26 @@ pub enum MovesThen {
     TrimCall,
 }
 
+/// What a local call's callee does first when that is a test which, on
+/// small integers, sends it straight back to its caller (a base case:
+/// tak's `if Y < X -> ...; true -> Z end`, fib's `fib(0) -> 0; fib(1) ->
+/// 1`). The call instruction evaluates it (`mark_leaves`): when the
+/// callee would return at once, the call is answered where it stands,
+/// one dispatch where there were three and no return address pushed and
+/// popped. Anything else (a bignum, a float, a test that passes) makes
+/// the call as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[allow(missing_docs)] // fields: by the variants' lines
+pub enum Leaf {
+    /// The callee has no such test.
+    #[default]
+    None,
+    /// It returns `x[ret]` when `x[a] >= x[b]`.
+    Ge { a: u16, b: u16, ret: u16 },
+    /// It returns `x0` as it is when `x0 - base` is a set bit of `mask`.
+    Select { base: i16, mask: u16 },
+}
+
 /// A destination, resolved.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Dst {
@@ -387,14 +407,20 @@ pub enum Ins {
         trim: u16,
         to: u32,
         regs: [(Reg, Reg); MOVES_MAX],
+        /// The callee's base case, when `then` is a call.
+        leaf: Leaf,
     },
     /// `move`, `move`, then a local `call` or `tail_call`.
+    /// (The destinations after both sources: in declared order, as
+    /// `repr(u8)` lays them out, the variant holds its leaf in 56 bytes.)
     Move2Call {
         tail: bool,
+        /// The callee's base case.
+        leaf: Leaf,
         to: u32,
         s1: Src,
-        d1: Dst,
         s2: Src,
+        d1: Dst,
         d2: Dst,
     },
     // The commonest arithmetic and tests, one variant each, so that the
@@ -672,6 +698,7 @@ fn fuse(code: &mut [Ins]) {
                     trim,
                     to,
                     regs,
+                    leaf: Leaf::None,
                 }
             }
             (&Ins::Allocate { slots, .. }, _) if nil_stores(code, i, slots) > 0 => Ins::Allocate {
@@ -812,6 +839,7 @@ fn fuse(code: &mut [Ins]) {
                         d1: *d1,
                         s2: *s2,
                         d2: *d2,
+                        leaf: Leaf::None,
                     },
                     None => Ins::Move2 {
                         s1: *s1,
@@ -877,6 +905,72 @@ fn fuse(code: &mut [Ins]) {
             _ => continue,
         };
         code[i] = fused;
+    }
+    mark_leaves(code);
+}
+
+/// Gives each fused local call its callee's [`Leaf`]; after `fuse`, as
+/// the base case's test is one of its fusions (`LtRet`, `SelectInt`).
+fn mark_leaves(code: &mut [Ins]) {
+    let leaf_at = |code: &[Ins], to: u32| -> Leaf {
+        let x = |s: &Src| match *s {
+            Src::X(r) => Some(r),
+            _ => None,
+        };
+        let to = to as usize;
+        match code.get(to) {
+            // The test fails (`a >= b`): `move ret, x0`, `return`.
+            Some(Ins::LtRet { lhs, rhs, ret, .. }) => match (x(lhs), x(rhs), x(ret)) {
+                (Some(a), Some(b), Some(ret)) => Leaf::Ge { a, b, ret },
+                _ => Leaf::None,
+            },
+            // The test passes: `move ret, x0`, `return`, or `return`.
+            Some(Ins::Ge { lhs, rhs, .. }) => {
+                let ret = match code.get(to + 1) {
+                    Some(Ins::MoveReturn {
+                        src,
+                        dst: Dst::X(0),
+                        dealloc: false,
+                    }) => x(src),
+                    Some(Ins::Return) => Some(0),
+                    _ => None,
+                };
+                match (x(lhs), x(rhs), ret) {
+                    (Some(a), Some(b), Some(ret)) => Leaf::Ge { a, b, ret },
+                    _ => Leaf::None,
+                }
+            }
+            Some(Ins::SelectInt {
+                src: Src::X(0),
+                base,
+                labels,
+                ..
+            }) => {
+                let mask = labels.iter().take(16).enumerate().fold(0u16, |m, (k, l)| {
+                    if matches!(code.get(*l as usize), Some(Ins::Return)) {
+                        m | 1 << k
+                    } else {
+                        m
+                    }
+                });
+                match i16::try_from(*base) {
+                    Ok(base) if mask != 0 => Leaf::Select { base, mask },
+                    _ => Leaf::None,
+                }
+            }
+            _ => Leaf::None,
+        }
+    };
+    for i in 0..code.len() {
+        let found = match &code[i] {
+            Ins::Moves { then, to, .. } if *then != MovesThen::Next => leaf_at(code, *to),
+            Ins::Move2Call { to, .. } => leaf_at(code, *to),
+            _ => continue,
+        };
+        match &mut code[i] {
+            Ins::Moves { leaf, .. } | Ins::Move2Call { leaf, .. } => *leaf = found,
+            _ => {}
+        }
     }
 }
 

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use crate::vm::code::kinds::FunKind;
-use crate::vm::code::loader::{Callee, Dst, Ins, Loaded, MovesThen, NOFAIL, Reg, Src, Target};
+use crate::vm::code::loader::{
+    Callee, Dst, Ins, Leaf, Loaded, MovesThen, NOFAIL, Reg, Src, Target,
+};
 use crate::vm::exec::fast;
 use crate::vm::exec::flow::Flow;
 use crate::vm::exec::proc::{BUDGET, Outcome, Proc, Regs, handler_marker};
@@ -473,6 +475,32 @@ impl<'w, L: Lock> Worker<'w, L> {
                         }
                     }};
                 }
+                // Whether the callee of a call whose base case is `$leaf`
+                // returns at once on the arguments in the x registers; if
+                // so, its value is in x0 (see `Leaf`).
+                macro_rules! leaf {
+                    ($leaf:expr) => {
+                        match $leaf {
+                            Leaf::None => false,
+                            Leaf::Ge { a, b, ret } => {
+                                match (xs[a as usize].as_small(), xs[b as usize].as_small()) {
+                                    (Some(p), Some(q)) if p >= q => {
+                                        xs[0] = xs[ret as usize];
+                                        true
+                                    }
+                                    _ => false,
+                                }
+                            }
+                            Leaf::Select { base, mask } => match xs[0].as_small() {
+                                Some(v) => {
+                                    let k = v.wrapping_sub(i64::from(base)) as u64;
+                                    k < 16 && (mask >> k) & 1 != 0
+                                }
+                                None => false,
+                            },
+                        }
+                    };
+                }
                 // What a native the loop ran itself did, when it gave no value.
                 let mut native_flow = None;
                 match &code[pc as usize] {
@@ -504,12 +532,21 @@ impl<'w, L: Lock> Worker<'w, L> {
                         d1,
                         s2,
                         d2,
+                        leaf,
                     } => {
                         wr!(*d1, rd!(*s1));
                         wr!(*d2, rd!(*s2));
                         pc += 2;
                         if can_call!() {
-                            call_local!(*tail, *to);
+                            if leaf!(*leaf) {
+                                reds += 1;
+                                if *tail {
+                                    ret!();
+                                }
+                                pc += 1;
+                            } else {
+                                call_local!(*tail, *to);
+                            }
                         }
                         continue;
                     }
@@ -530,6 +567,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                         trim,
                         to,
                         regs,
+                        leaf,
                     } => {
                         register_moves(proc, xs, &regs[..*n as usize]);
                         pc += u32::from(*n);
@@ -537,13 +575,26 @@ impl<'w, L: Lock> Worker<'w, L> {
                             MovesThen::Next => {}
                             MovesThen::Call | MovesThen::TailCall => {
                                 if can_call!() {
-                                    call_local!(*then == MovesThen::TailCall, *to);
+                                    let tail = *then == MovesThen::TailCall;
+                                    if leaf!(*leaf) {
+                                        reds += 1;
+                                        if tail {
+                                            ret!();
+                                        }
+                                        pc += 1;
+                                    } else {
+                                        call_local!(tail, *to);
+                                    }
                                 }
                             }
                             // (The instruction after the moves is the `deallocate`.)
                             MovesThen::DeallocTailCall => {
                                 if can_call!() {
                                     proc.pop_frame();
+                                    if leaf!(*leaf) {
+                                        reds += 1;
+                                        ret!();
+                                    }
                                     call_local!(true, *to);
                                 }
                             }
@@ -552,7 +603,12 @@ impl<'w, L: Lock> Worker<'w, L> {
                                 if can_call!() {
                                     proc.st.trim(*trim as usize);
                                     pc += 1;
-                                    call_local!(false, *to);
+                                    if leaf!(*leaf) {
+                                        reds += 1;
+                                        pc += 1;
+                                    } else {
+                                        call_local!(false, *to);
+                                    }
                                 }
                             }
                         }
