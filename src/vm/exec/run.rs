@@ -1,6 +1,7 @@
 //! The run loop: one scheduler's [`Worker`] executes a process's code for
 //! one time slice.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::vm::code::kinds::FunKind;
@@ -32,6 +33,15 @@ pub(crate) struct Worker<'w, L: Lock> {
     pub(crate) id: usize,
     pub(crate) atoms: Arc<Atoms>,
     pub(crate) modules: Vec<Arc<Loaded>>,
+    /// The same modules, each behind a count of this thread's own: the
+    /// run loop holds the module it runs by one of these. A clone of the
+    /// `Arc` itself, at every call to another module and at its return,
+    /// is an atomic add on a count that every scheduler's calls to that
+    /// module share, and two schedulers calling `array` by turns (bencherl's
+    /// `moves`) fought over its cache line (the `Rc` is the point, so
+    /// the allocation is not redundant).
+    #[allow(clippy::redundant_allocation)]
+    pub(crate) handles: Vec<Rc<Arc<Loaded>>>,
     pub(crate) literals: Vec<Arc<Area>>,
     /// The VM's environment variables, for natives.
     pub(crate) env: Arc<Env>,
@@ -81,6 +91,7 @@ impl<'w, L: Lock> Worker<'w, L> {
             id,
             atoms: vm.atoms().clone(),
             modules: modules.to_vec(),
+            handles: modules.iter().map(|m| Rc::new(m.clone())).collect(),
             literals: literals.to_vec(),
             env: vm.env().clone(),
             ets: vm.ets().clone(),
@@ -97,8 +108,9 @@ impl<'w, L: Lock> Worker<'w, L> {
     pub(crate) fn sync(&mut self, vm: &L::Shared) {
         let (modules, literals) = vm.code();
         if self.modules.len() != modules.len() {
-            self.modules
-                .extend_from_slice(&modules[self.modules.len()..]);
+            let new = &modules[self.modules.len()..];
+            self.handles.extend(new.iter().map(|m| Rc::new(m.clone())));
+            self.modules.extend_from_slice(new);
             self.literals
                 .extend_from_slice(&literals[self.literals.len()..]);
         }
@@ -196,7 +208,7 @@ impl<'w, L: Lock> Worker<'w, L> {
         // `step` passes to another module (`switch!`) starts the next pass
         // (`run_fast` passes it itself).
         'module: loop {
-            let mut m = self.modules[mid as usize].clone();
+            let mut m = self.handles[mid as usize].clone();
             // Continues at `pc` in module `$to` (set `pc` first).
             macro_rules! switch {
                 ($to:expr) => {{
@@ -209,7 +221,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                 pc = at;
                 if at_mid != mid {
                     mid = at_mid;
-                    m = self.modules[mid as usize].clone();
+                    m = self.handles[mid as usize].clone();
                 }
                 let step = match stop {
                     Stop::Step(flow) => flow,
@@ -343,10 +355,11 @@ impl<'w, L: Lock> Worker<'w, L> {
         // call to another module and its return stay in this function
         // (leaving it for `run_slice_in` to switch and coming back cost
         // about 55 instructions a switch, two for each call to another
-        // module), at the price of a count on the module's `Arc`.
-        let mut other: Option<Arc<Loaded>> = None;
+        // module), at the price of a count on this thread's handle of
+        // the module (`Worker::handles`).
+        let mut other: Option<Rc<Arc<Loaded>>> = None;
         loop {
-            let m: &Arc<Loaded> = other.as_ref().unwrap_or(first);
+            let m: &Arc<Loaded> = other.as_deref().unwrap_or(first);
             // The code being run, borrowed apart from `m` so that a dispatch
             // does not first load `m`'s vector: it is the start of the chain of
             // loads that each jump through the dispatch table waits on.
@@ -1372,7 +1385,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                 return (Stop::Step(flow), mid, pc);
             };
             mid = to;
-            other = Some(self.modules[to as usize].clone());
+            other = Some(self.handles[to as usize].clone());
         }
     }
 
