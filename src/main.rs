@@ -10,6 +10,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 
 use lam_translate::lam::{binary, text};
+
+/// mimalloc, not glibc's malloc, on native builds: schedulers free and
+/// grow memory another thread allocated (a process's heap after it moved
+/// to the other scheduler, ETS objects), which glibc serves by taking the
+/// other thread's arena lock (docs/corpus-speed.md, "The allocator").
+#[cfg(not(target_os = "wasi"))]
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use lam_translate::translate::{self, diagnostic::UnsupportedDiagnostic};
 use lam_translate::{beam, dis, files};
 
