@@ -514,6 +514,22 @@ impl<'w, L: Lock> Worker<'w, L> {
                         }
                     };
                 }
+                // A local call (or tail call) to `$to` whose callee's base
+                // case is `$leaf`: answered here when the base case holds
+                // (the call's reduction charged, the value in x0), else made.
+                macro_rules! call_or_leaf {
+                    ($tail:expr, $to:expr, $leaf:expr) => {{
+                        if leaf!($leaf) {
+                            reds += 1;
+                            if $tail {
+                                ret!();
+                            }
+                            pc += 1;
+                        } else {
+                            call_local!($tail, $to);
+                        }
+                    }};
+                }
                 // What a native the loop ran itself did, when it gave no value.
                 let mut native_flow = None;
                 match &code[pc as usize] {
@@ -551,15 +567,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                         wr!(*d2, rd!(*s2));
                         pc += 2;
                         if can_call!() {
-                            if leaf!(*leaf) {
-                                reds += 1;
-                                if *tail {
-                                    ret!();
-                                }
-                                pc += 1;
-                            } else {
-                                call_local!(*tail, *to);
-                            }
+                            call_or_leaf!(*tail, *to, *leaf);
                         }
                         continue;
                     }
@@ -588,27 +596,14 @@ impl<'w, L: Lock> Worker<'w, L> {
                             MovesThen::Next => {}
                             MovesThen::Call | MovesThen::TailCall => {
                                 if can_call!() {
-                                    let tail = *then == MovesThen::TailCall;
-                                    if leaf!(*leaf) {
-                                        reds += 1;
-                                        if tail {
-                                            ret!();
-                                        }
-                                        pc += 1;
-                                    } else {
-                                        call_local!(tail, *to);
-                                    }
+                                    call_or_leaf!(*then == MovesThen::TailCall, *to, *leaf);
                                 }
                             }
                             // (The instruction after the moves is the `deallocate`.)
                             MovesThen::DeallocTailCall => {
                                 if can_call!() {
                                     proc.pop_frame();
-                                    if leaf!(*leaf) {
-                                        reds += 1;
-                                        ret!();
-                                    }
-                                    call_local!(true, *to);
+                                    call_or_leaf!(true, *to, *leaf);
                                 }
                             }
                             // (The `trim`, then the call.)
@@ -616,12 +611,7 @@ impl<'w, L: Lock> Worker<'w, L> {
                                 if can_call!() {
                                     proc.st.trim(*trim as usize);
                                     pc += 1;
-                                    if leaf!(*leaf) {
-                                        reds += 1;
-                                        pc += 1;
-                                    } else {
-                                        call_local!(false, *to);
-                                    }
+                                    call_or_leaf!(false, *to, *leaf);
                                 }
                             }
                         }
