@@ -10,6 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 
 use lam_translate::lam::{binary, text};
+use lam_translate::translate::{self, diagnostic::UnsupportedDiagnostic};
+use lam_translate::{beam, dis, files};
 
 /// mimalloc, not glibc's malloc, on native builds: schedulers free and
 /// grow memory another thread allocated (a process's heap after it moved
@@ -18,8 +20,6 @@ use lam_translate::lam::{binary, text};
 #[cfg(not(target_os = "wasi"))]
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use lam_translate::translate::{self, diagnostic::UnsupportedDiagnostic};
-use lam_translate::{beam, dis, files};
 
 #[derive(Parser)]
 #[command(

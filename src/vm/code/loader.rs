@@ -606,27 +606,6 @@ fn fuse(code: &mut [Ins]) {
             (_, true, _) => None,
         }
     }
-    // What the instructions at `at` return, when they are `move S, x0`,
-    // `return` (`S`) or `return` (`x0`); either may be fused already.
-    fn returns(code: &[Ins], at: u32) -> Option<Src> {
-        let at = at as usize;
-        match (code.get(at)?, code.get(at + 1)) {
-            (Ins::Return, _) => Some(Src::X(0)),
-            (
-                Ins::Move {
-                    src,
-                    dst: Dst::X(0),
-                }
-                | Ins::MoveReturn {
-                    src,
-                    dst: Dst::X(0),
-                    dealloc: false,
-                },
-                Some(Ins::Return),
-            ) => Some(*src),
-            _ => None,
-        }
-    }
     // A `select` table of small integers as the smallest value and the
     // labels from there, when they span at most `INT_TABLE` values (the
     // first of equal values wins, as in a scan).
@@ -909,6 +888,29 @@ fn fuse(code: &mut [Ins]) {
     mark_leaves(code);
 }
 
+/// What the instructions at `at` return, when they are `move S, x0`,
+/// `return` (`S`) or `return` (`x0`); either may be fused already (`fuse`
+/// looks before and after fusing, `mark_leaves` after).
+fn returns(code: &[Ins], at: u32) -> Option<Src> {
+    let at = at as usize;
+    match (code.get(at)?, code.get(at + 1)) {
+        (Ins::Return, _) => Some(Src::X(0)),
+        (
+            Ins::Move {
+                src,
+                dst: Dst::X(0),
+            }
+            | Ins::MoveReturn {
+                src,
+                dst: Dst::X(0),
+                dealloc: false,
+            },
+            Some(Ins::Return),
+        ) => Some(*src),
+        _ => None,
+    }
+}
+
 /// Gives each fused local call its callee's [`Leaf`]; after `fuse`, as
 /// the base case's test is one of its fusions (`LtRet`, `SelectInt`).
 fn mark_leaves(code: &mut [Ins]) {
@@ -917,8 +919,7 @@ fn mark_leaves(code: &mut [Ins]) {
             Src::X(r) => Some(r),
             _ => None,
         };
-        let to = to as usize;
-        match code.get(to) {
+        match code.get(to as usize) {
             // The test fails (`a >= b`): `move ret, x0`, `return`.
             Some(Ins::LtRet { lhs, rhs, ret, .. }) => match (x(lhs), x(rhs), x(ret)) {
                 (Some(a), Some(b), Some(ret)) => Leaf::Ge { a, b, ret },
@@ -926,15 +927,7 @@ fn mark_leaves(code: &mut [Ins]) {
             },
             // The test passes: `move ret, x0`, `return`, or `return`.
             Some(Ins::Ge { lhs, rhs, .. }) => {
-                let ret = match code.get(to + 1) {
-                    Some(Ins::MoveReturn {
-                        src,
-                        dst: Dst::X(0),
-                        dealloc: false,
-                    }) => x(src),
-                    Some(Ins::Return) => Some(0),
-                    _ => None,
-                };
+                let ret = returns(code, to + 1).and_then(|s| x(&s));
                 match (x(lhs), x(rhs), ret) {
                     (Some(a), Some(b), Some(ret)) => Leaf::Ge { a, b, ret },
                     _ => Leaf::None,
